@@ -1,0 +1,40 @@
+# AgentZone: `make synth` and `make test` install what they need on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PATH := $(abspath $(BIN)):$(PATH)
+
+# Extra arguments, e.g. `make synth ARGS="--tenant claims"` or `make test ARGS="-k config"`.
+ARGS ?=
+
+.PHONY: install synth test validate schema clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: install
+	$(BIN)/agentzone synth $(ARGS)
+
+test: install
+	$(BIN)/python -m pytest -n 2 $(ARGS)
+
+validate: $(VENV)/.installed
+	$(BIN)/agentzone validate $(ARGS)
+
+schema: $(VENV)/.installed
+	$(BIN)/agentzone schema
+
+clean:
+	rm -rf cdk.out cdk.out.staging cdk.out.rejected .pytest_cache

@@ -1,0 +1,152 @@
+"""The `agentzone` command: validate, schema, list, synth.
+
+Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
+2 the input is wrong (configuration problems, unknown selector, bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .config import ConfigError, LandingZone, default_config_dir, load_landing_zone
+from .config.model import Organization, Tenant
+
+SCHEMA_FILES = {"organization.schema.json": Organization, "tenant.schema.json": Tenant}
+DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
+
+
+def schema_documents() -> dict[str, str]:
+    """JSON Schema text per file name, deterministic so a test can detect drift."""
+    out = {}
+    for name, model in SCHEMA_FILES.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"https://agentzone.dev/schema/{name}"
+        out[name] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    return out
+
+
+def _load(args) -> LandingZone | None:
+    try:
+        return load_landing_zone(args.config_dir)
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return None
+
+
+def cmd_validate(args) -> int:
+    lz = _load(args)
+    if lz is None:
+        return 2
+    envs = ", ".join(lz.organization.environments)
+    print(f"{lz.source_dir}: valid ({len(lz.tenants)} tenant(s); platform environments: {envs})")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    out = Path(args.out)
+    docs = schema_documents()
+    if args.check:
+        stale = [n for n, text in docs.items() if not (out / n).is_file() or (out / n).read_text() != text]
+        if stale:
+            print(f"stale schema files in {out}: {', '.join(stale)}; run `agentzone schema`", file=sys.stderr)
+            return 1
+        print(f"{out}: schema files up to date")
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (out / name).write_text(text)
+        print(f"wrote {out / name}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    lz = _load(args)
+    if lz is None:
+        return 2
+    rows = []
+    for tenant in lz.tenants:
+        selected = [n for n, v in tenant.blueprints.model_dump().items() if v is not None]
+        for env_name, env in tenant.environments.items():
+            rows.append({
+                "tenant": tenant.tenant, "environment": env_name, "account": env.account,
+                "region": lz.region_of(env), "blueprints": selected,
+            })
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    header = ["tenant", "environment", "account", "region", "blueprints"]
+    table = [header] + [[r["tenant"], r["environment"], r["account"], r["region"], ",".join(r["blueprints"]) or "-"] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from .synth import synth
+
+    lz = _load(args)
+    if lz is None:
+        print(f"agentzone: nothing synthesized; {args.output} left unchanged", file=sys.stderr)
+        return 2
+    from .composition import Selection, SelectionError
+
+    selection = Selection(environment=args.environment, tenant=args.tenant)
+    try:
+        selection.check(lz)
+    except SelectionError as exc:
+        print(f"agentzone: {exc}", file=sys.stderr)
+        return 2
+    context = {"config_dir": str(Path(lz.source_dir).resolve())}
+    if args.environment:
+        context["environment"] = args.environment
+    if args.tenant:
+        context["tenant"] = args.tenant
+    return synth(context, Path(args.output))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agentzone", description="AgentZone: multi-account landing zone for AI agents")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p):
+        p.add_argument(
+            "--config-dir",
+            default=None,
+            help=f"config tree to use (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})",
+        )
+        return p
+
+    p = with_config(sub.add_parser("validate", help="check the config tree and report every problem at once"))
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="write JSON Schema files for editor completion and validation")
+    p.add_argument("--out", default=str(DEFAULT_SCHEMA_DIR), help="directory to write to (default: %(default)s)")
+    p.add_argument("--check", action="store_true", help="fail if the files on disk are out of date")
+    p.set_defaults(func=cmd_schema)
+
+    p = with_config(sub.add_parser("list", help="tenants, environments, accounts and blueprints"))
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
+
+    p = with_config(sub.add_parser("synth", help="synthesize with cdk-nag, lint with cfn-lint, print a summary"))
+    p.add_argument("--environment", help="only this platform environment (and tenants' stacks in it)")
+    p.add_argument("--tenant", help="only this tenant's stacks")
+    p.add_argument("--output", default="cdk.out", help="assembly directory, replaced only on success (default: %(default)s)")
+    p.set_defaults(func=cmd_synth)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

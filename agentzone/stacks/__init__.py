@@ -1,0 +1,26 @@
+"""One stack class per account role."""
+
+from .base import REQUIRED_TAGS, AgentZoneStack, StackTarget
+from .organization import OrganizationStack
+from .platform import DataLakeStack, LoggingStack, SecurityStack, SharedServicesStack
+from .use_case import UseCaseStack
+
+PLATFORM_STACKS = {
+    "shared_services": SharedServicesStack,
+    "logging": LoggingStack,
+    "security": SecurityStack,
+    "data_lake": DataLakeStack,
+}
+
+__all__ = [
+    "PLATFORM_STACKS",
+    "REQUIRED_TAGS",
+    "AgentZoneStack",
+    "DataLakeStack",
+    "LoggingStack",
+    "OrganizationStack",
+    "SecurityStack",
+    "SharedServicesStack",
+    "StackTarget",
+    "UseCaseStack",
+]

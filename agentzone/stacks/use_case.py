@@ -1,0 +1,25 @@
+"""One tenant's account in one environment: the baseline plus the blueprints it selected."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from ..blueprints import vend_blueprints
+from ..config.model import Tenant
+from .base import AgentZoneStack, StackTarget
+
+
+class UseCaseStack(AgentZoneStack):
+    ROLE = "UseCase"
+
+    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            target=target,
+            description=f"AgentZone use case {tenant.tenant} ({target.environment}): baseline and blueprints",
+            tenant=tenant.tenant,
+        )
+        self.tenant = tenant
+        self.agent_data = self.secure_bucket("AgentData")
+        self.blueprints = vend_blueprints(self, tenant=tenant, environment=target.environment, encryption_key=self.key)

@@ -1,0 +1,115 @@
+"""`make synth`: CDK CLI synth into a staging dir, cfn-lint, then swap into cdk.out.
+
+cdk.out is only replaced when synth (with cdk-nag) and cfn-lint both pass, so
+a bad config or a failing check never leaves a half-written assembly behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .composition import PROJECT_ROOT
+
+CDK_CLI = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
+CFN_LINT_CONFIG = PROJECT_ROOT / ".cfnlintrc.yaml"
+
+
+@dataclass(frozen=True)
+class LintResult:
+    errors: list[dict]
+    warnings: list[dict]
+
+    def render(self, limit: int = 50) -> str:
+        lines = []
+        for item in (self.errors + self.warnings)[:limit]:
+            loc = item.get("Location", {})
+            path = "/".join(str(p) for p in loc.get("Path", []))
+            lines.append(f"  {item['Rule']['Id']} {Path(item['Filename']).name} {path}: {item['Message']}")
+        return "\n".join(lines)
+
+
+def run_cfn_lint(templates: list[Path]) -> LintResult:
+    """Run cfn-lint on the templates; E* findings are errors, W* warnings, I* ignored."""
+    if not templates:
+        return LintResult([], [])
+    cmd = [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json"]
+    if CFN_LINT_CONFIG.is_file():
+        cmd += ["--config-file", str(CFN_LINT_CONFIG)]
+    proc = subprocess.run([*cmd, "--", *map(str, templates)], capture_output=True, text=True)
+    if proc.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not proc.stdout.strip():
+        raise RuntimeError(f"cfn-lint failed to run: {proc.stderr.strip()}")
+    findings = json.loads(proc.stdout or "[]")
+    errors = [f for f in findings if f["Level"] == "Error"]
+    warnings = [f for f in findings if f["Level"] == "Warning"]
+    return LintResult(errors, warnings)
+
+
+def cli_env() -> dict[str, str]:
+    """The CDK CLI runs `python3 app.py`; make that resolve to this interpreter."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    env.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+    return env
+
+
+def cdk_synth(outdir: Path, context: dict[str, str]) -> int:
+    if not CDK_CLI.exists():
+        print(f"agentzone: CDK CLI not found at {CDK_CLI}; run `make synth` or `npm ci` first", file=sys.stderr)
+        return 2
+    cmd = [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--output", str(outdir)]
+    for key, value in sorted(context.items()):
+        cmd += ["--context", f"{key}={value}"]
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=cli_env(), capture_output=True, text=True)
+    if proc.returncode != 0:  # the CLI's own report (nag findings, app errors) is the useful part
+        sys.stderr.write(proc.stdout + proc.stderr)
+    return proc.returncode
+
+
+def synth(context: dict[str, str], outdir: Path) -> int:
+    """Returns a process exit code: 0 ok, 1 synth/nag/lint failed, 2 usage."""
+    from .report import render_table, summarize
+
+    started = time.monotonic()
+    outdir = outdir.resolve()
+    staging = outdir.with_name(f"{outdir.name}.staging")
+    rejected = outdir.with_name(f"{outdir.name}.rejected")
+    shutil.rmtree(staging, ignore_errors=True)
+    code = cdk_synth(staging, context)
+    if code != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"agentzone: synth failed; {outdir.name} left unchanged", file=sys.stderr)
+        return 1 if code != 2 else 2
+    templates = sorted(staging.glob("*.template.json"))
+    lint = run_cfn_lint(templates)
+    if lint.errors:
+        shutil.rmtree(rejected, ignore_errors=True)
+        staging.rename(rejected)
+        print(f"agentzone: cfn-lint found {len(lint.errors)} error(s); {outdir.name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
+        print(lint.render(), file=sys.stderr)
+        return 1
+    shutil.rmtree(outdir, ignore_errors=True)
+    staging.rename(outdir)
+    stacks = summarize(outdir)
+    elapsed = time.monotonic() - started
+    print(render_table(stacks))
+    by_role: dict[str, int] = {}
+    for s in stacks:
+        by_role[s.role] = by_role.get(s.role, 0) + 1
+    roles = ", ".join(f"{role} {n}" for role, n in sorted(by_role.items()))
+    acks = sum(s.acknowledgements for s in stacks)
+    print(
+        f"\n{len(stacks)} stacks ({roles}); {sum(s.resources for s in stacks)} resources; "
+        f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s); {elapsed:.1f}s"
+    )
+    if lint.warnings:
+        print(lint.render())
+    return 0
