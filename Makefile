@@ -28,7 +28,7 @@ synth: install
 	$(BIN)/agentzone synth $(ARGS)
 
 test: install
-	$(BIN)/python -m pytest -n 2 $(ARGS)
+	$(BIN)/python -m pytest $(ARGS)
 
 validate: $(VENV)/.installed
 	$(BIN)/agentzone validate $(ARGS)

@@ -1,0 +1,60 @@
+"""Shared fixtures: the sample landing zone is synthesized once per test run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CONFIG = ROOT / "config"
+
+
+@dataclass
+class Synthesized:
+    outdir: Path
+    templates: dict[str, dict]  # stack name -> template
+    environments: dict[str, str]  # stack name -> aws://account/region
+    termination_protection: dict[str, bool]
+
+    def template(self, name: str) -> dict:
+        return self.templates[name]
+
+    def resources(self, name: str, type_: str) -> dict[str, dict]:
+        return {k: v for k, v in self.templates[name]["Resources"].items() if v["Type"] == type_}
+
+
+@pytest.fixture(scope="session")
+def sample_assembly(tmp_path_factory) -> Synthesized:
+    from agentzone.composition import compose, create_app
+    from agentzone.config import load_landing_zone
+
+    outdir = tmp_path_factory.mktemp("sample") / "cdk.out"
+    app = create_app(outdir=str(outdir))
+    compose(app, load_landing_zone(SAMPLE_CONFIG))
+    assembly = app.synth()  # raises if cdk-nag reports an unacknowledged error
+    templates, envs, protection = {}, {}, {}
+    for stack in assembly.stacks:
+        templates[stack.stack_name] = stack.template
+        envs[stack.stack_name] = f"aws://{stack.environment.account}/{stack.environment.region}"
+        protection[stack.stack_name] = bool(stack.termination_protection)
+    return Synthesized(outdir, templates, envs, protection)
+
+
+@pytest.fixture
+def config_copy(tmp_path) -> Path:
+    """A writable copy of the sample config for tests that break it."""
+    target = tmp_path / "config"
+    shutil.copytree(SAMPLE_CONFIG, target)
+    return target
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())

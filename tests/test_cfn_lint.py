@@ -1,0 +1,26 @@
+"""cfn-lint is clean on every template of the sample, and the gate catches real errors."""
+
+from __future__ import annotations
+
+import json
+
+from agentzone.synth import run_cfn_lint
+
+
+def test_every_sample_template_passes_cfn_lint(sample_assembly):
+    templates = sorted(sample_assembly.outdir.glob("*.template.json"))
+    assert len(templates) == len(sample_assembly.templates)
+    result = run_cfn_lint(templates)
+    assert result.errors == [], result.render()
+
+
+def test_cfn_lint_gate_reports_errors(tmp_path):
+    bad = tmp_path / "Bad.template.json"
+    bad.write_text(json.dumps({
+        "Resources": {
+            "Memory": {"Type": "AWS::BedrockAgentCore::Memory", "Properties": {"Name": "m", "EventExpiryDuration": 1000, "Bogus": 1}}
+        }
+    }))
+    result = run_cfn_lint([bad])
+    rules = {e["Rule"]["Id"] for e in result.errors}
+    assert {"E3002", "E3034"} <= rules, result.render()

@@ -1,0 +1,142 @@
+"""The config loader: the sample is valid, and every kind of mistake is reported clearly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from agentzone.config import ConfigError, load_landing_zone
+from agentzone.config.loader import CONFIG_DIR_ENV, default_config_dir
+
+from .conftest import SAMPLE_CONFIG
+
+ORG = "organization.yaml"
+CLAIMS = "tenants/claims.yaml"
+FRAUD = "tenants/fraud.yaml"
+
+
+def test_sample_is_valid():
+    lz = load_landing_zone(SAMPLE_CONFIG)
+    assert list(lz.organization.environments) == ["dev", "staging", "prod"]
+    assert [t.tenant for t in lz.tenants] == ["claims", "fraud"]
+    assert lz.tenant("fraud").environments["prod"].region == "eu-central-1"
+    assert lz.region_of(lz.tenant("claims").environments["dev"]) == "eu-west-1"
+    assert lz.tenant("claims").blueprints.memory.strategies == ["semantic", "summary", "user_preference"]
+
+
+def test_config_dir_from_environment_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path))
+    assert default_config_dir() == tmp_path
+    monkeypatch.delenv(CONFIG_DIR_ENV)
+    assert default_config_dir() == SAMPLE_CONFIG
+
+
+def edit(root: Path, rel: str, old: str, new: str, count: int = 1) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text, f"test setup: {old!r} not in {rel}"
+    path.write_text(text.replace(old, new, count))
+
+
+def line_of(root: Path, rel: str, needle: str) -> int:
+    for number, line in enumerate((root / rel).read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {rel}")
+
+
+def problems_for(root: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_landing_zone(root)
+    return [p.render() for p in info.value.problems]
+
+
+# (id, file, old text, new text, expected key path, expected message fragment, text on the expected line)
+CASES = [
+    ("short-account", CLAIMS, '"111111111111"', '"11111"', "environments.dev.account", "'11111' is not a 12-digit AWS account id", '"11111"'),
+    ("unquoted-account", CLAIMS, '"111111111111"', "111111111111", "environments.dev.account", 'must be a quoted string, e.g. "111111111111"', "111111111111"),
+    ("misspelled-key", CLAIMS, "owner: claims", "ownr: claims", "ownr", "unknown key 'ownr' (did you mean 'owner'?)", "ownr:"),
+    ("missing-key", CLAIMS, "budget: {monthly_usd: 5000, session_usd: 2.0}\n", "", "budget", "required key 'budget' is missing", "tenant: claims"),
+    ("region-not-allowed", CLAIMS, '"222222222222"}', '"222222222222", region: us-east-1}', "environments.staging.region", "'us-east-1' is not in allowed_regions (eu-west-1, eu-central-1)", "us-east-1"),
+    ("home-region-not-allowed", ORG, "home_region: eu-west-1", "home_region: us-west-2", "home_region", "'us-west-2' is not in allowed_regions", "home_region"),
+    ("bad-region-format", ORG, "allowed_regions: [eu-west-1, eu-central-1]", "allowed_regions: [eu-west-1, europe]", "allowed_regions[1]", "'europe' is not an AWS region code", "allowed_regions"),
+    ("account-reused", CLAIMS, '"111111111111"', '"100000000012"', "environments.dev.account", "account 100000000012 is already used as platform dev logging", '"100000000012"'),
+    ("unknown-environment", CLAIMS, "staging: {account", "qa:      {account", "environments.qa", "unknown environment 'qa'; environments defined in organization.yaml: dev, staging, prod", "qa:"),
+    ("bad-slug", FRAUD, "tenant: fraud", "tenant: Fraud_Team", "tenant", "'Fraud_Team' is not a valid slug", "tenant: Fraud_Team"),
+    ("bad-email", CLAIMS, "owner: claims-ai@example.com", "owner: claims-ai", "owner", "'claims-ai' is not an email address", "owner:"),
+    ("zero-budget", CLAIMS, "monthly_usd: 5000", "monthly_usd: 0", "budget.monthly_usd", "must be greater than 0", "monthly_usd"),
+    ("session-over-month", CLAIMS, "session_usd: 2.0", "session_usd: 9000", "budget.session_usd", "session_usd (9000.0) cannot exceed monthly_usd (5000.0)", "session_usd"),
+    ("unknown-strategy", FRAUD, "strategies: [semantic, episodic]", "strategies: [semantic, episodes]", "blueprints.memory.strategies[1]", "'episodes' is not valid; valid values: 'semantic', 'summary', 'user_preference' or 'episodic'", "episodes"),
+    ("expiry-too-long", FRAUD, "expiry_days: 30", "expiry_days: 1000", "blueprints.memory.expiry_days", "must be less than or equal to 365", "expiry_days"),
+    ("duplicate-yaml-key", CLAIMS, "cost_center: CC-1234\n", "cost_center: CC-1234\ncost_center: CC-9999\n", "cost_center", "duplicate key 'cost_center' (first defined on line 4); keep one", "CC-9999"),
+    ("unknown-blueprint", CLAIMS, "  memory:", "  memroy:", "blueprints.memroy", "unknown key 'memroy' (did you mean 'memory'?); valid keys here: memory", "memroy"),
+    ("empty-models", FRAUD, "models: [amazon.nova-pro-v1:0]", "models: []", "models", "must have at least 1 item(s)", "models"),
+    ("bad-model-id", FRAUD, "models: [amazon.nova-pro-v1:0]", "models: [gpt4]", "models[0]", "'gpt4' is not a Bedrock model id", "models"),
+    ("duplicate-model", FRAUD, "models: [amazon.nova-pro-v1:0]", "models: [amazon.nova-pro-v1:0, amazon.nova-pro-v1:0]", "models[1]", "'amazon.nova-pro-v1:0' is listed twice", "models"),
+    ("platform-role-missing", ORG, '    data_lake: "100000000024"\n', "", "environments.staging.data_lake", "required key 'data_lake' is missing", "staging:"),
+    ("bad-environment-name", ORG, "  prod:\n", "  Prod:\n", "environments.Prod", "key 'Prod' is not a valid environment name", "Prod:"),
+    ("string-not-number", CLAIMS, "monthly_usd: 5000", "monthly_usd: lots", "budget.monthly_usd", "must be a valid number", "monthly_usd"),
+    ("mapping-expected", FRAUD, "budget: {monthly_usd: 12000, session_usd: 5.0, alert_at_percent: [50, 80, 100]}", "budget: 12000", "budget", "must be a mapping with keys: monthly_usd, session_usd, alert_at_percent", "budget:"),
+    ("duplicate-use-case-id", FRAUD, "use_case_id: UC-0051", "use_case_id: UC-0042", "use_case_id", "use_case_id 'UC-0042' is already used by", "use_case_id"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_invalid_input_is_reported_with_file_line_and_path(config_copy, case):
+    _, rel, old, new, key_path, fragment, line_text = case
+    edit(config_copy, rel, old, new)
+    problems = problems_for(config_copy)
+    line = line_of(config_copy, rel, line_text)
+    expected_prefix = f"{config_copy / rel}:{line}: {key_path}:"
+    matching = [p for p in problems if p.startswith(expected_prefix) and fragment in p]
+    assert matching, f"expected {expected_prefix} ... {fragment!r}; got:\n" + "\n".join(problems)
+
+
+def test_duplicate_tenant_across_files(config_copy):
+    (config_copy / "tenants/claims-copy.yaml").write_text(
+        (config_copy / CLAIMS).read_text().replace("UC-0042", "UC-0043").replace('"1', '"7').replace('"2', '"8').replace('"3', '"9')
+    )
+    problems = "\n".join(problems_for(config_copy))
+    # Files load in name order, so the second one seen (claims.yaml) is the duplicate.
+    assert f"{config_copy}/tenants/claims.yaml:2: tenant: tenant name 'claims' is already used by {config_copy}/tenants/claims-copy.yaml" in problems
+    assert "must live in a file named claims.yaml (found claims-copy.yaml)" in problems
+
+
+def test_malformed_yaml_names_the_line(config_copy):
+    edit(config_copy, FRAUD, "models: [amazon.nova-pro-v1:0]", "models: [amazon.nova-pro-v1:0")
+    problems = problems_for(config_copy)
+    assert len(problems) == 1
+    assert re.match(rf"{re.escape(str(config_copy / FRAUD))}:1[2-4]: invalid YAML: ", problems[0]), problems
+
+
+def test_every_problem_is_reported_at_once(config_copy):
+    edit(config_copy, CLAIMS, '"111111111111"', '"11111"')
+    edit(config_copy, CLAIMS, "owner: claims", "ownr: claims")
+    edit(config_copy, FRAUD, "monthly_usd: 12000", "monthly_usd: -1")
+    edit(config_copy, ORG, "home_region: eu-west-1", "home_region: us-west-2")
+    problems = problems_for(config_copy)
+    joined = "\n".join(problems)
+    for fragment in ("12-digit", "unknown key 'ownr'", "required key 'owner'", "greater than 0", "'us-west-2' is not in allowed_regions"):
+        assert fragment in joined
+    assert len(problems) == 5
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [("", "file is empty"), ("- a\n- b\n", "top level must be a mapping of keys (got list)"), ("a: !Ref x\n", "invalid YAML")],
+)
+def test_unusable_files(config_copy, content, fragment):
+    (config_copy / CLAIMS).write_text(content)
+    assert any(fragment in p and str(config_copy / CLAIMS) in p for p in problems_for(config_copy))
+
+
+def test_missing_organization_file(config_copy):
+    (config_copy / ORG).unlink()
+    assert problems_for(config_copy) == [f"{config_copy / ORG}: missing: every config directory needs organization.yaml"]
+
+
+def test_missing_config_dir(tmp_path):
+    problems = problems_for(tmp_path / "nope")
+    assert "config directory not found" in problems[0]

@@ -1,0 +1,178 @@
+"""Stack composition and the baseline each account role starts with."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from agentzone.composition import Selection, SelectionError, compose, create_app
+from agentzone.config import load_landing_zone
+
+from .conftest import SAMPLE_CONFIG
+
+PLATFORM = [f"AgentZone-{role}-{env}" for env in ("dev", "staging", "prod") for role in ("SharedServices", "Logging", "Security", "DataLake")]
+TENANTS = [f"AgentZone-{t}-{env}" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
+
+
+def stack_names(selection: Selection) -> list[str]:
+    app = create_app()
+    return [s.stack_name for s in compose(app, load_landing_zone(SAMPLE_CONFIG), selection)]
+
+
+def test_every_account_gets_its_stack(sample_assembly):
+    assert sorted(sample_assembly.templates) == sorted(["AgentZone-Organization", *PLATFORM, *TENANTS])
+    envs = sample_assembly.environments
+    assert envs["AgentZone-Organization"] == "aws://100000000000/eu-west-1"
+    assert envs["AgentZone-Logging-staging"] == "aws://100000000022/eu-west-1"
+    assert envs["AgentZone-claims-prod"] == "aws://333333333333/eu-west-1"
+    assert envs["AgentZone-fraud-prod"] == "aws://666666666666/eu-central-1"
+
+
+def test_prod_and_organization_stacks_have_termination_protection(sample_assembly):
+    protected = {name for name, on in sample_assembly.termination_protection.items() if on}
+    assert protected == {n for n in sample_assembly.templates if n.endswith("-prod")}
+
+
+@pytest.mark.parametrize(
+    "selection,expected",
+    [
+        (Selection(environment="prod"), [n for n in PLATFORM + TENANTS if n.endswith("-prod")]),
+        (Selection(tenant="claims"), [n for n in TENANTS if "claims" in n]),
+        (Selection(tenant="fraud", environment="dev"), ["AgentZone-fraud-dev"]),
+    ],
+)
+def test_context_selectors_synthesize_a_subset(selection, expected):
+    assert sorted(stack_names(selection)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    "selection,message",
+    [
+        (Selection(environment="qa"), "-c environment=qa: unknown environment; valid: dev, staging, prod"),
+        (Selection(tenant="billing"), "-c tenant=billing: unknown tenant; valid: claims, fraud"),
+    ],
+)
+def test_unknown_selectors_are_rejected(selection, message):
+    with pytest.raises(SelectionError, match="^" + message.replace("(", r"\(").replace(")", r"\)") + "$"):
+        stack_names(selection)
+
+
+@pytest.mark.parametrize("name", ["AgentZone-Organization", *PLATFORM, *TENANTS])
+def test_every_stack_has_a_rotating_retained_cmk(sample_assembly, name):
+    template = Template.from_json(sample_assembly.template(name))
+    template.has_resource(
+        "AWS::KMS::Key",
+        {"Properties": {"EnableKeyRotation": True, "RotationPeriodInDays": 365, "PendingWindowInDays": 30},
+         "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+    )
+    template.has_resource_properties("AWS::KMS::Alias", {"AliasName": Match.string_like_regexp("^alias/agentzone/")})
+
+
+@pytest.mark.parametrize(
+    "name,logical_prefix",
+    [("AgentZone-Logging-prod", "LogArchive"), ("AgentZone-DataLake-dev", "RawZone"),
+     ("AgentZone-SharedServices-staging", "Artifacts"), ("AgentZone-claims-dev", "AgentData")],
+)
+def test_data_buckets_are_cmk_encrypted_private_versioned_and_access_logged(sample_assembly, name, logical_prefix):
+    buckets = sample_assembly.resources(name, "AWS::S3::Bucket")
+    data = [v for k, v in buckets.items() if k.startswith(logical_prefix)]
+    logs = [k for k in buckets if k.startswith("AccessLogs")]
+    assert len(data) == 1 and len(logs) == 1
+    bucket = data[0]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": [next(iter(sample_assembly.resources(name, "AWS::KMS::Key"))), "Arn"]}
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs[0]}
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+@pytest.mark.parametrize("name", ["AgentZone-Logging-dev", "AgentZone-claims-prod"])
+def test_bucket_policies_deny_plain_http_and_old_tls(sample_assembly, name):
+    policies = sample_assembly.resources(name, "AWS::S3::BucketPolicy").values()
+    assert policies
+    for policy in policies:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        denies = {json_key(s["Condition"]) for s in statements if s["Effect"] == "Deny"}
+        assert "Bool:aws:SecureTransport=false" in denies
+        assert "NumericLessThan:s3:TlsVersion=1.2" in denies
+
+
+def json_key(condition: dict) -> str:
+    (op, inner), = condition.items()
+    (key, value), = inner.items()
+    return f"{op}:{key}={str(value).lower() if isinstance(value, bool) else value}"
+
+
+def test_log_archive_has_object_lock_from_creation(sample_assembly):
+    archive = [v for k, v in sample_assembly.resources("AgentZone-Logging-prod", "AWS::S3::Bucket").items() if k.startswith("LogArchive")][0]
+    assert archive["Properties"]["ObjectLockEnabled"] is True
+
+
+def test_access_logs_bucket_uses_sse_s3_because_log_delivery_requires_it(sample_assembly):
+    logs = [v for k, v in sample_assembly.resources("AgentZone-claims-dev", "AWS::S3::Bucket").items() if k.startswith("AccessLogs")][0]
+    algo = logs["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+    assert algo == "AES256"
+    assert logs["DeletionPolicy"] == "Retain"
+
+
+def test_security_stack_has_no_bucket_it_does_not_need(sample_assembly):
+    assert sample_assembly.resources("AgentZone-Security-dev", "AWS::S3::Bucket") == {}
+
+
+def test_memory_blueprint_follows_tenant_config(sample_assembly):
+    template = Template.from_json(sample_assembly.template("AgentZone-fraud-dev"))
+    key_id = next(iter(sample_assembly.resources("AgentZone-fraud-dev", "AWS::KMS::Key")))
+    template.has_resource(
+        "AWS::BedrockAgentCore::Memory",
+        {
+            "Properties": {
+                "Name": "fraud_dev",
+                "EventExpiryDuration": 30,
+                "EncryptionKeyArn": {"Fn::GetAtt": [key_id, "Arn"]},
+                "MemoryStrategies": [
+                    {"EpisodicMemoryStrategy": Match.any_value()},
+                    {"SemanticMemoryStrategy": Match.any_value()},
+                ],
+            },
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
+
+
+def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
+    name = "AgentZone-claims-staging"
+    template = Template.from_json(sample_assembly.template(name))
+    key_id = next(iter(sample_assembly.resources(name, "AWS::KMS::Key")))
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {"AssumeRolePolicyDocument": {"Statement": [Match.object_like({
+            "Principal": {"Service": "bedrock-agentcore.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}, "ArnLike": Match.any_value()},
+        })]}},
+    )
+    (policy,) = sample_assembly.resources(name, "AWS::IAM::Policy").values()
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_budgets_per_tenant_account_notify_the_owner(sample_assembly):
+    budgets = sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget")
+    assert len(budgets) == 6
+    fraud_prod = [b["Properties"] for b in budgets.values() if b["Properties"]["Budget"]["BudgetName"] == "agentzone-fraud-prod"][0]
+    assert fraud_prod["Budget"]["BudgetLimit"] == {"Amount": 12000, "Unit": "USD"}
+    assert fraud_prod["Budget"]["CostFilters"] == {"LinkedAccount": ["666666666666"]}
+    thresholds = [n["Notification"]["Threshold"] for n in fraud_prod["NotificationsWithSubscribers"]]
+    assert thresholds == [50, 80, 100]
+    assert all(n["Subscribers"] == [{"Address": "fraud-ai@example.com", "SubscriptionType": "EMAIL"}] for n in fraud_prod["NotificationsWithSubscribers"])
+
+
+def test_stack_metadata_names_role_environment_and_tenant(sample_assembly):
+    assert sample_assembly.template("AgentZone-claims-prod")["Metadata"]["AgentZone"] == {"role": "UseCase", "environment": "prod", "tenant": "claims"}
+    assert sample_assembly.template("AgentZone-Organization")["Metadata"]["AgentZone"]["environment"] == "global"
