@@ -79,7 +79,7 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     if selection.tenant is None:
         if selection.environment is None:
             target = platform_target(GLOBAL_ENVIRONMENT, org.management_account, org.home_region)
-            stacks.append(OrganizationStack(app, stack_name("Organization"), target=target, landing_zone=lz))
+            stacks.append(OrganizationStack(app, stack_name("Organization"), target=target))
         for env_name, env in org.environments.items():
             if selection.environment not in (None, env_name):
                 continue

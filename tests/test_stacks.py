@@ -162,12 +162,15 @@ def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
         assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
 
-def test_budgets_per_tenant_account_notify_the_owner(sample_assembly):
-    budgets = sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget")
-    assert len(budgets) == 6
-    fraud_prod = [b["Properties"] for b in budgets.values() if b["Properties"]["Budget"]["BudgetName"] == "agentzone-fraud-prod"][0]
+def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assembly):
+    for name in TENANTS:
+        assert len(sample_assembly.resources(name, "AWS::Budgets::Budget")) == 1, name
+    assert sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget") == {}
+    (budget,) = sample_assembly.resources("AgentZone-fraud-prod", "AWS::Budgets::Budget").values()
+    fraud_prod = budget["Properties"]
+    assert fraud_prod["Budget"]["BudgetName"] == "agentzone-fraud-prod"
     assert fraud_prod["Budget"]["BudgetLimit"] == {"Amount": 12000, "Unit": "USD"}
-    assert fraud_prod["Budget"]["CostFilters"] == {"LinkedAccount": ["666666666666"]}
+    assert "CostFilters" not in fraud_prod["Budget"]  # a member account's budget sees only its own spend
     thresholds = [n["Notification"]["Threshold"] for n in fraud_prod["NotificationsWithSubscribers"]]
     assert thresholds == [50, 80, 100]
     assert all(n["Subscribers"] == [{"Address": "fraud-ai@example.com", "SubscriptionType": "EMAIL"}] for n in fraud_prod["NotificationsWithSubscribers"])

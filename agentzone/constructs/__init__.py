@@ -1,6 +1,7 @@
 """Reusable L3 constructs with secure defaults, shared by stacks and blueprints."""
 
+from .account_budget import AccountBudget
 from .encryption_key import BaselineKey
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
-__all__ = ["AccessLogsBucket", "BaselineKey", "SecureBucket"]
+__all__ = ["AccessLogsBucket", "AccountBudget", "BaselineKey", "SecureBucket"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from ..blueprints import vend_blueprints
+from ..constructs import AccountBudget
 from ..config.model import Tenant
 from .base import AgentZoneStack, StackTarget
 
@@ -22,4 +23,7 @@ class UseCaseStack(AgentZoneStack):
         )
         self.tenant = tenant
         self.agent_data = self.secure_bucket("AgentData")
+        self.budget = AccountBudget(
+            self, "Budget", name=f"agentzone-{tenant.tenant}-{target.environment}", budget=tenant.budget, notify=tenant.owner
+        )
         self.blueprints = vend_blueprints(self, tenant=tenant, environment=target.environment, encryption_key=self.key)
