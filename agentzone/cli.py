@@ -1,4 +1,4 @@
-"""The `agentzone` command: validate, schema, list, synth.
+"""The `agentzone` command: validate, schema, list, synth, guard.
 
 Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
 2 the input is wrong (configuration problems, unknown selector, bad usage).
@@ -110,6 +110,25 @@ def cmd_synth(args) -> int:
     return synth(context, Path(args.output))
 
 
+def cmd_guard(args) -> int:
+    from .guard import guard, violations_json
+
+    for path in (args.old, args.new):
+        if not (Path(path) / "manifest.json").is_file():
+            print(f"agentzone: {path} is not a synthesized assembly (no manifest.json)", file=sys.stderr)
+            return 2
+    violations = guard(args.old, args.new)
+    if args.json:
+        print(violations_json(violations))
+    elif violations:
+        print(f"{len(violations)} stateful resource(s) would be removed or replaced:", file=sys.stderr)
+        for v in violations:
+            print(f"  {v.render()}", file=sys.stderr)
+    else:
+        print(f"no stateful resource removed or replaced between {args.old} and {args.new}")
+    return 1 if violations else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agentzone", description="AgentZone: multi-account landing zone for AI agents")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", help="only this tenant's stacks")
     p.add_argument("--output", default="cdk.out", help="assembly directory, replaced only on success (default: %(default)s)")
     p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("guard", help="fail if a stateful resource would be removed or replaced between two assemblies")
+    p.add_argument("old", help="assembly of the deployed version (e.g. main's cdk.out)")
+    p.add_argument("new", help="assembly of the proposed change")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_guard)
     return parser
 
 

@@ -1,0 +1,167 @@
+"""Change safety: stateful resources are retained, config changes move nothing they should not,
+and reordering the config changes nothing at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agentzone import cli
+from agentzone.composition import compose, create_app
+from agentzone.config import load_landing_zone
+from agentzone.guard import STATEFUL_TYPES, Violation, compare, guard, load_assembly
+
+
+def synth(config_dir: Path, outdir: Path) -> Path:
+    app = create_app(outdir=str(outdir))
+    compose(app, load_landing_zone(config_dir))
+    app.synth()
+    return outdir
+
+
+def template_bytes(outdir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(outdir.glob("*.template.json"))}
+
+
+def changed_templates(before: Path, after: Path) -> set[str]:
+    old, new = template_bytes(before), template_bytes(after)
+    return {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+
+
+def rewrite(path: Path, mutate) -> None:
+    data = yaml.safe_load(path.read_text())
+    mutate(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+# ------------------------------------------------------------------ retention
+
+
+def test_every_stateful_resource_is_retained(sample_assembly):
+    seen_types = set()
+    offenders = []
+    for name, template in sample_assembly.templates.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] in STATEFUL_TYPES:
+                seen_types.add(resource["Type"])
+                if resource.get("DeletionPolicy") != "Retain" or resource.get("UpdateReplacePolicy") != "Retain":
+                    offenders.append(f"{name}/{logical_id} ({resource['Type']})")
+    assert {"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::BedrockAgentCore::Memory"} <= seen_types
+    assert not offenders, "stateful resources without Retain:\n" + "\n".join(offenders)
+
+
+# --------------------------------------------------------------- guard logic
+
+
+def assembly(resources: dict, env: str = "aws://111111111111/eu-west-1") -> dict:
+    return {"S": (env, {"Resources": resources})}
+
+
+BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "data", "VersioningConfiguration": {"Status": "Enabled"}}}
+
+
+@pytest.mark.parametrize(
+    "new,reason",
+    [
+        (assembly({}), "logical id removed"),
+        (assembly({"B": {**BUCKET, "Type": "AWS::DynamoDB::Table"}}), "type changes to AWS::DynamoDB::Table"),
+        (assembly({"B": {**BUCKET, "Properties": {**BUCKET["Properties"], "BucketName": "other"}}}), "create-only property BucketName changes"),
+        (assembly({"B": BUCKET}, env="aws://111111111111/eu-central-1"), "stack moves from aws://111111111111/eu-west-1 to aws://111111111111/eu-central-1"),
+        ({}, "stack removed"),
+    ],
+)
+def test_guard_flags_loss(new, reason):
+    (violation,) = compare(assembly({"B": BUCKET}), new)
+    assert violation.stack == "S" and violation.logical_id == "B" and reason in violation.reason
+
+
+def test_guard_allows_in_place_updates_and_stateless_removals():
+    old = assembly({"B": BUCKET, "P": {"Type": "AWS::S3::BucketPolicy", "Properties": {}}})
+    new = assembly({"B": {**BUCKET, "Properties": {"BucketName": "data", "VersioningConfiguration": {"Status": "Suspended"}}}})
+    assert compare(old, new) == []
+
+
+def test_memory_name_is_create_only_per_cfn_schema():
+    memory = {"Type": "AWS::BedrockAgentCore::Memory", "Properties": {"Name": "a", "EventExpiryDuration": 30}}
+    renamed = {**memory, "Properties": {"Name": "b", "EventExpiryDuration": 30}}
+    longer = {**memory, "Properties": {"Name": "a", "EventExpiryDuration": 90}}
+    assert [v.reason for v in compare(assembly({"M": memory}), assembly({"M": renamed}))] == [
+        "create-only property Name changes: resource would be replaced"
+    ]
+    assert compare(assembly({"M": memory}), assembly({"M": longer})) == []
+
+
+# ------------------------------------------------- scripted config changes
+
+
+def test_adding_a_tenant_changes_no_existing_stack(sample_assembly, config_copy, tmp_path):
+    claims = (config_copy / "tenants/claims.yaml").read_text()
+    billing = claims.replace("tenant: claims", "tenant: billing").replace("UC-0042", "UC-0077")
+    for old, new in (("111111111111", "777777777777"), ("222222222222", "888888888888"), ("333333333333", "999999999999")):
+        billing = billing.replace(old, new)
+    (config_copy / "tenants/billing.yaml").write_text(billing)
+    after = synth(config_copy, tmp_path / "out")
+    assert changed_templates(sample_assembly.outdir, after) == {f"AgentZone-billing-{e}.template.json" for e in ("dev", "staging", "prod")}
+    assert guard(sample_assembly.outdir, after) == []
+
+
+def test_removing_a_blueprint_is_caught_and_touches_only_that_tenant(sample_assembly, config_copy, tmp_path):
+    rewrite(config_copy / "tenants/fraud.yaml", lambda d: d.pop("blueprints"))
+    after = synth(config_copy, tmp_path / "out")
+    assert changed_templates(sample_assembly.outdir, after) == {f"AgentZone-fraud-{e}.template.json" for e in ("dev", "staging", "prod")}
+    violations = guard(sample_assembly.outdir, after)
+    assert [(v.stack, v.resource_type) for v in violations] == [
+        (f"AgentZone-fraud-{e}", "AWS::BedrockAgentCore::Memory") for e in ("dev", "prod", "staging")
+    ]
+    assert all("logical id removed" in v.reason for v in violations)
+
+
+def test_changing_a_budget_and_memory_expiry_updates_in_place(sample_assembly, config_copy, tmp_path):
+    def mutate(d):
+        d["budget"]["monthly_usd"] = 7500
+        d["blueprints"]["memory"]["expiry_days"] = 120
+
+    rewrite(config_copy / "tenants/claims.yaml", mutate)
+    after = synth(config_copy, tmp_path / "out")
+    assert changed_templates(sample_assembly.outdir, after) == {f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod")}
+    assert guard(sample_assembly.outdir, after) == []
+
+
+def test_reordering_lists_keys_and_files_is_byte_identical(sample_assembly, config_copy, tmp_path):
+    def reverse_everything(node):
+        if isinstance(node, dict):
+            return {k: reverse_everything(node[k]) for k in reversed(list(node))}
+        if isinstance(node, list):
+            return [reverse_everything(v) for v in reversed(node)]
+        return node
+
+    for path in (config_copy / "tenants").glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        path.write_text(yaml.safe_dump(reverse_everything(data), sort_keys=False))
+    org = yaml.safe_load((config_copy / "organization.yaml").read_text())
+    org["allowed_regions"].reverse()
+    org["environments"] = dict(reversed(list(org["environments"].items())))
+    (config_copy / "organization.yaml").write_text(yaml.safe_dump(org, sort_keys=True))
+    after = synth(config_copy, tmp_path / "out")
+    assert changed_templates(sample_assembly.outdir, after) == set()
+
+
+def test_guard_command_exit_codes(sample_assembly, config_copy, tmp_path, capsys):
+    rewrite(config_copy / "tenants/claims.yaml", lambda d: d["environments"]["prod"].update(region="eu-central-1"))
+    after = synth(config_copy, tmp_path / "out")
+    assert cli.main(["guard", str(sample_assembly.outdir), str(after)]) == 1
+    err = capsys.readouterr().err
+    assert "AgentZone-claims-prod/" in err and "stack moves from aws://333333333333/eu-west-1 to aws://333333333333/eu-central-1" in err
+    assert cli.main(["guard", str(sample_assembly.outdir), str(sample_assembly.outdir)]) == 0
+    assert cli.main(["guard", str(tmp_path / "missing"), str(after)]) == 2
+
+
+def test_violation_renders_its_location():
+    assert Violation("S", "B", "AWS::S3::Bucket", "why").render() == "S/B (AWS::S3::Bucket): why"
+
+
+def test_load_assembly_reads_environments(sample_assembly):
+    loaded = load_assembly(sample_assembly.outdir)
+    assert loaded["AgentZone-fraud-prod"][0] == "aws://666666666666/eu-central-1"
