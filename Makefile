@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Extra arguments, e.g. `make synth ARGS="--tenant claims"` or `make test ARGS="-k config"`.
 ARGS ?=
 
-.PHONY: install synth test validate schema clean
+.PHONY: install synth test validate schema bench clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -35,6 +35,9 @@ validate: $(VENV)/.installed
 
 schema: $(VENV)/.installed
 	$(BIN)/agentzone schema
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/synth_scale.py $(ARGS)
 
 clean:
 	rm -rf cdk.out cdk.out.staging cdk.out.rejected .pytest_cache

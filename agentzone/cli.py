@@ -96,18 +96,30 @@ def cmd_synth(args) -> int:
         return 2
     from .composition import Selection, SelectionError
 
-    selection = Selection(environment=args.environment, tenant=args.tenant)
+    selection = Selection(environment=args.environment, tenant=args.tenant, only=args.only)
     try:
         selection.check(lz)
     except SelectionError as exc:
         print(f"agentzone: {exc}", file=sys.stderr)
         return 2
-    context = {"config_dir": str(Path(lz.source_dir).resolve())}
-    if args.environment:
-        context["environment"] = args.environment
-    if args.tenant:
-        context["tenant"] = args.tenant
+    context = {"config_dir": str(Path(lz.source_dir).resolve()), **selection.as_context()}
     return synth(context, Path(args.output))
+
+
+def cmd_shards(args) -> int:
+    from .composition import shards
+
+    lz = _load(args)
+    if lz is None:
+        return 2
+    entries = shards(lz)
+    if args.json:
+        print(json.dumps(entries))
+    else:
+        for entry in entries:
+            flags = " ".join(f"--{k} {v}" for k, v in entry["context"].items())
+            print(f"{entry['name']}: agentzone synth {flags}")
+    return 0
 
 
 def cmd_guard(args) -> int:
@@ -156,8 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("synth", help="synthesize with cdk-nag, lint with cfn-lint, print a summary"))
     p.add_argument("--environment", help="only this platform environment (and tenants' stacks in it)")
     p.add_argument("--tenant", help="only this tenant's stacks")
+    p.add_argument("--only", choices=["platform", "tenants"], help="only the platform's stacks, or only tenants' stacks")
     p.add_argument("--output", default="cdk.out", help="assembly directory, replaced only on success (default: %(default)s)")
     p.set_defaults(func=cmd_synth)
+
+    p = with_config(sub.add_parser("shards", help="CI matrix entries covering every stack exactly once"))
+    p.add_argument("--json", action="store_true", help="one JSON array, for a GitHub Actions matrix")
+    p.set_defaults(func=cmd_shards)
 
     p = sub.add_parser("guard", help="fail if a stateful resource would be removed or replaced between two assemblies")
     p.add_argument("old", help="assembly of the deployed version (e.g. main's cdk.out)")

@@ -27,15 +27,24 @@ class Selection:
 
     environment: str | None = None
     tenant: str | None = None
+    only: str | None = None  # "platform" or "tenants"
 
     @classmethod
     def from_context(cls, app: cdk.App) -> "Selection":
         return cls(
             environment=app.node.try_get_context("environment") or None,
             tenant=app.node.try_get_context("tenant") or None,
+            only=app.node.try_get_context("only") or None,
         )
 
+    def as_context(self) -> dict[str, str]:
+        return {k: v for k, v in (("environment", self.environment), ("tenant", self.tenant), ("only", self.only)) if v}
+
     def check(self, lz: LandingZone) -> None:
+        if self.only not in (None, "platform", "tenants"):
+            raise SelectionError(f"-c only={self.only}: valid values are platform, tenants")
+        if self.only == "platform" and self.tenant:
+            raise SelectionError(f"-c only=platform cannot be combined with -c tenant={self.tenant}")
         envs = list(lz.organization.environments)
         tenants = [t.tenant for t in lz.tenants]
         if self.environment and self.environment not in envs:
@@ -45,6 +54,16 @@ class Selection:
         if self.tenant and self.environment and self.environment not in lz.tenant(self.tenant).environments:
             have = ", ".join(lz.tenant(self.tenant).environments)
             raise SelectionError(f"tenant {self.tenant} has no {self.environment} environment; it has: {have}")
+
+
+def shards(lz: LandingZone) -> list[dict]:
+    """CI matrix entries that together cover every stack exactly once.
+
+    One for the platform (its size does not grow with tenants), one per tenant.
+    """
+    out = [{"name": "platform", "context": Selection(only="platform").as_context()}]
+    out += [{"name": f"tenant-{t.tenant}", "context": Selection(tenant=t.tenant).as_context()} for t in lz.tenants]
+    return out
 
 
 def stack_name(role: str, environment: str | None = None, tenant: str | None = None) -> str:
@@ -76,7 +95,7 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     def platform_target(environment: str, account: str, region: str) -> StackTarget:
         return StackTarget(environment, account, region, org.platform.owner, org.platform.cost_center, PLATFORM_USE_CASE)
 
-    if selection.tenant is None:
+    if selection.tenant is None and selection.only != "tenants":
         if selection.environment is None:
             target = platform_target(GLOBAL_ENVIRONMENT, org.management_account, org.home_region)
             stacks.append(OrganizationStack(app, stack_name("Organization"), target=target))
@@ -88,7 +107,7 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
                 stacks.append(stack_cls(app, stack_name(stack_cls.ROLE, env_name), target=target))
 
     for tenant in lz.tenants:  # already sorted by name
-        if selection.tenant not in (None, tenant.tenant):
+        if selection.only == "platform" or selection.tenant not in (None, tenant.tenant):
             continue
         for env_name in org.environments:  # platform promotion order
             env = tenant.environments.get(env_name)

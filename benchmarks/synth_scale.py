@@ -38,15 +38,15 @@ def make_config(target: Path, tenants: int) -> None:
         (target / "tenants" / f"{name}.yaml").write_text(text)
 
 
-def run_one(config_dir: Path, outdir: Path) -> dict:
+def run_one(config_dir: Path, outdir: Path, selection: dict) -> dict:
     """Child process body: load, compose, synth with cdk-nag; report shape and timings."""
     started = time.perf_counter()
-    from agentzone.composition import compose, create_app
+    from agentzone.composition import Selection, compose, create_app
     from agentzone.config import load_landing_zone
 
     imported = time.perf_counter()
     app = create_app(outdir=str(outdir))
-    stacks = compose(app, load_landing_zone(config_dir))
+    stacks = compose(app, load_landing_zone(config_dir), Selection(**selection))
     composed = time.perf_counter()
     assembly = app.synth()
     done = time.perf_counter()
@@ -97,13 +97,16 @@ def _tree_rss_bytes(root_pid: int) -> int:
     return total
 
 
-def measure(tenants: int, workdir: Path) -> dict:
+def measure(tenants: int, workdir: Path, selection: dict | None = None) -> dict:
+    selection = selection or {}
+    label = f"{tenants}-" + "-".join(f"{k}={v}" for k, v in selection.items())
     config_dir = workdir / f"config-{tenants}"
-    outdir = workdir / f"cdk.out-{tenants}"
-    result_file = workdir / f"result-{tenants}.json"
-    make_config(config_dir, tenants)
+    outdir = workdir / f"cdk.out-{label}"
+    result_file = workdir / f"result-{label}.json"
+    if not config_dir.exists():
+        make_config(config_dir, tenants)
     env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
-    cmd = [sys.executable, __file__, "--child", str(config_dir), str(outdir), str(result_file)]
+    cmd = [sys.executable, __file__, "--child", str(config_dir), str(outdir), str(result_file), json.dumps(selection)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env)
     peak = 0
@@ -114,13 +117,14 @@ def measure(tenants: int, workdir: Path) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"synth of {tenants} tenants failed (exit {proc.returncode})")
     result = json.loads(result_file.read_text())
-    result.update(tenants=tenants, wall_s=round(wall, 2), peak_rss_mib=round(peak / 2**20))
+    result.update(tenants=tenants, shard=" ".join(f"{k}={v}" for k, v in selection.items()) or "all",
+                  wall_s=round(wall, 2), peak_rss_mib=round(peak / 2**20))
     shutil.rmtree(outdir, ignore_errors=True)
     return result
 
 
 def render(rows: list[dict]) -> str:
-    cols = [("tenants", "tenants"), ("stacks", "stacks"), ("resources", "resources"), ("wall_s", "wall s"),
+    cols = [("tenants", "tenants"), ("shard", "shard"), ("stacks", "stacks"), ("resources", "resources"), ("wall_s", "wall s"),
             ("synth_s", "synth s"), ("peak_rss_mib", "peak RSS MiB"), ("largest_stack_resources", "max stack res"),
             ("largest_template_bytes", "max template B")]
     table = [[h for _, h in cols]] + [[str(r[k]) for k, _ in cols] for r in rows]
@@ -133,7 +137,7 @@ def render(rows: list[dict]) -> str:
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         config_dir, outdir, result_file = map(Path, sys.argv[2:5])
-        result_file.write_text(json.dumps(run_one(config_dir, outdir)))
+        result_file.write_text(json.dumps(run_one(config_dir, outdir, json.loads(sys.argv[5]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tenants", type=int, nargs="+", default=[1, 10, 50, 100, 200])
@@ -144,8 +148,12 @@ def main() -> int:
         for n in args.tenants:
             rows.append(measure(n, Path(tmp)))
             print(f"  measured {n} tenant(s): {rows[-1]['wall_s']} s, {rows[-1]['peak_rss_mib']} MiB", file=sys.stderr)
+        # CI shards at the largest N: one tenant, and one platform environment.
+        largest = max(args.tenants)
+        for selection in ({"tenant": "team0000"}, {"only": "platform", "environment": "prod"}):
+            rows.append(measure(largest, Path(tmp), selection))
     print(render(rows))
-    by_n = {r["tenants"]: r for r in rows}
+    by_n = {r["tenants"]: r for r in rows if r["shard"] == "all"}
     if 10 in by_n and 100 in by_n:
         print(f"time(100)/time(10) = {by_n[100]['wall_s'] / by_n[10]['wall_s']:.1f}")
     out = Path(args.json)

@@ -98,3 +98,21 @@ def test_synth_one_tenant_through_the_cdk_cli(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "3 stacks (UseCase 3)" in printed
     assert "cdk-nag: passed" in printed and "cfn-lint: 0 errors" in printed
+
+
+def test_shards_json_feeds_a_ci_matrix(capsys):
+    assert cli.main(["shards", "--json", "--config-dir", str(SAMPLE_CONFIG)]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert entries[0] == {"name": "platform", "context": {"only": "platform"}}
+    assert {"name": "tenant-fraud", "context": {"tenant": "fraud"}} in entries
+
+
+def test_sample_ci_workflow_uses_real_commands():
+    import yaml
+
+    from .conftest import ROOT
+
+    workflow = yaml.safe_load((ROOT / "docs/ci-sharded-synth.yml").read_text())
+    runs = " ".join(step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"])
+    assert "agentzone shards --json" in runs and "agentzone synth" in runs and "make install" in runs
+    assert workflow["jobs"]["synth"]["strategy"]["matrix"]["shard"] == "${{ fromJson(needs.shards.outputs.matrix) }}"

@@ -179,3 +179,23 @@ def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assemb
 def test_stack_metadata_names_role_environment_and_tenant(sample_assembly):
     assert sample_assembly.template("AgentZone-claims-prod")["Metadata"]["AgentZone"] == {"role": "UseCase", "environment": "prod", "tenant": "claims"}
     assert sample_assembly.template("AgentZone-Organization")["Metadata"]["AgentZone"]["environment"] == "global"
+
+
+def test_platform_only_selection_is_independent_of_tenants():
+    assert sorted(stack_names(Selection(only="platform"))) == sorted(["AgentZone-Organization", *PLATFORM])
+    assert sorted(stack_names(Selection(only="platform", environment="dev"))) == sorted(n for n in PLATFORM if n.endswith("-dev"))
+    assert sorted(stack_names(Selection(only="tenants"))) == sorted(TENANTS)
+
+
+def test_shards_cover_every_stack_exactly_once(sample_assembly):
+    from agentzone.composition import shards
+
+    covered = []
+    for shard in shards(load_landing_zone(SAMPLE_CONFIG)):
+        covered += stack_names(Selection(**shard["context"]))
+    assert sorted(covered) == sorted(sample_assembly.templates)
+
+
+def test_invalid_only_selector():
+    with pytest.raises(SelectionError, match="valid values are platform, tenants"):
+        stack_names(Selection(only="everything"))
