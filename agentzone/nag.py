@@ -29,10 +29,31 @@ def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
 
 
+# config switch -> (finding prefix, pack class)
+PACKS = {
+    "aws_solutions": ("AwsSolutions", cdk_nag.AwsSolutionsChecks),
+    "nist_800_53_r5": ("NIST.800.53.R5", cdk_nag.NIST80053R5Checks),
+    "hipaa_security": ("HIPAA.Security", cdk_nag.HIPAASecurityChecks),
+    "pci_dss_321": ("PCI.DSS.321", cdk_nag.PCIDSS321Checks),
+}
+COMPLIANCE_PREFIXES = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+
+
+def acknowledge_compliance(construct: IConstruct, rule: str, reason: str) -> None:
+    """Acknowledge the same rule (e.g. 'S3BucketReplicationEnabled') in every compliance pack.
+
+    The NIST, HIPAA and PCI packs share rule names; one decision, one reason.
+    Acknowledging for a pack that is switched off is harmless.
+    """
+    for prefix in COMPLIANCE_PREFIXES:
+        acknowledge(construct, f"{prefix}-{rule}", reason)
+
+
 def add_rule_packs(app: cdk.App, settings: NagSettings) -> list[str]:
     """Register the selected packs on the app; synth then fails on any unacknowledged error."""
     packs: list[str] = []
-    if settings.aws_solutions:
-        cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app))
-        packs.append("AwsSolutions")
+    for switch, (prefix, pack) in PACKS.items():
+        if getattr(settings, switch):
+            cdk.Validations.of(app).add_plugins(pack(app))
+            packs.append(prefix)
     return packs

@@ -21,17 +21,40 @@ class StackSummary:
     resources: int
     template_bytes: int
     acknowledgements: int
+    acknowledgements_by_pack: dict
 
 
-def _acknowledgement_count(metadata_file: Path) -> int:
+@dataclass(frozen=True)
+class Acknowledgement:
+    stack: str
+    path: str
+    pack: str
+    finding: str
+    reason: str
+
+
+def acknowledgements(outdir: Path | str, stack: str) -> list[Acknowledgement]:
+    """Every acknowledged finding of one stack, from its assembly metadata."""
+    metadata_file = Path(outdir) / f"{stack}.metadata.json"
     if not metadata_file.is_file():
-        return 0
-    count = 0
-    for entries in json.loads(metadata_file.read_text()).values():
+        return []
+    out = []
+    for path, entries in json.loads(metadata_file.read_text()).items():
         for entry in entries:
             if entry.get("type") == ACK_METADATA:
-                count += len(entry.get("data", {}))
-    return count
+                for rule, reason in entry.get("data", {}).items():
+                    # "Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]": the prefix ends before the brackets.
+                    head, bracket, tail = rule.partition("[")
+                    rule_id = head.split("::")[-1]
+                    out.append(Acknowledgement(stack, path, rule_id.rsplit("-", 1)[0], rule_id + bracket + tail, reason))
+    return sorted(out, key=lambda a: (a.path, a.finding))
+
+
+def _by_pack(acks: list[Acknowledgement]) -> dict:
+    counts: dict[str, int] = {}
+    for ack in acks:
+        counts[ack.pack] = counts.get(ack.pack, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def summarize(outdir: Path | str) -> list[StackSummary]:
@@ -55,10 +78,28 @@ def summarize(outdir: Path | str) -> list[StackSummary]:
                 region=region,
                 resources=len(template.get("Resources", {})),
                 template_bytes=template_path.stat().st_size,
-                acknowledgements=_acknowledgement_count(outdir / f"{name}.metadata.json"),
+                acknowledgements=len(acks := acknowledgements(outdir, name)),
+                acknowledgements_by_pack=_by_pack(acks),
             )
         )
     return out
+
+
+def acknowledgement_report(outdir: Path | str, stacks: list[StackSummary]) -> dict:
+    """JSON-ready: per pack and stack, every acknowledged finding with its reason."""
+    report: dict = {}
+    for stack in stacks:
+        for ack in acknowledgements(outdir, stack.name):
+            report.setdefault(ack.pack, {}).setdefault(stack.name, []).append(
+                {"path": ack.path, "finding": ack.finding, "reason": ack.reason}
+            )
+    return report
+
+
+def render_pack_table(stacks: list[StackSummary]) -> str:
+    packs = sorted({p for s in stacks for p in s.acknowledgements_by_pack})
+    totals = {p: sum(s.acknowledgements_by_pack.get(p, 0) for s in stacks) for p in packs}
+    return "acknowledgements by pack: " + (", ".join(f"{p} {n}" for p, n in totals.items()) or "none")
 
 
 def render_table(stacks: list[StackSummary]) -> str:

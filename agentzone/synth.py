@@ -76,7 +76,7 @@ def cdk_synth(outdir: Path, context: dict[str, str]) -> int:
 
 def synth(context: dict[str, str], outdir: Path) -> int:
     """Returns a process exit code: 0 ok, 1 synth/nag/lint failed, 2 usage."""
-    from .report import render_table, summarize
+    from .report import acknowledgement_report, render_pack_table, render_table, summarize
 
     started = time.monotonic()
     outdir = outdir.resolve()
@@ -99,6 +99,8 @@ def synth(context: dict[str, str], outdir: Path) -> int:
     shutil.rmtree(outdir, ignore_errors=True)
     staging.rename(outdir)
     stacks = summarize(outdir)
+    report_file = outdir / "agentzone-acknowledgements.json"
+    report_file.write_text(json.dumps(acknowledgement_report(outdir, stacks), indent=2, sort_keys=True) + "\n")
     elapsed = time.monotonic() - started
     print(render_table(stacks))
     by_role: dict[str, int] = {}
@@ -110,6 +112,7 @@ def synth(context: dict[str, str], outdir: Path) -> int:
         f"\n{len(stacks)} stacks ({roles}); {sum(s.resources for s in stacks)} resources; "
         f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s); {elapsed:.1f}s"
     )
+    print(f"{render_pack_table(stacks)} (details: {report_file.relative_to(outdir.parent)})")
     if lint.warnings:
         print(lint.render())
     return 0

@@ -13,6 +13,8 @@ from agentzone.config.model import NagSettings
 from agentzone.nag import MIN_REASON, acknowledge, add_rule_packs
 
 ACK = "aws:cdk:acknowledged-rules"
+AWS_SOLUTIONS_ONLY = NagSettings(aws_solutions=True, nist_800_53_r5=False, hipaa_security=False, pci_dss_321=False)
+NO_PACKS = NagSettings(aws_solutions=False, nist_800_53_r5=False, hipaa_security=False, pci_dss_321=False)
 
 
 def acknowledgements(sample_assembly) -> list[tuple[str, str, str]]:
@@ -25,12 +27,12 @@ def acknowledgements(sample_assembly) -> list[tuple[str, str, str]]:
     return out
 
 
-def test_sample_passes_aws_solutions_with_specific_acknowledgements(sample_assembly):
+def test_sample_passes_every_pack_with_specific_acknowledgements(sample_assembly):
     # The session fixture synthesized with the pack on: reaching here means no unacknowledged error.
     acks = acknowledgements(sample_assembly)
     assert acks
     for path, rule, reason in acks:
-        assert rule.removeprefix("Annotation::").startswith("AwsSolutions-"), rule
+        assert rule.removeprefix("Annotation::").startswith(("AwsSolutions-", "NIST.800.53.R5-", "HIPAA.Security-", "PCI.DSS.321-")), rule
         assert len(reason) >= MIN_REASON, (path, rule)
         assert not path.count("/") == 1, f"{rule} acknowledged on a whole stack: {path}"
     wildcard_acks = [rule for _, rule, _ in acks if "IAM5" in rule]
@@ -41,7 +43,7 @@ def test_unacknowledged_finding_fails_synth(tmp_path):
     app = create_app(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Bad", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     s3.Bucket(stack, "Plain")  # no access logs, no TLS-only policy
-    add_rule_packs(app, NagSettings())
+    add_rule_packs(app, AWS_SOLUTIONS_ONLY)
     with pytest.raises(RuntimeError, match="ValidationFailed") as info:
         app.synth()
     report = str(info.value)
@@ -54,7 +56,7 @@ def test_acknowledgement_silences_exactly_that_finding(tmp_path):
     bucket = s3.Bucket(stack, "Logs", enforce_ssl=True, encryption=s3.BucketEncryption.S3_MANAGED,
                        block_public_access=s3.BlockPublicAccess.BLOCK_ALL)
     acknowledge(bucket, "AwsSolutions-S1", "Test bucket standing in for a server access log destination.")
-    add_rule_packs(app, NagSettings())
+    add_rule_packs(app, AWS_SOLUTIONS_ONLY)
     app.synth()  # passes: the only finding is acknowledged
 
 
@@ -62,7 +64,7 @@ def test_nag_can_be_switched_off_in_config(tmp_path):
     app = create_app(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Off", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     s3.Bucket(stack, "Plain")
-    assert add_rule_packs(app, NagSettings(aws_solutions=False)) == []
+    assert add_rule_packs(app, NO_PACKS) == []
     app.synth()
 
 
@@ -78,3 +80,35 @@ def test_acknowledge_rejects_vague_acknowledgements(finding, reason, error):
     stack = cdk.Stack()
     with pytest.raises(ValueError, match=error):
         acknowledge(stack, finding, reason)
+
+
+def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample_assembly):
+    from agentzone.config import load_landing_zone
+    from agentzone.report import acknowledgement_report, summarize
+
+    from .conftest import SAMPLE_CONFIG
+
+    nag = load_landing_zone(SAMPLE_CONFIG).organization.nag
+    assert nag.aws_solutions and nag.nist_800_53_r5 and nag.hipaa_security and nag.pci_dss_321
+    stacks = summarize(sample_assembly.outdir)
+    report = acknowledgement_report(sample_assembly.outdir, stacks)
+    assert set(report) == {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+    claims = {a["finding"] for a in report["AwsSolutions"]["AgentZone-claims-dev"]}
+    assert claims == {"AwsSolutions-S1", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"}
+    replication = [a for a in report["NIST.800.53.R5"]["AgentZone-Logging-prod"] if a["finding"].endswith("S3BucketReplicationEnabled")]
+    assert {a["path"] for a in replication} == {"/AgentZone-Logging-prod/AccessLogs/Bucket", "/AgentZone-Logging-prod/LogArchive/Bucket"}
+
+
+@pytest.mark.parametrize(
+    "switch,finding",
+    [("nist_800_53_r5", "NIST.800.53.R5"), ("hipaa_security", "HIPAA.Security"), ("pci_dss_321", "PCI.DSS.321")],
+)
+def test_each_compliance_pack_fails_synth_on_its_own(tmp_path, switch, finding):
+    app = create_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "NoReplication", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    s3.Bucket(stack, "Data", enforce_ssl=True, versioned=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL)
+    only = {k: k == switch for k in ("aws_solutions", "nist_800_53_r5", "hipaa_security", "pci_dss_321")}
+    assert add_rule_packs(app, NagSettings(**only)) == [finding]
+    with pytest.raises(RuntimeError, match="ValidationFailed") as info:
+        app.synth()
+    assert f"({finding})" in str(info.value)

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..config.model import MemoryBlueprint
-from ..nag import acknowledge
+from ..nag import acknowledge, acknowledge_compliance
 
 _STRATEGIES = {
     "semantic": agentcore.MemoryStrategy.using_built_in_semantic,
@@ -68,6 +68,12 @@ class AgentMemory(Construct):
             "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
             "The memory service role re-encrypts under this memory's own CMK only (resource is the key ARN); "
             "ReEncrypt* covers ReEncryptFrom/To on that single key.",
+        )
+        acknowledge_compliance(
+            service_policy,
+            "IAMNoInlinePolicy",
+            "The AgentCore Memory L2 writes its service role's key grant as a policy attached only to that role; "
+            "it grants KMS use on this memory's key and nothing else.",
         )
 
     @classmethod

@@ -55,9 +55,12 @@ class PlatformEnvironment(Strict):
 
 
 class NagSettings(Strict):
-    """Rule packs run on every synth; any unacknowledged finding fails it."""
+    """Rule packs run on every synth; any unacknowledged error fails it."""
 
-    aws_solutions: bool = True
+    aws_solutions: bool = Field(True, description="cdk-nag AwsSolutions pack")
+    nist_800_53_r5: bool = Field(True, description="cdk-nag NIST 800-53 rev 5 pack")
+    hipaa_security: bool = Field(True, description="cdk-nag HIPAA Security pack")
+    pci_dss_321: bool = Field(True, description="cdk-nag PCI DSS 3.2.1 pack")
 
 
 class Organization(Strict):

@@ -8,7 +8,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ..nag import acknowledge
+from ..nag import acknowledge, acknowledge_compliance
+
+NO_REPLICATION = (
+    "Single-region landing zone: S3 keeps objects across at least three AZs and versioning (plus Object Lock "
+    "on the log archive) guards against deletion; cross-region replication is a disaster-recovery choice this "
+    "version does not configure."
+)
 
 
 def _baseline(**overrides) -> dict:
@@ -57,6 +63,12 @@ class AccessLogsBucket(Construct):
             "AwsSolutions-S1",
             "This bucket is the server access log destination; logging it into itself would recurse.",
         )
+        acknowledge_compliance(
+            self.bucket,
+            "S3DefaultEncryptionKMS",
+            "S3 server access log delivery only supports SSE-S3 target buckets; SSE-KMS would drop the logs.",
+        )
+        acknowledge_compliance(self.bucket, "S3BucketReplicationEnabled", NO_REPLICATION)
 
 
 class SecureBucket(Construct):
@@ -95,6 +107,8 @@ class SecureBucket(Construct):
                 ],
             ),
         )
+
+        acknowledge_compliance(self.bucket, "S3BucketReplicationEnabled", NO_REPLICATION)
 
     @property
     def bucket_name(self) -> str:
