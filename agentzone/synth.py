@@ -74,6 +74,23 @@ def cdk_synth(outdir: Path, context: dict[str, str]) -> int:
     return proc.returncode
 
 
+def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
+    """None when checkov found an unaccepted failure (the output is kept for inspection)."""
+    from .checkov import checkov_bin, run_checkov
+
+    if checkov_bin() is None:
+        return "checkov: not installed, skipped (`make install` adds it)"
+    result = run_checkov(staging)
+    if result.failed:
+        shutil.rmtree(rejected, ignore_errors=True)
+        staging.rename(rejected)
+        print(f"agentzone: checkov found {len(result.failed)} failed check(s) not in checkov-skips.yaml; "
+              f"{outdir_name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
+        print(result.render(), file=sys.stderr)
+        return None
+    return f"checkov: {result.passed} passed, 0 failed, {len(result.accepted)} accepted in checkov-skips.yaml"
+
+
 def synth(context: dict[str, str], outdir: Path) -> int:
     """Returns a process exit code: 0 ok, 1 synth/nag/lint failed, 2 usage."""
     from .report import acknowledgement_report, render_pack_table, render_table, summarize
@@ -96,6 +113,9 @@ def synth(context: dict[str, str], outdir: Path) -> int:
         print(f"agentzone: cfn-lint found {len(lint.errors)} error(s); {outdir.name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
         print(lint.render(), file=sys.stderr)
         return 1
+    checkov_line = _run_checkov(staging, rejected, outdir.name)
+    if checkov_line is None:
+        return 1
     shutil.rmtree(outdir, ignore_errors=True)
     staging.rename(outdir)
     stacks = summarize(outdir)
@@ -113,6 +133,7 @@ def synth(context: dict[str, str], outdir: Path) -> int:
         f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s); {elapsed:.1f}s"
     )
     print(f"{render_pack_table(stacks)} (details: {report_file.relative_to(outdir.parent)})")
+    print(checkov_line)
     if lint.warnings:
         print(lint.render())
     return 0

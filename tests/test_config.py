@@ -80,6 +80,18 @@ CASES = [
     ("string-not-number", CLAIMS, "monthly_usd: 5000", "monthly_usd: lots", "budget.monthly_usd", "must be a valid number", "monthly_usd"),
     ("mapping-expected", FRAUD, "budget: {monthly_usd: 12000, session_usd: 5.0, alert_at_percent: [50, 80, 100]}", "budget: 12000", "budget", "must be a mapping with keys: monthly_usd, session_usd, alert_at_percent", "budget:"),
     ("duplicate-use-case-id", FRAUD, "use_case_id: UC-0051", "use_case_id: UC-0042", "use_case_id", "use_case_id 'UC-0042' is already used by", "use_case_id"),
+    ("negative-session-budget", CLAIMS, "session_usd: 2.0", "session_usd: -2", "budget.session_usd", "must be greater than 0", "session_usd"),
+    ("zero-alert-percent", FRAUD, "alert_at_percent: [50, 80, 100]", "alert_at_percent: [0, 80]", "budget.alert_at_percent[0]", "must be greater than 0", "alert_at_percent"),
+    ("expiry-too-short", CLAIMS, "expiry_days: 90", "expiry_days: 3", "blueprints.memory.expiry_days", "must be greater than or equal to 7", "expiry_days"),
+    ("management-account-reused", FRAUD, '"444444444444"', '"100000000000"', "environments.dev.account", "account 100000000000 is already used as the management account", '"100000000000"'),
+    ("duplicate-region", ORG, "allowed_regions: [eu-west-1, eu-central-1]", "allowed_regions: [eu-west-1, eu-west-1]", "allowed_regions[1]", "'eu-west-1' is listed twice", "allowed_regions"),
+    ("no-strategies", FRAUD, "strategies: [semantic, episodic]", "strategies: []", "blueprints.memory.strategies", "must have at least 1 item(s)", "strategies"),
+    ("no-environments", FRAUD, 'environments:\n  dev:     {account: "444444444444"}\n  staging: {account: "555555555555"}\n  prod:    {account: "666666666666", region: eu-central-1}\n', "environments: {}\n", "environments", "must have at least 1 item(s)", "environments"),
+    ("unknown-nag-pack", ORG, "  pci_dss_321: true", "  cis_benchmark: true", "nag.cis_benchmark", "unknown key 'cis_benchmark'; valid keys here: aws_solutions, nist_800_53_r5, hipaa_security, pci_dss_321", "cis_benchmark"),
+    ("nag-not-boolean", ORG, "  aws_solutions: true", "  aws_solutions: sometimes", "nag.aws_solutions", "must be a valid boolean", "aws_solutions"),
+    ("platform-region-not-allowed", ORG, '    data_lake: "100000000034"\n', '    data_lake: "100000000034"\n    region: us-east-1\n', "environments.prod.region", "'us-east-1' is not in allowed_regions", "us-east-1"),
+    ("description-too-long", CLAIMS, "description: Claims triage and settlement assistant", "description: " + "x" * 300, "description", "at most 256 characters", "description"),
+    ("bad-cost-center", CLAIMS, "cost_center: CC-1234", "cost_center: CC 1234 / claims", "cost_center", "is not a valid cost center", "cost_center"),
 ]
 
 
@@ -92,6 +104,23 @@ def test_invalid_input_is_reported_with_file_line_and_path(config_copy, case):
     expected_prefix = f"{config_copy / rel}:{line}: {key_path}:"
     matching = [p for p in problems if p.startswith(expected_prefix) and fragment in p]
     assert matching, f"expected {expected_prefix} ... {fragment!r}; got:\n" + "\n".join(problems)
+
+
+def test_corpus_is_large_and_distinct():
+    assert len({c[0] for c in CASES}) == len(CASES) >= 37
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_invalid_input_never_writes_an_assembly_or_a_traceback(config_copy, tmp_path, capsys, case):
+    from agentzone import cli
+
+    _, rel, old, new, *_ = case
+    edit(config_copy, rel, old, new)
+    out = tmp_path / "cdk.out"
+    assert cli.main(["synth", "--config-dir", str(config_copy), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "configuration problem" in err
+    assert not out.exists() and not (tmp_path / "cdk.out.staging").exists()
 
 
 def test_duplicate_tenant_across_files(config_copy):

@@ -1,0 +1,72 @@
+"""checkov over a synthesized assembly, with accepted findings kept in checkov-skips.yaml.
+
+checkov pins an old boto3, so it lives in its own virtualenv (.venv-checkov,
+created by `make install`) instead of the project's.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .composition import PROJECT_ROOT
+
+SKIPS_FILE = PROJECT_ROOT / "checkov-skips.yaml"
+CHECKOV_ENV = "AGENTZONE_CHECKOV"
+
+
+def checkov_bin() -> Path | None:
+    candidate = Path(os.environ.get(CHECKOV_ENV, PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"))
+    return candidate if candidate.exists() else None
+
+
+def load_skips(path: Path = SKIPS_FILE) -> dict[str, dict]:
+    data = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    return data or {}
+
+
+@dataclass(frozen=True)
+class CheckovResult:
+    failed: list[dict]  # not covered by a skip: these fail synth
+    accepted: list[dict]  # covered by a skip with a reason
+    passed: int
+
+    def render(self, limit: int = 40) -> str:
+        return "\n".join(
+            f"  {f['check_id']} {Path(f['file_path']).name} {f['resource']}: {f['check_name']}" for f in self.failed[:limit]
+        )
+
+
+def _is_accepted(finding: dict, skips: dict[str, dict]) -> bool:
+    skip = skips.get(finding["check_id"])
+    if not skip:
+        return False
+    logical_id = finding["resource"].split(".", 1)[-1]
+    return any(fnmatch.fnmatchcase(logical_id, pattern) for pattern in skip.get("resources", []))
+
+
+def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:
+    binary = binary or checkov_bin()
+    if binary is None:
+        raise FileNotFoundError("checkov not installed; run `make install` (it creates .venv-checkov)")
+    cmd = [str(binary), "-d", str(outdir), "--framework", "cloudformation", "--skip-download", "--quiet", "--compact", "-o", "json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if not proc.stdout.strip():
+        raise RuntimeError(f"checkov failed to run: {proc.stderr.strip()[:2000]}")
+    reports = json.loads(proc.stdout)
+    if isinstance(reports, dict):
+        reports = [reports]
+    skips = load_skips()
+    failed, accepted, passed = [], [], 0
+    for report in reports:
+        results = report.get("results", {})
+        passed += report.get("summary", {}).get("passed", 0)
+        for finding in results.get("failed_checks", []):
+            (accepted if _is_accepted(finding, skips) else failed).append(finding)
+    return CheckovResult(failed, accepted, passed)
