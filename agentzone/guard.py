@@ -76,14 +76,9 @@ def _get(properties: dict, path: tuple[str, ...]):
 
 def load_assembly(outdir: Path | str) -> dict[str, tuple[str, dict]]:
     """stack name -> (environment, template)."""
-    outdir = Path(outdir)
-    manifest = json.loads((outdir / "manifest.json").read_text())
-    out = {}
-    for name, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") == "aws:cloudformation:stack":
-            template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
-            out[name] = (artifact["environment"], template)
-    return out
+    from .report import stack_artifacts
+
+    return {name: (env, json.loads(path.read_text())) for name, env, path in stack_artifacts(outdir)}
 
 
 def compare(old: dict[str, tuple[str, dict]], new: dict[str, tuple[str, dict]]) -> list[Violation]:

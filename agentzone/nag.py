@@ -16,7 +16,17 @@ from constructs import IConstruct
 
 from .config.model import NagSettings
 
-_FINDING = re.compile(r"^(AwsSolutions|NIST\.800\.53\.R5|HIPAA\.Security|PCI\.DSS\.321)-[A-Za-z0-9]+(\[[^\]]+\])?$")
+# config switch -> (finding prefix, pack class)
+PACKS = {
+    "aws_solutions": ("AwsSolutions", cdk_nag.AwsSolutionsChecks),
+    "nist_800_53_r5": ("NIST.800.53.R5", cdk_nag.NIST80053R5Checks),
+    "hipaa_security": ("HIPAA.Security", cdk_nag.HIPAASecurityChecks),
+    "pci_dss_321": ("PCI.DSS.321", cdk_nag.PCIDSS321Checks),
+}
+COMPLIANCE_PREFIXES = tuple(prefix for switch, (prefix, _) in PACKS.items() if switch != "aws_solutions")
+_FINDING = re.compile(
+    r"^(" + "|".join(re.escape(prefix) for prefix, _ in PACKS.values()) + r")-[A-Za-z0-9]+(\[[^\]]+\])?$"
+)
 MIN_REASON = 30
 
 
@@ -27,16 +37,6 @@ def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     if len(reason.strip()) < MIN_REASON:
         raise ValueError(f"acknowledgement of {finding} needs a specific reason (at least {MIN_REASON} characters)")
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
-
-
-# config switch -> (finding prefix, pack class)
-PACKS = {
-    "aws_solutions": ("AwsSolutions", cdk_nag.AwsSolutionsChecks),
-    "nist_800_53_r5": ("NIST.800.53.R5", cdk_nag.NIST80053R5Checks),
-    "hipaa_security": ("HIPAA.Security", cdk_nag.HIPAASecurityChecks),
-    "pci_dss_321": ("PCI.DSS.321", cdk_nag.PCIDSS321Checks),
-}
-COMPLIANCE_PREFIXES = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 
 
 def acknowledge_compliance(construct: IConstruct, rule: str, reason: str) -> None:

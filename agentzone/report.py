@@ -20,8 +20,18 @@ class StackSummary:
     region: str
     resources: int
     template_bytes: int
-    acknowledgements: int
-    acknowledgements_by_pack: dict
+    acks: tuple["Acknowledgement", ...]
+
+    @property
+    def acknowledgements(self) -> int:
+        return len(self.acks)
+
+    @property
+    def acknowledgements_by_pack(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for ack in self.acks:
+            counts[ack.pack] = counts.get(ack.pack, 0) + 1
+        return dict(sorted(counts.items()))
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,15 @@ class Acknowledgement:
     pack: str
     finding: str
     reason: str
+
+
+def stack_artifacts(outdir: Path | str):
+    """(stack name, aws://account/region, template path) per stack, in manifest (composition) order."""
+    outdir = Path(outdir)
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            yield name, artifact["environment"], outdir / artifact["properties"]["templateFile"]
 
 
 def acknowledgements(outdir: Path | str, stack: str) -> list[Acknowledgement]:
@@ -50,24 +69,12 @@ def acknowledgements(outdir: Path | str, stack: str) -> list[Acknowledgement]:
     return sorted(out, key=lambda a: (a.path, a.finding))
 
 
-def _by_pack(acks: list[Acknowledgement]) -> dict:
-    counts: dict[str, int] = {}
-    for ack in acks:
-        counts[ack.pack] = counts.get(ack.pack, 0) + 1
-    return dict(sorted(counts.items()))
-
-
 def summarize(outdir: Path | str) -> list[StackSummary]:
-    outdir = Path(outdir)
-    manifest = json.loads((outdir / "manifest.json").read_text())
     out = []
-    for name, artifact in manifest.get("artifacts", {}).items():  # composition order
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        template_path = outdir / artifact["properties"]["templateFile"]
+    for name, environment, template_path in stack_artifacts(outdir):
         template = json.loads(template_path.read_text())
         meta = template.get("Metadata", {}).get(TEMPLATE_METADATA_KEY, {})
-        account, region = artifact["environment"].removeprefix("aws://").split("/")
+        account, region = environment.removeprefix("aws://").split("/")
         out.append(
             StackSummary(
                 name=name,
@@ -78,18 +85,17 @@ def summarize(outdir: Path | str) -> list[StackSummary]:
                 region=region,
                 resources=len(template.get("Resources", {})),
                 template_bytes=template_path.stat().st_size,
-                acknowledgements=len(acks := acknowledgements(outdir, name)),
-                acknowledgements_by_pack=_by_pack(acks),
+                acks=tuple(acknowledgements(outdir, name)),
             )
         )
     return out
 
 
-def acknowledgement_report(outdir: Path | str, stacks: list[StackSummary]) -> dict:
+def acknowledgement_report(stacks: list[StackSummary]) -> dict:
     """JSON-ready: per pack and stack, every acknowledged finding with its reason."""
     report: dict = {}
     for stack in stacks:
-        for ack in acknowledgements(outdir, stack.name):
+        for ack in stack.acks:
             report.setdefault(ack.pack, {}).setdefault(stack.name, []).append(
                 {"path": ack.path, "finding": ack.finding, "reason": ack.reason}
             )

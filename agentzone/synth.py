@@ -120,7 +120,7 @@ def synth(context: dict[str, str], outdir: Path) -> int:
     staging.rename(outdir)
     stacks = summarize(outdir)
     report_file = outdir / "agentzone-acknowledgements.json"
-    report_file.write_text(json.dumps(acknowledgement_report(outdir, stacks), indent=2, sort_keys=True) + "\n")
+    report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")
     elapsed = time.monotonic() - started
     print(render_table(stacks))
     by_role: dict[str, int] = {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
@@ -12,30 +10,21 @@ from agentzone.composition import create_app
 from agentzone.config.model import NagSettings
 from agentzone.nag import MIN_REASON, acknowledge, add_rule_packs
 
-ACK = "aws:cdk:acknowledged-rules"
 AWS_SOLUTIONS_ONLY = NagSettings(aws_solutions=True, nist_800_53_r5=False, hipaa_security=False, pci_dss_321=False)
 NO_PACKS = NagSettings(aws_solutions=False, nist_800_53_r5=False, hipaa_security=False, pci_dss_321=False)
 
 
-def acknowledgements(sample_assembly) -> list[tuple[str, str, str]]:
-    out = []
-    for meta_file in sample_assembly.outdir.glob("*.metadata.json"):
-        for path, entries in json.loads(meta_file.read_text()).items():
-            for entry in entries:
-                if entry["type"] == ACK:
-                    out += [(path, rule, reason) for rule, reason in entry["data"].items()]
-    return out
-
-
 def test_sample_passes_every_pack_with_specific_acknowledgements(sample_assembly):
-    # The session fixture synthesized with the pack on: reaching here means no unacknowledged error.
-    acks = acknowledgements(sample_assembly)
+    # The session fixture synthesized with the packs on: reaching here means no unacknowledged error.
+    from agentzone.report import acknowledgements
+
+    acks = [a for name in sample_assembly.templates for a in acknowledgements(sample_assembly.outdir, name)]
     assert acks
-    for path, rule, reason in acks:
-        assert rule.removeprefix("Annotation::").startswith(("AwsSolutions-", "NIST.800.53.R5-", "HIPAA.Security-", "PCI.DSS.321-")), rule
-        assert len(reason) >= MIN_REASON, (path, rule)
-        assert not path.count("/") == 1, f"{rule} acknowledged on a whole stack: {path}"
-    wildcard_acks = [rule for _, rule, _ in acks if "IAM5" in rule]
+    for ack in acks:
+        assert ack.finding.startswith(("AwsSolutions-", "NIST.800.53.R5-", "HIPAA.Security-", "PCI.DSS.321-")), ack.finding
+        assert len(ack.reason) >= MIN_REASON, (ack.path, ack.finding)
+        assert not ack.path.count("/") == 1, f"{ack.finding} acknowledged on a whole stack: {ack.path}"
+    wildcard_acks = [a.finding for a in acks if "IAM5" in a.finding]
     assert all("[" in rule for rule in wildcard_acks), "IAM5 acknowledgements must name the exact finding"
 
 
@@ -91,7 +80,7 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
     nag = load_landing_zone(SAMPLE_CONFIG).organization.nag
     assert nag.aws_solutions and nag.nist_800_53_r5 and nag.hipaa_security and nag.pci_dss_321
     stacks = summarize(sample_assembly.outdir)
-    report = acknowledgement_report(sample_assembly.outdir, stacks)
+    report = acknowledgement_report(stacks)
     assert set(report) == {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
     claims = {a["finding"] for a in report["AwsSolutions"]["AgentZone-claims-dev"]}
     assert claims == {"AwsSolutions-S1", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"}
