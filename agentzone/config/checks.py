@@ -48,6 +48,22 @@ def semantic_problems(
         if env.region and env.region not in allowed:
             problems.append(org_doc.problem(("environments", env_name, "region"), f"{env.region!r} is not in allowed_regions ({allowed_text})"))
 
+    if org.audit.central_environment and org.audit.central_environment not in org.environments:
+        problems.append(org_doc.problem(("audit", "central_environment"), f"unknown environment {org.audit.central_environment!r}; valid: {', '.join(known_envs)}"))
+    archive = org.audit.archive
+    if archive.expire_after_days is not None and archive.expire_after_days < archive.retention_days:
+        problems.append(org_doc.problem(("audit", "archive", "expire_after_days"), f"{archive.expire_after_days} is shorter than retention_days ({archive.retention_days}); Object Lock would refuse the deletes"))
+    if archive.deep_archive_after_days is not None and archive.deep_archive_after_days < archive.glacier_ir_after_days + 90:
+        problems.append(org_doc.problem(("audit", "archive", "deep_archive_after_days"), f"must be at least 90 days after glacier_ir_after_days ({archive.glacier_ir_after_days}), the Glacier Instant Retrieval minimum"))
+    problems += _duplicates(org_doc, ("guardrails", "admin_roles"), org.guardrails.admin_roles)
+    problems += _duplicates(org_doc, ("security", "securityhub_standards"), org.security.securityhub_standards)
+    for env_name, env in org.environments.items():
+        if env.observability_sink:
+            _, _, _, region, account, _ = env.observability_sink.split(":", 5)
+            expected_region = env.region or org.home_region
+            if account != env.logging or region != expected_region:
+                problems.append(org_doc.problem(("environments", env_name, "observability_sink"), f"the sink must be in this environment's logging account {env.logging} and region {expected_region} (got {account}, {region})"))
+
     seen_names: dict[str, str] = {}
     seen_use_cases: dict[str, str] = {}
     for doc, tenant in tenants:
@@ -70,6 +86,7 @@ def semantic_problems(
                 problems.append(doc.problem((*path, "region"), f"{env.region!r} is not in allowed_regions ({allowed_text})"))
 
         problems += _duplicates(doc, ("models",), tenant.models)
+        problems += _duplicates(doc, ("auth_scopes",), tenant.auth_scopes)
         problems += _duplicates(doc, ("budget", "alert_at_percent"), tenant.budget.alert_at_percent)
         if tenant.budget.session_usd is not None and tenant.budget.session_usd > tenant.budget.monthly_usd:
             problems.append(doc.problem(("budget", "session_usd"), f"session_usd ({tenant.budget.session_usd}) cannot exceed monthly_usd ({tenant.budget.monthly_usd})"))

@@ -26,6 +26,11 @@ _PATTERN_HELP = {
     m.EMAIL_PATTERN: "is not an email address (e.g. team@example.com)",
     m.COST_CENTER_PATTERN: "is not a valid cost center; use 2-32 letters, digits, '-' or '_' (e.g. CC-1234)",
     m.MODEL_PATTERN: "is not a Bedrock model id (e.g. amazon.nova-lite-v1:0, anthropic.claude-sonnet-4-5-v1:0)",
+    m.ORG_ID_PATTERN: "is not an AWS Organizations id (o- followed by 10-32 lowercase letters/digits)",
+    m.ROOT_ID_PATTERN: "is not an organization root id (r- followed by 4-32 lowercase letters/digits)",
+    m.ROLE_NAME_PATTERN: "is not a valid IAM role name (1-64 letters, digits and +=,.@_-)",
+    m.SINK_ARN_PATTERN: "is not an OAM sink ARN (arn:aws:oam:<region>:<account>:sink/<uuid>; copy the Logging stack's SinkArn output)",
+    m.SCOPE_PATTERN: "is not a valid scope name (lowercase letters, digits and ._-, starting with a letter)",
     m.ENV_PATTERN: "is not a valid environment name; use 2-16 lowercase letters/digits (e.g. dev, staging, prod)",
 }
 

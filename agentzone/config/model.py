@@ -18,6 +18,11 @@ COST_CENTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
 USE_CASE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
 MODEL_PATTERN = r"^([a-z]{2}\.)?[a-z0-9-]+\.[A-Za-z0-9.:_-]+$"
 ENV_PATTERN = r"^[a-z][a-z0-9]{1,15}$"
+ORG_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
+ROOT_ID_PATTERN = r"^r-[0-9a-z]{4,32}$"
+ROLE_NAME_PATTERN = r"^[\w+=,.@-]{1,64}$"
+SINK_ARN_PATTERN = r"^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink/[0-9a-f-]{36}$"
+SCOPE_PATTERN = r"^[a-z][a-z0-9._-]{0,63}$"
 
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(description="12-digit AWS account id, quoted")]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -25,7 +30,16 @@ Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN), Field(descrip
 Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
 CostCenter = Annotated[str, StringConstraints(pattern=COST_CENTER_PATTERN)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_PATTERN)]
-ModelId = Annotated[str, StringConstraints(pattern=MODEL_PATTERN), Field(description="Bedrock model id, e.g. amazon.nova-lite-v1:0")]
+ModelId = Annotated[
+    str, StringConstraints(pattern=MODEL_PATTERN, max_length=96), Field(description="Bedrock model id, e.g. amazon.nova-lite-v1:0")
+]
+RoleName = Annotated[str, StringConstraints(pattern=ROLE_NAME_PATTERN), Field(description="IAM role name")]
+Scope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN), Field(description="OAuth2 scope name, e.g. invoke")]
+
+# Upper bounds that keep generated SCPs under the 5,120-character limit (tests check the largest case).
+MAX_ALLOWED_REGIONS = 16
+MAX_TENANT_MODELS = 20
+MAX_ADMIN_ROLES = 5
 
 PLATFORM_ROLES = ("shared_services", "logging", "security", "data_lake")
 
@@ -52,6 +66,13 @@ class PlatformEnvironment(Strict):
     security: AccountId
     data_lake: AccountId
     region: Region | None = Field(None, description="Defaults to home_region")
+    monthly_budget_usd: float | None = Field(
+        None, gt=0, le=10_000_000, description="Budget for the four platform accounts of this environment (management account)"
+    )
+    observability_sink: Annotated[str, StringConstraints(pattern=SINK_ARN_PATTERN)] | None = Field(
+        None,
+        description="ARN of the OAM sink the Logging stack created (its SinkArn output). Until set, accounts are not linked.",
+    )
 
 
 class NagSettings(Strict):
@@ -63,16 +84,95 @@ class NagSettings(Strict):
     pci_dss_321: bool = Field(True, description="cdk-nag PCI DSS 3.2.1 pack")
 
 
+class Guardrails(Strict):
+    """Inputs to the service control policies (see README: guardrails per OU)."""
+
+    admin_roles: list[RoleName] = Field(
+        default=["AgentZoneBreakGlass"],
+        max_length=MAX_ADMIN_ROLES,
+        description="Break-glass role names exempt from the baseline-protection SCPs (in every account)",
+    )
+    bootstrap_qualifier: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,10}$")] = Field(
+        "agentzone", description="cdk bootstrap --qualifier the platform deploys with; its roles are protected and exempt"
+    )
+
+
+class ArchiveSettings(Strict):
+    """The central log archive in each logging account."""
+
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        "COMPLIANCE", description="COMPLIANCE: nobody, not even root, can delete before retention ends"
+    )
+    retention_days: int = Field(365, ge=1, le=3650, description="Default Object Lock retention of every log object")
+    glacier_ir_after_days: int = Field(90, ge=30, le=3650, description="Move logs to Glacier Instant Retrieval after")
+    deep_archive_after_days: int | None = Field(365, ge=180, le=3650, description="Move logs to Deep Archive after (null: never)")
+    expire_after_days: int | None = Field(
+        None, ge=1, le=36500, description="Delete logs after (must be >= retention_days; null: keep forever)"
+    )
+
+
+class DataEvents(Strict):
+    """CloudTrail data events on the organization trail (billed per event)."""
+
+    bedrock: bool = Field(True, description="Agents, knowledge bases, flows, guardrails and prompts")
+    agentcore: bool = Field(True, description="AgentCore runtimes, gateways, memories and workload identities")
+
+
+class Audit(Strict):
+    central_environment: EnvName | None = Field(
+        None,
+        description="Platform environment whose logging and security accounts serve the whole organization "
+        "(organization trail, delegated administrators). Defaults to the last environment.",
+    )
+    archive: ArchiveSettings = ArchiveSettings()
+    data_events: DataEvents = DataEvents()
+    trail_log_retention_days: int = Field(90, ge=1, le=3653, description="CloudWatch Logs copy of the trail, days")
+
+
+class Observability(Strict):
+    transaction_search_percent: float = Field(
+        1, ge=0, le=100, description="Share of X-Ray spans indexed for transaction search (all spans are stored)"
+    )
+    log_retention_days: int = Field(365, ge=1, le=3653, description="Retention of platform-created log groups")
+
+
+ModelPrice = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)]
+
+
+class SecuritySettings(Strict):
+    securityhub_standards: list[Literal["aws-foundational", "cis-3.0", "nist-800-53", "pci-dss"]] = Field(
+        default=["aws-foundational", "cis-3.0"], min_length=1, description="Security Hub standards enabled in every account"
+    )
+    access_token_minutes: int = Field(60, ge=5, le=1440, description="Lifetime of agent access tokens from the central identity")
+
+
 class Organization(Strict):
     organization: Slug = Field(description="Short name of the organization, used in resource names")
     home_region: Region
-    allowed_regions: list[Region] = Field(min_length=1, description="Regions workloads may use; home_region must be one")
+    allowed_regions: list[Region] = Field(
+        min_length=1, max_length=MAX_ALLOWED_REGIONS, description="Regions workloads may use; home_region must be one"
+    )
     management_account: AccountId
+    organization_id: Annotated[str, StringConstraints(pattern=ORG_ID_PATTERN)] = Field(
+        description="AWS Organizations id (o-...), used in aws:PrincipalOrgID and aws:SourceOrgID conditions"
+    )
+    root_id: Annotated[str, StringConstraints(pattern=ROOT_ID_PATTERN)] = Field(description="Organization root id (r-...), parent of the AgentZone OUs")
     platform: PlatformTeam
     environments: dict[EnvName, PlatformEnvironment] = Field(
         min_length=1, description="Platform environments in promotion order, e.g. dev, staging, prod"
     )
+    guardrails: Guardrails = Guardrails()
+    audit: Audit = Audit()
+    observability: Observability = Observability()
+    security: SecuritySettings = SecuritySettings()
+    model_prices: dict[Annotated[str, StringConstraints(pattern=MODEL_PATTERN)], ModelPrice] = Field(
+        default={}, description="USD per 1,000 [input, output] tokens, for the estimated-cost dashboard widgets"
+    )
     nag: NagSettings = NagSettings()
+
+    @property
+    def central_environment(self) -> str:
+        return self.audit.central_environment or list(self.environments)[-1]
 
 
 # --------------------------------------------------------------------- tenants
@@ -120,7 +220,17 @@ class Tenant(Strict):
     environments: dict[EnvName, TenantEnvironment] = Field(
         min_length=1, description="One account per platform environment the tenant deploys to"
     )
-    models: list[ModelId] = Field(min_length=1, description="Foundation models this tenant may call")
+    models: list[ModelId] = Field(
+        min_length=1, max_length=MAX_TENANT_MODELS, description="Foundation models this tenant may call (enforced by SCP)"
+    )
+    direct_model_access: bool = Field(
+        False,
+        description="Allow Bedrock calls without a guardrail from this tenant's accounts (otherwise only guarded calls "
+        "or the FM gateway); needs platform approval",
+    )
+    auth_scopes: list[Scope] = Field(
+        default=["invoke"], min_length=1, max_length=20, description="OAuth2 scopes of this tenant's resource server"
+    )
     budget: Budget
     blueprints: Blueprints = Blueprints()
 

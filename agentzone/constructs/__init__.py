@@ -2,6 +2,7 @@
 
 from .account_budget import AccountBudget
 from .encryption_key import BaselineKey
+from .platform_resource import PlatformResourceProvider
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
-__all__ = ["AccessLogsBucket", "AccountBudget", "BaselineKey", "SecureBucket"]
+__all__ = ["AccessLogsBucket", "AccountBudget", "BaselineKey", "PlatformResourceProvider", "SecureBucket"]

@@ -1,0 +1,112 @@
+"""One small Lambda per stack that applies control-plane settings CloudFormation has no type for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .retention import log_retention
+from ..nag import acknowledge, acknowledge_compliance
+
+HANDLERS_DIR = Path(__file__).resolve().parents[1] / "handlers"
+PROVIDER_ID = "PlatformResourceProvider"
+
+
+class PlatformResourceProvider(Construct):
+    """Backs every ``Custom::*`` type in ``agentzone/handlers/platform_resources.py``.
+
+    Use :meth:`of` to get the stack's single instance; each resource adds only
+    the permissions its API calls need, to one customer-managed policy.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey, log_retention_days: int = 365) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=encryption_key,
+            retention=log_retention(log_retention_days),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.policy = iam.ManagedPolicy(self, "Policy", description="AgentZone platform custom resources: exactly the API calls they make")
+        self.policy.add_statements(
+            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn])
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Runs AgentZone platform custom resources",
+            managed_policies=[self.policy],
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="platform_resources.handler",
+            code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc", "__init__.py"]),
+            role=self.role,
+            timeout=cdk.Duration.minutes(2),
+            memory_size=256,
+            log_group=self.log_group,
+            description="AgentZone control-plane settings without a CloudFormation type",
+        )
+        self.function.node.add_dependency(self.policy)
+        acknowledge_compliance(
+            self.function,
+            "LambdaConcurrency",
+            "Invoked only by CloudFormation during deployments; reserving concurrency would take capacity from new "
+            "accounts whose whole limit is 10.",
+        )
+        acknowledge_compliance(
+            self.function,
+            "LambdaDLQ",
+            "CloudFormation invokes it synchronously and receives every failure as a FAILED response; there is no "
+            "asynchronous event to dead-letter.",
+        )
+        acknowledge_compliance(
+            self.function,
+            "LambdaInsideVPC",
+            "It calls only AWS control-plane APIs (Organizations, Cost Explorer, GuardDuty, Bedrock); accounts such "
+            "as the management account have no VPC to place it in.",
+        )
+
+    @classmethod
+    def of(cls, scope: Construct, *, encryption_key: kms.IKey) -> "PlatformResourceProvider":
+        stack = cdk.Stack.of(scope)
+        existing = stack.node.try_find_child(PROVIDER_ID)
+        return existing if existing is not None else cls(stack, PROVIDER_ID, encryption_key=encryption_key)
+
+    def resource(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        resource_type: str,
+        properties: dict,
+        statements: list[iam.PolicyStatement],
+        wildcard_reason: str | None = None,
+    ) -> cdk.CustomResource:
+        """A custom resource of one of the handler's types, with the statements its calls need.
+
+        APIs without resource-level permissions need ``resources=["*"]``; say
+        why in ``wildcard_reason`` and it is acknowledged on this policy only.
+        """
+        for statement in statements:
+            self.policy.add_statements(statement)
+        if any("*" in statement.resources for statement in statements):
+            if not wildcard_reason:
+                raise ValueError(f"{construct_id}: a statement on resource '*' needs a wildcard_reason")
+            acknowledge(self.policy, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
+        resource = cdk.CustomResource(
+            scope, construct_id, service_token=self.function.function_arn, resource_type=resource_type, properties=properties
+        )
+        resource.node.add_dependency(self.function)
+        return resource

@@ -1,0 +1,138 @@
+"""CloudFormation custom resources for control-plane settings that have no resource type.
+
+One Lambda per stack serves every type below; each is idempotent, so a
+CloudFormation retry or a re-run after drift converges. Deleting the stack
+leaves organization-level settings in place (like DeletionPolicy: Retain):
+undoing a delegated administrator or an account move must be a deliberate act.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+
+import boto3
+
+LOG = logging.getLogger()
+LOG.setLevel(logging.INFO)
+
+
+class ResourceError(Exception):
+    """A failure CloudFormation should report to the deployer verbatim."""
+
+
+def place_account(props: dict, request: str) -> tuple[str, dict]:
+    """Move an existing account under the OU config places it in."""
+    account, parent = props["AccountId"], props["ParentId"]
+    if request != "Delete":
+        org = boto3.client("organizations")
+        current = org.list_parents(ChildId=account)["Parents"][0]["Id"]
+        if current != parent:
+            org.move_account(AccountId=account, SourceParentId=current, DestinationParentId=parent)
+            LOG.info("moved %s from %s to %s", account, current, parent)
+    return f"account-placement-{account}", {"ParentId": parent}
+
+
+def activate_cost_allocation_tags(props: dict, request: str) -> tuple[str, dict]:
+    keys = sorted(props["TagKeys"])
+    if request != "Delete":
+        response = boto3.client("ce").update_cost_allocation_tags_status(
+            CostAllocationTagsStatus=[{"TagKey": key, "Status": "Active"} for key in keys]
+        )
+        errors = response.get("Errors") or []
+        # A tag key nobody has used yet cannot be activated; it is retried on the next deploy.
+        hard = [e for e in errors if e.get("Code") != "TagKeysNotFoundException"]
+        if hard:
+            raise ResourceError(f"cost allocation tags not activated: {hard}")
+    return "cost-allocation-tags", {"TagKeys": ",".join(keys)}
+
+
+def register_delegated_administrator(props: dict, request: str) -> tuple[str, dict]:
+    account, principal = props["AccountId"], props["ServicePrincipal"]
+    if request != "Delete":
+        org = boto3.client("organizations")
+        registered = org.list_delegated_administrators(ServicePrincipal=principal)["DelegatedAdministrators"]
+        if account not in {a["Id"] for a in registered}:
+            org.register_delegated_administrator(AccountId=account, ServicePrincipal=principal)
+    return f"delegated-admin-{principal}-{account}", {}
+
+
+def enable_guardduty_admin(props: dict, request: str) -> tuple[str, dict]:
+    account = props["AccountId"]
+    if request != "Delete":
+        gd = boto3.client("guardduty")
+        admins = gd.list_organization_admin_accounts()["AdminAccounts"]
+        if account not in {a["AdminAccountId"] for a in admins}:
+            gd.enable_organization_admin_account(AdminAccountId=account)
+    return f"guardduty-admin-{account}", {}
+
+
+def auto_enable_guardduty(props: dict, request: str) -> tuple[str, dict]:
+    """From the delegated administrator: every current and future account gets GuardDuty."""
+    detector = props["DetectorId"]
+    if request != "Delete":
+        boto3.client("guardduty").update_organization_configuration(
+            DetectorId=detector, AutoEnableOrganizationMembers="ALL"
+        )
+    return f"guardduty-auto-enable-{detector}", {}
+
+
+def bedrock_invocation_logging(props: dict, request: str) -> tuple[str, dict]:
+    """Account-and-region setting: Bedrock writes each model call to the given log group and bucket."""
+    bedrock = boto3.client("bedrock")
+    if request == "Delete":
+        bedrock.delete_model_invocation_logging_configuration()
+    else:
+        bedrock.put_model_invocation_logging_configuration(
+            loggingConfig={
+                "cloudWatchConfig": {"logGroupName": props["LogGroupName"], "roleArn": props["RoleArn"]},
+                "s3Config": {"bucketName": props["BucketName"], "keyPrefix": props["KeyPrefix"]},
+                "textDataDeliveryEnabled": True,
+                "imageDataDeliveryEnabled": False,
+                "embeddingDataDeliveryEnabled": False,
+            }
+        )
+    return "bedrock-invocation-logging", {}
+
+
+HANDLERS = {
+    "Custom::AccountPlacement": place_account,
+    "Custom::CostAllocationTags": activate_cost_allocation_tags,
+    "Custom::DelegatedAdministrator": register_delegated_administrator,
+    "Custom::GuardDutyOrganizationAdmin": enable_guardduty_admin,
+    "Custom::GuardDutyAutoEnable": auto_enable_guardduty,
+    "Custom::BedrockInvocationLogging": bedrock_invocation_logging,
+}
+
+
+def respond(event: dict, status: str, physical_id: str, data: dict, reason: str = "") -> dict:
+    body = {
+        "Status": status,
+        "Reason": reason[:1000] or "see the function's log group",
+        "PhysicalResourceId": physical_id,
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"],
+        "Data": data,
+    }
+    if event.get("ResponseURL"):
+        payload = json.dumps(body).encode()
+        request = urllib.request.Request(event["ResponseURL"], data=payload, method="PUT", headers={"content-type": ""})
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 (pre-signed S3 URL from CloudFormation)
+            pass
+    return body
+
+
+def handler(event: dict, context=None) -> dict:
+    physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
+    try:
+        fn = HANDLERS.get(event["ResourceType"])
+        if fn is None:
+            raise ResourceError(f"unknown resource type {event['ResourceType']}; known: {', '.join(sorted(HANDLERS))}")
+        props = {k: v for k, v in event["ResourceProperties"].items() if k != "ServiceToken"}
+        physical_id, data = fn(props, event["RequestType"])
+        return respond(event, "SUCCESS", physical_id, data)
+    except Exception as error:  # every failure must reach CloudFormation, or the stack hangs for an hour
+        LOG.exception("custom resource failed")
+        return respond(event, "FAILED", physical_id, {}, f"{type(error).__name__}: {error}")
