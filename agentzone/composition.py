@@ -98,13 +98,13 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     if selection.tenant is None and selection.only != "tenants":
         if selection.environment is None:
             target = platform_target(GLOBAL_ENVIRONMENT, org.management_account, org.home_region)
-            stacks.append(OrganizationStack(app, stack_name("Organization"), target=target))
+            stacks.append(OrganizationStack(app, stack_name("Organization"), target=target, lz=lz))
         for env_name, env in org.environments.items():
             if selection.environment not in (None, env_name):
                 continue
             for role, stack_cls in PLATFORM_STACKS.items():
                 target = platform_target(env_name, getattr(env, role), lz.region_of(env))
-                stacks.append(stack_cls(app, stack_name(stack_cls.ROLE, env_name), target=target))
+                stacks.append(stack_cls(app, stack_name(stack_cls.ROLE, env_name), target=target, lz=lz))
 
     for tenant in lz.tenants:  # already sorted by name
         if selection.only == "platform" or selection.tenant not in (None, tenant.tenant):
@@ -114,7 +114,7 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
             if env is None or selection.environment not in (None, env_name):
                 continue
             target = StackTarget(env_name, env.account, lz.region_of(env), tenant.owner, tenant.cost_center, tenant.use_case_id)
-            stacks.append(UseCaseStack(app, stack_name("UseCase", env_name, tenant.tenant), target=target, tenant=tenant))
+            stacks.append(UseCaseStack(app, stack_name("UseCase", env_name, tenant.tenant), target=target, tenant=tenant, lz=lz))
 
     add_rule_packs(app, org.nag)
     return stacks

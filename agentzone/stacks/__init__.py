@@ -2,7 +2,9 @@
 
 from .base import REQUIRED_TAGS, AgentZoneStack, StackTarget
 from .organization import OrganizationStack
-from .platform import DataLakeStack, LoggingStack, SecurityStack, SharedServicesStack
+from .logging import LoggingStack
+from .platform import DataLakeStack, SharedServicesStack
+from .security import SecurityStack
 from .use_case import UseCaseStack
 
 PLATFORM_STACKS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from ..config.model import LandingZone
 from .base import AgentZoneStack, StackTarget
 
 
@@ -12,5 +13,5 @@ class OrganizationStack(AgentZoneStack):
 
     ROLE = "Organization"
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone organization: guardrails across accounts")

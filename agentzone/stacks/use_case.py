@@ -6,14 +6,14 @@ from constructs import Construct
 
 from ..blueprints import vend_blueprints
 from ..constructs import AccountBudget
-from ..config.model import Tenant
+from ..config.model import LandingZone, Tenant
 from .base import AgentZoneStack, StackTarget
 
 
 class UseCaseStack(AgentZoneStack):
     ROLE = "UseCase"
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
         super().__init__(
             scope,
             construct_id,
