@@ -10,7 +10,7 @@ import aws_cdk as cdk
 
 from .config.model import LandingZone
 from .nag import add_rule_packs
-from .stacks import PLATFORM_STACKS, AgentZoneStack, OrganizationStack, StackTarget, UseCaseStack
+from .stacks import PLATFORM_STACKS, AgentZoneStack, OrganizationStack, StackTarget, TenantGovernanceStack, UseCaseStack
 from .stacks.base import PLATFORM_USE_CASE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +109,10 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     for tenant in lz.tenants:  # already sorted by name
         if selection.only == "platform" or selection.tenant not in (None, tenant.tenant):
             continue
+        if selection.environment is None:
+            target = StackTarget(GLOBAL_ENVIRONMENT, org.management_account, org.home_region, tenant.owner, tenant.cost_center, tenant.use_case_id)
+            name = stack_name("Governance", "governance", tenant.tenant)
+            stacks.append(TenantGovernanceStack(app, name, target=target, tenant=tenant, lz=lz))
         for env_name in org.environments:  # platform promotion order
             env = tenant.environments.get(env_name)
             if env is None or selection.environment not in (None, env_name):

@@ -45,3 +45,8 @@ def tenant_dashboard(tenant: str, environment: str) -> str:
 
 def platform_dashboard(environment: str) -> str:
     return f"{PREFIX}-platform-{environment}"
+
+
+def workloads_ou_parameter(environment: str) -> str:
+    """SSM parameter (management account) holding the id of AgentZone-Workloads/<environment>."""
+    return f"/{PREFIX}/organization/workloads-ou/{environment}"

@@ -1,22 +1,33 @@
-"""A monthly cost budget for the account the stack deploys to."""
+"""Monthly cost budgets with e-mail alerts."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import aws_budgets as budgets
 from constructs import Construct
 
-from ..config.model import Budget
-
 
 class AccountBudget(Construct):
-    """Monthly COST budget with e-mail alerts at each configured percentage.
+    """Monthly COST budget with e-mail alerts at each percentage.
 
-    Lives in the account it watches, so it scales with tenants (no single
-    stack grows per tenant) and a tenant's change never touches another stack.
+    In a member account it watches that account; in the management account,
+    ``linked_accounts`` makes it watch a group (a tenant, a platform environment).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, name: str, budget: Budget, notify: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        limit_usd: float,
+        alert_at_percent: Sequence[int],
+        notify: Sequence[str],
+        linked_accounts: Sequence[str] = (),
+    ) -> None:
         super().__init__(scope, construct_id)
+        subscribers = [budgets.CfnBudget.SubscriberProperty(address=a, subscription_type="EMAIL") for a in sorted(set(notify))]
         self.budget = budgets.CfnBudget(
             self,
             "Budget",
@@ -24,7 +35,8 @@ class AccountBudget(Construct):
                 budget_name=name,
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=budget.monthly_usd, unit="USD"),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=limit_usd, unit="USD"),
+                cost_filters={"LinkedAccount": sorted(linked_accounts)} if linked_accounts else None,
             ),
             notifications_with_subscribers=[
                 budgets.CfnBudget.NotificationWithSubscribersProperty(
@@ -34,8 +46,8 @@ class AccountBudget(Construct):
                         threshold=percent,
                         threshold_type="PERCENTAGE",
                     ),
-                    subscribers=[budgets.CfnBudget.SubscriberProperty(address=notify, subscription_type="EMAIL")],
+                    subscribers=subscribers,
                 )
-                for percent in sorted(budget.alert_at_percent)
+                for percent in sorted(alert_at_percent)
             ],
         )

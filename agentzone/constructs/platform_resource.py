@@ -48,7 +48,7 @@ class PlatformResourceProvider(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_13,
+            runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler="platform_resources.handler",
             code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc", "__init__.py"]),
@@ -58,7 +58,6 @@ class PlatformResourceProvider(Construct):
             log_group=self.log_group,
             description="AgentZone control-plane settings without a CloudFormation type",
         )
-        self.function.node.add_dependency(self.policy)
         acknowledge_compliance(
             self.function,
             "LambdaConcurrency",
@@ -108,5 +107,4 @@ class PlatformResourceProvider(Construct):
         resource = cdk.CustomResource(
             scope, construct_id, service_token=self.function.function_arn, resource_type=resource_type, properties=properties
         )
-        resource.node.add_dependency(self.function)
         return resource

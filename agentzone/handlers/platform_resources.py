@@ -40,18 +40,46 @@ def activate_cost_allocation_tags(props: dict, request: str) -> tuple[str, dict]
         response = boto3.client("ce").update_cost_allocation_tags_status(
             CostAllocationTagsStatus=[{"TagKey": key, "Status": "Active"} for key in keys]
         )
-        errors = response.get("Errors") or []
-        # A tag key nobody has used yet cannot be activated; it is retried on the next deploy.
-        hard = [e for e in errors if e.get("Code") != "TagKeysNotFoundException"]
-        if hard:
-            raise ResourceError(f"cost allocation tags not activated: {hard}")
-    return "cost-allocation-tags", {"TagKeys": ",".join(keys)}
+        # A key that has not yet appeared in billing data cannot be activated yet; it is
+        # reported (not failed) and retried on the next deploy.
+        pending = sorted(e["TagKey"] for e in response.get("Errors") or [])
+        if pending:
+            LOG.warning("cost allocation tags not activated yet: %s", response["Errors"])
+        return "cost-allocation-tags", {"TagKeys": ",".join(keys), "Pending": ",".join(pending)}
+    return "cost-allocation-tags", {"TagKeys": ",".join(keys), "Pending": ""}
+
+
+def enable_trusted_access(props: dict, request: str) -> tuple[str, dict]:
+    principals = sorted(props["ServicePrincipals"])
+    if request != "Delete":
+        org = boto3.client("organizations")
+        for principal in principals:
+            org.enable_aws_service_access(ServicePrincipal=principal)
+    return "trusted-access", {}
+
+
+def enable_policy_types(props: dict, request: str) -> tuple[str, dict]:
+    """SCPs and tag policies can only be attached once their type is enabled on the root."""
+    root, wanted = props["RootId"], sorted(props["PolicyTypes"])
+    if request != "Delete":
+        org = boto3.client("organizations")
+        roots = org.list_roots()["Roots"]
+        enabled = {
+            t["Type"] for r in roots if r["Id"] == root for t in r.get("PolicyTypes", []) if t["Status"] == "ENABLED"
+        }
+        for policy_type in wanted:
+            if policy_type not in enabled:
+                org.enable_policy_type(RootId=root, PolicyType=policy_type)
+    return f"policy-types-{root}", {}
 
 
 def register_delegated_administrator(props: dict, request: str) -> tuple[str, dict]:
+    """Trusted access first (registration requires it), then the delegated administrator."""
     account, principal = props["AccountId"], props["ServicePrincipal"]
     if request != "Delete":
         org = boto3.client("organizations")
+        for trusted in props.get("TrustedAccess", [principal]):
+            org.enable_aws_service_access(ServicePrincipal=trusted)
         registered = org.list_delegated_administrators(ServicePrincipal=principal)["DelegatedAdministrators"]
         if account not in {a["Id"] for a in registered}:
             org.register_delegated_administrator(AccountId=account, ServicePrincipal=principal)
@@ -100,6 +128,8 @@ HANDLERS = {
     "Custom::AccountPlacement": place_account,
     "Custom::CostAllocationTags": activate_cost_allocation_tags,
     "Custom::DelegatedAdministrator": register_delegated_administrator,
+    "Custom::TrustedAccess": enable_trusted_access,
+    "Custom::PolicyTypes": enable_policy_types,
     "Custom::GuardDutyOrganizationAdmin": enable_guardduty_admin,
     "Custom::GuardDutyAutoEnable": auto_enable_guardduty,
     "Custom::BedrockInvocationLogging": bedrock_invocation_logging,

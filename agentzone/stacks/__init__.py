@@ -1,7 +1,7 @@
 """One stack class per account role."""
 
 from .base import REQUIRED_TAGS, AgentZoneStack, StackTarget
-from .organization import OrganizationStack
+from .organization import OrganizationStack, TenantGovernanceStack
 from .logging import LoggingStack
 from .platform import DataLakeStack, SharedServicesStack
 from .security import SecurityStack
@@ -24,5 +24,6 @@ __all__ = [
     "SecurityStack",
     "SharedServicesStack",
     "StackTarget",
+    "TenantGovernanceStack",
     "UseCaseStack",
 ]

@@ -24,6 +24,11 @@ class UseCaseStack(AgentZoneStack):
         self.tenant = tenant
         self.agent_data = self.secure_bucket("AgentData")
         self.budget = AccountBudget(
-            self, "Budget", name=f"agentzone-{tenant.tenant}-{target.environment}", budget=tenant.budget, notify=tenant.owner
+            self,
+            "Budget",
+            name=f"agentzone-{tenant.tenant}-{target.environment}",
+            limit_usd=tenant.budget.monthly_usd,
+            alert_at_percent=tenant.budget.alert_at_percent,
+            notify=[tenant.owner],
         )
         self.blueprints = vend_blueprints(self, tenant=tenant, environment=target.environment, encryption_key=self.key)

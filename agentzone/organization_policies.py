@@ -1,0 +1,205 @@
+"""Service control and tag policies, generated from config as plain JSON.
+
+Kept free of CDK so tests can check sizes and statements for any config, and
+so a reviewer can read exactly what each OU gets. Attachments live in
+``stacks/organization.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .config.model import Organization, Tenant
+from .naming import FM_GATEWAY_ROLE_PREFIX, PREFIX
+
+SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
+SCP_MAX_PER_TARGET = 5  # directly attached SCPs per root/OU/account, FullAWSAccess included
+
+# Actions Bedrock authorizes model calls with. Converse and ConverseStream have no IAM
+# actions of their own: they are authorized as InvokeModel / InvokeModelWithResponseStream.
+MODEL_INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+
+# Services whose endpoints are global or us-east-1 only; from the AWS Organizations
+# example "Deny access to AWS based on the requested AWS Region", plus the billing family.
+GLOBAL_SERVICE_ACTIONS = [
+    "a4b:*", "access-analyzer:*", "account:*", "acm:*", "aws-marketplace-management:*", "aws-marketplace:*",
+    "aws-portal:*", "billing:*", "budgets:*", "ce:*", "chime:*", "cloudfront:*", "config:*", "cur:*",
+    "directconnect:*", "ec2:DescribeRegions", "ec2:DescribeTransitGateways", "ec2:DescribeVpnGateways", "fms:*",
+    "globalaccelerator:*", "health:*", "iam:*", "importexport:*", "invoicing:*", "kms:*", "mobileanalytics:*",
+    "networkmanager:*", "organizations:*", "payments:*", "pricing:*", "route53-recovery-cluster:*",
+    "route53-recovery-control-config:*", "route53-recovery-readiness:*", "route53:*", "route53domains:*",
+    "s3:GetAccountPublic*", "s3:ListAllMyBuckets", "s3:ListMultiRegionAccessPoints", "s3:PutAccountPublic*",
+    "shield:*", "sts:*", "support:*", "tax:*", "trustedadvisor:*", "waf-regional:*", "waf:*", "wafv2:*",
+    "wellarchitected:*",
+]
+
+# Stopping or weakening any of these blinds the platform; only exempt principals may.
+BASELINE_PROTECTED_ACTIONS = [
+    "access-analyzer:DeleteAnalyzer",
+    "bedrock:DeleteModelInvocationLoggingConfiguration",
+    "bedrock:PutModelInvocationLoggingConfiguration",
+    "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors", "cloudtrail:StopLogging", "cloudtrail:UpdateTrail",
+    "config:DeleteConfigurationAggregator", "config:DeleteConfigurationRecorder", "config:DeleteDeliveryChannel",
+    "config:DeleteRetentionConfiguration", "config:StopConfigurationRecorder",
+    "guardduty:DeleteDetector", "guardduty:DeleteMembers", "guardduty:DisassociateFromAdministratorAccount",
+    "guardduty:DisassociateFromMasterAccount", "guardduty:DisassociateMembers", "guardduty:StopMonitoringMembers",
+    "guardduty:UpdateDetector",
+    "oam:DeleteLink", "oam:DeleteSink", "oam:PutSinkPolicy", "oam:UpdateLink",
+    "securityhub:BatchDisableStandards", "securityhub:DeleteMembers", "securityhub:DisableSecurityHub",
+    "securityhub:DisassociateFromAdministratorAccount", "securityhub:DisassociateFromMasterAccount",
+    "securityhub:DisassociateMembers",
+]
+
+ROLE_MUTATING_ACTIONS = [
+    "iam:AttachRolePolicy", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+]
+
+REQUIRED_TAG_KEYS = ("owner", "cost-center", "use-case-id")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One Organizations policy: its name, what it is for, and its document."""
+
+    name: str
+    description: str
+    document: dict
+    kind: str = "SERVICE_CONTROL_POLICY"
+
+    @property
+    def size(self) -> int:
+        """Characters as Organizations counts them for the quota (minified JSON)."""
+        return len(json.dumps(self.document, separators=(",", ":")))
+
+
+def _document(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def exempt_principals(org: Organization) -> list[str]:
+    """Break-glass roles and the platform's own CloudFormation execution role, in any account."""
+    roles = [f"arn:aws:iam::*:role/{name}" for name in org.guardrails.admin_roles]
+    roles.append(f"arn:aws:iam::*:role/cdk-{org.guardrails.bootstrap_qualifier}-cfn-exec-role-*")
+    return roles
+
+
+def protected_role_patterns(org: Organization) -> list[str]:
+    return [
+        f"arn:aws:iam::*:role/{PREFIX}-*",
+        "arn:aws:iam::*:role/AgentZone-*",  # roles CloudFormation names after AgentZone stacks
+        f"arn:aws:iam::*:role/cdk-{org.guardrails.bootstrap_qualifier}-*",
+    ]
+
+
+def baseline_protection(org: Organization) -> Policy:
+    unless_exempt = {"ArnNotLike": {"aws:PrincipalARN": exempt_principals(org)}}
+    return Policy(
+        name=f"{PREFIX}-baseline-protection",
+        description="AgentZone: stay in the organization; keep audit, detection, observability and platform roles intact",
+        document=_document(
+            {"Sid": "DenyLeaveOrganization", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"},
+            {
+                "Sid": "ProtectAuditAndDetection",
+                "Effect": "Deny",
+                "Action": BASELINE_PROTECTED_ACTIONS,
+                "Resource": "*",
+                "Condition": unless_exempt,
+            },
+            {
+                "Sid": "ProtectPlatformBudgets",
+                "Effect": "Deny",
+                "Action": "budgets:ModifyBudget",
+                "Resource": f"arn:aws:budgets::*:budget/{PREFIX}-*",
+                "Condition": unless_exempt,
+            },
+            {
+                "Sid": "ProtectPlatformRoles",
+                "Effect": "Deny",
+                "Action": ROLE_MUTATING_ACTIONS,
+                "Resource": protected_role_patterns(org),
+                "Condition": unless_exempt,
+            },
+        ),
+    )
+
+
+def region_restriction(org: Organization) -> Policy:
+    return Policy(
+        name=f"{PREFIX}-region-restriction",
+        description="AgentZone: deny requests outside allowed_regions, except global services",
+        document=_document(
+            {
+                "Sid": "DenyOutsideAllowedRegions",
+                "Effect": "Deny",
+                "NotAction": GLOBAL_SERVICE_ACTIONS,
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {"aws:RequestedRegion": sorted(org.allowed_regions)},
+                    "ArnNotLike": {"aws:PrincipalARN": exempt_principals(org)},
+                },
+            }
+        ),
+    )
+
+
+REQUIRE_GUARDRAIL = {
+    "Sid": "DenyModelCallsWithoutGuardrail",
+    "Effect": "Deny",
+    "Action": MODEL_INVOKE_ACTIONS,
+    "Resource": "*",
+    "Condition": {
+        "Null": {"bedrock:GuardrailIdentifier": "true"},
+        "ArnNotLike": {"aws:PrincipalARN": f"arn:aws:iam::*:role/{FM_GATEWAY_ROLE_PREFIX}*"},
+    },
+}
+
+
+def foundation_model_arn(model_id: str) -> str:
+    """Cross-region inference profile ids ("eu.amazon.nova-pro-v1:0") resolve to the base model."""
+    parts = model_id.split(".")
+    base = ".".join(parts[1:]) if len(parts[0]) == 2 and len(parts) > 2 else model_id
+    return f"arn:aws:bedrock:*::foundation-model/{base}"
+
+
+def tenant_guardrails(tenant: Tenant) -> Policy:
+    """Attached to the tenant's OUs: only its allow-listed models, and (unless it has
+    direct_model_access) only with a guardrail named in the call or through the FM gateway."""
+    allowed = sorted({foundation_model_arn(m) for m in tenant.models})
+    statements = [
+        {
+            "Sid": "DenyModelsNotOnAllowList",
+            "Effect": "Deny",
+            "Action": MODEL_INVOKE_ACTIONS,
+            # Inference profiles pass here because Bedrock also authorizes the underlying
+            # foundation model in each destination region, which this list decides.
+            "NotResource": allowed
+            + ["arn:aws:bedrock:*:*:inference-profile/*", "arn:aws:bedrock:*:*:application-inference-profile/*"],
+        }
+    ]
+    if not tenant.direct_model_access:
+        statements.append(REQUIRE_GUARDRAIL)
+    access = "direct model access allowed" if tenant.direct_model_access else "guardrail or FM gateway required"
+    return Policy(
+        name=f"{PREFIX}-tenant-{tenant.tenant}",
+        description=f"AgentZone: {tenant.tenant} may invoke only its allow-listed models; {access}",
+        document=_document(*statements),
+    )
+
+
+def tag_policy(name: str, description: str, cost_centers: list[str], use_case_ids: list[str], owners: list[str]) -> Policy:
+    """Standardize the three cost tags; values pinned to what config allows for that OU."""
+    values = {"owner": owners, "cost-center": cost_centers, "use-case-id": use_case_ids}
+    return Policy(
+        name=name,
+        description=description,
+        kind="TAG_POLICY",
+        document={
+            "tags": {
+                key: {"tag_key": {"@@assign": key}, "tag_value": {"@@assign": sorted(set(values[key]))}}
+                for key in REQUIRED_TAG_KEYS
+            }
+        },
+    )
