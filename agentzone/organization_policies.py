@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from .config.model import Organization, Tenant
-from .naming import FM_GATEWAY_ROLE_PREFIX, PREFIX
+from .naming import FM_GATEWAY_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX
 
 SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
 SCP_MAX_PER_TARGET = 5  # directly attached SCPs per root/OU/account, FullAWSAccess included
@@ -52,7 +52,7 @@ BASELINE_PROTECTED_ACTIONS = [
 ]
 
 ROLE_MUTATING_ACTIONS = [
-    "iam:AttachRolePolicy", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
 ]
@@ -83,6 +83,7 @@ def exempt_principals(org: Organization) -> list[str]:
     """Break-glass roles and the platform's own CloudFormation execution role, in any account."""
     roles = [f"arn:aws:iam::*:role/{name}" for name in org.guardrails.admin_roles]
     roles.append(f"arn:aws:iam::*:role/cdk-{org.guardrails.bootstrap_qualifier}-cfn-exec-role-*")
+    roles.append(f"arn:aws:iam::*:role/{PLATFORM_RESOURCES_ROLE}-*")
     return roles
 
 

@@ -96,14 +96,21 @@ def test_memory_name_is_create_only_per_cfn_schema():
 # ------------------------------------------------- scripted config changes
 
 
-def test_adding_a_tenant_changes_no_existing_stack(sample_assembly, config_copy, tmp_path):
+def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_and_identity_stacks(sample_assembly, config_copy, tmp_path):
+    """Logging (its reader role, dashboard, sink policy) and Security (its OAuth2 resource server) are
+    per-tenant by nature; everything else, Organization included, stays byte-identical."""
     claims = (config_copy / "tenants/claims.yaml").read_text()
     billing = claims.replace("tenant: claims", "tenant: billing").replace("UC-0042", "UC-0077")
     for old, new in (("111111111111", "777777777777"), ("222222222222", "888888888888"), ("333333333333", "999999999999")):
         billing = billing.replace(old, new)
     (config_copy / "tenants/billing.yaml").write_text(billing)
     after = synth(config_copy, tmp_path / "out")
-    assert changed_templates(sample_assembly.outdir, after) == {f"AgentZone-billing-{e}.template.json" for e in ("dev", "staging", "prod")}
+    envs = ("dev", "staging", "prod")
+    assert changed_templates(sample_assembly.outdir, after) == (
+        {f"AgentZone-billing-{e}.template.json" for e in envs}
+        | {"AgentZone-billing-governance.template.json"}
+        | {f"AgentZone-{role}-{e}.template.json" for role in ("Logging", "Security") for e in envs}
+    )
     assert guard(sample_assembly.outdir, after) == []
 
 
@@ -125,7 +132,8 @@ def test_changing_a_budget_and_memory_expiry_updates_in_place(sample_assembly, c
 
     rewrite(config_copy / "tenants/claims.yaml", mutate)
     after = synth(config_copy, tmp_path / "out")
-    assert changed_templates(sample_assembly.outdir, after) == {f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod")}
+    stacks = {f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod", "governance")}
+    assert changed_templates(sample_assembly.outdir, after) == stacks
     assert guard(sample_assembly.outdir, after) == []
 
 

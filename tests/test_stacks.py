@@ -12,6 +12,7 @@ from .conftest import SAMPLE_CONFIG
 
 PLATFORM = [f"AgentZone-{role}-{env}" for env in ("dev", "staging", "prod") for role in ("SharedServices", "Logging", "Security", "DataLake")]
 TENANTS = [f"AgentZone-{t}-{env}" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
+GOVERNANCE = [f"AgentZone-{t}-governance" for t in ("claims", "fraud")]
 
 
 def stack_names(selection: Selection) -> list[str]:
@@ -20,9 +21,9 @@ def stack_names(selection: Selection) -> list[str]:
 
 
 def test_every_account_gets_its_stack(sample_assembly):
-    assert sorted(sample_assembly.templates) == sorted(["AgentZone-Organization", *PLATFORM, *TENANTS])
+    assert sorted(sample_assembly.templates) == sorted(["AgentZone-Organization", *PLATFORM, *TENANTS, *GOVERNANCE])
     envs = sample_assembly.environments
-    assert envs["AgentZone-Organization"] == "aws://100000000000/eu-west-1"
+    assert envs["AgentZone-Organization"] == envs["AgentZone-fraud-governance"] == "aws://100000000000/eu-west-1"
     assert envs["AgentZone-Logging-staging"] == "aws://100000000022/eu-west-1"
     assert envs["AgentZone-claims-prod"] == "aws://333333333333/eu-west-1"
     assert envs["AgentZone-fraud-prod"] == "aws://666666666666/eu-central-1"
@@ -30,14 +31,14 @@ def test_every_account_gets_its_stack(sample_assembly):
 
 def test_prod_and_organization_stacks_have_termination_protection(sample_assembly):
     protected = {name for name, on in sample_assembly.termination_protection.items() if on}
-    assert protected == {n for n in sample_assembly.templates if n.endswith("-prod")}
+    assert protected == {n for n in sample_assembly.templates if n.endswith("-prod")} | {"AgentZone-Organization", *GOVERNANCE}
 
 
 @pytest.mark.parametrize(
     "selection,expected",
     [
         (Selection(environment="prod"), [n for n in PLATFORM + TENANTS if n.endswith("-prod")]),
-        (Selection(tenant="claims"), [n for n in TENANTS if "claims" in n]),
+        (Selection(tenant="claims"), [n for n in TENANTS + GOVERNANCE if "claims" in n]),
         (Selection(tenant="fraud", environment="dev"), ["AgentZone-fraud-dev"]),
     ],
 )
@@ -57,7 +58,7 @@ def test_unknown_selectors_are_rejected(selection, message):
         stack_names(selection)
 
 
-@pytest.mark.parametrize("name", ["AgentZone-Organization", *PLATFORM, *TENANTS])
+@pytest.mark.parametrize("name", ["AgentZone-Organization", *PLATFORM, *TENANTS, *GOVERNANCE])
 def test_every_stack_has_a_rotating_retained_cmk(sample_assembly, name):
     template = Template.from_json(sample_assembly.template(name))
     template.has_resource(
@@ -83,7 +84,8 @@ def test_data_buckets_are_cmk_encrypted_private_versioned_and_access_logged(samp
     assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
     rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
-    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": [next(iter(sample_assembly.resources(name, "AWS::KMS::Key"))), "Arn"]}
+    key_ids = sample_assembly.resources(name, "AWS::KMS::Key")
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0] in key_ids
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
     }
@@ -157,7 +159,7 @@ def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
             "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}, "ArnLike": Match.any_value()},
         })]}},
     )
-    (policy,) = sample_assembly.resources(name, "AWS::IAM::Policy").values()
+    (policy,) = [p for k, p in sample_assembly.resources(name, "AWS::IAM::Policy").items() if k.startswith("MemoryServiceRole")]
     for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
         assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
@@ -165,7 +167,6 @@ def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
 def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assembly):
     for name in TENANTS:
         assert len(sample_assembly.resources(name, "AWS::Budgets::Budget")) == 1, name
-    assert sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget") == {}
     (budget,) = sample_assembly.resources("AgentZone-fraud-prod", "AWS::Budgets::Budget").values()
     fraud_prod = budget["Properties"]
     assert fraud_prod["Budget"]["BudgetName"] == "agentzone-fraud-prod"
@@ -176,6 +177,21 @@ def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assemb
     assert all(n["Subscribers"] == [{"Address": "fraud-ai@example.com", "SubscriptionType": "EMAIL"}] for n in fraud_prod["NotificationsWithSubscribers"])
 
 
+def test_management_account_budgets_watch_each_tenant_and_platform_environment(sample_assembly):
+    (tenant,) = sample_assembly.resources("AgentZone-fraud-governance", "AWS::Budgets::Budget").values()
+    budget = tenant["Properties"]["Budget"]
+    assert budget["BudgetName"] == "agentzone-tenant-fraud"
+    assert budget["BudgetLimit"] == {"Amount": 36000, "Unit": "USD"}  # monthly_usd for each of its three accounts
+    assert budget["CostFilters"] == {"LinkedAccount": ["444444444444", "555555555555", "666666666666"]}
+    subscribers = tenant["Properties"]["NotificationsWithSubscribers"][0]["Subscribers"]
+    assert [s["Address"] for s in subscribers] == ["fraud-ai@example.com", "platform-ai@example.com"]
+    platform = {b["Properties"]["Budget"]["BudgetName"]: b["Properties"] for b in sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget").values()}
+    assert sorted(platform) == ["agentzone-platform-dev", "agentzone-platform-prod", "agentzone-platform-staging"]
+    prod = platform["agentzone-platform-prod"]
+    assert prod["Budget"]["BudgetLimit"] == {"Amount": 8000, "Unit": "USD"}
+    assert prod["Budget"]["CostFilters"] == {"LinkedAccount": ["100000000031", "100000000032", "100000000033", "100000000034"]}
+
+
 def test_stack_metadata_names_role_environment_and_tenant(sample_assembly):
     assert sample_assembly.template("AgentZone-claims-prod")["Metadata"]["AgentZone"] == {"role": "UseCase", "environment": "prod", "tenant": "claims"}
     assert sample_assembly.template("AgentZone-Organization")["Metadata"]["AgentZone"]["environment"] == "global"
@@ -184,7 +200,7 @@ def test_stack_metadata_names_role_environment_and_tenant(sample_assembly):
 def test_platform_only_selection_is_independent_of_tenants():
     assert sorted(stack_names(Selection(only="platform"))) == sorted(["AgentZone-Organization", *PLATFORM])
     assert sorted(stack_names(Selection(only="platform", environment="dev"))) == sorted(n for n in PLATFORM if n.endswith("-dev"))
-    assert sorted(stack_names(Selection(only="tenants"))) == sorted(TENANTS)
+    assert sorted(stack_names(Selection(only="tenants"))) == sorted(TENANTS + GOVERNANCE)
 
 
 def test_shards_cover_every_stack_exactly_once(sample_assembly):

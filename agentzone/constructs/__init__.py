@@ -2,7 +2,8 @@
 
 from .account_budget import AccountBudget
 from .encryption_key import BaselineKey
+from .observability import BedrockInvocationLogging, ObservabilityLink
 from .platform_resource import PlatformResourceProvider
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
-__all__ = ["AccessLogsBucket", "AccountBudget", "BaselineKey", "PlatformResourceProvider", "SecureBucket"]
+__all__ = ["AccessLogsBucket", "AccountBudget", "BaselineKey", "BedrockInvocationLogging", "ObservabilityLink", "PlatformResourceProvider", "SecureBucket"]

@@ -25,7 +25,9 @@ class PlatformResourceProvider(Construct):
     the permissions its API calls need, to one customer-managed policy.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey, log_retention_days: int = 365) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey, log_retention_days: int = 365, role_name: str | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self,
@@ -42,6 +44,7 @@ class PlatformResourceProvider(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            role_name=role_name,
             description="Runs AgentZone platform custom resources",
             managed_policies=[self.policy],
         )
@@ -78,10 +81,14 @@ class PlatformResourceProvider(Construct):
         )
 
     @classmethod
-    def of(cls, scope: Construct, *, encryption_key: kms.IKey) -> "PlatformResourceProvider":
+    def of(cls, scope: Construct, *, encryption_key: kms.IKey, role_name: str | None = None) -> "PlatformResourceProvider":
+        """The stack's instance. Member-account stacks name the role (see ``exempt_principals``
+        in organization_policies.py) because it changes settings the SCPs protect."""
         stack = cdk.Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
-        return existing if existing is not None else cls(stack, PROVIDER_ID, encryption_key=encryption_key)
+        if existing is not None:
+            return existing
+        return cls(stack, PROVIDER_ID, encryption_key=encryption_key, role_name=role_name)
 
     def resource(
         self,

@@ -85,30 +85,41 @@ class SecureBucket(Construct):
         encryption_key: kms.IKey,
         access_logs: AccessLogsBucket,
         object_lock: bool = False,
+        object_lock_retention: s3.ObjectLockRetention | None = None,
         noncurrent_version_days: int = 90,
+        transitions: list[s3.Transition] | None = None,
+        expire_after_days: int | None = None,
+        bucket_name: str | None = None,
+        replication_rules: list[s3.ReplicationRule] | None = None,
     ) -> None:
+        """``bucket_name`` only for buckets other accounts address by name (see naming.py)."""
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
             self,
             "Bucket",
             **_baseline(
+                bucket_name=bucket_name,
                 encryption=s3.BucketEncryption.KMS,
                 encryption_key=encryption_key,
                 bucket_key_enabled=True,
                 server_access_logs_bucket=access_logs.bucket,
                 server_access_logs_prefix=f"{construct_id}/",
-                object_lock_enabled=object_lock or None,
+                object_lock_enabled=(object_lock or object_lock_retention is not None) or None,
+                object_lock_default_retention=object_lock_retention,
+                replication_rules=replication_rules,
                 lifecycle_rules=[
                     s3.LifecycleRule(
                         id="ExpireOldVersions",
                         noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_days),
                         abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                        transitions=transitions or None,
+                        expiration=cdk.Duration.days(expire_after_days) if expire_after_days else None,
                     )
                 ],
             ),
         )
-
-        acknowledge_compliance(self.bucket, "S3BucketReplicationEnabled", NO_REPLICATION)
+        if not replication_rules:
+            acknowledge_compliance(self.bucket, "S3BucketReplicationEnabled", NO_REPLICATION)
 
     @property
     def bucket_name(self) -> str:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from constructs import Construct
 
-from ..constructs import AccessLogsBucket, BaselineKey, SecureBucket
+from ..config.model import LandingZone
+from ..constructs import AccessLogsBucket, BaselineKey, ObservabilityLink, SecureBucket
 
 PLATFORM_USE_CASE = "platform"
 
@@ -81,4 +82,16 @@ class AgentZoneStack(cdk.Stack):
         return self._access_logs
 
     def secure_bucket(self, construct_id: str, **kwargs) -> SecureBucket:
-        return SecureBucket(self, construct_id, encryption_key=self.key, access_logs=self.access_logs, **kwargs)
+        kwargs.setdefault("encryption_key", self.key)
+        return SecureBucket(self, construct_id, access_logs=self.access_logs, **kwargs)
+
+    def link_observability(self, lz: LandingZone, *, transaction_search: bool) -> ObservabilityLink:
+        """Link to the environment's OAM sink (same region only: OAM is regional).
+
+        ``transaction_search`` where agents run: their spans become logs the
+        tenant reader role can be scoped to.
+        """
+        env = lz.organization.environments[self.target.environment]
+        sink = env.observability_sink if lz.region_of(env) == self.region else None
+        percent = lz.organization.observability.transaction_search_percent if transaction_search else None
+        return ObservabilityLink(self, "Observability", sink_arn=sink, transaction_search_percent=percent)

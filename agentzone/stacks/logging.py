@@ -1,11 +1,48 @@
-"""The logging account of one platform environment: archive, observability sink, tenant read access."""
+"""The logging account of one platform environment: archive, observability sink, tenant read access, dashboards."""
 
 from __future__ import annotations
 
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_oam as oam
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ..config.model import LandingZone
+from .. import naming
+from ..config.model import PLATFORM_ROLES, LandingZone, Tenant
+from ..constructs import BaselineKey
+from ..constructs.observability import BEDROCK_INVOCATION_LOG_GROUP, OAM_RESOURCE_TYPES, SPANS_LOG_GROUP
+from ..nag import acknowledge
 from .base import AgentZoneStack, StackTarget
+
+LOG_READ_ACTIONS = [
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:GetLogGroupFields",
+    "logs:StartQuery",
+]
+# Query ids come from StartQuery, which is scoped by log group; these calls have no resource type.
+QUERY_RESULT_ACTIONS = ["logs:DescribeQueries", "logs:GetQueryResults", "logs:StopQuery"]
+
+
+def linked_accounts(lz: LandingZone, environment: str) -> dict[str, str]:
+    """Accounts that link to this environment's sink: label -> account id.
+
+    OAM links are regional, so tenant accounts in another region than the
+    environment's logging account are not linked (their audit trail and model
+    invocation logs still reach the archive through CloudTrail and replication).
+    """
+    env = lz.organization.environments[environment]
+    region = lz.region_of(env)
+    out = {f"platform-{role}": getattr(env, role) for role in PLATFORM_ROLES if role != "logging"}
+    for tenant in lz.tenants:
+        tenant_env = tenant.environments.get(environment)
+        if tenant_env and lz.region_of(tenant_env) == region:
+            out[tenant.tenant] = tenant_env.account
+    return out
 
 
 class LoggingStack(AgentZoneStack):
@@ -15,5 +52,358 @@ class LoggingStack(AgentZoneStack):
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone logging: central, immutable log archive")
+        self.lz = lz
+        org = lz.organization
+        self.is_central = target.environment == org.central_environment
+        self.environment_accounts = {
+            **{f"platform-{role}": getattr(org.environments[target.environment], role) for role in PLATFORM_ROLES},
+            **{t.tenant: t.environments[target.environment].account for t in lz.tenants if target.environment in t.environments},
+        }
+        self._archive()
+        self._sink()
+        self.tenants = [t for t in lz.tenants if target.environment in t.environments]
+        self.readers = {t.tenant: self._tenant_reader(t) for t in self.tenants}
+        self.operator = self._platform_operator()
+        self.dashboards = {t.tenant: self._tenant_dashboard(t) for t in self.tenants}
+        self.platform_dashboard = self._platform_dashboard()
+
+    # ------------------------------------------------------------------ archive
+
+    def _archive(self) -> None:
+        org = self.lz.organization
+        settings = org.audit.archive
+        self.archive_key = BaselineKey(
+            self, "ArchiveKey", alias=naming.ARCHIVE_KEY_ALIAS, description=f"AgentZone log archive ({self.target.environment})"
+        ).key
+        lock = s3.ObjectLockRetention.compliance if settings.object_lock_mode == "COMPLIANCE" else s3.ObjectLockRetention.governance
+        transitions = [s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=cdk.Duration.days(settings.glacier_ir_after_days))]
+        if settings.deep_archive_after_days is not None:
+            transitions.append(s3.Transition(storage_class=s3.StorageClass.DEEP_ARCHIVE, transition_after=cdk.Duration.days(settings.deep_archive_after_days)))
         # Object Lock can only be chosen at creation without a migration, so the archive has it from day one.
-        self.log_archive = self.secure_bucket("LogArchive", object_lock=True, noncurrent_version_days=365)
+        self.log_archive = self.secure_bucket(
+            "LogArchive",
+            bucket_name=naming.archive_bucket_name(self.account, self.region),
+            encryption_key=self.archive_key,
+            object_lock_retention=lock(cdk.Duration.days(settings.retention_days)),
+            noncurrent_version_days=max(365, settings.retention_days),
+            transitions=transitions,
+            expire_after_days=settings.expire_after_days,
+        )
+        bucket = self.log_archive.bucket
+        org_condition = {"StringEquals": {"aws:SourceOrgID": org.organization_id}}
+        if self.is_central:
+            trail_arn = naming.organization_trail_arn(org.management_account, org.home_region, self.partition)
+            cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudTrailAclCheck",
+                    principals=[cloudtrail],
+                    actions=["s3:GetBucketAcl"],
+                    resources=[bucket.bucket_arn],
+                    conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+                )
+            )
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudTrailOrganizationTrailWrite",
+                    principals=[cloudtrail],
+                    actions=["s3:PutObject"],
+                    resources=[
+                        bucket.arn_for_objects(f"AWSLogs/{org.management_account}/*"),
+                        bucket.arn_for_objects(f"AWSLogs/{org.organization_id}/*"),
+                    ],
+                    conditions={"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
+                )
+            )
+            self.archive_key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudTrailEncryptOrganizationTrail",
+                    principals=[cloudtrail],
+                    actions=["kms:GenerateDataKey*", "kms:DescribeKey"],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {"aws:SourceArn": trail_arn},
+                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{self.partition}:cloudtrail:*:{org.management_account}:trail/*"},
+                    },
+                )
+            )
+        delivery = iam.ServicePrincipal("delivery.logs.amazonaws.com")
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LogDeliveryAclCheck", principals=[delivery], actions=["s3:GetBucketAcl"], resources=[bucket.bucket_arn], conditions=org_condition
+            )
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LogDeliveryWrite",
+                principals=[delivery],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("AWSLogs/*")],
+                conditions={"StringEquals": {"aws:SourceOrgID": org.organization_id, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            )
+        )
+        self.archive_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LogDeliveryEncrypt",
+                principals=[delivery],
+                actions=["kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions=org_condition,
+            )
+        )
+        # Bedrock invocation logs are written in each account (same-account only) and replicated here;
+        # each account may only write under its own prefix.
+        replicators = {
+            "StringEquals": {
+                "aws:PrincipalOrgID": org.organization_id,
+                "aws:PrincipalAccount": sorted(self.environment_accounts.values()),
+            },
+            "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/AgentZone-*"},
+        }
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ReplicateBedrockInvocationLogs",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"],
+                resources=[bucket.arn_for_objects(f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/${{aws:PrincipalAccount}}/*")],
+                conditions=replicators,
+            )
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ReplicationDestinationChecks",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"],
+                resources=[bucket.bucket_arn],
+                conditions=replicators,
+            )
+        )
+        self.archive_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ReplicasEncryptViaS3",
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:Encrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={**replicators, "StringEquals": {**replicators["StringEquals"], "kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
+            )
+        )
+
+    # --------------------------------------------------------------------- OAM
+
+    def _sink(self) -> None:
+        accounts = sorted(linked_accounts(self.lz, self.target.environment).values())
+        self.sink = oam.CfnSink(
+            self,
+            "ObservabilitySink",
+            name=naming.OAM_SINK,
+            policy={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "EnvironmentAccountsLinkTelemetry",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": accounts},
+                        "Action": ["oam:CreateLink", "oam:UpdateLink"],
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {"aws:PrincipalOrgID": self.lz.organization.organization_id},
+                            "ForAllValues:StringEquals": {"oam:ResourceTypes": OAM_RESOURCE_TYPES},
+                        },
+                    }
+                ],
+            },
+        )
+        # Config names this sink's ARN; replacing it would orphan every link.
+        self.sink.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        cdk.CfnOutput(self, "SinkArn", value=self.sink.attr_arn, description="Put this in organization.yaml environments.<env>.observability_sink")
+
+    # ------------------------------------------------------------------ access
+
+    def _archive_read(self, prefixes: list[str]) -> list[iam.PolicyStatement]:
+        bucket = self.log_archive.bucket
+        return [
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes]),
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}
+            ),
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[self.archive_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
+            ),
+        ]
+
+    def _tenant_reader(self, tenant: Tenant) -> iam.Role:
+        """Read-only, and only this tenant's account: its log groups (which include its spans) and archive prefixes."""
+        org = self.lz.organization
+        account = tenant.environments[self.target.environment].account
+        region = self.lz.region_of(tenant.environments[self.target.environment])
+        role = iam.Role(
+            self,
+            f"TenantReader-{tenant.tenant}",
+            role_name=naming.tenant_reader_role(tenant.tenant),
+            assumed_by=iam.AccountPrincipal(account),
+            max_session_duration=cdk.Duration.hours(1),
+            description=f"Read-only view of {tenant.tenant}'s {self.target.environment} logs, traces and dashboard",
+        )
+        prefixes = [f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{account}/"]
+        if self.is_central:
+            prefixes.append(f"AWSLogs/{org.organization_id}/{account}/")
+        statements = [
+            iam.PolicyStatement(sid="OwnLogGroups", actions=LOG_READ_ACTIONS, resources=[f"arn:{self.partition}:logs:{region}:{account}:log-group:*"]),
+            iam.PolicyStatement(sid="OwnQueries", actions=QUERY_RESULT_ACTIONS, resources=["*"]),
+            iam.PolicyStatement(
+                sid="OwnDashboard",
+                actions=["cloudwatch:GetDashboard"],
+                resources=[f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.tenant_dashboard(tenant.tenant, self.target.environment)}"],
+            ),
+            *self._archive_read(prefixes),
+        ]
+        policy = iam.ManagedPolicy(self, f"TenantReaderPolicy-{tenant.tenant}", roles=[role], statements=statements)
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "GetQueryResults/StopQuery/DescribeQueries have no resource type; queries can only be started (StartQuery) "
+            "on this tenant's own log groups.",
+        )
+        for p in prefixes:
+            acknowledge(policy, f"AwsSolutions-IAM5[Resource::<LogArchiveBucket{self._bucket_hash()}.Arn>/{p}*]", "Read of this tenant's own archive prefix only.")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::arn:{self.partition}:logs:{region}:{account}:log-group:*]",
+            "All log groups of this tenant's own account (its agents create them by name at runtime); no other account.",
+        )
+        return role
+
+    def _bucket_hash(self) -> str:
+        logical = self.get_logical_id(self.log_archive.bucket.node.default_child)
+        return logical[len("LogArchiveBucket"):]
+
+    def _platform_operator(self) -> iam.Role:
+        """Elevated: every linked account's telemetry, the whole archive, and dashboard management."""
+        role = iam.Role(
+            self,
+            "PlatformOperator",
+            role_name=naming.PLATFORM_OPERATOR_ROLE,
+            assumed_by=iam.AccountRootPrincipal(),
+            max_session_duration=cdk.Duration.hours(4),
+            description="Platform team: read all telemetry and the archive in this logging account; manage dashboards",
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadAllTelemetry",
+                actions=[
+                    "cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*",
+                    "logs:Describe*", "logs:FilterLogEvents", "logs:Get*", "logs:List*", "logs:StartQuery", "logs:StopQuery",
+                    "oam:Get*", "oam:List*",
+                    "xray:BatchGet*", "xray:Get*", "xray:List*",
+                ],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="ManageAgentZoneDashboards",
+                actions=["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
+                resources=[f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.PREFIX}-*"],
+            ),
+            *self._archive_read([""]),
+        ]
+        policy = iam.ManagedPolicy(self, "PlatformOperatorPolicy", roles=[role], statements=statements)
+        for finding, reason in (
+            ("Resource::*", "The platform operator reads telemetry of every linked account; CloudWatch metric, X-Ray and OAM reads have no narrower resource."),
+            ("Action::cloudwatch:Describe*", "Read-only CloudWatch families (Describe/Get/List) for the operator's cross-account view."),
+            ("Action::cloudwatch:Get*", "Read-only CloudWatch families (Describe/Get/List) for the operator's cross-account view."),
+            ("Action::cloudwatch:List*", "Read-only CloudWatch families (Describe/Get/List) for the operator's cross-account view."),
+            ("Action::logs:Describe*", "Read-only CloudWatch Logs families (Describe/Get/List) across linked accounts."),
+            ("Action::logs:Get*", "Read-only CloudWatch Logs families (Describe/Get/List) across linked accounts."),
+            ("Action::logs:List*", "Read-only CloudWatch Logs families (Describe/Get/List) across linked accounts."),
+            ("Action::oam:Get*", "Read-only view of the sink and its links, to check which accounts are linked."),
+            ("Action::oam:List*", "Read-only view of the sink and its links, to check which accounts are linked."),
+            ("Action::xray:BatchGet*", "Read-only X-Ray trace families for the operator's cross-account view."),
+            ("Action::xray:Get*", "Read-only X-Ray trace families for the operator's cross-account view."),
+            ("Action::xray:List*", "Read-only X-Ray trace families for the operator's cross-account view."),
+            (f"Resource::arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.PREFIX}-*", "Dashboards AgentZone owns in this account, and no others."),
+            (f"Resource::<LogArchiveBucket{self._bucket_hash()}.Arn>/*", "The operator reads the whole archive: that is the elevated access seed 000 gives the platform team."),
+        ):
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+        return role
+
+    # -------------------------------------------------------------- dashboards
+
+    def _tenant_dashboard(self, tenant: Tenant) -> cloudwatch.Dashboard:
+        """Logs Insights over the tenant's own log groups, so the reader role's log scoping governs what it shows."""
+        env = tenant.environments[self.target.environment]
+        account, region = env.account, self.lz.region_of(env)
+        invocations = BEDROCK_INVOCATION_LOG_GROUP
+
+        def query(title: str, group: str, lines: list[str], view=cloudwatch.LogQueryVisualizationType.LINE) -> cloudwatch.LogQueryWidget:
+            return cloudwatch.LogQueryWidget(
+                title=title, log_group_names=[group], account_id=account, region=region, query_lines=lines, view=view, width=12, height=6
+            )
+
+        widgets: list[cloudwatch.IWidget] = [
+            query("Model invocations", invocations, ["stats count(*) as invocations by bin(5m)"]),
+            query("Agent latency (ms)", SPANS_LOG_GROUP, [
+                "filter kind = 'SERVER'",
+                "stats avg(durationNano) / 1000000 as avg_ms, pct(durationNano, 90) / 1000000 as p90_ms by bin(5m)",
+            ]),
+            query("Tokens", invocations, [
+                "stats sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens by bin(1h)",
+            ]),
+            query("Errors and throttles", invocations, [
+                "filter ispresent(errorCode)",
+                "stats count(*) as calls by errorCode",
+            ], cloudwatch.LogQueryVisualizationType.TABLE),
+        ]
+        prices = self.lz.organization.model_prices
+        for model in sorted(tenant.models):
+            if model in prices:
+                p_in, p_out = prices[model]
+                widgets.append(query(f"Estimated cost (USD/day): {model}", invocations, [
+                    f"filter modelId like '{model}'",
+                    f"stats sum(input.inputTokenCount) * {p_in} / 1000 + sum(output.outputTokenCount) * {p_out} / 1000 as usd by bin(1d)",
+                ], cloudwatch.LogQueryVisualizationType.BAR))
+        unpriced = sorted(m for m in tenant.models if m not in prices)
+        if unpriced:
+            widgets.append(cloudwatch.TextWidget(markdown="No price in organization.yaml model_prices for: " + ", ".join(unpriced), width=24, height=2))
+        dashboard = cloudwatch.Dashboard(
+            self,
+            f"Dashboard-{tenant.tenant}",
+            dashboard_name=naming.tenant_dashboard(tenant.tenant, self.target.environment),
+            default_interval=cdk.Duration.days(1),
+        )
+        dashboard.add_widgets(*widgets)
+        return dashboard
+
+    def _platform_dashboard(self) -> cloudwatch.Dashboard:
+        """Every tenant's Bedrock metrics side by side, from the linked accounts (operator only)."""
+        dashboard = cloudwatch.Dashboard(
+            self, "PlatformDashboard", dashboard_name=naming.platform_dashboard(self.target.environment), default_interval=cdk.Duration.days(1)
+        )
+        for metric_name, stat, title in (
+            ("Invocations", "Sum", "Model invocations"),
+            ("InvocationLatency", "p90", "Model latency p90 (ms)"),
+            ("InputTokenCount", "Sum", "Input tokens"),
+            ("OutputTokenCount", "Sum", "Output tokens"),
+            ("InvocationThrottles", "Sum", "Throttles"),
+            ("InvocationServerErrors", "Sum", "Server errors"),
+            ("InvocationClientErrors", "Sum", "Client errors"),
+        ):
+            metrics = []
+            for tenant in self.tenants:
+                env = tenant.environments[self.target.environment]
+                for model in sorted(tenant.models):
+                    metrics.append(
+                        cloudwatch.Metric(
+                            namespace="AWS/Bedrock",
+                            metric_name=metric_name,
+                            dimensions_map={"ModelId": model},
+                            statistic=stat,
+                            period=cdk.Duration.minutes(5),
+                            account=env.account,
+                            region=self.lz.region_of(env),
+                            label=f"{tenant.tenant} {model}",
+                        )
+                    )
+            if metrics:
+                dashboard.add_widgets(cloudwatch.GraphWidget(title=title, left=metrics, width=12, height=6))
+        return dashboard

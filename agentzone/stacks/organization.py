@@ -43,6 +43,8 @@ class _ManagementAccountStack(AgentZoneStack):
     """Shared plumbing of the stacks deployed to the management account."""
 
     def _setup(self, lz: LandingZone) -> None:
+        # SCPs and OUs guard every account: deleting these stacks must take a deliberate extra step.
+        self.termination_protection = True
         self.lz = lz
         self.provider = PlatformResourceProvider.of(self, encryption_key=self.key)
         self._org_arn = f"arn:{self.partition}:organizations::{self.account}"
@@ -157,8 +159,9 @@ class OrganizationStack(_ManagementAccountStack):
         org = self.lz.organization
         self.platform_ou = self._ou("PlatformOu", PLATFORM_OU, org.root_id)
         self.workloads_ou = self._ou("WorkloadsOu", WORKLOADS_OU, org.root_id)
-        self.platform_env_ous = {e: self._ou(f"PlatformOu-{e}", e, self.platform_ou.attr_id) for e in org.environments}
-        self.workload_env_ous = {e: self._ou(f"WorkloadsOu-{e}", e, self.workloads_ou.attr_id) for e in org.environments}
+        # Sorted: environment order means promotion order, which must not reorder templates.
+        self.platform_env_ous = {e: self._ou(f"PlatformOu-{e}", e, self.platform_ou.attr_id) for e in sorted(org.environments)}
+        self.workload_env_ous = {e: self._ou(f"WorkloadsOu-{e}", e, self.workloads_ou.attr_id) for e in sorted(org.environments)}
         # Tenant governance stacks read these at deploy time, so they synthesize (and shard) on their own.
         for env, ou in self.workload_env_ous.items():
             ssm.StringParameter(
@@ -170,7 +173,7 @@ class OrganizationStack(_ManagementAccountStack):
             )
 
     def _place_accounts(self) -> None:
-        for env_name, env in self.lz.organization.environments.items():
+        for env_name, env in sorted(self.lz.organization.environments.items()):
             for role in PLATFORM_ROLES:
                 self._place(f"Placement-{env_name}-{role}", getattr(env, role), self.platform_env_ous[env_name])
 
@@ -194,7 +197,7 @@ class OrganizationStack(_ManagementAccountStack):
 
     def _budgets(self) -> None:
         org = self.lz.organization
-        for env_name, env in org.environments.items():
+        for env_name, env in sorted(org.environments.items()):
             if env.monthly_budget_usd is None:
                 continue
             AccountBudget(
@@ -331,9 +334,7 @@ class TenantGovernanceStack(_ManagementAccountStack):
         org = lz.organization
         self.tenant = tenant
         self.ous: dict[str, organizations.CfnOrganizationalUnit] = {}
-        for env in org.environments:
-            if env not in tenant.environments:
-                continue
+        for env in sorted(tenant.environments):
             parent = ssm.StringParameter.value_for_string_parameter(self, naming.workloads_ou_parameter(env))
             self.ous[env] = self._ou(f"Ou-{env}", tenant.tenant, parent)
             self._place(f"Placement-{env}", tenant.environments[env].account, self.ous[env])

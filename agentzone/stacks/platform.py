@@ -20,6 +20,7 @@ class SharedServicesStack(AgentZoneStack):
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone shared services: tooling shared by all use-case teams")
         self.artifacts = self.secure_bucket("Artifacts")
+        self.observability = self.link_observability(lz, transaction_search=True)
 
 
 class DataLakeStack(AgentZoneStack):
@@ -30,3 +31,4 @@ class DataLakeStack(AgentZoneStack):
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone data lake: governed data for agents")
         self.raw_zone = self.secure_bucket("RawZone")
+        self.observability = self.link_observability(lz, transaction_search=False)

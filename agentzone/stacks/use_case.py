@@ -5,7 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from ..blueprints import vend_blueprints
-from ..constructs import AccountBudget
+from ..constructs import AccountBudget, BedrockInvocationLogging
 from ..config.model import LandingZone, Tenant
 from .base import AgentZoneStack, StackTarget
 
@@ -30,5 +30,16 @@ class UseCaseStack(AgentZoneStack):
             limit_usd=tenant.budget.monthly_usd,
             alert_at_percent=tenant.budget.alert_at_percent,
             notify=[tenant.owner],
+        )
+        self.observability = self.link_observability(lz, transaction_search=True)
+        logging_env = lz.organization.environments[target.environment]
+        self.invocation_logging = BedrockInvocationLogging(
+            self,
+            "BedrockInvocationLogging",
+            encryption_key=self.key,
+            access_logs=self.access_logs,
+            archive_account=logging_env.logging,
+            archive_region=lz.region_of(logging_env),
+            log_retention_days=lz.organization.observability.log_retention_days,
         )
         self.blueprints = vend_blueprints(self, tenant=tenant, environment=target.environment, encryption_key=self.key)

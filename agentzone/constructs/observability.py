@@ -1,0 +1,203 @@
+"""What every member account contributes to central observability and audit."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_oam as oam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_xray as xray
+from constructs import Construct
+
+from .. import naming
+from ..nag import acknowledge, acknowledge_compliance
+from .platform_resource import PlatformResourceProvider
+from .retention import log_retention
+from .secure_bucket import AccessLogsBucket, SecureBucket
+
+OAM_RESOURCE_TYPES = ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup", "AWS::XRay::Trace"]
+BEDROCK_INVOCATION_LOG_GROUP = "/agentzone/bedrock/model-invocations"
+SPANS_LOG_GROUP = "aws/spans"
+
+
+class ObservabilityLink(Construct):
+    """Share this account's logs, metrics and traces with its environment's logging account.
+
+    ``transaction_search_percent`` turns on X-Ray transaction search: spans
+    land in the ``aws/spans`` log group (so they travel over the same OAM
+    link and are scoped like any log group) and that share is indexed.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, sink_arn: str | None, transaction_search_percent: float | None = None) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.link = None
+        if sink_arn:
+            self.link = oam.CfnLink(
+                self, "Link", label_template="$AccountName", resource_types=OAM_RESOURCE_TYPES, sink_identifier=sink_arn
+            )
+        self.transaction_search = None
+        if transaction_search_percent is not None:
+            policy = logs.CfnResourcePolicy(
+                self,
+                "XRaySpansPolicy",
+                policy_name=f"{naming.PREFIX}-xray-transaction-search",
+                policy_document=stack.to_json_string(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "XRayWritesSpans",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "xray.amazonaws.com"},
+                                "Action": "logs:PutLogEvents",
+                                "Resource": [
+                                    f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{SPANS_LOG_GROUP}:*",
+                                    f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/application-signals/data:*",
+                                ],
+                                "Condition": {
+                                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:xray:{stack.region}:{stack.account}:*"},
+                                    "StringEquals": {"aws:SourceAccount": stack.account},
+                                },
+                            }
+                        ],
+                    }
+                ),
+            )
+            self.transaction_search = xray.CfnTransactionSearchConfig(self, "TransactionSearch", indexing_percentage=transaction_search_percent)
+            self.transaction_search.node.add_dependency(policy)
+
+
+class BedrockInvocationLogging(Construct):
+    """Every model call in this account and region is logged, and the S3 copy replicated to the central archive.
+
+    Bedrock only writes to destinations in its own account and region, so the
+    account keeps a CloudWatch copy (shared over OAM, scoped per tenant) and
+    an S3 copy that replicates into the logging account's Object Lock archive.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        encryption_key: kms.Key,
+        access_logs: AccessLogsBucket,
+        archive_account: str,
+        archive_region: str,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        source_conditions = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*"},
+        }
+        bedrock = iam.ServicePrincipal("bedrock.amazonaws.com")
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=BEDROCK_INVOCATION_LOG_GROUP,
+            encryption_key=encryption_key,
+            retention=log_retention(log_retention_days),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.role = iam.Role(
+            self, "DeliveryRole", assumed_by=bedrock.with_conditions(source_conditions), description="Bedrock writes model invocation logs"
+        )
+        iam.ManagedPolicy(
+            self,
+            "DeliveryPolicy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{self.log_group.log_group_arn}"])
+            ],
+        )
+        archive = s3.Bucket.from_bucket_attributes(
+            self,
+            "Archive",
+            bucket_name=naming.archive_bucket_name(archive_account, archive_region),
+            account=archive_account,
+            region=archive_region,
+        )
+        archive_key = kms.Key.from_key_arn(self, "ArchiveKey", naming.archive_key_alias_arn(archive_account, archive_region, stack.partition))
+        self.bucket = SecureBucket(
+            self,
+            "Bucket",
+            encryption_key=encryption_key,
+            access_logs=access_logs,
+            noncurrent_version_days=30,
+            expire_after_days=90,  # the archive keeps the replica under Object Lock
+            replication_rules=[
+                s3.ReplicationRule(
+                    id="ToCentralArchive",
+                    destination=archive,
+                    kms_key=archive_key,
+                    sse_kms_encrypted_objects=True,
+                    access_control_transition=True,
+                    delete_marker_replication=False,
+                    filter=s3.Filter(prefix=f"{naming.BEDROCK_LOG_PREFIX}/"),
+                    priority=0,
+                )
+            ],
+        )
+        bucket = self.bucket.bucket
+        replication_policy = bucket.node.find_child("ReplicationRole").node.find_child("DefaultPolicy")
+        source_logical = stack.get_logical_id(bucket.node.default_child)
+        archive_name = naming.archive_bucket_name(archive_account, archive_region)
+        for finding, reason in (
+            (f"Resource::<{source_logical}.Arn>/*", "Replication reads every object version of this invocation-log bucket; nothing else."),
+            (f"Resource::arn:{stack.partition}:s3:::{archive_name}/*", "Replicas are written to the central archive, whose own policy limits this account to its prefix."),
+            ("Action::kms:GenerateDataKey*", "The S3 replication L2 grants data-key generation on the archive key only, for replica encryption."),
+            ("Action::kms:ReEncrypt*", "The S3 replication L2 grants re-encryption from this account's key to the archive key only."),
+        ):
+            acknowledge(replication_policy, f"AwsSolutions-IAM5[{finding}]", reason)
+        acknowledge_compliance(
+            replication_policy,
+            "IAMNoInlinePolicy",
+            "The S3 L2 attaches its replication grants to its own replication role only; they name this bucket, "
+            "the archive bucket and the two keys.",
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="BedrockWritesInvocationLogs",
+                principals=[bedrock],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{stack.account}/BedrockModelInvocationLogs/*")],
+                conditions=source_conditions,
+            )
+        )
+        encryption_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="BedrockEncryptsInvocationLogs",
+                principals=[bedrock],
+                actions=["kms:GenerateDataKey"],
+                resources=["*"],
+                conditions=source_conditions,
+            )
+        )
+        provider = PlatformResourceProvider.of(
+            self, encryption_key=encryption_key, role_name=f"{naming.PLATFORM_RESOURCES_ROLE}-{stack.region}"
+        )
+        self.setting = provider.resource(
+            self,
+            "Setting",
+            resource_type="Custom::BedrockInvocationLogging",
+            properties={
+                "LogGroupName": self.log_group.log_group_name,
+                "RoleArn": self.role.role_arn,
+                "BucketName": bucket.bucket_name,
+                "KeyPrefix": naming.BEDROCK_LOG_PREFIX,
+            },
+            statements=[
+                iam.PolicyStatement(
+                    actions=["bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.role.role_arn]),
+            ],
+            wildcard_reason="Bedrock's model invocation logging setting is per account and region and has no resource type.",
+        )
+        self.setting.node.add_dependency(bucket.policy, self.log_group, self.role)
