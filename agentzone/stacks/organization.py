@@ -32,9 +32,11 @@ DATA_EVENT_TYPES = {
 }
 
 # Security services whose organization administration moves to the central security account.
+# config.amazonaws.com administers the organization aggregator; config-multiaccountsetup the organization rules.
 DELEGATED_SERVICES = {
     "access-analyzer.amazonaws.com": ["access-analyzer.amazonaws.com"],
-    "config.amazonaws.com": ["config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"],
+    "config.amazonaws.com": ["config.amazonaws.com"],
+    "config-multiaccountsetup.amazonaws.com": ["config-multiaccountsetup.amazonaws.com"],
 }
 TRUSTED_SERVICES = ["cloudtrail.amazonaws.com", "guardduty.amazonaws.com", "securityhub.amazonaws.com"]
 
@@ -263,6 +265,8 @@ class OrganizationStack(_ManagementAccountStack):
         cfn_trail = trail.node.default_child
         assert isinstance(cfn_trail, cloudtrail.CfnTrail)
         cfn_trail.add_property_override("AdvancedEventSelectors", selectors)
+        # CloudTrail accepts basic or advanced selectors, never both.
+        cfn_trail.add_property_deletion_override("EventSelectors")
         return trail
 
     def _delegate_security_services(self, after: cdk.CustomResource) -> None:
@@ -270,7 +274,7 @@ class OrganizationStack(_ManagementAccountStack):
         org = self.lz.organization
         security_account = org.environments[org.central_environment].security
         for principal, trusted in DELEGATED_SERVICES.items():
-            name = principal.split(".")[0].title().replace("-", "")
+            name = principal.split(".")[0]
             delegated = self._custom(
                 f"DelegatedAdmin-{name}",
                 "Custom::DelegatedAdministrator",

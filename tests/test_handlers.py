@@ -1,0 +1,142 @@
+"""The platform custom-resource handler, run in-process against moto (Cost Explorer via botocore Stubber)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from agentzone.handlers import platform_resources as handler
+
+
+def event(resource_type: str, props: dict, request: str = "Create", **extra) -> dict:
+    return {
+        "RequestType": request,
+        "ResourceType": resource_type,
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:eu-west-1:1:function:x", **props},
+        "StackId": "stack",
+        "RequestId": "req",
+        "LogicalResourceId": "Logical",
+        "ResponseURL": "",
+        **extra,
+    }
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def org(aws):
+    client = boto3.client("organizations")
+    client.create_organization(FeatureSet="ALL")
+    root = client.list_roots()["Roots"][0]["Id"]
+    status = client.create_account(AccountName="claims-dev", Email="claims-dev@example.com")["CreateAccountStatus"]
+    account = client.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    ou = client.create_organizational_unit(ParentId=root, Name="claims")["OrganizationalUnit"]["Id"]
+    return client, root, account, ou
+
+
+def test_account_placement_moves_the_account_and_is_idempotent(org):
+    client, root, account, ou = org
+    assert client.list_parents(ChildId=account)["Parents"][0]["Id"] == root
+    for request in ("Create", "Update"):
+        response = handler.handler(event("Custom::AccountPlacement", {"AccountId": account, "ParentId": ou}, request))
+        assert response["Status"] == "SUCCESS", response["Reason"]
+        assert response["PhysicalResourceId"] == f"account-placement-{account}"
+        assert client.list_parents(ChildId=account)["Parents"][0]["Id"] == ou
+
+
+def test_deleting_a_placement_leaves_the_account_where_it_is(org):
+    client, _, account, ou = org
+    handler.handler(event("Custom::AccountPlacement", {"AccountId": account, "ParentId": ou}))
+    handler.handler(event("Custom::AccountPlacement", {"AccountId": account, "ParentId": ou}, "Delete", PhysicalResourceId="p"))
+    assert client.list_parents(ChildId=account)["Parents"][0]["Id"] == ou
+
+
+def test_delegated_administrator_enables_trusted_access_then_registers_once(org):
+    client, _, account, _ = org
+    # (moto knows config-multiaccountsetup but not config.amazonaws.com as a delegated-admin principal)
+    principal = "config-multiaccountsetup.amazonaws.com"
+    props = {"AccountId": account, "ServicePrincipal": principal, "TrustedAccess": [principal]}
+    for _ in range(2):
+        assert handler.handler(event("Custom::DelegatedAdministrator", props))["Status"] == "SUCCESS"
+    admins = client.list_delegated_administrators(ServicePrincipal=principal)["DelegatedAdministrators"]
+    assert [a["Id"] for a in admins] == [account]
+    enabled = {s["ServicePrincipal"] for s in client.list_aws_service_access_for_organization()["EnabledServicePrincipals"]}
+    assert principal in enabled
+
+
+def test_policy_types_are_enabled_on_the_root(org):
+    client, root, _, _ = org
+    props = {"RootId": root, "PolicyTypes": ["TAG_POLICY", "SERVICE_CONTROL_POLICY"]}
+    for _ in range(2):
+        response = handler.handler(event("Custom::PolicyTypes", props))
+        assert response["Status"] == "SUCCESS", response["Reason"]
+    types = {t["Type"]: t["Status"] for t in client.list_roots()["Roots"][0]["PolicyTypes"]}
+    assert types.get("TAG_POLICY") == "ENABLED" and types.get("SERVICE_CONTROL_POLICY") == "ENABLED"
+
+
+def test_guardduty_admin_is_enabled_once(org):
+    _, _, account, _ = org
+    for _ in range(2):
+        assert handler.handler(event("Custom::GuardDutyOrganizationAdmin", {"AccountId": account}))["Status"] == "SUCCESS"
+    admins = boto3.client("guardduty").list_organization_admin_accounts()["AdminAccounts"]
+    assert [a["AdminAccountId"] for a in admins] == [account]
+
+
+def test_bedrock_invocation_logging_is_set_and_removed(aws):
+    props = {"LogGroupName": "/agentzone/bedrock/model-invocations", "RoleArn": "arn:aws:iam::123456789012:role/r", "BucketName": "logs-bucket", "KeyPrefix": "bedrock"}
+    assert handler.handler(event("Custom::BedrockInvocationLogging", props))["Status"] == "SUCCESS"
+    config = boto3.client("bedrock").get_model_invocation_logging_configuration()["loggingConfig"]
+    assert config["cloudWatchConfig"]["logGroupName"] == "/agentzone/bedrock/model-invocations"
+    assert config["s3Config"] == {"bucketName": "logs-bucket", "keyPrefix": "bedrock"}
+    assert config["textDataDeliveryEnabled"] is True
+    assert handler.handler(event("Custom::BedrockInvocationLogging", props, "Delete", PhysicalResourceId="p"))["Status"] == "SUCCESS"
+    assert not boto3.client("bedrock").get_model_invocation_logging_configuration().get("loggingConfig")
+
+
+def test_cost_allocation_tags_report_keys_not_yet_in_billing_data(monkeypatch):
+    ce = boto3.client("ce", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(ce)
+    stub.add_response(
+        "update_cost_allocation_tags_status",
+        {"Errors": [{"TagKey": "use-case-id", "Code": "TagKeysNotFoundException", "Message": "not found"}]},
+        {"CostAllocationTagsStatus": [{"TagKey": k, "Status": "Active"} for k in ("cost-center", "owner", "use-case-id")]},
+    )
+    monkeypatch.setattr(handler.boto3, "client", lambda name, **_: ce)
+    with stub:
+        response = handler.handler(event("Custom::CostAllocationTags", {"TagKeys": ["use-case-id", "owner", "cost-center"]}))
+    assert response["Status"] == "SUCCESS"
+    assert response["Data"] == {"TagKeys": "cost-center,owner,use-case-id", "Pending": "use-case-id"}
+    stub.assert_no_pending_responses()
+
+
+def test_failures_reach_cloudformation_with_the_reason(monkeypatch, aws):
+    sent = []
+
+    class Response:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(request, timeout):
+        sent.append((request.full_url, request.method, request.data))
+        return Response()
+
+    monkeypatch.setattr(handler.urllib.request, "urlopen", urlopen)
+    response = handler.handler(event("Custom::Nope", {}, ResponseURL="https://example.com/presigned"))
+    assert response["Status"] == "FAILED"
+    assert "unknown resource type Custom::Nope" in response["Reason"]
+    assert sent and sent[0][0] == "https://example.com/presigned" and sent[0][1] == "PUT" and b'"FAILED"' in sent[0][2]
+    # An AWS error (no organization exists) is reported, not raised.
+    response = handler.handler(event("Custom::AccountPlacement", {"AccountId": "123456789012", "ParentId": "ou-x"}))
+    assert response["Status"] == "FAILED" and response["Reason"]

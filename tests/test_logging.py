@@ -1,0 +1,216 @@
+"""Logging account: archive, observability sink and links, tenant isolation of the read-only roles, dashboards."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+
+import pytest
+
+LOGGING = "AgentZone-Logging-prod"
+ARCHIVE = "agentzone-logs-100000000032-eu-west-1"
+ORG_ID = "o-a1b2c3d4e5"
+CLAIMS_PROD, FRAUD_PROD = "333333333333", "666666666666"
+
+
+def resolver(sample_assembly, stack: str):
+    """Turn the intrinsic functions of IAM resources into concrete ARNs, as CloudFormation would."""
+    resources = sample_assembly.template(stack)["Resources"]
+
+    def resolve(value):
+        if isinstance(value, str):
+            return value
+        if "Fn::Join" in value:
+            sep, parts = value["Fn::Join"]
+            return sep.join(resolve(p) for p in parts)
+        if "Ref" in value:
+            return {"AWS::Partition": "aws"}.get(value["Ref"], value["Ref"])
+        if "Fn::GetAtt" in value:
+            logical, _ = value["Fn::GetAtt"]
+            resource = resources[logical]
+            if resource["Type"] == "AWS::S3::Bucket":
+                return f"arn:aws:s3:::{resource['Properties']['BucketName']}"
+            if resource["Type"] == "AWS::KMS::Key":
+                return f"arn:aws:kms:eu-west-1:100000000032:key/{logical}"
+        raise AssertionError(f"cannot resolve {value}")
+
+    return resolve
+
+
+def role_statements(sample_assembly, stack: str, role_name: str) -> list[dict]:
+    roles = sample_assembly.resources(stack, "AWS::IAM::Role")
+    logical = next(k for k, r in roles.items() if r["Properties"].get("RoleName") == role_name)
+    resolve = resolver(sample_assembly, stack)
+    out = []
+    for policy in sample_assembly.resources(stack, "AWS::IAM::ManagedPolicy").values():
+        if {"Ref": logical} in policy["Properties"].get("Roles", []):
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]:
+                listify = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
+                out.append({**s, "Action": listify(s["Action"]), "Resource": [resolve(r) for r in listify(s["Resource"])]})
+    assert out, role_name
+    return out
+
+
+def allowed(statements: list[dict], action: str, resource: str, context: dict | None = None) -> bool:
+    """Identity-policy Allow evaluation for the condition operators these roles use."""
+    context = context or {}
+    for s in statements:
+        if s["Effect"] != "Allow" or not any(fnmatchcase(action, a) for a in s["Action"]):
+            continue
+        if not any(fnmatchcase(resource, r) for r in s["Resource"]):
+            continue
+        ok = True
+        for operator, checks in s.get("Condition", {}).items():
+            for key, expected in checks.items():
+                expected = expected if isinstance(expected, list) else [expected]
+                actual = context.get(key)
+                match = fnmatchcase if operator == "StringLike" else str.__eq__
+                ok &= actual is not None and any(match(actual, e) for e in expected)
+        if ok:
+            return True
+    return False
+
+
+def test_archive_bucket_object_lock_lifecycle_and_key(sample_assembly):
+    bucket = next(b for b in sample_assembly.resources(LOGGING, "AWS::S3::Bucket").values() if b["Properties"].get("BucketName") == ARCHIVE)
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert props["ObjectLockEnabled"] is True
+    assert props["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365}}}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert [(t["StorageClass"], t["TransitionInDays"]) for t in rule["Transitions"]] == [("GLACIER_IR", 90), ("DEEP_ARCHIVE", 365)]
+    key = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+    aliases = {a["Properties"]["AliasName"]: a["Properties"]["TargetKeyId"] for a in sample_assembly.resources(LOGGING, "AWS::KMS::Alias").values()}
+    assert aliases["alias/agentzone/log-archive"] == {"Fn::GetAtt": [key, "Arn"]}
+    assert "LoggingConfiguration" in props
+
+
+def archive_policy(sample_assembly, stack: str) -> dict[str, dict]:
+    for policy in sample_assembly.resources(stack, "AWS::S3::BucketPolicy").values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(s.get("Sid") == "LogDeliveryWrite" for s in statements):
+            return {s.get("Sid", f"#{i}"): s for i, s in enumerate(statements)}
+    raise AssertionError("no archive policy")
+
+
+def test_archive_policy_is_tls_only_and_admits_only_the_organization(sample_assembly):
+    statements = archive_policy(sample_assembly, LOGGING)
+    tls = next(s for s in statements.values() if s["Effect"] == "Deny")
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    trail_arn = "arn:aws:cloudtrail:eu-west-1:100000000000:trail/agentzone-organization"
+    write = statements["CloudTrailOrganizationTrailWrite"]
+    assert write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    assert statements["CloudTrailAclCheck"]["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
+    assert statements["LogDeliveryWrite"]["Condition"]["StringEquals"]["aws:SourceOrgID"] == ORG_ID
+    replicate = statements["ReplicateBedrockInvocationLogs"]
+    assert replicate["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG_ID
+    assert CLAIMS_PROD in replicate["Condition"]["StringEquals"]["aws:PrincipalAccount"]
+    assert replicate["Resource"]["Fn::Join"][1][-1] == "/bedrock/AWSLogs/${aws:PrincipalAccount}/*"
+    # Every Allow to a service or to anyone carries an organization or trail condition.
+    for sid, s in statements.items():
+        if s["Effect"] == "Allow":
+            flat = json.dumps(s.get("Condition", {}))
+            assert ORG_ID in flat or trail_arn in flat, sid
+
+
+def test_only_the_central_archive_accepts_the_organization_trail(sample_assembly):
+    assert "CloudTrailOrganizationTrailWrite" in archive_policy(sample_assembly, "AgentZone-Logging-prod")
+    assert "CloudTrailOrganizationTrailWrite" not in archive_policy(sample_assembly, "AgentZone-Logging-dev")
+
+
+def test_sink_accepts_the_environments_same_region_accounts_of_the_organization(sample_assembly):
+    (sink,) = sample_assembly.resources(LOGGING, "AWS::Oam::Sink").values()
+    assert sink["DeletionPolicy"] == "Retain"
+    (statement,) = sink["Properties"]["Policy"]["Statement"]
+    assert statement["Principal"]["AWS"] == ["100000000031", "100000000033", "100000000034", CLAIMS_PROD]  # not fraud's eu-central-1 prod
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": ORG_ID},
+        "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup", "AWS::XRay::Trace"]},
+    }
+
+
+@pytest.mark.parametrize(
+    "stack,sink",
+    [
+        ("AgentZone-claims-prod", "arn:aws:oam:eu-west-1:100000000032:sink/9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c63"),
+        ("AgentZone-fraud-dev", "arn:aws:oam:eu-west-1:100000000012:sink/0d3f0f55-6b1a-4a8e-9d0c-2f1e3c4b5a61"),
+        ("AgentZone-SharedServices-staging", "arn:aws:oam:eu-west-1:100000000022:sink/5b6c7d8e-1a2b-4c3d-8e9f-0a1b2c3d4e52"),
+        ("AgentZone-DataLake-prod", "arn:aws:oam:eu-west-1:100000000032:sink/9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c63"),
+    ],
+)
+def test_accounts_link_logs_metrics_and_traces_to_their_environments_sink(sample_assembly, stack, sink):
+    (link,) = sample_assembly.resources(stack, "AWS::Oam::Link").values()
+    assert link["Properties"]["SinkIdentifier"] == sink
+    assert link["Properties"]["ResourceTypes"] == ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup", "AWS::XRay::Trace"]
+
+
+def test_cross_region_accounts_are_not_linked_and_agents_get_transaction_search(sample_assembly):
+    assert sample_assembly.resources("AgentZone-fraud-prod", "AWS::Oam::Link") == {}
+    for stack in ("AgentZone-fraud-prod", "AgentZone-claims-dev", "AgentZone-SharedServices-prod"):
+        (search,) = sample_assembly.resources(stack, "AWS::XRay::TransactionSearchConfig").values()
+        assert search["Properties"]["IndexingPercentage"] == 5
+    assert sample_assembly.resources("AgentZone-DataLake-prod", "AWS::XRay::TransactionSearchConfig") == {}
+
+
+def test_tenant_reader_trusts_only_its_own_account(sample_assembly):
+    roles = sample_assembly.resources(LOGGING, "AWS::IAM::Role")
+    reader = next(r for r in roles.values() if r["Properties"].get("RoleName") == "agentzone-claims-observability-reader")
+    (trust,) = reader["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": f"arn:aws:iam::{CLAIMS_PROD}:root"}
+    assert reader["Properties"]["MaxSessionDuration"] == 3600
+
+
+def test_tenant_readers_see_their_own_logs_traces_archive_and_dashboard_and_nothing_of_another_tenant(sample_assembly):
+    s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    for me, mine, other, theirs, other_region in (("claims", CLAIMS_PROD, "fraud", FRAUD_PROD, "eu-central-1"), ("fraud", FRAUD_PROD, "claims", CLAIMS_PROD, "eu-west-1")):
+        st = role_statements(sample_assembly, LOGGING, f"agentzone-{me}-observability-reader")
+        my_region = "eu-west-1" if me == "claims" else "eu-central-1"
+        for account, region, expect in ((mine, my_region, True), (theirs, other_region, False)):
+            group = f"arn:aws:logs:{region}:{account}:log-group:aws/spans"
+            for action in ("logs:StartQuery", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"):
+                assert allowed(st, action, group) is expect, (me, action, account)
+            for key in (f"bedrock/AWSLogs/{account}/BedrockModelInvocationLogs/x.json.gz", f"AWSLogs/{ORG_ID}/{account}/CloudTrail/eu-west-1/x.json.gz"):
+                assert allowed(st, "s3:GetObject", f"arn:aws:s3:::{ARCHIVE}/{key}") is expect, (me, key)
+            assert allowed(st, "s3:ListBucket", f"arn:aws:s3:::{ARCHIVE}", {"s3:prefix": f"bedrock/AWSLogs/{account}/"}) is expect
+        assert allowed(st, "cloudwatch:GetDashboard", f"arn:aws:cloudwatch::100000000032:dashboard/agentzone-{me}-prod")
+        assert not allowed(st, "cloudwatch:GetDashboard", f"arn:aws:cloudwatch::100000000032:dashboard/agentzone-{other}-prod")
+        assert not allowed(st, "cloudwatch:GetDashboard", "arn:aws:cloudwatch::100000000032:dashboard/agentzone-platform-prod")
+        assert not allowed(st, "s3:ListBucket", f"arn:aws:s3:::{ARCHIVE}", {"s3:prefix": ""})
+        assert not allowed(st, "logs:StartQuery", "arn:aws:logs:eu-west-1:100000000031:log-group:platform")
+        archive_key = next(k for k in sample_assembly.resources(LOGGING, "AWS::KMS::Key") if k.startswith("ArchiveKey"))
+        assert allowed(st, "kms:Decrypt", f"arn:aws:kms:eu-west-1:100000000032:key/{archive_key}", s3)
+        assert not allowed(st, "kms:Decrypt", f"arn:aws:kms:eu-west-1:100000000032:key/{archive_key}")  # only through S3
+        # No metric or trace API: those have no resource-level scoping in a monitoring account.
+        assert not any(a.startswith(("cloudwatch:GetMetric", "xray:")) for s in st for a in s["Action"])
+        # Wildcard resources only where the API has no resource type.
+        assert {a for s in st if "*" in s["Resource"] for a in s["Action"]} == {"logs:DescribeQueries", "logs:GetQueryResults", "logs:StopQuery"}
+
+
+def test_platform_operator_reads_everything_and_manages_only_agentzone_dashboards(sample_assembly):
+    st = role_statements(sample_assembly, LOGGING, "agentzone-platform-observability-operator")
+    assert allowed(st, "logs:StartQuery", f"arn:aws:logs:eu-west-1:{CLAIMS_PROD}:log-group:aws/spans")
+    assert allowed(st, "cloudwatch:GetMetricData", "*") and allowed(st, "xray:BatchGetTraces", "*")
+    assert allowed(st, "s3:GetObject", f"arn:aws:s3:::{ARCHIVE}/AWSLogs/{ORG_ID}/{FRAUD_PROD}/x")
+    assert allowed(st, "cloudwatch:PutDashboard", "arn:aws:cloudwatch::100000000032:dashboard/agentzone-claims-prod")
+    assert not allowed(st, "cloudwatch:PutDashboard", "arn:aws:cloudwatch::100000000032:dashboard/finance")
+    assert not allowed(st, "s3:PutObject", f"arn:aws:s3:::{ARCHIVE}/x") and not allowed(st, "s3:DeleteObject", f"arn:aws:s3:::{ARCHIVE}/x")
+
+
+def dashboard_body(sample_assembly, name: str) -> str:
+    for d in sample_assembly.resources(LOGGING, "AWS::CloudWatch::Dashboard").values():
+        if d["Properties"]["DashboardName"] == name:
+            body = d["Properties"]["DashboardBody"]
+            return body if isinstance(body, str) else json.dumps(body)
+    raise AssertionError(name)
+
+
+def test_tenant_dashboards_query_only_their_own_account(sample_assembly):
+    claims = dashboard_body(sample_assembly, "agentzone-claims-prod")
+    assert CLAIMS_PROD in claims and FRAUD_PROD not in claims
+    for title in ("Model invocations", "Agent latency", "Tokens", "Errors and throttles", "Estimated cost (USD/day): amazon.nova-lite-v1:0"):
+        assert title in claims
+    assert "* 0.003 / 1000 + sum(output.outputTokenCount) * 0.015 / 1000" in claims
+    platform = dashboard_body(sample_assembly, "agentzone-platform-prod")
+    assert CLAIMS_PROD in platform and FRAUD_PROD in platform and "InvocationThrottles" in platform
