@@ -32,7 +32,7 @@ def test_sample_assembly_passes_checkov(sample_assembly):
     result = run_checkov(sample_assembly.outdir)
     assert result.failed == [], result.render()
     assert result.passed > 300
-    assert {f["check_id"] for f in result.accepted} == {"CKV_AWS_18"}
+    assert {f["check_id"] for f in result.accepted} == {"CKV_AWS_18", "CKV_AWS_109", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
 
 
 @needs_checkov

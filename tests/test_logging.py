@@ -106,7 +106,7 @@ def test_archive_policy_is_tls_only_and_admits_only_the_organization(sample_asse
     assert statements["LogDeliveryWrite"]["Condition"]["StringEquals"]["aws:SourceOrgID"] == ORG_ID
     replicate = statements["ReplicateBedrockInvocationLogs"]
     assert replicate["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG_ID
-    assert CLAIMS_PROD in replicate["Condition"]["StringEquals"]["aws:PrincipalAccount"]
+    assert f"arn:aws:iam::{CLAIMS_PROD}:root" in replicate["Principal"]["AWS"] and "arn:aws:iam::444444444444:root" not in replicate["Principal"]["AWS"]
     assert replicate["Resource"]["Fn::Join"][1][-1] == "/bedrock/AWSLogs/${aws:PrincipalAccount}/*"
     # Every Allow to a service or to anyone carries an organization or trail condition.
     for sid, s in statements.items():

@@ -83,7 +83,14 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
     report = acknowledgement_report(stacks)
     assert set(report) == {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
     claims = {a["finding"] for a in report["AwsSolutions"]["AgentZone-claims-dev"]}
-    assert claims == {"AwsSolutions-S1", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"}
+    assert claims == {
+        "AwsSolutions-S1",
+        "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",  # memory and replication roles: one key each
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        "AwsSolutions-IAM5[Resource::<BedrockInvocationLoggingBucket4FF87A40.Arn>/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:s3:::agentzone-logs-100000000012-eu-west-1/*]",
+        "AwsSolutions-IAM5[Resource::*]",  # Bedrock's logging setting has no resource type
+    }
     replication = [a for a in report["NIST.800.53.R5"]["AgentZone-Logging-prod"] if a["finding"].endswith("S3BucketReplicationEnabled")]
     assert {a["path"] for a in replication} == {"/AgentZone-Logging-prod/AccessLogs/Bucket", "/AgentZone-Logging-prod/LogArchive/Bucket"}
 

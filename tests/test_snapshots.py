@@ -19,7 +19,7 @@ ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 STACKS = (
     ["AgentZone-Organization"]
     + [f"AgentZone-{r}-{e}" for e in ("dev", "staging", "prod") for r in ("SharedServices", "Logging", "Security", "DataLake")]
-    + [f"AgentZone-{t}-{e}" for t in ("claims", "fraud") for e in ("dev", "staging", "prod")]
+    + [f"AgentZone-{t}-{e}" for t in ("claims", "fraud") for e in ("dev", "staging", "prod", "governance")]
 )
 
 

@@ -154,12 +154,22 @@ def respond(event: dict, status: str, physical_id: str, data: dict, reason: str 
     return body
 
 
+def all_handlers() -> dict:
+    """These types plus the central security account's, which live in their own module."""
+    try:
+        from . import security_resources
+    except ImportError:  # in Lambda the handlers folder is the code root, not a package
+        import security_resources  # type: ignore[no-redef]
+    return {**HANDLERS, **security_resources.SECURITY_HANDLERS}
+
+
 def handler(event: dict, context=None) -> dict:
     physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
     try:
-        fn = HANDLERS.get(event["ResourceType"])
+        handlers = all_handlers()
+        fn = handlers.get(event["ResourceType"])
         if fn is None:
-            raise ResourceError(f"unknown resource type {event['ResourceType']}; known: {', '.join(sorted(HANDLERS))}")
+            raise ResourceError(f"unknown resource type {event['ResourceType']}; known: {', '.join(sorted(handlers))}")
         props = {k: v for k, v in event["ResourceProperties"].items() if k != "ServiceToken"}
         physical_id, data = fn(props, event["RequestType"])
         return respond(event, "SUCCESS", physical_id, data)

@@ -8,7 +8,7 @@ instead. So these types *ensure* the service is on and adopt what is there,
 whatever the deploy order. Like the platform types, deleting the stack leaves
 the services on: turning threat detection off must be a deliberate act.
 
-``handler`` serves these types and every type of ``platform_resources``.
+``platform_resources.handler`` dispatches these types too.
 """
 
 from __future__ import annotations
@@ -58,22 +58,11 @@ def ensure_security_hub(props: dict, request: str) -> tuple[str, dict]:
     return arn, {"HubArn": arn}
 
 
-HANDLERS = {
-    **platform.HANDLERS,
+SECURITY_HANDLERS = {
     "Custom::GuardDutyDetector": ensure_guardduty_detector,
     "Custom::SecurityHubAccount": ensure_security_hub,
 }
+HANDLERS = {**platform.HANDLERS, **SECURITY_HANDLERS}
 
-
-def handler(event: dict, context=None) -> dict:
-    physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
-    try:
-        fn = HANDLERS.get(event["ResourceType"])
-        if fn is None:
-            raise platform.ResourceError(f"unknown resource type {event['ResourceType']}; known: {', '.join(sorted(HANDLERS))}")
-        props = {k: v for k, v in event["ResourceProperties"].items() if k != "ServiceToken"}
-        physical_id, data = fn(props, event["RequestType"])
-        return platform.respond(event, "SUCCESS", physical_id, data)
-    except Exception as error:  # every failure must reach CloudFormation, or the stack hangs for an hour
-        LOG.exception("custom resource failed")
-        return platform.respond(event, "FAILED", physical_id, {}, f"{type(error).__name__}: {error}")
+# One entry point serves every type; see platform_resources.handler.
+handler = platform.handler

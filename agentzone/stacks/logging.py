@@ -154,16 +154,14 @@ class LoggingStack(AgentZoneStack):
         # Bedrock invocation logs are written in each account (same-account only) and replicated here;
         # each account may only write under its own prefix.
         replicators = {
-            "StringEquals": {
-                "aws:PrincipalOrgID": org.organization_id,
-                "aws:PrincipalAccount": sorted(self.environment_accounts.values()),
-            },
+            "StringEquals": {"aws:PrincipalOrgID": org.organization_id},
             "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/AgentZone-*"},
         }
+        environment_accounts = [iam.AccountPrincipal(a) for a in sorted(set(self.environment_accounts.values()))]
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ReplicateBedrockInvocationLogs",
-                principals=[iam.AnyPrincipal()],
+                principals=environment_accounts,
                 actions=["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"],
                 resources=[bucket.arn_for_objects(f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/${{aws:PrincipalAccount}}/*")],
                 conditions=replicators,
@@ -172,7 +170,7 @@ class LoggingStack(AgentZoneStack):
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ReplicationDestinationChecks",
-                principals=[iam.AnyPrincipal()],
+                principals=environment_accounts,
                 actions=["s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"],
                 resources=[bucket.bucket_arn],
                 conditions=replicators,
@@ -181,7 +179,7 @@ class LoggingStack(AgentZoneStack):
         self.archive_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ReplicasEncryptViaS3",
-                principals=[iam.AnyPrincipal()],
+                principals=environment_accounts,
                 actions=["kms:Encrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={**replicators, "StringEquals": {**replicators["StringEquals"], "kms:ViaService": f"s3.{self.region}.amazonaws.com"}},

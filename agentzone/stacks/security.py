@@ -2,16 +2,372 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
+from aws_cdk import aws_accessanalyzer as accessanalyzer
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_config as config
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
-from ..config.model import LandingZone
+from .. import naming
+from ..config.model import LandingZone, Tenant
+from ..constructs import BaselineKey, PlatformResourceProvider
+from ..nag import acknowledge, acknowledge_compliance
 from .base import AgentZoneStack, StackTarget
+
+# Security Hub CSPM standard ARNs by config name. PCI DSS v3.2.1 is retired by the PCI SSC; v4.0.1 is its successor.
+SECURITYHUB_STANDARDS = {
+    "aws-foundational": "standards/aws-foundational-security-best-practices/v/1.0.0",
+    "cis-3.0": "standards/cis-aws-foundations-benchmark/v/3.0.0",
+    "nist-800-53": "standards/nist-800-53/v/5.0.0",
+    "pci-dss": "standards/pci-dss/v/4.0.1",
+}
+
+# Agent inventory: every agent resource must say whom it belongs to.
+INVENTORY_TAGS = ("owner", "cost-center", "use-case-id")
+# AgentCore types AWS Config records (the ResourceType enum of the Config API, botocore 1.44).
+# Gateway and Memory are not recordable yet; tests fail once the SDK lists them, so they get added then.
+INVENTORY_RESOURCE_TYPES = ("AWS::BedrockAgentCore::Runtime", "AWS::BedrockAgentCore::BrowserCustom")
+GUARD_RUNTIME = "guard-2.x.x"
+
+# Cognito rejects hosted-domain prefixes containing these words.
+RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
+
+
+def inventory_tag_policy(resource_types=INVENTORY_RESOURCE_TYPES, tag_keys=INVENTORY_TAGS) -> str:
+    """AWS Config custom policy (Guard) evaluated on each configuration item: every tag present and non-blank."""
+    types = ", ".join(f"'{t}'" for t in resource_types)
+    checks = "\n".join(f"    tags.'{key}' == /\\S/ <<tag {key} is missing or empty>>" for key in tag_keys)
+    return f"rule agent_inventory_tags when resourceType IN [{types}] {{\n    tags exists <<no tags>>\n{checks}\n}}\n"
+
+
+def pascal(slug: str) -> str:
+    return "".join(part.capitalize() for part in slug.split("-"))
 
 
 class SecurityStack(AgentZoneStack):
-    """Agent identity, GuardDuty, Security Hub, Access Analyzer and the Config aggregator."""
+    """Agent identity in every environment; organization-wide detection in the central one.
+
+    Identity (every environment): a Cognito user pool is the OAuth2
+    authorization server for agents, tools and MCP servers. Each tenant with
+    an account in this environment gets a resource server ``agentzone/<tenant>``
+    with its scopes and one client-credentials app client limited to them;
+    the client's id and secret are shared with exactly that tenant account
+    through a Secrets Manager secret, where the tenant's AgentCore OAuth2
+    credential provider (``OAuth2CredentialProvider.using_custom`` with
+    :attr:`discovery_url`) reads them. AgentCore workload identities and
+    credential providers are account-scoped, so they live in tenant stacks.
+
+    Detection (central environment only, as the organization's delegated
+    administrator): GuardDuty auto-enabled for every member, Security Hub CSPM
+    central configuration applying the configured standards from the root,
+    an organization IAM Access Analyzer, an organization Config aggregator,
+    and an organization Config rule keeping the agent inventory tagged.
+    Other environments' security accounts are members: they get an
+    account-level analyzer.
+
+    The central stack relies on the management account (Organization stack) having:
+    trusted access and this account as delegated administrator for
+    ``guardduty.amazonaws.com`` (GuardDuty EnableOrganizationAdminAccount),
+    ``securityhub.amazonaws.com`` (Security Hub EnableOrganizationAdminAccount, home region),
+    ``access-analyzer.amazonaws.com``, ``config.amazonaws.com`` and
+    ``config-multiaccountsetup.amazonaws.com`` (organization Config rules).
+    Deploy it after the Organization stack: the delegation may itself turn
+    GuardDuty and Security Hub on here, so custom resources adopt (or create)
+    the detector and hub instead of CloudFormation types that fail on "exists".
+    Organization Config rules evaluate only in accounts with a configuration recorder.
+    """
 
     ROLE = "Security"
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone security: identity and threat detection")
+        org = lz.organization
+        self.is_central = target.environment == org.central_environment
+        self._identity(lz)
+        if self.is_central:
+            self._guardduty()
+            self._security_hub(lz)
+            self._organization_config(lz)
+        self.access_analyzer = accessanalyzer.CfnAnalyzer(
+            self,
+            "AccessAnalyzer",
+            type="ORGANIZATION" if self.is_central else "ACCOUNT",
+            analyzer_name="agentzone-organization" if self.is_central else "agentzone-account",
+        )
+        self.observability = self.link_observability(lz, transaction_search=False)
+
+    # ------------------------------------------------------------------ identity
+
+    def _identity(self, lz: LandingZone) -> None:
+        org, env = lz.organization, self.target.environment
+        self.user_pool = cognito.UserPool(
+            self,
+            "AgentUserPool",
+            user_pool_name=f"agentzone-agents-{env}",
+            # Clients are created by the platform; humans (platform admins) are invited, never self-registered.
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=14,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=cdk.Duration.days(3),
+            ),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            # Plus tier for threat protection; machine clients are not billed as monthly active users.
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        prefix = f"{org.organization}-{env}-{self.target.account}"
+        reserved = [word for word in RESERVED_DOMAIN_WORDS if word in prefix]
+        if reserved:
+            raise ValueError(f"Cognito domain prefix {prefix!r} may not contain {', '.join(reserved)}: rename organization")
+        self.user_pool_domain = self.user_pool.add_domain(
+            "TokenDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
+        )
+
+        self.credentials_key = BaselineKey(
+            self,
+            "ClientCredentialsKey",
+            alias="alias/agentzone/agent-client-credentials",
+            description=f"AgentZone agent client credentials shared with tenant accounts ({env})",
+        ).key
+        self.resource_servers: dict[str, cognito.UserPoolResourceServer] = {}
+        self.clients: dict[str, cognito.UserPoolClient] = {}
+        self.client_credentials: dict[str, secretsmanager.Secret] = {}
+        for tenant in lz.tenants:
+            if env in tenant.environments:
+                self._tenant_client(tenant, lz.organization.security.access_token_minutes)
+
+        cdk.CfnOutput(self, "AgentIdentityDiscoveryUrl", value=self.discovery_url, description="OIDC discovery URL for JWT authorizers")
+        cdk.CfnOutput(self, "AgentIdentityTokenEndpoint", value=self.token_endpoint, description="OAuth2 token endpoint")
+
+    def _tenant_client(self, tenant: Tenant, token_minutes: int) -> None:
+        name, env = tenant.tenant, self.target.environment
+        # Sorted here and below: reordering a config list must not change a template.
+        scopes = [cognito.ResourceServerScope(scope_name=s, scope_description=f"{name}: {s}") for s in sorted(tenant.auth_scopes)]
+        server = self.user_pool.add_resource_server(
+            f"{pascal(name)}ResourceServer",
+            identifier=f"agentzone/{name}",
+            user_pool_resource_server_name=f"agentzone-{name}",
+            scopes=scopes,
+        )
+        client = self.user_pool.add_client(
+            f"{pascal(name)}Client",
+            user_pool_client_name=f"{name}-agents",
+            generate_secret=True,
+            # Machine to machine only: no user sign-in flows, only the tenant's own scopes.
+            auth_flows=cognito.AuthFlow(user_srp=False, user_password=False, admin_user_password=False, custom=False),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(client_credentials=True),
+                scopes=[cognito.OAuthScope.resource_server(server, s) for s in scopes],
+            ),
+            access_token_validity=cdk.Duration.minutes(token_minutes),
+            enable_token_revocation=True,
+            prevent_user_existence_errors=True,
+        )
+        cfn_client: cognito.CfnUserPoolClient = client.node.default_child
+        account = tenant.environments[env].account
+        secret_name = f"agentzone/identity/{name}/client-credentials"
+        secret = secretsmanager.Secret(
+            self,
+            f"{pascal(name)}ClientCredentials",
+            secret_name=secret_name,
+            description=f"OAuth2 client credentials of tenant {name} at the central agent identity ({env})",
+            encryption_key=self.credentials_key,
+            # Tenants read it by name; a replacement would leave their credential providers pointing at nothing.
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            secret_object_value={
+                "client_id": cdk.SecretValue.unsafe_plain_text(client.user_pool_client_id),
+                "client_secret": cdk.SecretValue.resource_attribute(cfn_client.attr_client_secret),
+                "token_endpoint": cdk.SecretValue.unsafe_plain_text(self.token_endpoint),
+                "discovery_url": cdk.SecretValue.unsafe_plain_text(self.discovery_url),
+                "scopes": cdk.SecretValue.unsafe_plain_text(" ".join(f"agentzone/{name}/{s.scope_name}" for s in scopes)),
+            },
+        )
+        secret.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="TenantAccountReads",
+                principals=[iam.AccountPrincipal(account)],
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resources=["*"],
+            )
+        )
+        # Decrypt through Secrets Manager only, and only this tenant's secret (by name: the ARN would be a cycle).
+        self.credentials_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"TenantDecrypt{pascal(name)}",
+                principals=[iam.AccountPrincipal(account)],
+                actions=["kms:Decrypt", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"},
+                    "StringLike": {"kms:EncryptionContext:SecretARN": self._arn("secretsmanager", f"secret:{secret_name}-??????")},
+                },
+            )
+        )
+        reason = (
+            "Mirrors a Cognito app client secret, which Cognito issues and only replaces with the client; rotating "
+            "this copy alone would break the tenant's token requests."
+        )
+        acknowledge(secret, "AwsSolutions-SMG4", reason)
+        acknowledge_compliance(secret, "SecretsManagerRotationEnabled", reason)
+        self.resource_servers[name], self.clients[name], self.client_credentials[name] = server, client, secret
+
+    @property
+    def issuer_url(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool.user_pool_id}"
+
+    @property
+    def discovery_url(self) -> str:
+        """What AgentCore Runtime/Gateway JWT authorizers and credential providers are configured with."""
+        return f"{self.issuer_url}/.well-known/openid-configuration"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.user_pool_domain.base_url()}/oauth2/token"
+
+    # ---------------------------------------------------------------- detection
+
+    def _provider(self) -> PlatformResourceProvider:
+        # Named like every member account's provider role: the SCPs exempt it, and it calls guardduty:UpdateDetector.
+        provider = PlatformResourceProvider.of(
+            self, encryption_key=self.key, role_name=f"{naming.PLATFORM_RESOURCES_ROLE}-{self.region}"
+        )
+        return provider
+
+    def _guardduty(self) -> None:
+        provider, arn = self._provider(), self._arn
+        detector = provider.resource(
+            self,
+            "GuardDutyDetector",
+            resource_type="Custom::GuardDutyDetector",
+            properties={"FindingPublishingFrequency": "FIFTEEN_MINUTES"},
+            statements=[
+                iam.PolicyStatement(actions=["guardduty:ListDetectors", "guardduty:CreateDetector"], resources=["*"]),
+                iam.PolicyStatement(actions=["guardduty:UpdateDetector"], resources=[arn("guardduty", "detector/*")]),
+                iam.PolicyStatement(actions=["organizations:DescribeOrganization", "organizations:ListAccounts"], resources=["*"]),
+                self._service_linked_role("guardduty.amazonaws.com", "AWSServiceRoleForAmazonGuardDuty"),
+            ],
+            wildcard_reason="GuardDuty ListDetectors/CreateDetector and Organizations DescribeOrganization/ListAccounts "
+            "have no resource-level permissions.",
+        )
+        self.guardduty_detector_id = detector.get_att_string("DetectorId")
+        provider.resource(
+            self, "GuardDutyAutoEnable", resource_type="Custom::GuardDutyAutoEnable",
+            properties={"DetectorId": self.guardduty_detector_id},
+            statements=[iam.PolicyStatement(actions=["guardduty:UpdateOrganizationConfiguration"], resources=[arn("guardduty", "detector/*")])],
+        )
+        acknowledge(
+            provider.policy,
+            f"AwsSolutions-IAM5[Resource::{self._arn('guardduty', 'detector/*')}]",
+            "The detector id is only known after the GuardDutyDetector resource runs, and that resource runs this very policy.",
+        )
+
+    def _security_hub(self, lz: LandingZone) -> None:
+        org = lz.organization
+        provider = self._provider()
+        account = provider.resource(
+            self,
+            "SecurityHubAccount",
+            resource_type="Custom::SecurityHubAccount",
+            properties={},
+            statements=[
+                iam.PolicyStatement(
+                    actions=["securityhub:DescribeHub", "securityhub:EnableSecurityHub"], resources=[self._arn("securityhub", "hub/default")]
+                ),
+                self._service_linked_role("securityhub.amazonaws.com", "AWSServiceRoleForSecurityHub"),
+            ],
+        )
+        # Central configuration needs a home region aggregating the other allowed regions.
+        linked = sorted(r for r in org.allowed_regions if r != self.region)
+        aggregator = securityhub.CfnFindingAggregator(
+            self, "SecurityHubFindingAggregator", region_linking_mode="SPECIFIED_REGIONS", regions=linked or None
+        )
+        aggregator.node.add_dependency(account)
+        organization = securityhub.CfnOrganizationConfiguration(
+            self, "SecurityHubOrganizationConfiguration", configuration_type="CENTRAL", auto_enable=False, auto_enable_standards="NONE"
+        )
+        organization.node.add_dependency(aggregator)
+        self.securityhub_standards = sorted(
+            f"arn:{self.partition}:securityhub:{self.region}::{SECURITYHUB_STANDARDS[s]}" for s in set(org.security.securityhub_standards)
+        )
+        policy = securityhub.CfnConfigurationPolicy(
+            self,
+            "SecurityHubPolicy",
+            name="agentzone-standards",
+            description="AgentZone: Security Hub CSPM on in every account with the configured standards and all their controls",
+            configuration_policy=securityhub.CfnConfigurationPolicy.PolicyProperty(
+                security_hub=securityhub.CfnConfigurationPolicy.SecurityHubPolicyProperty(
+                    service_enabled=True,
+                    enabled_standard_identifiers=self.securityhub_standards,
+                    security_controls_configuration=securityhub.CfnConfigurationPolicy.SecurityControlsConfigurationProperty(
+                        disabled_security_control_identifiers=[]
+                    ),
+                )
+            ),
+        )
+        policy.node.add_dependency(organization)
+        securityhub.CfnPolicyAssociation(
+            self, "SecurityHubPolicyRoot", configuration_policy_id=policy.attr_id, target_type="ROOT", target_id=org.root_id
+        )
+
+    def _organization_config(self, lz: LandingZone) -> None:
+        org = lz.organization
+        role = iam.Role(
+            self,
+            "ConfigAggregatorRole",
+            assumed_by=iam.ServicePrincipal("config.amazonaws.com"),
+            description="Lets AWS Config list the organization's accounts for the organization aggregator",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSConfigRoleForOrganizations")],
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSConfigRoleForOrganizations]",
+            "AWS maintains this service-role policy for organization aggregators; it grants only the read-only "
+            "Organizations calls AWS Config makes and follows new ones.",
+        )
+        self.config_aggregator = config.CfnConfigurationAggregator(
+            self,
+            "ConfigAggregator",
+            configuration_aggregator_name="agentzone-organization",
+            organization_aggregation_source=config.CfnConfigurationAggregator.OrganizationAggregationSourceProperty(
+                role_arn=role.role_arn, all_aws_regions=False, aws_regions=sorted(org.allowed_regions)
+            ),
+        )
+        self.inventory_rule = config.CfnOrganizationConfigRule(
+            self,
+            "AgentInventoryTags",
+            organization_config_rule_name="agentzone-agent-inventory-tags",
+            # The management account has no configuration recorder in a landing zone; the rule would fail there.
+            excluded_accounts=[org.management_account],
+            organization_custom_policy_rule_metadata=config.CfnOrganizationConfigRule.OrganizationCustomPolicyRuleMetadataProperty(
+                description=f"AgentCore resources carry the tags {', '.join(INVENTORY_TAGS)}",
+                policy_text=inventory_tag_policy(),
+                runtime=GUARD_RUNTIME,
+                organization_config_rule_trigger_types=["ConfigurationItemChangeNotification"],
+                resource_types_scope=list(INVENTORY_RESOURCE_TYPES),
+            ),
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
+
+    def _service_linked_role(self, service: str, role: str) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=["iam:CreateServiceLinkedRole"],
+            resources=[f"arn:{self.partition}:iam::{self.account}:role/aws-service-role/{service}/{role}"],
+            conditions={"StringEquals": {"iam:AWSServiceName": service}},
+        )
