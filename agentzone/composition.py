@@ -90,6 +90,8 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     selection = selection or Selection()
     selection.check(lz)
     org = lz.organization
+    # The SCPs exempt this qualifier's CloudFormation execution role, so every stack must deploy through it.
+    app.node.set_context("@aws-cdk/core:bootstrapQualifier", org.guardrails.bootstrap_qualifier)
     stacks: list[AgentZoneStack] = []
 
     def platform_target(environment: str, account: str, region: str) -> StackTarget:

@@ -171,3 +171,15 @@ def test_missing_organization_file(config_copy):
 def test_missing_config_dir(tmp_path):
     problems = problems_for(tmp_path / "nope")
     assert "config directory not found" in problems[0]
+
+
+def test_an_environment_holds_at_most_the_tenants_its_shared_stacks_can(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from synth_scale import make_config
+
+    make_config(tmp_path / "cfg", 101)
+    problems = problems_for(tmp_path / "cfg")
+    assert [p for p in problems if "101 tenants use this environment" in p and "at most 100" in p]
+    assert len(problems) == 3  # dev, staging, prod

@@ -214,3 +214,21 @@ def test_tenant_dashboards_query_only_their_own_account(sample_assembly):
     assert "* 0.003 / 1000 + sum(output.outputTokenCount) * 0.015 / 1000" in claims
     platform = dashboard_body(sample_assembly, "agentzone-platform-prod")
     assert CLAIMS_PROD in platform and FRAUD_PROD in platform and "InvocationThrottles" in platform
+
+
+def test_tenant_accounts_log_every_model_call_and_replicate_it_to_their_environments_archive(sample_assembly):
+    stack = "AgentZone-fraud-prod"  # eu-central-1, archive in the prod logging account in eu-west-1
+    (setting,) = sample_assembly.resources(stack, "Custom::BedrockInvocationLogging").values()
+    assert setting["Properties"]["KeyPrefix"] == "bedrock"
+    groups = {g["Properties"].get("LogGroupName"): g for g in sample_assembly.resources(stack, "AWS::Logs::LogGroup").values()}
+    assert groups["/agentzone/bedrock/model-invocations"]["Properties"]["KmsKeyId"]
+    replicated = [b for b in sample_assembly.resources(stack, "AWS::S3::Bucket").values() if "ReplicationConfiguration" in b["Properties"]]
+    (rule,) = replicated[0]["Properties"]["ReplicationConfiguration"]["Rules"]
+    assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{ARCHIVE}"
+    assert rule["Destination"]["Account"] == "100000000032"
+    assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": "arn:aws:kms:eu-west-1:100000000032:alias/agentzone/log-archive"}
+    assert rule["Destination"]["AccessControlTranslation"] == {"Owner": "Destination"}
+    assert rule["Filter"] == {"Prefix": "bedrock/"}
+    # The custom resource's role is the one name the SCPs exempt from the invocation-logging protection.
+    roles = [r["Properties"].get("RoleName") for r in sample_assembly.resources(stack, "AWS::IAM::Role").values()]
+    assert "agentzone-platform-resources-eu-central-1" in roles

@@ -93,4 +93,8 @@ def semantic_problems(
         memory = tenant.blueprints.memory
         if memory is not None:
             problems += _duplicates(doc, ("blueprints", "memory", "strategies"), memory.strategies)
+    for env_name in org.environments:
+        count = sum(env_name in t.environments for _, t in tenants)
+        if count > m.MAX_TENANTS_PER_ENVIRONMENT:
+            problems.append(org_doc.problem(("environments", env_name), f"{count} tenants use this environment; its Logging and Security stacks hold at most {m.MAX_TENANTS_PER_ENVIRONMENT} (CloudFormation's 500-resource limit); split tenants across landing zones or environments"))
     return problems

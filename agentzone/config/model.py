@@ -40,6 +40,10 @@ Scope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN), Field(descripti
 MAX_ALLOWED_REGIONS = 16
 MAX_TENANT_MODELS = 20
 MAX_ADMIN_ROLES = 5
+# Each tenant adds a reader role, policy and dashboard to its environments' Logging stacks and an
+# OAuth2 resource server, client and secret to their Security stacks; 100 keeps both under
+# CloudFormation's 500-resource and 1 MB template limits (see README "Scale").
+MAX_TENANTS_PER_ENVIRONMENT = 100
 
 PLATFORM_ROLES = ("shared_services", "logging", "security", "data_lake")
 
