@@ -11,7 +11,6 @@ PREFIX = "agentzone"
 
 # Role names the SCPs single out; see organization_policies.py.
 FM_GATEWAY_ROLE_PREFIX = f"{PREFIX}-fm-gateway"
-PLATFORM_ROLE_PREFIX = f"{PREFIX}-"
 # The custom-resource role in member accounts; SCPs exempt it (it sets protected settings).
 PLATFORM_RESOURCES_ROLE = f"{PREFIX}-platform-resources"
 ORGANIZATION_TRAIL = f"{PREFIX}-organization"

@@ -24,6 +24,17 @@ LOG_READ_ACTIONS = [
     "logs:GetLogGroupFields",
     "logs:StartQuery",
 ]
+_CW = "Read-only CloudWatch families (Describe/Get/List) for the operator's cross-account view."
+_LOGS = "Read-only CloudWatch Logs families (Describe/Get/List) across linked accounts."
+_OAM = "Read-only view of the sink and its links, to check which accounts are linked."
+_XRAY = "Read-only X-Ray trace families for the operator's cross-account view."
+# The platform operator's wildcard read actions, each with the reason its acknowledgement gives.
+OPERATOR_READ_FAMILIES = {
+    "cloudwatch:Describe*": _CW, "cloudwatch:Get*": _CW, "cloudwatch:List*": _CW,
+    "logs:Describe*": _LOGS, "logs:Get*": _LOGS, "logs:List*": _LOGS,
+    "oam:Get*": _OAM, "oam:List*": _OAM,
+    "xray:BatchGet*": _XRAY, "xray:Get*": _XRAY, "xray:List*": _XRAY,
+}
 # Query ids come from StartQuery, which is scoped by log group; these calls have no resource type.
 QUERY_RESULT_ACTIONS = ["logs:DescribeQueries", "logs:GetQueryResults", "logs:StopQuery"]
 
@@ -265,7 +276,11 @@ class LoggingStack(AgentZoneStack):
             "on this tenant's own log groups.",
         )
         for p in prefixes:
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::<LogArchiveBucket{self._bucket_hash()}.Arn>/{p}*]", "Read of this tenant's own archive prefix only.")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{self._archive_ref}/{p}*]",
+                f"GetObject under {p} only: the files CloudTrail and Bedrock write for this tenant's own account.",
+            )
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::arn:{self.partition}:logs:{region}:{account}:log-group:*]",
@@ -273,9 +288,10 @@ class LoggingStack(AgentZoneStack):
         )
         return role
 
-    def _bucket_hash(self) -> str:
-        logical = self.get_logical_id(self.log_archive.bucket.node.default_child)
-        return logical[len("LogArchiveBucket"):]
+    @property
+    def _archive_ref(self) -> str:
+        """How cdk-nag names the archive's ARN in findings."""
+        return f"<{self.get_logical_id(self.log_archive.bucket.node.default_child)}.Arn>"
 
     def _platform_operator(self) -> iam.Role:
         """Elevated: every linked account's telemetry, the whole archive, and dashboard management."""
@@ -290,12 +306,7 @@ class LoggingStack(AgentZoneStack):
         statements = [
             iam.PolicyStatement(
                 sid="ReadAllTelemetry",
-                actions=[
-                    "cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*",
-                    "logs:Describe*", "logs:FilterLogEvents", "logs:Get*", "logs:List*", "logs:StartQuery", "logs:StopQuery",
-                    "oam:Get*", "oam:List*",
-                    "xray:BatchGet*", "xray:Get*", "xray:List*",
-                ],
+                actions=sorted(OPERATOR_READ_FAMILIES) + ["logs:FilterLogEvents", "logs:StartQuery", "logs:StopQuery"],
                 resources=["*"],
             ),
             iam.PolicyStatement(
@@ -308,19 +319,9 @@ class LoggingStack(AgentZoneStack):
         policy = iam.ManagedPolicy(self, "PlatformOperatorPolicy", roles=[role], statements=statements)
         for finding, reason in (
             ("Resource::*", "The platform operator reads telemetry of every linked account; CloudWatch metric, X-Ray and OAM reads have no narrower resource."),
-            ("Action::cloudwatch:Describe*", "Read-only CloudWatch families (Describe/Get/List) for the operator's cross-account view."),
-            ("Action::cloudwatch:Get*", "Read-only CloudWatch families (Describe/Get/List) for the operator's cross-account view."),
-            ("Action::cloudwatch:List*", "Read-only CloudWatch families (Describe/Get/List) for the operator's cross-account view."),
-            ("Action::logs:Describe*", "Read-only CloudWatch Logs families (Describe/Get/List) across linked accounts."),
-            ("Action::logs:Get*", "Read-only CloudWatch Logs families (Describe/Get/List) across linked accounts."),
-            ("Action::logs:List*", "Read-only CloudWatch Logs families (Describe/Get/List) across linked accounts."),
-            ("Action::oam:Get*", "Read-only view of the sink and its links, to check which accounts are linked."),
-            ("Action::oam:List*", "Read-only view of the sink and its links, to check which accounts are linked."),
-            ("Action::xray:BatchGet*", "Read-only X-Ray trace families for the operator's cross-account view."),
-            ("Action::xray:Get*", "Read-only X-Ray trace families for the operator's cross-account view."),
-            ("Action::xray:List*", "Read-only X-Ray trace families for the operator's cross-account view."),
+            *((f"Action::{family}", reason) for family, reason in OPERATOR_READ_FAMILIES.items()),
             (f"Resource::arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.PREFIX}-*", "Dashboards AgentZone owns in this account, and no others."),
-            (f"Resource::<LogArchiveBucket{self._bucket_hash()}.Arn>/*", "The operator reads the whole archive: that is the elevated access seed 000 gives the platform team."),
+            (f"Resource::{self._archive_ref}/*", "The operator reads the whole archive: that is the elevated access seed 000 gives the platform team."),
         ):
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
         return role
