@@ -43,12 +43,19 @@ class CheckovResult:
         )
 
 
-def _is_accepted(finding: dict, skips: dict[str, dict]) -> bool:
-    skip = skips.get(finding["check_id"])
-    if not skip:
-        return False
+def skip_entries(skips: dict, check_id: str) -> list[dict]:
+    """A check's accepted cases: one {reason, resources} entry, or a list when reasons differ by resource."""
+    entry = skips.get(check_id) or []
+    return entry if isinstance(entry, list) else [entry]
+
+
+def _is_accepted(finding: dict, skips: dict) -> bool:
     logical_id = finding["resource"].split(".", 1)[-1]
-    return any(fnmatch.fnmatchcase(logical_id, pattern) for pattern in skip.get("resources", []))
+    return any(
+        fnmatch.fnmatchcase(logical_id, pattern)
+        for skip in skip_entries(skips, finding["check_id"])
+        for pattern in skip.get("resources", [])
+    )
 
 
 def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:

@@ -1,4 +1,4 @@
-"""The `agentzone` command: validate, schema, list, synth, guard.
+"""The `agentzone` command: validate, schema, list, synth, guard, catalog, tools.
 
 Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
 2 the input is wrong (configuration problems, unknown selector, bad usage).
@@ -181,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", help="assembly of the proposed change")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_guard)
+
+    from .catalog.cli import add_parser as add_catalog_parser
+
+    add_catalog_parser(sub)
     return parser
 
 

@@ -10,7 +10,15 @@ import aws_cdk as cdk
 
 from .config.model import LandingZone
 from .nag import add_rule_packs
-from .stacks import PLATFORM_STACKS, AgentZoneStack, OrganizationStack, StackTarget, TenantGovernanceStack, UseCaseStack
+from .stacks import (
+    PLATFORM_STACKS,
+    AgentZoneStack,
+    OrganizationStack,
+    StackTarget,
+    TenantGovernanceStack,
+    TenantServicesStack,
+    UseCaseStack,
+)
 from .stacks.base import PLATFORM_USE_CASE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +101,7 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     # The SCPs exempt this qualifier's CloudFormation execution role, so every stack must deploy through it.
     app.node.set_context("@aws-cdk/core:bootstrapQualifier", org.guardrails.bootstrap_qualifier)
     stacks: list[AgentZoneStack] = []
+    shared_services: dict[str, AgentZoneStack] = {}
 
     def platform_target(environment: str, account: str, region: str) -> StackTarget:
         return StackTarget(environment, account, region, org.platform.owner, org.platform.cost_center, PLATFORM_USE_CASE)
@@ -106,7 +115,10 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
                 continue
             for role, stack_cls in PLATFORM_STACKS.items():
                 target = platform_target(env_name, getattr(env, role), lz.region_of(env))
-                stacks.append(stack_cls(app, stack_name(stack_cls.ROLE, env_name), target=target, lz=lz))
+                stack = stack_cls(app, stack_name(stack_cls.ROLE, env_name), target=target, lz=lz)
+                stacks.append(stack)
+                if role == "shared_services":
+                    shared_services[env_name] = stack
 
     for tenant in lz.tenants:  # already sorted by name
         if selection.only == "platform" or selection.tenant not in (None, tenant.tenant):
@@ -119,6 +131,13 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
             env = tenant.environments.get(env_name)
             if env is None or selection.environment not in (None, env_name):
                 continue
+            platform_env = org.environments[env_name]
+            target = StackTarget(env_name, platform_env.shared_services, lz.region_of(platform_env), tenant.owner, tenant.cost_center, tenant.use_case_id)
+            name = stack_name("TenantServices", f"{env_name}-services", tenant.tenant)
+            services = TenantServicesStack(app, name, target=target, tenant=tenant, lz=lz)
+            if env_name in shared_services:  # its team is created by the gateway admin function there
+                services.add_dependency(shared_services[env_name])
+            stacks.append(services)
             target = StackTarget(env_name, env.account, lz.region_of(env), tenant.owner, tenant.cost_center, tenant.use_case_id)
             stacks.append(UseCaseStack(app, stack_name("UseCase", env_name, tenant.tenant), target=target, tenant=tenant, lz=lz))
 

@@ -51,3 +51,39 @@ def platform_dashboard(environment: str) -> str:
 def workloads_ou_parameter(environment: str) -> str:
     """SSM parameter (management account) holding the id of AgentZone-Workloads/<environment>."""
     return f"/{PREFIX}/organization/workloads-ou/{environment}"
+
+
+# Shared-services catalogs: tenant accounts read them cross-account by ARN.
+MODEL_CATALOG_TABLE = f"{PREFIX}-model-catalog"
+COMPONENT_CATALOG_TABLE = f"{PREFIX}-component-catalog"
+SHARED_TOOL_GATEWAY = f"{PREFIX}-shared-tools"
+# OAuth2 scope tenants' clients carry to call the shared tool gateway.
+SHARED_TOOLS_RESOURCE_SERVER = f"{PREFIX}/shared-tools"
+SHARED_TOOLS_SCOPE = "invoke"
+
+
+def shared_tools_scope() -> str:
+    """The full scope string in access tokens, as the gateway's JWT authorizer checks it."""
+    return f"{SHARED_TOOLS_RESOURCE_SERVER}/{SHARED_TOOLS_SCOPE}"
+
+
+FM_GATEWAY_ADMIN_FUNCTION = f"{PREFIX}-fm-gateway-admin"
+
+
+def fm_gateway_admin_token(account: str, region: str, partition: str = "aws") -> str:
+    """Service token of Custom::LiteLLMTeam: tenants' stacks in the shared-services account find it by name."""
+    return f"arn:{partition}:lambda:{region}:{account}:function:{FM_GATEWAY_ADMIN_FUNCTION}"
+
+
+def cognito_discovery_url(region: str, user_pool_id: str) -> str:
+    """OIDC discovery URL of an environment's agent identity pool (Security stack), for JWT authorizers."""
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}/.well-known/openid-configuration"
+
+
+def catalog_table_arn(table: str, account: str, region: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+
+
+def tenant_repository(tenant: str, name: str) -> str:
+    """ECR repository for one tenant's images in a shared-services account."""
+    return f"{PREFIX}/{tenant}/{name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ class StackSummary:
         for ack in self.acks:
             counts[ack.pack] = counts.get(ack.pack, 0) + 1
         return dict(sorted(counts.items()))
+
+
+VALIDATOR_PACK = "CloudFormation-Validate"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,9 @@ def acknowledgements(outdir: Path | str, stack: str) -> list[Acknowledgement]:
                     # "Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]": the prefix ends before the brackets.
                     head, bracket, tail = rule.partition("[")
                     rule_id = head.split("::")[-1]
-                    out.append(Acknowledgement(stack, path, rule_id.rsplit("-", 1)[0], rule_id + bracket + tail, reason))
+                    # aws-cdk-lib's own CloudFormation schema validator reports cfn-lint style ids (F3002).
+                    pack = VALIDATOR_PACK if re.fullmatch(r"[EFW]\d+", rule_id) else rule_id.rsplit("-", 1)[0]
+                    out.append(Acknowledgement(stack, path, pack, rule_id + bracket + tail, reason))
     return sorted(out, key=lambda a: (a.path, a.finding))
 
 

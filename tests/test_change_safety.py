@@ -96,9 +96,10 @@ def test_memory_name_is_create_only_per_cfn_schema():
 # ------------------------------------------------- scripted config changes
 
 
-def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_and_identity_stacks(sample_assembly, config_copy, tmp_path):
-    """Logging (its reader role, dashboard, sink policy) and Security (its OAuth2 resource server) are
-    per-tenant by nature; everything else, Organization included, stays byte-identical."""
+def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_shared_services_stacks(sample_assembly, config_copy, tmp_path):
+    """Logging (its reader role, dashboard, sink policy), Security (its OAuth2 resource server) and
+    SharedServices (catalog readers, MLflow role, gateway endpoint principals) are per-tenant by nature;
+    everything else, Organization included, stays byte-identical."""
     claims = (config_copy / "tenants/claims.yaml").read_text()
     billing = claims.replace("tenant: claims", "tenant: billing").replace("UC-0042", "UC-0077")
     for old, new in (("111111111111", "777777777777"), ("222222222222", "888888888888"), ("333333333333", "999999999999")):
@@ -108,8 +109,9 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_and_identity_st
     envs = ("dev", "staging", "prod")
     assert changed_templates(sample_assembly.outdir, after) == (
         {f"AgentZone-billing-{e}.template.json" for e in envs}
+        | {f"AgentZone-billing-{e}-services.template.json" for e in envs}
         | {"AgentZone-billing-governance.template.json"}
-        | {f"AgentZone-{role}-{e}.template.json" for role in ("Logging", "Security") for e in envs}
+        | {f"AgentZone-{role}-{e}.template.json" for role in ("Logging", "Security", "SharedServices") for e in envs}
     )
     assert guard(sample_assembly.outdir, after) == []
 
@@ -133,6 +135,8 @@ def test_changing_a_budget_and_memory_expiry_updates_in_place(sample_assembly, c
     rewrite(config_copy / "tenants/claims.yaml", mutate)
     after = synth(config_copy, tmp_path / "out")
     stacks = {f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod", "governance")}
+    # The gateway team's budget defaults to the tenant budget, so its services stacks change too.
+    stacks |= {f"AgentZone-claims-{e}-services.template.json" for e in ("dev", "staging", "prod")}
     assert changed_templates(sample_assembly.outdir, after) == stacks
     assert guard(sample_assembly.outdir, after) == []
 

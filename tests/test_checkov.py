@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agentzone.checkov import _is_accepted, checkov_bin, load_skips, run_checkov
+from agentzone.checkov import _is_accepted, checkov_bin, load_skips, run_checkov, skip_entries
 
 needs_checkov = pytest.mark.skipif(checkov_bin() is None, reason="checkov not installed (make install)")
 
@@ -14,10 +14,18 @@ needs_checkov = pytest.mark.skipif(checkov_bin() is None, reason="checkov not in
 def test_every_skip_has_a_reason_and_a_narrow_scope():
     skips = load_skips()
     assert skips
-    for check_id, skip in skips.items():
+    for check_id in skips:
         assert check_id.startswith("CKV_")
-        assert len(skip["reason"]) >= 60, check_id
-        assert skip["resources"] and all(p not in ("*", "") for p in skip["resources"]), check_id
+        for skip in skip_entries(skips, check_id):
+            assert len(skip["reason"]) >= 60, check_id
+            assert skip["resources"] and all(p not in ("*", "") for p in skip["resources"]), check_id
+
+
+def test_a_check_may_have_several_entries_each_with_its_own_resources():
+    skips = {"CKV_AWS_116": [{"reason": "a", "resources": ["PlatformResource*"]}, {"reason": "b", "resources": ["FmGatewayAdmin*"]}]}
+    assert _is_accepted({"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.FmGatewayAdminFunction26E282F9"}, skips)
+    assert _is_accepted({"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.PlatformResourceProviderFunctionX"}, skips)
+    assert not _is_accepted({"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.AgentFunction"}, skips)
 
 
 def test_skip_matches_only_named_resources():
@@ -32,7 +40,9 @@ def test_sample_assembly_passes_checkov(sample_assembly):
     result = run_checkov(sample_assembly.outdir)
     assert result.failed == [], result.render()
     assert result.passed > 300
-    assert {f["check_id"] for f in result.accepted} == {"CKV_AWS_18", "CKV_AWS_109", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
+    assert {f["check_id"] for f in result.accepted} == {
+        "CKV_AWS_18", "CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_123", "CKV_AWS_149", "CKV_AWS_173",
+    }
 
 
 @needs_checkov

@@ -92,11 +92,12 @@ def test_cli_failure_keeps_previous_output(config_copy, tmp_path, capsys):
 def test_synth_one_tenant_through_the_cdk_cli(tmp_path, capsys):
     out = tmp_path / "cdk.out"
     assert cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--output", str(out)]) == 0
-    assert sorted(p.name for p in out.glob("*.template.json")) == [
-        "AgentZone-claims-dev.template.json", "AgentZone-claims-governance.template.json", "AgentZone-claims-prod.template.json", "AgentZone-claims-staging.template.json",
-    ]
+    assert sorted(p.name for p in out.glob("*.template.json")) == sorted(
+        [f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod", "governance")]
+        + [f"AgentZone-claims-{e}-services.template.json" for e in ("dev", "staging", "prod")]
+    )
     printed = capsys.readouterr().out
-    assert "4 stacks (TenantGovernance 1, UseCase 3)" in printed
+    assert "7 stacks (TenantGovernance 1, TenantServices 3, UseCase 3)" in printed
     assert "cdk-nag: passed" in printed and "cfn-lint: 0 errors" in printed
 
 

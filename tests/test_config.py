@@ -92,6 +92,20 @@ CASES = [
     ("platform-region-not-allowed", ORG, '    data_lake: "100000000034"\n', '    data_lake: "100000000034"\n    region: us-east-1\n', "environments.prod.region", "'us-east-1' is not in allowed_regions", "us-east-1"),
     ("description-too-long", CLAIMS, "description: Claims triage and settlement assistant", "description: " + "x" * 300, "description", "at most 256 characters", "description"),
     ("bad-cost-center", CLAIMS, "cost_center: CC-1234", "cost_center: CC 1234 / claims", "cost_center", "is not a valid cost center", "cost_center"),
+    # shared services
+    ("fallback-to-higher-tier", ORG, "tier: standard, fallbacks: [nova-lite]", "tier: standard, fallbacks: [claude-sonnet]", "shared_services.fm_gateway.models[1].fallbacks[0]", "'claude-sonnet' is premium, not a lower tier than 'nova-pro' (standard)", "name: nova-pro"),
+    ("unknown-fallback", ORG, "fallbacks: [nova-pro, nova-lite]", "fallbacks: [nova-pro, nova-mini]", "shared_services.fm_gateway.models[0].fallbacks[1]", "unknown gateway model 'nova-mini'; valid: claude-sonnet, nova-pro, nova-lite", "nova-mini"),
+    ("gateway-image-latest", ORG, "tag: v1.77.7-stable", "tag: latest", "shared_services.fm_gateway.image.tag", "pin a version tag", "tag: latest"),
+    ("gateway-image-outside-cache", ORG, "repository: ghcr/berriai/litellm", "repository: berriai/litellm", "shared_services.fm_gateway.image.repository", "must start with the pull-through cache prefix 'ghcr/'", "berriai/litellm"),
+    ("gateway-cidr-too-small", ORG, "    min_tasks: 2\n", "    min_tasks: 2\n    vpc_cidr: 10.64.0.0/28\n", "shared_services.fm_gateway.vpc_cidr", "must be an IPv4 network from /16 to /22 (got 10.64.0.0/28)", "vpc_cidr"),
+    ("gateway-min-over-max", ORG, "min_tasks: 2", "min_tasks: 9", "shared_services.fm_gateway.min_tasks", "9 is more than max_tasks (6)", "min_tasks"),
+    ("missing-cedar-file", ORG, "policies/shared-tools/claims-limit.cedar", "policies/shared-tools/nope.cedar", "shared_services.tool_gateway.policies[1]", "no Cedar policy file policies/shared-tools/nope.cedar under the config directory", "nope.cedar"),
+    ("certificate-wrong-account", ORG, "acm:eu-west-1:100000000011", "acm:eu-west-1:100000000012", "environments.dev.fm_gateway_certificate_arn", "must be in this environment's shared-services account 100000000011 and region eu-west-1 (got 100000000012, eu-west-1)", "100000000012:certificate"),
+    ("user-pool-wrong-region", ORG, "identity_user_pool_id: eu-west-1_AgZnDev01", "identity_user_pool_id: eu-central-1_AgZnDev01", "environments.dev.identity_user_pool_id", "the user pool must be in this environment's region eu-west-1", "eu-central-1_AgZnDev01"),
+    ("tenant-gateway-model-not-allowed", CLAIMS, "budget: {monthly_usd: 5000, session_usd: 2.0}\n", "budget: {monthly_usd: 5000, session_usd: 2.0}\nfm_gateway: {models: [nova-pro]}\n", "fm_gateway.models[0]", "'nova-pro' serves amazon.nova-pro-v1:0, which is not in this tenant's models", "fm_gateway"),
+    ("tenant-gateway-model-unknown", FRAUD, "budget: {", "fm_gateway: {models: [gpt-5]}\nbudget: {", "fm_gateway.models[0]", "unknown gateway model 'gpt-5'; valid: claude-sonnet, nova-pro, nova-lite", "fm_gateway"),
+    ("cedar-syntax-error", "policies/shared-tools/claims-limit.cedar", "context has input &&", "context has input && oops &&", "", "Cedar syntax error", "oops"),
+    ("duplicate-image", CLAIMS, "budget: {monthly_usd: 5000, session_usd: 2.0}\n", "budget: {monthly_usd: 5000, session_usd: 2.0}\nimages: [agent, agent]\n", "images[1]", "'agent' is listed twice", "images"),
 ]
 
 
@@ -101,7 +115,7 @@ def test_invalid_input_is_reported_with_file_line_and_path(config_copy, case):
     edit(config_copy, rel, old, new)
     problems = problems_for(config_copy)
     line = line_of(config_copy, rel, line_text)
-    expected_prefix = f"{config_copy / rel}:{line}: {key_path}:"
+    expected_prefix = f"{config_copy / rel}:{line}:" + (f" {key_path}:" if key_path else "")  # files without keys: Cedar
     matching = [p for p in problems if p.startswith(expected_prefix) and fragment in p]
     assert matching, f"expected {expected_prefix} ... {fragment!r}; got:\n" + "\n".join(problems)
 
@@ -149,9 +163,12 @@ def test_every_problem_is_reported_at_once(config_copy):
     joined = "\n".join(problems)
     for fragment in ("12-digit", "unknown key 'ownr'", "required key 'owner'", "greater than 0", "'us-west-2' is not in allowed_regions"):
         assert fragment in joined
-    # Moving home_region also strands the three environments' OAM sinks, which stay in eu-west-1.
+    # Moving home_region also strands what the three environments already point at in eu-west-1:
+    # their OAM sinks, agent identity pools and gateway certificates.
     assert sum("must be in this environment's logging account" in p for p in problems) == 3
-    assert len(problems) == 8
+    assert sum("the user pool must be in this environment's region us-west-2" in p for p in problems) == 3
+    assert sum("must be in this environment's shared-services account" in p for p in problems) == 3
+    assert len(problems) == 14
 
 
 @pytest.mark.parametrize(
@@ -171,6 +188,14 @@ def test_missing_organization_file(config_copy):
 def test_missing_config_dir(tmp_path):
     problems = problems_for(tmp_path / "nope")
     assert "config directory not found" in problems[0]
+
+
+@pytest.mark.parametrize("name", ["shared-tools", "platform"])
+def test_platform_names_are_reserved(config_copy, name):
+    (config_copy / CLAIMS).rename(config_copy / f"tenants/{name}.yaml")
+    edit(config_copy, f"tenants/{name}.yaml", "tenant: claims", f"tenant: {name}")
+    problems = problems_for(config_copy)
+    assert problems == [f"{config_copy}/tenants/{name}.yaml:2: tenant: {name!r} is reserved for the platform (platform, shared, shared-tools); choose another name"]
 
 
 def test_an_environment_holds_at_most_the_tenants_its_shared_stacks_can(tmp_path):

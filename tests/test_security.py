@@ -91,12 +91,14 @@ def test_one_resource_server_per_tenant_with_its_scopes(sample_assembly, env):
     t = template(sample_assembly, env)
     servers = t.find_resources("AWS::Cognito::UserPoolResourceServer")
     got = {s["Properties"]["Identifier"]: [x["ScopeName"] for x in s["Properties"]["Scopes"]] for s in servers.values()}
-    assert got == {f"agentzone/{name}": scopes for name, scopes in SCOPES.items()}
+    # Plus the platform's own: the scope tenants' tokens carry to call the shared tool gateway.
+    assert got == {f"agentzone/{name}": scopes for name, scopes in SCOPES.items()} | {"agentzone/shared-tools": ["invoke"]}
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_each_tenant_client_is_client_credentials_only_and_limited_to_its_own_scopes(sample_assembly, env):
     t = template(sample_assembly, env)
+    shared_tools = logical_id(t, "AWS::Cognito::UserPoolResourceServer", {"Identifier": "agentzone/shared-tools"})
     for name, scopes in SCOPES.items():
         server = logical_id(t, "AWS::Cognito::UserPoolResourceServer", {"Identifier": f"agentzone/{name}"})
         t.has_resource_properties("AWS::Cognito::UserPoolClient", {
@@ -105,7 +107,8 @@ def test_each_tenant_client_is_client_credentials_only_and_limited_to_its_own_sc
             "AllowedOAuthFlows": ["client_credentials"],
             "AllowedOAuthFlowsUserPoolClient": True,
             "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],  # no user sign-in flow
-            "AllowedOAuthScopes": [{"Fn::Join": ["", [{"Ref": server}, f"/{scope}"]]} for scope in scopes],
+            "AllowedOAuthScopes": [{"Fn::Join": ["", [{"Ref": server}, f"/{scope}"]]} for scope in scopes]
+            + [{"Fn::Join": ["", [{"Ref": shared_tools}, "/invoke"]]}],
             "AccessTokenValidity": 60,
             "TokenValidityUnits": {"AccessToken": "minutes"},
             "EnableTokenRevocation": True,
@@ -158,7 +161,7 @@ def test_tenants_get_identity_only_in_their_environments_with_configured_token_l
     edit(config_copy, "organization.yaml", "access_token_minutes: 60", "access_token_minutes: 15")
     dev = synth_security(config_copy, "dev")
     servers = [s["Properties"]["Identifier"] for s in dev.find_resources("AWS::Cognito::UserPoolResourceServer").values()]
-    assert servers == ["agentzone/claims"]
+    assert sorted(servers) == ["agentzone/claims", "agentzone/shared-tools"]
     dev.resource_count_is("AWS::Cognito::UserPoolClient", 1)
     dev.resource_count_is("AWS::SecretsManager::Secret", 1)
     dev.has_resource_properties("AWS::Cognito::UserPoolClient", {"ClientName": "claims-agents", "AccessTokenValidity": 15})

@@ -122,7 +122,8 @@ def _describe(root: type[BaseModel], err: dict) -> tuple[tuple, str]:
     return loc, f"{msg} (got {shown!r})"
 
 
-def _validate(root: type[BaseModel], doc: SourceDoc) -> BaseModel | None:
+def validate_document(root: type[BaseModel], doc: SourceDoc) -> BaseModel | None:
+    """Validate one YAML document against a model; problems (file, line, key path) go to doc.problems."""
     if doc.data is None:
         return None
     if not isinstance(doc.data, dict):
@@ -157,7 +158,7 @@ def load_landing_zone(config_dir: Path | str | None = None) -> m.LandingZone:
         raise ConfigError([Problem(_display(org_path), 0, "", f"missing: every config directory needs {ORGANIZATION_FILE}")])
 
     org_doc = load_yaml(org_path, _display(org_path))
-    organization = _validate(m.Organization, org_doc)
+    organization = validate_document(m.Organization, org_doc)
     problems += org_doc.problems
 
     tenant_docs: list[tuple[SourceDoc, m.Tenant | None]] = []
@@ -165,16 +166,16 @@ def load_landing_zone(config_dir: Path | str | None = None) -> m.LandingZone:
     files = sorted(tenant_dir.glob("*.y*ml")) if tenant_dir.is_dir() else []
     for path in files:
         doc = load_yaml(path, _display(path))
-        tenant = _validate(m.Tenant, doc)
+        tenant = validate_document(m.Tenant, doc)
         problems += doc.problems
         tenant_docs.append((doc, tenant))
 
     if organization is not None:
-        problems += semantic_problems(org_doc, organization, [(d, t) for d, t in tenant_docs if t is not None])
+        problems += semantic_problems(org_doc, organization, [(d, t) for d, t in tenant_docs if t is not None], root)
     if problems:
         raise ConfigError(problems)
     tenants = tuple(sorted((t for _, t in tenant_docs if t is not None), key=lambda t: t.tenant))
     return m.LandingZone(organization=organization, tenants=tenants, source_dir=str(root))
 
 
-__all__ = ["ConfigError", "Problem", "default_config_dir", "dotted", "load_landing_zone"]
+__all__ = ["ConfigError", "Problem", "default_config_dir", "dotted", "load_landing_zone", "validate_document"]

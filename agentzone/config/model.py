@@ -23,6 +23,12 @@ ROOT_ID_PATTERN = r"^r-[0-9a-z]{4,32}$"
 ROLE_NAME_PATTERN = r"^[\w+=,.@-]{1,64}$"
 SINK_ARN_PATTERN = r"^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink/[0-9a-f-]{36}$"
 SCOPE_PATTERN = r"^[a-z][a-z0-9._-]{0,63}$"
+USER_POOL_ID_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d_[0-9A-Za-z]{1,55}$"
+GATEWAY_MODEL_PATTERN = r"^[a-z][a-z0-9.-]{0,46}[a-z0-9]$"
+REPOSITORY_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
+IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
+SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$"
 
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(description="12-digit AWS account id, quoted")]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -76,6 +82,16 @@ class PlatformEnvironment(Strict):
     observability_sink: Annotated[str, StringConstraints(pattern=SINK_ARN_PATTERN)] | None = Field(
         None,
         description="ARN of the OAM sink the Logging stack created (its SinkArn output). Until set, accounts are not linked.",
+    )
+    identity_user_pool_id: Annotated[str, StringConstraints(pattern=USER_POOL_ID_PATTERN)] | None = Field(
+        None,
+        description="Id of the agent identity user pool the Security stack created (its AgentIdentityUserPoolId output). "
+        "Until set, the shared tool gateway and hosted MCP servers, which verify its tokens, are not deployed.",
+    )
+    fm_gateway_certificate_arn: Annotated[str, StringConstraints(pattern=CERTIFICATE_ARN_PATTERN)] | None = Field(
+        None,
+        description="ACM certificate in this environment's shared-services account for shared_services.fm_gateway.domain_name; "
+        "the gateway serves HTTPS only, so it is not deployed here until this is set",
     )
 
 
@@ -150,6 +166,144 @@ class SecuritySettings(Strict):
     access_token_minutes: int = Field(60, ge=5, le=1440, description="Lifetime of agent access tokens from the central identity")
 
 
+# ------------------------------------------------------------- shared services
+
+TIER_RANK = {"premium": 3, "standard": 2, "economy": 1}
+GatewayModelName = Annotated[
+    str, StringConstraints(pattern=GATEWAY_MODEL_PATTERN), Field(description="Model name callers send to the FM gateway, e.g. claude-sonnet")
+]
+
+
+class ContainerImage(Strict):
+    """An image in the shared-services account's ECR (a repository or a pull-through-cache path)."""
+
+    repository: Annotated[str, StringConstraints(pattern=REPOSITORY_PATTERN, max_length=256)] = Field(
+        description="ECR repository name in the shared-services account, e.g. ghcr/berriai/litellm"
+    )
+    tag: Annotated[str, StringConstraints(pattern=IMAGE_TAG_PATTERN)] = Field(description="Pinned image tag (not latest)")
+
+
+class PullThroughCache(Strict):
+    """Lets ECR fetch the gateway image from its upstream registry on first pull, so tasks never reach the internet."""
+
+    prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", max_length=30)] = Field(
+        description="ECR repository prefix of the cache; the image repository must start with it"
+    )
+    upstream: Literal["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "quay.io"] = Field(description="Upstream registry")
+    # ghcr.io, Docker Hub and Quay need a login: the stack creates the secret ecr-pullthroughcache/<prefix>
+    # (CMK-encrypted) and the operator stores the registry token in it once (README "FM gateway").
+
+
+class GatewayModel(Strict):
+    name: GatewayModelName
+    model: ModelId = Field(description="Bedrock model id or cross-region inference profile id")
+    tier: Literal["premium", "standard", "economy"] = Field(description="Fallbacks may only go to lower tiers")
+    fallbacks: list[GatewayModelName] = Field(
+        default=[], max_length=5, description="Tried in order when this model is throttled or fails; lower tiers only"
+    )
+
+
+class GatewayDatabase(Strict):
+    """Aurora PostgreSQL Serverless v2: virtual keys, teams, budgets and spend."""
+
+    min_capacity_acu: float = Field(0.5, ge=0.5, le=256)
+    max_capacity_acu: float = Field(4, ge=1, le=256)
+    backup_retention_days: int = Field(14, ge=1, le=35)
+
+
+class GatewayCache(Strict):
+    """ElastiCache Redis (non-cluster mode, TLS and AUTH): shared rpm/tpm counters and response cache."""
+
+    node_type: Annotated[str, StringConstraints(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.t4g.small"
+    replicas: int = Field(1, ge=1, le=5, description="Read replicas in other zones; at least one for automatic failover")
+
+
+class GatewayGuardrail(Strict):
+    """The Bedrock guardrail the gateway applies to every call (tenants may add their own)."""
+
+    content_filter_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
+    prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
+    anonymize_pii: list[Literal[
+        "EMAIL", "PHONE", "NAME", "ADDRESS", "CREDIT_DEBIT_CARD_NUMBER", "US_SOCIAL_SECURITY_NUMBER", "IP_ADDRESS",
+        "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWORD", "UK_NATIONAL_INSURANCE_NUMBER", "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    ]] = Field(default=["EMAIL", "PHONE", "CREDIT_DEBIT_CARD_NUMBER", "AWS_SECRET_KEY"], description="PII types masked in prompts and answers")
+
+
+class FmGatewaySettings(Strict):
+    """LiteLLM proxy on ECS Fargate behind an internal ALB, reached by tenants over PrivateLink."""
+
+    image: ContainerImage
+    pull_through_cache: PullThroughCache | None = None
+    domain_name: Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)] = Field(
+        description="Private DNS name tenants call the gateway by (their VPC maps it to their PrivateLink endpoint)"
+    )
+    models: list[GatewayModel] = Field(min_length=1, max_length=50)
+    vpc_cidr: str = Field("10.64.0.0/20", description="CIDR of the gateway VPC (/16 to /22); private subnets only")
+    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(
+        default=["a", "b"], min_length=2, max_length=3, description="Availability zone letters in the region"
+    )
+    cpu: Literal[512, 1024, 2048, 4096] = Field(1024, description="Fargate CPU units per task")
+    memory_mib: int = Field(2048, ge=1024, le=30720, description="Fargate memory per task")
+    min_tasks: int = Field(2, ge=1, le=50)
+    max_tasks: int = Field(6, ge=1, le=200)
+    target_cpu_percent: int = Field(60, ge=20, le=90, description="Scale out above this average CPU")
+    target_requests_per_task: int = Field(300, ge=10, le=100_000, description="Scale out above this many requests per task per minute")
+    database: GatewayDatabase = GatewayDatabase()
+    cache: GatewayCache = GatewayCache()
+    guardrail: GatewayGuardrail = GatewayGuardrail()
+    spend_log_retention_days: int = Field(30, ge=1, le=365, description="Request spend logs are deleted after this many days")
+    request_timeout_seconds: int = Field(600, ge=10, le=3600)
+    num_retries: int = Field(2, ge=0, le=5, description="Retries on the same model before falling back")
+    waf_requests_per_5min: int = Field(6000, ge=100, le=2_000_000, description="WAF rate limit per client IP")
+    default_tenant_rpm: int = Field(600, ge=1, le=1_000_000, description="Requests per minute per tenant unless the tenant sets its own")
+    default_tenant_tpm: int = Field(400_000, ge=1, le=100_000_000, description="Tokens per minute per tenant unless set")
+
+
+class McpServer(Strict):
+    """An MCP server the platform hosts on AgentCore Runtime behind the shared tool gateway."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=3, max_length=32)] = Field(
+        description="Lowercase words joined by single hyphens; the gateway target is shared-<name>"
+    )
+    description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    owner: Email
+    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)] = Field(description="Semantic version recorded in the component catalog")
+    image: ContainerImage
+    environment: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")], Annotated[str, StringConstraints(max_length=2048)]] = {}
+
+
+class ToolGatewaySettings(Strict):
+    """The organization-wide AgentCore Gateway for shared tools."""
+
+    policies: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_./-]+\.cedar$")]] = Field(
+        default=[], max_length=50, description="Cedar policy files, relative to the config directory"
+    )
+    enforce: bool = Field(True, description="ENFORCE denies calls the policies do not permit; false logs only")
+    mcp_servers: list[McpServer] = Field(default=[], max_length=20)
+
+
+class AgentImages(Strict):
+    """ECR repositories for tenants' agent images."""
+
+    keep_tagged: int = Field(50, ge=1, le=1000, description="Tagged images kept per repository (oldest expire)")
+    untagged_expire_days: int = Field(7, ge=1, le=365)
+
+
+class ExperimentTracking(Strict):
+    """SageMaker managed MLflow tracking server."""
+
+    size: Literal["Small", "Medium", "Large"] = "Small"
+    mlflow_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.\d+)?$")] = "3.0"
+    maintenance_window: Annotated[str, StringConstraints(pattern=r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):\d{2}:\d{2}$")] = "Sun:02:00"
+
+
+class SharedServicesSettings(Strict):
+    fm_gateway: FmGatewaySettings | None = Field(None, description="The FM gateway; omit to run without one")
+    tool_gateway: ToolGatewaySettings = ToolGatewaySettings()
+    agent_images: AgentImages = AgentImages()
+    experiment_tracking: ExperimentTracking | None = Field(None, description="Managed MLflow; omit to run without it")
+
+
 class Organization(Strict):
     organization: Slug = Field(description="Short name of the organization, used in resource names")
     home_region: Region
@@ -172,6 +326,7 @@ class Organization(Strict):
     model_prices: dict[Annotated[str, StringConstraints(pattern=MODEL_PATTERN)], ModelPrice] = Field(
         default={}, description="USD per 1,000 [input, output] tokens, for the estimated-cost dashboard widgets"
     )
+    shared_services: SharedServicesSettings = SharedServicesSettings()
     nag: NagSettings = NagSettings()
 
     @property
@@ -207,6 +362,17 @@ class MemoryBlueprint(Strict):
     )
 
 
+class TenantGateway(Strict):
+    """This tenant's team on the shared FM gateway."""
+
+    models: list[GatewayModelName] | None = Field(
+        None, description="Gateway models the team may call; default: every gateway model whose Bedrock model is in models"
+    )
+    monthly_budget_usd: float | None = Field(None, gt=0, le=10_000_000, description="Gateway spend per month; default: budget.monthly_usd")
+    rpm: int | None = Field(None, ge=1, le=1_000_000, description="Requests per minute; default: the gateway's default_tenant_rpm")
+    tpm: int | None = Field(None, ge=1, le=100_000_000, description="Tokens per minute; default: the gateway's default_tenant_tpm")
+
+
 class Blueprints(Strict):
     """Blueprints this tenant vends into each of its accounts."""
 
@@ -236,6 +402,11 @@ class Tenant(Strict):
         default=["invoke"], min_length=1, max_length=20, description="OAuth2 scopes of this tenant's resource server"
     )
     budget: Budget
+    fm_gateway: TenantGateway = TenantGateway()
+    images: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]] = Field(
+        default=["agent"], max_length=10, description="ECR repositories agentzone/<tenant>/<name> in each shared-services account"
+    )
+    experiment_tracking: bool = Field(True, description="Give this tenant's accounts a role on the shared MLflow tracking server")
     blueprints: Blueprints = Blueprints()
 
 

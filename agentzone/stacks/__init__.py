@@ -5,6 +5,7 @@ from .organization import OrganizationStack, TenantGovernanceStack
 from .logging import LoggingStack
 from .platform import DataLakeStack, SharedServicesStack
 from .security import SecurityStack
+from .tenant_services import TenantServicesStack
 from .use_case import UseCaseStack
 
 PLATFORM_STACKS = {
@@ -25,5 +26,6 @@ __all__ = [
     "SharedServicesStack",
     "StackTarget",
     "TenantGovernanceStack",
+    "TenantServicesStack",
     "UseCaseStack",
 ]

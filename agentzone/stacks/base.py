@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+import jsii
 from constructs import Construct
 
 from ..config.model import LandingZone
@@ -38,6 +39,21 @@ class StackTarget:
 REQUIRED_TAGS = ("owner", "cost-center", "use-case-id", "environment")
 
 
+@jsii.implements(cdk.IAspect)
+class _TagCdkProviders:
+    """Tag the role and function aws-cdk-lib's singleton custom-resource providers write as raw
+    CfnResources (e.g. the VPC default-security-group restriction), which ``Tags.of`` cannot reach."""
+
+    TAGGABLE = {"AWS::IAM::Role": "Tags", "AWS::Lambda::Function": "Tags"}
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = tags
+
+    def visit(self, node) -> None:
+        if type(node) is cdk.CfnResource and node.cfn_resource_type in self.TAGGABLE:
+            node.add_property_override(self.TAGGABLE[node.cfn_resource_type], [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())])
+
+
 class AgentZoneStack(cdk.Stack):
     """Base for every account-role stack.
 
@@ -46,6 +62,9 @@ class AgentZoneStack(cdk.Stack):
     """
 
     ROLE = "Base"
+    # Per-tenant stacks that share an account with other tenants' stacks (management, shared services)
+    # qualify account-unique names such as the key alias with the tenant.
+    PER_TENANT_IN_SHARED_ACCOUNT = False
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, description: str, tenant: str = "") -> None:
         super().__init__(
@@ -62,13 +81,23 @@ class AgentZoneStack(cdk.Stack):
         }
         for key, value in target.tags.items():
             cdk.Tags.of(self).add(key, value)
+        cdk.Aspects.of(self).add(_TagCdkProviders(target.tags))
         self.baseline_key = BaselineKey(
             self,
             "BaselineKey",
-            alias=f"alias/agentzone/{self.ROLE.lower()}",
+            alias=f"alias/agentzone/{tenant}/{self.ROLE.lower()}" if self.PER_TENANT_IN_SHARED_ACCOUNT else f"alias/agentzone/{self.ROLE.lower()}",
             description=f"AgentZone {self.ROLE} baseline key ({target.environment})",
         )
         self._access_logs: AccessLogsBucket | None = None
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Zone names derived from the region instead of looked up, so synth needs no AWS credentials.
+
+        Only used to check the zones a VPC names explicitly (from config); no
+        construct here spreads over "all" zones.
+        """
+        return [f"{self.region}{letter}" for letter in "abcdef"]
 
     @property
     def key(self):

@@ -325,6 +325,7 @@ class TenantGovernanceStack(_ManagementAccountStack):
     """
 
     ROLE = "TenantGovernance"
+    PER_TENANT_IN_SHARED_ACCOUNT = True
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
         super().__init__(

@@ -8,8 +8,27 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from pathlib import Path
+
+from .. import naming
 from ..config.model import LandingZone
+from ..constructs.agent_images import RegistryScanning
+from ..constructs.agent_registry import AgentRegistry
+from ..constructs.catalog import Catalogs
+from ..constructs.experiment_tracking import ExperimentTracking
+from ..constructs.fm_gateway import FmGateway, FmGatewayProps
+from ..constructs.fm_gateway_tenant import FmGatewayAdmin
+from ..constructs.guardrail import GuardrailPolicy, ModelGuardrail
+from ..fm_gateway.litellm_config import proxy_config
+from ..constructs.tool_gateway import ToolGateway
+from ..tools.cedar import load_policy_files
 from .base import AgentZoneStack, StackTarget
+
+
+def gateway_deployed(lz: LandingZone, environment: str) -> bool:
+    """The FM gateway serves HTTPS only, so an environment gets it once its certificate is configured."""
+    org = lz.organization
+    return org.shared_services.fm_gateway is not None and org.environments[environment].fm_gateway_certificate_arn is not None
 
 
 class SharedServicesStack(AgentZoneStack):
@@ -19,8 +38,111 @@ class SharedServicesStack(AgentZoneStack):
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone shared services: tooling shared by all use-case teams")
+        org, env = lz.organization, self.target.environment
+        tenant_accounts = sorted({t.environments[env].account for t in lz.tenants if env in t.environments})
         self.artifacts = self.secure_bucket("Artifacts")
+        self.catalogs = Catalogs(self, "Catalogs", encryption_key=self.key, reader_accounts=tenant_accounts, organization_id=org.organization_id)
+        # Tenants' repositories live in their own stacks (TenantServicesStack); scanning is per account.
+        self.image_scanning = RegistryScanning(self, "ImageScanning")
+        self.agent_registry = AgentRegistry(
+            self,
+            "AgentRegistry",
+            name=f"{naming.PREFIX}-{env}",
+            description=f"Agents, MCP servers and tools approved for use in {env}",
+            encryption_key=self.key,
+            approval_emails=[org.platform.owner],
+        )
+        shared = org.shared_services
+        self.experiment_tracking = None
+        if shared.experiment_tracking is not None:
+            tracking = shared.experiment_tracking
+            self.experiment_tracking = ExperimentTracking(
+                self,
+                "ExperimentTracking",
+                encryption_key=self.key,
+                tenant_accounts={
+                    t.tenant: [t.environments[env].account] for t in lz.tenants if env in t.environments and t.experiment_tracking
+                },
+                organization_id=org.organization_id,
+                size=tracking.size,
+                mlflow_version=tracking.mlflow_version,
+                maintenance_window=tracking.maintenance_window,
+                access_logs=self.access_logs,
+            )
+        platform_env = org.environments[env]
+        self.fm_gateway = None
+        if gateway_deployed(lz, env):
+            self.fm_gateway = self._fm_gateway(lz, tenant_accounts)
+        self.tool_gateway = None
+        if platform_env.identity_user_pool_id:
+            self.tool_gateway = self._tool_gateway(lz, platform_env.identity_user_pool_id)
         self.observability = self.link_observability(lz, transaction_search=True)
+
+    def _fm_gateway(self, lz: LandingZone, tenant_accounts: list[str]) -> FmGateway:
+        """LiteLLM for every tenant of this environment, behind PrivateLink, with the platform guardrail on every call."""
+        org, env = lz.organization, self.target.environment
+        settings = org.shared_services.fm_gateway
+        guardrail_settings = settings.guardrail
+        self.gateway_guardrail = ModelGuardrail(
+            self,
+            "GatewayGuardrail",
+            name=f"{naming.PREFIX}-fm-gateway-{env}",
+            policy=GuardrailPolicy(
+                content_filter_strength=guardrail_settings.content_filter_strength,
+                prompt_attack_strength=guardrail_settings.prompt_attack_strength,
+                anonymize_pii=tuple(guardrail_settings.anonymize_pii),
+            ),
+            encryption_key=self.key,
+            description=f"Applied by the FM gateway to every call ({env})",
+        )
+        tenants = [t for t in lz.tenants if env in t.environments]
+        config = proxy_config(
+            settings,
+            region=self.region,
+            guardrail_id=self.gateway_guardrail.guardrail_id,
+            guardrail_version=self.gateway_guardrail.version,
+            tenants=tenants,
+        )
+        props = FmGatewayProps.from_settings(
+            settings,
+            name=env,
+            certificate_arn=org.environments[env].fm_gateway_certificate_arn,
+            allowed_principal_accounts=tenant_accounts,
+            guardrail_arn=self.gateway_guardrail.guardrail_arn,
+            log_retention_days=org.observability.log_retention_days,
+        )
+        gateway = FmGateway(self, "FmGateway", props=props, encryption_key=self.key, proxy_config=config, access_logs=self.access_logs)
+        self.fm_gateway_admin = FmGatewayAdmin(
+            self,
+            "FmGatewayAdmin",
+            vpc=gateway.vpc,
+            security_group=gateway.admin_security_group,
+            gateway_url=gateway.gateway_url,
+            master_key_secret=gateway.master_key_secret,
+            encryption_key=self.key,
+            log_retention_days=org.observability.log_retention_days,
+            function_name=naming.FM_GATEWAY_ADMIN_FUNCTION,
+        )
+        return gateway
+
+    def _tool_gateway(self, lz: LandingZone, user_pool_id: str) -> ToolGateway:
+        """The organization's shared tool gateway; tenants call it with their central-identity tokens."""
+        settings = lz.organization.shared_services.tool_gateway
+        root = Path(lz.source_dir)
+        policies, problems = load_policy_files([root / rel for rel in settings.policies])
+        if problems:  # `agentzone validate` reports these with lines; synth must never get here with them
+            raise ValueError("; ".join(p.render() for p in problems))
+        return ToolGateway(
+            self,
+            "ToolGateway",
+            gateway_name=naming.SHARED_TOOL_GATEWAY,
+            discovery_url=naming.cognito_discovery_url(self.region, user_pool_id),
+            allowed_scopes=[naming.shared_tools_scope()],
+            policies=policies,
+            encryption_key=self.key,
+            enforce=settings.enforce,
+            description=f"AgentZone shared tools ({self.target.environment})",
+        )
 
 
 class DataLakeStack(AgentZoneStack):

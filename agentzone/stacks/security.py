@@ -143,12 +143,26 @@ class SecurityStack(AgentZoneStack):
             description=f"AgentZone agent client credentials shared with tenant accounts ({env})",
         ).key
         self.resource_servers: dict[str, cognito.UserPoolResourceServer] = {}
+        # Every tenant's client may also call the organization's shared tool gateway, which accepts only this scope.
+        self.shared_tools_scope = cognito.ResourceServerScope(
+            scope_name=naming.SHARED_TOOLS_SCOPE, scope_description="Call the organization's shared tool gateway"
+        )
+        self.shared_tools_server = self.user_pool.add_resource_server(
+            "SharedToolsResourceServer",
+            identifier=naming.SHARED_TOOLS_RESOURCE_SERVER,
+            user_pool_resource_server_name=naming.SHARED_TOOL_GATEWAY,
+            scopes=[self.shared_tools_scope],
+        )
         self.clients: dict[str, cognito.UserPoolClient] = {}
         self.client_credentials: dict[str, secretsmanager.Secret] = {}
         for tenant in lz.tenants:
             if env in tenant.environments:
                 self._tenant_client(tenant, lz.organization.security.access_token_minutes)
 
+        cdk.CfnOutput(
+            self, "AgentIdentityUserPoolId", value=self.user_pool.user_pool_id,
+            description="Set as identity_user_pool_id of this environment in organization.yaml",
+        )
         cdk.CfnOutput(self, "AgentIdentityDiscoveryUrl", value=self.discovery_url, description="OIDC discovery URL for JWT authorizers")
         cdk.CfnOutput(self, "AgentIdentityTokenEndpoint", value=self.token_endpoint, description="OAuth2 token endpoint")
 
@@ -170,7 +184,8 @@ class SecurityStack(AgentZoneStack):
             auth_flows=cognito.AuthFlow(user_srp=False, user_password=False, admin_user_password=False, custom=False),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(client_credentials=True),
-                scopes=[cognito.OAuthScope.resource_server(server, s) for s in scopes],
+                scopes=[cognito.OAuthScope.resource_server(server, s) for s in scopes]
+                + [cognito.OAuthScope.resource_server(self.shared_tools_server, self.shared_tools_scope)],
             ),
             access_token_validity=cdk.Duration.minutes(token_minutes),
             enable_token_revocation=True,
@@ -192,7 +207,9 @@ class SecurityStack(AgentZoneStack):
                 "client_secret": cdk.SecretValue.resource_attribute(cfn_client.attr_client_secret),
                 "token_endpoint": cdk.SecretValue.unsafe_plain_text(self.token_endpoint),
                 "discovery_url": cdk.SecretValue.unsafe_plain_text(self.discovery_url),
-                "scopes": cdk.SecretValue.unsafe_plain_text(" ".join(f"agentzone/{name}/{s.scope_name}" for s in scopes)),
+                "scopes": cdk.SecretValue.unsafe_plain_text(
+                    " ".join([f"agentzone/{name}/{s.scope_name}" for s in scopes] + [naming.shared_tools_scope()])
+                ),
             },
         )
         secret.add_to_resource_policy(

@@ -1,0 +1,67 @@
+"""One tenant's share of an environment's shared-services account.
+
+A stack per tenant keeps the SharedServices stack from growing with tenants
+(CloudFormation's 500-resource limit) and lets one team roll out on its own.
+It refers to the platform's resources by physical name only, so a tenant
+shard synthesizes without the platform stacks.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from .. import naming
+from ..config.model import LandingZone, Tenant
+from ..constructs.agent_images import AgentImageRepository
+from ..constructs.fm_gateway_tenant import TenantGatewayAccess
+from ..fm_gateway.litellm_config import tenant_gateway_models
+from .platform import gateway_deployed
+from .base import AgentZoneStack, StackTarget
+
+
+def pascal(slug: str) -> str:
+    return "".join(part.capitalize() for part in slug.split("-"))
+
+
+class TenantServicesStack(AgentZoneStack):
+    """The tenant's agent image repositories and its team on the FM gateway, in the shared-services account."""
+
+    ROLE = "TenantServices"
+    PER_TENANT_IN_SHARED_ACCOUNT = True
+
+    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            target=target,
+            description=f"AgentZone shared services for tenant {tenant.tenant} ({target.environment}): images, FM gateway team",
+            tenant=tenant.tenant,
+        )
+        org, env = lz.organization, target.environment
+        tenant_account = tenant.environments[env].account
+        images = org.shared_services.agent_images
+        self.repositories: dict[str, AgentImageRepository] = {}
+        for name in sorted(tenant.images):
+            # The tenant's own pipeline in this environment builds and pushes; its runtimes pull.
+            self.repositories[name] = AgentImageRepository(
+                self,
+                f"Images{pascal(name)}",
+                repository_name=naming.tenant_repository(tenant.tenant, name),
+                encryption_key=self.key,
+                pull_accounts=[tenant_account],
+                push_accounts=[tenant_account],
+                organization_id=org.organization_id,
+                keep_tagged=images.keep_tagged,
+                untagged_expire_days=images.untagged_expire_days,
+            )
+        self.fm_gateway = None
+        settings = org.shared_services.fm_gateway
+        if gateway_deployed(lz, env) and tenant_gateway_models(tenant, settings):
+            # The team, its budget and limits, and per-tenant inference profiles for cost attribution.
+            self.fm_gateway = TenantGatewayAccess.for_tenant(
+                self,
+                "FmGateway",
+                tenant=tenant,
+                settings=settings,
+                admin_service_token=naming.fm_gateway_admin_token(self.account, self.region, self.partition),
+            )
