@@ -183,8 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_guard)
 
     from .catalog.cli import add_parser as add_catalog_parser
+    from .tools.cli import add_parser as add_tools_parser
 
     add_catalog_parser(sub)
+    add_tools_parser(sub)
     return parser
 
 

@@ -557,3 +557,21 @@ def test_grant_write_never_allows_deletes():
 def test_reader_accounts_must_be_account_ids():
     with pytest.raises(ValueError, match="12-digit account ids"):
         catalog_stack(readers=["1234"])
+
+
+def test_the_agentzone_command_carries_catalog_and_tools(aws, capsys):
+    """The same commands through `agentzone` itself (the entry point users run), end to end in moto."""
+    from agentzone import cli as agentzone_cli
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    specs = [str(examples / "catalog" / name) for name in ("claude-sonnet.model.yaml", "claims-lookup.tool.yaml")]
+    assert agentzone_cli.main(["catalog", "register", *specs]) == 0
+    assert agentzone_cli.main(["catalog", "register", *specs]) == 0  # same content again: a no-op
+    capsys.readouterr()
+    assert agentzone_cli.main(["catalog", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    refs = {(e["ref"], e["state"]) for e in (listed if isinstance(listed, list) else listed["entries"])}
+    assert {r for r, _ in refs} >= {"tool/claims-lookup@1.2.0"} and all(state == "draft" for _, state in refs)
+    assert agentzone_cli.main(["catalog", "approve", "tool/claims-lookup@1.2.0"]) == 1  # still draft: refused
+    assert "draft" in capsys.readouterr().err
+    assert agentzone_cli.main(["tools", "validate", str(examples / "tools" / "shared-claims.yaml")]) == 0

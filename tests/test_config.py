@@ -195,7 +195,7 @@ def test_platform_names_are_reserved(config_copy, name):
     (config_copy / CLAIMS).rename(config_copy / f"tenants/{name}.yaml")
     edit(config_copy, f"tenants/{name}.yaml", "tenant: claims", f"tenant: {name}")
     problems = problems_for(config_copy)
-    assert problems == [f"{config_copy}/tenants/{name}.yaml:2: tenant: {name!r} is reserved for the platform (platform, shared, shared-tools); choose another name"]
+    assert problems == [f"{config_copy}/tenants/{name}.yaml:2: tenant: {name!r} is reserved for the platform (mcp, platform, shared, shared-tools); choose another name"]
 
 
 def test_an_environment_holds_at_most_the_tenants_its_shared_stacks_can(tmp_path):

@@ -183,3 +183,17 @@ def test_gateways_wait_for_their_certificate_and_identity_pool(config_copy):
     services.resource_count_is("Custom::LiteLLMTeam", 0)
     services.resource_count_is("AWS::ECR::Repository", 1)
     assert "AgentZone-claims-dev-services" in stacks
+
+
+def test_hosted_mcp_servers_from_config_run_on_their_own_runtime_behind_the_gateway(sample_assembly):
+    t = Template.from_json(shared(sample_assembly, "dev"))
+    (runtime,) = t.find_resources("AWS::BedrockAgentCore::Runtime").values()
+    props = runtime["Properties"]
+    assert props["ProtocolConfiguration"] == "MCP"
+    assert "AuthorizerConfiguration" not in props  # IAM: only the gateway's role may call it
+    assert "agentzone/mcp/policy-docs:1.2.0" in json.dumps(props["AgentRuntimeArtifact"])
+    assert props["EnvironmentVariables"]["LOG_LEVEL"] == "INFO"
+    (target,) = t.find_resources("AWS::BedrockAgentCore::GatewayTarget").values()
+    assert target["Properties"]["Name"] == "shared-policy-docs"
+    (credentials,) = target["Properties"]["CredentialProviderConfigurations"]
+    assert credentials["CredentialProviderType"] == "GATEWAY_IAM_ROLE"

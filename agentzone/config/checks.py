@@ -10,7 +10,7 @@ from .source import Problem, SourceDoc
 
 
 # Names platform resources use in the tenant namespaces (OAuth2 resource servers, role and repository names).
-RESERVED_TENANT_NAMES = frozenset({"shared-tools", "platform", "shared"})
+RESERVED_TENANT_NAMES = frozenset({"shared-tools", "platform", "shared", "mcp"})
 
 
 def _duplicates(doc: SourceDoc, path: tuple, items: list) -> list[Problem]:

@@ -191,7 +191,8 @@ class PullThroughCache(Strict):
     )
     upstream: Literal["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "quay.io"] = Field(description="Upstream registry")
     # ghcr.io, Docker Hub and Quay need a login: the stack creates the secret ecr-pullthroughcache/<prefix>
-    # (CMK-encrypted) and the operator stores the registry token in it once (README "FM gateway").
+    # (AWS-managed key: ECR's service-linked role reads it) and the operator stores the token in it once
+    # (README "FM gateway").
 
 
 class GatewayModel(Strict):
@@ -235,7 +236,7 @@ class FmGatewaySettings(Strict):
     image: ContainerImage
     pull_through_cache: PullThroughCache | None = None
     domain_name: Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)] = Field(
-        description="Private DNS name tenants call the gateway by (their VPC maps it to their PrivateLink endpoint)"
+        description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
     )
     models: list[GatewayModel] = Field(min_length=1, max_length=50)
     vpc_cidr: str = Field("10.64.0.0/20", description="CIDR of the gateway VPC (/16 to /22); private subnets only")
@@ -254,7 +255,7 @@ class FmGatewaySettings(Strict):
     spend_log_retention_days: int = Field(30, ge=1, le=365, description="Request spend logs are deleted after this many days")
     request_timeout_seconds: int = Field(600, ge=10, le=3600)
     num_retries: int = Field(2, ge=0, le=5, description="Retries on the same model before falling back")
-    waf_requests_per_5min: int = Field(6000, ge=100, le=2_000_000, description="WAF rate limit per client IP")
+    waf_requests_per_5min: int = Field(6000, ge=100, le=2_000_000, description="WAF rate limit per caller API key (Authorization / x-api-key header): behind PrivateLink every request comes from the NLB")
     default_tenant_rpm: int = Field(600, ge=1, le=1_000_000, description="Requests per minute per tenant unless the tenant sets its own")
     default_tenant_tpm: int = Field(400_000, ge=1, le=100_000_000, description="Tokens per minute per tenant unless set")
 
@@ -267,7 +268,7 @@ class McpServer(Strict):
     )
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     owner: Email
-    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)] = Field(description="Semantic version recorded in the component catalog")
+    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)] = Field(description="Semantic version, shown on the runtime; register it in the component catalog with agentzone catalog register")
     image: ContainerImage
     environment: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")], Annotated[str, StringConstraints(max_length=2048)]] = {}
 

@@ -30,11 +30,12 @@ MCP_VERSIONS = [agentcore.MCPProtocolVersion.MCP_2025_06_18, agentcore.MCPProtoc
 
 
 def _nag_arn(scope: Construct, service: str, resource: str) -> str:
-    """An ARN as cdk-nag prints it in finding ids (partition as <AWS::Partition>)."""
+    """An ARN as cdk-nag prints it in finding ids (unresolved parts as <AWS::...>)."""
     stack = cdk.Stack.of(scope)
+    partition = "<AWS::Partition>" if cdk.Token.is_unresolved(stack.partition) else stack.partition
     region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-    return f"arn:<AWS::Partition>:{service}:{region}:{account}:{resource}"
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
 class ToolGateway(Construct):

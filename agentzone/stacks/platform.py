@@ -6,6 +6,7 @@ Logging and Security have their own modules; these two grow in later issues
 
 from __future__ import annotations
 
+from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..constructs.fm_gateway import FmGateway, FmGatewayProps
 from ..constructs.fm_gateway_tenant import FmGatewayAdmin
 from ..constructs.guardrail import GuardrailPolicy, ModelGuardrail
 from ..fm_gateway.litellm_config import proxy_config
-from ..constructs.tool_gateway import ToolGateway
+from ..constructs.tool_gateway import McpServerRuntime, ToolGateway
 from ..tools.cedar import load_policy_files
 from .base import AgentZoneStack, StackTarget
 
@@ -132,7 +133,7 @@ class SharedServicesStack(AgentZoneStack):
         policies, problems = load_policy_files([root / rel for rel in settings.policies])
         if problems:  # `agentzone validate` reports these with lines; synth must never get here with them
             raise ValueError("; ".join(p.render() for p in problems))
-        return ToolGateway(
+        gateway = ToolGateway(
             self,
             "ToolGateway",
             gateway_name=naming.SHARED_TOOL_GATEWAY,
@@ -143,6 +144,21 @@ class SharedServicesStack(AgentZoneStack):
             enforce=settings.enforce,
             description=f"AgentZone shared tools ({self.target.environment})",
         )
+        # Each hosted MCP server is its own runtime (scales on its own), callable only by the gateway's role.
+        self.mcp_servers: dict[str, McpServerRuntime] = {}
+        for server in sorted(settings.mcp_servers, key=lambda s: s.name):
+            repository = ecr.Repository.from_repository_name(self, f"McpImage-{server.name}", server.image.repository)
+            self.mcp_servers[server.name] = McpServerRuntime(
+                self,
+                f"Mcp-{server.name}",
+                name=server.name,
+                gateway=gateway,
+                repository=repository,
+                tag=server.image.tag,
+                environment_variables=server.environment,
+                description=f"{server.description} (owner {server.owner}, version {server.version})",
+            )
+        return gateway
 
 
 class DataLakeStack(AgentZoneStack):
