@@ -138,7 +138,7 @@ def validate_document(root: type[BaseModel], doc: SourceDoc) -> BaseModel | None
         return None
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """Relative to the working directory when inside it, so messages stay short."""
     try:
         rel = os.path.relpath(path)
@@ -153,11 +153,11 @@ def load_landing_zone(config_dir: Path | str | None = None) -> m.LandingZone:
     problems: list[Problem] = []
     org_path = root / ORGANIZATION_FILE
     if not root.is_dir():
-        raise ConfigError([Problem(_display(root), 0, "", "config directory not found; pass -c config_dir=PATH or set AGENTZONE_CONFIG_DIR")])
+        raise ConfigError([Problem(display_path(root), 0, "", "config directory not found; pass -c config_dir=PATH or set AGENTZONE_CONFIG_DIR")])
     if not org_path.is_file():
-        raise ConfigError([Problem(_display(org_path), 0, "", f"missing: every config directory needs {ORGANIZATION_FILE}")])
+        raise ConfigError([Problem(display_path(org_path), 0, "", f"missing: every config directory needs {ORGANIZATION_FILE}")])
 
-    org_doc = load_yaml(org_path, _display(org_path))
+    org_doc = load_yaml(org_path, display_path(org_path))
     organization = validate_document(m.Organization, org_doc)
     problems += org_doc.problems
 
@@ -165,7 +165,7 @@ def load_landing_zone(config_dir: Path | str | None = None) -> m.LandingZone:
     tenant_dir = root / TENANTS_DIR
     files = sorted(tenant_dir.glob("*.y*ml")) if tenant_dir.is_dir() else []
     for path in files:
-        doc = load_yaml(path, _display(path))
+        doc = load_yaml(path, display_path(path))
         tenant = validate_document(m.Tenant, doc)
         problems += doc.problems
         tenant_docs.append((doc, tenant))
@@ -178,4 +178,4 @@ def load_landing_zone(config_dir: Path | str | None = None) -> m.LandingZone:
     return m.LandingZone(organization=organization, tenants=tenants, source_dir=str(root))
 
 
-__all__ = ["ConfigError", "Problem", "default_config_dir", "dotted", "load_landing_zone", "validate_document"]
+__all__ = ["ConfigError", "Problem", "default_config_dir", "dotted", "display_path", "load_landing_zone", "validate_document"]

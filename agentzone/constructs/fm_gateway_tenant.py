@@ -24,7 +24,6 @@ from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -39,7 +38,7 @@ from ..fm_gateway import (
     tenant_cost_tags,
 )
 from ..nag import acknowledge, acknowledge_compliance
-from .platform_resource import HANDLERS_DIR
+from .platform_resource import custom_resource_function
 from .retention import log_retention
 
 RESOURCE_TYPE = "Custom::LiteLLMTeam"
@@ -155,16 +154,12 @@ class FmGatewayAdmin(Construct):
         }
         if ca_bundle:
             environment["GATEWAY_CA_BUNDLE"] = ca_bundle
-        self.function = lambda_.Function(
+        self.function = custom_resource_function(
             self,
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
             handler="fm_gateway_admin.handler",
-            code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc", "__init__.py"]),
             role=self.role,
             timeout=ADMIN_TIMEOUT,
-            memory_size=256,
             log_group=self.log_group,
             environment=environment,
             vpc=vpc,
@@ -172,18 +167,6 @@ class FmGatewayAdmin(Construct):
             security_groups=[security_group],
             description="AgentZone FM gateway admin: tenant teams and deployments",
             function_name=function_name,
-        )
-        acknowledge_compliance(
-            self.function,
-            "LambdaConcurrency",
-            "Invoked only by CloudFormation when a tenant's gateway access changes; reserving concurrency would take "
-            "capacity from the account for a function that runs a few times per deployment.",
-        )
-        acknowledge_compliance(
-            self.function,
-            "LambdaDLQ",
-            "CloudFormation invokes it and receives every failure as a FAILED response; there is no asynchronous "
-            "event to dead-letter.",
         )
 
     @property

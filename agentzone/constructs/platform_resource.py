@@ -18,6 +18,43 @@ HANDLERS_DIR = Path(__file__).resolve().parents[1] / "handlers"
 PROVIDER_ID = "PlatformResourceProvider"
 
 
+def custom_resource_function(
+    scope: Construct, construct_id: str, *, handler: str, role: iam.IRole, log_group: logs.ILogGroup, timeout: cdk.Duration, description: str, **kwargs
+) -> lambda_.Function:
+    """A Lambda running a handler from ``agentzone/handlers`` for CloudFormation custom resources.
+
+    Both compliance findings every such function raises are acknowledged here once: it only runs when
+    CloudFormation calls it, synchronously.
+    """
+    function = lambda_.Function(
+        scope,
+        construct_id,
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=handler,
+        code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc", "__init__.py"]),
+        role=role,
+        timeout=timeout,
+        memory_size=256,
+        log_group=log_group,
+        description=description,
+        **kwargs,
+    )
+    acknowledge_compliance(
+        function,
+        "LambdaConcurrency",
+        "Invoked only by CloudFormation during deployments; reserving concurrency would take capacity from new "
+        "accounts whose whole limit is 10.",
+    )
+    acknowledge_compliance(
+        function,
+        "LambdaDLQ",
+        "CloudFormation invokes it synchronously and receives every failure as a FAILED response; there is no "
+        "asynchronous event to dead-letter.",
+    )
+    return function
+
+
 class PlatformResourceProvider(Construct):
     """Backs every ``Custom::*`` type in ``agentzone/handlers/platform_resources.py``.
 
@@ -48,30 +85,14 @@ class PlatformResourceProvider(Construct):
             description="Runs AgentZone platform custom resources",
             managed_policies=[self.policy],
         )
-        self.function = lambda_.Function(
+        self.function = custom_resource_function(
             self,
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
             handler="platform_resources.handler",
-            code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc", "__init__.py"]),
             role=self.role,
-            timeout=cdk.Duration.minutes(2),
-            memory_size=256,
             log_group=self.log_group,
+            timeout=cdk.Duration.minutes(2),
             description="AgentZone control-plane settings without a CloudFormation type",
-        )
-        acknowledge_compliance(
-            self.function,
-            "LambdaConcurrency",
-            "Invoked only by CloudFormation during deployments; reserving concurrency would take capacity from new "
-            "accounts whose whole limit is 10.",
-        )
-        acknowledge_compliance(
-            self.function,
-            "LambdaDLQ",
-            "CloudFormation invokes it synchronously and receives every failure as a FAILED response; there is no "
-            "asynchronous event to dead-letter.",
         )
         acknowledge_compliance(
             self.function,

@@ -6,7 +6,6 @@ every one at once, each with file, line and key path; never a traceback.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from ..config.loader import validate_document
+from ..config.loader import display_path, validate_document
 from ..config.model import EMAIL_PATTERN, REGION_PATTERN, SLUG_PATTERN, AccountId, Strict
 from ..config.source import Problem, SourceDoc, load_yaml
 from ..naming import PREFIX
@@ -263,21 +262,13 @@ class LoadedManifest:
     manifest: ToolManifest
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
 def load_manifests(paths: list[Path | str], known_tenants: set[str] | None = None) -> tuple[list[LoadedManifest], list[Problem]]:
     """Load and check manifests; also refuse two manifests claiming the same prefix or name."""
     loaded: list[LoadedManifest] = []
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
-        doc = load_yaml(path, _display(path))
+        doc = load_yaml(path, display_path(path))
         manifest = validate_document(ToolManifest, doc)
         if manifest is not None:
             doc.problems.extend(semantic_problems(doc, manifest, known_tenants))
