@@ -9,7 +9,6 @@ and per-tenant resources land in the tenant's own stack.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Match, Template
@@ -175,11 +174,12 @@ def test_gateways_wait_for_their_certificate_and_identity_pool(config_copy):
     org.write_text(text)
     app = create_app()
     stacks = {s.stack_name: s for s in compose(app, load_landing_zone(config_copy), Selection(environment="dev"))}
-    dev = Template.from_json(app.synth().get_stack_by_name("AgentZone-SharedServices-dev").template)
+    assembly = app.synth()
+    dev = Template.from_json(assembly.get_stack_by_name("AgentZone-SharedServices-dev").template)
     dev.resource_count_is("AWS::BedrockAgentCore::Gateway", 0)
     dev.resource_count_is("AWS::ECS::Service", 0)
     dev.resource_count_is("AWS::DynamoDB::GlobalTable", 2)  # the catalogs do not wait
-    services = Template.from_json(app.synth().get_stack_by_name("AgentZone-claims-dev-services").template)
+    services = Template.from_json(assembly.get_stack_by_name("AgentZone-claims-dev-services").template)
     services.resource_count_is("Custom::LiteLLMTeam", 0)
     services.resource_count_is("AWS::ECR::Repository", 1)
     assert "AgentZone-claims-dev-services" in stacks

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -11,8 +10,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+from .ids import invalid_accounts, is_organization_id
+
 
 # What `docker pull` / AgentCore Runtime need on the repository (ecr:GetAuthorizationToken
 # has no resource type and is granted by the pulling account's own IAM policy).
@@ -22,7 +21,7 @@ PUSH_ACTIONS = ("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutIm
 
 
 def _check_accounts(what: str, accounts: Sequence[str]) -> tuple[str, ...]:
-    bad = [a for a in accounts if not isinstance(a, str) or not _ACCOUNT.match(a)]
+    bad = invalid_accounts(accounts)
     if bad:
         raise ValueError(f"{what}: {bad} are not 12-digit AWS account ids")
     return tuple(sorted(set(accounts)))  # sorted: input order never changes the template
@@ -68,7 +67,7 @@ class AgentImageRepository(Construct):
         push_accounts: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        if not _ORG_ID.match(organization_id):
+        if not is_organization_id(organization_id):
             raise ValueError(f"organization_id {organization_id!r} is not an AWS Organizations id (o-...)")
         if not 1 <= keep_tagged <= 10_000:
             raise ValueError(f"keep_tagged must be between 1 and 10000, got {keep_tagged}")

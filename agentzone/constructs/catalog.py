@@ -8,7 +8,6 @@ through a resource policy; nobody outside this account can write.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -18,6 +17,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..catalog import tables
+from .ids import invalid_accounts
 
 # Read-only data-plane actions tenants get; ConditionCheckItem only evaluates a condition.
 READ_ACTIONS = (
@@ -46,7 +46,7 @@ class Catalogs(Construct):
         contributor_insights: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        bad = [a for a in reader_accounts if not re.fullmatch(r"\d{12}", a)]
+        bad = invalid_accounts(reader_accounts)
         if bad:
             raise ValueError(f"reader_accounts must be 12-digit account ids (got {bad})")
         self.encryption_key = encryption_key

@@ -42,10 +42,9 @@ from constructs import Construct
 
 from ..naming import PREFIX
 from ..nag import acknowledge
+from .ids import invalid_accounts, is_organization_id
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _TENANT = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _SERVER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 _WINDOW = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)$")
@@ -190,7 +189,7 @@ class ExperimentTracking(Construct):
     @staticmethod
     def _validate(tenant_accounts, organization_id, size, mlflow_version, window, server_name) -> None:
         problems = []
-        if not _ORG_ID.match(organization_id):
+        if not is_organization_id(organization_id):
             problems.append(f"organization_id {organization_id!r} is not an AWS Organizations id (o-...)")
         if size not in ("Small", "Medium", "Large"):
             problems.append(f"size {size!r}: valid sizes are Small, Medium, Large")
@@ -205,7 +204,7 @@ class ExperimentTracking(Construct):
                 problems.append(f"tenant {tenant!r} is not a slug")
             if not accounts:
                 problems.append(f"tenant {tenant!r}: no accounts")
-            bad = [a for a in accounts if not _ACCOUNT.match(a)]
+            bad = invalid_accounts(accounts)
             if bad:
                 problems.append(f"tenant {tenant!r}: {bad} are not 12-digit account ids")
         owners: dict[str, str] = {}

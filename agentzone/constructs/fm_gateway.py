@@ -60,7 +60,8 @@ from constructs import Construct
 
 from ..nag import acknowledge, acknowledge_compliance
 from ..naming import FM_GATEWAY_ROLE_PREFIX, PREFIX
-from .retention import log_retention
+from .retention import retained_log_group
+from .ids import invalid_accounts
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
 if TYPE_CHECKING:
@@ -126,7 +127,6 @@ PULL_THROUGH_UPSTREAMS = {
 _PROFILE_GEOGRAPHIES = {"us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"}
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,41}[a-z0-9]$")
-_ACCOUNT = re.compile(r"^\d{12}$")
 _ZONE = re.compile(r"^[a-f]$")
 _MODEL = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$")
 _REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
@@ -221,7 +221,7 @@ class FmGatewayProps:
         problems += [f"model_ids: {m!r} is not a Bedrock model id" for m in self.model_ids if not _MODEL.match(m)]
         if not self.allowed_principal_accounts:
             problems.append("allowed_principal_accounts: at least one account may connect")
-        problems += [f"allowed_principal_accounts: {a!r} is not a 12-digit account id" for a in self.allowed_principal_accounts if not _ACCOUNT.match(a)]
+        problems += [f"allowed_principal_accounts: {a!r} is not a 12-digit account id" for a in invalid_accounts(self.allowed_principal_accounts)]
         if len(self.zones) < 2 or len(set(self.zones)) != len(self.zones) or not all(_ZONE.match(z) for z in self.zones):
             problems.append(f"zones {self.zones!r}: at least two distinct zone letters a-f")
         prefix = int(self.vpc_cidr.split("/")[1]) if "/" in self.vpc_cidr else -1
@@ -1113,9 +1113,8 @@ class FmGateway(Construct):
     # ------------------------------------------------------------- helpers
 
     def _log_group(self, construct_id: str, log_group_name: str | None = None) -> logs.LogGroup:
-        return logs.LogGroup(
-            self, construct_id, log_group_name=log_group_name, encryption_key=self.encryption_key,
-            retention=log_retention(self.props.log_retention_days), removal_policy=cdk.RemovalPolicy.RETAIN,
+        return retained_log_group(
+            self, construct_id, log_group_name=log_group_name, encryption_key=self.encryption_key, retention_days=self.props.log_retention_days
         )
 
     def _acknowledge_task_policy(self) -> None:

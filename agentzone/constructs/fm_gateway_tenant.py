@@ -24,7 +24,6 @@ from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -37,9 +36,9 @@ from ..fm_gateway import (
     team_payload,
     tenant_cost_tags,
 )
-from ..nag import acknowledge, acknowledge_compliance
+from ..nag import acknowledge
 from .platform_resource import custom_resource_function
-from .retention import log_retention
+from .retention import retained_log_group
 
 RESOURCE_TYPE = "Custom::LiteLLMTeam"
 MODEL_INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
@@ -99,13 +98,7 @@ class FmGatewayAdmin(Construct):
         if not cdk.Token.is_unresolved(gateway_url) and not gateway_url.startswith("https://"):
             raise ValueError(f"gateway_url must be https:// (got {gateway_url!r}): the function sends the master key")
         stack = cdk.Stack.of(self)
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=encryption_key,
-            retention=log_retention(log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        self.log_group = retained_log_group(self, "Logs", encryption_key=encryption_key, retention_days=log_retention_days)
         secret_arn = master_key_secret.secret_full_arn or f"{master_key_secret.secret_arn}-??????"
         self.policy = iam.ManagedPolicy(
             self,

@@ -14,7 +14,7 @@ from constructs import Construct
 from .. import naming
 from ..nag import acknowledge, acknowledge_compliance
 from .platform_resource import PlatformResourceProvider
-from .retention import log_retention
+from .retention import retained_log_group
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
 OAM_RESOURCE_TYPES = ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup", "AWS::XRay::Trace"]
@@ -96,13 +96,8 @@ class BedrockInvocationLogging(Construct):
             "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*"},
         }
         bedrock = iam.ServicePrincipal("bedrock.amazonaws.com")
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=BEDROCK_INVOCATION_LOG_GROUP,
-            encryption_key=encryption_key,
-            retention=log_retention(log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.log_group = retained_log_group(
+            self, "Logs", log_group_name=BEDROCK_INVOCATION_LOG_GROUP, encryption_key=encryption_key, retention_days=log_retention_days
         )
         self.role = iam.Role(
             self, "DeliveryRole", assumed_by=bedrock.with_conditions(source_conditions), description="Bedrock writes model invocation logs"

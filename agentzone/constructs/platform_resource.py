@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .retention import log_retention
+from .retention import retained_log_group
 from ..nag import acknowledge, acknowledge_compliance
 
 HANDLERS_DIR = Path(__file__).resolve().parents[1] / "handlers"
@@ -66,13 +66,7 @@ class PlatformResourceProvider(Construct):
         self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey, log_retention_days: int = 365, role_name: str | None = None
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=encryption_key,
-            retention=log_retention(log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        self.log_group = retained_log_group(self, "Logs", encryption_key=encryption_key, retention_days=log_retention_days)
         self.policy = iam.ManagedPolicy(self, "Policy", description="AgentZone platform custom resources: exactly the API calls they make")
         self.policy.add_statements(
             iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 _PERIODS = (
     (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"),
@@ -19,3 +22,17 @@ def log_retention(days: int) -> logs.RetentionDays:
         if period >= days:
             return getattr(logs.RetentionDays, name)
     return logs.RetentionDays.TEN_YEARS
+
+
+def retained_log_group(
+    scope: Construct, construct_id: str, *, encryption_key: kms.IKey, retention_days: int, log_group_name: str | None = None
+) -> logs.LogGroup:
+    """A CMK-encrypted log group kept for ``retention_days`` (rounded up) and retained with its stack."""
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        log_group_name=log_group_name,
+        encryption_key=encryption_key,
+        retention=log_retention(retention_days),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )

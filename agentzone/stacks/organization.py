@@ -6,7 +6,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_organizations as organizations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_securityhub as securityhub
@@ -17,7 +16,7 @@ from .. import naming
 from .. import organization_policies as policies
 from ..config.model import PLATFORM_ROLES, LandingZone, Tenant
 from ..constructs import AccountBudget, PlatformResourceProvider
-from ..constructs.retention import log_retention
+from ..constructs.retention import retained_log_group
 from ..nag import acknowledge, acknowledge_compliance
 from .base import AgentZoneStack, StackTarget
 
@@ -221,13 +220,7 @@ class OrganizationStack(_ManagementAccountStack):
             self, "CentralArchive", bucket_name=naming.archive_bucket_name(central.logging, region), account=central.logging, region=region
         )
         archive_key = kms.Key.from_key_arn(self, "CentralArchiveKey", naming.archive_key_alias_arn(central.logging, region, self.partition))
-        log_group = logs.LogGroup(
-            self,
-            "TrailLogs",
-            encryption_key=self.key,
-            retention=log_retention(org.audit.trail_log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        log_group = retained_log_group(self, "TrailLogs", encryption_key=self.key, retention_days=org.audit.trail_log_retention_days)
         trail = cloudtrail.Trail(
             self,
             "OrganizationTrail",

@@ -15,7 +15,7 @@ from .. import naming
 from ..config.model import LandingZone, Tenant
 from ..constructs import BaselineKey, PlatformResourceProvider
 from ..nag import acknowledge, acknowledge_compliance
-from .base import AgentZoneStack, StackTarget
+from .base import AgentZoneStack, StackTarget, pascal
 
 # Security Hub CSPM standard ARNs by config name. PCI DSS v3.2.1 is retired by the PCI SSC; v4.0.1 is its successor.
 SECURITYHUB_STANDARDS = {
@@ -41,10 +41,6 @@ def inventory_tag_policy(resource_types=INVENTORY_RESOURCE_TYPES, tag_keys=INVEN
     types = ", ".join(f"'{t}'" for t in resource_types)
     checks = "\n".join(f"    tags.'{key}' == /\\S/ <<tag {key} is missing or empty>>" for key in tag_keys)
     return f"rule agent_inventory_tags when resourceType IN [{types}] {{\n    tags exists <<no tags>>\n{checks}\n}}\n"
-
-
-def pascal(slug: str) -> str:
-    return "".join(part.capitalize() for part in slug.split("-"))
 
 
 class SecurityStack(AgentZoneStack):

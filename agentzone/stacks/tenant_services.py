@@ -16,11 +16,7 @@ from ..constructs.agent_images import AgentImageRepository
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..fm_gateway.litellm_config import tenant_gateway_models
 from .platform import gateway_deployed
-from .base import AgentZoneStack, StackTarget
-
-
-def pascal(slug: str) -> str:
-    return "".join(part.capitalize() for part in slug.split("-"))
+from .base import AgentZoneStack, StackTarget, pascal
 
 
 class TenantServicesStack(AgentZoneStack):
