@@ -70,7 +70,7 @@ def cmd_list(args) -> int:
         return 2
     rows = []
     for tenant in lz.tenants:
-        selected = [n for n, v in tenant.blueprints.model_dump().items() if v is not None]
+        selected = tenant.blueprints.selected()
         for env_name, env in tenant.environments.items():
             rows.append({
                 "tenant": tenant.tenant, "environment": env_name, "account": env.account,

@@ -22,6 +22,8 @@ STATEFUL_TYPES = frozenset(
         "AWS::KMS::Key",
         "AWS::Logs::LogGroup",
         "AWS::BedrockAgentCore::Memory",
+        "AWS::S3Vectors::VectorBucket",
+        "AWS::S3Vectors::Index",
         "AWS::RDS::DBCluster",
         "AWS::RDS::DBInstance",
         "AWS::Cognito::UserPool",

@@ -49,6 +49,38 @@ def acknowledge_compliance(construct: IConstruct, rule: str, reason: str) -> Non
         acknowledge(construct, f"{prefix}-{rule}", reason)
 
 
+def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
+    """An ARN as cdk-nag prints it in finding ids (unresolved parts as <AWS::...>)."""
+    stack = cdk.Stack.of(scope)
+    partition = "<AWS::Partition>" if cdk.Token.is_unresolved(stack.partition) else stack.partition
+    region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def acknowledge_runtime_role(policy: IConstruct, writer: str) -> None:
+    """The wildcards the AgentCore Runtime L2 grants every execution role, each with its reason.
+
+    ``writer`` says who writes the role's policy (for the inline-policy finding).
+    """
+    runtime_logs = "log-group:/aws/bedrock-agentcore/runtimes/*"
+    findings = {
+        nag_arn(policy, "logs", runtime_logs): "AgentCore names runtime log groups /aws/bedrock-agentcore/runtimes/<runtime id>-"
+        "<endpoint>; the runtime id is assigned at creation.",
+        nag_arn(policy, "logs", f"{runtime_logs}:log-stream:*"): "Log streams under the runtime's own log group prefix, named by "
+        "the service per session.",
+        nag_arn(policy, "logs", "log-group:*"): "logs:DescribeLogGroups cannot be scoped below the account's log groups; it "
+        "reads no log data.",
+        "*": "X-Ray segment writes and ecr:GetAuthorizationToken support no resource-level permissions; metric writes are "
+        "limited to the bedrock-agentcore namespace by condition.",
+        nag_arn(policy, "bedrock-agentcore", "workload-identity-directory/default/workload-identity/*"): "AgentCore creates "
+        "the runtime's workload identity at deploy time; its name is not known at synth.",
+    }
+    for resource, reason in findings.items():
+        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
+    acknowledge_compliance(policy, "IAMNoInlinePolicy", f"{writer} the execution role's grants as a policy attached only to that role.")
+
+
 def add_rule_packs(app: cdk.App, settings: NagSettings) -> list[str]:
     """Register the selected packs on the app; synth then fails on any unacknowledged error."""
     packs: list[str] = []

@@ -84,6 +84,16 @@ def catalog_table_arn(table: str, account: str, region: str, partition: str = "a
     return f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
 
 
+def tenant_scope(tenant: str, scope: str) -> str:
+    """A tenant scope as it appears in access tokens (the Security stack's resource server agentzone/<tenant>)."""
+    return f"{PREFIX}/{tenant}/{scope}"
+
+
+# Roles Bedrock knowledge bases run as: the only tenant principals that may call embedding
+# models without a guardrail (the SCP exempts them and limits them to embedding models).
+KNOWLEDGE_BASE_ROLE_PREFIX = f"{PREFIX}-kb"
+
+
 def tenant_repository(tenant: str, name: str) -> str:
     """ECR repository for one tenant's images in a shared-services account."""
     return f"{PREFIX}/{tenant}/{name}"

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from .config.model import Organization, Tenant
-from .naming import FM_GATEWAY_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX
+from .naming import FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX
 
 SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
 SCP_MAX_PER_TARGET = 5  # directly attached SCPs per root/OU/account, FullAWSAccess included
@@ -153,8 +153,18 @@ REQUIRE_GUARDRAIL = {
     "Resource": "*",
     "Condition": {
         "Null": {"bedrock:GuardrailIdentifier": "true"},
-        "ArnNotLike": {"aws:PrincipalARN": f"arn:aws:iam::*:role/{FM_GATEWAY_ROLE_PREFIX}*"},
+        # The FM gateway applies its own guardrail; knowledge-base roles only embed (next statement).
+        "ArnNotLike": {"aws:PrincipalARN": [f"arn:aws:iam::*:role/{FM_GATEWAY_ROLE_PREFIX}*", f"arn:aws:iam::*:role/{KNOWLEDGE_BASE_ROLE_PREFIX}-*"]},
     },
+}
+# Knowledge-base service roles (exempt above: embedding calls take no guardrail) may call embedding
+# models and nothing else. Their names are platform-protected (agentzone-*), so only stacks create them.
+KNOWLEDGE_BASE_EMBEDDING_ONLY = {
+    "Sid": "DenyKnowledgeBaseRolesNonEmbeddingModels",
+    "Effect": "Deny",
+    "Action": MODEL_INVOKE_ACTIONS,
+    "NotResource": "arn:aws:bedrock:*::foundation-model/*embed*",
+    "Condition": {"ArnLike": {"aws:PrincipalARN": f"arn:aws:iam::*:role/{KNOWLEDGE_BASE_ROLE_PREFIX}-*"}},
 }
 
 
@@ -181,7 +191,7 @@ def tenant_guardrails(tenant: Tenant) -> Policy:
         }
     ]
     if not tenant.direct_model_access:
-        statements.append(REQUIRE_GUARDRAIL)
+        statements += [REQUIRE_GUARDRAIL, KNOWLEDGE_BASE_EMBEDDING_ONLY]
     access = "direct model access allowed" if tenant.direct_model_access else "guardrail or FM gateway required"
     return Policy(
         name=f"{PREFIX}-tenant-{tenant.tenant}",

@@ -130,7 +130,7 @@ def test_removing_a_blueprint_is_caught_and_touches_only_that_tenant(sample_asse
 def test_changing_a_budget_and_memory_expiry_updates_in_place(sample_assembly, config_copy, tmp_path):
     def mutate(d):
         d["budget"]["monthly_usd"] = 7500
-        d["blueprints"]["memory"]["expiry_days"] = 120
+        d["blueprints"]["memory"]["claims"]["expiry_days"] = 120
 
     rewrite(config_copy / "tenants/claims.yaml", mutate)
     after = synth(config_copy, tmp_path / "out")

@@ -23,7 +23,11 @@ def test_sample_is_valid():
     assert [t.tenant for t in lz.tenants] == ["claims", "fraud"]
     assert lz.tenant("fraud").environments["prod"].region == "eu-central-1"
     assert lz.region_of(lz.tenant("claims").environments["dev"]) == "eu-west-1"
-    assert lz.tenant("claims").blueprints.memory.strategies == ["semantic", "summary", "user_preference"]
+    claims = lz.tenant("claims").blueprints
+    assert claims.memory["customers"].strategies == ["user_preference"]
+    assert claims.runtime["intake"].releases["prod"].endpoints == {"PROD": 7}
+    assert claims.prompt_store["triage"].environments == {"dev": "2", "staging": "2", "prod": "1"}
+    assert claims.selected() == ["guardrail", "memory", "prompt_store", "knowledge_base", "tool_gateway", "runtime"]
 
 
 def test_config_dir_from_environment_variable(monkeypatch, tmp_path):
@@ -68,10 +72,10 @@ CASES = [
     ("bad-email", CLAIMS, "owner: claims-ai@example.com", "owner: claims-ai", "owner", "'claims-ai' is not an email address", "owner:"),
     ("zero-budget", CLAIMS, "monthly_usd: 5000", "monthly_usd: 0", "budget.monthly_usd", "must be greater than 0", "monthly_usd"),
     ("session-over-month", CLAIMS, "session_usd: 2.0", "session_usd: 9000", "budget.session_usd", "session_usd (9000.0) cannot exceed monthly_usd (5000.0)", "session_usd"),
-    ("unknown-strategy", FRAUD, "strategies: [semantic, episodic]", "strategies: [semantic, episodes]", "blueprints.memory.strategies[1]", "'episodes' is not valid; valid values: 'semantic', 'summary', 'user_preference' or 'episodic'", "episodes"),
-    ("expiry-too-long", FRAUD, "expiry_days: 30", "expiry_days: 1000", "blueprints.memory.expiry_days", "must be less than or equal to 365", "expiry_days"),
+    ("unknown-strategy", FRAUD, "strategies: [semantic, episodic]", "strategies: [semantic, episodes]", "blueprints.memory.signals.strategies[1]", "'episodes' is not valid; valid values: 'semantic', 'summary', 'user_preference' or 'episodic'", "episodes"),
+    ("expiry-too-long", FRAUD, "expiry_days: 30", "expiry_days: 1000", "blueprints.memory.signals.expiry_days", "must be less than or equal to 365", "expiry_days"),
     ("duplicate-yaml-key", CLAIMS, "cost_center: CC-1234\n", "cost_center: CC-1234\ncost_center: CC-9999\n", "cost_center", "duplicate key 'cost_center' (first defined on line 4); keep one", "CC-9999"),
-    ("unknown-blueprint", CLAIMS, "  memory:", "  memroy:", "blueprints.memroy", "unknown key 'memroy' (did you mean 'memory'?); valid keys here: memory", "memroy"),
+    ("unknown-blueprint", CLAIMS, "  memory:", "  memroy:", "blueprints.memroy", "unknown key 'memroy' (did you mean 'memory'?); valid keys here: guardrail, memory, prompt_store, knowledge_base, tool_gateway, runtime", "memroy"),
     ("empty-models", FRAUD, "models: [amazon.nova-pro-v1:0]", "models: []", "models", "must have at least 1 item(s)", "models"),
     ("bad-model-id", FRAUD, "models: [amazon.nova-pro-v1:0]", "models: [gpt4]", "models[0]", "'gpt4' is not a Bedrock model id", "models"),
     ("duplicate-model", FRAUD, "models: [amazon.nova-pro-v1:0]", "models: [amazon.nova-pro-v1:0, amazon.nova-pro-v1:0]", "models[1]", "'amazon.nova-pro-v1:0' is listed twice", "models"),
@@ -82,10 +86,10 @@ CASES = [
     ("duplicate-use-case-id", FRAUD, "use_case_id: UC-0051", "use_case_id: UC-0042", "use_case_id", "use_case_id 'UC-0042' is already used by", "use_case_id"),
     ("negative-session-budget", CLAIMS, "session_usd: 2.0", "session_usd: -2", "budget.session_usd", "must be greater than 0", "session_usd"),
     ("zero-alert-percent", FRAUD, "alert_at_percent: [50, 80, 100]", "alert_at_percent: [0, 80]", "budget.alert_at_percent[0]", "must be greater than 0", "alert_at_percent"),
-    ("expiry-too-short", CLAIMS, "expiry_days: 90", "expiry_days: 3", "blueprints.memory.expiry_days", "must be greater than or equal to 7", "expiry_days"),
+    ("expiry-too-short", CLAIMS, "expiry_days: 90", "expiry_days: 3", "blueprints.memory.claims.expiry_days", "must be greater than or equal to 7", "expiry_days"),
     ("management-account-reused", FRAUD, '"444444444444"', '"100000000000"', "environments.dev.account", "account 100000000000 is already used as the management account", '"100000000000"'),
     ("duplicate-region", ORG, "allowed_regions: [eu-west-1, eu-central-1]", "allowed_regions: [eu-west-1, eu-west-1]", "allowed_regions[1]", "'eu-west-1' is listed twice", "allowed_regions"),
-    ("no-strategies", FRAUD, "strategies: [semantic, episodic]", "strategies: []", "blueprints.memory.strategies", "must have at least 1 item(s)", "strategies"),
+    ("no-strategies", CLAIMS, "strategies: [user_preference]", "strategies: []", "blueprints.memory.customers.strategies", "choose at least one built-in strategy or add a custom_strategies entry", "customers:"),
     ("no-environments", FRAUD, 'environments:\n  dev:     {account: "444444444444"}\n  staging: {account: "555555555555"}\n  prod:    {account: "666666666666", region: eu-central-1}\n', "environments: {}\n", "environments", "must have at least 1 item(s)", "environments"),
     ("unknown-nag-pack", ORG, "  pci_dss_321: true", "  cis_benchmark: true", "nag.cis_benchmark", "unknown key 'cis_benchmark'; valid keys here: aws_solutions, nist_800_53_r5, hipaa_security, pci_dss_321", "cis_benchmark"),
     ("nag-not-boolean", ORG, "  aws_solutions: true", "  aws_solutions: sometimes", "nag.aws_solutions", "must be a valid boolean", "aws_solutions"),
@@ -106,6 +110,30 @@ CASES = [
     ("tenant-gateway-model-unknown", FRAUD, "budget: {", "fm_gateway: {models: [gpt-5]}\nbudget: {", "fm_gateway.models[0]", "unknown gateway model 'gpt-5'; valid: claude-sonnet, nova-pro, nova-lite", "fm_gateway"),
     ("cedar-syntax-error", "policies/shared-tools/claims-limit.cedar", "context has input &&", "context has input && oops &&", "", "Cedar syntax error", "oops"),
     ("duplicate-image", CLAIMS, "budget: {monthly_usd: 5000, session_usd: 2.0}\n", "budget: {monthly_usd: 5000, session_usd: 2.0}\nimages: [agent, agent]\n", "images[1]", "'agent' is listed twice", "images"),
+    # blueprints
+    ("runtime-image-not-in-images", CLAIMS, "image: settlement", "image: payments", "blueprints.runtime.settlement.image", "'payments' is not one of this tenant's images (intake, settlement); add it under images", "image: payments"),
+    ("runtime-release-missing", CLAIMS, '        prod:    {image_tag: "1.4.2", endpoints: {PROD: 7}}\n', "", "blueprints.runtime.intake.releases", "no release for prod; every environment the tenant deploys to needs one", "releases:"),
+    ("runtime-release-unknown-environment", FRAUD, 'staging: {image_tag: "2.0.1"', 'qa:      {image_tag: "2.0.1"', "blueprints.runtime.investigator.releases.qa", "'qa' is not one of this tenant's environments (dev, staging, prod)", "qa:"),
+    ("runtime-unknown-memory", CLAIMS, "memory: {claims: read, customers: read_write}", "memory: {claims: read, clients: read_write}", "blueprints.runtime.settlement.memory.clients", "unknown memory 'clients'; blueprints.memory defines: claims, customers", "clients"),
+    ("runtime-bad-memory-access", FRAUD, "memory: {signals: read_write}", "memory: {signals: admin}", "blueprints.runtime.investigator.memory.signals", "'admin' is not valid; valid values: 'read', 'read_short_term', 'read_long_term', 'write' or 'read_write'", "admin"),
+    ("runtime-latest-tag", FRAUD, 'dev:     {image_tag: "2.1.0"', 'dev:     {image_tag: latest', "blueprints.runtime.investigator.releases.dev.image_tag", "pin a version tag; 'latest' cannot be promoted or rolled back", "latest"),
+    ("runtime-endpoint-version-zero", FRAUD, "endpoints: {PROD: 3, CANARY: 4}", "endpoints: {PROD: 0, CANARY: 4}", "blueprints.runtime.investigator.releases.prod.endpoints.PROD", "must be greater than or equal to 1", "PROD: 0"),
+    ("runtime-reserved-variable", FRAUD, "      max_lifetime_hours: 2\n", "      max_lifetime_hours: 2\n      environment: {AGENTZONE_MEMORY_SIGNALS_ID: x}\n", "blueprints.runtime.investigator.environment.AGENTZONE_MEMORY_SIGNALS_ID", "AGENTZONE_* variables are set by the blueprint", "AGENTZONE_MEMORY"),
+    ("runtime-vpc-too-small", CLAIMS, "vpc: {cidr: 10.80.0.0/22}", "vpc: {cidr: 10.80.0.0/28}", "blueprints.runtime.intake.vpc.cidr", "must be an IPv4 network from /16 to /24 (got 10.80.0.0/28)", "10.80.0.0/28"),
+    ("runtime-bad-protocol", CLAIMS, "protocol: A2A", "protocol: GRPC", "blueprints.runtime.intake.protocol", "'GRPC' is not valid; valid values: 'HTTP', 'MCP' or 'A2A'", "GRPC"),
+    ("runtime-default-endpoint", FRAUD, "endpoints: {PROD: 3, CANARY: 4}", "endpoints: {PROD: 3, DEFAULT: 4}", "blueprints.runtime.investigator.releases.prod.endpoints.DEFAULT", "DEFAULT is AgentCore's own endpoint", "DEFAULT: 4"),
+    ("runtime-idle-over-lifetime", FRAUD, "      max_lifetime_hours: 2\n", "      max_lifetime_hours: 2\n      idle_timeout_minutes: 180\n", "blueprints.runtime.investigator.idle_timeout_minutes", "180 minutes is longer than max_lifetime_hours (2)", "idle_timeout_minutes"),
+    ("prompt-file-missing", CLAIMS, "prompts/claims/triage-v2.txt", "prompts/claims/triage-v3.txt", "blueprints.prompt_store.triage.versions.2", "no prompt file prompts/claims/triage-v3.txt under the config directory", "triage-v3"),
+    ("prompt-unknown-version", CLAIMS, 'prod: "1"}', 'prod: "3"}', "blueprints.prompt_store.triage.environments.prod", "unknown version '3'; versions: 1, 2", 'prod: "3"'),
+    ("prompt-model-not-allowed", FRAUD, "      model: amazon.nova-pro-v1:0\n      versions", "      model: amazon.nova-lite-v1:0\n      versions", "blueprints.prompt_store.investigate.model", "amazon.nova-lite-v1:0 is not in this tenant's models", "model: amazon.nova-lite"),
+    ("knowledge-base-model-not-allowed", CLAIMS, "embedding_model: amazon.titan-embed-text-v2:0", "embedding_model: cohere.embed-english-v3", "blueprints.knowledge_base.embedding_model", "cohere.embed-english-v3 is not in this tenant's models", "cohere"),
+    ("knowledge-base-not-embedding", CLAIMS, "embedding_model: amazon.titan-embed-text-v2:0", "embedding_model: amazon.nova-lite-v1:0", "blueprints.knowledge_base.embedding_model", "is not an embedding model", "embedding_model"),
+    ("guardrail-pii-masked-and-blocked", CLAIMS, "anonymize: [EMAIL, PHONE, NAME, ADDRESS]", "anonymize: [EMAIL, PHONE, NAME, ADDRESS, PASSWORD]", "blueprints.guardrail.pii.block[4]", "PASSWORD is also in pii.anonymize; a PII type is either masked or blocked", "block:"),
+    ("guardrail-bad-strength", FRAUD, "  guardrail: {}", "  guardrail: {content_filter_strength: EXTREME}", "blueprints.guardrail.content_filter_strength", "'EXTREME' is not valid; valid values: 'NONE', 'LOW', 'MEDIUM' or 'HIGH'", "EXTREME"),
+    ("memory-custom-model-not-allowed", FRAUD, "          model: amazon.nova-pro-v1:0", "          model: amazon.nova-lite-v1:0", "blueprints.memory.signals.custom_strategies[0].model", "amazon.nova-lite-v1:0 is not in this tenant's models", "model: amazon.nova-lite"),
+    ("tool-gateway-enforce-without-policies", CLAIMS, "policies: [policies/claims/callers.cedar]", "policies: []", "blueprints.tool_gateway.policies", "Cedar denies every tool call", "policies: []"),
+    ("tool-gateway-tools-file-missing", CLAIMS, "tools/claims/claim-lookup.json", "tools/claims/nope.json", "blueprints.tool_gateway.lambda_targets[0].tools", "no tool schema file tools/claims/nope.json under the config directory", "nope.json"),
+    ("tool-gateway-duplicate-target", CLAIMS, "- name: policy-admin", "- name: claim-lookup  # again", "blueprints.tool_gateway.openapi_targets[0].name", "target name 'claim-lookup' is used twice", "# again"),
 ]
 
 
@@ -208,3 +236,25 @@ def test_an_environment_holds_at_most_the_tenants_its_shared_stacks_can(tmp_path
     problems = problems_for(tmp_path / "cfg")
     assert [p for p in problems if "101 tenants use this environment" in p and "at most 100" in p]
     assert len(problems) == 3  # dev, staging, prod
+
+
+def test_broken_tool_files_are_reported_at_the_line_that_names_them(config_copy):
+    """Files named in a tenant file are read at validate time; the problem points at the YAML line."""
+    tools = config_copy / "tools/claims/claim-lookup.json"
+    tools.write_text(tools.read_text().replace('"type": "object"', '"type": "string"', 1))
+    api = config_copy / "tools/claims/policy-admin.yaml"
+    api.write_text(api.read_text().replace("https://policy-admin", "http://policy-admin"))
+    problems = problems_for(config_copy)
+    claims = config_copy / CLAIMS
+    tools_line = line_of(config_copy, CLAIMS, "tools: tools/claims/claim-lookup.json")
+    api_line = line_of(config_copy, CLAIMS, "schema_file: tools/claims/policy-admin.yaml")
+    assert f"{claims}:{tools_line}: blueprints.tool_gateway.lambda_targets[0].tools: tools/claims/claim-lookup.json: tool [0]: inputSchema must be a JSON schema of type object (the tool's named arguments)" in problems
+    assert f"{claims}:{api_line}: blueprints.tool_gateway.openapi_targets[0].schema_file: tools/claims/policy-admin.yaml: servers[0].url must be an https:// URL: the gateway calls the API there, TLS only" in problems
+    assert len(problems) == 2
+
+
+def test_tenant_cedar_policies_are_syntax_checked(config_copy):
+    policy = config_copy / "policies/claims/callers.cedar"
+    policy.write_text(policy.read_text().replace("principal.hasTag", "principal.hasTag(", 1))
+    problems = problems_for(config_copy)
+    assert any(p.startswith(f"{config_copy}/policies/claims/callers.cedar:") and "Cedar syntax error" in p for p in problems), problems

@@ -23,7 +23,8 @@ def test_sample_passes_every_pack_with_specific_acknowledgements(sample_assembly
     # aws-cdk-lib's schema validator: only where its bundled schema lags (the registry's encryption,
     # and the flow log acknowledgement aws-cdk-lib makes itself).
     validator = {(a.path.split("/", 2)[-1], a.finding) for a in acks if a.pack == VALIDATOR_PACK}
-    assert validator <= {("AgentRegistry/Registry", "F3002"), ("FmGateway/Vpc/FlowLog", "F3002"), ("FmGateway/Vpc/FlowLog", "F3003")}, validator
+    flow_logs = {(f"{vpc}/FlowLog", finding) for vpc in ("FmGateway/Vpc", "RuntimeIntake/Network/Vpc") for finding in ("F3002", "F3003")}
+    assert validator <= {("AgentRegistry/Registry", "F3002"), *flow_logs}, validator
     for ack in acks:
         if ack.pack == VALIDATOR_PACK:
             continue
@@ -95,7 +96,15 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "AwsSolutions-IAM5[Resource::<BedrockInvocationLoggingBucket4FF87A40.Arn>/*]",
         "AwsSolutions-IAM5[Resource::arn:aws:s3:::agentzone-logs-100000000012-eu-west-1/*]",
-        "AwsSolutions-IAM5[Resource::*]",  # Bedrock's logging setting has no resource type
+        "AwsSolutions-IAM5[Resource::*]",  # Bedrock's logging setting has no resource type; runtime X-Ray, ECR token
+        # Blueprints: agent runtimes' log groups and workload identity, the knowledge base's document
+        # prefix, and the tool gateway's own workload identity (suffix assigned by AgentCore).
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:/aws/bedrock-agentcore/runtimes/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:/aws/bedrock-agentcore/runtimes/*:log-stream:*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/agentzone-claims-tools-*]",
+        "AwsSolutions-IAM5[Resource::<AgentDataBucket5BCCB2B2.Arn>/policy-documents/*]",
     }
     replication = [a for a in report["NIST.800.53.R5"]["AgentZone-Logging-prod"] if a["finding"].endswith("S3BucketReplicationEnabled")]
     assert {a["path"] for a in replication} == {"/AgentZone-Logging-prod/AccessLogs/Bucket", "/AgentZone-Logging-prod/LogArchive/Bucket"}

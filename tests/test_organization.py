@@ -88,15 +88,21 @@ def test_tenant_scp_allows_only_its_models_and_requires_a_guardrail(sample_assem
     scp = policies_by_name(sample_assembly, "AgentZone-claims-governance")["agentzone-tenant-claims"]
     models = statement(scp, "DenyModelsNotOnAllowList")
     assert models["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
-    assert models["NotResource"][:2] == [
+    assert models["NotResource"][:3] == [
         "arn:aws:bedrock:*::foundation-model/amazon.nova-lite-v1:0",
+        "arn:aws:bedrock:*::foundation-model/amazon.titan-embed-text-v2:0",
         "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0",
     ]
     guard = statement(scp, "DenyModelCallsWithoutGuardrail")
     assert guard["Condition"] == {
         "Null": {"bedrock:GuardrailIdentifier": "true"},
-        "ArnNotLike": {"aws:PrincipalARN": "arn:aws:iam::*:role/agentzone-fm-gateway*"},
+        "ArnNotLike": {"aws:PrincipalARN": ["arn:aws:iam::*:role/agentzone-fm-gateway*", "arn:aws:iam::*:role/agentzone-kb-*"]},
     }
+    # The knowledge-base roles exempted above may call embedding models only.
+    embedding_only = statement(scp, "DenyKnowledgeBaseRolesNonEmbeddingModels")
+    assert embedding_only["Effect"] == "Deny" and embedding_only["Action"] == models["Action"]
+    assert embedding_only["NotResource"] == "arn:aws:bedrock:*::foundation-model/*embed*"
+    assert embedding_only["Condition"] == {"ArnLike": {"aws:PrincipalARN": "arn:aws:iam::*:role/agentzone-kb-*"}}
     ous = sample_assembly.resources("AgentZone-claims-governance", "AWS::Organizations::OrganizationalUnit")
     assert sorted(scp["TargetIds"], key=json.dumps) == sorted(({"Fn::GetAtt": [k, "Id"]} for k in ous), key=json.dumps)
     assert len(scp["TargetIds"]) == 3
@@ -107,6 +113,8 @@ def test_direct_model_access_drops_only_the_guardrail_statement():
     tenant = lz.tenant("fraud").model_copy(update={"direct_model_access": True})
     sids = [s["Sid"] for s in policies.tenant_guardrails(tenant).document["Statement"]]
     assert sids == ["DenyModelsNotOnAllowList"]
+    guarded = [s["Sid"] for s in policies.tenant_guardrails(lz.tenant("fraud")).document["Statement"]]
+    assert guarded == ["DenyModelsNotOnAllowList", "DenyModelCallsWithoutGuardrail", "DenyKnowledgeBaseRolesNonEmbeddingModels"]
 
 
 def test_inference_profile_ids_map_to_their_foundation_model():

@@ -158,6 +158,9 @@ def test_stack_exposes_the_oidc_discovery_url_for_jwt_authorizers(sample_assembl
 
 def test_tenants_get_identity_only_in_their_environments_with_configured_token_lifetime(config_copy):
     edit(config_copy, "tenants/fraud.yaml", '  dev:     {account: "444444444444"}\n', "")
+    # Per-environment blueprint settings name only environments the tenant has.
+    edit(config_copy, "tenants/fraud.yaml", '        dev:     {image_tag: "2.1.0", endpoints: {DEV: 5}}\n', "")
+    edit(config_copy, "tenants/fraud.yaml", 'environments: {dev: "1", staging: "1", prod: "1"}', 'environments: {staging: "1", prod: "1"}')
     edit(config_copy, "organization.yaml", "access_token_minutes: 60", "access_token_minutes: 15")
     dev = synth_security(config_copy, "dev")
     servers = [s["Properties"]["Identifier"] for s in dev.find_resources("AWS::Cognito::UserPoolResourceServer").values()]

@@ -141,9 +141,11 @@ def test_catalog_tables_are_readable_by_this_environments_tenants_only(sample_as
 def test_each_tenant_gets_its_repository_profiles_and_team_in_its_own_stack(sample_assembly, tenant):
     t = Template.from_json(sample_assembly.template(f"AgentZone-{tenant}-prod-services"))
     account = TENANT_ACCOUNTS["prod"][tenant]
-    (repo,) = t.find_resources("AWS::ECR::Repository").values()
-    assert repo["Properties"]["RepositoryName"] == naming.tenant_repository(tenant, "agent")
-    assert {account_of(p) for p in principals(repo["Properties"]["RepositoryPolicyText"])} == {account}
+    images = {"claims": ["intake", "settlement"], "fraud": ["agent"]}[tenant]
+    repos = t.find_resources("AWS::ECR::Repository").values()
+    assert sorted(r["Properties"]["RepositoryName"] for r in repos) == [naming.tenant_repository(tenant, i) for i in images]
+    for repo in repos:
+        assert {account_of(p) for p in principals(repo["Properties"]["RepositoryPolicyText"])} == {account}
     profiles = t.find_resources("AWS::Bedrock::ApplicationInferenceProfile")
     assert profiles
     use_case = {"claims": "UC-0042", "fraud": "UC-0051"}[tenant]
@@ -181,8 +183,15 @@ def test_gateways_wait_for_their_certificate_and_identity_pool(config_copy):
     dev.resource_count_is("AWS::DynamoDB::GlobalTable", 2)  # the catalogs do not wait
     services = Template.from_json(assembly.get_stack_by_name("AgentZone-claims-dev-services").template)
     services.resource_count_is("Custom::LiteLLMTeam", 0)
-    services.resource_count_is("AWS::ECR::Repository", 1)
+    services.resource_count_is("AWS::ECR::Repository", 2)
     assert "AgentZone-claims-dev-services" in stacks
+    # The tenant's agents and tool gateway fall back to IAM inbound auth and get no gateway URL.
+    agents = Template.from_json(assembly.get_stack_by_name("AgentZone-claims-dev").template)
+    for runtime in agents.find_resources("AWS::BedrockAgentCore::Runtime").values():
+        assert "AuthorizerConfiguration" not in runtime["Properties"]
+        assert "AGENTZONE_FM_GATEWAY_URL" not in runtime["Properties"]["EnvironmentVariables"]
+    (gateway,) = agents.find_resources("AWS::BedrockAgentCore::Gateway").values()
+    assert gateway["Properties"]["AuthorizerType"] == "AWS_IAM"
 
 
 def test_hosted_mcp_servers_from_config_run_on_their_own_runtime_behind_the_gateway(sample_assembly):

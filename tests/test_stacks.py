@@ -137,12 +137,20 @@ def test_memory_blueprint_follows_tenant_config(sample_assembly):
         "AWS::BedrockAgentCore::Memory",
         {
             "Properties": {
-                "Name": "fraud_dev",
+                "Name": "fraud_signals_dev",
                 "EventExpiryDuration": 30,
                 "EncryptionKeyArn": {"Fn::GetAtt": [key_id, "Arn"]},
                 "MemoryStrategies": [
                     {"EpisodicMemoryStrategy": Match.any_value()},
                     {"SemanticMemoryStrategy": Match.any_value()},
+                    {"CustomMemoryStrategy": {
+                        "Name": "risk_patterns",
+                        "Namespaces": ["/fraud/patterns/{actorId}"],
+                        "Configuration": {"SemanticOverride": {"Extraction": {
+                            "AppendToPrompt": Match.string_like_regexp("^Keep only facts about transaction patterns"),
+                            "ModelId": "amazon.nova-pro-v1:0",
+                        }}},
+                    }},
                 ],
             },
             "DeletionPolicy": "Retain",
@@ -162,9 +170,11 @@ def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
             "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}, "ArnLike": Match.any_value()},
         })]}},
     )
-    (policy,) = [p for k, p in sample_assembly.resources(name, "AWS::IAM::Policy").items() if k.startswith("MemoryServiceRole")]
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-        assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    policies = [p for k, p in sample_assembly.resources(name, "AWS::IAM::Policy").items() if "MemoryServiceRole" in k]
+    assert len(policies) == 2  # claims and customers
+    for policy in policies:
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
 
 def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assembly):

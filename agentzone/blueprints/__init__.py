@@ -1,32 +1,117 @@
 """Blueprints a use-case team vends into its accounts, by registry name.
 
-Import them into your own CDK app (``from agentzone.blueprints import AgentMemory``)
-or select them in a tenant YAML file under ``blueprints:``.
+Two ways to use them (README "Blueprints"):
+
+- select them in a tenant YAML file under ``blueprints:``; ``UseCaseStack``
+  builds a :class:`BlueprintContext` for the account and calls
+  :func:`vend_blueprints`;
+- import them into your own CDK app (``from agentzone.blueprints import
+  AgentRuntime, AgentMemory``) and pass props yourself.
 """
 
 from __future__ import annotations
 
-from aws_cdk import aws_kms as kms
+from dataclasses import dataclass, field
+
 from constructs import Construct
 
-from ..config.model import Blueprints, Tenant
-from .memory import AgentMemory, AgentMemoryProps
+from ..config.model import Blueprints
+from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry
+from .guardrail import AgentGuardrail, AgentGuardrailProps
+from .knowledge_base import AgentKnowledgeBase, KnowledgeBaseProps
+from .memory import AgentMemory, AgentMemoryProps, MemoryAttachment, memory_attachments
+from .prompt_store import PromptStore, PromptStoreProps
+from .runtime import AgentRuntime, AgentRuntimeProps, RuntimeImage, RuntimeVpcProps
+from .tool_gateway import TenantToolGateway, TenantToolGatewayProps
 
-REGISTRY = {cls.REGISTRY_NAME: cls for cls in (AgentMemory,)}
+REGISTRY: dict[str, type[Construct]] = {
+    cls.REGISTRY_NAME: cls
+    for cls in (AgentGuardrail, AgentMemory, PromptStore, AgentKnowledgeBase, TenantToolGateway, AgentRuntime)
+}
 
 assert set(REGISTRY) == set(Blueprints.model_fields), "every config blueprint needs a registered construct"
 
 
-def vend_blueprints(scope: Construct, *, tenant: Tenant, environment: str, encryption_key: kms.IKey) -> dict[str, Construct]:
-    """Create the blueprints the tenant selected, in registry order (not YAML order)."""
-    vended: dict[str, Construct] = {}
-    for name in sorted(REGISTRY):
-        config = getattr(tenant.blueprints, name)
-        if config is not None:
-            vended[name] = REGISTRY[name].from_config(
-                scope, tenant=tenant.tenant, environment=environment, encryption_key=encryption_key, config=config
-            )
+def construct_id(prefix: str, name: str) -> str:
+    """``Runtime`` + ``claims-intake`` -> ``RuntimeClaimsIntake``: stable ids, so logical ids never move."""
+    return prefix + "".join(part.title() for part in name.split("-"))
+
+
+@dataclass
+class VendedBlueprints:
+    """What :func:`vend_blueprints` created in one account, by blueprint."""
+
+    guardrail: AgentGuardrail | None = None
+    memories: dict[str, AgentMemory] = field(default_factory=dict)
+    prompt_store: PromptStore | None = None
+    knowledge_base: AgentKnowledgeBase | None = None
+    tool_gateway: TenantToolGateway | None = None
+    runtimes: dict[str, AgentRuntime] = field(default_factory=dict)
+
+    def selected(self) -> list[str]:
+        return [name for name in REGISTRY if getattr(self, {"memory": "memories", "runtime": "runtimes"}.get(name, name))]
+
+
+def vend_blueprints(scope: Construct, *, context: BlueprintContext, blueprints: Blueprints) -> VendedBlueprints:
+    """Create the blueprints a tenant selected, then its agents with what they use.
+
+    Every agent gets the tenant-level attachments (guardrail, prompts,
+    knowledge base, tool gateway) and the memories its own ``memory:`` names
+    with the access it asks for. Dictionaries are walked in sorted order so
+    YAML order never changes a template.
+    """
+    vended = VendedBlueprints()
+    if blueprints.guardrail is not None:
+        vended.guardrail = AgentGuardrail.from_config(scope, "Guardrail", context=context, config=blueprints.guardrail)
+    for name in sorted(blueprints.memory):
+        vended.memories[name] = AgentMemory.from_config(
+            scope, construct_id("Memory", name), context=context, name=name, config=blueprints.memory[name]
+        )
+    if blueprints.prompt_store:
+        vended.prompt_store = PromptStore.from_config(scope, "PromptStore", context=context, config=blueprints.prompt_store)
+    if blueprints.knowledge_base is not None:
+        vended.knowledge_base = AgentKnowledgeBase.from_config(scope, "KnowledgeBase", context=context, config=blueprints.knowledge_base)
+    if blueprints.tool_gateway is not None:
+        vended.tool_gateway = TenantToolGateway.from_config(scope, "ToolGateway", context=context, config=blueprints.tool_gateway)
+    shared: list[AgentAttachment] = [
+        attachment
+        for attachment in (vended.guardrail, vended.prompt_store, vended.knowledge_base, vended.tool_gateway)
+        if attachment is not None
+    ]
+    for name in sorted(blueprints.runtime):
+        config = blueprints.runtime[name]
+        vended.runtimes[name] = AgentRuntime.from_config(
+            scope,
+            construct_id("Runtime", name),
+            context=context,
+            name=name,
+            config=config,
+            attachments=[*shared, *memory_attachments(vended.memories, dict(config.memory))],
+        )
     return vended
 
 
-__all__ = ["REGISTRY", "AgentMemory", "AgentMemoryProps", "vend_blueprints"]
+__all__ = [
+    "REGISTRY",
+    "AgentAttachment",
+    "AgentGuardrail",
+    "AgentGuardrailProps",
+    "AgentKnowledgeBase",
+    "AgentMemory",
+    "AgentMemoryProps",
+    "AgentRuntime",
+    "AgentRuntimeProps",
+    "BlueprintContext",
+    "CentralIdentity",
+    "ImageRegistry",
+    "KnowledgeBaseProps",
+    "MemoryAttachment",
+    "PromptStore",
+    "PromptStoreProps",
+    "RuntimeImage",
+    "RuntimeVpcProps",
+    "TenantToolGateway",
+    "TenantToolGatewayProps",
+    "VendedBlueprints",
+    "vend_blueprints",
+]

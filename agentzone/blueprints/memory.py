@@ -1,25 +1,42 @@
-"""AgentCore Memory blueprint (seed 001: one memory resource per account and environment)."""
+"""AgentCore Memory blueprint.
+
+Seed 001: each account (dev, pre-prod, prod) has its own memory resources, and
+applications may use several: the fraud and the claims agents each keep
+their own memory and share a third one for user details. So a tenant names
+its memories, and each agent states which ones it uses and how (read
+short-term, read long-term, write); IAM grants exactly that per agent.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..config.model import MemoryBlueprint
+from ..config.model import CustomMemoryStrategy, MemoryResource
 from ..nag import acknowledge, acknowledge_compliance
+from .context import BlueprintContext, retain
 
-_STRATEGIES = {
+BUILT_IN_STRATEGIES = {
     "semantic": agentcore.MemoryStrategy.using_built_in_semantic,
     "summary": agentcore.MemoryStrategy.using_built_in_summarization,
     "user_preference": agentcore.MemoryStrategy.using_built_in_user_preference,
     "episodic": agentcore.MemoryStrategy.using_built_in_episodic,
 }
+_CUSTOM_STRATEGIES = {
+    "semantic": agentcore.MemoryStrategy.using_semantic,
+    "summary": agentcore.MemoryStrategy.using_summarization,
+    "user_preference": agentcore.MemoryStrategy.using_user_preference,
+    "episodic": agentcore.MemoryStrategy.using_episodic,
+}
+ACCESS_LEVELS = ("read", "read_short_term", "read_long_term", "write", "read_write")
 
 
 @dataclass(frozen=True)
@@ -27,26 +44,38 @@ class AgentMemoryProps:
     memory_name: str
     encryption_key: kms.IKey
     expiry_days: int = 90
-    strategies: tuple[str, ...] = field(default=("semantic", "summary"))
+    strategies: tuple[str, ...] = ("semantic", "summary")
+    custom_strategies: tuple[CustomMemoryStrategy, ...] = ()
     description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class AgentMemory(Construct):
-    """A CMK-encrypted, retained AgentCore Memory with built-in extraction strategies.
+    """A CMK-encrypted, retained AgentCore Memory with built-in and custom extraction strategies.
 
-    Usable from a tenant YAML file (``blueprints: {memory: ...}``) or directly::
+    Usable from a tenant YAML file (``blueprints: {memory: {customers: {...}}}``) or directly::
 
-        memory = AgentMemory(stack, "Memory", props=AgentMemoryProps(memory_name="claims_dev", encryption_key=key))
-        memory.grant_read_long_term(runtime_role)
+        memory = AgentMemory(stack, "Customers", props=AgentMemoryProps(memory_name="claims_customers_dev", encryption_key=key))
+        memory.grant_read_long_term(role)
+        runtime = AgentRuntime(..., attachments=[memory.for_agent("read_write")])
     """
 
     REGISTRY_NAME = "memory"
 
     def __init__(self, scope: Construct, construct_id: str, *, props: AgentMemoryProps) -> None:
         super().__init__(scope, construct_id)
-        unknown = sorted(set(props.strategies) - set(_STRATEGIES))
+        unknown = sorted(set(props.strategies) - set(BUILT_IN_STRATEGIES))
         if unknown:
-            raise ValueError(f"unknown memory strategies {unknown}; valid: {sorted(_STRATEGIES)}")
+            raise ValueError(f"unknown memory strategies {unknown}; valid: {sorted(BUILT_IN_STRATEGIES)}")
+        if not props.strategies and not props.custom_strategies:
+            raise ValueError(f"memory {props.memory_name}: choose at least one built-in or custom strategy")
+        if not 7 <= props.expiry_days <= 365:
+            raise ValueError(f"memory {props.memory_name}: expiry_days must be 7-365 (got {props.expiry_days})")
+        self.name = props.memory_name
+        self.encryption_key = props.encryption_key
+        # Sorted so reordering the YAML list never changes the template.
+        strategies = [BUILT_IN_STRATEGIES[name]() for name in sorted(props.strategies)]
+        strategies += [self._custom(strategy) for strategy in sorted(props.custom_strategies, key=lambda s: s.name)]
         self.memory = agentcore.Memory(
             self,
             "Memory",
@@ -54,14 +83,14 @@ class AgentMemory(Construct):
             description=props.description,
             expiration_duration=cdk.Duration.days(props.expiry_days),
             kms_key=props.encryption_key,
-            # Sorted so reordering the YAML list never changes the template.
-            memory_strategies=[_STRATEGIES[name]() for name in sorted(props.strategies)],
+            memory_strategies=strategies,
+            tags=dict(sorted(props.tags.items())) or None,
         )
         # Memories hold user context: keep them if the stack goes away.
         # The L2 has no default child, so the policy goes on its CfnMemory.
         cfn_memory = self.memory.node.find_child("Memory")
         assert isinstance(cfn_memory, cdk.CfnResource)
-        cfn_memory.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        retain(cfn_memory)
         service_policy = self.memory.node.find_child("ServiceRole").node.find_child("DefaultPolicy")
         acknowledge(
             service_policy,
@@ -69,27 +98,50 @@ class AgentMemory(Construct):
             "The memory service role re-encrypts under this memory's own CMK only (resource is the key ARN); "
             "ReEncrypt* covers ReEncryptFrom/To on that single key.",
         )
+        if any(s.model for s in props.custom_strategies):
+            acknowledge(
+                service_policy,
+                "AwsSolutions-IAM5[Action::bedrock:InvokeModel*]",
+                "The memory service role runs custom extraction with the models config names; the resource is "
+                "each model's ARN and InvokeModel* covers its streaming variant.",
+            )
         acknowledge_compliance(
             service_policy,
             "IAMNoInlinePolicy",
             "The AgentCore Memory L2 writes its service role's key grant as a policy attached only to that role; "
-            "it grants KMS use on this memory's key and nothing else.",
+            "it grants KMS use on this memory's key (and custom-extraction models) and nothing else.",
+        )
+
+    def _custom(self, strategy: CustomMemoryStrategy) -> agentcore.IMemoryStrategy:
+        override = None
+        if strategy.instructions or strategy.model:
+            if not (strategy.instructions and strategy.model):
+                raise ValueError(f"custom strategy {strategy.name}: instructions and model go together (the override needs both)")
+            model = bedrock.FoundationModel.from_foundation_model_id(
+                self, f"Model-{strategy.name}", bedrock.FoundationModelIdentifier(strategy.model)
+            )
+            override = agentcore.OverrideConfig(append_to_prompt=strategy.instructions, model=model)
+        return _CUSTOM_STRATEGIES[strategy.type](
+            strategy_name=strategy.name, namespaces=list(strategy.namespaces), custom_extraction=override
         )
 
     @classmethod
-    def from_config(cls, scope: Construct, *, tenant: str, environment: str, encryption_key: kms.IKey, config: MemoryBlueprint) -> "AgentMemory":
-        name = f"{tenant}_{environment}".replace("-", "_")
+    def from_config(cls, scope: Construct, construct_id: str, *, context: BlueprintContext, name: str, config: MemoryResource) -> "AgentMemory":
         return cls(
             scope,
-            "Memory",
+            construct_id,
             props=AgentMemoryProps(
-                memory_name=name,
-                encryption_key=encryption_key,
+                memory_name=context.resource_name(name, separator="_"),
+                encryption_key=context.encryption_key,
                 expiry_days=config.expiry_days,
                 strategies=tuple(config.strategies),
-                description=f"Agent memory for {tenant} ({environment})",
+                custom_strategies=tuple(config.custom_strategies),
+                description=config.description or f"{name} memory of {context.tenant} ({context.environment})",
+                tags=context.tags,
             ),
         )
+
+    # ------------------------------------------------------------ attributes
 
     @property
     def memory_arn(self) -> str:
@@ -99,14 +151,79 @@ class AgentMemory(Construct):
     def memory_id(self) -> str:
         return self.memory.memory_id
 
+    # ---------------------------------------------------------------- grants
+
+    def _grant_key(self, grantee: iam.IGrantable) -> None:
+        """Events and records are encrypted with the CMK; callers use it only through AgentCore."""
+        stack = cdk.Stack.of(self)
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resource_arns=[self.encryption_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock-agentcore.{stack.region}.amazonaws.com"}},
+        )
+
     def grant_read_short_term(self, grantee: iam.IGrantable) -> iam.Grant:
+        self._grant_key(grantee)
         return self.memory.grant_read_short_term_memory(grantee)
 
     def grant_read_long_term(self, grantee: iam.IGrantable) -> iam.Grant:
+        self._grant_key(grantee)
         return self.memory.grant_read_long_term_memory(grantee)
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        self._grant_key(grantee)
         return self.memory.grant_write(grantee)
+
+    def grant(self, grantee: iam.IGrantable, access: str) -> None:
+        """Grant one of :data:`ACCESS_LEVELS` (``read`` is short- and long-term; ``read_write`` adds write)."""
+        if access not in ACCESS_LEVELS:
+            raise ValueError(f"unknown memory access {access!r}; valid: {', '.join(ACCESS_LEVELS)}")
+        if access in ("read", "read_short_term", "read_write"):
+            self.grant_read_short_term(grantee)
+        if access in ("read", "read_long_term", "read_write"):
+            self.grant_read_long_term(grantee)
+        if access in ("write", "read_write"):
+            self.grant_write(grantee)
+
+    def for_agent(self, access: str, *, alias: str | None = None) -> "MemoryAttachment":
+        """This memory as an agent runtime attachment with the given access level."""
+        if access not in ACCESS_LEVELS:
+            raise ValueError(f"unknown memory access {access!r}; valid: {', '.join(ACCESS_LEVELS)}")
+        return MemoryAttachment(self, access, alias or self.node.id)
+
+    # --------------------------------------------------------------- metrics
 
     def metric_errors(self, operation: str = "CreateEvent", **kwargs) -> cloudwatch.Metric:
         return self.memory.metric_errors_for_api_operation(operation, **kwargs)
+
+    def metric_latency(self, operation: str = "RetrieveMemoryRecords", **kwargs) -> cloudwatch.Metric:
+        return self.memory.metric_latency_for_api_operation(operation, **kwargs)
+
+    def metric_events_created(self, **kwargs) -> cloudwatch.Metric:
+        return self.memory.metric_event_creation_count(**kwargs)
+
+
+@dataclass(frozen=True)
+class MemoryAttachment:
+    """One agent's use of one memory: the grants for its access level and ``AGENTZONE_MEMORY_<ALIAS>_ID``."""
+
+    memory: AgentMemory
+    access: str
+    alias: str
+
+    @property
+    def variable(self) -> str:
+        return f"AGENTZONE_MEMORY_{self.alias.upper().replace('-', '_')}_ID"
+
+    def attach_to_agent(self, grantee: iam.IGrantable) -> dict[str, str]:
+        self.memory.grant(grantee, self.access)
+        return {self.variable: self.memory.memory_id}
+
+
+def memory_attachments(memories: dict[str, AgentMemory], uses: dict[str, str]) -> Sequence[MemoryAttachment]:
+    """An agent's ``memory: {name: access}`` from config, resolved against the tenant's memories (sorted by name)."""
+    missing = sorted(set(uses) - set(memories))
+    if missing:
+        raise ValueError(f"unknown memories {missing}; this tenant defines: {', '.join(sorted(memories)) or 'none'}")
+    return [memories[name].for_agent(uses[name], alias=name) for name in sorted(uses)]

@@ -6,21 +6,13 @@ import ipaddress
 from pathlib import Path
 
 from . import model as m
+from .blueprint_checks import blueprint_problems
 from .source import Problem, SourceDoc
+from .source import duplicate_problems as _duplicates
 
 
 # Names platform resources use in the tenant namespaces (OAuth2 resource servers, role and repository names).
 RESERVED_TENANT_NAMES = frozenset({"shared-tools", "platform", "shared", "mcp"})
-
-
-def _duplicates(doc: SourceDoc, path: tuple, items: list) -> list[Problem]:
-    seen: dict = {}
-    out = []
-    for i, item in enumerate(items):
-        if item in seen:
-            out.append(doc.problem((*path, i), f"{item!r} is listed twice (first at index {seen[item]}); list it once"))
-        seen.setdefault(item, i)
-    return out
 
 
 def semantic_problems(
@@ -102,9 +94,7 @@ def semantic_problems(
             problems.append(doc.problem(("budget", "session_usd"), f"session_usd ({tenant.budget.session_usd}) cannot exceed monthly_usd ({tenant.budget.monthly_usd})"))
         problems += _duplicates(doc, ("images",), tenant.images)
         problems += _tenant_gateway_problems(doc, tenant, org.shared_services.fm_gateway)
-        memory = tenant.blueprints.memory
-        if memory is not None:
-            problems += _duplicates(doc, ("blueprints", "memory", "strategies"), memory.strategies)
+        problems += blueprint_problems(doc, tenant, root)
     for env_name in org.environments:
         count = sum(env_name in t.environments for _, t in tenants)
         if count > m.MAX_TENANTS_PER_ENVIRONMENT:

@@ -219,15 +219,19 @@ class GatewayCache(Strict):
     replicas: int = Field(1, ge=1, le=5, description="Read replicas in other zones; at least one for automatic failover")
 
 
+PiiType = Literal[
+    "EMAIL", "PHONE", "NAME", "ADDRESS", "AGE", "USERNAME", "CREDIT_DEBIT_CARD_NUMBER", "US_SOCIAL_SECURITY_NUMBER",
+    "IP_ADDRESS", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWORD", "UK_NATIONAL_INSURANCE_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SWIFT_CODE", "LICENSE_PLATE", "VEHICLE_IDENTIFICATION_NUMBER",
+]
+
+
 class GatewayGuardrail(Strict):
     """The Bedrock guardrail the gateway applies to every call (tenants may add their own)."""
 
     content_filter_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
     prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
-    anonymize_pii: list[Literal[
-        "EMAIL", "PHONE", "NAME", "ADDRESS", "CREDIT_DEBIT_CARD_NUMBER", "US_SOCIAL_SECURITY_NUMBER", "IP_ADDRESS",
-        "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWORD", "UK_NATIONAL_INSURANCE_NUMBER", "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    ]] = Field(default=["EMAIL", "PHONE", "CREDIT_DEBIT_CARD_NUMBER", "AWS_SECRET_KEY"], description="PII types masked in prompts and answers")
+    anonymize_pii: list[PiiType] = Field(default=["EMAIL", "PHONE", "CREDIT_DEBIT_CARD_NUMBER", "AWS_SECRET_KEY"], description="PII types masked in prompts and answers")
 
 
 class FmGatewaySettings(Strict):
@@ -351,18 +355,6 @@ class Budget(Strict):
     )
 
 
-MemoryStrategyName = Literal["semantic", "summary", "user_preference", "episodic"]
-
-
-class MemoryBlueprint(Strict):
-    """AgentCore Memory: short-term events plus long-term extraction strategies."""
-
-    expiry_days: int = Field(90, ge=7, le=365, description="Days raw events are kept (AgentCore allows 7-365)")
-    strategies: list[MemoryStrategyName] = Field(
-        default=["semantic", "summary"], min_length=1, description="Built-in long-term extraction strategies"
-    )
-
-
 class TenantGateway(Strict):
     """This tenant's team on the shared FM gateway."""
 
@@ -374,10 +366,180 @@ class TenantGateway(Strict):
     tpm: int | None = Field(None, ge=1, le=100_000_000, description="Tokens per minute; default: the gateway's default_tenant_tpm")
 
 
-class Blueprints(Strict):
-    """Blueprints this tenant vends into each of its accounts."""
+# ------------------------------------------------------------------ blueprints
+# What a use-case team selects under ``blueprints:`` in its tenant file. Every
+# per-environment difference (image tag, endpoint versions, prompt versions)
+# is written here, never branched on in code.
 
-    memory: MemoryBlueprint | None = None
+MemoryStrategyName = Literal["semantic", "summary", "user_preference", "episodic"]
+MemoryAccess = Literal["read", "read_short_term", "read_long_term", "write", "read_write"]
+BlueprintName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=2, max_length=20)]
+ConfigFile = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$", max_length=200)]
+EndpointName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,47}$")]
+VersionLabel = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")]
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")]
+Namespace = Annotated[str, StringConstraints(pattern=r"^/?[A-Za-z0-9{}/_.:-]{1,255}$")]
+FilterStrength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
+
+
+class CustomMemoryStrategy(Strict):
+    """A built-in strategy type with its own namespaces and extraction instructions."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$")]
+    type: MemoryStrategyName
+    namespaces: list[Namespace] = Field(
+        min_length=1, max_length=5, description="Where extracted records go, e.g. /claims/{actorId}/facts ({actorId}, {sessionId}, {memoryStrategyId} are filled in)"
+    )
+    instructions: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = Field(
+        None, description="Appended to the built-in extraction prompt"
+    )
+    model: ModelId | None = Field(None, description="Model that runs the extraction (must be in the tenant's models); default: the built-in one")
+
+
+class MemoryResource(Strict):
+    """One AgentCore Memory: short-term events plus long-term extraction strategies."""
+
+    expiry_days: int = Field(90, ge=7, le=365, description="Days raw events are kept (AgentCore allows 7-365)")
+    strategies: list[MemoryStrategyName] = Field(default=["semantic", "summary"], description="Built-in long-term extraction strategies")
+    custom_strategies: list[CustomMemoryStrategy] = Field(default=[], max_length=6)
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class RuntimeRelease(Strict):
+    """What one environment's runtime runs, and which immutable version each endpoint serves."""
+
+    image_tag: Annotated[str, StringConstraints(pattern=IMAGE_TAG_PATTERN)] = Field(
+        description="Image tag the runtime's newest version runs (changing it creates a new runtime version)"
+    )
+    endpoints: dict[EndpointName, Annotated[int, Field(ge=1, le=100_000)]] = Field(
+        min_length=1, max_length=10, description="Endpoint name to runtime version, e.g. {PROD: 7}; promotion and rollback change one number"
+    )
+
+
+class RuntimeVpc(Strict):
+    """Run the agent in a VPC of its own: isolated subnets, interface endpoints, no internet route."""
+
+    cidr: str = Field("10.80.0.0/22", description="IPv4 CIDR, /16 to /24")
+    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(default=["a", "b"], min_length=2, max_length=3)
+
+
+class RuntimeAlarms(Strict):
+    system_errors: int = Field(1, ge=1, le=100_000, description="Alarm at this many system errors in 5 minutes")
+    throttles: int = Field(5, ge=1, le=100_000, description="Alarm at this many throttles in 5 minutes")
+    p95_latency_seconds: float = Field(30, gt=0, le=900, description="Alarm when p95 invocation latency exceeds this for 15 minutes")
+
+
+class AgentRuntimeBlueprint(Strict):
+    """An agent on AgentCore Runtime, from an image in the shared-services ECR."""
+
+    image: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")] = Field(
+        description="One of the tenant's images: agentzone/<tenant>/<image> in the environment's shared-services ECR"
+    )
+    protocol: Literal["HTTP", "MCP", "A2A"] = "HTTP"
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+    releases: dict[EnvName, RuntimeRelease] = Field(min_length=1, description="One entry per tenant environment")
+    vpc: RuntimeVpc | None = Field(None, description="Omit for AgentCore's managed network")
+    idle_timeout_minutes: int = Field(15, ge=1, le=480, description="Idle sessions stop after this")
+    max_lifetime_hours: int = Field(8, ge=1, le=8, description="Sessions end after this, idle or not")
+    memory: dict[BlueprintName, MemoryAccess] = Field(default={}, description="Memories this agent uses and how (read, read_short_term, read_long_term, write, read_write)")
+    environment: dict[EnvVarName, Annotated[str, StringConstraints(max_length=2048)]] = Field(default={}, max_length=50)
+    alarms: RuntimeAlarms = RuntimeAlarms()
+
+
+class GroundingThresholds(Strict):
+    grounding: float = Field(0.75, ge=0, le=0.99, description="Block answers less grounded in the sources than this")
+    relevance: float = Field(0.75, ge=0, le=0.99, description="Block answers less relevant to the query than this")
+
+
+class DeniedTopic(Strict):
+    name: Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z_ !?.-]{1,100}$")]
+    definition: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    examples: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(default=[], max_length=5)
+
+
+class PiiHandling(Strict):
+    anonymize: list[PiiType] = Field(default=["EMAIL", "PHONE", "NAME", "ADDRESS"], description="Masked in prompts and answers")
+    block: list[PiiType] = Field(default=["CREDIT_DEBIT_CARD_NUMBER", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWORD"], description="Requests or answers carrying these are refused")
+
+
+class GuardrailBlueprint(Strict):
+    """A Bedrock guardrail with a published version; the agent may call models only with it."""
+
+    content_filter_strength: FilterStrength = "HIGH"
+    prompt_attack_strength: FilterStrength = "HIGH"
+    denied_topics: list[DeniedTopic] = Field(default=[], max_length=30)
+    pii: PiiHandling = PiiHandling()
+    words: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(default=[], max_length=1000, description="Words and phrases blocked in prompts and answers")
+    profanity: bool = Field(True, description="Block AWS's managed profanity list")
+    grounding: GroundingThresholds | None = Field(None, description="Contextual grounding check for RAG answers; omit to turn off")
+    blocked_message: Annotated[str, StringConstraints(min_length=1, max_length=500)] = "Sorry, I can't help with that request."
+
+
+class PromptBlueprint(Strict):
+    """One managed prompt: its text versions live in files; each environment names the version it serves."""
+
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+    model: ModelId = Field(description="Model the prompt is written for (one of the tenant's models)")
+    versions: dict[VersionLabel, ConfigFile] = Field(min_length=1, max_length=50, description="Version label to a text file under the config directory; {{variable}} marks inputs")
+    environments: dict[EnvName, VersionLabel] = Field(min_length=1, description="Version each environment serves; promotion changes one label")
+    temperature: float = Field(0.2, ge=0, le=1)
+    max_tokens: int = Field(1024, ge=1, le=64_000)
+
+
+class KnowledgeBaseBlueprint(Strict):
+    """A Bedrock knowledge base over the tenant's data bucket, vectors in S3 Vectors."""
+
+    embedding_model: ModelId = Field("amazon.titan-embed-text-v2:0", description="Embedding model (must be in the tenant's models)")
+    dimensions: Literal[256, 512, 1024] = 1024
+    source_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()/-]{1,200}/$")] = Field(
+        "knowledge/", description="Prefix in the tenant's agent-data bucket that is ingested"
+    )
+    chunk_max_tokens: int = Field(300, ge=20, le=8192)
+    chunk_overlap_percent: int = Field(20, ge=1, le=99)
+    sync_schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$")] = Field(
+        "rate(1 day)", description="EventBridge Scheduler expression for ingestion jobs"
+    )
+
+
+class LambdaToolTarget(Strict):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    function: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(description="Lambda function name in each of the tenant's accounts")
+    tools: ConfigFile = Field(description="JSON file: a list of tools, each {name, description, inputSchema}")
+
+
+class OpenApiToolTarget(Strict):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    schema_file: ConfigFile = Field(description="OpenAPI 3 document (JSON or YAML) with the server URL")
+    api_key_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")] = Field(
+        description="Secrets Manager secret in each tenant account holding the API key"
+    )
+    api_key_header: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")] = "x-api-key"
+
+
+class ToolGatewayBlueprint(Strict):
+    """This team's own AgentCore Gateway: its Lambda and OpenAPI tools behind Cedar policies."""
+
+    policies: list[ConfigFile] = Field(default=[], max_length=50, description="Cedar policy files under the config directory")
+    enforce: bool = Field(True, description="ENFORCE denies calls the policies do not permit; false logs only")
+    lambda_targets: list[LambdaToolTarget] = Field(default=[], max_length=20)
+    openapi_targets: list[OpenApiToolTarget] = Field(default=[], max_length=20)
+
+
+class Blueprints(Strict):
+    """Blueprints this tenant vends into each of its accounts (README "Blueprints")."""
+
+    guardrail: GuardrailBlueprint | None = None
+    memory: dict[BlueprintName, MemoryResource] = Field(default={}, max_length=10, description="Named memories; agents pick theirs under runtime.<agent>.memory")
+    prompt_store: dict[BlueprintName, PromptBlueprint] = Field(default={}, max_length=50)
+    knowledge_base: KnowledgeBaseBlueprint | None = None
+    tool_gateway: ToolGatewayBlueprint | None = None
+    runtime: dict[BlueprintName, AgentRuntimeBlueprint] = Field(default={}, max_length=10, description="Agents, by name")
+
+    def selected(self) -> list[str]:
+        """Names of the blueprints this tenant uses, in field order."""
+        return [name for name in type(self).model_fields if getattr(self, name)]
 
 
 class Tenant(Strict):

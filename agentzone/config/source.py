@@ -145,3 +145,14 @@ def load_yaml(file: Path, display: str | None = None) -> SourceDoc:
         mark = getattr(exc, "problem_mark", None)
         doc.problems.append(Problem(name, mark.line + 1 if mark else 0, "", f"invalid YAML: {exc}"))
     return doc
+
+
+def duplicate_problems(doc: SourceDoc, path: tuple, items: list) -> list[Problem]:
+    """One problem per repeated list entry, at the repeat, naming the first."""
+    seen: dict = {}
+    out = []
+    for i, item in enumerate(items):
+        if item in seen:
+            out.append(doc.problem((*path, i), f"{item!r} is listed twice (first at index {seen[item]}); list it once"))
+        seen.setdefault(item, i)
+    return out

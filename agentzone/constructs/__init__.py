@@ -1,9 +1,14 @@
 """Reusable L3 constructs with secure defaults, shared by stacks and blueprints."""
 
 from .account_budget import AccountBudget
+from .alarm_topic import encrypted_alarm_topic
 from .encryption_key import BaselineKey
+from .isolated_vpc import IsolatedVpc
 from .observability import BedrockInvocationLogging, ObservabilityLink
 from .platform_resource import PlatformResourceProvider
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
-__all__ = ["AccessLogsBucket", "AccountBudget", "BaselineKey", "BedrockInvocationLogging", "ObservabilityLink", "PlatformResourceProvider", "SecureBucket"]
+__all__ = [
+    "AccessLogsBucket", "AccountBudget", "BaselineKey", "BedrockInvocationLogging", "IsolatedVpc", "ObservabilityLink",
+    "PlatformResourceProvider", "SecureBucket", "encrypted_alarm_topic",
+]

@@ -60,6 +60,7 @@ from constructs import Construct
 
 from ..nag import acknowledge, acknowledge_compliance
 from ..naming import FM_GATEWAY_ROLE_PREFIX, PREFIX
+from .alarm_topic import encrypted_alarm_topic
 from .retention import retained_log_group
 from .ids import invalid_accounts
 from .secure_bucket import AccessLogsBucket, SecureBucket
@@ -1041,17 +1042,7 @@ class FmGateway(Construct):
     # ------------------------------------------------------------- alarms
 
     def _topic(self) -> sns.Topic:
-        stack = cdk.Stack.of(self)
-        topic = sns.Topic(self, "AlarmTopic", display_name=f"FM gateway {self.props.name} alarms", master_key=self.encryption_key, enforce_ssl=True)
-        # CloudWatch alarms publish to the encrypted topic only if they may use the key.
-        self.encryption_key.add_to_resource_policy(iam.PolicyStatement(
-            sid="AllowCloudWatchAlarmsToPublishEncrypted",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-        ))
-        return topic
+        return encrypted_alarm_topic(self, "AlarmTopic", encryption_key=self.encryption_key, display_name=f"FM gateway {self.props.name} alarms")
 
     def _alarms(self) -> None:
         props = self.props

@@ -14,11 +14,27 @@ from constructs import Construct
 
 # Harmful-content categories Bedrock filters; PROMPT_ATTACK is configured separately (input only).
 CONTENT_CATEGORIES = ("HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE")
+FILTER_STRENGTHS = ("NONE", "LOW", "MEDIUM", "HIGH")
+MAX_GROUNDING_THRESHOLD = 0.99  # Bedrock rejects 1.0: nothing could pass
+
+
+@dataclass(frozen=True)
+class GuardrailTopic:
+    """A denied topic: prompts and answers about it are blocked. ``examples`` are sample prompts (up to 5)."""
+
+    name: str
+    definition: str
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class GuardrailPolicy:
-    """What the guardrail filters. Defaults are the strictest settings that still let agents work."""
+    """What the guardrail filters. Defaults are the strictest settings that still let agents work.
+
+    A strength of ``NONE`` leaves those categories out of the content policy
+    (no filter). ``denied_topics``, ``blocked_words``, ``profanity`` and the
+    grounding thresholds are off unless set.
+    """
 
     content_filter_strength: str = "HIGH"
     prompt_attack_strength: str = "HIGH"
@@ -26,6 +42,38 @@ class GuardrailPolicy:
     block_pii: tuple[str, ...] = ()
     blocked_message: str = "This request was blocked by the organization's AI usage policy."
     tags: dict[str, str] = field(default_factory=dict)
+    denied_topics: tuple[GuardrailTopic, ...] = ()
+    blocked_words: tuple[str, ...] = ()
+    profanity: bool = False
+    grounding_threshold: float | None = None
+    relevance_threshold: float | None = None
+
+    def problems(self) -> list[str]:
+        """Everything Bedrock would reject (or that would make the guardrail a no-op), all at once."""
+        problems = []
+        for label, strength in (("content_filter_strength", self.content_filter_strength), ("prompt_attack_strength", self.prompt_attack_strength)):
+            if strength not in FILTER_STRENGTHS:
+                problems.append(f"{label} {strength!r}: one of {', '.join(FILTER_STRENGTHS)}")
+        both = sorted(set(self.anonymize_pii) & set(self.block_pii))
+        if both:
+            problems.append(f"PII types {both} are both anonymized and blocked; choose one action per type")
+        names = [topic.name for topic in self.denied_topics]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            problems.append(f"denied topics {repeated} appear more than once")
+        for topic in self.denied_topics:
+            if len(topic.examples) > 5:
+                problems.append(f"denied topic {topic.name!r}: at most 5 examples (got {len(topic.examples)})")
+        for label, threshold in (("grounding_threshold", self.grounding_threshold), ("relevance_threshold", self.relevance_threshold)):
+            if threshold is not None and not 0 <= threshold <= MAX_GROUNDING_THRESHOLD:
+                problems.append(f"{label} {threshold}: between 0 and {MAX_GROUNDING_THRESHOLD}")
+        if not problems and not any((
+            self.content_filter_strength != "NONE", self.prompt_attack_strength != "NONE", self.anonymize_pii,
+            self.block_pii, self.denied_topics, self.blocked_words, self.profanity,
+            self.grounding_threshold is not None, self.relevance_threshold is not None,
+        )):
+            problems.append("the guardrail would filter nothing: set a filter strength, PII, topics, words or grounding")
+        return problems
 
 
 class ModelGuardrail(Construct):
@@ -33,25 +81,41 @@ class ModelGuardrail(Construct):
 
     The version's description carries a hash of the policy, so any change
     replaces the version resource and callers pinned to :attr:`version` move
-    to the new snapshot in the same deployment.
+    to the new snapshot in the same deployment. Policy parts that are not set
+    stay out of the hash, so adding a feature never re-publishes a guardrail
+    that does not use it.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, name: str, policy: GuardrailPolicy, encryption_key: kms.IKey, description: str) -> None:
         super().__init__(scope, construct_id)
+        problems = policy.problems()
+        if problems:
+            raise ValueError(f"guardrail {name}: " + "; ".join(problems))
         pii = [{"type": t, "action": "ANONYMIZE"} for t in sorted(policy.anonymize_pii)]
         pii += [{"type": t, "action": "BLOCK"} for t in sorted(policy.block_pii)]
-        filters = [
-            bedrock.CfnGuardrail.ContentFilterConfigProperty(
-                type=category, input_strength=policy.content_filter_strength, output_strength=policy.content_filter_strength
-            )
-            for category in CONTENT_CATEGORIES
-        ]
+        filters = []
+        if policy.content_filter_strength != "NONE":
+            filters += [
+                bedrock.CfnGuardrail.ContentFilterConfigProperty(
+                    type=category, input_strength=policy.content_filter_strength, output_strength=policy.content_filter_strength
+                )
+                for category in CONTENT_CATEGORIES
+            ]
         # Prompt attacks only exist on the input side; Bedrock requires NONE for output.
-        filters.append(
-            bedrock.CfnGuardrail.ContentFilterConfigProperty(
-                type="PROMPT_ATTACK", input_strength=policy.prompt_attack_strength, output_strength="NONE"
+        if policy.prompt_attack_strength != "NONE":
+            filters.append(
+                bedrock.CfnGuardrail.ContentFilterConfigProperty(
+                    type="PROMPT_ATTACK", input_strength=policy.prompt_attack_strength, output_strength="NONE"
+                )
             )
-        )
+        # Sorted so reordering config lists never changes the template or re-publishes the version.
+        topics = sorted(policy.denied_topics, key=lambda topic: topic.name)
+        words = sorted(set(policy.blocked_words))
+        grounding = [
+            (kind, threshold)
+            for kind, threshold in (("GROUNDING", policy.grounding_threshold), ("RELEVANCE", policy.relevance_threshold))
+            if threshold is not None
+        ]
         self.guardrail = bedrock.CfnGuardrail(
             self,
             "Guardrail",
@@ -59,7 +123,7 @@ class ModelGuardrail(Construct):
             description=description,
             blocked_input_messaging=policy.blocked_message,
             blocked_outputs_messaging=policy.blocked_message,
-            content_policy_config=bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=filters),
+            content_policy_config=bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=filters) if filters else None,
             sensitive_information_policy_config=(
                 bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty(
                     pii_entities_config=[bedrock.CfnGuardrail.PiiEntityConfigProperty(type=p["type"], action=p["action"]) for p in pii]
@@ -67,13 +131,57 @@ class ModelGuardrail(Construct):
                 if pii
                 else None
             ),
+            topic_policy_config=(
+                bedrock.CfnGuardrail.TopicPolicyConfigProperty(
+                    topics_config=[
+                        bedrock.CfnGuardrail.TopicConfigProperty(
+                            name=topic.name, definition=topic.definition, type="DENY", examples=list(topic.examples) or None
+                        )
+                        for topic in topics
+                    ]
+                )
+                if topics
+                else None
+            ),
+            word_policy_config=(
+                bedrock.CfnGuardrail.WordPolicyConfigProperty(
+                    words_config=[bedrock.CfnGuardrail.WordConfigProperty(text=word) for word in words] or None,
+                    managed_word_lists_config=(
+                        [bedrock.CfnGuardrail.ManagedWordsConfigProperty(type="PROFANITY")] if policy.profanity else None
+                    ),
+                )
+                if words or policy.profanity
+                else None
+            ),
+            contextual_grounding_policy_config=(
+                bedrock.CfnGuardrail.ContextualGroundingPolicyConfigProperty(
+                    filters_config=[
+                        bedrock.CfnGuardrail.ContextualGroundingFilterConfigProperty(type=kind, threshold=threshold)
+                        for kind, threshold in grounding
+                    ]
+                )
+                if grounding
+                else None
+            ),
             kms_key_arn=encryption_key.key_arn,
             tags=[cdk.CfnTag(key=k, value=v) for k, v in sorted(policy.tags.items())] or None,
         )
-        fingerprint = hashlib.sha256(
-            json.dumps({"filters": [(f.type, f.input_strength, f.output_strength) for f in filters], "pii": pii,
-                        "message": policy.blocked_message}, sort_keys=True).encode()
-        ).hexdigest()[:12]
+        fingerprinted: dict = {
+            "filters": [(f.type, f.input_strength, f.output_strength) for f in filters],
+            "pii": pii,
+            "message": policy.blocked_message,
+        }
+        # Newer policy parts join the hash only when set: existing guardrails keep their fingerprint.
+        if topics:
+            fingerprinted["topics"] = [(t.name, t.definition, list(t.examples)) for t in topics]
+        if words:
+            fingerprinted["words"] = words
+        if policy.profanity:
+            fingerprinted["profanity"] = True
+        if grounding:
+            fingerprinted["grounding"] = grounding
+        fingerprint = hashlib.sha256(json.dumps(fingerprinted, sort_keys=True).encode()).hexdigest()[:12]
+        self.fingerprint = fingerprint
         self.published = bedrock.CfnGuardrailVersion(
             self, "Version", guardrail_identifier=self.guardrail.attr_guardrail_id, description=f"{name} policy {fingerprint}"
         )
@@ -91,9 +199,23 @@ class ModelGuardrail(Construct):
     def version(self) -> str:
         return self.published.attr_version
 
-    def grant_apply(self, grantee: iam.IGrantable) -> None:
-        """Apply the guardrail (ApplyGuardrail, or InvokeModel with it), decrypting its configuration with the key."""
-        iam.Grant.add_to_principal(
+    @property
+    def versioned_arn(self) -> str:
+        """``<guardrail ARN>:<version>``: the value of the ``bedrock:GuardrailIdentifier`` condition key."""
+        return cdk.Fn.join(":", [self.guardrail_arn, self.version])
+
+    def grant_apply(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Apply the guardrail (ApplyGuardrail, or InvokeModel with it), decrypting its configuration with the key.
+
+        The key grant holds only for calls Bedrock makes on the caller's behalf (``kms:ViaService``).
+        """
+        stack = cdk.Stack.of(self)
+        grant = iam.Grant.add_to_principal(
             grantee=grantee, actions=["bedrock:ApplyGuardrail", "bedrock:GetGuardrail"], resource_arns=[self.guardrail_arn]
         )
-        self.encryption_key.grant_decrypt(grantee)
+        return grant.combine(iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:Decrypt"],
+            resource_arns=[self.encryption_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.{stack.url_suffix}"}},
+        ))

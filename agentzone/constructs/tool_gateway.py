@@ -19,7 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..nag import acknowledge, acknowledge_compliance
+from ..nag import acknowledge, acknowledge_compliance, acknowledge_runtime_role
 from ..tools.cedar import GATEWAY_ARN_PLACEHOLDER, POLICY_NAME, check_syntax, render, split_statements
 from ..tools.manifest import SHARED, prefix_problems
 
@@ -28,14 +28,6 @@ _ECR_URI = re.compile(
 )
 MCP_VERSIONS = [agentcore.MCPProtocolVersion.MCP_2025_06_18, agentcore.MCPProtocolVersion.MCP_2025_03_26]
 
-
-def _nag_arn(scope: Construct, service: str, resource: str) -> str:
-    """An ARN as cdk-nag prints it in finding ids (unresolved parts as <AWS::...>)."""
-    stack = cdk.Stack.of(scope)
-    partition = "<AWS::Partition>" if cdk.Token.is_unresolved(stack.partition) else stack.partition
-    region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
-    account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
 class ToolGateway(Construct):
@@ -52,6 +44,12 @@ class ToolGateway(Construct):
 
     MCP servers on AgentCore Runtime (:class:`McpServerRuntime`) need nothing
     here: the gateway calls them with its own execution role (SigV4).
+
+    ``discovery_url=None`` switches inbound auth to IAM (SigV4): callers then
+    need ``bedrock-agentcore:InvokeGateway`` (:meth:`grant_invoke`), and Cedar
+    sees them as ``AgentCore::IamEntity`` principals, not ``OAuthUser``. It is
+    the fallback for accounts that have no central identity yet; it never
+    falls back to a gateway-private Cognito pool.
     """
 
     def __init__(
@@ -60,8 +58,8 @@ class ToolGateway(Construct):
         construct_id: str,
         *,
         gateway_name: str,
-        discovery_url: str,
-        allowed_scopes: Sequence[str],
+        discovery_url: str | None,
+        allowed_scopes: Sequence[str] = (),
         policies: Mapping[str, str],
         encryption_key: kms.IKey,
         enforce: bool = True,
@@ -72,7 +70,10 @@ class ToolGateway(Construct):
         debug_exceptions: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        if not allowed_scopes:
+        if discovery_url is None:
+            if allowed_scopes or allowed_clients:
+                raise ValueError("allowed_scopes and allowed_clients check JWTs; with IAM inbound auth (discovery_url=None) pass neither")
+        elif not allowed_scopes:
             raise ValueError("allowed_scopes must name at least one scope: a token without it must not reach the tools")
         self._check_policies(policies)
         self.gateway_name = gateway_name
@@ -91,12 +92,7 @@ class ToolGateway(Construct):
             "Gateway",
             gateway_name=gateway_name,
             description=description,
-            # Never let the L2 create its own Cognito pool: tokens come from the central identity.
-            authorizer_configuration=agentcore.GatewayAuthorizer.using_custom_jwt(
-                discovery_url=discovery_url,
-                allowed_scopes=list(allowed_scopes),
-                allowed_clients=list(allowed_clients) if allowed_clients else None,
-            ),
+            authorizer_configuration=self._authorizer(discovery_url, allowed_scopes, allowed_clients),
             protocol_configuration=agentcore.McpProtocolConfiguration(
                 supported_versions=MCP_VERSIONS, search_type=agentcore.McpGatewaySearchType.SEMANTIC, instructions=instructions
             ),
@@ -115,6 +111,19 @@ class ToolGateway(Construct):
                 validation_mode=validation,
             )
         self._acknowledge()
+
+    @staticmethod
+    def _authorizer(
+        discovery_url: str | None, allowed_scopes: Sequence[str], allowed_clients: Sequence[str] | None
+    ) -> agentcore.IGatewayAuthorizerConfig:
+        # Never let the L2 create its own Cognito pool: tokens come from the central identity, or callers sign with IAM.
+        if discovery_url is None:
+            return agentcore.GatewayAuthorizer.using_aws_iam()
+        return agentcore.GatewayAuthorizer.using_custom_jwt(
+            discovery_url=discovery_url,
+            allowed_scopes=list(allowed_scopes),
+            allowed_clients=list(allowed_clients) if allowed_clients else None,
+        )
 
     @staticmethod
     def _check_policies(policies: Mapping[str, str]) -> None:
@@ -286,24 +295,7 @@ class McpServerRuntime(Construct):
         return cdk.Fn.join("", parts)
 
     def _acknowledge(self) -> None:
-        policy = self.runtime.role.node.find_child("DefaultPolicy")
-        runtime_logs = "log-group:/aws/bedrock-agentcore/runtimes/*"
-        findings = {
-            _nag_arn(self, "logs", runtime_logs): "AgentCore names runtime log groups /aws/bedrock-agentcore/runtimes/<runtime id>-"
-            "<endpoint>; the id is assigned at creation.",
-            _nag_arn(self, "logs", f"{runtime_logs}:log-stream:*"): "Log streams under the runtime's own log group prefix, named by "
-            "the service per session.",
-            _nag_arn(self, "logs", "log-group:*"): "logs:DescribeLogGroups cannot be scoped below the account's log groups; it "
-            "reads no log data.",
-            "*": "X-Ray segment writes and ecr:GetAuthorizationToken support no resource-level permissions; metric writes are "
-            "limited to the bedrock-agentcore namespace.",
-            _nag_arn(self, "bedrock-agentcore", "workload-identity-directory/default/workload-identity/*"): "The service creates "
-            "the runtime's workload identity at deploy time; its name is not known at synth.",
-        }
-        for resource, reason in findings.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
-        acknowledge_compliance(policy, "IAMNoInlinePolicy", "The AgentCore Runtime L2 writes its execution role's grants (logs, "
-                               "traces, image pull) as a policy attached only to that role.")
+        acknowledge_runtime_role(self.runtime.role.node.find_child("DefaultPolicy"), "The AgentCore Runtime L2 writes")
 
     # ------------------------------------------------------------ attributes
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from constructs import Construct
 
 from ..blueprints import vend_blueprints
+from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry
 from ..constructs import AccountBudget, BedrockInvocationLogging
+from ..constructs.alarm_topic import encrypted_alarm_topic
 from ..config.model import LandingZone, Tenant
 from .base import AgentZoneStack, StackTarget
+from .platform import gateway_deployed
 
 
 class UseCaseStack(AgentZoneStack):
@@ -42,4 +47,34 @@ class UseCaseStack(AgentZoneStack):
             archive_region=lz.region_of(logging_env),
             log_retention_days=lz.organization.observability.log_retention_days,
         )
-        self.blueprints = vend_blueprints(self, tenant=tenant, environment=target.environment, encryption_key=self.key)
+        self.blueprints = vend_blueprints(self, context=self.blueprint_context(lz), blueprints=tenant.blueprints)
+
+    def blueprint_context(self, lz: LandingZone) -> BlueprintContext:
+        """What this account offers the tenant's blueprints; platform endpoints only once they are deployed."""
+        tenant, environment = self.tenant, self.target.environment
+        platform = lz.organization.environments[environment]
+        platform_region = lz.region_of(platform)
+        identity = None
+        if platform.identity_user_pool_id:
+            identity = CentralIdentity.for_tenant(
+                region=platform_region, user_pool_id=platform.identity_user_pool_id, tenant=tenant.tenant, scopes=tenant.auth_scopes
+            )
+        gateway = lz.organization.shared_services.fm_gateway
+        alarm_topic = None
+        if tenant.blueprints.runtime:
+            alarm_topic = encrypted_alarm_topic(
+                self, "AlarmTopic", encryption_key=self.key, display_name=f"{tenant.tenant} agents ({environment})", emails=[tenant.owner]
+            )
+        return BlueprintContext(
+            tenant=tenant.tenant,
+            environment=environment,
+            encryption_key=self.key,
+            tags=dict(self.target.tags),
+            models=tuple(tenant.models),
+            config_dir=Path(lz.source_dir),
+            data_bucket=self.agent_data.bucket,
+            alarm_topic=alarm_topic,
+            identity=identity,
+            image_registry=ImageRegistry(account=platform.shared_services, region=platform_region),
+            fm_gateway_url=f"https://{gateway.domain_name}" if gateway is not None and gateway_deployed(lz, environment) else None,
+        )

@@ -1,0 +1,197 @@
+"""Rules for a tenant's ``blueprints:`` that a per-field schema cannot express.
+
+Files named in config (prompts, tool schemas, Cedar policies) are checked
+here too, so a missing or broken file is reported with the YAML line that
+names it, together with every other problem, before anything is synthesized.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Callable
+
+from . import model as m
+from .source import Problem, SourceDoc
+from .source import duplicate_problems as _duplicates
+
+AGENTCORE_NAME_MAX = 48
+BP = "blueprints"
+
+
+def agentcore_name(tenant: str, name: str, environment: str) -> str:
+    """The AgentCore resource name a blueprint gets (BlueprintContext.resource_name with '_')."""
+    return f"{tenant}_{name}_{environment}".replace("-", "_")
+
+
+def _name_problems(doc: SourceDoc, path: tuple, tenant: m.Tenant, name: str) -> list[Problem]:
+    longest = max(tenant.environments, key=len)
+    full = agentcore_name(tenant.tenant, name, longest)
+    if len(full) > AGENTCORE_NAME_MAX:
+        return [doc.problem(path, f"the AgentCore name {full!r} would be {len(full)} characters (at most {AGENTCORE_NAME_MAX}); shorten {name!r}")]
+    return []
+
+
+def _file_problems(doc: SourceDoc, path: tuple, root: Path | None, rel: str, what: str,
+                   parse: Callable[[Path], list[str]] | None = None) -> list[Problem]:
+    """The file exists under the config directory (no '..') and, with ``parse``, reads cleanly."""
+    if root is None:
+        return []
+    target = root / rel
+    if ".." in Path(rel).parts or not target.is_file():
+        return [doc.problem(path, f"no {what} file {rel} under the config directory")]
+    if parse is None:
+        return []
+    return [doc.problem(path, f"{rel}: {message}") for message in parse(target)]
+
+
+def _environment_keys(doc: SourceDoc, path: tuple, tenant: m.Tenant, keys: list[str], what: str) -> list[Problem]:
+    """Per-environment maps name exactly the tenant's environments."""
+    envs = list(tenant.environments)
+    problems = [
+        doc.problem((*path, key), f"{key!r} is not one of this tenant's environments ({', '.join(envs)})")
+        for key in keys if key not in tenant.environments
+    ]
+    missing = [env for env in envs if env not in keys]
+    if missing:
+        problems.append(doc.problem(path, f"no {what} for {', '.join(missing)}; every environment the tenant deploys to needs one"))
+    return problems
+
+
+def blueprint_problems(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    bp = tenant.blueprints
+    problems: list[Problem] = []
+    problems += _guardrail_problems(doc, bp.guardrail)
+    for name, memory in bp.memory.items():
+        problems += _memory_problems(doc, (BP, "memory", name), tenant, name, memory)
+    for name, prompt in bp.prompt_store.items():
+        problems += _prompt_problems(doc, (BP, "prompt_store", name), tenant, name, prompt, root)
+    if bp.knowledge_base is not None:
+        kb = bp.knowledge_base
+        if kb.embedding_model not in tenant.models:
+            problems.append(doc.problem((BP, "knowledge_base", "embedding_model"), f"{kb.embedding_model} is not in this tenant's models; add it there (platform approval)"))
+        if "embed" not in kb.embedding_model:
+            problems.append(doc.problem((BP, "knowledge_base", "embedding_model"), f"{kb.embedding_model} is not an embedding model; knowledge-base roles may only call embedding models (e.g. amazon.titan-embed-text-v2:0)"))
+    if bp.tool_gateway is not None:
+        problems += _tool_gateway_problems(doc, (BP, "tool_gateway"), bp.tool_gateway, root)
+    for name, runtime in bp.runtime.items():
+        problems += _runtime_problems(doc, (BP, "runtime", name), tenant, name, runtime)
+    return problems
+
+
+def _guardrail_problems(doc: SourceDoc, guardrail: m.GuardrailBlueprint | None) -> list[Problem]:
+    if guardrail is None:
+        return []
+    base = (BP, "guardrail")
+    problems = _duplicates(doc, (*base, "pii", "anonymize"), guardrail.pii.anonymize)
+    problems += _duplicates(doc, (*base, "pii", "block"), guardrail.pii.block)
+    for i, kind in enumerate(guardrail.pii.block):
+        if kind in guardrail.pii.anonymize:
+            problems.append(doc.problem((*base, "pii", "block", i), f"{kind} is also in pii.anonymize; a PII type is either masked or blocked"))
+    problems += _duplicates(doc, (*base, "denied_topics"), [topic.name for topic in guardrail.denied_topics])
+    problems += _duplicates(doc, (*base, "words"), [word.lower() for word in guardrail.words])
+    return problems
+
+
+def _memory_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, memory: m.MemoryResource) -> list[Problem]:
+    problems = _name_problems(doc, base, tenant, name)
+    problems += _duplicates(doc, (*base, "strategies"), memory.strategies)
+    problems += _duplicates(doc, (*base, "custom_strategies"), [s.name for s in memory.custom_strategies])
+    if not memory.strategies and not memory.custom_strategies:
+        problems.append(doc.problem((*base, "strategies"), "choose at least one built-in strategy or add a custom_strategies entry"))
+    for i, strategy in enumerate(memory.custom_strategies):
+        path = (*base, "custom_strategies", i)
+        if bool(strategy.instructions) != bool(strategy.model):
+            problems.append(doc.problem(path, "instructions and model go together: the extraction override needs both"))
+        if strategy.model and strategy.model not in tenant.models:
+            problems.append(doc.problem((*path, "model"), f"{strategy.model} is not in this tenant's models"))
+    return problems
+
+
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def _prompt_text_problems(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        return ["the prompt is empty"]
+    if len(text) > 200_000:
+        return [f"the prompt is {len(text)} characters; Bedrock prompt management holds at most 200,000"]
+    return []
+
+
+def _prompt_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, prompt: m.PromptBlueprint, root: Path | None) -> list[Problem]:
+    problems = _name_problems(doc, base, tenant, name)
+    if prompt.model not in tenant.models:
+        problems.append(doc.problem((*base, "model"), f"{prompt.model} is not in this tenant's models"))
+    for label, rel in prompt.versions.items():
+        problems += _file_problems(doc, (*base, "versions", label), root, rel, "prompt", _prompt_text_problems)
+    problems += _environment_keys(doc, (*base, "environments"), tenant, list(prompt.environments), "prompt version")
+    for env, label in prompt.environments.items():
+        if label not in prompt.versions:
+            problems.append(doc.problem((*base, "environments", env), f"unknown version {label!r}; versions: {', '.join(prompt.versions)}"))
+    return problems
+
+
+def _tool_gateway_problems(doc: SourceDoc, base: tuple, gateway: m.ToolGatewayBlueprint, root: Path | None) -> list[Problem]:
+    problems = _duplicates(doc, (*base, "policies"), gateway.policies)
+    if gateway.enforce and not gateway.policies:
+        problems.append(doc.problem((*base, "policies"), "with enforce: true and no policies, Cedar denies every tool call; add a policy file or set enforce: false"))
+    present = []
+    for i, rel in enumerate(gateway.policies):
+        found = _file_problems(doc, (*base, "policies", i), root, rel, "Cedar policy")
+        problems += found
+        if root is not None and not found:
+            present.append(root / rel)
+    if present:
+        from ..tools.cedar import load_policy_files  # Cedar syntax, checked offline
+
+        base_dir = Path(doc.file).parent.parent
+        _, cedar_problems = load_policy_files(present, display=lambda path: str(base_dir / path.relative_to(root)))
+        problems += cedar_problems
+    seen: set[str] = set()
+    for kind, targets in (("lambda_targets", gateway.lambda_targets), ("openapi_targets", gateway.openapi_targets)):
+        for i, target in enumerate(targets):
+            if target.name in seen:
+                problems.append(doc.problem((*base, kind, i, "name"), f"target name {target.name!r} is used twice; target names are unique per gateway"))
+            seen.add(target.name)
+    from ..blueprints.tool_schemas import read_openapi, read_tools
+
+    for i, target in enumerate(gateway.lambda_targets):
+        problems += _file_problems(doc, (*base, "lambda_targets", i, "tools"), root, target.tools, "tool schema",
+                                   lambda path, name=target.name: read_tools(path, name)[1])
+    for i, target in enumerate(gateway.openapi_targets):
+        problems += _file_problems(doc, (*base, "openapi_targets", i, "schema_file"), root, target.schema_file, "OpenAPI",
+                                   lambda path, name=target.name: read_openapi(path, name)[1])
+    return problems
+
+
+def _runtime_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, runtime: m.AgentRuntimeBlueprint) -> list[Problem]:
+    problems = _name_problems(doc, base, tenant, name)
+    if runtime.image not in tenant.images:
+        problems.append(doc.problem((*base, "image"), f"{runtime.image!r} is not one of this tenant's images ({', '.join(tenant.images)}); add it under images"))
+    problems += _environment_keys(doc, (*base, "releases"), tenant, list(runtime.releases), "release")
+    for env, release in runtime.releases.items():
+        if release.image_tag == "latest":
+            problems.append(doc.problem((*base, "releases", env, "image_tag"), "pin a version tag; 'latest' cannot be promoted or rolled back"))
+        if "DEFAULT" in release.endpoints:
+            problems.append(doc.problem((*base, "releases", env, "endpoints", "DEFAULT"), "DEFAULT is AgentCore's own endpoint (always the newest version); name yours, e.g. DEV, PREPROD, PROD"))
+    if runtime.idle_timeout_minutes > runtime.max_lifetime_hours * 60:
+        problems.append(doc.problem((*base, "idle_timeout_minutes"), f"{runtime.idle_timeout_minutes} minutes is longer than max_lifetime_hours ({runtime.max_lifetime_hours})"))
+    for memory in runtime.memory:
+        if memory not in tenant.blueprints.memory:
+            defined = ", ".join(tenant.blueprints.memory) or "none"
+            problems.append(doc.problem((*base, "memory", memory), f"unknown memory {memory!r}; blueprints.memory defines: {defined}"))
+    for var in runtime.environment:
+        if var.startswith("AGENTZONE_"):
+            problems.append(doc.problem((*base, "environment", var), "AGENTZONE_* variables are set by the blueprint (memory ids, gateway URLs); choose another name"))
+    if runtime.vpc is not None:
+        problems += _duplicates(doc, (*base, "vpc", "zones"), runtime.vpc.zones)
+        try:
+            network = ipaddress.ip_network(runtime.vpc.cidr)
+            if network.version != 4 or not 16 <= network.prefixlen <= 24:
+                problems.append(doc.problem((*base, "vpc", "cidr"), f"must be an IPv4 network from /16 to /24 (got {runtime.vpc.cidr})"))
+        except ValueError:
+            problems.append(doc.problem((*base, "vpc", "cidr"), f"not a network address (got {runtime.vpc.cidr!r}); e.g. 10.80.0.0/22"))
+    return problems

@@ -1,0 +1,157 @@
+"""The sample tenants' blueprints as vended from YAML: the wiring between blueprints, per environment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CLAIMS_ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
+
+
+def resources(sample_assembly, stack: str, type_: str) -> dict[str, dict]:
+    return sample_assembly.resources(stack, type_)
+
+
+def runtime(sample_assembly, stack: str, agent: str) -> tuple[str, dict]:
+    (item,) = [(k, v) for k, v in resources(sample_assembly, stack, "AWS::BedrockAgentCore::Runtime").items()
+               if v["Properties"]["AgentRuntimeName"] == f"{stack.split('-')[1]}_{agent}_{stack.split('-')[2]}"]
+    return item
+
+
+def role_statements(sample_assembly, stack: str, runtime_resource: dict) -> list[dict]:
+    """Every statement of every policy attached to the runtime's execution role."""
+    role_id = runtime_resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    out = []
+    for policy in resources(sample_assembly, stack, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            out += policy["Properties"]["PolicyDocument"]["Statement"]
+    return out
+
+
+def actions(statement: dict) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def memory_id(sample_assembly, stack: str, name: str) -> str:
+    (logical_id,) = [k for k, v in resources(sample_assembly, stack, "AWS::BedrockAgentCore::Memory").items()
+                     if v["Properties"]["Name"] == name]
+    return logical_id
+
+
+@pytest.mark.parametrize("env,versions", [("dev", {"DEV": "12"}), ("staging", {"PREPROD": "9"}), ("prod", {"PROD": "7"})])
+def test_endpoints_serve_the_versions_config_names_per_environment(sample_assembly, env, versions):
+    stack = f"AgentZone-claims-{env}"
+    runtime_id, _ = runtime(sample_assembly, stack, "intake")
+    endpoints = {
+        e["Properties"]["Name"]: e["Properties"]["AgentRuntimeVersion"]
+        for e in resources(sample_assembly, stack, "AWS::BedrockAgentCore::RuntimeEndpoint").values()
+        if e["Properties"]["AgentRuntimeId"] == {"Fn::GetAtt": [runtime_id, "AgentRuntimeId"]}
+    }
+    assert endpoints == versions
+
+
+def test_fraud_prod_runs_a_canary_endpoint_next_to_prod(sample_assembly):
+    names = {e["Properties"]["Name"]: e["Properties"]["AgentRuntimeVersion"]
+             for e in resources(sample_assembly, "AgentZone-fraud-prod", "AWS::BedrockAgentCore::RuntimeEndpoint").values()}
+    assert names == {"PROD": "3", "CANARY": "4"}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_agents_pull_their_own_image_from_the_environments_shared_services_ecr(sample_assembly, env):
+    shared = {"dev": "100000000011", "prod": "100000000031"}[env]
+    tag = {"dev": "1.5.0", "prod": "1.4.2"}[env]
+    _, intake = runtime(sample_assembly, f"AgentZone-claims-{env}", "intake")
+    uri = json.dumps(intake["Properties"]["AgentRuntimeArtifact"])
+    assert f"{shared}.dkr.ecr.eu-west-1." in uri and f"/agentzone/claims/intake:{tag}" in uri
+
+
+def test_agents_accept_only_the_tenants_tokens_from_the_central_identity(sample_assembly):
+    _, intake = runtime(sample_assembly, "AgentZone-claims-prod", "intake")
+    jwt = intake["Properties"]["AuthorizerConfiguration"]["CustomJWTAuthorizer"]
+    assert jwt["DiscoveryUrl"] == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AgZnPrd01/.well-known/openid-configuration"
+    assert jwt["AllowedScopes"] == ["agentzone/claims/claims.read", "agentzone/claims/invoke"]
+
+
+def test_two_agents_share_one_memory_and_each_writes_only_its_own(sample_assembly):
+    """Seed 001: each application keeps its own memory and both read a shared one."""
+    stack = "AgentZone-claims-dev"
+    claims, customers = memory_id(sample_assembly, stack, "claims_claims_dev"), memory_id(sample_assembly, stack, "claims_customers_dev")
+
+    def access(agent: str) -> dict[str, set[str]]:
+        _, resource = runtime(sample_assembly, stack, agent)
+        out: dict[str, set[str]] = {claims: set(), customers: set()}
+        for statement in role_statements(sample_assembly, stack, resource):
+            for memory in (claims, customers):
+                if statement.get("Resource") == {"Fn::GetAtt": [memory, "MemoryArn"]}:
+                    out[memory] |= set(actions(statement))
+        return out
+
+    intake, settlement = access("intake"), access("settlement")
+    assert "bedrock-agentcore:CreateEvent" in intake[claims] and "bedrock-agentcore:CreateEvent" not in intake[customers]
+    assert "bedrock-agentcore:CreateEvent" in settlement[customers] and "bedrock-agentcore:CreateEvent" not in settlement[claims]
+    for agent in (intake, settlement):  # both read both, long- and short-term
+        for memory in (claims, customers):
+            assert {"bedrock-agentcore:RetrieveMemoryRecords", "bedrock-agentcore:ListEvents"} <= agent[memory]
+    _, resource = runtime(sample_assembly, stack, "intake")
+    variables = resource["Properties"]["EnvironmentVariables"]
+    assert variables["AGENTZONE_MEMORY_CLAIMS_ID"] == {"Fn::GetAtt": [claims, "MemoryId"]}
+    assert variables["AGENTZONE_MEMORY_CUSTOMERS_ID"] == {"Fn::GetAtt": [customers, "MemoryId"]}
+
+
+@pytest.mark.parametrize("stack,agent", [("AgentZone-claims-staging", "settlement"), ("AgentZone-fraud-prod", "investigator")])
+def test_agents_call_models_only_with_their_accounts_guardrail(sample_assembly, stack, agent):
+    (guardrail,) = resources(sample_assembly, stack, "AWS::Bedrock::Guardrail")
+    (version,) = resources(sample_assembly, stack, "AWS::Bedrock::GuardrailVersion")
+    _, resource = runtime(sample_assembly, stack, agent)
+    invoke = [s for s in role_statements(sample_assembly, stack, resource) if any(a.startswith("bedrock:InvokeModel") for a in actions(s))]
+    assert invoke
+    for statement in invoke:
+        condition = statement["Condition"]["StringEquals"]["bedrock:GuardrailIdentifier"]
+        rendered = json.dumps(condition)
+        assert guardrail in rendered and version in rendered  # <guardrail ARN>:<published version>
+    variables = resource["Properties"]["EnvironmentVariables"]
+    assert variables["AGENTZONE_GUARDRAIL_VERSION"] == {"Fn::GetAtt": [version, "Version"]}
+
+
+def test_every_claims_agent_gets_prompts_knowledge_base_and_tool_gateway(sample_assembly):
+    stack = "AgentZone-claims-prod"
+    (kb,) = resources(sample_assembly, stack, "AWS::Bedrock::KnowledgeBase")
+    (prompt,) = resources(sample_assembly, stack, "AWS::Bedrock::Prompt")
+    for agent in ("intake", "settlement"):
+        _, resource = runtime(sample_assembly, stack, agent)
+        variables = resource["Properties"]["EnvironmentVariables"]
+        assert {"AGENTZONE_KNOWLEDGE_BASE_ID", "AGENTZONE_TOOL_GATEWAY_URL", "AGENTZONE_PROMPT_TRIAGE",
+                "AGENTZONE_FM_GATEWAY_URL"} <= set(variables)
+        assert variables["AGENTZONE_FM_GATEWAY_URL"] == "https://llm.agents.example.com"
+        granted = {a for s in role_statements(sample_assembly, stack, resource) for a in actions(s)}
+        assert {"bedrock:Retrieve", "bedrock:GetPrompt", "bedrock-agentcore:InvokeGateway"} <= granted
+    assert kb  # one knowledge base per account, shared by its agents
+
+
+def test_prod_serves_the_prompt_version_config_names(sample_assembly):
+    def served(env: str) -> str:
+        (version,) = resources(sample_assembly, f"AgentZone-claims-{env}", "AWS::Bedrock::PromptVersion").values()
+        return version["Properties"]["Description"]
+
+    assert served("prod").startswith("label 1 ") and served("dev").startswith("label 2 ")
+
+
+def test_only_the_vpc_agent_gets_a_network_of_its_own(sample_assembly):
+    _, intake = runtime(sample_assembly, "AgentZone-claims-dev", "intake")
+    _, settlement = runtime(sample_assembly, "AgentZone-claims-dev", "settlement")
+    assert intake["Properties"]["NetworkConfiguration"]["NetworkMode"] == "VPC"
+    assert settlement["Properties"]["NetworkConfiguration"]["NetworkMode"] == "PUBLIC"
+    assert len(resources(sample_assembly, "AgentZone-claims-dev", "AWS::EC2::VPC")) == 1
+    assert resources(sample_assembly, "AgentZone-fraud-dev", "AWS::EC2::VPC") == {}
+
+
+def test_agent_alarms_mail_the_tenant_owner_through_an_encrypted_topic(sample_assembly):
+    stack = "AgentZone-fraud-dev"
+    (topic_id, topic), = resources(sample_assembly, stack, "AWS::SNS::Topic").items()
+    assert "KmsMasterKeyId" in topic["Properties"]
+    (subscription,) = resources(sample_assembly, stack, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Endpoint"] == "fraud-ai@example.com"
+    alarms = resources(sample_assembly, stack, "AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 3  # errors, throttles, p95 latency on the DEV endpoint
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms)
