@@ -97,3 +97,15 @@ KNOWLEDGE_BASE_ROLE_PREFIX = f"{PREFIX}-kb"
 def tenant_repository(tenant: str, name: str) -> str:
     """ECR repository for one tenant's images in a shared-services account."""
     return f"{PREFIX}/{tenant}/{name}"
+
+
+# Cross-region inference profile prefixes ("eu.anthropic.claude-..."): the model id follows the first dot.
+PROFILE_GEOGRAPHIES = frozenset({"us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"})
+
+
+def split_profile(model_id: str) -> tuple[str | None, str]:
+    """('eu', 'anthropic.claude...') for a cross-region inference profile id, (None, id) for a model id."""
+    head, _, rest = model_id.partition(".")
+    if head in PROFILE_GEOGRAPHIES and "." in rest:
+        return head, rest
+    return None, model_id

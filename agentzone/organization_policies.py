@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from .config.model import Organization, Tenant
-from .naming import FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX
+from .naming import FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX, split_profile
 
 SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
 SCP_MAX_PER_TARGET = 5  # directly attached SCPs per root/OU/account, FullAWSAccess included
@@ -169,9 +169,8 @@ KNOWLEDGE_BASE_EMBEDDING_ONLY = {
 
 
 def foundation_model_arn(model_id: str) -> str:
-    """Cross-region inference profile ids ("eu.amazon.nova-pro-v1:0") resolve to the base model."""
-    parts = model_id.split(".")
-    base = ".".join(parts[1:]) if len(parts[0]) == 2 and len(parts) > 2 else model_id
+    """Cross-region inference profile ids ("eu.amazon.nova-pro-v1:0", "global.anthropic...") resolve to the base model."""
+    _, base = split_profile(model_id)
     return f"arn:aws:bedrock:*::foundation-model/{base}"
 
 

@@ -120,6 +120,10 @@ def test_direct_model_access_drops_only_the_guardrail_statement():
 def test_inference_profile_ids_map_to_their_foundation_model():
     assert policies.foundation_model_arn("eu.anthropic.claude-sonnet-4-5-v1:0") == "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0"
     assert policies.foundation_model_arn("amazon.nova-pro-v1:0") == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    # Longer geography prefixes too: a wrong base model ARN would make the SCP deny the profile's model.
+    assert policies.foundation_model_arn("global.anthropic.claude-sonnet-4-5-v1:0") == "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0"
+    assert policies.foundation_model_arn("apac.amazon.nova-pro-v1:0") == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    assert policies.foundation_model_arn("us-gov.amazon.nova-pro-v1:0") == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
 
 
 def test_tag_policies_pin_values_per_ou(sample_assembly):

@@ -59,7 +59,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ..nag import acknowledge, acknowledge_compliance
-from ..naming import FM_GATEWAY_ROLE_PREFIX, PREFIX
+from ..naming import FM_GATEWAY_ROLE_PREFIX, PREFIX, split_profile
 from .alarm_topic import encrypted_alarm_topic
 from .retention import retained_log_group
 from .ids import invalid_accounts
@@ -125,8 +125,6 @@ PULL_THROUGH_UPSTREAMS = {
     "public.ecr.aws": ("ecr-public", False),
 }
 # Geography prefixes of Bedrock system-defined (cross-region) inference profiles.
-_PROFILE_GEOGRAPHIES = {"us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"}
-
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,41}[a-z0-9]$")
 _ZONE = re.compile(r"^[a-f]$")
 _MODEL = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$")
@@ -305,14 +303,6 @@ class FmGatewayProps:
 
 
 # ------------------------------------------------------------ model ARNs
-
-
-def split_profile(model_id: str) -> tuple[str | None, str]:
-    """('eu', 'anthropic.claude...') for a cross-region inference profile id, (None, id) for a model id."""
-    head, _, rest = model_id.partition(".")
-    if head in _PROFILE_GEOGRAPHIES and "." in rest:
-        return head, rest
-    return None, model_id
 
 
 @dataclass(frozen=True)
