@@ -1,4 +1,4 @@
-"""The `agentzone` command: validate, schema, list, synth, guard, catalog, tools.
+"""The `agentzone` command: validate, schema, list, synth, guard, catalog, tools, killswitch, eval.
 
 Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
 2 the input is wrong (configuration problems, unknown selector, bad usage).
@@ -183,10 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_guard)
 
     from .catalog.cli import add_parser as add_catalog_parser
+    from .evaluation.cli import add_parser as add_eval_parser
+    from .safety.cli import add_parser as add_killswitch_parser
     from .tools.cli import add_parser as add_tools_parser
 
     add_catalog_parser(sub)
     add_tools_parser(sub)
+    add_killswitch_parser(sub)
+    add_eval_parser(sub)
     return parser
 
 

@@ -92,6 +92,8 @@ def tenant_scope(tenant: str, scope: str) -> str:
 # Roles Bedrock knowledge bases run as: the only tenant principals that may call embedding
 # models without a guardrail (the SCP exempts them and limits them to embedding models).
 KNOWLEDGE_BASE_ROLE_PREFIX = f"{PREFIX}-kb"
+# Roles Bedrock evaluation jobs run as: exempt from the guardrail rule, limited to the tenant's judge model.
+EVALUATION_ROLE_PREFIX = f"{PREFIX}-eval"
 
 
 def tenant_repository(tenant: str, name: str) -> str:

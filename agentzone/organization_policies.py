@@ -7,11 +7,12 @@ so a reviewer can read exactly what each OU gets. Attachments live in
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 
 from .config.model import Organization, Tenant
-from .naming import FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX, split_profile
+from .naming import EVALUATION_ROLE_PREFIX, FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX, split_profile
 
 SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
 SCP_MAX_PER_TARGET = 5  # directly attached SCPs per root/OU/account, FullAWSAccess included
@@ -168,6 +169,18 @@ KNOWLEDGE_BASE_EMBEDDING_ONLY = {
 }
 
 
+def evaluation_judge_only(judge: str) -> dict:
+    """Bedrock evaluation jobs judge with the configured model and cannot pass a guardrail: their role
+    (agentzone-eval-*, platform-protected) is exempt from the guardrail rule and limited to that model."""
+    return {
+        "Sid": "DenyEvaluationRolesOtherModels",
+        "Effect": "Deny",
+        "Action": MODEL_INVOKE_ACTIONS,
+        "NotResource": [foundation_model_arn(judge), "arn:aws:bedrock:*:*:inference-profile/*"],
+        "Condition": {"ArnLike": {"aws:PrincipalARN": f"arn:aws:iam::*:role/{EVALUATION_ROLE_PREFIX}-*"}},
+    }
+
+
 def foundation_model_arn(model_id: str) -> str:
     """Cross-region inference profile ids ("eu.amazon.nova-pro-v1:0", "global.anthropic...") resolve to the base model."""
     _, base = split_profile(model_id)
@@ -190,7 +203,13 @@ def tenant_guardrails(tenant: Tenant) -> Policy:
         }
     ]
     if not tenant.direct_model_access:
-        statements += [REQUIRE_GUARDRAIL, KNOWLEDGE_BASE_EMBEDDING_ONLY]
+        judge = tenant.blueprints.eval_pipeline.evaluator_model if tenant.blueprints.eval_pipeline else None
+        if judge:
+            guardrail = copy.deepcopy(REQUIRE_GUARDRAIL)
+            guardrail["Condition"]["ArnNotLike"]["aws:PrincipalARN"].append(f"arn:aws:iam::*:role/{EVALUATION_ROLE_PREFIX}-*")
+            statements += [guardrail, KNOWLEDGE_BASE_EMBEDDING_ONLY, evaluation_judge_only(judge)]
+        else:
+            statements += [REQUIRE_GUARDRAIL, KNOWLEDGE_BASE_EMBEDDING_ONLY]
     access = "direct model access allowed" if tenant.direct_model_access else "guardrail or FM gateway required"
     return Policy(
         name=f"{PREFIX}-tenant-{tenant.tenant}",

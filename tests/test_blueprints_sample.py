@@ -152,6 +152,9 @@ def test_agent_alarms_mail_the_tenant_owner_through_an_encrypted_topic(sample_as
     assert "KmsMasterKeyId" in topic["Properties"]
     (subscription,) = resources(sample_assembly, stack, "AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Endpoint"] == "fraud-ai@example.com"
-    alarms = resources(sample_assembly, stack, "AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 3  # errors, throttles, p95 latency on the DEV endpoint
-    assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms)
+    alarms = resources(sample_assembly, stack, "AWS::CloudWatch::Alarm")
+    runtime_alarms = [k for k in alarms if k.startswith("RuntimeInvestigator")]
+    safety_alarms = [k for k in alarms if k.startswith("Safety")]
+    assert len(runtime_alarms) == 3  # errors, throttles, p95 latency on the DEV endpoint
+    assert len(safety_alarms) == 2  # per-session and daily cost
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms.values())

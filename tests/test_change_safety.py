@@ -119,11 +119,18 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_sh
 def test_removing_a_blueprint_is_caught_and_touches_only_that_tenant(sample_assembly, config_copy, tmp_path):
     rewrite(config_copy / "tenants/fraud.yaml", lambda d: d.pop("blueprints"))
     after = synth(config_copy, tmp_path / "out")
-    assert changed_templates(sample_assembly.outdir, after) == {f"AgentZone-fraud-{e}.template.json" for e in ("dev", "staging", "prod")}
+    # The governance stack changes too: without an evaluation pipeline, fraud's SCP drops the judge-role exemption.
+    assert changed_templates(sample_assembly.outdir, after) == {
+        f"AgentZone-fraud-{e}.template.json" for e in ("dev", "staging", "prod", "governance")
+    }
     violations = guard(sample_assembly.outdir, after)
-    assert [(v.stack, v.resource_type) for v in violations] == [
-        (f"AgentZone-fraud-{e}", "AWS::BedrockAgentCore::Memory") for e in ("dev", "prod", "staging")
-    ]
+    # Per account: the memory, and the evaluation store (table, dataset and results buckets, pipeline logs).
+    removed = sorted((v.stack, v.resource_type) for v in violations)
+    per_account = ["AWS::BedrockAgentCore::Memory", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket", "AWS::S3::Bucket"]
+    assert all(v.stack.startswith("AgentZone-fraud-") for v in violations)
+    for env in ("dev", "prod", "staging"):
+        kinds = sorted(t for s, t in removed if s == f"AgentZone-fraud-{env}" and t != "AWS::Logs::LogGroup")
+        assert kinds == per_account, (env, kinds)
     assert all("logical id removed" in v.reason for v in violations)
 
 

@@ -41,7 +41,7 @@ def test_sample_assembly_passes_checkov(sample_assembly):
     assert result.failed == [], result.render()
     assert result.passed > 300
     assert {f["check_id"] for f in result.accepted} == {
-        "CKV_AWS_18", "CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_123", "CKV_AWS_149", "CKV_AWS_173",
+        "CKV_AWS_18", "CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_120", "CKV_AWS_123", "CKV_AWS_149", "CKV_AWS_173",
     }
 
 

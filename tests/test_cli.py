@@ -58,7 +58,7 @@ def test_sample_files_point_editors_at_the_schema():
 def test_list_json(capsys):
     assert cli.main(["list", "--json", "--config-dir", str(SAMPLE_CONFIG)]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {"tenant": "fraud", "environment": "prod", "account": "666666666666", "region": "eu-central-1", "blueprints": ["guardrail", "memory", "prompt_store", "runtime"]} in rows
+    assert {"tenant": "fraud", "environment": "prod", "account": "666666666666", "region": "eu-central-1", "blueprints": ["guardrail", "memory", "prompt_store", "runtime", "eval_pipeline"]} in rows
     assert len(rows) == 6
 
 

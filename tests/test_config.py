@@ -27,7 +27,7 @@ def test_sample_is_valid():
     assert claims.memory["customers"].strategies == ["user_preference"]
     assert claims.runtime["intake"].releases["prod"].endpoints == {"PROD": 7}
     assert claims.prompt_store["triage"].environments == {"dev": "2", "staging": "2", "prod": "1"}
-    assert claims.selected() == ["guardrail", "memory", "prompt_store", "knowledge_base", "tool_gateway", "runtime"]
+    assert claims.selected() == ["guardrail", "memory", "prompt_store", "knowledge_base", "tool_gateway", "runtime", "hitl", "eval_pipeline"]
 
 
 def test_config_dir_from_environment_variable(monkeypatch, tmp_path):
@@ -123,6 +123,14 @@ CASES = [
     ("runtime-bad-protocol", CLAIMS, "protocol: A2A", "protocol: GRPC", "blueprints.runtime.intake.protocol", "'GRPC' is not valid; valid values: 'HTTP', 'MCP' or 'A2A'", "GRPC"),
     ("runtime-default-endpoint", FRAUD, "endpoints: {PROD: 3, CANARY: 4}", "endpoints: {PROD: 3, DEFAULT: 4}", "blueprints.runtime.investigator.releases.prod.endpoints.DEFAULT", "DEFAULT is AgentCore's own endpoint", "DEFAULT: 4"),
     ("runtime-idle-over-lifetime", FRAUD, "      max_lifetime_hours: 2\n", "      max_lifetime_hours: 2\n      idle_timeout_minutes: 180\n", "blueprints.runtime.investigator.idle_timeout_minutes", "180 minutes is longer than max_lifetime_hours (2)", "idle_timeout_minutes"),
+    ("safety-daily-over-monthly", CLAIMS, "daily_cost_usd: 250}", "daily_cost_usd: 6000}", "safety.daily_cost_usd", "6000.0 is more than the whole monthly budget (5000.0)", "daily_cost_usd"),
+    ("safety-zero-tool-calls", CLAIMS, "max_tool_calls: 12", "max_tool_calls: 0", "safety.max_tool_calls", "must be greater than or equal to 1", "max_tool_calls"),
+    ("eval-no-way-to-evaluate", FRAUD, "    evaluator_model: amazon.nova-pro-v1:0\n", "", "blueprints.eval_pipeline", "set command (your own evaluation, run in CodeBuild) or evaluator_model", "eval_pipeline:"),
+    ("eval-judge-not-allowed", FRAUD, "    evaluator_model: amazon.nova-pro-v1:0", "    evaluator_model: amazon.nova-lite-v1:0", "blueprints.eval_pipeline.evaluator_model", "amazon.nova-lite-v1:0 is not in this tenant's models", "evaluator_model"),
+    ("eval-canary-unknown-environment", FRAUD, "canary_environments: [prod]", "canary_environments: [production]", "blueprints.eval_pipeline.canary_environments[0]", "'production' is not one of this tenant's environments", "canary_environments"),
+    ("eval-threshold-over-one", CLAIMS, "correctness: 0.9, helpfulness: 0.8, faithfulness", "correctness: 90, helpfulness: 0.8, faithfulness", "blueprints.eval_pipeline.thresholds.correctness", "must be less than or equal to 1", "thresholds"),
+    ("hitl-duplicate-category", CLAIMS, "categories: [payment, claim-closure]", "categories: [payment, payment]", "blueprints.hitl.categories[1]", "'payment' is listed twice", "categories"),
+    ("hitl-no-approvers", CLAIMS, "approvers: [claims-leads@example.com]", "approvers: []", "blueprints.hitl.approvers", "must have at least 1 item(s)", "approvers"),
     ("prompt-file-missing", CLAIMS, "prompts/claims/triage-v2.txt", "prompts/claims/triage-v3.txt", "blueprints.prompt_store.triage.versions.2", "no prompt file prompts/claims/triage-v3.txt under the config directory", "triage-v3"),
     ("prompt-unknown-version", CLAIMS, 'prod: "1"}', 'prod: "3"}', "blueprints.prompt_store.triage.environments.prod", "unknown version '3'; versions: 1, 2", 'prod: "3"'),
     ("prompt-model-not-allowed", FRAUD, "      model: amazon.nova-pro-v1:0\n      versions", "      model: amazon.nova-lite-v1:0\n      versions", "blueprints.prompt_store.investigate.model", "amazon.nova-lite-v1:0 is not in this tenant's models", "model: amazon.nova-lite"),

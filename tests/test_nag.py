@@ -105,6 +105,26 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/*]",
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/agentzone-claims-tools-*]",
         "AwsSolutions-IAM5[Resource::<AgentDataBucket5BCCB2B2.Arn>/policy-documents/*]",
+        # HITL: IAM-signed approval API (no Cognito), API Gateway's logging role, per-request decision records.
+        "AwsSolutions-APIG3",
+        "AwsSolutions-COG4",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        "AwsSolutions-IAM5[Resource::<HitlRecordsBucket97BEC858.Arn>/decisions/*]",
+        # Evaluation pipeline: run- and team-chosen object keys, CodeBuild's own report groups and logs,
+        # the gate function's versions, the Step Functions CodeBuild sync rule.
+        "AwsSolutions-IAM5[Resource::<EvalPipelineDatasetsBucket8F8B30D1.Arn>/datasets/*]",
+        "AwsSolutions-IAM5[Resource::<EvalPipelineDatasetsBucket8F8B30D1.Arn>/harness/*]",
+        "AwsSolutions-IAM5[Resource::<EvalPipelineGateFunctionCF40FC14.Arn>:*]",
+        "AwsSolutions-IAM5[Resource::<EvalPipelineResultsBucket310F062E.Arn>/bedrock/*]",
+        "AwsSolutions-IAM5[Resource::<EvalPipelineResultsBucket310F062E.Arn>/canary/*]",
+        "AwsSolutions-IAM5[Resource::<EvalPipelineResultsBucket310F062E.Arn>/runs/*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/StepFunctionsGetEventsForCodeBuildRule]",
+        "AwsSolutions-IAM5[Resource::arn:aws:codebuild:eu-west-1:111111111111:report-group/<EvalPipelineRunnerDF26A5D2>-*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:/aws/codebuild/<EvalPipelineRunnerDF26A5D2>:*]",
+        # Safety controls: budget action and playbooks act on tag-matched roles and on runtimes AgentCore names.
+        "AwsSolutions-IAM5[Resource::arn:aws:iam::111111111111:role/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/*/*]",
     }
     replication = [a for a in report["NIST.800.53.R5"]["AgentZone-Logging-prod"] if a["finding"].endswith("S3BucketReplicationEnabled")]
     assert {a["path"] for a in replication} == {"/AgentZone-Logging-prod/AccessLogs/Bucket", "/AgentZone-Logging-prod/LogArchive/Bucket"}

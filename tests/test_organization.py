@@ -113,8 +113,16 @@ def test_direct_model_access_drops_only_the_guardrail_statement():
     tenant = lz.tenant("fraud").model_copy(update={"direct_model_access": True})
     sids = [s["Sid"] for s in policies.tenant_guardrails(tenant).document["Statement"]]
     assert sids == ["DenyModelsNotOnAllowList"]
-    guarded = [s["Sid"] for s in policies.tenant_guardrails(lz.tenant("fraud")).document["Statement"]]
-    assert guarded == ["DenyModelsNotOnAllowList", "DenyModelCallsWithoutGuardrail", "DenyKnowledgeBaseRolesNonEmbeddingModels"]
+    # fraud judges its evaluations with amazon.nova-pro-v1:0: its evaluation role may call that model, unguarded, and nothing else.
+    guarded = policies.tenant_guardrails(lz.tenant("fraud")).document["Statement"]
+    assert [s["Sid"] for s in guarded] == [
+        "DenyModelsNotOnAllowList", "DenyModelCallsWithoutGuardrail", "DenyKnowledgeBaseRolesNonEmbeddingModels", "DenyEvaluationRolesOtherModels",
+    ]
+    assert "arn:aws:iam::*:role/agentzone-eval-*" in guarded[1]["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
+    assert guarded[3]["NotResource"][0] == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    assert guarded[3]["Condition"] == {"ArnLike": {"aws:PrincipalARN": "arn:aws:iam::*:role/agentzone-eval-*"}}
+    claims = [s["Sid"] for s in policies.tenant_guardrails(lz.tenant("claims")).document["Statement"]]
+    assert "DenyEvaluationRolesOtherModels" not in claims  # claims runs its own evaluation command: no judge role
 
 
 def test_inference_profile_ids_map_to_their_foundation_model():

@@ -178,9 +178,14 @@ def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
 
 
 def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assembly):
+    # Two per account: the owner's alerts, and the safety controls' budget that carries the deny action.
     for name in TENANTS:
-        assert len(sample_assembly.resources(name, "AWS::Budgets::Budget")) == 1, name
-    (budget,) = sample_assembly.resources("AgentZone-fraud-prod", "AWS::Budgets::Budget").values()
+        budgets = sample_assembly.resources(name, "AWS::Budgets::Budget").values()
+        assert sorted(b["Properties"]["Budget"]["BudgetName"] for b in budgets) == [
+            f"agentzone-{name.split('-', 1)[1]}", f"agentzone-{name.split('-', 1)[1]}-safety"
+        ], name
+    (budget,) = [b for b in sample_assembly.resources("AgentZone-fraud-prod", "AWS::Budgets::Budget").values()
+                 if b["Properties"]["Budget"]["BudgetName"] == "agentzone-fraud-prod"]
     fraud_prod = budget["Properties"]
     assert fraud_prod["Budget"]["BudgetName"] == "agentzone-fraud-prod"
     assert fraud_prod["Budget"]["BudgetLimit"] == {"Amount": 12000, "Unit": "USD"}

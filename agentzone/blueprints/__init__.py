@@ -11,13 +11,16 @@ Two ways to use them (README "Blueprints"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from constructs import Construct
 
 from ..config.model import Blueprints
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry
+from .eval_pipeline import EvaluationPipeline, EvaluationPipelineProps
 from .guardrail import AgentGuardrail, AgentGuardrailProps
+from .hitl import HitlWorkflow, HitlWorkflowProps
 from .knowledge_base import AgentKnowledgeBase, KnowledgeBaseProps
 from .memory import AgentMemory, AgentMemoryProps, MemoryAttachment, memory_attachments
 from .prompt_store import PromptStore, PromptStoreProps
@@ -26,7 +29,7 @@ from .tool_gateway import TenantToolGateway, TenantToolGatewayProps
 
 REGISTRY: dict[str, type[Construct]] = {
     cls.REGISTRY_NAME: cls
-    for cls in (AgentGuardrail, AgentMemory, PromptStore, AgentKnowledgeBase, TenantToolGateway, AgentRuntime)
+    for cls in (AgentGuardrail, AgentMemory, PromptStore, AgentKnowledgeBase, TenantToolGateway, HitlWorkflow, AgentRuntime, EvaluationPipeline)
 }
 
 assert set(REGISTRY) == set(Blueprints.model_fields), "every config blueprint needs a registered construct"
@@ -46,18 +49,23 @@ class VendedBlueprints:
     prompt_store: PromptStore | None = None
     knowledge_base: AgentKnowledgeBase | None = None
     tool_gateway: TenantToolGateway | None = None
+    hitl: HitlWorkflow | None = None
     runtimes: dict[str, AgentRuntime] = field(default_factory=dict)
+    eval_pipeline: EvaluationPipeline | None = None
 
     def selected(self) -> list[str]:
         return [name for name in REGISTRY if getattr(self, {"memory": "memories", "runtime": "runtimes"}.get(name, name))]
 
 
-def vend_blueprints(scope: Construct, *, context: BlueprintContext, blueprints: Blueprints) -> VendedBlueprints:
+def vend_blueprints(
+    scope: Construct, *, context: BlueprintContext, blueprints: Blueprints, attachments: Sequence[AgentAttachment] = ()
+) -> VendedBlueprints:
     """Create the blueprints a tenant selected, then its agents with what they use.
 
-    Every agent gets the tenant-level attachments (guardrail, prompts,
-    knowledge base, tool gateway) and the memories its own ``memory:`` names
-    with the access it asks for. Dictionaries are walked in sorted order so
+    Every agent gets ``attachments`` (the account's safety controls), the
+    tenant-level blueprints (guardrail, prompts, knowledge base, tool
+    gateway, HITL workflow) and the memories its own ``memory:`` names with the access it
+    asks for. Dictionaries are walked in sorted order so
     YAML order never changes a template.
     """
     vended = VendedBlueprints()
@@ -73,9 +81,11 @@ def vend_blueprints(scope: Construct, *, context: BlueprintContext, blueprints: 
         vended.knowledge_base = AgentKnowledgeBase.from_config(scope, "KnowledgeBase", context=context, config=blueprints.knowledge_base)
     if blueprints.tool_gateway is not None:
         vended.tool_gateway = TenantToolGateway.from_config(scope, "ToolGateway", context=context, config=blueprints.tool_gateway)
-    shared: list[AgentAttachment] = [
+    if blueprints.hitl is not None:
+        vended.hitl = HitlWorkflow.from_config(scope, "Hitl", context=context, config=blueprints.hitl)
+    shared: list[AgentAttachment] = [*attachments] + [
         attachment
-        for attachment in (vended.guardrail, vended.prompt_store, vended.knowledge_base, vended.tool_gateway)
+        for attachment in (vended.guardrail, vended.prompt_store, vended.knowledge_base, vended.tool_gateway, vended.hitl)
         if attachment is not None
     ]
     for name in sorted(blueprints.runtime):
@@ -88,7 +98,19 @@ def vend_blueprints(scope: Construct, *, context: BlueprintContext, blueprints: 
             config=config,
             attachments=[*shared, *memory_attachments(vended.memories, dict(config.memory))],
         )
+    if blueprints.eval_pipeline is not None:
+        vended.eval_pipeline = EvaluationPipeline.from_config(scope, "EvalPipeline", context=context, config=blueprints.eval_pipeline)
+        for name in sorted(vended.runtimes):
+            endpoint, version = monitored_endpoint(blueprints.runtime[name].releases[context.environment].endpoints)
+            vended.eval_pipeline.monitor_agent(vended.runtimes[name], name=name, endpoint=endpoint, version=version)
     return vended
+
+
+def monitored_endpoint(endpoints: dict[str, int]) -> tuple[str, int]:
+    """The endpoint canaries and online evaluation watch: the one on the oldest version, i.e. the
+    established one when a newer version is being tried next to it (PROD: 3, CANARY: 4 -> PROD)."""
+    name = min(endpoints, key=lambda e: (endpoints[e], e))
+    return name, endpoints[name]
 
 
 __all__ = [
@@ -103,6 +125,10 @@ __all__ = [
     "AgentRuntimeProps",
     "BlueprintContext",
     "CentralIdentity",
+    "EvaluationPipeline",
+    "EvaluationPipelineProps",
+    "HitlWorkflow",
+    "HitlWorkflowProps",
     "ImageRegistry",
     "KnowledgeBaseProps",
     "MemoryAttachment",

@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from .. import naming
+from ..constructs.secure_bucket import AccessLogsBucket
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class BlueprintContext:
     identity: CentralIdentity | None = None
     image_registry: ImageRegistry | None = None
     fm_gateway_url: str | None = None
+    access_logs: AccessLogsBucket | None = None  # where blueprint buckets log their access; each creates one if None
 
     def resource_name(self, name: str, *, separator: str = "-", max_length: int = 48) -> str:
         """``<tenant><sep><name><sep><environment>``, e.g. claims_triage_dev for AgentCore names."""

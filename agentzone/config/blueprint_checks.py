@@ -77,7 +77,34 @@ def blueprint_problems(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> l
         problems += _tool_gateway_problems(doc, (BP, "tool_gateway"), bp.tool_gateway, root)
     for name, runtime in bp.runtime.items():
         problems += _runtime_problems(doc, (BP, "runtime", name), tenant, name, runtime)
+    if bp.hitl is not None:
+        base = (BP, "hitl")
+        problems += _duplicates(doc, (*base, "approvers"), bp.hitl.approvers)
+        problems += _duplicates(doc, (*base, "categories"), bp.hitl.categories)
+        problems += _duplicates(doc, (*base, "escalation"), bp.hitl.escalation)
+    if bp.eval_pipeline is not None:
+        problems += _eval_problems(doc, (BP, "eval_pipeline"), tenant, bp.eval_pipeline)
+    problems += _safety_problems(doc, tenant)
     return problems
+
+
+def _eval_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, pipeline: m.EvalPipelineBlueprint) -> list[Problem]:
+    problems = _duplicates(doc, (*base, "canary_environments"), pipeline.canary_environments)
+    if pipeline.command is None and pipeline.evaluator_model is None:
+        problems.append(doc.problem(base, "set command (your own evaluation, run in CodeBuild) or evaluator_model (a Bedrock evaluation job's judge)"))
+    if pipeline.evaluator_model is not None and pipeline.evaluator_model not in tenant.models:
+        problems.append(doc.problem((*base, "evaluator_model"), f"{pipeline.evaluator_model} is not in this tenant's models"))
+    for i, env in enumerate(pipeline.canary_environments):
+        if env not in tenant.environments:
+            problems.append(doc.problem((*base, "canary_environments", i), f"{env!r} is not one of this tenant's environments ({', '.join(tenant.environments)})"))
+    return problems
+
+
+def _safety_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem]:
+    daily = tenant.safety.daily_cost_usd
+    if daily is not None and daily > tenant.budget.monthly_usd:
+        return [doc.problem(("safety", "daily_cost_usd"), f"{daily} is more than the whole monthly budget ({tenant.budget.monthly_usd})")]
+    return []
 
 
 def _guardrail_problems(doc: SourceDoc, guardrail: m.GuardrailBlueprint | None) -> list[Problem]:

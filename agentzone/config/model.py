@@ -527,6 +527,54 @@ class ToolGatewayBlueprint(Strict):
     openapi_targets: list[OpenApiToolTarget] = Field(default=[], max_length=20)
 
 
+ActionCategory = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class HitlBlueprint(Strict):
+    """Human approval for the agent actions config names (seed 000 HITL): a Step Functions workflow per request."""
+
+    approvers: list[Email] = Field(min_length=1, max_length=20, description="Notified of every request; may approve or reject")
+    categories: list[ActionCategory] = Field(
+        min_length=1, max_length=30, description="Action categories that need a human decision, e.g. payment, account-change"
+    )
+    timeout_minutes: int = Field(60, ge=5, le=10_080, description="Wait this long for a decision before escalating")
+    escalation: list[Email] = Field(default=[], max_length=20, description="Notified when the first wait times out; empty: reject on timeout")
+    escalation_timeout_minutes: int = Field(60, ge=5, le=10_080, description="Second wait, after escalation; then the request is rejected")
+    record_retention_days: int = Field(365, ge=1, le=3650, description="Decision records are immutable (S3 Object Lock, compliance mode) this long")
+    approver_roles: list[RoleName] = Field(
+        default=[], max_length=20, description="IAM role names (in each tenant account) whose sessions may decide; empty: nobody until grant_approve"
+    )
+
+
+class EvalPipelineBlueprint(Strict):
+    """Offline evaluation of an agent version against thresholds and the last approved baseline (seed 001 evaluation)."""
+
+    thresholds: dict[MetricName, Annotated[float, Field(ge=0, le=1)]] = Field(
+        min_length=1, max_length=30, description="Minimum score per metric (0-1), e.g. correctness: 0.9"
+    )
+    max_regression: float = Field(0.02, ge=0, le=1, description="Largest allowed drop per metric against the approved baseline")
+    command: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
+        None, description="The team's own evaluation command (run in CodeBuild); omit to run a Bedrock evaluation job"
+    )
+    evaluator_model: ModelId | None = Field(None, description="Judge model for Bedrock evaluation jobs (one of the tenant's models)")
+    online_sampling_percent: float = Field(10, gt=0, le=100, description="AgentCore online evaluation sample in prod")
+    canary_schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$")] = Field(
+        "rate(1 hour)", description="Scheduled canary replay of the golden set in staging and prod"
+    )
+    canary_environments: list[EnvName] = Field(default=["staging", "prod"], description="Environments the canary runs in")
+
+
+class SafetyControls(Strict):
+    """Hard stops every agent goes through (seed 003): per-session limits, the kill switch, cost alarms."""
+
+    max_tool_calls: int = Field(25, ge=1, le=10_000, description="Tool calls per session before the circuit breaker trips")
+    max_tokens: int = Field(50_000, ge=100, le=10_000_000, description="Input plus output tokens per session")
+    max_session_minutes: int = Field(30, ge=1, le=480, description="Wall-clock minutes per session")
+    kill_switch_cache_seconds: int = Field(30, ge=1, le=300, description="How long the agent may cache the kill-switch value")
+    daily_cost_usd: float | None = Field(None, gt=0, le=1_000_000, description="Alarm when a day's estimated spend passes this; default: budget.monthly_usd / 30")
+
+
 class Blueprints(Strict):
     """Blueprints this tenant vends into each of its accounts (README "Blueprints")."""
 
@@ -536,6 +584,8 @@ class Blueprints(Strict):
     knowledge_base: KnowledgeBaseBlueprint | None = None
     tool_gateway: ToolGatewayBlueprint | None = None
     runtime: dict[BlueprintName, AgentRuntimeBlueprint] = Field(default={}, max_length=10, description="Agents, by name")
+    hitl: HitlBlueprint | None = None
+    eval_pipeline: EvalPipelineBlueprint | None = None
 
     def selected(self) -> list[str]:
         """Names of the blueprints this tenant uses, in field order."""
@@ -570,6 +620,7 @@ class Tenant(Strict):
         default=["agent"], max_length=10, description="ECR repositories agentzone/<tenant>/<name> in each shared-services account"
     )
     experiment_tracking: bool = Field(True, description="Give this tenant's accounts a role on the shared MLflow tracking server")
+    safety: SafetyControls = SafetyControls()
     blueprints: Blueprints = Blueprints()
 
 

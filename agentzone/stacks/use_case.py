@@ -8,6 +8,7 @@ from constructs import Construct
 
 from ..blueprints import vend_blueprints
 from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry
+from ..blueprints.safety import SafetyControls
 from ..constructs import AccountBudget, BedrockInvocationLogging
 from ..constructs.alarm_topic import encrypted_alarm_topic
 from ..config.model import LandingZone, Tenant
@@ -47,7 +48,13 @@ class UseCaseStack(AgentZoneStack):
             archive_region=lz.region_of(logging_env),
             log_retention_days=lz.organization.observability.log_retention_days,
         )
-        self.blueprints = vend_blueprints(self, context=self.blueprint_context(lz), blueprints=tenant.blueprints)
+        context = self.blueprint_context(lz)
+        # Every tenant environment, whatever blueprints it picked: circuit breaker, kill switch, cost stops.
+        self.safety = SafetyControls.from_config(
+            self, "Safety", context=context, config=tenant.safety, budget_monthly_usd=tenant.budget.monthly_usd,
+            session_usd=tenant.budget.session_usd, notify=[tenant.owner],
+        )
+        self.blueprints = vend_blueprints(self, context=context, blueprints=tenant.blueprints, attachments=[self.safety])
 
     def blueprint_context(self, lz: LandingZone) -> BlueprintContext:
         """What this account offers the tenant's blueprints; platform endpoints only once they are deployed."""
@@ -60,11 +67,10 @@ class UseCaseStack(AgentZoneStack):
                 region=platform_region, user_pool_id=platform.identity_user_pool_id, tenant=tenant.tenant, scopes=tenant.auth_scopes
             )
         gateway = lz.organization.shared_services.fm_gateway
-        alarm_topic = None
-        if tenant.blueprints.runtime:
-            alarm_topic = encrypted_alarm_topic(
-                self, "AlarmTopic", encryption_key=self.key, display_name=f"{tenant.tenant} agents ({environment})", emails=[tenant.owner]
-            )
+        # Every account has one: the safety controls' cost alarms go here even before an agent exists.
+        alarm_topic = encrypted_alarm_topic(
+            self, "AlarmTopic", encryption_key=self.key, display_name=f"{tenant.tenant} agents ({environment})", emails=[tenant.owner]
+        )
         return BlueprintContext(
             tenant=tenant.tenant,
             environment=environment,
@@ -77,4 +83,5 @@ class UseCaseStack(AgentZoneStack):
             identity=identity,
             image_registry=ImageRegistry(account=platform.shared_services, region=platform_region),
             fm_gateway_url=f"https://{gateway.domain_name}" if gateway is not None and gateway_deployed(lz, environment) else None,
+            access_logs=self.access_logs,
         )

@@ -1,0 +1,547 @@
+"""Runtime safety controls: circuit breaker, kill switch, cost alarms, budget action, incident playbooks (seed 003).
+
+Applied in every tenant environment (not a blueprint a team opts into). What
+each piece does and why it looks like this:
+
+* **Circuit breaker** - an EXPRESS Step Functions state machine the agent's
+  loop calls synchronously (``StartSyncExecution``) before each step. EXPRESS,
+  not STANDARD: a call per step needs low latency and a per-request price, and
+  only EXPRESS machines answer synchronously. It is pure Choice/Pass/Fail: the
+  agent sends what the session has used (tool calls, tokens, elapsed seconds)
+  and the kill-switch value it read through its cache; limits live in the
+  definition, so they change by deploy, not by agent code. Hard stops: at or
+  over a limit is refused, so ``max_tool_calls: 25`` allows exactly 25 calls.
+  Refusals end in a Fail state, so ``metric_trips()`` is the machine's own
+  ``ExecutionsFailed``. No per-session table: the agent already counts, and a
+  table would add a write per step and a stateful resource for no stronger
+  guarantee (the agent is the caller either way; IAM is the enforced stop).
+* **Kill switch** - String parameter ``/agentzone/<tenant>/<env>/kill-switch``
+  (``off``/``on``). Not CMK-encrypted: CloudFormation cannot create a
+  SecureString, and the value is not secret. Agents read it cached
+  (:class:`agentzone.safety.KillSwitch`; Parameter Store's default throughput is
+  tens of TPS). ``agentzone killswitch on`` also attaches the kill-switch deny
+  policy to every role tagged ``agentzone:kill-switch=<tenant>/<env>``, which
+  :meth:`SafetyControls.protect_roles` adds: the enforced stop.
+  Note: CloudFormation writes ``off`` only when the parameter resource itself
+  changes; a redeploy leaves an ``on`` switch on.
+* **Cost** - AWS/Bedrock metrics have no session dimension, so agents print
+  EMF records (:func:`agentzone.safety.emit_session_cost`): the per-session
+  alarm watches the Maximum of ``SessionCostUSD`` over ``[Tenant,
+  Environment]`` (the most expensive session each minute), the daily alarm
+  the Sum of ``CostUSD`` over a day. A monthly COST budget carries a budget
+  action (100 % ACTUAL, automatic) that attaches the budget deny policy to the
+  protected roles; Budgets acts through an execution role that may attach and
+  detach exactly that policy, on roles carrying the protection tag.
+* **Playbooks** - SSM Automation documents for a runaway loop, a suspected
+  prompt injection and a cost explosion, run as an automation role that may
+  do exactly their steps.
+
+Vend order: runtimes come after this construct. A runtime that lists it among
+its attachments calls :meth:`attach_to_agent` with its execution role, which
+protects that role; roles made elsewhere go through :meth:`protect_roles`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_budgets as budgets
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .. import naming
+from ..config.model import SafetyControls as SafetyControlsConfig
+from ..constructs.retention import retained_log_group
+from ..nag import acknowledge, acknowledge_compliance, nag_arn
+from ..safety import circuit_breaker as cb
+from ..safety import killswitch as ks
+from ..safety import metrics as emf
+from .context import BlueprintContext
+
+ENV_KILL_SWITCH_PARAMETER = ks.ENV_PARAMETER
+ENV_KILL_SWITCH_CACHE_SECONDS = ks.ENV_CACHE_SECONDS
+ENV_CIRCUIT_BREAKER_ARN = cb.ENV_ARN
+ENV_MAX_TOOL_CALLS = "AGENTZONE_MAX_TOOL_CALLS"
+ENV_MAX_TOKENS = "AGENTZONE_MAX_TOKENS"
+ENV_MAX_SESSION_MINUTES = "AGENTZONE_MAX_SESSION_MINUTES"
+ENV_SESSION_COST_LIMIT_USD = "AGENTZONE_SESSION_COST_LIMIT_USD"
+ENV_METRICS_NAMESPACE = "AGENTZONE_METRICS_NAMESPACE"
+
+# What the deny policies stop: model calls and calls to other agents.
+DENIED_ACTIONS = ("bedrock:InvokeModel*", "bedrock-agentcore:InvokeAgentRuntime")
+PLAYBOOKS = ("RunawayLoop", "PromptInjection", "CostExplosion")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class SafetyControlsProps:
+    """Limits and cost ceilings of one tenant environment; defaults match the ``safety`` config section.
+
+    ``notify`` receives the budget action's notices (at least one address).
+    ``daily_cost_usd`` defaults to ``budget_monthly_usd / 30``; without
+    ``session_usd`` there is no per-session cost alarm.
+    """
+
+    tenant: str
+    environment: str
+    encryption_key: kms.IKey
+    budget_monthly_usd: float
+    notify: tuple[str, ...]
+    max_tool_calls: int = 25
+    max_tokens: int = 50_000
+    max_session_minutes: int = 30
+    kill_switch_cache_seconds: int = 30
+    session_usd: float | None = None
+    daily_cost_usd: float | None = None
+    alarm_topic: sns.ITopic | None = None
+    log_retention_days: int = 90
+
+
+class SafetyControls(Construct):
+    """Circuit breaker, kill switch, cost alarms, budget action and incident playbooks of one tenant environment::
+
+        safety = SafetyControls(stack, "Safety", props=SafetyControlsProps(
+            tenant="claims", environment="dev", encryption_key=key, budget_monthly_usd=5000, notify=("team@example.com",)))
+        env = safety.attach_to_agent(agent_role)   # grants + AGENTZONE_* variables, protects the role
+        safety.protect_roles([other_role])         # roles that are not agents' execution roles
+    """
+
+    REGISTRY_NAME = "safety"
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: SafetyControlsProps) -> None:
+        super().__init__(scope, construct_id)
+        self._validate(props)
+        self._props = props
+        stack = cdk.Stack.of(self)
+        self._stack = stack
+        self.daily_cost_usd = props.daily_cost_usd or round(props.budget_monthly_usd / 30, 2)
+        self._protected: list[iam.IRole] = []
+        self.budget_action: budgets.CfnBudgetsAction | None = None
+        tag_value = ks.protected_role_tag_value(props.tenant, props.environment)
+        # Roles carrying this tag are the ones the kill switch, the playbooks and the budget action act on.
+        self._tag_condition = {f"iam:ResourceTag/{ks.PROTECTED_ROLE_TAG}": tag_value}
+
+        # --- kill switch ------------------------------------------------------------
+        self.kill_switch_parameter_name = ks.kill_switch_parameter(props.tenant, props.environment)
+        self.kill_switch = ssm.StringParameter(
+            self,
+            "KillSwitch",
+            parameter_name=self.kill_switch_parameter_name,
+            string_value=ks.OFF,
+            description=f"Kill switch of {props.tenant} agents in {props.environment}: off or on (agentzone killswitch)",
+            tier=ssm.ParameterTier.STANDARD,
+        )
+        self.kill_switch_policy = self._deny_policy(
+            "KillSwitchDenyPolicy", ks.kill_switch_policy_name(props.tenant, props.environment),
+            "attached by `agentzone killswitch on` and the incident playbooks",
+        )
+        self.budget_policy = self._deny_policy(
+            "BudgetDenyPolicy", ks.budget_policy_name(props.tenant, props.environment),
+            "attached by the budget action when the monthly budget is spent",
+        )
+
+        # --- circuit breaker ---------------------------------------------------------
+        self.log_group = retained_log_group(
+            self, "CircuitBreakerLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days,
+            log_group_name=f"/aws/vendedlogs/states/{naming.PREFIX}-{props.tenant}-{props.environment}-circuit-breaker",
+        )
+        self.circuit_breaker = sfn.StateMachine(
+            self,
+            "CircuitBreaker",
+            state_machine_name=f"{naming.PREFIX}-{props.tenant}-{props.environment}-circuit-breaker",
+            state_machine_type=sfn.StateMachineType.EXPRESS,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            comment=f"Per-step circuit breaker of {props.tenant} agents ({props.environment})",
+            tracing_enabled=True,
+            # Session ids and counters only; still not worth keeping: the decision is in the execution status.
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            timeout=cdk.Duration.seconds(30),
+        )
+        self._acknowledge_state_machine_role()
+
+        # --- cost ---------------------------------------------------------------------
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        if props.session_usd is not None:
+            self.alarms["session_cost"] = self._alarm(
+                "SessionCostAlarm", self.metric_session_cost(), props.session_usd,
+                f"a {props.tenant} session in {props.environment} cost more than {props.session_usd:g} USD",
+            )
+        self.alarms["daily_cost"] = self._alarm(
+            "DailyCostAlarm", self.metric_cost(period=cdk.Duration.days(1)), self.daily_cost_usd,
+            f"{props.tenant} agents in {props.environment} spent more than {self.daily_cost_usd:g} USD in a day",
+        )
+        self.budget_name = f"{naming.PREFIX}-{props.tenant}-{props.environment}-safety"
+        self.budget = budgets.CfnBudget(
+            self,
+            "Budget",
+            budget=budgets.CfnBudget.BudgetDataProperty(
+                budget_name=self.budget_name,
+                budget_type="COST",
+                time_unit="MONTHLY",
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=props.budget_monthly_usd, unit="USD"),
+            ),
+        )
+        self.budget_role = iam.Role(
+            self,
+            "BudgetActionRole",
+            description=f"AWS Budgets: attach {ks.budget_policy_name(props.tenant, props.environment)} to protected roles",
+            assumed_by=iam.ServicePrincipal("budgets.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:budgets::{stack.account}:budget/{self.budget_name}*"},
+            }),
+        )
+        self.budget_role_policy = iam.ManagedPolicy(
+            self, "BudgetActionPolicy",
+            description="Attach and detach the budget deny policy, on protected roles only",
+            roles=[self.budget_role],
+            statements=[self._attach_statement("AttachTheBudgetDenyPolicy", self.budget_policy, detach=True)],
+        )
+        self._acknowledge_role_wildcard(self.budget_role_policy, "The budget action")
+
+        # --- incident playbooks -----------------------------------------------------------
+        self.automation_role = iam.Role(
+            self,
+            "PlaybookRole",
+            description=f"SSM Automation: incident playbooks of {props.tenant} agents ({props.environment})",
+            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:automation-execution/*"},
+            }),
+        )
+        self.runtime_arn_pattern = f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:runtime/*"
+        self.automation_policy = iam.ManagedPolicy(
+            self, "PlaybookPolicy",
+            description="Exactly the API calls of the incident playbooks",
+            roles=[self.automation_role],
+            statements=[
+                iam.PolicyStatement(sid="ReadAndFlipTheKillSwitch", actions=["ssm:GetParameter", "ssm:PutParameter"],
+                                    resources=[self.kill_switch.parameter_arn]),
+                iam.PolicyStatement(sid="StopAgentSessions", actions=["bedrock-agentcore:StopRuntimeSession"],
+                                    resources=[self.runtime_arn_pattern, f"{self.runtime_arn_pattern}/*"]),
+                self._attach_statement("AttachTheKillSwitchDenyPolicy", self.kill_switch_policy, detach=False),
+                iam.PolicyStatement(sid="SnapshotAgentRolePolicies", actions=["iam:ListAttachedRolePolicies"],
+                                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"], conditions={"StringEquals": self._tag_condition}),
+            ],
+        )
+        self._acknowledge_playbook_policy()
+        self.playbooks: dict[str, ssm.CfnDocument] = {
+            name: ssm.CfnDocument(
+                self,
+                f"{name}Playbook",
+                name=f"AgentZone-{props.tenant}-{props.environment}-{name}",
+                document_type="Automation",
+                document_format="JSON",
+                update_method="NewVersion",
+                content=content,
+            )
+            for name, content in self.playbook_contents().items()
+        }
+
+    # ------------------------------------------------------------------ pieces
+
+    @staticmethod
+    def _validate(props: SafetyControlsProps) -> None:
+        if not props.notify or not all(_EMAIL.match(a) for a in props.notify):
+            raise ValueError(f"notify needs at least one e-mail address for the budget action, got {list(props.notify)}")
+        if props.budget_monthly_usd <= 0:
+            raise ValueError("budget_monthly_usd must be positive")
+        for name in ("max_tool_calls", "max_tokens", "max_session_minutes", "kill_switch_cache_seconds"):
+            if getattr(props, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if props.daily_cost_usd is not None and props.daily_cost_usd > props.budget_monthly_usd:
+            raise ValueError(f"daily_cost_usd {props.daily_cost_usd} is more than the monthly budget {props.budget_monthly_usd}")
+
+    def _deny_policy(self, construct_id: str, name: str, how: str) -> iam.ManagedPolicy:
+        return iam.ManagedPolicy(
+            self, construct_id,
+            managed_policy_name=name,
+            description=f"Stops {self._props.tenant} agents ({self._props.environment}) calling models and agents; {how}",
+            statements=[iam.PolicyStatement(sid="StopAgentModelAndAgentCalls", effect=iam.Effect.DENY,
+                                            actions=list(DENIED_ACTIONS), resources=["*"])],
+        )
+
+    def _attach_statement(self, sid: str, policy: iam.IManagedPolicy, *, detach: bool) -> iam.PolicyStatement:
+        """Attach (and detach) one policy, only to roles tagged for this tenant environment."""
+        stack = self._stack
+        actions = ["iam:AttachRolePolicy"] + (["iam:DetachRolePolicy"] if detach else [])
+        return iam.PolicyStatement(
+            sid=sid, actions=actions, resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
+            conditions={"ArnEquals": {"iam:PolicyARN": policy.managed_policy_arn}, "StringEquals": self._tag_condition},
+        )
+
+    def _definition(self) -> sfn.IChainable:
+        p = self._props
+
+        def refuse(state_id: str, error: str, reason: str, limit: float | None = None) -> sfn.Fail:
+            cause = {"allowed": False, "reason": reason, **({"limit": limit} if limit is not None else {})}
+            return sfn.Fail(self, state_id, error=error, cause=json.dumps(cause, separators=(",", ":")))
+
+        C = sfn.Condition
+        limits = (
+            (cb.MAX_TOOL_CALLS, "$.tool_calls", p.max_tool_calls, "ToolCallLimitReached"),
+            (cb.MAX_TOKENS, "$.tokens", p.max_tokens, "TokenLimitReached"),
+            (cb.MAX_SESSION_MINUTES, "$.elapsed_seconds", p.max_session_minutes * 60, "SessionTimeLimitReached"),
+        )
+        check = sfn.Choice(self, "CheckLimits").when(
+            C.not_(C.string_equals("$.kill_switch", ks.OFF)), refuse("KillSwitchOn", cb.TRIPPED, cb.KILL_SWITCH))
+        for reason, path, limit, state_id in limits:
+            check = check.when(C.number_greater_than_equals(path, limit), refuse(state_id, cb.TRIPPED, reason, limit))
+        allowed = sfn.Pass(self, "Allowed", result=sfn.Result.from_object({"allowed": True, "reason": cb.WITHIN_LIMITS}))
+        check.otherwise(allowed)
+        well_formed = C.and_(
+            C.is_present("$.session_id"), C.is_string("$.session_id"),
+            *[cond for field in ("tool_calls", "tokens", "elapsed_seconds")
+              for cond in (C.is_present(f"$.{field}"), C.is_numeric(f"$.{field}"))],
+            C.is_present("$.kill_switch"), C.is_string("$.kill_switch"),
+        )
+        return sfn.Choice(self, "ValidateRequest").when(well_formed, check).otherwise(
+            refuse("InvalidRequest", cb.INVALID, cb.INVALID_REQUEST))
+
+    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, what: str) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self, construct_id, metric=metric, threshold=threshold, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no sessions is not an incident
+            alarm_description=f"AgentZone safety: {what}",
+        )
+        if self._props.alarm_topic is not None:
+            alarm.add_alarm_action(cw_actions.SnsAction(self._props.alarm_topic))
+        return alarm
+
+    def playbook_contents(self) -> dict[str, dict]:
+        """SSM Automation (schema 0.3) content of each playbook; every step is one aws:executeAwsApi call."""
+        role_param = {"type": "String", "description": "Role the automation runs as",
+                      "default": self.automation_role.role_arn}
+        runtime = {"type": "String", "description": "ARN of the agent runtime (AgentCore)",
+                   "allowedPattern": r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:runtime/[A-Za-z0-9_-]+$"}
+        session = {"type": "String", "description": "The runtime session id (33-256 characters)", "allowedPattern": r"^[A-Za-z0-9_-]{33,256}$"}
+        agent_role = {"type": "String", "description": "Name of the agent's execution role (must carry the protection tag)",
+                      "allowedPattern": r"^[\w+=,.@-]{1,64}$"}
+
+        def step(name: str, service: str, api: str, inputs: dict, outputs: list | None = None) -> dict:
+            out = {"name": name, "action": "aws:executeAwsApi", "onFailure": "Abort",
+                   "inputs": {"Service": service, "Api": api, **inputs}}
+            if outputs:
+                out["outputs"] = outputs
+            return out
+
+        record = step("RecordKillSwitch", "ssm", "GetParameter", {"Name": self.kill_switch_parameter_name},
+                      [{"Name": "PreviousValue", "Selector": "$.Parameter.Value", "Type": "String"}])
+        flip = step("FlipKillSwitch", "ssm", "PutParameter",
+                    {"Name": self.kill_switch_parameter_name, "Value": ks.ON, "Type": "String", "Overwrite": True})
+        stop = step("StopSession", "bedrock-agentcore", "StopRuntimeSession",
+                    {"agentRuntimeArn": "{{ AgentRuntimeArn }}", "runtimeSessionId": "{{ SessionId }}"})
+        snapshot = step("SnapshotAgentRolePolicies", "iam", "ListAttachedRolePolicies", {"RoleName": "{{ AgentRoleName }}"},
+                        [{"Name": "AttachedPolicies", "Selector": "$.AttachedPolicies", "Type": "MapList"}])
+        deny = step("DenyAgentRole", "iam", "AttachRolePolicy",
+                    {"RoleName": "{{ AgentRoleName }}", "PolicyArn": self.kill_switch_policy.managed_policy_arn})
+
+        def doc(description: str, parameters: dict, steps: list[dict]) -> dict:
+            return {
+                "schemaVersion": "0.3",
+                "description": description,
+                "assumeRole": "{{ AutomationAssumeRole }}",
+                "parameters": {"AutomationAssumeRole": role_param, **parameters},
+                "mainSteps": steps,
+                "outputs": [f"{s['name']}.{o['Name']}" for s in steps for o in s.get("outputs", [])],
+            }
+
+        who = f"{self._props.tenant} agents ({self._props.environment})"
+        return {
+            "RunawayLoop": doc(
+                f"Runaway loop in {who}: record and turn on the kill switch (every agent refuses its next step), "
+                "then stop the looping session.",
+                {"AgentRuntimeArn": runtime, "SessionId": session}, [record, flip, stop]),
+            "PromptInjection": doc(
+                f"Suspected prompt injection in {who}: kill switch on, stop the session, snapshot the agent role's "
+                "policies, then deny the role model and agent calls until `agentzone killswitch off`.",
+                {"AgentRuntimeArn": runtime, "SessionId": session, "AgentRoleName": agent_role}, [record, flip, stop, snapshot, deny]),
+            "CostExplosion": doc(
+                f"Cost explosion in {who}: kill switch on, snapshot the agent role's policies, then deny it model "
+                "and agent calls until `agentzone killswitch off`.",
+                {"AgentRoleName": agent_role}, [record, flip, snapshot, deny]),
+        }
+
+    # ------------------------------------------------------------------ acknowledgements
+
+    def _acknowledge_state_machine_role(self) -> None:
+        policy = self.circuit_breaker.role.node.find_child("DefaultPolicy")
+        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+                    "Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray trace writes "
+                    "support no resource-level permissions; the machine calls no other service.")
+        acknowledge_compliance(policy, "IAMNoInlinePolicy",
+                               "The Step Functions L2 writes its logging and tracing grants as a policy on its own role only.")
+
+    def _acknowledge_role_wildcard(self, policy: iam.ManagedPolicy, who: str) -> None:
+        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{self._nag_iam_arn('role/*')}]",
+                    f"{who} acts on agent roles made after this construct (vend order); the statement only matches roles "
+                    f"tagged {ks.PROTECTED_ROLE_TAG}={ks.protected_role_tag_value(self._props.tenant, self._props.environment)} "
+                    "and only the one deny policy.")
+
+    def _acknowledge_playbook_policy(self) -> None:
+        self._acknowledge_role_wildcard(self.automation_policy, "The incident playbook")
+        for resource in ("runtime/*", "runtime/*/*"):
+            acknowledge(self.automation_policy, f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'bedrock-agentcore', resource)}]",
+                        "Runtime ids are assigned by AgentCore at creation and every runtime in this account is this tenant "
+                        "environment's; the playbook stops the session the operator names.")
+
+    def _nag_iam_arn(self, resource: str) -> str:
+        """An IAM ARN as cdk-nag prints it (IAM ARNs have no region)."""
+        partition, account = self._stack.partition, self._stack.account
+        partition = "<AWS::Partition>" if cdk.Token.is_unresolved(partition) else partition
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(account) else account
+        return f"arn:{partition}:iam::{account}:{resource}"
+
+    # ------------------------------------------------------------------ config entry point
+
+    @classmethod
+    def from_config(
+        cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: SafetyControlsConfig,
+        budget_monthly_usd: float, session_usd: float | None, notify: Sequence[str] = (),
+    ) -> "SafetyControls":
+        """``notify`` defaults to the tenant's ``owner`` tag (the team mailbox)."""
+        addresses = tuple(notify) or tuple(a for a in (context.tags.get("owner"),) if a)
+        controls = cls(
+            scope,
+            construct_id,
+            props=SafetyControlsProps(
+                tenant=context.tenant,
+                environment=context.environment,
+                encryption_key=context.encryption_key,
+                budget_monthly_usd=budget_monthly_usd,
+                notify=addresses,
+                max_tool_calls=config.max_tool_calls,
+                max_tokens=config.max_tokens,
+                max_session_minutes=config.max_session_minutes,
+                kill_switch_cache_seconds=config.kill_switch_cache_seconds,
+                session_usd=session_usd,
+                daily_cost_usd=config.daily_cost_usd,
+                alarm_topic=context.alarm_topic,
+            ),
+        )
+        for key, value in sorted(context.tags.items()):
+            cdk.Tags.of(controls).add(key, value)
+        return controls
+
+    # ------------------------------------------------------------------ protection
+
+    @property
+    def protected_roles(self) -> tuple[iam.IRole, ...]:
+        return tuple(self._protected)
+
+    def protect_roles(self, roles: Sequence[iam.IRole]) -> None:
+        """Put roles under the kill switch and the budget action. Call any time before synth, in any order.
+
+        Roles made in this app get the ``agentzone:kill-switch`` tag (what the
+        CLI, the playbooks and the Budgets execution role match on); imported
+        roles cannot be tagged here and are only listed in the budget action.
+        """
+        for role in roles:
+            if any(role is known for known in self._protected):
+                continue
+            self._protected.append(role)
+            if isinstance(role, iam.Role):
+                cdk.Tags.of(role).add(ks.PROTECTED_ROLE_TAG, ks.protected_role_tag_value(self._props.tenant, self._props.environment))
+            else:
+                cdk.Annotations.of(self).add_warning_v2(
+                    "agentzone:safetyImportedRole",
+                    f"{role.node.path} is imported: tag it {ks.PROTECTED_ROLE_TAG}="
+                    f"{ks.protected_role_tag_value(self._props.tenant, self._props.environment)} yourself, or the kill switch "
+                    "and the budget action cannot attach their deny policies to it.",
+                )
+        self._update_budget_action()
+
+    def _update_budget_action(self) -> None:
+        if not self._protected:
+            return
+        definition = budgets.CfnBudgetsAction.DefinitionProperty(
+            iam_action_definition=budgets.CfnBudgetsAction.IamActionDefinitionProperty(
+                policy_arn=self.budget_policy.managed_policy_arn,
+                roles=[role.role_name for role in self._protected],
+            )
+        )
+        if self.budget_action is None:
+            self.budget_action = budgets.CfnBudgetsAction(
+                self,
+                "BudgetAction",
+                budget_name=self.budget_name,
+                action_type="APPLY_IAM_POLICY",
+                action_threshold=budgets.CfnBudgetsAction.ActionThresholdProperty(type="PERCENTAGE", value=100),
+                notification_type="ACTUAL",
+                approval_model="AUTOMATIC",
+                execution_role_arn=self.budget_role.role_arn,
+                definition=definition,
+                subscribers=[budgets.CfnBudgetsAction.SubscriberProperty(type="EMAIL", address=a) for a in sorted(set(self._props.notify))],
+            )
+            self.budget_action.node.add_dependency(self.budget)
+            self.budget_action.node.add_dependency(self.budget_role_policy)
+        else:
+            self.budget_action.definition = definition
+
+    # ------------------------------------------------------------------ grants and attachment
+
+    def grant_read_kill_switch(self, grantee: iam.IGrantable) -> iam.Grant:
+        """ssm:GetParameter on the kill switch only."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["ssm:GetParameter"], resource_arns=[self.kill_switch.parameter_arn])
+
+    def grant_check(self, grantee: iam.IGrantable) -> iam.Grant:
+        """states:StartSyncExecution on the circuit breaker only."""
+        return self.circuit_breaker.grant_start_sync_execution(grantee)
+
+    def attach_to_agent(self, grantee: iam.IGrantable) -> dict[str, str]:
+        """AgentAttachment: read the kill switch, call the circuit breaker; an execution role is also protected."""
+        self.grant_read_kill_switch(grantee)
+        self.grant_check(grantee)
+        if isinstance(grantee, iam.Role):
+            self.protect_roles([grantee])
+        p = self._props
+        env = {
+            ENV_KILL_SWITCH_PARAMETER: self.kill_switch_parameter_name,
+            ENV_KILL_SWITCH_CACHE_SECONDS: str(p.kill_switch_cache_seconds),
+            ENV_CIRCUIT_BREAKER_ARN: self.circuit_breaker.state_machine_arn,
+            ENV_MAX_TOOL_CALLS: str(p.max_tool_calls),
+            ENV_MAX_TOKENS: str(p.max_tokens),
+            ENV_MAX_SESSION_MINUTES: str(p.max_session_minutes),
+            ENV_METRICS_NAMESPACE: emf.NAMESPACE,
+        }
+        if p.session_usd is not None:
+            env[ENV_SESSION_COST_LIMIT_USD] = f"{p.session_usd:g}"
+        return env
+
+    # ------------------------------------------------------------------ attributes and metrics
+
+    @property
+    def circuit_breaker_arn(self) -> str:
+        return self.circuit_breaker.state_machine_arn
+
+    def metric_trips(self, **kwargs) -> cloudwatch.Metric:
+        """Steps the circuit breaker refused (limits, kill switch, malformed requests): its ExecutionsFailed."""
+        return self.circuit_breaker.metric_failed(**kwargs)
+
+    def metric_checks(self, **kwargs) -> cloudwatch.Metric:
+        """Steps checked (ExecutionsStarted)."""
+        return self.circuit_breaker.metric_started(**kwargs)
+
+    def _cost_metric(self, name: str, statistic: str, period: cdk.Duration, **kwargs) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=emf.NAMESPACE, metric_name=name, statistic=statistic, period=period,
+            dimensions_map={"Tenant": self._props.tenant, "Environment": self._props.environment}, **kwargs,
+        )
+
+    def metric_session_cost(self, *, period: cdk.Duration = cdk.Duration.minutes(1), **kwargs) -> cloudwatch.Metric:
+        """The most expensive session's running cost (USD) per period, from the agents' EMF records."""
+        return self._cost_metric(emf.SESSION_COST_METRIC, "Maximum", period, **kwargs)
+
+    def metric_cost(self, *, period: cdk.Duration = cdk.Duration.hours(1), **kwargs) -> cloudwatch.Metric:
+        """Agents' spend (USD) per period, from their EMF records."""
+        return self._cost_metric(emf.COST_METRIC, "Sum", period, **kwargs)

@@ -1,0 +1,25 @@
+"""Runtime safety controls, agent side and operator side (seed 003).
+
+* :mod:`.killswitch` - the kill-switch parameter name, a cached reader for agent
+  code, and what ``agentzone killswitch on|off|status`` does.
+* :mod:`.circuit_breaker` - the request the agent's loop sends the circuit
+  breaker state machine per step, and how to read its answer.
+* :mod:`.metrics` - the EMF record an agent prints so the per-session and
+  daily cost alarms see its spend.
+
+The CDK side is :class:`agentzone.blueprints.safety.SafetyControls`.
+"""
+
+from .circuit_breaker import CircuitBreaker, Decision, decision_from_execution
+from .killswitch import KillSwitch, kill_switch_parameter
+from .metrics import NAMESPACE, emit_session_cost
+
+__all__ = [
+    "NAMESPACE",
+    "CircuitBreaker",
+    "Decision",
+    "KillSwitch",
+    "decision_from_execution",
+    "emit_session_cost",
+    "kill_switch_parameter",
+]

@@ -1,0 +1,151 @@
+"""`agentzone killswitch on|off|status --tenant T --environment E`: flip a tenant environment's kill switch.
+
+Run with credentials for the tenant environment's account (the command checks
+the account against the config). ``on`` sets the parameter, then attaches the
+kill-switch deny policy to every role tagged ``agentzone:kill-switch=<T>/<E>``
+(``--no-deny`` skips that: cooperative stop only); ``off`` detaches it from
+every role it is attached to, then sets the parameter back.
+
+Exit codes as for the rest of `agentzone`: 0 success; 1 AWS refused or the
+stack is missing; 2 the input is wrong (unknown tenant or environment, wrong
+account, missing credentials, usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError, ProfileNotFound
+
+from ..config import ConfigError, default_config_dir, load_landing_zone
+from .killswitch import KillSwitchError, KillSwitchOperator, Status
+
+PROG = "agentzone killswitch"
+
+
+class InvalidRequest(Exception):
+    pass
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _guarded(command):
+    @functools.wraps(command)
+    def run(args) -> int:
+        try:
+            return command(args)
+        except ConfigError as exc:
+            print(exc.render(), file=sys.stderr)
+            return 2
+        except InvalidRequest as exc:
+            _fail(str(exc))
+            return 2
+        except KillSwitchError as exc:
+            _fail(str(exc))
+            return 1
+        except (NoCredentialsError, PartialCredentialsError):
+            _fail("no AWS credentials found; sign in to the tenant environment's account (e.g. aws sso login) or pass --profile")
+            return 2
+        except (NoRegionError, ProfileNotFound) as exc:
+            _fail(str(exc))
+            return 2
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            _fail(f"{exc.operation_name} failed: {error.get('Code', 'Error')}: {error.get('Message', exc)}")
+            return 1
+        except BotoCoreError as exc:
+            _fail(f"AWS call failed: {exc}")
+            return 1
+
+    return run
+
+
+def _operator(args) -> KillSwitchOperator:
+    lz = load_landing_zone(args.config_dir)
+    try:
+        tenant = lz.tenant(args.tenant)
+    except KeyError:
+        raise InvalidRequest(f"unknown tenant {args.tenant!r}; valid: {', '.join(t.tenant for t in lz.tenants)}") from None
+    env = tenant.environments.get(args.environment)
+    if env is None:
+        raise InvalidRequest(f"tenant {args.tenant} has no environment {args.environment!r}; valid: {', '.join(tenant.environments)}")
+    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    operator = KillSwitchOperator.for_session(session, args.tenant, args.environment, region=lz.region_of(env))
+    account = operator.policy_arn.split(":")[4]
+    if account != env.account:
+        raise InvalidRequest(
+            f"the credentials in use are for account {account}, but {args.tenant} {args.environment} is account {env.account}"
+        )
+    return operator
+
+
+def _print(status: Status, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"parameter": status.parameter, "value": status.value, "deny_policy": status.deny_policy_arn,
+                          "denied_roles": list(status.denied_roles)}, indent=2))
+    else:
+        print(status.render())
+
+
+@_guarded
+def cmd_on(args) -> int:
+    _print(_operator(args).turn_on(deny=not args.no_deny), args.json)
+    return 0
+
+
+@_guarded
+def cmd_off(args) -> int:
+    _print(_operator(args).turn_off(), args.json)
+    return 0
+
+
+@_guarded
+def cmd_status(args) -> int:
+    _print(_operator(args).status(), args.json)
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Add `killswitch` and its commands to the `agentzone` subparsers."""
+    common = argparse.ArgumentParser(add_help=False)
+    where = common.add_argument_group("which kill switch")
+    where.add_argument("--tenant", required=True, help="tenant slug, e.g. claims")
+    where.add_argument("--environment", required=True, help="tenant environment, e.g. prod")
+    where.add_argument("--config-dir", default=None, help=f"config tree (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})")
+    where.add_argument("--profile", help="AWS profile for the tenant environment's account")
+    where.add_argument("--json", action="store_true", help="machine-readable output")
+
+    parser = sub.add_parser(
+        "killswitch",
+        help="stop (on) or release (off) a tenant environment's agents, or show the kill switch",
+        description="Sets /agentzone/<tenant>/<environment>/kill-switch and attaches or detaches the kill-switch deny policy.",
+    )
+    commands = parser.add_subparsers(dest="killswitch_command", required=True, metavar="COMMAND")
+    p = commands.add_parser("on", parents=[common], help="agents refuse their next step; IAM denies model and agent calls")
+    p.add_argument("--no-deny", action="store_true", help="only set the parameter (cooperative stop), attach no deny policy")
+    p.set_defaults(func=cmd_on)
+    p = commands.add_parser("off", parents=[common], help="detach the deny policy everywhere, then set the switch off")
+    p.set_defaults(func=cmd_off)
+    p = commands.add_parser("status", parents=[common], help="the switch value and the roles the deny policy is attached to")
+    p.set_defaults(func=cmd_status)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """`agentzone killswitch` on its own: argv without the leading 'killswitch'."""
+    parser = argparse.ArgumentParser(prog="agentzone")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    try:
+        args = parser.parse_args(["killswitch", *(sys.argv[1:] if argv is None else argv)])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(run())

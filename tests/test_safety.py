@@ -1,0 +1,760 @@
+"""Runtime safety controls: circuit breaker (executed in moto), kill switch reader and CLI (moto), EMF cost records,
+cost alarms, budget action, incident playbooks (steps checked against botocore and run in moto), nag and cfn-lint."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+import boto3
+import botocore.session
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Annotations, Match, Template
+from botocore import xform_name
+from moto import mock_aws
+
+from agentzone.blueprints.context import AgentAttachment, BlueprintContext
+from agentzone.blueprints.safety import (
+    DENIED_ACTIONS,
+    ENV_CIRCUIT_BREAKER_ARN,
+    ENV_KILL_SWITCH_CACHE_SECONDS,
+    ENV_KILL_SWITCH_PARAMETER,
+    ENV_MAX_SESSION_MINUTES,
+    ENV_MAX_TOKENS,
+    ENV_MAX_TOOL_CALLS,
+    ENV_METRICS_NAMESPACE,
+    ENV_SESSION_COST_LIMIT_USD,
+    SafetyControls,
+    SafetyControlsProps,
+)
+from agentzone.composition import create_app
+from agentzone.config.model import NagSettings
+from agentzone.config.model import SafetyControls as SafetyConfig
+from agentzone.constructs import BaselineKey
+from agentzone.constructs.alarm_topic import encrypted_alarm_topic
+from agentzone.nag import acknowledge_compliance, add_rule_packs
+from agentzone.report import acknowledgements
+from agentzone.safety import circuit_breaker as cb
+from agentzone.safety import cli as safety_cli
+from agentzone.safety.killswitch import PROTECTED_ROLE_TAG, KillSwitch, kill_switch_policy_name
+from agentzone.safety.metrics import NAMESPACE, emit_session_cost, estimate_cost_usd
+from agentzone.synth import run_cfn_lint
+
+ACCOUNT, REGION = "111111111111", "eu-west-1"
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+STACK = "SafetyTest"
+NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+PARAMETER = "/agentzone/claims/dev/kill-switch"
+SAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config"
+LIMITS = {"tool_calls": 25, "tokens": 50_000, "elapsed_seconds": 30 * 60}
+REASONS = {"tool_calls": cb.MAX_TOOL_CALLS, "tokens": cb.MAX_TOKENS, "elapsed_seconds": cb.MAX_SESSION_MINUTES}
+
+
+@dataclass(frozen=True)
+class Synth:
+    raw: dict
+    path: Path
+    outdir: Path
+    env: dict
+
+    def resources(self, kind: str) -> dict[str, dict]:
+        return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == kind}
+
+    def one(self, kind: str) -> tuple[str, dict]:
+        (found,) = self.resources(kind).items()
+        return found
+
+    def by_prefix(self, prefix: str) -> tuple[str, dict]:
+        (found,) = [(k, v) for k, v in self.raw["Resources"].items() if k.startswith(prefix)]
+        return found
+
+
+def tenant_stack(app: cdk.App, name: str = STACK, *, with_topic: bool = True):
+    stack = cdk.Stack(app, name, env=ENV)
+    key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="tenant key").key
+    topic = encrypted_alarm_topic(stack, "Alarms", encryption_key=key, display_name="claims agents") if with_topic else None
+    context = BlueprintContext(tenant="claims", environment="dev", encryption_key=key, alarm_topic=topic,
+                               tags={"owner": "claims-ai@example.com", "use-case-id": "UC-0001"})
+    return stack, context
+
+
+def agent_role(stack: cdk.Stack, construct_id: str = "AgentRole") -> iam.Role:
+    return iam.Role(stack, construct_id, assumed_by=iam.ServicePrincipal("bedrock-agentcore.amazonaws.com"))
+
+
+def controls(stack, context, config: SafetyConfig | None = None, **kwargs) -> SafetyControls:
+    kwargs = {"budget_monthly_usd": 5000, "session_usd": 2.0, **kwargs}
+    return SafetyControls.from_config(stack, "Safety", context=context, config=config or SafetyConfig(), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory) -> Synth:
+    """Default safety config, one agent attached, synthesized through every nag pack (synth raises on an unacknowledged error)."""
+    app = create_app(outdir=str(tmp_path_factory.mktemp("safety") / "cdk.out"))
+    stack, context = tenant_stack(app)
+    safety = controls(stack, context)
+    agent = agent_role(stack)
+    env = safety.attach_to_agent(agent)
+    acknowledge_compliance(agent.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
+                           "Test scaffold: this role stands in for an agent runtime's execution role.")
+    resolved_env = stack.resolve(env)
+    add_rule_packs(app, NagSettings())
+    assembly = app.synth()
+    artifact = assembly.get_stack_by_name(STACK)
+    return Synth(artifact.template, Path(assembly.directory) / artifact.template_file, Path(assembly.directory), resolved_env)
+
+
+def getatt(logical_id: str, attribute: str) -> dict:
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+def resolve(value, refs: dict[str, str]):
+    """Resolve Ref / Fn::GetAtt / Fn::Join against real (moto) values; refs maps 'Id' and 'Id.Attr' to strings."""
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return pseudo.get(value["Ref"]) or refs[value["Ref"]]
+        if set(value) == {"Fn::GetAtt"}:
+            return refs[".".join(value["Fn::GetAtt"])]
+        if set(value) == {"Fn::Join"}:
+            sep, parts = value["Fn::Join"]
+            return sep.join(resolve(p, refs) for p in parts)
+        return {k: resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, refs) for v in value]
+    return value
+
+
+def parameter_arn(synth: Synth) -> dict:
+    """The kill switch's ARN as synthesized: this parameter exactly (a Ref, so grants depend on it)."""
+    param_id, _ = synth.one("AWS::SSM::Parameter")
+    return {"Fn::Join": ["", [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter", {"Ref": param_id}]]}
+
+
+def statements(policy: dict) -> dict[str, dict]:
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+# ------------------------------------------------------------------ circuit breaker: executed in moto
+
+
+@pytest.fixture
+def breaker(synth):
+    """The synthesized definition, tokens resolved, created as an EXPRESS machine in moto that really executes ASL."""
+    _, machine = synth.one("AWS::StepFunctions::StateMachine")
+    definition = machine["Properties"]["DefinitionString"]
+    definition = definition if isinstance(definition, str) else resolve(definition, {})
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        client = boto3.client("stepfunctions", region_name=REGION)
+        arn = client.create_state_machine(name="circuit-breaker", definition=definition, type="EXPRESS",
+                                          roleArn=f"arn:aws:iam::{ACCOUNT}:role/circuit-breaker")["stateMachineArn"]
+
+        names = itertools.count()
+
+        def run(request: dict) -> tuple[cb.Decision, dict]:
+            # moto has no StartSyncExecution; StartExecution + DescribeExecution give the same status/output/error/cause.
+            execution = client.start_execution(stateMachineArn=arn, name=f"step-{next(names)}", input=json.dumps(request))["executionArn"]
+            for _ in range(200):
+                result = client.describe_execution(executionArn=execution)
+                if result["status"] != "RUNNING":
+                    return cb.decision_from_execution(result), result
+                time.sleep(0.01)
+            raise AssertionError("execution did not finish")
+
+        yield run
+
+
+def base_request(**overrides) -> dict:
+    return {**cb.request(session_id="s-1", tool_calls=0, tokens=0, elapsed_seconds=0, kill_switch="off"), **overrides}
+
+
+@pytest.mark.parametrize("field", sorted(LIMITS))
+@pytest.mark.parametrize("offset, allowed", [(-1, True), (0, False), (1, False)])
+def test_circuit_breaker_trips_exactly_at_each_limit(breaker, field, offset, allowed):
+    decision, result = breaker(base_request(**{field: LIMITS[field] + offset}))
+    if allowed:
+        assert decision == cb.Decision(True, cb.WITHIN_LIMITS)
+        assert json.loads(result["output"]) == {"allowed": True, "reason": "within_limits"}
+    else:
+        assert decision == cb.Decision(False, REASONS[field], LIMITS[field])
+        assert result["status"] == "FAILED" and result["error"] == cb.TRIPPED
+
+
+def test_circuit_breaker_allows_a_fresh_session(breaker):
+    assert breaker(base_request())[0].allowed
+
+
+@pytest.mark.parametrize("value", ["on", "ON", "", "unknown"])
+def test_circuit_breaker_refuses_unless_the_kill_switch_is_off(breaker, value):
+    decision, result = breaker(base_request(kill_switch=value))
+    assert decision == cb.Decision(False, cb.KILL_SWITCH) and result["error"] == cb.TRIPPED
+
+
+def test_kill_switch_is_checked_before_the_limits(breaker):
+    assert breaker(base_request(kill_switch="on", tool_calls=100))[0].reason == cb.KILL_SWITCH
+
+
+@pytest.mark.parametrize("broken", [
+    {"tool_calls": None}, {"tokens": "12"}, {"session_id": 7}, {"elapsed_seconds": None}, {"kill_switch": None},
+])
+def test_circuit_breaker_refuses_malformed_requests(breaker, broken):
+    request = base_request()
+    for key, value in broken.items():
+        if value is None:
+            request.pop(key)
+        else:
+            request[key] = value
+    decision, result = breaker(request)
+    assert decision == cb.Decision(False, cb.INVALID_REQUEST) and result["error"] == cb.INVALID
+
+
+def test_decision_fails_closed_on_anything_unexpected():
+    assert not cb.decision_from_execution({"status": "TIMED_OUT"}).allowed
+    assert not cb.decision_from_execution({"status": "FAILED", "error": "States.Runtime", "cause": "x"}).allowed
+
+    class Broken:
+        def start_sync_execution(self, **_):
+            raise RuntimeError("no network")
+
+    decision = cb.CircuitBreaker("arn:aws:states:eu-west-1:111111111111:stateMachine:x", client=Broken()).check(
+        session_id="s", tool_calls=0, tokens=0, elapsed_seconds=0, kill_switch="off")
+    assert decision.allowed is False and "unavailable" in decision.reason
+
+
+def test_circuit_breaker_client_sends_the_request_shape():
+    sent = {}
+
+    class Client:
+        def start_sync_execution(self, **kwargs):
+            sent.update(kwargs)
+            return {"status": "SUCCEEDED", "output": '{"allowed":true,"reason":"within_limits"}'}
+
+    breaker = cb.CircuitBreaker("arn:aws:states:eu-west-1:111111111111:stateMachine:x", client=Client())
+    assert breaker.check(session_id="s", tool_calls=3, tokens=10, elapsed_seconds=5.5, kill_switch="off").allowed
+    assert json.loads(sent["input"]) == {"session_id": "s", "tool_calls": 3, "tokens": 10, "elapsed_seconds": 5.5, "kill_switch": "off"}
+    assert tuple(json.loads(sent["input"])) == cb.REQUEST_FIELDS
+
+
+def test_state_machine_is_express_traced_and_logs_without_execution_data(synth):
+    key_id, _ = synth.one("AWS::KMS::Key")
+    log_id, log_group = synth.one("AWS::Logs::LogGroup")
+    _, machine = synth.one("AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "EXPRESS" and props["StateMachineName"] == "agentzone-claims-dev-circuit-breaker"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL" and props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert props["LoggingConfiguration"]["Destinations"] == [{"CloudWatchLogsLogGroup": {"LogGroupArn": getatt(log_id, "Arn")}}]
+    assert log_group["Properties"]["KmsKeyId"] == getatt(key_id, "Arn") and log_group["DeletionPolicy"] == "Retain"
+
+
+def test_limits_come_from_config():
+    stack, context = tenant_stack(create_app(), "Limits")
+    safety = controls(stack, context, SafetyConfig(max_tool_calls=8, max_tokens=1500, max_session_minutes=15))
+    definition = json.loads(stack.resolve(safety.circuit_breaker.node.default_child.definition_string))
+    choices = definition["States"]["CheckLimits"]["Choices"]
+    assert [(c.get("Variable"), c.get("NumericGreaterThanEquals")) for c in choices[1:]] == [
+        ("$.tool_calls", 8), ("$.tokens", 1500), ("$.elapsed_seconds", 900)]
+
+
+# ------------------------------------------------------------------ kill switch: parameter, deny policies, reader
+
+
+def test_kill_switch_parameter_is_a_string_that_starts_off(synth):
+    _, param = synth.one("AWS::SSM::Parameter")
+    assert param["Properties"]["Name"] == PARAMETER
+    assert param["Properties"]["Type"] == "String" and param["Properties"]["Value"] == "off"
+    assert param["Properties"]["Tier"] == "Standard"
+
+
+@pytest.mark.parametrize("prefix, name", [
+    ("SafetyKillSwitchDenyPolicy", "agentzone-claims-dev-kill-switch-deny"),
+    ("SafetyBudgetDenyPolicy", "agentzone-claims-dev-budget-deny"),
+])
+def test_deny_policies_stop_model_and_agent_calls_and_are_attached_to_nothing(synth, prefix, name):
+    _, policy = synth.by_prefix(prefix)
+    assert policy["Properties"]["ManagedPolicyName"] == name
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert sorted(statement["Action"]) == sorted(DENIED_ACTIONS) == ["bedrock-agentcore:InvokeAgentRuntime", "bedrock:InvokeModel*"]
+    assert (statement["Sid"], statement["Effect"], statement["Resource"]) == ("StopAgentModelAndAgentCalls", "Deny", "*")
+    assert not any(k in policy["Properties"] for k in ("Roles", "Users", "Groups"))  # attached at incident time only
+
+
+class CountingSsm:
+    def __init__(self, client):
+        self.client, self.calls = client, 0
+
+    def get_parameter(self, **kwargs):
+        self.calls += 1
+        return self.client.get_parameter(**kwargs)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@mock_aws
+def test_kill_switch_reader_caches_for_the_ttl():
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name=PARAMETER, Value="off", Type="String")
+    counting, clock = CountingSsm(ssm), Clock()
+    switch = KillSwitch(PARAMETER, cache_seconds=30, client=counting, clock=clock)
+    assert switch.is_on() is False and counting.calls == 1
+    ssm.put_parameter(Name=PARAMETER, Value="on", Type="String", Overwrite=True)
+    clock.now += 29.9
+    assert switch.is_on() is False and counting.calls == 1  # within the TTL: no SSM call, the old value
+    clock.now += 0.1
+    assert switch.is_on() is True and counting.calls == 2  # TTL over: read again, sees "on"
+    clock.now += 10
+    assert switch.state() == "on" and counting.calls == 2
+
+
+def test_kill_switch_reader_takes_its_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv(ENV_KILL_SWITCH_PARAMETER, PARAMETER)
+    monkeypatch.setenv(ENV_KILL_SWITCH_CACHE_SECONDS, "7")
+    switch = KillSwitch(client=object())
+    assert (switch.parameter_name, switch.cache_seconds) == (PARAMETER, 7.0)
+    monkeypatch.delenv(ENV_KILL_SWITCH_PARAMETER)
+    with pytest.raises(ValueError, match=ENV_KILL_SWITCH_PARAMETER):
+        KillSwitch()
+
+
+@mock_aws
+def test_kill_switch_reader_fails_closed():
+    ssm = boto3.client("ssm", region_name=REGION)
+    clock = Clock()
+    assert KillSwitch(PARAMETER, cache_seconds=5, client=ssm, clock=clock).is_on()  # missing parameter: no value yet
+    ssm.put_parameter(Name=PARAMETER, Value="maybe", Type="String")
+    assert KillSwitch(PARAMETER, cache_seconds=5, client=ssm, clock=clock).is_on()  # unknown value
+    ssm.put_parameter(Name=PARAMETER, Value="off", Type="String", Overwrite=True)
+    switch = KillSwitch(PARAMETER, cache_seconds=5, client=ssm, clock=clock)
+    assert not switch.is_on()
+    ssm.delete_parameter(Name=PARAMETER)  # SSM unreadable later: keep the last known value
+    clock.now += 6
+    assert not switch.is_on()
+
+
+# ------------------------------------------------------------------ kill switch CLI against moto
+
+
+@pytest.fixture
+def tenant_account(monkeypatch):
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        ssm, iam_client = boto3.client("ssm", region_name=REGION), boto3.client("iam")
+        ssm.put_parameter(Name=PARAMETER, Value="off", Type="String")
+        policy_arn = iam_client.create_policy(
+            PolicyName=kill_switch_policy_name("claims", "dev"),
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "Action": list(DENIED_ACTIONS), "Resource": "*"}]}))["Policy"]["Arn"]
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "bedrock-agentcore.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        iam_client.create_role(RoleName="claims-agent", AssumeRolePolicyDocument=trust,
+                               Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"}])
+        iam_client.create_role(RoleName="claims-agent-staging", AssumeRolePolicyDocument=trust,
+                               Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/staging"}])
+        iam_client.create_role(RoleName="unrelated", AssumeRolePolicyDocument=trust)
+        yield ssm, iam_client, policy_arn
+
+
+def cli(*argv: str) -> int:
+    return safety_cli.run([*argv, "--tenant", "claims", "--environment", "dev", "--config-dir", str(SAMPLE_CONFIG)])
+
+
+def attached(iam_client, role: str) -> list[str]:
+    return [p["PolicyArn"] for p in iam_client.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+
+
+def test_killswitch_on_sets_the_parameter_and_denies_the_tagged_roles(tenant_account, capsys):
+    ssm, iam_client, policy_arn = tenant_account
+    assert cli("on") == 0
+    assert ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"] == "on"
+    assert attached(iam_client, "claims-agent") == [policy_arn]
+    assert attached(iam_client, "claims-agent-staging") == [] and attached(iam_client, "unrelated") == []
+    assert "is on; deny policy attached to: claims-agent" in capsys.readouterr().out
+
+    assert cli("status", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "parameter": PARAMETER, "value": "on", "deny_policy": policy_arn, "denied_roles": ["claims-agent"]}
+
+    # Attached by hand (e.g. by a playbook) to another role: off releases every role it is attached to.
+    iam_client.attach_role_policy(RoleName="unrelated", PolicyArn=policy_arn)
+    assert cli("off") == 0
+    assert ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"] == "off"
+    assert attached(iam_client, "claims-agent") == [] and attached(iam_client, "unrelated") == []
+
+
+def test_killswitch_on_without_deny_only_sets_the_parameter(tenant_account):
+    ssm, iam_client, _ = tenant_account
+    assert cli("on", "--no-deny") == 0
+    assert ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"] == "on"
+    assert attached(iam_client, "claims-agent") == []
+
+
+def test_killswitch_refuses_a_missing_stack_with_exit_1(tenant_account, capsys):
+    ssm, _, _ = tenant_account
+    ssm.delete_parameter(Name=PARAMETER)
+    assert cli("on") == 1
+    assert "is the claims dev stack deployed" in capsys.readouterr().err
+
+
+def test_killswitch_refuses_the_wrong_account_with_exit_2(tenant_account, monkeypatch, capsys):
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "999999999999")
+    assert cli("status") == 2
+    assert "account 999999999999" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["status", "--tenant", "nobody", "--environment", "dev"], "unknown tenant 'nobody'"),
+    (["status", "--tenant", "claims", "--environment", "qa"], "no environment 'qa'"),
+])
+def test_killswitch_refuses_unknown_targets_with_exit_2(tenant_account, argv, message, capsys):
+    assert safety_cli.run([*argv, "--config-dir", str(SAMPLE_CONFIG)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_killswitch_usage_errors_exit_2():
+    assert safety_cli.run(["flip", "--tenant", "claims", "--environment", "dev"]) == 2
+    assert safety_cli.run(["on"]) == 2
+
+
+# ------------------------------------------------------------------ cost: EMF, alarms, budget and its action
+
+
+def test_emf_record_publishes_session_and_tenant_metrics():
+    out = io.StringIO()
+    record = emit_session_cost(tenant="claims", environment="dev", session_id="s-1", session_cost_usd=1.25,
+                               step_cost_usd=0.05, timestamp_ms=1_700_000_000_000, stream=out)
+    assert json.loads(out.getvalue()) == record and out.getvalue().count("\n") == 1
+    assert record["_aws"] == {"Timestamp": 1_700_000_000_000, "CloudWatchMetrics": [
+        {"Namespace": NAMESPACE, "Dimensions": [["Tenant", "Environment", "SessionId"], ["Tenant", "Environment"]],
+         "Metrics": [{"Name": "SessionCostUSD", "Unit": "None"}]},
+        {"Namespace": NAMESPACE, "Dimensions": [["Tenant", "Environment"]], "Metrics": [{"Name": "CostUSD", "Unit": "None"}]},
+    ]}
+    assert {k: v for k, v in record.items() if k != "_aws"} == {
+        "Tenant": "claims", "Environment": "dev", "SessionId": "s-1", "SessionCostUSD": 1.25, "CostUSD": 0.05}
+    # Every dimension and metric a directive names is a top-level member (EMF requirement).
+    for directive in record["_aws"]["CloudWatchMetrics"]:
+        for names in directive["Dimensions"]:
+            assert all(n in record for n in names)
+        assert all(m["Name"] in record for m in directive["Metrics"])
+
+
+def test_emf_refuses_bad_values_and_estimates_cost_from_model_prices():
+    with pytest.raises(ValueError):
+        emit_session_cost(tenant="claims", environment="dev", session_id="", session_cost_usd=1, stream=io.StringIO())
+    with pytest.raises(ValueError):
+        emit_session_cost(tenant="claims", environment="dev", session_id="s", session_cost_usd=-1, stream=io.StringIO())
+    prices = {"amazon.nova-lite-v1:0": [0.06, 0.24]}
+    assert estimate_cost_usd(prices, "amazon.nova-lite-v1:0", 1000, 500) == pytest.approx(0.18)
+    with pytest.raises(KeyError, match="model_prices"):
+        estimate_cost_usd(prices, "other", 1, 1)
+
+
+def _alarm(synth: Synth, prefix: str) -> dict:
+    return synth.by_prefix(prefix)[1]["Properties"]
+
+
+def test_session_cost_alarm_watches_the_most_expensive_session(synth):
+    topic_id, _ = synth.one("AWS::SNS::Topic")
+    alarm = _alarm(synth, "SafetySessionCostAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"], alarm["Period"]) == (NAMESPACE, "SessionCostUSD", "Maximum", 60)
+    assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+        {"Name": "Environment", "Value": "dev"}, {"Name": "Tenant", "Value": "claims"}]
+    assert alarm["Threshold"] == 2.0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["EvaluationPeriods"] == 1 and alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_daily_cost_alarm_defaults_to_a_thirtieth_of_the_budget(synth):
+    alarm = _alarm(synth, "SafetyDailyCostAlarm")
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["Period"]) == ("CostUSD", "Sum", 86400)
+    assert alarm["Threshold"] == pytest.approx(166.67)
+
+
+def test_cost_settings_from_config():
+    stack, context = tenant_stack(create_app(), "Cost")
+    safety = controls(stack, context, SafetyConfig(daily_cost_usd=50), session_usd=None)
+    assert set(safety.alarms) == {"daily_cost"} and safety.daily_cost_usd == 50
+    assert ENV_SESSION_COST_LIMIT_USD not in safety.attach_to_agent(agent_role(stack))
+
+
+def test_budget_is_the_tenant_budget(synth):
+    _, budget = synth.one("AWS::Budgets::Budget")
+    assert budget["Properties"]["Budget"] == {
+        "BudgetName": "agentzone-claims-dev-safety", "BudgetType": "COST", "TimeUnit": "MONTHLY",
+        "BudgetLimit": {"Amount": 5000, "Unit": "USD"}}
+
+
+def test_budget_action_denies_the_protected_roles_at_100_percent_actual(synth):
+    budget_id, _ = synth.one("AWS::Budgets::Budget")
+    action_id, action = synth.one("AWS::Budgets::BudgetsAction")
+    policy_id, _ = synth.by_prefix("SafetyBudgetDenyPolicy")
+    role_id, _ = synth.by_prefix("SafetyBudgetActionRole")
+    (agent_id,) = [k for k in synth.resources("AWS::IAM::Role") if k.startswith("AgentRole")]
+    props = action["Properties"]
+    assert props["BudgetName"] == "agentzone-claims-dev-safety" and budget_id in action["DependsOn"]
+    assert (props["ActionType"], props["NotificationType"], props["ApprovalModel"]) == ("APPLY_IAM_POLICY", "ACTUAL", "AUTOMATIC")
+    assert props["ActionThreshold"] == {"Type": "PERCENTAGE", "Value": 100}
+    assert props["Definition"] == {"IamActionDefinition": {"PolicyArn": {"Ref": policy_id}, "Roles": [{"Ref": agent_id}]}}
+    assert props["ExecutionRoleArn"] == getatt(role_id, "Arn")
+    assert props["Subscribers"] == [{"Type": "EMAIL", "Address": "claims-ai@example.com"}]
+
+
+def test_budgets_execution_role_may_only_attach_the_budget_policy_to_protected_roles(synth):
+    role_id, role = synth.by_prefix("SafetyBudgetActionRole")
+    policy_id, _ = synth.by_prefix("SafetyBudgetDenyPolicy")
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "budgets.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:budgets::{ACCOUNT}:budget/agentzone-claims-dev-safety*"}
+    _, policy = synth.by_prefix("SafetyBudgetActionPolicy")
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    assert list(statements(policy).values()) == [{
+        "Sid": "AttachTheBudgetDenyPolicy", "Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/*",
+        "Condition": {"ArnEquals": {"iam:PolicyARN": {"Ref": policy_id}},
+                      "StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"}},
+    }]
+
+
+def test_protect_roles_tags_them_and_extends_the_budget_action_in_any_order():
+    stack, context = tenant_stack(create_app(), "Protect")
+    safety = controls(stack, context)
+    assert safety.budget_action is None  # nothing protected yet: no action
+    first, second = agent_role(stack, "First"), agent_role(stack, "Second")
+    safety.protect_roles([first])
+    safety.protect_roles([second, first])  # later call, duplicate ignored
+    assert safety.protected_roles == (first, second)
+    definition = stack.resolve(safety.budget_action.definition)
+    assert definition["iamActionDefinition"]["roles"] == [{"Ref": stack.get_logical_id(r.node.default_child)} for r in (first, second)]
+    template = Template.from_stack(stack).to_json()
+    for role in (first, second):
+        tags = template["Resources"][stack.get_logical_id(role.node.default_child)]["Properties"]["Tags"]
+        assert {"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"} in tags
+
+
+def test_imported_roles_are_protected_with_a_warning_to_tag_them():
+    stack, context = tenant_stack(create_app(), "Imported")
+    safety = controls(stack, context)
+    safety.protect_roles([iam.Role.from_role_arn(stack, "Imported", f"arn:aws:iam::{ACCOUNT}:role/legacy-agent")])
+    assert stack.resolve(safety.budget_action.definition)["iamActionDefinition"]["roles"] == ["legacy-agent"]
+    Annotations.from_stack(stack).has_warning("/Imported/Safety", Match.string_like_regexp("tag it agentzone:kill-switch=claims/dev"))
+
+
+# ------------------------------------------------------------------ attachment and grants
+
+
+def test_attach_to_agent_returns_the_variables(synth):
+    machine_id, _ = synth.one("AWS::StepFunctions::StateMachine")
+    assert synth.env == {
+        ENV_KILL_SWITCH_PARAMETER: PARAMETER,
+        ENV_KILL_SWITCH_CACHE_SECONDS: "30",
+        ENV_CIRCUIT_BREAKER_ARN: {"Ref": machine_id},
+        ENV_MAX_TOOL_CALLS: "25",
+        ENV_MAX_TOKENS: "50000",
+        ENV_MAX_SESSION_MINUTES: "30",
+        ENV_METRICS_NAMESPACE: "AgentZone/Agents",
+        ENV_SESSION_COST_LIMIT_USD: "2",
+    }
+    assert all(name.startswith("AGENTZONE_") for name in synth.env)
+
+
+def test_attached_agent_may_check_and_read_the_kill_switch_only(synth):
+    machine_id, _ = synth.one("AWS::StepFunctions::StateMachine")
+    (policy,) = [p for k, p in synth.resources("AWS::IAM::Policy").items() if k.startswith("AgentRoleDefaultPolicy")]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "ssm:GetParameter", "Effect": "Allow", "Resource": parameter_arn(synth)},
+        {"Action": "states:StartSyncExecution", "Effect": "Allow", "Resource": {"Ref": machine_id}},
+    ]
+    (role,) = [v for k, v in synth.resources("AWS::IAM::Role").items() if k.startswith("AgentRole")]
+    assert {"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"} in role["Properties"]["Tags"]
+
+
+def test_safety_controls_are_an_agent_attachment_with_metrics():
+    stack, context = tenant_stack(create_app(), "Metrics")
+    safety = controls(stack, context)
+    assert isinstance(safety, AgentAttachment) and SafetyControls.REGISTRY_NAME == "safety"
+    machine = {"StateMachineArn": {"Ref": stack.get_logical_id(safety.circuit_breaker.node.default_child)}}
+    trips, checks = safety.metric_trips(), safety.metric_checks()
+    assert (trips.namespace, trips.metric_name) == ("AWS/States", "ExecutionsFailed")
+    assert (checks.namespace, checks.metric_name) == ("AWS/States", "ExecutionsStarted")
+    assert stack.resolve(trips.dimensions) == stack.resolve(checks.dimensions) == machine
+    cost = safety.metric_cost()
+    assert (cost.namespace, cost.metric_name, cost.statistic) == (NAMESPACE, "CostUSD", "Sum")
+    assert stack.resolve(safety.circuit_breaker_arn) == machine["StateMachineArn"]
+
+
+# ------------------------------------------------------------------ incident playbooks
+
+
+def playbooks(synth: Synth) -> dict[str, dict]:
+    return {k: v for k, v in synth.resources("AWS::SSM::Document").items()}
+
+
+def test_playbooks_are_automation_documents_running_as_the_playbook_role(synth):
+    role_id, _ = synth.by_prefix("SafetyPlaybookRole")
+    docs = {d["Properties"]["Name"]: d["Properties"] for d in playbooks(synth).values()}
+    assert set(docs) == {f"AgentZone-claims-dev-{n}" for n in ("RunawayLoop", "PromptInjection", "CostExplosion")}
+    for props in docs.values():
+        content = props["Content"]
+        json.dumps(content)  # a JSON document once CloudFormation resolves the role ARN
+        assert (props["DocumentType"], props["DocumentFormat"], props["UpdateMethod"]) == ("Automation", "JSON", "NewVersion")
+        assert content["schemaVersion"] == "0.3" and content["assumeRole"] == "{{ AutomationAssumeRole }}"
+        assert content["parameters"]["AutomationAssumeRole"]["default"] == getatt(role_id, "Arn")
+        assert content["mainSteps"][1]["name"] == "FlipKillSwitch"  # first thing after recording the old value
+        for step in content["mainSteps"]:
+            for placeholder in json.dumps(step["inputs"]).split("{{ ")[1:]:
+                assert placeholder.split(" }}")[0] in content["parameters"], step
+
+
+def _iam_action(service: str, api: str) -> str:
+    return f"{service}:{api}"
+
+
+def _allows(policy_statements: list[dict], action: str) -> list[dict]:
+    return [s for s in policy_statements if s["Effect"] == "Allow" and action in _list(s["Action"])]
+
+
+def test_every_playbook_step_is_a_real_api_the_role_may_call(synth):
+    _, policy = synth.by_prefix("SafetyPlaybookPolicy")
+    allowed = policy["Properties"]["PolicyDocument"]["Statement"]
+    models = botocore.session.get_session()
+    for doc in playbooks(synth).values():
+        for step in doc["Properties"]["Content"]["mainSteps"]:
+            assert step["action"] == "aws:executeAwsApi"
+            service, api = step["inputs"]["Service"], step["inputs"]["Api"]
+            model = models.get_service_model(service)
+            assert api in model.operation_names, (service, api)
+            shape = model.operation_model(api).input_shape
+            params = {k for k in step["inputs"] if k not in ("Service", "Api")}
+            assert set(shape.required_members) <= params <= set(shape.members), (api, params)
+            assert _allows(allowed, _iam_action(service, api)), f"{service}:{api} is not allowed to the playbook role"
+
+
+def test_playbook_role_is_least_privilege(synth):
+    role_id, role = synth.by_prefix("SafetyPlaybookRole")
+    kill_policy_id, _ = synth.by_prefix("SafetyKillSwitchDenyPolicy")
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+                                  "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:{REGION}:{ACCOUNT}:automation-execution/*"}}
+    _, policy = synth.by_prefix("SafetyPlaybookPolicy")
+    by_sid = statements(policy)
+    assert by_sid["ReadAndFlipTheKillSwitch"]["Action"] == ["ssm:GetParameter", "ssm:PutParameter"]
+    assert by_sid["ReadAndFlipTheKillSwitch"]["Resource"] == parameter_arn(synth)
+    assert by_sid["StopAgentSessions"]["Action"] == "bedrock-agentcore:StopRuntimeSession"
+    attach = by_sid["AttachTheKillSwitchDenyPolicy"]
+    assert attach["Action"] == "iam:AttachRolePolicy"  # never detach: releasing is the operator's `killswitch off`
+    assert attach["Condition"] == {"ArnEquals": {"iam:PolicyARN": {"Ref": kill_policy_id}},
+                                   "StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"}}
+    assert by_sid["SnapshotAgentRolePolicies"]["Condition"] == {"StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"}}
+    assert len(by_sid) == 4 and policy["Properties"]["Roles"] == [{"Ref": role_id}]
+
+
+def _substitute(inputs: dict, values: dict[str, str]) -> dict:
+    text = json.dumps(inputs)
+    for name, value in values.items():
+        text = text.replace("{{ " + name + " }}", value)
+    return json.loads(text)
+
+
+@mock_aws
+def test_prompt_injection_playbook_steps_run_against_moto(synth):
+    """Every step moto implements is executed with the document's own inputs (StopRuntimeSession: shape-checked above)."""
+    ssm, iam_client = boto3.client("ssm", region_name=REGION), boto3.client("iam")
+    ssm.put_parameter(Name=PARAMETER, Value="off", Type="String")
+    deny_arn = iam_client.create_policy(PolicyName=kill_switch_policy_name("claims", "dev"), PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": list(DENIED_ACTIONS), "Resource": "*"}]}))["Policy"]["Arn"]
+    iam_client.create_role(RoleName="claims-agent", AssumeRolePolicyDocument="{}", Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"}])
+    kill_policy_id, _ = synth.by_prefix("SafetyKillSwitchDenyPolicy")
+    (doc,) = [d for d in playbooks(synth).values() if d["Properties"]["Name"].endswith("PromptInjection")]
+    clients = {"ssm": ssm, "iam": iam_client}
+    results = {}
+    for step in doc["Properties"]["Content"]["mainSteps"]:
+        inputs = resolve(_substitute(step["inputs"], {"AgentRoleName": "claims-agent"}), {kill_policy_id: deny_arn})
+        service, api = inputs.pop("Service"), inputs.pop("Api")
+        if service not in clients:
+            continue
+        results[step["name"]] = getattr(clients[service], xform_name(api))(**inputs)
+    assert results["RecordKillSwitch"]["Parameter"]["Value"] == "off"
+    assert ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"] == "on"
+    assert results["SnapshotAgentRolePolicies"]["AttachedPolicies"] == []  # taken before the deny
+    assert attached(iam_client, "claims-agent") == [deny_arn]
+    assert set(results) == {"RecordKillSwitch", "FlipKillSwitch", "SnapshotAgentRolePolicies", "DenyAgentRole"}
+
+
+# ------------------------------------------------------------------ config and errors
+
+
+def test_notify_defaults_to_the_owner_and_is_required():
+    stack, context = tenant_stack(create_app(), "Notify")
+    safety = controls(stack, context, notify=["oncall@example.com"])
+    safety.protect_roles([agent_role(stack)])
+    assert [s.address for s in safety.budget_action.subscribers] == ["oncall@example.com"]
+    stack2, context2 = tenant_stack(create_app(), "NoOwner")
+    context2 = BlueprintContext(tenant="claims", environment="dev", encryption_key=context2.encryption_key)
+    with pytest.raises(ValueError, match="notify needs at least one e-mail"):
+        controls(stack2, context2)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"notify": ("not-an-address",)}, "notify"),
+    ({"budget_monthly_usd": 0}, "budget_monthly_usd"),
+    ({"max_tool_calls": 0}, "max_tool_calls"),
+    ({"daily_cost_usd": 6000.0}, "more than the monthly budget"),
+])
+def test_bad_props_are_refused(overrides, message):
+    stack = cdk.Stack(cdk.App(), "BadProps", env=ENV)
+    key = cdk.aws_kms.Key(stack, "Key")
+    props = {"tenant": "claims", "environment": "dev", "encryption_key": key, "budget_monthly_usd": 5000,
+             "notify": ("team@example.com",), **overrides}
+    with pytest.raises(ValueError, match=message):
+        SafetyControls(stack, "Safety", props=SafetyControlsProps(**props))
+
+
+def test_tenant_tags_reach_the_resources(synth):
+    _, machine = synth.one("AWS::StepFunctions::StateMachine")
+    assert {"Key": "use-case-id", "Value": "UC-0001"} in machine["Properties"]["Tags"]
+    _, param = synth.one("AWS::SSM::Parameter")
+    assert param["Properties"]["Tags"]["use-case-id"] == "UC-0001"
+
+
+# ------------------------------------------------------------------ nag and cfn-lint
+
+
+def test_nag_passed_with_narrow_acknowledgements(synth):
+    acks = [a for a in acknowledgements(synth.outdir, STACK) if a.pack in NAG_PACKS and "/Safety/" in a.path]
+    role_wildcard = f"AwsSolutions-IAM5[Resource::arn:aws:iam::{ACCOUNT}:role/*]"
+    runtime = f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}:runtime/*"
+    assert {(a.path, a.finding) for a in acks if a.pack == "AwsSolutions"} == {
+        (f"/{STACK}/Safety/CircuitBreaker/Role/DefaultPolicy", "AwsSolutions-IAM5[Resource::*]"),
+        (f"/{STACK}/Safety/BudgetActionPolicy", role_wildcard),
+        (f"/{STACK}/Safety/PlaybookPolicy", role_wildcard),
+        (f"/{STACK}/Safety/PlaybookPolicy", f"AwsSolutions-IAM5[Resource::{runtime}]"),
+        (f"/{STACK}/Safety/PlaybookPolicy", f"AwsSolutions-IAM5[Resource::{runtime}/*]"),
+    }
+    assert {(a.path, a.finding) for a in acks if a.pack != "AwsSolutions"} == {
+        (f"/{STACK}/Safety/CircuitBreaker/Role/DefaultPolicy", f"{pack}-IAMNoInlinePolicy") for pack in NAG_PACKS - {"AwsSolutions"}}
+    assert all(len(a.reason) >= 30 for a in acks)
+
+
+def test_cfn_lint_is_clean(synth):
+    result = run_cfn_lint([synth.path])
+    assert result.errors == [], result.errors
