@@ -8,16 +8,16 @@ wrong (spec problems, bad reference or date, missing credentials, usage).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 from datetime import date
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError, ProfileNotFound
+from botocore.exceptions import ClientError
 
 from .. import naming
-from ..config import ConfigError, default_config_dir, load_landing_zone
+from ..command import aws_error, aws_failure, guarded, run_alone
+from ..config import default_config_dir, load_landing_zone
 from .spec import EntrySpec, load_specs
 from .store import Catalog, CatalogError, Entry, InvalidRequest, Ref
 from .tables import KINDS, STATES
@@ -29,52 +29,26 @@ def _fail(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
-def _aws_message(exc: ClientError) -> str:
-    error = exc.response.get("Error", {})
-    code, message = error.get("Code", "Error"), error.get("Message", str(exc))
+def _aws_message(exc: ClientError) -> tuple[str, int]:
+    code, message = aws_error(exc)
     if code == "ResourceNotFoundException":
         return (
             f"{exc.operation_name}: catalog table not found ({message}); check --environment or --region and "
             "that the shared-services stack is deployed"
-        )
+        ), 1
     if code in ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException"):
-        return f"{exc.operation_name}: AWS refused the credentials in use ({code}): {message}"
-    return f"{exc.operation_name} failed: {code}: {message}"
+        return f"{exc.operation_name}: AWS refused the credentials in use ({code}): {message}", 1
+    return aws_failure(exc)
 
 
-def _guarded(command):
-    """Every user or AWS mistake becomes one clear message and an exit code, never a traceback."""
-
-    @functools.wraps(command)
-    def run(args) -> int:
-        try:
-            return command(args)
-        except ConfigError as exc:
-            print(exc.render(), file=sys.stderr)
-            return 2
-        except InvalidRequest as exc:
-            _fail(str(exc))
-            return 2
-        except CatalogError as exc:
-            _fail(str(exc))
-            return 1
-        except (NoCredentialsError, PartialCredentialsError):
-            _fail("no AWS credentials found; sign in (e.g. aws sso login) or pass --profile")
-            return 2
-        except NoRegionError:
-            _fail("no AWS region; pass --environment or --region, or set AWS_REGION")
-            return 2
-        except ProfileNotFound as exc:
-            _fail(str(exc))
-            return 2
-        except ClientError as exc:
-            _fail(_aws_message(exc))
-            return 1
-        except BotoCoreError as exc:
-            _fail(f"AWS call failed: {exc}")
-            return 1
-
-    return run
+_guarded = guarded(
+    PROG,
+    bad_input=(InvalidRequest,),
+    refused=(CatalogError,),
+    credentials_hint="sign in (e.g. aws sso login) or pass --profile",
+    region_hint="no AWS region; pass --environment or --region, or set AWS_REGION",
+    aws_message=_aws_message,
+)
 
 
 def _catalog(args) -> Catalog:
@@ -296,13 +270,7 @@ def add_parser(sub) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """`agentzone catalog` on its own: argv without the leading 'catalog'."""
-    parser = argparse.ArgumentParser(prog="agentzone")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(["catalog", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:  # argparse: usage errors exit 2, --help exits 0
-        return exc.code if isinstance(exc.code, int) else 2
-    return args.func(args)
+    return run_alone("catalog", add_parser, argv)
 
 
 if __name__ == "__main__":

@@ -9,59 +9,35 @@ table, missing credentials, usage).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError, ProfileNotFound
+from botocore.exceptions import ClientError
 
+from ..command import aws_error, aws_failure, guarded, run_alone
 from . import record
 from .store import EvaluationError, EvaluationStore, InvalidRequest, check_names
 
 PROG = "agentzone eval"
 
 
-def _fail(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr)
+def _aws_message(exc: ClientError) -> tuple[str, int]:
+    code, message = aws_error(exc)
+    if code == "ResourceNotFoundException":
+        return (f"{exc.operation_name}: evaluation table not found ({message}); check --tenant, --environment, "
+                "--region, and that the tenant's stack with the eval_pipeline blueprint is deployed"), 2
+    return aws_failure(exc)
 
 
-def _guarded(command):
-    """Every user or AWS mistake becomes one clear message and an exit code, never a traceback."""
-
-    @functools.wraps(command)
-    def run(args) -> int:
-        try:
-            return command(args)
-        except InvalidRequest as exc:
-            _fail(str(exc))
-            return 2
-        except EvaluationError as exc:
-            _fail(str(exc))
-            return 1
-        except (NoCredentialsError, PartialCredentialsError):
-            _fail("no AWS credentials found; sign in (e.g. aws sso login) or pass --profile")
-            return 2
-        except NoRegionError:
-            _fail("no AWS region; pass --region or set AWS_REGION")
-            return 2
-        except ProfileNotFound as exc:
-            _fail(str(exc))
-            return 2
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code, message = error.get("Code", "Error"), error.get("Message", str(exc))
-            if code == "ResourceNotFoundException":
-                _fail(f"{exc.operation_name}: evaluation table not found ({message}); check --tenant, --environment, "
-                      "--region, and that the tenant's stack with the eval_pipeline blueprint is deployed")
-                return 2
-            _fail(f"{exc.operation_name} failed: {code}: {message}")
-            return 1
-        except BotoCoreError as exc:
-            _fail(f"AWS call failed: {exc}")
-            return 1
-
-    return run
+_guarded = guarded(
+    PROG,
+    bad_input=(InvalidRequest,),
+    refused=(EvaluationError,),
+    credentials_hint="sign in (e.g. aws sso login) or pass --profile",
+    region_hint="no AWS region; pass --region or set AWS_REGION",
+    aws_message=_aws_message,
+)
 
 
 def _store(args) -> EvaluationStore:
@@ -129,13 +105,7 @@ def add_parser(sub) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """`agentzone eval` on its own: argv without the leading 'eval'."""
-    parser = argparse.ArgumentParser(prog="agentzone")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(["eval", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    return args.func(args)
+    return run_alone("eval", add_parser, argv)
 
 
 if __name__ == "__main__":

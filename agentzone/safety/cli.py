@@ -14,14 +14,13 @@ account, missing credentials, usage).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError, ProfileNotFound
 
-from ..config import ConfigError, default_config_dir, load_landing_zone
+from ..command import guarded, run_alone
+from ..config import default_config_dir, load_landing_zone
 from .killswitch import KillSwitchError, KillSwitchOperator, Status
 
 PROG = "agentzone killswitch"
@@ -31,39 +30,12 @@ class InvalidRequest(Exception):
     pass
 
 
-def _fail(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr)
-
-
-def _guarded(command):
-    @functools.wraps(command)
-    def run(args) -> int:
-        try:
-            return command(args)
-        except ConfigError as exc:
-            print(exc.render(), file=sys.stderr)
-            return 2
-        except InvalidRequest as exc:
-            _fail(str(exc))
-            return 2
-        except KillSwitchError as exc:
-            _fail(str(exc))
-            return 1
-        except (NoCredentialsError, PartialCredentialsError):
-            _fail("no AWS credentials found; sign in to the tenant environment's account (e.g. aws sso login) or pass --profile")
-            return 2
-        except (NoRegionError, ProfileNotFound) as exc:
-            _fail(str(exc))
-            return 2
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            _fail(f"{exc.operation_name} failed: {error.get('Code', 'Error')}: {error.get('Message', exc)}")
-            return 1
-        except BotoCoreError as exc:
-            _fail(f"AWS call failed: {exc}")
-            return 1
-
-    return run
+_guarded = guarded(
+    PROG,
+    bad_input=(InvalidRequest,),
+    refused=(KillSwitchError,),
+    credentials_hint="sign in to the tenant environment's account (e.g. aws sso login) or pass --profile",
+)
 
 
 def _operator(args) -> KillSwitchOperator:
@@ -138,13 +110,7 @@ def add_parser(sub) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """`agentzone killswitch` on its own: argv without the leading 'killswitch'."""
-    parser = argparse.ArgumentParser(prog="agentzone")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(["killswitch", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    return args.func(args)
+    return run_alone("killswitch", add_parser, argv)
 
 
 if __name__ == "__main__":
