@@ -15,6 +15,7 @@ from .stacks import (
     AgentZoneStack,
     OrganizationStack,
     StackTarget,
+    TenantDataStack,
     TenantGovernanceStack,
     TenantServicesStack,
     UseCaseStack,
@@ -102,6 +103,7 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     app.node.set_context("@aws-cdk/core:bootstrapQualifier", org.guardrails.bootstrap_qualifier)
     stacks: list[AgentZoneStack] = []
     shared_services: dict[str, AgentZoneStack] = {}
+    data_lakes: dict[str, AgentZoneStack] = {}
 
     def platform_target(environment: str, account: str, region: str) -> StackTarget:
         return StackTarget(environment, account, region, org.platform.owner, org.platform.cost_center, PLATFORM_USE_CASE)
@@ -119,6 +121,8 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
                 stacks.append(stack)
                 if role == "shared_services":
                     shared_services[env_name] = stack
+                if role == "data_lake":
+                    data_lakes[env_name] = stack
 
     for tenant in lz.tenants:  # already sorted by name
         if selection.only == "platform" or selection.tenant not in (None, tenant.tenant):
@@ -136,8 +140,14 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
             name = stack_name("TenantServices", f"{env_name}-services", tenant.tenant)
             services = TenantServicesStack(app, name, target=target, tenant=tenant, lz=lz)
             if env_name in shared_services:  # its team is created by the gateway admin function there
-                services.add_dependency(shared_services[env_name])
+                services.add_stack_dependency(shared_services[env_name])
             stacks.append(services)
+            if tenant.data.namespaces:
+                target = StackTarget(env_name, platform_env.data_lake, lz.region_of(platform_env), tenant.owner, tenant.cost_center, tenant.use_case_id)
+                data = TenantDataStack(app, stack_name("TenantData", f"{env_name}-data", tenant.tenant), target=target, tenant=tenant, lz=lz)
+                if env_name in data_lakes:  # imports its zones; Lake Formation tags and settings must exist first
+                    data.add_stack_dependency(data_lakes[env_name])
+                stacks.append(data)
             target = StackTarget(env_name, env.account, lz.region_of(env), tenant.owner, tenant.cost_center, tenant.use_case_id)
             stacks.append(UseCaseStack(app, stack_name("UseCase", env_name, tenant.tenant), target=target, tenant=tenant, lz=lz))
 

@@ -111,3 +111,43 @@ def split_profile(model_id: str) -> tuple[str | None, str]:
     if head in PROFILE_GEOGRAPHIES and "." in rest:
         return head, rest
     return None, model_id
+
+
+# Data lake: tenant accounts address the central lake's catalog and feedback bus by name.
+DATA_LAKE_FEEDBACK_BUS = f"{PREFIX}-feedback"
+LF_TAG_TENANT = f"{PREFIX}:tenant"
+LF_TAG_SENSITIVITY = f"{PREFIX}:sensitivity"
+FIREHOSE_NAME_MAX = 64
+
+
+def namespace_database(tenant: str, namespace: str) -> str:
+    """Glue database of one tenant namespace (Glue names: lowercase, underscores)."""
+    return f"{tenant}_{namespace}".replace("-", "_")
+
+
+def dataset_stream(tenant: str, namespace: str, dataset: str) -> str:
+    """Firehose stream that writes one streamed dataset into the raw zone."""
+    return f"{PREFIX}-{tenant}-{namespace}-{dataset}".replace("_", "-")
+
+
+def namespace_ingest_role(tenant: str, namespace: str) -> str:
+    """Role producers assume to write one namespace's raw data (data lake account)."""
+    return f"{PREFIX}-ingest-{tenant}-{namespace}".replace("_", "-")
+
+
+def feedback_bus_arn(account: str, region: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:events:{region}:{account}:event-bus/{DATA_LAKE_FEEDBACK_BUS}"
+
+
+def cfn_exec_role_arn(qualifier: str, account: str, region: str, partition: str = "aws") -> str:
+    """The role `cdk bootstrap --qualifier` creates for CloudFormation; Lake Formation must list it as an admin."""
+    return f"arn:{partition}:iam::{account}:role/cdk-{qualifier}-cfn-exec-role-{account}-{region}"
+
+
+def data_lake_export(name: str) -> str:
+    """CloudFormation export of the data lake stack that per-tenant data stacks import (same account and region)."""
+    return f"{PREFIX}-data-lake-{name}"
+
+
+def data_lake_security_configuration(environment: str) -> str:
+    return f"{PREFIX}-data-lake-{environment}"

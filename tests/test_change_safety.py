@@ -97,9 +97,10 @@ def test_memory_name_is_create_only_per_cfn_schema():
 
 
 def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_shared_services_stacks(sample_assembly, config_copy, tmp_path):
-    """Logging (its reader role, dashboard, sink policy), Security (its OAuth2 resource server) and
-    SharedServices (catalog readers, MLflow role, gateway endpoint principals) are per-tenant by nature;
-    everything else, Organization included, stays byte-identical."""
+    """Logging (its reader role, dashboard, sink policy), Security (its OAuth2 resource server),
+    SharedServices (catalog readers, MLflow role, gateway endpoint principals) and DataLake (the tenant's
+    LF-tag value, its feedback sender) are per-tenant by nature; everything else, Organization included,
+    stays byte-identical."""
     claims = (config_copy / "tenants/claims.yaml").read_text()
     billing = claims.replace("tenant: claims", "tenant: billing").replace("UC-0042", "UC-0077")
     for old, new in (("111111111111", "777777777777"), ("222222222222", "888888888888"), ("333333333333", "999999999999")):
@@ -110,8 +111,9 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_sh
     assert changed_templates(sample_assembly.outdir, after) == (
         {f"AgentZone-billing-{e}.template.json" for e in envs}
         | {f"AgentZone-billing-{e}-services.template.json" for e in envs}
+        | {f"AgentZone-billing-{e}-data.template.json" for e in envs}
         | {"AgentZone-billing-governance.template.json"}
-        | {f"AgentZone-{role}-{e}.template.json" for role in ("Logging", "Security", "SharedServices") for e in envs}
+        | {f"AgentZone-{role}-{e}.template.json" for role in ("Logging", "Security", "SharedServices", "DataLake") for e in envs}
     )
     assert guard(sample_assembly.outdir, after) == []
 

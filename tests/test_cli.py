@@ -94,10 +94,10 @@ def test_synth_one_tenant_through_the_cdk_cli(tmp_path, capsys):
     assert cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--output", str(out)]) == 0
     assert sorted(p.name for p in out.glob("*.template.json")) == sorted(
         [f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod", "governance")]
-        + [f"AgentZone-claims-{e}-services.template.json" for e in ("dev", "staging", "prod")]
+        + [f"AgentZone-claims-{e}-{kind}.template.json" for e in ("dev", "staging", "prod") for kind in ("services", "data")]
     )
     printed = capsys.readouterr().out
-    assert "7 stacks (TenantGovernance 1, TenantServices 3, UseCase 3)" in printed
+    assert "10 stacks (TenantData 3, TenantGovernance 1, TenantServices 3, UseCase 3)" in printed
     assert "cdk-nag: passed" in printed and "cfn-lint: 0 errors" in printed
 
 

@@ -142,6 +142,22 @@ CASES = [
     ("tool-gateway-enforce-without-policies", CLAIMS, "policies: [policies/claims/callers.cedar]", "policies: []", "blueprints.tool_gateway.policies", "Cedar denies every tool call", "policies: []"),
     ("tool-gateway-tools-file-missing", CLAIMS, "tools/claims/claim-lookup.json", "tools/claims/nope.json", "blueprints.tool_gateway.lambda_targets[0].tools", "no tool schema file tools/claims/nope.json under the config directory", "nope.json"),
     ("tool-gateway-duplicate-target", CLAIMS, "- name: policy-admin", "- name: claim-lookup  # again", "blueprints.tool_gateway.openapi_targets[0].name", "target name 'claim-lookup' is used twice", "# again"),
+    # data lake (organization data_lake: and tenant data:)
+    ("data-lake-unknown-unmasked-env", ORG, "unmasked_environments: [prod]", "unmasked_environments: [production]", "data_lake.unmasked_environments[0]", "unknown environment 'production'; valid: dev, staging, prod", "unmasked_environments"),
+    ("data-lake-job-schedule-rate", ORG, "job_schedule: cron(0 * * * ? *)", "job_schedule: rate(1 hour)", "data_lake.job_schedule", "rate(1 hour)", "job_schedule"),
+    ("data-lake-raw-expires-before-ia", ORG, "raw_expire_days: 365", "raw_expire_days: 60", "data_lake.raw_expire_days", "must be later than infrequent_access_after_days (90)", "raw_expire_days"),
+    ("data-feedback-unknown-env", CLAIMS, "feedback_from: [prod]", "feedback_from: [qa]", "data.namespaces[1].feedback_from[0]", "'qa' is not one of this tenant's environments (dev, staging, prod)", "feedback_from"),
+    ("data-duplicate-namespace", CLAIMS, "    - name: feedback\n", "    - name: history  # again\n", "data.namespaces[1]", "'history' is listed twice", "# again"),
+    ("data-empty-namespace", CLAIMS, "      feedback_from: [prod]\n", "", "data.namespaces[1]", "a namespace needs datasets, feedback_from, or both", "- name: feedback"),
+    ("data-reserved-dataset", FRAUD, "        - name: card_events", "        - name: agent_signals", "data.namespaces[0].datasets[0].name", "'agent_signals' is the dataset feedback_from creates", "- name: agent_signals"),
+    ("data-dt-column", CLAIMS, "{name: status}", "{name: dt}", "data.namespaces[0].datasets[0].columns[6].name", "'dt' is the partition column", "{name: dt}"),
+    ("data-duplicate-column", CLAIMS, "{name: status}", "{name: amount}  # again", "data.namespaces[0].datasets[0].columns[6]", "'amount' is listed twice", "# again"),
+    ("data-bad-pii-strategy", CLAIMS, "{name: iban, pii: partial}", "{name: iban, pii: encrypt}", "data.namespaces[0].datasets[0].columns[4].pii", "'encrypt' is not valid", "pii: encrypt"),
+    ("data-unknown-dqdl-rule", CLAIMS, 'IsUnique "claim_id"', 'IsDistinct "claim_id"', "data.namespaces[0].datasets[0].quality_rules[0]", "'IsDistinct' is not a Glue Data Quality rule type", "IsDistinct"),
+    ("data-dqdl-unknown-column", FRAUD, 'IsComplete "merchant"', 'IsComplete "merchant_name"', "data.namespaces[0].datasets[0].quality_rules[0]", "column 'merchant_name' is not in this dataset", "merchant_name"),
+    ("data-stream-name-too-long", FRAUD, "name: signals\n      description: Card events and the agent's own monitoring signals\n      feedback_from: [prod]\n      datasets:\n        - name: card_events\n",
+     "name: signals_from_every_card_network\n      description: Card events and the agent's own monitoring signals\n      feedback_from: [prod]\n      datasets:\n        - name: card_events_from_all_acquirers\n",
+     "data.namespaces[0].datasets[0].name", "would be 78 characters (at most 64); shorten the namespace or dataset name", "card_events_from_all"),
 ]
 
 

@@ -21,6 +21,7 @@ STACKS = (
     + [f"AgentZone-{r}-{e}" for e in ("dev", "staging", "prod") for r in ("SharedServices", "Logging", "Security", "DataLake")]
     + [f"AgentZone-{t}-{e}" for t in ("claims", "fraud") for e in ("dev", "staging", "prod", "governance")]
     + [f"AgentZone-{t}-dev-services" for t in ("claims", "fraud")]
+    + [f"AgentZone-{t}-{e}-data" for t in ("claims", "fraud") for e in ("dev", "prod")]
 )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import model as m
 from .blueprint_checks import blueprint_problems
+from .data_checks import data_lake_problems, tenant_data_problems
 from .source import Problem, SourceDoc
 from .source import duplicate_problems as _duplicates
 
@@ -63,6 +64,7 @@ def semantic_problems(
                 problems.append(org_doc.problem(("environments", env_name, "observability_sink"), f"the sink must be in this environment's logging account {env.logging} and region {expected_region} (got {account}, {region})"))
 
     problems += _shared_services_problems(org_doc, org, root)
+    problems += data_lake_problems(org_doc, org)
 
     seen_names: dict[str, str] = {}
     seen_use_cases: dict[str, str] = {}
@@ -95,6 +97,7 @@ def semantic_problems(
         problems += _duplicates(doc, ("images",), tenant.images)
         problems += _tenant_gateway_problems(doc, tenant, org.shared_services.fm_gateway)
         problems += blueprint_problems(doc, tenant, root)
+        problems += tenant_data_problems(doc, tenant)
     for env_name in org.environments:
         count = sum(env_name in t.environments for _, t in tenants)
         if count > m.MAX_TENANTS_PER_ENVIRONMENT:

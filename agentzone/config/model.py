@@ -28,6 +28,8 @@ GATEWAY_MODEL_PATTERN = r"^[a-z][a-z0-9.-]{0,46}[a-z0-9]$"
 REPOSITORY_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
 IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
+SCHEDULE_PATTERN = r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$"
+GLUE_CRON_PATTERN = r"^cron\([^)]+\)$"
 SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$"
 
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(description="12-digit AWS account id, quoted")]
@@ -309,6 +311,28 @@ class SharedServicesSettings(Strict):
     experiment_tracking: ExperimentTracking | None = Field(None, description="Managed MLflow; omit to run without it")
 
 
+
+class DataLakeSettings(Strict):
+    """The data lake account of every platform environment (README "Data lake")."""
+
+    admin_roles: list[RoleName] = Field(
+        default=[], max_length=MAX_ADMIN_ROLES,
+        description="Roles in each data lake account made Lake Formation administrators, besides the deploy role",
+    )
+    unmasked_environments: list[EnvName] = Field(
+        default=["prod"], description="Tenant environments that may read curated (unmasked) data; all others read masked data only"
+    )
+    raw_expire_days: int | None = Field(365, ge=1, le=3650, description="Raw objects are deleted after this many days (null: kept)")
+    infrequent_access_after_days: int = Field(90, ge=30, le=3650, description="Objects in every zone move to Standard-IA after")
+    job_schedule: Annotated[str, StringConstraints(pattern=GLUE_CRON_PATTERN)] = Field(
+        "cron(0 * * * ? *)", description="When each namespace's crawler and curate-and-mask job run (Glue cron)"
+    )
+    quality_schedule: Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)] = Field(
+        "cron(30 2 * * ? *)", description="When the data quality rules run on each curated dataset"
+    )
+    stream_buffer_seconds: int = Field(300, ge=0, le=900, description="Firehose buffers this long before writing a raw object")
+
+
 class Organization(Strict):
     organization: Slug = Field(description="Short name of the organization, used in resource names")
     home_region: Region
@@ -332,6 +356,7 @@ class Organization(Strict):
         default={}, description="USD per 1,000 [input, output] tokens, for the estimated-cost dashboard widgets"
     )
     shared_services: SharedServicesSettings = SharedServicesSettings()
+    data_lake: DataLakeSettings = DataLakeSettings()
     nag: NagSettings = NagSettings()
 
     @property
@@ -496,7 +521,7 @@ class KnowledgeBaseBlueprint(Strict):
     )
     chunk_max_tokens: int = Field(300, ge=20, le=8192)
     chunk_overlap_percent: int = Field(20, ge=1, le=99)
-    sync_schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$")] = Field(
+    sync_schedule: Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)] = Field(
         "rate(1 day)", description="EventBridge Scheduler expression for ingestion jobs"
     )
 
@@ -559,7 +584,7 @@ class EvalPipelineBlueprint(Strict):
     )
     evaluator_model: ModelId | None = Field(None, description="Judge model for Bedrock evaluation jobs (one of the tenant's models)")
     online_sampling_percent: float = Field(10, gt=0, le=100, description="AgentCore online evaluation sample in prod")
-    canary_schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$")] = Field(
+    canary_schedule: Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)] = Field(
         "rate(1 hour)", description="Scheduled canary replay of the golden set in staging and prod"
     )
     canary_environments: list[EnvName] = Field(default=["staging", "prod"], description="Environments the canary runs in")
@@ -573,6 +598,55 @@ class SafetyControls(Strict):
     max_session_minutes: int = Field(30, ge=1, le=480, description="Wall-clock minutes per session")
     kill_switch_cache_seconds: int = Field(30, ge=1, le=300, description="How long the agent may cache the kill-switch value")
     daily_cost_usd: float | None = Field(None, gt=0, le=1_000_000, description="Alarm when a day's estimated spend passes this; default: budget.monthly_usd / 30")
+
+
+# ------------------------------------------------------------------ data lake
+
+DataName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,30}$")]
+ColumnName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+FEEDBACK_DATASET = "agent_signals"
+
+
+class DataColumn(Strict):
+    name: ColumnName
+    type: Literal["string", "int", "bigint", "double", "boolean", "timestamp", "date"] = "string"
+    required: bool = Field(False, description="Records without a value here are rejected on the way to curated")
+    pii: Literal["hash", "redact", "partial"] | None = Field(
+        None, description="How the masked zone hides it: hash (keyed HMAC, still joinable), redact (null), partial (last 4 kept)"
+    )
+    description: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
+class Dataset(Strict):
+    """One table in each zone: raw_<name>, curated_<name>, masked_<name>."""
+
+    name: DataName
+    description: Annotated[str, StringConstraints(max_length=255)] | None = None
+    ingestion: Literal["batch", "stream"] = Field(
+        "batch", description="batch: files under the raw prefix, partitioned dt=YYYY-MM-DD; stream: a Firehose stream writes them"
+    )
+    columns: list[DataColumn] = Field(min_length=1, max_length=200)
+    quality_rules: list[Annotated[str, StringConstraints(min_length=3, max_length=1000)]] = Field(
+        default=[], max_length=50, description='Glue Data Quality (DQDL) rules on the curated table, e.g. ColumnValues "amount" >= 0'
+    )
+
+
+class DataNamespace(Strict):
+    """A Glue database in the data lake that only this tenant's accounts can read."""
+
+    name: DataName
+    description: Annotated[str, StringConstraints(max_length=255)] | None = None
+    datasets: list[Dataset] = Field(default=[], max_length=20)
+    feedback_from: list[EnvName] = Field(
+        default=[], description=f"Tenant environments whose agent monitoring signals land here as the {FEEDBACK_DATASET} dataset"
+    )
+    producers: list[AccountId] = Field(
+        default=[], max_length=20, description="Accounts that may assume this namespace's ingest role to write raw data"
+    )
+
+
+class TenantData(Strict):
+    namespaces: list[DataNamespace] = Field(default=[], max_length=10, description="This tenant's namespaces in the data lake")
 
 
 class Blueprints(Strict):
@@ -621,6 +695,7 @@ class Tenant(Strict):
     )
     experiment_tracking: bool = Field(True, description="Give this tenant's accounts a role on the shared MLflow tracking server")
     safety: SafetyControls = SafetyControls()
+    data: TenantData = TenantData()
     blueprints: Blueprints = Blueprints()
 
 

@@ -3,7 +3,8 @@
 from .base import REQUIRED_TAGS, AgentZoneStack, StackTarget
 from .organization import OrganizationStack, TenantGovernanceStack
 from .logging import LoggingStack
-from .platform import DataLakeStack, SharedServicesStack
+from .data_lake import DataLakeStack, TenantDataStack
+from .platform import SharedServicesStack
 from .security import SecurityStack
 from .tenant_services import TenantServicesStack
 from .use_case import UseCaseStack
@@ -26,6 +27,7 @@ __all__ = [
     "SharedServicesStack",
     "StackTarget",
     "TenantGovernanceStack",
+    "TenantDataStack",
     "TenantServicesStack",
     "UseCaseStack",
 ]

@@ -1,7 +1,6 @@
 """The four platform account roles of one platform environment (seed 000, figure 2).
 
-Logging and Security have their own modules; these two grow in later issues
-(FM gateway and catalogs; Lake Formation).
+Logging, Security and DataLake have their own modules.
 """
 
 from __future__ import annotations
@@ -159,14 +158,3 @@ class SharedServicesStack(AgentZoneStack):
                 description=f"{server.description} (owner {server.owner}, version {server.version})",
             )
         return gateway
-
-
-class DataLakeStack(AgentZoneStack):
-    """S3 zones, Glue catalog, Lake Formation permissions and tenant namespaces."""
-
-    ROLE = "DataLake"
-
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
-        super().__init__(scope, construct_id, target=target, description="AgentZone data lake: governed data for agents")
-        self.raw_zone = self.secure_bucket("RawZone")
-        self.observability = self.link_observability(lz, transaction_search=False)

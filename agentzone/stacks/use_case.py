@@ -11,6 +11,7 @@ from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistr
 from ..blueprints.safety import SafetyControls
 from ..constructs import AccountBudget, BedrockInvocationLogging
 from ..constructs.alarm_topic import encrypted_alarm_topic
+from ..constructs.data_lake_link import DataLakeLink
 from ..config.model import LandingZone, Tenant
 from .base import AgentZoneStack, StackTarget
 from .platform import gateway_deployed
@@ -55,6 +56,14 @@ class UseCaseStack(AgentZoneStack):
             session_usd=tenant.budget.session_usd, notify=[tenant.owner],
         )
         self.blueprints = vend_blueprints(self, context=context, blueprints=tenant.blueprints, attachments=[self.safety])
+        self.data_lake = None
+        if tenant.data.namespaces:
+            # The central environment's lake serves every environment (masked data outside unmasked_environments).
+            central = lz.organization.environments[lz.organization.central_environment]
+            self.data_lake = DataLakeLink(
+                self, "DataLake", tenant=tenant, environment=target.environment, lake_account=central.data_lake,
+                lake_region=lz.region_of(central), bootstrap_qualifier=lz.organization.guardrails.bootstrap_qualifier,
+            )
 
     def blueprint_context(self, lz: LandingZone) -> BlueprintContext:
         """What this account offers the tenant's blueprints; platform endpoints only once they are deployed."""
