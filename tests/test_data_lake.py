@@ -132,6 +132,32 @@ def test_only_the_central_lake_grants_tenant_accounts(sample_assembly):
         assert principals and all(isinstance(p, dict) for p in principals)  # the lake's own Glue roles only
 
 
+@pytest.mark.parametrize("tenant", ["claims", "fraud"])
+def test_the_validate_time_resource_estimate_covers_the_largest_data_stack(sample_assembly, tenant):
+    from agentzone.config import load_landing_zone
+    from agentzone.config.data_checks import estimated_data_resources
+
+    from .conftest import SAMPLE_CONFIG
+
+    actual = max(len(sample_assembly.template(f"AgentZone-{tenant}-{e}-data")["Resources"]) for e in ("dev", "staging", "prod"))
+    estimate = estimated_data_resources(load_landing_zone(SAMPLE_CONFIG).tenant(tenant))
+    assert actual <= estimate <= actual * 1.1
+
+
+def test_too_many_datasets_for_one_stack_is_a_config_error(config_copy):
+    from agentzone.config import ConfigError, load_landing_zone
+
+    path = config_copy / "tenants/fraud.yaml"
+    columns = "          columns: [{name: id}]\n"
+    datasets = "".join(f"        - name: stream_{i}\n          ingestion: stream\n{columns}" for i in range(19))
+    extra = "".join(f"    - name: extra_{n}\n      datasets:\n{datasets}" for n in range(2))
+    path.write_text(path.read_text().replace("  namespaces:\n", "  namespaces:\n" + extra, 1))
+    with pytest.raises(ConfigError) as info:
+        load_landing_zone(config_copy)
+    (problem,) = [p.render() for p in info.value.problems]
+    assert problem.startswith(f"{path}:") and " data: these namespaces need about 7" in problem and "at most 450" in problem
+
+
 # ---------------------------------------------------------------- catalog, ingestion, governance
 
 

@@ -41,10 +41,32 @@ def data_lake_problems(doc: SourceDoc, org: m.Organization) -> list[Problem]:
     return problems
 
 
+# Resources a tenant's data stack holds (AgentZone-<tenant>-<env>-data in the central environment,
+# the largest); tests/test_data_lake.py keeps these at or above the synthesized counts.
+STACK_RESOURCE_LIMIT = 450  # CloudFormation allows 500; leave room for outputs of later versions
+_PER_TENANT, _PER_ENVIRONMENT = 6, 2  # key, alias, schedule group, secret...; DESCRIBE + SELECT grant per account
+_PER_NAMESPACE, _PER_PRODUCERS = 16, 2  # database, crawler, job, trigger, three Glue roles, grants; the ingest role
+_PER_DATASET, _PER_STREAM, _PER_FEEDBACK = 9, 7, 3  # tables, tags, quality; Firehose and its roles and logs; feedback rule
+
+
+def estimated_data_resources(tenant: m.Tenant) -> int:
+    total = _PER_TENANT + _PER_ENVIRONMENT * len(tenant.environments)
+    for ns in tenant.data.namespaces:
+        total += _PER_NAMESPACE + (_PER_PRODUCERS if ns.producers else 0)
+        streams = sum(d.ingestion == "stream" for d in ns.datasets) + (1 if ns.feedback_from else 0)
+        total += _PER_DATASET * (len(ns.datasets) + (1 if ns.feedback_from else 0)) + _PER_STREAM * streams
+        total += _PER_FEEDBACK if ns.feedback_from else 0
+    return total
+
+
 def tenant_data_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem]:
     base = ("data", "namespaces")
     namespaces = tenant.data.namespaces
     problems = _duplicates(doc, base, [ns.name for ns in namespaces])
+    estimate = estimated_data_resources(tenant)
+    if estimate > STACK_RESOURCE_LIMIT:
+        problems.append(doc.problem(("data",), f"these namespaces need about {estimate} resources in one data stack (at most {STACK_RESOURCE_LIMIT}: "
+                                    "CloudFormation's limit is 500); move datasets into another tenant or drop some"))
     for i, ns in enumerate(namespaces):
         problems += _namespace_problems(doc, (*base, i), tenant, ns)
     return problems
