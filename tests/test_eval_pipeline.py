@@ -647,10 +647,19 @@ def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_a
     out = eval_gate.decide({"agent": "triage", "version": "7", "mode": "canary", "run": "c", "thresholds": THRESHOLDS, "maxRegression": 0.02,
                             "metrics": {"bucket": "claims-results", "key": "canary/triage/7/c/metrics.json"},
                             "baseline": {"Items": [{**i, "version": {"S": "approved-7"}} for i in items]}}, now=NOW)
+    # What the data lake's feedback connector forwards: every canary run as an event on the default bus.
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    queue = sqs.create_queue(QueueName="signals")["QueueUrl"]
+    events.put_rule(Name="signals", EventPattern=json.dumps({"source": ["agentzone.evaluation"]}))
+    events.put_targets(Rule="signals", Targets=[{"Id": "q", "Arn": sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]}])
     run = run_in_moto(prod, moto_account, "EvalPipelineCanary", start_at="CanaryFindBaseline", gate_state="CanaryGate", gate_output=out,
                       payload={"agent": "triage", "version": "7", "endpoint": "arn:aws:bedrock-agentcore:eu-west-1:1:runtime/x/runtime-endpoint/PROD"})
     assert run["status"] == "FAILED", run
-    assert run["entered"] == ["CanaryFindBaseline", "CanaryGate", "RecordSignal", "PublishMetrics", "CanaryPassed", "DriftDetected"]
+    assert run["entered"] == ["CanaryFindBaseline", "CanaryGate", "RecordSignal", "EmitCanarySignal", "PublishMetrics", "CanaryPassed", "DriftDetected"]
+    (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    event = json.loads(message["Body"])
+    assert event["detail-type"] == "AgentZone Canary Signal" and event["detail"]["type"] == "agentzone.evaluation.canary"
+    assert event["detail"]["passed"] is False
     (obj,) = boto3.client("s3").list_objects_v2(Bucket="claims-results", Prefix="feedback/")["Contents"]
     signal = json.loads(boto3.client("s3").get_object(Bucket="claims-results", Key=obj["Key"])["Body"].read())
     assert obj["Key"].startswith("feedback/agent=triage/date=2026-11-05/")

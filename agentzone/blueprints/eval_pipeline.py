@@ -76,6 +76,8 @@ from .context import BlueprintContext
 EVENT_SOURCE = "agentzone.evaluation"
 PASSED_DETAIL_TYPE = "AgentZone Evaluation Passed"
 FAILED_DETAIL_TYPE = "AgentZone Evaluation Failed"
+# Every canary run, pass or fail: the data lake's feedback connector forwards these (README "Data lake").
+CANARY_DETAIL_TYPE = "AgentZone Canary Signal"
 HARNESS_PREFIX = "harness/"
 DATASETS_PREFIX = "datasets/"
 FEEDBACK_PREFIX = "feedback/"
@@ -643,12 +645,12 @@ class EvaluationPipeline(Construct):
             .otherwise(self._emit("EmitFailed", FAILED_DETAIL_TYPE).next(passed))
         )
 
-    def _emit(self, construct_id: str, detail_type: str) -> tasks.EventBridgePutEvents:
+    def _emit(self, construct_id: str, detail_type: str, detail_path: str = "$.gate.detail") -> tasks.EventBridgePutEvents:
         return tasks.EventBridgePutEvents(
             self,
             construct_id,
             entries=[tasks.EventBridgePutEventsEntry(
-                detail=sfn.TaskInput.from_json_path_at("$.gate.detail"),
+                detail=sfn.TaskInput.from_json_path_at(detail_path),
                 detail_type=detail_type,
                 source=EVENT_SOURCE,
                 event_bus=self.default_bus,
@@ -734,7 +736,8 @@ class EvaluationPipeline(Construct):
             result_path=sfn.JsonPath.DISCARD,
         )
         drift = sfn.Fail(self, "DriftDetected", error="EvaluationDrift", cause_path="$.gate.report")
-        definition = run.next(self._find_baseline("CanaryFindBaseline")).next(decide).next(signal).next(publish).next(
+        emit = self._emit("EmitCanarySignal", CANARY_DETAIL_TYPE, "$.gate.signal")
+        definition = run.next(self._find_baseline("CanaryFindBaseline")).next(decide).next(signal).next(emit).next(publish).next(
             sfn.Choice(self, "CanaryPassed")
             .when(sfn.Condition.boolean_equals("$.gate.passed", True), sfn.Succeed(self, "NoDrift"))
             .otherwise(drift)
