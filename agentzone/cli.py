@@ -1,4 +1,4 @@
-"""The `agentzone` command: validate, schema, list, synth, guard, catalog, tools, killswitch, eval.
+"""The `agentzone` command: validate, schema, list, synth, diagram, shards, guard, catalog, tools, killswitch, eval, release.
 
 Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
 2 the input is wrong (configuration problems, unknown selector, bad usage).
@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from .config import ConfigError, LandingZone, default_config_dir, load_landing_zone
@@ -39,6 +40,15 @@ def _load(args) -> LandingZone | None:
 
 
 def cmd_validate(args) -> int:
+    if args.json:
+        try:
+            lz = load_landing_zone(args.config_dir)
+        except ConfigError as exc:
+            print(json.dumps({"valid": False, "problems": [asdict(p) for p in exc.problems]}, indent=2))
+            return 2
+        print(json.dumps({"valid": True, "config_dir": lz.source_dir, "tenants": [t.tenant for t in lz.tenants],
+                          "environments": list(lz.organization.environments)}, indent=2))
+        return 0
     lz = _load(args)
     if lz is None:
         return 2
@@ -75,15 +85,32 @@ def cmd_list(args) -> int:
             rows.append({
                 "tenant": tenant.tenant, "environment": env_name, "account": env.account,
                 "region": lz.region_of(env), "blueprints": selected,
+                "namespaces": sorted(ns.name for ns in tenant.data.namespaces),
             })
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    header = ["tenant", "environment", "account", "region", "blueprints"]
-    table = [header] + [[r["tenant"], r["environment"], r["account"], r["region"], ",".join(r["blueprints"]) or "-"] for r in rows]
+    header = ["tenant", "environment", "account", "region", "blueprints", "namespaces"]
+    table = [header] + [[r["tenant"], r["environment"], r["account"], r["region"], ",".join(r["blueprints"]) or "-",
+                         ",".join(r["namespaces"]) or "-"] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def cmd_diagram(args) -> int:
+    from .diagram import DiagramError, write_diagram
+
+    lz = _load(args)
+    if lz is None:
+        return 2
+    try:
+        out = write_diagram(lz, Path(args.output), args.format)
+    except DiagramError as exc:
+        print(f"agentzone diagram: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"wrote {out}")
     return 0
 
 
@@ -103,7 +130,7 @@ def cmd_synth(args) -> int:
         print(f"agentzone: {exc}", file=sys.stderr)
         return 2
     context = {"config_dir": str(Path(lz.source_dir).resolve()), **selection.as_context()}
-    return synth(context, Path(args.output))
+    return synth(context, Path(args.output), as_json=args.json)
 
 
 def cmd_shards(args) -> int:
@@ -154,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = with_config(sub.add_parser("validate", help="check the config tree and report every problem at once"))
+    p.add_argument("--json", action="store_true", help="machine-readable output: {valid, problems: [{file, line, path, message}]}")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="write JSON Schema files for editor completion and validation")
@@ -168,13 +196,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("synth", help="synthesize with cdk-nag, lint with cfn-lint, print a summary"))
     p.add_argument("--environment", help="only this platform environment (and tenants' stacks in it)")
     p.add_argument("--tenant", help="only this tenant's stacks")
-    p.add_argument("--only", choices=["platform", "tenants"], help="only the platform's stacks, or only tenants' stacks")
+    p.add_argument("--only", choices=["platform", "tenants", "pipelines"],
+                   help="only the platform's stacks, only tenants' stacks, or only the delivery pipelines")
     p.add_argument("--output", default="cdk.out", help="assembly directory, replaced only on success (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (progress still goes to stderr)")
     p.set_defaults(func=cmd_synth)
 
     p = with_config(sub.add_parser("shards", help="CI matrix entries covering every stack exactly once"))
     p.add_argument("--json", action="store_true", help="one JSON array, for a GitHub Actions matrix")
     p.set_defaults(func=cmd_shards)
+
+    p = with_config(sub.add_parser("diagram", help="draw the landing zone from config: accounts, stacks, blueprints, cross-account links"))
+    p.add_argument("--output", "-o", default="agentzone.svg", help="file to write; .svg, .png or .dot (default: %(default)s)")
+    p.add_argument("--format", choices=["svg", "png", "dot"], help="override the format the file name implies")
+    p.set_defaults(func=cmd_diagram)
 
     p = sub.add_parser("guard", help="fail if a stateful resource would be removed or replaced between two assemblies")
     p.add_argument("old", help="assembly of the deployed version (e.g. main's cdk.out)")
@@ -183,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_guard)
 
     from .catalog.cli import add_parser as add_catalog_parser
+    from .delivery.bootstrap import add_parser as add_bootstrap_parser
+    from .delivery.release import add_parser as add_release_parser
     from .evaluation.cli import add_parser as add_eval_parser
     from .safety.cli import add_parser as add_killswitch_parser
     from .tools.cli import add_parser as add_tools_parser
@@ -191,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_tools_parser(sub)
     add_killswitch_parser(sub)
     add_eval_parser(sub)
+    add_release_parser(sub)
+    add_bootstrap_parser(sub)
     return parser
 
 

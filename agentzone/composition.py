@@ -8,7 +8,9 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from .config.model import LandingZone
+from constructs import Construct
+
+from .config.model import LandingZone, Tenant
 from .nag import add_rule_packs
 from .stacks import (
     PLATFORM_STACKS,
@@ -50,8 +52,12 @@ class Selection:
         return {k: v for k, v in (("environment", self.environment), ("tenant", self.tenant), ("only", self.only)) if v}
 
     def check(self, lz: LandingZone) -> None:
-        if self.only not in (None, "platform", "tenants"):
-            raise SelectionError(f"-c only={self.only}: valid values are platform, tenants")
+        if self.only not in (None, "platform", "tenants", "pipelines"):
+            raise SelectionError(f"-c only={self.only}: valid values are platform, tenants, pipelines")
+        if self.only == "pipelines" and (self.tenant or self.environment):
+            raise SelectionError("-c only=pipelines synthesizes every pipeline; it cannot be combined with -c tenant or -c environment")
+        if self.only == "pipelines" and lz.organization.delivery is None:
+            raise SelectionError("-c only=pipelines: organization.yaml has no delivery: section")
         if self.only == "platform" and self.tenant:
             raise SelectionError(f"-c only=platform cannot be combined with -c tenant={self.tenant}")
         envs = list(lz.organization.environments)
@@ -94,6 +100,56 @@ def create_app(outdir: str | None = None, context: dict | None = None) -> cdk.Ap
     return cdk.App(outdir=outdir, context=merged, analytics_reporting=False)
 
 
+def platform_target(lz: LandingZone, environment: str, account: str, region: str) -> StackTarget:
+    org = lz.organization
+    return StackTarget(environment, account, region, org.platform.owner, org.platform.cost_center, PLATFORM_USE_CASE)
+
+
+def tenant_target(lz: LandingZone, tenant: Tenant, environment: str, account: str, region: str) -> StackTarget:
+    return StackTarget(environment, account, region, tenant.owner, tenant.cost_center, tenant.use_case_id)
+
+
+def organization_stack(scope: Construct, lz: LandingZone) -> OrganizationStack:
+    org = lz.organization
+    return OrganizationStack(scope, stack_name("Organization"), target=platform_target(lz, GLOBAL_ENVIRONMENT, org.management_account, org.home_region), lz=lz)
+
+
+def platform_stack(scope: Construct, lz: LandingZone, env_name: str, role: str) -> AgentZoneStack:
+    """One platform account's stack (``role`` is a PLATFORM_STACKS key)."""
+    env = lz.organization.environments[env_name]
+    stack_cls = PLATFORM_STACKS[role]
+    target = platform_target(lz, env_name, getattr(env, role), lz.region_of(env))
+    return stack_cls(scope, stack_name(stack_cls.ROLE, env_name), target=target, lz=lz)
+
+
+def governance_stack(scope: Construct, lz: LandingZone, tenant: Tenant) -> TenantGovernanceStack:
+    org = lz.organization
+    target = tenant_target(lz, tenant, GLOBAL_ENVIRONMENT, org.management_account, org.home_region)
+    return TenantGovernanceStack(scope, stack_name("Governance", "governance", tenant.tenant), target=target, tenant=tenant, lz=lz)
+
+
+def tenant_environment_stacks(scope: Construct, lz: LandingZone, tenant: Tenant, env_name: str) -> dict[str, AgentZoneStack]:
+    """A tenant's stacks in one environment: its share of shared services and the data lake, and its account."""
+    platform_env = lz.organization.environments[env_name]
+    platform_region = lz.region_of(platform_env)
+    env = tenant.environments[env_name]
+    out: dict[str, AgentZoneStack] = {}
+    out["services"] = TenantServicesStack(
+        scope, stack_name("TenantServices", f"{env_name}-services", tenant.tenant),
+        target=tenant_target(lz, tenant, env_name, platform_env.shared_services, platform_region), tenant=tenant, lz=lz,
+    )
+    if tenant.data.namespaces:
+        out["data"] = TenantDataStack(
+            scope, stack_name("TenantData", f"{env_name}-data", tenant.tenant),
+            target=tenant_target(lz, tenant, env_name, platform_env.data_lake, platform_region), tenant=tenant, lz=lz,
+        )
+    out["use_case"] = UseCaseStack(
+        scope, stack_name("UseCase", env_name, tenant.tenant),
+        target=tenant_target(lz, tenant, env_name, env.account, lz.region_of(env)), tenant=tenant, lz=lz,
+    )
+    return out
+
+
 def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -> list[AgentZoneStack]:
     """Add the selected stacks to the app and register the nag packs. Deterministic in every input order."""
     selection = selection or Selection()
@@ -102,54 +158,38 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     # The SCPs exempt this qualifier's CloudFormation execution role, so every stack must deploy through it.
     app.node.set_context("@aws-cdk/core:bootstrapQualifier", org.guardrails.bootstrap_qualifier)
     stacks: list[AgentZoneStack] = []
-    shared_services: dict[str, AgentZoneStack] = {}
-    data_lakes: dict[str, AgentZoneStack] = {}
+    if selection.only == "pipelines":
+        from .stacks.pipelines import pipeline_stacks
 
-    def platform_target(environment: str, account: str, region: str) -> StackTarget:
-        return StackTarget(environment, account, region, org.platform.owner, org.platform.cost_center, PLATFORM_USE_CASE)
+        stacks += pipeline_stacks(app, lz)
+        add_rule_packs(app, org.nag)
+        return stacks
+    platform: dict[tuple[str, str], AgentZoneStack] = {}
 
     if selection.tenant is None and selection.only != "tenants":
         if selection.environment is None:
-            target = platform_target(GLOBAL_ENVIRONMENT, org.management_account, org.home_region)
-            stacks.append(OrganizationStack(app, stack_name("Organization"), target=target, lz=lz))
-        for env_name, env in org.environments.items():
+            stacks.append(organization_stack(app, lz))
+        for env_name in org.environments:
             if selection.environment not in (None, env_name):
                 continue
-            for role, stack_cls in PLATFORM_STACKS.items():
-                target = platform_target(env_name, getattr(env, role), lz.region_of(env))
-                stack = stack_cls(app, stack_name(stack_cls.ROLE, env_name), target=target, lz=lz)
-                stacks.append(stack)
-                if role == "shared_services":
-                    shared_services[env_name] = stack
-                if role == "data_lake":
-                    data_lakes[env_name] = stack
+            for role in PLATFORM_STACKS:
+                platform[(env_name, role)] = platform_stack(app, lz, env_name, role)
+                stacks.append(platform[(env_name, role)])
 
     for tenant in lz.tenants:  # already sorted by name
         if selection.only == "platform" or selection.tenant not in (None, tenant.tenant):
             continue
         if selection.environment is None:
-            target = StackTarget(GLOBAL_ENVIRONMENT, org.management_account, org.home_region, tenant.owner, tenant.cost_center, tenant.use_case_id)
-            name = stack_name("Governance", "governance", tenant.tenant)
-            stacks.append(TenantGovernanceStack(app, name, target=target, tenant=tenant, lz=lz))
+            stacks.append(governance_stack(app, lz, tenant))
         for env_name in org.environments:  # platform promotion order
-            env = tenant.environments.get(env_name)
-            if env is None or selection.environment not in (None, env_name):
+            if env_name not in tenant.environments or selection.environment not in (None, env_name):
                 continue
-            platform_env = org.environments[env_name]
-            target = StackTarget(env_name, platform_env.shared_services, lz.region_of(platform_env), tenant.owner, tenant.cost_center, tenant.use_case_id)
-            name = stack_name("TenantServices", f"{env_name}-services", tenant.tenant)
-            services = TenantServicesStack(app, name, target=target, tenant=tenant, lz=lz)
-            if env_name in shared_services:  # its team is created by the gateway admin function there
-                services.add_stack_dependency(shared_services[env_name])
-            stacks.append(services)
-            if tenant.data.namespaces:
-                target = StackTarget(env_name, platform_env.data_lake, lz.region_of(platform_env), tenant.owner, tenant.cost_center, tenant.use_case_id)
-                data = TenantDataStack(app, stack_name("TenantData", f"{env_name}-data", tenant.tenant), target=target, tenant=tenant, lz=lz)
-                if env_name in data_lakes:  # imports its zones; Lake Formation tags and settings must exist first
-                    data.add_stack_dependency(data_lakes[env_name])
-                stacks.append(data)
-            target = StackTarget(env_name, env.account, lz.region_of(env), tenant.owner, tenant.cost_center, tenant.use_case_id)
-            stacks.append(UseCaseStack(app, stack_name("UseCase", env_name, tenant.tenant), target=target, tenant=tenant, lz=lz))
+            tenant_stacks = tenant_environment_stacks(app, lz, tenant, env_name)
+            # Its gateway team is created by the admin function in SharedServices; its data stack imports the lake's zones.
+            for kind, role in (("services", "shared_services"), ("data", "data_lake")):
+                if kind in tenant_stacks and (env_name, role) in platform:
+                    tenant_stacks[kind].add_stack_dependency(platform[(env_name, role)])
+            stacks += tenant_stacks.values()
 
     add_rule_packs(app, org.nag)
     return stacks

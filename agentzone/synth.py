@@ -91,11 +91,18 @@ def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
     return f"checkov: {result.passed} passed, 0 failed, {len(result.accepted)} accepted in checkov-skips.yaml"
 
 
-def synth(context: dict[str, str], outdir: Path) -> int:
+def progress(step: str, started: float) -> None:
+    """One line per phase on stderr, so long runs show where they are and stdout stays parseable."""
+    print(f"agentzone synth [{time.monotonic() - started:5.1f}s] {step}", file=sys.stderr, flush=True)
+
+
+def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> int:
     """Returns a process exit code: 0 ok, 1 synth/nag/lint failed, 2 usage."""
     from .report import acknowledgement_report, render_pack_table, render_table, summarize
 
     started = time.monotonic()
+    selected = ", ".join(f"{k}={v}" for k, v in sorted(context.items()) if k != "config_dir") or "everything"
+    progress(f"1/3 cdk synth with cdk-nag ({selected})", started)
     outdir = outdir.resolve()
     staging = outdir.with_name(f"{outdir.name}.staging")
     rejected = outdir.with_name(f"{outdir.name}.rejected")
@@ -106,6 +113,7 @@ def synth(context: dict[str, str], outdir: Path) -> int:
         print(f"agentzone: synth failed; {outdir.name} left unchanged", file=sys.stderr)
         return 1 if code != 2 else 2
     templates = sorted(staging.glob("*.template.json"))
+    progress(f"2/3 cfn-lint on {len(templates)} template(s)", started)
     lint = run_cfn_lint(templates)
     if lint.errors:
         shutil.rmtree(rejected, ignore_errors=True)
@@ -113,6 +121,7 @@ def synth(context: dict[str, str], outdir: Path) -> int:
         print(f"agentzone: cfn-lint found {len(lint.errors)} error(s); {outdir.name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
         print(lint.render(), file=sys.stderr)
         return 1
+    progress("3/3 checkov", started)
     checkov_line = _run_checkov(staging, rejected, outdir.name)
     if checkov_line is None:
         return 1
@@ -122,12 +131,22 @@ def synth(context: dict[str, str], outdir: Path) -> int:
     report_file = outdir / "agentzone-acknowledgements.json"
     report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")
     elapsed = time.monotonic() - started
-    print(render_table(stacks))
     by_role: dict[str, int] = {}
     for s in stacks:
         by_role[s.role] = by_role.get(s.role, 0) + 1
     roles = ", ".join(f"{role} {n}" for role, n in sorted(by_role.items()))
     acks = sum(s.acknowledgements for s in stacks)
+    progress("done", started)
+    if as_json:
+        print(json.dumps({
+            "output": str(outdir), "seconds": round(elapsed, 1), "stacks": [
+                {"name": s.name, "role": s.role, "resources": s.resources, "acknowledgements": s.acknowledgements} for s in stacks
+            ],
+            "resources": sum(s.resources for s in stacks), "acknowledgements": acks, "acknowledgement_report": str(report_file),
+            "cfn_lint": {"errors": 0, "warnings": len(lint.warnings)}, "checkov": checkov_line,
+        }, indent=2))
+        return 0
+    print(render_table(stacks))
     print(
         f"\n{len(stacks)} stacks ({roles}); {sum(s.resources for s in stacks)} resources; "
         f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s); {elapsed:.1f}s"

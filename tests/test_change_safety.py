@@ -108,7 +108,10 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_sh
     (config_copy / "tenants/billing.yaml").write_text(billing)
     after = synth(config_copy, tmp_path / "out")
     envs = ("dev", "staging", "prod")
-    assert changed_templates(sample_assembly.outdir, after) == (
+    changed = changed_templates(sample_assembly.outdir, after)
+    products = {name for name in changed if name.endswith(".product.template.json")}
+    assert len(products) == 2 * len(envs) and all(name.startswith("AgentZonebilling") for name in products)  # its Service Catalog products
+    assert changed - products == (
         {f"AgentZone-billing-{e}.template.json" for e in envs}
         | {f"AgentZone-billing-{e}-services.template.json" for e in envs}
         | {f"AgentZone-billing-{e}-data.template.json" for e in envs}

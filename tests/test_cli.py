@@ -58,7 +58,8 @@ def test_sample_files_point_editors_at_the_schema():
 def test_list_json(capsys):
     assert cli.main(["list", "--json", "--config-dir", str(SAMPLE_CONFIG)]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {"tenant": "fraud", "environment": "prod", "account": "666666666666", "region": "eu-central-1", "blueprints": ["guardrail", "memory", "prompt_store", "runtime", "eval_pipeline"]} in rows
+    assert {"tenant": "fraud", "environment": "prod", "account": "666666666666", "region": "eu-central-1",
+            "blueprints": ["guardrail", "memory", "prompt_store", "runtime", "eval_pipeline"], "namespaces": ["signals"]} in rows
     assert len(rows) == 6
 
 
@@ -92,7 +93,8 @@ def test_cli_failure_keeps_previous_output(config_copy, tmp_path, capsys):
 def test_synth_one_tenant_through_the_cdk_cli(tmp_path, capsys):
     out = tmp_path / "cdk.out"
     assert cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--output", str(out)]) == 0
-    assert sorted(p.name for p in out.glob("*.template.json")) == sorted(
+    assert len(list(out.glob("*.product.template.json"))) == 6  # guardrail and memory products per environment
+    assert sorted(p.name for p in out.glob("*.template.json") if not p.name.endswith(".product.template.json")) == sorted(
         [f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod", "governance")]
         + [f"AgentZone-claims-{e}-{kind}.template.json" for e in ("dev", "staging", "prod") for kind in ("services", "data")]
     )
@@ -108,12 +110,63 @@ def test_shards_json_feeds_a_ci_matrix(capsys):
     assert {"name": "tenant-fraud", "context": {"tenant": "fraud"}} in entries
 
 
-def test_sample_ci_workflow_uses_real_commands():
+def _make_targets() -> set[str]:
+    from .conftest import ROOT
+
+    phony = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith(".PHONY:"))
+    return set(phony.split(":", 1)[1].split())
+
+
+def test_github_workflow_is_valid_and_runs_real_make_targets():
+    import re
+
     import yaml
 
     from .conftest import ROOT
 
-    workflow = yaml.safe_load((ROOT / "docs/ci-sharded-synth.yml").read_text())
-    runs = " ".join(step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"])
-    assert "agentzone shards --json" in runs and "agentzone synth" in runs and "make install" in runs
-    assert workflow["jobs"]["synth"]["strategy"]["matrix"]["shard"] == "${{ fromJson(needs.shards.outputs.matrix) }}"
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    assert workflow[True] == {"pull_request": None, "push": {"branches": ["main"]}}  # YAML 1.1 reads `on` as true
+    jobs = workflow["jobs"]
+    runs = {name: " ".join(step.get("run", "") for step in job["steps"]) for name, job in jobs.items()}
+    used = {target for text in runs.values() for target in re.findall(r"\bmake (\w+)", text)}
+    assert used and used <= _make_targets(), f"unknown make targets: {used - _make_targets()}"
+    assert "make test" in runs["test"]  # the README's test command
+    assert "make synth" in runs["synth"] and "-c only=pipelines" in runs["synth"]
+    assert "agentzone shards --json" in runs["shards"]
+    assert jobs["sharded-synth"]["strategy"]["matrix"]["shard"] == "${{ fromJson(needs.shards.outputs.matrix) }}"
+    assert "agentzone guard ../base.out ../change.out" in runs["guard"]
+    assert any(step.get("uses", "").startswith("actions/github-script") for step in jobs["synth"]["steps"])  # the PR comment
+
+
+def test_codebuild_buildspec_runs_the_same_checks():
+    import yaml
+
+    from .conftest import ROOT
+
+    spec = yaml.safe_load((ROOT / "docs/codebuild-buildspec.yml").read_text())
+    assert spec["version"] == 0.2
+    assert spec["phases"]["build"]["commands"][:2] == ["make test", "make synth"]
+
+
+def test_validate_json_lists_every_problem_with_its_location(config_copy, capsys):
+    assert cli.main(["validate", "--json", "--config-dir", str(SAMPLE_CONFIG)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] is True and out["tenants"] == ["claims", "fraud"] and out["environments"] == ["dev", "staging", "prod"]
+    break_config(config_copy)
+    assert cli.main(["validate", "--json", "--config-dir", str(config_copy)]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] is False and out["problems"]
+    assert set(out["problems"][0]) == {"file", "line", "path", "message"} and out["problems"][0]["line"] > 0
+
+
+def test_diagram_command_writes_the_file_or_explains(tmp_path, capsys):
+    out = tmp_path / "lz.dot"
+    assert cli.main(["diagram", "--config-dir", str(SAMPLE_CONFIG), "-o", str(out)]) == 0
+    assert out.read_text().startswith("digraph") and f"wrote {out}" in capsys.readouterr().out
+    assert cli.main(["diagram", "--config-dir", str(SAMPLE_CONFIG), "-o", str(tmp_path / "lz.jpg")]) == 2
+    assert "agentzone diagram:" in capsys.readouterr().err
+
+
+def test_synth_rejects_pipelines_with_a_selector(capsys):
+    assert cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--only", "pipelines", "--tenant", "claims"]) == 2
+    assert "cannot be combined" in capsys.readouterr().err

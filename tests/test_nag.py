@@ -125,6 +125,17 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
         "AwsSolutions-IAM5[Resource::arn:aws:iam::111111111111:role/*]",
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/*]",
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/*/*]",
+        # Service Catalog launch role: the provisioned products' stacks (SC-<account>-pp-<id>) and the roles
+        # CloudFormation names after them, guardrail and memory ids the services assign, Service Catalog's template buckets.
+        "AwsSolutions-IAM5[Resource::arn:aws:cloudformation:eu-west-1:111111111111:stack/SC-111111111111-pp-*/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:iam::111111111111:role/SC-111111111111-pp-*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock:eu-west-1:111111111111:guardrail/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:memory/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:s3:::*/*]",
+        # The delivery role (tenant pipeline checks): the evaluation store's indexes, the tenant's runtimes and endpoints.
+        "AwsSolutions-IAM5[Resource::arn:aws:dynamodb:eu-west-1:111111111111:table/agentzone-claims-evaluations-dev/index/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/claims_*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/claims_*/runtime-endpoint/*]",
     }
     replication = [a for a in report["NIST.800.53.R5"]["AgentZone-Logging-prod"] if a["finding"].endswith("S3BucketReplicationEnabled")]
     assert {a["path"] for a in replication} == {"/AgentZone-Logging-prod/AccessLogs/Bucket", "/AgentZone-Logging-prod/LogArchive/Bucket"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import model as m
 from .blueprint_checks import blueprint_problems
-from .data_checks import data_lake_problems, tenant_data_problems
+from .data_checks import data_lake_problems, delivery_problems, tenant_data_problems
 from .source import Problem, SourceDoc
 from .source import duplicate_problems as _duplicates
 
@@ -65,6 +65,7 @@ def semantic_problems(
 
     problems += _shared_services_problems(org_doc, org, root)
     problems += data_lake_problems(org_doc, org)
+    problems += delivery_problems(org_doc, org)
 
     seen_names: dict[str, str] = {}
     seen_use_cases: dict[str, str] = {}

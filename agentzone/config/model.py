@@ -333,6 +333,24 @@ class DataLakeSettings(Strict):
     stream_buffer_seconds: int = Field(300, ge=0, le=900, description="Firehose buffers this long before writing a raw object")
 
 
+class DeliverySettings(Strict):
+    """CDK Pipelines for the platform and each tenant (README "Deploying through pipelines")."""
+
+    account: AccountId | None = Field(None, description="Account the pipelines run in; default: the central environment's shared-services account")
+    region: Region | None = Field(None, description="Defaults to home_region")
+    repository: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] = Field(
+        description="Source repository, owner/name, reached through the CodeConnections connection"
+    )
+    branch: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,100}$")] = "main"
+    connection_arn: Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$")] = Field(
+        description="CodeConnections connection to the repository host (created once, by hand, in the pipeline account)"
+    )
+    approval_before: list[EnvName] | None = Field(
+        None, description="Environments a human approves before they deploy; default: the last environment"
+    )
+    canary_watch_minutes: int = Field(30, ge=0, le=1440, description="How long a canary endpoint must stay alarm-free after a prod deploy")
+
+
 class Organization(Strict):
     organization: Slug = Field(description="Short name of the organization, used in resource names")
     home_region: Region
@@ -357,11 +375,25 @@ class Organization(Strict):
     )
     shared_services: SharedServicesSettings = SharedServicesSettings()
     data_lake: DataLakeSettings = DataLakeSettings()
+    delivery: DeliverySettings | None = Field(None, description="Pipelines; omit to deploy with the CDK CLI only")
     nag: NagSettings = NagSettings()
 
     @property
     def central_environment(self) -> str:
         return self.audit.central_environment or list(self.environments)[-1]
+
+    @property
+    def approval_environments(self) -> list[str]:
+        """Environments a human approves before a pipeline deploys them."""
+        if self.delivery is None:
+            return []
+        return list(self.delivery.approval_before) if self.delivery.approval_before is not None else [list(self.environments)[-1]]
+
+    @property
+    def delivery_account(self) -> str | None:
+        if self.delivery is None:
+            return None
+        return self.delivery.account or self.environments[self.central_environment].shared_services
 
 
 # --------------------------------------------------------------------- tenants

@@ -76,6 +76,8 @@ class AgentZoneStack(cdk.Stack):
             scope,
             construct_id,
             env=cdk.Environment(account=target.account, region=target.region),
+            # The same CloudFormation stack name whether deployed by `cdk deploy` or inside a pipeline stage.
+            stack_name=construct_id,
             description=description,
             termination_protection=target.environment == "prod",
         )

@@ -14,13 +14,15 @@ from .. import naming
 from ..config.model import LandingZone, Tenant
 from ..constructs.agent_images import AgentImageRepository
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
+from ..constructs.service_catalog import TenantCatalog
 from ..fm_gateway.litellm_config import tenant_gateway_models
 from .platform import gateway_deployed
 from .base import AgentZoneStack, StackTarget, pascal
 
 
 class TenantServicesStack(AgentZoneStack):
-    """The tenant's agent image repositories and its team on the FM gateway, in the shared-services account."""
+    """The tenant's agent image repositories, its team on the FM gateway and its Service Catalog
+    portfolio of self-service blueprints, in the shared-services account."""
 
     ROLE = "TenantServices"
     PER_TENANT_IN_SHARED_ACCOUNT = True
@@ -30,7 +32,7 @@ class TenantServicesStack(AgentZoneStack):
             scope,
             construct_id,
             target=target,
-            description=f"AgentZone shared services for tenant {tenant.tenant} ({target.environment}): images, FM gateway team",
+            description=f"AgentZone shared services for tenant {tenant.tenant} ({target.environment}): images, FM gateway team, blueprint portfolio",
             tenant=tenant.tenant,
         )
         org, env = lz.organization, target.environment
@@ -61,3 +63,14 @@ class TenantServicesStack(AgentZoneStack):
                 settings=settings,
                 admin_service_token=naming.fm_gateway_admin_token(self.account, self.region, self.partition),
             )
+        # Self-service: blueprints the team launches from its own account with the launch role
+        # UseCaseStack creates there (agentzone.constructs.service_catalog).
+        self.catalog = TenantCatalog(
+            self,
+            "Catalog",
+            tenant=tenant,
+            environment=env,
+            tenant_account=tenant_account,
+            tags=dict(target.tags),
+            support_email=org.platform.owner,
+        )

@@ -1,4 +1,5 @@
-"""One tenant's account in one environment: the baseline plus the blueprints it selected."""
+"""One tenant's account in one environment: the baseline plus the blueprints it selected,
+and what launching the tenant's Service Catalog products there takes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from ..blueprints.safety import SafetyControls
 from ..constructs import AccountBudget, BedrockInvocationLogging
 from ..constructs.alarm_topic import encrypted_alarm_topic
 from ..constructs.data_lake_link import DataLakeLink
+from ..constructs.delivery_role import DeliveryRole
+from ..constructs.service_catalog import CatalogLaunchAccess
 from ..config.model import LandingZone, Tenant
 from .base import AgentZoneStack, StackTarget
 from .platform import gateway_deployed
@@ -56,6 +59,14 @@ class UseCaseStack(AgentZoneStack):
             session_usd=tenant.budget.session_usd, notify=[tenant.owner],
         )
         self.blueprints = vend_blueprints(self, context=context, blueprints=tenant.blueprints, attachments=[self.safety])
+        # Self-service: the launch role, product boundary and catalog key for the tenant's portfolio
+        # (TenantServicesStack shares it with this account).
+        self.catalog = CatalogLaunchAccess(self, "Catalog", tenant=tenant.tenant)
+        self.delivery = None
+        if lz.organization.delivery is not None:
+            # What the tenant's pipeline checks do here: the evaluation gate and the canary watch.
+            self.delivery = DeliveryRole(self, "Delivery", tenant=tenant.tenant, environment=target.environment,
+                                         delivery_account=lz.organization.delivery_account, encryption_key=self.key)
         self.data_lake = None
         if tenant.data.namespaces:
             # The central environment's lake serves every environment (masked data outside unmasked_environments).

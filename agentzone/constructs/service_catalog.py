@@ -1,0 +1,584 @@
+"""Self-service vending: blueprints as AWS Service Catalog products a use-case team launches itself.
+
+Two halves, one per account:
+
+- :class:`TenantCatalog` (the tenant's ``TenantServicesStack``, in the
+  environment's shared-services account): the portfolio
+  ``agentzone-<tenant>-<env>`` with one ``CloudFormationProduct`` per offered
+  blueprint, shared with the tenant's account of that environment; every
+  product launches with that account's local launch role (a launch
+  constraint by role *name*).
+- :class:`CatalogLaunchAccess` (the tenant's ``UseCaseStack``): the launch
+  role ``agentzone-catalog-launch-<tenant>`` (trusted only by Service Catalog
+  for launches in its own account, with exactly the permissions the offered
+  products need), the permissions boundary every role a product creates must
+  carry, and the account's catalog key, the CMK launched products encrypt with.
+
+Offered blueprints (:data:`OFFERED`) run from a template alone: no Lambda code
+or other file assets (a product stack with assets needs its own asset bucket
+and a copy job), no resources of the account's UseCaseStack, no roles the
+organization's SCPs exempt. Why each other blueprint is not offered is in
+:data:`NOT_OFFERED`.
+
+Product versions follow the library's releases: a product's provisioning
+artifact is named after the ``agentzone`` package version
+(:data:`LIBRARY_VERSION`); see :class:`ProductVersions` for how a release adds
+one while earlier ones stay launchable.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_servicecatalog as servicecatalog
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from ..blueprints.context import BlueprintContext
+from ..blueprints.guardrail import AgentGuardrail, AgentGuardrailProps, policy_from_config
+from ..blueprints.memory import AgentMemory
+from ..config.model import GuardrailBlueprint, MemoryResource, Tenant
+from ..nag import acknowledge
+from .guardrail import CONTENT_CATEGORIES
+
+PREFIX = "agentzone"
+PROVIDER = "AgentZone platform"
+# Every resource a launched product creates carries this tag (value: the blueprint), so self-service
+# resources are told apart from the ones the account's stack vends.
+PRODUCT_TAG = f"{PREFIX}:catalog-product"
+# SSM parameter (tenant accounts) holding the catalog key's ARN; product templates resolve it at launch.
+KEY_PARAMETER = f"/{PREFIX}/catalog/product-key-arn"
+KEY_ALIAS = f"alias/{PREFIX}/catalog-products"
+# `cdk synth -c agentzone:release-products=true` writes and locks the current version's snapshots.
+RELEASE_CONTEXT = f"{PREFIX}:release-products"
+# Released snapshots: the repository's product-stack-snapshots/, or `-c agentzone:product-snapshots=<dir>`.
+SNAPSHOT_DIR = Path(__file__).resolve().parents[2] / "product-stack-snapshots"
+SNAPSHOT_DIR_CONTEXT = f"{PREFIX}:product-snapshots"
+SNAPSHOT_SUFFIX = ".product.template.json"
+
+
+def _library_version() -> str:
+    try:
+        return importlib.metadata.version(PREFIX)
+    except importlib.metadata.PackageNotFoundError:  # a source checkout that was never installed
+        text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+        match = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        if match is None:
+            raise
+        return match.group(1)
+
+
+LIBRARY_VERSION = _library_version()
+
+
+# ------------------------------------------------------------------ names
+
+
+def launch_role_name(tenant: str) -> str:
+    """The launch role in each of the tenant's accounts; the portfolio's launch constraints name it.
+
+    ``agentzone-*``: the baseline-protection SCP keeps tenant principals from changing it.
+    """
+    return f"{PREFIX}-catalog-launch-{tenant}"
+
+
+def product_boundary_name(tenant: str) -> str:
+    """Managed policy (tenant accounts) every role a launched product creates must carry as its boundary."""
+    return f"{PREFIX}-catalog-boundary-{tenant}"
+
+
+def portfolio_name(tenant: str, environment: str) -> str:
+    return f"{PREFIX}-{tenant}-{environment}"
+
+
+def provisioned_stack_pattern(account: str) -> str:
+    """Service Catalog names the stack of a provisioned product ``SC-<account>-pp-<id>``.
+
+    CloudFormation names the roles of that stack ``<stack name>-<logical id>-<suffix>``, so the same
+    prefix scopes the roles a launch may create.
+    """
+    return f"SC-{account}-pp-*"
+
+
+# ------------------------------------------------------------------ products
+
+
+class BlueprintProductStack(servicecatalog.ProductStack):
+    """A product template: one blueprint for one tenant and environment, its knobs as parameters.
+
+    The template launches in the tenant's account, whose keys this
+    (shared-services) stack cannot know: products encrypt with the account's
+    catalog key, a CMK :class:`CatalogLaunchAccess` creates for them alone,
+    found at launch through the SSM parameter :data:`KEY_PARAMETER`. The
+    launch role may use that key and no other, and may not create or manage
+    keys at all. Roles the blueprint creates carry the tenant's product
+    boundary.
+    """
+
+    BLUEPRINT = ""
+    TITLE = ""
+    SUMMARY = ""
+    SEPARATOR = "-"
+    NAME_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
+    NAME_HELP = "lowercase letters, digits and hyphens, starting with a letter, at most 20"
+
+    def __init__(self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]) -> None:
+        super().__init__(
+            scope, construct_id, description=f"AgentZone {self.TITLE} for {tenant.tenant} ({environment}), library {LIBRARY_VERSION}"
+        )
+        self.tenant_name = tenant.tenant
+        self.environment_name = environment
+        for key, value in sorted({**tags, PRODUCT_TAG: self.BLUEPRINT}.items()):
+            cdk.Tags.of(self).add(key, value)
+        self.launch_name = cdk.CfnParameter(
+            self,
+            "Name",
+            type="String",
+            allowed_pattern=self.NAME_PATTERN,
+            constraint_description=self.NAME_HELP,
+            description=f"Name of this {self.TITLE}, unique in the account; resources are named "
+            + self.SEPARATOR.join((tenant.tenant.replace("-", self.SEPARATOR), "<name>", environment)),
+        )
+        key_arn = cdk.CfnDynamicReference(cdk.CfnDynamicReferenceService.SSM, KEY_PARAMETER).to_string()
+        self.encryption_key = kms.Key.from_key_arn(self, "CatalogKey", key_arn)
+        # Roles the blueprint creates can never do more than the tenant account's product boundary allows.
+        iam.PermissionsBoundary.of(self).apply(
+            iam.ManagedPolicy.from_managed_policy_name(self, "ProductBoundary", product_boundary_name(tenant.tenant))
+        )
+        self.context = BlueprintContext(
+            tenant=tenant.tenant,
+            environment=environment,
+            encryption_key=self.encryption_key,
+            tags=dict(sorted(tags.items())),
+            models=tuple(tenant.models),
+        )
+
+    @property
+    def resource_name(self) -> str:
+        """``<tenant>-<Name parameter>-<environment>`` (``_`` for AgentCore names), resolved at launch."""
+        return self.context.resource_name(self.launch_name.value_as_string, separator=self.SEPARATOR)
+
+
+class MemoryProductStack(BlueprintProductStack):
+    """An AgentCore Memory with the blueprint's default strategies (semantic, summary); expiry is a parameter.
+
+    ``AgentMemory`` validates ``expiry_days`` at synth (7-365), so the
+    construct is built with the default and the parameter, with the same
+    bounds, takes the place of ``EventExpiryDuration`` in the template.
+    """
+
+    BLUEPRINT = AgentMemory.REGISTRY_NAME
+    TITLE = "memory"
+    SUMMARY = "A CMK-encrypted, retained AgentCore Memory with semantic and summary extraction"
+    SEPARATOR = "_"
+    NAME_PATTERN = r"^[a-z][a-z0-9_]{0,19}$"
+    NAME_HELP = "lowercase letters, digits and underscores, starting with a letter, at most 20"
+
+    def __init__(self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]) -> None:
+        super().__init__(scope, construct_id, tenant=tenant, environment=environment, tags=tags)
+        defaults = MemoryResource()
+        self.expiry_days = cdk.CfnParameter(
+            self,
+            "ExpiryDays",
+            type="Number",
+            min_value=7,
+            max_value=365,
+            default=defaults.expiry_days,
+            description="Days AgentCore keeps raw events (7-365)",
+        )
+        self.memory = AgentMemory.from_config(self, "Memory", context=self.context, name=self.launch_name.value_as_string, config=defaults)
+        cfn_memory = self.memory.memory.node.find_child("Memory")
+        assert isinstance(cfn_memory, cdk.CfnResource)
+        cfn_memory.add_property_override("EventExpiryDuration", self.expiry_days.value_as_number)
+        cdk.CfnOutput(self, "MemoryId", value=self.memory.memory_id, description="Memory id for the agent (AGENTZONE_MEMORY_<NAME>_ID)")
+        cdk.CfnOutput(self, "MemoryArn", value=self.memory.memory_arn)
+
+
+class GuardrailProductStack(BlueprintProductStack):
+    """A Bedrock guardrail on the tenant's guardrail policy; its filter strengths are parameters.
+
+    Denied topics, PII, words and grounding come from the tenant's
+    ``blueprints.guardrail`` config (the library defaults without one). The
+    construct validates strengths at synth, so it is built with the
+    configured ones and the parameters (LOW, MEDIUM, HIGH: NONE would remove
+    the filter) take their place in the template; the published version's
+    description carries them, so changing one publishes a new version.
+    """
+
+    BLUEPRINT = AgentGuardrail.REGISTRY_NAME
+    TITLE = "guardrail"
+    SUMMARY = "A CMK-encrypted Bedrock guardrail with a published version, on the tenant's guardrail policy"
+
+    def __init__(self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]) -> None:
+        super().__init__(scope, construct_id, tenant=tenant, environment=environment, tags=tags)
+        config = tenant.blueprints.guardrail or GuardrailBlueprint()
+        self.guardrail = AgentGuardrail(
+            self,
+            "Guardrail",
+            props=AgentGuardrailProps(
+                guardrail_name=self.resource_name,
+                encryption_key=self.encryption_key,
+                models=tuple(tenant.models),
+                policy=policy_from_config(config, self.context.tags),
+                description=f"Guardrail of {tenant.tenant} agents ({environment}), launched from Service Catalog",
+            ),
+        )
+        model_guardrail = self.guardrail.model_guardrail
+        published: list[str] = []
+        index = 0  # ModelGuardrail writes the content categories first, then PROMPT_ATTACK
+        if config.content_filter_strength != "NONE":
+            content = self._strength("ContentFilterStrength", config.content_filter_strength, "harmful-content filters (prompts and answers)")
+            for _ in CONTENT_CATEGORIES:
+                for side in ("InputStrength", "OutputStrength"):
+                    model_guardrail.guardrail.add_property_override(f"ContentPolicyConfig.FiltersConfig.{index}.{side}", content)
+                index += 1
+            published += ["content", content]
+        if config.prompt_attack_strength != "NONE":
+            attack = self._strength("PromptAttackStrength", config.prompt_attack_strength, "prompt-attack filter (prompts)")
+            model_guardrail.guardrail.add_property_override(f"ContentPolicyConfig.FiltersConfig.{index}.InputStrength", attack)
+            published += ["prompt-attack", attack]
+        if published:
+            model_guardrail.published.add_property_override(
+                "Description", cdk.Fn.join(" ", [self.resource_name, "policy", model_guardrail.fingerprint, *published])
+            )
+        cdk.CfnOutput(self, "GuardrailId", value=self.guardrail.guardrail_id, description="AGENTZONE_GUARDRAIL_ID for the agent")
+        cdk.CfnOutput(self, "GuardrailVersion", value=self.guardrail.version, description="AGENTZONE_GUARDRAIL_VERSION for the agent")
+        cdk.CfnOutput(self, "GuardrailArn", value=self.guardrail.guardrail_arn)
+
+    def _strength(self, name: str, default: str, what: str) -> str:
+        return cdk.CfnParameter(
+            self, name, type="String", allowed_values=["LOW", "MEDIUM", "HIGH"], default=default, description=f"Strength of the {what}"
+        ).value_as_string
+
+
+# Blueprint registry name -> its product, in the order products are created.
+OFFERED: dict[str, type[BlueprintProductStack]] = {cls.BLUEPRINT: cls for cls in (GuardrailProductStack, MemoryProductStack)}
+
+NOT_OFFERED: dict[str, str] = {
+    "prompt_store": "Prompt texts are files in the tenant's config with a version label per environment, and "
+    "promotion is the reviewed config change; PromptStore also validates prompt names at synth, so a launch-unique "
+    "name cannot be a parameter and a launch would collide with the prompts the account already has.",
+    "knowledge_base": "Needs the account's agent-data bucket (a UseCaseStack resource), and its service role is one of "
+    "the agentzone-kb-* roles the SCPs exempt from the guardrail rule: a launch role must not be able to create those.",
+    "tool_gateway": "Needs the environment's central identity (JWT authorizer), Cedar policy and tool schema files "
+    "from config, and a Secrets Manager API key per OpenAPI target.",
+    "hitl": "Ships a Lambda function (a code asset) and needs the account's access-log bucket.",
+    "runtime": "Agents must run behind the account's safety controls (kill switch, circuit breaker, cost alarms) that "
+    "UseCaseStack attaches, and their image tags and endpoint versions per environment are the reviewed config.",
+    "eval_pipeline": "Ships a Lambda function (a code asset) and a CodeBuild project, and monitors the account's runtimes.",
+}
+
+
+# ------------------------------------------------------------------ versions
+
+
+@dataclass(frozen=True)
+class ProductVersions:
+    """A product's provisioning artifacts: the library's current version and every released one.
+
+    ``ProductStackHistory`` writes the current template on every synth as
+    ``<history id>.<product stack id>.<version>.product.template.json``.
+    Outside a release that goes to ``<cdk.out>/product-stack-snapshots`` (a
+    build output: no synth writes into the repository). Cutting a release:
+
+    1. set the new version in ``pyproject.toml`` (``pip install -e .`` updates
+       the installed metadata this module reads);
+    2. synthesize every tenant with ``-c agentzone:release-products=true``: the
+       snapshots of that version go to the committed ``product-stack-snapshots/``,
+       locked: synthesizing that version again with a different template
+       fails, so a released version never changes;
+    3. commit the new snapshot files with the release.
+
+    Every committed snapshot of another version stays an artifact of its
+    product, so a launched product keeps updating on the version it has and
+    moves to the new one when its team chooses. A change to a blueprint after a
+    release goes out under the next version: bump the version first.
+    """
+
+    current: servicecatalog.CloudFormationProductVersion
+    released: tuple[servicecatalog.CloudFormationProductVersion, ...]
+
+    @property
+    def all(self) -> list[servicecatalog.CloudFormationProductVersion]:
+        return [*self.released, self.current]
+
+    @classmethod
+    def of(
+        cls, scope: Construct, construct_id: str, *, product_stack: servicecatalog.ProductStack, summary: str, snapshots: Path = SNAPSHOT_DIR
+    ) -> "ProductVersions":
+        release = str(scope.node.try_get_context(RELEASE_CONTEXT) or "").lower() == "true"
+        directory = snapshots if release else Path(cdk.Stage.of(scope).outdir) / "product-stack-snapshots"
+        history = servicecatalog.ProductStackHistory(
+            scope,
+            construct_id,
+            product_stack=product_stack,
+            current_version_name=LIBRARY_VERSION,
+            current_version_locked=release,
+            directory=str(directory),
+            description=f"{summary} (agentzone {LIBRARY_VERSION})",
+        )
+        prefix = f"{cdk.Names.unique_id(history)}.{product_stack.artifact_id}."
+        released = []
+        found = {path.name[len(prefix):-len(SNAPSHOT_SUFFIX)]: path for path in snapshots.glob(f"{prefix}*{SNAPSHOT_SUFFIX}")}
+        for version in sorted(found, key=_version_key):
+            if version == LIBRARY_VERSION:
+                continue  # the current version comes from the product stack itself
+            released.append(servicecatalog.CloudFormationProductVersion(
+                cloud_formation_template=servicecatalog.CloudFormationTemplate.from_asset(str(found[version])),
+                product_version_name=version,
+                description=f"{summary} (agentzone {version})",
+            ))
+        return cls(current=history.current_version(), released=tuple(released))
+
+
+def _version_key(version: str) -> tuple:
+    """1.10.0 after 1.9.0; pre-release parts sort as text."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.+-]", version))
+
+
+# ------------------------------------------------------------------ shared-services side
+
+
+class TenantCatalog(Construct):
+    """The tenant's portfolio in one environment's shared-services account.
+
+    Shared with exactly one account: the tenant's account of this
+    environment. The tenant's OUs would be the natural target, but their ids
+    exist only once the governance stack (management account) has created
+    them and no synth-time value carries them here; and the environment's OU
+    of a tenant holds exactly that one account, so an account share grants
+    the same access and nothing more. The tenant accepts the share once in
+    that account (``aws servicecatalog accept-portfolio-share --portfolio-id
+    <PortfolioId output>``) and associates the principals that may launch.
+
+    Each product launches with the local role :func:`launch_role_name` of the
+    account it launches in (created there by :class:`CatalogLaunchAccess`);
+    nothing is created for it here.
+
+    Tags are written into the product templates (the tenant's owner,
+    cost-center, use-case-id and environment on every resource, plus
+    :data:`PRODUCT_TAG`), not as TagOptions: a TagOption is unique per
+    key and value in an account, and this account holds every tenant's
+    portfolio (two tenants' ``environment=dev`` would collide).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tenant: Tenant,
+        environment: str,
+        tenant_account: str,
+        tags: dict[str, str],
+        support_email: str,
+        snapshots: Path | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        snapshots = snapshots or Path(self.node.try_get_context(SNAPSHOT_DIR_CONTEXT) or SNAPSHOT_DIR)
+        self.portfolio = servicecatalog.Portfolio(
+            self,
+            "Portfolio",
+            display_name=portfolio_name(tenant.tenant, environment),
+            provider_name=PROVIDER,
+            description=f"AgentZone blueprints {tenant.tenant} launches in its {environment} account, library {LIBRARY_VERSION}",
+        )
+        self.portfolio.share_with_account(tenant_account)
+        self.launch_role_name = launch_role_name(tenant.tenant)
+        launch_role = iam.Role.from_role_name(self, "LaunchRole", self.launch_role_name)
+        self.products: dict[str, servicecatalog.CloudFormationProduct] = {}
+        self.product_stacks: dict[str, BlueprintProductStack] = {}
+        for blueprint, product_cls in OFFERED.items():
+            key = "".join(part.title() for part in blueprint.split("_"))
+            stack = product_cls(self, f"{key}Template", tenant=tenant, environment=environment, tags=tags)
+            versions = ProductVersions.of(self, f"{key}History", product_stack=stack, summary=product_cls.SUMMARY, snapshots=snapshots)
+            product = servicecatalog.CloudFormationProduct(
+                self,
+                f"{key}Product",
+                product_name=f"AgentZone {product_cls.TITLE} ({tenant.tenant} {environment})",
+                owner=PROVIDER,
+                distributor=PROVIDER,
+                description=product_cls.SUMMARY,
+                support_email=support_email,
+                product_versions=versions.all,
+            )
+            self.portfolio.add_product(product)
+            self.portfolio.set_local_launch_role(product, launch_role)
+            self.product_stacks[blueprint] = stack
+            self.products[blueprint] = product
+        cdk.CfnOutput(self, "PortfolioId", value=self.portfolio.portfolio_id, description=f"Accept this portfolio share in account {tenant_account}")
+
+
+# ------------------------------------------------------------------ tenant-account side
+
+# What CloudFormation does with the launch role on the provisioned product's stack.
+STACK_ACTIONS = (
+    "cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback", "cloudformation:CreateChangeSet",
+    "cloudformation:CreateStack", "cloudformation:DeleteChangeSet", "cloudformation:DeleteStack",
+    "cloudformation:DescribeChangeSet", "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResource",
+    "cloudformation:DescribeStackResources", "cloudformation:DescribeStacks", "cloudformation:ExecuteChangeSet",
+    "cloudformation:GetTemplate", "cloudformation:ListChangeSets", "cloudformation:ListStackResources",
+    "cloudformation:SetStackPolicy", "cloudformation:TagResource", "cloudformation:UntagResource", "cloudformation:UpdateStack",
+)
+# Template checks Service Catalog runs before a stack exists; they take no resource.
+TEMPLATE_ACTIONS = ("cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate")
+# The roles a product creates (the memory's service role), with the boundary conditions below.
+ROLE_BOUNDED_ACTIONS = ("iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePolicy")
+ROLE_ACTIONS = (
+    "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+    "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRoleDescription",
+)
+GUARDRAIL_ACTIONS = (
+    "bedrock:CreateGuardrail", "bedrock:CreateGuardrailVersion", "bedrock:DeleteGuardrail", "bedrock:GetGuardrail",
+    "bedrock:ListTagsForResource", "bedrock:TagResource", "bedrock:UntagResource", "bedrock:UpdateGuardrail",
+)
+MEMORY_ACTIONS = (
+    "bedrock-agentcore:CreateMemory", "bedrock-agentcore:DeleteMemory", "bedrock-agentcore:GetMemory",
+    "bedrock-agentcore:ListTagsForResource", "bedrock-agentcore:TagResource", "bedrock-agentcore:UntagResource",
+    "bedrock-agentcore:UpdateMemory",
+)
+# What Bedrock and AgentCore need on the catalog key to create CMK-encrypted guardrails and memories for the
+# caller (plus kms:CreateGrant, for AWS resources only).
+KEY_SERVICE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# What product roles may do at most (the boundary): use the catalog key, nothing else.
+BOUNDARY_KEY_ACTIONS = (
+    "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+)
+
+
+class CatalogLaunchAccess(Construct):
+    """What the tenant's account needs to launch its portfolio's products.
+
+    - ``key``: the catalog key, a rotating, retained CMK only launched
+      products use (never the account's baseline key), with its ARN in the
+      SSM parameter :data:`KEY_PARAMETER` the product templates resolve;
+    - ``boundary``: :func:`product_boundary_name`, the permissions boundary of
+      every role a product creates: it allows using the catalog key and
+      nothing else;
+    - ``role``: :func:`launch_role_name`, assumed only by Service Catalog for
+      this account (``aws:SourceAccount``), allowed exactly what the offered
+      products' stacks do (:meth:`_grant_products`). It may create only roles
+      named after a provisioned product's stack, only with the boundary
+      attached, and pass them only to AgentCore; it cannot create, change or
+      delete keys, and uses only the catalog key, only through Bedrock or
+      AgentCore.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, tenant: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=KEY_ALIAS,
+            description=f"AgentZone {tenant}: resources launched from the Service Catalog portfolio",
+            enable_key_rotation=True,
+            rotation_period=cdk.Duration.days(365),
+            pending_window=cdk.Duration.days(30),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.key_parameter = ssm.StringParameter(
+            self,
+            "KeyArn",
+            parameter_name=KEY_PARAMETER,
+            string_value=self.key.key_arn,
+            description="ARN of the CMK that AgentZone Service Catalog products encrypt with",
+        )
+        self.boundary = iam.ManagedPolicy(
+            self,
+            "ProductBoundary",
+            managed_policy_name=product_boundary_name(tenant),
+            description="Permissions boundary of every role an AgentZone Service Catalog product creates",
+            statements=[iam.PolicyStatement(sid="UseCatalogKey", actions=list(BOUNDARY_KEY_ACTIONS), resources=[self.key.key_arn])],
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=launch_role_name(tenant),
+            description=f"Service Catalog launch role for AgentZone products of {tenant}",
+            assumed_by=iam.ServicePrincipal("servicecatalog.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+            max_session_duration=cdk.Duration.hours(1),
+        )
+        self.policy = iam.ManagedPolicy(
+            self, "Policy", roles=[self.role], description="What launching, updating and terminating AgentZone Service Catalog products takes"
+        )
+        self._grant_products(stack)
+
+    def _grant_products(self, stack: cdk.Stack) -> None:
+        account, region, partition = stack.account, stack.region, stack.partition
+        stacks = f"arn:{partition}:cloudformation:{region}:{account}:stack/{provisioned_stack_pattern(account)}/*"
+        roles = f"arn:{partition}:iam::{account}:role/{provisioned_stack_pattern(account)}"
+        guardrails = f"arn:{partition}:bedrock:{region}:{account}:guardrail/*"
+        memories = f"arn:{partition}:bedrock-agentcore:{region}:{account}:memory/*"
+        templates = f"arn:{partition}:s3:::*/*"
+        bounded = {"StringEquals": {"iam:PermissionsBoundary": self.boundary.managed_policy_arn}}
+        add = self.policy.add_statements
+        add(iam.PolicyStatement(sid="ProvisionedProductStacks", actions=list(STACK_ACTIONS), resources=[stacks]))
+        add(iam.PolicyStatement(sid="ValidateProductTemplates", actions=list(TEMPLATE_ACTIONS), resources=["*"]))
+        add(iam.PolicyStatement(
+            sid="ReadProductTemplates", actions=["s3:GetObject"], resources=[templates],
+            conditions={"StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}},
+        ))
+        add(iam.PolicyStatement(sid="ProductRolesWithBoundary", actions=list(ROLE_BOUNDED_ACTIONS), resources=[roles], conditions=bounded))
+        add(iam.PolicyStatement(sid="ProductRoles", actions=list(ROLE_ACTIONS), resources=[roles]))
+        add(iam.PolicyStatement(
+            sid="PassProductRolesToAgentCore", actions=["iam:PassRole"], resources=[roles],
+            conditions={"StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}},
+        ))
+        add(iam.PolicyStatement(sid="Guardrails", actions=list(GUARDRAIL_ACTIONS), resources=[guardrails]))
+        add(iam.PolicyStatement(sid="Memories", actions=list(MEMORY_ACTIONS), resources=[memories]))
+        via_services = {"kms:ViaService": [f"bedrock.{region}.amazonaws.com", f"bedrock-agentcore.{region}.amazonaws.com"]}
+        add(iam.PolicyStatement(
+            sid="CatalogKeyThroughBedrock", actions=list(KEY_SERVICE_ACTIONS), resources=[self.key.key_arn],
+            conditions={"StringEquals": via_services},
+        ))
+        add(iam.PolicyStatement(
+            sid="CatalogKeyGrantsForBedrock", actions=["kms:CreateGrant"], resources=[self.key.key_arn],
+            conditions={"StringEquals": via_services, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ))
+        add(iam.PolicyStatement(sid="DescribeCatalogKey", actions=["kms:DescribeKey"], resources=[self.key.key_arn]))
+        add(iam.PolicyStatement(
+            sid="ResolveCatalogKey", actions=["ssm:GetParameters", "ssm:GetParameter"], resources=[self.key_parameter.parameter_arn]
+        ))
+        self._acknowledge(stacks, roles, guardrails, memories, templates)
+
+    def _acknowledge(self, stacks: str, roles: str, guardrails: str, memories: str, templates: str) -> None:
+        reasons = {
+            stacks: "Service Catalog names each provisioned product's stack SC-<account>-pp-<id> when a team launches "
+            "it; the pattern is this account's provisioned-product stacks only.",
+            roles: "CloudFormation names a launched stack's roles after the stack (SC-<account>-pp-<id>-...); creating "
+            "them also requires the product permissions boundary, and they may only be passed to AgentCore.",
+            guardrails: "Guardrail ids are assigned by Bedrock when a launch creates one; the statement covers this "
+            "account's guardrails in this region and only guardrail actions.",
+            memories: "Memory ids are assigned by AgentCore when a launch creates one; the statement covers this "
+            "account's memories in this region and only memory actions.",
+            templates: "Service Catalog keeps product templates in service-owned buckets whose names are not published; "
+            "reads are limited to objects it tags servicecatalog:provisioning=true.",
+            "*": "cloudformation:ValidateTemplate and GetTemplateSummary run on a template before any stack exists and "
+            "support no resource-level permissions.",
+        }
+        for resource, reason in reasons.items():
+            acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{_nag_resource(self, resource)}]", reason)
+
+
+def _nag_resource(scope: Construct, arn: str) -> str:
+    """An ARN as cdk-nag prints it in finding ids (the partition token as <AWS::Partition>)."""
+    resolved = cdk.Stack.of(scope).resolve(arn)
+    if isinstance(resolved, str):
+        return resolved
+    parts = resolved["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+
+
+__all__ = [
+    "KEY_PARAMETER", "LIBRARY_VERSION", "NOT_OFFERED", "OFFERED", "PRODUCT_TAG", "PROVIDER", "BlueprintProductStack",
+    "CatalogLaunchAccess", "GuardrailProductStack", "MemoryProductStack", "ProductVersions", "TenantCatalog",
+    "launch_role_name", "portfolio_name", "product_boundary_name", "provisioned_stack_pattern",
+]

@@ -1,0 +1,1 @@
+"""Delivery: pipelines, canary releases."""

@@ -1,0 +1,156 @@
+"""`agentzone release watch`: canary promotion with automatic rollback on alarm.
+
+Config pins each runtime endpoint to a version per environment; a canary
+release gives one endpoint a newer version than the others
+(``endpoints: {PROD: 7, CANARY: 8}``). After the tenant pipeline deploys
+that, it runs this watch: for ``--minutes`` it reads the canary endpoint's
+alarms (the runtime blueprint's system-error, throttle and latency alarms).
+If one fires, the canary endpoint is pointed back at the stable version and
+the command exits 1, which stops the pipeline. If none fires, it exits 0;
+promotion is then a one-line config change (``PROD: 8``), reviewed like any
+other, so CloudFormation and the live endpoints never disagree for long.
+
+Exit codes: 0 healthy (or nothing to watch), 1 rolled back or AWS refused,
+2 bad input (unknown tenant/environment, credentials, region).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import boto3
+
+from ..command import guarded, run_alone
+from ..config import load_landing_zone
+from ..config.blueprint_checks import agentcore_name
+from ..config.model import LandingZone
+
+PROG = "agentzone release"
+
+
+class ReleaseError(ValueError):
+    """The tenant, environment or agent named does not exist in config."""
+
+
+@dataclass(frozen=True)
+class Canary:
+    agent: str
+    runtime_name: str
+    endpoint: str
+    version: int
+    stable_endpoint: str
+    stable_version: int
+
+
+def canaries(lz: LandingZone, tenant_name: str, environment: str) -> list[Canary]:
+    """Endpoints serving a newer version than the environment's oldest: what a release puts at risk."""
+    try:
+        tenant = lz.tenant(tenant_name)
+    except KeyError:
+        raise ReleaseError(f"unknown tenant {tenant_name!r}; valid: {', '.join(t.tenant for t in lz.tenants)}") from None
+    if environment not in tenant.environments:
+        raise ReleaseError(f"tenant {tenant_name} has no {environment!r} environment; it has: {', '.join(tenant.environments)}")
+    found = []
+    for agent, runtime in sorted(tenant.blueprints.runtime.items()):
+        release = runtime.releases.get(environment)
+        if release is None or len(set(release.endpoints.values())) < 2:
+            continue
+        stable_endpoint, stable_version = min(release.endpoints.items(), key=lambda kv: (kv[1], kv[0]))
+        name = runtime_name(tenant_name, agent, environment)
+        for endpoint, version in sorted(release.endpoints.items()):
+            if version > stable_version:
+                found.append(Canary(agent, name, endpoint, version, stable_endpoint, stable_version))
+    return found
+
+
+def runtime_name(tenant: str, agent: str, environment: str) -> str:
+    """The AgentCore runtime name the runtime blueprint gives an agent."""
+    return agentcore_name(tenant, agent, environment)
+
+
+def alarm_prefix(canary: Canary) -> str:
+    """How the runtime blueprint describes its per-endpoint alarms."""
+    return f"AgentCore runtime {canary.runtime_name}, endpoint {canary.endpoint}:"
+
+
+def firing_alarms(cloudwatch, canary: Canary) -> list[str]:
+    prefix = alarm_prefix(canary)
+    firing = []
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(StateValue="ALARM", AlarmTypes=["MetricAlarm"]):
+        firing += [a["AlarmName"] for a in page["MetricAlarms"] if (a.get("AlarmDescription") or "").startswith(prefix)]
+    return sorted(firing)
+
+
+def runtime_id(control, name: str) -> str:
+    for page in control.get_paginator("list_agent_runtimes").paginate():
+        for runtime in page["agentRuntimes"]:
+            if runtime["agentRuntimeName"] == name:
+                return runtime["agentRuntimeId"]
+    raise ReleaseError(f"no AgentCore runtime named {name} in this account and region; is the tenant's stack deployed?")
+
+
+def rollback(control, canary: Canary) -> None:
+    control.update_agent_runtime_endpoint(
+        agentRuntimeId=runtime_id(control, canary.runtime_name),
+        endpointName=canary.endpoint,
+        agentRuntimeVersion=str(canary.stable_version),
+        description=f"agentzone release watch: rolled back from {canary.version} after an alarm",
+    )
+
+
+def watch(found: list[Canary], *, session: boto3.Session, region: str | None, minutes: float, poll_seconds: float,
+          log=print, clock=time.monotonic, sleep=time.sleep) -> int:
+    cloudwatch = session.client("cloudwatch", region_name=region)
+    control = session.client("bedrock-agentcore-control", region_name=region)
+    deadline = clock() + minutes * 60
+    for canary in found:
+        log(f"watching {canary.agent} {canary.endpoint} (version {canary.version}; stable {canary.stable_endpoint} = {canary.stable_version})")
+    while True:
+        for canary in found:
+            alarms = firing_alarms(cloudwatch, canary)
+            if alarms:
+                rollback(control, canary)
+                log(f"ROLLED BACK {canary.agent} {canary.endpoint} to version {canary.stable_version}: {', '.join(alarms)} in ALARM. "
+                    f"Set {canary.endpoint}: {canary.stable_version} in the tenant's config to match.")
+                return 1
+        if clock() >= deadline:
+            break
+        sleep(poll_seconds)
+    for canary in found:
+        log(f"{canary.agent} {canary.endpoint} healthy for {minutes:g} minutes; promote with {canary.stable_endpoint}: {canary.version} in config")
+    return 0
+
+
+_guarded = guarded(PROG, bad_input=(ReleaseError,), refused=(), credentials_hint="sign in or pass --profile (the tenant account's delivery role)",
+                   region_hint="no AWS region; pass --region or set AWS_REGION")
+
+
+@_guarded
+def cmd_watch(args) -> int:
+    found = canaries(load_landing_zone(args.config_dir), args.tenant, args.environment)
+    if not found:
+        print(f"{args.tenant} {args.environment}: no endpoint serves a newer version than the others; nothing to watch")
+        return 0
+    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    return watch(found, session=session, region=args.region, minutes=args.minutes, poll_seconds=args.poll_seconds)
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("release", help="canary releases: watch the canary endpoint and roll back on alarm",
+                            description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="release_command", required=True)
+    p = commands.add_parser("watch", help="watch canary endpoints' alarms; roll back and exit 1 if one fires")
+    p.add_argument("--config-dir", help="config directory (default: AGENTZONE_CONFIG_DIR or ./config)")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--environment", required=True)
+    p.add_argument("--minutes", type=float, default=30, help="how long the canary must stay healthy (default 30)")
+    p.add_argument("--poll-seconds", type=float, default=60, help="time between alarm checks (default 60)")
+    p.add_argument("--region", help="the tenant environment's region (default: from the AWS configuration)")
+    p.add_argument("--profile", help="AWS profile with the tenant account's delivery role")
+    p.set_defaults(func=cmd_watch)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_alone("release", add_parser, argv)

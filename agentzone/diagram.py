@@ -1,0 +1,495 @@
+"""The landing zone as a picture: accounts, the stacks in them and what flows between them.
+
+Drawn from config alone (no synth), so ``agentzone diagram`` takes a second
+and a reviewer can render main and a branch and compare the two. ``to_dot``
+is deterministic: the same config gives byte-identical DOT whatever order
+tenants were loaded in.
+
+Rendering uses Graphviz ``dot`` when it is on PATH. Otherwise SVG comes from
+Graphviz compiled to WebAssembly (npm ``@viz-js/viz``, installed by
+``make install``) run by Node.js, and PNG is rasterized from that SVG with
+resvg (PyPI ``resvg-py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .composition import PROJECT_ROOT, stack_name
+from .config.model import PLATFORM_ROLES, LandingZone, Tenant
+from .fm_gateway.litellm_config import tenant_gateway_models
+from .stacks import PLATFORM_STACKS
+from .stacks.data_lake import feedback_senders
+from .stacks.platform import gateway_deployed
+
+FORMATS = ("svg", "png", "dot")
+SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
+VIZ_PACKAGE = "@viz-js/viz"
+RENDER_TIMEOUT_SECONDS = 120
+PNG_ZOOM = 1.0  # 96 dpi: 10 pt node text is 13 px
+PNG_FONTS = "Helvetica,Arial,Liberation Sans,Nimbus Sans,DejaVu Sans,sans-serif"
+PNG_DPI = 96.0  # Graphviz sizes SVGs in pt; resvg-py's default dpi of 0 makes every pt-sized SVG "invalid size"
+FIX_HINT = "run `make install`"
+
+
+class DiagramError(ValueError):
+    """A diagram cannot be written; the message is one line, fit for the terminal."""
+
+    exit_code = 1
+
+
+class DiagramFormatError(DiagramError):
+    """The caller asked for a format that does not exist (a usage error)."""
+
+    exit_code = 2
+
+
+class RendererUnavailable(DiagramError):
+    """Nothing on this machine can lay out the graph (or rasterize it)."""
+
+    exit_code = 1
+
+
+# ------------------------------------------------------------------ the model
+
+KIND_STYLE = {  # account kind -> (cluster fill, border/edge color)
+    "management": ("#fde2e1", "#c0392b"),
+    "shared_services": ("#e0ecfb", "#2e6fbd"),
+    "logging": ("#eeeeee", "#6b6b6b"),
+    "security": ("#efe3f7", "#7d3c98"),
+    "data_lake": ("#e3f4e8", "#1e8449"),
+    "tenant": ("#fff4d6", "#b9770e"),
+}
+ROLE_TITLES = {
+    "shared_services": "Shared services",
+    "logging": "Logging",
+    "security": "Security",
+    "data_lake": "Data lake",
+}
+# Line order inside a combined edge label, and its color (the first kind's).
+FLOW_ORDER = ("trail", "delegated", "oam", "bedrock_logs", "identity", "fm_gateway", "shared_tools", "images", "lake_share", "feedback")
+FLOW_COLORS = {
+    "trail": "#c0392b",
+    "delegated": "#7d3c98",
+    "oam": "#6b6b6b",
+    "bedrock_logs": "#6b6b6b",
+    "identity": "#7d3c98",
+    "fm_gateway": "#2e6fbd",
+    "shared_tools": "#2e6fbd",
+    "images": "#2e6fbd",
+    "lake_share": "#1e8449",
+    "feedback": "#1e8449",
+}
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    account: str
+    region: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass
+class Account:
+    key: str  # unique within the graph: kind + environment + account id
+    kind: str  # management, shared_services, logging, security, data_lake, tenant
+    title: str
+    account: str
+    region: str
+    environment: str | None
+    stacks: list[Stack] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        """The stack node edges attach to (they are clipped to the account's box)."""
+        return self.stacks[0].name
+
+
+@dataclass(frozen=True)
+class Flow:
+    kind: str
+    label: str
+    active: bool = True  # False: configured but not in effect yet (drawn dashed)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Everything that flows from one account to another, one label line per flow."""
+
+    source: str  # account id
+    target: str  # account id
+    labels: tuple[str, ...]
+    color: str
+    dashed: bool
+
+    @property
+    def id(self) -> str:
+        return f"edge-{self.source}-{self.target}"
+
+
+@dataclass
+class Graph:
+    title: str
+    management: Account
+    environments: dict[str, list[Account]]  # config (promotion) order; platform accounts, then tenants by name
+    edges: list[Edge]
+
+
+def _wrap(prefix: str, items: list[str], per_line: int = 3) -> list[str]:
+    if not items:
+        return []
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return [f"{prefix}: {lines[0]}", *lines[1:]]
+
+
+def _platform_details(lz: LandingZone, role: str, env_name: str) -> tuple[str, ...]:
+    org = lz.organization
+    env = org.environments[env_name]
+    central = env_name == org.central_environment
+    shared = org.shared_services
+    if role == "shared_services":
+        out = ["catalogs, agent registry, ECR"]
+        if gateway_deployed(lz, env_name):
+            out.append(f"FM gateway ({len(shared.fm_gateway.models)} models)")
+        if env.identity_user_pool_id:
+            mcp = sorted(server.name for server in shared.tool_gateway.mcp_servers)
+            out.append("shared tool gateway" + (f" + MCP: {', '.join(mcp)}" if mcp else ""))
+        if shared.experiment_tracking is not None:
+            out.append("MLflow tracking")
+        return tuple(out)
+    if role == "logging":
+        return ("log archive, OAM sink",) + (("organization trail",) if central else ())
+    if role == "security":
+        return ("agent identity (Cognito)",) + (("organization detection (delegated admin)",) if central else ())
+    return ("raw / curated / masked zones",) + (("feedback bus",) if central and feedback_senders(lz) else ())
+
+
+def _use_case_details(tenant: Tenant, env_name: str) -> tuple[str, ...]:
+    blueprints = tenant.blueprints
+    out = _wrap("blueprints", blueprints.selected())
+    for name in sorted(blueprints.runtime):
+        runtime = blueprints.runtime[name]
+        release = runtime.releases.get(env_name)
+        if release is None:
+            out.append(f"agent {name} ({runtime.protocol}): no release")
+            continue
+        endpoints = ", ".join(f"{ep}=v{version}" for ep, version in sorted(release.endpoints.items()))
+        out.append(f"agent {name} ({runtime.protocol}) {release.image_tag} [{endpoints}]")
+    out += _wrap("data", sorted(ns.name for ns in tenant.data.namespaces))
+    return tuple(out)
+
+
+def build_graph(lz: LandingZone) -> Graph:
+    """What the picture shows, derived from config the way ``composition.compose`` places stacks."""
+    org = lz.organization
+    tenants = sorted(lz.tenants, key=lambda t: t.tenant)
+    home = org.home_region
+    central_name = org.central_environment
+    central = org.environments[central_name]
+
+    management = Account("management", "management", "Management", org.management_account, home, None)
+    management.stacks.append(Stack(stack_name("Organization"), org.management_account, home, ("OUs, SCPs, organization trail",)))
+    for tenant in tenants:
+        management.stacks.append(Stack(stack_name("Governance", "governance", tenant.tenant), org.management_account, home, ("budget, SCP, OU placement",)))
+
+    environments: dict[str, list[Account]] = {}
+    by_env_role: dict[tuple[str, str], Account] = {}
+    tenant_accounts: list[tuple[Tenant, str, Account]] = []
+    for env_name, env in org.environments.items():
+        region = lz.region_of(env)
+        accounts = []
+        for role in PLATFORM_ROLES:
+            account_id = getattr(env, role)
+            account = Account(f"{role}-{env_name}-{account_id}", role, ROLE_TITLES[role], account_id, region, env_name)
+            account.stacks.append(Stack(stack_name(PLATFORM_STACKS[role].ROLE, env_name), account_id, region, _platform_details(lz, role, env_name)))
+            by_env_role[env_name, role] = account
+            accounts.append(account)
+        for tenant in tenants:
+            tenant_env = tenant.environments.get(env_name)
+            if tenant_env is None:
+                continue
+            # The tenant's share of the shared-services and data lake accounts (compose(): TenantServices, TenantData).
+            services = [f"images: {', '.join(sorted(tenant.images))}"]
+            if gateway_deployed(lz, env_name):
+                models = tenant_gateway_models(tenant, org.shared_services.fm_gateway)
+                services += _wrap("FM gateway team", models) if models else ["FM gateway team: no models"]
+            shared = by_env_role[env_name, "shared_services"]
+            shared.stacks.append(Stack(stack_name("TenantServices", f"{env_name}-services", tenant.tenant), shared.account, shared.region, tuple(services)))
+            if tenant.data.namespaces:
+                lake = by_env_role[env_name, "data_lake"]
+                namespaces = sorted(ns.name for ns in tenant.data.namespaces)
+                lake.stacks.append(Stack(stack_name("TenantData", f"{env_name}-data", tenant.tenant), lake.account, lake.region, tuple(_wrap("namespaces", namespaces))))
+            tenant_region = lz.region_of(tenant_env)
+            account = Account(f"tenant-{env_name}-{tenant_env.account}", "tenant", f"{tenant.tenant} ({env_name})", tenant_env.account, tenant_region, env_name)
+            account.stacks.append(Stack(stack_name("UseCase", env_name, tenant.tenant), tenant_env.account, tenant_region, _use_case_details(tenant, env_name)))
+            tenant_accounts.append((tenant, env_name, account))
+            accounts.append(account)
+        environments[env_name] = accounts
+
+    flows: dict[tuple[str, str], list[Flow]] = {}
+
+    def flow(source: Account, target: Account, item: Flow) -> None:
+        flows.setdefault((source.account, target.account), []).append(item)
+
+    flow(management, by_env_role[central_name, "logging"], Flow("trail", "organization trail"))
+    flow(management, by_env_role[central_name, "security"], Flow("delegated", "delegated administrator"))
+
+    def observability(account: Account, env_name: str) -> None:
+        env = org.environments[env_name]
+        logging = by_env_role[env_name, "logging"]
+        if env.observability_sink is None:
+            flow(account, logging, Flow("oam", "OAM link: pending (no observability_sink)", active=False))
+        elif account.region != logging.region:  # OAM is regional (AgentZoneStack.link_observability)
+            flow(account, logging, Flow("oam", f"OAM link: none ({account.region} is not {logging.region})", active=False))
+        else:
+            flow(account, logging, Flow("oam", "logs/metrics/traces (OAM link)"))
+
+    for env_name in org.environments:
+        for role in ("shared_services", "security", "data_lake"):
+            observability(by_env_role[env_name, role], env_name)
+
+    central_lake = by_env_role[central_name, "data_lake"]
+    for tenant, env_name, account in tenant_accounts:
+        env = org.environments[env_name]
+        observability(account, env_name)
+        flow(account, by_env_role[env_name, "logging"], Flow("bedrock_logs", "Bedrock invocation logs"))
+        shared = by_env_role[env_name, "shared_services"]
+        flow(account, shared, Flow("images", "image pull"))
+        if gateway_deployed(lz, env_name):
+            flow(account, shared, Flow("fm_gateway", "FM gateway (PrivateLink)"))
+        if env.identity_user_pool_id:
+            flow(account, by_env_role[env_name, "security"], Flow("identity", "JWT (central identity)"))
+            flow(account, shared, Flow("shared_tools", "shared tools (JWT)"))
+        if tenant.data.namespaces:
+            zone = "curated" if env_name in org.data_lake.unmasked_environments else "masked"
+            flow(account, central_lake, Flow("lake_share", f"Lake Formation share ({zone})"))
+            if any(env_name in ns.feedback_from for ns in tenant.data.namespaces):
+                flow(account, central_lake, Flow("feedback", "feedback signals"))
+
+    edges = []
+    for (source, target), items in sorted(flows.items()):
+        items = sorted(items, key=lambda f: (FLOW_ORDER.index(f.kind), f.label))
+        edges.append(Edge(source, target, tuple(f.label for f in items), FLOW_COLORS[items[0].kind], dashed=not any(f.active for f in items)))
+
+    title = (
+        f"AgentZone landing zone {org.organization} ({org.organization_id}): home region {home}, "
+        f"central environment {central_name} (logging {central.logging}, security {central.security}, data lake {central.data_lake})"
+    )
+    return Graph(title, management, environments, edges)
+
+
+def edges(lz: LandingZone) -> list[Edge]:
+    """The labelled cross-account edges of the diagram, sorted."""
+    return build_graph(lz).edges
+
+
+# -------------------------------------------------------------------- DOT
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string; newlines become centered line breaks."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _attrs(**attrs: str | None) -> str:
+    body = ", ".join(f"{key}={quote(value)}" for key, value in attrs.items() if value is not None)
+    return f"[{body}]"
+
+
+def _node_id(stack: str) -> str:
+    return f"stack:{stack}"
+
+
+def _cluster_id(account: Account) -> str:
+    return f"cluster_{account.key}"
+
+
+def _account_cluster(account: Account, indent: str) -> list[str]:
+    fill, color = KIND_STYLE[account.kind]
+    label = f"{account.title}\n{account.account} ({account.region})"
+    lines = [
+        f"{indent}subgraph {quote(_cluster_id(account))} {{",
+        f"{indent}  graph {_attrs(label=label, style='rounded,filled', fillcolor=fill, color=color, penwidth='1.5', id=_cluster_id(account))};",
+    ]
+    for stack in account.stacks:
+        label = "\n".join((stack.name, *stack.details))
+        lines.append(f"{indent}  {quote(_node_id(stack.name))} {_attrs(label=label, tooltip=f'aws://{stack.account}/{stack.region}', color=color)};")
+    if len(account.stacks) > 1:  # one column per account, however many stacks it holds
+        lines.append(f"{indent}  {{ rank=same; {' '.join(quote(_node_id(stack.name)) for stack in account.stacks)} }}")
+    lines.append(f"{indent}}}")
+    return lines
+
+
+def graph_to_dot(graph: Graph) -> str:
+    lines = [
+        "digraph AgentZone {",
+        "  " + "graph " + _attrs(
+            label=graph.title, labelloc="t", fontname="Helvetica", fontsize="18", rankdir="TB", compound="true",
+            newrank="true", nodesep="0.3", ranksep="1.2", splines="spline", bgcolor="white", pad="0.3",
+        ) + ";",
+        "  node " + _attrs(shape="box", style="rounded,filled", fillcolor="white", fontname="Helvetica", fontsize="10", margin="0.15,0.06") + ";",
+        "  edge " + _attrs(fontname="Helvetica", fontsize="9", arrowsize="0.7") + ";",
+    ]
+    lines += _account_cluster(graph.management, "  ")
+    clusters = {graph.management.account: graph.management}
+    for env_name, accounts in graph.environments.items():
+        lines.append(f"  subgraph {quote(f'cluster_env_{env_name}')} {{")
+        lines.append("    graph " + _attrs(label=f"environment {env_name}", style="dashed", color="#999999", fontsize="14", id=f"cluster_env_{env_name}") + ";")
+        for group, members in (("platform", [a for a in accounts if a.kind != "tenant"]), ("workloads", [a for a in accounts if a.kind == "tenant"])):
+            if not members:
+                continue
+            cluster = f"cluster_{group}_{env_name}"
+            lines.append(f"    subgraph {quote(cluster)} {{")
+            label = "Platform accounts" if group == "platform" else f"Workloads ({env_name} OU)"
+            lines.append("      graph " + _attrs(label=label, style="solid", color="#cccccc", id=cluster) + ";")
+            for account in members:
+                lines += _account_cluster(account, "      ")
+                clusters[account.account] = account
+            lines.append("    }")
+        lines.append("  }")
+    for edge in graph.edges:
+        source, target = clusters[edge.source], clusters[edge.target]
+        attrs = _attrs(
+            id=edge.id, label="\n".join(edge.labels), color=edge.color, fontcolor=edge.color,
+            style="dashed" if edge.dashed else None, ltail=_cluster_id(source), lhead=_cluster_id(target),
+            tooltip=f"{edge.source} -> {edge.target}",
+        )
+        lines.append(f"  {quote(_node_id(source.anchor))} -> {quote(_node_id(target.anchor))} {attrs};")
+    # Management on top, then the environments in promotion order, each below the previous one: ranks are
+    # strict (the order of clusters within a rank is not), so invisible edges push every environment's top row
+    # (its tenant accounts, or its platform accounts when it has none) below the previous environment's bottom.
+    above = [graph.management.anchor]
+    for accounts in graph.environments.values():
+        tops = [a.anchor for a in accounts if a.kind == "tenant"] or [a.anchor for a in accounts if a.kind != "logging"]
+        lines += [f"  {quote(_node_id(a))} -> {quote(_node_id(b))} [style=\"invis\"];" for a in above for b in tops]
+        above = [a.anchor for a in accounts if a.kind == "logging"]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(lz: LandingZone) -> str:
+    """Graphviz DOT of the landing zone; byte-identical for the same config."""
+    return graph_to_dot(build_graph(lz))
+
+
+# -------------------------------------------------------------- rendering
+
+# Reads DOT on stdin, writes SVG on stdout; the module's entry file comes in AGENTZONE_VIZ_MODULE.
+_VIZ_SCRIPT = """
+import { pathToFileURL } from "node:url";
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const viz = await (await import(pathToFileURL(process.env.AGENTZONE_VIZ_MODULE).href)).instance();
+const result = viz.render(Buffer.concat(chunks).toString("utf8"), { format: "svg", engine: "dot" });
+for (const e of result.errors) process.stderr.write(`${e.level ?? "error"}: ${e.message.trim()}\\n`);
+if (result.status !== "success") process.exit(1);
+process.stdout.write(result.output);
+"""
+
+
+def viz_module(root: Path = PROJECT_ROOT) -> Path:
+    """The entry file of @viz-js/viz under ``root``/node_modules (installed by `make install`)."""
+    package_dir = root / "node_modules" / VIZ_PACKAGE
+    try:
+        package = json.loads((package_dir / "package.json").read_text())
+    except (OSError, ValueError):
+        raise RendererUnavailable(
+            f"rendering needs Graphviz `dot` or the npm package {VIZ_PACKAGE}, not found in {root / 'node_modules'}: {FIX_HINT}"
+        ) from None
+    entry = package_dir / package.get("main", "dist/viz.js")
+    if not entry.is_file():
+        raise RendererUnavailable(f"{VIZ_PACKAGE} is incomplete ({entry} missing): {FIX_HINT}")
+    return entry
+
+
+def _run(command: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=RENDER_TIMEOUT_SECONDS, check=False, **kwargs)
+    except subprocess.TimeoutExpired:
+        raise DiagramError(f"{what} did not finish within {RENDER_TIMEOUT_SECONDS} s") from None
+    except OSError as error:
+        raise RendererUnavailable(f"cannot run {command[0]}: {error.strerror or error}") from None
+    if done.returncode != 0:
+        message = " ".join(done.stderr.decode(errors="replace").split()) or f"exit code {done.returncode}"
+        raise DiagramError(f"{what} failed: {message[:500]}")
+    return done
+
+
+def svg_with_viz(dot: str, *, root: Path = PROJECT_ROOT, node: str | None = None) -> str:
+    """SVG from Graphviz compiled to WebAssembly, run by Node.js."""
+    node = node or shutil.which("node")
+    if node is None:
+        raise RendererUnavailable(f"rendering needs Graphviz `dot` or Node.js (with {VIZ_PACKAGE}) on PATH: install Node.js 20+ and {FIX_HINT}")
+    env = {**os.environ, "AGENTZONE_VIZ_MODULE": str(viz_module(root))}
+    done = _run([node, "--input-type=module", "-e", _VIZ_SCRIPT], f"{VIZ_PACKAGE} (node)", input=dot.encode(), env=env)
+    return done.stdout.decode()
+
+
+def with_dot_binary(dot: str, fmt: str, binary: str) -> bytes:
+    return _run([binary, f"-T{fmt}"], "Graphviz dot", input=dot.encode()).stdout
+
+
+def svg_to_png(svg: str) -> bytes:
+    try:
+        import resvg_py
+    except ImportError:
+        raise RendererUnavailable(f"PNG output needs Graphviz `dot` or the Python package resvg-py: {FIX_HINT} (or write .svg)") from None
+    # resvg matches families by name only (no fontconfig aliases) and has no Helvetica on most Linux machines:
+    # offer metric-alike fallbacks before the generic family, or text would be dropped.
+    svg = svg.replace('font-family="Helvetica,sans-Serif"', f'font-family="{PNG_FONTS}"')
+    try:
+        return bytes(resvg_py.svg_to_bytes(svg_string=svg, background="white", dpi=PNG_DPI, zoom=PNG_ZOOM))
+    except ValueError as error:
+        raise DiagramError(f"resvg could not rasterize the SVG: {' '.join(str(error).split())}") from None
+
+
+def render_bytes(dot: str, fmt: str) -> bytes:
+    """The picture in ``fmt``: Graphviz `dot` if installed, else @viz-js/viz (+ resvg for PNG)."""
+    fmt = check_format(fmt)
+    if fmt == "dot":
+        return dot.encode()
+    binary = shutil.which("dot")
+    if binary is not None:
+        return with_dot_binary(dot, fmt, binary)
+    svg = svg_with_viz(dot)
+    return svg.encode() if fmt == "svg" else svg_to_png(svg)
+
+
+def check_format(fmt: str) -> str:
+    normalized = fmt.lower().lstrip(".")
+    if normalized not in FORMATS:
+        raise DiagramFormatError(f"unknown diagram format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return normalized
+
+
+def format_for(out: Path) -> str:
+    """The format a file name asks for (.svg, .png, .dot or .gv)."""
+    fmt = SUFFIXES.get(Path(out).suffix.lower())
+    if fmt is None:
+        raise DiagramFormatError(f"cannot tell the diagram format from {str(out)!r}: name it .svg, .png or .dot, or pass the format")
+    return fmt
+
+
+def render(lz: LandingZone, *, fmt: str, out: Path) -> Path:
+    """Write the diagram of ``lz`` to ``out`` in ``fmt`` (svg, png or dot); returns ``out``."""
+    data = render_bytes(to_dot(lz), fmt)
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as error:
+        raise DiagramError(f"cannot write {out}: {error.strerror or error}") from None
+    return out
+
+
+def write_diagram(lz: LandingZone, out: Path, fmt: str | None = None) -> Path:
+    """What `agentzone diagram` calls: ``fmt`` defaults to the one ``out``'s suffix names."""
+    fmt = check_format(fmt) if fmt is not None else format_for(Path(out))
+    return render(lz, fmt=fmt, out=Path(out))

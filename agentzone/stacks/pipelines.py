@@ -1,0 +1,291 @@
+"""Delivery pipelines (CDK Pipelines), in the delivery account (seed 001: build and operations).
+
+``AgentZone-Pipeline`` deploys the platform: the Organization stack, then each
+platform environment as a wave whose four accounts deploy in parallel, with a
+manual approval before the environments in ``delivery.approval_before``
+(default: the last). ``AgentZone-<tenant>-pipeline`` deploys one tenant: its
+governance stack, then each environment (its share of shared services and
+the data lake, then its account). Before an approval environment it runs the
+evaluation gate on the previous environment's store (when the tenant has an
+evaluation pipeline), a HITL review (when it has the hitl blueprint) and the
+manual approval; after deploying there, it watches canary endpoints and rolls
+them back on alarm (``agentzone release watch``). Each tenant has its own
+pipeline, so teams release in parallel and one team's failure holds no one else.
+
+Every pipeline is self-mutating, and its synth step is the same gate as a pull
+request: tests, then synth with cdk-nag, cfn-lint and checkov.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import pipelines
+from constructs import Construct
+
+from ..config.model import LandingZone, Tenant
+from ..constructs.delivery_role import delivery_role_name
+from ..delivery.release import canaries
+from ..nag import acknowledge, acknowledge_compliance, nag_arn
+from .base import AgentZoneStack, StackTarget, pascal
+
+PIPELINE_OUTPUT = "pipeline.out"
+CHECKS = ["make test", "make synth"]  # the pull request's gate, on every pipeline run
+
+
+def pinned_cdk_cli() -> str:
+    from ..composition import PROJECT_ROOT
+
+    spec = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    return spec.lstrip("^~")
+
+
+class LandingZoneStage(cdk.Stage):
+    """A deployable unit of the pipeline: the stacks ``build`` adds (with their usual names and accounts)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, build: Callable[[Construct], Iterable[AgentZoneStack]]) -> None:
+        super().__init__(scope, construct_id)
+        self.stacks = list(build(self))
+
+
+class DeliveryPipeline(Construct):
+    """A self-mutating CDK pipeline whose synth step runs the repository's checks."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, lz: LandingZone, name: str, checks: list[str],
+                 artifact_bucket: s3.IBucket) -> None:
+        super().__init__(scope, construct_id)
+        delivery = lz.organization.delivery
+        self.artifact_bucket = artifact_bucket
+        self.source = pipelines.CodePipelineSource.connection(delivery.repository, delivery.branch, connection_arn=delivery.connection_arn)
+        build_environment = codebuild.BuildEnvironment(
+            build_image=codebuild.LinuxBuildImage.STANDARD_7_0, compute_type=codebuild.ComputeType.MEDIUM, privileged=False,
+        )
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            pipeline_name=name,
+            # Ours: CMK (the stack's key, which CDK Pipelines opens to the target accounts' deploy roles), versioned, logged.
+            artifact_bucket=artifact_bucket,
+            # Cross-region support stacks (tenants in other regions) get replication buckets with their own rotating CMK.
+            cross_account_keys=True,
+            enable_key_rotation=True,
+            synth=pipelines.ShellStep(
+                "Synth",
+                input=self.source,
+                install_commands=["n 20 >/dev/null 2>&1 || true", "python3 --version", "node --version"],
+                commands=[*checks, f"npx cdk synth --quiet -c only=pipelines --output {PIPELINE_OUTPUT}"],
+                primary_output_directory=PIPELINE_OUTPUT,
+            ),
+            # Deploys into other accounts: the artifact bucket gets a CMK those accounts' deploy roles may use.
+            self_mutation=True,
+            docker_enabled_for_synth=False,
+            # The self-mutation step uses the CDK CLI the repository pins (package.json), not whatever is latest.
+            cli_version=pinned_cdk_cli(),
+            code_build_defaults=pipelines.CodeBuildOptions(build_environment=build_environment, timeout=cdk.Duration.minutes(90)),
+        )
+
+    def build(self) -> None:
+        """Create the CodePipeline, then acknowledge what the CDK Pipelines L3 generates."""
+        self.pipeline.build_pipeline()
+        acknowledge_pipeline(self)
+        # cfn-lint's E3703 wants a literal role ARN in deploy actions; CDK Pipelines writes the bootstrap roles'
+        # ARNs as Fn::Join over AWS::Partition, valid at deploy time. Ignored on this one resource only.
+        self.pipeline.pipeline.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3703"]}})
+
+
+def acknowledge_pipeline(delivery: DeliveryPipeline) -> None:
+    """The CDK Pipelines L3's own resources, each finding with its reason (nothing of ours is in them).
+
+    The findings are computed from what the L3 generated (its projects, its artifact bucket), so a
+    wildcard we did not expect still fails synth.
+    """
+    stack = cdk.Stack.of(delivery)
+    artifacts = stack.get_logical_id(delivery.artifact_bucket.node.default_child)
+    projects = [c for c in delivery.node.find_all() if isinstance(c, cdk.CfnResource) and c.cfn_resource_type == "AWS::CodeBuild::Project"]
+    resources = {
+        "*": "Pipeline actions and CodeBuild call services without resource-level permissions (e.g. codebuild:CreateReportGroup "
+             "naming, cloudformation:DescribeStacks in the self-mutation) as generated by CDK Pipelines.",
+        f"arn:*:iam::{stack.account}:role/*": "The self-mutation step assumes the CDK bootstrap roles (cdk-<qualifier>-*) by tag "
+             "condition, as CDK Pipelines generates it.",
+        nag_arn(delivery, "codebuild", "report-group/*"): "CodeBuild report groups are created per run of the pipeline's projects.",
+        nag_arn(delivery, "logs", "log-group:/aws/codebuild/*"): "CodeBuild log groups of the pipeline's projects, named per project.",
+        f"<{artifacts}.Arn>/*": "The pipeline's artifact bucket: every action reads and writes its artifacts.",
+        **{nag_arn(delivery, "codebuild", f"report-group/<{stack.get_logical_id(p)}>-*"): "Report groups of this CodeBuild project." for p in projects},
+        **{nag_arn(delivery, "logs", f"log-group:/aws/codebuild/<{stack.get_logical_id(p)}>:*"): "Log streams of this CodeBuild project." for p in projects},
+    }
+    actions = ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
+    for child in delivery.node.find_all():
+        if not isinstance(child, cdk.CfnResource):
+            continue
+        kind = child.cfn_resource_type
+        if kind == "AWS::IAM::Policy":
+            for resource, reason in resources.items():
+                acknowledge(child, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
+            for action in actions:
+                acknowledge(child, f"AwsSolutions-IAM5[Action::{action}]", "The S3 and KMS action groups CDK Pipelines grants on "
+                            "its artifact bucket and artifact key only.")
+            acknowledge_compliance(child, "IAMNoInlinePolicy", "CDK Pipelines writes each role's grants as a policy attached only to that role.")
+        elif kind == "AWS::CodeBuild::Project":
+            acknowledge(child, "AwsSolutions-CB4", "CDK Pipelines' CodeBuild projects read and write artifacts in the CMK-encrypted "
+                        "artifact bucket; the project itself stores nothing.")
+            acknowledge_compliance(child, "CodeBuildProjectSourceRepoUrl", "The source comes through a CodeConnections connection "
+                                   "(no URL, no credentials in the project).")
+
+
+def acknowledge_support_stacks(app: Construct, pipelines_: list[AgentZoneStack]) -> None:
+    """CodePipeline's cross-region support stacks (a replication bucket per extra region, created by the L3)."""
+    for child in app.node.children:
+        if isinstance(child, cdk.Stack) and child.node.id.startswith("cross-region-stack-"):
+            for bucket in child.node.find_all():
+                if isinstance(bucket, cdk.CfnResource) and bucket.cfn_resource_type == "AWS::S3::Bucket":
+                    for stack in pipelines_:
+                        # Seen from the pipeline's stack (another region), the L2 bucket has a generated physical name.
+                        name = stack.resolve(bucket.node.scope.bucket_name)
+                        if not isinstance(name, str):
+                            continue
+                        for policy in stack.node.find_all():
+                            if isinstance(policy, cdk.CfnResource) and policy.cfn_resource_type == "AWS::IAM::Policy":
+                                acknowledge(policy, f"AwsSolutions-IAM5[Resource::arn:aws:s3:::{name}/*]", "Artifacts copied to CodePipeline's "
+                                            f"replication bucket in {child.region} for the actions there.")
+                    acknowledge(bucket, "AwsSolutions-S1", "CodePipeline's cross-region replication bucket holds copies of build "
+                                "artifacts only; the organization trail records access.")
+                    for rule, reason in {
+                        "S3BucketLoggingEnabled": "Build artifact copies only; the organization trail records access.",
+                        "S3BucketReplicationEnabled": "It is itself the replica CodePipeline needs in this region.",
+                        "S3BucketVersioningEnabled": "Build artifacts are reproducible from the repository.",
+                    }.items():
+                        acknowledge_compliance(bucket, rule, reason)
+
+
+class PlatformPipelineStack(AgentZoneStack):
+    """The platform's pipeline: Organization, then dev -> staging -> prod, accounts in parallel per environment."""
+
+    ROLE = "Pipeline"
+
+    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
+        super().__init__(scope, construct_id, target=target, description="AgentZone platform pipeline (CDK Pipelines)")
+        from ..composition import PLATFORM_STACKS, organization_stack, platform_stack
+
+        org = lz.organization
+        self.delivery = DeliveryPipeline(self, "Delivery", lz=lz, name="agentzone-platform", checks=CHECKS,
+                                         artifact_bucket=self.secure_bucket("Artifacts").bucket)
+        pipeline = self.delivery.pipeline
+        self.organization = pipeline.add_stage(LandingZoneStage(self, "Organization", build=lambda s: [organization_stack(s, lz)]))
+        self.waves: dict[str, pipelines.Wave] = {}
+        for env in org.environments:
+            pre = [pipelines.ManualApprovalStep(f"Approve-{env}", comment=f"Deploy the platform to {env}")] if env in org.approval_environments else []
+            wave = pipeline.add_wave(f"Platform-{env}", pre=pre)
+            for role in PLATFORM_STACKS:
+                wave.add_stage(LandingZoneStage(self, f"{env}-{pascal(role.replace('_', '-'))}",
+                                                build=lambda s, env=env, role=role: [platform_stack(s, lz, env, role)]))
+            self.waves[env] = wave
+        self.delivery.build()
+
+
+class TenantPipelineStack(AgentZoneStack):
+    """One tenant's pipeline: governance, then each environment, gated before the approval environments."""
+
+    ROLE = "TenantPipeline"
+    PER_TENANT_IN_SHARED_ACCOUNT = True
+
+    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
+        super().__init__(scope, construct_id, target=target, description=f"AgentZone pipeline of tenant {tenant.tenant}", tenant=tenant.tenant)
+        from ..composition import governance_stack, tenant_environment_stacks
+
+        org = lz.organization
+        self.delivery = DeliveryPipeline(self, "Delivery", lz=lz, name=f"agentzone-{tenant.tenant}",
+                                         checks=["make validate", f'make synth ARGS="--tenant {tenant.tenant}"'],
+                                         artifact_bucket=self.secure_bucket("Artifacts").bucket)
+        pipeline = self.delivery.pipeline
+        pipeline.add_stage(LandingZoneStage(self, "Governance", build=lambda s: [governance_stack(s, lz, tenant)]))
+
+        def environment(scope: Construct, env: str) -> list[AgentZoneStack]:
+            stacks = tenant_environment_stacks(scope, lz, tenant, env)
+            # Its runtimes pull images from the repositories its services stack creates.
+            stacks["use_case"].add_stack_dependency(stacks["services"])
+            return list(stacks.values())
+
+        envs = [env for env in org.environments if env in tenant.environments]
+        self.steps: dict[str, dict[str, list[pipelines.Step]]] = {}
+        for i, env in enumerate(envs):
+            pre: list[pipelines.Step] = []
+            post: list[pipelines.Step] = []
+            if env in org.approval_environments:
+                previous = envs[i - 1] if i else None
+                if previous and tenant.blueprints.eval_pipeline is not None:
+                    pre.append(self._evaluation_gate(lz, tenant, previous, env))
+                if tenant.blueprints.hitl is not None:
+                    approvers = ", ".join(tenant.blueprints.hitl.approvers)
+                    pre.append(pipelines.ManualApprovalStep(f"HitlReview-{env}", comment=f"HITL review of {tenant.tenant} before {env}: {approvers}"))
+                pre.append(pipelines.ManualApprovalStep(f"Approve-{env}", comment=f"Deploy {tenant.tenant} to {env}"))
+                for earlier, later in zip(pre, pre[1:]):  # gate, then HITL review, then approval: one after the other
+                    later.add_step_dependency(earlier)
+            if canaries(lz, tenant.tenant, env):
+                post.append(self._canary_watch(lz, tenant, env))
+            pipeline.add_stage(LandingZoneStage(self, env, build=lambda s, env=env: environment(s, env)), pre=pre, post=post)
+            self.steps[env] = {"pre": pre, "post": post}
+        self.delivery.build()
+
+    def _tenant_profile(self, tenant: Tenant, env: str) -> list[str]:
+        """AWS CLI profile `tenant` for the step: the delivery role in the tenant's account of ``env``."""
+        role = f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{delivery_role_name(tenant.tenant)}"
+        return [f"aws configure set profile.tenant.role_arn {role}", "aws configure set profile.tenant.credential_source EcsContainer"]
+
+    def _assume(self, tenant: Tenant, env: str) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=["sts:AssumeRole"],
+            resources=[f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{delivery_role_name(tenant.tenant)}"],
+        )
+
+    def _evaluation_gate(self, lz: LandingZone, tenant: Tenant, evaluated_in: str, env: str) -> pipelines.CodeBuildStep:
+        """Every agent's version bound for ``env`` must have passed evaluation in ``evaluated_in``."""
+        region = lz.region_of(tenant.environments[evaluated_in])
+        gates = [
+            f".venv/bin/agentzone eval gate --tenant {tenant.tenant} --environment {evaluated_in} --agent {agent} "
+            f"--version {max(runtime.releases[env].endpoints.values())} --profile tenant --region {region}"
+            for agent, runtime in sorted(tenant.blueprints.runtime.items()) if env in runtime.releases
+        ]
+        return pipelines.CodeBuildStep(
+            f"EvaluationGate-{env}",
+            input=self.delivery.source,
+            commands=[*self._tenant_profile(tenant, evaluated_in), "make validate", *gates],
+            role_policy_statements=[self._assume(tenant, evaluated_in)],
+        )
+
+    def _canary_watch(self, lz: LandingZone, tenant: Tenant, env: str) -> pipelines.CodeBuildStep:
+        minutes = lz.organization.delivery.canary_watch_minutes
+        region = lz.region_of(tenant.environments[env])
+        return pipelines.CodeBuildStep(
+            f"CanaryWatch-{env}",
+            input=self.delivery.source,
+            commands=[*self._tenant_profile(tenant, env), "make validate",
+                      f".venv/bin/agentzone release watch --tenant {tenant.tenant} --environment {env} --minutes {minutes} "
+                      f"--profile tenant --region {region}"],
+            role_policy_statements=[self._assume(tenant, env)],
+            timeout=cdk.Duration.minutes(minutes + 30),
+        )
+
+
+def pipeline_stacks(app: Construct, lz: LandingZone) -> list[AgentZoneStack]:
+    """The platform's pipeline and one per tenant, in the delivery account (nothing without ``delivery:``)."""
+    org = lz.organization
+    if org.delivery is None:
+        return []
+    region = org.delivery.region or org.home_region
+    account = org.delivery_account
+    stacks: list[AgentZoneStack] = [PlatformPipelineStack(
+        app, "AgentZone-Pipeline", lz=lz,
+        target=StackTarget("delivery", account, region, org.platform.owner, org.platform.cost_center, "platform"),
+    )]
+    for tenant in lz.tenants:
+        stacks.append(TenantPipelineStack(
+            app, f"AgentZone-{tenant.tenant}-pipeline", lz=lz, tenant=tenant,
+            target=StackTarget("delivery", account, region, tenant.owner, tenant.cost_center, tenant.use_case_id),
+        ))
+    acknowledge_support_stacks(app, stacks)  # the cross-region support stacks exist once the pipelines are built
+    return stacks
