@@ -169,7 +169,11 @@ def cmd_guard(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agentzone", description="AgentZone: multi-account landing zone for AI agents")
+    parser = argparse.ArgumentParser(
+        prog="agentzone", description="AgentZone: multi-account landing zone for AI agents",
+        epilog="exit codes (every command): 0 success; 1 a check failed or AWS refused; 2 bad input (config, arguments, "
+        "credentials). `agentzone <command> --help` for each command; most take --json for machine-readable output.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_config(p):
@@ -189,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if the files on disk are out of date")
     p.set_defaults(func=cmd_schema)
 
-    p = with_config(sub.add_parser("list", help="tenants, environments, accounts and blueprints"))
+    p = with_config(sub.add_parser("list", help="tenants, environments, accounts, blueprints and data namespaces"))
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
