@@ -52,6 +52,12 @@ BASELINE_PROTECTED_ACTIONS = [
     "securityhub:DisassociateMembers",
 ]
 
+# Managed policies the platform creates (permission boundaries, launch and deny policies) must not be rewritten
+# by account principals: a new default version would widen every role the policy bounds or grants.
+POLICY_MUTATING_ACTIONS = [
+    "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy", "iam:UntagPolicy",
+]
 ROLE_MUTATING_ACTIONS = [
     "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
@@ -122,6 +128,13 @@ def baseline_protection(org: Organization) -> Policy:
                 "Effect": "Deny",
                 "Action": ROLE_MUTATING_ACTIONS,
                 "Resource": protected_role_patterns(org),
+                "Condition": unless_exempt,
+            },
+            {
+                "Sid": "ProtectPlatformPolicies",
+                "Effect": "Deny",
+                "Action": POLICY_MUTATING_ACTIONS,
+                "Resource": [f"arn:aws:iam::*:policy/{PREFIX}-*", "arn:aws:iam::*:policy/AgentZone-*"],
                 "Condition": unless_exempt,
             },
         ),

@@ -73,6 +73,11 @@ def test_baseline_protection_scp(sample_assembly):
     assert "iam:CreateRole" in roles["Action"] and "iam:PutRolePolicy" in roles["Action"]
     assert roles["Resource"] == ["arn:aws:iam::*:role/agentzone-*", "arn:aws:iam::*:role/AgentZone-*", "arn:aws:iam::*:role/cdk-agentzone-*"]
     assert statement(scp, "ProtectPlatformBudgets")["Resource"] == "arn:aws:budgets::*:budget/agentzone-*"
+    # Boundaries and launch policies (Service Catalog) keep their versions: a new default version would widen them.
+    policies = statement(scp, "ProtectPlatformPolicies")
+    assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"} <= set(policies["Action"])
+    assert policies["Resource"] == ["arn:aws:iam::*:policy/agentzone-*", "arn:aws:iam::*:policy/AgentZone-*"]
+    assert policies["Condition"] == roles["Condition"]
 
 
 def test_region_restriction_scp(sample_assembly):
