@@ -12,9 +12,15 @@ import functools
 import sys
 from collections.abc import Callable
 
+import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError, ProfileNotFound
 
 from .config import ConfigError
+
+
+def aws_session(profile: str | None) -> boto3.Session:
+    """The session a subcommand's --profile names (the default chain without one)."""
+    return boto3.Session(profile_name=profile) if profile else boto3.Session()
 
 
 def aws_error(exc: ClientError) -> tuple[str, str]:

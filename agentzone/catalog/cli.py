@@ -12,11 +12,10 @@ import json
 import sys
 from datetime import date
 
-import boto3
 from botocore.exceptions import ClientError
 
 from .. import naming
-from ..command import aws_error, aws_failure, guarded, run_alone
+from ..command import aws_error, aws_failure, aws_session, guarded, run_alone
 from ..config import default_config_dir, load_landing_zone
 from .spec import EntrySpec, load_specs
 from .store import Catalog, CatalogError, Entry, InvalidRequest, Ref
@@ -53,7 +52,7 @@ _guarded = guarded(
 
 def _catalog(args) -> Catalog:
     """Tables from --environment (shared-services account and region in the config), or explicit names/ARNs."""
-    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    session = aws_session(args.profile)
     if args.environment:
         if args.region or args.model_table or args.component_table:
             raise InvalidRequest("--environment locates the tables itself; do not combine it with --region, --model-table or --component-table")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import model as m
 from .blueprint_checks import blueprint_problems
-from .data_checks import data_lake_problems, delivery_problems, tenant_data_problems
+from .data_checks import data_lake_problems, tenant_data_problems
 from .source import Problem, SourceDoc
 from .source import duplicate_problems as _duplicates
 
@@ -182,4 +182,17 @@ def _tenant_gateway_problems(doc: SourceDoc, tenant: m.Tenant, gateway: m.FmGate
             problems.append(doc.problem((*path, i), f"unknown gateway model {name!r}; valid: {', '.join(by_name)}"))
         elif by_name[name] not in tenant.models:
             problems.append(doc.problem((*path, i), f"{name!r} serves {by_name[name]}, which is not in this tenant's models; add it there (platform approval) or drop it here"))
+    return problems
+
+
+def delivery_problems(doc: SourceDoc, org: m.Organization) -> list[Problem]:
+    if org.delivery is None:
+        return []
+    base = ("delivery",)
+    problems = _duplicates(doc, (*base, "approval_before"), org.delivery.approval_before or [])
+    for i, env in enumerate(org.delivery.approval_before or []):
+        if env not in org.environments:
+            problems.append(doc.problem((*base, "approval_before", i), f"unknown environment {env!r}; valid: {', '.join(org.environments)}"))
+    if org.delivery.region and org.delivery.region not in org.allowed_regions:
+        problems.append(doc.problem((*base, "region"), f"{org.delivery.region!r} is not in allowed_regions ({', '.join(org.allowed_regions)})"))
     return problems

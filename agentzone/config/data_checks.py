@@ -28,19 +28,6 @@ _RULE = re.compile(r"^\s*([A-Z][A-Za-z]+)\b")
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
-def delivery_problems(doc: SourceDoc, org: m.Organization) -> list[Problem]:
-    if org.delivery is None:
-        return []
-    base = ("delivery",)
-    problems = _duplicates(doc, (*base, "approval_before"), org.delivery.approval_before or [])
-    for i, env in enumerate(org.delivery.approval_before or []):
-        if env not in org.environments:
-            problems.append(doc.problem((*base, "approval_before", i), f"unknown environment {env!r}; valid: {', '.join(org.environments)}"))
-    if org.delivery.region and org.delivery.region not in org.allowed_regions:
-        problems.append(doc.problem((*base, "region"), f"{org.delivery.region!r} is not in allowed_regions ({', '.join(org.allowed_regions)})"))
-    return problems
-
-
 def data_lake_problems(doc: SourceDoc, org: m.Organization) -> list[Problem]:
     base = ("data_lake",)
     settings = org.data_lake

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import boto3
 
-from ..command import guarded, run_alone
+from ..command import aws_session, guarded, run_alone
 from ..config import load_landing_zone
 from ..config.blueprint_checks import agentcore_name
 from ..config.model import LandingZone
@@ -133,7 +133,7 @@ def cmd_watch(args) -> int:
     if not found:
         print(f"{args.tenant} {args.environment}: no endpoint serves a newer version than the others; nothing to watch")
         return 0
-    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    session = aws_session(args.profile)
     return watch(found, session=session, region=args.region, minutes=args.minutes, poll_seconds=args.poll_seconds)
 
 

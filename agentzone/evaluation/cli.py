@@ -12,10 +12,9 @@ import argparse
 import json
 import sys
 
-import boto3
 from botocore.exceptions import ClientError
 
-from ..command import aws_error, aws_failure, guarded, run_alone
+from ..command import aws_error, aws_failure, aws_session, guarded, run_alone
 from . import record
 from .store import EvaluationError, EvaluationStore, InvalidRequest, check_names
 
@@ -45,7 +44,7 @@ def _store(args) -> EvaluationStore:
     for label, value in (("tenant", args.tenant), ("environment", args.environment)):
         if not record.AGENT_PATTERN.match(value or ""):
             raise InvalidRequest(f"--{label} {value!r} is not a slug (lowercase letters, digits, '-')")
-    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    session = aws_session(args.profile)
     table = args.table or record.table_name(args.tenant, args.environment)
     return EvaluationStore(table, session=session, region=args.region)
 
@@ -67,7 +66,7 @@ def cmd_approve(args) -> int:
     store = _store(args)
     by = args.by
     if not by:
-        session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+        session = aws_session(args.profile)
         by = session.client("sts", region_name=args.region).get_caller_identity()["Arn"]
     approved = store.approve(args.agent, args.version, by=by)
     print(f"{args.agent} version {args.version} is now the approved baseline ({approved['approved_at']} by {by})")

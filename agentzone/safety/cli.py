@@ -17,9 +17,8 @@ import argparse
 import json
 import sys
 
-import boto3
 
-from ..command import guarded, run_alone
+from ..command import aws_session, guarded, run_alone
 from ..config import default_config_dir, load_landing_zone
 from .killswitch import KillSwitchError, KillSwitchOperator, Status
 
@@ -47,7 +46,7 @@ def _operator(args) -> KillSwitchOperator:
     env = tenant.environments.get(args.environment)
     if env is None:
         raise InvalidRequest(f"tenant {args.tenant} has no environment {args.environment!r}; valid: {', '.join(tenant.environments)}")
-    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    session = aws_session(args.profile)
     operator = KillSwitchOperator.for_session(session, args.tenant, args.environment, region=lz.region_of(env))
     account = operator.policy_arn.split(":")[4]
     if account != env.account:

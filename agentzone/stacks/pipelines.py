@@ -231,16 +231,16 @@ class TenantPipelineStack(AgentZoneStack):
             self.steps[env] = {"pre": pre, "post": post}
         self.delivery.build()
 
+    def _delivery_role_arn(self, tenant: Tenant, env: str) -> str:
+        return f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{delivery_role_name(tenant.tenant)}"
+
     def _tenant_profile(self, tenant: Tenant, env: str) -> list[str]:
         """AWS CLI profile `tenant` for the step: the delivery role in the tenant's account of ``env``."""
-        role = f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{delivery_role_name(tenant.tenant)}"
-        return [f"aws configure set profile.tenant.role_arn {role}", "aws configure set profile.tenant.credential_source EcsContainer"]
+        return [f"aws configure set profile.tenant.role_arn {self._delivery_role_arn(tenant, env)}",
+                "aws configure set profile.tenant.credential_source EcsContainer"]
 
     def _assume(self, tenant: Tenant, env: str) -> iam.PolicyStatement:
-        return iam.PolicyStatement(
-            actions=["sts:AssumeRole"],
-            resources=[f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{delivery_role_name(tenant.tenant)}"],
-        )
+        return iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[self._delivery_role_arn(tenant, env)])
 
     def _evaluation_gate(self, lz: LandingZone, tenant: Tenant, evaluated_in: str, env: str) -> pipelines.CodeBuildStep:
         """Every agent's version bound for ``env`` must have passed evaluation in ``evaluated_in``."""
