@@ -1,0 +1,159 @@
+"""Dead grants: Allow statements the landing zone's own SCPs or permission boundaries deny.
+
+Each Allow statement of each role is simulated as that role, once per action it names (wildcards
+expanded from the simulator's action data) and resource it names (wildcards kept: the simulator
+answers whether any request the pattern covers is allowed). The request carries what the statement's
+own conditions ask for, so a grant conditioned on a guardrail is simulated with that guardrail. The
+resource is taken to be in the role's account: cross-account resource policies are the designed
+paths' business, this check asks only whether the role's own account lets it use the grant.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .model import LandingZoneModel, Principal, as_list, statements
+from .simulator import PROJECT_ROOT, Request, Simulator
+
+EXCEPTIONS_FILE = PROJECT_ROOT / "permissions-exceptions.yaml"
+ARN_REGION = re.compile(r"^arn:[^:]+:[^:]+:([a-z0-9-]+):")
+
+# Condition operators whose values describe a request that satisfies them.
+SATISFIED_BY_VALUE = ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "NumericEquals",
+                      "StringEqualsIgnoreCase", "ForAnyValue:StringEquals", "ForAnyValue:StringLike",
+                      "ForAllValues:StringEquals", "ForAllValues:StringLike")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One action of one Allow statement of one role, over the statement's resources."""
+
+    principal: Principal
+    policy: str
+    sid: str
+    action: str
+    resources: tuple[str, ...]
+    named: bool  # the statement names the action itself (not through a wildcard)
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    grant: Grant
+    decision: str  # Allowed, ExplicitlyDenied, ImplicitlyDenied, Ineffective
+    deciding: str
+    resource: str = ""
+    accepted_reason: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.decision != "Allowed" and self.accepted_reason is None
+
+
+def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[dict]:
+    """Reviewed dead grants: ``[{role, action, resource, reason}]`` (globs over role label, action and resource)."""
+    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    return list(data or [])
+
+
+def _satisfying_value(value):
+    values = as_list(value)
+    return [str(v).replace("*", "probe").replace("?", "x") for v in values]
+
+
+def context_for(principal: Principal, statement: dict, region: str, org_id: str) -> dict[str, object]:
+    """Request context of a call the statement means to allow: who, where, and what its conditions ask for."""
+    context: dict[str, object] = {
+        "aws:PrincipalArn": principal.arn, "aws:PrincipalAccount": principal.account, "aws:PrincipalOrgID": org_id,
+        "aws:RequestedRegion": region, "aws:SecureTransport": "true",
+    }
+    for operator, keys in (statement.get("Condition") or {}).items():
+        base = operator.removesuffix("IfExists")
+        for key, value in keys.items():
+            if base in SATISFIED_BY_VALUE:
+                values = _satisfying_value(value)
+                context[key] = values if base.startswith("For") else values[0]
+            elif base == "Null" and str(as_list(value)[0]).lower() == "false":
+                context[key] = "probe"
+    return context
+
+
+def request_region(resource: str, principal: Principal) -> str:
+    match = ARN_REGION.match(resource)
+    return match.group(1) if match and "*" not in match.group(1) else principal.region
+
+
+def _freeze(context: dict) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in context.items()))
+
+
+class DeadGrantCheck:
+    def __init__(self, model: LandingZoneModel, simulator: Simulator, org_id: str, exceptions: list[dict]):
+        self.model, self.simulator, self.org_id, self.exceptions = model, simulator, org_id, exceptions
+
+    def _accepted(self, grant: Grant, resource: str) -> str | None:
+        for entry in self.exceptions:
+            if (fnmatch.fnmatchcase(grant.principal.label, entry["role"]) or fnmatch.fnmatchcase(grant.principal.name, entry["role"])) \
+                    and fnmatch.fnmatchcase(grant.action, entry.get("action", "*")) \
+                    and fnmatch.fnmatchcase(resource, entry.get("resource", "*")):
+                return entry["reason"]
+        return None
+
+    def grants(self) -> list[tuple[Grant, dict]]:
+        patterns = {a for p in self.model.principals.values() for pol in p.policies for s in statements(pol.document)
+                    if s.get("Effect") == "Allow" for a in as_list(s.get("Action", []))}
+        expanded = self.simulator.expand(patterns)
+        out = []
+        for principal in self.model.principals.values():
+            for policy in principal.policies:
+                for index, statement in enumerate(statements(policy.document)):
+                    if statement.get("Effect") != "Allow" or "Action" not in statement:
+                        continue
+                    sid = statement.get("Sid") or f"#{index}"
+                    resources = tuple(as_list(statement.get("Resource", "*")))
+                    for pattern in as_list(statement["Action"]):
+                        named = "*" not in pattern and "?" not in pattern
+                        for action in expanded.get(pattern) or [pattern]:
+                            out.append((Grant(principal, policy.name, sid, action, resources, named), statement))
+        return out
+
+    def _request(self, grant: Grant, resource: str, statement: dict) -> Request:
+        """A resource the assembly creates is simulated in its owner's account with its own policy; key policies
+        decide KMS access even in the same account. Anything else is taken to be in the role's account."""
+        principal = grant.principal
+        scps = tuple((node, tuple(self.simulator.policy(p.name, p.document) for p in policies))
+                     for node, policies in self.model.scp_chain(principal.account))
+        boundary = (self.simulator.policy(principal.boundary.name, principal.boundary.document),) if principal.boundary else ()
+        identity = (self.simulator.policy(f"{grant.policy}[{grant.sid}]", {"Version": "2012-10-17", "Statement": [statement]}),)
+        policy, owner = self.model.guarding(resource)
+        resource_policy = self.simulator.policy(policy.name, policy.document) if policy else None
+        context = context_for(principal, statement, request_region(resource, principal), self.org_id)
+        return Request(principal.arn, grant.action, resource, owner or principal.account, _freeze(context),
+                       identity, scps, boundary, resource_policy)
+
+    def run(self) -> list[GrantResult]:
+        grants = self.grants()
+        requests = {(g, r): self._request(g, r, st) for g, st in grants for r in g.resources}
+        decisions = self.simulator.decide(list(requests.values()))
+        return [self._judge(g, {r: decisions[requests[(g, r)]] for r in g.resources}) for g, _ in grants]
+
+    def _judge(self, grant: Grant, by_resource: dict) -> GrantResult:
+        """Allowed when any resource the action acts on is allowed; a resource the action cannot act on is
+        ignored (as IAM ignores it), unless the statement names the action and it acts on none of them."""
+        applicable = {r: d for r, d in by_resource.items()
+                      if d.decision != "NotApplicable" and not (d.wildcard_only and r != "*")}
+        if any(d.allowed for d in applicable.values()):
+            return GrantResult(grant, "Allowed", "")
+        if not applicable:
+            if not grant.named:
+                return GrantResult(grant, "Allowed", "not applicable to these resources (wildcard expansion)")
+            only_star = any(d.wildcard_only for d in by_resource.values())
+            why = ('the action supports only Resource "*"' if only_star
+                   else "the action acts on none of the statement's resource types")
+            return GrantResult(grant, "Ineffective", why, ", ".join(grant.resources), self._accepted(grant, grant.resources[0]))
+        resource, decision = next(iter(applicable.items()))
+        return GrantResult(grant, decision.decision, decision.deciding(), resource, self._accepted(grant, resource))

@@ -1,0 +1,231 @@
+"""Who can do what, read from the assembly: roles with their policies, the SCP chain of every account,
+and the resource and key policies that guard resources."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .assembly import ARN_FORMAT, Assembly, Resource, Stack, Unresolvable
+
+FULL_AWS_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+# Resource types whose policy property guards another resource (policy property, the guarded resource's property).
+RESOURCE_POLICY_TYPES = {
+    "AWS::S3::BucketPolicy": ("PolicyDocument", "Bucket"),
+    "AWS::SNS::TopicPolicy": ("PolicyDocument", "Topics"),
+    "AWS::SecretsManager::ResourcePolicy": ("ResourcePolicy", "SecretId"),
+}
+# Resource types that carry their own policy.
+INLINE_POLICY_TYPES = {"AWS::KMS::Key": "KeyPolicy", "AWS::ECR::Repository": "RepositoryPolicyText", "AWS::Oam::Sink": "Policy"}
+
+
+def statements(document: dict) -> list[dict]:
+    found = document.get("Statement", [])
+    return found if isinstance(found, list) else [found]
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+@dataclass
+class Policy:
+    """A resolved policy document, named after the resource that defines it (``Stack/LogicalId``)."""
+
+    name: str
+    document: dict
+
+
+@dataclass(eq=False)
+class Principal:
+    """An IAM role and everything attached to it."""
+
+    resource: Resource
+    policies: list[Policy] = field(default_factory=list)
+    boundary: Policy | None = None
+    external_policies: list[str] = field(default_factory=list)  # AWS managed policies (not simulated)
+
+    @property
+    def arn(self) -> str:
+        return self.resource.arn
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def account(self) -> str:
+        return self.resource.stack.account
+
+    @property
+    def region(self) -> str:
+        return self.resource.stack.region
+
+    @property
+    def stack(self) -> Stack:
+        return self.resource.stack
+
+    @property
+    def label(self) -> str:
+        return f"{self.stack.name}/{self.resource.logical_id}"
+
+
+@dataclass
+class Problem:
+    """Something the check could not read (an unresolvable intrinsic); reported, never guessed."""
+
+    where: str
+    message: str
+
+
+class LandingZoneModel:
+    """Principals, SCP chains and resource policies of a whole assembly."""
+
+    def __init__(self, assembly: Assembly):
+        self.assembly = assembly
+        self.problems: list[Problem] = []
+
+    def _resolve(self, stack: Stack, value, where: str):
+        try:
+            return stack.resolve(value)
+        except (Unresolvable, KeyError) as exc:
+            self.problems.append(Problem(where, f"cannot resolve {exc}"))
+            return None
+
+    @cached_property
+    def managed_policies(self) -> dict[str, Resource]:
+        return {r.arn: r for r in self.assembly.resources("AWS::IAM::ManagedPolicy")}
+
+    @cached_property
+    def principals(self) -> dict[str, Principal]:
+        """Role ARN -> principal, with inline, stand-alone and managed policies attached."""
+        out = {r.arn: Principal(r) for r in self.assembly.resources("AWS::IAM::Role")}
+        by_name = {(p.account, p.name): p for p in out.values()}
+        for role in out.values():
+            self._attach_role_properties(role)
+        for res in self.assembly.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            if res.type == "AWS::IAM::ManagedPolicy" and "Roles" not in res.properties:
+                continue
+            document = self._resolve(res.stack, res.properties["PolicyDocument"], f"{res.stack.name}/{res.logical_id}")
+            for role_name in self._resolve(res.stack, res.properties.get("Roles", []), res.logical_id) or []:
+                role = by_name.get((res.stack.account, role_name))
+                if role is not None and document is not None:
+                    role.policies.append(Policy(f"{res.stack.name}/{res.logical_id}", document))
+        return out
+
+    def _attach_role_properties(self, role: Principal) -> None:
+        res, where = role.resource, role.label
+        for inline in res.properties.get("Policies", []):
+            document = self._resolve(res.stack, inline["PolicyDocument"], where)
+            if document is not None:
+                role.policies.append(Policy(f"{where}/{inline['PolicyName']}", document))
+        for arn in self._resolve(res.stack, res.properties.get("ManagedPolicyArns", []), where) or []:
+            managed = self.managed_policies.get(arn)
+            if managed is None:
+                role.external_policies.append(arn)
+                continue
+            document = self._resolve(managed.stack, managed.properties["PolicyDocument"], where)
+            if document is not None:
+                role.policies.append(Policy(f"{managed.stack.name}/{managed.logical_id}", document))
+        if "PermissionsBoundary" in res.properties:
+            arn = self._resolve(res.stack, res.properties["PermissionsBoundary"], where)
+            managed = self.managed_policies.get(arn)
+            if managed is None:
+                self.problems.append(Problem(where, f"permission boundary {arn} is not in the assembly"))
+            else:
+                role.boundary = Policy(f"{managed.stack.name}/{managed.logical_id}",
+                                       self._resolve(managed.stack, managed.properties["PolicyDocument"], where))
+
+    def principal_named(self, account: str, name: str) -> Principal | None:
+        for principal in self.principals.values():
+            if principal.account == account and principal.name == name:
+                return principal
+        return None
+
+    # --- organization: OU tree, account placement and SCPs -------------------------------------------
+
+    @cached_property
+    def _parents(self) -> dict[str, str]:
+        """OU id or account id -> parent id, from the OUs and account placements the stacks create."""
+        parents = {}
+        for ou in self.assembly.resources("AWS::Organizations::OrganizationalUnit"):
+            parents[ou.ref()] = self._resolve(ou.stack, ou.properties["ParentId"], ou.logical_id)
+        for placement in self.assembly.resources("Custom::AccountPlacement"):
+            account = self._resolve(placement.stack, placement.properties["AccountId"], placement.logical_id)
+            parents[account] = self._resolve(placement.stack, placement.properties["ParentId"], placement.logical_id)
+        return parents
+
+    @cached_property
+    def _scps_by_target(self) -> dict[str, list[Policy]]:
+        out: dict[str, list[Policy]] = {}
+        for res in self.assembly.resources("AWS::Organizations::Policy"):
+            if res.properties.get("Type") != "SERVICE_CONTROL_POLICY":
+                continue
+            content = self._resolve(res.stack, res.properties["Content"], res.logical_id)
+            content = json.loads(content) if isinstance(content, str) else content
+            policy = Policy(f"{res.stack.name}/{res.logical_id} ({res.name})", content)
+            for target in self._resolve(res.stack, res.properties.get("TargetIds", []), res.logical_id) or []:
+                out.setdefault(target, []).append(policy)
+        return out
+
+    def scp_chain(self, account: str) -> list[tuple[str, list[Policy]]]:
+        """Root first, the account last; FullAWSAccess stays attached at every level (AWS's default).
+
+        An account the landing zone does not place (the management account) gets no SCPs: they never apply to it.
+        """
+        if account not in self._parents:
+            return []
+        chain, node = [], account
+        while node is not None:
+            chain.append(node)
+            node = self._parents.get(node)
+        full = Policy("FullAWSAccess", FULL_AWS_ACCESS)
+        return [(node, [full, *self._scps_by_target.get(node, [])]) for node in reversed(chain)]
+
+    def ou_path(self, account: str) -> str:
+        return " > ".join(node for node, _ in self.scp_chain(account))
+
+    # --- resource policies ---------------------------------------------------------------------------
+
+    @cached_property
+    def resource_policies(self) -> dict[str, Policy]:
+        """Guarded resource ARN -> its resource (or key) policy."""
+        out: dict[str, Policy] = {}
+        for res in self.assembly.resources(*RESOURCE_POLICY_TYPES):
+            prop, target = RESOURCE_POLICY_TYPES[res.type]
+            document = self._resolve(res.stack, res.properties[prop], res.logical_id)
+            for ref in as_list(self._resolve(res.stack, res.properties[target], res.logical_id)):
+                arn = f"arn:aws:s3:::{ref}" if res.type == "AWS::S3::BucketPolicy" else ref
+                out[arn] = Policy(f"{res.stack.name}/{res.logical_id}", document)
+        for res in self.assembly.resources("AWS::Events::EventBusPolicy"):
+            bus = res.stack.resources.get(res.properties["EventBusName"].get("Ref", "")) if isinstance(res.properties.get("EventBusName"), dict) else None
+            arn = bus.arn if bus else f"arn:aws:events:{res.stack.region}:{res.stack.account}:event-bus/{res.stack.resolve(res.properties.get('EventBusName', 'default'))}"
+            statement = self._resolve(res.stack, res.properties["Statement"], res.logical_id)
+            existing = out.setdefault(arn, Policy(f"{res.stack.name}/{res.logical_id}", {"Version": "2012-10-17", "Statement": []}))
+            existing.document["Statement"].append(statement)
+        for res in self.assembly.resources(*INLINE_POLICY_TYPES):
+            prop = INLINE_POLICY_TYPES[res.type]
+            if prop in res.properties:
+                out[res.arn] = Policy(f"{res.stack.name}/{res.logical_id}",
+                                      self._resolve(res.stack, res.properties[prop], res.logical_id))
+        return out
+
+    @cached_property
+    def owners(self) -> dict[str, Resource]:
+        """Resource ARN -> the resource (every resource the assembly creates, by its deployed ARN)."""
+        return {r.arn: r for stack in self.assembly.stacks.values() for r in stack.resources.values() if r.type in ARN_FORMAT}
+
+    def guarding(self, resource_arn: str) -> tuple[Policy | None, str | None]:
+        """The resource (or key) policy that guards an ARN and the account that owns it, when the assembly creates it.
+
+        An object ARN (``arn:aws:s3:::bucket/key``) is guarded by its bucket's policy.
+        """
+        arn = resource_arn
+        if arn.startswith("arn:aws:s3:::"):
+            arn = arn.split("/", 1)[0]
+        owner = self.owners.get(arn)
+        if owner is None:
+            return None, None
+        return self.resource_policies.get(arn), owner.stack.account

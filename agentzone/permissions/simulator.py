@@ -1,0 +1,125 @@
+"""Runs @cloud-copilot/iam-simulate as a separate Node process (it is AGPL-3.0: called, never linked).
+
+Requests are deduplicated and split over worker processes; each worker reads one JSON document on
+stdin and answers with one on stdout (see ``simulator/simulate.mjs``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = PROJECT_ROOT / "simulator" / "simulate.mjs"
+PACKAGE = PROJECT_ROOT / "node_modules" / "@cloud-copilot" / "iam-simulate"
+
+
+class SimulatorUnavailable(RuntimeError):
+    """Node or the simulator package is missing (``make install`` adds it)."""
+
+
+@dataclass(frozen=True)
+class Request:
+    principal: str
+    action: str
+    resource: str
+    resource_account: str
+    context: tuple[tuple[str, str | tuple[str, ...]], ...]
+    identity: tuple[str, ...]  # policy ids
+    scps: tuple[tuple[str, tuple[str, ...]], ...]
+    boundary: tuple[str, ...] = ()
+    resource_policy: str | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "principal": self.principal, "action": self.action, "resource": self.resource,
+            "resourceAccount": self.resource_account,
+            "context": {k: list(v) if isinstance(v, tuple) else v for k, v in self.context},
+            "identity": list(self.identity), "scps": [[org, list(ids)] for org, ids in self.scps],
+            "boundary": list(self.boundary), "resourcePolicy": self.resource_policy,
+        }
+
+
+@dataclass
+class Decision:
+    decision: str  # Allowed, ExplicitlyDenied, ImplicitlyDenied, Error
+    denials: list[dict] = field(default_factory=list)
+    grants: list[dict] = field(default_factory=list)
+    errors: str | None = None
+    wildcard_only: bool = False  # the action has no resource-level permissions: only Resource "*" grants it
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == "Allowed"
+
+    def deciding(self) -> str:
+        """The statements that decided a denial, as `layer policy[Sid]` (or the implicit layer)."""
+        if self.errors:
+            return f"simulator error: {self.errors}"
+        parts = []
+        for denial in self.denials:
+            layer = {"scp": "SCP", "pb": "permission boundary", "identity": "identity policy",
+                     "resource": "resource policy", "rcp": "RCP"}.get(denial.get("policyType"), denial.get("policyType"))
+            if denial.get("denialType") == "Explicit":
+                policy = denial.get("policyIdentifier") or ""
+                parts.append(f"{layer} {policy}[{denial.get('statementId') or '#' + str(denial.get('statementIndex'))}]".replace(" [", "["))
+            else:
+                parts.append(f"{layer}: no statement allows it")
+        return "; ".join(parts) or self.decision
+
+
+class Simulator:
+    """Collects policies and requests, then decides them all in one batch."""
+
+    def __init__(self, jobs: int | None = None):
+        self.policies: dict[str, dict] = {}
+        self.jobs = jobs or max(1, min(os.cpu_count() or 1, 4))
+
+    def policy(self, policy_id: str, document: dict) -> str:
+        self.policies.setdefault(policy_id, document)
+        return policy_id
+
+    def _node(self) -> str:
+        node = shutil.which("node")
+        if node is None or not PACKAGE.is_dir():
+            raise SimulatorUnavailable(
+                "the IAM simulator is not installed: run `make install` (npm ci installs @cloud-copilot/iam-simulate)")
+        return node
+
+    def _run(self, payload: dict) -> dict:
+        proc = subprocess.run([self._node(), str(SCRIPT)], input=json.dumps(payload), capture_output=True, text=True,
+                              cwd=PROJECT_ROOT)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the IAM simulator failed: {proc.stderr.strip()[-2000:]}")
+        return json.loads(proc.stdout)
+
+    def expand(self, patterns: set[str]) -> dict[str, list[str]]:
+        """Action patterns (``s3:Get*``) -> the actions they match, from the simulator's own action data."""
+        return self._run({"expand": sorted(patterns)})["actions"] if patterns else {}
+
+    def decide(self, requests: list[Request]) -> dict[Request, Decision]:
+        unique = list(dict.fromkeys(requests))
+        if not unique:
+            return {}
+        chunks = [unique[i::self.jobs] for i in range(self.jobs)]
+        used = {pid for r in unique for pid in (*r.identity, *r.boundary, *(i for _, ids in r.scps for i in ids))}
+        used |= {r.resource_policy for r in unique if r.resource_policy}
+
+        def run(chunk: list[Request]) -> list[dict]:
+            payload = {"policies": {k: v for k, v in self.policies.items() if k in used},
+                       "requests": [r.as_json() for r in chunk]}
+            return self._run(payload)["results"] if chunk else []
+
+        with ThreadPoolExecutor(self.jobs) as pool:
+            answers = list(pool.map(run, chunks))
+        out = {}
+        for chunk, results in zip(chunks, answers):
+            for request, result in zip(chunk, results):
+                out[request] = Decision(result["decision"], result.get("denials", []), result.get("grants", []),
+                                        result.get("errors"), bool(result.get("wildcardOnly")))
+        return out
