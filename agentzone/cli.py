@@ -1,4 +1,5 @@
-"""The `agentzone` command: validate, schema, list, synth, diagram, shards, guard, catalog, tools, killswitch, eval, release.
+"""The `agentzone` command: validate, schema, list, synth, diagram, shards, guard, permissions, catalog, tools, killswitch,
+eval, release.
 
 Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
 2 the input is wrong (configuration problems, unknown selector, bad usage).
@@ -168,6 +169,26 @@ def cmd_guard(args) -> int:
     return 1 if violations else 0
 
 
+def cmd_permissions(args) -> int:
+    from .permissions.check import check_permissions, dump, render
+    from .permissions.simulator import SimulatorUnavailable
+
+    if not (Path(args.cdk_out) / "manifest.json").is_file():
+        print(f"agentzone: {args.cdk_out} is not a synthesized assembly (no manifest.json); run `make synth` first",
+              file=sys.stderr)
+        return 2
+    lz = _load(args)
+    if lz is None:
+        return 2
+    try:
+        report = check_permissions(Path(args.cdk_out), lz, jobs=args.jobs)
+    except SimulatorUnavailable as exc:
+        print(f"agentzone: {exc}", file=sys.stderr)
+        return 2
+    print(dump(report) if args.json else render(report))
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentzone", description="AgentZone: multi-account landing zone for AI agents",
@@ -220,6 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", help="assembly of the proposed change")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_guard)
+
+    p = with_config(sub.add_parser(
+        "permissions",
+        help="simulate the assembly's IAM offline: dead grants, designed and forbidden paths, cross-account names"))
+    p.add_argument("--cdk-out", default="cdk.out", help="synthesized assembly to check (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=None, help="simulator processes (default: the core count, at most 4)")
+    p.add_argument("--json", action="store_true", help="every grant failure, path and wiring problem as JSON")
+    p.set_defaults(func=cmd_permissions)
 
     from .catalog.cli import add_parser as add_catalog_parser
     from .delivery.bootstrap import add_parser as add_bootstrap_parser

@@ -94,6 +94,46 @@ def tenant_scope(tenant: str, scope: str) -> str:
 KNOWLEDGE_BASE_ROLE_PREFIX = f"{PREFIX}-kb"
 # Roles Bedrock evaluation jobs run as: exempt from the guardrail rule, limited to the tenant's judge model.
 EVALUATION_ROLE_PREFIX = f"{PREFIX}-eval"
+# Roles AgentCore Memory runs custom extraction as: exempt from the guardrail rule, limited to the
+# tenant's custom-extraction models.
+MEMORY_ROLE_PREFIX = f"{PREFIX}-memory"
+IAM_ROLE_NAME_MAX = 64
+
+
+def role_arn_pattern(prefix: str) -> str:
+    """Every role whose name starts with ``<prefix>-``, in any account (the SCPs' ArnLike / ArnNotLike form)."""
+    return f"arn:aws:iam::*:role/{prefix}-*"
+
+
+def evaluation_job_role(tenant: str, environment: str) -> str:
+    """Service role of the Bedrock evaluation jobs (LLM as a judge) of one tenant account."""
+    return f"{EVALUATION_ROLE_PREFIX}-{tenant}-{environment}"
+
+
+def online_evaluation_role(agent: str) -> str:
+    """Execution role of one agent's AgentCore online evaluation (one per agent; the account is the tenant's environment)."""
+    return f"{EVALUATION_ROLE_PREFIX}-online-{agent}"
+
+
+def memory_service_role(memory_name: str) -> str:
+    """Service role of an AgentCore memory that runs custom extraction with its own models (``memory_name``:
+    the memory's AgentCore name, unique in the account)."""
+    return f"{MEMORY_ROLE_PREFIX}-{memory_name}"
+
+
+# Roles that attach the budget and kill-switch deny policies to agent roles (AWS Budgets actions, incident
+# playbooks). Agent roles are platform-protected, so the SCP lets these two roles attach deny policies only.
+SAFETY_ROLE_PREFIX = f"{PREFIX}-safety"
+BUDGET_ACTION_ROLE = f"{SAFETY_ROLE_PREFIX}-budget-action"
+PLAYBOOK_ROLE = f"{SAFETY_ROLE_PREFIX}-playbook"
+# Managed policies that stop agents (budget exhausted, kill switch): agentzone-<tenant>-<environment>-<what>-deny.
+DENY_POLICY_PATTERN = f"arn:aws:iam::*:policy/{PREFIX}-*-deny"
+
+
+def tenant_state_machine(tenant: str, environment: str, purpose: str) -> str:
+    """A tenant environment's workflow (circuit breaker, evaluation, canary). A fixed name also makes the
+    KMS grant CDK writes for a CMK-encrypted state machine (its stateMachineArn encryption context) match."""
+    return f"{PREFIX}-{tenant}-{environment}-{purpose}"
 
 
 def tenant_repository(tenant: str, name: str) -> str:
@@ -151,3 +191,24 @@ def data_lake_export(name: str) -> str:
 
 def data_lake_security_configuration(environment: str) -> str:
     return f"{PREFIX}-data-lake-{environment}"
+
+
+def tenant_mlflow_role_name(tenant: str) -> str:
+    """The role a tenant account assumes in the shared-services account to use MLflow."""
+    return f"{PREFIX}-{tenant}-mlflow"
+
+
+def delivery_role_name(tenant: str) -> str:
+    """The role a tenant's delivery pipeline (shared-services account) assumes in each of the tenant's accounts."""
+    return f"{PREFIX}-delivery-{tenant}"
+
+
+def launch_role_name(tenant: str) -> str:
+    """Service Catalog launch role in each tenant account; ``agentzone-*``: the baseline-protection SCP keeps tenant
+    principals from changing it."""
+    return f"{PREFIX}-catalog-launch-{tenant}"
+
+
+def product_boundary_name(tenant: str) -> str:
+    """Managed policy (tenant accounts) every role a launched product creates must carry as its boundary."""
+    return f"{PREFIX}-catalog-boundary-{tenant}"

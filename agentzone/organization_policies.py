@@ -12,7 +12,10 @@ import json
 from dataclasses import dataclass
 
 from .config.model import Organization, Tenant
-from .naming import EVALUATION_ROLE_PREFIX, FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, PLATFORM_RESOURCES_ROLE, PREFIX, split_profile
+from .naming import (
+    DENY_POLICY_PATTERN, EVALUATION_ROLE_PREFIX, FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, MEMORY_ROLE_PREFIX,
+    PLATFORM_RESOURCES_ROLE, PREFIX, SAFETY_ROLE_PREFIX, role_arn_pattern, split_profile,
+)
 
 SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
 SCP_MAX_PER_TARGET = 5  # directly attached SCPs per root/OU/account, FullAWSAccess included
@@ -58,9 +61,10 @@ POLICY_MUTATING_ACTIONS = [
     "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
     "iam:TagPolicy", "iam:UntagPolicy",
 ]
+ROLE_ATTACHMENT_ACTIONS = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
 ROLE_MUTATING_ACTIONS = [
-    "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
+    *ROLE_ATTACHMENT_ACTIONS, "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
 ]
 
@@ -128,7 +132,8 @@ def baseline_protection(org: Organization) -> Policy:
                 "Effect": "Deny",
                 "Action": ROLE_MUTATING_ACTIONS,
                 "Resource": protected_role_patterns(org),
-                "Condition": unless_exempt,
+                # The safety roles stop agents by attaching deny policies; agentzone-safety-roles limits them to that.
+                "Condition": {"ArnNotLike": {"aws:PrincipalARN": [*exempt_principals(org), role_arn_pattern(SAFETY_ROLE_PREFIX)]}},
             },
             {
                 "Sid": "ProtectPlatformPolicies",
@@ -136,6 +141,32 @@ def baseline_protection(org: Organization) -> Policy:
                 "Action": POLICY_MUTATING_ACTIONS,
                 "Resource": [f"arn:aws:iam::*:policy/{PREFIX}-*", "arn:aws:iam::*:policy/AgentZone-*"],
                 "Condition": unless_exempt,
+            },
+        ),
+    )
+
+
+def safety_roles() -> Policy:
+    """The budget action and incident playbook roles (agentzone-safety-*, exempt from ProtectPlatformRoles) may attach
+    and detach the agentzone-*-deny policies, and change nothing else about any role."""
+    safety = {"ArnLike": {"aws:PrincipalARN": role_arn_pattern(SAFETY_ROLE_PREFIX)}}
+    return Policy(
+        name=f"{PREFIX}-safety-roles",
+        description="AgentZone: the budget action and incident playbooks attach the agent deny policies, nothing else",
+        document=_document(
+            {
+                "Sid": "SafetyRolesAttachOnlyDenyPolicies",
+                "Effect": "Deny",
+                "Action": ROLE_ATTACHMENT_ACTIONS,
+                "Resource": "*",
+                "Condition": {**safety, "ArnNotLike": {"iam:PolicyARN": DENY_POLICY_PATTERN}},
+            },
+            {
+                "Sid": "SafetyRolesChangeNoRole",
+                "Effect": "Deny",
+                "Action": [a for a in ROLE_MUTATING_ACTIONS if a not in ROLE_ATTACHMENT_ACTIONS],
+                "Resource": "*",
+                "Condition": safety,
             },
         ),
     )
@@ -168,7 +199,7 @@ REQUIRE_GUARDRAIL = {
     "Condition": {
         "Null": {"bedrock:GuardrailIdentifier": "true"},
         # The FM gateway applies its own guardrail; knowledge-base roles only embed (next statement).
-        "ArnNotLike": {"aws:PrincipalARN": [f"arn:aws:iam::*:role/{FM_GATEWAY_ROLE_PREFIX}*", f"arn:aws:iam::*:role/{KNOWLEDGE_BASE_ROLE_PREFIX}-*"]},
+        "ArnNotLike": {"aws:PrincipalARN": [f"arn:aws:iam::*:role/{FM_GATEWAY_ROLE_PREFIX}*", role_arn_pattern(KNOWLEDGE_BASE_ROLE_PREFIX)]},
     },
 }
 # Knowledge-base service roles (exempt above: embedding calls take no guardrail) may call embedding
@@ -178,19 +209,41 @@ KNOWLEDGE_BASE_EMBEDDING_ONLY = {
     "Effect": "Deny",
     "Action": MODEL_INVOKE_ACTIONS,
     "NotResource": "arn:aws:bedrock:*::foundation-model/*embed*",
-    "Condition": {"ArnLike": {"aws:PrincipalARN": f"arn:aws:iam::*:role/{KNOWLEDGE_BASE_ROLE_PREFIX}-*"}},
+    "Condition": {"ArnLike": {"aws:PrincipalARN": role_arn_pattern(KNOWLEDGE_BASE_ROLE_PREFIX)}},
 }
 
 
 def evaluation_judge_only(judge: str) -> dict:
     """Bedrock evaluation jobs judge with the configured model and cannot pass a guardrail: their role
-    (agentzone-eval-*, platform-protected) is exempt from the guardrail rule and limited to that model."""
+    (agentzone-eval-*, platform-protected) is exempt from the guardrail rule and limited to that model.
+    AgentCore online evaluation roles share the prefix; with built-in evaluators they call no model."""
     return {
         "Sid": "DenyEvaluationRolesOtherModels",
         "Effect": "Deny",
         "Action": MODEL_INVOKE_ACTIONS,
         "NotResource": [foundation_model_arn(judge), "arn:aws:bedrock:*:*:inference-profile/*"],
-        "Condition": {"ArnLike": {"aws:PrincipalARN": f"arn:aws:iam::*:role/{EVALUATION_ROLE_PREFIX}-*"}},
+        "Condition": {"ArnLike": {"aws:PrincipalARN": role_arn_pattern(EVALUATION_ROLE_PREFIX)}},
+    }
+
+
+def memory_extraction_models(tenant: Tenant) -> list[str]:
+    """Models the tenant's memories run custom extraction with (``custom_strategies[].model``), sorted."""
+    return sorted({s.model for memory in tenant.blueprints.memory.values() for s in memory.custom_strategies if s.model})
+
+
+def memory_extraction_only(models: list[str]) -> dict:
+    """AgentCore Memory calls a custom strategy's model as the memory's service role and cannot pass a guardrail:
+    those roles (agentzone-memory-*, platform-protected) are exempt from the guardrail rule and limited to the
+    tenant's extraction models (a cross-region profile resolves to its base model, which this list decides)."""
+    resources = sorted({foundation_model_arn(m) for m in models})
+    if any(split_profile(m)[0] for m in models):
+        resources.append("arn:aws:bedrock:*:*:inference-profile/*")
+    return {
+        "Sid": "DenyMemoryRolesOtherModels",
+        "Effect": "Deny",
+        "Action": MODEL_INVOKE_ACTIONS,
+        "NotResource": resources,
+        "Condition": {"ArnLike": {"aws:PrincipalARN": role_arn_pattern(MEMORY_ROLE_PREFIX)}},
     }
 
 
@@ -216,13 +269,20 @@ def tenant_guardrails(tenant: Tenant) -> Policy:
         }
     ]
     if not tenant.direct_model_access:
+        # Service roles that cannot pass a guardrail are exempt from the guardrail rule only together with a
+        # statement limiting them to the models they need, and only when the tenant has such a role.
+        guardrail = copy.deepcopy(REQUIRE_GUARDRAIL)
+        exempt = guardrail["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
+        limits = [KNOWLEDGE_BASE_EMBEDDING_ONLY]
         judge = tenant.blueprints.eval_pipeline.evaluator_model if tenant.blueprints.eval_pipeline else None
         if judge:
-            guardrail = copy.deepcopy(REQUIRE_GUARDRAIL)
-            guardrail["Condition"]["ArnNotLike"]["aws:PrincipalARN"].append(f"arn:aws:iam::*:role/{EVALUATION_ROLE_PREFIX}-*")
-            statements += [guardrail, KNOWLEDGE_BASE_EMBEDDING_ONLY, evaluation_judge_only(judge)]
-        else:
-            statements += [REQUIRE_GUARDRAIL, KNOWLEDGE_BASE_EMBEDDING_ONLY]
+            exempt.append(role_arn_pattern(EVALUATION_ROLE_PREFIX))
+            limits.append(evaluation_judge_only(judge))
+        extraction = memory_extraction_models(tenant)
+        if extraction:
+            exempt.append(role_arn_pattern(MEMORY_ROLE_PREFIX))
+            limits.append(memory_extraction_only(extraction))
+        statements += [guardrail, *limits]
     access = "direct model access allowed" if tenant.direct_model_access else "guardrail or FM gateway required"
     return Policy(
         name=f"{PREFIX}-tenant-{tenant.tenant}",

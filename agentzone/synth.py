@@ -91,6 +91,30 @@ def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
     return f"checkov: {result.passed} passed, 0 failed, {len(result.accepted)} accepted in checkov-skips.yaml"
 
 
+def _run_permissions(staging: Path, rejected: Path, outdir_name: str, context: dict[str, str]) -> str | None:
+    """None when the permissions check failed (the output is kept for inspection)."""
+    from .config import load_landing_zone
+    from .permissions.check import check_permissions, render
+    from .permissions.simulator import SimulatorUnavailable
+
+    if set(context) - {"config_dir"}:
+        return "permissions: skipped for a partial synth (it needs every account's stacks)"
+    try:
+        report = check_permissions(staging, load_landing_zone(context.get("config_dir")))
+    except SimulatorUnavailable as exc:
+        return f"permissions: skipped ({exc})"
+    if not report.ok:
+        shutil.rmtree(rejected, ignore_errors=True)
+        staging.rename(rejected)
+        print(f"agentzone: the permissions check failed; {outdir_name} left unchanged, output kept in {rejected.name}:",
+              file=sys.stderr)
+        print(render(report), file=sys.stderr)
+        return None
+    designed = sum(p.path.kind == "designed" for p in report.paths)
+    return (f"permissions: 0 dead grants of {len(report.grants)}, {designed} designed paths allowed, "
+            f"{len(report.paths) - designed} forbidden paths denied, {report.references} cross-account names resolved")
+
+
 def progress(step: str, started: float) -> None:
     """One line per phase on stderr, so long runs show where they are and stdout stays parseable."""
     print(f"agentzone synth [{time.monotonic() - started:5.1f}s] {step}", file=sys.stderr, flush=True)
@@ -102,7 +126,7 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
 
     started = time.monotonic()
     selected = ", ".join(f"{k}={v}" for k, v in sorted(context.items()) if k != "config_dir") or "everything"
-    progress(f"1/3 cdk synth with cdk-nag ({selected})", started)
+    progress(f"1/4 cdk synth with cdk-nag ({selected})", started)
     outdir = outdir.resolve()
     staging = outdir.with_name(f"{outdir.name}.staging")
     rejected = outdir.with_name(f"{outdir.name}.rejected")
@@ -113,7 +137,7 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
         print(f"agentzone: synth failed; {outdir.name} left unchanged", file=sys.stderr)
         return 1 if code != 2 else 2
     templates = sorted(staging.glob("*.template.json"))
-    progress(f"2/3 cfn-lint on {len(templates)} template(s)", started)
+    progress(f"2/4 cfn-lint on {len(templates)} template(s)", started)
     lint = run_cfn_lint(templates)
     if lint.errors:
         shutil.rmtree(rejected, ignore_errors=True)
@@ -121,9 +145,13 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
         print(f"agentzone: cfn-lint found {len(lint.errors)} error(s); {outdir.name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
         print(lint.render(), file=sys.stderr)
         return 1
-    progress("3/3 checkov", started)
+    progress("3/4 checkov", started)
     checkov_line = _run_checkov(staging, rejected, outdir.name)
     if checkov_line is None:
+        return 1
+    progress("4/4 permissions (IAM simulation)", started)
+    permissions_line = _run_permissions(staging, rejected, outdir.name, context)
+    if permissions_line is None:
         return 1
     shutil.rmtree(outdir, ignore_errors=True)
     staging.rename(outdir)
@@ -144,6 +172,7 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
             ],
             "resources": sum(s.resources for s in stacks), "acknowledgements": acks, "acknowledgement_report": str(report_file),
             "cfn_lint": {"errors": 0, "warnings": len(lint.warnings)}, "checkov": checkov_line,
+            "permissions": permissions_line,
         }, indent=2))
         return 0
     print(render_table(stacks))
@@ -153,6 +182,7 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
     )
     print(f"{render_pack_table(stacks)} (details: {report_file.relative_to(outdir.parent)})")
     print(checkov_line)
+    print(permissions_line)
     if lint.warnings:
         print(lint.render())
     return 0

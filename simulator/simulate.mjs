@@ -66,6 +66,7 @@ async function simulate(req) {
   return {
     decision: response.overallResult,
     wildcardOnly,
+    ignoredContextKeys: (response.result ?? response.results?.[0])?.ignoredContextKeys ?? [],
     denials: analysis ? getDenialReasons(analysis) : [],
     grants: analysis ? getGrantReasons(analysis) : [],
   }

@@ -273,8 +273,18 @@ def test_schedule_group_holds_no_data_and_goes_with_the_stack(synth):
 def test_attached_agent_may_retrieve_from_this_knowledge_base_only(synth):
     kb_id, _ = synth.one("AWS::Bedrock::KnowledgeBase")
     (policy,) = [p for k, p in synth.resources("AWS::IAM::Policy").items() if k.startswith("AgentRoleDefaultPolicy")]
-    assert policy["Properties"]["PolicyDocument"]["Statement"] == [{
-        "Action": ["bedrock:Retrieve", "bedrock:RetrieveAndGenerate"], "Effect": "Allow", "Resource": getatt(kb_id, "KnowledgeBaseArn")}]
+    # Retrieve names this knowledge base; RetrieveAndGenerate supports only Resource "*" (naming the
+    # knowledge base would grant nothing), so it has its own statement and Retrieve bounds which KB it reads.
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "bedrock:Retrieve", "Effect": "Allow", "Resource": getatt(kb_id, "KnowledgeBaseArn")},
+        {"Action": "bedrock:RetrieveAndGenerate", "Effect": "Allow", "Resource": "*"},
+    ]
+
+
+def test_retrieve_and_generate_wildcard_is_acknowledged_on_the_grantee_policy(synth):
+    acks = {(a.path, a.finding): a.reason for a in acknowledgements(synth.outdir, STACK) if a.pack == "AwsSolutions"}
+    reason = acks[(f"/{STACK}/AgentRole/DefaultPolicy", "AwsSolutions-IAM5[Resource::*]")]
+    assert "RetrieveAndGenerate" in reason
 
 
 def test_attach_to_agent_returns_the_knowledge_base_id():

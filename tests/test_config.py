@@ -189,6 +189,35 @@ def test_invalid_input_never_writes_an_assembly_or_a_traceback(config_copy, tmp_
     assert not out.exists() and not (tmp_path / "cdk.out.staging").exists()
 
 
+def test_custom_extraction_models_are_capped_so_the_tenant_scp_fits(config_copy):
+    from agentzone.config.blueprint_checks import MAX_EXTRACTION_MODELS
+
+    models = ["amazon.nova-pro-v1:0", "amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0", "anthropic.claude-sonnet-4-5-v1:0", "anthropic.claude-haiku-4-5-v1:0"]
+    assert len(models) == MAX_EXTRACTION_MODELS + 1
+    edit(config_copy, FRAUD, "models: [amazon.nova-pro-v1:0]", f"models: [{', '.join(models)}]")
+    strategies = "".join(
+        f'        - {{name: s{i}, type: semantic, namespaces: ["/s{i}/{{actorId}}"], instructions: Keep facts., model: {model}}}  # s{i}\n'
+        for i, model in enumerate(models)
+    )
+    edit(config_copy, FRAUD, "      custom_strategies:\n", "      custom_strategies:\n" + strategies)
+    problems = problems_for(config_copy)
+    line = line_of(config_copy, FRAUD, f"# s{MAX_EXTRACTION_MODELS}")
+    prefix = f"{config_copy / FRAUD}:{line}: blueprints.memory.signals.custom_strategies[{MAX_EXTRACTION_MODELS}].model:"
+    assert [p for p in problems if p.startswith(prefix) and "5th custom-extraction model (at most 4" in p], "\n".join(problems)
+    assert sum("custom-extraction model" in p for p in problems) == 1  # reusing a model is free: only the 5th distinct one
+
+
+def test_memory_extraction_role_name_must_fit_iam(config_copy):
+    # fraud_investigation_signals_and_patterns_staging is 48 characters, AgentCore's limit; its role would be 65.
+    edit(config_copy, FRAUD, "tenant: fraud", "tenant: fraud-investigation")
+    edit(config_copy, FRAUD, "    signals:\n      expiry_days", "    signals-and-patterns:\n      expiry_days")
+    problems = problems_for(config_copy)
+    line = line_of(config_copy, FRAUD, "signals-and-patterns:")
+    expected = (f"{config_copy / FRAUD}:{line}: blueprints.memory.signals-and-patterns: the memory's extraction role name "
+                "'agentzone-memory-fraud_investigation_signals_and_patterns_staging' would be 65 characters (at most 64)")
+    assert [p for p in problems if p.startswith(expected)], "\n".join(problems)
+
+
 def test_duplicate_tenant_across_files(config_copy):
     (config_copy / "tenants/claims-copy.yaml").write_text(
         (config_copy / CLAIMS).read_text().replace("UC-0042", "UC-0043").replace('"1', '"7').replace('"2', '"8').replace('"3', '"9')

@@ -249,6 +249,21 @@ def test_quality_rules_check_required_columns_and_config_rules(sample_assembly):
     assert run["Role"] == "TOKEN"
 
 
+def test_quality_role_gets_lake_formation_credentials_in_its_own_statement_on_star(sample_assembly):
+    """lakeformation:GetDataAccess supports only Resource "*": beside the Glue table and ruleset ARNs it granted
+    nothing. It has its own statement on "*"; Lake Formation's grants decide which tables it vends for."""
+    stack = "AgentZone-claims-prod-data"
+    roles = {k for k in sample_assembly.resources(stack, "AWS::IAM::Role") if "QualityRole" in k}
+    assert roles
+    for role in roles:
+        statements = [s for p in props(sample_assembly, stack, "AWS::IAM::Policy") if {"Ref": role} in p["Roles"]
+                      for s in p["PolicyDocument"]["Statement"]]
+        data_access = [s for s in statements if "lakeformation:GetDataAccess" in _list(s["Action"])]
+        assert data_access == [{"Action": "lakeformation:GetDataAccess", "Effect": "Allow", "Resource": "*"}], role
+        glue = next(s for s in statements if "glue:GetDataQualityRuleset" in _list(s["Action"]))
+        assert glue["Resource"] != "*" and "lakeformation:GetDataAccess" not in _list(glue["Action"])
+
+
 def test_producers_assume_an_ingest_role_that_only_writes_raw(sample_assembly):
     roles = {r["RoleName"]: r for r in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::IAM::Role") if "RoleName" in r}
     role = roles["agentzone-ingest-claims-history"]

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from agentzone import naming
 from agentzone.blueprints.context import BlueprintContext
 from agentzone.blueprints.eval_pipeline import (
     EVENT_SOURCE,
@@ -308,6 +309,28 @@ def test_pipeline_machine_is_encrypted_logged_and_traced(prod):
     assert props["EncryptionConfiguration"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
 
+def test_machines_are_named_so_their_key_grant_matches(prod):
+    """CDK conditions a CMK-encrypted state machine's key grant on its ARN; an unnamed machine's ARN ends in
+    "stateMachine:" at synth, so the grant never matched and the machine could not use its key."""
+    names = {}
+    for prefix, purpose in (("EvalPipelineEvaluation", "evaluation"), ("EvalPipelineCanary", "canary")):
+        _, machine, _ = definition(prod, prefix)
+        names[purpose] = machine["Properties"]["StateMachineName"]
+        assert names[purpose] == naming.tenant_state_machine("claims", "prod", purpose)
+    conditions = [s["Condition"]["StringEquals"]["kms:EncryptionContext:aws:states:stateMachineArn"]
+                  for policy in prod.resources("AWS::IAM::Policy").values()
+                  for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                  if "kms:EncryptionContext:aws:states:stateMachineArn" in json.dumps(s.get("Condition", {}))]
+    assert sorted(conditions) == sorted(f"arn:aws:states:eu-west-1:111111111111:stateMachine:{n}" for n in names.values())
+
+
+def test_evaluation_job_is_created_against_the_judge_model(bedrock):
+    """CreateEvaluationJob authorizes against the models the job uses, not an evaluation-job ARN."""
+    statements = [s for policy in bedrock.resources("AWS::IAM::Policy").values()
+                  for s in policy["Properties"]["PolicyDocument"]["Statement"] if "bedrock:createEvaluationJob" in s["Action"]]
+    assert [s["Resource"] for s in statements] == [f"arn:aws:bedrock:eu-west-1::foundation-model/{JUDGE}"]
+
+
 def test_bedrock_variant_starts_and_polls_an_evaluation_job(bedrock):
     s = states(bedrock, "EvalPipelineEvaluation")
     start = s["StartEvaluationJob"]
@@ -356,6 +379,47 @@ def test_online_evaluation_samples_prod_with_the_configured_percent(prod):
     assert props["Evaluators"] == [{"EvaluatorId": "Builtin.Correctness"}, {"EvaluatorId": "Builtin.Helpfulness"}]
     assert props["DataSourceConfig"]["CloudWatchLogs"]["ServiceNames"] == ["claims_triage_prod.PROD"]
     assert props["Rule"]["SamplingConfig"]["SamplingPercentage"] == 5
+
+
+def test_online_evaluation_runs_as_a_fixed_name_role_without_model_access(prod):
+    """Built-in evaluators judge with service-side models: the role calls none. The L2's default role instead
+    granted InvokeModel on foundation-model/* and every inference profile, unguarded, which the tenant SCP denies."""
+    config_id, config = prod.one("AWS::BedrockAgentCore::OnlineEvaluationConfig")
+    role_id = config["Properties"]["EvaluationExecutionRoleArn"]["Fn::GetAtt"][0]
+    role = prod.raw["Resources"][role_id]["Properties"]
+    assert role["RoleName"] == naming.online_evaluation_role("triage")
+    assert role["RoleName"].startswith(f"{naming.EVALUATION_ROLE_PREFIX}-")  # the SCP's judge rule covers it
+    principal = role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert principal["Principal"] == {"Service": "bedrock-agentcore.amazonaws.com"}
+    assert principal["Condition"]["StringEquals"] == {"aws:SourceAccount": "111111111111", "aws:ResourceAccount": "111111111111"}
+    attached = {k: v for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") for k, v in prod.resources(kind).items()
+                if {"Ref": role_id} in v["Properties"].get("Roles", [])}
+    statements = [s for policy in attached.values() for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {"logs:StartQuery", "logs:GetQueryResults", "logs:PutLogEvents", "logs:PutIndexPolicy"} <= actions
+    assert not [a for a in actions if a.startswith("bedrock")]
+    assert "foundation-model" not in json.dumps(statements) and "inference-profile" not in json.dumps(statements)
+    # The configuration is created only once its role can read the spans.
+    assert set(attached) | {role_id} <= set(config["DependsOn"])
+    # Only the online evaluation gets a fixed name under the evaluation prefix (no job role without a Bedrock job).
+    named = [r["Properties"].get("RoleName", "") for r in prod.resources("AWS::IAM::Role").values()]
+    assert [n for n in named if n.startswith(naming.EVALUATION_ROLE_PREFIX)] == [naming.online_evaluation_role("triage")]
+
+
+@pytest.mark.parametrize("tenant, agent, message", [
+    ("online", "prod", "is the evaluation job role's"),  # agentzone-eval-online-prod twice in the prod account
+    ("claims", "a" + "b" * 42, "longer than 64 characters"),
+])
+def test_online_evaluation_role_name_must_be_unique_and_fit(tenant, agent, message):
+    stack = cdk.Stack(create_app(), "Online", env=ENV)
+    key = cdk.aws_kms.Key(stack, "Key")
+    pipeline = EvaluationPipeline(stack, "EvalPipeline", props=EvaluationPipelineProps(
+        tenant=tenant, environment="prod", encryption_key=key, thresholds=THRESHOLDS, evaluator_model=JUDGE, online_evaluation=True))
+    runtime = AgentRuntime(stack, "Agent", props=AgentRuntimeProps(
+        runtime_name=f"{tenant}_agent_prod", endpoints={"PROD": 1},
+        image=RuntimeImage.from_uri("111111111111.dkr.ecr.eu-west-1.amazonaws.com/claims/triage:1.0.0")))
+    with pytest.raises(ValueError, match=message):
+        pipeline.monitor_agent(runtime, name=agent, endpoint="PROD", version=1)
 
 
 def test_grants_are_the_stores_and_the_pipelines():

@@ -232,3 +232,60 @@ def test_tenant_accounts_log_every_model_call_and_replicate_it_to_their_environm
     # The custom resource's role is the one name the SCPs exempt from the invocation-logging protection.
     roles = [r["Properties"].get("RoleName") for r in sample_assembly.resources(stack, "AWS::IAM::Role").values()]
     assert "agentzone-platform-resources-eu-central-1" in roles
+
+
+def test_replication_role_encrypts_replicas_with_the_archive_key_by_key_arn_and_the_key_policy_admits_it(sample_assembly):
+    """KMS authorizes key operations against the key ARN, never the alias ARN: the replication role is granted
+    the logging account's keys, bounded to the one the archive alias names, and only through S3; the archive
+    key's policy in turn lets the environment's tenant accounts encrypt with it through S3."""
+    stack = "AgentZone-fraud-prod"  # eu-central-1, archive in the prod logging account in eu-west-1
+    (policy,) = [p for k, p in sample_assembly.resources(stack, "AWS::IAM::Policy").items()
+                 if k.startswith("BedrockInvocationLoggingBucketReplicationRole")]
+    kms_statements = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                      if any(a.startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    archive = [s for s in kms_statements if "100000000032" in json.dumps(s["Resource"])]
+    assert archive == [{
+        "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+        "Effect": "Allow",
+        "Resource": "arn:aws:kms:eu-west-1:100000000032:key/*",
+        "Condition": {
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/agentzone/log-archive"},
+            "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+        },
+    }]
+    assert ":alias/" not in json.dumps(kms_statements), "a grant on an alias ARN grants nothing"
+    # The replication rule still names the archive key by its alias (S3 accepts it there).
+    replicated = [b for b in sample_assembly.resources(stack, "AWS::S3::Bucket").values() if "ReplicationConfiguration" in b["Properties"]]
+    (rule,) = replicated[0]["Properties"]["ReplicationConfiguration"]["Rules"]
+    assert rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"].endswith(":alias/agentzone/log-archive")
+    # The archive key's policy lets this tenant account's AgentZone roles encrypt through S3 in the key's region.
+    keys = sample_assembly.resources(LOGGING, "AWS::KMS::Key")
+    (replicas,) = [s for k in keys.values() for s in k["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "ReplicasEncryptViaS3"]
+    assert f"arn:aws:iam::{FRAUD_PROD}:root" in json.dumps(replicas["Principal"])
+    assert {"kms:Encrypt", "kms:GenerateDataKey*"} <= set(replicas["Action"])
+    assert replicas["Condition"]["StringEquals"]["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
+    assert replicas["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG_ID
+    role_name_pattern = replicas["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    assert fnmatchcase(f"arn:aws:iam::{FRAUD_PROD}:role/{stack}-BedrockInvocationLoggingBucketRepl-ABC123", role_name_pattern)
+
+
+def test_archive_key_by_alias_grants_encryption_only_on_the_aliased_key(tmp_path):
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+
+    from agentzone.composition import create_app
+    from agentzone.constructs.observability import ArchiveKeyByAlias
+
+    stack = cdk.Stack(create_app(outdir=str(tmp_path)), "Tenant", env=cdk.Environment(account="333333333333", region="eu-central-1"))
+    key = ArchiveKeyByAlias(stack, "ArchiveKey", account="100000000032", region="eu-west-1")
+    assert key.key_arn == "arn:aws:kms:eu-west-1:100000000032:alias/agentzone/log-archive"
+    assert key.key_ref.key_arn == key.key_arn
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("s3.amazonaws.com"))
+    key.grant_encrypt(role)
+    (statement,) = stack.resolve(role.node.find_child("DefaultPolicy").document.to_json())["Statement"]
+    assert statement["Resource"] == "arn:aws:kms:eu-west-1:100000000032:key/*"
+    assert statement["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/agentzone/log-archive"}
+    for refused in (key.grant_decrypt, key.grant_encrypt_decrypt):
+        with pytest.raises(ValueError):
+            refused(role)
+    assert key.add_to_resource_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"])).statement_added is False

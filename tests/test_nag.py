@@ -92,10 +92,13 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
     claims = {a["finding"] for a in report["AwsSolutions"]["AgentZone-claims-dev"]}
     assert claims == {
         "AwsSolutions-S1",
-        "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",  # memory and replication roles: one key each
+        "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",  # memory, tool gateway and eval build roles: one key each
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "AwsSolutions-IAM5[Resource::<BedrockInvocationLoggingBucket4FF87A40.Arn>/*]",
         "AwsSolutions-IAM5[Resource::arn:aws:s3:::agentzone-logs-100000000012-eu-west-1/*]",
+        # Replication encrypts with the archive key: KMS authorizes key ARNs, never aliases, so the grant names the
+        # logging account's keys, bounded to the one aliased alias/agentzone/log-archive (kms:ResourceAliases).
+        "AwsSolutions-IAM5[Resource::arn:aws:kms:eu-west-1:100000000012:key/*]",
         "AwsSolutions-IAM5[Resource::*]",  # Bedrock's logging setting has no resource type; runtime X-Ray, ECR token
         # Blueprints: agent runtimes' log groups and workload identity, the knowledge base's document
         # prefix, and the tool gateway's own workload identity (suffix assigned by AgentCore).

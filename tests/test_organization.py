@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 
 import pytest
 
+from agentzone import naming
 from agentzone import organization_policies as policies
-from agentzone.config import model as m
 from agentzone.config import load_landing_zone
+from agentzone.config import model as m
+from agentzone.config.blueprint_checks import MAX_EXTRACTION_MODELS
+from agentzone.permissions.model import FULL_AWS_ACCESS
+from agentzone.permissions.simulator import Request, Simulator
+from agentzone.safety import killswitch as ks
 
 from .conftest import SAMPLE_CONFIG
 
@@ -28,6 +34,45 @@ def ou_ref(sample_assembly, stack: str, name: str, parent: str | None = None) ->
 
 def statement(policy: dict, sid: str) -> dict:
     return next(s for s in policy["Content"]["Statement"] if s["Sid"] == sid)
+
+
+def _values(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def scp_denials(document: dict, *, principal: str, action: str, resource: str, guardrail: str | None = None) -> list[str]:
+    """Sids of the SCP statements that deny one request, decided by the IAM simulator `agentzone permissions` uses
+    (the SCP attached below the root, FullAWSAccess at each level, a caller allowed everything)."""
+    context = {"bedrock:GuardrailIdentifier": guardrail} if guardrail else {}
+    return scp_denials_with([document], principal=principal, action=action, resource=resource, context=context)
+
+
+def scp_denials_with(documents: list[dict], *, principal: str, action: str, resource: str, context: dict) -> list[str]:
+    simulator = Simulator(jobs=1)
+    full = simulator.policy("FullAWSAccess", FULL_AWS_ACCESS)
+    scps = tuple(simulator.policy(f"scp-{i}", document) for i, document in enumerate(documents))
+    caller = simulator.policy("caller", FULL_AWS_ACCESS)
+    context = {"aws:PrincipalArn": principal, **context}
+    request = Request(principal, action, resource, principal.split(":")[4], tuple(sorted(context.items())), (caller,),
+                      (("r-root", (full,)), ("ou-tenant", (full, *scps))))
+    decision = simulator.decide([request])[request]
+    return sorted(d["statementId"] for d in decision.denials if d.get("denialType") == "Explicit")
+
+
+def role_arn(name: str, account: str = "666666666666") -> str:
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def model_arn(model: str, region: str = "eu-central-1") -> str:
+    return f"arn:aws:bedrock:{region}::foundation-model/{model}"
+
+
+def with_extraction_model(tenant: m.Tenant, memory: str, model: str | None) -> m.Tenant:
+    """The tenant with one custom strategy on ``memory`` that extracts with ``model`` (None: the built-in model)."""
+    strategy = m.CustomMemoryStrategy(name="facts", type="semantic", namespaces=["/facts/{actorId}"],
+                                      instructions="Keep facts." if model else None, model=model)
+    memories = {**tenant.blueprints.memory, memory: m.MemoryResource(strategies=[], custom_strategies=[strategy])}
+    return tenant.model_copy(update={"blueprints": tenant.blueprints.model_copy(update={"memory": memories})})
 
 
 def test_ous_for_platform_and_workloads_by_environment(sample_assembly):
@@ -77,7 +122,37 @@ def test_baseline_protection_scp(sample_assembly):
     policies = statement(scp, "ProtectPlatformPolicies")
     assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"} <= set(policies["Action"])
     assert policies["Resource"] == ["arn:aws:iam::*:policy/agentzone-*", "arn:aws:iam::*:policy/AgentZone-*"]
-    assert policies["Condition"] == roles["Condition"]
+    # Same exemptions, except that the safety roles (limited by agentzone-safety-roles) may attach deny policies to roles.
+    assert policies["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == roles["Condition"]["ArnNotLike"]["aws:PrincipalARN"][:-1]
+
+
+def test_only_the_safety_roles_attach_policies_to_platform_roles_and_only_deny_policies(sample_assembly):
+    baseline = policies_by_name(sample_assembly, ORG)["agentzone-baseline-protection"]
+    roles = statement(baseline, "ProtectPlatformRoles")
+    assert {"iam:AttachRolePolicy", "iam:DetachRolePolicy"} <= set(roles["Action"])
+    safety_pattern = naming.role_arn_pattern(naming.SAFETY_ROLE_PREFIX)
+    assert roles["Condition"]["ArnNotLike"]["aws:PrincipalARN"][-1] == safety_pattern
+    for role in (naming.BUDGET_ACTION_ROLE, naming.PLAYBOOK_ROLE):
+        assert fnmatchcase(role_arn(role), safety_pattern)
+    budget_deny = f"arn:aws:iam::666666666666:policy/{ks.budget_policy_name('fraud', 'prod')}"
+    kill_deny = f"arn:aws:iam::666666666666:policy/{ks.kill_switch_policy_name('fraud', 'prod')}"
+    assert fnmatchcase(budget_deny, naming.DENY_POLICY_PATTERN) and fnmatchcase(kill_deny, naming.DENY_POLICY_PATTERN)
+    safety = policies_by_name(sample_assembly, ORG)["agentzone-safety-roles"]
+    assert safety["TargetIds"] == [ou_ref(sample_assembly, ORG, "AgentZone-Workloads")]  # safety roles live in tenant accounts
+    # Decided by the simulator over both SCPs: the budget role may attach a deny policy to an agent role and do
+    # nothing else to it; anyone not exempt may attach nothing to a platform role.
+    documents = [baseline["Content"], safety["Content"]]
+    agent = role_arn("AgentZone-fraud-prod-RuntimeInvestigatorExecutionRole")
+    budget = role_arn(naming.BUDGET_ACTION_ROLE)
+
+    def denials(principal: str, action: str, policy: str) -> list[str]:
+        return scp_denials_with(documents, principal=principal, action=action, resource=agent, context={"iam:PolicyARN": policy})
+
+    assert denials(budget, "iam:AttachRolePolicy", budget_deny) == []
+    assert denials(role_arn(naming.PLAYBOOK_ROLE), "iam:DetachRolePolicy", kill_deny) == []
+    assert denials(budget, "iam:AttachRolePolicy", "arn:aws:iam::aws:policy/AdministratorAccess") == ["SafetyRolesAttachOnlyDenyPolicies"]
+    assert denials(budget, "iam:PutRolePolicy", budget_deny) == ["SafetyRolesChangeNoRole"]
+    assert denials(role_arn("TeamAdmin"), "iam:AttachRolePolicy", budget_deny) == ["ProtectPlatformRoles"]
 
 
 def test_region_restriction_scp(sample_assembly):
@@ -122,12 +197,116 @@ def test_direct_model_access_drops_only_the_guardrail_statement():
     guarded = policies.tenant_guardrails(lz.tenant("fraud")).document["Statement"]
     assert [s["Sid"] for s in guarded] == [
         "DenyModelsNotOnAllowList", "DenyModelCallsWithoutGuardrail", "DenyKnowledgeBaseRolesNonEmbeddingModels", "DenyEvaluationRolesOtherModels",
+        "DenyMemoryRolesOtherModels",
     ]
     assert "arn:aws:iam::*:role/agentzone-eval-*" in guarded[1]["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
     assert guarded[3]["NotResource"][0] == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
     assert guarded[3]["Condition"] == {"ArnLike": {"aws:PrincipalARN": "arn:aws:iam::*:role/agentzone-eval-*"}}
     claims = [s["Sid"] for s in policies.tenant_guardrails(lz.tenant("claims")).document["Statement"]]
     assert "DenyEvaluationRolesOtherModels" not in claims  # claims runs its own evaluation command: no judge role
+
+
+def test_memory_extraction_roles_are_exempt_from_the_guardrail_rule_and_limited_to_the_extraction_models():
+    lz = load_landing_zone(SAMPLE_CONFIG)
+    fraud = lz.tenant("fraud").model_copy(update={"models": ["amazon.nova-pro-v1:0", "amazon.nova-lite-v1:0"]})
+    scp = policies.tenant_guardrails(fraud).document
+    signals = role_arn(naming.memory_service_role("fraud_signals_prod"))
+    nova_pro, nova_lite = model_arn("amazon.nova-pro-v1:0"), model_arn("amazon.nova-lite-v1:0")
+    # fraud's signals memory extracts with nova-pro (config/tenants/fraud.yaml): no guardrail needed, both actions.
+    for action in policies.MODEL_INVOKE_ACTIONS:
+        assert scp_denials(scp, principal=signals, action=action, resource=nova_pro) == []
+    # Any other model, even an allow-listed one and even with a guardrail, stays denied to memory roles.
+    assert scp_denials(scp, principal=signals, action="bedrock:InvokeModel", resource=nova_lite) == ["DenyMemoryRolesOtherModels"]
+    assert scp_denials(scp, principal=signals, action="bedrock:InvokeModel", resource=nova_lite, guardrail="gr:1") == ["DenyMemoryRolesOtherModels"]
+    # The exemption is for memory roles only: another role in the account still needs a guardrail.
+    other = role_arn("AgentZone-fraud-prod-RuntimeInvestigatorExecutionRole")
+    assert scp_denials(scp, principal=other, action="bedrock:InvokeModel", resource=nova_pro) == ["DenyModelCallsWithoutGuardrail"]
+    assert scp_denials(scp, principal=other, action="bedrock:InvokeModel", resource=nova_pro, guardrail="gr:1") == []
+    (limit,) = [s for s in scp["Statement"] if s["Sid"] == "DenyMemoryRolesOtherModels"]
+    assert limit["NotResource"] == [policies.foundation_model_arn("amazon.nova-pro-v1:0")]  # no inference-profile wildcard either
+
+
+def test_memory_statements_appear_only_for_tenants_with_custom_extraction_models():
+    lz = load_landing_zone(SAMPLE_CONFIG)
+    claims, fraud = lz.tenant("claims"), lz.tenant("fraud")
+
+    def memory_statements(tenant: m.Tenant) -> tuple[bool, bool]:
+        scp = policies.tenant_guardrails(tenant).document
+        guard = next(s for s in scp["Statement"] if s["Sid"] == "DenyModelCallsWithoutGuardrail")
+        exempt = any(fnmatchcase(role_arn(naming.memory_service_role("x_y_prod")), p) for p in guard["Condition"]["ArnNotLike"]["aws:PrincipalARN"])
+        return exempt, any(s["Sid"] == "DenyMemoryRolesOtherModels" for s in scp["Statement"])
+
+    assert memory_statements(fraud) == (True, True)
+    assert memory_statements(claims) == (False, False)  # claims' memories use built-in extraction models only
+    assert memory_statements(with_extraction_model(fraud.model_copy(update={"blueprints": fraud.blueprints.model_copy(update={"memory": {}})}), "notes", None)) == (False, False)
+    added = with_extraction_model(claims, "notes", "anthropic.claude-sonnet-4-5-v1:0")
+    assert memory_statements(added) == (True, True)
+    scp = policies.tenant_guardrails(added).document
+    claims_role = role_arn(naming.memory_service_role("claims_notes_prod"), "333333333333")
+    assert scp_denials(scp, principal=claims_role, action="bedrock:InvokeModel", resource=model_arn("anthropic.claude-sonnet-4-5-v1:0", "eu-west-1")) == []
+    assert scp_denials(scp, principal=claims_role, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-lite-v1:0", "eu-west-1")) == ["DenyMemoryRolesOtherModels"]
+    # A cross-region profile id resolves to its base model, and the profile itself passes (as for the judge).
+    profile = with_extraction_model(claims.model_copy(update={"models": [*claims.models, "eu.amazon.nova-pro-v1:0"]}), "notes", "eu.amazon.nova-pro-v1:0")
+    (limit,) = [s for s in policies.tenant_guardrails(profile).document["Statement"] if s["Sid"] == "DenyMemoryRolesOtherModels"]
+    assert limit["NotResource"] == [policies.foundation_model_arn("amazon.nova-pro-v1:0"), "arn:aws:bedrock:*:*:inference-profile/*"]
+    # direct_model_access drops the guardrail rule, and with it every exemption and limit.
+    direct = policies.tenant_guardrails(fraud.model_copy(update={"direct_model_access": True})).document
+    assert [s["Sid"] for s in direct["Statement"]] == ["DenyModelsNotOnAllowList"]
+
+
+def test_online_evaluation_roles_fall_under_the_judge_rule():
+    lz = load_landing_zone(SAMPLE_CONFIG)
+    fraud = lz.tenant("fraud").model_copy(update={"models": ["amazon.nova-pro-v1:0", "amazon.nova-lite-v1:0"]})
+    scp = policies.tenant_guardrails(fraud).document
+    online = role_arn(naming.online_evaluation_role("investigator"))
+    # Exempt from the guardrail rule like the evaluation job role, and limited to the judge (nova-pro) like it.
+    assert scp_denials(scp, principal=online, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-pro-v1:0")) == []
+    assert scp_denials(scp, principal=online, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-lite-v1:0")) == ["DenyEvaluationRolesOtherModels"]
+    job = role_arn(naming.evaluation_job_role("fraud", "prod"))
+    assert scp_denials(scp, principal=job, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-pro-v1:0")) == []
+    # Without a judge (claims runs its own command) evaluation roles get no exemption at all.
+    claims = policies.tenant_guardrails(lz.tenant("claims")).document
+    assert scp_denials(claims, principal=role_arn(naming.online_evaluation_role("intake"), "333333333333"), action="bedrock:InvokeModel",
+                       resource=model_arn("amazon.nova-lite-v1:0", "eu-west-1")) == ["DenyModelCallsWithoutGuardrail"]
+
+
+def _unguarded_model_grants(template: dict):
+    """(role name or None, action, resource) for every Allow of a model call that names no guardrail condition."""
+    resources = template["Resources"]
+    for policy in resources.values():
+        if policy["Type"] not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            continue
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if s["Effect"] != "Allow" or "bedrock:GuardrailIdentifier" in json.dumps(s.get("Condition", {})):
+                continue
+            for action in policies.MODEL_INVOKE_ACTIONS:
+                if not any(fnmatchcase(action, a) for a in _values(s["Action"])):
+                    continue
+                for role in policy["Properties"].get("Roles", []):
+                    name = resources[role["Ref"]]["Properties"].get("RoleName")
+                    for resource in _values(s["Resource"]):
+                        yield name, action, resource
+
+
+@pytest.mark.parametrize("tenant", ["claims", "fraud"])
+def test_the_tenant_scp_denies_no_unguarded_model_grant_of_the_tenants_own_stacks(sample_assembly, tenant):
+    """Every role our blueprints let call a model without a guardrail has a fixed name the SCP exempts, and the
+    SCP's limits for that name allow what the role is granted: otherwise our own SCP breaks our own feature."""
+    scp = policies_by_name(sample_assembly, f"AgentZone-{tenant}-governance")[f"agentzone-tenant-{tenant}"]["Content"]
+    stacks = [s for s in sample_assembly.templates if s.startswith(f"AgentZone-{tenant}-") and not s.endswith("-governance")]
+    checked = []
+    for stack in stacks:
+        account = sample_assembly.environments[stack].split("/")[2]
+        for name, action, resource in _unguarded_model_grants(sample_assembly.template(stack)):
+            assert name is not None, f"{stack}: a role CloudFormation names may {action} on {resource} without a guardrail; the SCP cannot exempt it"
+            assert isinstance(resource, str), (stack, name, resource)
+            assert scp_denials(scp, principal=role_arn(name, account), action=action, resource=resource) == [], (stack, name, action, resource)
+            checked.append(name)
+    if tenant == "fraud":  # the signals memory (custom extraction with nova-pro) and the evaluation jobs' judge
+        assert {naming.memory_service_role(f"fraud_signals_{e}") for e in ("dev", "staging", "prod")} <= set(checked)
+        assert naming.evaluation_job_role("fraud", "prod") in checked
+    else:
+        assert {f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-claims-dev"} <= set(checked)
 
 
 def test_inference_profile_ids_map_to_their_foundation_model():
@@ -170,17 +349,25 @@ def largest_config() -> tuple[m.Organization, m.Tenant]:
         "allowed_regions": regions[: m.MAX_ALLOWED_REGIONS],
         "guardrails": m.Guardrails(admin_roles=[f"{i}" + "r" * 63 for i in range(m.MAX_ADMIN_ROLES)], bootstrap_qualifier="q" * 10),
     })
-    tenant = lz.tenant("claims").model_copy(update={
-        "tenant": "t" * 32,
-        "models": [f"eu.vendor{i:02d}." + "m" * 80 + ":0" for i in range(m.MAX_TENANT_MODELS)],
+    models = [f"eu.vendor{i:02d}." + "m" * 80 + ":0" for i in range(m.MAX_TENANT_MODELS)]
+    claims = lz.tenant("claims")
+    # Every exemption at once: a judge and the most custom-extraction models config allows, all different.
+    extraction = [m.CustomMemoryStrategy(name=f"s{i}", type="semantic", namespaces=["/x/{actorId}"], instructions="x", model=models[i])
+                  for i in range(MAX_EXTRACTION_MODELS)]
+    blueprints = claims.blueprints.model_copy(update={
+        "eval_pipeline": claims.blueprints.eval_pipeline.model_copy(update={"evaluator_model": models[-1]}),
+        "memory": {"big": m.MemoryResource(custom_strategies=extraction)},
     })
+    tenant = claims.model_copy(update={"tenant": "t" * 32, "models": models, "blueprints": blueprints})
     assert all(len(x) <= 96 for x in tenant.models)
+    assert len(policies.memory_extraction_models(tenant)) == MAX_EXTRACTION_MODELS
     return org, tenant
 
 
 def test_every_scp_fits_the_size_limit_even_for_the_largest_allowed_config():
     org, tenant = largest_config()
-    generated = [policies.baseline_protection(org), policies.region_restriction(org), policies.tenant_guardrails(tenant)]
+    generated = [policies.baseline_protection(org), policies.region_restriction(org), policies.tenant_guardrails(tenant),
+                 policies.safety_roles()]
     for policy in generated:
         assert policy.size <= policies.SCP_MAX_CHARS, (policy.name, policy.size)
     # ...and the limit is real: the sample is far below it, the largest config close to it.

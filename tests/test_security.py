@@ -204,6 +204,9 @@ def test_central_provider_runs_the_security_handler_with_the_calls_it_makes(samp
     granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert {"guardduty:ListDetectors", "guardduty:CreateDetector", "guardduty:UpdateDetector",
             "guardduty:UpdateOrganizationConfiguration", "securityhub:DescribeHub", "securityhub:EnableSecurityHub"} <= granted
+    # UpdateOrganizationConfiguration has no resource-level permissions: on detector ARNs it would grant nothing.
+    (auto_enable,) = [s for s in statements if "guardduty:UpdateOrganizationConfiguration" in s["Action"]]
+    assert auto_enable["Resource"] == "*" and "Condition" not in auto_enable
     slr = [s for s in statements if s["Action"] == "iam:CreateServiceLinkedRole"]
     assert {s["Condition"]["StringEquals"]["iam:AWSServiceName"] for s in slr} == {"guardduty.amazonaws.com", "securityhub.amazonaws.com"}
 

@@ -273,6 +273,29 @@ def test_launch_role_policy_is_least_privilege(synthesized):
     assert by_sid["ResolveCatalogKey"]["Resource"] == {"Fn::Join": ["", [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter", {"Ref": parameter_id(synthesized)}]]}
 
 
+def test_launch_role_creates_guardrails_and_memories_on_star_only_with_the_product_tag(synthesized):
+    """CreateGuardrail and CreateMemory authorize against no guardrail or memory ARN: on those ARNs they grant
+    nothing and launching the products fails. They get their own statements on "*", bounded by the product tag
+    the templates put on what they create; every other guardrail and memory action stays on this account's ARNs."""
+    by_sid = {s["Sid"]: s for s in launch_policy(synthesized["templates"][USE_CASE])}
+    assert by_sid["CreateGuardrails"] == {
+        "Action": "bedrock:CreateGuardrail", "Effect": "Allow", "Resource": "*", "Sid": "CreateGuardrails",
+        "Condition": {"StringEquals": {f"aws:RequestTag/{sc.PRODUCT_TAG}": "guardrail"}},
+    }
+    assert by_sid["CreateMemories"] == {
+        "Action": "bedrock-agentcore:CreateMemory", "Effect": "Allow", "Resource": "*", "Sid": "CreateMemories",
+        "Condition": {"StringEquals": {f"aws:RequestTag/{sc.PRODUCT_TAG}": "memory"}},
+    }
+    assert "bedrock:CreateGuardrail" not in by_sid["Guardrails"]["Action"]
+    assert "bedrock-agentcore:CreateMemory" not in by_sid["Memories"]["Action"]
+    assert by_sid["Guardrails"]["Resource"] == f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:guardrail/*"
+    assert by_sid["Memories"]["Resource"] == f"arn:aws:bedrock-agentcore:eu-west-1:{ACCOUNT}:memory/*"
+    # The products really put that tag on what they create (CloudFormation sends it with the create call).
+    for blueprint, kind in (("guardrail", "AWS::Bedrock::Guardrail"), ("memory", "AWS::BedrockAgentCore::Memory")):
+        created = only(synthesized["products"][blueprint], kind)
+        assert tag_dict(created["Properties"]["Tags"])[sc.PRODUCT_TAG] == blueprint
+
+
 def parameter_id(synthesized) -> str:
     template = synthesized["templates"][USE_CASE]
     return next(k for k, p in resources(template, "AWS::SSM::Parameter").items() if p["Properties"]["Name"] == sc.KEY_PARAMETER)

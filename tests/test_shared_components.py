@@ -279,6 +279,10 @@ def test_tenant_role_uses_this_server_and_only_its_own_prefix(shared, tenant):
     bucket = bucket_id(shared)
     assert by_sid["ReadWriteArtifacts"]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{tenant}/*"]]}
     assert by_sid["ListArtifacts"]["Condition"] == {"StringLike": {"s3:prefix": [f"{tenant}/*"]}}
+    assert by_sid["ListArtifacts"]["Action"] == "s3:ListBucket"
+    # GetBucketLocation has no s3:prefix key: under ListArtifacts' condition it would always be denied.
+    assert by_sid["LocateArtifactBucket"] == {
+        "Sid": "LocateArtifactBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": {"Fn::GetAtt": [bucket, "Arn"]}}
     assert by_sid["ArtifactKeyThroughS3"]["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Join"][1][0] == "s3.eu-west-1."
     # Only the AccessUI statement (no resource type) may use "*"; nothing else is unscoped.
     assert [s["Sid"] for s in policy if s["Resource"] == "*"] == ["MlflowUi"]

@@ -22,7 +22,11 @@ Why it looks like this:
   against the live endpoint (``AGENTZONE_MODE=canary``), gates it against the
   baseline, writes a signal under ``feedback/`` of the results bucket (for the
   data lake) and publishes ``AgentZone/Evaluation`` metrics; an alarm fires on
-  drift. In prod, AgentCore online evaluation samples live traffic.
+  drift. In prod, AgentCore online evaluation samples live traffic with
+  built-in evaluators, as a role named ``agentzone-eval-online-<agent>``
+  (``naming.online_evaluation_role``) that calls no model: built-in evaluators
+  judge with service-side models, and the tenant SCP denies unguarded model
+  calls outside the platform's named roles.
 
 Agents are created after this blueprint (they may use what blueprints give
 them), so schedules, alarms and online evaluation are added per agent with
@@ -116,6 +120,9 @@ ONLINE_EVALUATORS = {
     "tool_parameter_accuracy": "TOOL_PARAMETER_ACCURACY",
     "tool_selection_accuracy": "TOOL_SELECTION_ACCURACY",
 }
+# Where AgentCore online evaluation reads agent spans (transaction search) and writes its results.
+SPANS_LOG_GROUP = "aws/spans"
+ONLINE_RESULTS_LOG_GROUPS = "/aws/bedrock-agentcore/evaluations/"
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$")
 
 
@@ -244,7 +251,7 @@ class EvaluationPipeline(Construct):
             raise ValueError("eval_pipeline: the canary replays the golden set with the team's command; set command or drop the canary")
         if not _SCHEDULE.match(props.canary_schedule):
             raise ValueError(f"canary_schedule {props.canary_schedule!r} must be rate(...) or cron(...)")
-        if not props.command and len(f"{EVALUATION_JOB_ROLE_PREFIX}-{props.tenant}-{props.environment}") > 64:
+        if not props.command and len(naming.evaluation_job_role(props.tenant, props.environment)) > naming.IAM_ROLE_NAME_MAX:
             raise ValueError("evaluation job role name is longer than 64 characters; shorten the tenant slug")
         if not 0 < props.online_sampling_percent <= 100:
             raise ValueError("online_sampling_percent must be in (0, 100]")
@@ -419,6 +426,9 @@ class EvaluationPipeline(Construct):
         machine = sfn.StateMachine(
             self,
             construct_id,
+            # Named: CDK's grant on the CMK is conditioned on this state machine's ARN (encryption context),
+            # which is empty for a generated name, so an unnamed machine could never use its key.
+            state_machine_name=naming.tenant_state_machine(props.tenant, props.environment, construct_id.lower()),
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             comment=description,
             tracing_enabled=True,
@@ -512,7 +522,7 @@ class EvaluationPipeline(Construct):
             self,
             "EvaluationJobRole",
             # A fixed, platform-protected name, so the organization's guardrail SCP can exempt judge calls (see module docs).
-            role_name=f"{EVALUATION_JOB_ROLE_PREFIX}-{props.tenant}-{props.environment}",
+            role_name=naming.evaluation_job_role(props.tenant, props.environment),
             description="Bedrock evaluation jobs: read golden sets, judge with the evaluator model, write results",
             assumed_by=iam.ServicePrincipal(
                 "bedrock.amazonaws.com",
@@ -580,7 +590,8 @@ class EvaluationPipeline(Construct):
                     "InferenceSourceIdentifier": sfn.JsonPath.format("{}-{}", sfn.JsonPath.string_at("$.agent"), sfn.JsonPath.string_at("$.version"))}}]},
                 "OutputDataConfig": {"S3Uri": sfn.JsonPath.format(f"s3://{self.results_bucket.bucket_name}/{{}}", output_prefix)},
             },
-            iam_resources=[jobs],
+            # CreateEvaluationJob authorizes against the models it uses (the judge), not an evaluation-job ARN.
+            iam_resources=[model_arn],
             additional_iam_statements=[
                 iam.PolicyStatement(actions=["iam:PassRole"], resources=[role.role_arn],
                                     conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}),
@@ -822,37 +833,87 @@ class EvaluationPipeline(Construct):
         props = self._props
         names = sorted({ONLINE_EVALUATORS[m] for m in props.thresholds if m in ONLINE_EVALUATORS}) or ["HELPFULNESS"]
         config_name = re.sub(r"[^A-Za-z0-9_]", "_", f"{props.tenant}_{name}_{props.environment}")[:48]
-        self.online_evaluations[name] = agentcore.OnlineEvaluationConfig(
+        data_source = agentcore.DataSourceConfig.from_agent_runtime_endpoint(agent.runtime, agent.endpoint(endpoint))
+        role, policy = self._online_role(agent, name, suffix, endpoint, data_source)
+        config = agentcore.OnlineEvaluationConfig(
             self,
             f"Online{suffix}",
             online_evaluation_config_name=config_name,
             description=f"Samples {props.online_sampling_percent}% of {agent.runtime_name}::{endpoint} sessions",
             evaluators=[agentcore.EvaluatorSelector.builtin(getattr(agentcore.BuiltinEvaluator, n)) for n in names],
-            data_source=agentcore.DataSourceConfig.from_agent_runtime_endpoint(agent.runtime, agent.endpoint(endpoint)),
+            data_source=data_source,
             sampling_percentage=props.online_sampling_percent,
+            execution_role=role,
         )
-        self._acknowledge_online_role(self.online_evaluations[name], agent, endpoint)
+        config.node.add_dependency(policy)  # AgentCore reads the spans index with the role as soon as it exists
+        self.online_evaluations[name] = config
 
-    def _acknowledge_online_role(self, config: agentcore.OnlineEvaluationConfig, agent, endpoint: str) -> None:
-        policy = config.execution_role.node.find_child("DefaultPolicy")
-        runtime_id = f"<{self._stack.get_logical_id(agent.runtime.node.default_child)}.AgentRuntimeId>"
+    def _online_role(self, agent, name: str, suffix: str, endpoint: str, data_source: agentcore.DataSourceConfig) -> tuple[iam.Role, iam.ManagedPolicy]:
+        """The online evaluation's execution role: the L2's trust and log grants, a fixed name, no model grant.
+
+        Built-in evaluators (the only kind this blueprint configures) judge with models the service runs
+        itself; AgentCore needs model permissions on the role only for custom evaluators. The L2's default
+        role grants InvokeModel on every foundation model and inference profile, unguarded, which the
+        tenant SCP denies; this role has none. Its name is under agentzone-eval-*, so were a custom
+        LLM-as-judge evaluator added, its only grant would be the tenant's evaluator_model, which the SCP
+        exempts from the guardrail rule and allows as the evaluation roles' only model.
+        """
+        props = self._props
+        stack = self._stack
+        role_name = naming.online_evaluation_role(name)
+        if len(role_name) > naming.IAM_ROLE_NAME_MAX:
+            raise ValueError(f"online evaluation role name {role_name!r} is longer than {naming.IAM_ROLE_NAME_MAX} characters; shorten the agent name")
+        if not props.command and role_name == naming.evaluation_job_role(props.tenant, props.environment):
+            raise ValueError(f"online evaluation role name {role_name!r} is the evaluation job role's; rename the agent")
+        role = iam.Role(
+            self,
+            f"OnlineRole{suffix}",
+            role_name=role_name,
+            description=f"AgentCore online evaluation of {agent.runtime_name}::{endpoint}: reads its spans, writes results; no model access",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock-agentcore.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account, "aws:ResourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": [
+                        stack.format_arn(service="bedrock-agentcore", resource="evaluator", resource_name="*"),
+                        stack.format_arn(service="bedrock-agentcore", resource="online-evaluation-config", resource_name="*"),
+                    ]},
+                },
+            ),
+        )
+
+        def log_group(name: str) -> str:
+            return stack.format_arn(service="logs", resource="log-group", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+
+        sources = [*data_source.cloud_watch_logs_config.log_group_names, SPANS_LOG_GROUP]
+        policy = iam.ManagedPolicy(
+            self,
+            f"OnlinePolicy{suffix}",
+            description=f"AgentCore online evaluation of {agent.runtime_name}::{endpoint}: query its spans and logs, write results",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(sid="DescribeLogGroups", actions=["logs:DescribeLogGroups"], resources=["*"]),
+                iam.PolicyStatement(sid="QueryAgentSpansAndLogs", actions=["logs:GetQueryResults", "logs:StartQuery"],
+                                    resources=[arn for source in sources for arn in (log_group(source), log_group(f"{source}:*"))]),
+                iam.PolicyStatement(sid="WriteEvaluationResults", actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                                    resources=[log_group(f"{ONLINE_RESULTS_LOG_GROUPS}*")]),
+                iam.PolicyStatement(sid="IndexAgentSpans", actions=["logs:DescribeIndexPolicies", "logs:PutIndexPolicy"],
+                                    resources=[log_group(SPANS_LOG_GROUP), log_group(f"{SPANS_LOG_GROUP}:*")]),
+            ],
+        )
+        runtime_id = f"<{stack.get_logical_id(agent.runtime.node.default_child)}.AgentRuntimeId>"
         findings = {
             "*": "logs:DescribeLogGroups supports no resource-level permission; it reads no log data.",
-            nag_arn(policy, "logs", "log-group:/aws/bedrock-agentcore/evaluations/*"): "AgentCore writes evaluation results to "
-            "log groups it names per evaluation configuration under /aws/bedrock-agentcore/evaluations/.",
-            nag_arn(policy, "logs", "log-group:aws/spans:*"): "Online evaluation reads the agent's spans (transaction search) "
-            "from the account's aws/spans log group and its streams.",
+            nag_arn(policy, "logs", f"log-group:{ONLINE_RESULTS_LOG_GROUPS}*"): "AgentCore writes evaluation results to "
+            f"log groups it names per evaluation configuration under {ONLINE_RESULTS_LOG_GROUPS}.",
+            nag_arn(policy, "logs", f"log-group:{SPANS_LOG_GROUP}:*"): "Online evaluation reads the agent's spans (transaction search) "
+            f"from the account's {SPANS_LOG_GROUP} log group and its streams.",
             nag_arn(policy, "logs", f"log-group:/aws/bedrock-agentcore/runtimes/{runtime_id}-{endpoint}:*"): "Streams of the "
             "monitored endpoint's own runtime log group, named by AgentCore per session.",
-            "arn:<AWS::Partition>:bedrock:*::foundation-model/*": "Built-in evaluators judge with models AgentCore chooses, "
-            "through cross-region inference profiles; their ids and regions are not known at synth.",
-            nag_arn(policy, "bedrock", "inference-profile/*").replace(f":{self._stack.region}:", ":*:"): "Built-in evaluators "
-            "judge through cross-region inference profiles AgentCore chooses; not known at synth.",
         }
         for resource, reason in findings.items():
             acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
-        acknowledge_compliance(policy, "IAMNoInlinePolicy",
-                               "The OnlineEvaluationConfig L2 writes its grants as a policy attached only to its execution role.")
+        return role, policy
 
     # ------------------------------------------------------------------ config entry point
 

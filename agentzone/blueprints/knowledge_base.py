@@ -61,7 +61,12 @@ ENV_KNOWLEDGE_BASE_ID = "AGENTZONE_KNOWLEDGE_BASE_ID"
 BEDROCK_NON_FILTERABLE_KEYS = ("AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA")
 # What the knowledge base role does on its index (Bedrock's documented S3 Vectors permissions).
 INDEX_ACTIONS = ("s3vectors:DeleteVectors", "s3vectors:GetIndex", "s3vectors:GetVectors", "s3vectors:PutVectors", "s3vectors:QueryVectors")
-RETRIEVE_ACTIONS = ("bedrock:Retrieve", "bedrock:RetrieveAndGenerate")
+RETRIEVE = "bedrock:Retrieve"
+# RetrieveAndGenerate has no resource-level permissions (Resource "*" only); which knowledge base it may
+# query is bounded by Retrieve on that knowledge base's ARN, and which model it generates with by the
+# caller's own InvokeModel grants (and the organization's guardrail SCP).
+RETRIEVE_AND_GENERATE = "bedrock:RetrieveAndGenerate"
+RETRIEVE_ACTIONS = (RETRIEVE, RETRIEVE_AND_GENERATE)
 START_INGESTION = "bedrock:StartIngestionJob"
 _MAX_ROLE_NAME = 64
 _PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}/$")
@@ -424,12 +429,26 @@ class AgentKnowledgeBase(Construct):
     # ------------------------------------------------------------------ grants
 
     def grant_retrieve(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Retrieve and RetrieveAndGenerate on this knowledge base only.
+        """Retrieve on this knowledge base, and RetrieveAndGenerate.
 
-        RetrieveAndGenerate also calls a generation model: that model grant (and its
-        guardrail) is the agent's own, not given here.
+        ``bedrock:RetrieveAndGenerate`` supports only Resource ``"*"`` (a statement naming
+        the knowledge base would grant nothing), so it gets its own statement on ``"*"``;
+        the knowledge bases it can query stay bounded by ``bedrock:Retrieve``, granted on
+        this knowledge base's ARN only. RetrieveAndGenerate also calls a generation model:
+        that model grant (and its guardrail) is the agent's own, not given here.
         """
-        return iam.Grant.add_to_principal(grantee=grantee, actions=list(RETRIEVE_ACTIONS), resource_arns=[self.knowledge_base_arn])
+        retrieve = iam.Grant.add_to_principal(grantee=grantee, actions=[RETRIEVE], resource_arns=[self.knowledge_base_arn])
+        generate = iam.Grant.add_to_principal(grantee=grantee, actions=[RETRIEVE_AND_GENERATE], resource_arns=["*"])
+        node = getattr(grantee.grant_principal, "node", None)
+        policy = node.try_find_child("DefaultPolicy") if node is not None else None
+        if policy is not None:
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "bedrock:RetrieveAndGenerate supports only Resource '*'; the knowledge bases it can query are bounded by "
+                "bedrock:Retrieve on this knowledge base's ARN, and its generation model by the role's own InvokeModel grants.",
+            )
+        return retrieve.combine(generate)
 
     def grant_start_ingestion(self, grantee: iam.IGrantable) -> iam.Grant:
         """Start ingestion jobs of this knowledge base (e.g. a CI role after uploading documents)."""

@@ -5,6 +5,12 @@ applications may use several: the fraud and the claims agents each keep
 their own memory and share a third one for user details. So a tenant names
 its memories, and each agent states which ones it uses and how (read
 short-term, read long-term, write); IAM grants exactly that per agent.
+
+A custom strategy with its own ``model`` makes AgentCore call that model as the
+memory's service role, without a guardrail. The tenant SCP allows that only to
+roles named ``agentzone-memory-*`` (``naming.memory_service_role``), and only
+for the tenant's custom-extraction models; such a memory gets a role with that
+fixed name, granted its key and those models.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .. import naming
 from ..config.model import CustomMemoryStrategy, MemoryResource
 from ..nag import acknowledge, acknowledge_compliance
 from .context import BlueprintContext, retain
@@ -76,6 +83,12 @@ class AgentMemory(Construct):
         # Sorted so reordering the YAML list never changes the template.
         strategies = [BUILT_IN_STRATEGIES[name]() for name in sorted(props.strategies)]
         strategies += [self._custom(strategy) for strategy in sorted(props.custom_strategies, key=lambda s: s.name)]
+        # Custom extraction calls its model as the memory's service role, without a guardrail: the tenant SCP
+        # exempts only roles named agentzone-memory-* and limits them to the tenant's extraction models, so such
+        # a memory gets a role with that fixed, platform-protected name. The L2 grants it this memory's key and
+        # InvokeModel on each strategy's model, nothing else. Other memories keep the L2's generated role.
+        extraction_models = sorted({s.model for s in props.custom_strategies if s.model})
+        self.extraction_role = self._extraction_role(props.memory_name, extraction_models) if extraction_models else None
         self.memory = agentcore.Memory(
             self,
             "Memory",
@@ -84,6 +97,7 @@ class AgentMemory(Construct):
             expiration_duration=cdk.Duration.days(props.expiry_days),
             kms_key=props.encryption_key,
             memory_strategies=strategies,
+            execution_role=self.extraction_role,
             tags=dict(sorted(props.tags.items())) or None,
         )
         # Memories hold user context: keep them if the stack goes away.
@@ -91,14 +105,15 @@ class AgentMemory(Construct):
         cfn_memory = self.memory.node.find_child("Memory")
         assert isinstance(cfn_memory, cdk.CfnResource)
         retain(cfn_memory)
-        service_policy = self.memory.node.find_child("ServiceRole").node.find_child("DefaultPolicy")
+        service_role = self.extraction_role or self.memory.node.find_child("ServiceRole")
+        service_policy = service_role.node.find_child("DefaultPolicy")
         acknowledge(
             service_policy,
             "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
             "The memory service role re-encrypts under this memory's own CMK only (resource is the key ARN); "
             "ReEncrypt* covers ReEncryptFrom/To on that single key.",
         )
-        if any(s.model for s in props.custom_strategies):
+        if extraction_models:
             acknowledge(
                 service_policy,
                 "AwsSolutions-IAM5[Action::bedrock:InvokeModel*]",
@@ -110,6 +125,27 @@ class AgentMemory(Construct):
             "IAMNoInlinePolicy",
             "The AgentCore Memory L2 writes its service role's key grant as a policy attached only to that role; "
             "it grants KMS use on this memory's key (and custom-extraction models) and nothing else.",
+        )
+
+    def _extraction_role(self, memory_name: str, models: list[str]) -> iam.Role:
+        """The service role of a memory with custom-extraction models (the L2's trust policy, a fixed name)."""
+        role_name = naming.memory_service_role(memory_name)
+        if len(role_name) > naming.IAM_ROLE_NAME_MAX:
+            raise ValueError(f"memory {memory_name}: its extraction role name {role_name!r} is longer than "
+                             f"{naming.IAM_ROLE_NAME_MAX} characters; shorten the memory name")
+        stack = cdk.Stack.of(self)
+        return iam.Role(
+            self,
+            "ServiceRole",
+            role_name=role_name,
+            description=f"AgentCore Memory {memory_name}: its CMK and custom extraction with {', '.join(models)}",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock-agentcore.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="bedrock-agentcore", resource="memory", resource_name=f"{memory_name}*")},
+                },
+            ),
         )
 
     def _custom(self, strategy: CustomMemoryStrategy) -> agentcore.IMemoryStrategy:

@@ -153,12 +153,12 @@ class SafetyControls(Construct):
         # --- circuit breaker ---------------------------------------------------------
         self.log_group = retained_log_group(
             self, "CircuitBreakerLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days,
-            log_group_name=f"/aws/vendedlogs/states/{naming.PREFIX}-{props.tenant}-{props.environment}-circuit-breaker",
+            log_group_name=f"/aws/vendedlogs/states/{naming.tenant_state_machine(props.tenant, props.environment, 'circuit-breaker')}",
         )
         self.circuit_breaker = sfn.StateMachine(
             self,
             "CircuitBreaker",
-            state_machine_name=f"{naming.PREFIX}-{props.tenant}-{props.environment}-circuit-breaker",
+            state_machine_name=naming.tenant_state_machine(props.tenant, props.environment, "circuit-breaker"),
             state_machine_type=sfn.StateMachineType.EXPRESS,
             definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
             comment=f"Per-step circuit breaker of {props.tenant} agents ({props.environment})",
@@ -194,6 +194,7 @@ class SafetyControls(Construct):
         self.budget_role = iam.Role(
             self,
             "BudgetActionRole",
+            role_name=naming.BUDGET_ACTION_ROLE,  # the SCP lets it attach deny policies to protected agent roles
             description=f"AWS Budgets: attach {ks.budget_policy_name(props.tenant, props.environment)} to protected roles",
             assumed_by=iam.ServicePrincipal("budgets.amazonaws.com", conditions={
                 "StringEquals": {"aws:SourceAccount": stack.account},
@@ -212,6 +213,7 @@ class SafetyControls(Construct):
         self.automation_role = iam.Role(
             self,
             "PlaybookRole",
+            role_name=naming.PLAYBOOK_ROLE,  # the SCP lets it attach deny policies to protected agent roles
             description=f"SSM Automation: incident playbooks of {props.tenant} agents ({props.environment})",
             assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
                 "StringEquals": {"aws:SourceAccount": stack.account},

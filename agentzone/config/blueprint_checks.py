@@ -12,11 +12,15 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from .. import naming
 from . import model as m
 from .source import Problem, SourceDoc
 from .source import duplicate_problems as _duplicates
 
 AGENTCORE_NAME_MAX = 48
+# Distinct models a tenant's memories may run custom extraction with: the tenant SCP names each one
+# (DenyMemoryRolesOtherModels) and must stay under the 5,120-character quota with 20 models and a judge.
+MAX_EXTRACTION_MODELS = 4
 BP = "blueprints"
 
 
@@ -65,6 +69,7 @@ def blueprint_problems(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> l
     problems += _guardrail_problems(doc, bp.guardrail)
     for name, memory in bp.memory.items():
         problems += _memory_problems(doc, (BP, "memory", name), tenant, name, memory)
+    problems += _extraction_model_problems(doc, tenant)
     for name, prompt in bp.prompt_store.items():
         problems += _prompt_problems(doc, (BP, "prompt_store", name), tenant, name, prompt, root)
     if bp.knowledge_base is not None:
@@ -122,7 +127,8 @@ def _guardrail_problems(doc: SourceDoc, guardrail: m.GuardrailBlueprint | None) 
 
 
 def _memory_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, memory: m.MemoryResource) -> list[Problem]:
-    problems = _name_problems(doc, base, tenant, name)
+    name_problems = _name_problems(doc, base, tenant, name)
+    problems = [*name_problems]
     problems += _duplicates(doc, (*base, "strategies"), memory.strategies)
     problems += _duplicates(doc, (*base, "custom_strategies"), [s.name for s in memory.custom_strategies])
     if not memory.strategies and not memory.custom_strategies:
@@ -133,6 +139,31 @@ def _memory_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, m
             problems.append(doc.problem(path, "instructions and model go together: the extraction override needs both"))
         if strategy.model and strategy.model not in tenant.models:
             problems.append(doc.problem((*path, "model"), f"{strategy.model} is not in this tenant's models"))
+    if not name_problems and any(s.model for s in memory.custom_strategies):
+        # Custom extraction runs as a role with a fixed name the tenant SCP exempts (naming.memory_service_role).
+        longest = max(tenant.environments, key=len)
+        role = naming.memory_service_role(agentcore_name(tenant.tenant, name, longest))
+        if len(role) > naming.IAM_ROLE_NAME_MAX:
+            problems.append(doc.problem(base, f"the memory's extraction role name {role!r} would be {len(role)} characters "
+                                              f"(at most {naming.IAM_ROLE_NAME_MAX}); shorten {name!r}"))
+    return problems
+
+
+def _extraction_model_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem]:
+    """At most MAX_EXTRACTION_MODELS distinct custom-extraction models across the tenant's memories."""
+    seen: list[str] = []
+    problems = []
+    for name, memory in tenant.blueprints.memory.items():
+        for i, strategy in enumerate(memory.custom_strategies):
+            if not strategy.model or strategy.model in seen:
+                continue
+            seen.append(strategy.model)
+            if len(seen) > MAX_EXTRACTION_MODELS:
+                problems.append(doc.problem(
+                    (BP, "memory", name, "custom_strategies", i, "model"),
+                    f"{strategy.model} would be this tenant's {len(seen)}th custom-extraction model (at most {MAX_EXTRACTION_MODELS}, "
+                    f"so the tenant SCP stays under its size quota); reuse one of {', '.join(seen[:MAX_EXTRACTION_MODELS])}",
+                ))
     return problems
 
 

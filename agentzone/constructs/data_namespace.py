@@ -412,9 +412,12 @@ class DataNamespace(Construct):
         curated.grant_read(role, f"{tenant_prefix}*")
         curated.grant_put(role, f"_quality/{self.database_name}/*")
         role.add_to_policy(iam.PolicyStatement(
-            actions=["glue:GetTable", "glue:GetPartitions", "glue:GetDataQualityRuleset", "glue:PublishDataQuality", "lakeformation:GetDataAccess"],
+            actions=["glue:GetTable", "glue:GetPartitions", "glue:GetDataQualityRuleset", "glue:PublishDataQuality"],
             resources=self._table_arns(("curated",)) + [cdk.Stack.of(self).format_arn(service="glue", resource="dataQualityRuleset", resource_name=f"{self.database_name}.*")],
         ))
+        # Lake Formation vends the credentials for the curated tables' data; the action takes no resource.
+        # Which tables it vends for is decided by the Lake Formation grants below (_grant), not by IAM.
+        role.add_to_policy(iam.PolicyStatement(actions=["lakeformation:GetDataAccess"], resources=["*"]))
         self._grant(role, "Quality", READ, ())
         self._acknowledge_glue_role(role, ["curated"], tenant_prefix)
         policy = role.node.find_child("DefaultPolicy")
@@ -422,6 +425,9 @@ class DataNamespace(Construct):
                     "Data quality results, one object per run, under this namespace's _quality/ prefix.")
         acknowledge(policy, f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'glue', f'dataQualityRuleset/{self.database_name}.*')}]",
                     "The rulesets of this namespace's curated tables, all named <database>.<table>.")
+        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+                    "lakeformation:GetDataAccess supports only Resource '*': Lake Formation decides per table from this role's "
+                    "SELECT grants on this namespace's curated tables.")
         return role
 
     # ------------------------------------------------------------------ producers and feedback

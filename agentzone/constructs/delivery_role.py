@@ -16,12 +16,11 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .. import naming
+from ..naming import delivery_role_name
 from ..evaluation import record
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 
 
-def delivery_role_name(tenant: str) -> str:
-    return f"{naming.PREFIX}-delivery-{tenant}"
 
 
 def tenant_pipeline_name(tenant: str) -> str:

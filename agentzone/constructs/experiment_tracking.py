@@ -40,7 +40,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..naming import PREFIX
+from ..naming import PREFIX, tenant_mlflow_role_name
 from ..nag import acknowledge
 from .ids import invalid_accounts, is_organization_id
 from .secure_bucket import AccessLogsBucket, SecureBucket
@@ -78,9 +78,6 @@ OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
 
-def tenant_mlflow_role_name(tenant: str) -> str:
-    """The role a tenant account assumes in the shared-services account to use MLflow."""
-    return f"{PREFIX}-{tenant}-mlflow"
 
 
 @dataclass(frozen=True)
@@ -221,14 +218,14 @@ class ExperimentTracking(Construct):
     def _s3_statements(self, prefix: str) -> list[iam.PolicyStatement]:
         """Object read/write under ``prefix`` ("" = whole bucket), listing limited to it, KMS through S3 only."""
         stack = cdk.Stack.of(self)
-        list_statement = iam.PolicyStatement(
-            sid="ListArtifacts", actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=[self.artifact_bucket.bucket_arn]
-        )
+        list_statement = iam.PolicyStatement(sid="ListArtifacts", actions=["s3:ListBucket"], resources=[self.artifact_bucket.bucket_arn])
         if prefix:
             list_statement.add_condition("StringLike", {"s3:prefix": [f"{prefix}*"]})
         return [
             iam.PolicyStatement(sid="ReadWriteArtifacts", actions=list(OBJECT_ACTIONS), resources=[self._object_arn(prefix)]),
             list_statement,
+            # GetBucketLocation carries no s3:prefix key: under ListArtifacts' prefix condition it would never match.
+            iam.PolicyStatement(sid="LocateArtifactBucket", actions=["s3:GetBucketLocation"], resources=[self.artifact_bucket.bucket_arn]),
             iam.PolicyStatement(
                 sid="ArtifactKeyThroughS3",
                 actions=list(KEY_ACTIONS),

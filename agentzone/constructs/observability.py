@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_oam as oam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_xray as xray
+from aws_cdk.interfaces import aws_kms as kms_refs
 from constructs import Construct
 
 from .. import naming
@@ -70,6 +72,72 @@ class ObservabilityLink(Construct):
             self.transaction_search.node.add_dependency(policy)
 
 
+@jsii.implements(kms.IKey)
+class ArchiveKeyByAlias(cdk.Resource):
+    """The log archive's key in another (the logging) account, known only by its alias.
+
+    S3 replication takes the alias ARN as ``ReplicaKmsKeyID``, so :attr:`key_arn`
+    is the alias ARN. IAM, though, authorizes key operations against the key
+    ARN, never the alias ARN: a grant on the alias ARN grants nothing. Grants
+    therefore name ``key/*`` in that account and region, bounded to the key the
+    alias points at (``kms:ResourceAliases``) and to calls S3 makes
+    (``kms:ViaService``). The archive's key policy must allow the grantee's
+    account too (LoggingStack ``ReplicasEncryptViaS3``).
+
+    Only encryption is granted: replication writes replicas, it never reads
+    them back or re-encrypts them.
+    """
+
+    ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
+
+    def __init__(self, scope: Construct, construct_id: str, *, account: str, region: str) -> None:
+        super().__init__(scope, construct_id, account=account, region=region)
+        partition = cdk.Stack.of(self).partition
+        self._alias_arn = naming.archive_key_alias_arn(account, region, partition)
+        self.keys_arn = f"arn:{partition}:kms:{region}:{account}:key/*"
+        self._region = region
+
+    @property
+    def key_arn(self) -> str:
+        return self._alias_arn
+
+    @property
+    def key_id(self) -> str:
+        return self._alias_arn
+
+    @property
+    def key_ref(self) -> kms_refs.KeyReference:
+        return kms_refs.KeyReference(key_arn=self._alias_arn, key_id=self._alias_arn)
+
+    def add_alias(self, alias_name: str) -> kms.Alias:
+        raise ValueError("the archive key belongs to the logging account; it cannot be given an alias here")
+
+    def add_to_resource_policy(self, statement: iam.PolicyStatement, allow_no_op: bool | None = None) -> iam.AddToResourcePolicyResult:
+        if allow_no_op is False:
+            raise ValueError("the archive key's policy is the logging account's (LoggingStack); it cannot be changed here")
+        return iam.AddToResourcePolicyResult(statement_added=False)
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(actions),
+            resource_arns=[self.keys_arn],
+            conditions={
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.ARCHIVE_KEY_ALIAS},
+                "StringEquals": {"kms:ViaService": f"s3.{self._region}.amazonaws.com"},
+            },
+        )
+
+    def grant_encrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.grant(grantee, *self.ENCRYPT_ACTIONS)
+
+    def _refuse(self, grantee: iam.IGrantable) -> iam.Grant:
+        raise ValueError("only encryption (replica writes) is granted on the log archive's key from member accounts")
+
+    grant_decrypt = grant_encrypt_decrypt = grant_sign = grant_verify = grant_sign_verify = _refuse
+    grant_generate_mac = grant_verify_mac = _refuse
+
+
 class BedrockInvocationLogging(Construct):
     """Every model call in this account and region is logged, and the S3 copy replicated to the central archive.
 
@@ -117,7 +185,7 @@ class BedrockInvocationLogging(Construct):
             account=archive_account,
             region=archive_region,
         )
-        archive_key = kms.Key.from_key_arn(self, "ArchiveKey", naming.archive_key_alias_arn(archive_account, archive_region, stack.partition))
+        archive_key = ArchiveKeyByAlias(self, "ArchiveKey", account=archive_account, region=archive_region)
         self.bucket = SecureBucket(
             self,
             "Bucket",
@@ -145,8 +213,11 @@ class BedrockInvocationLogging(Construct):
         for finding, reason in (
             (f"Resource::<{source_logical}.Arn>/*", "Replication reads every object version of this invocation-log bucket; nothing else."),
             (f"Resource::arn:{stack.partition}:s3:::{archive_name}/*", "Replicas are written to the central archive, whose own policy limits this account to its prefix."),
-            ("Action::kms:GenerateDataKey*", "The S3 replication L2 grants data-key generation on the archive key only, for replica encryption."),
-            ("Action::kms:ReEncrypt*", "The S3 replication L2 grants re-encryption from this account's key to the archive key only."),
+            (
+                f"Resource::{archive_key.keys_arn}",
+                "KMS authorizes against key ARNs, not aliases; the archive key's id is the logging account's. The grant is "
+                f"bounded to the key aliased {naming.ARCHIVE_KEY_ALIAS} (kms:ResourceAliases), used through S3, for encryption only.",
+            ),
         ):
             acknowledge(replication_policy, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge_compliance(

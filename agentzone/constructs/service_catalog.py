@@ -45,9 +45,8 @@ from ..blueprints.guardrail import AgentGuardrail, AgentGuardrailProps, policy_f
 from ..blueprints.memory import AgentMemory
 from ..config.model import GuardrailBlueprint, MemoryResource, Tenant
 from ..nag import acknowledge
+from ..naming import PREFIX, launch_role_name, product_boundary_name
 from .guardrail import CONTENT_CATEGORIES
-
-PREFIX = "agentzone"
 PROVIDER = "AgentZone platform"
 # Every resource a launched product creates carries this tag (value: the blueprint), so self-service
 # resources are told apart from the ones the account's stack vends.
@@ -80,17 +79,8 @@ LIBRARY_VERSION = _library_version()
 # ------------------------------------------------------------------ names
 
 
-def launch_role_name(tenant: str) -> str:
-    """The launch role in each of the tenant's accounts; the portfolio's launch constraints name it.
-
-    ``agentzone-*``: the baseline-protection SCP keeps tenant principals from changing it.
-    """
-    return f"{PREFIX}-catalog-launch-{tenant}"
 
 
-def product_boundary_name(tenant: str) -> str:
-    """Managed policy (tenant accounts) every role a launched product creates must carry as its boundary."""
-    return f"{PREFIX}-catalog-boundary-{tenant}"
 
 
 def portfolio_name(tenant: str, environment: str) -> str:
@@ -434,12 +424,16 @@ ROLE_ACTIONS = (
     "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
     "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRoleDescription",
 )
+# Create actions authorize against no resource ARN (Resource "*" only): their own statements, bounded by the
+# product tag every launched resource carries in its create request.
+GUARDRAIL_CREATE_ACTIONS = ("bedrock:CreateGuardrail",)
+MEMORY_CREATE_ACTIONS = ("bedrock-agentcore:CreateMemory",)
 GUARDRAIL_ACTIONS = (
-    "bedrock:CreateGuardrail", "bedrock:CreateGuardrailVersion", "bedrock:DeleteGuardrail", "bedrock:GetGuardrail",
+    "bedrock:CreateGuardrailVersion", "bedrock:DeleteGuardrail", "bedrock:GetGuardrail",
     "bedrock:ListTagsForResource", "bedrock:TagResource", "bedrock:UntagResource", "bedrock:UpdateGuardrail",
 )
 MEMORY_ACTIONS = (
-    "bedrock-agentcore:CreateMemory", "bedrock-agentcore:DeleteMemory", "bedrock-agentcore:GetMemory",
+    "bedrock-agentcore:DeleteMemory", "bedrock-agentcore:GetMemory",
     "bedrock-agentcore:ListTagsForResource", "bedrock-agentcore:TagResource", "bedrock-agentcore:UntagResource",
     "bedrock-agentcore:UpdateMemory",
 )
@@ -532,7 +526,15 @@ class CatalogLaunchAccess(Construct):
             sid="PassProductRolesToAgentCore", actions=["iam:PassRole"], resources=[roles],
             conditions={"StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}},
         ))
+        add(iam.PolicyStatement(
+            sid="CreateGuardrails", actions=list(GUARDRAIL_CREATE_ACTIONS), resources=["*"],
+            conditions={"StringEquals": {f"aws:RequestTag/{PRODUCT_TAG}": GuardrailProductStack.BLUEPRINT}},
+        ))
         add(iam.PolicyStatement(sid="Guardrails", actions=list(GUARDRAIL_ACTIONS), resources=[guardrails]))
+        add(iam.PolicyStatement(
+            sid="CreateMemories", actions=list(MEMORY_CREATE_ACTIONS), resources=["*"],
+            conditions={"StringEquals": {f"aws:RequestTag/{PRODUCT_TAG}": MemoryProductStack.BLUEPRINT}},
+        ))
         add(iam.PolicyStatement(sid="Memories", actions=list(MEMORY_ACTIONS), resources=[memories]))
         via_services = {"kms:ViaService": [f"bedrock.{region}.amazonaws.com", f"bedrock-agentcore.{region}.amazonaws.com"]}
         add(iam.PolicyStatement(
@@ -561,8 +563,10 @@ class CatalogLaunchAccess(Construct):
             "account's memories in this region and only memory actions.",
             templates: "Service Catalog keeps product templates in service-owned buckets whose names are not published; "
             "reads are limited to objects it tags servicecatalog:provisioning=true.",
-            "*": "cloudformation:ValidateTemplate and GetTemplateSummary run on a template before any stack exists and "
-            "support no resource-level permissions.",
+            "*": "cloudformation:ValidateTemplate and GetTemplateSummary run on a template before any stack exists, and "
+            "bedrock:CreateGuardrail and bedrock-agentcore:CreateMemory create a resource whose id is not yet assigned: none "
+            "supports resource-level permissions. The create actions require the agentzone:catalog-product request tag "
+            "the product templates set.",
         }
         for resource, reason in reasons.items():
             acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{_nag_resource(self, resource)}]", reason)

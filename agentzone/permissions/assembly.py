@@ -22,21 +22,46 @@ PARTITION = "aws"
 
 # Property that carries a resource's physical name, by type (CloudFormation's own property names).
 NAME_PROPERTY = {
-    "AWS::IAM::Role": "RoleName", "AWS::IAM::ManagedPolicy": "ManagedPolicyName", "AWS::IAM::Policy": "PolicyName",
-    "AWS::S3::Bucket": "BucketName", "AWS::Lambda::Function": "FunctionName", "AWS::DynamoDB::Table": "TableName",
-    "AWS::DynamoDB::GlobalTable": "TableName", "AWS::Logs::LogGroup": "LogGroupName", "AWS::SecretsManager::Secret": "Name",
-    "AWS::StepFunctions::StateMachine": "StateMachineName", "AWS::Events::EventBus": "Name", "AWS::Events::Rule": "Name",
-    "AWS::ECR::Repository": "RepositoryName", "AWS::SSM::Parameter": "Name", "AWS::SNS::Topic": "TopicName",
-    "AWS::SQS::Queue": "QueueName", "AWS::KMS::Alias": "AliasName", "AWS::CodeBuild::Project": "Name",
-    "AWS::CloudWatch::Dashboard": "DashboardName", "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
-    "AWS::Glue::Database": "DatabaseInput.Name", "AWS::Oam::Sink": "Name", "AWS::S3Vectors::VectorBucket": "VectorBucketName",
-    "AWS::S3Vectors::Index": "IndexName", "AWS::SageMaker::MlflowTrackingServer": "TrackingServerName",
-    "AWS::BedrockAgentCore::Runtime": "AgentRuntimeName", "AWS::BedrockAgentCore::Memory": "Name",
-    "AWS::BedrockAgentCore::Gateway": "Name", "AWS::BedrockAgentCore::PolicyEngine": "Name",
-    "AWS::BedrockAgentCore::RuntimeEndpoint": "Name", "AWS::Bedrock::Guardrail": "Name", "AWS::Bedrock::Prompt": "Name",
-    "AWS::Bedrock::KnowledgeBase": "Name", "AWS::Bedrock::ApplicationInferenceProfile": "InferenceProfileName",
-    "AWS::Scheduler::ScheduleGroup": "Name", "AWS::Scheduler::Schedule": "Name",
-    "AWS::BedrockAgentCore::ApiKeyCredentialProvider": "Name", "AWS::Cognito::UserPool": "UserPoolName", "AWS::Organizations::Policy": "Name",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Policy": "PolicyName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::DynamoDB::GlobalTable": "TableName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::CodeBuild::Project": "Name",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
+    "AWS::Glue::Database": "DatabaseInput.Name",
+    "AWS::Oam::Sink": "Name",
+    "AWS::S3Vectors::VectorBucket": "VectorBucketName",
+    "AWS::S3Vectors::Index": "IndexName",
+    "AWS::SageMaker::MlflowTrackingServer": "TrackingServerName",
+    "AWS::BedrockAgentCore::Runtime": "AgentRuntimeName",
+    "AWS::BedrockAgentCore::Memory": "Name",
+    "AWS::BedrockAgentCore::Gateway": "Name",
+    "AWS::BedrockAgentCore::PolicyEngine": "Name",
+    "AWS::BedrockAgentCore::RuntimeEndpoint": "Name",
+    "AWS::Bedrock::Guardrail": "Name",
+    "AWS::Bedrock::Prompt": "Name",
+    "AWS::Bedrock::KnowledgeBase": "Name",
+    "AWS::Bedrock::ApplicationInferenceProfile": "InferenceProfileName",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::BedrockAgentCore::ApiKeyCredentialProvider": "Name",
+    "AWS::Cognito::UserPool": "UserPoolName",
+    "AWS::Organizations::Policy": "Name",
+    "AWS::CloudTrail::Trail": "TrailName",
 }
 
 # ARN of a resource from (partition, region, account, physical name, generated id), by type.
@@ -64,11 +89,14 @@ ARN_FORMAT = {
     "AWS::Oam::Sink": "arn:{p}:oam:{r}:{a}:sink/{id}",
     "AWS::S3Vectors::VectorBucket": "arn:{p}:s3vectors:{r}:{a}:bucket/{name}",
     "AWS::SageMaker::MlflowTrackingServer": "arn:{p}:sagemaker:{r}:{a}:mlflow-tracking-server/{name}",
-    "AWS::BedrockAgentCore::Runtime": "arn:{p}:bedrock-agentcore:{r}:{a}:runtime/{name}-{id}",
-    "AWS::BedrockAgentCore::Memory": "arn:{p}:bedrock-agentcore:{r}:{a}:memory/{name}-{id}",
-    "AWS::BedrockAgentCore::Gateway": "arn:{p}:bedrock-agentcore:{r}:{a}:gateway/{name}-{id}",
-    "AWS::BedrockAgentCore::PolicyEngine": "arn:{p}:bedrock-agentcore:{r}:{a}:policy-engine/{name}-{id}",
-    "AWS::BedrockAgentCore::ApiKeyCredentialProvider": "arn:{p}:bedrock-agentcore:{r}:{a}:token-vault/default/apikeycredentialprovider/{name}",
+    "AWS::BedrockAgentCore::Runtime": "arn:{p}:bedrock-agentcore:{r}:{a}:runtime/{sid}",
+    "AWS::BedrockAgentCore::Memory": "arn:{p}:bedrock-agentcore:{r}:{a}:memory/{sid}",
+    "AWS::BedrockAgentCore::Gateway": "arn:{p}:bedrock-agentcore:{r}:{a}:gateway/{sid}",
+    "AWS::BedrockAgentCore::PolicyEngine": "arn:{p}:bedrock-agentcore:{r}:{a}:policy-engine/{sid}",
+    "AWS::S3Vectors::Index": "arn:{p}:s3vectors:{r}:{a}:bucket/{bucket}/index/{name}",
+    "AWS::BedrockAgentCore::ApiKeyCredentialProvider": (
+        "arn:{p}:bedrock-agentcore:{r}:{a}:token-vault/default/apikeycredentialprovider/{name}"
+    ),
     "AWS::Bedrock::Guardrail": "arn:{p}:bedrock:{r}:{a}:guardrail/{id}",
     "AWS::Bedrock::Prompt": "arn:{p}:bedrock:{r}:{a}:prompt/{id}",
     "AWS::Bedrock::KnowledgeBase": "arn:{p}:bedrock:{r}:{a}:knowledge-base/{id}",
@@ -76,17 +104,39 @@ ARN_FORMAT = {
     "AWS::Scheduler::ScheduleGroup": "arn:{p}:scheduler:{r}:{a}:schedule-group/{name}",
     "AWS::Scheduler::Schedule": "arn:{p}:scheduler:{r}:{a}:schedule/default/{name}",
     "AWS::Cognito::UserPool": "arn:{p}:cognito-idp:{r}:{a}:userpool/{r}_{id}",
+    "AWS::KMS::Alias": "arn:{p}:kms:{r}:{a}:{name}",
+    "AWS::CloudTrail::Trail": "arn:{p}:cloudtrail:{r}:{a}:trail/{name}",
 }
 
 # Attributes that are an ARN (any type's "Arn", and the AgentCore/Bedrock spellings).
 ARN_ATTRIBUTES = {
-    "Arn", "AgentRuntimeArn", "MemoryArn", "GatewayArn", "PolicyEngineArn", "GuardrailArn", "KnowledgeBaseArn",
-    "TrackingServerArn", "IndexArn", "CredentialProviderArn", "InferenceProfileArn", "VectorBucketArn",
+    "Arn",
+    "AgentRuntimeArn",
+    "MemoryArn",
+    "GatewayArn",
+    "PolicyEngineArn",
+    "GuardrailArn",
+    "KnowledgeBaseArn",
+    "TrackingServerArn",
+    "IndexArn",
+    "CredentialProviderArn",
+    "InferenceProfileArn",
+    "VectorBucketArn",
 }
 
 # What Ref returns when it is not the physical name, by type.
-REF_IS_ARN = {"AWS::IAM::ManagedPolicy", "AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::StepFunctions::StateMachine"}
-REF_IS_ID = {"AWS::KMS::Key", "AWS::Organizations::OrganizationalUnit", "AWS::Organizations::Policy", "AWS::Bedrock::Guardrail"}
+REF_IS_ARN = {
+    "AWS::IAM::ManagedPolicy",
+    "AWS::SNS::Topic",
+    "AWS::SecretsManager::Secret",
+    "AWS::StepFunctions::StateMachine",
+}
+REF_IS_ID = {
+    "AWS::KMS::Key",
+    "AWS::Organizations::OrganizationalUnit",
+    "AWS::Organizations::Policy",
+    "AWS::Bedrock::Guardrail",
+}
 
 
 class Unresolvable(ValueError):
@@ -97,7 +147,7 @@ def _bounded(name: str, limit: int) -> str:
     """Stack name first (as CloudFormation's generated names are), unique after truncation."""
     if len(name) <= limit:
         return name
-    return f"{name[:limit - 9]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return f"{name[: limit - 9]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def _slug(text: str) -> str:
@@ -117,6 +167,18 @@ class Resource:
         return f"{_slug(self.stack.name)}-{self.logical_id.lower()}"
 
     @cached_property
+    def service_id(self) -> str:
+        """AgentCore ids are the resource's name and a generated suffix (``claims_intake_prod-Ab12Cd34Ef``)."""
+        return f"{self.name}-{hashlib.sha256(self.generated_id.encode()).hexdigest()[:10]}"
+
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        raw = self.properties.get("Tags") or {}
+        if isinstance(raw, dict):
+            return {k: str(v) for k, v in raw.items()}
+        return {t["Key"]: str(self.stack.resolve(t["Value"])) for t in raw if isinstance(t, dict) and "Key" in t}
+
+    @cached_property
     def name(self) -> str:
         prop = NAME_PROPERTY.get(self.type)
         value = self.properties
@@ -130,13 +192,32 @@ class Resource:
 
     @cached_property
     def arn(self) -> str:
+        if self.type == "AWS::Bedrock::PromptVersion":
+            return f"{self.stack.resolve(self.properties['PromptArn'])}:1"
         fmt = ARN_FORMAT.get(self.type)
         if fmt is None:
             service = self.type.split("::")[1].lower()
-            return f"arn:{PARTITION}:{service}:{self.stack.region}:{self.stack.account}:{self.type.split('::')[2].lower()}/{self.generated_id}"
+            kind = self.type.split("::")[2].lower()
+            return f"arn:{PARTITION}:{service}:{self.stack.region}:{self.stack.account}:{kind}/{self.generated_id}"
         path = self.stack.resolve(self.properties.get("Path", "/")) if "Path" in self.properties else "/"
-        return fmt.format(p=PARTITION, r=self.stack.region, a=self.stack.account, name=self.name, id=self.generated_id,
-                          path=path, name_no_slash=self.name.lstrip("/"))
+        return fmt.format(
+            p=PARTITION,
+            r=self.stack.region,
+            a=self.stack.account,
+            name=self.name,
+            id=self.generated_id,
+            path=path,
+            name_no_slash=self.name.lstrip("/"),
+            sid=self.service_id,
+            bucket=self._vector_bucket(),
+        )
+
+    def _vector_bucket(self) -> str:
+        if self.type != "AWS::S3Vectors::Index":
+            return ""
+        if "VectorBucketName" in self.properties:
+            return str(self.stack.resolve(self.properties["VectorBucketName"]))
+        return str(self.stack.resolve(self.properties.get("VectorBucketArn", ""))).rsplit("/", 1)[-1]
 
     def ref(self) -> str:
         if self.type in REF_IS_ARN:
@@ -154,6 +235,13 @@ class Resource:
             return self.arn
         if attribute == "Id" and self.type == "AWS::Organizations::OrganizationalUnit":
             return self.ref()
+        if self.type.startswith("AWS::BedrockAgentCore::") and attribute in (
+            "AgentRuntimeId",
+            "MemoryId",
+            "GatewayIdentifier",
+            "GatewayId",
+        ):
+            return self.service_id
         if attribute in ("Version",):
             return "1"
         if attribute.endswith("Id"):
@@ -173,7 +261,10 @@ class Stack:
 
     @cached_property
     def resources(self) -> dict[str, Resource]:
-        return {lid: Resource(self, lid, r["Type"], r.get("Properties", {})) for lid, r in self.template.get("Resources", {}).items()}
+        return {
+            lid: Resource(self, lid, r["Type"], r.get("Properties", {}))
+            for lid, r in self.template.get("Resources", {}).items()
+        }
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources.values() if r.type in types]
@@ -205,7 +296,10 @@ class Stack:
             return self.assembly.export(self, self.resolve(arg))
         if key == "Fn::Select":
             index, items = arg
-            return self.resolve(items)[int(self.resolve(index))]
+            values = self.resolve(items)
+            if not isinstance(values, list) or int(self.resolve(index)) >= len(values):
+                raise Unresolvable(f"Fn::Select over a list known only at deploy time in {self.name}")
+            return values[int(self.resolve(index))]
         if key == "Fn::Split":
             sep, text = arg
             return str(self.resolve(text)).split(sep)
@@ -214,8 +308,14 @@ class Stack:
         raise Unresolvable(f"{key} in {self.name}")
 
     def _ref(self, name: str) -> str:
-        pseudo = {"AWS::AccountId": self.account, "AWS::Region": self.region, "AWS::Partition": PARTITION,
-                  "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": self.name, "AWS::NoValue": None}
+        pseudo = {
+            "AWS::AccountId": self.account,
+            "AWS::Region": self.region,
+            "AWS::Partition": PARTITION,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.name,
+            "AWS::NoValue": None,
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.resources:
@@ -280,7 +380,9 @@ class Assembly:
     def export(self, consumer: Stack, name: str) -> str:
         found = self.exports.get((consumer.account, consumer.region, name))
         if found is None:
-            raise Unresolvable(f"{consumer.name} imports {name}, which no stack in {consumer.account}/{consumer.region} exports")
+            raise Unresolvable(
+                f"{consumer.name} imports {name}, which no stack in {consumer.account}/{consumer.region} exports"
+            )
         stack, value = found
         return stack.resolve(value)
 
@@ -298,7 +400,9 @@ class Assembly:
         key = (match.group(2), match.group(1), match.group(3)) if match else (consumer.account, consumer.region, name)
         res = self.ssm_parameters.get(key)
         if res is None:
-            raise Unresolvable(f"{consumer.name} reads SSM parameter {name}, which no stack creates in {key[0]}/{key[1]}")
+            raise Unresolvable(
+                f"{consumer.name} reads SSM parameter {name}, which no stack creates in {key[0]}/{key[1]}"
+            )
         return res.stack.resolve(res.properties["Value"])
 
     def resources(self, *types: str) -> list[Resource]:

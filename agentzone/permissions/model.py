@@ -18,7 +18,11 @@ RESOURCE_POLICY_TYPES = {
     "AWS::SecretsManager::ResourcePolicy": ("ResourcePolicy", "SecretId"),
 }
 # Resource types that carry their own policy.
-INLINE_POLICY_TYPES = {"AWS::KMS::Key": "KeyPolicy", "AWS::ECR::Repository": "RepositoryPolicyText", "AWS::Oam::Sink": "Policy"}
+INLINE_POLICY_TYPES = {
+    "AWS::KMS::Key": "KeyPolicy",
+    "AWS::ECR::Repository": "RepositoryPolicyText",
+    "AWS::Oam::Sink": "Policy",
+}
 
 
 def statements(document: dict) -> list[dict]:
@@ -135,8 +139,10 @@ class LandingZoneModel:
             if managed is None:
                 self.problems.append(Problem(where, f"permission boundary {arn} is not in the assembly"))
             else:
-                role.boundary = Policy(f"{managed.stack.name}/{managed.logical_id}",
-                                       self._resolve(managed.stack, managed.properties["PolicyDocument"], where))
+                role.boundary = Policy(
+                    f"{managed.stack.name}/{managed.logical_id}",
+                    self._resolve(managed.stack, managed.properties["PolicyDocument"], where),
+                )
 
     def principal_named(self, account: str, name: str) -> Principal | None:
         for principal in self.principals.values():
@@ -199,23 +205,45 @@ class LandingZoneModel:
             for ref in as_list(self._resolve(res.stack, res.properties[target], res.logical_id)):
                 arn = f"arn:aws:s3:::{ref}" if res.type == "AWS::S3::BucketPolicy" else ref
                 out[arn] = Policy(f"{res.stack.name}/{res.logical_id}", document)
-        for res in self.assembly.resources("AWS::Events::EventBusPolicy"):
-            bus = res.stack.resources.get(res.properties["EventBusName"].get("Ref", "")) if isinstance(res.properties.get("EventBusName"), dict) else None
-            arn = bus.arn if bus else f"arn:aws:events:{res.stack.region}:{res.stack.account}:event-bus/{res.stack.resolve(res.properties.get('EventBusName', 'default'))}"
-            statement = self._resolve(res.stack, res.properties["Statement"], res.logical_id)
-            existing = out.setdefault(arn, Policy(f"{res.stack.name}/{res.logical_id}", {"Version": "2012-10-17", "Statement": []}))
-            existing.document["Statement"].append(statement)
+        self._event_bus_policies(out)
         for res in self.assembly.resources(*INLINE_POLICY_TYPES):
             prop = INLINE_POLICY_TYPES[res.type]
             if prop in res.properties:
-                out[res.arn] = Policy(f"{res.stack.name}/{res.logical_id}",
-                                      self._resolve(res.stack, res.properties[prop], res.logical_id))
+                out[res.arn] = Policy(
+                    f"{res.stack.name}/{res.logical_id}", self._resolve(res.stack, res.properties[prop], res.logical_id)
+                )
         return out
+
+    def _event_bus_policies(self, out: dict[str, Policy]) -> None:
+        """EventBusPolicy resources each add one statement to their bus's policy."""
+        for res in self.assembly.resources("AWS::Events::EventBusPolicy"):
+            bus_name = self._resolve(res.stack, res.properties.get("EventBusName", "default"), res.logical_id)
+            arn = f"arn:aws:events:{res.stack.region}:{res.stack.account}:event-bus/{bus_name}"
+            statement = self._resolve(res.stack, res.properties["Statement"], res.logical_id)
+            empty = {"Version": "2012-10-17", "Statement": []}
+            out.setdefault(arn, Policy(f"{res.stack.name}/{res.logical_id}", empty)).document["Statement"].append(
+                statement
+            )
 
     @cached_property
     def owners(self) -> dict[str, Resource]:
         """Resource ARN -> the resource (every resource the assembly creates, by its deployed ARN)."""
-        return {r.arn: r for stack in self.assembly.stacks.values() for r in stack.resources.values() if r.type in ARN_FORMAT}
+        return {
+            r.arn: r
+            for stack in self.assembly.stacks.values()
+            for r in stack.resources.values()
+            if r.type in ARN_FORMAT
+        }
+
+    @cached_property
+    def _arns_by_account(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for arn, res in self.owners.items():
+            out.setdefault(res.stack.account, []).append(arn)
+        return out
+
+    def arns_in(self, account: str) -> list[str]:
+        return self._arns_by_account.get(account, [])
 
     def guarding(self, resource_arn: str) -> tuple[Policy | None, str | None]:
         """The resource (or key) policy that guards an ARN and the account that owns it, when the assembly creates it.

@@ -37,11 +37,15 @@ class Request:
 
     def as_json(self) -> dict:
         return {
-            "principal": self.principal, "action": self.action, "resource": self.resource,
+            "principal": self.principal,
+            "action": self.action,
+            "resource": self.resource,
             "resourceAccount": self.resource_account,
             "context": {k: list(v) if isinstance(v, tuple) else v for k, v in self.context},
-            "identity": list(self.identity), "scps": [[org, list(ids)] for org, ids in self.scps],
-            "boundary": list(self.boundary), "resourcePolicy": self.resource_policy,
+            "identity": list(self.identity),
+            "scps": [[org, list(ids)] for org, ids in self.scps],
+            "boundary": list(self.boundary),
+            "resourcePolicy": self.resource_policy,
         }
 
 
@@ -52,6 +56,7 @@ class Decision:
     grants: list[dict] = field(default_factory=list)
     errors: str | None = None
     wildcard_only: bool = False  # the action has no resource-level permissions: only Resource "*" grants it
+    ignored_keys: tuple[str, ...] = ()  # context keys the simulator does not evaluate for this action
 
     @property
     def allowed(self) -> bool:
@@ -63,13 +68,24 @@ class Decision:
             return f"simulator error: {self.errors}"
         parts = []
         for denial in self.denials:
-            layer = {"scp": "SCP", "pb": "permission boundary", "identity": "identity policy",
-                     "resource": "resource policy", "rcp": "RCP"}.get(denial.get("policyType"), denial.get("policyType"))
+            layer = {
+                "scp": "SCP",
+                "pb": "permission boundary",
+                "identity": "identity policy",
+                "resource": "resource policy",
+                "rcp": "RCP",
+            }.get(denial.get("policyType"), denial.get("policyType"))
             if denial.get("denialType") == "Explicit":
                 policy = denial.get("policyIdentifier") or ""
-                parts.append(f"{layer} {policy}[{denial.get('statementId') or '#' + str(denial.get('statementIndex'))}]".replace(" [", "["))
+                parts.append(
+                    f"{layer} {policy}[{denial.get('statementId') or '#' + str(denial.get('statementIndex'))}]".replace(
+                        " [", "["
+                    )
+                )
             else:
                 parts.append(f"{layer}: no statement allows it")
+        if not parts and self.decision == "ImplicitlyDenied":
+            return "implicitly denied: nothing on the resource's side (resource or key policy) lets this principal in"
         return "; ".join(parts) or self.decision
 
 
@@ -88,12 +104,14 @@ class Simulator:
         node = shutil.which("node")
         if node is None or not PACKAGE.is_dir():
             raise SimulatorUnavailable(
-                "the IAM simulator is not installed: run `make install` (npm ci installs @cloud-copilot/iam-simulate)")
+                "the IAM simulator is not installed: run `make install` (npm ci installs @cloud-copilot/iam-simulate)"
+            )
         return node
 
     def _run(self, payload: dict) -> dict:
-        proc = subprocess.run([self._node(), str(SCRIPT)], input=json.dumps(payload), capture_output=True, text=True,
-                              cwd=PROJECT_ROOT)
+        proc = subprocess.run(
+            [self._node(), str(SCRIPT)], input=json.dumps(payload), capture_output=True, text=True, cwd=PROJECT_ROOT
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"the IAM simulator failed: {proc.stderr.strip()[-2000:]}")
         return json.loads(proc.stdout)
@@ -106,20 +124,28 @@ class Simulator:
         unique = list(dict.fromkeys(requests))
         if not unique:
             return {}
-        chunks = [unique[i::self.jobs] for i in range(self.jobs)]
+        chunks = [unique[i :: self.jobs] for i in range(self.jobs)]
         used = {pid for r in unique for pid in (*r.identity, *r.boundary, *(i for _, ids in r.scps for i in ids))}
         used |= {r.resource_policy for r in unique if r.resource_policy}
 
         def run(chunk: list[Request]) -> list[dict]:
-            payload = {"policies": {k: v for k, v in self.policies.items() if k in used},
-                       "requests": [r.as_json() for r in chunk]}
+            payload = {
+                "policies": {k: v for k, v in self.policies.items() if k in used},
+                "requests": [r.as_json() for r in chunk],
+            }
             return self._run(payload)["results"] if chunk else []
 
         with ThreadPoolExecutor(self.jobs) as pool:
             answers = list(pool.map(run, chunks))
         out = {}
-        for chunk, results in zip(chunks, answers):
-            for request, result in zip(chunk, results):
-                out[request] = Decision(result["decision"], result.get("denials", []), result.get("grants", []),
-                                        result.get("errors"), bool(result.get("wildcardOnly")))
+        for chunk, results in zip(chunks, answers, strict=True):
+            for request, result in zip(chunk, results, strict=True):
+                out[request] = Decision(
+                    result["decision"],
+                    result.get("denials", []),
+                    result.get("grants", []),
+                    result.get("errors"),
+                    bool(result.get("wildcardOnly")),
+                    tuple(result.get("ignoredContextKeys") or ()),
+                )
         return out

@@ -16,8 +16,9 @@ from ..constructs.observability import BEDROCK_INVOCATION_LOG_GROUP, OAM_RESOURC
 from ..nag import acknowledge
 from .base import AgentZoneStack, StackTarget
 
+# No logs:DescribeLogGroups: it supports only Resource "*", and through the sink it would list every linked
+# account's log group names; a tenant reader opens its own groups by name (its dashboard links them).
 LOG_READ_ACTIONS = [
-    "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
     "logs:FilterLogEvents",
     "logs:GetLogEvents",

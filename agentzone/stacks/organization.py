@@ -183,6 +183,7 @@ class OrganizationStack(_ManagementAccountStack):
         tops = [self.platform_ou.attr_id, self.workloads_ou.attr_id]
         self._policy("ScpBaselineProtection", policies.baseline_protection(org), tops, after)
         self._policy("ScpRegionRestriction", policies.region_restriction(org), tops, after)
+        self._policy("ScpSafetyRoles", policies.safety_roles(), [self.workloads_ou.attr_id], after)
         self._policy(
             "TagPolicyPlatform",
             policies.tag_policy(

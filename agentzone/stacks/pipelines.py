@@ -29,7 +29,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from ..config.model import LandingZone, Tenant
-from ..constructs.delivery_role import delivery_role_name
+from ..naming import delivery_role_name
 from ..delivery.release import canaries
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from .base import AgentZoneStack, StackTarget, pascal

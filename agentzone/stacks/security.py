@@ -279,7 +279,10 @@ class SecurityStack(AgentZoneStack):
         provider.resource(
             self, "GuardDutyAutoEnable", resource_type="Custom::GuardDutyAutoEnable",
             properties={"DetectorId": self.guardduty_detector_id},
-            statements=[iam.PolicyStatement(actions=["guardduty:UpdateOrganizationConfiguration"], resources=[arn("guardduty", "detector/*")])],
+            # The action supports only Resource "*": a statement naming detectors would grant nothing.
+            statements=[iam.PolicyStatement(actions=["guardduty:UpdateOrganizationConfiguration"], resources=["*"])],
+            wildcard_reason="guardduty:UpdateOrganizationConfiguration has no resource-level permissions; only the "
+            "delegated administrator (this account) can call it, on its own detector.",
         )
         acknowledge(
             provider.policy,

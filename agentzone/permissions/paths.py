@@ -1,0 +1,730 @@
+"""Designed and forbidden paths: the calls each component exists to make, and the ones it must never make.
+
+Each path is one request simulated against everything that decides it in AWS: all of the caller's
+identity policies, the SCPs of every OU above its account, its permission boundary, and the target's
+resource or key policy (cross-account when the target lives elsewhere). Paths are generated from the
+config (who should reach what) and located in the assembly by the names the stacks give; they are
+never derived from the grants they check, so a grant that disappears fails its designed path.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .. import naming
+from ..config.model import LandingZone, Tenant
+from .assembly import Resource, Stack
+from .model import LandingZoneModel, Policy, Principal
+from .simulator import Request, Simulator
+
+ADMINISTRATOR_ACCESS = Policy(
+    "AdministratorAccess (a team's own admin role)",
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Actor:
+    """Who makes the call: a role of the assembly, or a stand-in for a role the landing zone does not create."""
+
+    arn: str
+    account: str
+    region: str
+    label: str
+    policies: tuple[Policy, ...]
+    boundary: Policy | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> "Actor":
+        return cls(
+            principal.arn,
+            principal.account,
+            principal.region,
+            principal.label,
+            tuple(principal.policies),
+            principal.boundary,
+        )
+
+    @classmethod
+    def member_admin(cls, account: str, region: str) -> "Actor":
+        """An administrator a team creates in its own account: SCPs are all that stand in its way."""
+        return cls(
+            f"arn:aws:iam::{account}:role/TeamAdmin",
+            account,
+            region,
+            f"TeamAdmin in {account}",
+            (ADMINISTRATOR_ACCESS,),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Path:
+    kind: str  # designed (must be Allowed) or forbidden (must be denied)
+    tenant: str
+    environment: str
+    title: str
+    actor: Actor | None  # None: the principal the path needs does not exist in the assembly
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+    resource_account: str | None = None  # where the target lives, when its ARN does not say
+    missing: str = ""  # what could not be found, for a path whose actor or target is absent
+
+
+@dataclass
+class PathBook:
+    """Finds what paths need in one tenant environment's stacks; records what is missing instead of guessing."""
+
+    lz: LandingZone
+    model: LandingZoneModel
+    tenant: Tenant
+    environment: str
+    paths: list[Path] = field(default_factory=list)
+
+    @property
+    def account(self) -> str:
+        return self.tenant.environments[self.environment].account
+
+    @property
+    def region(self) -> str:
+        return self.lz.region_of(self.tenant.environments[self.environment])
+
+    def stack(self, suffix: str = "") -> Stack | None:
+        return self.model.assembly.stacks.get(f"AgentZone-{self.tenant.tenant}-{self.environment}{suffix}")
+
+    def platform(self, role: str, environment: str | None = None) -> Stack | None:
+        return self.model.assembly.stacks.get(f"AgentZone-{role}-{environment or self.environment}")
+
+    def role(self, stack: Stack | None, *, prefix: str = "", name: str = "") -> Principal | None:
+        if stack is None:
+            return None
+        for principal in self.model.principals.values():
+            if principal.stack is stack and (
+                principal.name == name if name else principal.resource.logical_id.startswith(prefix)
+            ):
+                return principal
+        return None
+
+    def agent_role(self, agent: str) -> Principal | None:
+        """The execution role of one of this tenant environment's runtimes."""
+        return self.role(self.stack(), prefix=f"Runtime{pascal(agent)}ExecutionRole")
+
+    def resource(self, stack: Stack | None, type_: str, prefix: str = "") -> Resource | None:
+        if stack is None:
+            return None
+        return next((r for r in stack.of_type(type_) if r.logical_id.startswith(prefix)), None)
+
+    def add(
+        self,
+        kind: str,
+        title: str,
+        who: Principal | Actor | None,
+        action: str,
+        resource: str | None,
+        context: dict[str, str] | None = None,
+        resource_account: str | None = None,
+        what: str = "",
+    ) -> None:
+        actor = Actor.of(who) if isinstance(who, Principal) else who
+        missing = "" if actor is not None and resource else (what or title)
+        self.paths.append(
+            Path(
+                kind,
+                self.tenant.tenant,
+                self.environment,
+                title,
+                actor,
+                action,
+                resource or "",
+                tuple(sorted((context or {}).items())),
+                resource_account,
+                missing,
+            )
+        )
+
+    def designed(self, title: str, who, action: str, resource: str | None, **kw) -> None:
+        self.add("designed", title, who, action, resource, **kw)
+
+    def forbidden(self, title: str, who, action: str, resource: str | None, **kw) -> None:
+        self.add("forbidden", title, who, action, resource, **kw)
+
+
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.replace("-", "_").split("_"))
+
+
+def chat_models(tenant: Tenant) -> list[str]:
+    return [m for m in tenant.models if "embed" not in m]
+
+
+def model_arn(model_id: str, region: str) -> str:
+    _, base = naming.split_profile(model_id)
+    return f"arn:aws:bedrock:{region}::foundation-model/{base}"
+
+
+def guardrail_context(book: PathBook) -> dict[str, str]:
+    """The guardrail ARN:version the runtime is given (its AGENTZONE_GUARDRAIL_* environment)."""
+    guardrail = book.resource(book.stack(), "AWS::Bedrock::Guardrail")
+    if guardrail is None:
+        return {}
+    return {"bedrock:GuardrailIdentifier": f"{guardrail.arn}:1"}
+
+
+# --- designed paths: what each component exists to do --------------------------------------------
+
+
+def agent_paths(book: PathBook) -> None:
+    """Each runtime: its guarded models, memories at their access level, prompts, knowledge base, tools, safety."""
+    stack, runtime = book.stack(), book.tenant.blueprints.runtime or {}
+    guarded = guardrail_context(book)
+    for agent, spec in sorted(runtime.items()):
+        role = book.agent_role(agent)
+        for model in chat_models(book.tenant):
+            book.designed(
+                f"agent {agent} -> {model} with its guardrail",
+                role,
+                "bedrock:InvokeModel",
+                model_arn(model, book.region),
+                context=guarded,
+            )
+        for memory, access in sorted((spec.memory or {}).items()):
+            target = book.resource(stack, "AWS::BedrockAgentCore::Memory", f"Memory{pascal(memory)}Memory")
+            arn = target.arn if target else None
+            book.designed(
+                f"agent {agent} -> memory {memory} ({access}) read",
+                role,
+                "bedrock-agentcore:RetrieveMemoryRecords",
+                arn,
+            )
+            if access == "read_write":
+                book.designed(f"agent {agent} -> memory {memory} write", role, "bedrock-agentcore:CreateEvent", arn)
+        for version in stack.of_type("AWS::Bedrock::PromptVersion") if stack else []:
+            book.designed(f"agent {agent} -> prompt {version.logical_id}", role, "bedrock:GetPrompt", version.arn)
+        if book.tenant.blueprints.knowledge_base:
+            kb = book.resource(stack, "AWS::Bedrock::KnowledgeBase")
+            book.designed(f"agent {agent} -> knowledge base", role, "bedrock:Retrieve", kb.arn if kb else None)
+        if book.tenant.blueprints.tool_gateway:
+            gateway = book.resource(stack, "AWS::BedrockAgentCore::Gateway")
+            book.designed(
+                f"agent {agent} -> tool gateway",
+                role,
+                "bedrock-agentcore:InvokeGateway",
+                gateway.arn if gateway else None,
+            )
+        breaker = book.resource(stack, "AWS::StepFunctions::StateMachine", "SafetyCircuitBreaker")
+        book.designed(
+            f"agent {agent} -> circuit breaker", role, "states:StartSyncExecution", breaker.arn if breaker else None
+        )
+        switch = book.resource(stack, "AWS::SSM::Parameter", "SafetyKillSwitch")
+        book.designed(f"agent {agent} -> kill switch", role, "ssm:GetParameter", switch.arn if switch else None)
+        _image_pull(book, agent, spec.image, role)
+
+
+def _image_pull(book: PathBook, agent: str, image: str, role) -> None:
+    """ECR in the shared-services account: the repository policy and its CMK's key policy must let the tenant in."""
+    services = book.stack("-services")
+    repository = next(
+        (
+            r
+            for r in (services.of_type("AWS::ECR::Repository") if services else [])
+            if r.name == naming.tenant_repository(book.tenant.tenant, image)
+        ),
+        None,
+    )
+    # ECR decrypts layers of a KMS-encrypted repository through its own grant: pullers need no key permission.
+    book.designed(
+        f"agent {agent} -> pull image {image} (repository policy)",
+        role,
+        "ecr:BatchGetImage",
+        repository.arn if repository else None,
+    )
+
+
+def service_role_paths(book: PathBook) -> None:
+    """Roles AWS services assume on the tenant's behalf: tool targets, embeddings, judge, extraction, HITL, safety."""
+    stack, tenant = book.stack(), book.tenant
+    if tenant.blueprints.tool_gateway:
+        gateway_role = book.role(stack, prefix="ToolGatewayServiceRole")
+        for target in stack.of_type("AWS::BedrockAgentCore::GatewayTarget") if stack else []:
+            lam = stack.resolve(target.properties).get("TargetConfiguration", {}).get("Mcp", {}).get("Lambda")
+            if lam:
+                book.designed(
+                    f"tool gateway -> Lambda target {target.logical_id}",
+                    gateway_role,
+                    "lambda:InvokeFunction",
+                    lam["LambdaArn"],
+                )
+    if tenant.blueprints.knowledge_base:
+        kb_role = book.role(stack, prefix="KnowledgeBaseServiceRole")
+        book.designed(
+            "knowledge base -> embedding model (no guardrail)",
+            kb_role,
+            "bedrock:InvokeModel",
+            model_arn(tenant.blueprints.knowledge_base.embedding_model, book.region),
+        )
+        source = book.resource(stack, "AWS::Bedrock::DataSource")
+        if source is not None:
+            s3 = stack.resolve(source.properties["DataSourceConfiguration"])["S3Configuration"]
+            book.designed(
+                "knowledge base -> its source prefix",
+                kb_role,
+                "s3:GetObject",
+                f"{s3['BucketArn']}/{s3.get('InclusionPrefixes', [''])[0]}doc.pdf",
+            )
+    pipeline = tenant.blueprints.eval_pipeline
+    if pipeline and pipeline.evaluator_model:
+        judge = book.role(stack, prefix="EvalPipelineEvaluationJobRole")
+        book.designed(
+            "evaluation job judge -> evaluator model (no guardrail)",
+            judge,
+            "bedrock:InvokeModel",
+            model_arn(pipeline.evaluator_model, book.region),
+        )
+    for memory_name, memory in sorted((tenant.blueprints.memory or {}).items()):
+        resource = book.resource(stack, "AWS::BedrockAgentCore::Memory", f"Memory{pascal(memory_name)}Memory")
+        for strategy in memory.custom_strategies:
+            if strategy.model and resource is not None:
+                role_arn = stack.resolve(resource.properties["MemoryExecutionRoleArn"])
+                role = book.model.principals.get(role_arn)
+                book.designed(
+                    f"memory {memory_name} extraction -> {strategy.model} (no guardrail)",
+                    role,
+                    "bedrock:InvokeModel",
+                    model_arn(strategy.model, book.region),
+                )
+    _workflow_paths(book, stack)
+
+
+def _workflow_paths(book: PathBook, stack: Stack | None) -> None:
+    if book.tenant.blueprints.hitl:
+        handler = book.role(stack, prefix="HitlDecisionRole")
+        book.designed("HITL decision handler -> complete the task token", handler, "states:SendTaskSuccess", "*")
+        records = book.resource(stack, "AWS::S3::Bucket", "HitlRecordsBucket")
+        book.designed(
+            "HITL decision handler -> write the Object Lock decision record",
+            handler,
+            "s3:PutObject",
+            f"{records.arn}/decisions/request.json" if records else None,
+        )
+    agents = [book.agent_role(a) for a in sorted(book.tenant.blueprints.runtime or {})]
+    for who, role, policy in (
+        ("budget action", naming.BUDGET_ACTION_ROLE, "SafetyBudgetDenyPolicy"),
+        ("incident playbook", naming.PLAYBOOK_ROLE, "SafetyKillSwitchDenyPolicy"),
+    ):
+        actor, deny = book.role(stack, name=role), book.resource(stack, "AWS::IAM::ManagedPolicy", policy)
+        for agent in [a for a in agents if a is not None][:1]:
+            book.designed(
+                f"{who} -> attach {policy.removeprefix('Safety')} to an agent",
+                actor,
+                "iam:AttachRolePolicy",
+                agent.arn,
+                context={"iam:PolicyARN": deny.arn} if deny else None,
+            )
+            book.forbidden(
+                f"{who} -> attach AdministratorAccess to an agent",
+                actor,
+                "iam:AttachRolePolicy",
+                agent.arn,
+                context={"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            )
+    delivery = book.role(stack, name=naming.delivery_role_name(book.tenant.tenant))
+    for endpoint in stack.of_type("AWS::BedrockAgentCore::RuntimeEndpoint")[:1] if stack else []:
+        runtime = stack.resolve(endpoint.properties["AgentRuntimeId"])
+        arn = (
+            f"arn:aws:bedrock-agentcore:{book.region}:{book.account}:runtime/{runtime}/runtime-endpoint/{endpoint.name}"
+        )
+        book.designed(
+            "delivery role -> move an endpoint to a new version",
+            delivery,
+            "bedrock-agentcore:UpdateAgentRuntimeEndpoint",
+            arn,
+        )
+    launch = book.role(stack, name=naming.launch_role_name(book.tenant.tenant))
+    if launch is not None:
+        # The request carries the tags the released memory product puts on its memory.
+        tags = product_tags(book, "AWS::BedrockAgentCore::Memory")
+        book.designed(
+            "Service Catalog launch role -> create a memory product",
+            launch,
+            "bedrock-agentcore:CreateMemory",
+            "*",
+            context={f"aws:RequestTag/{k}": v for k, v in tags.items()},
+            what="the memory product template",
+        )
+
+
+def product_tags(book: PathBook, type_: str) -> dict[str, str]:
+    """Tags a Service Catalog product template of this tenant environment sets on its resource of ``type_``."""
+    outdir = book.model.assembly.outdir
+    for path in sorted(outdir.glob(f"AgentZone{book.tenant.tenant}{book.environment}services*.product.template.json")):
+        for resource in json.loads(path.read_text()).get("Resources", {}).values():
+            if resource["Type"] == type_:
+                tags = resource.get("Properties", {}).get("Tags", {})
+                return tags if isinstance(tags, dict) else {t["Key"]: t["Value"] for t in tags}
+    return {}
+
+
+def platform_paths(book: PathBook) -> None:
+    """What the platform accounts do for this tenant environment: observability, FM gateway, MLflow, data lake."""
+    tenant, env = book.tenant.tenant, book.environment
+    logging = book.platform("Logging")
+    reader = book.role(logging, name=naming.tenant_reader_role(tenant))
+    if logging is not None:
+        archive = f"arn:aws:s3:::{naming.archive_bucket_name(logging.account, logging.region)}"
+        book.designed(
+            "tenant reader -> its invocation logs in the archive (bucket policy)",
+            reader,
+            "s3:GetObject",
+            f"{archive}/{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{book.account}/log.json.gz",
+        )
+        key = book.resource(logging, "AWS::KMS::Key", "ArchiveKey")
+        book.designed(
+            "tenant reader -> archive CMK (key policy)",
+            reader,
+            "kms:Decrypt",
+            key.arn if key else None,
+            context={"kms:ViaService": f"s3.{logging.region}.amazonaws.com"},
+        )
+        book.designed(
+            "tenant reader -> its dashboard",
+            reader,
+            "cloudwatch:GetDashboard",
+            f"arn:aws:cloudwatch::{logging.account}:dashboard/{naming.tenant_dashboard(tenant, env)}",
+        )
+        # OAM serves linked accounts' logs inside the monitoring account: the request never reaches the source account.
+        book.designed(
+            "tenant reader -> its log groups (through the OAM sink)",
+            reader,
+            "logs:FilterLogEvents",
+            f"arn:aws:logs:{book.region}:{book.account}:log-group:/aws/bedrock-agentcore/runtimes/agent",
+            resource_account=logging.account,
+        )
+        sink = book.resource(logging, "AWS::Oam::Sink")
+        if book.resource(book.stack(), "AWS::Oam::Link") is not None:
+            book.designed(
+                "tenant account -> link to the observability sink (sink policy)",
+                Actor.member_admin(book.account, book.region),
+                "oam:CreateLink",
+                sink.arn if sink else None,
+            )
+    shared = book.platform("SharedServices")
+    gateway = book.role(shared, prefix="FmGatewayTaskRole")
+    for model in chat_models(book.tenant):
+        book.designed(
+            f"FM gateway -> {model}",
+            gateway,
+            "bedrock:InvokeModel",
+            model_arn(model, shared.region if shared else book.region),
+        )
+    services = book.stack("-services")
+    for profile in services.of_type("AWS::Bedrock::ApplicationInferenceProfile") if services else []:
+        book.designed(
+            f"FM gateway -> application inference profile {profile.name}", gateway, "bedrock:InvokeModel", profile.arn
+        )
+    mlflow = book.role(shared, name=naming.tenant_mlflow_role_name(tenant))
+    server = book.resource(shared, "AWS::SageMaker::MlflowTrackingServer")
+    book.designed(
+        "MLflow role -> tracking server", mlflow, "sagemaker-mlflow:CreateRun", server.arn if server else None
+    )
+    artifacts = book.resource(shared, "AWS::S3::Bucket", "ExperimentTrackingArtifactsBucket")
+    book.designed(
+        "MLflow role -> its artifact prefix",
+        mlflow,
+        "s3:PutObject",
+        f"{artifacts.arn}/{tenant}/run/model.pkl" if artifacts else None,
+    )
+    _data_lake_paths(book)
+
+
+def _data_lake_paths(book: PathBook) -> None:
+    central = book.lz.organization.audit.central_environment
+    lake = book.platform("DataLake", central)
+    raw = book.resource(lake, "AWS::S3::Bucket", "RawZoneBucket")
+    data = book.model.assembly.stacks.get(f"AgentZone-{book.tenant.tenant}-{central}-data")
+    for namespace in book.tenant.data.namespaces if book.environment == central else []:
+        if not namespace.producers:
+            continue
+        ingest = book.role(data, name=naming.namespace_ingest_role(book.tenant.tenant, namespace.name))
+        for dataset in namespace.datasets:
+            if dataset.ingestion == "batch":
+                book.designed(
+                    f"producers -> raw prefix of {namespace.name}/{dataset.name} (ingest role)",
+                    ingest,
+                    "s3:PutObject",
+                    f"{raw.arn}/{book.tenant.tenant}/{namespace.name}/{dataset.name}/file.json" if raw else None,
+                )
+            if dataset.ingestion == "stream":
+                stream = naming.dataset_stream(book.tenant.tenant, namespace.name, dataset.name)
+                book.designed(
+                    f"producers -> stream {stream}",
+                    ingest,
+                    "firehose:PutRecord",
+                    f"arn:aws:firehose:{lake.region}:{lake.account}:deliverystream/{stream}" if lake else None,
+                )
+    forwarding = book.role(book.stack(), prefix="DataLakeForwardingRole")
+    if forwarding is not None and lake is not None:
+        book.designed(
+            "feedback rule -> the lake's event bus (bus policy)",
+            forwarding,
+            "events:PutEvents",
+            naming.feedback_bus_arn(lake.account, lake.region),
+        )
+
+
+# --- forbidden paths: what must never happen -------------------------------------------------------
+
+UNLISTED_MODEL = "meta.llama3-70b-instruct-v1:0"
+OUTSIDE_REGION = "us-east-1"
+
+
+def guardrail_bypass_paths(book: PathBook) -> None:
+    """Agents: no model without the guardrail, none off the tenant's list, none outside allowed_regions."""
+    guarded = guardrail_context(book)
+    for agent in sorted(book.tenant.blueprints.runtime or {}):
+        role = book.agent_role(agent)
+        model = chat_models(book.tenant)[0]
+        book.forbidden(
+            f"agent {agent} -> {model} without a guardrail", role, "bedrock:InvokeModel", model_arn(model, book.region)
+        )
+        book.forbidden(
+            f"agent {agent} -> model off the tenant's list",
+            role,
+            "bedrock:InvokeModel",
+            model_arn(UNLISTED_MODEL, book.region),
+            context=guarded,
+        )
+        if OUTSIDE_REGION not in book.lz.organization.allowed_regions:
+            book.forbidden(
+                f"agent {agent} -> {model} in {OUTSIDE_REGION}",
+                role,
+                "bedrock:InvokeModel",
+                model_arn(model, OUTSIDE_REGION),
+                context={**guarded, "aws:RequestedRegion": OUTSIDE_REGION},
+            )
+
+
+def baseline_tamper_paths(book: PathBook) -> None:
+    """A team's own administrator in a member account cannot leave, blind or re-wire the platform."""
+    admin = Actor.member_admin(book.account, book.region)
+    org = book.lz.organization
+    region, account = book.region, book.account
+    trail = naming.organization_trail_arn(org.management_account, org.home_region)
+    attempts = [
+        ("leave the organization", "organizations:LeaveOrganization", "*"),
+        ("stop the organization trail", "cloudtrail:StopLogging", trail),
+        (
+            "delete GuardDuty's detector",
+            "guardduty:DeleteDetector",
+            f"arn:aws:guardduty:{region}:{account}:detector/d1",
+        ),
+        (
+            "disable Security Hub",
+            "securityhub:DisableSecurityHub",
+            f"arn:aws:securityhub:{region}:{account}:hub/default",
+        ),
+        ("stop AWS Config", "config:StopConfigurationRecorder", "*"),
+        ("switch off model invocation logging", "bedrock:DeleteModelInvocationLoggingConfiguration", "*"),
+        (
+            "rewrite an agentzone role's policy",
+            "iam:PutRolePolicy",
+            f"arn:aws:iam::{account}:role/{naming.delivery_role_name(book.tenant.tenant)}",
+        ),
+        (
+            "widen a platform permission boundary",
+            "iam:CreatePolicyVersion",
+            f"arn:aws:iam::{account}:policy/{naming.product_boundary_name(book.tenant.tenant)}",
+        ),
+        (
+            "remove a permission boundary",
+            "iam:DeleteRolePermissionsBoundary",
+            f"arn:aws:iam::{account}:role/AgentZone-{book.tenant.tenant}-{book.environment}-Role",
+        ),
+        (
+            "raise a platform budget",
+            "budgets:ModifyBudget",
+            f"arn:aws:budgets::{account}:budget/{naming.PREFIX}-{book.tenant.tenant}-{book.environment}",
+        ),
+    ]
+    for title, action, resource in attempts:
+        book.forbidden(f"team admin -> {title}", admin, action, resource)
+
+
+def isolation_paths(book: PathBook, other: PathBook) -> None:
+    """Tenant A's roles never reach tenant B's data, logs, memories, images, keys or artifacts."""
+    theirs = other.stack()
+    agent = next(iter(sorted(book.tenant.blueprints.runtime or {})), None)
+    role = book.agent_role(agent) if agent else None
+    b = other.tenant.tenant
+    memory = book.resource(theirs, "AWS::BedrockAgentCore::Memory")
+    book.forbidden(
+        f"agent -> {b}'s memory", role, "bedrock-agentcore:RetrieveMemoryRecords", memory.arn if memory else None
+    )
+    key = book.resource(theirs, "AWS::KMS::Key", "BaselineKey")
+    book.forbidden(f"agent -> {b}'s CMK", role, "kms:Decrypt", key.arn if key else None)
+    services = other.stack("-services")
+    repository = book.resource(services, "AWS::ECR::Repository")
+    book.forbidden(f"agent -> {b}'s images", role, "ecr:BatchGetImage", repository.arn if repository else None)
+    logging = book.platform("Logging")
+    reader = book.role(logging, name=naming.tenant_reader_role(book.tenant.tenant))
+    if logging is not None:
+        archive = f"arn:aws:s3:::{naming.archive_bucket_name(logging.account, logging.region)}"
+        book.forbidden(
+            f"tenant reader -> {b}'s invocation logs",
+            reader,
+            "s3:GetObject",
+            f"{archive}/{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{other.account}/log.json.gz",
+        )
+        book.forbidden(
+            f"tenant reader -> {b}'s dashboard",
+            reader,
+            "cloudwatch:GetDashboard",
+            f"arn:aws:cloudwatch::{logging.account}:dashboard/{naming.tenant_dashboard(b, other.environment)}",
+        )
+        book.forbidden(
+            f"tenant reader -> {b}'s log groups",
+            reader,
+            "logs:FilterLogEvents",
+            f"arn:aws:logs:{other.region}:{other.account}:log-group:/aws/bedrock-agentcore/runtimes/agent",
+            resource_account=logging.account,
+        )
+    shared = book.platform("SharedServices")
+    mlflow = book.role(shared, name=naming.tenant_mlflow_role_name(book.tenant.tenant))
+    artifacts = book.resource(shared, "AWS::S3::Bucket", "ExperimentTrackingArtifactsBucket")
+    book.forbidden(
+        f"MLflow role -> {b}'s artifacts",
+        mlflow,
+        "s3:GetObject",
+        f"{artifacts.arn}/{b}/run/model.pkl" if artifacts else None,
+    )
+    catalog = book.resource(shared, "AWS::DynamoDB::GlobalTable", "CatalogsModelCatalog")
+    book.forbidden("agent -> write the model catalog", role, "dynamodb:PutItem", catalog.arn if catalog else None)
+    api = book.resource(theirs, "AWS::ApiGateway::RestApi", "HitlApi")
+    if api is not None:
+        book.forbidden(
+            f"agent (outsider) -> approve {b}'s HITL request",
+            role,
+            "execute-api:Invoke",
+            f"arn:aws:execute-api:{other.region}:{other.account}:{api.generated_id}/prod/POST/decisions",
+        )
+
+
+def requester_paths(book: PathBook) -> None:
+    """The agent that asked for approval cannot approve itself; dev and staging cannot feed the lake."""
+    stack = book.stack()
+    api = book.resource(stack, "AWS::ApiGateway::RestApi", "HitlApi")
+    for agent in sorted(book.tenant.blueprints.runtime or {}) if api is not None else []:
+        role = book.agent_role(agent)
+        book.forbidden(
+            f"agent {agent} (requester) -> approve its own HITL request",
+            role,
+            "execute-api:Invoke",
+            f"arn:aws:execute-api:{book.region}:{book.account}:{api.generated_id}/prod/POST/decisions",
+        )
+    central = book.lz.organization.audit.central_environment
+    lake = book.platform("DataLake", central)
+    if book.environment not in {"prod"} and lake is not None and book.tenant.data.namespaces:
+        book.forbidden(
+            "team admin outside prod -> the lake's feedback bus",
+            Actor.member_admin(book.account, book.region),
+            "events:PutEvents",
+            naming.feedback_bus_arn(lake.account, lake.region),
+        )
+
+
+def build_paths(lz: LandingZone, model: LandingZoneModel) -> list[Path]:
+    """Every designed and forbidden path of every tenant environment in the assembly."""
+    books = {
+        (t.tenant, env): PathBook(lz, model, t, env)
+        for t in lz.tenants
+        for env in t.environments
+        if model.assembly.stacks.get(f"AgentZone-{t.tenant}-{env}")
+    }
+    for (tenant, env), book in books.items():
+        for build in (
+            agent_paths,
+            service_role_paths,
+            platform_paths,
+            guardrail_bypass_paths,
+            baseline_tamper_paths,
+            requester_paths,
+        ):
+            build(book)
+        for (other, other_env), peer in books.items():
+            if other != tenant and other_env == env:
+                isolation_paths(book, peer)
+                break
+    return [p for book in books.values() for p in book.paths]
+
+
+# --- simulation ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathResult:
+    path: Path
+    decision: str
+    deciding: str
+
+    @property
+    def ok(self) -> bool:
+        if self.path.missing:
+            return False
+        allowed = self.decision == "Allowed"
+        return allowed if self.path.kind == "designed" else self.decision in ("ExplicitlyDenied", "ImplicitlyDenied")
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() and len(parts[4]) == 12 else None
+
+
+def path_request(path: Path, model: LandingZoneModel, simulator: Simulator, org_id: str) -> Request:
+    actor = path.actor
+    policy, owner = model.guarding(path.resource)
+    context = {
+        "aws:PrincipalArn": actor.arn,
+        "aws:PrincipalAccount": actor.account,
+        "aws:PrincipalOrgID": org_id,
+        "aws:RequestedRegion": request_region_of(path.resource, actor.region),
+        "aws:SecureTransport": "true",
+        **dict(path.context),
+    }
+    target = model.owners.get(path.resource)
+    for key, value in (target.tags if target is not None else {}).items():
+        context.setdefault(f"aws:ResourceTag/{key}", value)
+        if path.resource.startswith("arn:aws:iam::"):
+            context.setdefault(f"iam:ResourceTag/{key}", value)
+    account = path.resource_account or owner or _account_of(path.resource) or actor.account
+    return Request(
+        actor.arn,
+        path.action,
+        path.resource,
+        account,
+        tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in context.items())),
+        tuple(simulator.policy(p.name, p.document) for p in actor.policies),
+        tuple(
+            (node, tuple(simulator.policy(p.name, p.document) for p in policies))
+            for node, policies in model.scp_chain(actor.account)
+        ),
+        (simulator.policy(actor.boundary.name, actor.boundary.document),) if actor.boundary else (),
+        simulator.policy(policy.name, policy.document) if policy else None,
+    )
+
+
+def request_region_of(resource: str, default: str) -> str:
+    parts = resource.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] and "*" not in parts[3] else default
+
+
+def run_paths(paths: list[Path], model: LandingZoneModel, simulator: Simulator, org_id: str) -> list[PathResult]:
+    requests = {id(p): path_request(p, model, simulator, org_id) for p in paths if not p.missing}
+    decisions = simulator.decide(list(requests.values()))
+    results = []
+    for path in paths:
+        if path.missing:
+            results.append(PathResult(path, "Missing", f"not in the assembly: {path.missing}"))
+            continue
+        decision = decisions[requests[id(path)]]
+        results.append(PathResult(path, decision.decision, decision.deciding()))
+    return results

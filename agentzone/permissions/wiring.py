@@ -1,0 +1,187 @@
+"""Cross-account wiring: every name one stack builds for a resource in another account must exist there.
+
+Every string a stack deploys (policies, targets, environment variables, replication rules, ...) is
+resolved; each ARN that points into another landing-zone account, and each S3 bucket the stack does not
+create itself, must match a resource some stack creates in that account and region (exactly, by pattern,
+or as a sub-resource such as an object key or an endpoint). Exports and SSM-typed parameters are resolved
+the same way by the assembly reader; what it cannot resolve is reported here too.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from .assembly import Resource, Stack, Unresolvable
+from .model import LandingZoneModel
+
+ARN = re.compile(r"^arn:aws:([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)$")
+
+# Names other accounts use that no stack creates, by design (what AWS or bootstrap provides).
+EXTERNAL = {
+    "account root principal": re.compile(r"^arn:aws:iam::\d{12}:root$"),
+    "CDK bootstrap resource": re.compile(
+        r"^arn:aws:(iam::\d{12}:role/cdk-|s3:::cdk-|ssm:[^:]+:\d{12}:parameter/cdk-bootstrap/)"
+    ),
+    "AWS-managed or service-linked": re.compile(r"^arn:aws:iam::(aws:policy/|\d{12}:role/aws-service-role/)"),
+    "foundation model or AWS-owned profile": re.compile(
+        r"^arn:aws:bedrock:[^:]*:(\d{12})?:(foundation-model|inference-profile)/"
+    ),
+    "service-created log group": re.compile(r"^arn:aws:logs:[^:]+:\d{12}:log-group:(/aws/|aws/)"),
+    # The delivery pipelines are synthesized on their own (`agentzone synth -c only=pipelines`).
+    "tenant delivery pipeline role": re.compile(r"^arn:aws:iam::\d{12}:role/AgentZone-[a-z0-9-]+-pipeline-\*$"),
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    stack: str
+    logical_id: str
+    path: str
+    target: str
+
+
+@dataclass(frozen=True)
+class WiringProblem:
+    reference: Reference
+    message: str
+
+    def render(self) -> str:
+        r = self.reference
+        return f"{r.stack}/{r.logical_id} {r.path}: {r.target}: {self.message}"
+
+
+def _strings(value, path: str = ""):
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+
+
+class WiringCheck:
+    def __init__(self, model: LandingZoneModel, accounts: set[str], config_values: set[str]):
+        self.model = model
+        self.accounts = accounts
+        self.config_values = config_values  # values an operator wrote into config (adopted, not built)
+
+    @cached_property
+    def _by_account(self) -> dict[str, list[Resource]]:
+        out: dict[str, list[Resource]] = {}
+        for res in self.model.owners.values():
+            out.setdefault(res.stack.account, []).append(res)
+        return out
+
+    @cached_property
+    def _buckets(self) -> dict[str, Resource]:
+        return {r.name: r for r in self.model.assembly.resources("AWS::S3::Bucket")}
+
+    @cached_property
+    def _deployed_strings(self) -> list[tuple[Stack, Resource, str, str]]:
+        """(stack, resource, property path, value) of every string the stacks deploy, intrinsics resolved."""
+        out = []
+        for stack in self.model.assembly.stacks.values():
+            for res in stack.resources.values():
+                try:
+                    resolved = stack.resolve(res.properties)
+                except (Unresolvable, KeyError):
+                    continue  # reported by the model's own problems
+                out += [(stack, res, path, value) for path, value in _strings(resolved)]
+        return out
+
+    def references(self) -> list[Reference]:
+        return [
+            Reference(stack.name, res.logical_id, path, value)
+            for stack, res, path, value in self._deployed_strings
+            if self._crosses(stack, value)
+        ]
+
+    def _crosses(self, stack: Stack, value: str) -> bool:
+        match = ARN.match(value)
+        if match is None:
+            return False
+        service, _, account, rest = match.groups()
+        if service == "s3" and not account:
+            bucket = rest.split("/", 1)[0]
+            owner = self._buckets.get(bucket)
+            return "*" not in bucket and (owner is None or owner.stack is not stack)
+        return account in self.accounts and account != stack.account
+
+    def _resolves(self, target: str) -> bool:
+        match = ARN.match(target)
+        service, region, account, rest = match.groups()
+        if service == "s3" and not account:
+            return rest.split("/", 1)[0] in self._buckets
+        for res in self._by_account.get(account, []):
+            arn = res.arn
+            if arn == target or fnmatch.fnmatchcase(arn, target) or target.startswith((arn + "/", arn + ":")):
+                return True
+            if arn.endswith(":*") and (target == arn[:-2] or target.startswith(arn[:-2] + ":")):
+                return True
+        return False
+
+    def _adopted(self, target: str) -> str | None:
+        """A value from config: only its account, region and resource type can be checked before deploy."""
+        if target not in self.config_values:
+            return None
+        service, region, account, rest = ARN.match(target).groups()
+        kind = rest.split("/", 1)[0]
+        if any(
+            r.arn.startswith(f"arn:aws:{service}:{region}:{account}:{kind}/") for r in self._by_account.get(account, [])
+        ):
+            return ""
+        return f"config names it, but no stack creates a {service} {kind} in {account}/{region}"
+
+    def nameless(self) -> list[WiringProblem]:
+        """ARNs that end where the name should be: a name CloudFormation generates at deploy time, read at synth."""
+        return [
+            WiringProblem(
+                Reference(stack.name, res.logical_id, path, value),
+                "the ARN has no resource name (give the resource a fixed name)",
+            )
+            for stack, res, path, value in self._deployed_strings
+            if ARN.match(value) and value.endswith((":", "/")) and not value.startswith("arn:aws:s3:::")
+        ]
+
+    def run(self) -> list[WiringProblem]:
+        problems = [
+            WiringProblem(Reference(p.where.split("/")[0], p.where.split("/", 1)[-1], "", ""), p.message)
+            for p in self.model.problems
+        ]
+        problems += self.nameless()
+        for ref in self.references():
+            if any(pattern.match(ref.target) for pattern in EXTERNAL.values()):
+                continue
+            adopted = self._adopted(ref.target)
+            if adopted == "" or (adopted is None and self._resolves(ref.target)):
+                continue
+            problems.append(WiringProblem(ref, adopted or self._explain(ref.target)))
+        problems += self._regional_links()
+        return problems
+
+    def _explain(self, target: str) -> str:
+        service, region, account, rest = ARN.match(target).groups()
+        if service == "s3" and not account:
+            return f"no stack creates bucket {rest.split('/', 1)[0]}"
+        stacks = sorted({r.stack.name for r in self._by_account.get(account, [])}) or ["(no stack)"]
+        return f"no stack in {account} creates it; stacks there: {', '.join(stacks)}"
+
+    def _regional_links(self) -> list[WiringProblem]:
+        """CloudWatch cross-account observability is regional: a link must be in its sink's region."""
+        out = []
+        for link in self.model.assembly.resources("AWS::Oam::Link"):
+            sink = str(link.stack.resolve(link.properties.get("SinkIdentifier", "")))
+            match = ARN.match(sink)
+            if match and match.group(2) != link.stack.region:
+                out.append(
+                    WiringProblem(
+                        Reference(link.stack.name, link.logical_id, "SinkIdentifier", sink),
+                        f"an OAM link in {link.stack.region} cannot reach a sink in {match.group(2)}",
+                    )
+                )
+        return out

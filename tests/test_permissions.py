@@ -1,0 +1,201 @@
+"""`agentzone permissions`: the sample passes, and breaking a policy on purpose fails with a message that names
+the role, the action, the resource and the deciding statement. Runs on the suite's shared sample assembly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agentzone.cli import main
+from agentzone.config import load_landing_zone
+from agentzone.permissions.assembly import Assembly, Unresolvable
+from agentzone.permissions.check import adopted_values, check_permissions, landing_zone_accounts, render
+from agentzone.permissions.model import LandingZoneModel, statements
+from agentzone.permissions.wiring import WiringCheck
+
+from .conftest import SAMPLE_CONFIG
+
+
+@pytest.fixture(scope="module")
+def lz():
+    return load_landing_zone(SAMPLE_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def report(sample_assembly, lz):
+    return check_permissions(sample_assembly.outdir, lz)
+
+
+@pytest.fixture
+def assembly(sample_assembly) -> Assembly:
+    """A fresh copy of the sample assembly, to break on purpose."""
+    return Assembly.load(sample_assembly.outdir)
+
+
+def test_sample_has_no_dead_grants(report):
+    assert report.grants, "no grant was simulated"
+    assert not report.dead_grants, render(report)
+    accepted = [g for g in report.grants if g.accepted_reason]
+    assert accepted and all(len(g.accepted_reason) > 40 for g in accepted)
+
+
+def test_every_designed_path_is_allowed_and_every_forbidden_path_denied(report):
+    assert not report.failed_paths, render(report)
+    designed = [p for p in report.paths if p.path.kind == "designed"]
+    forbidden = [p for p in report.paths if p.path.kind == "forbidden"]
+    assert len(designed) >= 60 and len(forbidden) >= 40
+    counts = report.counts()
+    assert set(counts) == {f"{t}/{e}" for t in ("claims", "fraud") for e in ("dev", "staging", "prod")}
+    assert all(c["designed"] >= 10 and c["forbidden"] >= 10 for c in counts.values()), counts
+
+
+def test_forbidden_paths_are_denied_by_the_layer_meant_to_deny_them(report):
+    by_title = {(p.path.tenant, p.path.environment, p.path.title): p for p in report.paths}
+    no_guardrail = by_title[("claims", "prod", "agent intake -> anthropic.claude-sonnet-4-5-v1:0 without a guardrail")]
+    assert no_guardrail.decision == "ExplicitlyDenied" and "[DenyModelCallsWithoutGuardrail]" in no_guardrail.deciding
+    off_list = by_title[("fraud", "dev", "agent investigator -> model off the tenant's list")]
+    assert "[DenyModelsNotOnAllowList]" in off_list.deciding
+    leave = by_title[("fraud", "prod", "team admin -> leave the organization")]
+    assert "agentzone-baseline-protection" in leave.deciding and "[DenyLeaveOrganization]" in leave.deciding
+    region = by_title[("claims", "dev", "agent intake -> anthropic.claude-sonnet-4-5-v1:0 in us-east-1")]
+    assert "[DenyOutsideAllowedRegions]" in region.deciding
+
+
+def test_every_cross_account_name_resolves(report):
+    assert report.references > 100
+    assert not report.wiring, "\n".join(w.render() for w in report.wiring)
+
+
+def test_json_output_lists_paths_per_tenant_and_environment(report):
+    data = json.loads(json.dumps(report.as_json()))
+    assert data["ok"] is True
+    assert data["paths_per_tenant_environment"]["claims/prod"]["designed"] >= 10
+    assert {"kind", "principal", "action", "resource", "decision", "deciding"} <= set(data["paths"][0])
+
+
+def test_cli_refuses_a_directory_without_an_assembly(tmp_path, capsys):
+    assert main(["permissions", "--cdk-out", str(tmp_path), "--config-dir", str(SAMPLE_CONFIG)]) == 2
+    assert "not a synthesized assembly" in capsys.readouterr().err
+
+
+# --- breaking a policy on purpose -------------------------------------------------------------------
+
+
+def _statement(document: dict, sid: str) -> dict:
+    return next(s for s in statements(document) if s.get("Sid") == sid)
+
+
+def test_dropping_the_judge_exemption_kills_the_evaluation_job(assembly, lz):
+    scp = assembly.stacks["AgentZone-fraud-governance"].template["Resources"]["Scp"]["Properties"]["Content"]
+    rule = _statement(scp, "DenyModelCallsWithoutGuardrail")
+    rule["Condition"]["ArnNotLike"]["aws:PrincipalARN"] = [
+        p for p in rule["Condition"]["ArnNotLike"]["aws:PrincipalARN"] if "agentzone-eval" not in p
+    ]
+    report = check_permissions(
+        assembly,
+        lz,
+        only_roles=lambda p: p.name.startswith("agentzone-eval-fraud"),
+        only_paths=lambda p: p.title.startswith("evaluation job judge"),
+    )
+    dead = [g for g in report.dead_grants if g.grant.action == "bedrock:InvokeModel"]
+    assert dead and all("[DenyModelCallsWithoutGuardrail]" in g.deciding for g in dead)
+    text = render(report)
+    assert "agentzone-eval-fraud-prod" in text and "foundation-model/amazon.nova-pro-v1:0" in text
+    assert "DESIGNED PATH fraud/prod evaluation job judge" in text and "DenyModelCallsWithoutGuardrail" in text
+
+
+def test_widening_a_tenant_reader_to_everything_reaches_the_other_tenant(assembly, lz):
+    logging = assembly.stacks["AgentZone-Logging-prod"]
+    policy = logging.template["Resources"]["TenantReaderPolicyclaims18F8F231"]["Properties"]["PolicyDocument"]
+    for statement in statements(policy):
+        statement["Resource"] = "*"
+        statement.pop("Condition", None)
+    report = check_permissions(
+        assembly,
+        lz,
+        only_roles=lambda p: False,
+        only_paths=lambda p: (
+            p.tenant == "claims" and p.environment == "prod" and p.title.startswith("tenant reader -> fraud")
+        ),
+    )
+    leaked = [p for p in report.failed_paths if p.decision == "Allowed"]
+    assert {p.path.title for p in leaked} >= {
+        "tenant reader -> fraud's dashboard",
+        "tenant reader -> fraud's log groups",
+    }
+    text = render(report)
+    assert "FORBIDDEN PATH claims/prod tenant reader -> fraud's dashboard" in text
+    assert (
+        "TenantReaderclaims" in text and "cloudwatch:GetDashboard" in text and "dashboard/agentzone-fraud-prod" in text
+    )
+
+
+def test_pointing_an_agent_at_another_tenants_repository_breaks_its_image_pull(assembly, lz):
+    stack = assembly.stacks["AgentZone-claims-prod"]
+    resources = stack.template["Resources"]
+    policy = next(r for k, r in resources.items() if k.startswith("RuntimeIntakeExecutionRoleDefaultPolicy"))
+    pull = next(s for s in statements(policy["Properties"]["PolicyDocument"]) if "ecr:BatchGetImage" in s["Action"])
+    pull["Resource"] = "arn:aws:ecr:eu-west-1:100000000031:repository/agentzone/fraud/agent"
+    report = check_permissions(
+        assembly,
+        lz,
+        only_roles=lambda p: (
+            p.resource.logical_id.startswith("RuntimeIntakeExecutionRole") and p.stack.name == "AgentZone-claims-prod"
+        ),
+        only_paths=lambda p: p.tenant == "claims" and p.environment == "prod" and "pull image" in p.title,
+    )
+    failed = [p for p in report.failed_paths if p.path.title.startswith("agent intake")]
+    assert failed and failed[0].decision == "ImplicitlyDenied"
+    dead = [g for g in report.dead_grants if g.grant.action == "ecr:BatchGetImage"]
+    assert dead and "repository/agentzone/fraud/agent" in dead[0].resource and "resource policy" in dead[0].deciding
+    assert "RuntimeIntakeExecutionRole" in render(report)
+
+
+def test_renaming_a_bucket_in_one_stack_only_leaves_its_consumers_dangling(assembly, lz):
+    archive = assembly.stacks["AgentZone-Logging-prod"].template["Resources"]["LogArchiveBucket6951A440"]
+    archive["Properties"]["BucketName"] = "agentzone-logs-renamed"
+    problems = WiringCheck(LandingZoneModel(assembly), landing_zone_accounts(lz), adopted_values(lz)).run()
+    rendered = [p.render() for p in problems]
+    assert any(
+        r.startswith("AgentZone-claims-prod/BedrockInvocationLoggingBucket")
+        and "agentzone-logs-100000000032-eu-west-1" in r
+        and "no stack creates bucket" in r
+        for r in rendered
+    ), rendered
+
+
+def test_an_import_no_stack_exports_is_reported(assembly):
+    stack = assembly.stacks["AgentZone-claims-prod-data"]
+    with pytest.raises(Unresolvable, match="imports agentzone-data-lake-missing, which no stack in 100000000034"):
+        stack.resolve({"Fn::ImportValue": "agentzone-data-lake-missing"})
+
+
+def test_scp_chain_follows_the_ous_each_account_is_placed_in(assembly):
+    model = LandingZoneModel(assembly)
+    chain = [(node, [p.name for p in policies]) for node, policies in model.scp_chain("666666666666")]
+    assert chain[0][0] == "r-a1b2" and chain[-1][0] == "666666666666"
+    names = " ".join(n for _, policies in chain for n in policies)
+    assert "agentzone-baseline-protection" in names and "agentzone-tenant-fraud" in names
+    assert "agentzone-tenant-claims" not in names
+    assert model.scp_chain("100000000000") == []  # the management account: SCPs never apply
+
+
+def test_a_name_read_before_it_exists_is_reported(assembly, lz):
+    """The evaluation state machines had no name, so CDK's key grant was conditioned on "...:stateMachine:" and
+    could never match; the simulator cannot evaluate that condition key, so the wiring check catches the ARN."""
+    stack = assembly.stacks["AgentZone-claims-prod"]
+    policy = next(
+        r for k, r in stack.template["Resources"].items() if k.startswith("EvalPipelineEvaluationRoleDefaultPolicy")
+    )
+    grant = next(
+        s
+        for s in statements(policy["Properties"]["PolicyDocument"])
+        if "stateMachineArn" in json.dumps(s.get("Condition", {}))
+    )
+    grant["Condition"]["StringEquals"]["kms:EncryptionContext:aws:states:stateMachineArn"] = (
+        "arn:aws:states:eu-west-1:333333333333:stateMachine:"
+    )
+    problems = WiringCheck(LandingZoneModel(assembly), landing_zone_accounts(lz), adopted_values(lz)).nameless()
+    assert [p.reference.stack for p in problems] == ["AgentZone-claims-prod"]
+    assert "has no resource name" in problems[0].render() and "stateMachineArn" in problems[0].render()
