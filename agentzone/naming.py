@@ -212,3 +212,8 @@ def launch_role_name(tenant: str) -> str:
 def product_boundary_name(tenant: str) -> str:
     """Managed policy (tenant accounts) every role a launched product creates must carry as its boundary."""
     return f"{PREFIX}-catalog-boundary-{tenant}"
+
+
+def tenant_client_secret(tenant: str) -> str:
+    """Secret (security account) with a tenant's OAuth2 client credentials; the tenant's accounts read it by name."""
+    return f"{PREFIX}/identity/{tenant}/client-credentials"

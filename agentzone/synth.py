@@ -110,9 +110,12 @@ def _run_permissions(staging: Path, rejected: Path, outdir_name: str, context: d
               file=sys.stderr)
         print(render(report), file=sys.stderr)
         return None
-    designed = sum(p.path.kind == "designed" for p in report.paths)
-    return (f"permissions: 0 dead grants of {len(report.grants)}, {designed} designed paths allowed, "
-            f"{len(report.paths) - designed} forbidden paths denied, {report.references} cross-account names resolved")
+    allowed = sum(p.path.kind == "designed" and p.decision == "Allowed" for p in report.paths)
+    denied = sum(p.path.kind == "forbidden" and p.decision != "Unverified" for p in report.paths)
+    unverified = sum(p.decision == "Unverified" for p in report.paths)
+    return (f"permissions: 0 dead grants of {len(report.grants)}, {allowed} designed paths allowed, {denied} forbidden "
+            f"paths denied, {unverified} unverified, {report.references} cross-account names resolved "
+            "(`agentzone permissions` for details)")
 
 
 def progress(step: str, started: float) -> None:

@@ -60,6 +60,19 @@ def test_forbidden_paths_are_denied_by_the_layer_meant_to_deny_them(report):
     assert "agentzone-baseline-protection" in leave.deciding and "[DenyLeaveOrganization]" in leave.deciding
     region = by_title[("claims", "dev", "agent intake -> anthropic.claude-sonnet-4-5-v1:0 in us-east-1")]
     assert "[DenyOutsideAllowedRegions]" in region.deciding
+    secret = by_title[("claims", "prod", "team admin -> fraud's client credentials")]
+    assert secret.decision == "ImplicitlyDenied" and "resource" in secret.deciding
+    attach = by_title[("fraud", "prod", "budget action -> attach AdministratorAccess to an agent")]
+    assert "[SafetyRolesAttachOnlyDenyPolicies]" in attach.deciding
+
+
+def test_only_conditions_the_simulator_cannot_evaluate_are_left_unverified(report):
+    """Unverified results are listed, not hidden: today the key-policy grants conditioned on
+    kms:EncryptionContext:* (state machines, log groups, client credentials) and nothing else."""
+    paths = {p.path.title for p in report.paths if p.decision == "Unverified"}
+    assert paths == {"tenant account -> decrypt its client credentials (key policy)"}
+    grants = [g for g in report.grants if g.decision == "Unverified"]
+    assert grants and all("kms:EncryptionContext:" in g.deciding for g in grants)
 
 
 def test_every_cross_account_name_resolves(report):

@@ -51,6 +51,7 @@ class PermissionsReport:
             "unverified_grants": [_grant_json(g) for g in self.grants if g.decision == "Unverified"],
             "grants_simulated": len(self.grants),
             "paths": [_path_json(p) for p in self.paths],
+            "unverified_paths": [_path_json(p) for p in self.paths if p.decision == "Unverified"],
             "paths_per_tenant_environment": self.counts(),
             "wiring": [
                 {
@@ -139,15 +140,22 @@ def render(report: PermissionsReport, *, limit: int = 60) -> str:
     designed = [p for p in report.paths if p.path.kind == "designed"]
     forbidden = [p for p in report.paths if p.path.kind == "forbidden"]
     accepted = sum(1 for g in report.grants if g.accepted_reason)
-    unverified = sum(1 for g in report.grants if g.decision == "Unverified")
+    grants_unverified = sum(g.decision == "Unverified" for g in report.grants)
+    paths_unverified = sum(p.decision == "Unverified" for p in report.paths)
     lines.append(
         f"dead grants:     {len(report.dead_grants)} of {len(report.grants)} grants simulated "
-        f"({accepted} accepted in permissions-exceptions.yaml, {unverified} unverified: conditions the "
-        "simulator does not evaluate)"
+        f"({accepted} accepted in permissions-exceptions.yaml)"
     )
-    lines.append(f"designed paths:  {sum(p.ok for p in designed)}/{len(designed)} allowed")
-    lines.append(f"forbidden paths: {sum(p.ok for p in forbidden)}/{len(forbidden)} denied")
+    lines.append(f"designed paths:  {sum(p.decision == 'Allowed' for p in designed)}/{len(designed)} allowed")
+    lines.append(
+        f"forbidden paths: {sum(p.ok and p.decision != 'Unverified' for p in forbidden)}/{len(forbidden)} denied"
+    )
     lines.append(f"wiring:          {len(report.wiring)} unresolved of {report.references} cross-account names")
+    if grants_unverified or paths_unverified:
+        lines.append(
+            f"unverified:      {grants_unverified} grants, {paths_unverified} paths (conditions on keys the simulator "
+            "does not evaluate, e.g. kms:EncryptionContext:...; --json lists them)"
+        )
     lines.append("")
     header = ("tenant/environment", "designed", "forbidden")
     rows = [header] + [(k, str(v.get("designed", 0)), str(v.get("forbidden", 0))) for k, v in report.counts().items()]

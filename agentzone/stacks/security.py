@@ -189,7 +189,7 @@ class SecurityStack(AgentZoneStack):
         )
         cfn_client: cognito.CfnUserPoolClient = client.node.default_child
         account = tenant.environments[env].account
-        secret_name = f"agentzone/identity/{name}/client-credentials"
+        secret_name = naming.tenant_client_secret(name)
         secret = secretsmanager.Secret(
             self,
             f"{pascal(name)}ClientCredentials",
