@@ -12,6 +12,7 @@ from agentzone import cli
 from agentzone.composition import compose, create_app
 from agentzone.config import load_landing_zone
 from agentzone.guard import STATEFUL_TYPES, Violation, compare, guard, load_assembly
+from agentzone.permissions.check import check_permissions, render
 
 
 def synth(config_dir: Path, outdir: Path) -> Path:
@@ -119,6 +120,14 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_sh
         | {f"AgentZone-{role}-{e}.template.json" for role in ("Logging", "Security", "SharedServices", "DataLake") for e in envs}
     )
     assert guard(sample_assembly.outdir, after) == []
+    # The new tenant works with the rest of the landing zone from its first synth: its grants are live, its
+    # designed paths allowed, the other tenants' data out of its reach and its names wired (docs/permissions.md).
+    report = check_permissions(after, load_landing_zone(config_copy))
+    assert report.ok, render(report)
+    counts = report.counts()
+    assert all(counts[f"billing/{e}"]["designed"] >= 40 and counts[f"billing/{e}"]["forbidden"] >= 25 for e in envs), counts
+    reached = {p.path.title for p in report.paths if p.path.tenant == "billing" and p.path.kind == "forbidden"}
+    assert "tenant reader -> claims's invocation logs" in reached  # isolation against the next tenant by name
 
 
 def test_removing_a_blueprint_is_caught_and_touches_only_that_tenant(sample_assembly, config_copy, tmp_path):

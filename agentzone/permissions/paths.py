@@ -668,27 +668,31 @@ def requester_paths(book: PathBook) -> None:
 
 
 def build_paths(lz: LandingZone, model: LandingZoneModel) -> list[Path]:
-    """Every designed and forbidden path of every tenant environment in the assembly."""
+    """Every designed and forbidden path of every tenant environment in the assembly.
+
+    Isolation is checked against the next tenant (in name order, cyclically) in the same environment, so every
+    tenant is both the caller and the target once and the number of paths grows linearly with tenants.
+    """
     books = {
         (t.tenant, env): PathBook(lz, model, t, env)
-        for t in lz.tenants
+        for t in sorted(lz.tenants, key=lambda t: t.tenant)
         for env in t.environments
         if model.assembly.stacks.get(f"AgentZone-{t.tenant}-{env}")
     }
-    for (tenant, env), book in books.items():
-        for build in (
-            agent_paths,
-            service_role_paths,
-            platform_paths,
-            guardrail_bypass_paths,
-            baseline_tamper_paths,
-            requester_paths,
-        ):
+    builders = (
+        agent_paths,
+        service_role_paths,
+        platform_paths,
+        guardrail_bypass_paths,
+        baseline_tamper_paths,
+        requester_paths,
+    )
+    for (_, env), book in books.items():
+        for build in builders:
             build(book)
-        for (other, other_env), peer in books.items():
-            if other != tenant and other_env == env:
-                isolation_paths(book, peer)
-                break
+        peers = [peer for (other, other_env), peer in books.items() if other_env == env]
+        if len(peers) > 1:
+            isolation_paths(book, peers[(peers.index(book) + 1) % len(peers)])
     return [p for book in books.values() for p in book.paths]
 
 
