@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -311,3 +313,13 @@ def test_tenant_cedar_policies_are_syntax_checked(config_copy):
     policy.write_text(policy.read_text().replace("principal.hasTag", "principal.hasTag(", 1))
     problems = problems_for(config_copy)
     assert any(p.startswith(f"{config_copy}/policies/claims/callers.cedar:") and "Cedar syntax error" in p for p in problems), problems
+
+
+def test_loading_the_config_never_starts_aws_cdk_lib():
+    """Editors and pre-commit hooks run `agentzone validate` on every save: config must not pull in the jsii runtime."""
+    code = (
+        "import sys; from agentzone.config import load_landing_zone; load_landing_zone(sys.argv[1]); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'constructs'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(SAMPLE_CONFIG)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

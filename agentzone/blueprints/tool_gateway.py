@@ -70,7 +70,7 @@ from ..nag import acknowledge, nag_arn
 from ..tools.cedar import load_policy_files
 from ..tools.manifest import PREFIX_MAX, PREFIX_PATTERN
 from .context import BlueprintContext, CentralIdentity
-from .tool_schemas import openapi_problems, read_openapi, read_tools, tool_problems
+from ..tools.schemas import openapi_problems, read_openapi, read_tools, tool_problems
 
 TOOL_GATEWAY_URL_VARIABLE = "AGENTZONE_TOOL_GATEWAY_URL"
 INVOKE_FUNCTION = "lambda:InvokeFunction"
@@ -86,7 +86,7 @@ GATEWAY_NAME_MAX = 48
 FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 API_KEY_HEADER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 # The JSON Schema subset AgentCore takes for inline tool definitions (CloudFormation SchemaDefinition);
-# tool_schemas checks it, this maps it.
+# tools.schemas checks it, this maps it.
 SCHEMA_TYPES = {
     "string": agentcore.SchemaDefinitionType.STRING,
     "number": agentcore.SchemaDefinitionType.NUMBER,
@@ -295,7 +295,7 @@ class TenantToolGateway(Construct):
 
     @classmethod
     def _schema(cls, node: Mapping[str, Any]) -> agentcore.SchemaDefinition:
-        """The L2 form of a schema :func:`tool_schemas.schema_problems` accepted."""
+        """The L2 form of a schema :func:`agentzone.tools.schemas.schema_problems` accepted."""
         properties, items = node.get("properties"), node.get("items")
         return agentcore.SchemaDefinition(
             type=SCHEMA_TYPES[node["type"]],

@@ -214,7 +214,7 @@ def _tool_gateway_problems(doc: SourceDoc, base: tuple, gateway: m.ToolGatewayBl
             if target.name in seen:
                 problems.append(doc.problem((*base, kind, i, "name"), f"target name {target.name!r} is used twice; target names are unique per gateway"))
             seen.add(target.name)
-    from ..blueprints.tool_schemas import read_openapi, read_tools
+    from ..tools.schemas import read_openapi, read_tools
 
     for i, target in enumerate(gateway.lambda_targets):
         problems += _file_problems(doc, (*base, "lambda_targets", i, "tools"), root, target.tools, "tool schema",

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..tools.manifest import TOOL_NAME_MAX, TOOL_SEPARATOR
+from .manifest import TOOL_NAME_MAX, TOOL_SEPARATOR
 
 TOOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 MAX_TOOLS = 100
