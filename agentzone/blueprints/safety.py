@@ -79,7 +79,6 @@ ENV_METRICS_NAMESPACE = "AGENTZONE_METRICS_NAMESPACE"
 
 # What the deny policies stop: model calls and calls to other agents.
 DENIED_ACTIONS = ("bedrock:InvokeModel*", "bedrock-agentcore:InvokeAgentRuntime")
-PLAYBOOKS = ("RunawayLoop", "PromptInjection", "CostExplosion")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -8,7 +8,6 @@ names it, together with every other problem, before anything is synthesized.
 from __future__ import annotations
 
 import ipaddress
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -166,8 +165,6 @@ def _extraction_model_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem
                 ))
     return problems
 
-
-_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def _prompt_text_problems(path: Path) -> list[str]:
