@@ -23,6 +23,8 @@ PACKS = {
     "hipaa_security": ("HIPAA.Security", cdk_nag.HIPAASecurityChecks),
     "pci_dss_321": ("PCI.DSS.321", cdk_nag.PCIDSS321Checks),
 }
+# The finding prefixes of every pack (what tests and reports group acknowledgements by).
+PACK_PREFIXES = frozenset(prefix for prefix, _ in PACKS.values())
 COMPLIANCE_PREFIXES = tuple(prefix for switch, (prefix, _) in PACKS.items() if switch != "aws_solutions")
 _FINDING = re.compile(
     r"^(" + "|".join(re.escape(prefix) for prefix, _ in PACKS.values()) + r")-[A-Za-z0-9]+(\[[^\]]+\])?$"

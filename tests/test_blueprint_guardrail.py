@@ -23,7 +23,7 @@ from agentzone.blueprints.guardrail import (
 from agentzone.config.model import GuardrailBlueprint, NagSettings
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.guardrail import CONTENT_CATEGORIES, GuardrailPolicy, GuardrailTopic, ModelGuardrail
-from agentzone.nag import acknowledge_compliance, add_rule_packs
+from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
 from agentzone.organization_policies import MODEL_INVOKE_ACTIONS
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
@@ -32,7 +32,7 @@ from .conftest import ROOT
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 STACK = "GuardrailBlueprintTest"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 MODELS = ("amazon.nova-lite-v1:0", "eu.anthropic.claude-sonnet-4-5-v1:0")
 TOPIC = {"name": "Investment advice", "definition": "Recommendations on buying or selling securities",
          "examples": ["Should I buy ACME shares?", "Which fund beats inflation?"]}

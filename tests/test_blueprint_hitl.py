@@ -44,14 +44,14 @@ from agentzone.composition import create_app
 from agentzone.config.model import HitlBlueprint, NagSettings
 from agentzone.constructs import BaselineKey
 from agentzone.handlers import hitl_decision
-from agentzone.nag import acknowledge_compliance, add_rule_packs
+from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 STACK = "HitlTest"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 CONFIG = HitlBlueprint(
     approvers=["claims-leads@example.com"],
     categories=["payment", "account-change"],

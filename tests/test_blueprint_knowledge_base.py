@@ -24,13 +24,13 @@ from agentzone.blueprints.knowledge_base import (
 from agentzone.composition import create_app
 from agentzone.config.model import KnowledgeBaseBlueprint, NagSettings
 from agentzone.constructs import AccessLogsBucket, BaselineKey, SecureBucket
-from agentzone.nag import acknowledge_compliance, add_rule_packs
+from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 STACK = "KnowledgeBaseTest"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 EMBED = "amazon.titan-embed-text-v2:0"
 MODELS = ("anthropic.claude-sonnet-4-5-v1:0", EMBED)
 ROLE_NAME = "agentzone-kb-claims-dev"

@@ -14,13 +14,13 @@ from agentzone.blueprints.context import BlueprintContext
 from agentzone.blueprints.prompt_store import PromptDefinition, PromptStore, PromptStoreProps, env_var_name, template_variables
 from agentzone.config.model import NagSettings, PromptBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.nag import acknowledge_compliance, add_rule_packs
+from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 STACK = "PromptStoreTest"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 MODEL = "amazon.nova-lite-v1:0"
 TEXTS = {
     "prompts/triage-v2.txt": "Triage the claim {{claim}}.\n",

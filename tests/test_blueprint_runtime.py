@@ -23,7 +23,7 @@ from agentzone.blueprints.runtime import (
 )
 from agentzone.config.model import AgentRuntimeBlueprint, NagSettings
 from agentzone.constructs import BaselineKey
-from agentzone.nag import add_rule_packs
+from agentzone.nag import PACK_PREFIXES, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
@@ -34,7 +34,7 @@ SCOPE = "agentzone/claims/invoke"
 FM_GATEWAY_URL = "https://llm.dev.agentzone.internal"
 TAGS = {"owner": "claims-ai@example.com", "cost-center": "CC-1234", "use-case": "claims", "environment": "dev"}
 STACK = "RuntimeBlueprintTest"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 REPOSITORY_ARN = ":ecr:eu-west-1:100000000011:repository/agentzone/claims/agent"
 KILL_SWITCH_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/agentzone/claims/dev/kill-switch"
 MODEL_ARN = "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"

@@ -23,7 +23,7 @@ from agentzone.blueprints.tool_gateway import (
 )
 from agentzone.config.model import NagSettings, ToolGatewayBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.nag import add_rule_packs
+from agentzone.nag import PACK_PREFIXES, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 from agentzone.tools import cedar
@@ -34,7 +34,7 @@ DISCOVERY = f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL}/.well-known/ope
 SCOPES = ["agentzone/claims/claims.read", "agentzone/claims/invoke"]  # sorted, whatever the order in config
 GATEWAY_NAME = "agentzone-claims-tools"
 JWT_STACK, IAM_STACK = "TenantTools", "TenantToolsIam"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 TAGS = {"owner": "claims-ai@example.com", "cost-center": "CC-1234", "use-case": "UC-0042", "environment": "dev"}
 
 CALLERS = """\

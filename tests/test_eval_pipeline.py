@@ -32,14 +32,14 @@ from agentzone.constructs.alarm_topic import encrypted_alarm_topic
 from agentzone.evaluation import cli, gate, record
 from agentzone.evaluation.store import EvaluationError, EvaluationStore
 from agentzone.handlers import eval_gate
-from agentzone.nag import add_rule_packs
+from agentzone.nag import PACK_PREFIXES, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 REGION = "eu-west-1"
 MOTO_ACCOUNT = "123456789012"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 JUDGE = "anthropic.claude-sonnet-4-5-v1:0"
 THRESHOLDS = {"correctness": 0.9, "helpfulness": 0.8}
 NOW = datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc)

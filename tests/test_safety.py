@@ -38,7 +38,7 @@ from agentzone.config.model import NagSettings
 from agentzone.config.model import SafetyControls as SafetyConfig
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.alarm_topic import encrypted_alarm_topic
-from agentzone.nag import acknowledge_compliance, add_rule_packs
+from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.safety import circuit_breaker as cb
 from agentzone.safety import cli as safety_cli
@@ -49,7 +49,7 @@ from agentzone.synth import run_cfn_lint
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 STACK = "SafetyTest"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 PARAMETER = "/agentzone/claims/dev/kill-switch"
 SAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config"
 LIMITS = {"tool_calls": 25, "tokens": 50_000, "elapsed_seconds": 30 * 60}

@@ -20,7 +20,7 @@ from moto import mock_aws
 from agentzone.config.model import McpServer, NagSettings
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.tool_gateway import McpServerRuntime, ToolGateway
-from agentzone.nag import add_rule_packs
+from agentzone.nag import PACK_PREFIXES, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 from agentzone.tools import cedar
@@ -53,7 +53,7 @@ def gateway(stack: cdk.Stack, **overrides) -> ToolGateway:
 
 
 STACK = "ToolGatewayTest"
-NAG_PACKS = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
+NAG_PACKS = set(PACK_PREFIXES)
 INVOKE = "bedrock-agentcore:InvokeAgentRuntime"
 
 
