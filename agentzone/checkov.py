@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .composition import PROJECT_ROOT
+from .project import PROJECT_ROOT
 
 SKIPS_FILE = PROJECT_ROOT / "checkov-skips.yaml"
 CHECKOV_ENV = "AGENTZONE_CHECKOV"

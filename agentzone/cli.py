@@ -16,9 +16,10 @@ from pathlib import Path
 
 from .config import ConfigError, LandingZone, default_config_dir, load_landing_zone
 from .config.model import Organization, Tenant
+from .project import PROJECT_ROOT
 
 SCHEMA_FILES = {"organization.schema.json": Organization, "tenant.schema.json": Tenant}
-DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
+DEFAULT_SCHEMA_DIR = PROJECT_ROOT / "schema"
 
 
 def schema_documents() -> dict[str, str]:

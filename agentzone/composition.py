@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -12,6 +11,7 @@ from constructs import Construct
 
 from .config.model import LandingZone, Tenant
 from .nag import add_rule_packs
+from .project import PROJECT_ROOT
 from .stacks import (
     PLATFORM_STACKS,
     AgentZoneStack,
@@ -24,7 +24,6 @@ from .stacks import (
 )
 from .stacks.base import PLATFORM_USE_CASE
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GLOBAL_ENVIRONMENT = "global"
 
 

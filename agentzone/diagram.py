@@ -20,7 +20,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .composition import PROJECT_ROOT, stack_name
+from .composition import stack_name
+from .project import PROJECT_ROOT
 from .config.model import PLATFORM_ROLES, LandingZone, Tenant
 from .fm_gateway.litellm_config import tenant_gateway_models
 from .stacks import PLATFORM_STACKS

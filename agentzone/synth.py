@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .composition import PROJECT_ROOT
+from .project import PROJECT_ROOT
 
 CDK_CLI = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 CFN_LINT_CONFIG = PROJECT_ROOT / ".cfnlintrc.yaml"

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping
 
 import aws_cdk as cdk
@@ -75,6 +74,7 @@ from ..evaluation import gate, record
 from ..handlers.eval_gate import NAMESPACE
 from .. import naming
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
+from ..project import PROJECT_ROOT
 from .context import BlueprintContext
 
 EVENT_SOURCE = "agentzone.evaluation"
@@ -92,7 +92,7 @@ BEDROCK_OUTPUT_PREFIX = "bedrock"
 EVALUATION_JOB_ROLE_PREFIX = naming.EVALUATION_ROLE_PREFIX
 _METRICS_FILE = "/tmp/agentzone/metrics.json"
 _DATASET_DIR = "/tmp/agentzone/dataset"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = PROJECT_ROOT
 # The gate Lambda ships only these (standard library + boto3).
 GATE_FILES = (
     "agentzone/__init__.py",

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..project import PROJECT_ROOT
 from . import model as m
 from .checks import semantic_problems
 from .source import ConfigError, Problem, SourceDoc, dotted, load_yaml
@@ -40,7 +41,7 @@ def default_config_dir() -> Path:
     env = os.environ.get(CONFIG_DIR_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "config"
+    return PROJECT_ROOT / "config"
 
 
 def _unwrap(annotation: Any) -> Any:

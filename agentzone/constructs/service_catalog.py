@@ -46,6 +46,7 @@ from ..blueprints.memory import AgentMemory
 from ..config.model import GuardrailBlueprint, MemoryResource, Tenant
 from ..nag import acknowledge
 from ..naming import PREFIX, launch_role_name, product_boundary_name
+from ..project import PROJECT_ROOT
 from .guardrail import CONTENT_CATEGORIES
 PROVIDER = "AgentZone platform"
 # Every resource a launched product creates carries this tag (value: the blueprint), so self-service
@@ -57,7 +58,7 @@ KEY_ALIAS = f"alias/{PREFIX}/catalog-products"
 # `cdk synth -c agentzone:release-products=true` writes and locks the current version's snapshots.
 RELEASE_CONTEXT = f"{PREFIX}:release-products"
 # Released snapshots: the repository's product-stack-snapshots/, or `-c agentzone:product-snapshots=<dir>`.
-SNAPSHOT_DIR = Path(__file__).resolve().parents[2] / "product-stack-snapshots"
+SNAPSHOT_DIR = PROJECT_ROOT / "product-stack-snapshots"
 SNAPSHOT_DIR_CONTEXT = f"{PREFIX}:product-snapshots"
 SNAPSHOT_SUFFIX = ".product.template.json"
 
@@ -66,7 +67,7 @@ def _library_version() -> str:
     try:
         return importlib.metadata.version(PREFIX)
     except importlib.metadata.PackageNotFoundError:  # a source checkout that was never installed
-        text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+        text = (PROJECT_ROOT / "pyproject.toml").read_text()
         match = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
         if match is None:
             raise

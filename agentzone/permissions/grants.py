@@ -17,8 +17,9 @@ from pathlib import Path
 
 import yaml
 
+from ..project import PROJECT_ROOT
 from .model import LandingZoneModel, Principal, as_list, statements
-from .simulator import PROJECT_ROOT, Request, Simulator
+from .simulator import Request, Simulator
 
 EXCEPTIONS_FILE = PROJECT_ROOT / "permissions-exceptions.yaml"
 ARN_REGION = re.compile(r"^arn:[^:]+:[^:]+:([a-z0-9-]+):")

@@ -12,9 +12,9 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from ..project import PROJECT_ROOT
+
 SCRIPT = PROJECT_ROOT / "simulator" / "simulate.mjs"
 PACKAGE = PROJECT_ROOT / "node_modules" / "@cloud-copilot" / "iam-simulate"
 

@@ -30,6 +30,7 @@ from constructs import Construct
 
 from ..config.model import LandingZone, Tenant
 from ..naming import delivery_role_name
+from ..project import PROJECT_ROOT
 from ..delivery.release import canaries
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from .base import AgentZoneStack, StackTarget, pascal
@@ -39,8 +40,6 @@ CHECKS = ["make test", "make synth"]  # the pull request's gate, on every pipeli
 
 
 def pinned_cdk_cli() -> str:
-    from ..composition import PROJECT_ROOT
-
     spec = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     return spec.lstrip("^~")
 
