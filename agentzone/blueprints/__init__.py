@@ -1,6 +1,6 @@
 """Blueprints a use-case team vends into its accounts, by registry name.
 
-Two ways to use them (README "Blueprints"):
+Two ways to use them (docs/blueprints.md):
 
 - select them in a tenant YAML file under ``blueprints:``; ``UseCaseStack``
   builds a :class:`BlueprintContext` for the account and calls

@@ -1,8 +1,8 @@
 """What a blueprint needs from the account it lands in.
 
 ``UseCaseStack`` fills a :class:`BlueprintContext` from config; a team that
-imports blueprints into its own CDK app builds one by hand (README
-"Blueprints"). Blueprints never read config files or stacks themselves: the
+imports blueprints into its own CDK app builds one by hand (docs/blueprints.md).
+Blueprints never read config files or stacks themselves: the
 context and their props are all they see, so both paths behave the same.
 """
 
@@ -62,7 +62,7 @@ class BlueprintContext:
 
     ``config_dir`` is where files named in config (prompts, tool schemas,
     Cedar policies) are read from. ``fm_gateway_url`` and ``identity`` are
-    None until the platform has deployed them (see README "Deploying").
+    None until the platform has deployed them (see docs/deploy.md).
     """
 
     tenant: str

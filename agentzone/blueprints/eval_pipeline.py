@@ -80,7 +80,7 @@ from .context import BlueprintContext
 EVENT_SOURCE = "agentzone.evaluation"
 PASSED_DETAIL_TYPE = "AgentZone Evaluation Passed"
 FAILED_DETAIL_TYPE = "AgentZone Evaluation Failed"
-# Every canary run, pass or fail: the data lake's feedback connector forwards these (README "Data lake").
+# Every canary run, pass or fail: the data lake's feedback connector forwards these (docs/data-lake.md).
 CANARY_DETAIL_TYPE = "AgentZone Canary Signal"
 HARNESS_PREFIX = "harness/"
 DATASETS_PREFIX = "datasets/"

@@ -50,7 +50,7 @@ MAX_TENANT_MODELS = 20
 MAX_ADMIN_ROLES = 5
 # Each tenant adds a reader role, policy and dashboard to its environments' Logging stacks and an
 # OAuth2 resource server, client and secret to their Security stacks; 100 keeps both under
-# CloudFormation's 500-resource and 1 MB template limits (see README "Scale").
+# CloudFormation's 500-resource and 1 MB template limits (see docs/scale.md).
 MAX_TENANTS_PER_ENVIRONMENT = 100
 
 PLATFORM_ROLES = ("shared_services", "logging", "security", "data_lake")
@@ -107,7 +107,7 @@ class NagSettings(Strict):
 
 
 class Guardrails(Strict):
-    """Inputs to the service control policies (see README: guardrails per OU)."""
+    """Inputs to the service control policies (see docs/organization.md)."""
 
     admin_roles: list[RoleName] = Field(
         default=["AgentZoneBreakGlass"],
@@ -194,7 +194,7 @@ class PullThroughCache(Strict):
     upstream: Literal["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "quay.io"] = Field(description="Upstream registry")
     # ghcr.io, Docker Hub and Quay need a login: the stack creates the secret ecr-pullthroughcache/<prefix>
     # (AWS-managed key: ECR's service-linked role reads it) and the operator stores the token in it once
-    # (README "FM gateway").
+    # (docs/shared-services.md).
 
 
 class GatewayModel(Strict):
@@ -313,7 +313,7 @@ class SharedServicesSettings(Strict):
 
 
 class DataLakeSettings(Strict):
-    """The data lake account of every platform environment (README "Data lake")."""
+    """The data lake account of every platform environment (docs/data-lake.md)."""
 
     admin_roles: list[RoleName] = Field(
         default=[], max_length=MAX_ADMIN_ROLES,
@@ -334,7 +334,7 @@ class DataLakeSettings(Strict):
 
 
 class DeliverySettings(Strict):
-    """CDK Pipelines for the platform and each tenant (README "Deploying through pipelines")."""
+    """CDK Pipelines for the platform and each tenant (docs/delivery.md)."""
 
     account: AccountId | None = Field(None, description="Account the pipelines run in; default: the central environment's shared-services account")
     region: Region | None = Field(None, description="Defaults to home_region")
@@ -682,7 +682,7 @@ class TenantData(Strict):
 
 
 class Blueprints(Strict):
-    """Blueprints this tenant vends into each of its accounts (README "Blueprints")."""
+    """Blueprints this tenant vends into each of its accounts (docs/blueprints.md)."""
 
     guardrail: GuardrailBlueprint | None = None
     memory: dict[BlueprintName, MemoryResource] = Field(default={}, max_length=10, description="Named memories; agents pick theirs under runtime.<agent>.memory")

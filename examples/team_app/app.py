@@ -1,6 +1,6 @@
 """A use-case team's own CDK app that imports AgentZone blueprints directly.
 
-This is the second way to use blueprints (README "Blueprints"): no landing-zone
+This is the second way to use blueprints (docs/blueprints.md): no landing-zone
 config, just constructs with typed props. Run it with
 ``cdk synth --app "python examples/team_app/app.py"`` or import :func:`build`.
 cdk-nag runs on every synth, as in the landing zone itself.
