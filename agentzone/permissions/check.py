@@ -132,7 +132,7 @@ def check_permissions(
     grants = DeadGrantCheck(model, simulator, org_id, exceptions, only_roles).run()
     paths = [p for p in build_paths(lz, model) if only_paths is None or only_paths(p)]
     wiring = WiringCheck(model, landing_zone_accounts(lz), adopted_values(lz))
-    return PermissionsReport(grants, run_paths(paths, model, simulator, org_id), wiring.run(), len(wiring.references()))
+    return PermissionsReport(grants, run_paths(paths, model, simulator, org_id), wiring.run(), len(wiring.references))
 
 
 def render(report: PermissionsReport, *, limit: int = 60) -> str:

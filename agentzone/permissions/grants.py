@@ -11,18 +11,16 @@ paths' business, this check asks only whether the role's own account lets it use
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from ..project import PROJECT_ROOT
-from .model import LandingZoneModel, Principal, as_list, statements
-from .simulator import Request, Simulator
+from .model import LandingZoneModel, Policy, Principal, as_list, statements
+from .simulator import Request, Simulator, caller_context
 
 EXCEPTIONS_FILE = PROJECT_ROOT / "permissions-exceptions.yaml"
-ARN_REGION = re.compile(r"^arn:[^:]+:[^:]+:([a-z0-9-]+):")
 
 # Condition operators whose values describe a request that satisfies them.
 SATISFIED_BY_VALUE = (
@@ -76,15 +74,9 @@ def _satisfying_value(value):
     return [str(v).replace("*", "probe").replace("?", "x") for v in values]
 
 
-def context_for(principal: Principal, statement: dict, region: str, org_id: str) -> dict[str, object]:
-    """Request context of a call the statement means to allow: who, where, and what its conditions ask for."""
-    context: dict[str, object] = {
-        "aws:PrincipalArn": principal.arn,
-        "aws:PrincipalAccount": principal.account,
-        "aws:PrincipalOrgID": org_id,
-        "aws:RequestedRegion": region,
-        "aws:SecureTransport": "true",
-    }
+def condition_context(statement: dict) -> dict[str, object]:
+    """What a statement's own conditions ask of a request it means to allow."""
+    context: dict[str, object] = {}
     for operator, keys in (statement.get("Condition") or {}).items():
         base = operator.removesuffix("IfExists")
         for key, value in keys.items():
@@ -96,17 +88,8 @@ def context_for(principal: Principal, statement: dict, region: str, org_id: str)
     return context
 
 
-def request_region(resource: str, principal: Principal) -> str:
-    match = ARN_REGION.match(resource)
-    return match.group(1) if match and "*" not in match.group(1) else principal.region
-
-
 def condition_keys(statement: dict) -> set[str]:
     return {key for keys in (statement.get("Condition") or {}).values() for key in keys}
-
-
-def _freeze(context: dict) -> tuple:
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in context.items()))
 
 
 class DeadGrantCheck:
@@ -159,29 +142,19 @@ class DeadGrantCheck:
         """A resource the assembly creates is simulated in its owner's account with its own policy; key policies
         decide KMS access even in the same account. Anything else is taken to be in the role's account."""
         principal = grant.principal
-        scps = tuple(
-            (node, tuple(self.simulator.policy(p.name, p.document) for p in policies))
-            for node, policies in self.model.scp_chain(principal.account)
-        )
-        boundary = (
-            (self.simulator.policy(principal.boundary.name, principal.boundary.document),) if principal.boundary else ()
-        )
-        identity = (
-            self.simulator.policy(f"{grant.policy}[{grant.sid}]", {"Version": "2012-10-17", "Statement": [statement]}),
-        )
         policy, owner = self.model.guarding(resource)
-        resource_policy = self.simulator.policy(policy.name, policy.document) if policy else None
-        context = context_for(principal, statement, request_region(resource, principal), self.org_id)
-        return Request(
-            principal.arn,
-            grant.action,
-            resource,
-            owner or principal.account,
-            _freeze(context),
-            identity,
-            scps,
-            boundary,
-            resource_policy,
+        context = caller_context(principal.arn, principal.account, self.org_id, resource, principal.region)
+        statement_only = Policy(f"{grant.policy}[{grant.sid}]", {"Version": "2012-10-17", "Statement": [statement]})
+        return self.simulator.request(
+            principal=principal.arn,
+            action=grant.action,
+            resource=resource,
+            resource_account=owner or principal.account,
+            context={**context, **condition_context(statement)},
+            identity=[statement_only],
+            scp_chain=self.model.scp_chain(principal.account),
+            boundary=principal.boundary,
+            resource_policy=policy,
         )
 
     def _targets(self, grant: Grant) -> list[str]:
@@ -221,9 +194,8 @@ class DeadGrantCheck:
                 grant, "Ineffective", why, ", ".join(grant.resources), self._accepted(grant, grant.resources[0])
             )
         resource, decision = next(iter(applicable.items()))
-        if set(decision.ignored_keys) & condition_keys(statement):
-            # iam-simulate drops context keys whose variable part contains ':' (kms:EncryptionContext:aws:...):
-            # the statement's condition cannot be evaluated, so the grant is reported, not failed.
-            keys = ", ".join(sorted(set(decision.ignored_keys) & condition_keys(statement)))
-            return GrantResult(grant, "Unverified", f"the simulator does not evaluate {keys}", resource)
+        undecided = decision.undecided(condition_keys(statement))
+        if undecided:
+            # iam-simulate cannot evaluate the statement's condition: the grant is reported, not failed.
+            return GrantResult(grant, "Unverified", f"the simulator does not evaluate {undecided}", resource)
         return GrantResult(grant, decision.decision, decision.deciding(), resource, self._accepted(grant, resource))

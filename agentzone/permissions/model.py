@@ -144,12 +144,6 @@ class LandingZoneModel:
                     self._resolve(managed.stack, managed.properties["PolicyDocument"], where),
                 )
 
-    def principal_named(self, account: str, name: str) -> Principal | None:
-        for principal in self.principals.values():
-            if principal.account == account and principal.name == name:
-                return principal
-        return None
-
     # --- organization: OU tree, account placement and SCPs -------------------------------------------
 
     @cached_property
@@ -189,9 +183,6 @@ class LandingZoneModel:
             node = self._parents.get(node)
         full = Policy("FullAWSAccess", FULL_AWS_ACCESS)
         return [(node, [full, *self._scps_by_target.get(node, [])]) for node in reversed(chain)]
-
-    def ou_path(self, account: str) -> str:
-        return " > ".join(node for node, _ in self.scp_chain(account))
 
     # --- resource policies ---------------------------------------------------------------------------
 

@@ -15,13 +15,10 @@ from dataclasses import dataclass, field
 from .. import naming
 from ..config.model import LandingZone, Tenant
 from .assembly import Resource, Stack
-from .model import LandingZoneModel, Policy, Principal
-from .simulator import Request, Simulator
+from .model import FULL_AWS_ACCESS, LandingZoneModel, Policy, Principal
+from .simulator import Request, Simulator, caller_context
 
-ADMINISTRATOR_ACCESS = Policy(
-    "AdministratorAccess (a team's own admin role)",
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-)
+ADMINISTRATOR_ACCESS = Policy("AdministratorAccess (a team's own admin role)", FULL_AWS_ACCESS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -375,17 +372,21 @@ def product_tags(book: PathBook, type_: str) -> dict[str, str]:
 
 
 def platform_paths(book: PathBook) -> None:
-    """What the platform accounts do for this tenant environment: observability, FM gateway, MLflow, data lake."""
-    tenant, env = book.tenant.tenant, book.environment
+    """What the platform accounts do for this tenant environment: observability, identity, FM gateway, MLflow, lake."""
+    for build in (_observability_paths, _identity_paths, _shared_services_paths, _data_lake_paths):
+        build(book)
+
+
+def _observability_paths(book: PathBook) -> None:
+    """The logging account: archive (bucket and key policy), dashboard, log groups through the sink, the link."""
     logging = book.platform("Logging")
-    reader = book.role(logging, name=naming.tenant_reader_role(tenant))
+    reader = book.role(logging, name=naming.tenant_reader_role(book.tenant.tenant))
     if logging is not None:
-        archive = f"arn:aws:s3:::{naming.archive_bucket_name(logging.account, logging.region)}"
         book.designed(
             "tenant reader -> its invocation logs in the archive (bucket policy)",
             reader,
             "s3:GetObject",
-            f"{archive}/{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{book.account}/log.json.gz",
+            invocation_log(logging, book),
         )
         key = book.resource(logging, "AWS::KMS::Key", "ArchiveKey")
         book.designed(
@@ -399,14 +400,14 @@ def platform_paths(book: PathBook) -> None:
             "tenant reader -> its dashboard",
             reader,
             "cloudwatch:GetDashboard",
-            f"arn:aws:cloudwatch::{logging.account}:dashboard/{naming.tenant_dashboard(tenant, env)}",
+            dashboard(logging, book),
         )
         # OAM serves linked accounts' logs inside the monitoring account: the request never reaches the source account.
         book.designed(
             "tenant reader -> its log groups (through the OAM sink)",
             reader,
             "logs:FilterLogEvents",
-            f"arn:aws:logs:{book.region}:{book.account}:log-group:/aws/bedrock-agentcore/runtimes/agent",
+            runtime_log_group(book),
             resource_account=logging.account,
         )
         sink = book.resource(logging, "AWS::Oam::Sink")
@@ -417,6 +418,10 @@ def platform_paths(book: PathBook) -> None:
                 "oam:CreateLink",
                 sink.arn if sink else None,
             )
+
+
+def _identity_paths(book: PathBook) -> None:
+    """The security account: the tenant's OAuth2 client credentials (secret policy, then the key policy)."""
     secret = client_secret(book, book.tenant.tenant)
     book.designed(
         "tenant account -> its client credentials in the security account (secret policy)",
@@ -436,6 +441,11 @@ def platform_paths(book: PathBook) -> None:
             "kms:EncryptionContext:SecretARN": secret.arn if secret else "",
         },
     )
+
+
+def _shared_services_paths(book: PathBook) -> None:
+    """The shared-services account: the FM gateway's models and profiles, MLflow's server and artifacts."""
+    tenant = book.tenant.tenant
     shared = book.platform("SharedServices")
     gateway = book.role(shared, prefix="FmGatewayTaskRole")
     for model in chat_models(book.tenant):
@@ -462,7 +472,6 @@ def platform_paths(book: PathBook) -> None:
         "s3:PutObject",
         f"{artifacts.arn}/{tenant}/run/model.pkl" if artifacts else None,
     )
-    _data_lake_paths(book)
 
 
 def _data_lake_paths(book: PathBook) -> None:
@@ -593,29 +602,7 @@ def isolation_paths(book: PathBook, other: PathBook) -> None:
     services = other.stack("-services")
     repository = book.resource(services, "AWS::ECR::Repository")
     book.forbidden(f"agent -> {b}'s images", role, "ecr:BatchGetImage", repository.arn if repository else None)
-    logging = book.platform("Logging")
-    reader = book.role(logging, name=naming.tenant_reader_role(book.tenant.tenant))
-    if logging is not None:
-        archive = f"arn:aws:s3:::{naming.archive_bucket_name(logging.account, logging.region)}"
-        book.forbidden(
-            f"tenant reader -> {b}'s invocation logs",
-            reader,
-            "s3:GetObject",
-            f"{archive}/{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{other.account}/log.json.gz",
-        )
-        book.forbidden(
-            f"tenant reader -> {b}'s dashboard",
-            reader,
-            "cloudwatch:GetDashboard",
-            f"arn:aws:cloudwatch::{logging.account}:dashboard/{naming.tenant_dashboard(b, other.environment)}",
-        )
-        book.forbidden(
-            f"tenant reader -> {b}'s log groups",
-            reader,
-            "logs:FilterLogEvents",
-            f"arn:aws:logs:{other.region}:{other.account}:log-group:/aws/bedrock-agentcore/runtimes/agent",
-            resource_account=logging.account,
-        )
+    _reader_isolation_paths(book, other)
     secret = client_secret(book, b)
     book.forbidden(
         f"team admin -> {b}'s client credentials",
@@ -642,6 +629,39 @@ def isolation_paths(book: PathBook, other: PathBook) -> None:
             "execute-api:Invoke",
             f"arn:aws:execute-api:{other.region}:{other.account}:{api.generated_id}/prod/POST/decisions",
         )
+
+
+def _reader_isolation_paths(book: PathBook, other: PathBook) -> None:
+    """The tenant reader (logging account) sees none of the other tenant's logs or dashboard."""
+    logging = book.platform("Logging")
+    reader = book.role(logging, name=naming.tenant_reader_role(book.tenant.tenant))
+    if logging is None:
+        return
+    b = other.tenant.tenant
+    book.forbidden(f"tenant reader -> {b}'s invocation logs", reader, "s3:GetObject", invocation_log(logging, other))
+    book.forbidden(f"tenant reader -> {b}'s dashboard", reader, "cloudwatch:GetDashboard", dashboard(logging, other))
+    book.forbidden(
+        f"tenant reader -> {b}'s log groups",
+        reader,
+        "logs:FilterLogEvents",
+        runtime_log_group(other),
+        resource_account=logging.account,
+    )
+
+
+def invocation_log(logging: Stack, target: PathBook) -> str:
+    """An object of ``target``'s Bedrock invocation logs in the logging account's archive."""
+    bucket = naming.archive_bucket_name(logging.account, logging.region)
+    return f"arn:aws:s3:::{bucket}/{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{target.account}/log.json.gz"
+
+
+def dashboard(logging: Stack, target: PathBook) -> str:
+    name = naming.tenant_dashboard(target.tenant.tenant, target.environment)
+    return f"arn:aws:cloudwatch::{logging.account}:dashboard/{name}"
+
+
+def runtime_log_group(target: PathBook) -> str:
+    return f"arn:aws:logs:{target.region}:{target.account}:log-group:/aws/bedrock-agentcore/runtimes/agent"
 
 
 def requester_paths(book: PathBook) -> None:
@@ -721,41 +741,27 @@ def _account_of(arn: str) -> str | None:
 
 
 def path_request(path: Path, model: LandingZoneModel, simulator: Simulator, org_id: str) -> Request:
+    """All the caller's policies, its account's SCP chain and boundary, and the target's resource or key policy;
+    the target's tags, when the assembly creates it, as resource tags."""
     actor = path.actor
     policy, owner = model.guarding(path.resource)
-    context = {
-        "aws:PrincipalArn": actor.arn,
-        "aws:PrincipalAccount": actor.account,
-        "aws:PrincipalOrgID": org_id,
-        "aws:RequestedRegion": request_region_of(path.resource, actor.region),
-        "aws:SecureTransport": "true",
-        **dict(path.context),
-    }
+    context = {**caller_context(actor.arn, actor.account, org_id, path.resource, actor.region), **dict(path.context)}
     target = model.owners.get(path.resource)
     for key, value in (target.tags if target is not None else {}).items():
         context.setdefault(f"aws:ResourceTag/{key}", value)
         if path.resource.startswith("arn:aws:iam::"):
             context.setdefault(f"iam:ResourceTag/{key}", value)
-    account = path.resource_account or owner or _account_of(path.resource) or actor.account
-    return Request(
-        actor.arn,
-        path.action,
-        path.resource,
-        account,
-        tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in context.items())),
-        tuple(simulator.policy(p.name, p.document) for p in actor.policies),
-        tuple(
-            (node, tuple(simulator.policy(p.name, p.document) for p in policies))
-            for node, policies in model.scp_chain(actor.account)
-        ),
-        (simulator.policy(actor.boundary.name, actor.boundary.document),) if actor.boundary else (),
-        simulator.policy(policy.name, policy.document) if policy else None,
+    return simulator.request(
+        principal=actor.arn,
+        action=path.action,
+        resource=path.resource,
+        resource_account=path.resource_account or owner or _account_of(path.resource) or actor.account,
+        context=context,
+        identity=list(actor.policies),
+        scp_chain=model.scp_chain(actor.account),
+        boundary=actor.boundary,
+        resource_policy=policy,
     )
-
-
-def request_region_of(resource: str, default: str) -> str:
-    parts = resource.split(":")
-    return parts[3] if len(parts) > 3 and parts[3] and "*" not in parts[3] else default
 
 
 def run_paths(paths: list[Path], model: LandingZoneModel, simulator: Simulator, org_id: str) -> list[PathResult]:
@@ -767,12 +773,9 @@ def run_paths(paths: list[Path], model: LandingZoneModel, simulator: Simulator, 
             results.append(PathResult(path, "Missing", f"not in the assembly: {path.missing}"))
             continue
         decision = decisions[requests[id(path)]]
-        ignored = set(decision.ignored_keys) & {k for k, _ in path.context}
-        if ignored and not decision.allowed:
-            # iam-simulate drops context keys whose variable part contains ':' (kms:EncryptionContext:...).
-            results.append(
-                PathResult(path, "Unverified", f"the simulator does not evaluate {', '.join(sorted(ignored))}")
-            )
+        undecided = decision.undecided(k for k, _ in path.context)
+        if undecided:
+            results.append(PathResult(path, "Unverified", f"the simulator does not evaluate {undecided}"))
             continue
         results.append(PathResult(path, decision.decision, decision.deciding()))
     return results

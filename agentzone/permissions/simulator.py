@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..project import PROJECT_ROOT
+from .model import Policy
 
 SCRIPT = PROJECT_ROOT / "simulator" / "simulate.mjs"
 PACKAGE = PROJECT_ROOT / "node_modules" / "@cloud-copilot" / "iam-simulate"
@@ -62,6 +63,11 @@ class Decision:
     def allowed(self) -> bool:
         return self.decision == "Allowed"
 
+    def undecided(self, keys) -> str:
+        """The keys among ``keys`` the simulator dropped (iam-simulate ignores context keys whose variable part
+        contains ':', e.g. kms:EncryptionContext:aws:...), when they may be why the request was not allowed."""
+        return "" if self.allowed else ", ".join(sorted(set(self.ignored_keys) & set(keys)))
+
     def deciding(self) -> str:
         """The statements that decided a denial, as `layer policy[Sid]` (or the implicit layer)."""
         if self.errors:
@@ -99,6 +105,32 @@ class Simulator:
     def policy(self, policy_id: str, document: dict) -> str:
         self.policies.setdefault(policy_id, document)
         return policy_id
+
+    def request(
+        self,
+        *,
+        principal: str,
+        action: str,
+        resource: str,
+        resource_account: str,
+        context: dict,
+        identity: list[Policy],
+        scp_chain: list[tuple[str, list[Policy]]],
+        boundary: Policy | None = None,
+        resource_policy: Policy | None = None,
+    ) -> Request:
+        """One request, its policies registered by name (the SCP chain root first, as ``model.scp_chain`` gives it)."""
+        return Request(
+            principal,
+            action,
+            resource,
+            resource_account,
+            tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in context.items())),
+            tuple(self.policy(p.name, p.document) for p in identity),
+            tuple((node, tuple(self.policy(p.name, p.document) for p in policies)) for node, policies in scp_chain),
+            (self.policy(boundary.name, boundary.document),) if boundary else (),
+            self.policy(resource_policy.name, resource_policy.document) if resource_policy else None,
+        )
 
     def _node(self) -> str:
         node = shutil.which("node")
@@ -149,3 +181,21 @@ class Simulator:
                     tuple(result.get("ignoredContextKeys") or ()),
                 )
         return out
+
+
+def caller_context(principal: str, account: str, org_id: str, resource: str, default_region: str) -> dict[str, object]:
+    """What every request carries: who calls, from where, in which region (the resource's, else the caller's),
+    over TLS."""
+    return {
+        "aws:PrincipalArn": principal,
+        "aws:PrincipalAccount": account,
+        "aws:PrincipalOrgID": org_id,
+        "aws:RequestedRegion": request_region(resource, default_region),
+        "aws:SecureTransport": "true",
+    }
+
+
+def request_region(resource: str, default: str) -> str:
+    """The region an ARN names; ``default`` for a region-less or wildcard one (S3, IAM, ``*``)."""
+    parts = resource.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] and "*" not in parts[3] else default

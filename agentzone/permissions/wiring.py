@@ -94,6 +94,7 @@ class WiringCheck:
                 out += [(stack, res, path, value) for path, value in _strings(resolved)]
         return out
 
+    @cached_property
     def references(self) -> list[Reference]:
         return [
             Reference(stack.name, res.logical_id, path, value)
@@ -154,7 +155,7 @@ class WiringCheck:
             for p in self.model.problems
         ]
         problems += self.nameless()
-        for ref in self.references():
+        for ref in self.references:
             if any(pattern.match(ref.target) for pattern in EXTERNAL.values()):
                 continue
             adopted = self._adopted(ref.target)
