@@ -74,6 +74,14 @@ def cdk_synth(outdir: Path, context: dict[str, str]) -> int:
     return proc.returncode
 
 
+def _reject(staging: Path, rejected: Path, outdir_name: str, what: str, details: str) -> None:
+    """A check failed: keep the output for inspection beside the untouched assembly, and say why."""
+    shutil.rmtree(rejected, ignore_errors=True)
+    staging.rename(rejected)
+    print(f"agentzone: {what}; {outdir_name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
+    print(details, file=sys.stderr)
+
+
 def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
     """None when checkov found an unaccepted failure (the output is kept for inspection)."""
     from .checkov import checkov_bin, run_checkov
@@ -82,11 +90,8 @@ def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
         return "checkov: not installed, skipped (`make install` adds it)"
     result = run_checkov(staging)
     if result.failed:
-        shutil.rmtree(rejected, ignore_errors=True)
-        staging.rename(rejected)
-        print(f"agentzone: checkov found {len(result.failed)} failed check(s) not in checkov-skips.yaml; "
-              f"{outdir_name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
-        print(result.render(), file=sys.stderr)
+        what = f"checkov found {len(result.failed)} failed check(s) not in checkov-skips.yaml"
+        _reject(staging, rejected, outdir_name, what, result.render())
         return None
     return f"checkov: {result.passed} passed, 0 failed, {len(result.accepted)} accepted in checkov-skips.yaml"
 
@@ -104,11 +109,7 @@ def _run_permissions(staging: Path, rejected: Path, outdir_name: str, context: d
     except SimulatorUnavailable as exc:
         return f"permissions: skipped ({exc})"
     if not report.ok:
-        shutil.rmtree(rejected, ignore_errors=True)
-        staging.rename(rejected)
-        print(f"agentzone: the permissions check failed; {outdir_name} left unchanged, output kept in {rejected.name}:",
-              file=sys.stderr)
-        print(render(report), file=sys.stderr)
+        _reject(staging, rejected, outdir_name, "the permissions check failed", render(report))
         return None
     allowed = sum(p.path.kind == "designed" and p.decision == "Allowed" for p in report.paths)
     denied = sum(p.path.kind == "forbidden" and p.decision != "Unverified" for p in report.paths)
@@ -125,7 +126,7 @@ def progress(step: str, started: float) -> None:
 
 def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> int:
     """Returns a process exit code: 0 ok, 1 synth/nag/lint failed, 2 usage."""
-    from .report import acknowledgement_report, render_pack_table, render_table, summarize
+    from .report import acknowledgement_report, summarize
 
     started = time.monotonic()
     selected = ", ".join(f"{k}={v}" for k, v in sorted(context.items()) if k != "config_dir") or "everything"
@@ -143,10 +144,7 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
     progress(f"2/4 cfn-lint on {len(templates)} template(s)", started)
     lint = run_cfn_lint(templates)
     if lint.errors:
-        shutil.rmtree(rejected, ignore_errors=True)
-        staging.rename(rejected)
-        print(f"agentzone: cfn-lint found {len(lint.errors)} error(s); {outdir.name} left unchanged, output kept in {rejected.name}:", file=sys.stderr)
-        print(lint.render(), file=sys.stderr)
+        _reject(staging, rejected, outdir.name, f"cfn-lint found {len(lint.errors)} error(s)", lint.render())
         return 1
     progress("3/4 checkov", started)
     checkov_line = _run_checkov(staging, rejected, outdir.name)
@@ -161,13 +159,21 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
     stacks = summarize(outdir)
     report_file = outdir / "agentzone-acknowledgements.json"
     report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")
-    elapsed = time.monotonic() - started
+    progress("done", started)
+    _summary(outdir, stacks, report_file, time.monotonic() - started, lint, checkov_line, permissions_line, as_json)
+    return 0
+
+
+def _summary(outdir: Path, stacks: list, report_file: Path, elapsed: float, lint: LintResult, checkov_line: str,
+             permissions_line: str, as_json: bool) -> None:
+    """The stack table and one line per check (or the same as JSON)."""
+    from .report import render_pack_table, render_table
+
     by_role: dict[str, int] = {}
     for s in stacks:
         by_role[s.role] = by_role.get(s.role, 0) + 1
     roles = ", ".join(f"{role} {n}" for role, n in sorted(by_role.items()))
     acks = sum(s.acknowledgements for s in stacks)
-    progress("done", started)
     if as_json:
         print(json.dumps({
             "output": str(outdir), "seconds": round(elapsed, 1), "stacks": [
@@ -177,7 +183,7 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
             "cfn_lint": {"errors": 0, "warnings": len(lint.warnings)}, "checkov": checkov_line,
             "permissions": permissions_line,
         }, indent=2))
-        return 0
+        return
     print(render_table(stacks))
     print(
         f"\n{len(stacks)} stacks ({roles}); {sum(s.resources for s in stacks)} resources; "
@@ -188,4 +194,3 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
     print(permissions_line)
     if lint.warnings:
         print(lint.render())
-    return 0
