@@ -10,10 +10,10 @@ import sys
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from agentzone.composition import Selection, SelectionError, compose  # noqa: E402
-from agentzone.config import ConfigError, load_landing_zone  # noqa: E402
+from agentzone.composition import Selection, SelectionError, compose
+from agentzone.config import ConfigError, load_landing_zone
 
 
 def main() -> int:

@@ -39,7 +39,8 @@ class CheckovResult:
 
     def render(self, limit: int = 40) -> str:
         return "\n".join(
-            f"  {f['check_id']} {Path(f['file_path']).name} {f['resource']}: {f['check_name']}" for f in self.failed[:limit]
+            f"  {f['check_id']} {Path(f['file_path']).name} {f['resource']}: {f['check_name']}"
+            for f in self.failed[:limit]
         )
 
 
@@ -62,7 +63,18 @@ def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:
     binary = binary or checkov_bin()
     if binary is None:
         raise FileNotFoundError("checkov not installed; run `make install` (it creates .venv-checkov)")
-    cmd = [str(binary), "-d", str(outdir), "--framework", "cloudformation", "--skip-download", "--quiet", "--compact", "-o", "json"]
+    cmd = [
+        str(binary),
+        "-d",
+        str(outdir),
+        "--framework",
+        "cloudformation",
+        "--skip-download",
+        "--quiet",
+        "--compact",
+        "-o",
+        "json",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if not proc.stdout.strip():
         raise RuntimeError(f"checkov failed to run: {proc.stderr.strip()[:2000]}")

@@ -48,8 +48,17 @@ def cmd_validate(args) -> int:
         except ConfigError as exc:
             print(json.dumps({"valid": False, "problems": [asdict(p) for p in exc.problems]}, indent=2))
             return 2
-        print(json.dumps({"valid": True, "config_dir": lz.source_dir, "tenants": [t.tenant for t in lz.tenants],
-                          "environments": list(lz.organization.environments)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "valid": True,
+                    "config_dir": lz.source_dir,
+                    "tenants": [t.tenant for t in lz.tenants],
+                    "environments": list(lz.organization.environments),
+                },
+                indent=2,
+            )
+        )
         return 0
     lz = _load(args)
     if lz is None:
@@ -84,17 +93,31 @@ def cmd_list(args) -> int:
     for tenant in lz.tenants:
         selected = tenant.blueprints.selected()
         for env_name, env in tenant.environments.items():
-            rows.append({
-                "tenant": tenant.tenant, "environment": env_name, "account": env.account,
-                "region": lz.region_of(env), "blueprints": selected,
-                "namespaces": sorted(ns.name for ns in tenant.data.namespaces),
-            })
+            rows.append(
+                {
+                    "tenant": tenant.tenant,
+                    "environment": env_name,
+                    "account": env.account,
+                    "region": lz.region_of(env),
+                    "blueprints": selected,
+                    "namespaces": sorted(ns.name for ns in tenant.data.namespaces),
+                }
+            )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     header = ["tenant", "environment", "account", "region", "blueprints", "namespaces"]
-    table = [header] + [[r["tenant"], r["environment"], r["account"], r["region"], ",".join(r["blueprints"]) or "-",
-                         ",".join(r["namespaces"]) or "-"] for r in rows]
+    table = [header] + [
+        [
+            r["tenant"],
+            r["environment"],
+            r["account"],
+            r["region"],
+            ",".join(r["blueprints"]) or "-",
+            ",".join(r["namespaces"]) or "-",
+        ]
+        for r in rows
+    ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -175,8 +198,10 @@ def cmd_permissions(args) -> int:
     from .permissions.simulator import SimulatorUnavailable
 
     if not (Path(args.cdk_out) / "manifest.json").is_file():
-        print(f"agentzone: {args.cdk_out} is not a synthesized assembly (no manifest.json); run `make synth` first",
-              file=sys.stderr)
+        print(
+            f"agentzone: {args.cdk_out} is not a synthesized assembly (no manifest.json); run `make synth` first",
+            file=sys.stderr,
+        )
         return 2
     lz = _load(args)
     if lz is None:
@@ -192,7 +217,8 @@ def cmd_permissions(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="agentzone", description="AgentZone: multi-account landing zone for AI agents",
+        prog="agentzone",
+        description="AgentZone: multi-account landing zone for AI agents",
         epilog="exit codes (every command): 0 success; 1 a check failed or AWS refused; 2 bad input (config, arguments, "
         "credentials). `agentzone <command> --help` for each command; most take --json for machine-readable output.",
     )
@@ -207,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = with_config(sub.add_parser("validate", help="check the config tree and report every problem at once"))
-    p.add_argument("--json", action="store_true", help="machine-readable output: {valid, problems: [{file, line, path, message}]}")
+    p.add_argument(
+        "--json", action="store_true", help="machine-readable output: {valid, problems: [{file, line, path, message}]}"
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="write JSON Schema files for editor completion and validation")
@@ -222,9 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("synth", help="synthesize with cdk-nag, lint with cfn-lint, print a summary"))
     p.add_argument("--environment", help="only this platform environment (and tenants' stacks in it)")
     p.add_argument("--tenant", help="only this tenant's stacks")
-    p.add_argument("--only", choices=["platform", "tenants", "pipelines"],
-                   help="only the platform's stacks, only tenants' stacks, or only the delivery pipelines")
-    p.add_argument("--output", default="cdk.out", help="assembly directory, replaced only on success (default: %(default)s)")
+    p.add_argument(
+        "--only",
+        choices=["platform", "tenants", "pipelines"],
+        help="only the platform's stacks, only tenants' stacks, or only the delivery pipelines",
+    )
+    p.add_argument(
+        "--output", default="cdk.out", help="assembly directory, replaced only on success (default: %(default)s)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON (progress still goes to stderr)")
     p.set_defaults(func=cmd_synth)
 
@@ -232,8 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON array, for a GitHub Actions matrix")
     p.set_defaults(func=cmd_shards)
 
-    p = with_config(sub.add_parser("diagram", help="draw the landing zone from config: accounts, stacks, blueprints, cross-account links"))
-    p.add_argument("--output", "-o", default="agentzone.svg", help="file to write; .svg, .png or .dot (default: %(default)s)")
+    p = with_config(
+        sub.add_parser(
+            "diagram", help="draw the landing zone from config: accounts, stacks, blueprints, cross-account links"
+        )
+    )
+    p.add_argument(
+        "--output", "-o", default="agentzone.svg", help="file to write; .svg, .png or .dot (default: %(default)s)"
+    )
     p.add_argument("--format", choices=["svg", "png", "dot"], help="override the format the file name implies")
     p.set_defaults(func=cmd_diagram)
 
@@ -243,9 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_guard)
 
-    p = with_config(sub.add_parser(
-        "permissions",
-        help="simulate the assembly's IAM offline: dead grants, designed and forbidden paths, cross-account names"))
+    p = with_config(
+        sub.add_parser(
+            "permissions",
+            help="simulate the assembly's IAM offline: dead grants, designed and forbidden paths, cross-account names",
+        )
+    )
     p.add_argument("--cdk-out", default="cdk.out", help="synthesized assembly to check (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=None, help="simulator processes (default: the core count, at most 4)")
     p.add_argument("--json", action="store_true", help="every grant failure, path and wiring problem as JSON")

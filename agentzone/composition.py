@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-
 from constructs import Construct
 
 from .config.model import LandingZone, Tenant
@@ -40,7 +39,7 @@ class Selection:
     only: str | None = None  # "platform" or "tenants"
 
     @classmethod
-    def from_context(cls, app: cdk.App) -> "Selection":
+    def from_context(cls, app: cdk.App) -> Selection:
         return cls(
             environment=app.node.try_get_context("environment") or None,
             tenant=app.node.try_get_context("tenant") or None,
@@ -54,7 +53,9 @@ class Selection:
         if self.only not in (None, "platform", "tenants", "pipelines"):
             raise SelectionError(f"-c only={self.only}: valid values are platform, tenants, pipelines")
         if self.only == "pipelines" and (self.tenant or self.environment):
-            raise SelectionError("-c only=pipelines synthesizes every pipeline; it cannot be combined with -c tenant or -c environment")
+            raise SelectionError(
+                "-c only=pipelines synthesizes every pipeline; it cannot be combined with -c tenant or -c environment"
+            )
         if self.only == "pipelines" and lz.organization.delivery is None:
             raise SelectionError("-c only=pipelines: organization.yaml has no delivery: section")
         if self.only == "platform" and self.tenant:
@@ -110,7 +111,12 @@ def tenant_target(lz: LandingZone, tenant: Tenant, environment: str, account: st
 
 def organization_stack(scope: Construct, lz: LandingZone) -> OrganizationStack:
     org = lz.organization
-    return OrganizationStack(scope, stack_name("Organization"), target=platform_target(lz, GLOBAL_ENVIRONMENT, org.management_account, org.home_region), lz=lz)
+    return OrganizationStack(
+        scope,
+        stack_name("Organization"),
+        target=platform_target(lz, GLOBAL_ENVIRONMENT, org.management_account, org.home_region),
+        lz=lz,
+    )
 
 
 def platform_stack(scope: Construct, lz: LandingZone, env_name: str, role: str) -> AgentZoneStack:
@@ -124,27 +130,40 @@ def platform_stack(scope: Construct, lz: LandingZone, env_name: str, role: str) 
 def governance_stack(scope: Construct, lz: LandingZone, tenant: Tenant) -> TenantGovernanceStack:
     org = lz.organization
     target = tenant_target(lz, tenant, GLOBAL_ENVIRONMENT, org.management_account, org.home_region)
-    return TenantGovernanceStack(scope, stack_name("Governance", "governance", tenant.tenant), target=target, tenant=tenant, lz=lz)
+    return TenantGovernanceStack(
+        scope, stack_name("Governance", "governance", tenant.tenant), target=target, tenant=tenant, lz=lz
+    )
 
 
-def tenant_environment_stacks(scope: Construct, lz: LandingZone, tenant: Tenant, env_name: str) -> dict[str, AgentZoneStack]:
+def tenant_environment_stacks(
+    scope: Construct, lz: LandingZone, tenant: Tenant, env_name: str
+) -> dict[str, AgentZoneStack]:
     """A tenant's stacks in one environment: its share of shared services and the data lake, and its account."""
     platform_env = lz.organization.environments[env_name]
     platform_region = lz.region_of(platform_env)
     env = tenant.environments[env_name]
     out: dict[str, AgentZoneStack] = {}
     out["services"] = TenantServicesStack(
-        scope, stack_name("TenantServices", f"{env_name}-services", tenant.tenant),
-        target=tenant_target(lz, tenant, env_name, platform_env.shared_services, platform_region), tenant=tenant, lz=lz,
+        scope,
+        stack_name("TenantServices", f"{env_name}-services", tenant.tenant),
+        target=tenant_target(lz, tenant, env_name, platform_env.shared_services, platform_region),
+        tenant=tenant,
+        lz=lz,
     )
     if tenant.data.namespaces:
         out["data"] = TenantDataStack(
-            scope, stack_name("TenantData", f"{env_name}-data", tenant.tenant),
-            target=tenant_target(lz, tenant, env_name, platform_env.data_lake, platform_region), tenant=tenant, lz=lz,
+            scope,
+            stack_name("TenantData", f"{env_name}-data", tenant.tenant),
+            target=tenant_target(lz, tenant, env_name, platform_env.data_lake, platform_region),
+            tenant=tenant,
+            lz=lz,
         )
     out["use_case"] = UseCaseStack(
-        scope, stack_name("UseCase", env_name, tenant.tenant),
-        target=tenant_target(lz, tenant, env_name, env.account, lz.region_of(env)), tenant=tenant, lz=lz,
+        scope,
+        stack_name("UseCase", env_name, tenant.tenant),
+        target=tenant_target(lz, tenant, env_name, env.account, lz.region_of(env)),
+        tenant=tenant,
+        lz=lz,
     )
     return out
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .composition import stack_name
-from .project import PROJECT_ROOT
 from .config.model import PLATFORM_ROLES, LandingZone, Tenant
 from .fm_gateway.litellm_config import tenant_gateway_models
+from .project import PROJECT_ROOT
 from .stacks import PLATFORM_STACKS
 from .stacks.data_lake import feedback_senders
 from .stacks.platform import gateway_deployed
@@ -73,7 +73,18 @@ ROLE_TITLES = {
     "data_lake": "Data lake",
 }
 # Line order inside a combined edge label, and its color (the first kind's).
-FLOW_ORDER = ("trail", "delegated", "oam", "bedrock_logs", "identity", "fm_gateway", "shared_tools", "images", "lake_share", "feedback")
+FLOW_ORDER = (
+    "trail",
+    "delegated",
+    "oam",
+    "bedrock_logs",
+    "identity",
+    "fm_gateway",
+    "shared_tools",
+    "images",
+    "lake_share",
+    "feedback",
+)
 FLOW_COLORS = {
     "trail": "#c0392b",
     "delegated": "#7d3c98",
@@ -145,7 +156,7 @@ class Graph:
 def _wrap(prefix: str, items: list[str], per_line: int = 3) -> list[str]:
     if not items:
         return []
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return [f"{prefix}: {lines[0]}", *lines[1:]]
 
 
@@ -195,9 +206,18 @@ def build_graph(lz: LandingZone) -> Graph:
     central = org.environments[central_name]
 
     management = Account("management", "management", "Management", org.management_account, home, None)
-    management.stacks.append(Stack(stack_name("Organization"), org.management_account, home, ("OUs, SCPs, organization trail",)))
+    management.stacks.append(
+        Stack(stack_name("Organization"), org.management_account, home, ("OUs, SCPs, organization trail",))
+    )
     for tenant in tenants:
-        management.stacks.append(Stack(stack_name("Governance", "governance", tenant.tenant), org.management_account, home, ("budget, SCP, OU placement",)))
+        management.stacks.append(
+            Stack(
+                stack_name("Governance", "governance", tenant.tenant),
+                org.management_account,
+                home,
+                ("budget, SCP, OU placement",),
+            )
+        )
 
     environments: dict[str, list[Account]] = {}
     by_env_role: dict[tuple[str, str], Account] = {}
@@ -208,7 +228,14 @@ def build_graph(lz: LandingZone) -> Graph:
         for role in PLATFORM_ROLES:
             account_id = getattr(env, role)
             account = Account(f"{role}-{env_name}-{account_id}", role, ROLE_TITLES[role], account_id, region, env_name)
-            account.stacks.append(Stack(stack_name(PLATFORM_STACKS[role].ROLE, env_name), account_id, region, _platform_details(lz, role, env_name)))
+            account.stacks.append(
+                Stack(
+                    stack_name(PLATFORM_STACKS[role].ROLE, env_name),
+                    account_id,
+                    region,
+                    _platform_details(lz, role, env_name),
+                )
+            )
             by_env_role[env_name, role] = account
             accounts.append(account)
         for tenant in tenants:
@@ -221,14 +248,42 @@ def build_graph(lz: LandingZone) -> Graph:
                 models = tenant_gateway_models(tenant, org.shared_services.fm_gateway)
                 services += _wrap("FM gateway team", models) if models else ["FM gateway team: no models"]
             shared = by_env_role[env_name, "shared_services"]
-            shared.stacks.append(Stack(stack_name("TenantServices", f"{env_name}-services", tenant.tenant), shared.account, shared.region, tuple(services)))
+            shared.stacks.append(
+                Stack(
+                    stack_name("TenantServices", f"{env_name}-services", tenant.tenant),
+                    shared.account,
+                    shared.region,
+                    tuple(services),
+                )
+            )
             if tenant.data.namespaces:
                 lake = by_env_role[env_name, "data_lake"]
                 namespaces = sorted(ns.name for ns in tenant.data.namespaces)
-                lake.stacks.append(Stack(stack_name("TenantData", f"{env_name}-data", tenant.tenant), lake.account, lake.region, tuple(_wrap("namespaces", namespaces))))
+                lake.stacks.append(
+                    Stack(
+                        stack_name("TenantData", f"{env_name}-data", tenant.tenant),
+                        lake.account,
+                        lake.region,
+                        tuple(_wrap("namespaces", namespaces)),
+                    )
+                )
             tenant_region = lz.region_of(tenant_env)
-            account = Account(f"tenant-{env_name}-{tenant_env.account}", "tenant", f"{tenant.tenant} ({env_name})", tenant_env.account, tenant_region, env_name)
-            account.stacks.append(Stack(stack_name("UseCase", env_name, tenant.tenant), tenant_env.account, tenant_region, _use_case_details(tenant, env_name)))
+            account = Account(
+                f"tenant-{env_name}-{tenant_env.account}",
+                "tenant",
+                f"{tenant.tenant} ({env_name})",
+                tenant_env.account,
+                tenant_region,
+                env_name,
+            )
+            account.stacks.append(
+                Stack(
+                    stack_name("UseCase", env_name, tenant.tenant),
+                    tenant_env.account,
+                    tenant_region,
+                    _use_case_details(tenant, env_name),
+                )
+            )
             tenant_accounts.append((tenant, env_name, account))
             accounts.append(account)
         environments[env_name] = accounts
@@ -247,7 +302,11 @@ def build_graph(lz: LandingZone) -> Graph:
         if env.observability_sink is None:
             flow(account, logging, Flow("oam", "OAM link: pending (no observability_sink)", active=False))
         elif account.region != logging.region:  # OAM is regional (AgentZoneStack.link_observability)
-            flow(account, logging, Flow("oam", f"OAM link: none ({account.region} is not {logging.region})", active=False))
+            flow(
+                account,
+                logging,
+                Flow("oam", f"OAM link: none ({account.region} is not {logging.region})", active=False),
+            )
         else:
             flow(account, logging, Flow("oam", "logs/metrics/traces (OAM link)"))
 
@@ -276,7 +335,15 @@ def build_graph(lz: LandingZone) -> Graph:
     edges = []
     for (source, target), items in sorted(flows.items()):
         items = sorted(items, key=lambda f: (FLOW_ORDER.index(f.kind), f.label))
-        edges.append(Edge(source, target, tuple(f.label for f in items), FLOW_COLORS[items[0].kind], dashed=not any(f.active for f in items)))
+        edges.append(
+            Edge(
+                source,
+                target,
+                tuple(f.label for f in items),
+                FLOW_COLORS[items[0].kind],
+                dashed=not any(f.active for f in items),
+            )
+        )
 
     title = (
         f"AgentZone landing zone {org.organization} ({org.organization_id}): home region {home}, "
@@ -321,7 +388,9 @@ def _account_cluster(account: Account, indent: str) -> list[str]:
     ]
     for stack in account.stacks:
         label = "\n".join((stack.name, *stack.details))
-        lines.append(f"{indent}  {quote(_node_id(stack.name))} {_attrs(label=label, tooltip=f'aws://{stack.account}/{stack.region}', color=color)};")
+        lines.append(
+            f"{indent}  {quote(_node_id(stack.name))} {_attrs(label=label, tooltip=f'aws://{stack.account}/{stack.region}', color=color)};"
+        )
     if len(account.stacks) > 1:  # one column per account, however many stacks it holds
         lines.append(f"{indent}  {{ rank=same; {' '.join(quote(_node_id(stack.name)) for stack in account.stacks)} }}")
     lines.append(f"{indent}}}")
@@ -331,19 +400,54 @@ def _account_cluster(account: Account, indent: str) -> list[str]:
 def graph_to_dot(graph: Graph) -> str:
     lines = [
         "digraph AgentZone {",
-        "  " + "graph " + _attrs(
-            label=graph.title, labelloc="t", fontname="Helvetica", fontsize="18", rankdir="TB", compound="true",
-            newrank="true", nodesep="0.3", ranksep="1.2", splines="spline", bgcolor="white", pad="0.3",
-        ) + ";",
-        "  node " + _attrs(shape="box", style="rounded,filled", fillcolor="white", fontname="Helvetica", fontsize="10", margin="0.15,0.06") + ";",
+        "  "
+        + "graph "
+        + _attrs(
+            label=graph.title,
+            labelloc="t",
+            fontname="Helvetica",
+            fontsize="18",
+            rankdir="TB",
+            compound="true",
+            newrank="true",
+            nodesep="0.3",
+            ranksep="1.2",
+            splines="spline",
+            bgcolor="white",
+            pad="0.3",
+        )
+        + ";",
+        "  node "
+        + _attrs(
+            shape="box",
+            style="rounded,filled",
+            fillcolor="white",
+            fontname="Helvetica",
+            fontsize="10",
+            margin="0.15,0.06",
+        )
+        + ";",
         "  edge " + _attrs(fontname="Helvetica", fontsize="9", arrowsize="0.7") + ";",
     ]
     lines += _account_cluster(graph.management, "  ")
     clusters = {graph.management.account: graph.management}
     for env_name, accounts in graph.environments.items():
         lines.append(f"  subgraph {quote(f'cluster_env_{env_name}')} {{")
-        lines.append("    graph " + _attrs(label=f"environment {env_name}", style="dashed", color="#999999", fontsize="14", id=f"cluster_env_{env_name}") + ";")
-        for group, members in (("platform", [a for a in accounts if a.kind != "tenant"]), ("workloads", [a for a in accounts if a.kind == "tenant"])):
+        lines.append(
+            "    graph "
+            + _attrs(
+                label=f"environment {env_name}",
+                style="dashed",
+                color="#999999",
+                fontsize="14",
+                id=f"cluster_env_{env_name}",
+            )
+            + ";"
+        )
+        for group, members in (
+            ("platform", [a for a in accounts if a.kind != "tenant"]),
+            ("workloads", [a for a in accounts if a.kind == "tenant"]),
+        ):
             if not members:
                 continue
             cluster = f"cluster_{group}_{env_name}"
@@ -358,8 +462,13 @@ def graph_to_dot(graph: Graph) -> str:
     for edge in graph.edges:
         source, target = clusters[edge.source], clusters[edge.target]
         attrs = _attrs(
-            id=edge.id, label="\n".join(edge.labels), color=edge.color, fontcolor=edge.color,
-            style="dashed" if edge.dashed else None, ltail=_cluster_id(source), lhead=_cluster_id(target),
+            id=edge.id,
+            label="\n".join(edge.labels),
+            color=edge.color,
+            fontcolor=edge.color,
+            style="dashed" if edge.dashed else None,
+            ltail=_cluster_id(source),
+            lhead=_cluster_id(target),
             tooltip=f"{edge.source} -> {edge.target}",
         )
         lines.append(f"  {quote(_node_id(source.anchor))} -> {quote(_node_id(target.anchor))} {attrs};")
@@ -369,7 +478,7 @@ def graph_to_dot(graph: Graph) -> str:
     above = [graph.management.anchor]
     for accounts in graph.environments.values():
         tops = [a.anchor for a in accounts if a.kind == "tenant"] or [a.anchor for a in accounts if a.kind != "logging"]
-        lines += [f"  {quote(_node_id(a))} -> {quote(_node_id(b))} [style=\"invis\"];" for a in above for b in tops]
+        lines += [f'  {quote(_node_id(a))} -> {quote(_node_id(b))} [style="invis"];' for a in above for b in tops]
         above = [a.anchor for a in accounts if a.kind == "logging"]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -427,7 +536,9 @@ def svg_with_viz(dot: str, *, root: Path = PROJECT_ROOT, node: str | None = None
     """SVG from Graphviz compiled to WebAssembly, run by Node.js."""
     node = node or shutil.which("node")
     if node is None:
-        raise RendererUnavailable(f"rendering needs Graphviz `dot` or Node.js (with {VIZ_PACKAGE}) on PATH: install Node.js 20+ and {FIX_HINT}")
+        raise RendererUnavailable(
+            f"rendering needs Graphviz `dot` or Node.js (with {VIZ_PACKAGE}) on PATH: install Node.js 20+ and {FIX_HINT}"
+        )
     env = {**os.environ, "AGENTZONE_VIZ_MODULE": str(viz_module(root))}
     done = _run([node, "--input-type=module", "-e", _VIZ_SCRIPT], f"{VIZ_PACKAGE} (node)", input=dot.encode(), env=env)
     return done.stdout.decode()
@@ -441,7 +552,9 @@ def svg_to_png(svg: str) -> bytes:
     try:
         import resvg_py
     except ImportError:
-        raise RendererUnavailable(f"PNG output needs Graphviz `dot` or the Python package resvg-py: {FIX_HINT} (or write .svg)") from None
+        raise RendererUnavailable(
+            f"PNG output needs Graphviz `dot` or the Python package resvg-py: {FIX_HINT} (or write .svg)"
+        ) from None
     # resvg matches families by name only (no fontconfig aliases) and has no Helvetica on most Linux machines:
     # offer metric-alike fallbacks before the generic family, or text would be dropped.
     svg = svg.replace('font-family="Helvetica,sans-Serif"', f'font-family="{PNG_FONTS}"')
@@ -474,7 +587,9 @@ def format_for(out: Path) -> str:
     """The format a file name asks for (.svg, .png, .dot or .gv)."""
     fmt = SUFFIXES.get(Path(out).suffix.lower())
     if fmt is None:
-        raise DiagramFormatError(f"cannot tell the diagram format from {str(out)!r}: name it .svg, .png or .dot, or pass the format")
+        raise DiagramFormatError(
+            f"cannot tell the diagram format from {str(out)!r}: name it .svg, .png or .dot, or pass the format"
+        )
     return fmt
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 STATEFUL_TYPES = frozenset(
@@ -51,7 +51,7 @@ class Violation:
         return f"{self.stack}/{self.logical_id} ({self.resource_type}): {self.reason}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def create_only_paths(resource_type: str, region: str = "us-east-1") -> tuple[tuple[str, ...], ...]:
     """Create-only property paths, e.g. ('BucketName',), from cfn-lint's resource schema."""
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
@@ -90,26 +90,49 @@ def compare(old: dict[str, tuple[str, dict]], new: dict[str, tuple[str, dict]]) 
         if not stateful:
             continue
         if stack not in new:
-            violations += [Violation(stack, k, v["Type"], "stack removed: resource would be orphaned") for k, v in stateful.items()]
+            violations += [
+                Violation(stack, k, v["Type"], "stack removed: resource would be orphaned") for k, v in stateful.items()
+            ]
             continue
         new_env, new_template = new[stack]
         if new_env != old_env:
-            violations += [Violation(stack, k, v["Type"], f"stack moves from {old_env} to {new_env}: resource would be recreated there") for k, v in stateful.items()]
+            violations += [
+                Violation(
+                    stack, k, v["Type"], f"stack moves from {old_env} to {new_env}: resource would be recreated there"
+                )
+                for k, v in stateful.items()
+            ]
             continue
         new_resources = new_template.get("Resources", {})
         for logical_id, resource in stateful.items():
             after = new_resources.get(logical_id)
             if after is None:
-                violations.append(Violation(stack, logical_id, resource["Type"], "logical id removed: resource would be deleted or orphaned"))
+                violations.append(
+                    Violation(
+                        stack, logical_id, resource["Type"], "logical id removed: resource would be deleted or orphaned"
+                    )
+                )
                 continue
             if after["Type"] != resource["Type"]:
-                violations.append(Violation(stack, logical_id, resource["Type"], f"type changes to {after['Type']}: resource would be replaced"))
+                violations.append(
+                    Violation(
+                        stack,
+                        logical_id,
+                        resource["Type"],
+                        f"type changes to {after['Type']}: resource would be replaced",
+                    )
+                )
                 continue
             before_props, after_props = resource.get("Properties", {}), after.get("Properties", {})
             for path in create_only_paths(resource["Type"]):
                 if _get(before_props, path) != _get(after_props, path):
                     violations.append(
-                        Violation(stack, logical_id, resource["Type"], f"create-only property {'.'.join(path)} changes: resource would be replaced")
+                        Violation(
+                            stack,
+                            logical_id,
+                            resource["Type"],
+                            f"create-only property {'.'.join(path)} changes: resource would be replaced",
+                        )
                     )
     return sorted(violations)
 

@@ -67,20 +67,27 @@ def acknowledge_runtime_role(policy: IConstruct, writer: str) -> None:
     """
     runtime_logs = "log-group:/aws/bedrock-agentcore/runtimes/*"
     findings = {
-        nag_arn(policy, "logs", runtime_logs): "AgentCore names runtime log groups /aws/bedrock-agentcore/runtimes/<runtime id>-"
+        nag_arn(
+            policy, "logs", runtime_logs
+        ): "AgentCore names runtime log groups /aws/bedrock-agentcore/runtimes/<runtime id>-"
         "<endpoint>; the runtime id is assigned at creation.",
-        nag_arn(policy, "logs", f"{runtime_logs}:log-stream:*"): "Log streams under the runtime's own log group prefix, named by "
-        "the service per session.",
-        nag_arn(policy, "logs", "log-group:*"): "logs:DescribeLogGroups cannot be scoped below the account's log groups; it "
-        "reads no log data.",
+        nag_arn(
+            policy, "logs", f"{runtime_logs}:log-stream:*"
+        ): "Log streams under the runtime's own log group prefix, named by the service per session.",
+        nag_arn(
+            policy, "logs", "log-group:*"
+        ): "logs:DescribeLogGroups cannot be scoped below the account's log groups; it reads no log data.",
         "*": "X-Ray segment writes and ecr:GetAuthorizationToken support no resource-level permissions; metric writes are "
         "limited to the bedrock-agentcore namespace by condition.",
-        nag_arn(policy, "bedrock-agentcore", "workload-identity-directory/default/workload-identity/*"): "AgentCore creates "
-        "the runtime's workload identity at deploy time; its name is not known at synth.",
+        nag_arn(
+            policy, "bedrock-agentcore", "workload-identity-directory/default/workload-identity/*"
+        ): "AgentCore creates the runtime's workload identity at deploy time; its name is not known at synth.",
     }
     for resource, reason in findings.items():
         acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
-    acknowledge_compliance(policy, "IAMNoInlinePolicy", f"{writer} the execution role's grants as a policy attached only to that role.")
+    acknowledge_compliance(
+        policy, "IAMNoInlinePolicy", f"{writer} the execution role's grants as a policy attached only to that role."
+    )
 
 
 def add_rule_packs(app: cdk.App, settings: NagSettings) -> list[str]:

@@ -13,8 +13,16 @@ from dataclasses import dataclass
 
 from .config.model import Organization, Tenant
 from .naming import (
-    DENY_POLICY_PATTERN, EVALUATION_ROLE_PREFIX, FM_GATEWAY_ROLE_PREFIX, KNOWLEDGE_BASE_ROLE_PREFIX, MEMORY_ROLE_PREFIX,
-    PLATFORM_RESOURCES_ROLE, PREFIX, SAFETY_ROLE_PREFIX, role_arn_pattern, split_profile,
+    DENY_POLICY_PATTERN,
+    EVALUATION_ROLE_PREFIX,
+    FM_GATEWAY_ROLE_PREFIX,
+    KNOWLEDGE_BASE_ROLE_PREFIX,
+    MEMORY_ROLE_PREFIX,
+    PLATFORM_RESOURCES_ROLE,
+    PREFIX,
+    SAFETY_ROLE_PREFIX,
+    role_arn_pattern,
+    split_profile,
 )
 
 SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
@@ -27,14 +35,53 @@ MODEL_INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseS
 # Services whose endpoints are global or us-east-1 only; from the AWS Organizations
 # example "Deny access to AWS based on the requested AWS Region", plus the billing family.
 GLOBAL_SERVICE_ACTIONS = [
-    "a4b:*", "access-analyzer:*", "account:*", "acm:*", "aws-marketplace-management:*", "aws-marketplace:*",
-    "aws-portal:*", "billing:*", "budgets:*", "ce:*", "chime:*", "cloudfront:*", "config:*", "cur:*",
-    "directconnect:*", "ec2:DescribeRegions", "ec2:DescribeTransitGateways", "ec2:DescribeVpnGateways", "fms:*",
-    "globalaccelerator:*", "health:*", "iam:*", "importexport:*", "invoicing:*", "kms:*", "mobileanalytics:*",
-    "networkmanager:*", "organizations:*", "payments:*", "pricing:*", "route53-recovery-cluster:*",
-    "route53-recovery-control-config:*", "route53-recovery-readiness:*", "route53:*", "route53domains:*",
-    "s3:GetAccountPublic*", "s3:ListAllMyBuckets", "s3:ListMultiRegionAccessPoints", "s3:PutAccountPublic*",
-    "shield:*", "sts:*", "support:*", "tax:*", "trustedadvisor:*", "waf-regional:*", "waf:*", "wafv2:*",
+    "a4b:*",
+    "access-analyzer:*",
+    "account:*",
+    "acm:*",
+    "aws-marketplace-management:*",
+    "aws-marketplace:*",
+    "aws-portal:*",
+    "billing:*",
+    "budgets:*",
+    "ce:*",
+    "chime:*",
+    "cloudfront:*",
+    "config:*",
+    "cur:*",
+    "directconnect:*",
+    "ec2:DescribeRegions",
+    "ec2:DescribeTransitGateways",
+    "ec2:DescribeVpnGateways",
+    "fms:*",
+    "globalaccelerator:*",
+    "health:*",
+    "iam:*",
+    "importexport:*",
+    "invoicing:*",
+    "kms:*",
+    "mobileanalytics:*",
+    "networkmanager:*",
+    "organizations:*",
+    "payments:*",
+    "pricing:*",
+    "route53-recovery-cluster:*",
+    "route53-recovery-control-config:*",
+    "route53-recovery-readiness:*",
+    "route53:*",
+    "route53domains:*",
+    "s3:GetAccountPublic*",
+    "s3:ListAllMyBuckets",
+    "s3:ListMultiRegionAccessPoints",
+    "s3:PutAccountPublic*",
+    "shield:*",
+    "sts:*",
+    "support:*",
+    "tax:*",
+    "trustedadvisor:*",
+    "waf-regional:*",
+    "waf:*",
+    "wafv2:*",
     "wellarchitected:*",
 ]
 
@@ -43,29 +90,58 @@ BASELINE_PROTECTED_ACTIONS = [
     "access-analyzer:DeleteAnalyzer",
     "bedrock:DeleteModelInvocationLoggingConfiguration",
     "bedrock:PutModelInvocationLoggingConfiguration",
-    "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors", "cloudtrail:StopLogging", "cloudtrail:UpdateTrail",
-    "config:DeleteConfigurationAggregator", "config:DeleteConfigurationRecorder", "config:DeleteDeliveryChannel",
-    "config:DeleteRetentionConfiguration", "config:StopConfigurationRecorder",
-    "guardduty:DeleteDetector", "guardduty:DeleteMembers", "guardduty:DisassociateFromAdministratorAccount",
-    "guardduty:DisassociateFromMasterAccount", "guardduty:DisassociateMembers", "guardduty:StopMonitoringMembers",
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+    "config:DeleteConfigurationAggregator",
+    "config:DeleteConfigurationRecorder",
+    "config:DeleteDeliveryChannel",
+    "config:DeleteRetentionConfiguration",
+    "config:StopConfigurationRecorder",
+    "guardduty:DeleteDetector",
+    "guardduty:DeleteMembers",
+    "guardduty:DisassociateFromAdministratorAccount",
+    "guardduty:DisassociateFromMasterAccount",
+    "guardduty:DisassociateMembers",
+    "guardduty:StopMonitoringMembers",
     "guardduty:UpdateDetector",
-    "oam:DeleteLink", "oam:DeleteSink", "oam:PutSinkPolicy", "oam:UpdateLink",
-    "securityhub:BatchDisableStandards", "securityhub:DeleteMembers", "securityhub:DisableSecurityHub",
-    "securityhub:DisassociateFromAdministratorAccount", "securityhub:DisassociateFromMasterAccount",
+    "oam:DeleteLink",
+    "oam:DeleteSink",
+    "oam:PutSinkPolicy",
+    "oam:UpdateLink",
+    "securityhub:BatchDisableStandards",
+    "securityhub:DeleteMembers",
+    "securityhub:DisableSecurityHub",
+    "securityhub:DisassociateFromAdministratorAccount",
+    "securityhub:DisassociateFromMasterAccount",
     "securityhub:DisassociateMembers",
 ]
 
 # Managed policies the platform creates (permission boundaries, launch and deny policies) must not be rewritten
 # by account principals: a new default version would widen every role the policy bounds or grants.
 POLICY_MUTATING_ACTIONS = [
-    "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
-    "iam:TagPolicy", "iam:UntagPolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
 ]
 ROLE_ATTACHMENT_ACTIONS = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
 ROLE_MUTATING_ACTIONS = [
-    *ROLE_ATTACHMENT_ACTIONS, "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
-    "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+    *ROLE_ATTACHMENT_ACTIONS,
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
 ]
 
 REQUIRED_TAG_KEYS = ("owner", "cost-center", "use-case-id")
@@ -112,7 +188,12 @@ def baseline_protection(org: Organization) -> Policy:
         name=f"{PREFIX}-baseline-protection",
         description="AgentZone: stay in the organization; keep audit, detection, observability and platform roles intact",
         document=_document(
-            {"Sid": "DenyLeaveOrganization", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"},
+            {
+                "Sid": "DenyLeaveOrganization",
+                "Effect": "Deny",
+                "Action": "organizations:LeaveOrganization",
+                "Resource": "*",
+            },
             {
                 "Sid": "ProtectAuditAndDetection",
                 "Effect": "Deny",
@@ -133,7 +214,9 @@ def baseline_protection(org: Organization) -> Policy:
                 "Action": ROLE_MUTATING_ACTIONS,
                 "Resource": protected_role_patterns(org),
                 # The safety roles stop agents by attaching deny policies; agentzone-safety-roles limits them to that.
-                "Condition": {"ArnNotLike": {"aws:PrincipalARN": [*exempt_principals(org), role_arn_pattern(SAFETY_ROLE_PREFIX)]}},
+                "Condition": {
+                    "ArnNotLike": {"aws:PrincipalARN": [*exempt_principals(org), role_arn_pattern(SAFETY_ROLE_PREFIX)]}
+                },
             },
             {
                 "Sid": "ProtectPlatformPolicies",
@@ -199,7 +282,12 @@ REQUIRE_GUARDRAIL = {
     "Condition": {
         "Null": {"bedrock:GuardrailIdentifier": "true"},
         # The FM gateway applies its own guardrail; knowledge-base roles only embed (next statement).
-        "ArnNotLike": {"aws:PrincipalARN": [f"arn:aws:iam::*:role/{FM_GATEWAY_ROLE_PREFIX}*", role_arn_pattern(KNOWLEDGE_BASE_ROLE_PREFIX)]},
+        "ArnNotLike": {
+            "aws:PrincipalARN": [
+                f"arn:aws:iam::*:role/{FM_GATEWAY_ROLE_PREFIX}*",
+                role_arn_pattern(KNOWLEDGE_BASE_ROLE_PREFIX),
+            ]
+        },
     },
 }
 # Knowledge-base service roles (exempt above: embedding calls take no guardrail) may call embedding
@@ -228,7 +316,9 @@ def evaluation_judge_only(judge: str) -> dict:
 
 def memory_extraction_models(tenant: Tenant) -> list[str]:
     """Models the tenant's memories run custom extraction with (``custom_strategies[].model``), sorted."""
-    return sorted({s.model for memory in tenant.blueprints.memory.values() for s in memory.custom_strategies if s.model})
+    return sorted(
+        {s.model for memory in tenant.blueprints.memory.values() for s in memory.custom_strategies if s.model}
+    )
 
 
 def memory_extraction_only(models: list[str]) -> dict:
@@ -291,7 +381,9 @@ def tenant_guardrails(tenant: Tenant) -> Policy:
     )
 
 
-def tag_policy(name: str, description: str, cost_centers: list[str], use_case_ids: list[str], owners: list[str]) -> Policy:
+def tag_policy(
+    name: str, description: str, cost_centers: list[str], use_case_ids: list[str], owners: list[str]
+) -> Policy:
     """Standardize the three cost tags; values pinned to what config allows for that OU."""
     values = {"owner": owners, "cost-center": cost_centers, "use-case-id": use_case_ids}
     return Policy(

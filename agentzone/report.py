@@ -21,7 +21,7 @@ class StackSummary:
     region: str
     resources: int
     template_bytes: int
-    acks: tuple["Acknowledgement", ...]
+    acks: tuple[Acknowledgement, ...]
 
     @property
     def acknowledgements(self) -> int:
@@ -117,10 +117,21 @@ def render_pack_table(stacks: list[StackSummary]) -> str:
 def render_table(stacks: list[StackSummary]) -> str:
     header = ("stack", "role", "env", "account", "region", "resources", "acks")
     rows = [header] + [
-        (s.name, s.role + (f" ({s.tenant})" if s.tenant else ""), s.environment, s.account, s.region, str(s.resources), str(s.acknowledgements))
+        (
+            s.name,
+            s.role + (f" ({s.tenant})" if s.tenant else ""),
+            s.environment,
+            s.account,
+            s.region,
+            str(s.resources),
+            str(s.acknowledgements),
+        )
         for s in stacks
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i < 5 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) if i < 5 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

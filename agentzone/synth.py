@@ -114,9 +114,11 @@ def _run_permissions(staging: Path, rejected: Path, outdir_name: str, context: d
     allowed = sum(p.path.kind == "designed" and p.decision == "Allowed" for p in report.paths)
     denied = sum(p.path.kind == "forbidden" and p.decision != "Unverified" for p in report.paths)
     unverified = sum(p.decision == "Unverified" for p in report.paths)
-    return (f"permissions: 0 dead grants of {len(report.grants)}, {allowed} designed paths allowed, {denied} forbidden "
-            f"paths denied, {unverified} unverified, {report.references} cross-account names resolved "
-            "(`agentzone permissions` for details)")
+    return (
+        f"permissions: 0 dead grants of {len(report.grants)}, {allowed} designed paths allowed, {denied} forbidden "
+        f"paths denied, {unverified} unverified, {report.references} cross-account names resolved "
+        "(`agentzone permissions` for details)"
+    )
 
 
 def progress(step: str, started: float) -> None:
@@ -164,8 +166,16 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
     return 0
 
 
-def _summary(outdir: Path, stacks: list, report_file: Path, elapsed: float, lint: LintResult, checkov_line: str,
-             permissions_line: str, as_json: bool) -> None:
+def _summary(
+    outdir: Path,
+    stacks: list,
+    report_file: Path,
+    elapsed: float,
+    lint: LintResult,
+    checkov_line: str,
+    permissions_line: str,
+    as_json: bool,
+) -> None:
     """The stack table and one line per check (or the same as JSON)."""
     from .report import render_pack_table, render_table
 
@@ -175,14 +185,30 @@ def _summary(outdir: Path, stacks: list, report_file: Path, elapsed: float, lint
     roles = ", ".join(f"{role} {n}" for role, n in sorted(by_role.items()))
     acks = sum(s.acknowledgements for s in stacks)
     if as_json:
-        print(json.dumps({
-            "output": str(outdir), "seconds": round(elapsed, 1), "stacks": [
-                {"name": s.name, "role": s.role, "resources": s.resources, "acknowledgements": s.acknowledgements} for s in stacks
-            ],
-            "resources": sum(s.resources for s in stacks), "acknowledgements": acks, "acknowledgement_report": str(report_file),
-            "cfn_lint": {"errors": 0, "warnings": len(lint.warnings)}, "checkov": checkov_line,
-            "permissions": permissions_line,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "output": str(outdir),
+                    "seconds": round(elapsed, 1),
+                    "stacks": [
+                        {
+                            "name": s.name,
+                            "role": s.role,
+                            "resources": s.resources,
+                            "acknowledgements": s.acknowledgements,
+                        }
+                        for s in stacks
+                    ],
+                    "resources": sum(s.resources for s in stacks),
+                    "acknowledgements": acks,
+                    "acknowledgement_report": str(report_file),
+                    "cfn_lint": {"errors": 0, "warnings": len(lint.warnings)},
+                    "checkov": checkov_line,
+                    "permissions": permissions_line,
+                },
+                indent=2,
+            )
+        )
         return
     print(render_table(stacks))
     print(

@@ -117,16 +117,28 @@ def measure(tenants: int, workdir: Path, selection: dict | None = None) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"synth of {tenants} tenants failed (exit {proc.returncode})")
     result = json.loads(result_file.read_text())
-    result.update(tenants=tenants, shard=" ".join(f"{k}={v}" for k, v in selection.items()) or "all",
-                  wall_s=round(wall, 2), peak_rss_mib=round(peak / 2**20))
+    result.update(
+        tenants=tenants,
+        shard=" ".join(f"{k}={v}" for k, v in selection.items()) or "all",
+        wall_s=round(wall, 2),
+        peak_rss_mib=round(peak / 2**20),
+    )
     shutil.rmtree(outdir, ignore_errors=True)
     return result
 
 
 def render(rows: list[dict]) -> str:
-    cols = [("tenants", "tenants"), ("shard", "shard"), ("stacks", "stacks"), ("resources", "resources"), ("wall_s", "wall s"),
-            ("synth_s", "synth s"), ("peak_rss_mib", "peak RSS MiB"), ("largest_stack_resources", "max stack res"),
-            ("largest_template_bytes", "max template B")]
+    cols = [
+        ("tenants", "tenants"),
+        ("shard", "shard"),
+        ("stacks", "stacks"),
+        ("resources", "resources"),
+        ("wall_s", "wall s"),
+        ("synth_s", "synth s"),
+        ("peak_rss_mib", "peak RSS MiB"),
+        ("largest_stack_resources", "max stack res"),
+        ("largest_template_bytes", "max template B"),
+    ]
     table = [[h for _, h in cols]] + [[str(r[k]) for k, _ in cols] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in table]

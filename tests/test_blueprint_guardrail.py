@@ -34,25 +34,35 @@ ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 STACK = "GuardrailBlueprintTest"
 NAG_PACKS = set(PACK_PREFIXES)
 MODELS = ("amazon.nova-lite-v1:0", "eu.anthropic.claude-sonnet-4-5-v1:0")
-TOPIC = {"name": "Investment advice", "definition": "Recommendations on buying or selling securities",
-         "examples": ["Should I buy ACME shares?", "Which fund beats inflation?"]}
-CONFIG = GuardrailBlueprint.model_validate({
-    "content_filter_strength": "MEDIUM",
-    "prompt_attack_strength": "LOW",
-    "denied_topics": [TOPIC, {"name": "Legal advice", "definition": "Opinions on how a court would decide"}],
-    "pii": {"anonymize": ["EMAIL", "NAME"], "block": ["US_SOCIAL_SECURITY_NUMBER", "PASSWORD"]},
-    "words": ["competitorco", "project falcon"],
-    "grounding": {"grounding": 0.8, "relevance": 0.6},
-    "blocked_message": "Not something I can help with.",
-})
+TOPIC = {
+    "name": "Investment advice",
+    "definition": "Recommendations on buying or selling securities",
+    "examples": ["Should I buy ACME shares?", "Which fund beats inflation?"],
+}
+CONFIG = GuardrailBlueprint.model_validate(
+    {
+        "content_filter_strength": "MEDIUM",
+        "prompt_attack_strength": "LOW",
+        "denied_topics": [TOPIC, {"name": "Legal advice", "definition": "Opinions on how a court would decide"}],
+        "pii": {"anonymize": ["EMAIL", "NAME"], "block": ["US_SOCIAL_SECURITY_NUMBER", "PASSWORD"]},
+        "words": ["competitorco", "project falcon"],
+        "grounding": {"grounding": 0.8, "relevance": 0.6},
+        "blocked_message": "Not something I can help with.",
+    }
+)
 # The FM gateway's guardrail with today's defaults (committed in the sample snapshots): must never change.
 FM_GATEWAY_DEFAULT_FINGERPRINT = "68232956236b"
 
 
 def context(stack: cdk.Stack, **overrides) -> BlueprintContext:
     key = BaselineKey(stack, "Key", alias="alias/agentzone/claims", description="claims").key
-    props = dict(tenant="claims", environment="dev", encryption_key=key, models=MODELS,
-                 tags={"owner": "claims-ai@example.com", "cost-center": "CC-1234"})
+    props = dict(
+        tenant="claims",
+        environment="dev",
+        encryption_key=key,
+        models=MODELS,
+        tags={"owner": "claims-ai@example.com", "cost-center": "CC-1234"},
+    )
     return BlueprintContext(**{**props, **overrides})
 
 
@@ -78,13 +88,21 @@ def synth(tmp_path_factory) -> Synth:
     role = agent_role(stack)
     env = guardrail.attach_to_agent(role)
     # The role stands in for an agent runtime's execution role; its owner decides on inline policies.
-    acknowledge_compliance(role.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
-                           "Test stand-in for the agent runtime's execution role, whose blueprint owns this decision.")
+    acknowledge_compliance(
+        role.node.find_child("DefaultPolicy"),
+        "IAMNoInlinePolicy",
+        "Test stand-in for the agent runtime's execution role, whose blueprint owns this decision.",
+    )
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(Template.from_json(artifact.template), artifact.template, Path(assembly.directory) / artifact.template_file,
-                 Path(assembly.directory), {k: stack.resolve(v) for k, v in env.items()})
+    return Synth(
+        Template.from_json(artifact.template),
+        artifact.template,
+        Path(assembly.directory) / artifact.template_file,
+        Path(assembly.directory),
+        {k: stack.resolve(v) for k, v in env.items()},
+    )
 
 
 def resources(raw: dict, kind: str) -> dict[str, dict]:
@@ -106,8 +124,16 @@ def synth_template(policy: GuardrailPolicy | None = None, config: GuardrailBluep
     if config is not None:
         AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=config)
     else:
-        AgentGuardrail(stack, "Guardrail", props=AgentGuardrailProps(
-            guardrail_name="claims-guardrail-dev", encryption_key=context(stack).encryption_key, models=MODELS, policy=policy))
+        AgentGuardrail(
+            stack,
+            "Guardrail",
+            props=AgentGuardrailProps(
+                guardrail_name="claims-guardrail-dev",
+                encryption_key=context(stack).encryption_key,
+                models=MODELS,
+                policy=policy,
+            ),
+        )
     return Template.from_stack(stack).to_json()
 
 
@@ -138,7 +164,11 @@ def test_every_content_category_filters_both_sides_at_the_config_strength(synth)
 def test_strength_none_leaves_those_filters_out():
     props = guardrail_props(synth_template(config=CONFIG.model_copy(update={"content_filter_strength": "NONE"})))
     assert [f["Type"] for f in props["ContentPolicyConfig"]["FiltersConfig"]] == ["PROMPT_ATTACK"]
-    props = guardrail_props(synth_template(config=CONFIG.model_copy(update={"content_filter_strength": "NONE", "prompt_attack_strength": "NONE"})))
+    props = guardrail_props(
+        synth_template(
+            config=CONFIG.model_copy(update={"content_filter_strength": "NONE", "prompt_attack_strength": "NONE"})
+        )
+    )
     assert "ContentPolicyConfig" not in props
 
 
@@ -152,8 +182,10 @@ def test_denied_topics_are_deny_topics_with_their_examples(synth):
 
 def test_words_and_the_managed_profanity_list_are_blocked(synth):
     words = guardrail_props(synth.raw)["WordPolicyConfig"]
-    assert words == {"WordsConfig": [{"Text": "competitorco"}, {"Text": "project falcon"}],
-                     "ManagedWordListsConfig": [{"Type": "PROFANITY"}]}
+    assert words == {
+        "WordsConfig": [{"Text": "competitorco"}, {"Text": "project falcon"}],
+        "ManagedWordListsConfig": [{"Type": "PROFANITY"}],
+    }
     props = guardrail_props(synth_template(config=CONFIG.model_copy(update={"profanity": False})))
     assert props["WordPolicyConfig"] == {"WordsConfig": [{"Text": "competitorco"}, {"Text": "project falcon"}]}
     props = guardrail_props(synth_template(config=CONFIG.model_copy(update={"profanity": False, "words": []})))
@@ -163,29 +195,43 @@ def test_words_and_the_managed_profanity_list_are_blocked(synth):
 def test_pii_is_anonymized_or_blocked_per_type(synth):
     entities = guardrail_props(synth.raw)["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]
     assert {e["Type"]: e["Action"] for e in entities} == {
-        "EMAIL": "ANONYMIZE", "NAME": "ANONYMIZE", "PASSWORD": "BLOCK", "US_SOCIAL_SECURITY_NUMBER": "BLOCK",
+        "EMAIL": "ANONYMIZE",
+        "NAME": "ANONYMIZE",
+        "PASSWORD": "BLOCK",
+        "US_SOCIAL_SECURITY_NUMBER": "BLOCK",
     }
 
 
 def test_contextual_grounding_checks_grounding_and_relevance(synth):
-    assert guardrail_props(synth.raw)["ContextualGroundingPolicyConfig"] == {"FiltersConfig": [
-        {"Type": "GROUNDING", "Threshold": 0.8}, {"Type": "RELEVANCE", "Threshold": 0.6},
-    ]}
-    assert "ContextualGroundingPolicyConfig" not in guardrail_props(synth_template(config=CONFIG.model_copy(update={"grounding": None})))
+    assert guardrail_props(synth.raw)["ContextualGroundingPolicyConfig"] == {
+        "FiltersConfig": [
+            {"Type": "GROUNDING", "Threshold": 0.8},
+            {"Type": "RELEVANCE", "Threshold": 0.6},
+        ]
+    }
+    assert "ContextualGroundingPolicyConfig" not in guardrail_props(
+        synth_template(config=CONFIG.model_copy(update={"grounding": None}))
+    )
 
 
 def test_config_defaults_are_strict():
     props = guardrail_props(synth_template(config=GuardrailBlueprint()))
     assert {f["InputStrength"] for f in props["ContentPolicyConfig"]["FiltersConfig"]} == {"HIGH"}
     assert props["WordPolicyConfig"] == {"ManagedWordListsConfig": [{"Type": "PROFANITY"}]}
-    assert {e["Action"] for e in props["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]} == {"ANONYMIZE", "BLOCK"}
+    assert {e["Action"] for e in props["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]} == {
+        "ANONYMIZE",
+        "BLOCK",
+    }
     assert "TopicPolicyConfig" not in props and "ContextualGroundingPolicyConfig" not in props
 
 
 def test_guardrail_is_encrypted_with_the_tenant_key(synth):
-    synth.template.has_resource_properties("AWS::Bedrock::Guardrail", {
-        "KmsKeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
-    })
+    synth.template.has_resource_properties(
+        "AWS::Bedrock::Guardrail",
+        {
+            "KmsKeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
+        },
+    )
 
 
 def test_a_version_is_published_with_the_policy_fingerprint(synth):
@@ -207,24 +253,36 @@ def fingerprint(policy: GuardrailPolicy) -> str:
 BASE = policy_from_config(CONFIG)
 
 
-@pytest.mark.parametrize("change", [
-    {"denied_topics": (replace(BASE.denied_topics[0], definition="Any opinion on securities"), *BASE.denied_topics[1:])},
-    {"denied_topics": (replace(BASE.denied_topics[0], examples=("Buy ACME?",)), *BASE.denied_topics[1:])},
-    {"denied_topics": BASE.denied_topics[:1]},
-    {"blocked_words": ("competitorco",)},
-    {"profanity": False},
-    {"grounding_threshold": 0.9},
-    {"relevance_threshold": None},
-    {"content_filter_strength": "NONE"},
-    {"block_pii": ("PASSWORD",)},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "denied_topics": (
+                replace(BASE.denied_topics[0], definition="Any opinion on securities"),
+                *BASE.denied_topics[1:],
+            )
+        },
+        {"denied_topics": (replace(BASE.denied_topics[0], examples=("Buy ACME?",)), *BASE.denied_topics[1:])},
+        {"denied_topics": BASE.denied_topics[:1]},
+        {"blocked_words": ("competitorco",)},
+        {"profanity": False},
+        {"grounding_threshold": 0.9},
+        {"relevance_threshold": None},
+        {"content_filter_strength": "NONE"},
+        {"block_pii": ("PASSWORD",)},
+    ],
+)
 def test_any_policy_change_republishes_the_version(change):
     assert fingerprint(replace(BASE, **change)) != fingerprint(BASE)
 
 
 def test_reordering_config_lists_does_not_republish():
-    reordered = replace(BASE, denied_topics=tuple(reversed(BASE.denied_topics)), blocked_words=tuple(reversed(BASE.blocked_words)),
-                        anonymize_pii=tuple(reversed(BASE.anonymize_pii)))
+    reordered = replace(
+        BASE,
+        denied_topics=tuple(reversed(BASE.denied_topics)),
+        blocked_words=tuple(reversed(BASE.blocked_words)),
+        anonymize_pii=tuple(reversed(BASE.anonymize_pii)),
+    )
     assert fingerprint(reordered) == fingerprint(BASE)
 
 
@@ -242,7 +300,9 @@ def invoke_statements(raw: dict) -> list[dict]:
     for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         for policy in resources(raw, kind).values():
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                if any(a.startswith("bedrock:InvokeModel") or a in ("bedrock:*", "*") for a in _list(statement["Action"])):
+                if any(
+                    a.startswith("bedrock:InvokeModel") or a in ("bedrock:*", "*") for a in _list(statement["Action"])
+                ):
                     out.append(statement)
     for role in resources(raw, "AWS::IAM::Role").values():
         assert "Policies" not in role["Properties"]
@@ -252,7 +312,9 @@ def invoke_statements(raw: dict) -> list[dict]:
 def test_models_are_invocable_only_with_this_guardrail_at_its_version(synth):
     guardrail_id, _ = the(synth.raw, "AWS::Bedrock::Guardrail")
     version_id, _ = the(synth.raw, "AWS::Bedrock::GuardrailVersion")
-    versioned = {"Fn::Join": [":", [{"Fn::GetAtt": [guardrail_id, "GuardrailArn"]}, {"Fn::GetAtt": [version_id, "Version"]}]]}
+    versioned = {
+        "Fn::Join": [":", [{"Fn::GetAtt": [guardrail_id, "GuardrailArn"]}, {"Fn::GetAtt": [version_id, "Version"]}]]
+    }
     statements = invoke_statements(synth.raw)
     assert len(statements) == 2
     for statement in statements:
@@ -263,14 +325,33 @@ def test_models_are_invocable_only_with_this_guardrail_at_its_version(synth):
     # Direct models and the profile: exactly the guardrail condition, nothing else.
     assert direct["Condition"] == {"StringEquals": {"bedrock:GuardrailIdentifier": versioned}}
     assert [json.dumps(r) for r in direct["Resource"]] == [
-        json.dumps({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"]]}),
-        json.dumps({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
-                                      ":bedrock:eu-west-1:111111111111:inference-profile/eu.anthropic.claude-sonnet-4-5-v1:0"]]}),
+        json.dumps(
+            {
+                "Fn::Join": [
+                    "",
+                    ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"],
+                ]
+            }
+        ),
+        json.dumps(
+            {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":bedrock:eu-west-1:111111111111:inference-profile/eu.anthropic.claude-sonnet-4-5-v1:0",
+                    ],
+                ]
+            }
+        ),
     ]
     # The model behind the cross-region profile: any region, but only through the profile.
     assert "foundation-model/anthropic.claude-sonnet-4-5-v1:0" in json.dumps(behind["Resource"])
     assert set(behind["Condition"]) == {"StringEquals", "StringLike"}
-    assert "inference-profile/eu.anthropic" in json.dumps(behind["Condition"]["StringLike"]["bedrock:InferenceProfileArn"])
+    assert "inference-profile/eu.anthropic" in json.dumps(
+        behind["Condition"]["StringLike"]["bedrock:InferenceProfileArn"]
+    )
 
 
 def test_agent_may_apply_and_read_the_guardrail_and_decrypt_through_bedrock(synth):
@@ -284,7 +365,10 @@ def test_agent_may_apply_and_read_the_guardrail_and_decrypt_through_bedrock(synt
     assert decrypt["Resource"]["Fn::GetAtt"][0].startswith("Key")
     assert "bedrock.eu-west-1." in json.dumps(decrypt["Condition"]["StringEquals"]["kms:ViaService"])
     assert {a for s in statements for a in _list(s["Action"])} == {
-        *MODEL_INVOKE_ACTIONS, "bedrock:ApplyGuardrail", "bedrock:GetGuardrail", "kms:Decrypt",
+        *MODEL_INVOKE_ACTIONS,
+        "bedrock:ApplyGuardrail",
+        "bedrock:GetGuardrail",
+        "kms:Decrypt",
     }
 
 
@@ -302,7 +386,11 @@ def test_metrics_are_for_the_published_version():
     stack = cdk.Stack(cdk.App(), "Metrics", env=ENV)
     guardrail = AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=CONFIG)
     metric = guardrail.metric_invocations_intervened()
-    assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/Bedrock/Guardrails", "InvocationsIntervened", "Sum")
+    assert (metric.namespace, metric.metric_name, metric.statistic) == (
+        "AWS/Bedrock/Guardrails",
+        "InvocationsIntervened",
+        "Sum",
+    )
     assert set(stack.resolve(metric.dimensions)) == {"GuardrailArn", "GuardrailVersion"}
     assert stack.resolve(metric.dimensions)["GuardrailVersion"] == stack.resolve(guardrail.version)
     assert guardrail.metric_invocation_latency().metric_name == "InvocationLatency"
@@ -317,7 +405,9 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
     assert {a.path for a in acks} == {f"/{STACK}/AgentRole/DefaultPolicy"}
     mine = {a.finding for a in acks if a.pack == "AwsSolutions"}
     # Only the model behind the cross-region profile is a wildcard (its regions).
-    assert mine == {"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0]"}
+    assert mine == {
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0]"
+    }
 
 
 def test_cfn_lint_is_clean(synth):
@@ -325,13 +415,19 @@ def test_cfn_lint_is_clean(synth):
     assert result.errors == [], result.render()
 
 
-@pytest.mark.parametrize("policy, message", [
-    (GuardrailPolicy(anonymize_pii=("EMAIL",), block_pii=("EMAIL",)), "both anonymized and blocked"),
-    (GuardrailPolicy(content_filter_strength="EXTREME"), "content_filter_strength 'EXTREME'"),
-    (GuardrailPolicy(grounding_threshold=1.0), "grounding_threshold 1.0"),
-    (GuardrailPolicy(denied_topics=(GuardrailTopic("a", "b"), GuardrailTopic("a", "c"))), "more than once"),
-    (GuardrailPolicy(content_filter_strength="NONE", prompt_attack_strength="NONE", anonymize_pii=()), "would filter nothing"),
-])
+@pytest.mark.parametrize(
+    "policy, message",
+    [
+        (GuardrailPolicy(anonymize_pii=("EMAIL",), block_pii=("EMAIL",)), "both anonymized and blocked"),
+        (GuardrailPolicy(content_filter_strength="EXTREME"), "content_filter_strength 'EXTREME'"),
+        (GuardrailPolicy(grounding_threshold=1.0), "grounding_threshold 1.0"),
+        (GuardrailPolicy(denied_topics=(GuardrailTopic("a", "b"), GuardrailTopic("a", "c"))), "more than once"),
+        (
+            GuardrailPolicy(content_filter_strength="NONE", prompt_attack_strength="NONE", anonymize_pii=()),
+            "would filter nothing",
+        ),
+    ],
+)
 def test_bad_policies_fail_synth(policy, message):
     with pytest.raises(ValueError, match=message):
         synth_template(policy=policy)

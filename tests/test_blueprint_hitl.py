@@ -90,7 +90,9 @@ def synth(tmp_path_factory) -> Synth:
     app = create_app(outdir=str(tmp_path_factory.mktemp("hitl") / "cdk.out"))
     stack = cdk.Stack(app, STACK, env=ENV)
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="tenant key").key
-    context = BlueprintContext(tenant="claims", environment="dev", encryption_key=key, tags={"owner": "claims-ai@example.com"})
+    context = BlueprintContext(
+        tenant="claims", environment="dev", encryption_key=key, tags={"owner": "claims-ai@example.com"}
+    )
     hitl = HitlWorkflow.from_config(stack, "Hitl", context=context, config=CONFIG)
     agent = iam.Role(stack, "AgentRole", assumed_by=iam.ServicePrincipal("bedrock-agentcore.amazonaws.com"))
     assert isinstance(hitl, AgentAttachment)
@@ -102,13 +104,20 @@ def synth(tmp_path_factory) -> Synth:
     reader = iam.Role(stack, "AuditorRole", assumed_by=iam.AccountRootPrincipal())
     hitl.grant_read_decisions(reader)
     for role in (agent, approver, reader):
-        acknowledge_compliance(role.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
-                               "Test scaffold: these roles stand in for an agent runtime's, an approver's and an auditor's roles.")
+        acknowledge_compliance(
+            role.node.find_child("DefaultPolicy"),
+            "IAMNoInlinePolicy",
+            "Test scaffold: these roles stand in for an agent runtime's, an approver's and an auditor's roles.",
+        )
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(Template.from_json(artifact.template), artifact.template, Path(assembly.directory) / artifact.template_file,
-                 Path(assembly.directory))
+    return Synth(
+        Template.from_json(artifact.template),
+        artifact.template,
+        Path(assembly.directory) / artifact.template_file,
+        Path(assembly.directory),
+    )
 
 
 def getatt(logical_id: str, attribute: str) -> dict:
@@ -123,7 +132,9 @@ def _key_id(synth: Synth) -> str:
 
 
 def test_decision_route_is_iam_authenticated_validated_post(synth):
-    (method_id, method), = [(k, v) for k, v in synth.resources("AWS::ApiGateway::Method").items() if v["Properties"]["HttpMethod"] == "POST"]
+    ((method_id, method),) = [
+        (k, v) for k, v in synth.resources("AWS::ApiGateway::Method").items() if v["Properties"]["HttpMethod"] == "POST"
+    ]
     props = method["Properties"]
     assert props["AuthorizationType"] == "AWS_IAM"
     assert props.get("ApiKeyRequired") in (None, False)
@@ -131,7 +142,10 @@ def test_decision_route_is_iam_authenticated_validated_post(synth):
     assert "RequestValidatorId" in props and "application/json" in props["RequestModels"]
     assert props["Integration"]["Type"] == "AWS_PROXY"
     (validator,) = synth.resources("AWS::ApiGateway::RequestValidator").values()
-    assert validator["Properties"]["ValidateRequestBody"] is True and validator["Properties"]["ValidateRequestParameters"] is True
+    assert (
+        validator["Properties"]["ValidateRequestBody"] is True
+        and validator["Properties"]["ValidateRequestParameters"] is True
+    )
     (model,) = synth.resources("AWS::ApiGateway::Model").values()
     schema = model["Properties"]["Schema"]
     assert schema["required"] == ["decision"] and schema["additionalProperties"] is False
@@ -159,12 +173,20 @@ def test_stage_logs_to_the_cmk_log_group_and_is_throttled(synth):
 
 
 def test_records_bucket_has_object_lock_in_compliance_mode(synth):
-    (bucket_id, bucket), = [(k, v) for k, v in synth.resources("AWS::S3::Bucket").items() if v["Properties"].get("ObjectLockEnabled")]
+    ((bucket_id, bucket),) = [
+        (k, v) for k, v in synth.resources("AWS::S3::Bucket").items() if v["Properties"].get("ObjectLockEnabled")
+    ]
     props = bucket["Properties"]
-    assert props["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365}}}
+    assert props["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365}},
+    }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": getatt(_key_id(synth), "Arn")}
+    assert encryption["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": getatt(_key_id(synth), "Arn"),
+    }
     assert bucket["DeletionPolicy"] == "Retain"
     assert bucket_id.startswith("HitlRecordsBucket")
 
@@ -172,12 +194,19 @@ def test_records_bucket_has_object_lock_in_compliance_mode(synth):
 def test_table_is_cmk_encrypted_retained_with_pitr_and_status_index(synth):
     table_id, table = synth.one("AWS::DynamoDB::Table")
     props = table["Properties"]
-    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": getatt(_key_id(synth), "Arn")}
+    assert props["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": getatt(_key_id(synth), "Arn"),
+    }
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["KeySchema"] == [{"AttributeName": "request_id", "KeyType": "HASH"}]
     (gsi,) = props["GlobalSecondaryIndexes"]
     assert gsi["IndexName"] == STATUS_INDEX
-    assert gsi["KeySchema"] == [{"AttributeName": "status", "KeyType": "HASH"}, {"AttributeName": "requested_at", "KeyType": "RANGE"}]
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "status", "KeyType": "HASH"},
+        {"AttributeName": "requested_at", "KeyType": "RANGE"},
+    ]
     assert "task_token" not in gsi["Projection"]["NonKeyAttributes"]
     assert table["DeletionPolicy"] == "Retain" and props["DeletionProtectionEnabled"] is True
     assert table_id.startswith("HitlRequests")
@@ -200,7 +229,10 @@ def test_state_machine_is_standard_logged_and_traced(synth):
     props = machine["Properties"]
     assert props["StateMachineType"] == "STANDARD" and props["StateMachineName"] == "agentzone-claims-hitl-dev"
     assert props["TracingConfiguration"] == {"Enabled": True}
-    assert props["LoggingConfiguration"]["Level"] == "ALL" and props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert (
+        props["LoggingConfiguration"]["Level"] == "ALL"
+        and props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    )
     definition = json.loads(_resolve(props["DefinitionString"], _refs_for_inspection()))
     assert definition["TimeoutSeconds"] == (60 + 120 + 15) * 60
     assert definition["States"]["WaitForDecision"]["TimeoutSeconds"] == 3600
@@ -227,8 +259,18 @@ def test_grant_approve_allows_invoking_the_decision_route_only_and_names_the_app
     assert statement["Action"] == "execute-api:Invoke"
     stage_id, _ = synth.one("AWS::ApiGateway::Stage")
     api_id, _ = synth.one("AWS::ApiGateway::RestApi")
-    assert statement["Resource"] == {"Fn::Join": ["", [
-        f"arn:aws:execute-api:{REGION}:{ACCOUNT}:", {"Ref": api_id}, "/", {"Ref": stage_id}, "/POST/requests/*/decision"]]}
+    assert statement["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                f"arn:aws:execute-api:{REGION}:{ACCOUNT}:",
+                {"Ref": api_id},
+                "/",
+                {"Ref": stage_id},
+                "/POST/requests/*/decision",
+            ],
+        ]
+    }
     _, function = synth.starting("AWS::Lambda::Function", "HitlDecisionFunction")
     approvers = function["Properties"]["Environment"]["Variables"]["APPROVER_PRINCIPALS"]
     approver_id, _ = synth.starting("AWS::IAM::Role", "ApproverRole")
@@ -243,11 +285,25 @@ def test_agent_may_only_start_executions(synth):
 
 def test_decision_function_policy_is_least_privilege(synth):
     _, policy = synth.starting("AWS::IAM::ManagedPolicy", "HitlDecisionPolicy")
-    actions = sorted(a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
-    assert actions == sorted([
-        "logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject",
-        "s3:PutObjectRetention", "kms:Decrypt", "kms:GenerateDataKey", "states:SendTaskSuccess", "states:SendTaskFailure",
-    ])
+    actions = sorted(
+        a
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    )
+    assert actions == sorted(
+        [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "s3:PutObject",
+            "s3:PutObjectRetention",
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "states:SendTaskSuccess",
+            "states:SendTaskFailure",
+        ]
+    )
     send = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "ReturnTaskTokens")
     # SendTaskSuccess/SendTaskFailure support only Resource "*" (the task token authorizes the call):
     # a statement naming the state machine would grant nothing and no approval could complete.
@@ -260,9 +316,22 @@ def test_decision_function_policy_is_least_privilege(synth):
 
 
 def test_reader_gets_read_only_access(synth):
-    actions = {a for s in _policy_statements(synth, "AuditorRole") for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
-    assert not any(a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "s3:Put", "s3:Delete")) for a in actions)
-    assert actions == {"dynamodb:GetItem", "dynamodb:Query", "s3:ListBucket", "s3:GetObject", "s3:GetObjectRetention", "kms:Decrypt"}
+    actions = {
+        a
+        for s in _policy_statements(synth, "AuditorRole")
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert not any(
+        a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "s3:Put", "s3:Delete")) for a in actions
+    )
+    assert actions == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:GetObjectRetention",
+        "kms:Decrypt",
+    }
 
 
 # ------------------------------------------------------------------ nag and cfn-lint
@@ -273,7 +342,10 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
     aws_solutions = {(a.path.removeprefix(f"/{STACK}/Hitl/"), a.finding) for a in ours if a.pack == "AwsSolutions"}
     bucket_id = next(k for k in synth.resources("AWS::S3::Bucket") if k.startswith("HitlRecordsBucket"))
     assert aws_solutions == {
-        ("Api/CloudWatchRole", "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]"),
+        (
+            "Api/CloudWatchRole",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        ),
         ("Api/Default/requests/{id}/decision/POST", "AwsSolutions-COG4"),
         ("Api/DeploymentStage.v1", "AwsSolutions-APIG3"),
         ("DecisionPolicy", f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/decisions/*]"),
@@ -287,11 +359,16 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
     # The grants' own wildcards, acknowledged on the grantees' policies by the blueprint.
     stage_id, _ = synth.one("AWS::ApiGateway::Stage")
     api_id, _ = synth.one("AWS::ApiGateway::RestApi")
-    grantees = {(a.path, a.finding) for a in acknowledgements(synth.outdir, STACK) if a.pack == "AwsSolutions" and "Role/DefaultPolicy" in a.path
-                and not a.path.startswith(f"/{STACK}/Hitl/")}
+    grantees = {
+        (a.path, a.finding)
+        for a in acknowledgements(synth.outdir, STACK)
+        if a.pack == "AwsSolutions" and "Role/DefaultPolicy" in a.path and not a.path.startswith(f"/{STACK}/Hitl/")
+    }
     assert grantees == {
-        (f"/{STACK}/ApproverRole/DefaultPolicy",
-         f"AwsSolutions-IAM5[Resource::arn:aws:execute-api:{REGION}:{ACCOUNT}:<{api_id}>/<{stage_id}>/POST/requests/*/decision]"),
+        (
+            f"/{STACK}/ApproverRole/DefaultPolicy",
+            f"AwsSolutions-IAM5[Resource::arn:aws:execute-api:{REGION}:{ACCOUNT}:<{api_id}>/<{stage_id}>/POST/requests/*/decision]",
+        ),
         (f"/{STACK}/AuditorRole/DefaultPolicy", f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/decisions/*]"),
     }
 
@@ -300,17 +377,30 @@ def test_without_escalation_a_timeout_rejects_directly(tmp_path):
     app = create_app(outdir=str(tmp_path / "cdk.out"))
     stack = cdk.Stack(app, "NoEscalation", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key
-    context = BlueprintContext(tenant="claims", environment="dev", encryption_key=key, tags={"owner": "claims-ai@example.com"})
-    HitlWorkflow.from_config(stack, "Hitl", context=context, config=HitlBlueprint(approvers=["a@example.com"], categories=["payment"]))
+    context = BlueprintContext(
+        tenant="claims", environment="dev", encryption_key=key, tags={"owner": "claims-ai@example.com"}
+    )
+    HitlWorkflow.from_config(
+        stack, "Hitl", context=context, config=HitlBlueprint(approvers=["a@example.com"], categories=["payment"])
+    )
     template = Template.from_stack(stack).to_json()
     (machine,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
     definition = json.loads(_resolve(machine["Properties"]["DefinitionString"], _refs_for_inspection()))
     assert "NotifyEscalation" not in definition["States"] and "WaitForEscalatedDecision" not in definition["States"]
     catches = {c["ErrorEquals"][0]: c["Next"] for c in definition["States"]["WaitForDecision"]["Catch"]}
     assert catches == {"HITL.Rejected": "Rejected", "States.Timeout": "RecordTimeout"}
-    assert definition["States"]["NeedsApproval"]["Choices"][0] == {"Variable": "$.category", "StringEquals": "payment", "Next": "RecordPending"}
+    assert definition["States"]["NeedsApproval"]["Choices"][0] == {
+        "Variable": "$.category",
+        "StringEquals": "payment",
+        "Next": "RecordPending",
+    }
     assert len([r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]) == 1
-    tags = {t["Key"]: t["Value"] for t in next(r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")["Properties"]["Tags"]}
+    tags = {
+        t["Key"]: t["Value"]
+        for t in next(r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")["Properties"][
+            "Tags"
+        ]
+    }
     assert tags == {"owner": "claims-ai@example.com"}
 
 
@@ -329,27 +419,44 @@ def test_props_are_validated(tmp_path):
     stack = cdk.Stack(app, "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key
     with pytest.raises(ValueError, match="lower-case slugs"):
-        HitlWorkflow(stack, "H", props=HitlWorkflowProps(name="x", encryption_key=key, approvers=("a@example.com",), categories=("Pay Ment",)))
+        HitlWorkflow(
+            stack,
+            "H",
+            props=HitlWorkflowProps(
+                name="x", encryption_key=key, approvers=("a@example.com",), categories=("Pay Ment",)
+            ),
+        )
     with pytest.raises(ValueError, match="approver"):
-        HitlWorkflow(stack, "H2", props=HitlWorkflowProps(name="x", encryption_key=key, approvers=(), categories=("payment",)))
+        HitlWorkflow(
+            stack, "H2", props=HitlWorkflowProps(name="x", encryption_key=key, approvers=(), categories=("payment",))
+        )
 
 
 def test_principal_matching():
     assert hitl_decision.principal_allowed(APPROVER, [APPROVER_ROLE])
-    assert hitl_decision.principal_allowed(APPROVER, [f"arn:aws:iam::{ACCOUNT}:role/team/claims-approver"])  # paths are not in session ARNs
+    assert hitl_decision.principal_allowed(
+        APPROVER, [f"arn:aws:iam::{ACCOUNT}:role/team/claims-approver"]
+    )  # paths are not in session ARNs
     assert not hitl_decision.principal_allowed(OUTSIDER, [APPROVER_ROLE])
-    assert not hitl_decision.principal_allowed(f"arn:aws:sts::{ACCOUNT}:assumed-role/claims-approver-2/x", [APPROVER_ROLE])
-    assert not hitl_decision.principal_allowed("arn:aws:sts::222222222222:assumed-role/claims-approver/x", [APPROVER_ROLE])
+    assert not hitl_decision.principal_allowed(
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/claims-approver-2/x", [APPROVER_ROLE]
+    )
+    assert not hitl_decision.principal_allowed(
+        "arn:aws:sts::222222222222:assumed-role/claims-approver/x", [APPROVER_ROLE]
+    )
     assert hitl_decision.principal_allowed(f"arn:aws:iam::{ACCOUNT}:user/bob", [f"arn:aws:iam::{ACCOUNT}:user/bob"])
     assert not hitl_decision.principal_allowed(APPROVER, [])
 
 
-@pytest.mark.parametrize("body,path_id,message", [
-    ({"decision": "MAYBE"}, "r-1", "decision must be"),
-    ({"decision": "REJECTED"}, "r-1", "needs a reason"),
-    ({"decision": "APPROVED"}, "../x", "request id"),
-    ({"decision": "APPROVED", "reason": "x" * 1001}, "r-1", "at most"),
-])
+@pytest.mark.parametrize(
+    "body,path_id,message",
+    [
+        ({"decision": "MAYBE"}, "r-1", "decision must be"),
+        ({"decision": "REJECTED"}, "r-1", "needs a reason"),
+        ({"decision": "APPROVED"}, "../x", "request id"),
+        ({"decision": "APPROVED", "reason": "x" * 1001}, "r-1", "at most"),
+    ],
+)
 def test_malformed_decisions_are_400(body, path_id, message):
     response = hitl_decision.handler(_event(path_id, body, APPROVER), None)
     assert response["statusCode"] == 400 and message in json.loads(response["body"])["message"]
@@ -432,30 +539,57 @@ class Harness:
     def s3(self):
         return boto3.client("s3", region_name=REGION)
 
-    def state_machine(self, *, first_wait: int | None = None, escalated_wait: int | None = None, name: str = "hitl") -> str:
+    def state_machine(
+        self, *, first_wait: int | None = None, escalated_wait: int | None = None, name: str = "hitl"
+    ) -> str:
         definition = copy.deepcopy(self.definition)
         if first_wait is not None:
             definition["States"]["WaitForDecision"]["TimeoutSeconds"] = first_wait
         if escalated_wait is not None:
             definition["States"]["WaitForEscalatedDecision"]["TimeoutSeconds"] = escalated_wait
         return self.sfn.create_state_machine(
-            name=name, definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/hitl-workflow", type="STANDARD"
+            name=name,
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/hitl-workflow",
+            type="STANDARD",
         )["stateMachineArn"]
 
-    def start(self, machine: str, request_id: str, category: str = "payment", payload: dict | None = None, requested_by: str = "claims-agent") -> str:
-        request = {"request_id": request_id, "category": category, "action": "refund claim", "requested_by": requested_by,
-                   "payload": payload if payload is not None else {"claim": "C-1", "amount": 120.5, "currency": "EUR"}}
-        return self.sfn.start_execution(stateMachineArn=machine, name=request_id, input=json.dumps(request))["executionArn"]
+    def start(
+        self,
+        machine: str,
+        request_id: str,
+        category: str = "payment",
+        payload: dict | None = None,
+        requested_by: str = "claims-agent",
+    ) -> str:
+        request = {
+            "request_id": request_id,
+            "category": category,
+            "action": "refund claim",
+            "requested_by": requested_by,
+            "payload": payload if payload is not None else {"claim": "C-1", "amount": 120.5, "currency": "EUR"},
+        }
+        return self.sfn.start_execution(stateMachineArn=machine, name=request_id, input=json.dumps(request))[
+            "executionArn"
+        ]
 
     def item(self, request_id: str) -> dict:
-        found = self.ddb.get_item(TableName=self.table, Key={"request_id": {"S": request_id}}, ConsistentRead=True).get("Item", {})
+        found = self.ddb.get_item(TableName=self.table, Key={"request_id": {"S": request_id}}, ConsistentRead=True).get(
+            "Item", {}
+        )
         return {k: v["S"] for k, v in found.items()}
 
     def waiting(self, request_id: str, stage: str = "APPROVERS") -> dict:
-        return _wait(lambda: (i := self.item(request_id)).get("wait_stage") == stage and i.get("task_token") and i, what=f"{request_id} waiting ({stage})")
+        return _wait(
+            lambda: (i := self.item(request_id)).get("wait_stage") == stage and i.get("task_token") and i,
+            what=f"{request_id} waiting ({stage})",
+        )
 
     def finished(self, execution: str) -> dict:
-        return _wait(lambda: (d := self.sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, what="execution end")
+        return _wait(
+            lambda: (d := self.sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d,
+            what="execution end",
+        )
 
     def decide(self, request_id: str, decision: str, caller: str = APPROVER, reason: str = "") -> dict:
         body = {"decision": decision, **({"reason": reason} if reason else {})}
@@ -466,11 +600,17 @@ class Harness:
         obj = self.s3.get_object(Bucket=self.bucket, Key=f"decisions/{request_id}.json")
         # HeadObject, not GetObjectRetention: moto 5.2 answers the latter with a 500.
         head = self.s3.head_object(Bucket=self.bucket, Key=f"decisions/{request_id}.json")
-        retention = {"Mode": head.get("ObjectLockMode"), "RetainUntilDate": head.get("ObjectLockRetainUntilDate"), "VersionId": head["VersionId"]}
+        retention = {
+            "Mode": head.get("ObjectLockMode"),
+            "RetainUntilDate": head.get("ObjectLockRetainUntilDate"),
+            "VersionId": head["VersionId"],
+        }
         return json.loads(obj["Body"].read()), retention
 
     def record_versions(self, request_id: str) -> int:
-        return len(self.s3.list_object_versions(Bucket=self.bucket, Prefix=f"decisions/{request_id}.json").get("Versions", []))
+        return len(
+            self.s3.list_object_versions(Bucket=self.bucket, Prefix=f"decisions/{request_id}.json").get("Versions", [])
+        )
 
 
 @pytest.fixture
@@ -484,7 +624,12 @@ def aws(synth, monkeypatch):
 
 
 def _harness(synth: Synth, monkeypatch) -> Harness:
-    refs: dict[str, str] = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    refs: dict[str, str] = {
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+    }
     kms_key = boto3.client("kms", region_name=REGION).create_key(Description="tenant key")["KeyMetadata"]["Arn"]
     refs[f"{_key_id(synth)}.Arn"] = kms_key
 
@@ -501,11 +646,18 @@ def _harness(synth: Synth, monkeypatch) -> Harness:
     )
     refs[table_id] = "claims-hitl-requests"
 
-    bucket_id, bucket = next((k, v) for k, v in synth.resources("AWS::S3::Bucket").items() if k.startswith("HitlRecordsBucket"))
+    bucket_id, bucket = next(
+        (k, v) for k, v in synth.resources("AWS::S3::Bucket").items() if k.startswith("HitlRecordsBucket")
+    )
     s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket="claims-hitl-records", ObjectLockEnabledForBucket=True,
-                     CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_object_lock_configuration(Bucket="claims-hitl-records", ObjectLockConfiguration=bucket["Properties"]["ObjectLockConfiguration"])
+    s3.create_bucket(
+        Bucket="claims-hitl-records",
+        ObjectLockEnabledForBucket=True,
+        CreateBucketConfiguration={"LocationConstraint": REGION},
+    )
+    s3.put_object_lock_configuration(
+        Bucket="claims-hitl-records", ObjectLockConfiguration=bucket["Properties"]["ObjectLockConfiguration"]
+    )
     refs[bucket_id] = "claims-hitl-records"
 
     sns = boto3.client("sns", region_name=REGION)
@@ -549,19 +701,34 @@ def test_approve(aws):
     assert waiting["status"] == "PENDING" and waiting["payload_sha256"] == expected_hash
     # The approvers were told (with the payload and its hash, never the token).
     (notice,) = _inbox("HitlApproversTopic")
-    assert notice["request_id"] == "req-approve" and notice["payload_sha256"] == expected_hash and notice["escalated"] is False
-    assert notice["decide_at"] == "POST https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1/requests/{request_id}/decision"
+    assert (
+        notice["request_id"] == "req-approve"
+        and notice["payload_sha256"] == expected_hash
+        and notice["escalated"] is False
+    )
+    assert (
+        notice["decide_at"]
+        == "POST https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1/requests/{request_id}/decision"
+    )
     assert waiting["task_token"] not in json.dumps(notice)
 
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     answer = aws.decide("req-approve", "APPROVED", reason="refund is within policy")
     assert answer["status"] == 200 and answer["outcome"] == "APPROVED"
     assert aws.finished(execution)["status"] == "SUCCEEDED"
     item = aws.item("req-approve")
     assert item["status"] == "APPROVED" and item["decided_by"] == APPROVER and "task_token" not in item
     record, retention = aws.record("req-approve")
-    assert record["outcome"] == "APPROVED" and record["decided_by"] == APPROVER and record["reason"] == "refund is within policy"
-    assert (record["category"], record["action"], record["payload_sha256"]) == ("payment", "refund claim", expected_hash)
+    assert (
+        record["outcome"] == "APPROVED"
+        and record["decided_by"] == APPROVER
+        and record["reason"] == "refund is within policy"
+    )
+    assert (record["category"], record["action"], record["payload_sha256"]) == (
+        "payment",
+        "refund claim",
+        expected_hash,
+    )
     assert retention["Mode"] == "COMPLIANCE"
     retain_until = retention["RetainUntilDate"]
     assert before + dt.timedelta(days=364) < retain_until < before + dt.timedelta(days=366)
@@ -581,24 +748,50 @@ def test_reject(aws):
     assert described.get("error") == "HITL.Rejected"
     assert aws.item("req-reject")["status"] == "REJECTED"
     record, retention = aws.record("req-reject")
-    assert record["outcome"] == "REJECTED" and record["reason"] == "amount needs a second quote" and retention["Mode"] == "COMPLIANCE"
+    assert (
+        record["outcome"] == "REJECTED"
+        and record["reason"] == "amount needs a second quote"
+        and retention["Mode"] == "COMPLIANCE"
+    )
 
 
 def test_timeout_escalates_then_rejects(aws):
     machine = aws.state_machine(first_wait=1, escalated_wait=1)
     execution = aws.start(machine, "req-timeout")
-    described = _wait(lambda: (d := aws.sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout=30, what="timeouts")
+    described = _wait(
+        lambda: (d := aws.sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d,
+        timeout=30,
+        what="timeouts",
+    )
     assert described["status"] == "FAILED" and described.get("error") == "HITL.Timeout"
-    states = [e.get("stateEnteredEventDetails", {}).get("name") for e in aws.sfn.get_execution_history(executionArn=execution)["events"]]
+    states = [
+        e.get("stateEnteredEventDetails", {}).get("name")
+        for e in aws.sfn.get_execution_history(executionArn=execution)["events"]
+    ]
     assert [s for s in states if s] == [
-        "Describe", "NeedsApproval", "RecordPending", "NotifyApprovers", "WaitForDecision", "NotifyEscalation",
-        "WaitForEscalatedDecision", "RecordTimeout", "DescribeTimeoutRecord", "WriteTimeoutRecord", "TimedOut",
+        "Describe",
+        "NeedsApproval",
+        "RecordPending",
+        "NotifyApprovers",
+        "WaitForDecision",
+        "NotifyEscalation",
+        "WaitForEscalatedDecision",
+        "RecordTimeout",
+        "DescribeTimeoutRecord",
+        "WriteTimeoutRecord",
+        "TimedOut",
     ]
     (escalation,) = _inbox("HitlEscalationTopic")
     assert escalation["escalated"] is True and escalation["request_id"] == "req-timeout"
     item = aws.item("req-timeout")
-    assert (item["status"], item["reason"], item["decided_by"]) == ("REJECTED", "timeout", "system:timeout") and "task_token" not in item
-    record, retention = aws.record("req-timeout")  # written by the state machine; the bucket's default retention applies
+    assert (item["status"], item["reason"], item["decided_by"]) == (
+        "REJECTED",
+        "timeout",
+        "system:timeout",
+    ) and "task_token" not in item
+    record, retention = aws.record(
+        "req-timeout"
+    )  # written by the state machine; the bucket's default retention applies
     assert (record["outcome"], record["reason"], record["decided_by"]) == ("REJECTED", "timeout", "system:timeout")
     assert record["payload_sha256"] == item["payload_sha256"] and retention["Mode"] == "COMPLIANCE"
     # A decision after the timeout is refused.
@@ -620,7 +813,10 @@ def test_uncategorized_action_is_auto_approved_without_waiting(aws):
     execution = aws.start(machine, "req-auto", category="lookup")
     described = aws.finished(execution)
     assert described["status"] == "SUCCEEDED"
-    states = [e.get("stateEnteredEventDetails", {}).get("name") for e in aws.sfn.get_execution_history(executionArn=execution)["events"]]
+    states = [
+        e.get("stateEnteredEventDetails", {}).get("name")
+        for e in aws.sfn.get_execution_history(executionArn=execution)["events"]
+    ]
     assert "WaitForDecision" not in states and "NotifyApprovers" not in states
     item = aws.item("req-auto")
     assert item["status"] == "AUTO_APPROVED" and "task_token" not in item
@@ -665,8 +861,13 @@ def test_unknown_request_is_404_and_duplicate_request_id_fails(aws):
     assert aws.finished(first)["status"] == "SUCCEEDED"
     # Same request id through another state machine (Step Functions itself refuses a reused execution name).
     other = aws.state_machine(name="hitl-other")
-    second = aws.sfn.start_execution(stateMachineArn=other, name="req-dup-2", input=json.dumps(
-        {"request_id": "req-dup", "category": "payment", "action": "x", "requested_by": "a", "payload": {}}))["executionArn"]
+    second = aws.sfn.start_execution(
+        stateMachineArn=other,
+        name="req-dup-2",
+        input=json.dumps(
+            {"request_id": "req-dup", "category": "payment", "action": "x", "requested_by": "a", "payload": {}}
+        ),
+    )["executionArn"]
     described = aws.finished(second)
     assert described["status"] == "FAILED" and described.get("error") == "HITL.DuplicateRequest"
     assert aws.item("req-dup")["status"] == "AUTO_APPROVED"

@@ -57,9 +57,15 @@ def tenant_stack(app: cdk.App, name: str = STACK, *, models: tuple[str, ...] = M
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="tenant key").key
     bucket = None
     if with_bucket:
-        bucket = SecureBucket(stack, "AgentData", encryption_key=key, access_logs=AccessLogsBucket(stack, "AccessLogs")).bucket
+        bucket = SecureBucket(
+            stack, "AgentData", encryption_key=key, access_logs=AccessLogsBucket(stack, "AccessLogs")
+        ).bucket
     context = BlueprintContext(
-        tenant="claims", environment="dev", encryption_key=key, models=models, data_bucket=bucket,
+        tenant="claims",
+        environment="dev",
+        encryption_key=key,
+        models=models,
+        data_bucket=bucket,
         tags={"owner": "claims-ai@example.com", "use-case-id": "UC-0001"},
     )
     return stack, context
@@ -79,13 +85,20 @@ def synth(tmp_path_factory) -> Synth:
     env = kb.attach_to_agent(agent)
     assert list(env) == [ENV_KNOWLEDGE_BASE_ID]
     # Test scaffold: a runtime's generated role stands in for the agent's.
-    acknowledge_compliance(agent.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
-                           "Test scaffold: this role stands in for an agent runtime's execution role.")
+    acknowledge_compliance(
+        agent.node.find_child("DefaultPolicy"),
+        "IAMNoInlinePolicy",
+        "Test scaffold: this role stands in for an agent runtime's execution role.",
+    )
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(Template.from_json(artifact.template), artifact.template, Path(assembly.directory) / artifact.template_file,
-                 Path(assembly.directory))
+    return Synth(
+        Template.from_json(artifact.template),
+        artifact.template,
+        Path(assembly.directory) / artifact.template_file,
+        Path(assembly.directory),
+    )
 
 
 def getatt(logical_id: str, attribute: str) -> dict:
@@ -111,14 +124,19 @@ def test_index_has_bedrock_shape(synth):
     _, index = synth.one("AWS::S3Vectors::Index")
     props = index["Properties"]
     assert props["Dimension"] == 1024 and props["DistanceMetric"] == "cosine" and props["DataType"] == "float32"
-    assert props["MetadataConfiguration"] == {"NonFilterableMetadataKeys": ["AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"]}
+    assert props["MetadataConfiguration"] == {
+        "NonFilterableMetadataKeys": ["AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"]
+    }
     assert set(BEDROCK_NON_FILTERABLE_KEYS) == {"AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"}
     assert props["VectorBucketArn"] == getatt(bucket_id, "VectorBucketArn")
     assert "EncryptionConfiguration" not in props  # inherits the bucket's CMK
 
 
 def test_vector_store_is_retained_under_stable_ids(synth):
-    for kind, prefix in (("AWS::S3Vectors::VectorBucket", "KnowledgeBaseVectorBucket"), ("AWS::S3Vectors::Index", "KnowledgeBaseVectorIndex")):
+    for kind, prefix in (
+        ("AWS::S3Vectors::VectorBucket", "KnowledgeBaseVectorBucket"),
+        ("AWS::S3Vectors::Index", "KnowledgeBaseVectorIndex"),
+    ):
         logical_id, resource = synth.one(kind)
         assert logical_id.startswith(prefix)
         assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
@@ -126,14 +144,18 @@ def test_vector_store_is_retained_under_stable_ids(synth):
 
 def test_key_policy_lets_s3_vectors_index_this_bucket_only(synth):
     _, key = synth.one("AWS::KMS::Key")
-    (statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
-                    if s.get("Principal") == {"Service": "indexing.s3vectors.amazonaws.com"}]
+    (statement,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "indexing.s3vectors.amazonaws.com"}
+    ]
     assert statement["Action"] == "kms:Decrypt"
     bucket = "arn:aws:s3vectors:eu-west-1:111111111111:bucket/agentzone-kb-claims-dev"
     assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": [bucket, f"{bucket}/*"]}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "111111111111"}
     assert statement["Condition"]["ForAnyValue:StringEquals"] == {
-        "kms:EncryptionContextKeys": ["aws:s3vectors:arn", "aws:s3vectors:resource-id"]}
+        "kms:EncryptionContextKeys": ["aws:s3vectors:arn", "aws:s3vectors:resource-id"]
+    }
 
 
 # ------------------------------------------------------------------ knowledge base and role
@@ -141,7 +163,9 @@ def test_key_policy_lets_s3_vectors_index_this_bucket_only(synth):
 
 def test_knowledge_base_embeds_with_the_configured_model_into_the_index(synth):
     index_id, _ = synth.one("AWS::S3Vectors::Index")
-    role_id = next(k for k, v in synth.resources("AWS::IAM::Role").items() if v["Properties"].get("RoleName") == ROLE_NAME)
+    role_id = next(
+        k for k, v in synth.resources("AWS::IAM::Role").items() if v["Properties"].get("RoleName") == ROLE_NAME
+    )
     policy_id, _ = synth.one("AWS::IAM::ManagedPolicy")
     _, kb = synth.one("AWS::Bedrock::KnowledgeBase")
     props = kb["Properties"]
@@ -149,17 +173,26 @@ def test_knowledge_base_embeds_with_the_configured_model_into_the_index(synth):
         "Type": "VECTOR",
         "VectorKnowledgeBaseConfiguration": {
             "EmbeddingModelArn": EMBED_ARN,
-            "EmbeddingModelConfiguration": {"BedrockEmbeddingModelConfiguration": {"Dimensions": 1024, "EmbeddingDataType": "FLOAT32"}},
+            "EmbeddingModelConfiguration": {
+                "BedrockEmbeddingModelConfiguration": {"Dimensions": 1024, "EmbeddingDataType": "FLOAT32"}
+            },
         },
     }
-    assert props["StorageConfiguration"] == {"Type": "S3_VECTORS", "S3VectorsConfiguration": {"IndexArn": getatt(index_id, "IndexArn")}}
+    assert props["StorageConfiguration"] == {
+        "Type": "S3_VECTORS",
+        "S3VectorsConfiguration": {"IndexArn": getatt(index_id, "IndexArn")},
+    }
     assert props["RoleArn"] == getatt(role_id, "Arn")
     assert re.fullmatch(r"agentzone-claims-dev-[0-9a-f]{8}", props["Name"])
     assert policy_id in kb["DependsOn"]  # Bedrock checks the role's access at creation
 
 
 def test_service_role_name_is_the_scp_exempt_prefix_and_trusts_only_this_accounts_knowledge_bases(synth):
-    (role,) = [v for v in synth.resources("AWS::IAM::Role").values() if v["Properties"].get("RoleName", "").startswith(naming.KNOWLEDGE_BASE_ROLE_PREFIX)]
+    (role,) = [
+        v
+        for v in synth.resources("AWS::IAM::Role").values()
+        if v["Properties"].get("RoleName", "").startswith(naming.KNOWLEDGE_BASE_ROLE_PREFIX)
+    ]
     assert role["Properties"]["RoleName"] == f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-claims-dev"
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "bedrock.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
@@ -183,20 +216,34 @@ def test_service_policy_is_exactly_scoped(synth):
         assert not any("*" in a for a in _list(s["Action"])), s
         assert "*" not in _list(s["Resource"]), s
     assert statements["EmbedWithTheConfiguredModel"] == {
-        "Sid": "EmbedWithTheConfiguredModel", "Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": EMBED_ARN}
+        "Sid": "EmbedWithTheConfiguredModel",
+        "Effect": "Allow",
+        "Action": "bedrock:InvokeModel",
+        "Resource": EMBED_ARN,
+    }
     assert statements["ListTheSourcePrefix"]["Action"] == "s3:ListBucket"
     assert statements["ListTheSourcePrefix"]["Resource"] == getatt(bucket_id, "Arn")
     assert statements["ListTheSourcePrefix"]["Condition"] == {"StringLike": {"s3:prefix": ["knowledge/*"]}}
     assert statements["ReadTheSourcePrefix"]["Action"] == "s3:GetObject"
-    assert statements["ReadTheSourcePrefix"]["Resource"] == {"Fn::Join": ["", [getatt(bucket_id, "Arn"), "/knowledge/*"]]}
+    assert statements["ReadTheSourcePrefix"]["Resource"] == {
+        "Fn::Join": ["", [getatt(bucket_id, "Arn"), "/knowledge/*"]]
+    }
     assert statements["ReadWriteTheIndex"]["Action"] == [
-        "s3vectors:DeleteVectors", "s3vectors:GetIndex", "s3vectors:GetVectors", "s3vectors:PutVectors", "s3vectors:QueryVectors"]
+        "s3vectors:DeleteVectors",
+        "s3vectors:GetIndex",
+        "s3vectors:GetVectors",
+        "s3vectors:PutVectors",
+        "s3vectors:QueryVectors",
+    ]
     assert statements["ReadWriteTheIndex"]["Resource"] == getatt(index_id, "IndexArn")
     assert statements["DecryptSourcesAndVectors"]["Action"] == "kms:Decrypt"
     assert statements["DecryptSourcesAndVectors"]["Condition"] == {
-        "StringEquals": {"kms:ViaService": ["s3.eu-west-1.amazonaws.com", "s3vectors.eu-west-1.amazonaws.com"]}}
+        "StringEquals": {"kms:ViaService": ["s3.eu-west-1.amazonaws.com", "s3vectors.eu-west-1.amazonaws.com"]}
+    }
     assert statements["EncryptIngestionTransientData"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert statements["EncryptIngestionTransientData"]["Condition"] == {"StringEquals": {"kms:ViaService": "bedrock.eu-west-1.amazonaws.com"}}
+    assert statements["EncryptIngestionTransientData"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "bedrock.eu-west-1.amazonaws.com"}
+    }
     for sid in ("DecryptSourcesAndVectors", "EncryptIngestionTransientData"):
         assert statements[sid]["Resource"] == getatt(key_id, "Arn")
     assert len(statements) == 6
@@ -215,10 +262,18 @@ def test_data_source_reads_the_prefix_with_fixed_chunks_cmk_and_retain(synth):
     assert props["KnowledgeBaseId"] == getatt(kb_id, "KnowledgeBaseId")
     assert props["DataSourceConfiguration"] == {
         "Type": "S3",
-        "S3Configuration": {"BucketArn": getatt(bucket_id, "Arn"), "BucketOwnerAccountId": "111111111111", "InclusionPrefixes": ["knowledge/"]},
+        "S3Configuration": {
+            "BucketArn": getatt(bucket_id, "Arn"),
+            "BucketOwnerAccountId": "111111111111",
+            "InclusionPrefixes": ["knowledge/"],
+        },
     }
-    assert props["VectorIngestionConfiguration"] == {"ChunkingConfiguration": {
-        "ChunkingStrategy": "FIXED_SIZE", "FixedSizeChunkingConfiguration": {"MaxTokens": 300, "OverlapPercentage": 20}}}
+    assert props["VectorIngestionConfiguration"] == {
+        "ChunkingConfiguration": {
+            "ChunkingStrategy": "FIXED_SIZE",
+            "FixedSizeChunkingConfiguration": {"MaxTokens": 300, "OverlapPercentage": 20},
+        }
+    }
     assert props["ServerSideEncryptionConfiguration"] == {"KmsKeyArn": getatt(key_id, "Arn")}
     assert props["DataDeletionPolicy"] == "RETAIN"
 
@@ -236,9 +291,21 @@ def test_schedule_starts_ingestion_of_this_data_source(synth):
     assert props["GroupName"] == ROLE_NAME
     assert props["KmsKeyArn"] == getatt(key_id, "Arn")
     target = props["Target"]
-    assert target["Arn"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":scheduler:::aws-sdk:bedrockagent:startIngestionJob"]]}
-    assert target["Input"] == {"Fn::Join": ["", [
-        '{"KnowledgeBaseId":"', getatt(kb_id, "KnowledgeBaseId"), '","DataSourceId":"', getatt(ds_id, "DataSourceId"), '"}']]}
+    assert target["Arn"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":scheduler:::aws-sdk:bedrockagent:startIngestionJob"]]
+    }
+    assert target["Input"] == {
+        "Fn::Join": [
+            "",
+            [
+                '{"KnowledgeBaseId":"',
+                getatt(kb_id, "KnowledgeBaseId"),
+                '","DataSourceId":"',
+                getatt(ds_id, "DataSourceId"),
+                '"}',
+            ],
+        ]
+    }
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}
 
 
@@ -251,12 +318,18 @@ def test_scheduler_role_may_only_start_ingestion_of_this_knowledge_base(synth):
     role = synth.raw["Resources"][role_id]
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111", "aws:SourceArn": getatt(group_id, "Arn")}}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111111111111", "aws:SourceArn": getatt(group_id, "Arn")}
+    }
     policies = [p for p in synth.resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
     (policy,) = policies
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {"Action": "bedrock:StartIngestionJob", "Effect": "Allow", "Resource": getatt(kb_id, "KnowledgeBaseArn")},
-        {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": getatt(key_id, "Arn")},  # the schedule's encrypted input
+        {
+            "Action": "kms:Decrypt",
+            "Effect": "Allow",
+            "Resource": getatt(key_id, "Arn"),
+        },  # the schedule's encrypted input
     ]
     assert "RoleName" not in role["Properties"]  # not agentzone-kb-*: no SCP exemption for the scheduler
 
@@ -292,7 +365,9 @@ def test_attach_to_agent_returns_the_knowledge_base_id():
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
     assert isinstance(kb, AgentAttachment)
     env = kb.attach_to_agent(agent_role(stack))
-    assert stack.resolve(env) == {ENV_KNOWLEDGE_BASE_ID: getatt(stack.get_logical_id(kb.knowledge_base), "KnowledgeBaseId")}
+    assert stack.resolve(env) == {
+        ENV_KNOWLEDGE_BASE_ID: getatt(stack.get_logical_id(kb.knowledge_base), "KnowledgeBaseId")
+    }
 
 
 def test_grant_start_ingestion_is_this_knowledge_base_only():
@@ -301,10 +376,21 @@ def test_grant_start_ingestion_is_this_knowledge_base_only():
     ci = agent_role(stack, "CiRole")
     kb.grant_start_ingestion(ci)
     kb_id = stack.get_logical_id(kb.knowledge_base)
-    Template.from_stack(stack).has_resource_properties("AWS::IAM::Policy", {
-        "Roles": [{"Ref": stack.get_logical_id(ci.node.default_child)}],
-        "PolicyDocument": {"Statement": [{"Action": "bedrock:StartIngestionJob", "Effect": "Allow", "Resource": getatt(kb_id, "KnowledgeBaseArn")}]},
-    })
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": stack.get_logical_id(ci.node.default_child)}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "bedrock:StartIngestionJob",
+                        "Effect": "Allow",
+                        "Resource": getatt(kb_id, "KnowledgeBaseArn"),
+                    }
+                ]
+            },
+        },
+    )
 
 
 def test_attributes_resolve_to_the_resources():
@@ -314,7 +400,9 @@ def test_attributes_resolve_to_the_resources():
     assert stack.resolve(kb.knowledge_base_id) == getatt(kb_id, "KnowledgeBaseId")
     assert stack.resolve(kb.knowledge_base_arn) == getatt(kb_id, "KnowledgeBaseArn")
     assert stack.resolve(kb.data_source_id) == getatt(stack.get_logical_id(kb.data_source), "DataSourceId")
-    assert kb.role.role_name is not None and stack.resolve(kb.role.role_name) == {"Ref": stack.get_logical_id(kb.role.node.default_child)}
+    assert kb.role.role_name is not None and stack.resolve(kb.role.role_name) == {
+        "Ref": stack.get_logical_id(kb.role.node.default_child)
+    }
     assert AgentKnowledgeBase.REGISTRY_NAME == "knowledge_base"
 
 
@@ -324,7 +412,9 @@ def test_metrics_are_the_schedule_groups_scheduler_metrics():
     errors, dropped = kb.metric_ingestion_start_errors(), kb.metric_ingestion_starts_dropped()
     assert (errors.namespace, errors.metric_name) == ("AWS/Scheduler", "TargetErrorCount")
     assert (dropped.namespace, dropped.metric_name) == ("AWS/Scheduler", "InvocationDroppedCount")
-    assert stack.resolve(errors.dimensions) == stack.resolve(dropped.dimensions) == {"ScheduleGroup": ROLE_NAME}  # this KB's group only
+    assert (
+        stack.resolve(errors.dimensions) == stack.resolve(dropped.dimensions) == {"ScheduleGroup": ROLE_NAME}
+    )  # this KB's group only
 
 
 # ------------------------------------------------------------------ config and errors
@@ -332,29 +422,71 @@ def test_metrics_are_the_schedule_groups_scheduler_metrics():
 
 def test_config_values_reach_the_resources():
     stack, context = tenant_stack(create_app(), "Custom")
-    config = KnowledgeBaseBlueprint(dimensions=512, source_prefix="policies/2026/", chunk_max_tokens=500,
-                                   chunk_overlap_percent=10, sync_schedule="cron(0 3 * * ? *)")
+    config = KnowledgeBaseBlueprint(
+        dimensions=512,
+        source_prefix="policies/2026/",
+        chunk_max_tokens=500,
+        chunk_overlap_percent=10,
+        sync_schedule="cron(0 3 * * ? *)",
+    )
     AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=config)
     t = Template.from_stack(stack)
     t.has_resource_properties("AWS::S3Vectors::Index", {"Dimension": 512})
-    t.has_resource_properties("AWS::Bedrock::KnowledgeBase", {"KnowledgeBaseConfiguration": {"VectorKnowledgeBaseConfiguration": {
-        "EmbeddingModelConfiguration": {"BedrockEmbeddingModelConfiguration": {"Dimensions": 512}}}}})
-    t.has_resource_properties("AWS::Bedrock::DataSource", {
-        "DataSourceConfiguration": {"S3Configuration": Match.object_like({"InclusionPrefixes": ["policies/2026/"]})},
-        "VectorIngestionConfiguration": {"ChunkingConfiguration": Match.object_like({
-            "FixedSizeChunkingConfiguration": {"MaxTokens": 500, "OverlapPercentage": 10}})},
-    })
+    t.has_resource_properties(
+        "AWS::Bedrock::KnowledgeBase",
+        {
+            "KnowledgeBaseConfiguration": {
+                "VectorKnowledgeBaseConfiguration": {
+                    "EmbeddingModelConfiguration": {"BedrockEmbeddingModelConfiguration": {"Dimensions": 512}}
+                }
+            }
+        },
+    )
+    t.has_resource_properties(
+        "AWS::Bedrock::DataSource",
+        {
+            "DataSourceConfiguration": {
+                "S3Configuration": Match.object_like({"InclusionPrefixes": ["policies/2026/"]})
+            },
+            "VectorIngestionConfiguration": {
+                "ChunkingConfiguration": Match.object_like(
+                    {"FixedSizeChunkingConfiguration": {"MaxTokens": 500, "OverlapPercentage": 10}}
+                )
+            },
+        },
+    )
     t.has_resource_properties("AWS::Scheduler::Schedule", {"ScheduleExpression": "cron(0 3 * * ? *)"})
-    t.has_resource_properties("AWS::IAM::ManagedPolicy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Sid": "ListTheSourcePrefix", "Condition": {"StringLike": {"s3:prefix": ["policies/2026/*"]}}})])}})
+    t.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "ListTheSourcePrefix",
+                                "Condition": {"StringLike": {"s3:prefix": ["policies/2026/*"]}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
     # Tenant tags reach the L1s (the stack normally adds them too).
-    t.has_resource_properties("AWS::Bedrock::KnowledgeBase", {"Tags": {"owner": "claims-ai@example.com", "use-case-id": "UC-0001"}})
-    t.has_resource_properties("AWS::S3Vectors::VectorBucket", {"Tags": Match.array_with([{"Key": "use-case-id", "Value": "UC-0001"}])})
+    t.has_resource_properties(
+        "AWS::Bedrock::KnowledgeBase", {"Tags": {"owner": "claims-ai@example.com", "use-case-id": "UC-0001"}}
+    )
+    t.has_resource_properties(
+        "AWS::S3Vectors::VectorBucket", {"Tags": Match.array_with([{"Key": "use-case-id", "Value": "UC-0001"}])}
+    )
 
 
 def _names(**overrides) -> tuple[str, str, str]:
     stack, context = tenant_stack(create_app(), "Names")
-    kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint(**overrides))
+    kb = AgentKnowledgeBase.from_config(
+        stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint(**overrides)
+    )
     return kb.index.index_name, kb.knowledge_base.name, kb.data_source.name
 
 
@@ -383,17 +515,22 @@ def test_data_bucket_is_required():
 def _props(stack: cdk.Stack, **overrides) -> KnowledgeBaseProps:
     key = kms.Key(stack, f"Key{len(stack.node.children)}")
     bucket = cdk.aws_s3.Bucket.from_bucket_name(stack, f"Bucket{len(stack.node.children)}", "claims-agent-data")
-    return KnowledgeBaseProps(**{"tenant": "claims", "environment": "dev", "data_bucket": bucket, "encryption_key": key, **overrides})
+    return KnowledgeBaseProps(
+        **{"tenant": "claims", "environment": "dev", "data_bucket": bucket, "encryption_key": key, **overrides}
+    )
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"tenant": "t" * 40, "environment": "production12345"}, "longer than 64"),
-    ({"embedding_model": "eu.cohere.embed-v4:0"}, "cross-region inference profile"),
-    ({"embedding_model": "amazon.nova-lite-v1:0"}, r"not an embedding model.*foundation-model/\*embed\*"),
-    ({"source_prefix": "knowledge"}, "ending in '/'"),
-    ({"dimensions": 5000}, "1..4096"),
-    ({"chunk_overlap_percent": 0}, "chunk_overlap_percent"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"tenant": "t" * 40, "environment": "production12345"}, "longer than 64"),
+        ({"embedding_model": "eu.cohere.embed-v4:0"}, "cross-region inference profile"),
+        ({"embedding_model": "amazon.nova-lite-v1:0"}, r"not an embedding model.*foundation-model/\*embed\*"),
+        ({"source_prefix": "knowledge"}, "ending in '/'"),
+        ({"dimensions": 5000}, "1..4096"),
+        ({"chunk_overlap_percent": 0}, "chunk_overlap_percent"),
+    ],
+)
 def test_bad_props_are_refused(overrides, message):
     stack = cdk.Stack(cdk.App(), "BadProps", env=ENV)
     with pytest.raises(ValueError, match=message):
@@ -402,9 +539,13 @@ def test_bad_props_are_refused(overrides, message):
 
 def test_imported_key_warns_that_its_policy_needs_the_indexing_principal():
     stack = cdk.Stack(cdk.App(), "ImportedKey", env=ENV)
-    key = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    key = kms.Key.from_key_arn(
+        stack, "Imported", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
     AgentKnowledgeBase(stack, "KnowledgeBase", props=_props(stack, encryption_key=key))
-    Annotations.from_stack(stack).has_warning("/ImportedKey/KnowledgeBase", Match.string_like_regexp("indexing.s3vectors.amazonaws.com"))
+    Annotations.from_stack(stack).has_warning(
+        "/ImportedKey/KnowledgeBase", Match.string_like_regexp("indexing.s3vectors.amazonaws.com")
+    )
 
 
 # ------------------------------------------------------------------ nag and cfn-lint
@@ -414,11 +555,16 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
     acks = [a for a in acknowledgements(synth.outdir, STACK) if a.pack in NAG_PACKS]
     ours = [a for a in acks if "/KnowledgeBase/" in a.path]
     assert {(a.path, a.finding) for a in ours if a.pack == "AwsSolutions"} == {
-        (f"/{STACK}/KnowledgeBase/ServicePolicy", f"AwsSolutions-IAM5[Resource::<{_data_bucket_id(synth)}.Arn>/knowledge/*]"),
+        (
+            f"/{STACK}/KnowledgeBase/ServicePolicy",
+            f"AwsSolutions-IAM5[Resource::<{_data_bucket_id(synth)}.Arn>/knowledge/*]",
+        ),
     }
     compliance = {(a.path, a.finding) for a in ours if a.pack != "AwsSolutions"}
-    assert compliance == {(f"/{STACK}/KnowledgeBase/IngestionRole/DefaultPolicy", f"{pack}-IAMNoInlinePolicy")
-                          for pack in NAG_PACKS - {"AwsSolutions"}}
+    assert compliance == {
+        (f"/{STACK}/KnowledgeBase/IngestionRole/DefaultPolicy", f"{pack}-IAMNoInlinePolicy")
+        for pack in NAG_PACKS - {"AwsSolutions"}
+    }
     for ack in ours:
         assert len(ack.reason) >= 30
 

@@ -21,7 +21,8 @@ def _statements_of(template: dict, role_id: str) -> list[dict]:
     return [
         s
         for policy in template["Resources"].values()
-        if policy["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and {"Ref": role_id} in policy["Properties"].get("Roles", [])
+        if policy["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and {"Ref": role_id} in policy["Properties"].get("Roles", [])
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
@@ -40,7 +41,9 @@ def _memories(template: dict) -> dict[str, tuple[str, dict]]:
     return out
 
 
-@pytest.mark.parametrize("environment, region", [("dev", "eu-west-1"), ("staging", "eu-west-1"), ("prod", "eu-central-1")])
+@pytest.mark.parametrize(
+    "environment, region", [("dev", "eu-west-1"), ("staging", "eu-west-1"), ("prod", "eu-central-1")]
+)
 def test_custom_extraction_runs_as_a_fixed_name_role_with_only_its_model(sample_assembly, environment, region):
     template = sample_assembly.template(f"AgentZone-fraud-{environment}")
     memory_name = f"fraud_signals_{environment}"
@@ -56,10 +59,21 @@ def test_custom_extraction_runs_as_a_fixed_name_role_with_only_its_model(sample_
     statements = _statements_of(template, role_id)
     model_calls = [s for s in statements if any(a.startswith("bedrock") for a in _actions(s))]
     # nova-pro runs the risk_patterns extraction (config/tenants/fraud.yaml); nothing else is callable.
-    assert model_calls == [{"Action": "bedrock:InvokeModel*", "Effect": "Allow",
-                            "Resource": f"arn:aws:bedrock:{region}::foundation-model/amazon.nova-pro-v1:0"}]
+    assert model_calls == [
+        {
+            "Action": "bedrock:InvokeModel*",
+            "Effect": "Allow",
+            "Resource": f"arn:aws:bedrock:{region}::foundation-model/amazon.nova-pro-v1:0",
+        }
+    ]
     assert {a for s in statements for a in _actions(s)} - {"bedrock:InvokeModel*"} == {
-        "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncrypt*"}
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncrypt*",
+    }
     # The memory itself is the released resource (same logical id), now pointing at the new role.
     memory = template["Resources"][SIGNALS_MEMORY_ID]
     assert memory["Type"] == "AWS::BedrockAgentCore::Memory" and memory["Properties"]["Name"] == memory_name
@@ -70,13 +84,26 @@ def test_memories_with_built_in_extraction_keep_a_generated_role_and_call_no_mod
     assert sorted(memories) == ["claims_claims_prod", "claims_customers_prod"]
     for role_id, role in memories.values():
         assert "RoleName" not in role
-        assert not [a for s in _statements_of(sample_assembly.template("AgentZone-claims-prod"), role_id) for a in _actions(s) if a.startswith("bedrock")]
+        assert not [
+            a
+            for s in _statements_of(sample_assembly.template("AgentZone-claims-prod"), role_id)
+            for a in _actions(s)
+            if a.startswith("bedrock")
+        ]
 
 
 def _memory(memory_name: str, *strategies: CustomMemoryStrategy) -> tuple[AgentMemory, dict]:
     stack = cdk.Stack(create_app(), "Memory", env=ENV)
-    memory = AgentMemory(stack, "Notes", props=AgentMemoryProps(
-        memory_name=memory_name, encryption_key=cdk.aws_kms.Key(stack, "Key"), strategies=(), custom_strategies=strategies))
+    memory = AgentMemory(
+        stack,
+        "Notes",
+        props=AgentMemoryProps(
+            memory_name=memory_name,
+            encryption_key=cdk.aws_kms.Key(stack, "Key"),
+            strategies=(),
+            custom_strategies=strategies,
+        ),
+    )
     return memory, cdk.assertions.Template.from_stack(stack).to_json()
 
 
@@ -86,16 +113,32 @@ def test_only_custom_strategies_with_a_model_get_the_fixed_name_role():
     assert memory.extraction_role is None
     assert "agentzone-memory" not in json.dumps(template) and "bedrock:InvokeModel" not in json.dumps(template)
 
-    tuned = CustomMemoryStrategy(name="tuned", type="summary", namespaces=["/s/{sessionId}"], instructions="Be brief.", model="amazon.nova-lite-v1:0")
+    tuned = CustomMemoryStrategy(
+        name="tuned",
+        type="summary",
+        namespaces=["/s/{sessionId}"],
+        instructions="Be brief.",
+        model="amazon.nova-lite-v1:0",
+    )
     memory, template = _memory("claims_notes_dev", facts, tuned)
     assert memory.extraction_role is not None
-    (role_id,) = [k for k, v in template["Resources"].items() if v["Properties"].get("RoleName") == naming.memory_service_role("claims_notes_dev")]
+    (role_id,) = [
+        k
+        for k, v in template["Resources"].items()
+        if v["Properties"].get("RoleName") == naming.memory_service_role("claims_notes_dev")
+    ]
     calls = [s for s in _statements_of(template, role_id) if "bedrock:InvokeModel*" in _actions(s)]
     assert [s["Resource"] for s in calls] == ["arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"]
 
 
 def test_an_extraction_role_name_longer_than_iam_allows_is_refused():
-    tuned = CustomMemoryStrategy(name="tuned", type="summary", namespaces=["/s/{sessionId}"], instructions="Be brief.", model="amazon.nova-lite-v1:0")
+    tuned = CustomMemoryStrategy(
+        name="tuned",
+        type="summary",
+        namespaces=["/s/{sessionId}"],
+        instructions="Be brief.",
+        model="amazon.nova-lite-v1:0",
+    )
     name = "m" * 48  # AgentCore allows 48; agentzone-memory-<48> is 65
     with pytest.raises(ValueError, match="longer than 64 characters"):
         _memory(name, tuned)

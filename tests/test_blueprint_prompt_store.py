@@ -11,7 +11,13 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from agentzone.blueprints.context import BlueprintContext
-from agentzone.blueprints.prompt_store import PromptDefinition, PromptStore, PromptStoreProps, env_var_name, template_variables
+from agentzone.blueprints.prompt_store import (
+    PromptDefinition,
+    PromptStore,
+    PromptStoreProps,
+    env_var_name,
+    template_variables,
+)
 from agentzone.config.model import NagSettings, PromptBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
@@ -30,11 +36,23 @@ TEXTS = {
 
 
 def prompt_config(**overrides) -> dict[str, PromptBlueprint]:
-    triage = {"model": MODEL, "description": "Claim triage", "temperature": 0.1, "max_tokens": 800,
-              "versions": {"2": "prompts/triage-v2.txt", "3": "prompts/triage-v3.txt"},
-              "environments": {"dev": "3", "staging": "3", "prod": "2"}}
-    summary = {"model": MODEL, "versions": {"1": "prompts/summary-v1.txt"}, "environments": {"dev": "1", "staging": "1", "prod": "1"}}
-    return {"triage": PromptBlueprint.model_validate({**triage, **overrides}), "claim-summary": PromptBlueprint.model_validate(summary)}
+    triage = {
+        "model": MODEL,
+        "description": "Claim triage",
+        "temperature": 0.1,
+        "max_tokens": 800,
+        "versions": {"2": "prompts/triage-v2.txt", "3": "prompts/triage-v3.txt"},
+        "environments": {"dev": "3", "staging": "3", "prod": "2"},
+    }
+    summary = {
+        "model": MODEL,
+        "versions": {"1": "prompts/summary-v1.txt"},
+        "environments": {"dev": "1", "staging": "1", "prod": "1"},
+    }
+    return {
+        "triage": PromptBlueprint.model_validate({**triage, **overrides}),
+        "claim-summary": PromptBlueprint.model_validate(summary),
+    }
 
 
 @pytest.fixture
@@ -47,8 +65,14 @@ def config_dir(tmp_path) -> Path:
 
 def context(stack: cdk.Stack, config_dir: Path, environment: str = "dev", **overrides) -> BlueprintContext:
     key = BaselineKey(stack, "Key", alias="alias/agentzone/claims", description="claims").key
-    props = dict(tenant="claims", environment=environment, encryption_key=key, models=(MODEL, "eu.anthropic.claude-sonnet-4-5-v1:0"),
-                 tags={"owner": "claims-ai@example.com"}, config_dir=config_dir)
+    props = dict(
+        tenant="claims",
+        environment=environment,
+        encryption_key=key,
+        models=(MODEL, "eu.anthropic.claude-sonnet-4-5-v1:0"),
+        tags={"owner": "claims-ai@example.com"},
+        config_dir=config_dir,
+    )
     return BlueprintContext(**{**props, **overrides})
 
 
@@ -61,21 +85,33 @@ class Synth:
     store: PromptStore
 
 
-def synth(config_dir: Path, environment: str, config: dict[str, PromptBlueprint] | None = None, *, nag: bool = True) -> Synth:
+def synth(
+    config_dir: Path, environment: str, config: dict[str, PromptBlueprint] | None = None, *, nag: bool = True
+) -> Synth:
     app = cdk.App(outdir=str(config_dir / f"cdk.out-{environment}"))
     stack = cdk.Stack(app, STACK, env=ENV)
-    store = PromptStore.from_config(stack, "Prompts", context=context(stack, config_dir, environment), config=config or prompt_config())
+    store = PromptStore.from_config(
+        stack, "Prompts", context=context(stack, config_dir, environment), config=config or prompt_config()
+    )
     role = iam.Role(stack, "AgentRole", assumed_by=iam.ServicePrincipal("bedrock-agentcore.amazonaws.com"))
     env = store.attach_to_agent(role)
     # The role stands in for an agent runtime's execution role; its owner decides on inline policies.
-    acknowledge_compliance(role.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
-                           "Test stand-in for the agent runtime's execution role, whose blueprint owns this decision.")
+    acknowledge_compliance(
+        role.node.find_child("DefaultPolicy"),
+        "IAMNoInlinePolicy",
+        "Test stand-in for the agent runtime's execution role, whose blueprint owns this decision.",
+    )
     if nag:
         add_rule_packs(app, NagSettings())
     assembly = app.synth()  # raises on an unacknowledged nag error
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(artifact.template, Path(assembly.directory) / artifact.template_file, Path(assembly.directory),
-                 {k: stack.resolve(v) for k, v in env.items()}, store)
+    return Synth(
+        artifact.template,
+        Path(assembly.directory) / artifact.template_file,
+        Path(assembly.directory),
+        {k: stack.resolve(v) for k, v in env.items()},
+        store,
+    )
 
 
 def resources(raw: dict, kind: str) -> dict[str, dict]:
@@ -88,19 +124,25 @@ def prompt_named(raw: dict, name: str) -> tuple[str, dict]:
 
 
 def version_of(raw: dict, prompt_id: str) -> tuple[str, dict]:
-    (found,) = [(k, v) for k, v in resources(raw, "AWS::Bedrock::PromptVersion").items()
-                if v["Properties"]["PromptArn"] == {"Fn::GetAtt": [prompt_id, "Arn"]}]
+    (found,) = [
+        (k, v)
+        for k, v in resources(raw, "AWS::Bedrock::PromptVersion").items()
+        if v["Properties"]["PromptArn"] == {"Fn::GetAtt": [prompt_id, "Arn"]}
+    ]
     return found
 
 
 # ------------------------------------------------------------------ what each environment serves
 
 
-@pytest.mark.parametrize("environment, label, file", [
-    ("dev", "3", "prompts/triage-v3.txt"),
-    ("staging", "3", "prompts/triage-v3.txt"),
-    ("prod", "2", "prompts/triage-v2.txt"),
-])
+@pytest.mark.parametrize(
+    "environment, label, file",
+    [
+        ("dev", "3", "prompts/triage-v3.txt"),
+        ("staging", "3", "prompts/triage-v3.txt"),
+        ("prod", "2", "prompts/triage-v2.txt"),
+    ],
+)
 def test_each_environment_serves_its_label(config_dir, environment, label, file):
     result = synth(config_dir, environment, nag=environment == "prod")
     prompt_id, prompt = prompt_named(result.raw, f"claims-triage-{environment}")
@@ -121,7 +163,8 @@ def test_input_variables_are_detected_in_order_of_first_use(config_dir):
     result = synth(config_dir, "dev", nag=False)
     _, prompt = prompt_named(result.raw, "claims-triage-dev")
     assert prompt["Properties"]["Variants"][0]["TemplateConfiguration"]["Text"]["InputVariables"] == [
-        {"Name": "claim"}, {"Name": "customer_name"},
+        {"Name": "claim"},
+        {"Name": "customer_name"},
     ]
     assert result.store.prompt("claim-summary").variables == ("document", "words")
     assert template_variables("no variables here, only {single} braces") == ()
@@ -137,7 +180,8 @@ def test_prompts_are_encrypted_with_the_tenant_key_which_lets_bedrock_use_it_for
     assert sorted(bedrock["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert bedrock["Condition"]["StringEquals"] == {"aws:SourceAccount": "111111111111"}
     assert ":bedrock:eu-west-1:111111111111:prompt/*" in json.dumps(
-        bedrock["Condition"]["StringLike"]["kms:EncryptionContext:aws:bedrock-prompts:arn"])
+        bedrock["Condition"]["StringLike"]["kms:EncryptionContext:aws:bedrock-prompts:arn"]
+    )
 
 
 def test_prompts_and_versions_are_retained(config_dir):
@@ -155,14 +199,17 @@ def test_promotion_publishes_a_new_version_and_keeps_the_prompt(config_dir):
     prompt_before, _ = prompt_named(before.raw, "claims-triage-prod")
     prompt_after, prompt = prompt_named(after.raw, "claims-triage-prod")
     assert prompt_before == prompt_after  # the prompt (draft) is updated in place
-    assert prompt["Properties"]["Variants"][0]["TemplateConfiguration"]["Text"]["Text"] == TEXTS["prompts/triage-v3.txt"]
+    assert (
+        prompt["Properties"]["Variants"][0]["TemplateConfiguration"]["Text"]["Text"] == TEXTS["prompts/triage-v3.txt"]
+    )
     old_version, _ = version_of(before.raw, prompt_before)
     new_version, _ = version_of(after.raw, prompt_after)
     # A new logical id: CloudFormation creates version "3" and, the old one being retained, leaves version "2" in place.
     assert old_version != new_version and old_version not in after.raw["Resources"]
     # The other prompt does not move.
-    assert resources(before.raw, "AWS::Bedrock::PromptVersion").keys() - {old_version} == \
-        resources(after.raw, "AWS::Bedrock::PromptVersion").keys() - {new_version}
+    assert resources(before.raw, "AWS::Bedrock::PromptVersion").keys() - {old_version} == resources(
+        after.raw, "AWS::Bedrock::PromptVersion"
+    ).keys() - {new_version}
 
 
 def test_new_text_under_the_same_label_republishes(config_dir):
@@ -187,7 +234,11 @@ def test_attach_returns_each_prompts_version_arn(config_dir):
         "AGENTZONE_PROMPT_TRIAGE": {"Fn::GetAtt": [triage_version, "Arn"]},
         "AGENTZONE_PROMPT_CLAIM_SUMMARY": {"Fn::GetAtt": [summary_version, "Arn"]},
     }
-    assert env_var_name("claim-summary") == result.store.prompt("claim-summary").env_var == "AGENTZONE_PROMPT_CLAIM_SUMMARY"
+    assert (
+        env_var_name("claim-summary")
+        == result.store.prompt("claim-summary").env_var
+        == "AGENTZONE_PROMPT_CLAIM_SUMMARY"
+    )
 
 
 def test_grant_read_is_get_prompt_on_these_prompts_and_versions_only(config_dir):
@@ -214,28 +265,40 @@ def test_nag_and_cfn_lint_pass(config_dir):
     acks = [a for a in acknowledgements(result.outdir, STACK) if a.pack in NAG_PACKS]
     # Nothing of the store needs acknowledging; only the test role's own inline-policy decision is there.
     assert {a.path for a in acks} == {f"/{STACK}/AgentRole/DefaultPolicy"}
-    assert sorted(a.finding for a in acks) == [f"{pack}-IAMNoInlinePolicy" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")]
+    assert sorted(a.finding for a in acks) == [
+        f"{pack}-IAMNoInlinePolicy" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+    ]
     lint = run_cfn_lint([result.path])
     assert lint.errors == [], lint.render()
 
 
-@pytest.mark.parametrize("config, environment, message", [
-    (prompt_config(environments={"dev": "3"}), "prod", "no version for environment 'prod'"),
-    (prompt_config(environments={"dev": "9"}), "dev", "version '9' is not under versions"),
-    (prompt_config(model="amazon.titan-text-express-v1"), "dev", "not one of the tenant's models"),
-    (prompt_config(versions={"2": "prompts/triage-v2.txt", "3": "prompts/missing.txt"}), "dev", "no file prompts/missing.txt"),
-])
+@pytest.mark.parametrize(
+    "config, environment, message",
+    [
+        (prompt_config(environments={"dev": "3"}), "prod", "no version for environment 'prod'"),
+        (prompt_config(environments={"dev": "9"}), "dev", "version '9' is not under versions"),
+        (prompt_config(model="amazon.titan-text-express-v1"), "dev", "not one of the tenant's models"),
+        (
+            prompt_config(versions={"2": "prompts/triage-v2.txt", "3": "prompts/missing.txt"}),
+            "dev",
+            "no file prompts/missing.txt",
+        ),
+    ],
+)
 def test_bad_config_fails_with_the_reason(config_dir, config, environment, message):
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
     with pytest.raises(ValueError, match=message):
         PromptStore.from_config(stack, "Prompts", context=context(stack, config_dir, environment), config=config)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("Hello {{customer name}}", r"variables \['customer name'\] are not valid"),
-    (" ".join(f"{{{{v{i}}}}}" for i in range(21)), "21 variables"),
-    ("   \n", "empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Hello {{customer name}}", r"variables \['customer name'\] are not valid"),
+        (" ".join(f"{{{{v{i}}}}}" for i in range(21)), "21 variables"),
+        ("   \n", "empty"),
+    ],
+)
 def test_bad_templates_fail_with_the_prompt_and_label(text, message):
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key

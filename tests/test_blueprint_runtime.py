@@ -59,14 +59,22 @@ class FakeAttachment:
         return {self.variable: self.value}
 
 
-KILL_SWITCH = FakeAttachment("AGENTZONE_KILL_SWITCH_PARAMETER", "/agentzone/claims/dev/kill-switch", "ssm:GetParameter", KILL_SWITCH_ARN)
+KILL_SWITCH = FakeAttachment(
+    "AGENTZONE_KILL_SWITCH_PARAMETER", "/agentzone/claims/dev/kill-switch", "ssm:GetParameter", KILL_SWITCH_ARN
+)
 MODEL = FakeAttachment("AGENTZONE_MODEL_ID", "amazon.nova-lite-v1:0", "bedrock:InvokeModel", MODEL_ARN)
 
 
 def blueprint(**overrides) -> AgentRuntimeBlueprint:
-    data = {"image": "agent", "protocol": "A2A", "releases": RELEASES, "environment": {"LOG_LEVEL": "INFO"},
-            "idle_timeout_minutes": 20, "max_lifetime_hours": 4,
-            "alarms": {"system_errors": 3, "throttles": 10, "p95_latency_seconds": 12.5}}
+    data = {
+        "image": "agent",
+        "protocol": "A2A",
+        "releases": RELEASES,
+        "environment": {"LOG_LEVEL": "INFO"},
+        "idle_timeout_minutes": 20,
+        "max_lifetime_hours": 4,
+        "alarms": {"system_errors": 3, "throttles": 10, "p95_latency_seconds": 12.5},
+    }
     return AgentRuntimeBlueprint.model_validate({**data, **overrides})
 
 
@@ -75,9 +83,14 @@ def new_stack(name: str = "Runtime", app: cdk.App | None = None) -> tuple[cdk.St
     key = BaselineKey(stack, "Key", alias="alias/agentzone/claims", description="claims baseline").key
     topic = sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True)
     context = BlueprintContext(
-        tenant="claims", environment="dev", encryption_key=key, tags=TAGS, alarm_topic=topic,
+        tenant="claims",
+        environment="dev",
+        encryption_key=key,
+        tags=TAGS,
+        alarm_topic=topic,
         identity=CentralIdentity(discovery_url=DISCOVERY, allowed_scopes=(SCOPE,)),
-        image_registry=REGISTRY, fm_gateway_url=FM_GATEWAY_URL,
+        image_registry=REGISTRY,
+        fm_gateway_url=FM_GATEWAY_URL,
     )
     return stack, context
 
@@ -98,15 +111,26 @@ def synth(tmp_path_factory) -> Synth:
     """
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("runtime") / "cdk.out"))
     stack, context = new_stack(STACK, app)
-    AgentRuntime.from_config(stack, "Triage", context=context, name="triage", config=blueprint(), attachments=[KILL_SWITCH])
-    AgentRuntime.from_config(stack, "Intake", context=dataclasses.replace(context, identity=None, fm_gateway_url=None), name="intake",
-                             config=blueprint(protocol="MCP", vpc={"cidr": "10.80.0.0/22", "zones": ["a", "c"]}, environment={}),
-                             attachments=[MODEL])
+    AgentRuntime.from_config(
+        stack, "Triage", context=context, name="triage", config=blueprint(), attachments=[KILL_SWITCH]
+    )
+    AgentRuntime.from_config(
+        stack,
+        "Intake",
+        context=dataclasses.replace(context, identity=None, fm_gateway_url=None),
+        name="intake",
+        config=blueprint(protocol="MCP", vpc={"cidr": "10.80.0.0/22", "zones": ["a", "c"]}, environment={}),
+        attachments=[MODEL],
+    )
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(Template.from_json(artifact.template), artifact.template, Path(assembly.directory) / artifact.template_file,
-                 Path(assembly.directory))
+    return Synth(
+        Template.from_json(artifact.template),
+        artifact.template,
+        Path(assembly.directory) / artifact.template_file,
+        Path(assembly.directory),
+    )
 
 
 def resources(raw: dict, kind: str, prefix: str = "") -> dict[str, dict]:
@@ -191,7 +215,10 @@ def test_iam_inbound_when_there_is_no_identity(synth):
 
 
 def test_tracing_is_delivered_to_xray(synth):
-    (runtime_id, _), deliveries = runtime(synth.raw, "Triage"), resources(synth.raw, "AWS::Logs::DeliverySource", "Triage")
+    (runtime_id, _), deliveries = (
+        runtime(synth.raw, "Triage"),
+        resources(synth.raw, "AWS::Logs::DeliverySource", "Triage"),
+    )
     (source,) = deliveries.values()
     assert source["Properties"]["LogType"] == "TRACES"
     assert source["Properties"]["ResourceArn"] == {"Fn::GetAtt": [runtime_id, "AgentRuntimeArn"]}
@@ -212,46 +239,73 @@ def test_environment_has_runtime_config_and_attachment_variables(synth):
     _, intake = runtime(synth.raw, "Intake")
     # No FM gateway deployed yet: no URL variable rather than an empty one.
     assert intake["Properties"]["EnvironmentVariables"] == {
-        "AGENTZONE_TENANT": "claims", "AGENTZONE_ENVIRONMENT": "dev", "AGENTZONE_MODEL_ID": "amazon.nova-lite-v1:0",
+        "AGENTZONE_TENANT": "claims",
+        "AGENTZONE_ENVIRONMENT": "dev",
+        "AGENTZONE_MODEL_ID": "amazon.nova-lite-v1:0",
     }
 
 
 def test_endpoints_pin_the_dev_release_versions(synth):
     runtime_id, _ = runtime(synth.raw, "Triage")
     endpoints = resources(synth.raw, "AWS::BedrockAgentCore::RuntimeEndpoint", "Triage")
-    assert [(e["Properties"]["Name"], e["Properties"]["AgentRuntimeVersion"]) for e in endpoints.values()] == [("DEV", "9")]
+    assert [(e["Properties"]["Name"], e["Properties"]["AgentRuntimeVersion"]) for e in endpoints.values()] == [
+        ("DEV", "9")
+    ]
     (endpoint,) = endpoints.values()
     assert endpoint["Properties"]["AgentRuntimeId"] == {"Fn::GetAtt": [runtime_id, "AgentRuntimeId"]}
     assert endpoint["Properties"]["Tags"] == TAGS
 
 
-@pytest.mark.parametrize("environment, expected, tag", [
-    ("dev", {"DEV": "9"}, "1.9.0"),
-    ("prod", {"PREPROD": "8", "PROD": "7"}, "1.7.2"),
-])
+@pytest.mark.parametrize(
+    "environment, expected, tag",
+    [
+        ("dev", {"DEV": "9"}, "1.9.0"),
+        ("prod", {"PREPROD": "8", "PROD": "7"}, "1.7.2"),
+    ],
+)
 def test_each_environment_gets_its_own_release(environment, expected, tag):
     stack, context = new_stack()
-    agent = AgentRuntime.from_config(stack, "Triage", context=dataclasses.replace(context, environment=environment), name="triage",
-                                     config=blueprint())
+    agent = AgentRuntime.from_config(
+        stack,
+        "Triage",
+        context=dataclasses.replace(context, environment=environment),
+        name="triage",
+        config=blueprint(),
+    )
     raw = Template.from_stack(stack).to_json()
     endpoints = resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint")
     assert {e["Properties"]["Name"]: e["Properties"]["AgentRuntimeVersion"] for e in endpoints.values()} == expected
     # Construct ids come from the endpoint name only: promotion (a new version) updates, never replaces, the endpoint.
     assert sorted(endpoints) == sorted(stack.get_logical_id(agent.endpoints[n].node.default_child) for n in expected)
-    assert all(re.match(rf"^TriageEndpoint{name}[0-9A-F]{{8}}$", k) for name in expected for k in endpoints if f"Endpoint{name}" in k)
-    (_, props), = [(k, v["Properties"]) for k, v in resources(raw, "AWS::BedrockAgentCore::Runtime").items()]
+    assert all(
+        re.match(rf"^TriageEndpoint{name}[0-9A-F]{{8}}$", k)
+        for name in expected
+        for k in endpoints
+        if f"Endpoint{name}" in k
+    )
+    ((_, props),) = [(k, v["Properties"]) for k, v in resources(raw, "AWS::BedrockAgentCore::Runtime").items()]
     assert props["AgentRuntimeName"] == f"claims_triage_{environment}"
-    assert joined(props["AgentRuntimeArtifact"]["ContainerConfiguration"]["ContainerUri"]).endswith(f"/agentzone/claims/agent:{tag}")
+    assert joined(props["AgentRuntimeArtifact"]["ContainerConfiguration"]["ContainerUri"]).endswith(
+        f"/agentzone/claims/agent:{tag}"
+    )
 
 
 def test_promotion_changes_only_the_version_of_the_same_resource():
     def endpoints(prod_version: int) -> dict[str, str]:
         stack, context = new_stack()
         releases = {**RELEASES, "prod": {"image_tag": "1.7.2", "endpoints": {"PROD": prod_version}}}
-        AgentRuntime.from_config(stack, "Triage", context=dataclasses.replace(context, environment="prod"), name="triage",
-                                 config=blueprint(releases=releases))
+        AgentRuntime.from_config(
+            stack,
+            "Triage",
+            context=dataclasses.replace(context, environment="prod"),
+            name="triage",
+            config=blueprint(releases=releases),
+        )
         raw = Template.from_stack(stack).to_json()
-        return {k: v["Properties"]["AgentRuntimeVersion"] for k, v in resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint").items()}
+        return {
+            k: v["Properties"]["AgentRuntimeVersion"]
+            for k, v in resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint").items()
+        }
 
     before, after = endpoints(7), endpoints(8)
     assert list(before) == list(after) and list(before.values()) == ["7"] and list(after.values()) == ["8"]
@@ -269,7 +323,9 @@ def test_execution_role_trusts_agentcore_for_this_runtime_only(synth):
         "arn:${AWS::Partition}:bedrock-agentcore:eu-west-1:111111111111:runtime/claims_triage_dev-*"
     )
     runtime_id, triage = runtime(synth.raw, "Triage")
-    assert triage["Properties"]["RoleArn"] == {"Fn::GetAtt": [next(iter(resources(synth.raw, "AWS::IAM::Role", "TriageExecutionRole"))), "Arn"]}
+    assert triage["Properties"]["RoleArn"] == {
+        "Fn::GetAtt": [next(iter(resources(synth.raw, "AWS::IAM::Role", "TriageExecutionRole"))), "Arn"]
+    }
     # The attachments' grants are in place before AgentCore first assumes the role.
     policy = next(iter(resources(synth.raw, "AWS::IAM::Policy", "TriageExecutionRoleDefaultPolicy")))
     assert policy in synth.raw["Resources"][runtime_id]["DependsOn"]
@@ -281,18 +337,29 @@ def test_role_pulls_only_the_agent_repository_and_has_no_action_wildcards(synth)
         actions = [a for s in statements for a in as_list(s["Action"])]
         assert not any("*" in a for a in actions), actions
         assert all(s["Effect"] == "Allow" for s in statements)
-        pulls = [s for s in statements if any(a in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer") for a in as_list(s["Action"]))]
+        pulls = [
+            s
+            for s in statements
+            if any(a in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer") for a in as_list(s["Action"]))
+        ]
         assert len(pulls) == 1
         assert joined(pulls[0]["Resource"]) == "arn:${AWS::Partition}" + REPOSITORY_ARN
         token = [s for s in statements if "ecr:GetAuthorizationToken" in as_list(s["Action"])]
-        assert [as_list(s["Action"]) for s in token] == [["ecr:GetAuthorizationToken"]]  # alone on "*": no resource-level form
+        assert [as_list(s["Action"]) for s in token] == [
+            ["ecr:GetAuthorizationToken"]
+        ]  # alone on "*": no resource-level form
 
 
 def test_model_access_comes_only_from_an_attachment(synth):
     triage = json.dumps(role_statements(synth.raw, "Triage"))
     assert "bedrock:" not in triage  # no attachment granted models
-    assert any(s["Action"] == "ssm:GetParameter" and s["Resource"] == KILL_SWITCH_ARN for s in role_statements(synth.raw, "Triage"))
-    model = [s for s in role_statements(synth.raw, "Intake") if any(a.startswith("bedrock:") for a in as_list(s["Action"]))]
+    assert any(
+        s["Action"] == "ssm:GetParameter" and s["Resource"] == KILL_SWITCH_ARN
+        for s in role_statements(synth.raw, "Triage")
+    )
+    model = [
+        s for s in role_statements(synth.raw, "Intake") if any(a.startswith("bedrock:") for a in as_list(s["Action"]))
+    ]
     assert model == [{"Action": "bedrock:InvokeModel", "Effect": "Allow", "Resource": MODEL_ARN}]
 
 
@@ -301,10 +368,18 @@ def test_model_access_comes_only_from_an_attachment(synth):
 
 def test_vpc_variant_is_isolated(synth):
     raw = synth.raw
-    for kind in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::VPCGatewayAttachment",
-                 "AWS::EC2::EgressOnlyInternetGateway", "AWS::EC2::TransitGatewayAttachment"):
+    for kind in (
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::EgressOnlyInternetGateway",
+        "AWS::EC2::TransitGatewayAttachment",
+    ):
         assert not resources(raw, kind), kind
-    assert not any(r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0" for r in resources(raw, "AWS::EC2::Route").values())
+    assert not any(
+        r["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0" for r in resources(raw, "AWS::EC2::Route").values()
+    )
     (vpc,) = resources(raw, "AWS::EC2::VPC", "IntakeNetwork").values()
     assert vpc["Properties"]["CidrBlock"] == "10.80.0.0/22"
     subnets = resources(raw, "AWS::EC2::Subnet", "IntakeNetwork")
@@ -329,10 +404,18 @@ def test_vpc_runtime_security_group_allows_only_https_to_the_vpc(synth):
     (group_ref,) = network["NetworkModeConfig"]["SecurityGroups"]
     group = raw["Resources"][group_ref["Fn::GetAtt"][0]]["Properties"]
     assert group["SecurityGroupEgress"] == [
-        {"CidrIp": "10.80.0.0/22", "Description": "HTTPS to the VPC's interface endpoints", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+        {
+            "CidrIp": "10.80.0.0/22",
+            "Description": "HTTPS to the VPC's interface endpoints",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
     ]
     assert "SecurityGroupIngress" not in group
-    everything = json.dumps({k: v for k, v in raw["Resources"].items() if v["Type"].startswith("AWS::EC2::SecurityGroup")})
+    everything = json.dumps(
+        {k: v for k, v in raw["Resources"].items() if v["Type"].startswith("AWS::EC2::SecurityGroup")}
+    )
     assert "0.0.0.0/0" not in everything and "::/0" not in everything
     # AgentCore pulls the image through these endpoints when it creates the runtime.
     endpoints = resources(raw, "AWS::EC2::VPCEndpoint", "IntakeNetwork")
@@ -341,10 +424,23 @@ def test_vpc_runtime_security_group_allows_only_https_to_the_vpc(synth):
 
 def test_vpc_has_the_endpoints_an_agent_needs(synth):
     endpoints = resources(synth.raw, "AWS::EC2::VPCEndpoint", "IntakeNetwork")
-    services = {e["Properties"]["ServiceName"].removeprefix("com.amazonaws.eu-west-1."): e["Properties"] for e in endpoints.values()}
+    services = {
+        e["Properties"]["ServiceName"].removeprefix("com.amazonaws.eu-west-1."): e["Properties"]
+        for e in endpoints.values()
+    }
     assert set(services) == {
-        "bedrock-runtime", "bedrock-agentcore", "bedrock-agentcore.gateway", "ecr.api", "ecr.dkr", "s3", "logs", "monitoring",
-        "xray", "sts", "secretsmanager", "ssm",
+        "bedrock-runtime",
+        "bedrock-agentcore",
+        "bedrock-agentcore.gateway",
+        "ecr.api",
+        "ecr.dkr",
+        "s3",
+        "logs",
+        "monitoring",
+        "xray",
+        "sts",
+        "secretsmanager",
+        "ssm",
     }
     for props in services.values():
         assert props["VpcEndpointType"] == "Interface" and props["PrivateDnsEnabled"] is True
@@ -367,11 +463,23 @@ def test_alarms_per_endpoint_with_thresholds_and_the_alarm_topic(synth):
         assert {"Name": "Name", "Value": "claims_triage_dev::DEV"} in props["Dimensions"]
     errors, throttles, latency = by_metric["SystemErrors"], by_metric["Throttles"], by_metric["Latency"]
     assert (errors["Statistic"], errors["Threshold"], errors["EvaluationPeriods"], errors["ComparisonOperator"]) == (
-        "Sum", 3, 1, "GreaterThanOrEqualToThreshold")
-    assert (throttles["Statistic"], throttles["Threshold"], throttles["EvaluationPeriods"], throttles["ComparisonOperator"]) == (
-        "Sum", 10, 1, "GreaterThanOrEqualToThreshold")
-    assert (latency["ExtendedStatistic"], latency["Threshold"], latency["EvaluationPeriods"], latency["ComparisonOperator"]) == (
-        "p95", 12_500, 3, "GreaterThanThreshold")  # milliseconds, three 5-minute periods
+        "Sum",
+        3,
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert (
+        throttles["Statistic"],
+        throttles["Threshold"],
+        throttles["EvaluationPeriods"],
+        throttles["ComparisonOperator"],
+    ) == ("Sum", 10, 1, "GreaterThanOrEqualToThreshold")
+    assert (
+        latency["ExtendedStatistic"],
+        latency["Threshold"],
+        latency["EvaluationPeriods"],
+        latency["ComparisonOperator"],
+    ) == ("p95", 12_500, 3, "GreaterThanThreshold")  # milliseconds, three 5-minute periods
 
 
 # ------------------------------------------------------------------ API
@@ -379,26 +487,35 @@ def test_alarms_per_endpoint_with_thresholds_and_the_alarm_topic(synth):
 
 def test_props_api_plain_image_uri_grants_and_metrics():
     stack, _ = new_stack()
-    agent = AgentRuntime(stack, "Agent", props=AgentRuntimeProps(
-        runtime_name="outside_team_agent",
-        image=RuntimeImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/agent:2.0.1"),
-        endpoints={"PROD": 2, "CANARY": 3},
-    ))
+    agent = AgentRuntime(
+        stack,
+        "Agent",
+        props=AgentRuntimeProps(
+            runtime_name="outside_team_agent",
+            image=RuntimeImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/agent:2.0.1"),
+            endpoints={"PROD": 2, "CANARY": 3},
+        ),
+    )
     caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     agent.grant_invoke(caller)
     raw = Template.from_stack(stack).to_json()
     runtime_id, props = runtime(raw, "Agent")
     assert joined(props["Properties"]["AgentRuntimeArtifact"]["ContainerConfiguration"]["ContainerUri"]) == (
-        "123456789012.dkr.ecr.eu-west-1.${AWS::URLSuffix}/team/agent:2.0.1")
+        "123456789012.dkr.ecr.eu-west-1.${AWS::URLSuffix}/team/agent:2.0.1"
+    )
     assert "AuthorizerConfiguration" not in props["Properties"]
     alarms = resources(raw, "AWS::CloudWatch::Alarm", "Agent")
     assert len(alarms) == 6 and all("AlarmActions" not in a["Properties"] for a in alarms.values())  # no topic given
     pull = [s for s in role_statements(raw, "Agent") if "ecr:BatchGetImage" in as_list(s["Action"])]
-    assert [joined(s["Resource"]) for s in pull] == ["arn:${AWS::Partition}:ecr:eu-west-1:123456789012:repository/team/agent"]
+    assert [joined(s["Resource"]) for s in pull] == [
+        "arn:${AWS::Partition}:ecr:eu-west-1:123456789012:repository/team/agent"
+    ]
 
     (policy,) = resources(raw, "AWS::IAM::Policy", "CallerDefaultPolicy").values()
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    endpoints = {e["Properties"]["Name"]: k for k, e in resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint").items()}
+    endpoints = {
+        e["Properties"]["Name"]: k for k, e in resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint").items()
+    }
     assert statement["Action"] == "bedrock-agentcore:InvokeAgentRuntime"  # not InvokeAgentRuntimeForUser
     assert statement["Resource"] == [
         {"Fn::GetAtt": [runtime_id, "AgentRuntimeArn"]},
@@ -414,7 +531,10 @@ def test_props_api_plain_image_uri_grants_and_metrics():
     latency = agent.metric_latency("CANARY", statistic="p99")
     assert latency.metric_name == "Latency" and latency.statistic == "p99"
     assert latency.dimensions["Name"] == "outside_team_agent::CANARY"
-    assert agent.metric_invocations("PROD").statistic == "Sum" and agent.metric_user_errors("PROD").metric_name == "UserErrors"
+    assert (
+        agent.metric_invocations("PROD").statistic == "Sum"
+        and agent.metric_user_errors("PROD").metric_name == "UserErrors"
+    )
     with pytest.raises(ValueError, match="name the one to measure"):
         agent.metric_system_errors()
     with pytest.raises(ValueError, match="no endpoint 'DEV'"):
@@ -427,8 +547,13 @@ def test_props_api_plain_image_uri_grants_and_metrics():
 def test_missing_release_for_the_environment_names_it():
     stack, context = new_stack()
     with pytest.raises(ValueError, match=r"no release for environment 'staging'.*configured: dev, prod"):
-        AgentRuntime.from_config(stack, "Triage", context=dataclasses.replace(context, environment="staging"), name="triage",
-                                 config=blueprint())
+        AgentRuntime.from_config(
+            stack,
+            "Triage",
+            context=dataclasses.replace(context, environment="staging"),
+            name="triage",
+            config=blueprint(),
+        )
 
 
 def test_config_environment_may_not_use_the_reserved_prefix():
@@ -439,46 +564,76 @@ def test_config_environment_may_not_use_the_reserved_prefix():
         AgentRuntime.from_config(stack, "Triage", context=context, name="triage", config=config)
 
 
-@pytest.mark.parametrize("attachments, message", [
-    ([KILL_SWITCH, dataclasses.replace(MODEL, variable=KILL_SWITCH.variable)],
-     "AGENTZONE_KILL_SWITCH_PARAMETER is set by both attachment FakeAttachment and attachment FakeAttachment"),
-    ([dataclasses.replace(MODEL, variable="AGENTZONE_TENANT")], "AGENTZONE_TENANT is set by both the runtime's environment and attachment"),
-    ([dataclasses.replace(MODEL, variable="MODEL_ID")], "returned environment variable 'MODEL_ID'"),
-])
+@pytest.mark.parametrize(
+    "attachments, message",
+    [
+        (
+            [KILL_SWITCH, dataclasses.replace(MODEL, variable=KILL_SWITCH.variable)],
+            "AGENTZONE_KILL_SWITCH_PARAMETER is set by both attachment FakeAttachment and attachment FakeAttachment",
+        ),
+        (
+            [dataclasses.replace(MODEL, variable="AGENTZONE_TENANT")],
+            "AGENTZONE_TENANT is set by both the runtime's environment and attachment",
+        ),
+        ([dataclasses.replace(MODEL, variable="MODEL_ID")], "returned environment variable 'MODEL_ID'"),
+    ],
+)
 def test_environment_variable_collisions_are_errors(attachments, message):
     stack, context = new_stack()
     with pytest.raises(ValueError, match=re.escape(message)):
-        AgentRuntime.from_config(stack, "Triage", context=context, name="triage", config=blueprint(), attachments=attachments)
+        AgentRuntime.from_config(
+            stack, "Triage", context=context, name="triage", config=blueprint(), attachments=attachments
+        )
 
 
 def test_from_config_needs_an_image_registry():
     stack, context = new_stack()
     with pytest.raises(ValueError, match="image_registry"):
-        AgentRuntime.from_config(stack, "Triage", context=dataclasses.replace(context, image_registry=None), name="triage",
-                                 config=blueprint())
+        AgentRuntime.from_config(
+            stack,
+            "Triage",
+            context=dataclasses.replace(context, image_registry=None),
+            name="triage",
+            config=blueprint(),
+        )
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"endpoints": {}}, "at least one endpoint"),
-    ({"endpoints": {"DEFAULT": 3}}, "not DEFAULT"),
-    ({"endpoints": {"PROD": 0}}, "version 0"),
-    ({"runtime_name": "claims-triage"}, "runtime_name 'claims-triage'"),
-    ({"vpc": RuntimeVpcProps()}, "encryption_key"),
-    ({"idle_timeout_minutes": 300, "max_lifetime_hours": 2}, "longer than max_lifetime_hours"),
-    ({"identity": CentralIdentity(discovery_url=DISCOVERY, allowed_scopes=())}, "allowed_scopes or allowed_clients"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"endpoints": {}}, "at least one endpoint"),
+        ({"endpoints": {"DEFAULT": 3}}, "not DEFAULT"),
+        ({"endpoints": {"PROD": 0}}, "version 0"),
+        ({"runtime_name": "claims-triage"}, "runtime_name 'claims-triage'"),
+        ({"vpc": RuntimeVpcProps()}, "encryption_key"),
+        ({"idle_timeout_minutes": 300, "max_lifetime_hours": 2}, "longer than max_lifetime_hours"),
+        (
+            {"identity": CentralIdentity(discovery_url=DISCOVERY, allowed_scopes=())},
+            "allowed_scopes or allowed_clients",
+        ),
+    ],
+)
 def test_props_are_validated(overrides, message):
-    props = {"runtime_name": "claims_triage_dev", "image": RuntimeImage.from_registry(REGISTRY, tenant="claims", image="agent", tag="1.0.0"),
-             "endpoints": {"DEV": 1}}
+    props = {
+        "runtime_name": "claims_triage_dev",
+        "image": RuntimeImage.from_registry(REGISTRY, tenant="claims", image="agent", tag="1.0.0"),
+        "endpoints": {"DEV": 1},
+    }
     with pytest.raises(ValueError, match=re.escape(message)):
         AgentRuntimeProps(**{**props, **overrides})
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda: RuntimeImage.from_registry(REGISTRY, tenant="claims", image="agent", tag="latest"), "not 'latest'"),
-    (lambda: RuntimeImage.from_uri("docker.io/library/python:3.12"), "not an ECR image URI"),
-    (lambda: RuntimeImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/agent"), "not an ECR image URI"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: RuntimeImage.from_registry(REGISTRY, tenant="claims", image="agent", tag="latest"), "not 'latest'"),
+        (lambda: RuntimeImage.from_uri("docker.io/library/python:3.12"), "not an ECR image URI"),
+        (
+            lambda: RuntimeImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/agent"),
+            "not an ECR image URI",
+        ),
+    ],
+)
 def test_images_are_pinned_ecr_images(build, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         build()

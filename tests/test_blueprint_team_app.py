@@ -44,7 +44,12 @@ def test_the_example_imports_only_the_public_blueprint_api():
     """Team apps use ``agentzone.blueprints`` (plus nag wiring and an alarm topic), never the landing zone's stacks or config loader."""
     modules = {node.module for node in ast.walk(ast.parse(APP.read_text())) if isinstance(node, ast.ImportFrom)}
     agentzone_modules = {m for m in modules if m and m.startswith("agentzone")}
-    assert agentzone_modules == {"agentzone.blueprints", "agentzone.config.model", "agentzone.constructs", "agentzone.nag"}
+    assert agentzone_modules == {
+        "agentzone.blueprints",
+        "agentzone.config.model",
+        "agentzone.constructs",
+        "agentzone.nag",
+    }
 
 
 def test_memory_and_runtime_are_wired_together(synthesized):
@@ -58,7 +63,10 @@ def test_memory_and_runtime_are_wired_together(synthesized):
     assert props["AgentRuntimeName"] == "claims_team_intake_dev"
     assert props["ProtocolConfiguration"] == "A2A"
     assert props["AgentRuntimeArtifact"]["ContainerConfiguration"]["ContainerUri"] == {
-        "Fn::Join": ["", ["100000000011.dkr.ecr.eu-west-1.", {"Ref": "AWS::URLSuffix"}, "/agentzone/claims/intake:1.5.0"]]
+        "Fn::Join": [
+            "",
+            ["100000000011.dkr.ecr.eu-west-1.", {"Ref": "AWS::URLSuffix"}, "/agentzone/claims/intake:1.5.0"],
+        ]
     }
     jwt = props["AuthorizerConfiguration"]["CustomJWTAuthorizer"]
     assert jwt["DiscoveryUrl"].endswith("/eu-west-1_AgZnDev01/.well-known/openid-configuration")
@@ -71,10 +79,18 @@ def test_memory_and_runtime_are_wired_together(synthesized):
 
 def test_the_agent_role_may_use_the_memory_and_pull_only_its_image(synthesized):
     _, template = synthesized
-    statements = [s for p in of_type(template, "AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    statements = [
+        s
+        for p in of_type(template, "AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
     text = json.dumps(statements)
     assert "bedrock-agentcore:CreateEvent" in text and "bedrock-agentcore:RetrieveMemoryRecords" in text
-    pulls = [s for s in statements if "ecr:BatchGetImage" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    pulls = [
+        s
+        for s in statements
+        if "ecr:BatchGetImage" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
     assert pulls and all("repository/agentzone/claims/intake" in json.dumps(s["Resource"]) for s in pulls)
     assert "bedrock:InvokeModel" not in text  # no model access without a guardrail attachment
 

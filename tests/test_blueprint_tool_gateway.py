@@ -77,8 +77,13 @@ LOOKUP_TOOLS = [
         },
     },
 ]
-NOTES_TOOLS = [{"name": "add_note", "description": "Add a note to a claim.",
-                "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}}]
+NOTES_TOOLS = [
+    {
+        "name": "add_note",
+        "description": "Add a note to a claim.",
+        "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}},
+    }
+]
 POLICY_ADMIN = """\
 openapi: 3.0.3
 info: {title: Policy administration, version: 1.2.0}
@@ -125,14 +130,33 @@ def gateway_config(**overrides) -> ToolGatewayBlueprint:
     body = {
         "policies": ["policies/claims/callers.cedar", "policies/claims/lookup-limit.cedar"],
         "lambda_targets": [
-            {"name": "claim-lookup", "description": "Claims records", "function": "claims-lookup", "tools": "tools/claims/lookup.json"},
-            {"name": "claim-notes", "description": "Notes on claims", "function": "claims-notes", "tools": "tools/claims/notes.json"},
+            {
+                "name": "claim-lookup",
+                "description": "Claims records",
+                "function": "claims-lookup",
+                "tools": "tools/claims/lookup.json",
+            },
+            {
+                "name": "claim-notes",
+                "description": "Notes on claims",
+                "function": "claims-notes",
+                "tools": "tools/claims/notes.json",
+            },
         ],
         "openapi_targets": [
-            {"name": "policy-admin", "description": "Policy administration API", "schema_file": "tools/claims/policy-admin.yaml",
-             "api_key_secret": "agentzone/claims/policy-admin-api-key"},
-            {"name": "weather", "description": "Weather forecasts", "schema_file": "tools/claims/weather.json",
-             "api_key_secret": "agentzone/claims/weather-key", "api_key_header": "Authorization"},
+            {
+                "name": "policy-admin",
+                "description": "Policy administration API",
+                "schema_file": "tools/claims/policy-admin.yaml",
+                "api_key_secret": "agentzone/claims/policy-admin-api-key",
+            },
+            {
+                "name": "weather",
+                "description": "Weather forecasts",
+                "schema_file": "tools/claims/weather.json",
+                "api_key_secret": "agentzone/claims/weather-key",
+                "api_key_header": "Authorization",
+            },
         ],
     }
     return ToolGatewayBlueprint.model_validate({**body, **overrides})
@@ -145,8 +169,11 @@ def context(stack: cdk.Stack, config_dir: Path | None, *, identity: bool = True)
         encryption_key=BaselineKey(stack, "Key", alias="alias/agentzone/claims", description="claims").key,
         tags=TAGS,
         config_dir=config_dir,
-        identity=CentralIdentity.for_tenant(region="eu-west-1", user_pool_id=POOL, tenant="claims", scopes=["invoke", "claims.read"])
-        if identity else None,
+        identity=CentralIdentity.for_tenant(
+            region="eu-west-1", user_pool_id=POOL, tenant="claims", scopes=["invoke", "claims.read"]
+        )
+        if identity
+        else None,
     )
 
 
@@ -171,11 +198,14 @@ def synth(tmp_path_factory, config_dir) -> Synth:
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("tenant-tools") / "cdk.out"))
     gateways = {}
     stack = cdk.Stack(app, JWT_STACK, env=ENV)
-    gateways[JWT_STACK] = TenantToolGateway.from_config(stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config())
+    gateways[JWT_STACK] = TenantToolGateway.from_config(
+        stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config()
+    )
     stack = cdk.Stack(app, IAM_STACK, env=ENV)
     iam_config = gateway_config(enforce=False, policies=["policies/claims/callers.cedar"], openapi_targets=[])
-    gateways[IAM_STACK] = TenantToolGateway.from_config(stack, "ToolGateway", context=context(stack, config_dir, identity=False),
-                                                        config=iam_config)
+    gateways[IAM_STACK] = TenantToolGateway.from_config(
+        stack, "ToolGateway", context=context(stack, config_dir, identity=False), config=iam_config
+    )
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     raw, templates, paths = {}, {}, {}
@@ -202,12 +232,18 @@ def of_type(raw: dict, kind: str) -> dict[str, dict]:
 
 
 def target(raw: dict, name: str) -> dict:
-    (found,) = [v for v in of_type(raw, "AWS::BedrockAgentCore::GatewayTarget").values() if v["Properties"]["Name"] == name]
+    (found,) = [
+        v for v in of_type(raw, "AWS::BedrockAgentCore::GatewayTarget").values() if v["Properties"]["Name"] == name
+    ]
     return found
 
 
 def role_policy(raw: dict) -> tuple[str, dict]:
-    (found,) = [(k, v) for k, v in of_type(raw, "AWS::IAM::Policy").items() if k.startswith("ToolGatewayServiceRoleDefaultPolicy")]
+    (found,) = [
+        (k, v)
+        for k, v in of_type(raw, "AWS::IAM::Policy").items()
+        if k.startswith("ToolGatewayServiceRoleDefaultPolicy")
+    ]
     return found
 
 
@@ -238,22 +274,27 @@ def joined(value) -> str:
     if isinstance(value, str):
         return value
     parts = value["Fn::Join"][1]
-    return "".join(p if isinstance(p, str) else "<p>" if p == {"Ref": "AWS::Partition"} else json.dumps(p) for p in parts)
+    return "".join(
+        p if isinstance(p, str) else "<p>" if p == {"Ref": "AWS::Partition"} else json.dumps(p) for p in parts
+    )
 
 
 # ------------------------------------------------------------------ gateway and inbound auth
 
 
 def test_gateway_trusts_the_central_identity_with_the_tenant_scopes(template, synth):
-    template.has_resource_properties("AWS::BedrockAgentCore::Gateway", {
-        "Name": GATEWAY_NAME,
-        "ProtocolType": "MCP",
-        "AuthorizerType": "CUSTOM_JWT",
-        "AuthorizerConfiguration": {"CustomJWTAuthorizer": {"DiscoveryUrl": DISCOVERY, "AllowedScopes": SCOPES}},
-        "KmsKeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
-        "ExceptionLevel": Match.absent(),
-        "Tags": Match.object_like(TAGS),
-    })
+    template.has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {
+            "Name": GATEWAY_NAME,
+            "ProtocolType": "MCP",
+            "AuthorizerType": "CUSTOM_JWT",
+            "AuthorizerConfiguration": {"CustomJWTAuthorizer": {"DiscoveryUrl": DISCOVERY, "AllowedScopes": SCOPES}},
+            "KmsKeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
+            "ExceptionLevel": Match.absent(),
+            "Tags": Match.object_like(TAGS),
+        },
+    )
     template.resource_count_is("AWS::Cognito::UserPool", 0)  # never a gateway-private identity
     assert not synth.gateways[JWT_STACK].uses_iam_auth
 
@@ -276,9 +317,15 @@ def test_iam_fallback_warns_about_oauth_only_policies(synth):
 
 
 def test_policy_engine_enforces_config_policies_with_the_gateway_arn(template, raw):
-    template.has_resource_properties("AWS::BedrockAgentCore::Gateway", {
-        "PolicyEngineConfiguration": {"Mode": "ENFORCE", "Arn": {"Fn::GetAtt": [Match.string_like_regexp("PolicyEngine"), "PolicyEngineArn"]}},
-    })
+    template.has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {
+            "PolicyEngineConfiguration": {
+                "Mode": "ENFORCE",
+                "Arn": {"Fn::GetAtt": [Match.string_like_regexp("PolicyEngine"), "PolicyEngineArn"]},
+            },
+        },
+    )
     template.has_resource_properties("AWS::BedrockAgentCore::PolicyEngine", {"Name": "agentzone_claims_tools"})
     policies = of_type(raw, "AWS::BedrockAgentCore::Policy")
     assert sorted(p["Properties"]["Name"] for p in policies.values()) == ["callers", "lookup_limit"]
@@ -294,15 +341,22 @@ def test_policy_engine_enforces_config_policies_with_the_gateway_arn(template, r
 
 
 def test_log_only_when_not_enforced(synth):
-    synth.templates[IAM_STACK].has_resource_properties("AWS::BedrockAgentCore::Gateway", {
-        "PolicyEngineConfiguration": {"Mode": "LOG_ONLY", "Arn": Match.any_value()},
-    })
+    synth.templates[IAM_STACK].has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {
+            "PolicyEngineConfiguration": {"Mode": "LOG_ONLY", "Arn": Match.any_value()},
+        },
+    )
 
 
 def test_log_only_needs_no_policy(config_dir):
     stack = cdk.Stack(cdk.App(), "NoPolicies", env=ENV)
-    TenantToolGateway.from_config(stack, "ToolGateway", context=context(stack, config_dir),
-                                  config=gateway_config(enforce=False, policies=[], openapi_targets=[]))
+    TenantToolGateway.from_config(
+        stack,
+        "ToolGateway",
+        context=context(stack, config_dir),
+        config=gateway_config(enforce=False, policies=[], openapi_targets=[]),
+    )
     Template.from_stack(stack).resource_count_is("AWS::BedrockAgentCore::Policy", 0)
 
 
@@ -353,7 +407,11 @@ def test_gateway_role_may_invoke_exactly_the_named_functions(raw, synth):
         text = json.dumps(synth.raw[stack])
         assert "lambda:*" not in text and ":function:claims-lookup:*" not in text
         assert of_type(synth.raw[stack], "AWS::Lambda::Permission") == {}  # no resource policy on the team's functions
-    others = [k for k, v in of_type(raw, "AWS::IAM::Policy").items() if "lambda:" in json.dumps(v) and k != role_policy(raw)[0]]
+    others = [
+        k
+        for k, v in of_type(raw, "AWS::IAM::Policy").items()
+        if "lambda:" in json.dumps(v) and k != role_policy(raw)[0]
+    ]
     assert others == []
 
 
@@ -366,15 +424,23 @@ def test_openapi_targets_use_their_api_key_provider_and_header(raw):
     assert set(by_name) == {"agentzone-claims-tools-policy-admin", "agentzone-claims-tools-weather"}
 
     admin = target(raw, "policy-admin")["Properties"]
-    assert json.loads(admin["TargetConfiguration"]["Mcp"]["OpenApiSchema"]["InlinePayload"]) == yaml.safe_load(POLICY_ADMIN)
-    assert admin["CredentialProviderConfigurations"] == [{
-        "CredentialProviderType": "API_KEY",
-        "CredentialProvider": {"ApiKeyCredentialProvider": {
-            "ProviderArn": {"Fn::GetAtt": [by_name["agentzone-claims-tools-policy-admin"], "CredentialProviderArn"]},
-            "CredentialLocation": "HEADER",
-            "CredentialParameterName": "x-api-key",  # the bare key: no 'Bearer ' prefix on a custom header
-        }},
-    }]
+    assert json.loads(admin["TargetConfiguration"]["Mcp"]["OpenApiSchema"]["InlinePayload"]) == yaml.safe_load(
+        POLICY_ADMIN
+    )
+    assert admin["CredentialProviderConfigurations"] == [
+        {
+            "CredentialProviderType": "API_KEY",
+            "CredentialProvider": {
+                "ApiKeyCredentialProvider": {
+                    "ProviderArn": {
+                        "Fn::GetAtt": [by_name["agentzone-claims-tools-policy-admin"], "CredentialProviderArn"]
+                    },
+                    "CredentialLocation": "HEADER",
+                    "CredentialParameterName": "x-api-key",  # the bare key: no 'Bearer ' prefix on a custom header
+                }
+            },
+        }
+    ]
     weather = target(raw, "weather")["Properties"]
     assert json.loads(weather["TargetConfiguration"]["Mcp"]["OpenApiSchema"]["InlinePayload"]) == WEATHER
     assert weather["CredentialProviderConfigurations"][0]["CredentialProvider"]["ApiKeyCredentialProvider"] == {
@@ -386,7 +452,10 @@ def test_openapi_targets_use_their_api_key_provider_and_header(raw):
 
 
 def test_api_keys_come_from_secrets_manager_by_dynamic_reference(raw):
-    keys = {p["Properties"]["Name"]: p["Properties"]["ApiKey"] for p in of_type(raw, "AWS::BedrockAgentCore::ApiKeyCredentialProvider").values()}
+    keys = {
+        p["Properties"]["Name"]: p["Properties"]["ApiKey"]
+        for p in of_type(raw, "AWS::BedrockAgentCore::ApiKeyCredentialProvider").values()
+    }
     assert keys == {
         "agentzone-claims-tools-policy-admin": "{{resolve:secretsmanager:agentzone/claims/policy-admin-api-key:SecretString:::}}",
         "agentzone-claims-tools-weather": "{{resolve:secretsmanager:agentzone/claims/weather-key:SecretString:::}}",
@@ -429,9 +498,15 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
         acks = [a for a in acknowledgements(synth.outdir, stack) if a.pack in NAG_PACKS]
         assert {a.path for a in acks} == {f"/{stack}/ToolGateway/Gateway/Gateway/ServiceRole/DefaultPolicy"}
     acks = {a.finding for a in acknowledgements(synth.outdir, JWT_STACK) if a.pack == "AwsSolutions"}
-    workload = ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock-agentcore:eu-west-1:111111111111:"
-                f"workload-identity-directory/default/workload-identity/{GATEWAY_NAME}-*]")
-    assert acks == {"AwsSolutions-IAM5[Action::kms:ReEncrypt*]", "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]", workload}
+    workload = (
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock-agentcore:eu-west-1:111111111111:"
+        f"workload-identity-directory/default/workload-identity/{GATEWAY_NAME}-*]"
+    )
+    assert acks == {
+        "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        workload,
+    }
     # Without API key targets there is no workload identity grant to acknowledge.
     assert workload not in {a.finding for a in acknowledgements(synth.outdir, IAM_STACK)}
 
@@ -447,19 +522,30 @@ def test_cfn_lint_is_clean(synth, stack):
 
 def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
     stack = cdk.Stack(cdk.App(), "Attach", env=ENV)
-    gateway = TenantToolGateway.from_config(stack, "ToolGateway", context=context(stack, config_dir),
-                                            config=gateway_config(openapi_targets=[]))
+    gateway = TenantToolGateway.from_config(
+        stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(openapi_targets=[])
+    )
     agent = iam.Role(stack, "Agent", assumed_by=iam.ServicePrincipal("bedrock-agentcore.amazonaws.com"))
     assert isinstance(gateway, AgentAttachment)
     env = gateway.attach_to_agent(agent)
     assert list(env) == [TOOL_GATEWAY_URL_VARIABLE] == ["AGENTZONE_TOOL_GATEWAY_URL"]
     (gateway_id,) = Template.from_stack(stack).find_resources("AWS::BedrockAgentCore::Gateway")
     assert stack.resolve(env[TOOL_GATEWAY_URL_VARIABLE]) == {"Fn::GetAtt": [gateway_id, "GatewayUrl"]}
-    Template.from_stack(stack).has_resource_properties("AWS::IAM::Policy", {
-        "Roles": [{"Ref": Match.string_like_regexp("^Agent")}],
-        "PolicyDocument": {"Statement": [{"Action": "bedrock-agentcore:InvokeGateway", "Effect": "Allow",
-                                          "Resource": {"Fn::GetAtt": [gateway_id, "GatewayArn"]}}]},
-    })
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": Match.string_like_regexp("^Agent")}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "bedrock-agentcore:InvokeGateway",
+                        "Effect": "Allow",
+                        "Resource": {"Fn::GetAtt": [gateway_id, "GatewayArn"]},
+                    }
+                ]
+            },
+        },
+    )
     assert set(gateway.targets) == {"claim-lookup", "claim-notes"}
     assert stack.resolve(gateway.gateway_arn) == {"Fn::GetAtt": [gateway_id, "GatewayArn"]}
     assert stack.resolve(gateway.gateway_id) == {"Fn::GetAtt": [gateway_id, "GatewayIdentifier"]}
@@ -473,17 +559,36 @@ def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
 def test_direct_use_without_config_files():
     stack = cdk.Stack(cdk.App(), "Direct", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/direct", description="direct").key
-    gateway = TenantToolGateway(stack, "Tools", props=TenantToolGatewayProps(
-        gateway_name="agentzone-fraud-tools", encryption_key=key, policies={"callers": CALLERS},
-        identity=CentralIdentity(discovery_url=DISCOVERY, allowed_scopes=("agentzone/fraud/invoke",), allowed_clients=("client1",)),
-        lambda_targets=(LambdaTargetProps(name="score", description="Fraud score", function_name="fraud-score",
-                                          tools=tuple(NOTES_TOOLS)),),
-    ))
-    Template.from_stack(stack).has_resource_properties("AWS::BedrockAgentCore::Gateway", {
-        "Name": "agentzone-fraud-tools",
-        "AuthorizerConfiguration": {"CustomJWTAuthorizer": {"DiscoveryUrl": DISCOVERY, "AllowedScopes": ["agentzone/fraud/invoke"],
-                                                            "AllowedClients": ["client1"]}},
-    })
+    gateway = TenantToolGateway(
+        stack,
+        "Tools",
+        props=TenantToolGatewayProps(
+            gateway_name="agentzone-fraud-tools",
+            encryption_key=key,
+            policies={"callers": CALLERS},
+            identity=CentralIdentity(
+                discovery_url=DISCOVERY, allowed_scopes=("agentzone/fraud/invoke",), allowed_clients=("client1",)
+            ),
+            lambda_targets=(
+                LambdaTargetProps(
+                    name="score", description="Fraud score", function_name="fraud-score", tools=tuple(NOTES_TOOLS)
+                ),
+            ),
+        ),
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {
+            "Name": "agentzone-fraud-tools",
+            "AuthorizerConfiguration": {
+                "CustomJWTAuthorizer": {
+                    "DiscoveryUrl": DISCOVERY,
+                    "AllowedScopes": ["agentzone/fraud/invoke"],
+                    "AllowedClients": ["client1"],
+                }
+            },
+        },
+    )
     assert set(gateway.targets) == {"score"}
 
 
@@ -492,7 +597,9 @@ def test_direct_use_without_config_files():
 
 def build(config_dir: Path | None, **overrides) -> None:
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
-    TenantToolGateway.from_config(stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(**overrides))
+    TenantToolGateway.from_config(
+        stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(**overrides)
+    )
 
 
 def test_enforce_without_policies_is_refused(config_dir):
@@ -510,13 +617,21 @@ def lambda_with(tools_file: str) -> list[dict]:
     return [{"name": "claim-lookup", "description": "d", "function": "claims-lookup", "tools": tools_file}]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[{\"name\": \"a\", ", r"tools/bad\.json: not valid JSON"),
-    (json.dumps({"name": "a"}), r"tools/bad\.json: must be a non-empty JSON list"),
-    (json.dumps([NOTES_TOOLS[0], {"name": "b", "inputSchema": {"type": "object"}}]), r"tools/bad\.json: tool \[1\]: description is required"),
-    (json.dumps([NOTES_TOOLS[0], {"name": "b", "description": "d", "inputSchema": {"type": "string"}}]),
-     r"tools/bad\.json: tool \[1\]: inputSchema must be a JSON schema of type object"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[{"name": "a", ', r"tools/bad\.json: not valid JSON"),
+        (json.dumps({"name": "a"}), r"tools/bad\.json: must be a non-empty JSON list"),
+        (
+            json.dumps([NOTES_TOOLS[0], {"name": "b", "inputSchema": {"type": "object"}}]),
+            r"tools/bad\.json: tool \[1\]: description is required",
+        ),
+        (
+            json.dumps([NOTES_TOOLS[0], {"name": "b", "description": "d", "inputSchema": {"type": "string"}}]),
+            r"tools/bad\.json: tool \[1\]: inputSchema must be a JSON schema of type object",
+        ),
+    ],
+)
 def test_bad_tools_json_names_file_and_index(tmp_path, text, message):
     root = write_config(tmp_path)
     rel = write(root, "tools/bad.json", text)
@@ -524,12 +639,23 @@ def test_bad_tools_json_names_file_and_index(tmp_path, text, message):
         build(root, lambda_targets=lambda_with(rel), openapi_targets=[])
 
 
-@pytest.mark.parametrize("schema, message", [
-    ({"type": "object", "properties": {"kind": {"type": "string", "enum": ["a", "b"]}}},
-     r"tool \[0\]\.inputSchema\.properties\.kind: unsupported keys \['enum'\]"),
-    ({"type": "object", "properties": {"n": {"type": "float"}}}, r"tool \[0\]\.inputSchema\.properties\.n\.type: 'float'"),
-    ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]}, r"tool \[0\]\.inputSchema\.required: \['b'\]"),
-])
+@pytest.mark.parametrize(
+    "schema, message",
+    [
+        (
+            {"type": "object", "properties": {"kind": {"type": "string", "enum": ["a", "b"]}}},
+            r"tool \[0\]\.inputSchema\.properties\.kind: unsupported keys \['enum'\]",
+        ),
+        (
+            {"type": "object", "properties": {"n": {"type": "float"}}},
+            r"tool \[0\]\.inputSchema\.properties\.n\.type: 'float'",
+        ),
+        (
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]},
+            r"tool \[0\]\.inputSchema\.required: \['b'\]",
+        ),
+    ],
+)
 def test_tool_schemas_outside_agentcores_subset_are_refused(tmp_path, schema, message):
     root = write_config(tmp_path)
     rel = write(root, "tools/bad.json", json.dumps([{"name": "a", "description": "d", "inputSchema": schema}]))
@@ -539,7 +665,9 @@ def test_tool_schemas_outside_agentcores_subset_are_refused(tmp_path, schema, me
 
 def test_tool_names_must_fit_with_the_target_name(tmp_path):
     root = write_config(tmp_path)
-    rel = write(root, "tools/long.json", json.dumps([{"name": "x" * 60, "description": "d", "inputSchema": {"type": "object"}}]))
+    rel = write(
+        root, "tools/long.json", json.dumps([{"name": "x" * 60, "description": "d", "inputSchema": {"type": "object"}}])
+    )
     with pytest.raises(ValueError, match=r"tool \[0\]: agents see 'claim-lookup___x+' \(75 characters\)"):
         build(root, lambda_targets=lambda_with(rel), openapi_targets=[])
 
@@ -547,7 +675,11 @@ def test_tool_names_must_fit_with_the_target_name(tmp_path):
 @pytest.mark.parametrize("servers", ["servers: [{url: 'http://policy-admin.example.com'}]", "servers: []", ""])
 def test_openapi_without_an_https_server_is_refused(tmp_path, servers):
     root = write_config(tmp_path)
-    rel = write(root, "tools/plain.yaml", POLICY_ADMIN.replace("servers:\n  - url: https://policy-admin.internal.example.com/v1", servers))
+    rel = write(
+        root,
+        "tools/plain.yaml",
+        POLICY_ADMIN.replace("servers:\n  - url: https://policy-admin.internal.example.com/v1", servers),
+    )
     target = {"name": "plain", "description": "d", "schema_file": rel, "api_key_secret": "k"}
     with pytest.raises(ValueError, match=r"tools/plain\.yaml: servers\[0\]\.url must be an https:// URL"):
         build(root, openapi_targets=[target])
@@ -558,17 +690,31 @@ def test_openapi_the_l2_refuses_is_a_value_error_naming_the_target(tmp_path):
     document = {**WEATHER, "security": [{"key": []}]}  # outbound auth belongs to the gateway, not the document
     rel = write(root, "tools/secured.json", json.dumps(document))
     target = {"name": "secured", "description": "d", "schema_file": rel, "api_key_secret": "k"}
-    with pytest.raises(ValueError, match=r"(?s)target 'secured': .*security schemes at the OpenAPI specification level"):
+    with pytest.raises(
+        ValueError, match=r"(?s)target 'secured': .*security schemes at the OpenAPI specification level"
+    ):
         build(root, openapi_targets=[target])
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"policies": ["policies/claims/nope.cedar"]}, "no Cedar policy file policies/claims/nope.cedar under"),
-    ({"lambda_targets": lambda_with("tools/claims/nope.json")}, "no tool schema file tools/claims/nope.json under"),
-    ({"openapi_targets": [{"name": "x", "description": "d", "schema_file": "tools/nope.yaml", "api_key_secret": "k"}]},
-     "no OpenAPI file tools/nope.yaml under"),
-    ({"lambda_targets": lambda_with("tools/../../outside.json")}, r"no tool schema file tools/\.\./\.\./outside\.json under"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"policies": ["policies/claims/nope.cedar"]}, "no Cedar policy file policies/claims/nope.cedar under"),
+        ({"lambda_targets": lambda_with("tools/claims/nope.json")}, "no tool schema file tools/claims/nope.json under"),
+        (
+            {
+                "openapi_targets": [
+                    {"name": "x", "description": "d", "schema_file": "tools/nope.yaml", "api_key_secret": "k"}
+                ]
+            },
+            "no OpenAPI file tools/nope.yaml under",
+        ),
+        (
+            {"lambda_targets": lambda_with("tools/../../outside.json")},
+            r"no tool schema file tools/\.\./\.\./outside\.json under",
+        ),
+    ],
+)
 def test_missing_files_are_named(config_dir, overrides, message):
     with pytest.raises(ValueError, match=message):
         build(config_dir, **overrides)
@@ -581,13 +727,20 @@ def test_config_dir_is_required():
 
 def test_bad_cedar_names_its_file(tmp_path):
     root = write_config(tmp_path)
-    write(root, "policies/claims/broken.cedar", "permit(principal, action, resource) when { context.input.amount <= };\n")
+    write(
+        root, "policies/claims/broken.cedar", "permit(principal, action, resource) when { context.input.amount <= };\n"
+    )
     with pytest.raises(ValueError, match=r"policies/claims/broken\.cedar.*Cedar syntax error"):
         build(root, policies=["policies/claims/broken.cedar"])
 
 
 def test_duplicate_target_names_are_refused(config_dir):
-    duplicate = {"name": "claim-lookup", "description": "d", "schema_file": "tools/claims/weather.json", "api_key_secret": "k"}
+    duplicate = {
+        "name": "claim-lookup",
+        "description": "d",
+        "schema_file": "tools/claims/weather.json",
+        "api_key_secret": "k",
+    }
     with pytest.raises(ValueError, match="target name 'claim-lookup' is used twice"):
         build(config_dir, openapi_targets=[duplicate])
 
@@ -597,11 +750,14 @@ def test_gateway_names_agentcore_refuses_fail_early(name):
     stack = cdk.Stack(cdk.App(), "BadName", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/bad", description="bad").key
     with pytest.raises(ValueError, match="gateway name"):
-        TenantToolGateway(stack, "Tools", props=TenantToolGatewayProps(gateway_name=name, encryption_key=key, enforce=False))
+        TenantToolGateway(
+            stack, "Tools", props=TenantToolGatewayProps(gateway_name=name, encryption_key=key, enforce=False)
+        )
 
 
 def test_every_valid_tenant_slug_gives_a_valid_gateway_name():
-    from agentzone.blueprints.tool_gateway import GATEWAY_NAME as PATTERN, GATEWAY_NAME_MAX, tenant_gateway_name
+    from agentzone.blueprints.tool_gateway import GATEWAY_NAME as PATTERN
+    from agentzone.blueprints.tool_gateway import GATEWAY_NAME_MAX, tenant_gateway_name
     from agentzone.config.model import SLUG_PATTERN
 
     longest = "t" + "a" * 30 + "z"

@@ -14,8 +14,11 @@ def resources(sample_assembly, stack: str, type_: str) -> dict[str, dict]:
 
 
 def runtime(sample_assembly, stack: str, agent: str) -> tuple[str, dict]:
-    (item,) = [(k, v) for k, v in resources(sample_assembly, stack, "AWS::BedrockAgentCore::Runtime").items()
-               if v["Properties"]["AgentRuntimeName"] == f"{stack.split('-')[1]}_{agent}_{stack.split('-')[2]}"]
+    (item,) = [
+        (k, v)
+        for k, v in resources(sample_assembly, stack, "AWS::BedrockAgentCore::Runtime").items()
+        if v["Properties"]["AgentRuntimeName"] == f"{stack.split('-')[1]}_{agent}_{stack.split('-')[2]}"
+    ]
     return item
 
 
@@ -34,12 +37,17 @@ def actions(statement: dict) -> list[str]:
 
 
 def memory_id(sample_assembly, stack: str, name: str) -> str:
-    (logical_id,) = [k for k, v in resources(sample_assembly, stack, "AWS::BedrockAgentCore::Memory").items()
-                     if v["Properties"]["Name"] == name]
+    (logical_id,) = [
+        k
+        for k, v in resources(sample_assembly, stack, "AWS::BedrockAgentCore::Memory").items()
+        if v["Properties"]["Name"] == name
+    ]
     return logical_id
 
 
-@pytest.mark.parametrize("env,versions", [("dev", {"DEV": "12"}), ("staging", {"PREPROD": "9"}), ("prod", {"PROD": "7"})])
+@pytest.mark.parametrize(
+    "env,versions", [("dev", {"DEV": "12"}), ("staging", {"PREPROD": "9"}), ("prod", {"PROD": "7"})]
+)
 def test_endpoints_serve_the_versions_config_names_per_environment(sample_assembly, env, versions):
     stack = f"AgentZone-claims-{env}"
     runtime_id, _ = runtime(sample_assembly, stack, "intake")
@@ -52,8 +60,10 @@ def test_endpoints_serve_the_versions_config_names_per_environment(sample_assemb
 
 
 def test_fraud_prod_runs_a_canary_endpoint_next_to_prod(sample_assembly):
-    names = {e["Properties"]["Name"]: e["Properties"]["AgentRuntimeVersion"]
-             for e in resources(sample_assembly, "AgentZone-fraud-prod", "AWS::BedrockAgentCore::RuntimeEndpoint").values()}
+    names = {
+        e["Properties"]["Name"]: e["Properties"]["AgentRuntimeVersion"]
+        for e in resources(sample_assembly, "AgentZone-fraud-prod", "AWS::BedrockAgentCore::RuntimeEndpoint").values()
+    }
     assert names == {"PROD": "3", "CANARY": "4"}
 
 
@@ -69,14 +79,20 @@ def test_agents_pull_their_own_image_from_the_environments_shared_services_ecr(s
 def test_agents_accept_only_the_tenants_tokens_from_the_central_identity(sample_assembly):
     _, intake = runtime(sample_assembly, "AgentZone-claims-prod", "intake")
     jwt = intake["Properties"]["AuthorizerConfiguration"]["CustomJWTAuthorizer"]
-    assert jwt["DiscoveryUrl"] == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AgZnPrd01/.well-known/openid-configuration"
+    assert (
+        jwt["DiscoveryUrl"]
+        == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AgZnPrd01/.well-known/openid-configuration"
+    )
     assert jwt["AllowedScopes"] == ["agentzone/claims/claims.read", "agentzone/claims/invoke"]
 
 
 def test_two_agents_share_one_memory_and_each_writes_only_its_own(sample_assembly):
     """Seed 001: each application keeps its own memory and both read a shared one."""
     stack = "AgentZone-claims-dev"
-    claims, customers = memory_id(sample_assembly, stack, "claims_claims_dev"), memory_id(sample_assembly, stack, "claims_customers_dev")
+    claims, customers = (
+        memory_id(sample_assembly, stack, "claims_claims_dev"),
+        memory_id(sample_assembly, stack, "claims_customers_dev"),
+    )
 
     def access(agent: str) -> dict[str, set[str]]:
         _, resource = runtime(sample_assembly, stack, agent)
@@ -88,8 +104,13 @@ def test_two_agents_share_one_memory_and_each_writes_only_its_own(sample_assembl
         return out
 
     intake, settlement = access("intake"), access("settlement")
-    assert "bedrock-agentcore:CreateEvent" in intake[claims] and "bedrock-agentcore:CreateEvent" not in intake[customers]
-    assert "bedrock-agentcore:CreateEvent" in settlement[customers] and "bedrock-agentcore:CreateEvent" not in settlement[claims]
+    assert (
+        "bedrock-agentcore:CreateEvent" in intake[claims] and "bedrock-agentcore:CreateEvent" not in intake[customers]
+    )
+    assert (
+        "bedrock-agentcore:CreateEvent" in settlement[customers]
+        and "bedrock-agentcore:CreateEvent" not in settlement[claims]
+    )
     for agent in (intake, settlement):  # both read both, long- and short-term
         for memory in (claims, customers):
             assert {"bedrock-agentcore:RetrieveMemoryRecords", "bedrock-agentcore:ListEvents"} <= agent[memory]
@@ -99,12 +120,18 @@ def test_two_agents_share_one_memory_and_each_writes_only_its_own(sample_assembl
     assert variables["AGENTZONE_MEMORY_CUSTOMERS_ID"] == {"Fn::GetAtt": [customers, "MemoryId"]}
 
 
-@pytest.mark.parametrize("stack,agent", [("AgentZone-claims-staging", "settlement"), ("AgentZone-fraud-prod", "investigator")])
+@pytest.mark.parametrize(
+    "stack,agent", [("AgentZone-claims-staging", "settlement"), ("AgentZone-fraud-prod", "investigator")]
+)
 def test_agents_call_models_only_with_their_accounts_guardrail(sample_assembly, stack, agent):
     (guardrail,) = resources(sample_assembly, stack, "AWS::Bedrock::Guardrail")
     (version,) = resources(sample_assembly, stack, "AWS::Bedrock::GuardrailVersion")
     _, resource = runtime(sample_assembly, stack, agent)
-    invoke = [s for s in role_statements(sample_assembly, stack, resource) if any(a.startswith("bedrock:InvokeModel") for a in actions(s))]
+    invoke = [
+        s
+        for s in role_statements(sample_assembly, stack, resource)
+        if any(a.startswith("bedrock:InvokeModel") for a in actions(s))
+    ]
     assert invoke
     for statement in invoke:
         condition = statement["Condition"]["StringEquals"]["bedrock:GuardrailIdentifier"]
@@ -121,8 +148,12 @@ def test_every_claims_agent_gets_prompts_knowledge_base_and_tool_gateway(sample_
     for agent in ("intake", "settlement"):
         _, resource = runtime(sample_assembly, stack, agent)
         variables = resource["Properties"]["EnvironmentVariables"]
-        assert {"AGENTZONE_KNOWLEDGE_BASE_ID", "AGENTZONE_TOOL_GATEWAY_URL", "AGENTZONE_PROMPT_TRIAGE",
-                "AGENTZONE_FM_GATEWAY_URL"} <= set(variables)
+        assert {
+            "AGENTZONE_KNOWLEDGE_BASE_ID",
+            "AGENTZONE_TOOL_GATEWAY_URL",
+            "AGENTZONE_PROMPT_TRIAGE",
+            "AGENTZONE_FM_GATEWAY_URL",
+        } <= set(variables)
         assert variables["AGENTZONE_FM_GATEWAY_URL"] == "https://llm.agents.example.com"
         granted = {a for s in role_statements(sample_assembly, stack, resource) for a in actions(s)}
         assert {"bedrock:Retrieve", "bedrock:GetPrompt", "bedrock-agentcore:InvokeGateway"} <= granted
@@ -148,7 +179,7 @@ def test_only_the_vpc_agent_gets_a_network_of_its_own(sample_assembly):
 
 def test_agent_alarms_mail_the_tenant_owner_through_an_encrypted_topic(sample_assembly):
     stack = "AgentZone-fraud-dev"
-    (topic_id, topic), = resources(sample_assembly, stack, "AWS::SNS::Topic").items()
+    ((topic_id, topic),) = resources(sample_assembly, stack, "AWS::SNS::Topic").items()
     assert "KmsMasterKeyId" in topic["Properties"]
     (subscription,) = resources(sample_assembly, stack, "AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Endpoint"] == "fraud-ai@example.com"

@@ -23,7 +23,9 @@ def test_tenant_account_gets_only_the_services_its_stacks_use(sample_assembly, c
     policy = policy_for(sample_assembly, "333333333333", capsys)  # claims prod
     actions = allowed(policy)
     assert {"bedrock-agentcore:*", "bedrock:*", "kms:*", "s3:*", "lakeformation:*", "glue:*", "states:*"} <= actions
-    assert not {"rds:*", "ecs:*", "elasticache:*", "organizations:*", "iam:*", "*"} & actions  # the gateway lives elsewhere
+    assert (
+        not {"rds:*", "ecs:*", "elasticache:*", "organizations:*", "iam:*", "*"} & actions
+    )  # the gateway lives elsewhere
     deny = next(s for s in policy["Statement"] if s["Effect"] == "Deny")
     assert {"iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"} <= set(deny["Action"])
     assert len(json.dumps(policy, separators=(",", ":"))) <= MANAGED_POLICY_LIMIT

@@ -80,7 +80,8 @@ def aws(monkeypatch, tmp_path, template):
                 AttributeDefinitions=props["AttributeDefinitions"],
                 BillingMode=props["BillingMode"],
                 GlobalSecondaryIndexes=[
-                    {k: g[k] for k in ("IndexName", "KeySchema", "Projection")} for g in props.get("GlobalSecondaryIndexes", [])
+                    {k: g[k] for k in ("IndexName", "KeySchema", "Projection")}
+                    for g in props.get("GlobalSecondaryIndexes", [])
                 ],
             )
         yield
@@ -90,7 +91,11 @@ def reviewer_credentials() -> dict[str, str]:
     creds = boto3.client("sts", region_name=REGION).assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/catalog-reviewer", RoleSessionName="reviewer"
     )["Credentials"]
-    return {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"], "AWS_SESSION_TOKEN": creds["SessionToken"]}
+    return {
+        "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": creds["SessionToken"],
+    }
 
 
 @pytest.fixture
@@ -102,8 +107,10 @@ def catalog(aws) -> Catalog:
 def reviewer(aws) -> Catalog:
     creds = reviewer_credentials()
     session = boto3.Session(
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=creds["AWS_SESSION_TOKEN"], region_name=REGION,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"],
+        region_name=REGION,
     )
     return Catalog(session=session)
 
@@ -199,9 +206,15 @@ lineage:
 
 def test_cross_field_problems_point_at_their_lines(tmp_path):
     doc = spec_doc(
-        kind="agent", name="claims-agent", consumption="PaaS",
+        kind="agent",
+        name="claims-agent",
+        consumption="PaaS",
         lifecycle={"stage": "ga", "end_of_life": "2026-01-01"},
-        lineage=[ref("tool", "claims-lookup", "1.0.0"), ref("tool", "claims-lookup", "1.1.0"), ref("agent", "claims-agent", "1.0.0")],
+        lineage=[
+            ref("tool", "claims-lookup", "1.0.0"),
+            ref("tool", "claims-lookup", "1.1.0"),
+            ref("agent", "claims-agent", "1.0.0"),
+        ],
     )
     path = write(tmp_path, doc, "agent.yaml")
     with pytest.raises(ConfigError) as info:
@@ -246,7 +259,13 @@ def test_register_refuses_past_end_of_life_from_the_api(catalog, tmp_path):
 
 
 def test_lineage_must_exist_and_not_be_deprecated(catalog, tmp_path):
-    app = spec(tmp_path, kind="application", name="claims-app", version="1.0.0", lineage=[ref("tool", "claims-lookup", "1.2.0"), ref("model", "claude-sonnet", "4.5.0")])
+    app = spec(
+        tmp_path,
+        kind="application",
+        name="claims-app",
+        version="1.0.0",
+        lineage=[ref("tool", "claims-lookup", "1.2.0"), ref("model", "claude-sonnet", "4.5.0")],
+    )
     with pytest.raises(LineageError) as info:
         catalog.register(app)
     assert str(info.value) == (
@@ -256,7 +275,10 @@ def test_lineage_must_exist_and_not_be_deprecated(catalog, tmp_path):
     catalog.register(spec(tmp_path))
     catalog.register(spec(tmp_path, kind="model", name="claude-sonnet", version="4.5.0"))
     catalog.deprecate("claude-sonnet@4.5.0", end_of_life=date(2099, 1, 1), reason="Superseded by 4.6.0.")
-    with pytest.raises(LineageError, match=r"model/claude-sonnet@4.5.0 is deprecated \(end of life 2099-01-01\); reference a supported version"):
+    with pytest.raises(
+        LineageError,
+        match=r"model/claude-sonnet@4.5.0 is deprecated \(end of life 2099-01-01\); reference a supported version",
+    ):
         catalog.register(app)
     assert catalog.list(kind="application") == []
 
@@ -289,9 +311,20 @@ def test_approval_flow_and_illegal_transitions(catalog, reviewer, tmp_path):
 
 def test_approval_needs_approved_lineage(catalog, reviewer, tmp_path):
     catalog.register(spec(tmp_path))
-    catalog.register(spec(tmp_path, kind="mcp-server", name="claims-mcp", version="0.1.0", lineage=[ref("tool", "claims-lookup", "1.2.0")]))
+    catalog.register(
+        spec(
+            tmp_path,
+            kind="mcp-server",
+            name="claims-mcp",
+            version="0.1.0",
+            lineage=[ref("tool", "claims-lookup", "1.2.0")],
+        )
+    )
     catalog.submit("claims-mcp@0.1.0")
-    with pytest.raises(LineageError, match=r"^mcp-server/claims-mcp@0.1.0: lineage tool/claims-lookup@1.2.0 is draft; approve it first$"):
+    with pytest.raises(
+        LineageError,
+        match=r"^mcp-server/claims-mcp@0.1.0: lineage tool/claims-lookup@1.2.0 is draft; approve it first$",
+    ):
         reviewer.approve("claims-mcp@0.1.0")
     catalog.submit("claims-lookup@1.2.0")
     reviewer.approve("claims-lookup@1.2.0")
@@ -300,7 +333,9 @@ def test_approval_needs_approved_lineage(catalog, reviewer, tmp_path):
 
 def test_deprecate(catalog, tmp_path):
     catalog.register(spec(tmp_path))
-    with pytest.raises(InvalidRequest, match="later than the registered 2099-12-31; deprecation can only bring it forward"):
+    with pytest.raises(
+        InvalidRequest, match="later than the registered 2099-12-31; deprecation can only bring it forward"
+    ):
         catalog.deprecate("claims-lookup@1.2.0", end_of_life=date(2100, 1, 1), reason="x")
     with pytest.raises(InvalidRequest, match="is in the past"):
         catalog.deprecate("claims-lookup@1.2.0", end_of_life=date(2000, 1, 1), reason="x")
@@ -323,11 +358,19 @@ def test_list_filters_and_semver_order(catalog, reviewer, tmp_path):
     reviewer.approve("claims-lookup@1.9.0")
     catalog.submit("claims-agent@1.0.0")
 
-    assert [e.version for e in catalog.list(kind="tool")] == ["1.9.0", "1.10.0-rc.1", "1.10.0-rc.2", "1.10.0-rc.10", "1.10.0"]
+    assert [e.version for e in catalog.list(kind="tool")] == [
+        "1.9.0",
+        "1.10.0-rc.1",
+        "1.10.0-rc.2",
+        "1.10.0-rc.10",
+        "1.10.0",
+    ]
     assert [e.ref for e in catalog.list()][:2] == ["model/claude-sonnet@4.5.0", "tool/claims-lookup@1.9.0"]
     assert [e.ref for e in catalog.list(state="approved")] == ["tool/claims-lookup@1.9.0"]
     assert [e.ref for e in catalog.list(state="pending", kind="agent")] == ["agent/claims-agent@1.0.0"]
-    assert [e.ref for e in catalog.list(state="draft", kind="tool", name="claims-lookup")][0] == "tool/claims-lookup@1.10.0-rc.1"
+    assert [e.ref for e in catalog.list(state="draft", kind="tool", name="claims-lookup")][
+        0
+    ] == "tool/claims-lookup@1.10.0-rc.1"
     assert [e.ref for e in catalog.list(name="claude-sonnet")] == ["model/claude-sonnet@4.5.0"]
     assert catalog.list(kind="mcp-server") == []
     with pytest.raises(InvalidRequest, match="unknown state 'live'"):
@@ -355,7 +398,9 @@ def test_examples_register_in_lineage_order(catalog, reviewer):
     specs = load_specs(sorted(EXAMPLES.glob("*.yaml")), today=date(2026, 11, 1))
     for s in cli.dependency_order(specs):
         assert catalog.register(s, today=date(2026, 11, 1)).created
-    assert [e.ref for e in catalog.dependents("tool/claims-lookup@1.2.0")] == ["application/claims-assistant@2.0.0-rc.1"]
+    assert [e.ref for e in catalog.dependents("tool/claims-lookup@1.2.0")] == [
+        "application/claims-assistant@2.0.0-rc.1"
+    ]
 
 
 # ------------------------------------------------------------------ CLI
@@ -369,7 +414,12 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
     tool = write(tmp_path, spec_doc())
-    app = write(tmp_path, spec_doc(kind="application", name="claims-app", version="1.0.0", lineage=[ref("tool", "claims-lookup", "1.2.0")]))
+    app = write(
+        tmp_path,
+        spec_doc(
+            kind="application", name="claims-app", version="1.0.0", lineage=[ref("tool", "claims-lookup", "1.2.0")]
+        ),
+    )
 
     code, out, err = run(capsys, "register", app, tool)  # given out of order: the tool goes first
     assert (code, err) == (0, "")
@@ -377,7 +427,10 @@ def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
     assert out.splitlines()[1].startswith("registered application/claims-app@1.0.0 as draft")
 
     code, out, _ = run(capsys, "register", tool)
-    assert (code, out) == (0, "tool/claims-lookup@1.2.0 is already registered with identical content (draft); nothing changed\n")
+    assert (code, out) == (
+        0,
+        "tool/claims-lookup@1.2.0 is already registered with identical content (draft); nothing changed\n",
+    )
 
     changed = write(tmp_path, spec_doc(limitations=["Read-only.", "Slow."]), "changed.yaml")
     code, _, err = run(capsys, "register", changed)
@@ -399,7 +452,9 @@ def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
 
     code, out, _ = run(capsys, "list", "--json", "--state", "approved")
     rows = json.loads(out)
-    assert [(r["ref"], r["approved_by"]) for r in rows] == [("tool/claims-lookup@1.2.0", f"arn:aws:sts::{ACCOUNT}:assumed-role/catalog-reviewer/reviewer")]
+    assert [(r["ref"], r["approved_by"]) for r in rows] == [
+        ("tool/claims-lookup@1.2.0", f"arn:aws:sts::{ACCOUNT}:assumed-role/catalog-reviewer/reviewer")
+    ]
     code, out, _ = run(capsys, "list", "--kind", "application")
     assert out.splitlines() == [
         "kind         name        version  state  owner                  end-of-life",
@@ -410,10 +465,19 @@ def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
     code, out, _ = run(capsys, "show", "claims-lookup@1.2.0", "--json")
     assert json.loads(out)["used_by"] == ["application/claims-app@1.0.0"]
 
-    code, out, _ = run(capsys, "deprecate", "claims-lookup@1.2.0", "--end-of-life", "2099-06-30", "--reason", "Use 2.0.0.")
+    code, out, _ = run(
+        capsys, "deprecate", "claims-lookup@1.2.0", "--end-of-life", "2099-06-30", "--reason", "Use 2.0.0."
+    )
     assert code == 0
-    assert out == "tool/claims-lookup@1.2.0: approved -> deprecated\n  still referenced by: application/claims-app@1.0.0\n"
-    newer_app = write(tmp_path, spec_doc(kind="application", name="claims-app", version="1.1.0", lineage=[ref("tool", "claims-lookup", "1.2.0")]))
+    assert (
+        out == "tool/claims-lookup@1.2.0: approved -> deprecated\n  still referenced by: application/claims-app@1.0.0\n"
+    )
+    newer_app = write(
+        tmp_path,
+        spec_doc(
+            kind="application", name="claims-app", version="1.1.0", lineage=[ref("tool", "claims-lookup", "1.2.0")]
+        ),
+    )
     code, _, err = run(capsys, "register", newer_app)
     assert code == 1 and "lineage tool/claims-lookup@1.2.0 is deprecated (end of life 2099-06-30)" in err
 
@@ -456,7 +520,10 @@ def test_cli_without_credentials_exits_2(aws, monkeypatch, capsys):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
     code, _, err = run(capsys, "list")
-    assert (code, err) == (2, "agentzone catalog: no AWS credentials found; sign in (e.g. aws sso login) or pass --profile\n")
+    assert (code, err) == (
+        2,
+        "agentzone catalog: no AWS credentials found; sign in (e.g. aws sso login) or pass --profile\n",
+    )
 
 
 # ------------------------------------------------------------------ construct
@@ -468,7 +535,9 @@ def tables_of(template: Template) -> dict[str, dict]:
 
 def test_tables_are_encrypted_recoverable_protected_and_retained(template):
     tables = tables_of(template)
-    assert sorted(t["Properties"]["TableName"] for t in tables.values()) == sorted([naming.MODEL_CATALOG_TABLE, naming.COMPONENT_CATALOG_TABLE])
+    assert sorted(t["Properties"]["TableName"] for t in tables.values()) == sorted(
+        [naming.MODEL_CATALOG_TABLE, naming.COMPONENT_CATALOG_TABLE]
+    )
     key_id = next(iter(template.find_resources("AWS::KMS::Key")))
     for table in tables.values():
         assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
@@ -491,7 +560,10 @@ def test_tenants_get_read_only_access_within_the_organization(template):
         assert sorted(statement["Action"]) == sorted(READ_ACTIONS)
         assert not [a for a in statement["Action"] if any(w in a for w in ("Put", "Update", "Delete", "Write", "*"))]
         resources = [r["Fn::Join"][1][-1] for r in statement["Resource"]]
-        assert resources == [f":dynamodb:{REGION}:{ACCOUNT}:table/{name}", f":dynamodb:{REGION}:{ACCOUNT}:table/{name}/index/*"]
+        assert resources == [
+            f":dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+            f":dynamodb:{REGION}:{ACCOUNT}:table/{name}/index/*",
+        ]
 
 
 def test_reader_accounts_decrypt_only_through_dynamodb(template):
@@ -499,19 +571,23 @@ def test_reader_accounts_decrypt_only_through_dynamodb(template):
         "AWS::KMS::Key",
         {
             "KeyPolicy": {
-                "Statement": Match.array_with([
-                    Match.object_like({
-                        "Sid": "CatalogReadersDecryptViaDynamoDB",
-                        "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                        "Condition": {
-                            "StringEquals": {
-                                "kms:ViaService": f"dynamodb.{REGION}.amazonaws.com",
-                                "kms:CallerAccount": READERS,
-                                "aws:PrincipalOrgID": ORG_ID,
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "CatalogReadersDecryptViaDynamoDB",
+                                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                                "Condition": {
+                                    "StringEquals": {
+                                        "kms:ViaService": f"dynamodb.{REGION}.amazonaws.com",
+                                        "kms:CallerAccount": READERS,
+                                        "aws:PrincipalOrgID": ORG_ID,
+                                    }
+                                },
                             }
-                        },
-                    })
-                ])
+                        )
+                    ]
+                )
             }
         },
     )
@@ -539,9 +615,13 @@ def test_no_readers_means_no_resource_policy():
 def test_imported_key_warns_that_its_policy_was_not_changed():
     app = cdk.App()
     stack = cdk.Stack(app, "SharedServices", env=cdk.Environment(account=ACCOUNT, region=REGION))
-    key = kms.Key.from_key_arn(stack, "Imported", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000")
+    key = kms.Key.from_key_arn(
+        stack, "Imported", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
+    )
     Catalogs(stack, "Catalogs", encryption_key=key, reader_accounts=READERS, organization_id=ORG_ID)
-    Annotations.from_stack(stack).has_warning("/SharedServices/Catalogs", Match.string_like_regexp("its key policy was not changed"))
+    Annotations.from_stack(stack).has_warning(
+        "/SharedServices/Catalogs", Match.string_like_regexp("its key policy was not changed")
+    )
 
 
 def test_grant_write_never_allows_deletes():
@@ -549,7 +629,11 @@ def test_grant_write_never_allows_deletes():
     role = iam.Role(stack, "Publisher", assumed_by=iam.AccountRootPrincipal())
     catalogs.grant_write(role)
     (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
-    actions = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {
+        a
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem"} <= actions
     assert not {a for a in actions if "Delete" in a or "BatchWrite" in a}
 

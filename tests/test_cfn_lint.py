@@ -18,11 +18,18 @@ def test_every_sample_template_passes_cfn_lint(sample_assembly):
 
 def test_cfn_lint_gate_reports_errors(tmp_path):
     bad = tmp_path / "Bad.template.json"
-    bad.write_text(json.dumps({
-        "Resources": {
-            "Memory": {"Type": "AWS::BedrockAgentCore::Memory", "Properties": {"Name": "m", "EventExpiryDuration": 1000, "Bogus": 1}}
-        }
-    }))
+    bad.write_text(
+        json.dumps(
+            {
+                "Resources": {
+                    "Memory": {
+                        "Type": "AWS::BedrockAgentCore::Memory",
+                        "Properties": {"Name": "m", "EventExpiryDuration": 1000, "Bogus": 1},
+                    }
+                }
+            }
+        )
+    )
     result = run_cfn_lint([bad])
     rules = {e["Rule"]["Id"] for e in result.errors}
     assert {"E3002", "E3034"} <= rules, result.render()

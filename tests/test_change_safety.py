@@ -60,7 +60,10 @@ def assembly(resources: dict, env: str = "aws://111111111111/eu-west-1") -> dict
     return {"S": (env, {"Resources": resources})}
 
 
-BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "data", "VersioningConfiguration": {"Status": "Enabled"}}}
+BUCKET = {
+    "Type": "AWS::S3::Bucket",
+    "Properties": {"BucketName": "data", "VersioningConfiguration": {"Status": "Enabled"}},
+}
 
 
 @pytest.mark.parametrize(
@@ -68,8 +71,14 @@ BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "data", "Versi
     [
         (assembly({}), "logical id removed"),
         (assembly({"B": {**BUCKET, "Type": "AWS::DynamoDB::Table"}}), "type changes to AWS::DynamoDB::Table"),
-        (assembly({"B": {**BUCKET, "Properties": {**BUCKET["Properties"], "BucketName": "other"}}}), "create-only property BucketName changes"),
-        (assembly({"B": BUCKET}, env="aws://111111111111/eu-central-1"), "stack moves from aws://111111111111/eu-west-1 to aws://111111111111/eu-central-1"),
+        (
+            assembly({"B": {**BUCKET, "Properties": {**BUCKET["Properties"], "BucketName": "other"}}}),
+            "create-only property BucketName changes",
+        ),
+        (
+            assembly({"B": BUCKET}, env="aws://111111111111/eu-central-1"),
+            "stack moves from aws://111111111111/eu-west-1 to aws://111111111111/eu-central-1",
+        ),
         ({}, "stack removed"),
     ],
 )
@@ -80,7 +89,9 @@ def test_guard_flags_loss(new, reason):
 
 def test_guard_allows_in_place_updates_and_stateless_removals():
     old = assembly({"B": BUCKET, "P": {"Type": "AWS::S3::BucketPolicy", "Properties": {}}})
-    new = assembly({"B": {**BUCKET, "Properties": {"BucketName": "data", "VersioningConfiguration": {"Status": "Suspended"}}}})
+    new = assembly(
+        {"B": {**BUCKET, "Properties": {"BucketName": "data", "VersioningConfiguration": {"Status": "Suspended"}}}}
+    )
     assert compare(old, new) == []
 
 
@@ -97,27 +108,39 @@ def test_memory_name_is_create_only_per_cfn_schema():
 # ------------------------------------------------- scripted config changes
 
 
-def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_shared_services_stacks(sample_assembly, config_copy, tmp_path):
+def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_shared_services_stacks(
+    sample_assembly, config_copy, tmp_path
+):
     """Logging (its reader role, dashboard, sink policy), Security (its OAuth2 resource server),
     SharedServices (catalog readers, MLflow role, gateway endpoint principals) and DataLake (the tenant's
     LF-tag value, its feedback sender) are per-tenant by nature; everything else, Organization included,
     stays byte-identical."""
     claims = (config_copy / "tenants/claims.yaml").read_text()
     billing = claims.replace("tenant: claims", "tenant: billing").replace("UC-0042", "UC-0077")
-    for old, new in (("111111111111", "777777777777"), ("222222222222", "888888888888"), ("333333333333", "999999999999")):
+    for old, new in (
+        ("111111111111", "777777777777"),
+        ("222222222222", "888888888888"),
+        ("333333333333", "999999999999"),
+    ):
         billing = billing.replace(old, new)
     (config_copy / "tenants/billing.yaml").write_text(billing)
     after = synth(config_copy, tmp_path / "out")
     envs = ("dev", "staging", "prod")
     changed = changed_templates(sample_assembly.outdir, after)
     products = {name for name in changed if name.endswith(".product.template.json")}
-    assert len(products) == 2 * len(envs) and all(name.startswith("AgentZonebilling") for name in products)  # its Service Catalog products
+    assert len(products) == 2 * len(envs) and all(
+        name.startswith("AgentZonebilling") for name in products
+    )  # its Service Catalog products
     assert changed - products == (
         {f"AgentZone-billing-{e}.template.json" for e in envs}
         | {f"AgentZone-billing-{e}-services.template.json" for e in envs}
         | {f"AgentZone-billing-{e}-data.template.json" for e in envs}
         | {"AgentZone-billing-governance.template.json"}
-        | {f"AgentZone-{role}-{e}.template.json" for role in ("Logging", "Security", "SharedServices", "DataLake") for e in envs}
+        | {
+            f"AgentZone-{role}-{e}.template.json"
+            for role in ("Logging", "Security", "SharedServices", "DataLake")
+            for e in envs
+        }
     )
     assert guard(sample_assembly.outdir, after) == []
     # The new tenant works with the rest of the landing zone from its first synth: its grants are live, its
@@ -125,7 +148,9 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_sh
     report = check_permissions(after, load_landing_zone(config_copy))
     assert report.ok, render(report)
     counts = report.counts()
-    assert all(counts[f"billing/{e}"]["designed"] >= 40 and counts[f"billing/{e}"]["forbidden"] >= 25 for e in envs), counts
+    assert all(counts[f"billing/{e}"]["designed"] >= 40 and counts[f"billing/{e}"]["forbidden"] >= 25 for e in envs), (
+        counts
+    )
     reached = {p.path.title for p in report.paths if p.path.tenant == "billing" and p.path.kind == "forbidden"}
     assert "tenant reader -> claims's invocation logs" in reached  # isolation against the next tenant by name
 
@@ -186,7 +211,10 @@ def test_guard_command_exit_codes(sample_assembly, config_copy, tmp_path, capsys
     after = synth(config_copy, tmp_path / "out")
     assert cli.main(["guard", str(sample_assembly.outdir), str(after)]) == 1
     err = capsys.readouterr().err
-    assert "AgentZone-claims-prod/" in err and "stack moves from aws://333333333333/eu-west-1 to aws://333333333333/eu-central-1" in err
+    assert (
+        "AgentZone-claims-prod/" in err
+        and "stack moves from aws://333333333333/eu-west-1 to aws://333333333333/eu-central-1" in err
+    )
     assert cli.main(["guard", str(sample_assembly.outdir), str(sample_assembly.outdir)]) == 0
     assert cli.main(["guard", str(tmp_path / "missing"), str(after)]) == 2
 

@@ -22,9 +22,18 @@ def test_every_skip_has_a_reason_and_a_narrow_scope():
 
 
 def test_a_check_may_have_several_entries_each_with_its_own_resources():
-    skips = {"CKV_AWS_116": [{"reason": "a", "resources": ["PlatformResource*"]}, {"reason": "b", "resources": ["FmGatewayAdmin*"]}]}
-    assert _is_accepted({"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.FmGatewayAdminFunction26E282F9"}, skips)
-    assert _is_accepted({"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.PlatformResourceProviderFunctionX"}, skips)
+    skips = {
+        "CKV_AWS_116": [
+            {"reason": "a", "resources": ["PlatformResource*"]},
+            {"reason": "b", "resources": ["FmGatewayAdmin*"]},
+        ]
+    }
+    assert _is_accepted(
+        {"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.FmGatewayAdminFunction26E282F9"}, skips
+    )
+    assert _is_accepted(
+        {"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.PlatformResourceProviderFunctionX"}, skips
+    )
     assert not _is_accepted({"check_id": "CKV_AWS_116", "resource": "AWS::Lambda::Function.AgentFunction"}, skips)
 
 
@@ -41,14 +50,23 @@ def test_sample_assembly_passes_checkov(sample_assembly):
     assert result.failed == [], result.render()
     assert result.passed > 300
     assert {f["check_id"] for f in result.accepted} == {
-        "CKV_AWS_18", "CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_120", "CKV_AWS_123", "CKV_AWS_149", "CKV_AWS_173",
+        "CKV_AWS_18",
+        "CKV_AWS_109",
+        "CKV_AWS_111",
+        "CKV_AWS_115",
+        "CKV_AWS_116",
+        "CKV_AWS_117",
+        "CKV_AWS_120",
+        "CKV_AWS_123",
+        "CKV_AWS_149",
+        "CKV_AWS_173",
     }
 
 
 @needs_checkov
 def test_checkov_gate_catches_a_real_failure(tmp_path):
-    (tmp_path / "Bad.template.json").write_text(json.dumps({
-        "Resources": {"Data": {"Type": "AWS::S3::Bucket", "Properties": {}}}
-    }))
+    (tmp_path / "Bad.template.json").write_text(
+        json.dumps({"Resources": {"Data": {"Type": "AWS::S3::Bucket", "Properties": {}}}})
+    )
     failed = {f["check_id"] for f in run_checkov(tmp_path).failed}
     assert "CKV_AWS_18" in failed  # not an AccessLogs bucket, so the skip does not apply

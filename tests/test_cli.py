@@ -58,8 +58,14 @@ def test_sample_files_point_editors_at_the_schema():
 def test_list_json(capsys):
     assert cli.main(["list", "--json", "--config-dir", str(SAMPLE_CONFIG)]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {"tenant": "fraud", "environment": "prod", "account": "666666666666", "region": "eu-central-1",
-            "blueprints": ["guardrail", "memory", "prompt_store", "runtime", "eval_pipeline"], "namespaces": ["signals"]} in rows
+    assert {
+        "tenant": "fraud",
+        "environment": "prod",
+        "account": "666666666666",
+        "region": "eu-central-1",
+        "blueprints": ["guardrail", "memory", "prompt_store", "runtime", "eval_pipeline"],
+        "namespaces": ["signals"],
+    } in rows
     assert len(rows) == 6
 
 
@@ -72,7 +78,10 @@ def test_synth_with_broken_config_writes_nothing(config_copy, tmp_path, capsys):
 
 
 def test_synth_with_unknown_tenant_is_a_usage_error(tmp_path, capsys):
-    assert cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "billing", "--output", str(tmp_path / "o")]) == 2
+    assert (
+        cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "billing", "--output", str(tmp_path / "o")])
+        == 2
+    )
     assert "-c tenant=billing: unknown tenant; valid: claims, fraud" in capsys.readouterr().err
 
 
@@ -94,9 +103,15 @@ def test_synth_one_tenant_through_the_cdk_cli(tmp_path, capsys):
     out = tmp_path / "cdk.out"
     assert cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--output", str(out)]) == 0
     assert len(list(out.glob("*.product.template.json"))) == 6  # guardrail and memory products per environment
-    assert sorted(p.name for p in out.glob("*.template.json") if not p.name.endswith(".product.template.json")) == sorted(
+    assert sorted(
+        p.name for p in out.glob("*.template.json") if not p.name.endswith(".product.template.json")
+    ) == sorted(
         [f"AgentZone-claims-{e}.template.json" for e in ("dev", "staging", "prod", "governance")]
-        + [f"AgentZone-claims-{e}-{kind}.template.json" for e in ("dev", "staging", "prod") for kind in ("services", "data")]
+        + [
+            f"AgentZone-claims-{e}-{kind}.template.json"
+            for e in ("dev", "staging", "prod")
+            for kind in ("services", "data")
+        ]
     )
     printed = capsys.readouterr().out
     assert "10 stacks (TenantData 3, TenantGovernance 1, TenantServices 3, UseCase 3)" in printed
@@ -135,7 +150,9 @@ def test_github_workflow_is_valid_and_runs_real_make_targets():
     assert "agentzone shards --json" in runs["shards"]
     assert jobs["sharded-synth"]["strategy"]["matrix"]["shard"] == "${{ fromJson(needs.shards.outputs.matrix) }}"
     assert "agentzone guard ../base.out ../change.out" in runs["guard"]
-    assert any(step.get("uses", "").startswith("actions/github-script") for step in jobs["synth"]["steps"])  # the PR comment
+    assert any(
+        step.get("uses", "").startswith("actions/github-script") for step in jobs["synth"]["steps"]
+    )  # the PR comment
 
 
 def test_codebuild_buildspec_runs_the_same_checks():
@@ -151,7 +168,11 @@ def test_codebuild_buildspec_runs_the_same_checks():
 def test_validate_json_lists_every_problem_with_its_location(config_copy, capsys):
     assert cli.main(["validate", "--json", "--config-dir", str(SAMPLE_CONFIG)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["valid"] is True and out["tenants"] == ["claims", "fraud"] and out["environments"] == ["dev", "staging", "prod"]
+    assert (
+        out["valid"] is True
+        and out["tenants"] == ["claims", "fraud"]
+        and out["environments"] == ["dev", "staging", "prod"]
+    )
     break_config(config_copy)
     assert cli.main(["validate", "--json", "--config-dir", str(config_copy)]) == 2
     out = json.loads(capsys.readouterr().out)

@@ -24,7 +24,11 @@ def props(sample_assembly, stack: str, type_: str) -> list[dict]:
 
 
 def tag_grants(sample_assembly, stack: str) -> list[dict]:
-    return [p for p in props(sample_assembly, stack, "AWS::LakeFormation::PrincipalPermissions") if "LFTagPolicy" in p["Resource"]]
+    return [
+        p
+        for p in props(sample_assembly, stack, "AWS::LakeFormation::PrincipalPermissions")
+        if "LFTagPolicy" in p["Resource"]
+    ]
 
 
 def expression(grant: dict) -> dict[str, list[str]]:
@@ -37,12 +41,19 @@ def expression(grant: dict) -> dict[str, list[str]]:
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_zones_are_retained_cmk_buckets_with_lifecycle(sample_assembly, env):
     stack = f"AgentZone-DataLake-{env}"
-    buckets = {k: v for k, v in sample_assembly.resources(stack, "AWS::S3::Bucket").items() if not k.startswith("AccessLogs")}
+    buckets = {
+        k: v for k, v in sample_assembly.resources(stack, "AWS::S3::Bucket").items() if not k.startswith("AccessLogs")
+    }
     assert sorted(k[: -len("Bucket") - 8] for k in buckets) == ["CuratedZone", "MaskedZone", "RawZone"]
     for logical_id, bucket in buckets.items():
         p = bucket["Properties"]
         assert bucket["DeletionPolicy"] == "Retain"
-        assert p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        assert (
+            p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
+                "SSEAlgorithm"
+            ]
+            == "aws:kms"
+        )
         assert p["VersioningConfiguration"] == {"Status": "Enabled"}
         assert "LoggingConfiguration" in p
         rule = p["LifecycleConfiguration"]["Rules"][0]
@@ -66,8 +77,13 @@ def test_lake_formation_is_the_only_permission_model(sample_assembly):
     assert settings["Parameters"] == {"CROSS_ACCOUNT_VERSION": "4"} and settings["MutationType"] == "REPLACE"
     locations = props(sample_assembly, "AgentZone-DataLake-prod", "AWS::LakeFormation::Resource")
     assert len(locations) == 3
-    assert all(not loc["UseServiceLinkedRole"] and not loc["HybridAccessEnabled"] and "RoleArn" in loc for loc in locations)
-    tags = {t["TagKey"]: t["TagValues"] for t in props(sample_assembly, "AgentZone-DataLake-prod", "AWS::LakeFormation::Tag")}
+    assert all(
+        not loc["UseServiceLinkedRole"] and not loc["HybridAccessEnabled"] and "RoleArn" in loc for loc in locations
+    )
+    tags = {
+        t["TagKey"]: t["TagValues"]
+        for t in props(sample_assembly, "AgentZone-DataLake-prod", "AWS::LakeFormation::Tag")
+    }
     assert tags == {TENANT_TAG: ["claims", "fraud"], SENSITIVITY_TAG: ["confidential", "masked", "restricted"]}
 
 
@@ -87,7 +103,9 @@ def test_glue_encryption_covers_logs_bookmarks_and_s3(sample_assembly):
 def test_each_tenant_is_granted_only_its_own_namespaces(sample_assembly, tenant, other):
     grants = tag_grants(sample_assembly, f"AgentZone-{tenant}-prod-data")
     # One DESCRIBE (databases) and one SELECT (tables) grant per tenant account, nothing else.
-    assert sorted(g["Principal"]["DataLakePrincipalIdentifier"] for g in grants) == sorted(2 * list(TENANT_ACCOUNTS[tenant].values()))
+    assert sorted(g["Principal"]["DataLakePrincipalIdentifier"] for g in grants) == sorted(
+        2 * list(TENANT_ACCOUNTS[tenant].values())
+    )
     for grant in grants:
         assert expression(grant)[TENANT_TAG] == [tenant]
         assert grant["Principal"]["DataLakePrincipalIdentifier"] not in TENANT_ACCOUNTS[other].values()
@@ -95,7 +113,10 @@ def test_each_tenant_is_granted_only_its_own_namespaces(sample_assembly, tenant,
     # The tenant's databases and tables carry its tag and no other tenant's.
     text = json.dumps(props(sample_assembly, f"AgentZone-{tenant}-prod-data", "AWS::LakeFormation::TagAssociation"))
     assert f'"TagValues": ["{tenant}"]' in text and f'"{other}"' not in text
-    databases = [d["DatabaseInput"]["Name"] for d in props(sample_assembly, f"AgentZone-{tenant}-prod-data", "AWS::Glue::Database")]
+    databases = [
+        d["DatabaseInput"]["Name"]
+        for d in props(sample_assembly, f"AgentZone-{tenant}-prod-data", "AWS::Glue::Database")
+    ]
     assert databases and all(name.startswith(f"{tenant}_") for name in databases)
 
 
@@ -106,7 +127,10 @@ def test_only_prod_reads_unmasked_data(sample_assembly):
         if grant["Resource"]["LFTagPolicy"]["ResourceType"] == "DATABASE":
             assert tags == {TENANT_TAG: ["claims"]} and grant["Permissions"] == ["DESCRIBE"]
         elif account == TENANT_ACCOUNTS["claims"]["prod"]:
-            assert tags[SENSITIVITY_TAG] == ["confidential", "masked"] and grant["Permissions"] == ["SELECT", "DESCRIBE"]
+            assert tags[SENSITIVITY_TAG] == ["confidential", "masked"] and grant["Permissions"] == [
+                "SELECT",
+                "DESCRIBE",
+            ]
         else:
             assert tags[SENSITIVITY_TAG] == ["masked"], f"{account} must read masked data only"
         assert "restricted" not in tags.get(SENSITIVITY_TAG, [])  # raw is the lake's own
@@ -128,7 +152,10 @@ def test_sensitivity_tags_follow_the_zone(sample_assembly):
 def test_only_the_central_lake_grants_tenant_accounts(sample_assembly):
     for env in ("dev", "staging"):
         assert tag_grants(sample_assembly, f"AgentZone-claims-{env}-data") == []
-        principals = [p["Principal"]["DataLakePrincipalIdentifier"] for p in props(sample_assembly, f"AgentZone-claims-{env}-data", "AWS::LakeFormation::PrincipalPermissions")]
+        principals = [
+            p["Principal"]["DataLakePrincipalIdentifier"]
+            for p in props(sample_assembly, f"AgentZone-claims-{env}-data", "AWS::LakeFormation::PrincipalPermissions")
+        ]
         assert principals and all(isinstance(p, dict) for p in principals)  # the lake's own Glue roles only
 
 
@@ -139,7 +166,9 @@ def test_the_validate_time_resource_estimate_covers_the_largest_data_stack(sampl
 
     from .conftest import SAMPLE_CONFIG
 
-    actual = max(len(sample_assembly.template(f"AgentZone-{tenant}-{e}-data")["Resources"]) for e in ("dev", "staging", "prod"))
+    actual = max(
+        len(sample_assembly.template(f"AgentZone-{tenant}-{e}-data")["Resources"]) for e in ("dev", "staging", "prod")
+    )
     estimate = estimated_data_resources(load_landing_zone(SAMPLE_CONFIG).tenant(tenant))
     assert actual <= estimate <= actual * 1.1
 
@@ -155,19 +184,29 @@ def test_too_many_datasets_for_one_stack_is_a_config_error(config_copy):
     with pytest.raises(ConfigError) as info:
         load_landing_zone(config_copy)
     (problem,) = [p.render() for p in info.value.problems]
-    assert problem.startswith(f"{path}:") and " data: these namespaces need about 7" in problem and "at most 450" in problem
+    assert (
+        problem.startswith(f"{path}:")
+        and " data: these namespaces need about 7" in problem
+        and "at most 450" in problem
+    )
 
 
 # ---------------------------------------------------------------- catalog, ingestion, governance
 
 
 def tables(sample_assembly, stack: str) -> dict[str, dict]:
-    return {t["TableInput"]["Name"]: t["TableInput"] for t in props(sample_assembly, stack, "AWS::Glue::Table") if t["DatabaseName"] == "claims_history"}
+    return {
+        t["TableInput"]["Name"]: t["TableInput"]
+        for t in props(sample_assembly, stack, "AWS::Glue::Table")
+        if t["DatabaseName"] == "claims_history"
+    }
 
 
 def test_each_dataset_has_a_table_per_zone_with_lineage(sample_assembly):
     found = tables(sample_assembly, "AgentZone-claims-prod-data")
-    assert sorted(found) == sorted(f"{z}_{d}" for z in ("raw", "curated", "masked") for d in ("claims", "adjuster_notes"))
+    assert sorted(found) == sorted(
+        f"{z}_{d}" for z in ("raw", "curated", "masked") for d in ("claims", "adjuster_notes")
+    )
     masked = found["masked_claims"]
     types = {c["Name"]: c["Type"] for c in masked["StorageDescriptor"]["Columns"]}
     assert types["amount"] == "double" and types["closed_at"] == "timestamp"
@@ -175,7 +214,10 @@ def test_each_dataset_has_a_table_per_zone_with_lineage(sample_assembly):
     assert masked["Parameters"]["agentzone:lineage:job"] == "agentzone-claims-history-curate-mask"
     assert masked["Parameters"]["agentzone:masked_columns"] == "customer_email:hash,customer_name:redact,iban:partial"
     assert found["curated_claims"]["Parameters"]["agentzone:lineage:source"] == "claims_history.raw_claims"
-    assert found["raw_adjuster_notes"]["Parameters"]["agentzone:ingestion"] == "firehose:agentzone-claims-history-adjuster-notes"
+    assert (
+        found["raw_adjuster_notes"]["Parameters"]["agentzone:ingestion"]
+        == "firehose:agentzone-claims-history-adjuster-notes"
+    )
     assert found["raw_claims"]["Parameters"]["agentzone:ingestion"] == "batch:claims/history/claims/"
     assert masked["PartitionKeys"] == [{"Name": "dt", "Type": "string", "Comment": "Delivery date, YYYY-MM-DD"}]
     assert masked["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
@@ -184,7 +226,10 @@ def test_each_dataset_has_a_table_per_zone_with_lineage(sample_assembly):
 
 
 def test_streams_write_gzip_json_lines_into_the_raw_prefix(sample_assembly):
-    streams = {s["DeliveryStreamName"]: s for s in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::KinesisFirehose::DeliveryStream")}
+    streams = {
+        s["DeliveryStreamName"]: s
+        for s in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::KinesisFirehose::DeliveryStream")
+    }
     assert sorted(streams) == ["agentzone-claims-feedback-agent-signals", "agentzone-claims-history-adjuster-notes"]
     stream = streams["agentzone-claims-history-adjuster-notes"]
     assert stream["DeliveryStreamEncryptionConfigurationInput"]["KeyType"] == "CUSTOMER_MANAGED_CMK"
@@ -198,9 +243,13 @@ def test_streams_write_gzip_json_lines_into_the_raw_prefix(sample_assembly):
 def test_crawler_only_adds_partitions_to_the_raw_tables(sample_assembly):
     crawlers = {c["Name"]: c for c in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::Glue::Crawler")}
     crawler = crawlers["agentzone-claims-history-raw"]
-    assert crawler["Targets"]["CatalogTargets"] == [{"DatabaseName": "claims_history", "Tables": ["raw_adjuster_notes", "raw_claims"]}]
+    assert crawler["Targets"]["CatalogTargets"] == [
+        {"DatabaseName": "claims_history", "Tables": ["raw_adjuster_notes", "raw_claims"]}
+    ]
     assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
-    assert json.loads(crawler["Configuration"])["CrawlerOutput"]["Partitions"]["AddOrUpdateBehavior"] == "InheritFromTable"
+    assert (
+        json.loads(crawler["Configuration"])["CrawlerOutput"]["Partitions"]["AddOrUpdateBehavior"] == "InheritFromTable"
+    )
     assert crawler["CrawlerSecurityConfiguration"] == "agentzone-data-lake-prod"
     assert crawler["Schedule"] == {"ScheduleExpression": "cron(0 * * * ? *)"}
 
@@ -215,11 +264,23 @@ def test_masking_job_reads_raw_and_writes_curated_and_masked(sample_assembly):
     assert spec["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
     assert spec["SecurityConfiguration"] == "agentzone-data-lake-prod"
     plan = resolve_plan(spec, {"raw": "raw-zone", "curated": "curated-zone", "masked": "masked-zone"})
-    assert (plan["raw_bucket"], plan["curated_bucket"], plan["masked_bucket"]) == ("raw-zone", "curated-zone", "masked-zone")
+    assert (plan["raw_bucket"], plan["curated_bucket"], plan["masked_bucket"]) == (
+        "raw-zone",
+        "curated-zone",
+        "masked-zone",
+    )
     claims = next(d for d in plan["datasets"] if d["name"] == "claims")
     assert claims["prefix"] == "claims/history/claims/"
-    assert (claims["raw_table"], claims["curated_table"], claims["masked_table"]) == ("raw_claims", "curated_claims", "masked_claims")
-    assert {c["name"]: c["pii"] for c in claims["columns"] if c["pii"]} == {"customer_email": "hash", "customer_name": "redact", "iban": "partial"}
+    assert (claims["raw_table"], claims["curated_table"], claims["masked_table"]) == (
+        "raw_claims",
+        "curated_claims",
+        "masked_claims",
+    )
+    assert {c["name"]: c["pii"] for c in claims["columns"] if c["pii"]} == {
+        "customer_email": "hash",
+        "customer_name": "redact",
+        "iban": "partial",
+    }
     assert {c["name"] for c in claims["columns"] if c["required"]} == {"claim_id", "policy_id"}
     assert spec["DefaultArguments"]["--hash_key_secret"]["Ref"].startswith("DataMaskingKey")
 
@@ -227,25 +288,44 @@ def test_masking_job_reads_raw_and_writes_curated_and_masked(sample_assembly):
 def test_job_role_reaches_only_its_namespace(sample_assembly):
     spec = job(sample_assembly, "AgentZone-claims-prod-data", "agentzone-claims-history-curate-mask")
     role = spec["Role"]["Fn::GetAtt"][0]
-    statements = [s for p in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::IAM::Policy")
-                  if {"Ref": role} in p["Roles"] for s in p["PolicyDocument"]["Statement"]]
-    s3_objects = json.dumps([s["Resource"] for s in statements if any(str(a).startswith("s3:") for a in _list(s["Action"]))])
+    statements = [
+        s
+        for p in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::IAM::Policy")
+        if {"Ref": role} in p["Roles"]
+        for s in p["PolicyDocument"]["Statement"]
+    ]
+    s3_objects = json.dumps(
+        [s["Resource"] for s in statements if any(str(a).startswith("s3:") for a in _list(s["Action"]))]
+    )
     assert "/claims/history/*" in s3_objects and "/claims/feedback/" not in s3_objects and "fraud" not in s3_objects
     glue_tables = [r for s in statements if "glue:BatchCreatePartition" in _list(s["Action"]) for r in s["Resource"]]
     assert not any("raw_" in json.dumps(r) for r in glue_tables)  # writes curated and masked partitions only
 
 
 def test_quality_rules_check_required_columns_and_config_rules(sample_assembly):
-    rulesets = {r["Name"]: r for r in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::Glue::DataQualityRuleset")}
+    rulesets = {
+        r["Name"]: r for r in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::Glue::DataQualityRuleset")
+    }
     claims = rulesets["claims_history.curated_claims"]
     assert claims["TargetTable"] == {"DatabaseName": "claims_history", "TableName": "curated_claims"}
     rules = claims["Ruleset"]
-    for rule in ('IsComplete "claim_id"', 'IsComplete "policy_id"', 'IsUnique "claim_id"', 'ColumnValues "amount" >= 0'):
+    for rule in (
+        'IsComplete "claim_id"',
+        'IsComplete "policy_id"',
+        'IsUnique "claim_id"',
+        'ColumnValues "amount" >= 0',
+    ):
         assert rule in rules
-    schedules = [json.loads(join_with_placeholders(s["Target"]["Input"])) for s in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::Scheduler::Schedule")]
+    schedules = [
+        json.loads(join_with_placeholders(s["Target"]["Input"]))
+        for s in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::Scheduler::Schedule")
+    ]
     run = next(s for s in schedules if s["RulesetNames"] == ["claims_history.curated_claims"])
     assert run["DataSource"] == {"GlueTable": {"DatabaseName": "claims_history", "TableName": "curated_claims"}}
-    assert run["AdditionalRunOptions"] == {"CloudWatchMetricsEnabled": True, "ResultsS3Prefix": "s3://TOKEN/_quality/claims_history/curated_claims/"}
+    assert run["AdditionalRunOptions"] == {
+        "CloudWatchMetricsEnabled": True,
+        "ResultsS3Prefix": "s3://TOKEN/_quality/claims_history/curated_claims/",
+    }
     assert run["Role"] == "TOKEN"
 
 
@@ -256,8 +336,12 @@ def test_quality_role_gets_lake_formation_credentials_in_its_own_statement_on_st
     roles = {k for k in sample_assembly.resources(stack, "AWS::IAM::Role") if "QualityRole" in k}
     assert roles
     for role in roles:
-        statements = [s for p in props(sample_assembly, stack, "AWS::IAM::Policy") if {"Ref": role} in p["Roles"]
-                      for s in p["PolicyDocument"]["Statement"]]
+        statements = [
+            s
+            for p in props(sample_assembly, stack, "AWS::IAM::Policy")
+            if {"Ref": role} in p["Roles"]
+            for s in p["PolicyDocument"]["Statement"]
+        ]
         data_access = [s for s in statements if "lakeformation:GetDataAccess" in _list(s["Action"])]
         assert data_access == [{"Action": "lakeformation:GetDataAccess", "Effect": "Allow", "Resource": "*"}], role
         glue = next(s for s in statements if "glue:GetDataQualityRuleset" in _list(s["Action"]))
@@ -265,13 +349,24 @@ def test_quality_role_gets_lake_formation_credentials_in_its_own_statement_on_st
 
 
 def test_producers_assume_an_ingest_role_that_only_writes_raw(sample_assembly):
-    roles = {r["RoleName"]: r for r in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::IAM::Role") if "RoleName" in r}
+    roles = {
+        r["RoleName"]: r
+        for r in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::IAM::Role")
+        if "RoleName" in r
+    }
     role = roles["agentzone-ingest-claims-history"]
     principals = [s["Principal"]["AWS"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
     assert json.dumps(principals).count("100000000090") == 1
-    policy = next(p for p in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::IAM::Policy")
-                  if p["Roles"] == [{"Ref": k} for k, v in sample_assembly.resources("AgentZone-claims-prod-data", "AWS::IAM::Role").items()
-                                    if v["Properties"].get("RoleName") == "agentzone-ingest-claims-history"])
+    policy = next(
+        p
+        for p in props(sample_assembly, "AgentZone-claims-prod-data", "AWS::IAM::Policy")
+        if p["Roles"]
+        == [
+            {"Ref": k}
+            for k, v in sample_assembly.resources("AgentZone-claims-prod-data", "AWS::IAM::Role").items()
+            if v["Properties"].get("RoleName") == "agentzone-ingest-claims-history"
+        ]
+    )
     actions = {a for s in policy["PolicyDocument"]["Statement"] for a in _list(s["Action"])}
     assert "s3:GetObject" not in actions and not any(a.startswith("s3:Delete") for a in actions)
     assert {"firehose:PutRecord", "firehose:PutRecordBatch"} <= actions
@@ -282,7 +377,9 @@ def test_producers_assume_an_ingest_role_that_only_writes_raw(sample_assembly):
 
 def test_feedback_flows_from_tenant_prod_into_its_raw_namespace(sample_assembly):
     (policy,) = props(sample_assembly, "AgentZone-DataLake-prod", "AWS::Events::EventBusPolicy")
-    assert sorted(policy["Statement"]["Principal"]["AWS"]) == [f"arn:aws:iam::{a}:root" for a in ("333333333333", "666666666666")]
+    assert sorted(policy["Statement"]["Principal"]["AWS"]) == [
+        f"arn:aws:iam::{a}:root" for a in ("333333333333", "666666666666")
+    ]
     assert props(sample_assembly, "AgentZone-DataLake-dev", "AWS::Events::EventBus") == []
     (rule,) = props(sample_assembly, "AgentZone-claims-prod-data", "AWS::Events::Rule")
     assert rule["EventBusName"] == "agentzone-feedback"
@@ -303,7 +400,9 @@ def test_tenant_accounts_link_to_the_central_namespaces(sample_assembly, stack, 
     tenant = stack.split("-")[1]
     expected = {"claims": ["claims_feedback", "claims_history"], "fraud": ["fraud_signals"]}[tenant]
     assert sorted(link["Name"] for link in links) == expected
-    assert all(link["TargetDatabase"] == {"CatalogId": LAKE, "DatabaseName": link["Name"], "Region": region} for link in links)
+    assert all(
+        link["TargetDatabase"] == {"CatalogId": LAKE, "DatabaseName": link["Name"], "Region": region} for link in links
+    )
     (settings,) = props(sample_assembly, stack, "AWS::LakeFormation::DataLakeSettings")
     assert settings["MutationType"] == "APPEND"  # never drops the team's own Lake Formation admins
 
@@ -327,14 +426,31 @@ def test_the_synthesized_plan_masks_what_config_names(sample_assembly, aws):
     glue.create_database(DatabaseInput={"Name": "claims_history"})
     for dataset in plan["datasets"]:
         for zone in ("curated", "masked"):
-            glue.create_table(DatabaseName="claims_history", TableInput={
-                "Name": dataset[f"{zone}_table"], "PartitionKeys": [{"Name": "dt", "Type": "string"}],
-                "StorageDescriptor": {"Columns": [{"Name": c["name"], "Type": "string"} for c in dataset["columns"]],
-                                      "Location": f"s3://{zone}-zone/{dataset['prefix']}"},
-            })
-    record = {"claim_id": "C-1", "policy_id": "P-9", "customer_name": "Jane Doe", "customer_email": "jane@example.com",
-              "iban": "DE89370400440532013000", "amount": "120.5", "status": "settled", "closed_at": "2026-11-20T10:00:00Z", "extra": "dropped"}
-    s3.put_object(Bucket="raw-zone", Key="claims/history/claims/dt=2026-11-21/batch-1.json", Body=json.dumps(record) + "\n")
+            glue.create_table(
+                DatabaseName="claims_history",
+                TableInput={
+                    "Name": dataset[f"{zone}_table"],
+                    "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+                    "StorageDescriptor": {
+                        "Columns": [{"Name": c["name"], "Type": "string"} for c in dataset["columns"]],
+                        "Location": f"s3://{zone}-zone/{dataset['prefix']}",
+                    },
+                },
+            )
+    record = {
+        "claim_id": "C-1",
+        "policy_id": "P-9",
+        "customer_name": "Jane Doe",
+        "customer_email": "jane@example.com",
+        "iban": "DE89370400440532013000",
+        "amount": "120.5",
+        "status": "settled",
+        "closed_at": "2026-11-20T10:00:00Z",
+        "extra": "dropped",
+    }
+    s3.put_object(
+        Bucket="raw-zone", Key="claims/history/claims/dt=2026-11-21/batch-1.json", Body=json.dumps(record) + "\n"
+    )
 
     summary = curate_and_mask.main(["--plan", json.dumps(plan), "--hash_key_secret", key, "--JOB_RUN_ID", "jr_1"])
 

@@ -53,17 +53,29 @@ def lines(*records) -> bytes:
 
 
 PLAIN = lines(
-    {"claim_id": "c1", "customer_email": EMAIL, "customer_name": "Jane Doe", "card_number": "4111111111111234",
-     "amount": "12.5", "detail": {"b": 1, "a": [1, 2]}, "extra": "dropped"}, "\n",
-    {"claim_id": "c2", "customer_email": None, "amount": 3}, "\n",
+    {
+        "claim_id": "c1",
+        "customer_email": EMAIL,
+        "customer_name": "Jane Doe",
+        "card_number": "4111111111111234",
+        "amount": "12.5",
+        "detail": {"b": 1, "a": [1, 2]},
+        "extra": "dropped",
+    },
     "\n",
-    {"customer_email": "no-id@example.com"}, "\n",  # missing required id
-    {"claim_id": "c3", "amount": "lots"}, "\n",  # bad double
+    {"claim_id": "c2", "customer_email": None, "amount": 3},
+    "\n",
+    "\n",
+    {"customer_email": "no-id@example.com"},
+    "\n",  # missing required id
+    {"claim_id": "c3", "amount": "lots"},
+    "\n",  # bad double
     "[1, 2]\n",  # not an object
     '{"claim_id": "c4", \n',  # unparseable
 )
 CONCATENATED = lines(  # Firehose: no separator between records
-    {"claim_id": "g1", "card_number": "99", "amount": 1}, {"claim_id": "g2", "customer_name": "X"}, "\n")
+    {"claim_id": "g1", "card_number": "99", "amount": 1}, {"claim_id": "g2", "customer_name": "X"}, "\n"
+)
 
 
 def expected_hash(value: str) -> str:
@@ -81,18 +93,21 @@ def lake(aws):
     arn = secrets.create_secret(Name="lake/hmac", SecretString=HMAC_KEY)["ARN"]
     glue.create_database(DatabaseInput={"Name": DATABASE})
     for table, bucket in (("curated_claims", "curated-zone"), ("masked_claims", "masked-zone")):
-        glue.create_table(DatabaseName=DATABASE, TableInput={
-            "Name": table,
-            "TableType": "EXTERNAL_TABLE",
-            "PartitionKeys": [{"Name": "dt", "Type": "string"}],
-            "StorageDescriptor": {
-                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in COLUMNS],
-                "Location": f"s3://{bucket}/{PREFIX}",
-                "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-                "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+        glue.create_table(
+            DatabaseName=DATABASE,
+            TableInput={
+                "Name": table,
+                "TableType": "EXTERNAL_TABLE",
+                "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+                "StorageDescriptor": {
+                    "Columns": [{"Name": c["name"], "Type": c["type"]} for c in COLUMNS],
+                    "Location": f"s3://{bucket}/{PREFIX}",
+                    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+                },
             },
-        })
+        )
     raw = plan["raw_bucket"]
     s3.put_object(Bucket=raw, Key=f"{PREFIX}dt=2024-05-01/part-0001.json", Body=PLAIN)
     s3.put_object(Bucket=raw, Key=f"{PREFIX}dt=2024-05-02/firehose-1.gz", Body=gzip.compress(CONCATENATED))
@@ -100,8 +115,17 @@ def lake(aws):
     s3.put_object(Bucket=raw, Key=f"{PREFIX}_tmp/part-0002.json", Body=PLAIN)
     for folder in (PREFIX, f"{PREFIX}dt=2024-05-02/"):  # console-made "folders"
         s3.put_object(Bucket=raw, Key=folder, Body=b"")
-    argv = ["--job-bookmark-option", "job-bookmark-disable", "--plan", json.dumps(plan), "--enable-metrics",
-            "--hash_key_secret", arn, "--scriptLocation", "s3://assets/curate_and_mask.py"]
+    argv = [
+        "--job-bookmark-option",
+        "job-bookmark-disable",
+        "--plan",
+        json.dumps(plan),
+        "--enable-metrics",
+        "--hash_key_secret",
+        arn,
+        "--scriptLocation",
+        "s3://assets/curate_and_mask.py",
+    ]
     return {"s3": s3, "glue": glue, "plan": plan, "argv": argv}
 
 
@@ -120,8 +144,13 @@ def test_end_to_end(lake, capsys):
     s3, glue = lake["s3"], lake["glue"]
     summary = job.main(lake["argv"] + ["--JOB_RUN_ID", "jr_1"])
 
-    assert summary == {"database": DATABASE, "run_id": "jr_1", "datasets": {"claims": {
-        "objects": 2, "accepted": 4, "rejected": 4, "skipped": 0, "unpartitioned": 0, "partitions": 2}}}
+    assert summary == {
+        "database": DATABASE,
+        "run_id": "jr_1",
+        "datasets": {
+            "claims": {"objects": 2, "accepted": 4, "rejected": 4, "skipped": 0, "unpartitioned": 0, "partitions": 2}
+        },
+    }
     assert json.loads(capsys.readouterr().out.strip()) == summary
 
     plain_key, gz_key = f"{PREFIX}dt=2024-05-01/part-0001.json", f"{PREFIX}dt=2024-05-02/firehose-1"
@@ -130,17 +159,33 @@ def test_end_to_end(lake, capsys):
 
     curated = read_lines(s3, "curated-zone", plain_key)
     assert curated == [
-        {"claim_id": "c1", "customer_email": EMAIL, "customer_name": "Jane Doe", "card_number": "4111111111111234",
-         "amount": 12.5, "detail": '{"a":[1,2],"b":1}'},
-        {"claim_id": "c2", "customer_email": None, "customer_name": None, "card_number": None,
-         "amount": 3.0, "detail": None},
+        {
+            "claim_id": "c1",
+            "customer_email": EMAIL,
+            "customer_name": "Jane Doe",
+            "card_number": "4111111111111234",
+            "amount": 12.5,
+            "detail": '{"a":[1,2],"b":1}',
+        },
+        {
+            "claim_id": "c2",
+            "customer_email": None,
+            "customer_name": None,
+            "card_number": None,
+            "amount": 3.0,
+            "detail": None,
+        },
     ]
     assert all(list(r) == [c["name"] for c in COLUMNS] for r in curated)
     assert [r["claim_id"] for r in read_lines(s3, "curated-zone", gz_key)] == ["g1", "g2"]
 
     masked = read_lines(s3, "masked-zone", plain_key)
-    assert masked[0] == {**curated[0], "customer_email": expected_hash(EMAIL), "customer_name": None,
-                         "card_number": "************1234"}
+    assert masked[0] == {
+        **curated[0],
+        "customer_email": expected_hash(EMAIL),
+        "customer_name": None,
+        "card_number": "************1234",
+    }
     assert masked[1] == curated[1]  # nulls stay null
     assert [r["card_number"] for r in read_lines(s3, "masked-zone", gz_key)] == ["**", None]
 
@@ -165,8 +210,12 @@ def test_end_to_end(lake, capsys):
     assert lineage["targets"] == [f"{DATABASE}.curated_claims", f"{DATABASE}.masked_claims"]
     assert lineage["masked_columns"] == {"customer_email": "hash", "customer_name": "redact", "card_number": "partial"}
     assert lineage["objects"][0] == {
-        "source": f"s3://raw-zone/{plain_key}", "curated": f"s3://curated-zone/{plain_key}",
-        "masked": f"s3://masked-zone/{plain_key}", "accepted": 2, "rejected": 4}
+        "source": f"s3://raw-zone/{plain_key}",
+        "curated": f"s3://curated-zone/{plain_key}",
+        "masked": f"s3://masked-zone/{plain_key}",
+        "accepted": 2,
+        "rejected": 4,
+    }
     assert lineage["objects"][1]["source"] == f"s3://raw-zone/{gz_key}.gz"
     assert (lineage["accepted"], lineage["rejected"], lineage["skipped"]) == (4, 4, 0)
 
@@ -182,7 +231,13 @@ def test_second_run_is_a_no_op(lake):
     summary = job.main(lake["argv"] + ["--JOB_RUN_ID", "jr_2"], s3=s3, glue=lake["glue"])
 
     assert summary["datasets"]["claims"] == {
-        "objects": 0, "accepted": 0, "rejected": 0, "skipped": 2, "unpartitioned": 0, "partitions": 0}
+        "objects": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "skipped": 2,
+        "unpartitioned": 0,
+        "partitions": 0,
+    }
     assert puts == [f"_lineage/{DATABASE}/jr_2.json"]  # only the run's own manifest
     assert glue_calls == []
 
@@ -196,7 +251,13 @@ def test_partitions_registered_earlier_are_accepted(lake):
     summary = job.main(lake["argv"] + ["--JOB_RUN_ID", "jr_2"])
 
     assert summary["datasets"]["claims"] == {
-        "objects": 1, "accepted": 2, "rejected": 4, "skipped": 1, "unpartitioned": 0, "partitions": 1}
+        "objects": 1,
+        "accepted": 2,
+        "rejected": 4,
+        "skipped": 1,
+        "unpartitioned": 0,
+        "partitions": 1,
+    }
     assert len(glue.get_partitions(DatabaseName=DATABASE, TableName="masked_claims")["Partitions"]) == 2
 
 
@@ -239,11 +300,15 @@ def test_other_partition_error_fails_the_run(lake):
             return {"Table": {"StorageDescriptor": {"Columns": []}}}
 
         def batch_create_partition(self, **_):
-            return {"Errors": [
-                {"PartitionValues": ["2024-05-01"], "ErrorDetail": {"ErrorCode": "AlreadyExistsException"}},
-                {"PartitionValues": ["2024-05-01"], "ErrorDetail": {"ErrorCode": "AccessDeniedException",
-                                                                    "ErrorMessage": "no"}},
-            ]}
+            return {
+                "Errors": [
+                    {"PartitionValues": ["2024-05-01"], "ErrorDetail": {"ErrorCode": "AlreadyExistsException"}},
+                    {
+                        "PartitionValues": ["2024-05-01"],
+                        "ErrorDetail": {"ErrorCode": "AccessDeniedException", "ErrorMessage": "no"},
+                    },
+                ]
+            }
 
     with pytest.raises(RuntimeError, match="AccessDeniedException"):
         job.main(lake["argv"], glue=Glue())
@@ -272,37 +337,55 @@ def test_get_table_once_per_table():
 # --- pure functions -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, type_, expected", [
-    ("12", "int", 12),
-    (12.0, "int", 12),
-    ("12.0", "bigint", 12),
-    (2**40, "bigint", 2**40),
-    ("3.5", "double", 3.5),
-    (3, "double", 3.0),
-    ("TRUE", "boolean", True),
-    ("false", "boolean", False),
-    (True, "string", "true"),
-    (7, "string", "7"),
-    ({"b": 1, "a": None}, "string", '{"a":null,"b":1}'),
-    ("2024-05-01T10:00:00Z", "timestamp", "2024-05-01T10:00:00Z"),
-    ("2024-05-01T10:00:00.123+02:00", "timestamp", "2024-05-01T10:00:00.123+02:00"),
-    ("2024-05-01T10:00:00.123456789Z", "timestamp", "2024-05-01T10:00:00.123456789Z"),  # Python 3.9 on Glue
-    ("2024-05-01 10:00:00.1", "timestamp", "2024-05-01 10:00:00.1"),
-    ("2024-05-01", "date", "2024-05-01"),
-    (None, "int", None),
-])
+@pytest.mark.parametrize(
+    "value, type_, expected",
+    [
+        ("12", "int", 12),
+        (12.0, "int", 12),
+        ("12.0", "bigint", 12),
+        (2**40, "bigint", 2**40),
+        ("3.5", "double", 3.5),
+        (3, "double", 3.0),
+        ("TRUE", "boolean", True),
+        ("false", "boolean", False),
+        (True, "string", "true"),
+        (7, "string", "7"),
+        ({"b": 1, "a": None}, "string", '{"a":null,"b":1}'),
+        ("2024-05-01T10:00:00Z", "timestamp", "2024-05-01T10:00:00Z"),
+        ("2024-05-01T10:00:00.123+02:00", "timestamp", "2024-05-01T10:00:00.123+02:00"),
+        ("2024-05-01T10:00:00.123456789Z", "timestamp", "2024-05-01T10:00:00.123456789Z"),  # Python 3.9 on Glue
+        ("2024-05-01 10:00:00.1", "timestamp", "2024-05-01 10:00:00.1"),
+        ("2024-05-01", "date", "2024-05-01"),
+        (None, "int", None),
+    ],
+)
 def test_cast_value(value, type_, expected):
     result = job.cast_value(value, type_)
     assert result == expected and type(result) is type(expected)
 
 
-@pytest.mark.parametrize("value, type_", [
-    (12.5, "int"), ("12.5", "int"), ("abc", "int"), ("", "int"), (True, "int"), ("1_000", "int"),
-    (2**31, "int"), ([1], "bigint"), ("NaN", "double"), (float("inf"), "double"), ("yes", "boolean"),
-    (1, "boolean"), (json.loads('"\\ud800"'), "string"), ("not a time", "timestamp"), (1714557600, "timestamp"),
-    ("2024-05-01T10:00:00", "date"),
-    ("x", "decimal"),
-])
+@pytest.mark.parametrize(
+    "value, type_",
+    [
+        (12.5, "int"),
+        ("12.5", "int"),
+        ("abc", "int"),
+        ("", "int"),
+        (True, "int"),
+        ("1_000", "int"),
+        (2**31, "int"),
+        ([1], "bigint"),
+        ("NaN", "double"),
+        (float("inf"), "double"),
+        ("yes", "boolean"),
+        (1, "boolean"),
+        (json.loads('"\\ud800"'), "string"),
+        ("not a time", "timestamp"),
+        (1714557600, "timestamp"),
+        ("2024-05-01T10:00:00", "date"),
+        ("x", "decimal"),
+    ],
+)
 def test_cast_value_refuses(value, type_):
     with pytest.raises(ValueError) as error:
         job.cast_value(value, type_)
@@ -318,13 +401,24 @@ def test_curate_record():
 
 
 def test_mask_record():
-    columns = [{"name": "a", "pii": "partial"}, {"name": "b", "pii": "partial"}, {"name": "c", "pii": "hash"},
-               {"name": "d", "pii": "redact"}, {"name": "e", "pii": None}, {"name": "f", "pii": "hash"}]
+    columns = [
+        {"name": "a", "pii": "partial"},
+        {"name": "b", "pii": "partial"},
+        {"name": "c", "pii": "hash"},
+        {"name": "d", "pii": "redact"},
+        {"name": "e", "pii": None},
+        {"name": "f", "pii": "hash"},
+    ]
     record = {"a": "1234", "b": 123456, "c": True, "d": "x", "e": "kept", "f": None}
     key = b"k"
     assert job.mask_record(record, columns, key) == {
-        "a": "****", "b": "**3456", "c": hmac.new(key, b"true", hashlib.sha256).hexdigest(),
-        "d": None, "e": "kept", "f": None}
+        "a": "****",
+        "b": "**3456",
+        "c": hmac.new(key, b"true", hashlib.sha256).hexdigest(),
+        "d": None,
+        "e": "kept",
+        "f": None,
+    }
     assert record["a"] == "1234"  # the curated record is not modified
     with pytest.raises(ValueError):
         job.mask_record({"c": "x"}, columns, None)
@@ -346,11 +440,26 @@ def test_read_records():
 
 
 def test_parse_args_ignores_glue_arguments():
-    argv = ["/tmp/script.py", "--enable-metrics", "--job-bookmark-option", "job-bookmark-disable",
-            "--plan", '{"a": "--x"}', "--JOB_RUN_ID=jr_1", "--hash_key_secret", "arn:secret", "--flag"]
+    argv = [
+        "/tmp/script.py",
+        "--enable-metrics",
+        "--job-bookmark-option",
+        "job-bookmark-disable",
+        "--plan",
+        '{"a": "--x"}',
+        "--JOB_RUN_ID=jr_1",
+        "--hash_key_secret",
+        "arn:secret",
+        "--flag",
+    ]
     assert job.parse_args(argv) == {
-        "enable-metrics": "", "job-bookmark-option": "job-bookmark-disable", "plan": '{"a": "--x"}',
-        "JOB_RUN_ID": "jr_1", "hash_key_secret": "arn:secret", "flag": ""}
+        "enable-metrics": "",
+        "job-bookmark-option": "job-bookmark-disable",
+        "plan": '{"a": "--x"}',
+        "JOB_RUN_ID": "jr_1",
+        "hash_key_secret": "arn:secret",
+        "flag": "",
+    }
 
 
 def test_plan_is_checked_before_anything_runs():

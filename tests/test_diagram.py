@@ -67,7 +67,11 @@ def test_every_account_of_the_sample_is_labelled(lz):
     dot = to_dot(lz)
     org = lz.organization
     accounts = {org.management_account}
-    accounts |= {getattr(env, role) for env in org.environments.values() for role in ("shared_services", "logging", "security", "data_lake")}
+    accounts |= {
+        getattr(env, role)
+        for env in org.environments.values()
+        for role in ("shared_services", "logging", "security", "data_lake")
+    }
     accounts |= {env.account for tenant in lz.tenants for env in tenant.environments.values()}
     assert len(accounts) == 19
     labelled = set(re.findall(r'^\s+graph \[label="[^"]*\\n(\d{12}) \([a-z0-9-]+\)"', dot, re.M))
@@ -87,13 +91,21 @@ def test_environments_in_promotion_order_with_platform_and_tenant_accounts(lz):
     assert "agent intake (A2A) 1.4.2 [PROD=v7]" in claims_prod
     assert "agent settlement (HTTP) 0.8.3 [PROD=v2]" in claims_prod
     assert "data: feedback, history" in claims_prod
-    assert "agent investigator (MCP) 2.0.1 [CANARY=v4, PROD=v3]" in re.search(r'"stack:AgentZone-fraud-prod" \[label="([^"]*)"', dot).group(1)
+    assert "agent investigator (MCP) 2.0.1 [CANARY=v4, PROD=v3]" in re.search(
+        r'"stack:AgentZone-fraud-prod" \[label="([^"]*)"', dot
+    ).group(1)
 
 
 def test_data_lake_edges_go_to_the_central_lake_masked_outside_unmasked_environments(lz):
     edges = labelled_edges(to_dot(lz))
-    for account, zone in [("111111111111", "masked"), ("222222222222", "masked"), ("333333333333", "curated"),
-                          ("444444444444", "masked"), ("555555555555", "masked"), ("666666666666", "curated")]:
+    for account, zone in [
+        ("111111111111", "masked"),
+        ("222222222222", "masked"),
+        ("333333333333", "curated"),
+        ("444444444444", "masked"),
+        ("555555555555", "masked"),
+        ("666666666666", "curated"),
+    ]:
         labels, _ = edges[account, CENTRAL_LAKE]
         assert f"Lake Formation share ({zone})" in labels
         assert not any(other in label for label in labels for other in {"masked", "curated"} - {zone})
@@ -128,19 +140,37 @@ def test_tenant_edges(lz):
 
 
 def test_edges_follow_what_is_configured(lz):
-    bare = with_environment(lz, "staging", observability_sink=None, identity_user_pool_id=None, fm_gateway_certificate_arn=None)
+    bare = with_environment(
+        lz, "staging", observability_sink=None, identity_user_pool_id=None, fm_gateway_certificate_arn=None
+    )
     edges = labelled_edges(to_dot(bare))
     assert ("222222222222", "100000000023") not in edges  # no identity pool yet: no JWT edge
     assert edges["222222222222", "100000000021"][0] == ["image pull"]  # no certificate: no FM gateway
     labels, attrs = edges["100000000021", "100000000022"]
     assert labels == ["OAM link: pending (no observability_sink)"] and 'style="dashed"' in attrs
-    assert edges["111111111111", "100000000011"][0] == ["FM gateway (PrivateLink)", "shared tools (JWT)", "image pull"]  # dev unchanged
+    assert edges["111111111111", "100000000011"][0] == [
+        "FM gateway (PrivateLink)",
+        "shared tools (JWT)",
+        "image pull",
+    ]  # dev unchanged
 
     org = lz.organization
-    all_masked = lz.model_copy(update={"organization": org.model_copy(update={"data_lake": org.data_lake.model_copy(update={"unmasked_environments": []})})})
+    all_masked = lz.model_copy(
+        update={
+            "organization": org.model_copy(
+                update={"data_lake": org.data_lake.model_copy(update={"unmasked_environments": []})}
+            )
+        }
+    )
     assert "Lake Formation share (masked)" in labelled_edges(to_dot(all_masked))["333333333333", CENTRAL_LAKE][0]
 
-    no_data = lz.model_copy(update={"tenants": tuple(t.model_copy(update={"data": TenantData()}) if t.tenant == "fraud" else t for t in lz.tenants)})
+    no_data = lz.model_copy(
+        update={
+            "tenants": tuple(
+                t.model_copy(update={"data": TenantData()}) if t.tenant == "fraud" else t for t in lz.tenants
+            )
+        }
+    )
     dot = to_dot(no_data)
     assert "AgentZone-fraud-prod-data" not in dot and "AgentZone-claims-prod-data" in dot
     assert ("666666666666", CENTRAL_LAKE) not in labelled_edges(dot)
@@ -149,7 +179,9 @@ def test_edges_follow_what_is_configured(lz):
 def test_edges_api_matches_dot(lz):
     edges = diagram.edges(lz)
     assert edges == sorted(edges, key=lambda e: (e.source, e.target))
-    assert {(e.source, e.target): list(e.labels) for e in edges} == {k: v[0] for k, v in labelled_edges(to_dot(lz)).items()}
+    assert {(e.source, e.target): list(e.labels) for e in edges} == {
+        k: v[0] for k, v in labelled_edges(to_dot(lz)).items()
+    }
 
 
 def test_dot_is_deterministic(lz):

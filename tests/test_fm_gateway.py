@@ -50,7 +50,11 @@ def sample_settings():
 
 def sample_props() -> FmGatewayProps:
     props = FmGatewayProps.from_settings(
-        sample_settings(), name="dev", certificate_arn=CERTIFICATE, allowed_principal_accounts=TENANTS, guardrail_arn=GUARDRAIL
+        sample_settings(),
+        name="dev",
+        certificate_arn=CERTIFICATE,
+        allowed_principal_accounts=TENANTS,
+        guardrail_arn=GUARDRAIL,
     )
     return dataclasses.replace(props, model_ids=props.model_ids + (PROFILE,))
 
@@ -82,7 +86,12 @@ def gateway(tmp_path_factory) -> Synth:
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(Template.from_json(artifact.template), artifact.template, Path(assembly.directory) / artifact.template_file, props)
+    return Synth(
+        Template.from_json(artifact.template),
+        artifact.template,
+        Path(assembly.directory) / artifact.template_file,
+        props,
+    )
 
 
 def key_ref(g: Synth) -> dict:
@@ -94,11 +103,19 @@ def key_ref(g: Synth) -> dict:
 
 def test_vpc_has_isolated_subnets_only_in_named_zones(gateway):
     t = gateway.template
-    for type_ in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::Route", "AWS::EC2::EgressOnlyInternetGateway"):
+    for type_ in (
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::Route",
+        "AWS::EC2::EgressOnlyInternetGateway",
+    ):
         t.resource_count_is(type_, 0)
     subnets = gateway.resources("AWS::EC2::Subnet")
     assert len(subnets) == len(gateway.props.zones)
-    assert sorted(s["Properties"]["AvailabilityZone"] for s in subnets.values()) == [f"{REGION}{z}" for z in gateway.props.zones]
+    assert sorted(s["Properties"]["AvailabilityZone"] for s in subnets.values()) == [
+        f"{REGION}{z}" for z in gateway.props.zones
+    ]
     assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets.values())
     t.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"})
     t.resource_count_is("Custom::VpcRestrictDefaultSG", 1)
@@ -118,8 +135,10 @@ def test_interface_endpoints_are_complete_with_private_dns_and_s3_is_a_gateway(g
     interface = {}
     for e in endpoints.values():
         p = e["Properties"]
-        name = p["ServiceName"] if isinstance(p["ServiceName"], str) else "".join(
-            part if isinstance(part, str) else "" for part in p["ServiceName"]["Fn::Join"][1]
+        name = (
+            p["ServiceName"]
+            if isinstance(p["ServiceName"], str)
+            else "".join(part if isinstance(part, str) else "" for part in p["ServiceName"]["Fn::Join"][1])
         )
         interface[name.rsplit(".", 1)[-1] if p.get("VpcEndpointType") == "Interface" else name] = p
     expected = {"bedrock", "bedrock-runtime", "sts", "logs", "api", "dkr", "secretsmanager"}
@@ -146,14 +165,20 @@ def test_no_security_group_admits_the_internet(gateway):
 
 def test_alb_is_internal_https_only_with_certificate_and_tls_policy(gateway):
     t = gateway.template
-    t.has_resource_properties("AWS::ElasticLoadBalancingV2::LoadBalancer", {
-        "Type": "application", "Scheme": "internal",
-        "LoadBalancerAttributes": Match.array_with([
-            {"Key": "deletion_protection.enabled", "Value": "true"},
-            {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
-            {"Key": "access_logs.s3.enabled", "Value": "true"},
-        ]),
-    })
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "Type": "application",
+            "Scheme": "internal",
+            "LoadBalancerAttributes": Match.array_with(
+                [
+                    {"Key": "deletion_protection.enabled", "Value": "true"},
+                    {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+                    {"Key": "access_logs.s3.enabled", "Value": "true"},
+                ]
+            ),
+        },
+    )
     balancers = gateway.resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
     assert all(b["Properties"]["Scheme"] == "internal" for b in balancers.values())
     alb = next(k for k, b in balancers.items() if b["Properties"]["Type"] == "application")
@@ -172,7 +197,9 @@ def test_private_link_allows_exactly_the_tenant_accounts(gateway):
     t.has_resource_properties("AWS::EC2::VPCEndpointService", {"AcceptanceRequired": False})
     _, permissions = gateway.one("AWS::EC2::VPCEndpointServicePermissions")
     assert sorted(permissions["Properties"]["AllowedPrincipals"]) == sorted(f"arn:aws:iam::{a}:root" for a in TENANTS)
-    t.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {"TargetType": "alb", "Protocol": "TCP", "Port": 443})
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup", {"TargetType": "alb", "Protocol": "TCP", "Port": 443}
+    )
     outputs = gateway.raw["Outputs"]
     assert any("EndpointServiceName" in name for name in outputs)
 
@@ -189,7 +216,11 @@ def test_gateway_url_resolves_to_the_alb_inside_the_gateway_vpc(gateway):
 def test_waf_guards_the_alb_with_managed_rules_and_a_per_key_rate_limit(gateway):
     acl_id, acl = gateway.one("AWS::WAFv2::WebACL")
     _, association = gateway.one("AWS::WAFv2::WebACLAssociation")
-    alb = next(k for k, b in gateway.resources("AWS::ElasticLoadBalancingV2::LoadBalancer").items() if b["Properties"]["Type"] == "application")
+    alb = next(
+        k
+        for k, b in gateway.resources("AWS::ElasticLoadBalancingV2::LoadBalancer").items()
+        if b["Properties"]["Type"] == "application"
+    )
     assert association["Properties"] == {"ResourceArn": {"Ref": alb}, "WebACLArn": {"Fn::GetAtt": [acl_id, "Arn"]}}
     rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
     rate = rules["RatePerApiKey"]["Statement"]["RateBasedStatement"]
@@ -201,7 +232,11 @@ def test_waf_guards_the_alb_with_managed_rules_and_a_per_key_rate_limit(gateway)
     _, logging = gateway.one("AWS::WAFv2::LoggingConfiguration")
     assert logging["Properties"]["ResourceArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
     assert {"SingleHeader": {"Name": "authorization"}} in logging["Properties"]["RedactedFields"]
-    waf_logs = [g for g in gateway.resources("AWS::Logs::LogGroup").values() if g["Properties"].get("LogGroupName", "").startswith("aws-waf-logs-")]
+    waf_logs = [
+        g
+        for g in gateway.resources("AWS::Logs::LogGroup").values()
+        if g["Properties"].get("LogGroupName", "").startswith("aws-waf-logs-")
+    ]
     assert len(waf_logs) == 1
 
 
@@ -223,10 +258,21 @@ def test_aurora_is_encrypted_protected_tls_only_and_retained(gateway):
     instances = gateway.resources("AWS::RDS::DBInstance")
     assert len(instances) == 2
     assert len({i["Properties"]["AvailabilityZone"] for i in instances.values()}) == 2  # writer and reader apart
-    assert all(i["Properties"]["DBInstanceClass"] == "db.serverless" and i["Properties"]["PubliclyAccessible"] is False for i in instances.values())
+    assert all(
+        i["Properties"]["DBInstanceClass"] == "db.serverless" and i["Properties"]["PubliclyAccessible"] is False
+        for i in instances.values()
+    )
     db_sg = p["VpcSecurityGroupIds"][0]["Fn::GetAtt"][0]
-    ingress = [r["Properties"] for r in gateway.resources("AWS::EC2::SecurityGroupIngress").values() if r["Properties"]["GroupId"]["Fn::GetAtt"][0] == db_sg]
-    assert len(ingress) == 1 and ingress[0]["FromPort"] == ingress[0]["ToPort"] == 5432 and "SourceSecurityGroupId" in ingress[0]
+    ingress = [
+        r["Properties"]
+        for r in gateway.resources("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"]["Fn::GetAtt"][0] == db_sg
+    ]
+    assert (
+        len(ingress) == 1
+        and ingress[0]["FromPort"] == ingress[0]["ToPort"] == 5432
+        and "SourceSecurityGroupId" in ingress[0]
+    )
 
 
 def test_redis_is_non_cluster_tls_auth_cmk_and_fails_over(gateway):
@@ -242,7 +288,11 @@ def test_redis_is_non_cluster_tls_auth_cmk_and_fails_over(gateway):
     assert p["AutomaticFailoverEnabled"] is True and p["MultiAZEnabled"] is True
     assert p["SnapshotRetentionLimit"] >= 1
     cache_sg = p["SecurityGroupIds"][0]["Fn::GetAtt"][0]
-    ingress = [r["Properties"] for r in gateway.resources("AWS::EC2::SecurityGroupIngress").values() if r["Properties"]["GroupId"]["Fn::GetAtt"][0] == cache_sg]
+    ingress = [
+        r["Properties"]
+        for r in gateway.resources("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"]["Fn::GetAtt"][0] == cache_sg
+    ]
     assert len(ingress) == 1 and ingress[0]["FromPort"] == 6379 and "SourceSecurityGroupId" in ingress[0]
 
 
@@ -271,9 +321,14 @@ def test_container_image_comes_from_this_accounts_ecr(gateway):
     image = json.dumps(container(gateway)["Image"])
     assert f"{ACCOUNT}.dkr.ecr.{REGION}." in image
     assert f"/{gateway.props.image_repository}:{gateway.props.image_tag}" in image
-    gateway.template.has_resource_properties("AWS::ECR::PullThroughCacheRule", {
-        "EcrRepositoryPrefix": "ghcr", "UpstreamRegistryUrl": "ghcr.io", "UpstreamRegistry": "github-container-registry",
-    })
+    gateway.template.has_resource_properties(
+        "AWS::ECR::PullThroughCacheRule",
+        {
+            "EcrRepositoryPrefix": "ghcr",
+            "UpstreamRegistryUrl": "ghcr.io",
+            "UpstreamRegistry": "github-container-registry",
+        },
+    )
 
 
 def test_container_environment_matches_the_documented_names_and_secrets_stay_secret(gateway):
@@ -281,7 +336,13 @@ def test_container_environment_matches_the_documented_names_and_secrets_stay_sec
     plain = {e["Name"]: e["Value"] for e in c["Environment"]}
     secret = {s["Name"] for s in c["Secrets"]}
     assert set(plain) | secret == set(CONTAINER_ENVIRONMENT)
-    assert {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_PASSWORD", "DATABASE_USERNAME", "REDIS_PASSWORD"} == secret
+    assert {
+        "LITELLM_MASTER_KEY",
+        "LITELLM_SALT_KEY",
+        "DATABASE_PASSWORD",
+        "DATABASE_USERNAME",
+        "REDIS_PASSWORD",
+    } == secret
     assert plain["REDIS_SSL"] == "True" and plain["REDIS_PORT"] == "6379"
     assert re.fullmatch(r"config/[0-9a-f]{64}\.yaml", plain["LITELLM_CONFIG_BUCKET_OBJECT_KEY"])
     assert c["HealthCheck"]["Command"][1].count("/health/liveliness") == 1
@@ -292,38 +353,68 @@ def test_task_role_is_named_for_the_scp_exemption_and_invokes_only_the_gateway_m
     roles = {k: r for k, r in gateway.resources("AWS::IAM::Role").items() if r["Properties"].get("RoleName")}
     assert [r["Properties"]["RoleName"] for r in roles.values()] == [f"{FM_GATEWAY_ROLE_PREFIX}-dev"]
     (role_id,) = roles
-    policies = [p["Properties"] for p in gateway.resources("AWS::IAM::ManagedPolicy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
+    policies = [
+        p["Properties"]
+        for p in gateway.resources("AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
     assert len(policies) == 1
-    assert not [p for p in gateway.resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"].get("Roles", [])]
+    assert not [
+        p
+        for p in gateway.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"].get("Roles", [])
+    ]
     statements = {s["Sid"]: s for s in policies[0]["PolicyDocument"]["Statement"]}
     arns = bedrock_resources(gateway.props.model_ids, partition="aws", region=REGION, account=ACCOUNT)
     invoke = statements["InvokeGatewayModels"]
     assert sorted(invoke["Action"]) == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
-    assert sorted(invoke["Resource"]) == sorted([*arns.foundation_models, *arns.inference_profiles, arns.application_profiles])
+    assert sorted(invoke["Resource"]) == sorted(
+        [*arns.foundation_models, *arns.inference_profiles, arns.application_profiles]
+    )
     settings_models = {m.model for m in sample_settings().models}
-    assert sorted(arns.foundation_models) == sorted(f"arn:aws:bedrock:{REGION}::foundation-model/{m}" for m in settings_models)
+    assert sorted(arns.foundation_models) == sorted(
+        f"arn:aws:bedrock:{REGION}::foundation-model/{m}" for m in settings_models
+    )
     assert arns.inference_profiles == (f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{PROFILE}",)
     behind = statements["InvokeModelsBehindProfiles"]
     assert behind["Resource"] == f"arn:aws:bedrock:*::foundation-model/{split_profile(PROFILE)[1]}"
-    assert behind["Condition"]["StringLike"]["bedrock:InferenceProfileArn"] == [*arns.inference_profiles, arns.application_profiles]
+    assert behind["Condition"]["StringLike"]["bedrock:InferenceProfileArn"] == [
+        *arns.inference_profiles,
+        arns.application_profiles,
+    ]
     assert statements["ApplyGatewayGuardrail"]["Resource"] == GUARDRAIL
-    bedrock = [s for s in statements.values() if any(a.startswith("bedrock:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    bedrock = [
+        s
+        for s in statements.values()
+        if any(a.startswith("bedrock:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    ]
     assert len(bedrock) == 3
 
 
 def test_service_scales_on_cpu_and_requests(gateway):
     t, settings = gateway.template, sample_settings()
-    t.has_resource_properties("AWS::ECS::Service", {
-        "LaunchType": "FARGATE", "DesiredCount": settings.min_tasks,
-        "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
-    })
-    t.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": settings.min_tasks, "MaxCapacity": settings.max_tasks})
+    t.has_resource_properties(
+        "AWS::ECS::Service",
+        {
+            "LaunchType": "FARGATE",
+            "DesiredCount": settings.min_tasks,
+            "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
+        },
+    )
+    t.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"MinCapacity": settings.min_tasks, "MaxCapacity": settings.max_tasks},
+    )
     metrics = sorted(
-        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+            "PredefinedMetricType"
+        ]
         for p in gateway.resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
     )
     assert metrics == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"]
-    t.has_resource_properties("AWS::ECS::Cluster", {"ClusterSettings": [{"Name": "containerInsights", "Value": "enhanced"}]})
+    t.has_resource_properties(
+        "AWS::ECS::Cluster", {"ClusterSettings": [{"Name": "containerInsights", "Value": "enhanced"}]}
+    )
 
 
 def test_alarms_cover_the_gateway_and_notify_an_encrypted_topic(gateway):
@@ -334,10 +425,19 @@ def test_alarms_cover_the_gateway_and_notify_an_encrypted_topic(gateway):
     for alarm in alarms.values():
         p = alarm["Properties"]
         assert p["AlarmActions"] == [{"Ref": topic_id}] and p["TreatMissingData"] in ("notBreaching", "breaching")
-        metrics |= {p.get("MetricName")} | {m["MetricStat"]["Metric"]["MetricName"] for m in p.get("Metrics", []) if "MetricStat" in m}
+        metrics |= {p.get("MetricName")} | {
+            m["MetricStat"]["Metric"]["MetricName"] for m in p.get("Metrics", []) if "MetricStat" in m
+        }
     assert {
-        "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount", "CPUUtilization",
-        "ServerlessDatabaseCapacity", "EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions",
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+        "UnHealthyHostCount",
+        "CPUUtilization",
+        "ServerlessDatabaseCapacity",
+        "EngineCPUUtilization",
+        "DatabaseMemoryUsagePercentage",
+        "Evictions",
     } <= metrics
 
 
@@ -368,9 +468,18 @@ def test_props_from_settings_and_validation():
     props = sample_props()
     assert props.role_name == "agentzone-fm-gateway-dev"
     assert props.allowed_principal_accounts == tuple(sorted(TENANTS))
-    assert len(FmGatewayProps.from_settings(sample_settings(), name="x" * 43, certificate_arn=CERTIFICATE, allowed_principal_accounts=TENANTS).cache_id) <= 40
+    assert (
+        len(
+            FmGatewayProps.from_settings(
+                sample_settings(), name="x" * 43, certificate_arn=CERTIFICATE, allowed_principal_accounts=TENANTS
+            ).cache_id
+        )
+        <= 40
+    )
     with pytest.raises(ValueError) as error:
-        dataclasses.replace(props, image_repository="berriai/litellm", allowed_principal_accounts=("12345",), zones=("a",))
+        dataclasses.replace(
+            props, image_repository="berriai/litellm", allowed_principal_accounts=("12345",), zones=("a",)
+        )
     message = str(error.value)
     assert "pull-through-cache prefix" in message and "'12345'" in message and "zones" in message
     assert split_profile("eu.anthropic.claude-sonnet-4-5-v1:0") == ("eu", "anthropic.claude-sonnet-4-5-v1:0")

@@ -60,7 +60,9 @@ def settings(lz):
 
 @pytest.fixture(scope="module")
 def config(lz, settings):
-    return proxy_config(settings, region=REGION, guardrail_id=GUARDRAIL_ID, guardrail_version=GUARDRAIL_VERSION, tenants=lz.tenants)
+    return proxy_config(
+        settings, region=REGION, guardrail_id=GUARDRAIL_ID, guardrail_version=GUARDRAIL_VERSION, tenants=lz.tenants
+    )
 
 
 def items(value):
@@ -87,7 +89,9 @@ def test_model_list_has_one_bedrock_entry_per_gateway_model_on_the_task_role(con
 
 def test_fallbacks_go_only_to_lower_tiers_in_configured_order(config, settings):
     tiers = {m.name: m.tier for m in settings.models}
-    shared = {name: chain for item in config["router_settings"]["fallbacks"] for name, chain in item.items() if name in tiers}
+    shared = {
+        name: chain for item in config["router_settings"]["fallbacks"] for name, chain in item.items() if name in tiers
+    }
     assert shared == {"claude-sonnet": ["nova-pro", "nova-lite"], "nova-pro": ["nova-lite"]}
     for name, chain in shared.items():
         ranks = [TIER_RANK[tiers[name]]] + [TIER_RANK[tiers[f]] for f in chain]
@@ -116,8 +120,14 @@ def test_every_call_goes_through_the_bedrock_guardrail_on_the_way_in_and_out(con
         assert params["default_on"] is True
         assert (params["guardrailIdentifier"], params["guardrailVersion"]) == (GUARDRAIL_ID, GUARDRAIL_VERSION)
         assert params["aws_region_name"] == REGION
-    assert guardrails[INPUT_GUARDRAIL]["mode"] == "pre_call" and guardrails[INPUT_GUARDRAIL]["mask_request_content"] is True
-    assert guardrails[OUTPUT_GUARDRAIL]["mode"] == "post_call" and guardrails[OUTPUT_GUARDRAIL]["mask_response_content"] is True
+    assert (
+        guardrails[INPUT_GUARDRAIL]["mode"] == "pre_call"
+        and guardrails[INPUT_GUARDRAIL]["mask_request_content"] is True
+    )
+    assert (
+        guardrails[OUTPUT_GUARDRAIL]["mode"] == "post_call"
+        and guardrails[OUTPUT_GUARDRAIL]["mask_response_content"] is True
+    )
 
 
 def test_spend_logs_are_capped_and_carry_no_prompt_content(config, settings):
@@ -131,14 +141,19 @@ def test_spend_logs_are_capped_and_carry_no_prompt_content(config, settings):
 def test_the_config_holds_no_secret_only_environment_references(config):
     assert config["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
     assert "database_url" not in config["general_settings"]  # LiteLLM builds it from DATABASE_* when unset
-    for section, keys in (("router_settings", ("redis_host", "redis_port", "redis_password")),
-                          ("cache_params", ("host", "port", "password"))):
+    for section, keys in (
+        ("router_settings", ("redis_host", "redis_port", "redis_password")),
+        ("cache_params", ("host", "port", "password")),
+    ):
         holder = config["litellm_settings"]["cache_params"] if section == "cache_params" else config[section]
         assert all(holder[key].startswith("os.environ/") for key in keys)
     assert referenced_environment(config) == ["LITELLM_MASTER_KEY", "REDIS_HOST", "REDIS_PASSWORD", "REDIS_PORT"]
-    sensitive = [(key, value) for key, value in items(config)
-                 if any(word in key.lower() for word in ("key", "password", "secret", "token", "credential"))
-                 and not isinstance(value, bool)]
+    sensitive = [
+        (key, value)
+        for key, value in items(config)
+        if any(word in key.lower() for word in ("key", "password", "secret", "token", "credential"))
+        and not isinstance(value, bool)
+    ]
     assert sensitive and all(isinstance(v, str) and v.startswith("os.environ/") for _, v in sensitive), sensitive
     assert not any(key.startswith("aws_") and key != "aws_region_name" for key, _ in items(config))
     assert "sk-" not in render_yaml(config)
@@ -160,18 +175,27 @@ def test_teams_and_deployments_live_in_the_database(config):
 
 
 def test_rendering_is_deterministic_and_round_trips(lz, settings, config):
-    again = proxy_config(settings, region=REGION, guardrail_id=GUARDRAIL_ID, guardrail_version=GUARDRAIL_VERSION,
-                         tenants=list(reversed(lz.tenants)))
+    again = proxy_config(
+        settings,
+        region=REGION,
+        guardrail_id=GUARDRAIL_ID,
+        guardrail_version=GUARDRAIL_VERSION,
+        tenants=list(reversed(lz.tenants)),
+    )
     assert render_yaml(again) == render_yaml(config)
     assert yaml.safe_load(render_yaml(config)) == config
     assert "&id" not in render_yaml(config)  # no YAML anchors for the shared guardrail params
 
 
 def test_a_fallback_to_a_higher_tier_is_refused(settings):
-    bad = settings.model_copy(update={"models": [
-        GatewayModel(name="small", model="amazon.nova-lite-v1:0", tier="economy", fallbacks=["big"]),
-        GatewayModel(name="big", model="amazon.nova-pro-v1:0", tier="premium"),
-    ]})
+    bad = settings.model_copy(
+        update={
+            "models": [
+                GatewayModel(name="small", model="amazon.nova-lite-v1:0", tier="economy", fallbacks=["big"]),
+                GatewayModel(name="big", model="amazon.nova-pro-v1:0", tier="premium"),
+            ]
+        }
+    )
     with pytest.raises(ValueError, match="not a lower tier"):
         proxy_config(bad, region=REGION, guardrail_id="g", guardrail_version="1")
 
@@ -192,9 +216,17 @@ def test_team_payload_defaults(lz, settings, name, budget):
     assert team["team_id"] == team["team_alias"] == name
     assert team["max_budget"] == budget == tenant.budget.monthly_usd
     assert team["budget_duration"] == "1mo"
-    assert (team["rpm_limit"], team["tpm_limit"]) == (settings.default_tenant_rpm, settings.default_tenant_tpm) == (600, 400_000)
-    assert team["metadata"] == {"cost_center": tenant.cost_center, "use_case_id": tenant.use_case_id,
-                                "owner": tenant.owner, "managed_by": "agentzone"}
+    assert (
+        (team["rpm_limit"], team["tpm_limit"])
+        == (settings.default_tenant_rpm, settings.default_tenant_tpm)
+        == (600, 400_000)
+    )
+    assert team["metadata"] == {
+        "cost_center": tenant.cost_center,
+        "use_case_id": tenant.use_case_id,
+        "owner": tenant.owner,
+        "managed_by": "agentzone",
+    }
     names = tenant_gateway_models(tenant, settings)
     assert team["model_aliases"] == {n: f"{name}/{n}" for n in names}
     assert team["models"] == names + [f"{name}/{n}" for n in names]
@@ -202,8 +234,9 @@ def test_team_payload_defaults(lz, settings, name, budget):
 
 
 def test_team_payload_takes_the_tenants_own_gateway_settings(lz, settings):
-    tenant = lz.tenant("claims").model_copy(update={"fm_gateway": TenantGateway(
-        models=["nova-lite"], monthly_budget_usd=750.0, rpm=30, tpm=20_000)})
+    tenant = lz.tenant("claims").model_copy(
+        update={"fm_gateway": TenantGateway(models=["nova-lite"], monthly_budget_usd=750.0, rpm=30, tpm=20_000)}
+    )
     team = team_payload(tenant, settings)
     assert team["models"] == ["nova-lite", "claims/nova-lite"]
     assert (team["max_budget"], team["rpm_limit"], team["tpm_limit"]) == (750.0, 30, 20_000)
@@ -218,17 +251,31 @@ def test_a_tenant_without_gateway_models_gets_no_team(lz, settings):
 
 
 def test_team_request_routes_each_model_to_the_tenants_inference_profile(lz, settings):
-    arns = {"claude-sonnet": "arn:aws:bedrock:eu-west-1:100000000011:application-inference-profile/aaa",
-            "nova-lite": "arn:aws:bedrock:eu-west-1:100000000011:application-inference-profile/bbb"}
+    arns = {
+        "claude-sonnet": "arn:aws:bedrock:eu-west-1:100000000011:application-inference-profile/aaa",
+        "nova-lite": "arn:aws:bedrock:eu-west-1:100000000011:application-inference-profile/bbb",
+    }
     request = team_request(lz.tenant("claims"), settings, region=REGION, inference_profile_arns=arns)
     assert request["team"] == team_payload(lz.tenant("claims"), settings)
     assert request["deployments"] == [
-        {"model_name": "claims/claude-sonnet",
-         "litellm_params": {"model": "bedrock/anthropic.claude-sonnet-4-5-v1:0", "model_id": arns["claude-sonnet"], "aws_region_name": REGION},
-         "model_info": {"id": "agentzone:claims:claude-sonnet"}},
-        {"model_name": "claims/nova-lite",
-         "litellm_params": {"model": "bedrock/amazon.nova-lite-v1:0", "model_id": arns["nova-lite"], "aws_region_name": REGION},
-         "model_info": {"id": "agentzone:claims:nova-lite"}},
+        {
+            "model_name": "claims/claude-sonnet",
+            "litellm_params": {
+                "model": "bedrock/anthropic.claude-sonnet-4-5-v1:0",
+                "model_id": arns["claude-sonnet"],
+                "aws_region_name": REGION,
+            },
+            "model_info": {"id": "agentzone:claims:claude-sonnet"},
+        },
+        {
+            "model_name": "claims/nova-lite",
+            "litellm_params": {
+                "model": "bedrock/amazon.nova-lite-v1:0",
+                "model_id": arns["nova-lite"],
+                "aws_region_name": REGION,
+            },
+            "model_info": {"id": "agentzone:claims:nova-lite"},
+        },
     ]
     assert request["fallbacks"] == [{"claims/claude-sonnet": ["claims/nova-lite"]}]
     with pytest.raises(ValueError, match="nova-lite"):
@@ -352,11 +399,21 @@ def gateway_env(monkeypatch, fake_gateway):
 
 @pytest.fixture
 def claims_props(lz, settings):
-    request = team_request(lz.tenant("claims"), settings, region=REGION, inference_profile_arns={
-        name: f"arn:aws:bedrock:{REGION}:100000000011:application-inference-profile/{name}"
-        for name in tenant_gateway_models(lz.tenant("claims"), settings)})
-    return {"ServiceToken": "arn:aws:lambda:eu-west-1:100000000011:function:admin", "TeamId": "claims",
-            "Team": json.dumps(request["team"]), "Deployments": json.dumps(request["deployments"])}
+    request = team_request(
+        lz.tenant("claims"),
+        settings,
+        region=REGION,
+        inference_profile_arns={
+            name: f"arn:aws:bedrock:{REGION}:100000000011:application-inference-profile/{name}"
+            for name in tenant_gateway_models(lz.tenant("claims"), settings)
+        },
+    )
+    return {
+        "ServiceToken": "arn:aws:lambda:eu-west-1:100000000011:function:admin",
+        "TeamId": "claims",
+        "Team": json.dumps(request["team"]),
+        "Deployments": json.dumps(request["deployments"]),
+    }
 
 
 def cfn_event(fake_gateway, props: dict, request: str = "Create", **extra) -> dict:
@@ -376,16 +433,24 @@ def paths(calls):
     return [(method, path) for method, path, _ in calls]
 
 
-def test_create_adds_deployments_then_the_team_and_answers_cloudformation(gateway_env, fake_gateway, claims_props, lz, settings):
+def test_create_adds_deployments_then_the_team_and_answers_cloudformation(
+    gateway_env, fake_gateway, claims_props, lz, settings
+):
     state, _ = gateway_env
     result = fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props))
     assert result["Status"] == "SUCCESS", result["Reason"]
     assert result["PhysicalResourceId"] == "litellm-team-claims"
-    assert result["Data"] == {"TeamId": "claims", "DeploymentIds": "agentzone:claims:claude-sonnet,agentzone:claims:nova-lite"}
+    assert result["Data"] == {
+        "TeamId": "claims",
+        "DeploymentIds": "agentzone:claims:claude-sonnet,agentzone:claims:nova-lite",
+    }
     assert paths(state["calls"]) == [
-        ("POST", "/model/update"), ("POST", "/model/new"),
-        ("POST", "/model/update"), ("POST", "/model/new"),
-        ("GET", "/team/info"), ("POST", "/team/new"),
+        ("POST", "/model/update"),
+        ("POST", "/model/new"),
+        ("POST", "/model/update"),
+        ("POST", "/model/new"),
+        ("GET", "/team/info"),
+        ("POST", "/team/new"),
     ]
     assert state["teams"]["claims"] == team_payload(lz.tenant("claims"), settings)
     assert state["models"]["agentzone:claims:nova-lite"]["litellm_params"] == {
@@ -403,14 +468,33 @@ def test_update_updates_the_team_and_drops_deployments_the_tenant_lost(gateway_e
     state, _ = gateway_env
     assert fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props))["Status"] == "SUCCESS"
     team = json.loads(claims_props["Team"])
-    team.update(models=["claude-sonnet", "claims/claude-sonnet"], model_aliases={"claude-sonnet": "claims/claude-sonnet"}, max_budget=900.0)
-    new_props = {**claims_props, "Team": json.dumps(team),
-                 "Deployments": json.dumps(json.loads(claims_props["Deployments"])[:1])}
+    team.update(
+        models=["claude-sonnet", "claims/claude-sonnet"],
+        model_aliases={"claude-sonnet": "claims/claude-sonnet"},
+        max_budget=900.0,
+    )
+    new_props = {
+        **claims_props,
+        "Team": json.dumps(team),
+        "Deployments": json.dumps(json.loads(claims_props["Deployments"])[:1]),
+    }
     state["calls"].clear()
-    result = fm_gateway_admin.handler(cfn_event(fake_gateway, new_props, "Update", PhysicalResourceId="litellm-team-claims",
-                                                OldResourceProperties=claims_props))
+    result = fm_gateway_admin.handler(
+        cfn_event(
+            fake_gateway,
+            new_props,
+            "Update",
+            PhysicalResourceId="litellm-team-claims",
+            OldResourceProperties=claims_props,
+        )
+    )
     assert result["Status"] == "SUCCESS", result["Reason"]
-    assert paths(state["calls"]) == [("POST", "/model/update"), ("GET", "/team/info"), ("POST", "/team/update"), ("POST", "/model/delete")]
+    assert paths(state["calls"]) == [
+        ("POST", "/model/update"),
+        ("GET", "/team/info"),
+        ("POST", "/team/update"),
+        ("POST", "/model/delete"),
+    ]
     assert state["teams"]["claims"]["max_budget"] == 900.0
     assert set(state["models"]) == {"agentzone:claims:claude-sonnet"}
 
@@ -419,8 +503,15 @@ def test_update_reopens_a_blocked_team(gateway_env, fake_gateway, claims_props):
     state, _ = gateway_env
     fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props))
     state["teams"]["claims"]["blocked"] = True
-    fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props, "Update", PhysicalResourceId="litellm-team-claims",
-                                       OldResourceProperties=claims_props))
+    fm_gateway_admin.handler(
+        cfn_event(
+            fake_gateway,
+            claims_props,
+            "Update",
+            PhysicalResourceId="litellm-team-claims",
+            OldResourceProperties=claims_props,
+        )
+    )
     assert state["teams"]["claims"]["blocked"] is False
 
 
@@ -428,13 +519,22 @@ def test_delete_blocks_the_team_keeps_it_and_removes_its_deployments(gateway_env
     state, _ = gateway_env
     fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props))
     state["calls"].clear()
-    result = fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props, "Delete", PhysicalResourceId="litellm-team-claims"))
+    result = fm_gateway_admin.handler(
+        cfn_event(fake_gateway, claims_props, "Delete", PhysicalResourceId="litellm-team-claims")
+    )
     assert result["Status"] == "SUCCESS", result["Reason"]
-    assert paths(state["calls"]) == [("GET", "/team/info"), ("POST", "/team/block"), ("POST", "/model/delete"), ("POST", "/model/delete")]
+    assert paths(state["calls"]) == [
+        ("GET", "/team/info"),
+        ("POST", "/team/block"),
+        ("POST", "/model/delete"),
+        ("POST", "/model/delete"),
+    ]
     assert state["teams"]["claims"]["blocked"] is True  # blocked, not deleted: spend history stays
     assert state["models"] == {}
     # Deleting again (a CloudFormation retry) is a no-op, not an error.
-    again = fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props, "Delete", PhysicalResourceId="litellm-team-claims"))
+    again = fm_gateway_admin.handler(
+        cfn_event(fake_gateway, claims_props, "Delete", PhysicalResourceId="litellm-team-claims")
+    )
     assert again["Status"] == "SUCCESS", again["Reason"]
 
 
@@ -456,8 +556,15 @@ def test_requests_that_got_through_before_a_retry_are_settled_by_an_update(gatew
     state["fail"][("GET", "/team/info")] = [404]
     state["fail"][("POST", "/model/update")] = [(400, {"error": {"message": "Authentication Error, model not found"}})]
     state["fail"][("POST", "/model/new")] = [(400, {"error": "Unique constraint failed on the fields: (`model_id`)"})]
-    result = fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props, "Update", PhysicalResourceId="litellm-team-claims",
-                                                OldResourceProperties=claims_props))
+    result = fm_gateway_admin.handler(
+        cfn_event(
+            fake_gateway,
+            claims_props,
+            "Update",
+            PhysicalResourceId="litellm-team-claims",
+            OldResourceProperties=claims_props,
+        )
+    )
     assert result["Status"] == "SUCCESS", result["Reason"]
     assert paths(state["calls"])[:3] == [("POST", "/model/update"), ("POST", "/model/new"), ("POST", "/model/update")]
     assert paths(state["calls"])[-3:] == [("GET", "/team/info"), ("POST", "/team/new"), ("POST", "/team/update")]
@@ -487,7 +594,9 @@ def test_client_errors_are_reported_verbatim_without_retrying(gateway_env, fake_
     state["fail"][("POST", "/team/new")] = [422]
     result = fm_gateway_admin.handler(cfn_event(fake_gateway, claims_props))
     assert result["Status"] == "FAILED"
-    assert result["Reason"] == 'ResourceError: POST /team/new on the FM gateway answered HTTP 422: {"error": "injected"}'
+    assert (
+        result["Reason"] == 'ResourceError: POST /team/new on the FM gateway answered HTTP 422: {"error": "injected"}'
+    )
     assert sleeps == []
 
 
@@ -510,7 +619,9 @@ def test_unknown_types_and_bad_properties_fail_but_bad_deletes_succeed(gateway_e
     bad = {**claims_props, "Deployments": "[{}]"}
     assert "model_info.id" in fm_gateway_admin.handler(cfn_event(fake_gateway, bad))["Reason"]
     # A resource whose create never validated must not block its own rollback.
-    assert fm_gateway_admin.handler(cfn_event(fake_gateway, bad, "Delete", PhysicalResourceId="x"))["Status"] == "SUCCESS"
+    assert (
+        fm_gateway_admin.handler(cfn_event(fake_gateway, bad, "Delete", PhysicalResourceId="x"))["Status"] == "SUCCESS"
+    )
 
 
 # ------------------------------------------------------------------ constructs
@@ -526,21 +637,35 @@ def synth_gateway_stack(lz, settings, *, nag: bool = True, tenants=None):
         ROLE = "GatewayTest"
 
     stack = GatewayStack(app, "FmGatewayTest", target=target, description="FM gateway tenant access test")
-    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
-        ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+    )
     security_group = ec2.SecurityGroup(stack, "AdminSecurityGroup", vpc=vpc, allow_all_outbound=False)
     secret = secretsmanager.Secret(stack, "MasterKey", encryption_key=stack.key)
     acknowledge(vpc, "AwsSolutions-VPC7", FIXTURE_REASON)
     acknowledge_compliance(vpc, "VPCFlowLogsEnabled", FIXTURE_REASON)
     acknowledge(secret, "AwsSolutions-SMG4", FIXTURE_REASON)
     acknowledge_compliance(secret, "SecretsManagerRotationEnabled", FIXTURE_REASON)
-    admin = FmGatewayAdmin(stack, "Admin", vpc=vpc, security_group=security_group, gateway_url=f"https://{settings.domain_name}",
-                           master_key_secret=secret, encryption_key=stack.key, log_retention_days=365)
+    admin = FmGatewayAdmin(
+        stack,
+        "Admin",
+        vpc=vpc,
+        security_group=security_group,
+        gateway_url=f"https://{settings.domain_name}",
+        master_key_secret=secret,
+        encryption_key=stack.key,
+        log_retention_days=365,
+    )
     task_role = iam.Role(stack, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
     task_policy = iam.ManagedPolicy(stack, "TaskPolicy", roles=[task_role]) if nag else None
     for tenant in tenants or lz.tenants:
-        access = TenantGatewayAccess.for_tenant(stack, f"Tenant-{tenant.tenant}", tenant=tenant, settings=settings,
-                                                admin_service_token=admin.service_token)
+        access = TenantGatewayAccess.for_tenant(
+            stack, f"Tenant-{tenant.tenant}", tenant=tenant, settings=settings, admin_service_token=admin.service_token
+        )
         if task_policy is not None:
             task_policy.add_statements(access.invoke_policy_statement())
         else:
@@ -557,27 +682,36 @@ def gateway_stack(lz, settings):
 
 
 def logical_id(template: dict, type_: str, **props) -> str:
-    found = [k for k, v in template["Resources"].items() if v["Type"] == type_
-             and all(v["Properties"].get(p) == value for p, value in props.items())]
+    found = [
+        k
+        for k, v in template["Resources"].items()
+        if v["Type"] == type_ and all(v["Properties"].get(p) == value for p, value in props.items())
+    ]
     assert len(found) == 1, (type_, props, found)
     return found[0]
 
 
-@pytest.mark.parametrize("tenant, model, source", [
-    ("claims", "claude-sonnet", "anthropic.claude-sonnet-4-5-v1:0"),
-    ("claims", "nova-lite", "amazon.nova-lite-v1:0"),
-    ("fraud", "nova-pro", "amazon.nova-pro-v1:0"),
-])
+@pytest.mark.parametrize(
+    "tenant, model, source",
+    [
+        ("claims", "claude-sonnet", "anthropic.claude-sonnet-4-5-v1:0"),
+        ("claims", "nova-lite", "amazon.nova-lite-v1:0"),
+        ("fraud", "nova-pro", "amazon.nova-pro-v1:0"),
+    ],
+)
 def test_one_tagged_application_inference_profile_per_tenant_model(gateway_stack, lz, tenant, model, source):
     t, _ = gateway_stack
     t.resource_count_is("AWS::Bedrock::ApplicationInferenceProfile", 3)
     tags = tenant_cost_tags(lz.tenant(tenant))
-    t.has_resource_properties("AWS::Bedrock::ApplicationInferenceProfile", {
-        "InferenceProfileName": f"agentzone-{tenant}-{model}",
-        "ModelSource": {"CopyFrom": f"arn:aws:bedrock:{REGION}::foundation-model/{source}"},
-        # The tenant's cost center wins over the stack's (CC-0001), so Cost Explorer bills the tenant.
-        "Tags": Match.array_with([{"Key": key, "Value": value} for key, value in sorted(tags.items())]),
-    })
+    t.has_resource_properties(
+        "AWS::Bedrock::ApplicationInferenceProfile",
+        {
+            "InferenceProfileName": f"agentzone-{tenant}-{model}",
+            "ModelSource": {"CopyFrom": f"arn:aws:bedrock:{REGION}::foundation-model/{source}"},
+            # The tenant's cost center wins over the stack's (CC-0001), so Cost Explorer bills the tenant.
+            "Tags": Match.array_with([{"Key": key, "Value": value} for key, value in sorted(tags.items())]),
+        },
+    )
 
 
 def test_the_team_resource_carries_the_payload_and_the_profile_arns(gateway_stack, lz, settings):
@@ -588,7 +722,9 @@ def test_the_team_resource_carries_the_payload_and_the_profile_arns(gateway_stac
     admin_fn = logical_id(template, "AWS::Lambda::Function", Handler="fm_gateway_admin.handler")
     assert props["ServiceToken"] == {"Fn::GetAtt": [admin_fn, "Arn"]}
     parts = props["Deployments"]["Fn::Join"][1]
-    profile = logical_id(template, "AWS::Bedrock::ApplicationInferenceProfile", InferenceProfileName="agentzone-claims-claude-sonnet")
+    profile = logical_id(
+        template, "AWS::Bedrock::ApplicationInferenceProfile", InferenceProfileName="agentzone-claims-claude-sonnet"
+    )
     assert {"Fn::GetAtt": [profile, "InferenceProfileArn"]} in parts
     rendered = "".join(p if isinstance(p, str) else "ARN" for p in parts)
     deployments = json.loads(rendered)
@@ -601,7 +737,9 @@ def test_admin_function_runs_in_the_gateway_vpc_with_only_the_master_key(gateway
     fn = logical_id(template, "AWS::Lambda::Function", Handler="fm_gateway_admin.handler")
     props = template["Resources"][fn]["Properties"]
     assert props["Runtime"] == "python3.14" and props["Architectures"] == ["arm64"]
-    assert props["Timeout"] <= 900 and props["Timeout"] > int(props["Environment"]["Variables"]["GATEWAY_RETRY_SECONDS"])
+    assert props["Timeout"] <= 900 and props["Timeout"] > int(
+        props["Environment"]["Variables"]["GATEWAY_RETRY_SECONDS"]
+    )
     subnets = {k for k, v in template["Resources"].items() if v["Type"] == "AWS::EC2::Subnet"}
     assert {s["Ref"] for s in props["VpcConfig"]["SubnetIds"]} == subnets
     sg = logical_id(template, "AWS::EC2::SecurityGroup", GroupDescription="FmGatewayTest/AdminSecurityGroup")
@@ -623,29 +761,51 @@ def test_admin_function_runs_in_the_gateway_vpc_with_only_the_master_key(gateway
     assert len(wildcard) == 1 and all(a.startswith("ec2:") for a in wildcard[0]["Action"])
     actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
     assert not any(a.startswith("bedrock:") or a.endswith(":*") for a in actions)
-    t.has_resource("AWS::Logs::LogGroup", {"DeletionPolicy": "Retain", "Properties": Match.object_like({
-        "KmsKeyId": {"Fn::GetAtt": ["BaselineKey6BDA4C48", "Arn"]}})})
+    t.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like({"KmsKeyId": {"Fn::GetAtt": ["BaselineKey6BDA4C48", "Arn"]}}),
+        },
+    )
 
 
 def test_the_invoke_statement_covers_the_profiles_and_their_models(gateway_stack):
     _, template = gateway_stack
-    policy = next(v for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::ManagedPolicy" and k.startswith("TaskPolicy"))
+    policy = next(
+        v
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::IAM::ManagedPolicy" and k.startswith("TaskPolicy")
+    )
     statement = policy["Properties"]["PolicyDocument"]["Statement"][0]
     assert statement["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
     resources = statement["Resource"]
-    assert sum(1 for r in resources if isinstance(r, dict) and "InferenceProfileArn" in r.get("Fn::GetAtt", [None, ""])[1]) == 3
+    assert (
+        sum(1 for r in resources if isinstance(r, dict) and "InferenceProfileArn" in r.get("Fn::GetAtt", [None, ""])[1])
+        == 3
+    )
     assert f"arn:aws:bedrock:{REGION}::foundation-model/amazon.nova-pro-v1:0" in resources
 
 
 def test_a_system_inference_profile_source_and_its_regions(lz, settings):
-    cross_region = settings.model_copy(update={"models": [
-        GatewayModel(name="claude-sonnet", model="eu.anthropic.claude-sonnet-4-5-v1:0", tier="premium")]})
+    cross_region = settings.model_copy(
+        update={
+            "models": [GatewayModel(name="claude-sonnet", model="eu.anthropic.claude-sonnet-4-5-v1:0", tier="premium")]
+        }
+    )
     tenant = lz.tenant("claims").model_copy(update={"models": ["eu.anthropic.claude-sonnet-4-5-v1:0"]})
     t, template = synth_gateway_stack(lz, cross_region, nag=False, tenants=[tenant])
-    t.has_resource_properties("AWS::Bedrock::ApplicationInferenceProfile", {
-        "ModelSource": {"CopyFrom": f"arn:aws:bedrock:{REGION}:100000000011:inference-profile/eu.anthropic.claude-sonnet-4-5-v1:0"},
-    })
-    policy = next(v for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Policy" and k.startswith("TaskRole"))
+    t.has_resource_properties(
+        "AWS::Bedrock::ApplicationInferenceProfile",
+        {
+            "ModelSource": {
+                "CopyFrom": f"arn:aws:bedrock:{REGION}:100000000011:inference-profile/eu.anthropic.claude-sonnet-4-5-v1:0"
+            },
+        },
+    )
+    policy = next(
+        v for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Policy" and k.startswith("TaskRole")
+    )
     resources = json.dumps(policy["Properties"]["PolicyDocument"]["Statement"][0]["Resource"])
     assert ":bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0" in resources
 
@@ -660,16 +820,37 @@ def test_profile_names_fit_bedrocks_limit():
 
 def test_constructs_refuse_unsafe_inputs(lz, settings):
     app = create_app()
-    stack = AgentZoneStack(app, "Refuse", target=StackTarget("dev", "100000000011", REGION, "o@example.com", "CC-0001", "platform"),
-                           description="t")
+    stack = AgentZoneStack(
+        app,
+        "Refuse",
+        target=StackTarget("dev", "100000000011", REGION, "o@example.com", "CC-0001", "platform"),
+        description="t",
+    )
     with pytest.raises(ValueError, match="empty team model list"):
         TenantGatewayAccess(stack, "Empty", tenant="claims", models={}, tags={}, team={}, admin_service_token="arn")
     with pytest.raises(ValueError, match="not tenant"):
-        TenantGatewayAccess(stack, "Other", tenant="claims", models={"nova-lite": "amazon.nova-lite-v1:0"}, tags={},
-                            team={"team_id": "fraud"}, admin_service_token="arn")
-    vpc = ec2.Vpc(stack, "Vpc", nat_gateways=0, subnet_configuration=[
-        ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+        TenantGatewayAccess(
+            stack,
+            "Other",
+            tenant="claims",
+            models={"nova-lite": "amazon.nova-lite-v1:0"},
+            tags={},
+            team={"team_id": "fraud"},
+            admin_service_token="arn",
+        )
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+    )
     with pytest.raises(ValueError, match="https"):
-        FmGatewayAdmin(stack, "Admin", vpc=vpc, security_group=ec2.SecurityGroup(stack, "Sg", vpc=vpc),
-                       gateway_url="http://llm.internal", master_key_secret=secretsmanager.Secret(stack, "S"),
-                       encryption_key=stack.key)
+        FmGatewayAdmin(
+            stack,
+            "Admin",
+            vpc=vpc,
+            security_group=ec2.SecurityGroup(stack, "Sg", vpc=vpc),
+            gateway_url="http://llm.internal",
+            master_key_secret=secretsmanager.Secret(stack, "S"),
+            encryption_key=stack.key,
+        )

@@ -28,7 +28,9 @@ def org(aws):
     client.create_organization(FeatureSet="ALL")
     root = client.list_roots()["Roots"][0]["Id"]
     status = client.create_account(AccountName="claims-dev", Email="claims-dev@example.com")["CreateAccountStatus"]
-    account = client.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    account = client.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"][
+        "AccountId"
+    ]
     ou = client.create_organizational_unit(ParentId=root, Name="claims")["OrganizationalUnit"]["Id"]
     return client, root, account, ou
 
@@ -46,7 +48,9 @@ def test_account_placement_moves_the_account_and_is_idempotent(org):
 def test_deleting_a_placement_leaves_the_account_where_it_is(org):
     client, _, account, ou = org
     handler.handler(event("Custom::AccountPlacement", {"AccountId": account, "ParentId": ou}))
-    handler.handler(event("Custom::AccountPlacement", {"AccountId": account, "ParentId": ou}, "Delete", PhysicalResourceId="p"))
+    handler.handler(
+        event("Custom::AccountPlacement", {"AccountId": account, "ParentId": ou}, "Delete", PhysicalResourceId="p")
+    )
     assert client.list_parents(ChildId=account)["Parents"][0]["Id"] == ou
 
 
@@ -59,7 +63,9 @@ def test_delegated_administrator_enables_trusted_access_then_registers_once(org)
         assert handler.handler(event("Custom::DelegatedAdministrator", props))["Status"] == "SUCCESS"
     admins = client.list_delegated_administrators(ServicePrincipal=principal)["DelegatedAdministrators"]
     assert [a["Id"] for a in admins] == [account]
-    enabled = {s["ServicePrincipal"] for s in client.list_aws_service_access_for_organization()["EnabledServicePrincipals"]}
+    enabled = {
+        s["ServicePrincipal"] for s in client.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    }
     assert principal in enabled
 
 
@@ -76,19 +82,29 @@ def test_policy_types_are_enabled_on_the_root(org):
 def test_guardduty_admin_is_enabled_once(org):
     _, _, account, _ = org
     for _ in range(2):
-        assert handler.handler(event("Custom::GuardDutyOrganizationAdmin", {"AccountId": account}))["Status"] == "SUCCESS"
+        assert (
+            handler.handler(event("Custom::GuardDutyOrganizationAdmin", {"AccountId": account}))["Status"] == "SUCCESS"
+        )
     admins = boto3.client("guardduty").list_organization_admin_accounts()["AdminAccounts"]
     assert [a["AdminAccountId"] for a in admins] == [account]
 
 
 def test_bedrock_invocation_logging_is_set_and_removed(aws):
-    props = {"LogGroupName": "/agentzone/bedrock/model-invocations", "RoleArn": "arn:aws:iam::123456789012:role/r", "BucketName": "logs-bucket", "KeyPrefix": "bedrock"}
+    props = {
+        "LogGroupName": "/agentzone/bedrock/model-invocations",
+        "RoleArn": "arn:aws:iam::123456789012:role/r",
+        "BucketName": "logs-bucket",
+        "KeyPrefix": "bedrock",
+    }
     assert handler.handler(event("Custom::BedrockInvocationLogging", props))["Status"] == "SUCCESS"
     config = boto3.client("bedrock").get_model_invocation_logging_configuration()["loggingConfig"]
     assert config["cloudWatchConfig"]["logGroupName"] == "/agentzone/bedrock/model-invocations"
     assert config["s3Config"] == {"bucketName": "logs-bucket", "keyPrefix": "bedrock"}
     assert config["textDataDeliveryEnabled"] is True
-    assert handler.handler(event("Custom::BedrockInvocationLogging", props, "Delete", PhysicalResourceId="p"))["Status"] == "SUCCESS"
+    assert (
+        handler.handler(event("Custom::BedrockInvocationLogging", props, "Delete", PhysicalResourceId="p"))["Status"]
+        == "SUCCESS"
+    )
     assert not boto3.client("bedrock").get_model_invocation_logging_configuration().get("loggingConfig")
 
 
@@ -98,11 +114,17 @@ def test_cost_allocation_tags_report_keys_not_yet_in_billing_data(monkeypatch):
     stub.add_response(
         "update_cost_allocation_tags_status",
         {"Errors": [{"TagKey": "use-case-id", "Code": "TagKeysNotFoundException", "Message": "not found"}]},
-        {"CostAllocationTagsStatus": [{"TagKey": k, "Status": "Active"} for k in ("cost-center", "owner", "use-case-id")]},
+        {
+            "CostAllocationTagsStatus": [
+                {"TagKey": k, "Status": "Active"} for k in ("cost-center", "owner", "use-case-id")
+            ]
+        },
     )
     monkeypatch.setattr(handler.boto3, "client", lambda name, **_: ce)
     with stub:
-        response = handler.handler(event("Custom::CostAllocationTags", {"TagKeys": ["use-case-id", "owner", "cost-center"]}))
+        response = handler.handler(
+            event("Custom::CostAllocationTags", {"TagKeys": ["use-case-id", "owner", "cost-center"]})
+        )
     assert response["Status"] == "SUCCESS"
     assert response["Data"] == {"TagKeys": "cost-center,owner,use-case-id", "Pending": "use-case-id"}
     stub.assert_no_pending_responses()

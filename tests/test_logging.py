@@ -46,7 +46,9 @@ def role_statements(sample_assembly, stack: str, role_name: str) -> list[dict]:
         if {"Ref": logical} in policy["Properties"].get("Roles", []):
             for s in policy["Properties"]["PolicyDocument"]["Statement"]:
                 listify = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
-                out.append({**s, "Action": listify(s["Action"]), "Resource": [resolve(r) for r in listify(s["Resource"])]})
+                out.append(
+                    {**s, "Action": listify(s["Action"]), "Resource": [resolve(r) for r in listify(s["Resource"])]}
+                )
     assert out, role_name
     return out
 
@@ -72,16 +74,31 @@ def allowed(statements: list[dict], action: str, resource: str, context: dict | 
 
 
 def test_archive_bucket_object_lock_lifecycle_and_key(sample_assembly):
-    bucket = next(b for b in sample_assembly.resources(LOGGING, "AWS::S3::Bucket").values() if b["Properties"].get("BucketName") == ARCHIVE)
+    bucket = next(
+        b
+        for b in sample_assembly.resources(LOGGING, "AWS::S3::Bucket").values()
+        if b["Properties"].get("BucketName") == ARCHIVE
+    )
     props = bucket["Properties"]
     assert bucket["DeletionPolicy"] == "Retain"
     assert props["ObjectLockEnabled"] is True
-    assert props["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365}}}
+    assert props["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365}},
+    }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     (rule,) = props["LifecycleConfiguration"]["Rules"]
-    assert [(t["StorageClass"], t["TransitionInDays"]) for t in rule["Transitions"]] == [("GLACIER_IR", 90), ("DEEP_ARCHIVE", 365)]
-    key = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
-    aliases = {a["Properties"]["AliasName"]: a["Properties"]["TargetKeyId"] for a in sample_assembly.resources(LOGGING, "AWS::KMS::Alias").values()}
+    assert [(t["StorageClass"], t["TransitionInDays"]) for t in rule["Transitions"]] == [
+        ("GLACIER_IR", 90),
+        ("DEEP_ARCHIVE", 365),
+    ]
+    key = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
+        "KMSMasterKeyID"
+    ]["Fn::GetAtt"][0]
+    aliases = {
+        a["Properties"]["AliasName"]: a["Properties"]["TargetKeyId"]
+        for a in sample_assembly.resources(LOGGING, "AWS::KMS::Alias").values()
+    }
     assert aliases["alias/agentzone/log-archive"] == {"Fn::GetAtt": [key, "Arn"]}
     assert "LoggingConfiguration" in props
 
@@ -106,7 +123,10 @@ def test_archive_policy_is_tls_only_and_admits_only_the_organization(sample_asse
     assert statements["LogDeliveryWrite"]["Condition"]["StringEquals"]["aws:SourceOrgID"] == ORG_ID
     replicate = statements["ReplicateBedrockInvocationLogs"]
     assert replicate["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG_ID
-    assert f"arn:aws:iam::{CLAIMS_PROD}:root" in replicate["Principal"]["AWS"] and "arn:aws:iam::444444444444:root" not in replicate["Principal"]["AWS"]
+    assert (
+        f"arn:aws:iam::{CLAIMS_PROD}:root" in replicate["Principal"]["AWS"]
+        and "arn:aws:iam::444444444444:root" not in replicate["Principal"]["AWS"]
+    )
     assert replicate["Resource"]["Fn::Join"][1][-1] == "/bedrock/AWSLogs/${aws:PrincipalAccount}/*"
     # Every Allow to a service or to anyone carries an organization or trail condition.
     for sid, s in statements.items():
@@ -124,10 +144,17 @@ def test_sink_accepts_the_environments_same_region_accounts_of_the_organization(
     (sink,) = sample_assembly.resources(LOGGING, "AWS::Oam::Sink").values()
     assert sink["DeletionPolicy"] == "Retain"
     (statement,) = sink["Properties"]["Policy"]["Statement"]
-    assert statement["Principal"]["AWS"] == ["100000000031", "100000000033", "100000000034", CLAIMS_PROD]  # not fraud's eu-central-1 prod
+    assert statement["Principal"]["AWS"] == [
+        "100000000031",
+        "100000000033",
+        "100000000034",
+        CLAIMS_PROD,
+    ]  # not fraud's eu-central-1 prod
     assert statement["Condition"] == {
         "StringEquals": {"aws:PrincipalOrgID": ORG_ID},
-        "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup", "AWS::XRay::Trace"]},
+        "ForAllValues:StringEquals": {
+            "oam:ResourceTypes": ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup", "AWS::XRay::Trace"]
+        },
     }
 
 
@@ -136,7 +163,10 @@ def test_sink_accepts_the_environments_same_region_accounts_of_the_organization(
     [
         ("AgentZone-claims-prod", "arn:aws:oam:eu-west-1:100000000032:sink/9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c63"),
         ("AgentZone-fraud-dev", "arn:aws:oam:eu-west-1:100000000012:sink/0d3f0f55-6b1a-4a8e-9d0c-2f1e3c4b5a61"),
-        ("AgentZone-SharedServices-staging", "arn:aws:oam:eu-west-1:100000000022:sink/5b6c7d8e-1a2b-4c3d-8e9f-0a1b2c3d4e52"),
+        (
+            "AgentZone-SharedServices-staging",
+            "arn:aws:oam:eu-west-1:100000000022:sink/5b6c7d8e-1a2b-4c3d-8e9f-0a1b2c3d4e52",
+        ),
         ("AgentZone-DataLake-prod", "arn:aws:oam:eu-west-1:100000000032:sink/9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c63"),
     ],
 )
@@ -156,7 +186,9 @@ def test_cross_region_accounts_are_not_linked_and_agents_get_transaction_search(
 
 def test_tenant_reader_trusts_only_its_own_account(sample_assembly):
     roles = sample_assembly.resources(LOGGING, "AWS::IAM::Role")
-    reader = next(r for r in roles.values() if r["Properties"].get("RoleName") == "agentzone-claims-observability-reader")
+    reader = next(
+        r for r in roles.values() if r["Properties"].get("RoleName") == "agentzone-claims-observability-reader"
+    )
     (trust,) = reader["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"AWS": f"arn:aws:iam::{CLAIMS_PROD}:root"}
     assert reader["Properties"]["MaxSessionDuration"] == 3600
@@ -164,28 +196,47 @@ def test_tenant_reader_trusts_only_its_own_account(sample_assembly):
 
 def test_tenant_readers_see_their_own_logs_traces_archive_and_dashboard_and_nothing_of_another_tenant(sample_assembly):
     s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
-    for me, mine, other, theirs, other_region in (("claims", CLAIMS_PROD, "fraud", FRAUD_PROD, "eu-central-1"), ("fraud", FRAUD_PROD, "claims", CLAIMS_PROD, "eu-west-1")):
+    for me, mine, other, theirs, other_region in (
+        ("claims", CLAIMS_PROD, "fraud", FRAUD_PROD, "eu-central-1"),
+        ("fraud", FRAUD_PROD, "claims", CLAIMS_PROD, "eu-west-1"),
+    ):
         st = role_statements(sample_assembly, LOGGING, f"agentzone-{me}-observability-reader")
         my_region = "eu-west-1" if me == "claims" else "eu-central-1"
         for account, region, expect in ((mine, my_region, True), (theirs, other_region, False)):
             group = f"arn:aws:logs:{region}:{account}:log-group:aws/spans"
             for action in ("logs:StartQuery", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"):
                 assert allowed(st, action, group) is expect, (me, action, account)
-            for key in (f"bedrock/AWSLogs/{account}/BedrockModelInvocationLogs/x.json.gz", f"AWSLogs/{ORG_ID}/{account}/CloudTrail/eu-west-1/x.json.gz"):
+            for key in (
+                f"bedrock/AWSLogs/{account}/BedrockModelInvocationLogs/x.json.gz",
+                f"AWSLogs/{ORG_ID}/{account}/CloudTrail/eu-west-1/x.json.gz",
+            ):
                 assert allowed(st, "s3:GetObject", f"arn:aws:s3:::{ARCHIVE}/{key}") is expect, (me, key)
-            assert allowed(st, "s3:ListBucket", f"arn:aws:s3:::{ARCHIVE}", {"s3:prefix": f"bedrock/AWSLogs/{account}/"}) is expect
+            assert (
+                allowed(st, "s3:ListBucket", f"arn:aws:s3:::{ARCHIVE}", {"s3:prefix": f"bedrock/AWSLogs/{account}/"})
+                is expect
+            )
         assert allowed(st, "cloudwatch:GetDashboard", f"arn:aws:cloudwatch::100000000032:dashboard/agentzone-{me}-prod")
-        assert not allowed(st, "cloudwatch:GetDashboard", f"arn:aws:cloudwatch::100000000032:dashboard/agentzone-{other}-prod")
-        assert not allowed(st, "cloudwatch:GetDashboard", "arn:aws:cloudwatch::100000000032:dashboard/agentzone-platform-prod")
+        assert not allowed(
+            st, "cloudwatch:GetDashboard", f"arn:aws:cloudwatch::100000000032:dashboard/agentzone-{other}-prod"
+        )
+        assert not allowed(
+            st, "cloudwatch:GetDashboard", "arn:aws:cloudwatch::100000000032:dashboard/agentzone-platform-prod"
+        )
         assert not allowed(st, "s3:ListBucket", f"arn:aws:s3:::{ARCHIVE}", {"s3:prefix": ""})
         assert not allowed(st, "logs:StartQuery", "arn:aws:logs:eu-west-1:100000000031:log-group:platform")
         archive_key = next(k for k in sample_assembly.resources(LOGGING, "AWS::KMS::Key") if k.startswith("ArchiveKey"))
         assert allowed(st, "kms:Decrypt", f"arn:aws:kms:eu-west-1:100000000032:key/{archive_key}", s3)
-        assert not allowed(st, "kms:Decrypt", f"arn:aws:kms:eu-west-1:100000000032:key/{archive_key}")  # only through S3
+        assert not allowed(
+            st, "kms:Decrypt", f"arn:aws:kms:eu-west-1:100000000032:key/{archive_key}"
+        )  # only through S3
         # No metric or trace API: those have no resource-level scoping in a monitoring account.
         assert not any(a.startswith(("cloudwatch:GetMetric", "xray:")) for s in st for a in s["Action"])
         # Wildcard resources only where the API has no resource type.
-        assert {a for s in st if "*" in s["Resource"] for a in s["Action"]} == {"logs:DescribeQueries", "logs:GetQueryResults", "logs:StopQuery"}
+        assert {a for s in st if "*" in s["Resource"] for a in s["Action"]} == {
+            "logs:DescribeQueries",
+            "logs:GetQueryResults",
+            "logs:StopQuery",
+        }
 
 
 def test_platform_operator_reads_everything_and_manages_only_agentzone_dashboards(sample_assembly):
@@ -195,7 +246,9 @@ def test_platform_operator_reads_everything_and_manages_only_agentzone_dashboard
     assert allowed(st, "s3:GetObject", f"arn:aws:s3:::{ARCHIVE}/AWSLogs/{ORG_ID}/{FRAUD_PROD}/x")
     assert allowed(st, "cloudwatch:PutDashboard", "arn:aws:cloudwatch::100000000032:dashboard/agentzone-claims-prod")
     assert not allowed(st, "cloudwatch:PutDashboard", "arn:aws:cloudwatch::100000000032:dashboard/finance")
-    assert not allowed(st, "s3:PutObject", f"arn:aws:s3:::{ARCHIVE}/x") and not allowed(st, "s3:DeleteObject", f"arn:aws:s3:::{ARCHIVE}/x")
+    assert not allowed(st, "s3:PutObject", f"arn:aws:s3:::{ARCHIVE}/x") and not allowed(
+        st, "s3:DeleteObject", f"arn:aws:s3:::{ARCHIVE}/x"
+    )
 
 
 def dashboard_body(sample_assembly, name: str) -> str:
@@ -209,7 +262,13 @@ def dashboard_body(sample_assembly, name: str) -> str:
 def test_tenant_dashboards_query_only_their_own_account(sample_assembly):
     claims = dashboard_body(sample_assembly, "agentzone-claims-prod")
     assert CLAIMS_PROD in claims and FRAUD_PROD not in claims
-    for title in ("Model invocations", "Agent latency", "Tokens", "Errors and throttles", "Estimated cost (USD/day): amazon.nova-lite-v1:0"):
+    for title in (
+        "Model invocations",
+        "Agent latency",
+        "Tokens",
+        "Errors and throttles",
+        "Estimated cost (USD/day): amazon.nova-lite-v1:0",
+    ):
         assert title in claims
     assert "* 0.003 / 1000 + sum(output.outputTokenCount) * 0.015 / 1000" in claims
     platform = dashboard_body(sample_assembly, "agentzone-platform-prod")
@@ -220,13 +279,21 @@ def test_tenant_accounts_log_every_model_call_and_replicate_it_to_their_environm
     stack = "AgentZone-fraud-prod"  # eu-central-1, archive in the prod logging account in eu-west-1
     (setting,) = sample_assembly.resources(stack, "Custom::BedrockInvocationLogging").values()
     assert setting["Properties"]["KeyPrefix"] == "bedrock"
-    groups = {g["Properties"].get("LogGroupName"): g for g in sample_assembly.resources(stack, "AWS::Logs::LogGroup").values()}
+    groups = {
+        g["Properties"].get("LogGroupName"): g for g in sample_assembly.resources(stack, "AWS::Logs::LogGroup").values()
+    }
     assert groups["/agentzone/bedrock/model-invocations"]["Properties"]["KmsKeyId"]
-    replicated = [b for b in sample_assembly.resources(stack, "AWS::S3::Bucket").values() if "ReplicationConfiguration" in b["Properties"]]
+    replicated = [
+        b
+        for b in sample_assembly.resources(stack, "AWS::S3::Bucket").values()
+        if "ReplicationConfiguration" in b["Properties"]
+    ]
     (rule,) = replicated[0]["Properties"]["ReplicationConfiguration"]["Rules"]
     assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{ARCHIVE}"
     assert rule["Destination"]["Account"] == "100000000032"
-    assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": "arn:aws:kms:eu-west-1:100000000032:alias/agentzone/log-archive"}
+    assert rule["Destination"]["EncryptionConfiguration"] == {
+        "ReplicaKmsKeyID": "arn:aws:kms:eu-west-1:100000000032:alias/agentzone/log-archive"
+    }
     assert rule["Destination"]["AccessControlTranslation"] == {"Owner": "Destination"}
     assert rule["Filter"] == {"Prefix": "bedrock/"}
     # The custom resource's role is the one name the SCPs exempt from the invocation-logging protection.
@@ -234,39 +301,60 @@ def test_tenant_accounts_log_every_model_call_and_replicate_it_to_their_environm
     assert "agentzone-platform-resources-eu-central-1" in roles
 
 
-def test_replication_role_encrypts_replicas_with_the_archive_key_by_key_arn_and_the_key_policy_admits_it(sample_assembly):
+def test_replication_role_encrypts_replicas_with_the_archive_key_by_key_arn_and_the_key_policy_admits_it(
+    sample_assembly,
+):
     """KMS authorizes key operations against the key ARN, never the alias ARN: the replication role is granted
     the logging account's keys, bounded to the one the archive alias names, and only through S3; the archive
     key's policy in turn lets the environment's tenant accounts encrypt with it through S3."""
     stack = "AgentZone-fraud-prod"  # eu-central-1, archive in the prod logging account in eu-west-1
-    (policy,) = [p for k, p in sample_assembly.resources(stack, "AWS::IAM::Policy").items()
-                 if k.startswith("BedrockInvocationLoggingBucketReplicationRole")]
-    kms_statements = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
-                      if any(a.startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    (policy,) = [
+        p
+        for k, p in sample_assembly.resources(stack, "AWS::IAM::Policy").items()
+        if k.startswith("BedrockInvocationLoggingBucketReplicationRole")
+    ]
+    kms_statements = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(a.startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    ]
     archive = [s for s in kms_statements if "100000000032" in json.dumps(s["Resource"])]
-    assert archive == [{
-        "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-        "Effect": "Allow",
-        "Resource": "arn:aws:kms:eu-west-1:100000000032:key/*",
-        "Condition": {
-            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/agentzone/log-archive"},
-            "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
-        },
-    }]
+    assert archive == [
+        {
+            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+            "Effect": "Allow",
+            "Resource": "arn:aws:kms:eu-west-1:100000000032:key/*",
+            "Condition": {
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/agentzone/log-archive"},
+                "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+            },
+        }
+    ]
     assert ":alias/" not in json.dumps(kms_statements), "a grant on an alias ARN grants nothing"
     # The replication rule still names the archive key by its alias (S3 accepts it there).
-    replicated = [b for b in sample_assembly.resources(stack, "AWS::S3::Bucket").values() if "ReplicationConfiguration" in b["Properties"]]
+    replicated = [
+        b
+        for b in sample_assembly.resources(stack, "AWS::S3::Bucket").values()
+        if "ReplicationConfiguration" in b["Properties"]
+    ]
     (rule,) = replicated[0]["Properties"]["ReplicationConfiguration"]["Rules"]
     assert rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"].endswith(":alias/agentzone/log-archive")
     # The archive key's policy lets this tenant account's AgentZone roles encrypt through S3 in the key's region.
     keys = sample_assembly.resources(LOGGING, "AWS::KMS::Key")
-    (replicas,) = [s for k in keys.values() for s in k["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "ReplicasEncryptViaS3"]
+    (replicas,) = [
+        s
+        for k in keys.values()
+        for s in k["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "ReplicasEncryptViaS3"
+    ]
     assert f"arn:aws:iam::{FRAUD_PROD}:root" in json.dumps(replicas["Principal"])
     assert {"kms:Encrypt", "kms:GenerateDataKey*"} <= set(replicas["Action"])
     assert replicas["Condition"]["StringEquals"]["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
     assert replicas["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG_ID
     role_name_pattern = replicas["Condition"]["ArnLike"]["aws:PrincipalArn"]
-    assert fnmatchcase(f"arn:aws:iam::{FRAUD_PROD}:role/{stack}-BedrockInvocationLoggingBucketRepl-ABC123", role_name_pattern)
+    assert fnmatchcase(
+        f"arn:aws:iam::{FRAUD_PROD}:role/{stack}-BedrockInvocationLoggingBucketRepl-ABC123", role_name_pattern
+    )
 
 
 def test_archive_key_by_alias_grants_encryption_only_on_the_aliased_key(tmp_path):
@@ -276,7 +364,9 @@ def test_archive_key_by_alias_grants_encryption_only_on_the_aliased_key(tmp_path
     from agentzone.composition import create_app
     from agentzone.constructs.observability import ArchiveKeyByAlias
 
-    stack = cdk.Stack(create_app(outdir=str(tmp_path)), "Tenant", env=cdk.Environment(account="333333333333", region="eu-central-1"))
+    stack = cdk.Stack(
+        create_app(outdir=str(tmp_path)), "Tenant", env=cdk.Environment(account="333333333333", region="eu-central-1")
+    )
     key = ArchiveKeyByAlias(stack, "ArchiveKey", account="100000000032", region="eu-west-1")
     assert key.key_arn == "arn:aws:kms:eu-west-1:100000000032:alias/agentzone/log-archive"
     assert key.key_ref.key_arn == key.key_arn
@@ -288,4 +378,7 @@ def test_archive_key_by_alias_grants_encryption_only_on_the_aliased_key(tmp_path
     for refused in (key.grant_decrypt, key.grant_encrypt_decrypt):
         with pytest.raises(ValueError):
             refused(role)
-    assert key.add_to_resource_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"])).statement_added is False
+    assert (
+        key.add_to_resource_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"])).statement_added
+        is False
+    )

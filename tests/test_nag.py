@@ -23,12 +23,18 @@ def test_sample_passes_every_pack_with_specific_acknowledgements(sample_assembly
     # aws-cdk-lib's schema validator: only where its bundled schema lags (the registry's encryption,
     # and the flow log acknowledgement aws-cdk-lib makes itself).
     validator = {(a.path.split("/", 2)[-1], a.finding) for a in acks if a.pack == VALIDATOR_PACK}
-    flow_logs = {(f"{vpc}/FlowLog", finding) for vpc in ("FmGateway/Vpc", "RuntimeIntake/Network/Vpc") for finding in ("F3002", "F3003")}
+    flow_logs = {
+        (f"{vpc}/FlowLog", finding)
+        for vpc in ("FmGateway/Vpc", "RuntimeIntake/Network/Vpc")
+        for finding in ("F3002", "F3003")
+    }
     assert validator <= {("AgentRegistry/Registry", "F3002"), *flow_logs}, validator
     for ack in acks:
         if ack.pack == VALIDATOR_PACK:
             continue
-        assert ack.finding.startswith(("AwsSolutions-", "NIST.800.53.R5-", "HIPAA.Security-", "PCI.DSS.321-")), ack.finding
+        assert ack.finding.startswith(("AwsSolutions-", "NIST.800.53.R5-", "HIPAA.Security-", "PCI.DSS.321-")), (
+            ack.finding
+        )
         assert len(ack.reason) >= MIN_REASON, (ack.path, ack.finding)
         assert not ack.path.count("/") == 1, f"{ack.finding} acknowledged on a whole stack: {ack.path}"
     wildcard_acks = [a.finding for a in acks if "IAM5" in a.finding]
@@ -49,8 +55,13 @@ def test_unacknowledged_finding_fails_synth(tmp_path):
 def test_acknowledgement_silences_exactly_that_finding(tmp_path):
     app = create_app(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Acked", env=cdk.Environment(account="123456789012", region="eu-west-1"))
-    bucket = s3.Bucket(stack, "Logs", enforce_ssl=True, encryption=s3.BucketEncryption.S3_MANAGED,
-                       block_public_access=s3.BlockPublicAccess.BLOCK_ALL)
+    bucket = s3.Bucket(
+        stack,
+        "Logs",
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+    )
     acknowledge(bucket, "AwsSolutions-S1", "Test bucket standing in for a server access log destination.")
     add_rule_packs(app, AWS_SOLUTIONS_ONLY)
     app.synth()  # passes: the only finding is acknowledged
@@ -69,7 +80,11 @@ def test_nag_can_be_switched_off_in_config(tmp_path):
     [
         ("AwsSolutions-IAM5[Resource::*]", "ok", "needs a specific reason"),
         ("IAM5", "a perfectly long and specific reason for this finding", "is not of the form"),
-        ("AwsSolutions::AwsSolutions-IAM5", "a perfectly long and specific reason for this finding", "is not of the form"),
+        (
+            "AwsSolutions::AwsSolutions-IAM5",
+            "a perfectly long and specific reason for this finding",
+            "is not of the form",
+        ),
     ],
 )
 def test_acknowledge_rejects_vague_acknowledgements(finding, reason, error):
@@ -140,8 +155,15 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/claims_*]",
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/claims_*/runtime-endpoint/*]",
     }
-    replication = [a for a in report["NIST.800.53.R5"]["AgentZone-Logging-prod"] if a["finding"].endswith("S3BucketReplicationEnabled")]
-    assert {a["path"] for a in replication} == {"/AgentZone-Logging-prod/AccessLogs/Bucket", "/AgentZone-Logging-prod/LogArchive/Bucket"}
+    replication = [
+        a
+        for a in report["NIST.800.53.R5"]["AgentZone-Logging-prod"]
+        if a["finding"].endswith("S3BucketReplicationEnabled")
+    ]
+    assert {a["path"] for a in replication} == {
+        "/AgentZone-Logging-prod/AccessLogs/Bucket",
+        "/AgentZone-Logging-prod/LogArchive/Bucket",
+    }
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,10 @@ ORG = "AgentZone-Organization"
 
 
 def policies_by_name(sample_assembly, stack: str) -> dict[str, dict]:
-    return {p["Properties"]["Name"]: p["Properties"] for p in sample_assembly.resources(stack, "AWS::Organizations::Policy").values()}
+    return {
+        p["Properties"]["Name"]: p["Properties"]
+        for p in sample_assembly.resources(stack, "AWS::Organizations::Policy").values()
+    }
 
 
 def ou_ref(sample_assembly, stack: str, name: str, parent: str | None = None) -> dict:
@@ -40,7 +43,9 @@ def _values(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def scp_denials(document: dict, *, principal: str, action: str, resource: str, guardrail: str | None = None) -> list[str]:
+def scp_denials(
+    document: dict, *, principal: str, action: str, resource: str, guardrail: str | None = None
+) -> list[str]:
     """Sids of the SCP statements that deny one request, decided by the IAM simulator `agentzone permissions` uses
     (the SCP attached below the root, FullAWSAccess at each level, a caller allowed everything)."""
     context = {"bedrock:GuardrailIdentifier": guardrail} if guardrail else {}
@@ -53,8 +58,15 @@ def scp_denials_with(documents: list[dict], *, principal: str, action: str, reso
     scps = tuple(simulator.policy(f"scp-{i}", document) for i, document in enumerate(documents))
     caller = simulator.policy("caller", FULL_AWS_ACCESS)
     context = {"aws:PrincipalArn": principal, **context}
-    request = Request(principal, action, resource, principal.split(":")[4], tuple(sorted(context.items())), (caller,),
-                      (("r-root", (full,)), ("ou-tenant", (full, *scps))))
+    request = Request(
+        principal,
+        action,
+        resource,
+        principal.split(":")[4],
+        tuple(sorted(context.items())),
+        (caller,),
+        (("r-root", (full,)), ("ou-tenant", (full, *scps))),
+    )
     decision = simulator.decide([request])[request]
     return sorted(d["statementId"] for d in decision.denials if d.get("denialType") == "Explicit")
 
@@ -69,44 +81,90 @@ def model_arn(model: str, region: str = "eu-central-1") -> str:
 
 def with_extraction_model(tenant: m.Tenant, memory: str, model: str | None) -> m.Tenant:
     """The tenant with one custom strategy on ``memory`` that extracts with ``model`` (None: the built-in model)."""
-    strategy = m.CustomMemoryStrategy(name="facts", type="semantic", namespaces=["/facts/{actorId}"],
-                                      instructions="Keep facts." if model else None, model=model)
+    strategy = m.CustomMemoryStrategy(
+        name="facts",
+        type="semantic",
+        namespaces=["/facts/{actorId}"],
+        instructions="Keep facts." if model else None,
+        model=model,
+    )
     memories = {**tenant.blueprints.memory, memory: m.MemoryResource(strategies=[], custom_strategies=[strategy])}
     return tenant.model_copy(update={"blueprints": tenant.blueprints.model_copy(update={"memory": memories})})
 
 
 def test_ous_for_platform_and_workloads_by_environment(sample_assembly):
-    ous = {o["Properties"]["Name"]: o for o in sample_assembly.resources(ORG, "AWS::Organizations::OrganizationalUnit").values()}
+    ous = {
+        o["Properties"]["Name"]: o
+        for o in sample_assembly.resources(ORG, "AWS::Organizations::OrganizationalUnit").values()
+    }
     assert ous["AgentZone-Platform"]["Properties"]["ParentId"] == "r-a1b2"
     assert ous["AgentZone-Workloads"]["Properties"]["ParentId"] == "r-a1b2"
     assert all(o["DeletionPolicy"] == "Retain" for o in ous.values())
     workloads = ou_ref(sample_assembly, ORG, "AgentZone-Workloads")
-    params = {p["Properties"]["Name"]: p["Properties"]["Value"] for p in sample_assembly.resources(ORG, "AWS::SSM::Parameter").values()}
+    params = {
+        p["Properties"]["Name"]: p["Properties"]["Value"]
+        for p in sample_assembly.resources(ORG, "AWS::SSM::Parameter").values()
+    }
     assert sorted(params) == [f"/agentzone/organization/workloads-ou/{e}" for e in ("dev", "prod", "staging")]
     assert params["/agentzone/organization/workloads-ou/prod"] == ou_ref(sample_assembly, ORG, "prod", workloads)
 
 
 def test_accounts_are_placed_from_config(sample_assembly):
-    placements = {p["Properties"]["AccountId"]: p["Properties"]["ParentId"] for p in sample_assembly.resources(ORG, "Custom::AccountPlacement").values()}
+    placements = {
+        p["Properties"]["AccountId"]: p["Properties"]["ParentId"]
+        for p in sample_assembly.resources(ORG, "Custom::AccountPlacement").values()
+    }
     platform_prod = ou_ref(sample_assembly, ORG, "prod", ou_ref(sample_assembly, ORG, "AgentZone-Platform"))
-    assert {a for a, parent in placements.items() if parent == platform_prod} == {"100000000031", "100000000032", "100000000033", "100000000034"}
+    assert {a for a, parent in placements.items() if parent == platform_prod} == {
+        "100000000031",
+        "100000000032",
+        "100000000033",
+        "100000000034",
+    }
     assert len(placements) == 12
     template = sample_assembly.template("AgentZone-claims-governance")
-    tenant = {p["Properties"]["AccountId"]: p["Properties"]["ParentId"] for p in sample_assembly.resources("AgentZone-claims-governance", "Custom::AccountPlacement").values()}
-    assert tenant["333333333333"] == ou_ref(sample_assembly, "AgentZone-claims-governance", "claims", {"Ref": next(
-        k for k, v in template["Parameters"].items() if v.get("Default") == "/agentzone/organization/workloads-ou/prod")})
+    tenant = {
+        p["Properties"]["AccountId"]: p["Properties"]["ParentId"]
+        for p in sample_assembly.resources("AgentZone-claims-governance", "Custom::AccountPlacement").values()
+    }
+    assert tenant["333333333333"] == ou_ref(
+        sample_assembly,
+        "AgentZone-claims-governance",
+        "claims",
+        {
+            "Ref": next(
+                k
+                for k, v in template["Parameters"].items()
+                if v.get("Default") == "/agentzone/organization/workloads-ou/prod"
+            )
+        },
+    )
 
 
 def test_baseline_protection_scp(sample_assembly):
     scp = policies_by_name(sample_assembly, ORG)["agentzone-baseline-protection"]
     assert scp["Type"] == "SERVICE_CONTROL_POLICY"
     assert sorted(scp["TargetIds"], key=json.dumps) == sorted(
-        [ou_ref(sample_assembly, ORG, "AgentZone-Platform"), ou_ref(sample_assembly, ORG, "AgentZone-Workloads")], key=json.dumps)
+        [ou_ref(sample_assembly, ORG, "AgentZone-Platform"), ou_ref(sample_assembly, ORG, "AgentZone-Workloads")],
+        key=json.dumps,
+    )
     assert statement(scp, "DenyLeaveOrganization") == {
-        "Sid": "DenyLeaveOrganization", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}
+        "Sid": "DenyLeaveOrganization",
+        "Effect": "Deny",
+        "Action": "organizations:LeaveOrganization",
+        "Resource": "*",
+    }
     protect = statement(scp, "ProtectAuditAndDetection")
-    for action in ("cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "config:StopConfigurationRecorder", "guardduty:DeleteDetector",
-                   "securityhub:DisableSecurityHub", "access-analyzer:DeleteAnalyzer", "oam:DeleteLink", "bedrock:DeleteModelInvocationLoggingConfiguration"):
+    for action in (
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "config:StopConfigurationRecorder",
+        "guardduty:DeleteDetector",
+        "securityhub:DisableSecurityHub",
+        "access-analyzer:DeleteAnalyzer",
+        "oam:DeleteLink",
+        "bedrock:DeleteModelInvocationLoggingConfiguration",
+    ):
         assert action in protect["Action"]
     exempt = protect["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
     assert exempt == [
@@ -116,14 +174,21 @@ def test_baseline_protection_scp(sample_assembly):
     ]
     roles = statement(scp, "ProtectPlatformRoles")
     assert "iam:CreateRole" in roles["Action"] and "iam:PutRolePolicy" in roles["Action"]
-    assert roles["Resource"] == ["arn:aws:iam::*:role/agentzone-*", "arn:aws:iam::*:role/AgentZone-*", "arn:aws:iam::*:role/cdk-agentzone-*"]
+    assert roles["Resource"] == [
+        "arn:aws:iam::*:role/agentzone-*",
+        "arn:aws:iam::*:role/AgentZone-*",
+        "arn:aws:iam::*:role/cdk-agentzone-*",
+    ]
     assert statement(scp, "ProtectPlatformBudgets")["Resource"] == "arn:aws:budgets::*:budget/agentzone-*"
     # Boundaries and launch policies (Service Catalog) keep their versions: a new default version would widen them.
     policies = statement(scp, "ProtectPlatformPolicies")
     assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"} <= set(policies["Action"])
     assert policies["Resource"] == ["arn:aws:iam::*:policy/agentzone-*", "arn:aws:iam::*:policy/AgentZone-*"]
     # Same exemptions, except that the safety roles (limited by agentzone-safety-roles) may attach deny policies to roles.
-    assert policies["Condition"]["ArnNotLike"]["aws:PrincipalARN"] == roles["Condition"]["ArnNotLike"]["aws:PrincipalARN"][:-1]
+    assert (
+        policies["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
+        == roles["Condition"]["ArnNotLike"]["aws:PrincipalARN"][:-1]
+    )
 
 
 def test_only_the_safety_roles_attach_policies_to_platform_roles_and_only_deny_policies(sample_assembly):
@@ -138,7 +203,9 @@ def test_only_the_safety_roles_attach_policies_to_platform_roles_and_only_deny_p
     kill_deny = f"arn:aws:iam::666666666666:policy/{ks.kill_switch_policy_name('fraud', 'prod')}"
     assert fnmatchcase(budget_deny, naming.DENY_POLICY_PATTERN) and fnmatchcase(kill_deny, naming.DENY_POLICY_PATTERN)
     safety = policies_by_name(sample_assembly, ORG)["agentzone-safety-roles"]
-    assert safety["TargetIds"] == [ou_ref(sample_assembly, ORG, "AgentZone-Workloads")]  # safety roles live in tenant accounts
+    assert safety["TargetIds"] == [
+        ou_ref(sample_assembly, ORG, "AgentZone-Workloads")
+    ]  # safety roles live in tenant accounts
     # Decided by the simulator over both SCPs: the budget role may attach a deny policy to an agent role and do
     # nothing else to it; anyone not exempt may attach nothing to a platform role.
     documents = [baseline["Content"], safety["Content"]]
@@ -146,11 +213,15 @@ def test_only_the_safety_roles_attach_policies_to_platform_roles_and_only_deny_p
     budget = role_arn(naming.BUDGET_ACTION_ROLE)
 
     def denials(principal: str, action: str, policy: str) -> list[str]:
-        return scp_denials_with(documents, principal=principal, action=action, resource=agent, context={"iam:PolicyARN": policy})
+        return scp_denials_with(
+            documents, principal=principal, action=action, resource=agent, context={"iam:PolicyARN": policy}
+        )
 
     assert denials(budget, "iam:AttachRolePolicy", budget_deny) == []
     assert denials(role_arn(naming.PLAYBOOK_ROLE), "iam:DetachRolePolicy", kill_deny) == []
-    assert denials(budget, "iam:AttachRolePolicy", "arn:aws:iam::aws:policy/AdministratorAccess") == ["SafetyRolesAttachOnlyDenyPolicies"]
+    assert denials(budget, "iam:AttachRolePolicy", "arn:aws:iam::aws:policy/AdministratorAccess") == [
+        "SafetyRolesAttachOnlyDenyPolicies"
+    ]
     assert denials(budget, "iam:PutRolePolicy", budget_deny) == ["SafetyRolesChangeNoRole"]
     assert denials(role_arn("TeamAdmin"), "iam:AttachRolePolicy", budget_deny) == ["ProtectPlatformRoles"]
 
@@ -176,7 +247,9 @@ def test_tenant_scp_allows_only_its_models_and_requires_a_guardrail(sample_assem
     guard = statement(scp, "DenyModelCallsWithoutGuardrail")
     assert guard["Condition"] == {
         "Null": {"bedrock:GuardrailIdentifier": "true"},
-        "ArnNotLike": {"aws:PrincipalARN": ["arn:aws:iam::*:role/agentzone-fm-gateway*", "arn:aws:iam::*:role/agentzone-kb-*"]},
+        "ArnNotLike": {
+            "aws:PrincipalARN": ["arn:aws:iam::*:role/agentzone-fm-gateway*", "arn:aws:iam::*:role/agentzone-kb-*"]
+        },
     }
     # The knowledge-base roles exempted above may call embedding models only.
     embedding_only = statement(scp, "DenyKnowledgeBaseRolesNonEmbeddingModels")
@@ -196,7 +269,10 @@ def test_direct_model_access_drops_only_the_guardrail_statement():
     # fraud judges its evaluations with amazon.nova-pro-v1:0: its evaluation role may call that model, unguarded, and nothing else.
     guarded = policies.tenant_guardrails(lz.tenant("fraud")).document["Statement"]
     assert [s["Sid"] for s in guarded] == [
-        "DenyModelsNotOnAllowList", "DenyModelCallsWithoutGuardrail", "DenyKnowledgeBaseRolesNonEmbeddingModels", "DenyEvaluationRolesOtherModels",
+        "DenyModelsNotOnAllowList",
+        "DenyModelCallsWithoutGuardrail",
+        "DenyKnowledgeBaseRolesNonEmbeddingModels",
+        "DenyEvaluationRolesOtherModels",
         "DenyMemoryRolesOtherModels",
     ]
     assert "arn:aws:iam::*:role/agentzone-eval-*" in guarded[1]["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
@@ -216,14 +292,22 @@ def test_memory_extraction_roles_are_exempt_from_the_guardrail_rule_and_limited_
     for action in policies.MODEL_INVOKE_ACTIONS:
         assert scp_denials(scp, principal=signals, action=action, resource=nova_pro) == []
     # Any other model, even an allow-listed one and even with a guardrail, stays denied to memory roles.
-    assert scp_denials(scp, principal=signals, action="bedrock:InvokeModel", resource=nova_lite) == ["DenyMemoryRolesOtherModels"]
-    assert scp_denials(scp, principal=signals, action="bedrock:InvokeModel", resource=nova_lite, guardrail="gr:1") == ["DenyMemoryRolesOtherModels"]
+    assert scp_denials(scp, principal=signals, action="bedrock:InvokeModel", resource=nova_lite) == [
+        "DenyMemoryRolesOtherModels"
+    ]
+    assert scp_denials(scp, principal=signals, action="bedrock:InvokeModel", resource=nova_lite, guardrail="gr:1") == [
+        "DenyMemoryRolesOtherModels"
+    ]
     # The exemption is for memory roles only: another role in the account still needs a guardrail.
     other = role_arn("AgentZone-fraud-prod-RuntimeInvestigatorExecutionRole")
-    assert scp_denials(scp, principal=other, action="bedrock:InvokeModel", resource=nova_pro) == ["DenyModelCallsWithoutGuardrail"]
+    assert scp_denials(scp, principal=other, action="bedrock:InvokeModel", resource=nova_pro) == [
+        "DenyModelCallsWithoutGuardrail"
+    ]
     assert scp_denials(scp, principal=other, action="bedrock:InvokeModel", resource=nova_pro, guardrail="gr:1") == []
     (limit,) = [s for s in scp["Statement"] if s["Sid"] == "DenyMemoryRolesOtherModels"]
-    assert limit["NotResource"] == [policies.foundation_model_arn("amazon.nova-pro-v1:0")]  # no inference-profile wildcard either
+    assert limit["NotResource"] == [
+        policies.foundation_model_arn("amazon.nova-pro-v1:0")
+    ]  # no inference-profile wildcard either
 
 
 def test_memory_statements_appear_only_for_tenants_with_custom_extraction_models():
@@ -233,22 +317,51 @@ def test_memory_statements_appear_only_for_tenants_with_custom_extraction_models
     def memory_statements(tenant: m.Tenant) -> tuple[bool, bool]:
         scp = policies.tenant_guardrails(tenant).document
         guard = next(s for s in scp["Statement"] if s["Sid"] == "DenyModelCallsWithoutGuardrail")
-        exempt = any(fnmatchcase(role_arn(naming.memory_service_role("x_y_prod")), p) for p in guard["Condition"]["ArnNotLike"]["aws:PrincipalARN"])
+        exempt = any(
+            fnmatchcase(role_arn(naming.memory_service_role("x_y_prod")), p)
+            for p in guard["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
+        )
         return exempt, any(s["Sid"] == "DenyMemoryRolesOtherModels" for s in scp["Statement"])
 
     assert memory_statements(fraud) == (True, True)
     assert memory_statements(claims) == (False, False)  # claims' memories use built-in extraction models only
-    assert memory_statements(with_extraction_model(fraud.model_copy(update={"blueprints": fraud.blueprints.model_copy(update={"memory": {}})}), "notes", None)) == (False, False)
+    assert memory_statements(
+        with_extraction_model(
+            fraud.model_copy(update={"blueprints": fraud.blueprints.model_copy(update={"memory": {}})}), "notes", None
+        )
+    ) == (False, False)
     added = with_extraction_model(claims, "notes", "anthropic.claude-sonnet-4-5-v1:0")
     assert memory_statements(added) == (True, True)
     scp = policies.tenant_guardrails(added).document
     claims_role = role_arn(naming.memory_service_role("claims_notes_prod"), "333333333333")
-    assert scp_denials(scp, principal=claims_role, action="bedrock:InvokeModel", resource=model_arn("anthropic.claude-sonnet-4-5-v1:0", "eu-west-1")) == []
-    assert scp_denials(scp, principal=claims_role, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-lite-v1:0", "eu-west-1")) == ["DenyMemoryRolesOtherModels"]
+    assert (
+        scp_denials(
+            scp,
+            principal=claims_role,
+            action="bedrock:InvokeModel",
+            resource=model_arn("anthropic.claude-sonnet-4-5-v1:0", "eu-west-1"),
+        )
+        == []
+    )
+    assert scp_denials(
+        scp,
+        principal=claims_role,
+        action="bedrock:InvokeModel",
+        resource=model_arn("amazon.nova-lite-v1:0", "eu-west-1"),
+    ) == ["DenyMemoryRolesOtherModels"]
     # A cross-region profile id resolves to its base model, and the profile itself passes (as for the judge).
-    profile = with_extraction_model(claims.model_copy(update={"models": [*claims.models, "eu.amazon.nova-pro-v1:0"]}), "notes", "eu.amazon.nova-pro-v1:0")
-    (limit,) = [s for s in policies.tenant_guardrails(profile).document["Statement"] if s["Sid"] == "DenyMemoryRolesOtherModels"]
-    assert limit["NotResource"] == [policies.foundation_model_arn("amazon.nova-pro-v1:0"), "arn:aws:bedrock:*:*:inference-profile/*"]
+    profile = with_extraction_model(
+        claims.model_copy(update={"models": [*claims.models, "eu.amazon.nova-pro-v1:0"]}),
+        "notes",
+        "eu.amazon.nova-pro-v1:0",
+    )
+    (limit,) = [
+        s for s in policies.tenant_guardrails(profile).document["Statement"] if s["Sid"] == "DenyMemoryRolesOtherModels"
+    ]
+    assert limit["NotResource"] == [
+        policies.foundation_model_arn("amazon.nova-pro-v1:0"),
+        "arn:aws:bedrock:*:*:inference-profile/*",
+    ]
     # direct_model_access drops the guardrail rule, and with it every exemption and limit.
     direct = policies.tenant_guardrails(fraud.model_copy(update={"direct_model_access": True})).document
     assert [s["Sid"] for s in direct["Statement"]] == ["DenyModelsNotOnAllowList"]
@@ -260,14 +373,25 @@ def test_online_evaluation_roles_fall_under_the_judge_rule():
     scp = policies.tenant_guardrails(fraud).document
     online = role_arn(naming.online_evaluation_role("investigator"))
     # Exempt from the guardrail rule like the evaluation job role, and limited to the judge (nova-pro) like it.
-    assert scp_denials(scp, principal=online, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-pro-v1:0")) == []
-    assert scp_denials(scp, principal=online, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-lite-v1:0")) == ["DenyEvaluationRolesOtherModels"]
+    assert (
+        scp_denials(scp, principal=online, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-pro-v1:0"))
+        == []
+    )
+    assert scp_denials(
+        scp, principal=online, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-lite-v1:0")
+    ) == ["DenyEvaluationRolesOtherModels"]
     job = role_arn(naming.evaluation_job_role("fraud", "prod"))
-    assert scp_denials(scp, principal=job, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-pro-v1:0")) == []
+    assert (
+        scp_denials(scp, principal=job, action="bedrock:InvokeModel", resource=model_arn("amazon.nova-pro-v1:0")) == []
+    )
     # Without a judge (claims runs its own command) evaluation roles get no exemption at all.
     claims = policies.tenant_guardrails(lz.tenant("claims")).document
-    assert scp_denials(claims, principal=role_arn(naming.online_evaluation_role("intake"), "333333333333"), action="bedrock:InvokeModel",
-                       resource=model_arn("amazon.nova-lite-v1:0", "eu-west-1")) == ["DenyModelCallsWithoutGuardrail"]
+    assert scp_denials(
+        claims,
+        principal=role_arn(naming.online_evaluation_role("intake"), "333333333333"),
+        action="bedrock:InvokeModel",
+        resource=model_arn("amazon.nova-lite-v1:0", "eu-west-1"),
+    ) == ["DenyModelCallsWithoutGuardrail"]
 
 
 def _unguarded_model_grants(template: dict):
@@ -293,14 +417,23 @@ def test_the_tenant_scp_denies_no_unguarded_model_grant_of_the_tenants_own_stack
     """Every role our blueprints let call a model without a guardrail has a fixed name the SCP exempts, and the
     SCP's limits for that name allow what the role is granted: otherwise our own SCP breaks our own feature."""
     scp = policies_by_name(sample_assembly, f"AgentZone-{tenant}-governance")[f"agentzone-tenant-{tenant}"]["Content"]
-    stacks = [s for s in sample_assembly.templates if s.startswith(f"AgentZone-{tenant}-") and not s.endswith("-governance")]
+    stacks = [
+        s for s in sample_assembly.templates if s.startswith(f"AgentZone-{tenant}-") and not s.endswith("-governance")
+    ]
     checked = []
     for stack in stacks:
         account = sample_assembly.environments[stack].split("/")[2]
         for name, action, resource in _unguarded_model_grants(sample_assembly.template(stack)):
-            assert name is not None, f"{stack}: a role CloudFormation names may {action} on {resource} without a guardrail; the SCP cannot exempt it"
+            assert name is not None, (
+                f"{stack}: a role CloudFormation names may {action} on {resource} without a guardrail; the SCP cannot exempt it"
+            )
             assert isinstance(resource, str), (stack, name, resource)
-            assert scp_denials(scp, principal=role_arn(name, account), action=action, resource=resource) == [], (stack, name, action, resource)
+            assert scp_denials(scp, principal=role_arn(name, account), action=action, resource=resource) == [], (
+                stack,
+                name,
+                action,
+                resource,
+            )
             checked.append(name)
     if tenant == "fraud":  # the signals memory (custom extraction with nova-pro) and the evaluation jobs' judge
         assert {naming.memory_service_role(f"fraud_signals_{e}") for e in ("dev", "staging", "prod")} <= set(checked)
@@ -310,18 +443,36 @@ def test_the_tenant_scp_denies_no_unguarded_model_grant_of_the_tenants_own_stack
 
 
 def test_inference_profile_ids_map_to_their_foundation_model():
-    assert policies.foundation_model_arn("eu.anthropic.claude-sonnet-4-5-v1:0") == "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0"
-    assert policies.foundation_model_arn("amazon.nova-pro-v1:0") == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    assert (
+        policies.foundation_model_arn("eu.anthropic.claude-sonnet-4-5-v1:0")
+        == "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0"
+    )
+    assert (
+        policies.foundation_model_arn("amazon.nova-pro-v1:0")
+        == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    )
     # Longer geography prefixes too: a wrong base model ARN would make the SCP deny the profile's model.
-    assert policies.foundation_model_arn("global.anthropic.claude-sonnet-4-5-v1:0") == "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0"
-    assert policies.foundation_model_arn("apac.amazon.nova-pro-v1:0") == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
-    assert policies.foundation_model_arn("us-gov.amazon.nova-pro-v1:0") == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    assert (
+        policies.foundation_model_arn("global.anthropic.claude-sonnet-4-5-v1:0")
+        == "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0"
+    )
+    assert (
+        policies.foundation_model_arn("apac.amazon.nova-pro-v1:0")
+        == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    )
+    assert (
+        policies.foundation_model_arn("us-gov.amazon.nova-pro-v1:0")
+        == "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"
+    )
 
 
 def test_tag_policies_pin_values_per_ou(sample_assembly):
     claims = policies_by_name(sample_assembly, "AgentZone-claims-governance")["agentzone-tags-claims"]
     assert claims["Type"] == "TAG_POLICY"
-    assert claims["Content"]["tags"]["cost-center"] == {"tag_key": {"@@assign": "cost-center"}, "tag_value": {"@@assign": ["CC-1234"]}}
+    assert claims["Content"]["tags"]["cost-center"] == {
+        "tag_key": {"@@assign": "cost-center"},
+        "tag_value": {"@@assign": ["CC-1234"]},
+    }
     assert claims["Content"]["tags"]["use-case-id"]["tag_value"] == {"@@assign": ["UC-0042"]}
     platform = policies_by_name(sample_assembly, ORG)["agentzone-tags-platform"]
     assert platform["TargetIds"] == [ou_ref(sample_assembly, ORG, "AgentZone-Platform")]
@@ -345,19 +496,29 @@ def test_no_target_gets_more_than_five_scps(sample_assembly):
 def largest_config() -> tuple[m.Organization, m.Tenant]:
     lz = load_landing_zone(SAMPLE_CONFIG)
     regions = [f"xx-{name}-{i}" for name in ("northeast", "southeast", "central", "northwest") for i in range(1, 5)]
-    org = lz.organization.model_copy(update={
-        "allowed_regions": regions[: m.MAX_ALLOWED_REGIONS],
-        "guardrails": m.Guardrails(admin_roles=[f"{i}" + "r" * 63 for i in range(m.MAX_ADMIN_ROLES)], bootstrap_qualifier="q" * 10),
-    })
+    org = lz.organization.model_copy(
+        update={
+            "allowed_regions": regions[: m.MAX_ALLOWED_REGIONS],
+            "guardrails": m.Guardrails(
+                admin_roles=[f"{i}" + "r" * 63 for i in range(m.MAX_ADMIN_ROLES)], bootstrap_qualifier="q" * 10
+            ),
+        }
+    )
     models = [f"eu.vendor{i:02d}." + "m" * 80 + ":0" for i in range(m.MAX_TENANT_MODELS)]
     claims = lz.tenant("claims")
     # Every exemption at once: a judge and the most custom-extraction models config allows, all different.
-    extraction = [m.CustomMemoryStrategy(name=f"s{i}", type="semantic", namespaces=["/x/{actorId}"], instructions="x", model=models[i])
-                  for i in range(MAX_EXTRACTION_MODELS)]
-    blueprints = claims.blueprints.model_copy(update={
-        "eval_pipeline": claims.blueprints.eval_pipeline.model_copy(update={"evaluator_model": models[-1]}),
-        "memory": {"big": m.MemoryResource(custom_strategies=extraction)},
-    })
+    extraction = [
+        m.CustomMemoryStrategy(
+            name=f"s{i}", type="semantic", namespaces=["/x/{actorId}"], instructions="x", model=models[i]
+        )
+        for i in range(MAX_EXTRACTION_MODELS)
+    ]
+    blueprints = claims.blueprints.model_copy(
+        update={
+            "eval_pipeline": claims.blueprints.eval_pipeline.model_copy(update={"evaluator_model": models[-1]}),
+            "memory": {"big": m.MemoryResource(custom_strategies=extraction)},
+        }
+    )
     tenant = claims.model_copy(update={"tenant": "t" * 32, "models": models, "blueprints": blueprints})
     assert all(len(x) <= 96 for x in tenant.models)
     assert len(policies.memory_extraction_models(tenant)) == MAX_EXTRACTION_MODELS
@@ -366,8 +527,12 @@ def largest_config() -> tuple[m.Organization, m.Tenant]:
 
 def test_every_scp_fits_the_size_limit_even_for_the_largest_allowed_config():
     org, tenant = largest_config()
-    generated = [policies.baseline_protection(org), policies.region_restriction(org), policies.tenant_guardrails(tenant),
-                 policies.safety_roles()]
+    generated = [
+        policies.baseline_protection(org),
+        policies.region_restriction(org),
+        policies.tenant_guardrails(tenant),
+        policies.safety_roles(),
+    ]
     for policy in generated:
         assert policy.size <= policies.SCP_MAX_CHARS, (policy.name, policy.size)
     # ...and the limit is real: the sample is far below it, the largest config close to it.
@@ -386,13 +551,24 @@ def test_organization_trail_delivers_to_the_central_archive(sample_assembly):
     selectors = props["AdvancedEventSelectors"]
     assert selectors[0]["FieldSelectors"] == [{"Field": "eventCategory", "Equals": ["Management"]}]
     types = {f["Equals"][0] for s in selectors[1:] for f in s["FieldSelectors"] if f["Field"] == "resources.type"}
-    assert {"AWS::BedrockAgentCore::Runtime", "AWS::BedrockAgentCore::Gateway", "AWS::BedrockAgentCore::Memory", "AWS::Bedrock::AgentAlias"} <= types
+    assert {
+        "AWS::BedrockAgentCore::Runtime",
+        "AWS::BedrockAgentCore::Gateway",
+        "AWS::BedrockAgentCore::Memory",
+        "AWS::Bedrock::AgentAlias",
+    } <= types
     assert "CloudWatchLogsLogGroupArn" in props
 
 
 def test_security_services_are_delegated_to_the_central_security_account(sample_assembly):
-    admins = {a["Properties"]["ServicePrincipal"]: a["Properties"]["AccountId"] for a in sample_assembly.resources(ORG, "Custom::DelegatedAdministrator").values()}
-    assert admins == {p: "100000000033" for p in ("access-analyzer.amazonaws.com", "config.amazonaws.com", "config-multiaccountsetup.amazonaws.com")}
+    admins = {
+        a["Properties"]["ServicePrincipal"]: a["Properties"]["AccountId"]
+        for a in sample_assembly.resources(ORG, "Custom::DelegatedAdministrator").values()
+    }
+    assert admins == {
+        p: "100000000033"
+        for p in ("access-analyzer.amazonaws.com", "config.amazonaws.com", "config-multiaccountsetup.amazonaws.com")
+    }
     (guardduty,) = sample_assembly.resources(ORG, "Custom::GuardDutyOrganizationAdmin").values()
     assert guardduty["Properties"]["AccountId"] == "100000000033"
     (hub,) = sample_assembly.resources(ORG, "AWS::SecurityHub::DelegatedAdmin").values()
@@ -402,8 +578,14 @@ def test_security_services_are_delegated_to_the_central_security_account(sample_
 @pytest.mark.parametrize("stack", [ORG, "AgentZone-fraud-governance"])
 def test_custom_resource_role_may_only_do_what_its_resources_need(sample_assembly, stack):
     (policy,) = sample_assembly.resources(stack, "AWS::IAM::ManagedPolicy").values()
-    actions = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {
+        a
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert "organizations:MoveAccount" in actions
     assert not any(a.endswith(":*") or a == "*" for a in actions)
-    move = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "organizations:MoveAccount")
+    move = next(
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "organizations:MoveAccount"
+    )
     assert "arn:aws:organizations::100000000000:root/o-a1b2c3d4e5/r-a1b2" in move["Resource"]

@@ -20,12 +20,22 @@ def pipelines(tmp_path_factory) -> dict[str, dict]:
     app = create_app(outdir=str(outdir))
     compose(app, load_landing_zone(SAMPLE_CONFIG), Selection(only="pipelines"))
     assembly = app.synth()  # raises if cdk-nag reports an unacknowledged error
-    return {s.stack_name: {"template": s.template, "env": f"{s.environment.account}/{s.environment.region}",
-                           "file": outdir / s.template_file} for s in assembly.stacks}
+    return {
+        s.stack_name: {
+            "template": s.template,
+            "env": f"{s.environment.account}/{s.environment.region}",
+            "file": outdir / s.template_file,
+        }
+        for s in assembly.stacks
+    }
 
 
 def pipeline(pipelines, name: str) -> dict:
-    (p,) = [r["Properties"] for r in pipelines[name]["template"]["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    (p,) = [
+        r["Properties"]
+        for r in pipelines[name]["template"]["Resources"].values()
+        if r["Type"] == "AWS::CodePipeline::Pipeline"
+    ]
     return p
 
 
@@ -38,8 +48,11 @@ def run_orders(actions: list[dict]) -> dict[str, int]:
 
 
 def buildspec(pipelines, name: str, logical_prefix: str) -> dict:
-    (project,) = [r["Properties"] for k, r in pipelines[name]["template"]["Resources"].items()
-                  if r["Type"] == "AWS::CodeBuild::Project" and k.startswith(logical_prefix)]
+    (project,) = [
+        r["Properties"]
+        for k, r in pipelines[name]["template"]["Resources"].items()
+        if r["Type"] == "AWS::CodeBuild::Project" and k.startswith(logical_prefix)
+    ]
     return json.loads(project["Source"]["BuildSpec"])
 
 
@@ -62,7 +75,16 @@ def test_pipeline_templates_are_cfn_lint_clean(pipelines):
 
 def test_platform_pipeline_promotes_environments_in_order_with_accounts_in_parallel(pipelines):
     stages = [s["Name"] for s in pipeline(pipelines, "AgentZone-Pipeline")["Stages"]]
-    assert stages == ["Source", "Build", "UpdatePipeline", "Assets", "Organization", "Platform-dev", "Platform-staging", "Platform-prod"]
+    assert stages == [
+        "Source",
+        "Build",
+        "UpdatePipeline",
+        "Assets",
+        "Organization",
+        "Platform-dev",
+        "Platform-staging",
+        "Platform-prod",
+    ]
     for env, account_ids in {"dev": ("11", "12", "13", "14"), "prod": ("31", "32", "33", "34")}.items():
         actions = stage(pipelines, "AgentZone-Pipeline", f"Platform-{env}")
         deploys = [a for a in actions if a["Name"].endswith(".Deploy")]
@@ -72,12 +94,15 @@ def test_platform_pipeline_promotes_environments_in_order_with_accounts_in_paral
             assert f"cdk-agentzone-cfn-exec-role-1000000000{suffix}-eu-west-1" in roles
         # The stacks keep the names `cdk deploy` gives them.
         assert sorted(a["Configuration"]["StackName"] for a in deploys) == sorted(
-            f"AgentZone-{r}-{env}" for r in ("SharedServices", "Logging", "Security", "DataLake"))
+            f"AgentZone-{r}-{env}" for r in ("SharedServices", "Logging", "Security", "DataLake")
+        )
 
 
 def test_only_prod_waits_for_a_human(pipelines):
     for env in ("dev", "staging"):
-        assert not any(a["ActionTypeId"]["Provider"] == "Manual" for a in stage(pipelines, "AgentZone-Pipeline", f"Platform-{env}"))
+        assert not any(
+            a["ActionTypeId"]["Provider"] == "Manual" for a in stage(pipelines, "AgentZone-Pipeline", f"Platform-{env}")
+        )
     orders = run_orders(stage(pipelines, "AgentZone-Pipeline", "Platform-prod"))
     assert orders["Approve-prod"] < min(o for n, o in orders.items() if n.endswith(".Prepare"))
 
@@ -96,7 +121,12 @@ def test_artifacts_are_in_a_cmk_bucket(pipelines):
     location = pipeline(pipelines, "AgentZone-Pipeline")["ArtifactStore"]
     bucket = template["Resources"][location["Location"]["Ref"]]["Properties"]
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert (
+        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
+            "SSEAlgorithm"
+        ]
+        == "aws:kms"
+    )
     assert location["EncryptionKey"]["Type"] == "KMS"
 
 
@@ -108,18 +138,34 @@ def test_tenant_pipeline_gates_prod_on_evaluation_then_hitl_then_approval(pipeli
     assert orders["EvaluationGate-prod"] < orders["HitlReview-prod"] < orders["Approve-prod"] < first_deploy
     # Services (image repositories) and data deploy before the account that pulls the images.
     assert orders["AgentZone-claims-prod-services.Deploy"] < orders["AgentZone-claims-prod.Prepare"]
-    assert not any(a["ActionTypeId"]["Provider"] == "Manual" for a in stage(pipelines, "AgentZone-claims-pipeline", "staging"))
+    assert not any(
+        a["ActionTypeId"]["Provider"] == "Manual" for a in stage(pipelines, "AgentZone-claims-pipeline", "staging")
+    )
 
 
 def test_evaluation_gate_checks_the_versions_bound_for_prod_in_staging(pipelines):
     spec = buildspec(pipelines, "AgentZone-claims-pipeline", "DeliveryPipelineprodEvaluationGateprod")
     commands = spec["phases"]["build"]["commands"]
-    assert commands[0] == "aws configure set profile.tenant.role_arn arn:aws:iam::222222222222:role/agentzone-delivery-claims"
-    assert ".venv/bin/agentzone eval gate --tenant claims --environment staging --agent intake --version 7 --profile tenant --region eu-west-1" in commands
+    assert (
+        commands[0]
+        == "aws configure set profile.tenant.role_arn arn:aws:iam::222222222222:role/agentzone-delivery-claims"
+    )
+    assert (
+        ".venv/bin/agentzone eval gate --tenant claims --environment staging --agent intake --version 7 --profile tenant --region eu-west-1"
+        in commands
+    )
     assert any("--agent settlement" in c for c in commands)
-    policies = [r["Properties"]["PolicyDocument"]["Statement"] for r in pipelines["AgentZone-claims-pipeline"]["template"]["Resources"].values()
-                if r["Type"] == "AWS::IAM::Policy"]
-    assumes = [s for statements in policies for s in statements if s["Action"] == "sts:AssumeRole" and "agentzone-delivery" in json.dumps(s)]
+    policies = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in pipelines["AgentZone-claims-pipeline"]["template"]["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+    ]
+    assumes = [
+        s
+        for statements in policies
+        for s in statements
+        if s["Action"] == "sts:AssumeRole" and "agentzone-delivery" in json.dumps(s)
+    ]
     assert [s["Resource"] for s in assumes] == ["arn:aws:iam::222222222222:role/agentzone-delivery-claims"]
 
 
@@ -127,10 +173,16 @@ def test_canary_is_watched_after_the_prod_deploy_and_rolled_back_on_alarm(pipeli
     orders = run_orders(stage(pipelines, "AgentZone-fraud-pipeline", "prod"))
     assert orders["CanaryWatch-prod"] > orders["AgentZone-fraud-prod.Deploy"]
     assert "HitlReview-prod" not in orders  # fraud has no hitl blueprint
-    commands = buildspec(pipelines, "AgentZone-fraud-pipeline", "DeliveryPipelineprodCanaryWatchprod")["phases"]["build"]["commands"]
-    assert commands[-1] == (".venv/bin/agentzone release watch --tenant fraud --environment prod --minutes 30 --profile tenant "
-                            "--region eu-central-1")
-    assert "CanaryWatch-prod" not in run_orders(stage(pipelines, "AgentZone-claims-pipeline", "prod"))  # no canary configured
+    commands = buildspec(pipelines, "AgentZone-fraud-pipeline", "DeliveryPipelineprodCanaryWatchprod")["phases"][
+        "build"
+    ]["commands"]
+    assert commands[-1] == (
+        ".venv/bin/agentzone release watch --tenant fraud --environment prod --minutes 30 --profile tenant "
+        "--region eu-central-1"
+    )
+    assert "CanaryWatch-prod" not in run_orders(
+        stage(pipelines, "AgentZone-claims-pipeline", "prod")
+    )  # no canary configured
 
 
 def test_pipelines_selection_rules(config_copy):
@@ -147,12 +199,21 @@ def test_pipelines_selection_rules(config_copy):
 
 def test_delivery_role_in_tenant_accounts_is_only_for_the_tenants_pipeline(sample_assembly):
     resources = sample_assembly.template("AgentZone-claims-staging")["Resources"]
-    (role_id, role) = next((k, r["Properties"]) for k, r in resources.items()
-                           if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == "agentzone-delivery-claims")
+    (role_id, role) = next(
+        (k, r["Properties"])
+        for k, r in resources.items()
+        if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName") == "agentzone-delivery-claims"
+    )
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"]["AWS"] == f"arn:aws:iam::{PIPELINE_ACCOUNT}:root"
-    assert trust["Condition"] == {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PIPELINE_ACCOUNT}:role/AgentZone-claims-pipeline-*"}}
-    (policy,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"]["Roles"]]
+    assert trust["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PIPELINE_ACCOUNT}:role/AgentZone-claims-pipeline-*"}
+    }
+    (policy,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"]["Roles"]
+    ]
     actions = {s["Sid"]: s["Action"] for s in policy["PolicyDocument"]["Statement"]}
     assert actions == {
         "EvaluationGate": ["dynamodb:GetItem", "dynamodb:Query"],

@@ -17,7 +17,12 @@ REGION = "eu-central-1"  # fraud's prod region
 def test_canaries_come_from_config():
     lz = load_landing_zone(SAMPLE_CONFIG)
     (canary,) = release.canaries(lz, "fraud", "prod")
-    assert (canary.agent, canary.runtime_name, canary.endpoint, canary.version) == ("investigator", "fraud_investigator_prod", "CANARY", 4)
+    assert (canary.agent, canary.runtime_name, canary.endpoint, canary.version) == (
+        "investigator",
+        "fraud_investigator_prod",
+        "CANARY",
+        4,
+    )
     assert (canary.stable_endpoint, canary.stable_version) == ("PROD", 3)
     assert release.canaries(lz, "claims", "prod") == []  # one version per environment: nothing at risk
     with pytest.raises(release.ReleaseError, match="unknown tenant 'nope'; valid: claims, fraud"):
@@ -31,23 +36,50 @@ def deployed(aws):
     control = boto3.client("bedrock-agentcore-control", region_name=REGION)
     runtime = control.create_agent_runtime(
         agentRuntimeName="fraud_investigator_prod",
-        agentRuntimeArtifact={"containerConfiguration": {"containerUri": "1.dkr.ecr.eu-west-1.amazonaws.com/agentzone/fraud/agent:2.0.1"}},
-        roleArn="arn:aws:iam::666666666666:role/agent", networkConfiguration={"networkMode": "PUBLIC"},
+        agentRuntimeArtifact={
+            "containerConfiguration": {"containerUri": "1.dkr.ecr.eu-west-1.amazonaws.com/agentzone/fraud/agent:2.0.1"}
+        },
+        roleArn="arn:aws:iam::666666666666:role/agent",
+        networkConfiguration={"networkMode": "PUBLIC"},
     )
-    control.create_agent_runtime_endpoint(agentRuntimeId=runtime["agentRuntimeId"], name="CANARY", agentRuntimeVersion="4")
+    control.create_agent_runtime_endpoint(
+        agentRuntimeId=runtime["agentRuntimeId"], name="CANARY", agentRuntimeVersion="4"
+    )
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     for endpoint in ("PROD", "CANARY"):
         cloudwatch.put_metric_alarm(
-            AlarmName=f"{endpoint}-errors", AlarmDescription=f"AgentCore runtime fraud_investigator_prod, endpoint {endpoint}: server-side errors",
-            MetricName="SystemErrors", Namespace="AWS/Bedrock-AgentCore", Statistic="Sum", Period=300, EvaluationPeriods=1,
-            Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmName=f"{endpoint}-errors",
+            AlarmDescription=f"AgentCore runtime fraud_investigator_prod, endpoint {endpoint}: server-side errors",
+            MetricName="SystemErrors",
+            Namespace="AWS/Bedrock-AgentCore",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
         )
     return control, cloudwatch, runtime["agentRuntimeId"]
 
 
 def run_watch(capsys) -> tuple[int, str, str]:
-    code = cli.main(["release", "watch", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "fraud", "--environment", "prod",
-                     "--region", REGION, "--minutes", "0", "--poll-seconds", "0"])
+    code = cli.main(
+        [
+            "release",
+            "watch",
+            "--config-dir",
+            str(SAMPLE_CONFIG),
+            "--tenant",
+            "fraud",
+            "--environment",
+            "prod",
+            "--region",
+            REGION,
+            "--minutes",
+            "0",
+            "--poll-seconds",
+            "0",
+        ]
+    )
     printed = capsys.readouterr()
     return code, printed.out, printed.err
 
@@ -81,19 +113,43 @@ def test_alarm_seen_on_a_later_poll(deployed, capsys):
         polls.append(1)
         cloudwatch.set_alarm_state(AlarmName="CANARY-errors", StateValue="ALARM", StateReason="second poll")
 
-    code = release.watch(release.canaries(lz, "fraud", "prod"), session=boto3.Session(), region=REGION, minutes=1, poll_seconds=30,
-                         log=lambda _: None, clock=lambda: next(ticks), sleep=sleep)
+    code = release.watch(
+        release.canaries(lz, "fraud", "prod"),
+        session=boto3.Session(),
+        region=REGION,
+        minutes=1,
+        poll_seconds=30,
+        log=lambda _: None,
+        clock=lambda: next(ticks),
+        sleep=sleep,
+    )
     assert code == 1 and polls == [1]
 
 
 def test_missing_runtime_and_bad_input_are_clear(aws, capsys):
     boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
-        AlarmName="x", AlarmDescription="AgentCore runtime fraud_investigator_prod, endpoint CANARY: errors", MetricName="E",
-        Namespace="N", Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+        AlarmName="x",
+        AlarmDescription="AgentCore runtime fraud_investigator_prod, endpoint CANARY: errors",
+        MetricName="E",
+        Namespace="N",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
     boto3.client("cloudwatch", region_name=REGION).set_alarm_state(AlarmName="x", StateValue="ALARM", StateReason="t")
     code, _, err = run_watch(capsys)
     assert code == 2 and "no AgentCore runtime named fraud_investigator_prod" in err
-    assert cli.main(["release", "watch", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--environment", "qa"]) == 2
+    assert (
+        cli.main(["release", "watch", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--environment", "qa"])
+        == 2
+    )
     assert "tenant claims has no 'qa' environment" in capsys.readouterr().err
-    assert cli.main(["release", "watch", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--environment", "prod"]) == 0
+    assert (
+        cli.main(
+            ["release", "watch", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--environment", "prod"]
+        )
+        == 0
+    )
     assert "nothing to watch" in capsys.readouterr().out

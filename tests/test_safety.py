@@ -78,9 +78,16 @@ class Synth:
 def tenant_stack(app: cdk.App, name: str = STACK, *, with_topic: bool = True):
     stack = cdk.Stack(app, name, env=ENV)
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="tenant key").key
-    topic = encrypted_alarm_topic(stack, "Alarms", encryption_key=key, display_name="claims agents") if with_topic else None
-    context = BlueprintContext(tenant="claims", environment="dev", encryption_key=key, alarm_topic=topic,
-                               tags={"owner": "claims-ai@example.com", "use-case-id": "UC-0001"})
+    topic = (
+        encrypted_alarm_topic(stack, "Alarms", encryption_key=key, display_name="claims agents") if with_topic else None
+    )
+    context = BlueprintContext(
+        tenant="claims",
+        environment="dev",
+        encryption_key=key,
+        alarm_topic=topic,
+        tags={"owner": "claims-ai@example.com", "use-case-id": "UC-0001"},
+    )
     return stack, context
 
 
@@ -101,13 +108,18 @@ def synth(tmp_path_factory) -> Synth:
     safety = controls(stack, context)
     agent = agent_role(stack)
     env = safety.attach_to_agent(agent)
-    acknowledge_compliance(agent.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
-                           "Test scaffold: this role stands in for an agent runtime's execution role.")
+    acknowledge_compliance(
+        agent.node.find_child("DefaultPolicy"),
+        "IAMNoInlinePolicy",
+        "Test scaffold: this role stands in for an agent runtime's execution role.",
+    )
     resolved_env = stack.resolve(env)
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(artifact.template, Path(assembly.directory) / artifact.template_file, Path(assembly.directory), resolved_env)
+    return Synth(
+        artifact.template, Path(assembly.directory) / artifact.template_file, Path(assembly.directory), resolved_env
+    )
 
 
 def getatt(logical_id: str, attribute: str) -> dict:
@@ -116,7 +128,12 @@ def getatt(logical_id: str, attribute: str) -> dict:
 
 def resolve(value, refs: dict[str, str]):
     """Resolve Ref / Fn::GetAtt / Fn::Join against real (moto) values; refs maps 'Id' and 'Id.Attr' to strings."""
-    pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
+    pseudo = {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::URLSuffix": "amazonaws.com",
+    }
     if isinstance(value, dict):
         if set(value) == {"Ref"}:
             return pseudo.get(value["Ref"]) or refs[value["Ref"]]
@@ -156,14 +173,20 @@ def breaker(synth):
     definition = definition if isinstance(definition, str) else resolve(definition, {})
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         client = boto3.client("stepfunctions", region_name=REGION)
-        arn = client.create_state_machine(name="circuit-breaker", definition=definition, type="EXPRESS",
-                                          roleArn=f"arn:aws:iam::{ACCOUNT}:role/circuit-breaker")["stateMachineArn"]
+        arn = client.create_state_machine(
+            name="circuit-breaker",
+            definition=definition,
+            type="EXPRESS",
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/circuit-breaker",
+        )["stateMachineArn"]
 
         names = itertools.count()
 
         def run(request: dict) -> tuple[cb.Decision, dict]:
             # moto has no StartSyncExecution; StartExecution + DescribeExecution give the same status/output/error/cause.
-            execution = client.start_execution(stateMachineArn=arn, name=f"step-{next(names)}", input=json.dumps(request))["executionArn"]
+            execution = client.start_execution(
+                stateMachineArn=arn, name=f"step-{next(names)}", input=json.dumps(request)
+            )["executionArn"]
             for _ in range(200):
                 result = client.describe_execution(executionArn=execution)
                 if result["status"] != "RUNNING":
@@ -204,9 +227,16 @@ def test_kill_switch_is_checked_before_the_limits(breaker):
     assert breaker(base_request(kill_switch="on", tool_calls=100))[0].reason == cb.KILL_SWITCH
 
 
-@pytest.mark.parametrize("broken", [
-    {"tool_calls": None}, {"tokens": "12"}, {"session_id": 7}, {"elapsed_seconds": None}, {"kill_switch": None},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"tool_calls": None},
+        {"tokens": "12"},
+        {"session_id": 7},
+        {"elapsed_seconds": None},
+        {"kill_switch": None},
+    ],
+)
 def test_circuit_breaker_refuses_malformed_requests(breaker, broken):
     request = base_request()
     for key, value in broken.items():
@@ -227,7 +257,8 @@ def test_decision_fails_closed_on_anything_unexpected():
             raise RuntimeError("no network")
 
     decision = cb.CircuitBreaker("arn:aws:states:eu-west-1:111111111111:stateMachine:x", client=Broken()).check(
-        session_id="s", tool_calls=0, tokens=0, elapsed_seconds=0, kill_switch="off")
+        session_id="s", tool_calls=0, tokens=0, elapsed_seconds=0, kill_switch="off"
+    )
     assert decision.allowed is False and "unavailable" in decision.reason
 
 
@@ -241,7 +272,13 @@ def test_circuit_breaker_client_sends_the_request_shape():
 
     breaker = cb.CircuitBreaker("arn:aws:states:eu-west-1:111111111111:stateMachine:x", client=Client())
     assert breaker.check(session_id="s", tool_calls=3, tokens=10, elapsed_seconds=5.5, kill_switch="off").allowed
-    assert json.loads(sent["input"]) == {"session_id": "s", "tool_calls": 3, "tokens": 10, "elapsed_seconds": 5.5, "kill_switch": "off"}
+    assert json.loads(sent["input"]) == {
+        "session_id": "s",
+        "tool_calls": 3,
+        "tokens": 10,
+        "elapsed_seconds": 5.5,
+        "kill_switch": "off",
+    }
     assert tuple(json.loads(sent["input"])) == cb.REQUEST_FIELDS
 
 
@@ -250,10 +287,17 @@ def test_state_machine_is_express_traced_and_logs_without_execution_data(synth):
     log_id, log_group = synth.one("AWS::Logs::LogGroup")
     _, machine = synth.one("AWS::StepFunctions::StateMachine")
     props = machine["Properties"]
-    assert props["StateMachineType"] == "EXPRESS" and props["StateMachineName"] == "agentzone-claims-dev-circuit-breaker"
+    assert (
+        props["StateMachineType"] == "EXPRESS" and props["StateMachineName"] == "agentzone-claims-dev-circuit-breaker"
+    )
     assert props["TracingConfiguration"] == {"Enabled": True}
-    assert props["LoggingConfiguration"]["Level"] == "ALL" and props["LoggingConfiguration"]["IncludeExecutionData"] is False
-    assert props["LoggingConfiguration"]["Destinations"] == [{"CloudWatchLogsLogGroup": {"LogGroupArn": getatt(log_id, "Arn")}}]
+    assert (
+        props["LoggingConfiguration"]["Level"] == "ALL"
+        and props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    )
+    assert props["LoggingConfiguration"]["Destinations"] == [
+        {"CloudWatchLogsLogGroup": {"LogGroupArn": getatt(log_id, "Arn")}}
+    ]
     assert log_group["Properties"]["KmsKeyId"] == getatt(key_id, "Arn") and log_group["DeletionPolicy"] == "Retain"
 
 
@@ -263,7 +307,10 @@ def test_limits_come_from_config():
     definition = json.loads(stack.resolve(safety.circuit_breaker.node.default_child.definition_string))
     choices = definition["States"]["CheckLimits"]["Choices"]
     assert [(c.get("Variable"), c.get("NumericGreaterThanEquals")) for c in choices[1:]] == [
-        ("$.tool_calls", 8), ("$.tokens", 1500), ("$.elapsed_seconds", 900)]
+        ("$.tool_calls", 8),
+        ("$.tokens", 1500),
+        ("$.elapsed_seconds", 900),
+    ]
 
 
 # ------------------------------------------------------------------ kill switch: parameter, deny policies, reader
@@ -276,16 +323,27 @@ def test_kill_switch_parameter_is_a_string_that_starts_off(synth):
     assert param["Properties"]["Tier"] == "Standard"
 
 
-@pytest.mark.parametrize("prefix, name", [
-    ("SafetyKillSwitchDenyPolicy", "agentzone-claims-dev-kill-switch-deny"),
-    ("SafetyBudgetDenyPolicy", "agentzone-claims-dev-budget-deny"),
-])
+@pytest.mark.parametrize(
+    "prefix, name",
+    [
+        ("SafetyKillSwitchDenyPolicy", "agentzone-claims-dev-kill-switch-deny"),
+        ("SafetyBudgetDenyPolicy", "agentzone-claims-dev-budget-deny"),
+    ],
+)
 def test_deny_policies_stop_model_and_agent_calls_and_are_attached_to_nothing(synth, prefix, name):
     _, policy = synth.by_prefix(prefix)
     assert policy["Properties"]["ManagedPolicyName"] == name
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert sorted(statement["Action"]) == sorted(DENIED_ACTIONS) == ["bedrock-agentcore:InvokeAgentRuntime", "bedrock:InvokeModel*"]
-    assert (statement["Sid"], statement["Effect"], statement["Resource"]) == ("StopAgentModelAndAgentCalls", "Deny", "*")
+    assert (
+        sorted(statement["Action"])
+        == sorted(DENIED_ACTIONS)
+        == ["bedrock-agentcore:InvokeAgentRuntime", "bedrock:InvokeModel*"]
+    )
+    assert (statement["Sid"], statement["Effect"], statement["Resource"]) == (
+        "StopAgentModelAndAgentCalls",
+        "Deny",
+        "*",
+    )
     assert not any(k in policy["Properties"] for k in ("Roles", "Users", "Groups"))  # attached at incident time only
 
 
@@ -361,14 +419,35 @@ def tenant_account(monkeypatch):
         ssm.put_parameter(Name=PARAMETER, Value="off", Type="String")
         policy_arn = iam_client.create_policy(
             PolicyName=kill_switch_policy_name("claims", "dev"),
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Deny", "Action": list(DENIED_ACTIONS), "Resource": "*"}]}))["Policy"]["Arn"]
-        trust = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "bedrock-agentcore.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-        iam_client.create_role(RoleName="claims-agent", AssumeRolePolicyDocument=trust,
-                               Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"}])
-        iam_client.create_role(RoleName="claims-agent-staging", AssumeRolePolicyDocument=trust,
-                               Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/staging"}])
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Deny", "Action": list(DENIED_ACTIONS), "Resource": "*"}],
+                }
+            ),
+        )["Policy"]["Arn"]
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "bedrock-agentcore.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
+        iam_client.create_role(
+            RoleName="claims-agent",
+            AssumeRolePolicyDocument=trust,
+            Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"}],
+        )
+        iam_client.create_role(
+            RoleName="claims-agent-staging",
+            AssumeRolePolicyDocument=trust,
+            Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/staging"}],
+        )
         iam_client.create_role(RoleName="unrelated", AssumeRolePolicyDocument=trust)
         yield ssm, iam_client, policy_arn
 
@@ -391,7 +470,11 @@ def test_killswitch_on_sets_the_parameter_and_denies_the_tagged_roles(tenant_acc
 
     assert cli("status", "--json") == 0
     assert json.loads(capsys.readouterr().out) == {
-        "parameter": PARAMETER, "value": "on", "deny_policy": policy_arn, "denied_roles": ["claims-agent"]}
+        "parameter": PARAMETER,
+        "value": "on",
+        "deny_policy": policy_arn,
+        "denied_roles": ["claims-agent"],
+    }
 
     # Attached by hand (e.g. by a playbook) to another role: off releases every role it is attached to.
     iam_client.attach_role_policy(RoleName="unrelated", PolicyArn=policy_arn)
@@ -420,10 +503,13 @@ def test_killswitch_refuses_the_wrong_account_with_exit_2(tenant_account, monkey
     assert "account 999999999999" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["status", "--tenant", "nobody", "--environment", "dev"], "unknown tenant 'nobody'"),
-    (["status", "--tenant", "claims", "--environment", "qa"], "no environment 'qa'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["status", "--tenant", "nobody", "--environment", "dev"], "unknown tenant 'nobody'"),
+        (["status", "--tenant", "claims", "--environment", "qa"], "no environment 'qa'"),
+    ],
+)
 def test_killswitch_refuses_unknown_targets_with_exit_2(tenant_account, argv, message, capsys):
     assert safety_cli.run([*argv, "--config-dir", str(SAMPLE_CONFIG)]) == 2
     assert message in capsys.readouterr().err
@@ -439,16 +525,38 @@ def test_killswitch_usage_errors_exit_2():
 
 def test_emf_record_publishes_session_and_tenant_metrics():
     out = io.StringIO()
-    record = emit_session_cost(tenant="claims", environment="dev", session_id="s-1", session_cost_usd=1.25,
-                               step_cost_usd=0.05, timestamp_ms=1_700_000_000_000, stream=out)
+    record = emit_session_cost(
+        tenant="claims",
+        environment="dev",
+        session_id="s-1",
+        session_cost_usd=1.25,
+        step_cost_usd=0.05,
+        timestamp_ms=1_700_000_000_000,
+        stream=out,
+    )
     assert json.loads(out.getvalue()) == record and out.getvalue().count("\n") == 1
-    assert record["_aws"] == {"Timestamp": 1_700_000_000_000, "CloudWatchMetrics": [
-        {"Namespace": NAMESPACE, "Dimensions": [["Tenant", "Environment", "SessionId"], ["Tenant", "Environment"]],
-         "Metrics": [{"Name": "SessionCostUSD", "Unit": "None"}]},
-        {"Namespace": NAMESPACE, "Dimensions": [["Tenant", "Environment"]], "Metrics": [{"Name": "CostUSD", "Unit": "None"}]},
-    ]}
+    assert record["_aws"] == {
+        "Timestamp": 1_700_000_000_000,
+        "CloudWatchMetrics": [
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Tenant", "Environment", "SessionId"], ["Tenant", "Environment"]],
+                "Metrics": [{"Name": "SessionCostUSD", "Unit": "None"}],
+            },
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Tenant", "Environment"]],
+                "Metrics": [{"Name": "CostUSD", "Unit": "None"}],
+            },
+        ],
+    }
     assert {k: v for k, v in record.items() if k != "_aws"} == {
-        "Tenant": "claims", "Environment": "dev", "SessionId": "s-1", "SessionCostUSD": 1.25, "CostUSD": 0.05}
+        "Tenant": "claims",
+        "Environment": "dev",
+        "SessionId": "s-1",
+        "SessionCostUSD": 1.25,
+        "CostUSD": 0.05,
+    }
     # Every dimension and metric a directive names is a top-level member (EMF requirement).
     for directive in record["_aws"]["CloudWatchMetrics"]:
         for names in directive["Dimensions"]:
@@ -474,9 +582,16 @@ def _alarm(synth: Synth, prefix: str) -> dict:
 def test_session_cost_alarm_watches_the_most_expensive_session(synth):
     topic_id, _ = synth.one("AWS::SNS::Topic")
     alarm = _alarm(synth, "SafetySessionCostAlarm")
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"], alarm["Period"]) == (NAMESPACE, "SessionCostUSD", "Maximum", 60)
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"], alarm["Period"]) == (
+        NAMESPACE,
+        "SessionCostUSD",
+        "Maximum",
+        60,
+    )
     assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
-        {"Name": "Environment", "Value": "dev"}, {"Name": "Tenant", "Value": "claims"}]
+        {"Name": "Environment", "Value": "dev"},
+        {"Name": "Tenant", "Value": "claims"},
+    ]
     assert alarm["Threshold"] == 2.0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["EvaluationPeriods"] == 1 and alarm["TreatMissingData"] == "notBreaching"
     assert alarm["AlarmActions"] == [{"Ref": topic_id}]
@@ -498,8 +613,11 @@ def test_cost_settings_from_config():
 def test_budget_is_the_tenant_budget(synth):
     _, budget = synth.one("AWS::Budgets::Budget")
     assert budget["Properties"]["Budget"] == {
-        "BudgetName": "agentzone-claims-dev-safety", "BudgetType": "COST", "TimeUnit": "MONTHLY",
-        "BudgetLimit": {"Amount": 5000, "Unit": "USD"}}
+        "BudgetName": "agentzone-claims-dev-safety",
+        "BudgetType": "COST",
+        "TimeUnit": "MONTHLY",
+        "BudgetLimit": {"Amount": 5000, "Unit": "USD"},
+    }
 
 
 def test_budget_action_denies_the_protected_roles_at_100_percent_actual(synth):
@@ -510,9 +628,15 @@ def test_budget_action_denies_the_protected_roles_at_100_percent_actual(synth):
     (agent_id,) = [k for k in synth.resources("AWS::IAM::Role") if k.startswith("AgentRole")]
     props = action["Properties"]
     assert props["BudgetName"] == "agentzone-claims-dev-safety" and budget_id in action["DependsOn"]
-    assert (props["ActionType"], props["NotificationType"], props["ApprovalModel"]) == ("APPLY_IAM_POLICY", "ACTUAL", "AUTOMATIC")
+    assert (props["ActionType"], props["NotificationType"], props["ApprovalModel"]) == (
+        "APPLY_IAM_POLICY",
+        "ACTUAL",
+        "AUTOMATIC",
+    )
     assert props["ActionThreshold"] == {"Type": "PERCENTAGE", "Value": 100}
-    assert props["Definition"] == {"IamActionDefinition": {"PolicyArn": {"Ref": policy_id}, "Roles": [{"Ref": agent_id}]}}
+    assert props["Definition"] == {
+        "IamActionDefinition": {"PolicyArn": {"Ref": policy_id}, "Roles": [{"Ref": agent_id}]}
+    }
     assert props["ExecutionRoleArn"] == getatt(role_id, "Arn")
     assert props["Subscribers"] == [{"Type": "EMAIL", "Address": "claims-ai@example.com"}]
 
@@ -523,15 +647,23 @@ def test_budgets_execution_role_may_only_attach_the_budget_policy_to_protected_r
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "budgets.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
-    assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:budgets::{ACCOUNT}:budget/agentzone-claims-dev-safety*"}
+    assert trust["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:budgets::{ACCOUNT}:budget/agentzone-claims-dev-safety*"
+    }
     _, policy = synth.by_prefix("SafetyBudgetActionPolicy")
     assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
-    assert list(statements(policy).values()) == [{
-        "Sid": "AttachTheBudgetDenyPolicy", "Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-        "Resource": f"arn:aws:iam::{ACCOUNT}:role/*",
-        "Condition": {"ArnEquals": {"iam:PolicyARN": {"Ref": policy_id}},
-                      "StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"}},
-    }]
+    assert list(statements(policy).values()) == [
+        {
+            "Sid": "AttachTheBudgetDenyPolicy",
+            "Effect": "Allow",
+            "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+            "Resource": f"arn:aws:iam::{ACCOUNT}:role/*",
+            "Condition": {
+                "ArnEquals": {"iam:PolicyARN": {"Ref": policy_id}},
+                "StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"},
+            },
+        }
+    ]
 
 
 def test_protect_roles_tags_them_and_extends_the_budget_action_in_any_order():
@@ -543,7 +675,9 @@ def test_protect_roles_tags_them_and_extends_the_budget_action_in_any_order():
     safety.protect_roles([second, first])  # later call, duplicate ignored
     assert safety.protected_roles == (first, second)
     definition = stack.resolve(safety.budget_action.definition)
-    assert definition["iamActionDefinition"]["roles"] == [{"Ref": stack.get_logical_id(r.node.default_child)} for r in (first, second)]
+    assert definition["iamActionDefinition"]["roles"] == [
+        {"Ref": stack.get_logical_id(r.node.default_child)} for r in (first, second)
+    ]
     template = Template.from_stack(stack).to_json()
     for role in (first, second):
         tags = template["Resources"][stack.get_logical_id(role.node.default_child)]["Properties"]["Tags"]
@@ -555,7 +689,9 @@ def test_imported_roles_are_protected_with_a_warning_to_tag_them():
     safety = controls(stack, context)
     safety.protect_roles([iam.Role.from_role_arn(stack, "Imported", f"arn:aws:iam::{ACCOUNT}:role/legacy-agent")])
     assert stack.resolve(safety.budget_action.definition)["iamActionDefinition"]["roles"] == ["legacy-agent"]
-    Annotations.from_stack(stack).has_warning("/Imported/Safety", Match.string_like_regexp("tag it agentzone:kill-switch=claims/dev"))
+    Annotations.from_stack(stack).has_warning(
+        "/Imported/Safety", Match.string_like_regexp("tag it agentzone:kill-switch=claims/dev")
+    )
 
 
 # ------------------------------------------------------------------ attachment and grants
@@ -615,7 +751,11 @@ def test_playbooks_are_automation_documents_running_as_the_playbook_role(synth):
     for props in docs.values():
         content = props["Content"]
         json.dumps(content)  # a JSON document once CloudFormation resolves the role ARN
-        assert (props["DocumentType"], props["DocumentFormat"], props["UpdateMethod"]) == ("Automation", "JSON", "NewVersion")
+        assert (props["DocumentType"], props["DocumentFormat"], props["UpdateMethod"]) == (
+            "Automation",
+            "JSON",
+            "NewVersion",
+        )
         assert content["schemaVersion"] == "0.3" and content["assumeRole"] == "{{ AutomationAssumeRole }}"
         assert content["parameters"]["AutomationAssumeRole"]["default"] == getatt(role_id, "Arn")
         assert content["mainSteps"][1]["name"] == "FlipKillSwitch"  # first thing after recording the old value
@@ -653,8 +793,10 @@ def test_playbook_role_is_least_privilege(synth):
     kill_policy_id, _ = synth.by_prefix("SafetyKillSwitchDenyPolicy")
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
-                                  "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:{REGION}:{ACCOUNT}:automation-execution/*"}}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:{REGION}:{ACCOUNT}:automation-execution/*"},
+    }
     _, policy = synth.by_prefix("SafetyPlaybookPolicy")
     by_sid = statements(policy)
     assert by_sid["ReadAndFlipTheKillSwitch"]["Action"] == ["ssm:GetParameter", "ssm:PutParameter"]
@@ -662,9 +804,13 @@ def test_playbook_role_is_least_privilege(synth):
     assert by_sid["StopAgentSessions"]["Action"] == "bedrock-agentcore:StopRuntimeSession"
     attach = by_sid["AttachTheKillSwitchDenyPolicy"]
     assert attach["Action"] == "iam:AttachRolePolicy"  # never detach: releasing is the operator's `killswitch off`
-    assert attach["Condition"] == {"ArnEquals": {"iam:PolicyARN": {"Ref": kill_policy_id}},
-                                   "StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"}}
-    assert by_sid["SnapshotAgentRolePolicies"]["Condition"] == {"StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"}}
+    assert attach["Condition"] == {
+        "ArnEquals": {"iam:PolicyARN": {"Ref": kill_policy_id}},
+        "StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"},
+    }
+    assert by_sid["SnapshotAgentRolePolicies"]["Condition"] == {
+        "StringEquals": {f"iam:ResourceTag/{PROTECTED_ROLE_TAG}": "claims/dev"}
+    }
     assert len(by_sid) == 4 and policy["Properties"]["Roles"] == [{"Ref": role_id}]
 
 
@@ -680,9 +826,20 @@ def test_prompt_injection_playbook_steps_run_against_moto(synth):
     """Every step moto implements is executed with the document's own inputs (StopRuntimeSession: shape-checked above)."""
     ssm, iam_client = boto3.client("ssm", region_name=REGION), boto3.client("iam")
     ssm.put_parameter(Name=PARAMETER, Value="off", Type="String")
-    deny_arn = iam_client.create_policy(PolicyName=kill_switch_policy_name("claims", "dev"), PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": list(DENIED_ACTIONS), "Resource": "*"}]}))["Policy"]["Arn"]
-    iam_client.create_role(RoleName="claims-agent", AssumeRolePolicyDocument="{}", Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"}])
+    deny_arn = iam_client.create_policy(
+        PolicyName=kill_switch_policy_name("claims", "dev"),
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": list(DENIED_ACTIONS), "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam_client.create_role(
+        RoleName="claims-agent",
+        AssumeRolePolicyDocument="{}",
+        Tags=[{"Key": PROTECTED_ROLE_TAG, "Value": "claims/dev"}],
+    )
     kill_policy_id, _ = synth.by_prefix("SafetyKillSwitchDenyPolicy")
     (doc,) = [d for d in playbooks(synth).values() if d["Properties"]["Name"].endswith("PromptInjection")]
     clients = {"ssm": ssm, "iam": iam_client}
@@ -714,17 +871,26 @@ def test_notify_defaults_to_the_owner_and_is_required():
         controls(stack2, context2)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"notify": ("not-an-address",)}, "notify"),
-    ({"budget_monthly_usd": 0}, "budget_monthly_usd"),
-    ({"max_tool_calls": 0}, "max_tool_calls"),
-    ({"daily_cost_usd": 6000.0}, "more than the monthly budget"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"notify": ("not-an-address",)}, "notify"),
+        ({"budget_monthly_usd": 0}, "budget_monthly_usd"),
+        ({"max_tool_calls": 0}, "max_tool_calls"),
+        ({"daily_cost_usd": 6000.0}, "more than the monthly budget"),
+    ],
+)
 def test_bad_props_are_refused(overrides, message):
     stack = cdk.Stack(cdk.App(), "BadProps", env=ENV)
     key = cdk.aws_kms.Key(stack, "Key")
-    props = {"tenant": "claims", "environment": "dev", "encryption_key": key, "budget_monthly_usd": 5000,
-             "notify": ("team@example.com",), **overrides}
+    props = {
+        "tenant": "claims",
+        "environment": "dev",
+        "encryption_key": key,
+        "budget_monthly_usd": 5000,
+        "notify": ("team@example.com",),
+        **overrides,
+    }
     with pytest.raises(ValueError, match=message):
         SafetyControls(stack, "Safety", props=SafetyControlsProps(**props))
 
@@ -751,7 +917,9 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
         (f"/{STACK}/Safety/PlaybookPolicy", f"AwsSolutions-IAM5[Resource::{runtime}/*]"),
     }
     assert {(a.path, a.finding) for a in acks if a.pack != "AwsSolutions"} == {
-        (f"/{STACK}/Safety/CircuitBreaker/Role/DefaultPolicy", f"{pack}-IAMNoInlinePolicy") for pack in NAG_PACKS - {"AwsSolutions"}}
+        (f"/{STACK}/Safety/CircuitBreaker/Role/DefaultPolicy", f"{pack}-IAMNoInlinePolicy")
+        for pack in NAG_PACKS - {"AwsSolutions"}
+    }
     assert all(len(a.reason) >= 30 for a in acks)
 
 

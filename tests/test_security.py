@@ -28,8 +28,10 @@ from .conftest import SAMPLE_CONFIG
 
 ENVS = ("dev", "staging", "prod")
 SECURITY_ACCOUNT = {"dev": "100000000013", "staging": "100000000023", "prod": "100000000033"}
-TENANT_ACCOUNTS = {"claims": {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"},
-                   "fraud": {"dev": "444444444444", "staging": "555555555555", "prod": "666666666666"}}
+TENANT_ACCOUNTS = {
+    "claims": {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"},
+    "fraud": {"dev": "444444444444", "staging": "555555555555", "prod": "666666666666"},
+}
 SCOPES = {"claims": ["claims.read", "invoke"], "fraud": ["invoke"]}  # sorted: config order must not matter
 HANDLERS_DIR = Path(security_resources.__file__).parent
 
@@ -49,7 +51,9 @@ def synth_security(config_dir: Path, env: str) -> Template:
     lz = load_landing_zone(config_dir)
     org, platform = lz.organization, lz.organization.environments[env]
     app = create_app()
-    target = StackTarget(env, platform.security, lz.region_of(platform), org.platform.owner, org.platform.cost_center, PLATFORM_USE_CASE)
+    target = StackTarget(
+        env, platform.security, lz.region_of(platform), org.platform.owner, org.platform.cost_center, PLATFORM_USE_CASE
+    )
     SecurityStack(app, f"AgentZone-Security-{env}", target=target, lz=lz)
     add_rule_packs(app, org.nag)
     return Template.from_json(app.synth().get_stack_by_name(f"AgentZone-Security-{env}").template)
@@ -68,21 +72,35 @@ def edit(root: Path, rel: str, old: str, new: str) -> None:
 def test_user_pool_is_retained_invite_only_mfa_and_threat_protected(sample_assembly, env):
     t = template(sample_assembly, env)
     t.resource_count_is("AWS::Cognito::UserPool", 1)
-    t.has_resource("AWS::Cognito::UserPool", {
-        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-        "Properties": Match.object_like({
-            "UserPoolName": f"agentzone-agents-{env}",
-            "DeletionProtection": "ACTIVE",
-            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
-            "MfaConfiguration": "ON",
-            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
-            "UserPoolTier": "PLUS",
-            "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"},
-            "Policies": {"PasswordPolicy": Match.object_like({
-                "MinimumLength": 14, "RequireLowercase": True, "RequireUppercase": True,
-                "RequireNumbers": True, "RequireSymbols": True})},
-        }),
-    })
+    t.has_resource(
+        "AWS::Cognito::UserPool",
+        {
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "UserPoolName": f"agentzone-agents-{env}",
+                    "DeletionProtection": "ACTIVE",
+                    "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                    "MfaConfiguration": "ON",
+                    "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+                    "UserPoolTier": "PLUS",
+                    "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"},
+                    "Policies": {
+                        "PasswordPolicy": Match.object_like(
+                            {
+                                "MinimumLength": 14,
+                                "RequireLowercase": True,
+                                "RequireUppercase": True,
+                                "RequireNumbers": True,
+                                "RequireSymbols": True,
+                            }
+                        )
+                    },
+                }
+            ),
+        },
+    )
     t.has_resource_properties("AWS::Cognito::UserPoolDomain", {"Domain": f"acme-agents-{env}-{SECURITY_ACCOUNT[env]}"})
 
 
@@ -92,7 +110,9 @@ def test_one_resource_server_per_tenant_with_its_scopes(sample_assembly, env):
     servers = t.find_resources("AWS::Cognito::UserPoolResourceServer")
     got = {s["Properties"]["Identifier"]: [x["ScopeName"] for x in s["Properties"]["Scopes"]] for s in servers.values()}
     # Plus the platform's own: the scope tenants' tokens carry to call the shared tool gateway.
-    assert got == {f"agentzone/{name}": scopes for name, scopes in SCOPES.items()} | {"agentzone/shared-tools": ["invoke"]}
+    assert got == {f"agentzone/{name}": scopes for name, scopes in SCOPES.items()} | {
+        "agentzone/shared-tools": ["invoke"]
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -101,18 +121,21 @@ def test_each_tenant_client_is_client_credentials_only_and_limited_to_its_own_sc
     shared_tools = logical_id(t, "AWS::Cognito::UserPoolResourceServer", {"Identifier": "agentzone/shared-tools"})
     for name, scopes in SCOPES.items():
         server = logical_id(t, "AWS::Cognito::UserPoolResourceServer", {"Identifier": f"agentzone/{name}"})
-        t.has_resource_properties("AWS::Cognito::UserPoolClient", {
-            "ClientName": f"{name}-agents",
-            "GenerateSecret": True,
-            "AllowedOAuthFlows": ["client_credentials"],
-            "AllowedOAuthFlowsUserPoolClient": True,
-            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],  # no user sign-in flow
-            "AllowedOAuthScopes": [{"Fn::Join": ["", [{"Ref": server}, f"/{scope}"]]} for scope in scopes]
-            + [{"Fn::Join": ["", [{"Ref": shared_tools}, "/invoke"]]}],
-            "AccessTokenValidity": 60,
-            "TokenValidityUnits": {"AccessToken": "minutes"},
-            "EnableTokenRevocation": True,
-        })
+        t.has_resource_properties(
+            "AWS::Cognito::UserPoolClient",
+            {
+                "ClientName": f"{name}-agents",
+                "GenerateSecret": True,
+                "AllowedOAuthFlows": ["client_credentials"],
+                "AllowedOAuthFlowsUserPoolClient": True,
+                "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],  # no user sign-in flow
+                "AllowedOAuthScopes": [{"Fn::Join": ["", [{"Ref": server}, f"/{scope}"]]} for scope in scopes]
+                + [{"Fn::Join": ["", [{"Ref": shared_tools}, "/invoke"]]}],
+                "AccessTokenValidity": 60,
+                "TokenValidityUnits": {"AccessToken": "minutes"},
+                "EnableTokenRevocation": True,
+            },
+        )
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -122,37 +145,55 @@ def test_client_credentials_are_readable_by_exactly_the_tenant_account(sample_as
     for name, accounts in TENANT_ACCOUNTS.items():
         account = accounts[env]
         client = logical_id(t, "AWS::Cognito::UserPoolClient", {"ClientName": f"{name}-agents"})
-        secret = logical_id(t, "AWS::SecretsManager::Secret", {
-            "Name": f"agentzone/identity/{name}/client-credentials",
-            "KmsKeyId": {"Fn::GetAtt": [key, "Arn"]},
-        })
+        secret = logical_id(
+            t,
+            "AWS::SecretsManager::Secret",
+            {
+                "Name": f"agentzone/identity/{name}/client-credentials",
+                "KmsKeyId": {"Fn::GetAtt": [key, "Arn"]},
+            },
+        )
         assert t.to_json()["Resources"][secret]["DeletionPolicy"] == "Retain"
         value = json.dumps(t.to_json()["Resources"][secret]["Properties"]["SecretString"])
         assert json.dumps({"Fn::GetAtt": [client, "ClientSecret"]}) in value
-        t.has_resource_properties("AWS::SecretsManager::ResourcePolicy", {
-            "SecretId": {"Ref": secret},
-            "ResourcePolicy": {"Statement": [Match.object_like({
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-            })]},
-        })
+        t.has_resource_properties(
+            "AWS::SecretsManager::ResourcePolicy",
+            {
+                "SecretId": {"Ref": secret},
+                "ResourcePolicy": {
+                    "Statement": [
+                        Match.object_like(
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                            }
+                        )
+                    ]
+                },
+            },
+        )
         statements = t.to_json()["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
         decrypt = [s for s in statements if s.get("Sid") == f"TenantDecrypt{name.capitalize()}"]
         assert len(decrypt) == 1 and decrypt[0]["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
         assert decrypt[0]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
         assert decrypt[0]["Condition"] == {
             "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"},
-            "StringLike": {"kms:EncryptionContext:SecretARN":
-                           f"arn:aws:secretsmanager:eu-west-1:{SECURITY_ACCOUNT[env]}:secret:agentzone/identity/{name}/client-credentials-??????"},
+            "StringLike": {
+                "kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:eu-west-1:{SECURITY_ACCOUNT[env]}:secret:agentzone/identity/{name}/client-credentials-??????"
+            },
         }
 
 
 def test_stack_exposes_the_oidc_discovery_url_for_jwt_authorizers(sample_assembly):
     outputs = template(sample_assembly, "prod").to_json()["Outputs"]
     pool = logical_id(template(sample_assembly, "prod"), "AWS::Cognito::UserPool", {})
-    assert outputs["AgentIdentityDiscoveryUrl"]["Value"] == {"Fn::Join": ["", [
-        "https://cognito-idp.eu-west-1.amazonaws.com/", {"Ref": pool}, "/.well-known/openid-configuration"]]}
+    assert outputs["AgentIdentityDiscoveryUrl"]["Value"] == {
+        "Fn::Join": [
+            "",
+            ["https://cognito-idp.eu-west-1.amazonaws.com/", {"Ref": pool}, "/.well-known/openid-configuration"],
+        ]
+    }
     assert "/oauth2/token" in json.dumps(outputs["AgentIdentityTokenEndpoint"]["Value"])
 
 
@@ -160,14 +201,23 @@ def test_tenants_get_identity_only_in_their_environments_with_configured_token_l
     edit(config_copy, "tenants/fraud.yaml", '  dev:     {account: "444444444444"}\n', "")
     # Per-environment blueprint settings name only environments the tenant has.
     edit(config_copy, "tenants/fraud.yaml", '        dev:     {image_tag: "2.1.0", endpoints: {DEV: 5}}\n', "")
-    edit(config_copy, "tenants/fraud.yaml", 'environments: {dev: "1", staging: "1", prod: "1"}', 'environments: {staging: "1", prod: "1"}')
+    edit(
+        config_copy,
+        "tenants/fraud.yaml",
+        'environments: {dev: "1", staging: "1", prod: "1"}',
+        'environments: {staging: "1", prod: "1"}',
+    )
     edit(config_copy, "organization.yaml", "access_token_minutes: 60", "access_token_minutes: 15")
     dev = synth_security(config_copy, "dev")
-    servers = [s["Properties"]["Identifier"] for s in dev.find_resources("AWS::Cognito::UserPoolResourceServer").values()]
+    servers = [
+        s["Properties"]["Identifier"] for s in dev.find_resources("AWS::Cognito::UserPoolResourceServer").values()
+    ]
     assert sorted(servers) == ["agentzone/claims", "agentzone/shared-tools"]
     dev.resource_count_is("AWS::Cognito::UserPoolClient", 1)
     dev.resource_count_is("AWS::SecretsManager::Secret", 1)
-    dev.has_resource_properties("AWS::Cognito::UserPoolClient", {"ClientName": "claims-agents", "AccessTokenValidity": 15})
+    dev.has_resource_properties(
+        "AWS::Cognito::UserPoolClient", {"ClientName": "claims-agents", "AccessTokenValidity": 15}
+    )
 
 
 def test_domain_prefix_with_a_word_cognito_rejects_fails_at_synth(config_copy):
@@ -182,7 +232,9 @@ def test_domain_prefix_with_a_word_cognito_rejects_fails_at_synth(config_copy):
 def test_guardduty_detector_and_auto_enable_only_in_the_central_environment(sample_assembly):
     prod = template(sample_assembly, "prod")
     detector = logical_id(prod, "Custom::GuardDutyDetector", {"FindingPublishingFrequency": "FIFTEEN_MINUTES"})
-    prod.has_resource_properties("Custom::GuardDutyAutoEnable", {"DetectorId": {"Fn::GetAtt": [detector, "DetectorId"]}})
+    prod.has_resource_properties(
+        "Custom::GuardDutyAutoEnable", {"DetectorId": {"Fn::GetAtt": [detector, "DetectorId"]}}
+    )
     for env in ("dev", "staging"):  # members: the organization auto-enable covers them
         t = template(sample_assembly, env)
         for type_ in ("Custom::GuardDutyDetector", "Custom::GuardDutyAutoEnable", "AWS::GuardDuty::Detector"):
@@ -195,53 +247,106 @@ def test_central_provider_runs_the_security_handler_with_the_calls_it_makes(samp
     prod.has_resource_properties("AWS::Lambda::Function", {"Handler": "platform_resources.handler"})
     from agentzone.handlers import platform_resources
 
-    assert {"Custom::GuardDutyDetector", "Custom::SecurityHubAccount", "Custom::GuardDutyAutoEnable"} <= set(platform_resources.all_handlers())
+    assert {"Custom::GuardDutyDetector", "Custom::SecurityHubAccount", "Custom::GuardDutyAutoEnable"} <= set(
+        platform_resources.all_handlers()
+    )
     # The SCPs let only this role name change protected settings such as guardduty:UpdateDetector.
     prod.has_resource_properties("AWS::IAM::Role", {"RoleName": "agentzone-platform-resources-eu-west-1"})
     role_arn = "arn:aws:iam::100000000033:role/agentzone-platform-resources-eu-west-1"
-    assert any(fnmatch.fnmatchcase(role_arn, p) for p in exempt_principals(load_landing_zone(SAMPLE_CONFIG).organization))
-    statements = next(iter(prod.find_resources("AWS::IAM::ManagedPolicy").values()))["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        fnmatch.fnmatchcase(role_arn, p) for p in exempt_principals(load_landing_zone(SAMPLE_CONFIG).organization)
+    )
+    statements = next(iter(prod.find_resources("AWS::IAM::ManagedPolicy").values()))["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
     granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert {"guardduty:ListDetectors", "guardduty:CreateDetector", "guardduty:UpdateDetector",
-            "guardduty:UpdateOrganizationConfiguration", "securityhub:DescribeHub", "securityhub:EnableSecurityHub"} <= granted
+    assert {
+        "guardduty:ListDetectors",
+        "guardduty:CreateDetector",
+        "guardduty:UpdateDetector",
+        "guardduty:UpdateOrganizationConfiguration",
+        "securityhub:DescribeHub",
+        "securityhub:EnableSecurityHub",
+    } <= granted
     # UpdateOrganizationConfiguration has no resource-level permissions: on detector ARNs it would grant nothing.
     (auto_enable,) = [s for s in statements if "guardduty:UpdateOrganizationConfiguration" in s["Action"]]
     assert auto_enable["Resource"] == "*" and "Condition" not in auto_enable
     slr = [s for s in statements if s["Action"] == "iam:CreateServiceLinkedRole"]
-    assert {s["Condition"]["StringEquals"]["iam:AWSServiceName"] for s in slr} == {"guardduty.amazonaws.com", "securityhub.amazonaws.com"}
+    assert {s["Condition"]["StringEquals"]["iam:AWSServiceName"] for s in slr} == {
+        "guardduty.amazonaws.com",
+        "securityhub.amazonaws.com",
+    }
 
 
 def test_security_hub_central_configuration_applies_the_configured_standards_from_the_root(sample_assembly):
     prod = template(sample_assembly, "prod")
     prod.resource_count_is("Custom::SecurityHubAccount", 1)
-    prod.has_resource_properties("AWS::SecurityHub::FindingAggregator", {"RegionLinkingMode": "SPECIFIED_REGIONS", "Regions": ["eu-central-1"]})
-    prod.has_resource_properties("AWS::SecurityHub::OrganizationConfiguration",
-                                 {"ConfigurationType": "CENTRAL", "AutoEnable": False, "AutoEnableStandards": "NONE"})
-    policy = logical_id(prod, "AWS::SecurityHub::ConfigurationPolicy", {"ConfigurationPolicy": {"SecurityHub": {
-        "ServiceEnabled": True,
-        "EnabledStandardIdentifiers": [
-            "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
-            "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
-        ],
-        "SecurityControlsConfiguration": {"DisabledSecurityControlIdentifiers": []},
-    }}})
-    prod.has_resource_properties("AWS::SecurityHub::PolicyAssociation", {
-        "ConfigurationPolicyId": {"Fn::GetAtt": [policy, "Id"]}, "TargetType": "ROOT", "TargetId": "r-a1b2"})
+    prod.has_resource_properties(
+        "AWS::SecurityHub::FindingAggregator", {"RegionLinkingMode": "SPECIFIED_REGIONS", "Regions": ["eu-central-1"]}
+    )
+    prod.has_resource_properties(
+        "AWS::SecurityHub::OrganizationConfiguration",
+        {"ConfigurationType": "CENTRAL", "AutoEnable": False, "AutoEnableStandards": "NONE"},
+    )
+    policy = logical_id(
+        prod,
+        "AWS::SecurityHub::ConfigurationPolicy",
+        {
+            "ConfigurationPolicy": {
+                "SecurityHub": {
+                    "ServiceEnabled": True,
+                    "EnabledStandardIdentifiers": [
+                        "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+                        "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
+                    ],
+                    "SecurityControlsConfiguration": {"DisabledSecurityControlIdentifiers": []},
+                }
+            }
+        },
+    )
+    prod.has_resource_properties(
+        "AWS::SecurityHub::PolicyAssociation",
+        {"ConfigurationPolicyId": {"Fn::GetAtt": [policy, "Id"]}, "TargetType": "ROOT", "TargetId": "r-a1b2"},
+    )
     for env in ("dev", "staging"):
-        assert not [v for v in template(sample_assembly, env).to_json()["Resources"].values() if "SecurityHub" in v["Type"]]
+        assert not [
+            v for v in template(sample_assembly, env).to_json()["Resources"].values() if "SecurityHub" in v["Type"]
+        ]
 
 
 def test_security_hub_standards_come_from_config(config_copy):
-    edit(config_copy, "organization.yaml", "securityhub_standards: [aws-foundational, cis-3.0]",
-         "securityhub_standards: [nist-800-53, pci-dss]")
+    edit(
+        config_copy,
+        "organization.yaml",
+        "securityhub_standards: [aws-foundational, cis-3.0]",
+        "securityhub_standards: [nist-800-53, pci-dss]",
+    )
     prod = synth_security(config_copy, "prod")
-    prod.has_resource_properties("AWS::SecurityHub::ConfigurationPolicy", {"ConfigurationPolicy": {"SecurityHub": Match.object_like({
-        "EnabledStandardIdentifiers": ["arn:aws:securityhub:eu-west-1::standards/nist-800-53/v/5.0.0",
-                                       "arn:aws:securityhub:eu-west-1::standards/pci-dss/v/4.0.1"]})}})
+    prod.has_resource_properties(
+        "AWS::SecurityHub::ConfigurationPolicy",
+        {
+            "ConfigurationPolicy": {
+                "SecurityHub": Match.object_like(
+                    {
+                        "EnabledStandardIdentifiers": [
+                            "arn:aws:securityhub:eu-west-1::standards/nist-800-53/v/5.0.0",
+                            "arn:aws:securityhub:eu-west-1::standards/pci-dss/v/4.0.1",
+                        ]
+                    }
+                )
+            }
+        },
+    )
 
 
-@pytest.mark.parametrize("env,kind,name", [("dev", "ACCOUNT", "agentzone-account"), ("staging", "ACCOUNT", "agentzone-account"),
-                                           ("prod", "ORGANIZATION", "agentzone-organization")])
+@pytest.mark.parametrize(
+    "env,kind,name",
+    [
+        ("dev", "ACCOUNT", "agentzone-account"),
+        ("staging", "ACCOUNT", "agentzone-account"),
+        ("prod", "ORGANIZATION", "agentzone-organization"),
+    ],
+)
 def test_access_analyzer_is_organization_wide_only_in_the_central_environment(sample_assembly, env, kind, name):
     t = template(sample_assembly, env)
     t.resource_count_is("AWS::AccessAnalyzer::Analyzer", 1)
@@ -250,15 +355,28 @@ def test_access_analyzer_is_organization_wide_only_in_the_central_environment(sa
 
 def test_config_aggregator_collects_the_organization_in_allowed_regions(sample_assembly):
     prod = template(sample_assembly, "prod")
-    role = logical_id(prod, "AWS::IAM::Role", {"AssumeRolePolicyDocument": Match.object_like({
-        "Statement": [Match.object_like({"Principal": {"Service": "config.amazonaws.com"}})]})})
+    role = logical_id(
+        prod,
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {"Statement": [Match.object_like({"Principal": {"Service": "config.amazonaws.com"}})]}
+            )
+        },
+    )
     managed = json.dumps(prod.to_json()["Resources"][role]["Properties"]["ManagedPolicyArns"])
     assert "policy/service-role/AWSConfigRoleForOrganizations" in managed
-    prod.has_resource_properties("AWS::Config::ConfigurationAggregator", {
-        "ConfigurationAggregatorName": "agentzone-organization",
-        "OrganizationAggregationSource": {"RoleArn": {"Fn::GetAtt": [role, "Arn"]}, "AllAwsRegions": False,
-                                          "AwsRegions": ["eu-central-1", "eu-west-1"]},
-    })
+    prod.has_resource_properties(
+        "AWS::Config::ConfigurationAggregator",
+        {
+            "ConfigurationAggregatorName": "agentzone-organization",
+            "OrganizationAggregationSource": {
+                "RoleArn": {"Fn::GetAtt": [role, "Arn"]},
+                "AllAwsRegions": False,
+                "AwsRegions": ["eu-central-1", "eu-west-1"],
+            },
+        },
+    )
     for env in ("dev", "staging"):
         template(sample_assembly, env).resource_count_is("AWS::Config::ConfigurationAggregator", 0)
         template(sample_assembly, env).resource_count_is("AWS::Config::OrganizationConfigRule", 0)
@@ -290,7 +408,11 @@ def test_inventory_scope_is_every_agentcore_type_aws_config_can_record():
 @pytest.mark.parametrize(
     "resource_type,tags,status",
     [
-        ("AWS::BedrockAgentCore::Runtime", {"owner": "a@example.com", "cost-center": "CC-1", "use-case-id": "UC-1"}, "PASS"),
+        (
+            "AWS::BedrockAgentCore::Runtime",
+            {"owner": "a@example.com", "cost-center": "CC-1", "use-case-id": "UC-1"},
+            "PASS",
+        ),
         ("AWS::BedrockAgentCore::Runtime", {"owner": "a@example.com", "cost-center": "CC-1"}, "FAIL"),
         ("AWS::BedrockAgentCore::BrowserCustom", {"owner": " ", "cost-center": "CC-1", "use-case-id": "UC-1"}, "FAIL"),
         ("AWS::BedrockAgentCore::Runtime", None, "FAIL"),
@@ -308,33 +430,54 @@ def test_inventory_guard_policy_decides_on_configuration_items(resource_type, ta
 
 @pytest.fixture
 def aws(monkeypatch):
-    for key, value in {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+    for key, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield
 
 
 def event(resource_type: str, request: str = "Create", **props) -> dict:
-    return {"RequestType": request, "ResourceType": resource_type, "LogicalResourceId": "R", "StackId": "s", "RequestId": "r",
-            "ResourceProperties": {"ServiceToken": "arn", **props}}
+    return {
+        "RequestType": request,
+        "ResourceType": resource_type,
+        "LogicalResourceId": "R",
+        "StackId": "s",
+        "RequestId": "r",
+        "ResourceProperties": {"ServiceToken": "arn", **props},
+    }
 
 
 def test_guardduty_detector_is_created_once_then_adopted_and_kept_on_delete(aws):
     gd = boto3.client("guardduty")
-    created = security_resources.handler(event("Custom::GuardDutyDetector", FindingPublishingFrequency="FIFTEEN_MINUTES"))
+    created = security_resources.handler(
+        event("Custom::GuardDutyDetector", FindingPublishingFrequency="FIFTEEN_MINUTES")
+    )
     assert created["Status"] == "SUCCESS", created["Reason"]
     detector = created["Data"]["DetectorId"]
     assert gd.list_detectors()["DetectorIds"] == [detector] and created["PhysicalResourceId"] == detector
-    again = security_resources.handler(event("Custom::GuardDutyDetector", "Update", FindingPublishingFrequency="FIFTEEN_MINUTES"))
+    again = security_resources.handler(
+        event("Custom::GuardDutyDetector", "Update", FindingPublishingFrequency="FIFTEEN_MINUTES")
+    )
     assert again["Data"]["DetectorId"] == detector and gd.list_detectors()["DetectorIds"] == [detector]
-    assert security_resources.handler(event("Custom::GuardDutyDetector", "Delete", FindingPublishingFrequency="FIFTEEN_MINUTES"))["Status"] == "SUCCESS"
+    assert (
+        security_resources.handler(
+            event("Custom::GuardDutyDetector", "Delete", FindingPublishingFrequency="FIFTEEN_MINUTES")
+        )["Status"]
+        == "SUCCESS"
+    )
     assert gd.list_detectors()["DetectorIds"] == [detector]
 
 
 def test_guardduty_detector_adopts_the_one_the_delegation_created(aws):
     gd = boto3.client("guardduty")
     existing = gd.create_detector(Enable=True, FindingPublishingFrequency="SIX_HOURS")["DetectorId"]
-    result = security_resources.handler(event("Custom::GuardDutyDetector", FindingPublishingFrequency="FIFTEEN_MINUTES"))
+    result = security_resources.handler(
+        event("Custom::GuardDutyDetector", FindingPublishingFrequency="FIFTEEN_MINUTES")
+    )
     assert result["Data"]["DetectorId"] == existing
     assert gd.get_detector(DetectorId=existing)["FindingPublishingFrequency"] == "FIFTEEN_MINUTES"
 
@@ -343,8 +486,15 @@ def test_security_hub_is_enabled_without_default_standards_or_adopted(aws):
     hub = boto3.client("securityhub")
     first = security_resources.handler(event("Custom::SecurityHubAccount"))
     assert first["Status"] == "SUCCESS", first["Reason"]
-    assert first["Data"]["HubArn"] == hub.describe_hub()["HubArn"] == "arn:aws:securityhub:eu-west-1:123456789012:hub/default"
-    assert security_resources.handler(event("Custom::SecurityHubAccount", "Update"))["PhysicalResourceId"] == first["PhysicalResourceId"]
+    assert (
+        first["Data"]["HubArn"]
+        == hub.describe_hub()["HubArn"]
+        == "arn:aws:securityhub:eu-west-1:123456789012:hub/default"
+    )
+    assert (
+        security_resources.handler(event("Custom::SecurityHubAccount", "Update"))["PhysicalResourceId"]
+        == first["PhysicalResourceId"]
+    )
 
 
 def test_security_hub_delete_leaves_the_service_on(aws):
@@ -368,5 +518,7 @@ def test_security_handler_imports_as_lambda_loads_it():
     """In Lambda the handlers folder is the code root: the relative import must fall back."""
     env = {**os.environ, "PYTHONPATH": str(HANDLERS_DIR)}
     code = "import security_resources as s; print(len(s.HANDLERS))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=HANDLERS_DIR, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=HANDLERS_DIR, env=env, capture_output=True, text=True, check=True
+    )
     assert int(out.stdout) == len(security_resources.HANDLERS)

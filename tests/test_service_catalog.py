@@ -44,8 +44,17 @@ def synthesized(tmp_path_factory):
     after = sorted(sc.SNAPSHOT_DIR.glob("*")) if sc.SNAPSHOT_DIR.is_dir() else []
     templates = {s.stack_name: s.template for s in assembly.stacks}
     catalog = stacks[SERVICES].catalog
-    products = {name: json.loads((outdir / stack.template_file).read_text()) for name, stack in catalog.product_stacks.items()}
-    return {"lz": lz, "outdir": outdir, "templates": templates, "products": products, "catalog": catalog, "snapshots": (before, after)}
+    products = {
+        name: json.loads((outdir / stack.template_file).read_text()) for name, stack in catalog.product_stacks.items()
+    }
+    return {
+        "lz": lz,
+        "outdir": outdir,
+        "templates": templates,
+        "products": products,
+        "catalog": catalog,
+        "snapshots": (before, after),
+    }
 
 
 def resources(template: dict, type_: str) -> dict[str, dict]:
@@ -72,11 +81,22 @@ def test_portfolio_per_tenant_environment_shared_only_with_that_account(synthesi
     assert portfolio["ProviderName"] == sc.PROVIDER
     shares = [r["Properties"]["AccountId"] for r in resources(services, "AWS::ServiceCatalog::PortfolioShare").values()]
     assert shares == [ACCOUNT]
-    others = {e.account for t in synthesized["lz"].tenants for name, e in t.environments.items() if (t.tenant, name) != (TENANT, ENV)}
+    others = {
+        e.account
+        for t in synthesized["lz"].tenants
+        for name, e in t.environments.items()
+        if (t.tenant, name) != (TENANT, ENV)
+    }
     text = json.dumps(services)
-    assert not [a for a in others if a in text], "another tenant or environment's account appears in the portfolio stack"
-    assert not resources(services, "AWS::ServiceCatalog::PortfolioPrincipalAssociation"), "principals are associated in the tenant account"
-    assert not resources(services, "AWS::ServiceCatalog::TagOption"), "tag options are account-wide: tenants sharing the account would collide"
+    assert not [a for a in others if a in text], (
+        "another tenant or environment's account appears in the portfolio stack"
+    )
+    assert not resources(services, "AWS::ServiceCatalog::PortfolioPrincipalAssociation"), (
+        "principals are associated in the tenant account"
+    )
+    assert not resources(services, "AWS::ServiceCatalog::TagOption"), (
+        "tag options are account-wide: tenants sharing the account would collide"
+    )
 
 
 def test_every_blueprint_is_offered_or_says_why_not():
@@ -88,10 +108,11 @@ def test_every_blueprint_is_offered_or_says_why_not():
 
 def test_each_product_has_one_artifact_named_after_the_library_version(synthesized):
     version = importlib.metadata.version("agentzone")
-    assert sc.LIBRARY_VERSION == version
+    assert version == sc.LIBRARY_VERSION
     products = resources(synthesized["templates"][SERVICES], "AWS::ServiceCatalog::CloudFormationProduct")
     assert sorted(p["Properties"]["Name"] for p in products.values()) == [
-        f"AgentZone guardrail ({TENANT} {ENV})", f"AgentZone memory ({TENANT} {ENV})"
+        f"AgentZone guardrail ({TENANT} {ENV})",
+        f"AgentZone memory ({TENANT} {ENV})",
     ]
     for product in products.values():
         artifacts = product["Properties"]["ProvisioningArtifactParameters"]
@@ -105,7 +126,11 @@ def test_every_product_launches_with_the_local_launch_role(synthesized):
     products = set(resources(services, "AWS::ServiceCatalog::CloudFormationProduct"))
     constraints = [c["Properties"] for c in resources(services, "AWS::ServiceCatalog::LaunchRoleConstraint").values()]
     assert {c["ProductId"]["Ref"] for c in constraints} == products
-    assert {c["LocalRoleName"] for c in constraints} == {sc.launch_role_name(TENANT)} == {f"agentzone-catalog-launch-{TENANT}"}
+    assert (
+        {c["LocalRoleName"] for c in constraints}
+        == {sc.launch_role_name(TENANT)}
+        == {f"agentzone-catalog-launch-{TENANT}"}
+    )
     assert not any("RoleArn" in c for c in constraints)
     # The role is the tenant account's: nothing is created for it in shared services.
     assert sc.launch_role_name(TENANT) not in json.dumps(resources(services, "AWS::IAM::Role"))
@@ -140,7 +165,9 @@ def test_guardrail_product_uses_the_tenant_policy_and_strength_parameters(synthe
     template = synthesized["products"]["guardrail"]
     guardrail = only(template, "AWS::Bedrock::Guardrail")["Properties"]
     assert guardrail["KmsKeyArn"] == KEY_REFERENCE
-    assert [t["Name"] for t in guardrail["TopicPolicyConfig"]["TopicsConfig"]] == ["legal-advice"]  # from config/tenants/claims.yaml
+    assert [t["Name"] for t in guardrail["TopicPolicyConfig"]["TopicsConfig"]] == [
+        "legal-advice"
+    ]  # from config/tenants/claims.yaml
     filters = {f["Type"]: f for f in guardrail["ContentPolicyConfig"]["FiltersConfig"]}
     assert filters["HATE"]["InputStrength"] == filters["HATE"]["OutputStrength"] == {"Ref": "ContentFilterStrength"}
     assert filters["PROMPT_ATTACK"]["InputStrength"] == {"Ref": "PromptAttackStrength"}
@@ -157,9 +184,15 @@ def test_guardrail_product_offers_only_the_filters_the_tenant_policy_has(tmp_pat
     from agentzone.config.model import GuardrailBlueprint
 
     tenant = load_landing_zone(SAMPLE_CONFIG).tenant(TENANT)
-    tenant = tenant.model_copy(update={"blueprints": tenant.blueprints.model_copy(
-        update={"guardrail": GuardrailBlueprint(content_filter_strength="NONE", prompt_attack_strength="MEDIUM")}
-    )})
+    tenant = tenant.model_copy(
+        update={
+            "blueprints": tenant.blueprints.model_copy(
+                update={
+                    "guardrail": GuardrailBlueprint(content_filter_strength="NONE", prompt_attack_strength="MEDIUM")
+                }
+            )
+        }
+    )
     app = create_app(outdir=str(tmp_path))
     parent = cdk.Stack(app, "Parent", env=cdk.Environment(account="100000000011", region="eu-west-1"))
     cdk.CfnWaitConditionHandle(parent, "Placeholder")  # a stack needs one resource of its own
@@ -169,7 +202,11 @@ def test_guardrail_product_offers_only_the_filters_the_tenant_policy_has(tmp_pat
     assert [p for p in template["Parameters"] if p.endswith("Strength")] == ["PromptAttackStrength"]
     assert template["Parameters"]["PromptAttackStrength"]["Default"] == "MEDIUM"
     [attack] = only(template, "AWS::Bedrock::Guardrail")["Properties"]["ContentPolicyConfig"]["FiltersConfig"]
-    assert attack == {"InputStrength": {"Ref": "PromptAttackStrength"}, "OutputStrength": "NONE", "Type": "PROMPT_ATTACK"}
+    assert attack == {
+        "InputStrength": {"Ref": "PromptAttackStrength"},
+        "OutputStrength": "NONE",
+        "Type": "PROMPT_ATTACK",
+    }
 
 
 @pytest.mark.parametrize("blueprint", sorted(sc.OFFERED))
@@ -180,7 +217,10 @@ def test_product_resources_carry_the_tenant_tags(synthesized, blueprint):
     for logical_id, resource in tagged.items():
         tags = tag_dict(resource["Properties"]["Tags"])
         assert {k: tags.get(k) for k in REQUIRED_TAGS} == {
-            "owner": "claims-ai@example.com", "cost-center": "CC-1234", "use-case-id": "UC-0042", "environment": ENV
+            "owner": "claims-ai@example.com",
+            "cost-center": "CC-1234",
+            "use-case-id": "UC-0042",
+            "environment": ENV,
         }, logical_id
         assert tags[sc.PRODUCT_TAG] == blueprint
 
@@ -215,7 +255,9 @@ def test_nag_checks_product_stacks(tmp_path):
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
-    paths = {c["constructPath"] for p in report["pluginReports"] for v in p["violations"] for c in v["violatingConstructs"]}
+    paths = {
+        c["constructPath"] for p in report["pluginReports"] for v in p["violations"] for c in v["violatingConstructs"]
+    }
     assert paths == {"Parent/Product/Plain/Resource"}
 
 
@@ -223,22 +265,38 @@ def test_nag_checks_product_stacks(tmp_path):
 
 
 def launch_policy(template: dict) -> list[dict]:
-    role_id = next(k for k, v in resources(template, "AWS::IAM::Role").items() if v["Properties"].get("RoleName") == sc.launch_role_name(TENANT))
-    policies = [p for p in resources(template, "AWS::IAM::ManagedPolicy").values() if {"Ref": role_id} in p["Properties"].get("Roles", [])]
+    role_id = next(
+        k
+        for k, v in resources(template, "AWS::IAM::Role").items()
+        if v["Properties"].get("RoleName") == sc.launch_role_name(TENANT)
+    )
+    policies = [
+        p
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"].get("Roles", [])
+    ]
     assert len(policies) == 1
-    assert not [p for p in resources(template, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
+    assert not [
+        p for p in resources(template, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
     return policies[0]["Properties"]["PolicyDocument"]["Statement"]
 
 
 def test_launch_role_is_trusted_only_by_service_catalog_for_its_account(synthesized):
     template = synthesized["templates"][USE_CASE]
-    role = next(r for r in resources(template, "AWS::IAM::Role").values() if r["Properties"].get("RoleName") == sc.launch_role_name(TENANT))
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [{
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
-        "Effect": "Allow",
-        "Principal": {"Service": "servicecatalog.amazonaws.com"},
-    }]
+    role = next(
+        r
+        for r in resources(template, "AWS::IAM::Role").values()
+        if r["Properties"].get("RoleName") == sc.launch_role_name(TENANT)
+    )
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            "Effect": "Allow",
+            "Principal": {"Service": "servicecatalog.amazonaws.com"},
+        }
+    ]
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
@@ -247,30 +305,69 @@ def test_launch_role_policy_is_least_privilege(synthesized):
     actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
     assert all(s["Effect"] == "Allow" for s in statements)
     assert "*" not in actions and not [a for a in actions if a.endswith(":*") or "*" in a], actions
-    assert {a.split(":")[0] for a in actions} == {"cloudformation", "s3", "iam", "bedrock", "bedrock-agentcore", "kms", "ssm"}
-    forbidden = {"iam:AttachRolePolicy", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeleteRolePermissionsBoundary",
-                 "iam:PutRolePermissionsBoundary", "iam:CreateUser", "kms:CreateKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}
+    assert {a.split(":")[0] for a in actions} == {
+        "cloudformation",
+        "s3",
+        "iam",
+        "bedrock",
+        "bedrock-agentcore",
+        "kms",
+        "ssm",
+    }
+    forbidden = {
+        "iam:AttachRolePolicy",
+        "iam:CreatePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:PutRolePermissionsBoundary",
+        "iam:CreateUser",
+        "kms:CreateKey",
+        "kms:PutKeyPolicy",
+        "kms:ScheduleKeyDeletion",
+    }
     assert not forbidden & set(actions)
     by_sid = {s["Sid"]: s for s in statements}
     stacks = f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/SC-{ACCOUNT}-pp-*/*"
     roles = f"arn:aws:iam::{ACCOUNT}:role/SC-{ACCOUNT}-pp-*"
     assert by_sid["ProvisionedProductStacks"]["Resource"] == stacks
-    assert by_sid["ValidateProductTemplates"]["Action"] == ["cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate"]
-    assert by_sid["ReadProductTemplates"]["Condition"] == {"StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}}
+    assert by_sid["ValidateProductTemplates"]["Action"] == [
+        "cloudformation:GetTemplateSummary",
+        "cloudformation:ValidateTemplate",
+    ]
+    assert by_sid["ReadProductTemplates"]["Condition"] == {
+        "StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}
+    }
     # Roles: only the launched stacks' own, only with the boundary, passed only to AgentCore.
     for statement in statements:
-        if any(a.startswith("iam:") for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])):
+        if any(
+            a.startswith("iam:")
+            for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        ):
             assert statement["Resource"] == roles, statement["Sid"]
-    assert set(by_sid["ProductRolesWithBoundary"]["Action"]) == {"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy"}
+    assert set(by_sid["ProductRolesWithBoundary"]["Action"]) == {
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+    }
     assert list(by_sid["ProductRolesWithBoundary"]["Condition"]["StringEquals"]) == ["iam:PermissionsBoundary"]
-    assert by_sid["PassProductRolesToAgentCore"]["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}}
+    assert by_sid["PassProductRolesToAgentCore"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}
+    }
     # Keys: the catalog key only, and its data-key use only through Bedrock / AgentCore.
-    kms_statements = [s for s in statements if any(a.startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
-    assert {json.dumps(s["Resource"]) for s in kms_statements} == {json.dumps({"Fn::GetAtt": [catalog_key_id(synthesized), "Arn"]})}
+    kms_statements = [
+        s
+        for s in statements
+        if any(a.startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    ]
+    assert {json.dumps(s["Resource"]) for s in kms_statements} == {
+        json.dumps({"Fn::GetAtt": [catalog_key_id(synthesized), "Arn"]})
+    }
     assert "kms:ViaService" in by_sid["CatalogKeyThroughBedrock"]["Condition"]["StringEquals"]
     assert by_sid["CatalogKeyGrantsForBedrock"]["Action"] == "kms:CreateGrant"
     assert by_sid["CatalogKeyGrantsForBedrock"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
-    assert by_sid["ResolveCatalogKey"]["Resource"] == {"Fn::Join": ["", [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter", {"Ref": parameter_id(synthesized)}]]}
+    assert by_sid["ResolveCatalogKey"]["Resource"] == {
+        "Fn::Join": ["", [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter", {"Ref": parameter_id(synthesized)}]]
+    }
 
 
 def test_launch_role_creates_guardrails_and_memories_on_star_only_with_the_product_tag(synthesized):
@@ -279,11 +376,17 @@ def test_launch_role_creates_guardrails_and_memories_on_star_only_with_the_produ
     the templates put on what they create; every other guardrail and memory action stays on this account's ARNs."""
     by_sid = {s["Sid"]: s for s in launch_policy(synthesized["templates"][USE_CASE])}
     assert by_sid["CreateGuardrails"] == {
-        "Action": "bedrock:CreateGuardrail", "Effect": "Allow", "Resource": "*", "Sid": "CreateGuardrails",
+        "Action": "bedrock:CreateGuardrail",
+        "Effect": "Allow",
+        "Resource": "*",
+        "Sid": "CreateGuardrails",
         "Condition": {"StringEquals": {f"aws:RequestTag/{sc.PRODUCT_TAG}": "guardrail"}},
     }
     assert by_sid["CreateMemories"] == {
-        "Action": "bedrock-agentcore:CreateMemory", "Effect": "Allow", "Resource": "*", "Sid": "CreateMemories",
+        "Action": "bedrock-agentcore:CreateMemory",
+        "Effect": "Allow",
+        "Resource": "*",
+        "Sid": "CreateMemories",
         "Condition": {"StringEquals": {f"aws:RequestTag/{sc.PRODUCT_TAG}": "memory"}},
     }
     assert "bedrock:CreateGuardrail" not in by_sid["Guardrails"]["Action"]
@@ -298,12 +401,16 @@ def test_launch_role_creates_guardrails_and_memories_on_star_only_with_the_produ
 
 def parameter_id(synthesized) -> str:
     template = synthesized["templates"][USE_CASE]
-    return next(k for k, p in resources(template, "AWS::SSM::Parameter").items() if p["Properties"]["Name"] == sc.KEY_PARAMETER)
+    return next(
+        k for k, p in resources(template, "AWS::SSM::Parameter").items() if p["Properties"]["Name"] == sc.KEY_PARAMETER
+    )
 
 
 def catalog_key_id(synthesized) -> str:
     template = synthesized["templates"][USE_CASE]
-    alias = next(a for a in resources(template, "AWS::KMS::Alias").values() if a["Properties"]["AliasName"] == sc.KEY_ALIAS)
+    alias = next(
+        a for a in resources(template, "AWS::KMS::Alias").values() if a["Properties"]["AliasName"] == sc.KEY_ALIAS
+    )
     return alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
 
 
@@ -312,10 +419,17 @@ def test_catalog_key_is_a_separate_rotating_retained_key_published_for_the_produ
     key_id = catalog_key_id(synthesized)
     key = template["Resources"][key_id]
     assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
-    parameter = next(p["Properties"] for p in resources(template, "AWS::SSM::Parameter").values() if p["Properties"]["Name"] == sc.KEY_PARAMETER)
+    parameter = next(
+        p["Properties"]
+        for p in resources(template, "AWS::SSM::Parameter").values()
+        if p["Properties"]["Name"] == sc.KEY_PARAMETER
+    )
     assert parameter["Value"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    boundary = next(p["Properties"] for p in resources(template, "AWS::IAM::ManagedPolicy").values()
-                    if p["Properties"].get("ManagedPolicyName") == sc.product_boundary_name(TENANT))
+    boundary = next(
+        p["Properties"]
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("ManagedPolicyName") == sc.product_boundary_name(TENANT)
+    )
     [statement] = boundary["PolicyDocument"]["Statement"]
     assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert all(a.startswith("kms:") and "*" not in a for a in statement["Action"])
@@ -329,7 +443,14 @@ def catalog_app(tmp_path: Path, name: str, snapshots: Path, *, release: bool = F
     stack = cdk.Stack(app, "Services", env=cdk.Environment(account="100000000011", region="eu-west-1"))
     tenant = load_landing_zone(SAMPLE_CONFIG).tenant(TENANT)
     catalog = sc.TenantCatalog(
-        stack, "Catalog", tenant=tenant, environment=ENV, tenant_account=ACCOUNT, tags={}, support_email="p@example.com", snapshots=snapshots
+        stack,
+        "Catalog",
+        tenant=tenant,
+        environment=ENV,
+        tenant_account=ACCOUNT,
+        tags={},
+        support_email="p@example.com",
+        snapshots=snapshots,
     )
     return app, stack, catalog
 
@@ -352,7 +473,9 @@ def test_a_release_locks_its_snapshots_and_earlier_releases_stay_launchable(tmp_
     app, _, _ = catalog_app(tmp_path, "next", snapshots)
     template = app.synth().get_stack_by_name("Services").template
     assert artifact_names(template) == [["0.0.9", sc.LIBRARY_VERSION]] * len(sc.OFFERED)
-    assert len(list(snapshots.glob("*"))) == 2 * len(sc.OFFERED), "outside a release nothing is written to the snapshots"
+    assert len(list(snapshots.glob("*"))) == 2 * len(sc.OFFERED), (
+        "outside a release nothing is written to the snapshots"
+    )
 
     # A released version never changes: a different template under the same version fails a release synth.
     current[0].write_text(current[0].read_text().replace("AgentZone", "Changed"))

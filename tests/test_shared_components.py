@@ -33,7 +33,12 @@ SHARED, DEDICATED = "SharedComponents", "SharedComponentsDedicated"
 
 def _base(app: cdk.App, name: str) -> tuple[cdk.Stack, object, AccessLogsBucket]:
     stack = cdk.Stack(app, name, env=ENV)
-    for k, v in {"owner": "platform@example.com", "cost-center": "CC-0001", "use-case-id": "platform", "environment": "dev"}.items():
+    for k, v in {
+        "owner": "platform@example.com",
+        "cost-center": "CC-0001",
+        "use-case-id": "platform",
+        "environment": "dev",
+    }.items():
         cdk.Tags.of(stack).add(k, v)
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/sharedservices", description="shared services").key
     return stack, key, AccessLogsBucket(stack, "AccessLogs")
@@ -45,30 +50,91 @@ def assembly(tmp_path_factory):
     app = create_app(outdir=str(outdir))
 
     stack, key, logs = _base(app, SHARED)
-    AgentImageRepository(stack, "ClaimsAgent", repository_name=tenant_repository("claims", "agent"), encryption_key=key,
-                         pull_accounts=TENANTS["claims"], push_accounts=[CI_ACCOUNT], organization_id=ORG,
-                         keep_tagged=50, untagged_expire_days=7)
-    AgentImageRepository(stack, "FraudAgent", repository_name=tenant_repository("fraud", "agent"), encryption_key=key,
-                         pull_accounts=list(reversed(TENANTS["fraud"])), organization_id=ORG, keep_tagged=20, untagged_expire_days=3)
+    AgentImageRepository(
+        stack,
+        "ClaimsAgent",
+        repository_name=tenant_repository("claims", "agent"),
+        encryption_key=key,
+        pull_accounts=TENANTS["claims"],
+        push_accounts=[CI_ACCOUNT],
+        organization_id=ORG,
+        keep_tagged=50,
+        untagged_expire_days=7,
+    )
+    AgentImageRepository(
+        stack,
+        "FraudAgent",
+        repository_name=tenant_repository("fraud", "agent"),
+        encryption_key=key,
+        pull_accounts=list(reversed(TENANTS["fraud"])),
+        organization_id=ORG,
+        keep_tagged=20,
+        untagged_expire_days=3,
+    )
     RegistryScanning(stack, "RegistryScanning")
-    ExperimentTracking(stack, "Mlflow", encryption_key=key, access_logs=logs, size="Small", mlflow_version="3.0",
-                       maintenance_window="Sun:02:00", tenant_accounts=TENANTS, organization_id=ORG)
+    ExperimentTracking(
+        stack,
+        "Mlflow",
+        encryption_key=key,
+        access_logs=logs,
+        size="Small",
+        mlflow_version="3.0",
+        maintenance_window="Sun:02:00",
+        tenant_accounts=TENANTS,
+        organization_id=ORG,
+    )
     curator = iam.Role(stack, "Curator", role_name="agentzone-registry-curator", assumed_by=iam.AccountRootPrincipal())
-    publisher = iam.Role(stack, "Publisher", role_name="agentzone-registry-publisher", assumed_by=iam.AccountRootPrincipal())
-    registry = AgentRegistry(stack, "Registry", name="agentzone-components", description="Agents, MCP servers and tools",
-                             encryption_key=key, approvers=[curator], approval_emails=["platform-leads@example.com"])
+    publisher = iam.Role(
+        stack, "Publisher", role_name="agentzone-registry-publisher", assumed_by=iam.AccountRootPrincipal()
+    )
+    registry = AgentRegistry(
+        stack,
+        "Registry",
+        name="agentzone-components",
+        description="Agents, MCP servers and tools",
+        encryption_key=key,
+        approvers=[curator],
+        approval_emails=["platform-leads@example.com"],
+    )
     registry.grant_publish(publisher)
-    registry.add_record("WebSearch", name="web-search", record_type="mcp-server", description="Web search",
-                        descriptor={"name": "web-search", "version": "1.2.0"}, version="1.2.0", tools=[{"name": "search"}])
-    registry.add_record("Triage", name="triage-agent", record_type="agent", description="Triage agent",
-                        descriptor={"name": "triage", "url": "https://example.com/a2a"}, schema_version="0.3")
-    registry.add_record("Calculator", name="calculator", record_type="tool", description="Calculator tool",
-                        descriptor={"name": "calculator"})
+    registry.add_record(
+        "WebSearch",
+        name="web-search",
+        record_type="mcp-server",
+        description="Web search",
+        descriptor={"name": "web-search", "version": "1.2.0"},
+        version="1.2.0",
+        tools=[{"name": "search"}],
+    )
+    registry.add_record(
+        "Triage",
+        name="triage-agent",
+        record_type="agent",
+        description="Triage agent",
+        descriptor={"name": "triage", "url": "https://example.com/a2a"},
+        schema_version="0.3",
+    )
+    registry.add_record(
+        "Calculator",
+        name="calculator",
+        record_type="tool",
+        description="Calculator tool",
+        descriptor={"name": "calculator"},
+    )
 
     dedicated, key2, logs2 = _base(app, DEDICATED)
-    ExperimentTracking(dedicated, "Mlflow", encryption_key=key2, access_logs=logs2, size="Medium", mlflow_version="3.0",
-                       maintenance_window="Sat:23:30", tenant_accounts=TENANTS, organization_id=ORG,
-                       dedicated_server_per_tenant=True)
+    ExperimentTracking(
+        dedicated,
+        "Mlflow",
+        encryption_key=key2,
+        access_logs=logs2,
+        size="Medium",
+        mlflow_version="3.0",
+        maintenance_window="Sat:23:30",
+        tenant_accounts=TENANTS,
+        organization_id=ORG,
+        dedicated_server_per_tenant=True,
+    )
 
     add_rule_packs(app, NagSettings())
     synthesized = app.synth()  # raises on any unacknowledged nag error
@@ -122,7 +188,9 @@ def test_acknowledgements_are_specific(assembly):
     assert not [f for f in wildcard if "[Action::" in f]
     assert all("[Resource::" in f for f in wildcard)
     resource_star = [a for a in acks if a.finding == "AwsSolutions-IAM5[Resource::*]"]
-    assert {a.path.rsplit("/", 1)[-1] for a in resource_star} == {"TenantPolicy-claims", "TenantPolicy-fraud"}, resource_star
+    assert {a.path.rsplit("/", 1)[-1] for a in resource_star} == {"TenantPolicy-claims", "TenantPolicy-fraud"}, (
+        resource_star
+    )
     assert all("AccessUI" in a.reason for a in resource_star)
 
 
@@ -152,13 +220,25 @@ def test_lifecycle_expires_untagged_and_keeps_newest_tagged(shared, tenant, keep
     # ECR: at most one tagStatus=any rule, and it must have the highest priority; none is used here.
     assert all(r["selection"]["tagStatus"] != "any" for r in rules)
     untagged, tagged = rules
-    assert untagged["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed", "countNumber": days, "countUnit": "days"}
-    assert tagged["selection"] == {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan", "countNumber": keep}
+    assert untagged["selection"] == {
+        "tagStatus": "untagged",
+        "countType": "sinceImagePushed",
+        "countNumber": days,
+        "countUnit": "days",
+    }
+    assert tagged["selection"] == {
+        "tagStatus": "tagged",
+        "tagPatternList": ["*"],
+        "countType": "imageCountMoreThan",
+        "countNumber": keep,
+    }
     assert all(r["action"] == {"type": "expire"} for r in rules)
 
 
 def test_repository_policy_pull_for_listed_accounts_push_only_for_pushers(shared):
-    claims = statements({"Properties": {"PolicyDocument": repository(shared, "claims")["Properties"]["RepositoryPolicyText"]}})
+    claims = statements(
+        {"Properties": {"PolicyDocument": repository(shared, "claims")["Properties"]["RepositoryPolicyText"]}}
+    )
     by_sid = {s["Sid"]: s for s in claims}
     assert set(by_sid) == {"PullFromOrganizationAccounts", "PushFromOrganizationAccounts"}
     pull, push = by_sid["PullFromOrganizationAccounts"], by_sid["PushFromOrganizationAccounts"]
@@ -187,22 +267,36 @@ def test_enhanced_scanning_is_one_registry_setting(shared):
     config = only(shared, "AWS::ECR::RegistryScanningConfiguration")["Properties"]
     assert config == {
         "ScanType": "ENHANCED",
-        "Rules": [{"ScanFrequency": "CONTINUOUS_SCAN", "RepositoryFilters": [{"Filter": "agentzone/*", "FilterType": "WILDCARD"}]}],
+        "Rules": [
+            {
+                "ScanFrequency": "CONTINUOUS_SCAN",
+                "RepositoryFilters": [{"Filter": "agentzone/*", "FilterType": "WILDCARD"}],
+            }
+        ],
     }
 
 
-@pytest.mark.parametrize("kwargs,error", [
-    ({"pull_accounts": ["12345"]}, "12-digit"),
-    ({"push_accounts": ["abc"]}, "12-digit"),
-    ({"organization_id": "org-1"}, "Organizations id"),
-    ({"keep_tagged": 0}, "keep_tagged"),
-    ({"untagged_expire_days": 0}, "untagged_expire_days"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error",
+    [
+        ({"pull_accounts": ["12345"]}, "12-digit"),
+        ({"push_accounts": ["abc"]}, "12-digit"),
+        ({"organization_id": "org-1"}, "Organizations id"),
+        ({"keep_tagged": 0}, "keep_tagged"),
+        ({"untagged_expire_days": 0}, "untagged_expire_days"),
+    ],
+)
 def test_repository_rejects_bad_input(kwargs, error):
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
-    props = dict(repository_name="agentzone/x/agent", encryption_key=key, pull_accounts=["111111111111"], organization_id=ORG,
-                 keep_tagged=1, untagged_expire_days=1)
+    props = dict(
+        repository_name="agentzone/x/agent",
+        encryption_key=key,
+        pull_accounts=["111111111111"],
+        organization_id=ORG,
+        keep_tagged=1,
+        untagged_expire_days=1,
+    )
     with pytest.raises(ValueError, match=error):
         AgentImageRepository(stack, "Repo", **{**props, **kwargs})
 
@@ -217,7 +311,11 @@ def tenant_role(t: Template, tenant: str) -> tuple[str, dict]:
 
 
 def policy_of(t: Template, role_id: str) -> dict:
-    found = [p for p in t.find_resources("AWS::IAM::ManagedPolicy").values() if {"Ref": role_id} in p["Properties"].get("Roles", [])]
+    found = [
+        p
+        for p in t.find_resources("AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"].get("Roles", [])
+    ]
     assert len(found) == 1, role_id
     return found[0]
 
@@ -238,12 +336,24 @@ def test_tracking_server_properties(shared):
     assert server["AutomaticModelRegistration"] is False
     role_id = server["RoleArn"]["Fn::GetAtt"][0]
     role = shared.to_json()["Resources"][role_id]
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [{
-        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-        "Condition": {"StringEquals": {"aws:SourceAccount": ENV.account}},
-    }]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": ENV.account}},
+        }
+    ]
     granted = {a for s in statements(policy_of(shared, role_id)) for a in as_list(s["Action"])}
-    assert granted == {"s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:GetBucketLocation", "s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey"}
+    assert granted == {
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:GetBucketLocation",
+        "s3:ListBucket",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }
 
 
 def test_artifact_bucket_is_a_secure_bucket_with_the_cmk(shared):
@@ -269,21 +379,39 @@ def test_tenant_role_uses_this_server_and_only_its_own_prefix(shared, tenant):
     role_id, _ = tenant_role(shared, tenant)
     policy = statements(policy_of(shared, role_id))
     by_sid = {s["Sid"]: s for s in policy}
-    server_arn = {"Fn::GetAtt": [next(iter(shared.find_resources("AWS::SageMaker::MlflowTrackingServer"))), "TrackingServerArn"]}
+    server_arn = {
+        "Fn::GetAtt": [next(iter(shared.find_resources("AWS::SageMaker::MlflowTrackingServer"))), "TrackingServerArn"]
+    }
     assert sorted(by_sid["UseTrackingServer"]["Action"]) == sorted(MLFLOW_SERVER_ACTIONS)
     assert by_sid["UseTrackingServer"]["Resource"] == server_arn
     assert sorted(by_sid["OpenTrackingServer"]["Action"]) == [
-        "sagemaker:CreatePresignedMlflowTrackingServerUrl", "sagemaker:DescribeMlflowTrackingServer"]
+        "sagemaker:CreatePresignedMlflowTrackingServerUrl",
+        "sagemaker:DescribeMlflowTrackingServer",
+    ]
     assert by_sid["OpenTrackingServer"]["Resource"] == server_arn
-    assert by_sid["MlflowUi"] == {"Sid": "MlflowUi", "Effect": "Allow", "Action": "sagemaker-mlflow:AccessUI", "Resource": "*"}
+    assert by_sid["MlflowUi"] == {
+        "Sid": "MlflowUi",
+        "Effect": "Allow",
+        "Action": "sagemaker-mlflow:AccessUI",
+        "Resource": "*",
+    }
     bucket = bucket_id(shared)
-    assert by_sid["ReadWriteArtifacts"]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{tenant}/*"]]}
+    assert by_sid["ReadWriteArtifacts"]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{tenant}/*"]]
+    }
     assert by_sid["ListArtifacts"]["Condition"] == {"StringLike": {"s3:prefix": [f"{tenant}/*"]}}
     assert by_sid["ListArtifacts"]["Action"] == "s3:ListBucket"
     # GetBucketLocation has no s3:prefix key: under ListArtifacts' condition it would always be denied.
     assert by_sid["LocateArtifactBucket"] == {
-        "Sid": "LocateArtifactBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": {"Fn::GetAtt": [bucket, "Arn"]}}
-    assert by_sid["ArtifactKeyThroughS3"]["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Join"][1][0] == "s3.eu-west-1."
+        "Sid": "LocateArtifactBucket",
+        "Effect": "Allow",
+        "Action": "s3:GetBucketLocation",
+        "Resource": {"Fn::GetAtt": [bucket, "Arn"]},
+    }
+    assert (
+        by_sid["ArtifactKeyThroughS3"]["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Join"][1][0]
+        == "s3.eu-west-1."
+    )
     # Only the AccessUI statement (no resource type) may use "*"; nothing else is unscoped.
     assert [s["Sid"] for s in policy if s["Resource"] == "*"] == ["MlflowUi"]
 
@@ -306,9 +434,13 @@ def test_dedicated_servers_isolate_tenants(dedicated):
         assert props["ArtifactStoreUri"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, f"/{tenant}/"]]}
         assert props["TrackingServerSize"] == "Medium" and props["WeeklyMaintenanceWindowStart"] == "Sat:23:30"
         server_policy = statements(policy_of(dedicated, props["RoleArn"]["Fn::GetAtt"][0]))
-        assert {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{tenant}/*"]]} in [s["Resource"] for s in server_policy]
+        assert {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{tenant}/*"]]} in [
+            s["Resource"] for s in server_policy
+        ]
         tenant_policy = statements(policy_of(dedicated, tenant_role(dedicated, tenant)[0]))
-        server_refs = {json.dumps(s["Resource"]) for s in tenant_policy if "TrackingServerArn" in json.dumps(s["Resource"])}
+        server_refs = {
+            json.dumps(s["Resource"]) for s in tenant_policy if "TrackingServerArn" in json.dumps(s["Resource"])
+        }
         assert server_refs == {json.dumps({"Fn::GetAtt": [server_id, "TrackingServerArn"]})}
     outputs = dedicated.to_json()["Outputs"]
     assert sum(1 for k in outputs if k.startswith("MlflowTrackingServerArn")) == len(TENANTS)
@@ -317,17 +449,29 @@ def test_dedicated_servers_isolate_tenants(dedicated):
 def test_tracking_server_arn_is_an_output(shared):
     outputs = shared.to_json()["Outputs"]
     arn = [v for k, v in outputs.items() if k.startswith("MlflowTrackingServerArn")]
-    assert arn == [{"Description": "MLflow tracking server agentzone-mlflow",
-                    "Value": {"Fn::GetAtt": [next(iter(shared.find_resources("AWS::SageMaker::MlflowTrackingServer"))), "TrackingServerArn"]}}]
+    assert arn == [
+        {
+            "Description": "MLflow tracking server agentzone-mlflow",
+            "Value": {
+                "Fn::GetAtt": [
+                    next(iter(shared.find_resources("AWS::SageMaker::MlflowTrackingServer"))),
+                    "TrackingServerArn",
+                ]
+            },
+        }
+    ]
 
 
-@pytest.mark.parametrize("kwargs,error", [
-    ({"tenant_accounts": {"claims": ["111111111111"], "fraud": ["111111111111"]}}, "listed for both"),
-    ({"tenant_accounts": {"claims": ["1"]}}, "12-digit"),
-    ({"maintenance_window": "Sun:2:00"}, "maintenance_window"),
-    ({"size": "Huge"}, "size"),
-    ({"organization_id": "o-1"}, "organization_id"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error",
+    [
+        ({"tenant_accounts": {"claims": ["111111111111"], "fraud": ["111111111111"]}}, "listed for both"),
+        ({"tenant_accounts": {"claims": ["1"]}}, "12-digit"),
+        ({"maintenance_window": "Sun:2:00"}, "maintenance_window"),
+        ({"size": "Huge"}, "size"),
+        ({"organization_id": "o-1"}, "organization_id"),
+    ],
+)
 def test_experiment_tracking_rejects_bad_input(kwargs, error):
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
@@ -352,8 +496,15 @@ def test_registry_requires_manual_approval_and_uses_the_cmk(shared):
 
 
 def test_records_map_to_service_types_and_descriptors(shared):
-    records = {r["Properties"]["Name"]: r["Properties"] for r in shared.find_resources("AWS::AgentRegistry::RegistryRecord").values()}
-    assert {n: r["RecordType"] for n, r in records.items()} == {"web-search": "MCP", "triage-agent": "AGENT", "calculator": "CUSTOM"}
+    records = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in shared.find_resources("AWS::AgentRegistry::RegistryRecord").values()
+    }
+    assert {n: r["RecordType"] for n, r in records.items()} == {
+        "web-search": "MCP",
+        "triage-agent": "AGENT",
+        "calculator": "CUSTOM",
+    }
     mcp = records["web-search"]["Descriptors"]["McpServer"]
     assert json.loads(mcp["Data"]) == {"name": "web-search", "version": "1.2.0"}
     assert json.loads(mcp["AdditionalData"]["Tools"]["Data"]) == [{"name": "search"}]
@@ -375,7 +526,12 @@ def test_only_approvers_can_change_record_status(shared):
     assert "agent-registry:UpdateRegistryRecordStatus" not in publisher
     assert "agent-registry:SubmitRegistryRecordForApproval" in publisher
     assert not {a for a in curator if a.startswith("agent-registry:") and ("Create" in a or "Submit" in a)}
-    every = [a for p in shared.find_resources("AWS::IAM::ManagedPolicy").values() for s in statements(p) for a in as_list(s["Action"])]
+    every = [
+        a
+        for p in shared.find_resources("AWS::IAM::ManagedPolicy").values()
+        for s in statements(p)
+        for a in as_list(s["Action"])
+    ]
     assert every.count("agent-registry:UpdateRegistryRecordStatus") == 1
 
 
@@ -390,15 +546,30 @@ def test_submissions_notify_approvers_on_an_encrypted_topic(shared):
     topic_id = rule["Targets"][0]["Arn"]["Ref"]
     topic = shared.to_json()["Resources"][topic_id]["Properties"]
     assert topic["KmsMasterKeyId"]["Fn::GetAtt"][0].startswith("BaselineKey")
-    only(shared, "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "platform-leads@example.com", "TopicArn": {"Ref": topic_id}})
+    only(
+        shared,
+        "AWS::SNS::Subscription",
+        {"Protocol": "email", "Endpoint": "platform-leads@example.com", "TopicArn": {"Ref": topic_id}},
+    )
 
 
-@pytest.mark.parametrize("call,error", [
-    (lambda r: r.add_record("X", name="x", record_type="prompt", description="d", descriptor={}), "record_type"),
-    (lambda r: r.add_record("X", name="x", record_type="tool", description="d", descriptor={}, tools=[]), "only an mcp-server"),
-    (lambda r: r.add_record("X", name="-x", record_type="tool", description="d", descriptor={}), "record name"),
-    (lambda r: [r.add_record(f"X{i}", name="x", record_type="tool", description="d", descriptor={}) for i in range(2)], "already"),
-])
+@pytest.mark.parametrize(
+    "call,error",
+    [
+        (lambda r: r.add_record("X", name="x", record_type="prompt", description="d", descriptor={}), "record_type"),
+        (
+            lambda r: r.add_record("X", name="x", record_type="tool", description="d", descriptor={}, tools=[]),
+            "only an mcp-server",
+        ),
+        (lambda r: r.add_record("X", name="-x", record_type="tool", description="d", descriptor={}), "record name"),
+        (
+            lambda r: [
+                r.add_record(f"X{i}", name="x", record_type="tool", description="d", descriptor={}) for i in range(2)
+            ],
+            "already",
+        ),
+    ],
+)
 def test_registry_rejects_bad_records(call, error):
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
@@ -411,7 +582,9 @@ def test_auto_approval_is_opt_in():
     stack = cdk.Stack(cdk.App(), "Sandbox", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/sandbox", description="sandbox").key
     AgentRegistry(stack, "Registry", name="sandbox", description="d", encryption_key=key, auto_approve=True)
-    Template.from_stack(stack).has_resource_properties("AWS::AgentRegistry::Registry", {"ApprovalConfiguration": {"AutoApprovalRules": ["APPROVE_ALL"]}})
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::AgentRegistry::Registry", {"ApprovalConfiguration": {"AutoApprovalRules": ["APPROVE_ALL"]}}
+    )
 
 
 def test_jwt_discovery_uses_the_central_identity():
@@ -420,11 +593,24 @@ def test_jwt_discovery_uses_the_central_identity():
     discovery = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123/.well-known/openid-configuration"
     stack = cdk.Stack(cdk.App(), "Jwt", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/jwt", description="jwt").key
-    AgentRegistry(stack, "Registry", name="jwt", description="d", encryption_key=key,
-                  jwt_authorizer=agentregistry.CfnRegistry.CustomJWTAuthorizerConfigurationProperty(
-                      discovery_url=discovery, allowed_scopes=["agentzone/registry/search"]))
-    Template.from_stack(stack).has_resource_properties("AWS::AgentRegistry::Registry", {
-        "AuthorizerType": "CUSTOM_JWT",
-        "DiscoveryConfiguration": {"AuthorizerConfiguration": {"CustomJWTAuthorizer": {
-            "DiscoveryUrl": discovery, "AllowedScopes": ["agentzone/registry/search"]}}},
-    })
+    AgentRegistry(
+        stack,
+        "Registry",
+        name="jwt",
+        description="d",
+        encryption_key=key,
+        jwt_authorizer=agentregistry.CfnRegistry.CustomJWTAuthorizerConfigurationProperty(
+            discovery_url=discovery, allowed_scopes=["agentzone/registry/search"]
+        ),
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::AgentRegistry::Registry",
+        {
+            "AuthorizerType": "CUSTOM_JWT",
+            "DiscoveryConfiguration": {
+                "AuthorizerConfiguration": {
+                    "CustomJWTAuthorizer": {"DiscoveryUrl": discovery, "AllowedScopes": ["agentzone/registry/search"]}
+                }
+            },
+        },
+    )

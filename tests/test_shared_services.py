@@ -56,7 +56,12 @@ def account_of(principal) -> str:
     if isinstance(principal, dict) and ("Fn::GetAtt" in principal or "Ref" in principal):
         return "this stack"
     text = json.dumps(principal)
-    for account in [*SHARED_ACCOUNT.values(), *(a for env in TENANT_ACCOUNTS.values() for a in env.values()), "100000000000", ELB_LOG_DELIVERY_EU_WEST_1]:
+    for account in [
+        *SHARED_ACCOUNT.values(),
+        *(a for env in TENANT_ACCOUNTS.values() for a in env.values()),
+        "100000000000",
+        ELB_LOG_DELIVERY_EU_WEST_1,
+    ]:
         if account in text:
             return account
     return text
@@ -84,7 +89,10 @@ def test_no_public_ingress_and_an_internal_https_only_gateway(sample_assembly, e
     for lb in t.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values():
         assert lb["Properties"]["Scheme"] == "internal"
     listeners = t.find_resources("AWS::ElasticLoadBalancingV2::Listener")
-    assert {(l["Properties"]["Protocol"], l["Properties"]["Port"]) for l in listeners.values()} == {("HTTPS", 443), ("TCP", 443)}
+    assert {(l["Properties"]["Protocol"], l["Properties"]["Port"]) for l in listeners.values()} == {
+        ("HTTPS", 443),
+        ("TCP", 443),
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -111,30 +119,47 @@ def test_gateway_config_carries_the_guardrail_models_and_tenant_teams(sample_ass
 @pytest.mark.parametrize("env", ENVS)
 def test_shared_tool_gateway_trusts_this_environments_identity_with_the_shared_tools_scope(sample_assembly, env):
     t = Template.from_json(shared(sample_assembly, env))
-    t.has_resource_properties("AWS::BedrockAgentCore::Gateway", {
-        "Name": naming.SHARED_TOOL_GATEWAY,
-        "AuthorizerType": "CUSTOM_JWT",
-        "AuthorizerConfiguration": {"CustomJWTAuthorizer": Match.object_like({
-            "DiscoveryUrl": f"https://cognito-idp.eu-west-1.amazonaws.com/{USER_POOL[env]}/.well-known/openid-configuration",
-            "AllowedScopes": ["agentzone/shared-tools/invoke"],
-        })},
-    })
+    t.has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {
+            "Name": naming.SHARED_TOOL_GATEWAY,
+            "AuthorizerType": "CUSTOM_JWT",
+            "AuthorizerConfiguration": {
+                "CustomJWTAuthorizer": Match.object_like(
+                    {
+                        "DiscoveryUrl": f"https://cognito-idp.eu-west-1.amazonaws.com/{USER_POOL[env]}/.well-known/openid-configuration",
+                        "AllowedScopes": ["agentzone/shared-tools/invoke"],
+                    }
+                )
+            },
+        },
+    )
     engines = t.find_resources("AWS::BedrockAgentCore::PolicyEngine")
     assert len(engines) == 1
-    statements = [p["Properties"]["Definition"]["Cedar"]["Statement"] for p in t.find_resources("AWS::BedrockAgentCore::Policy").values()]
+    statements = [
+        p["Properties"]["Definition"]["Cedar"]["Statement"]
+        for p in t.find_resources("AWS::BedrockAgentCore::Policy").values()
+    ]
     assert any("shared-claims___submit_claim" in json.dumps(s) for s in statements)
 
 
 def test_catalog_tables_are_readable_by_this_environments_tenants_only(sample_assembly):
     t = Template.from_json(shared(sample_assembly, "staging"))
     tables = t.find_resources("AWS::DynamoDB::GlobalTable")
-    assert {tb["Properties"]["TableName"] for tb in tables.values()} == {naming.MODEL_CATALOG_TABLE, naming.COMPONENT_CATALOG_TABLE}
+    assert {tb["Properties"]["TableName"] for tb in tables.values()} == {
+        naming.MODEL_CATALOG_TABLE,
+        naming.COMPONENT_CATALOG_TABLE,
+    }
     for table in tables.values():
         assert table["DeletionPolicy"] == "Retain"
         replica = table["Properties"]["Replicas"][0]
         policy = replica["ResourcePolicy"]["PolicyDocument"]
         assert sorted(account_of(p) for p in principals(policy)) == sorted(TENANT_ACCOUNTS["staging"].values())
-        assert all(not a.startswith(("dynamodb:Put", "dynamodb:Delete", "dynamodb:Update")) for s in policy["Statement"] for a in s["Action"])
+        assert all(
+            not a.startswith(("dynamodb:Put", "dynamodb:Delete", "dynamodb:Update"))
+            for s in policy["Statement"]
+            for a in s["Action"]
+        )
 
 
 @pytest.mark.parametrize("tenant", ["claims", "fraud"])
@@ -143,7 +168,9 @@ def test_each_tenant_gets_its_repository_profiles_and_team_in_its_own_stack(samp
     account = TENANT_ACCOUNTS["prod"][tenant]
     images = {"claims": ["intake", "settlement"], "fraud": ["agent"]}[tenant]
     repos = t.find_resources("AWS::ECR::Repository").values()
-    assert sorted(r["Properties"]["RepositoryName"] for r in repos) == [naming.tenant_repository(tenant, i) for i in images]
+    assert sorted(r["Properties"]["RepositoryName"] for r in repos) == [
+        naming.tenant_repository(tenant, i) for i in images
+    ]
     for repo in repos:
         assert {account_of(p) for p in principals(repo["Properties"]["RepositoryPolicyText"])} == {account}
     profiles = t.find_resources("AWS::Bedrock::ApplicationInferenceProfile")

@@ -18,7 +18,11 @@ from .conftest import SAMPLE_CONFIG  # noqa: F401  (documents what is snapshotte
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 STACKS = (
     ["AgentZone-Organization"]
-    + [f"AgentZone-{r}-{e}" for e in ("dev", "staging", "prod") for r in ("SharedServices", "Logging", "Security", "DataLake")]
+    + [
+        f"AgentZone-{r}-{e}"
+        for e in ("dev", "staging", "prod")
+        for r in ("SharedServices", "Logging", "Security", "DataLake")
+    ]
     + [f"AgentZone-{t}-{e}" for t in ("claims", "fraud") for e in ("dev", "staging", "prod", "governance")]
     + [f"AgentZone-{t}-dev-services" for t in ("claims", "fraud")]
     + [f"AgentZone-{t}-{e}-data" for t in ("claims", "fraud") for e in ("dev", "prod")]
@@ -52,4 +56,6 @@ def test_neutralize_removes_only_volatile_values():
         "Rules": {"CheckBootstrapVersion": {}},
         "Resources": {"F": {"Properties": {"Code": {"S3Key": "a" * 64 + ".zip"}, "Name": "keep-me"}}},
     }
-    assert neutralize(template) == {"Resources": {"F": {"Properties": {"Code": {"S3Key": "<asset-hash>.zip"}, "Name": "keep-me"}}}}
+    assert neutralize(template) == {
+        "Resources": {"F": {"Properties": {"Code": {"S3Key": "<asset-hash>.zip"}, "Name": "keep-me"}}}
+    }

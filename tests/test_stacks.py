@@ -10,7 +10,11 @@ from agentzone.config import load_landing_zone
 
 from .conftest import SAMPLE_CONFIG
 
-PLATFORM = [f"AgentZone-{role}-{env}" for env in ("dev", "staging", "prod") for role in ("SharedServices", "Logging", "Security", "DataLake")]
+PLATFORM = [
+    f"AgentZone-{role}-{env}"
+    for env in ("dev", "staging", "prod")
+    for role in ("SharedServices", "Logging", "Security", "DataLake")
+]
 TENANTS = [f"AgentZone-{t}-{env}" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
 GOVERNANCE = [f"AgentZone-{t}-governance" for t in ("claims", "fraud")]
 SERVICES = [f"AgentZone-{t}-{env}-services" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
@@ -23,21 +27,27 @@ def stack_names(selection: Selection) -> list[str]:
 
 
 def test_every_account_gets_its_stack(sample_assembly):
-    assert sorted(sample_assembly.templates) == sorted(["AgentZone-Organization", *PLATFORM, *TENANTS, *GOVERNANCE, *SERVICES, *DATA])
+    assert sorted(sample_assembly.templates) == sorted(
+        ["AgentZone-Organization", *PLATFORM, *TENANTS, *GOVERNANCE, *SERVICES, *DATA]
+    )
     envs = sample_assembly.environments
     assert envs["AgentZone-Organization"] == envs["AgentZone-fraud-governance"] == "aws://100000000000/eu-west-1"
     assert envs["AgentZone-Logging-staging"] == "aws://100000000022/eu-west-1"
     assert envs["AgentZone-claims-prod"] == "aws://333333333333/eu-west-1"
     assert envs["AgentZone-fraud-prod"] == "aws://666666666666/eu-central-1"
     # A tenant's share of shared services lives in the environment's shared-services account.
-    assert envs["AgentZone-fraud-prod-services"] == envs["AgentZone-SharedServices-prod"] == "aws://100000000031/eu-west-1"
+    assert (
+        envs["AgentZone-fraud-prod-services"] == envs["AgentZone-SharedServices-prod"] == "aws://100000000031/eu-west-1"
+    )
     # Its namespaces live in the environment's data lake account, beside the lake they import.
     assert envs["AgentZone-fraud-prod-data"] == envs["AgentZone-DataLake-prod"] == "aws://100000000034/eu-west-1"
 
 
 def test_prod_and_organization_stacks_have_termination_protection(sample_assembly):
     protected = {name for name, on in sample_assembly.termination_protection.items() if on}
-    assert protected == {n for n in sample_assembly.templates if n.endswith(("-prod", "-prod-services", "-prod-data"))} | {"AgentZone-Organization", *GOVERNANCE}
+    assert protected == {
+        n for n in sample_assembly.templates if n.endswith(("-prod", "-prod-services", "-prod-data"))
+    } | {"AgentZone-Organization", *GOVERNANCE}
 
 
 @pytest.mark.parametrize(
@@ -45,7 +55,10 @@ def test_prod_and_organization_stacks_have_termination_protection(sample_assembl
     [
         (Selection(environment="prod"), [n for n in PLATFORM + TENANTS + SERVICES + DATA if "-prod" in n]),
         (Selection(tenant="claims"), [n for n in TENANTS + GOVERNANCE + SERVICES + DATA if "claims" in n]),
-        (Selection(tenant="fraud", environment="dev"), ["AgentZone-fraud-dev", "AgentZone-fraud-dev-services", "AgentZone-fraud-dev-data"]),
+        (
+            Selection(tenant="fraud", environment="dev"),
+            ["AgentZone-fraud-dev", "AgentZone-fraud-dev-services", "AgentZone-fraud-dev-data"],
+        ),
     ],
 )
 def test_context_selectors_synthesize_a_subset(selection, expected):
@@ -69,16 +82,23 @@ def test_every_stack_has_a_rotating_retained_cmk(sample_assembly, name):
     template = Template.from_json(sample_assembly.template(name))
     template.has_resource(
         "AWS::KMS::Key",
-        {"Properties": {"EnableKeyRotation": True, "RotationPeriodInDays": 365, "PendingWindowInDays": 30},
-         "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+        {
+            "Properties": {"EnableKeyRotation": True, "RotationPeriodInDays": 365, "PendingWindowInDays": 30},
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
     )
     template.has_resource_properties("AWS::KMS::Alias", {"AliasName": Match.string_like_regexp("^alias/agentzone/")})
 
 
 @pytest.mark.parametrize(
     "name,logical_prefix",
-    [("AgentZone-Logging-prod", "LogArchive"), ("AgentZone-DataLake-dev", "RawZone"),
-     ("AgentZone-SharedServices-staging", "Artifacts"), ("AgentZone-claims-dev", "AgentData")],
+    [
+        ("AgentZone-Logging-prod", "LogArchive"),
+        ("AgentZone-DataLake-dev", "RawZone"),
+        ("AgentZone-SharedServices-staging", "Artifacts"),
+        ("AgentZone-claims-dev", "AgentData"),
+    ],
 )
 def test_data_buckets_are_cmk_encrypted_private_versioned_and_access_logged(sample_assembly, name, logical_prefix):
     buckets = sample_assembly.resources(name, "AWS::S3::Bucket")
@@ -93,7 +113,10 @@ def test_data_buckets_are_cmk_encrypted_private_versioned_and_access_logged(samp
     key_ids = sample_assembly.resources(name, "AWS::KMS::Key")
     assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0] in key_ids
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs[0]}
@@ -112,19 +135,29 @@ def test_bucket_policies_deny_plain_http_and_old_tls(sample_assembly, name):
 
 
 def json_key(condition: dict) -> str:
-    (op, inner), = condition.items()
-    (key, value), = inner.items()
+    ((op, inner),) = condition.items()
+    ((key, value),) = inner.items()
     return f"{op}:{key}={str(value).lower() if isinstance(value, bool) else value}"
 
 
 def test_log_archive_has_object_lock_from_creation(sample_assembly):
-    archive = [v for k, v in sample_assembly.resources("AgentZone-Logging-prod", "AWS::S3::Bucket").items() if k.startswith("LogArchive")][0]
+    archive = [
+        v
+        for k, v in sample_assembly.resources("AgentZone-Logging-prod", "AWS::S3::Bucket").items()
+        if k.startswith("LogArchive")
+    ][0]
     assert archive["Properties"]["ObjectLockEnabled"] is True
 
 
 def test_access_logs_bucket_uses_sse_s3_because_log_delivery_requires_it(sample_assembly):
-    logs = [v for k, v in sample_assembly.resources("AgentZone-claims-dev", "AWS::S3::Bucket").items() if k.startswith("AccessLogs")][0]
-    algo = logs["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+    logs = [
+        v
+        for k, v in sample_assembly.resources("AgentZone-claims-dev", "AWS::S3::Bucket").items()
+        if k.startswith("AccessLogs")
+    ][0]
+    algo = logs["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ]["SSEAlgorithm"]
     assert algo == "AES256"
     assert logs["DeletionPolicy"] == "Retain"
 
@@ -146,14 +179,22 @@ def test_memory_blueprint_follows_tenant_config(sample_assembly):
                 "MemoryStrategies": [
                     {"EpisodicMemoryStrategy": Match.any_value()},
                     {"SemanticMemoryStrategy": Match.any_value()},
-                    {"CustomMemoryStrategy": {
-                        "Name": "risk_patterns",
-                        "Namespaces": ["/fraud/patterns/{actorId}"],
-                        "Configuration": {"SemanticOverride": {"Extraction": {
-                            "AppendToPrompt": Match.string_like_regexp("^Keep only facts about transaction patterns"),
-                            "ModelId": "amazon.nova-pro-v1:0",
-                        }}},
-                    }},
+                    {
+                        "CustomMemoryStrategy": {
+                            "Name": "risk_patterns",
+                            "Namespaces": ["/fraud/patterns/{actorId}"],
+                            "Configuration": {
+                                "SemanticOverride": {
+                                    "Extraction": {
+                                        "AppendToPrompt": Match.string_like_regexp(
+                                            "^Keep only facts about transaction patterns"
+                                        ),
+                                        "ModelId": "amazon.nova-pro-v1:0",
+                                    }
+                                }
+                            },
+                        }
+                    },
                 ],
             },
             "DeletionPolicy": "Retain",
@@ -168,10 +209,21 @@ def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
     key_id = next(iter(sample_assembly.resources(name, "AWS::KMS::Key")))
     template.has_resource_properties(
         "AWS::IAM::Role",
-        {"AssumeRolePolicyDocument": {"Statement": [Match.object_like({
-            "Principal": {"Service": "bedrock-agentcore.amazonaws.com"},
-            "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}, "ArnLike": Match.any_value()},
-        })]}},
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Principal": {"Service": "bedrock-agentcore.amazonaws.com"},
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": "222222222222"},
+                                "ArnLike": Match.any_value(),
+                            },
+                        }
+                    )
+                ]
+            }
+        },
     )
     policies = [p for k, p in sample_assembly.resources(name, "AWS::IAM::Policy").items() if "MemoryServiceRole" in k]
     assert len(policies) == 2  # claims and customers
@@ -185,17 +237,24 @@ def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assemb
     for name in TENANTS:
         budgets = sample_assembly.resources(name, "AWS::Budgets::Budget").values()
         assert sorted(b["Properties"]["Budget"]["BudgetName"] for b in budgets) == [
-            f"agentzone-{name.split('-', 1)[1]}", f"agentzone-{name.split('-', 1)[1]}-safety"
+            f"agentzone-{name.split('-', 1)[1]}",
+            f"agentzone-{name.split('-', 1)[1]}-safety",
         ], name
-    (budget,) = [b for b in sample_assembly.resources("AgentZone-fraud-prod", "AWS::Budgets::Budget").values()
-                 if b["Properties"]["Budget"]["BudgetName"] == "agentzone-fraud-prod"]
+    (budget,) = [
+        b
+        for b in sample_assembly.resources("AgentZone-fraud-prod", "AWS::Budgets::Budget").values()
+        if b["Properties"]["Budget"]["BudgetName"] == "agentzone-fraud-prod"
+    ]
     fraud_prod = budget["Properties"]
     assert fraud_prod["Budget"]["BudgetName"] == "agentzone-fraud-prod"
     assert fraud_prod["Budget"]["BudgetLimit"] == {"Amount": 12000, "Unit": "USD"}
     assert "CostFilters" not in fraud_prod["Budget"]  # a member account's budget sees only its own spend
     thresholds = [n["Notification"]["Threshold"] for n in fraud_prod["NotificationsWithSubscribers"]]
     assert thresholds == [50, 80, 100]
-    assert all(n["Subscribers"] == [{"Address": "fraud-ai@example.com", "SubscriptionType": "EMAIL"}] for n in fraud_prod["NotificationsWithSubscribers"])
+    assert all(
+        n["Subscribers"] == [{"Address": "fraud-ai@example.com", "SubscriptionType": "EMAIL"}]
+        for n in fraud_prod["NotificationsWithSubscribers"]
+    )
 
 
 def test_management_account_budgets_watch_each_tenant_and_platform_environment(sample_assembly):
@@ -206,21 +265,32 @@ def test_management_account_budgets_watch_each_tenant_and_platform_environment(s
     assert budget["CostFilters"] == {"LinkedAccount": ["444444444444", "555555555555", "666666666666"]}
     subscribers = tenant["Properties"]["NotificationsWithSubscribers"][0]["Subscribers"]
     assert [s["Address"] for s in subscribers] == ["fraud-ai@example.com", "platform-ai@example.com"]
-    platform = {b["Properties"]["Budget"]["BudgetName"]: b["Properties"] for b in sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget").values()}
+    platform = {
+        b["Properties"]["Budget"]["BudgetName"]: b["Properties"]
+        for b in sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget").values()
+    }
     assert sorted(platform) == ["agentzone-platform-dev", "agentzone-platform-prod", "agentzone-platform-staging"]
     prod = platform["agentzone-platform-prod"]
     assert prod["Budget"]["BudgetLimit"] == {"Amount": 8000, "Unit": "USD"}
-    assert prod["Budget"]["CostFilters"] == {"LinkedAccount": ["100000000031", "100000000032", "100000000033", "100000000034"]}
+    assert prod["Budget"]["CostFilters"] == {
+        "LinkedAccount": ["100000000031", "100000000032", "100000000033", "100000000034"]
+    }
 
 
 def test_stack_metadata_names_role_environment_and_tenant(sample_assembly):
-    assert sample_assembly.template("AgentZone-claims-prod")["Metadata"]["AgentZone"] == {"role": "UseCase", "environment": "prod", "tenant": "claims"}
+    assert sample_assembly.template("AgentZone-claims-prod")["Metadata"]["AgentZone"] == {
+        "role": "UseCase",
+        "environment": "prod",
+        "tenant": "claims",
+    }
     assert sample_assembly.template("AgentZone-Organization")["Metadata"]["AgentZone"]["environment"] == "global"
 
 
 def test_platform_only_selection_is_independent_of_tenants():
     assert sorted(stack_names(Selection(only="platform"))) == sorted(["AgentZone-Organization", *PLATFORM])
-    assert sorted(stack_names(Selection(only="platform", environment="dev"))) == sorted(n for n in PLATFORM if n.endswith("-dev"))
+    assert sorted(stack_names(Selection(only="platform", environment="dev"))) == sorted(
+        n for n in PLATFORM if n.endswith("-dev")
+    )
     assert sorted(stack_names(Selection(only="tenants"))) == sorted(TENANTS + GOVERNANCE + SERVICES + DATA)
 
 

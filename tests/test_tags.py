@@ -46,8 +46,24 @@ def test_every_taggable_resource_is_tagged(sample_assembly):
 @pytest.mark.parametrize(
     "stack,expected",
     [
-        ("AgentZone-claims-dev", {"owner": "claims-ai@example.com", "cost-center": "CC-1234", "use-case-id": "UC-0042", "environment": "dev"}),
-        ("AgentZone-Logging-prod", {"owner": "platform-ai@example.com", "cost-center": "CC-0001", "use-case-id": "platform", "environment": "prod"}),
+        (
+            "AgentZone-claims-dev",
+            {
+                "owner": "claims-ai@example.com",
+                "cost-center": "CC-1234",
+                "use-case-id": "UC-0042",
+                "environment": "dev",
+            },
+        ),
+        (
+            "AgentZone-Logging-prod",
+            {
+                "owner": "platform-ai@example.com",
+                "cost-center": "CC-0001",
+                "use-case-id": "platform",
+                "environment": "prod",
+            },
+        ),
     ],
 )
 def test_tag_values_come_from_config(sample_assembly, stack, expected):

@@ -46,7 +46,10 @@ def shared_policies() -> dict[str, str]:
 
 def gateway(stack: cdk.Stack, **overrides) -> ToolGateway:
     props = dict(
-        gateway_name="agentzone-shared-tools", discovery_url=DISCOVERY, allowed_scopes=[SCOPE], policies=shared_policies(),
+        gateway_name="agentzone-shared-tools",
+        discovery_url=DISCOVERY,
+        allowed_scopes=[SCOPE],
+        policies=shared_policies(),
         encryption_key=BaselineKey(stack, "Key", alias="alias/agentzone/tools", description="tools").key,
     )
     return ToolGateway(stack, "SharedTools", **{**props, **overrides})
@@ -71,16 +74,32 @@ def synth(tmp_path_factory) -> Synth:
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("tool-gateway") / "cdk.out"))
     stack = cdk.Stack(app, STACK, env=ENV)
     gw = gateway(stack)
-    McpServerRuntime(stack, "ClaimsMcp", name="claims", gateway=gw,
-                     image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/agentzone/platform/claims-mcp:1.4.0",
-                     environment_variables={"LOG_LEVEL": "INFO"})
-    McpServerRuntime(stack, "DocsMcp", name="docs_search", target_name="shared-docs", gateway=gw,
-                     repository=ecr.Repository.from_repository_name(stack, "DocsRepo", "agentzone/platform/docs-mcp"), tag="2.0.1")
+    McpServerRuntime(
+        stack,
+        "ClaimsMcp",
+        name="claims",
+        gateway=gw,
+        image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/agentzone/platform/claims-mcp:1.4.0",
+        environment_variables={"LOG_LEVEL": "INFO"},
+    )
+    McpServerRuntime(
+        stack,
+        "DocsMcp",
+        name="docs_search",
+        target_name="shared-docs",
+        gateway=gw,
+        repository=ecr.Repository.from_repository_name(stack, "DocsRepo", "agentzone/platform/docs-mcp"),
+        tag="2.0.1",
+    )
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(STACK)
-    return Synth(Template.from_json(artifact.template), artifact.template, Path(assembly.directory) / artifact.template_file,
-                 Path(assembly.directory))
+    return Synth(
+        Template.from_json(artifact.template),
+        artifact.template,
+        Path(assembly.directory) / artifact.template_file,
+        Path(assembly.directory),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,36 +120,56 @@ def gateway_role_policy(raw: dict) -> dict:
 
 
 def test_gateway_uses_central_jwt_cmk_and_mcp(template):
-    template.has_resource_properties("AWS::BedrockAgentCore::Gateway", {
-        "Name": "agentzone-shared-tools",
-        "ProtocolType": "MCP",
-        "AuthorizerType": "CUSTOM_JWT",
-        "AuthorizerConfiguration": {"CustomJWTAuthorizer": {"DiscoveryUrl": DISCOVERY, "AllowedScopes": [SCOPE]}},
-        "KmsKeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
-        "ExceptionLevel": Match.absent(),  # sanitized messages
-        "ProtocolConfiguration": {"Mcp": Match.object_like({"SearchType": "SEMANTIC"})},
-    })
+    template.has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {
+            "Name": "agentzone-shared-tools",
+            "ProtocolType": "MCP",
+            "AuthorizerType": "CUSTOM_JWT",
+            "AuthorizerConfiguration": {"CustomJWTAuthorizer": {"DiscoveryUrl": DISCOVERY, "AllowedScopes": [SCOPE]}},
+            "KmsKeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
+            "ExceptionLevel": Match.absent(),  # sanitized messages
+            "ProtocolConfiguration": {"Mcp": Match.object_like({"SearchType": "SEMANTIC"})},
+        },
+    )
     template.resource_count_is("AWS::Cognito::UserPool", 0)  # never a gateway-private identity
 
 
 def test_policy_engine_enforces_config_policies(template):
-    template.has_resource_properties("AWS::BedrockAgentCore::PolicyEngine", {
-        "Name": "agentzone_shared_tools", "EncryptionKeyArn": {"Fn::GetAtt": [Match.any_value(), "Arn"]},
-    })
-    template.has_resource_properties("AWS::BedrockAgentCore::Gateway", {
-        "PolicyEngineConfiguration": {"Mode": "ENFORCE", "Arn": {"Fn::GetAtt": [Match.string_like_regexp("PolicyEngine"), "PolicyEngineArn"]}},
-    })
+    template.has_resource_properties(
+        "AWS::BedrockAgentCore::PolicyEngine",
+        {
+            "Name": "agentzone_shared_tools",
+            "EncryptionKeyArn": {"Fn::GetAtt": [Match.any_value(), "Arn"]},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {
+            "PolicyEngineConfiguration": {
+                "Mode": "ENFORCE",
+                "Arn": {"Fn::GetAtt": [Match.string_like_regexp("PolicyEngine"), "PolicyEngineArn"]},
+            },
+        },
+    )
     policies = template.find_resources("AWS::BedrockAgentCore::Policy")
     assert sorted(p["Properties"]["Name"] for p in policies.values()) == ["baseline", "claims_limit"]
     for policy in policies.values():
         props = policy["Properties"]
         assert props["ValidationMode"] == "FAIL_ON_ANY_FINDINGS"
         parts = props["Definition"]["Cedar"]["Statement"]["Fn::Join"][1]
-        assert any(isinstance(x, dict) and x.get("Fn::GetAtt", [None, None])[1] == "GatewayArn" for x in parts)  # placeholder replaced
+        assert any(
+            isinstance(x, dict) and x.get("Fn::GetAtt", [None, None])[1] == "GatewayArn" for x in parts
+        )  # placeholder replaced
         assert not any(cedar.GATEWAY_ARN_PLACEHOLDER in x for x in parts if isinstance(x, str))
     claims = next(p for p in policies.values() if p["Properties"]["Name"] == "claims_limit")
-    text = "".join(x for x in claims["Properties"]["Definition"]["Cedar"]["Statement"]["Fn::Join"][1] if isinstance(x, str))
-    assert 'action == AgentCore::Action::"shared-claims___submit_claim"' in text and "context.input.amount <= 10000" in text
+    text = "".join(
+        x for x in claims["Properties"]["Definition"]["Cedar"]["Statement"]["Fn::Join"][1] if isinstance(x, str)
+    )
+    assert (
+        'action == AgentCore::Action::"shared-claims___submit_claim"' in text
+        and "context.input.amount <= 10000" in text
+    )
 
 
 def test_log_only_mode_when_not_enforced():
@@ -138,8 +177,10 @@ def test_log_only_mode_when_not_enforced():
     stack = cdk.Stack(app, "LogOnly", env=ENV)
     gateway(stack, enforce=False, debug_exceptions=True)
     t = Template.from_stack(stack)
-    t.has_resource_properties("AWS::BedrockAgentCore::Gateway", {"PolicyEngineConfiguration": {"Mode": "LOG_ONLY", "Arn": Match.any_value()},
-                                                                 "ExceptionLevel": "DEBUG"})
+    t.has_resource_properties(
+        "AWS::BedrockAgentCore::Gateway",
+        {"PolicyEngineConfiguration": {"Mode": "LOG_ONLY", "Arn": Match.any_value()}, "ExceptionLevel": "DEBUG"},
+    )
 
 
 def test_mcp_runtimes_are_separate_iam_only_mcp_runtimes(template):
@@ -150,15 +191,47 @@ def test_mcp_runtimes_are_separate_iam_only_mcp_runtimes(template):
         assert props["ProtocolConfiguration"] == "MCP"
         assert "AuthorizerConfiguration" not in props  # no JWT authorizer: AgentCore's default, IAM (SigV4)
     template.resource_count_is("AWS::BedrockAgentCore::OAuth2CredentialProvider", 0)  # no client secret anywhere
-    template.has_resource_properties("AWS::BedrockAgentCore::Runtime", {
-        "AgentRuntimeName": "claims", "EnvironmentVariables": {"LOG_LEVEL": "INFO"},
-        "AgentRuntimeArtifact": {"ContainerConfiguration": {"ContainerUri": {"Fn::Join": ["", Match.array_with([Match.string_like_regexp("claims-mcp:1.4.0$")])]}}},
-    })
+    template.has_resource_properties(
+        "AWS::BedrockAgentCore::Runtime",
+        {
+            "AgentRuntimeName": "claims",
+            "EnvironmentVariables": {"LOG_LEVEL": "INFO"},
+            "AgentRuntimeArtifact": {
+                "ContainerConfiguration": {
+                    "ContainerUri": {
+                        "Fn::Join": ["", Match.array_with([Match.string_like_regexp("claims-mcp:1.4.0$")])]
+                    }
+                }
+            },
+        },
+    )
     # Pull rights on exactly the image's repository, also for an image given by URI.
-    template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-        "Action": Match.array_with(["ecr:BatchGetImage"]),
-        "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:eu-west-1:100000000011:repository/agentzone/platform/claims-mcp"]]},
-    })])}})
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["ecr:BatchGetImage"]),
+                                "Resource": {
+                                    "Fn::Join": [
+                                        "",
+                                        [
+                                            "arn:",
+                                            {"Ref": "AWS::Partition"},
+                                            ":ecr:eu-west-1:100000000011:repository/agentzone/platform/claims-mcp",
+                                        ],
+                                    ]
+                                },
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
 
 
 def test_runtimes_are_mcp_targets_of_the_gateway_with_its_iam_role(synth):
@@ -169,12 +242,18 @@ def test_runtimes_are_mcp_targets_of_the_gateway_with_its_iam_role(synth):
         props = target["Properties"]
         assert props["GatewayIdentifier"]["Fn::GetAtt"][1] == "GatewayIdentifier"
         endpoint = props["TargetConfiguration"]["Mcp"]["McpServer"]["Endpoint"]["Fn::Join"][1]
-        assert endpoint[0] == "https://bedrock-agentcore.eu-west-1." and endpoint[-1] == "/invocations?qualifier=DEFAULT"
+        assert (
+            endpoint[0] == "https://bedrock-agentcore.eu-west-1." and endpoint[-1] == "/invocations?qualifier=DEFAULT"
+        )
         assert "AgentRuntimeArn" in json.dumps(endpoint)
-        assert props["CredentialProviderConfigurations"] == [{
-            "CredentialProviderType": "GATEWAY_IAM_ROLE",
-            "CredentialProvider": {"IamCredentialProvider": {"Service": "bedrock-agentcore"}},  # SigV4 for the runtime
-        }]
+        assert props["CredentialProviderConfigurations"] == [
+            {
+                "CredentialProviderType": "GATEWAY_IAM_ROLE",
+                "CredentialProvider": {
+                    "IamCredentialProvider": {"Service": "bedrock-agentcore"}
+                },  # SigV4 for the runtime
+            }
+        ]
         # Creating an MCP target lists the server's tools: the gateway role holds its grant first.
         assert policy in target["DependsOn"]
 
@@ -196,10 +275,17 @@ def test_gateway_role_may_invoke_exactly_its_runtimes(synth):
     assert sorted(granted) == runtimes
     text = json.dumps(statements)
     assert "InvokeAgentRuntimeForUser" not in text and "bedrock-agentcore:*" not in text
-    assert "secretsmanager" not in text and "token-vault" not in text and "GetResourceOauth2Token" not in text  # no OAuth path
+    assert (
+        "secretsmanager" not in text and "token-vault" not in text and "GetResourceOauth2Token" not in text
+    )  # no OAuth path
     # Only the gateway role may invoke: no other policy in the stack grants InvokeAgentRuntime.
-    others = [k for k, v in synth.raw["Resources"].items()
-              if v["Type"] == "AWS::IAM::Policy" and INVOKE in json.dumps(v) and not k.startswith("SharedToolsGatewayServiceRole")]
+    others = [
+        k
+        for k, v in synth.raw["Resources"].items()
+        if v["Type"] == "AWS::IAM::Policy"
+        and INVOKE in json.dumps(v)
+        and not k.startswith("SharedToolsGatewayServiceRole")
+    ]
     assert others == []
 
 
@@ -212,11 +298,16 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
     acks = [a for a in acknowledgements(synth.outdir, STACK) if a.pack in NAG_PACKS]
     assert {a.pack for a in acks} == NAG_PACKS
     for ack in acks:
-        assert re.fullmatch(rf"/{STACK}/(SharedTools/Gateway/ServiceRole|(ClaimsMcp|DocsMcp)/Runtime/ExecutionRole)/DefaultPolicy",
-                            ack.path), ack
+        assert re.fullmatch(
+            rf"/{STACK}/(SharedTools/Gateway/ServiceRole|(ClaimsMcp|DocsMcp)/Runtime/ExecutionRole)/DefaultPolicy",
+            ack.path,
+        ), ack
     on_gateway = {a.finding for a in acks if "/SharedTools/" in a.path and a.pack == "AwsSolutions"}
     # The runtime grant needs no acknowledgement: it names the runtimes, no wildcard.
-    assert on_gateway == {"AwsSolutions-IAM5[Action::kms:ReEncrypt*]", "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"}
+    assert on_gateway == {
+        "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+    }
     assert not any("bedrock-agentcore-identity" in a.finding or "runtime/" in a.finding for a in acks)
 
 
@@ -225,12 +316,15 @@ def test_cfn_lint_is_clean(synth):
     assert result.errors == [], result.render()
 
 
-@pytest.mark.parametrize("policies, message", [
-    ({"two": "permit(principal, action, resource);\nforbid(principal, action, resource);"}, "2 statements"),
-    ({"broken": "permit(principal, action, resource) when { context.input.amount <= };"}, "Cedar syntax error"),
-    ({"literal": 'permit(principal, action, resource == AgentCore::Gateway::"arn:aws:x");'}, "literal ARN"),
-    ({"bad-name": "permit(principal, action, resource);"}, "policy name"),
-])
+@pytest.mark.parametrize(
+    "policies, message",
+    [
+        ({"two": "permit(principal, action, resource);\nforbid(principal, action, resource);"}, "2 statements"),
+        ({"broken": "permit(principal, action, resource) when { context.input.amount <= };"}, "Cedar syntax error"),
+        ({"literal": 'permit(principal, action, resource == AgentCore::Gateway::"arn:aws:x");'}, "literal ARN"),
+        ({"bad-name": "permit(principal, action, resource);"}, "policy name"),
+    ],
+)
 def test_bad_policies_fail_synth_with_their_name(policies, message):
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
     with pytest.raises(ValueError, match=message):
@@ -243,8 +337,14 @@ def test_runtime_needs_a_pinned_ecr_image_and_a_shared_target_name():
     with pytest.raises(ValueError, match="not an ECR image URI"):
         McpServerRuntime(stack, "M", name="x", gateway=gw, image_uri="docker.io/library/python:3")
     with pytest.raises(ValueError, match="must start with 'shared-'"):
-        McpServerRuntime(stack, "N", name="x", target_name="claims-x", gateway=gw,
-                         image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1")
+        McpServerRuntime(
+            stack,
+            "N",
+            name="x",
+            target_name="claims-x",
+            gateway=gw,
+            image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1",
+        )
 
 
 def _config_name_ok(name: str) -> bool:
@@ -258,15 +358,21 @@ def _config_name_ok(name: str) -> bool:
 def test_every_config_server_name_gives_a_valid_runtime_and_target(name):
     assert _config_name_ok(name)  # the config accepts it ...
     stack = cdk.Stack(cdk.App(), "Names", env=ENV)
-    server = McpServerRuntime(stack, "M", name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1")
-    assert server.target_name == f"shared-{name}" and not prefix_problems(server.target_name, "shared")  # ... and so does the construct
+    server = McpServerRuntime(
+        stack, "M", name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1"
+    )
+    assert server.target_name == f"shared-{name}" and not prefix_problems(
+        server.target_name, "shared"
+    )  # ... and so does the construct
 
 
 @pytest.mark.parametrize("name", ["docs--search", "docs-", "-docs", "Docs"])
 def test_names_the_construct_refuses_the_config_refuses_too(name):
     stack = cdk.Stack(cdk.App(), "Names", env=ENV)
     with pytest.raises(ValueError, match="target name"):
-        McpServerRuntime(stack, "M", name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1")
+        McpServerRuntime(
+            stack, "M", name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1"
+        )
     assert not _config_name_ok(name)
 
 
@@ -274,9 +380,19 @@ def test_names_the_construct_refuses_the_config_refuses_too(name):
 
 
 def decide(context, *, principal=None, tool="submit_claim", target="shared-claims", gateway_arn=GATEWAY_ARN):
-    who = principal if principal is not None else cedar.oauth_user("agent-claims-1", scope=f"agentzone/claims/invoke {SCOPE}")
-    return cedar.evaluate(shared_policies(), principal=who, action=cedar.tool_action(target, tool),
-                          resource=cedar.gateway_resource(gateway_arn), context=context, gateway_arn=GATEWAY_ARN)
+    who = (
+        principal
+        if principal is not None
+        else cedar.oauth_user("agent-claims-1", scope=f"agentzone/claims/invoke {SCOPE}")
+    )
+    return cedar.evaluate(
+        shared_policies(),
+        principal=who,
+        action=cedar.tool_action(target, tool),
+        resource=cedar.gateway_resource(gateway_arn),
+        context=context,
+        gateway_arn=GATEWAY_ARN,
+    )
 
 
 def test_claims_at_the_limit_are_allowed():
@@ -284,7 +400,9 @@ def test_claims_at_the_limit_are_allowed():
     assert result.allowed and result.diagnostics.reasons == ["policy0"]
 
 
-@pytest.mark.parametrize("context", [{"input": {"amount": 10001}}, {"input": {"amount": 250000}}, {"input": {"policy_id": "P-1"}}, {}])
+@pytest.mark.parametrize(
+    "context", [{"input": {"amount": 10001}}, {"input": {"amount": 250000}}, {"input": {"policy_id": "P-1"}}, {}]
+)
 def test_claims_above_the_limit_or_without_amount_are_refused(context):
     assert not decide(context).allowed
 
@@ -293,12 +411,15 @@ def test_other_tools_are_not_limited():
     assert decide({"input": {"claim_id": "C-1", "amount": 99999}}, tool="claim_status").allowed
 
 
-@pytest.mark.parametrize("principal", [
-    'AgentCore::OAuthUser::"stranger"',  # unknown caller: no claims at all
-    cedar.oauth_user("agent-fraud-1", scope="agentzone/fraud/invoke"),  # authenticated, but not for shared tools
-    cedar.oauth_user("agent-x", scope=f"{SCOPE}-admin"),  # a longer scope is not the scope
-    'AgentCore::IamEntity::"arn:aws:iam::444444444444:role/x"',
-])
+@pytest.mark.parametrize(
+    "principal",
+    [
+        'AgentCore::OAuthUser::"stranger"',  # unknown caller: no claims at all
+        cedar.oauth_user("agent-fraud-1", scope="agentzone/fraud/invoke"),  # authenticated, but not for shared tools
+        cedar.oauth_user("agent-x", scope=f"{SCOPE}-admin"),  # a longer scope is not the scope
+        'AgentCore::IamEntity::"arn:aws:iam::444444444444:role/x"',
+    ],
+)
 def test_callers_without_the_shared_tools_scope_are_denied(principal):
     assert not decide({"input": {"amount": 1}}, principal=principal).allowed
 
@@ -308,14 +429,18 @@ def test_another_gateway_is_not_covered():
 
 
 def test_cedar_syntax_errors_name_file_and_line(tmp_path):
-    (tmp_path / "good.cedar").write_text("// ok\npermit(principal, action, resource == AgentCore::Gateway::\"{{gateway_arn}}\");\n")
-    (tmp_path / "bad.cedar").write_text(textwrap.dedent("""\
+    (tmp_path / "good.cedar").write_text(
+        '// ok\npermit(principal, action, resource == AgentCore::Gateway::"{{gateway_arn}}");\n'
+    )
+    (tmp_path / "bad.cedar").write_text(
+        textwrap.dedent("""\
         // a comment; with a semicolon
         permit(principal, action, resource == AgentCore::Gateway::"{{gateway_arn}}");
 
         forbid(principal, action, resource == AgentCore::Gateway::"{{gateway_arn}}")
         when { context.input.amount > };
-        """))
+        """)
+    )
     policies, problems = cedar.load_policy_dir(tmp_path)
     assert list(policies) == ["good"]
     assert [(p.file.endswith("bad.cedar"), p.line) for p in problems] == [(True, 5)]
@@ -325,7 +450,8 @@ def test_cedar_syntax_errors_name_file_and_line(tmp_path):
 def test_multi_statement_files_become_numbered_policies(tmp_path):
     (tmp_path / "two-rules.cedar").write_text(
         'forbid(principal, action == AgentCore::Action::"a___b", resource == AgentCore::Gateway::"{{gateway_arn}}");\n'
-        'forbid(principal, action == AgentCore::Action::"a___c", resource == AgentCore::Gateway::"{{gateway_arn}}");\n')
+        'forbid(principal, action == AgentCore::Action::"a___c", resource == AgentCore::Gateway::"{{gateway_arn}}");\n'
+    )
     policies, problems = cedar.load_policy_dir(tmp_path)
     assert not problems and list(policies) == ["two_rules_1", "two_rules_2"]
 
@@ -363,7 +489,9 @@ LAMBDA_MANIFEST = """\
     """
 
 
-def lambda_manifest(tmp_path, file="m.yaml", *, name="lookup", gateway="tenant", tenant="tenant: claims", prefix="claims-lookup"):
+def lambda_manifest(
+    tmp_path, file="m.yaml", *, name="lookup", gateway="tenant", tenant="tenant: claims", prefix="claims-lookup"
+):
     return write(tmp_path, file, LAMBDA_MANIFEST.format(name=name, gateway=gateway, tenant=tenant, prefix=prefix))
 
 
@@ -372,26 +500,32 @@ def test_example_manifests_are_valid():
     assert not problems and {m.manifest.prefix for m in loaded} == {"shared-claims", "fraud-scoring"}
 
 
-@pytest.mark.parametrize("prefix, owner, fragment", [
-    ("claims-lookup", "claims", None),
-    ("shared-docs", "shared", None),
-    ("Claims-Lookup", "claims", "lowercase"),
-    ("claims--lookup", "claims", "single '-'"),
-    ("claims_lookup", "claims", "lowercase"),
-    ("lookup", "claims", "must start with 'claims-'"),
-    ("claims-", "claims", "must start with 'claims-'"),
-    ("claims", "claims", "must start with 'claims-'"),
-    ("fraud-lookup", "claims", "must start with 'claims-'"),
-    ("claims-lookup", "shared", "must start with 'shared-'"),
-    ("shared-" + "x" * 40, "shared", "at most 40"),
-])
+@pytest.mark.parametrize(
+    "prefix, owner, fragment",
+    [
+        ("claims-lookup", "claims", None),
+        ("shared-docs", "shared", None),
+        ("Claims-Lookup", "claims", "lowercase"),
+        ("claims--lookup", "claims", "single '-'"),
+        ("claims_lookup", "claims", "lowercase"),
+        ("lookup", "claims", "must start with 'claims-'"),
+        ("claims-", "claims", "must start with 'claims-'"),
+        ("claims", "claims", "must start with 'claims-'"),
+        ("fraud-lookup", "claims", "must start with 'claims-'"),
+        ("claims-lookup", "shared", "must start with 'shared-'"),
+        ("shared-" + "x" * 40, "shared", "at most 40"),
+    ],
+)
 def test_prefix_rules(prefix, owner, fragment):
     problems = prefix_problems(prefix, owner)
     assert (not problems) if fragment is None else any(fragment in p for p in problems), problems
 
 
 def test_several_problems_at_once_with_lines(tmp_path):
-    path = write(tmp_path, "bad.yaml", """\
+    path = write(
+        tmp_path,
+        "bad.yaml",
+        """\
         name: lookup
         description: Look up customers
         gateway: tenant
@@ -413,7 +547,8 @@ def test_several_problems_at_once_with_lines(tmp_path):
           approved_by: team@example.com
           catalog_ref: CAT-1
           ownr: me
-        """)
+        """,
+    )
     loaded, problems = load_manifests([path])
     found = {(p.line, p.path) for p in problems}
     assert (16, "compliance.data_classification") in found
@@ -424,7 +559,10 @@ def test_several_problems_at_once_with_lines(tmp_path):
 
 
 def test_semantic_problems_point_at_their_keys(tmp_path):
-    path = write(tmp_path, "bad.yaml", """\
+    path = write(
+        tmp_path,
+        "bad.yaml",
+        """\
         name: lookup
         description: Look up customers
         gateway: tenant
@@ -443,18 +581,29 @@ def test_semantic_problems_point_at_their_keys(tmp_path):
           owner: team@example.com
           approved_by: Team@example.com
           catalog_ref: CAT-1
-        """)
+        """,
+    )
     _, problems = load_manifests([path])
     by_path = {p.path: (p.line, p.message) for p in problems}
     assert by_path["gateway"][0] == 3 and "needs 'tenant" in by_path["gateway"][1]
-    assert by_path["prefix"][0] == 4 and "must start with 'shared-'" in by_path["prefix"][1]  # no tenant: a platform tool
-    assert by_path["auth.oauth"][0] == 10 and "lambda_function targets accept gateway_iam_role" in by_path["auth.oauth"][1]
+    assert (
+        by_path["prefix"][0] == 4 and "must start with 'shared-'" in by_path["prefix"][1]
+    )  # no tenant: a platform tool
+    assert (
+        by_path["auth.oauth"][0] == 10 and "lambda_function targets accept gateway_iam_role" in by_path["auth.oauth"][1]
+    )
     assert by_path["compliance.approved_by"][0] == 17
 
 
 def test_exactly_one_target_and_auth(tmp_path):
-    path = write(tmp_path, "m.yaml", LAMBDA_MANIFEST.format(name="xyz", gateway="shared", tenant="", prefix="shared-xyz").replace(
-        "      gateway_iam_role: {}", "      gateway_iam_role: {}\n      api_key: {provider_arn: arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/apikeycredentialprovider/k}"))
+    path = write(
+        tmp_path,
+        "m.yaml",
+        LAMBDA_MANIFEST.format(name="xyz", gateway="shared", tenant="", prefix="shared-xyz").replace(
+            "      gateway_iam_role: {}",
+            "      gateway_iam_role: {}\n      api_key: {provider_arn: arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/apikeycredentialprovider/k}",
+        ),
+    )
     _, problems = load_manifests([path])
     assert [(p.path, p.line) for p in problems] == [("auth", 13)]
     assert "exactly one auth method" in problems[0].message
@@ -469,15 +618,20 @@ def test_duplicate_prefixes_and_names_across_manifests(tmp_path):
 
 
 def test_unknown_tenant_is_reported(tmp_path):
-    _, problems = load_manifests([lambda_manifest(tmp_path, tenant="tenant: billing", prefix="billing-lookup")], {"claims", "fraud"})
+    _, problems = load_manifests(
+        [lambda_manifest(tmp_path, tenant="tenant: billing", prefix="billing-lookup")], {"claims", "fraud"}
+    )
     assert [(p.path, p.line) for p in problems] == [("tenant", 4)]
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("name: [unclosed\n", "invalid YAML"),
-    ("- a\n- b\n", "top level must be a mapping"),
-    ("", "file is empty"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("name: [unclosed\n", "invalid YAML"),
+        ("- a\n- b\n", "top level must be a mapping"),
+        ("", "file is empty"),
+    ],
+)
 def test_broken_files_are_problems_not_tracebacks(tmp_path, capsys, text, fragment):
     path = tmp_path / "m.yaml"
     path.write_text(text)
@@ -496,19 +650,42 @@ def test_tool_names_must_fit_with_the_prefix(tmp_path):
 # ------------------------------------------------------------------ request shapes
 
 
-OPERATION = botocore.session.get_session().get_service_model("bedrock-agentcore-control").operation_model("CreateGatewayTarget")
+OPERATION = (
+    botocore.session.get_session().get_service_model("bedrock-agentcore-control").operation_model("CreateGatewayTarget")
+)
 
 
-@pytest.mark.parametrize("target, auth", [
-    ("lambda_function: {arn: 'arn:aws:lambda:eu-west-1:100000000011:function:f', tool_schema_s3_uri: 's3://bucket-x/t.json'}", "gateway_iam_role: {}"),
-    ("openapi: {inline: {openapi: 3.0.0, paths: {}}}", "api_key: {provider_arn: 'arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/apikeycredentialprovider/k', parameter_name: x-api-key}"),
-    ("openapi: {s3_uri: 's3://bucket-x/o.json', bucket_owner: '100000000011'}", "gateway_iam_role: {service: execute-api}"),
-    ("smithy: {s3_uri: 's3://bucket-x/model.json'}", "gateway_iam_role: {}"),
-    ("mcp_server: {endpoint: 'https://mcp.example.com/mcp', listing_mode: DYNAMIC}", "oauth: {provider_arn: 'arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/p', scopes: [a]}"),
-    ("mcp_server: {endpoint: 'https://bedrock-agentcore.eu-west-1.amazonaws.com/runtimes/x/invocations?qualifier=DEFAULT'}", "gateway_iam_role: {service: bedrock-agentcore}"),
-])
+@pytest.mark.parametrize(
+    "target, auth",
+    [
+        (
+            "lambda_function: {arn: 'arn:aws:lambda:eu-west-1:100000000011:function:f', tool_schema_s3_uri: 's3://bucket-x/t.json'}",
+            "gateway_iam_role: {}",
+        ),
+        (
+            "openapi: {inline: {openapi: 3.0.0, paths: {}}}",
+            "api_key: {provider_arn: 'arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/apikeycredentialprovider/k', parameter_name: x-api-key}",
+        ),
+        (
+            "openapi: {s3_uri: 's3://bucket-x/o.json', bucket_owner: '100000000011'}",
+            "gateway_iam_role: {service: execute-api}",
+        ),
+        ("smithy: {s3_uri: 's3://bucket-x/model.json'}", "gateway_iam_role: {}"),
+        (
+            "mcp_server: {endpoint: 'https://mcp.example.com/mcp', listing_mode: DYNAMIC}",
+            "oauth: {provider_arn: 'arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/p', scopes: [a]}",
+        ),
+        (
+            "mcp_server: {endpoint: 'https://bedrock-agentcore.eu-west-1.amazonaws.com/runtimes/x/invocations?qualifier=DEFAULT'}",
+            "gateway_iam_role: {service: bedrock-agentcore}",
+        ),
+    ],
+)
 def test_requests_match_the_api_model(tmp_path, target, auth):
-    path = write(tmp_path, "m.yaml", f"""\
+    path = write(
+        tmp_path,
+        "m.yaml",
+        f"""\
         name: tool
         description: d
         gateway: shared
@@ -516,7 +693,8 @@ def test_requests_match_the_api_model(tmp_path, target, auth):
         target: {{{target}}}
         auth: {{{auth}}}
         compliance: {{data_classification: public, pii: false, owner: a@example.com, approved_by: b@example.com, catalog_ref: CAT-9}}
-        """)
+        """,
+    )
     loaded, problems = load_manifests([path])
     assert not problems
     request = create_request(loaded[0].manifest, "agentzone-shared-tools-abcdefghij")
@@ -528,21 +706,37 @@ def test_requests_match_the_api_model(tmp_path, target, auth):
 
 @pytest.fixture
 def agentcore(monkeypatch):
-    for key, value in {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+    for key, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         client = boto3.client("bedrock-agentcore-control", region_name="eu-west-1")
-        client.create_gateway(name="agentzone-shared-tools", roleArn="arn:aws:iam::100000000011:role/gw", protocolType="MCP",
-                              authorizerType="CUSTOM_JWT", authorizerConfiguration={"customJWTAuthorizer": {"discoveryUrl": DISCOVERY}})
-        client.create_gateway(name="agentzone-claims-tools", roleArn="arn:aws:iam::100000000011:role/gw", protocolType="MCP",
-                              authorizerType="CUSTOM_JWT", authorizerConfiguration={"customJWTAuthorizer": {"discoveryUrl": DISCOVERY}})
+        client.create_gateway(
+            name="agentzone-shared-tools",
+            roleArn="arn:aws:iam::100000000011:role/gw",
+            protocolType="MCP",
+            authorizerType="CUSTOM_JWT",
+            authorizerConfiguration={"customJWTAuthorizer": {"discoveryUrl": DISCOVERY}},
+        )
+        client.create_gateway(
+            name="agentzone-claims-tools",
+            roleArn="arn:aws:iam::100000000011:role/gw",
+            protocolType="MCP",
+            authorizerType="CUSTOM_JWT",
+            authorizerConfiguration={"customJWTAuthorizer": {"discoveryUrl": DISCOVERY}},
+        )
         yield client
 
 
 def targets(client, name="agentzone-shared-tools") -> dict[str, dict]:
     gid = next(g["gatewayId"] for g in client.list_gateways()["items"] if g["name"] == name)
-    return {t["name"]: client.get_gateway_target(gatewayIdentifier=gid, targetId=t["targetId"])
-            for t in client.list_gateway_targets(gatewayIdentifier=gid)["items"]}
+    return {
+        t["name"]: client.get_gateway_target(gatewayIdentifier=gid, targetId=t["targetId"])
+        for t in client.list_gateway_targets(gatewayIdentifier=gid)["items"]
+    }
 
 
 def test_register_creates_the_target(agentcore, capsys):
@@ -551,7 +745,10 @@ def test_register_creates_the_target(agentcore, capsys):
     assert target["description"] == "Submit insurance claims and look up their status"
     tools = target["targetConfiguration"]["mcp"]["lambda"]["toolSchema"]["inlinePayload"]
     assert [t["name"] for t in tools] == ["submit_claim", "claim_status"]
-    assert tools[0]["inputSchema"]["properties"]["amount"] == {"type": "integer", "description": "Claimed amount in whole euros"}
+    assert tools[0]["inputSchema"]["properties"]["amount"] == {
+        "type": "integer",
+        "description": "Claimed amount in whole euros",
+    }
     assert target["credentialProviderConfigurations"] == [{"credentialProviderType": "GATEWAY_IAM_ROLE"}]
     assert "created target 'shared-claims'" in capsys.readouterr().out
 
@@ -576,10 +773,20 @@ def test_reregistering_reports_unchanged_in_json(agentcore, capsys):
 
 def test_name_conflict_is_refused_and_nothing_is_registered(agentcore, tmp_path, capsys):
     gid = next(g["gatewayId"] for g in agentcore.list_gateways()["items"] if g["name"] == "agentzone-shared-tools")
-    agentcore.create_gateway_target(gatewayIdentifier=gid, name="shared-claims", description="someone else's",
-                                    targetConfiguration={"mcp": {"mcpServer": {"endpoint": "https://other.example.com/mcp"}}})
-    other = write(tmp_path, "docs.yaml", (EXAMPLES / "shared-claims.yaml").read_text()
-                  .replace("prefix: shared-claims", "prefix: shared-docs").replace("name: claims-submission", "name: docs"))
+    agentcore.create_gateway_target(
+        gatewayIdentifier=gid,
+        name="shared-claims",
+        description="someone else's",
+        targetConfiguration={"mcp": {"mcpServer": {"endpoint": "https://other.example.com/mcp"}}},
+    )
+    other = write(
+        tmp_path,
+        "docs.yaml",
+        (EXAMPLES / "shared-claims.yaml")
+        .read_text()
+        .replace("prefix: shared-claims", "prefix: shared-docs")
+        .replace("name: claims-submission", "name: docs"),
+    )
     assert run(["tools", "register", str(EXAMPLES / "shared-claims.yaml"), str(other)]) == 1
     err = capsys.readouterr().err
     assert "conflict target 'shared-claims'" in err and "different description, targetConfiguration" in err
@@ -589,16 +796,24 @@ def test_name_conflict_is_refused_and_nothing_is_registered(agentcore, tmp_path,
 
 def test_names_differing_only_in_case_conflict(agentcore, capsys):
     gid = next(g["gatewayId"] for g in agentcore.list_gateways()["items"] if g["name"] == "agentzone-shared-tools")
-    agentcore.create_gateway_target(gatewayIdentifier=gid, name="Shared-Claims",
-                                    targetConfiguration={"mcp": {"mcpServer": {"endpoint": "https://other.example.com/mcp"}}})
+    agentcore.create_gateway_target(
+        gatewayIdentifier=gid,
+        name="Shared-Claims",
+        targetConfiguration={"mcp": {"mcpServer": {"endpoint": "https://other.example.com/mcp"}}},
+    )
     assert run(["tools", "register", str(EXAMPLES / "shared-claims.yaml")]) == 1
     assert "differs only in case" in capsys.readouterr().err
 
 
 def test_update_replaces_a_changed_configuration(agentcore, tmp_path):
     assert run(["tools", "register", str(EXAMPLES / "shared-claims.yaml")]) == 0
-    changed = write(tmp_path, "claims.yaml", (EXAMPLES / "shared-claims.yaml").read_text()
-                    .replace("Submit insurance claims and look up their status", "Submit claims"))
+    changed = write(
+        tmp_path,
+        "claims.yaml",
+        (EXAMPLES / "shared-claims.yaml")
+        .read_text()
+        .replace("Submit insurance claims and look up their status", "Submit claims"),
+    )
     assert run(["tools", "register", str(changed)]) == 1
     assert run(["tools", "register", str(changed), "--update"]) == 0
     assert targets(agentcore)["shared-claims"]["description"] == "Submit claims"
@@ -611,7 +826,10 @@ def test_dry_run_changes_nothing(agentcore, capsys):
 
 
 def test_mcp_server_targets_are_synchronized_when_possible(agentcore, tmp_path):
-    path = write(tmp_path, "mcp.yaml", """\
+    path = write(
+        tmp_path,
+        "mcp.yaml",
+        """\
         name: docs
         description: Search the platform docs
         gateway: shared
@@ -623,7 +841,8 @@ def test_mcp_server_targets_are_synchronized_when_possible(agentcore, tmp_path):
             provider_arn: arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/docs
             scopes: [docs/read]
         compliance: {data_classification: internal, pii: false, owner: a@example.com, approved_by: b@example.com, catalog_ref: CAT-7}
-        """)
+        """,
+    )
     loaded, problems = load_manifests([path])
     assert not problems
     (outcome,) = register(agentcore, loaded)
@@ -632,7 +851,9 @@ def test_mcp_server_targets_are_synchronized_when_possible(agentcore, tmp_path):
     cred = targets(agentcore)["shared-docs"]["credentialProviderConfigurations"][0]
     assert cred["credentialProvider"]["oauthCredentialProvider"] == {
         "providerArn": "arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/docs",
-        "scopes": ["docs/read"], "grantType": "CLIENT_CREDENTIALS"}
+        "scopes": ["docs/read"],
+        "grantType": "CLIENT_CREDENTIALS",
+    }
 
 
 def test_tenant_tools_go_to_the_tenant_gateway(agentcore, tmp_path):

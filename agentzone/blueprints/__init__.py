@@ -29,7 +29,16 @@ from .tool_gateway import TenantToolGateway, TenantToolGatewayProps
 
 REGISTRY: dict[str, type[Construct]] = {
     cls.REGISTRY_NAME: cls
-    for cls in (AgentGuardrail, AgentMemory, PromptStore, AgentKnowledgeBase, TenantToolGateway, HitlWorkflow, AgentRuntime, EvaluationPipeline)
+    for cls in (
+        AgentGuardrail,
+        AgentMemory,
+        PromptStore,
+        AgentKnowledgeBase,
+        TenantToolGateway,
+        HitlWorkflow,
+        AgentRuntime,
+        EvaluationPipeline,
+    )
 }
 
 assert set(REGISTRY) == set(Blueprints.model_fields), "every config blueprint needs a registered construct"
@@ -54,7 +63,9 @@ class VendedBlueprints:
     eval_pipeline: EvaluationPipeline | None = None
 
     def selected(self) -> list[str]:
-        return [name for name in REGISTRY if getattr(self, {"memory": "memories", "runtime": "runtimes"}.get(name, name))]
+        return [
+            name for name in REGISTRY if getattr(self, {"memory": "memories", "runtime": "runtimes"}.get(name, name))
+        ]
 
 
 def vend_blueprints(
@@ -76,16 +87,28 @@ def vend_blueprints(
             scope, construct_id("Memory", name), context=context, name=name, config=blueprints.memory[name]
         )
     if blueprints.prompt_store:
-        vended.prompt_store = PromptStore.from_config(scope, "PromptStore", context=context, config=blueprints.prompt_store)
+        vended.prompt_store = PromptStore.from_config(
+            scope, "PromptStore", context=context, config=blueprints.prompt_store
+        )
     if blueprints.knowledge_base is not None:
-        vended.knowledge_base = AgentKnowledgeBase.from_config(scope, "KnowledgeBase", context=context, config=blueprints.knowledge_base)
+        vended.knowledge_base = AgentKnowledgeBase.from_config(
+            scope, "KnowledgeBase", context=context, config=blueprints.knowledge_base
+        )
     if blueprints.tool_gateway is not None:
-        vended.tool_gateway = TenantToolGateway.from_config(scope, "ToolGateway", context=context, config=blueprints.tool_gateway)
+        vended.tool_gateway = TenantToolGateway.from_config(
+            scope, "ToolGateway", context=context, config=blueprints.tool_gateway
+        )
     if blueprints.hitl is not None:
         vended.hitl = HitlWorkflow.from_config(scope, "Hitl", context=context, config=blueprints.hitl)
     shared: list[AgentAttachment] = [*attachments] + [
         attachment
-        for attachment in (vended.guardrail, vended.prompt_store, vended.knowledge_base, vended.tool_gateway, vended.hitl)
+        for attachment in (
+            vended.guardrail,
+            vended.prompt_store,
+            vended.knowledge_base,
+            vended.tool_gateway,
+            vended.hitl,
+        )
         if attachment is not None
     ]
     for name in sorted(blueprints.runtime):
@@ -99,7 +122,9 @@ def vend_blueprints(
             attachments=[*shared, *memory_attachments(vended.memories, dict(config.memory))],
         )
     if blueprints.eval_pipeline is not None:
-        vended.eval_pipeline = EvaluationPipeline.from_config(scope, "EvalPipeline", context=context, config=blueprints.eval_pipeline)
+        vended.eval_pipeline = EvaluationPipeline.from_config(
+            scope, "EvalPipeline", context=context, config=blueprints.eval_pipeline
+        )
         for name in sorted(vended.runtimes):
             endpoint, version = monitored_endpoint(blueprints.runtime[name].releases[context.environment].endpoints)
             vended.eval_pipeline.monitor_agent(vended.runtimes[name], name=name, endpoint=endpoint, version=version)

@@ -35,7 +35,9 @@ class CentralIdentity:
     allowed_clients: tuple[str, ...] = ()
 
     @classmethod
-    def for_tenant(cls, *, region: str, user_pool_id: str, tenant: str, scopes: tuple[str, ...] | list[str]) -> "CentralIdentity":
+    def for_tenant(
+        cls, *, region: str, user_pool_id: str, tenant: str, scopes: tuple[str, ...] | list[str]
+    ) -> CentralIdentity:
         return cls(
             discovery_url=naming.cognito_discovery_url(region, user_pool_id),
             allowed_scopes=tuple(sorted(naming.tenant_scope(tenant, scope) for scope in scopes)),
@@ -84,7 +86,9 @@ class BlueprintContext:
         if separator == "_":
             text = text.replace("-", "_")
         if len(text) > max_length:
-            raise ValueError(f"resource name {text!r} is longer than {max_length} characters; shorten the blueprint name {name!r}")
+            raise ValueError(
+                f"resource name {text!r} is longer than {max_length} characters; shorten the blueprint name {name!r}"
+            )
         return text
 
     def read_file(self, relative: str) -> str:

@@ -47,8 +47,8 @@ harness is downloaded from the dataset bucket):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrockagentcore as agentcore
@@ -67,12 +67,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from .. import naming
 from ..config.model import EvalPipelineBlueprint
 from ..constructs.retention import retained_log_group
 from ..constructs.secure_bucket import AccessLogsBucket, SecureBucket
 from ..evaluation import gate, record
 from ..handlers.eval_gate import NAMESPACE
-from .. import naming
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from ..project import PROJECT_ROOT
 from .context import BlueprintContext
@@ -184,8 +184,12 @@ class EvaluationPipeline(Construct):
         access_logs = props.access_logs or AccessLogsBucket(self, "AccessLogs")
 
         # --- data: golden sets in, results out; CMK, versioned, retained ----------------------
-        self.dataset_bucket = SecureBucket(self, "Datasets", encryption_key=props.encryption_key, access_logs=access_logs).bucket
-        self.results_bucket = SecureBucket(self, "Results", encryption_key=props.encryption_key, access_logs=access_logs).bucket
+        self.dataset_bucket = SecureBucket(
+            self, "Datasets", encryption_key=props.encryption_key, access_logs=access_logs
+        ).bucket
+        self.results_bucket = SecureBucket(
+            self, "Results", encryption_key=props.encryption_key, access_logs=access_logs
+        ).bucket
         self.table = dynamodb.TableV2(
             self,
             "Store",
@@ -195,14 +199,20 @@ class EvaluationPipeline(Construct):
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=record.BASELINE_INDEX,
-                    partition_key=dynamodb.Attribute(name=record.BASELINE_INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-                    sort_key=dynamodb.Attribute(name=record.BASELINE_INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
+                    partition_key=dynamodb.Attribute(
+                        name=record.BASELINE_INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+                    ),
+                    sort_key=dynamodb.Attribute(
+                        name=record.BASELINE_INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING
+                    ),
                     projection_type=dynamodb.ProjectionType.ALL,
                 )
             ],
             billing=dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(props.encryption_key),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
@@ -240,7 +250,9 @@ class EvaluationPipeline(Construct):
             raise ValueError(f"eval_pipeline: {exc}") from None
         if not props.command:
             if not props.evaluator_model:
-                raise ValueError("eval_pipeline without a command runs a Bedrock evaluation job: set evaluator_model (the judge)")
+                raise ValueError(
+                    "eval_pipeline without a command runs a Bedrock evaluation job: set evaluator_model (the judge)"
+                )
             unknown = sorted(set(props.thresholds) - set(gate.BEDROCK_METRICS))
             if unknown:
                 raise ValueError(
@@ -248,10 +260,15 @@ class EvaluationPipeline(Construct):
                     f"use {', '.join(sorted(gate.BEDROCK_METRICS))} or set command to run your own evaluation"
                 )
         if props.canary and not props.command:
-            raise ValueError("eval_pipeline: the canary replays the golden set with the team's command; set command or drop the canary")
+            raise ValueError(
+                "eval_pipeline: the canary replays the golden set with the team's command; set command or drop the canary"
+            )
         if not _SCHEDULE.match(props.canary_schedule):
             raise ValueError(f"canary_schedule {props.canary_schedule!r} must be rate(...) or cron(...)")
-        if not props.command and len(naming.evaluation_job_role(props.tenant, props.environment)) > naming.IAM_ROLE_NAME_MAX:
+        if (
+            not props.command
+            and len(naming.evaluation_job_role(props.tenant, props.environment)) > naming.IAM_ROLE_NAME_MAX
+        ):
             raise ValueError("evaluation job role name is longer than 64 characters; shorten the tenant slug")
         if not 0 < props.online_sampling_percent <= 100:
             raise ValueError("online_sampling_percent must be in (0, 100]")
@@ -260,20 +277,33 @@ class EvaluationPipeline(Construct):
 
     def _gate_function(self) -> lambda_.Function:
         props = self._props
-        log_group = retained_log_group(self, "GateLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days)
-        role = iam.Role(self, "GateRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="Evaluation gate: reads run metrics, writes logs; nothing else")
+        log_group = retained_log_group(
+            self, "GateLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
+        )
+        role = iam.Role(
+            self,
+            "GateRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Evaluation gate: reads run metrics, writes logs; nothing else",
+        )
         policy = iam.ManagedPolicy(
             self,
             "GatePolicy",
             description="Read evaluation run metrics from the results bucket; write the gate's logs",
             roles=[role],
             statements=[
-                iam.PolicyStatement(sid="WriteLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]),
+                iam.PolicyStatement(
+                    sid="WriteLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
                 iam.PolicyStatement(
                     sid="ReadRunMetrics",
                     actions=["s3:GetObject"],
-                    resources=[self.results_bucket.arn_for_objects(f"{p}/*") for p in (*OUTPUT_PREFIXES.values(), BEDROCK_OUTPUT_PREFIX)],
+                    resources=[
+                        self.results_bucket.arn_for_objects(f"{p}/*")
+                        for p in (*OUTPUT_PREFIXES.values(), BEDROCK_OUTPUT_PREFIX)
+                    ],
                 ),
                 iam.PolicyStatement(
                     sid="ListBedrockOutput",
@@ -289,8 +319,12 @@ class EvaluationPipeline(Construct):
                 ),
             ],
         )
-        self._acknowledge_objects(policy, self.results_bucket, [*OUTPUT_PREFIXES.values(), BEDROCK_OUTPUT_PREFIX],
-                                  "The gate reads the metrics every run writes under its own run prefix (agent/version/execution)")
+        self._acknowledge_objects(
+            policy,
+            self.results_bucket,
+            [*OUTPUT_PREFIXES.values(), BEDROCK_OUTPUT_PREFIX],
+            "The gate reads the metrics every run writes under its own run prefix (agent/version/execution)",
+        )
         function = lambda_.Function(
             self,
             "GateFunction",
@@ -299,7 +333,13 @@ class EvaluationPipeline(Construct):
             handler="agentzone.handlers.eval_gate.handler",
             code=lambda_.Code.from_asset(
                 str(_REPO_ROOT),
-                exclude=["*", "!agentzone/", "!agentzone/evaluation/", "!agentzone/handlers/", *(f"!{f}" for f in GATE_FILES)],
+                exclude=[
+                    "*",
+                    "!agentzone/",
+                    "!agentzone/evaluation/",
+                    "!agentzone/handlers/",
+                    *(f"!{f}" for f in GATE_FILES),
+                ],
                 ignore_mode=cdk.IgnoreMode.GIT,
             ),
             role=role,
@@ -309,22 +349,37 @@ class EvaluationPipeline(Construct):
             description="AgentZone evaluation gate: thresholds and regression against the approved baseline",
         )
         function.node.add_dependency(policy)
-        acknowledge_compliance(function, "LambdaConcurrency",
-                               "Invoked only by this account's evaluation and canary state machines, one run at a time per agent; "
-                               "a reservation would take capacity from the agents' own functions.")
-        acknowledge_compliance(function, "LambdaDLQ",
-                               "Invoked synchronously by Step Functions, which receives every error and retries or fails the "
-                               "execution; there is no asynchronous event to dead-letter.")
-        acknowledge_compliance(function, "LambdaInsideVPC",
-                               "It reads only S3 objects through the AWS API and reaches nothing in a network; the tenant "
-                               "account has no VPC unless an agent asks for one.")
+        acknowledge_compliance(
+            function,
+            "LambdaConcurrency",
+            "Invoked only by this account's evaluation and canary state machines, one run at a time per agent; "
+            "a reservation would take capacity from the agents' own functions.",
+        )
+        acknowledge_compliance(
+            function,
+            "LambdaDLQ",
+            "Invoked synchronously by Step Functions, which receives every error and retries or fails the "
+            "execution; there is no asynchronous event to dead-letter.",
+        )
+        acknowledge_compliance(
+            function,
+            "LambdaInsideVPC",
+            "It reads only S3 objects through the AWS API and reaches nothing in a network; the tenant "
+            "account has no VPC unless an agent asks for one.",
+        )
         return function
 
     def _project(self, name: str) -> codebuild.Project:
         props = self._props
-        log_group = retained_log_group(self, "BuildLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days)
-        role = iam.Role(self, "BuildRole", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
-                        description=f"Runs the {name} team's evaluation command")
+        log_group = retained_log_group(
+            self, "BuildLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
+        )
+        role = iam.Role(
+            self,
+            "BuildRole",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description=f"Runs the {name} team's evaluation command",
+        )
         output = "$AGENTZONE_OUTPUT_PREFIX/$AGENTZONE_AGENT/$AGENTZONE_VERSION/$AGENTZONE_RUN/metrics.json"
         project = codebuild.Project(
             self,
@@ -334,7 +389,9 @@ class EvaluationPipeline(Construct):
             encryption_key=props.encryption_key,
             timeout=props.build_timeout,
             environment=codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.STANDARD_7_0, compute_type=codebuild.ComputeType.SMALL, privileged=False
+                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                compute_type=codebuild.ComputeType.SMALL,
+                privileged=False,
             ),
             environment_variables={
                 "AGENTZONE_DATASET_BUCKET": codebuild.BuildEnvironmentVariable(value=self.dataset_bucket.bucket_name),
@@ -344,22 +401,24 @@ class EvaluationPipeline(Construct):
                 "AGENTZONE_MODE": codebuild.BuildEnvironmentVariable(value="release"),
                 "AGENTZONE_OUTPUT_PREFIX": codebuild.BuildEnvironmentVariable(value=OUTPUT_PREFIXES["release"]),
             },
-            build_spec=codebuild.BuildSpec.from_object({
-                "version": "0.2",
-                "env": {"shell": "bash"},
-                "phases": {
-                    "build": {
-                        "commands": [
-                            f"mkdir -p harness {_DATASET_DIR} $(dirname {_METRICS_FILE})",
-                            f'aws s3 cp --recursive --only-show-errors "s3://$AGENTZONE_DATASET_BUCKET/{HARNESS_PREFIX}" harness/',
-                            f'aws s3 cp --recursive --only-show-errors "s3://$AGENTZONE_DATASET_BUCKET/{DATASETS_PREFIX}$AGENTZONE_AGENT/" '
-                            f'"$AGENTZONE_DATASET_DIR"',
-                            f"cd harness && {props.command}",
-                            f'aws s3 cp --only-show-errors "$AGENTZONE_METRICS_FILE" "s3://$AGENTZONE_RESULTS_BUCKET/{output}"',
-                        ]
-                    }
-                },
-            }),
+            build_spec=codebuild.BuildSpec.from_object(
+                {
+                    "version": "0.2",
+                    "env": {"shell": "bash"},
+                    "phases": {
+                        "build": {
+                            "commands": [
+                                f"mkdir -p harness {_DATASET_DIR} $(dirname {_METRICS_FILE})",
+                                f'aws s3 cp --recursive --only-show-errors "s3://$AGENTZONE_DATASET_BUCKET/{HARNESS_PREFIX}" harness/',
+                                f'aws s3 cp --recursive --only-show-errors "s3://$AGENTZONE_DATASET_BUCKET/{DATASETS_PREFIX}$AGENTZONE_AGENT/" '
+                                f'"$AGENTZONE_DATASET_DIR"',
+                                f"cd harness && {props.command}",
+                                f'aws s3 cp --only-show-errors "$AGENTZONE_METRICS_FILE" "s3://$AGENTZONE_RESULTS_BUCKET/{output}"',
+                            ]
+                        }
+                    },
+                }
+            ),
             logging=codebuild.LoggingOptions(cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)),
         )
         policy = iam.ManagedPolicy(
@@ -392,37 +451,63 @@ class EvaluationPipeline(Construct):
                 ),
             ],
         )
-        self._acknowledge_objects(policy, self.dataset_bucket, [HARNESS_PREFIX.rstrip("/"), DATASETS_PREFIX.rstrip("/")],
-                                  "The build downloads the team's harness and golden sets, whose object keys the team chooses")
-        self._acknowledge_objects(policy, self.results_bucket, list(OUTPUT_PREFIXES.values()),
-                                  "The build writes its metrics under the run's own prefix (agent/version/execution)")
-        acknowledge_compliance(project, "CodeBuildProjectSourceRepoUrl",
-                               "The project has no source repository (NO_SOURCE): the harness comes from the CMK-encrypted dataset bucket.")
+        self._acknowledge_objects(
+            policy,
+            self.dataset_bucket,
+            [HARNESS_PREFIX.rstrip("/"), DATASETS_PREFIX.rstrip("/")],
+            "The build downloads the team's harness and golden sets, whose object keys the team chooses",
+        )
+        self._acknowledge_objects(
+            policy,
+            self.results_bucket,
+            list(OUTPUT_PREFIXES.values()),
+            "The build writes its metrics under the run's own prefix (agent/version/execution)",
+        )
+        acknowledge_compliance(
+            project,
+            "CodeBuildProjectSourceRepoUrl",
+            "The project has no source repository (NO_SOURCE): the harness comes from the CMK-encrypted dataset bucket.",
+        )
         default_policy = role.node.find_child("DefaultPolicy")
         self._acknowledge_build_default_policy(default_policy, project)
         return project
 
     def _acknowledge_build_default_policy(self, policy: Construct, project: codebuild.Project) -> None:
         project_name = f"<{self._stack.get_logical_id(project.node.default_child)}>"
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{nag_arn(policy, 'codebuild', f'report-group/{project_name}-*')}]",
-                    "The CodeBuild L2 lets every project create its own test report groups, named after the project.")
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{nag_arn(policy, 'logs', f'log-group:/aws/codebuild/{project_name}:*')}]",
-                    "The CodeBuild L2 always grants the project's default log group and its streams (builds log to the CMK group).")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{nag_arn(policy, 'codebuild', f'report-group/{project_name}-*')}]",
+            "The CodeBuild L2 lets every project create its own test report groups, named after the project.",
+        )
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{nag_arn(policy, 'logs', f'log-group:/aws/codebuild/{project_name}:*')}]",
+            "The CodeBuild L2 always grants the project's default log group and its streams (builds log to the CMK group).",
+        )
         for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*"):
-            acknowledge(policy, f"AwsSolutions-IAM5[Action::{action}]",
-                        "The CodeBuild L2 grants the project's artifact/cache key family of actions on the tenant CMK only.")
-        acknowledge_compliance(policy, "IAMNoInlinePolicy",
-                               "The CodeBuild L2 writes its log, report-group and key grants as a policy attached only to the build role.")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Action::{action}]",
+                "The CodeBuild L2 grants the project's artifact/cache key family of actions on the tenant CMK only.",
+            )
+        acknowledge_compliance(
+            policy,
+            "IAMNoInlinePolicy",
+            "The CodeBuild L2 writes its log, report-group and key grants as a policy attached only to the build role.",
+        )
 
     def _acknowledge_objects(self, policy: Construct, bucket, prefixes: list[str], reason: str) -> None:
         ref = f"<{self._stack.get_logical_id(bucket.node.default_child)}.Arn>"
         for prefix in prefixes:
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{ref}/{prefix}/*]", f"{reason}; nothing outside {prefix}/.")
+            acknowledge(
+                policy, f"AwsSolutions-IAM5[Resource::{ref}/{prefix}/*]", f"{reason}; nothing outside {prefix}/."
+            )
 
     def _state_machine(self, construct_id: str, definition: sfn.IChainable, description: str) -> sfn.StateMachine:
         props = self._props
-        log_group = retained_log_group(self, f"{construct_id}Logs", encryption_key=props.encryption_key,
-                                       retention_days=props.log_retention_days)
+        log_group = retained_log_group(
+            self, f"{construct_id}Logs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
+        )
         machine = sfn.StateMachine(
             self,
             construct_id,
@@ -466,22 +551,26 @@ class EvaluationPipeline(Construct):
             construct_id,
             comment="Decide: thresholds and regression against the baseline (agentzone.evaluation.gate)",
             lambda_function=self.gate_function,
-            payload=sfn.TaskInput.from_object({
-                "agent": sfn.JsonPath.string_at("$.agent"),
-                "version": sfn.JsonPath.string_at("$.version"),
-                "mode": mode,
-                "run": sfn.JsonPath.execution_id,
-                "thresholds": dict(sorted(props.thresholds.items())),
-                "maxRegression": props.max_regression,
-                "metrics": metrics,
-                "baseline": sfn.JsonPath.object_at("$.baseline"),
-            }),
+            payload=sfn.TaskInput.from_object(
+                {
+                    "agent": sfn.JsonPath.string_at("$.agent"),
+                    "version": sfn.JsonPath.string_at("$.version"),
+                    "mode": mode,
+                    "run": sfn.JsonPath.execution_id,
+                    "thresholds": dict(sorted(props.thresholds.items())),
+                    "maxRegression": props.max_regression,
+                    "metrics": metrics,
+                    "baseline": sfn.JsonPath.object_at("$.baseline"),
+                }
+            ),
             payload_response_only=True,
             result_path="$.gate",
             retry_on_service_exceptions=True,
         )
 
-    def _run_build(self, construct_id: str, mode: str, extra: dict[str, str] | None = None) -> tasks.CodeBuildStartBuild:
+    def _run_build(
+        self, construct_id: str, mode: str, extra: dict[str, str] | None = None
+    ) -> tasks.CodeBuildStartBuild:
         variables = {
             "AGENTZONE_AGENT": sfn.JsonPath.string_at("$.agent"),
             "AGENTZONE_VERSION": sfn.JsonPath.string_at("$.version"),
@@ -528,7 +617,9 @@ class EvaluationPipeline(Construct):
                 "bedrock.amazonaws.com",
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:evaluation-job/*"},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:evaluation-job/*"
+                    },
                 },
             ),
         )
@@ -539,30 +630,58 @@ class EvaluationPipeline(Construct):
             description="What Bedrock evaluation jobs of this pipeline read, judge with and write",
             roles=[role],
             statements=[
-                iam.PolicyStatement(sid="JudgeWithTheEvaluatorModel", actions=["bedrock:InvokeModel"], resources=[model_arn]),
-                iam.PolicyStatement(sid="ReadGoldenSets", actions=["s3:GetObject"], resources=[self.dataset_bucket.arn_for_objects(f"{DATASETS_PREFIX}*")]),
                 iam.PolicyStatement(
-                    sid="ListGoldenSetsAndOutput", actions=["s3:ListBucket"],
+                    sid="JudgeWithTheEvaluatorModel", actions=["bedrock:InvokeModel"], resources=[model_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="ReadGoldenSets",
+                    actions=["s3:GetObject"],
+                    resources=[self.dataset_bucket.arn_for_objects(f"{DATASETS_PREFIX}*")],
+                ),
+                iam.PolicyStatement(
+                    sid="ListGoldenSetsAndOutput",
+                    actions=["s3:ListBucket"],
                     resources=[self.dataset_bucket.bucket_arn, self.results_bucket.bucket_arn],
                     conditions={"StringLike": {"s3:prefix": [f"{DATASETS_PREFIX}*", f"{BEDROCK_OUTPUT_PREFIX}/*"]}},
                 ),
-                iam.PolicyStatement(sid="WriteResults", actions=["s3:GetObject", "s3:PutObject"],
-                                    resources=[self.results_bucket.arn_for_objects(f"{BEDROCK_OUTPUT_PREFIX}/*")]),
                 iam.PolicyStatement(
-                    sid="UseTheTenantKey", actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    sid="WriteResults",
+                    actions=["s3:GetObject", "s3:PutObject"],
+                    resources=[self.results_bucket.arn_for_objects(f"{BEDROCK_OUTPUT_PREFIX}/*")],
+                ),
+                iam.PolicyStatement(
+                    sid="UseTheTenantKey",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                     resources=[props.encryption_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": [f"s3.{stack.region}.amazonaws.com", f"bedrock.{stack.region}.amazonaws.com"]}},
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": [
+                                f"s3.{stack.region}.amazonaws.com",
+                                f"bedrock.{stack.region}.amazonaws.com",
+                            ]
+                        }
+                    },
                 ),
             ],
         )
-        self._acknowledge_objects(policy, self.dataset_bucket, [DATASETS_PREFIX.rstrip("/")],
-                                  "Evaluation jobs read the golden sets the team uploads (keys chosen by the team)")
-        self._acknowledge_objects(policy, self.results_bucket, [BEDROCK_OUTPUT_PREFIX],
-                                  "Bedrock writes job output under <prefix>/<job name>/<job id>/, ids assigned at run time")
+        self._acknowledge_objects(
+            policy,
+            self.dataset_bucket,
+            [DATASETS_PREFIX.rstrip("/")],
+            "Evaluation jobs read the golden sets the team uploads (keys chosen by the team)",
+        )
+        self._acknowledge_objects(
+            policy,
+            self.results_bucket,
+            [BEDROCK_OUTPUT_PREFIX],
+            "Bedrock writes job output under <prefix>/<job name>/<job id>/, ids assigned at run time",
+        )
         self.evaluation_job_role = role
         jobs = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:evaluation-job/*"
         output_prefix = sfn.JsonPath.format(
-            f"{BEDROCK_OUTPUT_PREFIX}/{{}}/{{}}/{{}}/", sfn.JsonPath.string_at("$.agent"), sfn.JsonPath.string_at("$.version"),
+            f"{BEDROCK_OUTPUT_PREFIX}/{{}}/{{}}/{{}}/",
+            sfn.JsonPath.string_at("$.agent"),
+            sfn.JsonPath.string_at("$.version"),
             sfn.JsonPath.execution_name,
         )
         start = tasks.CallAwsService(
@@ -576,27 +695,57 @@ class EvaluationPipeline(Construct):
                 "RoleArn": role.role_arn,
                 "CustomerEncryptionKeyId": props.encryption_key.key_arn,
                 "ApplicationType": "ModelEvaluation",
-                "EvaluationConfig": {"Automated": {
-                    "DatasetMetricConfigs": [{
-                        "TaskType": "General",
-                        "Dataset": {"Name": "golden", "DatasetLocation": {"S3Uri": sfn.JsonPath.format(
-                            f"s3://{self.dataset_bucket.bucket_name}/{DATASETS_PREFIX}{{}}/{{}}.jsonl",
-                            sfn.JsonPath.string_at("$.agent"), sfn.JsonPath.string_at("$.version"))}},
-                        "MetricNames": [gate.BEDROCK_METRICS[m] for m in sorted(props.thresholds)],
-                    }],
-                    "EvaluatorModelConfig": {"BedrockEvaluatorModels": [{"ModelIdentifier": props.evaluator_model}]},
-                }},
-                "InferenceConfig": {"Models": [{"PrecomputedInferenceSource": {
-                    "InferenceSourceIdentifier": sfn.JsonPath.format("{}-{}", sfn.JsonPath.string_at("$.agent"), sfn.JsonPath.string_at("$.version"))}}]},
-                "OutputDataConfig": {"S3Uri": sfn.JsonPath.format(f"s3://{self.results_bucket.bucket_name}/{{}}", output_prefix)},
+                "EvaluationConfig": {
+                    "Automated": {
+                        "DatasetMetricConfigs": [
+                            {
+                                "TaskType": "General",
+                                "Dataset": {
+                                    "Name": "golden",
+                                    "DatasetLocation": {
+                                        "S3Uri": sfn.JsonPath.format(
+                                            f"s3://{self.dataset_bucket.bucket_name}/{DATASETS_PREFIX}{{}}/{{}}.jsonl",
+                                            sfn.JsonPath.string_at("$.agent"),
+                                            sfn.JsonPath.string_at("$.version"),
+                                        )
+                                    },
+                                },
+                                "MetricNames": [gate.BEDROCK_METRICS[m] for m in sorted(props.thresholds)],
+                            }
+                        ],
+                        "EvaluatorModelConfig": {
+                            "BedrockEvaluatorModels": [{"ModelIdentifier": props.evaluator_model}]
+                        },
+                    }
+                },
+                "InferenceConfig": {
+                    "Models": [
+                        {
+                            "PrecomputedInferenceSource": {
+                                "InferenceSourceIdentifier": sfn.JsonPath.format(
+                                    "{}-{}", sfn.JsonPath.string_at("$.agent"), sfn.JsonPath.string_at("$.version")
+                                )
+                            }
+                        }
+                    ]
+                },
+                "OutputDataConfig": {
+                    "S3Uri": sfn.JsonPath.format(f"s3://{self.results_bucket.bucket_name}/{{}}", output_prefix)
+                },
             },
             # CreateEvaluationJob authorizes against the models it uses (the judge), not an evaluation-job ARN.
             iam_resources=[model_arn],
             additional_iam_statements=[
-                iam.PolicyStatement(actions=["iam:PassRole"], resources=[role.role_arn],
-                                    conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}),
-                iam.PolicyStatement(actions=["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"], resources=[props.encryption_key.key_arn],
-                                    conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}}),
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    actions=["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[props.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+                ),
             ],
             result_selector={"jobArn": sfn.JsonPath.string_at("$.JobArn")},
             result_path="$.evaluation",
@@ -615,8 +764,13 @@ class EvaluationPipeline(Construct):
         done = (
             sfn.Choice(self, "EvaluationJobDone")
             .when(sfn.Condition.string_equals("$.job.status", "Completed"), then)
-            .when(sfn.Condition.or_(sfn.Condition.string_equals("$.job.status", "InProgress"),
-                                    sfn.Condition.string_equals("$.job.status", "Stopping")), wait)
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals("$.job.status", "InProgress"),
+                    sfn.Condition.string_equals("$.job.status", "Stopping"),
+                ),
+                wait,
+            )
             .otherwise(failed)
         )
         start.add_catch(failed, result_path="$.error")
@@ -638,40 +792,57 @@ class EvaluationPipeline(Construct):
             },
             iam_resources=[self.table.table_arn],
             additional_iam_statements=[
-                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self._props.encryption_key.key_arn],
-                                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{self._stack.region}.amazonaws.com"}}),
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[self._props.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{self._stack.region}.amazonaws.com"}},
+                ),
             ],
             result_path=sfn.JsonPath.DISCARD,
         )
         record_result.add_catch(
-            sfn.Fail(self, "VersionAlreadyApproved", error="VersionAlreadyApproved",
-                     cause="This version is the approved baseline; its result is final. Evaluate a new version."),
+            sfn.Fail(
+                self,
+                "VersionAlreadyApproved",
+                error="VersionAlreadyApproved",
+                cause="This version is the approved baseline; its result is final. Evaluate a new version.",
+            ),
             errors=["DynamoDb.ConditionalCheckFailedException"],
         )
         passed = sfn.Fail(self, "GateFailed", error="EvaluationGateFailed", cause_path="$.gate.report")
         return record_result.next(
             sfn.Choice(self, "Passed")
-            .when(sfn.Condition.boolean_equals("$.gate.passed", True),
-                  self._emit("EmitPassed", PASSED_DETAIL_TYPE).next(sfn.Succeed(self, "EvaluationPassed")))
+            .when(
+                sfn.Condition.boolean_equals("$.gate.passed", True),
+                self._emit("EmitPassed", PASSED_DETAIL_TYPE).next(sfn.Succeed(self, "EvaluationPassed")),
+            )
             .otherwise(self._emit("EmitFailed", FAILED_DETAIL_TYPE).next(passed))
         )
 
-    def _emit(self, construct_id: str, detail_type: str, detail_path: str = "$.gate.detail") -> tasks.EventBridgePutEvents:
+    def _emit(
+        self, construct_id: str, detail_type: str, detail_path: str = "$.gate.detail"
+    ) -> tasks.EventBridgePutEvents:
         return tasks.EventBridgePutEvents(
             self,
             construct_id,
-            entries=[tasks.EventBridgePutEventsEntry(
-                detail=sfn.TaskInput.from_json_path_at(detail_path),
-                detail_type=detail_type,
-                source=EVENT_SOURCE,
-                event_bus=self.default_bus,
-            )],
+            entries=[
+                tasks.EventBridgePutEventsEntry(
+                    detail=sfn.TaskInput.from_json_path_at(detail_path),
+                    detail_type=detail_type,
+                    source=EVENT_SOURCE,
+                    event_bus=self.default_bus,
+                )
+            ],
             result_path=sfn.JsonPath.DISCARD,
         )
 
     def _pipeline(self, name: str) -> sfn.StateMachine:
-        unreadable = sfn.Fail(self, "EvaluationFailed", error="EvaluationFailed",
-                              cause="The evaluation did not finish or its metrics could not be read; see the execution history.")
+        unreadable = sfn.Fail(
+            self,
+            "EvaluationFailed",
+            error="EvaluationFailed",
+            cause="The evaluation did not finish or its metrics could not be read; see the execution history.",
+        )
         find = self._find_baseline("FindBaseline")
         if self.project is not None:
             run = self._run_build("RunEvaluation", "release")
@@ -687,32 +858,53 @@ class EvaluationPipeline(Construct):
         self._acknowledge_machine_policy(machine, "The pipeline", bedrock=self.project is None)
         return machine
 
-    def _acknowledge_machine_policy(self, machine: sfn.StateMachine, who: str, *, bedrock: bool = False, metrics: bool = False) -> None:
+    def _acknowledge_machine_policy(
+        self, machine: sfn.StateMachine, who: str, *, bedrock: bool = False, metrics: bool = False
+    ) -> None:
         policy = machine.role.node.find_child("DefaultPolicy")
-        acknowledge_compliance(policy, "IAMNoInlinePolicy",
-                               f"The Step Functions L2 writes each task's grant as a policy attached only to {who.lower()}'s role.")
+        acknowledge_compliance(
+            policy,
+            "IAMNoInlinePolicy",
+            f"The Step Functions L2 writes each task's grant as a policy attached only to {who.lower()}'s role.",
+        )
         stack = self._stack
         fn = f"<{stack.get_logical_id(self.gate_function.node.default_child)}.Arn>"
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{fn}:*]",
-                    "Step Functions may invoke any published version of the gate function (the L2's grant for LambdaInvoke).")
-        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
-                    "X-Ray trace writes and CloudWatch Logs delivery setup support no resource-level permissions"
-                    + ("; so does cloudwatch:PutMetricData (the canary's only metric write)." if metrics else "."))
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{fn}:*]",
+            "Step Functions may invoke any published version of the gate function (the L2's grant for LambdaInvoke).",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray trace writes and CloudWatch Logs delivery setup support no resource-level permissions"
+            + ("; so does cloudwatch:PutMetricData (the canary's only metric write)." if metrics else "."),
+        )
         if bedrock:
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{nag_arn(policy, 'bedrock', 'evaluation-job/*')}]",
-                        "Bedrock assigns evaluation job ids at creation; the pipeline starts and polls only its own jobs.")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(policy, 'bedrock', 'evaluation-job/*')}]",
+                "Bedrock assigns evaluation job ids at creation; the pipeline starts and polls only its own jobs.",
+            )
         if self.project is not None:
-            acknowledge(policy, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/"
-                        "StepFunctionsGetEventsForCodeBuildRule]",
-                        "The RUN_JOB CodeBuild integration manages its own Step Functions rule, named by the service.")
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/"
+                "StepFunctionsGetEventsForCodeBuildRule]",
+                "The RUN_JOB CodeBuild integration manages its own Step Functions rule, named by the service.",
+            )
 
     # ------------------------------------------------------------------ canary
 
     def _canary(self, name: str) -> sfn.StateMachine:
         props = self._props
         stack = self._stack
-        failed = sfn.Fail(self, "CanaryFailed", error="CanaryFailed",
-                          cause="The canary run did not finish or its metrics could not be read; see the execution history.")
+        failed = sfn.Fail(
+            self,
+            "CanaryFailed",
+            error="CanaryFailed",
+            cause="The canary run did not finish or its metrics could not be read; see the execution history.",
+        )
         run = self._run_build("RunCanary", "canary", {"AGENTZONE_ENDPOINT": sfn.JsonPath.string_at("$.endpoint")})
         run.add_catch(failed, result_path="$.error")
         decide = self._gate("CanaryGate", "canary", self._build_metrics("canary"))
@@ -731,8 +923,11 @@ class EvaluationPipeline(Construct):
             },
             iam_resources=[self.results_bucket.arn_for_objects(f"{FEEDBACK_PREFIX}*")],
             additional_iam_statements=[
-                iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[props.encryption_key.key_arn],
-                                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}),
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey"],
+                    resources=[props.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                ),
             ],
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -748,17 +943,31 @@ class EvaluationPipeline(Construct):
         )
         drift = sfn.Fail(self, "DriftDetected", error="EvaluationDrift", cause_path="$.gate.report")
         emit = self._emit("EmitCanarySignal", CANARY_DETAIL_TYPE, "$.gate.signal")
-        definition = run.next(self._find_baseline("CanaryFindBaseline")).next(decide).next(signal).next(emit).next(publish).next(
-            sfn.Choice(self, "CanaryPassed")
-            .when(sfn.Condition.boolean_equals("$.gate.passed", True), sfn.Succeed(self, "NoDrift"))
-            .otherwise(drift)
+        definition = (
+            run.next(self._find_baseline("CanaryFindBaseline"))
+            .next(decide)
+            .next(signal)
+            .next(emit)
+            .next(publish)
+            .next(
+                sfn.Choice(self, "CanaryPassed")
+                .when(sfn.Condition.boolean_equals("$.gate.passed", True), sfn.Succeed(self, "NoDrift"))
+                .otherwise(drift)
+            )
         )
-        machine = self._state_machine("Canary", definition, f"{name}: replay the golden set against a live endpoint and compare")
+        machine = self._state_machine(
+            "Canary", definition, f"{name}: replay the golden set against a live endpoint and compare"
+        )
         self._acknowledge_machine_policy(machine, "The canary", metrics=True)
         policy = machine.role.node.find_child("DefaultPolicy")
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(self.results_bucket.node.default_child)}.Arn>/{FEEDBACK_PREFIX}*]",
-                    "The canary writes one signal object per run under feedback/ (keys by agent, date and run).")
-        self.schedule_group = scheduler.ScheduleGroup(self, "CanarySchedules", schedule_group_name=f"agentzone-eval-{name}")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(self.results_bucket.node.default_child)}.Arn>/{FEEDBACK_PREFIX}*]",
+            "The canary writes one signal object per run under feedback/ (keys by agent, date and run).",
+        )
+        self.schedule_group = scheduler.ScheduleGroup(
+            self, "CanarySchedules", schedule_group_name=f"agentzone-eval-{name}"
+        )
         return machine
 
     # ------------------------------------------------------------------ per agent (after runtimes exist)
@@ -788,8 +997,15 @@ class EvaluationPipeline(Construct):
             self,
             f"CanaryScheduleRole{suffix}",
             description=f"EventBridge Scheduler: starts the evaluation canary for {agent.runtime_name}, nothing else",
-            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": self.schedule_group.schedule_group_arn}}),
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": self.schedule_group.schedule_group_arn,
+                    }
+                },
+            ),
         )
         scheduler.Schedule(
             self,
@@ -800,15 +1016,19 @@ class EvaluationPipeline(Construct):
             key=props.encryption_key,
             target=scheduler_targets.StepFunctionsStartExecution(
                 self.canary_state_machine,
-                input=scheduler.ScheduleTargetInput.from_object({
-                    "agent": name, "version": version, "endpoint": agent.endpoint_arn(endpoint)}),
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"agent": name, "version": version, "endpoint": agent.endpoint_arn(endpoint)}
+                ),
                 role=role,
                 retry_attempts=0,  # the next scheduled run is the retry
             ),
         )
-        acknowledge_compliance(role.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
-                               "The scheduler L2 writes its StartExecution grant (the canary only) and the schedule key's decrypt "
-                               "grant as a policy attached only to this schedule's role.")
+        acknowledge_compliance(
+            role.node.find_child("DefaultPolicy"),
+            "IAMNoInlinePolicy",
+            "The scheduler L2 writes its StartExecution grant (the canary only) and the schedule key's decrypt "
+            "grant as a policy attached only to this schedule's role.",
+        )
         # IAM-auth runtimes check InvokeAgentRuntime; JWT runtimes need a token the command obtains itself.
         agent.grant_invoke(self.project)
         alarm = cloudwatch.Alarm(
@@ -824,9 +1044,12 @@ class EvaluationPipeline(Construct):
         if props.alarm_topic is not None:
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(props.alarm_topic))
         else:
-            acknowledge_compliance(alarm, "CloudWatchAlarmAction",
-                                   "No alarm topic in this account's context: the alarm state is what dashboards and the "
-                                   "integrator's own actions read; pass alarm_topic to notify.")
+            acknowledge_compliance(
+                alarm,
+                "CloudWatchAlarmAction",
+                "No alarm topic in this account's context: the alarm state is what dashboards and the "
+                "integrator's own actions read; pass alarm_topic to notify.",
+            )
         self.alarms[name] = alarm
 
     def _online_evaluation(self, agent, name: str, suffix: str, endpoint: str) -> None:
@@ -848,7 +1071,9 @@ class EvaluationPipeline(Construct):
         config.node.add_dependency(policy)  # AgentCore reads the spans index with the role as soon as it exists
         self.online_evaluations[name] = config
 
-    def _online_role(self, agent, name: str, suffix: str, endpoint: str, data_source: agentcore.DataSourceConfig) -> tuple[iam.Role, iam.ManagedPolicy]:
+    def _online_role(
+        self, agent, name: str, suffix: str, endpoint: str, data_source: agentcore.DataSourceConfig
+    ) -> tuple[iam.Role, iam.ManagedPolicy]:
         """The online evaluation's execution role: the L2's trust and log grants, a fixed name, no model grant.
 
         Built-in evaluators (the only kind this blueprint configures) judge with models the service runs
@@ -862,9 +1087,13 @@ class EvaluationPipeline(Construct):
         stack = self._stack
         role_name = naming.online_evaluation_role(name)
         if len(role_name) > naming.IAM_ROLE_NAME_MAX:
-            raise ValueError(f"online evaluation role name {role_name!r} is longer than {naming.IAM_ROLE_NAME_MAX} characters; shorten the agent name")
+            raise ValueError(
+                f"online evaluation role name {role_name!r} is longer than {naming.IAM_ROLE_NAME_MAX} characters; shorten the agent name"
+            )
         if not props.command and role_name == naming.evaluation_job_role(props.tenant, props.environment):
-            raise ValueError(f"online evaluation role name {role_name!r} is the evaluation job role's; rename the agent")
+            raise ValueError(
+                f"online evaluation role name {role_name!r} is the evaluation job role's; rename the agent"
+            )
         role = iam.Role(
             self,
             f"OnlineRole{suffix}",
@@ -874,16 +1103,22 @@ class EvaluationPipeline(Construct):
                 "bedrock-agentcore.amazonaws.com",
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account, "aws:ResourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": [
-                        stack.format_arn(service="bedrock-agentcore", resource="evaluator", resource_name="*"),
-                        stack.format_arn(service="bedrock-agentcore", resource="online-evaluation-config", resource_name="*"),
-                    ]},
+                    "ArnLike": {
+                        "aws:SourceArn": [
+                            stack.format_arn(service="bedrock-agentcore", resource="evaluator", resource_name="*"),
+                            stack.format_arn(
+                                service="bedrock-agentcore", resource="online-evaluation-config", resource_name="*"
+                            ),
+                        ]
+                    },
                 },
             ),
         )
 
         def log_group(name: str) -> str:
-            return stack.format_arn(service="logs", resource="log-group", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+            return stack.format_arn(
+                service="logs", resource="log-group", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+            )
 
         sources = [*data_source.cloud_watch_logs_config.log_group_names, SPANS_LOG_GROUP]
         policy = iam.ManagedPolicy(
@@ -893,23 +1128,37 @@ class EvaluationPipeline(Construct):
             roles=[role],
             statements=[
                 iam.PolicyStatement(sid="DescribeLogGroups", actions=["logs:DescribeLogGroups"], resources=["*"]),
-                iam.PolicyStatement(sid="QueryAgentSpansAndLogs", actions=["logs:GetQueryResults", "logs:StartQuery"],
-                                    resources=[arn for source in sources for arn in (log_group(source), log_group(f"{source}:*"))]),
-                iam.PolicyStatement(sid="WriteEvaluationResults", actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                                    resources=[log_group(f"{ONLINE_RESULTS_LOG_GROUPS}*")]),
-                iam.PolicyStatement(sid="IndexAgentSpans", actions=["logs:DescribeIndexPolicies", "logs:PutIndexPolicy"],
-                                    resources=[log_group(SPANS_LOG_GROUP), log_group(f"{SPANS_LOG_GROUP}:*")]),
+                iam.PolicyStatement(
+                    sid="QueryAgentSpansAndLogs",
+                    actions=["logs:GetQueryResults", "logs:StartQuery"],
+                    resources=[arn for source in sources for arn in (log_group(source), log_group(f"{source}:*"))],
+                ),
+                iam.PolicyStatement(
+                    sid="WriteEvaluationResults",
+                    actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group(f"{ONLINE_RESULTS_LOG_GROUPS}*")],
+                ),
+                iam.PolicyStatement(
+                    sid="IndexAgentSpans",
+                    actions=["logs:DescribeIndexPolicies", "logs:PutIndexPolicy"],
+                    resources=[log_group(SPANS_LOG_GROUP), log_group(f"{SPANS_LOG_GROUP}:*")],
+                ),
             ],
         )
         runtime_id = f"<{stack.get_logical_id(agent.runtime.node.default_child)}.AgentRuntimeId>"
         findings = {
             "*": "logs:DescribeLogGroups supports no resource-level permission; it reads no log data.",
-            nag_arn(policy, "logs", f"log-group:{ONLINE_RESULTS_LOG_GROUPS}*"): "AgentCore writes evaluation results to "
+            nag_arn(
+                policy, "logs", f"log-group:{ONLINE_RESULTS_LOG_GROUPS}*"
+            ): "AgentCore writes evaluation results to "
             f"log groups it names per evaluation configuration under {ONLINE_RESULTS_LOG_GROUPS}.",
-            nag_arn(policy, "logs", f"log-group:{SPANS_LOG_GROUP}:*"): "Online evaluation reads the agent's spans (transaction search) "
+            nag_arn(
+                policy, "logs", f"log-group:{SPANS_LOG_GROUP}:*"
+            ): "Online evaluation reads the agent's spans (transaction search) "
             f"from the account's {SPANS_LOG_GROUP} log group and its streams.",
-            nag_arn(policy, "logs", f"log-group:/aws/bedrock-agentcore/runtimes/{runtime_id}-{endpoint}:*"): "Streams of the "
-            "monitored endpoint's own runtime log group, named by AgentCore per session.",
+            nag_arn(
+                policy, "logs", f"log-group:/aws/bedrock-agentcore/runtimes/{runtime_id}-{endpoint}:*"
+            ): "Streams of the monitored endpoint's own runtime log group, named by AgentCore per session.",
         }
         for resource, reason in findings.items():
             acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
@@ -920,7 +1169,7 @@ class EvaluationPipeline(Construct):
     @classmethod
     def from_config(
         cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: EvalPipelineBlueprint
-    ) -> "EvaluationPipeline":
+    ) -> EvaluationPipeline:
         if config.evaluator_model and config.evaluator_model not in context.models:
             raise ValueError(
                 f"eval_pipeline.evaluator_model {config.evaluator_model!r} is not in the tenant's models {sorted(context.models)}; add it to models"
@@ -992,18 +1241,29 @@ class EvaluationPipeline(Construct):
 
     def metric_gate_failed(self, agent: str, *, mode: str = "canary", **kwargs) -> cloudwatch.Metric:
         """1 when a run of ``agent`` failed the gate, 0 when it passed (published by the canary)."""
-        return cloudwatch.Metric(namespace=NAMESPACE, metric_name="GateFailed", dimensions_map={"Agent": agent, "Mode": mode},
-                                 **{"statistic": "Maximum", "period": cdk.Duration.hours(1), **kwargs})
+        return cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name="GateFailed",
+            dimensions_map={"Agent": agent, "Mode": mode},
+            **{"statistic": "Maximum", "period": cdk.Duration.hours(1), **kwargs},
+        )
 
     def metric_worst_drop(self, agent: str, *, mode: str = "canary", **kwargs) -> cloudwatch.Metric:
         """The largest drop of any gated metric against the baseline in a run (published by the canary)."""
-        return cloudwatch.Metric(namespace=NAMESPACE, metric_name="WorstDrop", dimensions_map={"Agent": agent, "Mode": mode},
-                                 **{"statistic": "Maximum", "period": cdk.Duration.hours(1), **kwargs})
+        return cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name="WorstDrop",
+            dimensions_map={"Agent": agent, "Mode": mode},
+            **{"statistic": "Maximum", "period": cdk.Duration.hours(1), **kwargs},
+        )
 
     def metric_score(self, agent: str, metric: str, *, mode: str = "canary", **kwargs) -> cloudwatch.Metric:
-        return cloudwatch.Metric(namespace=NAMESPACE, metric_name="Score",
-                                 dimensions_map={"Agent": agent, "Mode": mode, "Metric": metric},
-                                 **{"statistic": "Minimum", "period": cdk.Duration.hours(1), **kwargs})
+        return cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name="Score",
+            dimensions_map={"Agent": agent, "Mode": mode, "Metric": metric},
+            **{"statistic": "Minimum", "period": cdk.Duration.hours(1), **kwargs},
+        )
 
     def metric_pipeline_failed(self, **kwargs) -> cloudwatch.Metric:
         """Pipeline executions that failed (including gate failures: they end in the GateFailed state)."""

@@ -39,7 +39,9 @@ def policy_from_config(config: GuardrailBlueprint, tags: dict[str, str] | None =
         block_pii=tuple(config.pii.block),
         blocked_message=config.blocked_message,
         tags=dict(tags or {}),
-        denied_topics=tuple(GuardrailTopic(t.name, t.definition, tuple(sorted(t.examples))) for t in config.denied_topics),
+        denied_topics=tuple(
+            GuardrailTopic(t.name, t.definition, tuple(sorted(t.examples))) for t in config.denied_topics
+        ),
         blocked_words=tuple(config.words),
         profanity=config.profanity,
         grounding_threshold=config.grounding.grounding if config.grounding else None,
@@ -85,11 +87,14 @@ class AgentGuardrail(Construct):
             name=props.guardrail_name,
             policy=props.policy,
             encryption_key=props.encryption_key,
-            description=props.description or f"Guardrail {props.guardrail_name}: every model call of its agents names it",
+            description=props.description
+            or f"Guardrail {props.guardrail_name}: every model call of its agents names it",
         )
 
     @classmethod
-    def from_config(cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: GuardrailBlueprint) -> "AgentGuardrail":
+    def from_config(
+        cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: GuardrailBlueprint
+    ) -> AgentGuardrail:
         return cls(
             scope,
             construct_id,
@@ -150,15 +155,26 @@ class AgentGuardrail(Construct):
         grant = self.grant_apply(grantee)
         direct = [*arns.foundation_models, *arns.inference_profiles]
         if direct:
-            grant = grant.combine(iam.Grant.add_to_principal(
-                grantee=grantee, actions=MODEL_INVOKE_ACTIONS, resource_arns=direct,
-                conditions={"StringEquals": with_guardrail},
-            ))
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=MODEL_INVOKE_ACTIONS,
+                    resource_arns=direct,
+                    conditions={"StringEquals": with_guardrail},
+                )
+            )
         if arns.profile_models:
-            grant = grant.combine(iam.Grant.add_to_principal(
-                grantee=grantee, actions=MODEL_INVOKE_ACTIONS, resource_arns=list(arns.profile_models),
-                conditions={"StringEquals": with_guardrail, "StringLike": {"bedrock:InferenceProfileArn": list(arns.inference_profiles)}},
-            ))
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=MODEL_INVOKE_ACTIONS,
+                    resource_arns=list(arns.profile_models),
+                    conditions={
+                        "StringEquals": with_guardrail,
+                        "StringLike": {"bedrock:InferenceProfileArn": list(arns.inference_profiles)},
+                    },
+                )
+            )
             self._acknowledge_profile_models(grantee, arns.profile_models)
         return grant
 

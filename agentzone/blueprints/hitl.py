@@ -164,7 +164,9 @@ class HitlWorkflow(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
@@ -174,7 +176,15 @@ class HitlWorkflow(Construct):
             partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="requested_at", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.INCLUDE,
-            non_key_attributes=["category", "action", "requested_by", "payload_sha256", "decided_by", "decided_at", "reason"],
+            non_key_attributes=[
+                "category",
+                "action",
+                "requested_by",
+                "payload_sha256",
+                "decided_by",
+                "decided_at",
+                "reason",
+            ],
         )
         acknowledge_compliance(
             self.table,
@@ -197,16 +207,22 @@ class HitlWorkflow(Construct):
         # --- who is told ---------------------------------------------------------------
         self.approvers_topic = self._topic("ApproversTopic", f"{props.name} approval requests", props.approvers)
         self.escalation_topic = (
-            self._topic("EscalationTopic", f"{props.name} escalated approval requests", props.escalation) if props.escalation else None
+            self._topic("EscalationTopic", f"{props.name} escalated approval requests", props.escalation)
+            if props.escalation
+            else None
         )
 
         # --- approval API (created before the state machine: the emails name its URL) --
-        self._api_log_group = retained_log_group(self, "ApiAccessLogs", encryption_key=key, retention_days=props.log_retention_days)
+        self._api_log_group = retained_log_group(
+            self, "ApiAccessLogs", encryption_key=key, retention_days=props.log_retention_days
+        )
         self.decision_function = self._decision_function(stack)
         self.api = self._api()
 
         # --- the workflow ----------------------------------------------------------------
-        self._sfn_log_group = retained_log_group(self, "WorkflowLogs", encryption_key=key, retention_days=props.log_retention_days)
+        self._sfn_log_group = retained_log_group(
+            self, "WorkflowLogs", encryption_key=key, retention_days=props.log_retention_days
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "Workflow",
@@ -252,22 +268,34 @@ class HitlWorkflow(Construct):
             raise ValueError(f"hitl {props.name}: record_retention_days must be 1-36500")
 
     def _topic(self, construct_id: str, display_name: str, emails: tuple[str, ...]) -> sns.Topic:
-        topic = sns.Topic(self, construct_id, display_name=display_name[:100], master_key=self._props.encryption_key, enforce_ssl=True)
+        topic = sns.Topic(
+            self, construct_id, display_name=display_name[:100], master_key=self._props.encryption_key, enforce_ssl=True
+        )
         for email in sorted(set(emails)):
             topic.add_subscription(subscriptions.EmailSubscription(email))
         return topic
 
     def _decision_function(self, stack: cdk.Stack) -> lambda_.Function:
         props = self._props
-        log_group = retained_log_group(self, "DecisionLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days)
+        log_group = retained_log_group(
+            self, "DecisionLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
+        )
         region = stack.region
         self.decision_policy = iam.ManagedPolicy(
             self,
             "DecisionPolicy",
             description=f"HITL {props.name} decision API: read a request, return its token, record the decision",
             statements=[
-                iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]),
-                iam.PolicyStatement(sid="ReadAndDecideRequests", actions=["dynamodb:GetItem", "dynamodb:UpdateItem"], resources=[self.table.table_arn]),
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadAndDecideRequests",
+                    actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    resources=[self.table.table_arn],
+                ),
                 iam.PolicyStatement(
                     sid="WriteDecisionRecords",
                     actions=["s3:PutObject", "s3:PutObjectRetention"],
@@ -277,7 +305,11 @@ class HitlWorkflow(Construct):
                     sid="UseTheKeyThroughDynamoDbAndS3",
                     actions=["kms:Decrypt", "kms:GenerateDataKey"],
                     resources=[props.encryption_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": [f"dynamodb.{region}.amazonaws.com", f"s3.{region}.amazonaws.com"]}},
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": [f"dynamodb.{region}.amazonaws.com", f"s3.{region}.amazonaws.com"]
+                        }
+                    },
                 ),
             ],
         )
@@ -368,7 +400,9 @@ class HitlWorkflow(Construct):
                 },
             ),
         )
-        validator = api.add_request_validator("DecisionValidator", validate_request_body=True, validate_request_parameters=True)
+        validator = api.add_request_validator(
+            "DecisionValidator", validate_request_body=True, validate_request_parameters=True
+        )
         self.decision_method = (
             api.root.add_resource("requests")
             .add_resource("{id}")
@@ -433,14 +467,21 @@ class HitlWorkflow(Construct):
             comment="Serialize the payload once: its SHA-256 is what approvers and records refer to",
             parameters={
                 "payload_json": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.payload")),
-                "payload_sha256": sfn.JsonPath.hash(sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.payload")), "SHA-256"),
+                "payload_sha256": sfn.JsonPath.hash(
+                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.payload")), "SHA-256"
+                ),
                 # When the request entered the workflow (not $$.Execution.StartTime: moto 5.2 hands that over as a datetime).
                 "requested_at": sfn.JsonPath.string_at("$$.State.EnteredTime"),
                 "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
             },
             result_path="$.meta",
         )
-        duplicate = sfn.Fail(self, "DuplicateRequest", error="HITL.DuplicateRequest", cause="A request with this request_id exists already")
+        duplicate = sfn.Fail(
+            self,
+            "DuplicateRequest",
+            error="HITL.DuplicateRequest",
+            cause="A request with this request_id exists already",
+        )
 
         record_pending = self._put_request("RecordPending", "PENDING").add_catch(
             duplicate, errors=["DynamoDB.ConditionalCheckFailedException"], result_path="$.error"
@@ -448,12 +489,21 @@ class HitlWorkflow(Construct):
         auto = (
             self._put_request("RecordAutoApproved", "AUTO_APPROVED")
             .add_catch(duplicate, errors=["DynamoDB.ConditionalCheckFailedException"], result_path="$.error")
-            .next(self._record("AutoApproval", outcome="AUTO_APPROVED", reason="category needs no approval", decided_by="system:policy"))
+            .next(
+                self._record(
+                    "AutoApproval",
+                    outcome="AUTO_APPROVED",
+                    reason="category needs no approval",
+                    decided_by="system:policy",
+                )
+            )
             .next(sfn.Succeed(self, "AutoApproved", comment="Category needs no human decision"))
         )
 
         approved = sfn.Succeed(self, "Approved")
-        rejected = sfn.Fail(self, "Rejected", error=REJECTED_ERROR, cause="An approver rejected the request (see its decision record)")
+        rejected = sfn.Fail(
+            self, "Rejected", error=REJECTED_ERROR, cause="An approver rejected the request (see its decision record)"
+        )
         timed_out = (
             tasks.DynamoUpdateItem(
                 self,
@@ -462,7 +512,13 @@ class HitlWorkflow(Construct):
                 key={"request_id": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at("$.request_id"))},
                 update_expression="SET #status = :rejected, #reason = :reason, #by = :by, #at = :at REMOVE #token",
                 condition_expression="#status = :pending",
-                expression_attribute_names={"#status": "status", "#reason": "reason", "#by": "decided_by", "#at": "decided_at", "#token": "task_token"},
+                expression_attribute_names={
+                    "#status": "status",
+                    "#reason": "reason",
+                    "#by": "decided_by",
+                    "#at": "decided_at",
+                    "#token": "task_token",
+                },
                 expression_attribute_values={
                     ":rejected": tasks.DynamoAttributeValue.from_string("REJECTED"),
                     ":reason": tasks.DynamoAttributeValue.from_string("timeout"),
@@ -476,7 +532,9 @@ class HitlWorkflow(Construct):
             .next(sfn.Fail(self, "TimedOut", error=TIMEOUT_ERROR, cause="No decision before the timeout: rejected"))
         )
 
-        wait = self._wait("WaitForDecision", "APPROVERS", props.timeout).add_catch(rejected, errors=[REJECTED_ERROR], result_path="$.error")
+        wait = self._wait("WaitForDecision", "APPROVERS", props.timeout).add_catch(
+            rejected, errors=[REJECTED_ERROR], result_path="$.error"
+        )
         if self.escalation_topic is not None:
             escalated_wait = (
                 self._wait("WaitForEscalatedDecision", "ESCALATED", props.escalation_timeout)
@@ -489,9 +547,14 @@ class HitlWorkflow(Construct):
         else:
             wait.add_catch(timed_out, errors=["States.Timeout"], result_path="$.error")
 
-        needs_approval = sfn.Condition.or_(*[sfn.Condition.string_equals("$.category", c) for c in sorted(props.categories)]) \
-            if len(props.categories) > 1 else sfn.Condition.string_equals("$.category", props.categories[0])
-        approval = record_pending.next(self._notify("NotifyApprovers", self.approvers_topic, escalated=False)).next(wait.next(approved))
+        needs_approval = (
+            sfn.Condition.or_(*[sfn.Condition.string_equals("$.category", c) for c in sorted(props.categories)])
+            if len(props.categories) > 1
+            else sfn.Condition.string_equals("$.category", props.categories[0])
+        )
+        approval = record_pending.next(self._notify("NotifyApprovers", self.approvers_topic, escalated=False)).next(
+            wait.next(approved)
+        )
         return describe.next(
             sfn.Choice(self, "NeedsApproval", comment="Only the configured categories wait for a human")
             .when(needs_approval, approval)
@@ -626,7 +689,11 @@ class HitlWorkflow(Construct):
                 resources=[self._props.encryption_key.key_arn],
                 conditions={
                     "StringEquals": {
-                        "kms:ViaService": [f"dynamodb.{region}.amazonaws.com", f"s3.{region}.amazonaws.com", f"sns.{region}.amazonaws.com"]
+                        "kms:ViaService": [
+                            f"dynamodb.{region}.amazonaws.com",
+                            f"s3.{region}.amazonaws.com",
+                            f"sns.{region}.amazonaws.com",
+                        ]
                     }
                 },
             )
@@ -670,7 +737,9 @@ class HitlWorkflow(Construct):
     # ------------------------------------------------------------------ config entry point
 
     @classmethod
-    def from_config(cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: HitlBlueprint) -> "HitlWorkflow":
+    def from_config(
+        cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: HitlBlueprint
+    ) -> HitlWorkflow:
         workflow = cls(
             scope,
             construct_id,
@@ -729,7 +798,9 @@ class HitlWorkflow(Construct):
         principal = grantee.grant_principal
         arn = getattr(principal, "role_arn", None) or getattr(principal, "user_arn", None)
         if arn is None:
-            raise ValueError("grant_approve needs an IAM role or user: the decision function matches callers by their ARN")
+            raise ValueError(
+                "grant_approve needs an IAM role or user: the decision function matches callers by their ARN"
+            )
         if arn not in self._approver_principals:
             self._approver_principals.append(arn)
             self.decision_function.add_environment("APPROVER_PRINCIPALS", ",".join(self._approver_principals))
@@ -762,9 +833,15 @@ class HitlWorkflow(Construct):
             grantee=grantee,
             actions=["kms:Decrypt"],
             resource_arns=[self._props.encryption_key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": [f"dynamodb.{stack.region}.amazonaws.com", f"s3.{stack.region}.amazonaws.com"]}},
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": [f"dynamodb.{stack.region}.amazonaws.com", f"s3.{stack.region}.amazonaws.com"]
+                }
+            },
         )
-        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject", "s3:GetObjectRetention"], resource_arns=[records])
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:GetObject", "s3:GetObjectRetention"], resource_arns=[records]
+        )
         self._acknowledge_on_grantee(
             grantee,
             f"AwsSolutions-IAM5[Resource::{_nag_text(self, records)}]",

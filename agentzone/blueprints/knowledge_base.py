@@ -60,7 +60,13 @@ ENV_KNOWLEDGE_BASE_ID = "AGENTZONE_KNOWLEDGE_BASE_ID"
 # filterable metadata at 2 KB, so Bedrock requires both to be non-filterable.
 BEDROCK_NON_FILTERABLE_KEYS = ("AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA")
 # What the knowledge base role does on its index (Bedrock's documented S3 Vectors permissions).
-INDEX_ACTIONS = ("s3vectors:DeleteVectors", "s3vectors:GetIndex", "s3vectors:GetVectors", "s3vectors:PutVectors", "s3vectors:QueryVectors")
+INDEX_ACTIONS = (
+    "s3vectors:DeleteVectors",
+    "s3vectors:GetIndex",
+    "s3vectors:GetVectors",
+    "s3vectors:PutVectors",
+    "s3vectors:QueryVectors",
+)
 RETRIEVE = "bedrock:Retrieve"
 # RetrieveAndGenerate has no resource-level permissions (Resource "*" only); which knowledge base it may
 # query is bounded by Retrieve on that knowledge base's ARN, and which model it generates with by the
@@ -120,7 +126,9 @@ class AgentKnowledgeBase(Construct):
         self._props = props
         name = re.sub(r"-+", "-", f"{props.tenant}-{props.environment}")
         self.role_name = f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-{props.tenant}-{props.environment}"
-        self.embedding_model_arn = f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{props.embedding_model}"
+        self.embedding_model_arn = (
+            f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{props.embedding_model}"
+        )
         # Both are fixed at creation; a change must create new resources under new names.
         model_digest = _digest(props.embedding_model, props.dimensions)
 
@@ -161,7 +169,9 @@ class AgentKnowledgeBase(Construct):
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     # The knowledge base's own ARN would be circular (it needs the role first).
-                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:knowledge-base/*"},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:knowledge-base/*"
+                    },
                 },
             ),
         )
@@ -194,7 +204,9 @@ class AgentKnowledgeBase(Construct):
             ),
             storage_configuration=bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
                 type="S3_VECTORS",
-                s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(index_arn=self.index.attr_index_arn),
+                s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
+                    index_arn=self.index.attr_index_arn
+                ),
             ),
         )
         # Bedrock checks the role's access when it creates the knowledge base.
@@ -241,7 +253,10 @@ class AgentKnowledgeBase(Construct):
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com",
                 conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": self.schedule_group.schedule_group_arn},
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": self.schedule_group.schedule_group_arn,
+                    },
                 },
             ),
         )
@@ -279,7 +294,9 @@ class AgentKnowledgeBase(Construct):
     def _validate(props: KnowledgeBaseProps) -> None:
         role_name = f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-{props.tenant}-{props.environment}"
         if len(role_name) > _MAX_ROLE_NAME:
-            raise ValueError(f"knowledge base role name {role_name!r} is longer than {_MAX_ROLE_NAME} characters; shorten the tenant slug")
+            raise ValueError(
+                f"knowledge base role name {role_name!r} is longer than {_MAX_ROLE_NAME} characters; shorten the tenant slug"
+            )
         if re.match(r"^[a-z]{2}\.", props.embedding_model):
             raise ValueError(
                 f"embedding model {props.embedding_model!r} is a cross-region inference profile id; a knowledge base embeds "
@@ -305,14 +322,17 @@ class AgentKnowledgeBase(Construct):
         bucket_arn = f"arn:{stack.partition}:s3vectors:{stack.region}:{stack.account}:bucket/{self.vector_bucket_name}"
         result = self._props.encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowS3VectorsIndexing" + "".join(part.capitalize() for part in re.split(r"[^a-z0-9]+", self.vector_bucket_name)),
+                sid="AllowS3VectorsIndexing"
+                + "".join(part.capitalize() for part in re.split(r"[^a-z0-9]+", self.vector_bucket_name)),
                 principals=[iam.ServicePrincipal("indexing.s3vectors.amazonaws.com")],
                 actions=["kms:Decrypt"],
                 resources=["*"],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {"aws:SourceArn": [bucket_arn, f"{bucket_arn}/*"]},
-                    "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": ["aws:s3vectors:arn", "aws:s3vectors:resource-id"]},
+                    "ForAnyValue:StringEquals": {
+                        "kms:EncryptionContextKeys": ["aws:s3vectors:arn", "aws:s3vectors:resource-id"]
+                    },
                 },
             ),
             True,  # allow_no_op: an imported key's policy cannot be changed here
@@ -329,7 +349,9 @@ class AgentKnowledgeBase(Construct):
         key_arn = props.encryption_key.key_arn
         region = stack.region
         return [
-            iam.PolicyStatement(sid="EmbedWithTheConfiguredModel", actions=["bedrock:InvokeModel"], resources=[self.embedding_model_arn]),
+            iam.PolicyStatement(
+                sid="EmbedWithTheConfiguredModel", actions=["bedrock:InvokeModel"], resources=[self.embedding_model_arn]
+            ),
             iam.PolicyStatement(
                 sid="ListTheSourcePrefix",
                 actions=["s3:ListBucket"],
@@ -337,15 +359,23 @@ class AgentKnowledgeBase(Construct):
                 conditions={"StringLike": {"s3:prefix": [f"{props.source_prefix}*"]}},
             ),
             iam.PolicyStatement(
-                sid="ReadTheSourcePrefix", actions=["s3:GetObject"], resources=[props.data_bucket.arn_for_objects(f"{props.source_prefix}*")]
+                sid="ReadTheSourcePrefix",
+                actions=["s3:GetObject"],
+                resources=[props.data_bucket.arn_for_objects(f"{props.source_prefix}*")],
             ),
-            iam.PolicyStatement(sid="ReadWriteTheIndex", actions=list(INDEX_ACTIONS), resources=[self.index.attr_index_arn]),
+            iam.PolicyStatement(
+                sid="ReadWriteTheIndex", actions=list(INDEX_ACTIONS), resources=[self.index.attr_index_arn]
+            ),
             # The key encrypts the source objects (read through S3) and the vectors (through S3 Vectors).
             iam.PolicyStatement(
                 sid="DecryptSourcesAndVectors",
                 actions=["kms:Decrypt"],
                 resources=[key_arn],
-                conditions={"StringEquals": {"kms:ViaService": [f"s3.{region}.amazonaws.com", f"s3vectors.{region}.amazonaws.com"]}},
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": [f"s3.{region}.amazonaws.com", f"s3vectors.{region}.amazonaws.com"]
+                    }
+                },
             ),
             # Ingestion's transient data (server_side_encryption_configuration of the data source).
             iam.PolicyStatement(
@@ -375,14 +405,16 @@ class AgentKnowledgeBase(Construct):
     @classmethod
     def from_config(
         cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: KnowledgeBaseBlueprint
-    ) -> "AgentKnowledgeBase":
+    ) -> AgentKnowledgeBase:
         if config.embedding_model not in context.models:
             raise ValueError(
                 f"knowledge_base.embedding_model {config.embedding_model!r} is not in the tenant's models "
                 f"{sorted(context.models)}; add it to models"
             )
         if context.data_bucket is None:
-            raise ValueError("knowledge_base needs the tenant's agent-data bucket; BlueprintContext.data_bucket is not set")
+            raise ValueError(
+                "knowledge_base needs the tenant's agent-data bucket; BlueprintContext.data_bucket is not set"
+            )
         kb = cls(
             scope,
             construct_id,
@@ -437,7 +469,9 @@ class AgentKnowledgeBase(Construct):
         this knowledge base's ARN only. RetrieveAndGenerate also calls a generation model:
         that model grant (and its guardrail) is the agent's own, not given here.
         """
-        retrieve = iam.Grant.add_to_principal(grantee=grantee, actions=[RETRIEVE], resource_arns=[self.knowledge_base_arn])
+        retrieve = iam.Grant.add_to_principal(
+            grantee=grantee, actions=[RETRIEVE], resource_arns=[self.knowledge_base_arn]
+        )
         generate = iam.Grant.add_to_principal(grantee=grantee, actions=[RETRIEVE_AND_GENERATE], resource_arns=["*"])
         node = getattr(grantee.grant_principal, "node", None)
         policy = node.try_find_child("DefaultPolicy") if node is not None else None
@@ -452,7 +486,9 @@ class AgentKnowledgeBase(Construct):
 
     def grant_start_ingestion(self, grantee: iam.IGrantable) -> iam.Grant:
         """Start ingestion jobs of this knowledge base (e.g. a CI role after uploading documents)."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=[START_INGESTION], resource_arns=[self.knowledge_base_arn])
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=[START_INGESTION], resource_arns=[self.knowledge_base_arn]
+        )
 
     def attach_to_agent(self, grantee: iam.IGrantable) -> dict[str, str]:
         """AgentAttachment: the agent may query this knowledge base and finds it by ``AGENTZONE_KNOWLEDGE_BASE_ID``."""

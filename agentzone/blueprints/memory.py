@@ -15,8 +15,8 @@ fixed name, granted its key and those models.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
@@ -88,7 +88,9 @@ class AgentMemory(Construct):
         # a memory gets a role with that fixed, platform-protected name. The L2 grants it this memory's key and
         # InvokeModel on each strategy's model, nothing else. Other memories keep the L2's generated role.
         extraction_models = sorted({s.model for s in props.custom_strategies if s.model})
-        self.extraction_role = self._extraction_role(props.memory_name, extraction_models) if extraction_models else None
+        self.extraction_role = (
+            self._extraction_role(props.memory_name, extraction_models) if extraction_models else None
+        )
         self.memory = agentcore.Memory(
             self,
             "Memory",
@@ -131,8 +133,10 @@ class AgentMemory(Construct):
         """The service role of a memory with custom-extraction models (the L2's trust policy, a fixed name)."""
         role_name = naming.memory_service_role(memory_name)
         if len(role_name) > naming.IAM_ROLE_NAME_MAX:
-            raise ValueError(f"memory {memory_name}: its extraction role name {role_name!r} is longer than "
-                             f"{naming.IAM_ROLE_NAME_MAX} characters; shorten the memory name")
+            raise ValueError(
+                f"memory {memory_name}: its extraction role name {role_name!r} is longer than "
+                f"{naming.IAM_ROLE_NAME_MAX} characters; shorten the memory name"
+            )
         stack = cdk.Stack.of(self)
         return iam.Role(
             self,
@@ -143,7 +147,11 @@ class AgentMemory(Construct):
                 "bedrock-agentcore.amazonaws.com",
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="bedrock-agentcore", resource="memory", resource_name=f"{memory_name}*")},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="bedrock-agentcore", resource="memory", resource_name=f"{memory_name}*"
+                        )
+                    },
                 },
             ),
         )
@@ -152,7 +160,9 @@ class AgentMemory(Construct):
         override = None
         if strategy.instructions or strategy.model:
             if not (strategy.instructions and strategy.model):
-                raise ValueError(f"custom strategy {strategy.name}: instructions and model go together (the override needs both)")
+                raise ValueError(
+                    f"custom strategy {strategy.name}: instructions and model go together (the override needs both)"
+                )
             model = bedrock.FoundationModel.from_foundation_model_id(
                 self, f"Model-{strategy.name}", bedrock.FoundationModelIdentifier(strategy.model)
             )
@@ -162,7 +172,9 @@ class AgentMemory(Construct):
         )
 
     @classmethod
-    def from_config(cls, scope: Construct, construct_id: str, *, context: BlueprintContext, name: str, config: MemoryResource) -> "AgentMemory":
+    def from_config(
+        cls, scope: Construct, construct_id: str, *, context: BlueprintContext, name: str, config: MemoryResource
+    ) -> AgentMemory:
         return cls(
             scope,
             construct_id,
@@ -222,7 +234,7 @@ class AgentMemory(Construct):
         if access in ("write", "read_write"):
             self.grant_write(grantee)
 
-    def for_agent(self, access: str, *, alias: str | None = None) -> "MemoryAttachment":
+    def for_agent(self, access: str, *, alias: str | None = None) -> MemoryAttachment:
         """This memory as an agent runtime attachment with the given access level."""
         if access not in ACCESS_LEVELS:
             raise ValueError(f"unknown memory access {access!r}; valid: {', '.join(ACCESS_LEVELS)}")

@@ -44,7 +44,9 @@ def template_variables(text: str, *, source: str = "prompt") -> tuple[str, ...]:
     names = [match.group(1) for match in _VARIABLE.finditer(text)]
     bad = sorted({name for name in names if not _VARIABLE_NAME.match(name)})
     if bad:
-        raise ValueError(f"{source}: variables {bad} are not valid names; write {{{{name}}}} with letters, digits, _ or -")
+        raise ValueError(
+            f"{source}: variables {bad} are not valid names; write {{{{name}}}} with letters, digits, _ or -"
+        )
     variables = tuple(dict.fromkeys(names))
     if len(variables) > MAX_VARIABLES:
         raise ValueError(f"{source}: {len(variables)} variables; Bedrock allows at most {MAX_VARIABLES}")
@@ -77,7 +79,12 @@ class PromptDefinition:
     @property
     def content_hash(self) -> str:
         """Hash of everything the published version snapshots (text, model, inference settings)."""
-        content = {"text": self.text, "model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens}
+        content = {
+            "text": self.text,
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -91,16 +98,28 @@ class PromptStoreProps:
 class ManagedPrompt(Construct):
     """One prompt: its ``CfnPrompt`` (draft) and the ``CfnPromptVersion`` of the label this environment serves."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, definition: PromptDefinition, encryption_key: kms.IKey, tags: dict[str, str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        definition: PromptDefinition,
+        encryption_key: kms.IKey,
+        tags: dict[str, str],
+    ) -> None:
         super().__init__(scope, construct_id)
         if not _PROMPT_NAME.match(definition.prompt_name):
-            raise ValueError(f"prompt name {definition.prompt_name!r}: letters and digits, single _ or - between them, at most 100")
+            raise ValueError(
+                f"prompt name {definition.prompt_name!r}: letters and digits, single _ or - between them, at most 100"
+            )
         if not definition.text.strip():
             raise ValueError(f"prompt {definition.name} version {definition.label}: the template text is empty")
         self.name = definition.name
         self.label = definition.label
         self.content_hash = definition.content_hash
-        self.variables = template_variables(definition.text, source=f"prompt {definition.name} version {definition.label}")
+        self.variables = template_variables(
+            definition.text, source=f"prompt {definition.name} version {definition.label}"
+        )
         self.prompt = bedrock.CfnPrompt(
             self,
             "Prompt",
@@ -121,7 +140,10 @@ class ManagedPrompt(Construct):
                     template_configuration=bedrock.CfnPrompt.PromptTemplateConfigurationProperty(
                         text=bedrock.CfnPrompt.TextPromptTemplateConfigurationProperty(
                             text=definition.text,
-                            input_variables=[bedrock.CfnPrompt.PromptInputVariableProperty(name=v) for v in self.variables] or None,
+                            input_variables=[
+                                bedrock.CfnPrompt.PromptInputVariableProperty(name=v) for v in self.variables
+                            ]
+                            or None,
                         )
                     ),
                 )
@@ -192,12 +214,16 @@ class PromptStore(Construct):
         self._allow_bedrock_to_use_key()
         # Sorted so reordering the YAML mapping never changes the template.
         self._prompts = {
-            p.name: ManagedPrompt(self, _pascal(p.name), definition=p, encryption_key=props.encryption_key, tags=props.tags)
+            p.name: ManagedPrompt(
+                self, _pascal(p.name), definition=p, encryption_key=props.encryption_key, tags=props.tags
+            )
             for p in sorted(props.prompts, key=lambda p: p.name)
         }
 
     @classmethod
-    def from_config(cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: Mapping[str, PromptBlueprint]) -> "PromptStore":
+    def from_config(
+        cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: Mapping[str, PromptBlueprint]
+    ) -> PromptStore:
         definitions = []
         for name, prompt in sorted(config.items()):
             label = prompt.environments.get(context.environment)
@@ -212,18 +238,28 @@ class PromptStore(Construct):
                     f"(has: {', '.join(sorted(prompt.versions))})"
                 )
             if context.models and prompt.model not in context.models:
-                raise ValueError(f"prompt_store.{name}.model {prompt.model!r} is not one of the tenant's models {list(context.models)}")
-            definitions.append(PromptDefinition(
-                name=name,
-                prompt_name=context.resource_name(name),
-                label=label,
-                text=context.read_file(prompt.versions[label]),
-                model=prompt.model,
-                temperature=prompt.temperature,
-                max_tokens=prompt.max_tokens,
-                description=prompt.description or f"{name} prompt of {context.tenant} ({context.environment})",
-            ))
-        return cls(scope, construct_id, props=PromptStoreProps(encryption_key=context.encryption_key, prompts=tuple(definitions), tags=context.tags))
+                raise ValueError(
+                    f"prompt_store.{name}.model {prompt.model!r} is not one of the tenant's models {list(context.models)}"
+                )
+            definitions.append(
+                PromptDefinition(
+                    name=name,
+                    prompt_name=context.resource_name(name),
+                    label=label,
+                    text=context.read_file(prompt.versions[label]),
+                    model=prompt.model,
+                    temperature=prompt.temperature,
+                    max_tokens=prompt.max_tokens,
+                    description=prompt.description or f"{name} prompt of {context.tenant} ({context.environment})",
+                )
+            )
+        return cls(
+            scope,
+            construct_id,
+            props=PromptStoreProps(
+                encryption_key=context.encryption_key, prompts=tuple(definitions), tags=context.tags
+            ),
+        )
 
     def _allow_bedrock_to_use_key(self) -> None:
         """Bedrock encrypts prompts with the CMK as itself; the key policy must allow that (prompts of this account only).
@@ -265,12 +301,14 @@ class PromptStore(Construct):
         stack = cdk.Stack.of(self)
         resources = [arn for p in self._prompts.values() for arn in (p.prompt_arn, p.version_arn)]
         grant = iam.Grant.add_to_principal(grantee=grantee, actions=["bedrock:GetPrompt"], resource_arns=resources)
-        return grant.combine(iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kms:Decrypt"],
-            resource_arns=[self.encryption_key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.{stack.url_suffix}"}},
-        ))
+        return grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["kms:Decrypt"],
+                resource_arns=[self.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.{stack.url_suffix}"}},
+            )
+        )
 
     def attach_to_agent(self, grantee: iam.IGrantable) -> dict[str, str]:
         """:meth:`grant_read`, and ``AGENTZONE_PROMPT_<NAME>`` = the served version ARN for each prompt."""

@@ -112,12 +112,14 @@ class RuntimeImage:
 
     def __post_init__(self) -> None:
         if not cdk.Token.is_unresolved(self.tag) and (self.tag == "latest" or not _TAG.match(self.tag)):
-            raise ValueError(f"image tag {self.tag!r}: pin a release tag (letters, digits, '_', '.', '-'), not 'latest'")
+            raise ValueError(
+                f"image tag {self.tag!r}: pin a release tag (letters, digits, '_', '.', '-'), not 'latest'"
+            )
         if not cdk.Token.is_unresolved(self.repository_name) and not _REPOSITORY.match(self.repository_name):
             raise ValueError(f"{self.repository_name!r} is not an ECR repository name")
 
     @classmethod
-    def from_registry(cls, registry: ImageRegistry, *, tenant: str, image: str, tag: str) -> "RuntimeImage":
+    def from_registry(cls, registry: ImageRegistry, *, tenant: str, image: str, tag: str) -> RuntimeImage:
         """``agentzone/<tenant>/<image>:<tag>`` in the environment's shared-services ECR (cross-account)."""
         return cls(
             repository_arn=registry.repository_arn(tenant, image, partition=cdk.Aws.PARTITION),
@@ -126,11 +128,13 @@ class RuntimeImage:
         )
 
     @classmethod
-    def from_uri(cls, uri: str) -> "RuntimeImage":
+    def from_uri(cls, uri: str) -> RuntimeImage:
         """``<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>``."""
         match = _ECR_URI.match(uri)
         if not match:
-            raise ValueError(f"image URI {uri!r} is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)")
+            raise ValueError(
+                f"image URI {uri!r} is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
+            )
         return cls(
             repository_arn=f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}",
             repository_name=match["repo"],
@@ -138,7 +142,7 @@ class RuntimeImage:
         )
 
     @classmethod
-    def from_repository(cls, repository: ecr.IRepository, tag: str) -> "RuntimeImage":
+    def from_repository(cls, repository: ecr.IRepository, tag: str) -> RuntimeImage:
         return cls(repository_arn=repository.repository_arn, repository_name=repository.repository_name, tag=tag)
 
 
@@ -191,28 +195,37 @@ class AgentRuntimeProps:
     def __post_init__(self) -> None:
         problems: list[str] = []
         if not _NAME.match(self.runtime_name):
-            problems.append(f"runtime_name {self.runtime_name!r}: letters, digits and '_', starting with a letter, at most 48")
+            problems.append(
+                f"runtime_name {self.runtime_name!r}: letters, digits and '_', starting with a letter, at most 48"
+            )
         if not self.endpoints:
             problems.append("endpoints: at least one endpoint name -> runtime version")
         for name, version in self.endpoints.items():
             if not _NAME.match(name) or name.upper() == DEFAULT_ENDPOINT:
-                problems.append(f"endpoint {name!r}: letters, digits and '_', starting with a letter, not {DEFAULT_ENDPOINT}")
+                problems.append(
+                    f"endpoint {name!r}: letters, digits and '_', starting with a letter, not {DEFAULT_ENDPOINT}"
+                )
             if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= 99_999:
                 problems.append(f"endpoint {name!r}: version {version!r} is not a runtime version (1 to 99999)")
         if self.protocol not in ("HTTP", "MCP", "A2A", "AGUI"):
             problems.append(f"protocol {self.protocol!r}: one of HTTP, MCP, A2A, AGUI")
         if self.identity is not None and not (self.identity.allowed_scopes or self.identity.allowed_clients):
-            problems.append("identity: name allowed_scopes or allowed_clients, or every token of the pool could call the agent")
+            problems.append(
+                "identity: name allowed_scopes or allowed_clients, or every token of the pool could call the agent"
+            )
         problems += [
             f"environment variable {k!r}: letters, digits and '_', not starting with a digit"
-            for k in self.environment_variables if not _VARIABLE.match(k)
+            for k in self.environment_variables
+            if not _VARIABLE.match(k)
         ]
         if not 1 <= self.idle_timeout_minutes <= 480:
             problems.append(f"idle_timeout_minutes {self.idle_timeout_minutes}: 1 to 480")
         if not 1 <= self.max_lifetime_hours <= 8:
             problems.append(f"max_lifetime_hours {self.max_lifetime_hours}: 1 to 8")
         elif self.idle_timeout_minutes > self.max_lifetime_hours * 60:
-            problems.append(f"idle_timeout_minutes {self.idle_timeout_minutes} is longer than max_lifetime_hours {self.max_lifetime_hours}")
+            problems.append(
+                f"idle_timeout_minutes {self.idle_timeout_minutes} is longer than max_lifetime_hours {self.max_lifetime_hours}"
+            )
         if self.vpc is not None and self.encryption_key is None:
             problems.append("vpc: pass encryption_key too (the VPC's flow logs are encrypted with it)")
         if problems:
@@ -281,9 +294,11 @@ class AgentRuntime(Construct):
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     # Runtime ids are <name>-<10 characters>: this runtime and no other.
-                    "ArnLike": {"aws:SourceArn": stack.format_arn(
-                        service="bedrock-agentcore", resource="runtime", resource_name=f"{props.runtime_name}-*"
-                    )},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="bedrock-agentcore", resource="runtime", resource_name=f"{props.runtime_name}-*"
+                        )
+                    },
                 },
             ),
             description=f"Execution role of the AgentCore runtime {props.runtime_name}",
@@ -307,7 +322,9 @@ class AgentRuntime(Construct):
                 log_retention_days=props.vpc.log_retention_days,
             )
             self.security_group = self.network.https_only_security_group(
-                self, "SecurityGroup", description=f"AgentCore runtime {props.runtime_name}: HTTPS to the VPC endpoints only"
+                self,
+                "SecurityGroup",
+                description=f"AgentCore runtime {props.runtime_name}: HTTPS to the VPC endpoints only",
             )
             network_configuration = agentcore.RuntimeNetworkConfiguration.using_vpc(
                 self, vpc=self.network.vpc, security_groups=[self.security_group], vpc_subnets=self.network.subnets
@@ -365,9 +382,13 @@ class AgentRuntime(Construct):
             returned = attachment.attach_to_agent(self._role)
             for name, value in sorted(returned.items()):
                 if not name.startswith(RESERVED_PREFIX) or not _VARIABLE.match(name):
-                    raise ValueError(f"{label} returned environment variable {name!r}; attachments name theirs {RESERVED_PREFIX}<NAME>")
+                    raise ValueError(
+                        f"{label} returned environment variable {name!r}; attachments name theirs {RESERVED_PREFIX}<NAME>"
+                    )
                 if name in source:
-                    raise ValueError(f"environment variable {name} is set by both {source[name]} and {label}; each name must have one source")
+                    raise ValueError(
+                        f"environment variable {name} is set by both {source[name]} and {label}; each name must have one source"
+                    )
                 variables[name] = value
                 source[name] = label
         if len(variables) > 50:
@@ -384,20 +405,39 @@ class AgentRuntime(Construct):
             allowed_clients=list(identity.allowed_clients) or None,
         )
 
-    def _alarms(self, thresholds: RuntimeAlarmThresholds, topic: sns.ITopic | None) -> dict[str, dict[str, cloudwatch.Alarm]]:
+    def _alarms(
+        self, thresholds: RuntimeAlarmThresholds, topic: sns.ITopic | None
+    ) -> dict[str, dict[str, cloudwatch.Alarm]]:
         five_minutes = cdk.Duration.minutes(5)
         at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         alarms: dict[str, dict[str, cloudwatch.Alarm]] = {}
         for endpoint in sorted(self._endpoints):
             specs = {
-                "system_errors": ("SystemErrors", self.metric_system_errors(endpoint, period=five_minutes), thresholds.system_errors, 1,
-                                  at_least, "server-side errors (5 minutes)"),
-                "throttles": ("Throttles", self.metric_throttles(endpoint, period=five_minutes), thresholds.throttles, 1,
-                              at_least, "throttled invocations (5 minutes)"),
+                "system_errors": (
+                    "SystemErrors",
+                    self.metric_system_errors(endpoint, period=five_minutes),
+                    thresholds.system_errors,
+                    1,
+                    at_least,
+                    "server-side errors (5 minutes)",
+                ),
+                "throttles": (
+                    "Throttles",
+                    self.metric_throttles(endpoint, period=five_minutes),
+                    thresholds.throttles,
+                    1,
+                    at_least,
+                    "throttled invocations (5 minutes)",
+                ),
                 # AgentCore reports Latency in milliseconds.
-                "p95_latency": ("LatencyP95", self.metric_latency(endpoint, period=five_minutes, statistic="p95"),
-                                thresholds.p95_latency_seconds * 1000, 3, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                                f"p95 latency above {thresholds.p95_latency_seconds:g} s for 15 minutes"),
+                "p95_latency": (
+                    "LatencyP95",
+                    self.metric_latency(endpoint, period=five_minutes, statistic="p95"),
+                    thresholds.p95_latency_seconds * 1000,
+                    3,
+                    cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    f"p95 latency above {thresholds.p95_latency_seconds:g} s for 15 minutes",
+                ),
             }
             alarms[endpoint] = {}
             for key, (construct_name, metric, threshold, periods, operator, what) in specs.items():
@@ -418,7 +458,9 @@ class AgentRuntime(Construct):
         return alarms
 
     def _acknowledge(self) -> None:
-        acknowledge_runtime_role(self._role.node.find_child("DefaultPolicy"), "The AgentCore Runtime L2 and the agent's attachments write")
+        acknowledge_runtime_role(
+            self._role.node.find_child("DefaultPolicy"), "The AgentCore Runtime L2 and the agent's attachments write"
+        )
 
     # ---------------------------------------------------------------- config
 
@@ -432,7 +474,7 @@ class AgentRuntime(Construct):
         name: str,
         config: AgentRuntimeBlueprint,
         attachments: Sequence[AgentAttachment] = (),
-    ) -> "AgentRuntime":
+    ) -> AgentRuntime:
         """The runtime a tenant YAML file describes, in ``context.environment``.
 
         Raises ValueError when config has no release for this environment, no
@@ -449,10 +491,14 @@ class AgentRuntime(Construct):
                 f"releases.{context.environment} (image_tag and endpoints); configured: {', '.join(sorted(config.releases)) or 'none'}"
             )
         if context.image_registry is None:
-            raise ValueError(f"runtime {name!r}: set BlueprintContext.image_registry (the environment's shared-services ECR)")
+            raise ValueError(
+                f"runtime {name!r}: set BlueprintContext.image_registry (the environment's shared-services ECR)"
+            )
         reserved = sorted(key for key in config.environment if key.upper().startswith(RESERVED_PREFIX))
         if reserved:
-            raise ValueError(f"runtime {name!r}: environment names {reserved} use the reserved prefix {RESERVED_PREFIX}; rename them")
+            raise ValueError(
+                f"runtime {name!r}: environment names {reserved} use the reserved prefix {RESERVED_PREFIX}; rename them"
+            )
         variables = {TENANT_VARIABLE: context.tenant, ENVIRONMENT_VARIABLE: context.environment}
         if context.fm_gateway_url:
             variables[FM_GATEWAY_URL_VARIABLE] = context.fm_gateway_url
@@ -463,7 +509,9 @@ class AgentRuntime(Construct):
             construct_id,
             props=AgentRuntimeProps(
                 runtime_name=context.resource_name(name, separator="_"),
-                image=RuntimeImage.from_registry(context.image_registry, tenant=context.tenant, image=config.image, tag=release.image_tag),
+                image=RuntimeImage.from_registry(
+                    context.image_registry, tenant=context.tenant, image=config.image, tag=release.image_tag
+                ),
                 endpoints=dict(release.endpoints),
                 protocol=config.protocol,
                 description=config.description or f"{name} agent of {context.tenant} ({context.environment})",
@@ -513,7 +561,9 @@ class AgentRuntime(Construct):
 
     def endpoint(self, name: str) -> agentcore.RuntimeEndpoint:
         if name not in self._endpoints:
-            raise ValueError(f"runtime {self.runtime_name} has no endpoint {name!r}; it has: {', '.join(sorted(self._endpoints))}")
+            raise ValueError(
+                f"runtime {self.runtime_name} has no endpoint {name!r}; it has: {', '.join(sorted(self._endpoints))}"
+            )
         return self._endpoints[name]
 
     def endpoint_arn(self, name: str) -> str:
@@ -529,7 +579,10 @@ class AgentRuntime(Construct):
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=[INVOKE_ACTION],
-            resource_arns=[self.runtime_arn, *(self._endpoints[name].agent_runtime_endpoint_arn for name in sorted(self._endpoints))],
+            resource_arns=[
+                self.runtime_arn,
+                *(self._endpoints[name].agent_runtime_endpoint_arn for name in sorted(self._endpoints)),
+            ],
         )
 
     # --------------------------------------------------------------- metrics
@@ -559,7 +612,9 @@ class AgentRuntime(Construct):
     def _metric_endpoint(self, endpoint: str | None) -> str:
         if endpoint is None:
             if len(self._endpoints) != 1:
-                raise ValueError(f"runtime {self.runtime_name} has endpoints {sorted(self._endpoints)}: name the one to measure")
+                raise ValueError(
+                    f"runtime {self.runtime_name} has endpoints {sorted(self._endpoints)}: name the one to measure"
+                )
             return next(iter(self._endpoints))
         self.endpoint(endpoint)  # raises on an unknown name
         return endpoint
@@ -571,4 +626,3 @@ _PROTOCOLS = {
     "A2A": agentcore.ProtocolType.A2_A,
     "AGUI": agentcore.ProtocolType.AGUI,
 }
-

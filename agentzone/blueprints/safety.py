@@ -109,10 +109,10 @@ class SafetyControlsProps:
 class SafetyControls(Construct):
     """Circuit breaker, kill switch, cost alarms, budget action and incident playbooks of one tenant environment::
 
-        safety = SafetyControls(stack, "Safety", props=SafetyControlsProps(
-            tenant="claims", environment="dev", encryption_key=key, budget_monthly_usd=5000, notify=("team@example.com",)))
-        env = safety.attach_to_agent(agent_role)   # grants + AGENTZONE_* variables, protects the role
-        safety.protect_roles([other_role])         # roles that are not agents' execution roles
+    safety = SafetyControls(stack, "Safety", props=SafetyControlsProps(
+        tenant="claims", environment="dev", encryption_key=key, budget_monthly_usd=5000, notify=("team@example.com",)))
+    env = safety.attach_to_agent(agent_role)   # grants + AGENTZONE_* variables, protects the role
+    safety.protect_roles([other_role])         # roles that are not agents' execution roles
     """
 
     REGISTRY_NAME = "safety"
@@ -141,17 +141,22 @@ class SafetyControls(Construct):
             tier=ssm.ParameterTier.STANDARD,
         )
         self.kill_switch_policy = self._deny_policy(
-            "KillSwitchDenyPolicy", ks.kill_switch_policy_name(props.tenant, props.environment),
+            "KillSwitchDenyPolicy",
+            ks.kill_switch_policy_name(props.tenant, props.environment),
             "attached by `agentzone killswitch on` and the incident playbooks",
         )
         self.budget_policy = self._deny_policy(
-            "BudgetDenyPolicy", ks.budget_policy_name(props.tenant, props.environment),
+            "BudgetDenyPolicy",
+            ks.budget_policy_name(props.tenant, props.environment),
             "attached by the budget action when the monthly budget is spent",
         )
 
         # --- circuit breaker ---------------------------------------------------------
         self.log_group = retained_log_group(
-            self, "CircuitBreakerLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days,
+            self,
+            "CircuitBreakerLogs",
+            encryption_key=props.encryption_key,
+            retention_days=props.log_retention_days,
             log_group_name=f"/aws/vendedlogs/states/{naming.tenant_state_machine(props.tenant, props.environment, 'circuit-breaker')}",
         )
         self.circuit_breaker = sfn.StateMachine(
@@ -172,11 +177,15 @@ class SafetyControls(Construct):
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         if props.session_usd is not None:
             self.alarms["session_cost"] = self._alarm(
-                "SessionCostAlarm", self.metric_session_cost(), props.session_usd,
+                "SessionCostAlarm",
+                self.metric_session_cost(),
+                props.session_usd,
                 f"a {props.tenant} session in {props.environment} cost more than {props.session_usd:g} USD",
             )
         self.alarms["daily_cost"] = self._alarm(
-            "DailyCostAlarm", self.metric_cost(period=cdk.Duration.days(1)), self.daily_cost_usd,
+            "DailyCostAlarm",
+            self.metric_cost(period=cdk.Duration.days(1)),
+            self.daily_cost_usd,
             f"{props.tenant} agents in {props.environment} spent more than {self.daily_cost_usd:g} USD in a day",
         )
         self.budget_name = f"{naming.PREFIX}-{props.tenant}-{props.environment}-safety"
@@ -195,13 +204,19 @@ class SafetyControls(Construct):
             "BudgetActionRole",
             role_name=naming.BUDGET_ACTION_ROLE,  # the SCP lets it attach deny policies to protected agent roles
             description=f"AWS Budgets: attach {ks.budget_policy_name(props.tenant, props.environment)} to protected roles",
-            assumed_by=iam.ServicePrincipal("budgets.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:budgets::{stack.account}:budget/{self.budget_name}*"},
-            }),
+            assumed_by=iam.ServicePrincipal(
+                "budgets.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:budgets::{stack.account}:budget/{self.budget_name}*"
+                    },
+                },
+            ),
         )
         self.budget_role_policy = iam.ManagedPolicy(
-            self, "BudgetActionPolicy",
+            self,
+            "BudgetActionPolicy",
             description="Attach and detach the budget deny policy, on protected roles only",
             roles=[self.budget_role],
             statements=[self._attach_statement("AttachTheBudgetDenyPolicy", self.budget_policy, detach=True)],
@@ -214,24 +229,40 @@ class SafetyControls(Construct):
             "PlaybookRole",
             role_name=naming.PLAYBOOK_ROLE,  # the SCP lets it attach deny policies to protected agent roles
             description=f"SSM Automation: incident playbooks of {props.tenant} agents ({props.environment})",
-            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:automation-execution/*"},
-            }),
+            assumed_by=iam.ServicePrincipal(
+                "ssm.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:automation-execution/*"
+                    },
+                },
+            ),
         )
         self.runtime_arn_pattern = f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:runtime/*"
         self.automation_policy = iam.ManagedPolicy(
-            self, "PlaybookPolicy",
+            self,
+            "PlaybookPolicy",
             description="Exactly the API calls of the incident playbooks",
             roles=[self.automation_role],
             statements=[
-                iam.PolicyStatement(sid="ReadAndFlipTheKillSwitch", actions=["ssm:GetParameter", "ssm:PutParameter"],
-                                    resources=[self.kill_switch.parameter_arn]),
-                iam.PolicyStatement(sid="StopAgentSessions", actions=["bedrock-agentcore:StopRuntimeSession"],
-                                    resources=[self.runtime_arn_pattern, f"{self.runtime_arn_pattern}/*"]),
+                iam.PolicyStatement(
+                    sid="ReadAndFlipTheKillSwitch",
+                    actions=["ssm:GetParameter", "ssm:PutParameter"],
+                    resources=[self.kill_switch.parameter_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="StopAgentSessions",
+                    actions=["bedrock-agentcore:StopRuntimeSession"],
+                    resources=[self.runtime_arn_pattern, f"{self.runtime_arn_pattern}/*"],
+                ),
                 self._attach_statement("AttachTheKillSwitchDenyPolicy", self.kill_switch_policy, detach=False),
-                iam.PolicyStatement(sid="SnapshotAgentRolePolicies", actions=["iam:ListAttachedRolePolicies"],
-                                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"], conditions={"StringEquals": self._tag_condition}),
+                iam.PolicyStatement(
+                    sid="SnapshotAgentRolePolicies",
+                    actions=["iam:ListAttachedRolePolicies"],
+                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
+                    conditions={"StringEquals": self._tag_condition},
+                ),
             ],
         )
         self._acknowledge_playbook_policy()
@@ -253,22 +284,33 @@ class SafetyControls(Construct):
     @staticmethod
     def _validate(props: SafetyControlsProps) -> None:
         if not props.notify or not all(_EMAIL.match(a) for a in props.notify):
-            raise ValueError(f"notify needs at least one e-mail address for the budget action, got {list(props.notify)}")
+            raise ValueError(
+                f"notify needs at least one e-mail address for the budget action, got {list(props.notify)}"
+            )
         if props.budget_monthly_usd <= 0:
             raise ValueError("budget_monthly_usd must be positive")
         for name in ("max_tool_calls", "max_tokens", "max_session_minutes", "kill_switch_cache_seconds"):
             if getattr(props, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if props.daily_cost_usd is not None and props.daily_cost_usd > props.budget_monthly_usd:
-            raise ValueError(f"daily_cost_usd {props.daily_cost_usd} is more than the monthly budget {props.budget_monthly_usd}")
+            raise ValueError(
+                f"daily_cost_usd {props.daily_cost_usd} is more than the monthly budget {props.budget_monthly_usd}"
+            )
 
     def _deny_policy(self, construct_id: str, name: str, how: str) -> iam.ManagedPolicy:
         return iam.ManagedPolicy(
-            self, construct_id,
+            self,
+            construct_id,
             managed_policy_name=name,
             description=f"Stops {self._props.tenant} agents ({self._props.environment}) calling models and agents; {how}",
-            statements=[iam.PolicyStatement(sid="StopAgentModelAndAgentCalls", effect=iam.Effect.DENY,
-                                            actions=list(DENIED_ACTIONS), resources=["*"])],
+            statements=[
+                iam.PolicyStatement(
+                    sid="StopAgentModelAndAgentCalls",
+                    effect=iam.Effect.DENY,
+                    actions=list(DENIED_ACTIONS),
+                    resources=["*"],
+                )
+            ],
         )
 
     def _attach_statement(self, sid: str, policy: iam.IManagedPolicy, *, detach: bool) -> iam.PolicyStatement:
@@ -276,7 +318,9 @@ class SafetyControls(Construct):
         stack = self._stack
         actions = ["iam:AttachRolePolicy"] + (["iam:DetachRolePolicy"] if detach else [])
         return iam.PolicyStatement(
-            sid=sid, actions=actions, resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
+            sid=sid,
+            actions=actions,
+            resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
             conditions={"ArnEquals": {"iam:PolicyARN": policy.managed_policy_arn}, "StringEquals": self._tag_condition},
         )
 
@@ -294,23 +338,38 @@ class SafetyControls(Construct):
             (cb.MAX_SESSION_MINUTES, "$.elapsed_seconds", p.max_session_minutes * 60, "SessionTimeLimitReached"),
         )
         check = sfn.Choice(self, "CheckLimits").when(
-            C.not_(C.string_equals("$.kill_switch", ks.OFF)), refuse("KillSwitchOn", cb.TRIPPED, cb.KILL_SWITCH))
+            C.not_(C.string_equals("$.kill_switch", ks.OFF)), refuse("KillSwitchOn", cb.TRIPPED, cb.KILL_SWITCH)
+        )
         for reason, path, limit, state_id in limits:
             check = check.when(C.number_greater_than_equals(path, limit), refuse(state_id, cb.TRIPPED, reason, limit))
-        allowed = sfn.Pass(self, "Allowed", result=sfn.Result.from_object({"allowed": True, "reason": cb.WITHIN_LIMITS}))
+        allowed = sfn.Pass(
+            self, "Allowed", result=sfn.Result.from_object({"allowed": True, "reason": cb.WITHIN_LIMITS})
+        )
         check.otherwise(allowed)
         well_formed = C.and_(
-            C.is_present("$.session_id"), C.is_string("$.session_id"),
-            *[cond for field in ("tool_calls", "tokens", "elapsed_seconds")
-              for cond in (C.is_present(f"$.{field}"), C.is_numeric(f"$.{field}"))],
-            C.is_present("$.kill_switch"), C.is_string("$.kill_switch"),
+            C.is_present("$.session_id"),
+            C.is_string("$.session_id"),
+            *[
+                cond
+                for field in ("tool_calls", "tokens", "elapsed_seconds")
+                for cond in (C.is_present(f"$.{field}"), C.is_numeric(f"$.{field}"))
+            ],
+            C.is_present("$.kill_switch"),
+            C.is_string("$.kill_switch"),
         )
-        return sfn.Choice(self, "ValidateRequest").when(well_formed, check).otherwise(
-            refuse("InvalidRequest", cb.INVALID, cb.INVALID_REQUEST))
+        return (
+            sfn.Choice(self, "ValidateRequest")
+            .when(well_formed, check)
+            .otherwise(refuse("InvalidRequest", cb.INVALID, cb.INVALID_REQUEST))
+        )
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, what: str) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
-            self, construct_id, metric=metric, threshold=threshold, evaluation_periods=1,
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no sessions is not an incident
             alarm_description=f"AgentZone safety: {what}",
@@ -321,31 +380,70 @@ class SafetyControls(Construct):
 
     def playbook_contents(self) -> dict[str, dict]:
         """SSM Automation (schema 0.3) content of each playbook; every step is one aws:executeAwsApi call."""
-        role_param = {"type": "String", "description": "Role the automation runs as",
-                      "default": self.automation_role.role_arn}
-        runtime = {"type": "String", "description": "ARN of the agent runtime (AgentCore)",
-                   "allowedPattern": r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:runtime/[A-Za-z0-9_-]+$"}
-        session = {"type": "String", "description": "The runtime session id (33-256 characters)", "allowedPattern": r"^[A-Za-z0-9_-]{33,256}$"}
-        agent_role = {"type": "String", "description": "Name of the agent's execution role (must carry the protection tag)",
-                      "allowedPattern": r"^[\w+=,.@-]{1,64}$"}
+        role_param = {
+            "type": "String",
+            "description": "Role the automation runs as",
+            "default": self.automation_role.role_arn,
+        }
+        runtime = {
+            "type": "String",
+            "description": "ARN of the agent runtime (AgentCore)",
+            "allowedPattern": r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:runtime/[A-Za-z0-9_-]+$",
+        }
+        session = {
+            "type": "String",
+            "description": "The runtime session id (33-256 characters)",
+            "allowedPattern": r"^[A-Za-z0-9_-]{33,256}$",
+        }
+        agent_role = {
+            "type": "String",
+            "description": "Name of the agent's execution role (must carry the protection tag)",
+            "allowedPattern": r"^[\w+=,.@-]{1,64}$",
+        }
 
         def step(name: str, service: str, api: str, inputs: dict, outputs: list | None = None) -> dict:
-            out = {"name": name, "action": "aws:executeAwsApi", "onFailure": "Abort",
-                   "inputs": {"Service": service, "Api": api, **inputs}}
+            out = {
+                "name": name,
+                "action": "aws:executeAwsApi",
+                "onFailure": "Abort",
+                "inputs": {"Service": service, "Api": api, **inputs},
+            }
             if outputs:
                 out["outputs"] = outputs
             return out
 
-        record = step("RecordKillSwitch", "ssm", "GetParameter", {"Name": self.kill_switch_parameter_name},
-                      [{"Name": "PreviousValue", "Selector": "$.Parameter.Value", "Type": "String"}])
-        flip = step("FlipKillSwitch", "ssm", "PutParameter",
-                    {"Name": self.kill_switch_parameter_name, "Value": ks.ON, "Type": "String", "Overwrite": True})
-        stop = step("StopSession", "bedrock-agentcore", "StopRuntimeSession",
-                    {"agentRuntimeArn": "{{ AgentRuntimeArn }}", "runtimeSessionId": "{{ SessionId }}"})
-        snapshot = step("SnapshotAgentRolePolicies", "iam", "ListAttachedRolePolicies", {"RoleName": "{{ AgentRoleName }}"},
-                        [{"Name": "AttachedPolicies", "Selector": "$.AttachedPolicies", "Type": "MapList"}])
-        deny = step("DenyAgentRole", "iam", "AttachRolePolicy",
-                    {"RoleName": "{{ AgentRoleName }}", "PolicyArn": self.kill_switch_policy.managed_policy_arn})
+        record = step(
+            "RecordKillSwitch",
+            "ssm",
+            "GetParameter",
+            {"Name": self.kill_switch_parameter_name},
+            [{"Name": "PreviousValue", "Selector": "$.Parameter.Value", "Type": "String"}],
+        )
+        flip = step(
+            "FlipKillSwitch",
+            "ssm",
+            "PutParameter",
+            {"Name": self.kill_switch_parameter_name, "Value": ks.ON, "Type": "String", "Overwrite": True},
+        )
+        stop = step(
+            "StopSession",
+            "bedrock-agentcore",
+            "StopRuntimeSession",
+            {"agentRuntimeArn": "{{ AgentRuntimeArn }}", "runtimeSessionId": "{{ SessionId }}"},
+        )
+        snapshot = step(
+            "SnapshotAgentRolePolicies",
+            "iam",
+            "ListAttachedRolePolicies",
+            {"RoleName": "{{ AgentRoleName }}"},
+            [{"Name": "AttachedPolicies", "Selector": "$.AttachedPolicies", "Type": "MapList"}],
+        )
+        deny = step(
+            "DenyAgentRole",
+            "iam",
+            "AttachRolePolicy",
+            {"RoleName": "{{ AgentRoleName }}", "PolicyArn": self.kill_switch_policy.managed_policy_arn},
+        )
 
         def doc(description: str, parameters: dict, steps: list[dict]) -> dict:
             return {
@@ -362,39 +460,57 @@ class SafetyControls(Construct):
             "RunawayLoop": doc(
                 f"Runaway loop in {who}: record and turn on the kill switch (every agent refuses its next step), "
                 "then stop the looping session.",
-                {"AgentRuntimeArn": runtime, "SessionId": session}, [record, flip, stop]),
+                {"AgentRuntimeArn": runtime, "SessionId": session},
+                [record, flip, stop],
+            ),
             "PromptInjection": doc(
                 f"Suspected prompt injection in {who}: kill switch on, stop the session, snapshot the agent role's "
                 "policies, then deny the role model and agent calls until `agentzone killswitch off`.",
-                {"AgentRuntimeArn": runtime, "SessionId": session, "AgentRoleName": agent_role}, [record, flip, stop, snapshot, deny]),
+                {"AgentRuntimeArn": runtime, "SessionId": session, "AgentRoleName": agent_role},
+                [record, flip, stop, snapshot, deny],
+            ),
             "CostExplosion": doc(
                 f"Cost explosion in {who}: kill switch on, snapshot the agent role's policies, then deny it model "
                 "and agent calls until `agentzone killswitch off`.",
-                {"AgentRoleName": agent_role}, [record, flip, snapshot, deny]),
+                {"AgentRoleName": agent_role},
+                [record, flip, snapshot, deny],
+            ),
         }
 
     # ------------------------------------------------------------------ acknowledgements
 
     def _acknowledge_state_machine_role(self) -> None:
         policy = self.circuit_breaker.role.node.find_child("DefaultPolicy")
-        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
-                    "Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray trace writes "
-                    "support no resource-level permissions; the machine calls no other service.")
-        acknowledge_compliance(policy, "IAMNoInlinePolicy",
-                               "The Step Functions L2 writes its logging and tracing grants as a policy on its own role only.")
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray trace writes "
+            "support no resource-level permissions; the machine calls no other service.",
+        )
+        acknowledge_compliance(
+            policy,
+            "IAMNoInlinePolicy",
+            "The Step Functions L2 writes its logging and tracing grants as a policy on its own role only.",
+        )
 
     def _acknowledge_role_wildcard(self, policy: iam.ManagedPolicy, who: str) -> None:
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{self._nag_iam_arn('role/*')}]",
-                    f"{who} acts on agent roles made after this construct (vend order); the statement only matches roles "
-                    f"tagged {ks.PROTECTED_ROLE_TAG}={ks.protected_role_tag_value(self._props.tenant, self._props.environment)} "
-                    "and only the one deny policy.")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{self._nag_iam_arn('role/*')}]",
+            f"{who} acts on agent roles made after this construct (vend order); the statement only matches roles "
+            f"tagged {ks.PROTECTED_ROLE_TAG}={ks.protected_role_tag_value(self._props.tenant, self._props.environment)} "
+            "and only the one deny policy.",
+        )
 
     def _acknowledge_playbook_policy(self) -> None:
         self._acknowledge_role_wildcard(self.automation_policy, "The incident playbook")
         for resource in ("runtime/*", "runtime/*/*"):
-            acknowledge(self.automation_policy, f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'bedrock-agentcore', resource)}]",
-                        "Runtime ids are assigned by AgentCore at creation and every runtime in this account is this tenant "
-                        "environment's; the playbook stops the session the operator names.")
+            acknowledge(
+                self.automation_policy,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'bedrock-agentcore', resource)}]",
+                "Runtime ids are assigned by AgentCore at creation and every runtime in this account is this tenant "
+                "environment's; the playbook stops the session the operator names.",
+            )
 
     def _nag_iam_arn(self, resource: str) -> str:
         """An IAM ARN as cdk-nag prints it (IAM ARNs have no region)."""
@@ -407,9 +523,16 @@ class SafetyControls(Construct):
 
     @classmethod
     def from_config(
-        cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: SafetyControlsConfig,
-        budget_monthly_usd: float, session_usd: float | None, notify: Sequence[str] = (),
-    ) -> "SafetyControls":
+        cls,
+        scope: Construct,
+        construct_id: str,
+        *,
+        context: BlueprintContext,
+        config: SafetyControlsConfig,
+        budget_monthly_usd: float,
+        session_usd: float | None,
+        notify: Sequence[str] = (),
+    ) -> SafetyControls:
         """``notify`` defaults to the tenant's ``owner`` tag (the team mailbox)."""
         addresses = tuple(notify) or tuple(a for a in (context.tags.get("owner"),) if a)
         controls = cls(
@@ -452,7 +575,9 @@ class SafetyControls(Construct):
                 continue
             self._protected.append(role)
             if isinstance(role, iam.Role):
-                cdk.Tags.of(role).add(ks.PROTECTED_ROLE_TAG, ks.protected_role_tag_value(self._props.tenant, self._props.environment))
+                cdk.Tags.of(role).add(
+                    ks.PROTECTED_ROLE_TAG, ks.protected_role_tag_value(self._props.tenant, self._props.environment)
+                )
             else:
                 cdk.Annotations.of(self).add_warning_v2(
                     "agentzone:safetyImportedRole",
@@ -482,7 +607,10 @@ class SafetyControls(Construct):
                 approval_model="AUTOMATIC",
                 execution_role_arn=self.budget_role.role_arn,
                 definition=definition,
-                subscribers=[budgets.CfnBudgetsAction.SubscriberProperty(type="EMAIL", address=a) for a in sorted(set(self._props.notify))],
+                subscribers=[
+                    budgets.CfnBudgetsAction.SubscriberProperty(type="EMAIL", address=a)
+                    for a in sorted(set(self._props.notify))
+                ],
             )
             self.budget_action.node.add_dependency(self.budget)
             self.budget_action.node.add_dependency(self.budget_role_policy)
@@ -493,7 +621,9 @@ class SafetyControls(Construct):
 
     def grant_read_kill_switch(self, grantee: iam.IGrantable) -> iam.Grant:
         """ssm:GetParameter on the kill switch only."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["ssm:GetParameter"], resource_arns=[self.kill_switch.parameter_arn])
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["ssm:GetParameter"], resource_arns=[self.kill_switch.parameter_arn]
+        )
 
     def grant_check(self, grantee: iam.IGrantable) -> iam.Grant:
         """states:StartSyncExecution on the circuit breaker only."""
@@ -535,8 +665,12 @@ class SafetyControls(Construct):
 
     def _cost_metric(self, name: str, statistic: str, period: cdk.Duration, **kwargs) -> cloudwatch.Metric:
         return cloudwatch.Metric(
-            namespace=emf.NAMESPACE, metric_name=name, statistic=statistic, period=period,
-            dimensions_map={"Tenant": self._props.tenant, "Environment": self._props.environment}, **kwargs,
+            namespace=emf.NAMESPACE,
+            metric_name=name,
+            statistic=statistic,
+            period=period,
+            dimensions_map={"Tenant": self._props.tenant, "Environment": self._props.environment},
+            **kwargs,
         )
 
     def metric_session_cost(self, *, period: cdk.Duration = cdk.Duration.minutes(1), **kwargs) -> cloudwatch.Metric:

@@ -69,8 +69,8 @@ from ..constructs.tool_gateway import ToolGateway
 from ..nag import acknowledge, nag_arn
 from ..tools.cedar import load_policy_files
 from ..tools.manifest import PREFIX_MAX, PREFIX_PATTERN
-from .context import BlueprintContext, CentralIdentity
 from ..tools.schemas import openapi_problems, read_openapi, read_tools, tool_problems
+from .context import BlueprintContext, CentralIdentity
 
 TOOL_GATEWAY_URL_VARIABLE = "AGENTZONE_TOOL_GATEWAY_URL"
 INVOKE_FUNCTION = "lambda:InvokeFunction"
@@ -248,26 +248,35 @@ class TenantToolGateway(Construct):
                 raise ValueError(f"target {target.name!r}: description must have 1-200 characters")
         for target in props.lambda_targets:
             if not FUNCTION_NAME.match(target.function_name):
-                raise ValueError(f"target {target.name!r}: function {target.function_name!r} is not a Lambda function name")
+                raise ValueError(
+                    f"target {target.name!r}: function {target.function_name!r} is not a Lambda function name"
+                )
             if not target.tools:
                 raise ValueError(f"target {target.name!r}: needs at least one tool definition")
         for target in props.openapi_targets:
             if not API_KEY_HEADER.match(target.api_key_header):
-                raise ValueError(f"target {target.name!r}: api_key_header {target.api_key_header!r} is not an HTTP header name")
+                raise ValueError(
+                    f"target {target.name!r}: api_key_header {target.api_key_header!r} is not an HTTP header name"
+                )
 
     # ------------------------------------------------------------------ Lambda targets
 
     def _add_lambda_target(self, target: LambdaTargetProps) -> None:
         stack = cdk.Stack.of(self)
         function_arn = stack.format_arn(
-            service="lambda", resource="function", resource_name=target.function_name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+            service="lambda",
+            resource="function",
+            resource_name=target.function_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
         # skip_permissions with same_environment=False: the L2's grant must not turn into a resource policy
         # (lambda:AddPermission) on a function this stack does not own; the role grant below is the only one.
         function = lambda_.Function.from_function_attributes(
             self, f"Function-{target.name}", function_arn=function_arn, same_environment=False, skip_permissions=True
         )
-        definitions = [self._tool(target.name, tool, f"target {target.name!r} tools[{i}]") for i, tool in enumerate(target.tools)]
+        definitions = [
+            self._tool(target.name, tool, f"target {target.name!r} tools[{i}]") for i, tool in enumerate(target.tools)
+        ]
         grant = iam.Grant.add_to_principal(grantee=self.role, actions=[INVOKE_FUNCTION], resource_arns=[function_arn])
         self._targets[target.name] = agentcore.GatewayTarget.for_lambda(
             self,
@@ -300,7 +309,9 @@ class TenantToolGateway(Construct):
         return agentcore.SchemaDefinition(
             type=SCHEMA_TYPES[node["type"]],
             description=node.get("description"),
-            properties={key: cls._schema(value) for key, value in properties.items()} if properties is not None else None,
+            properties={key: cls._schema(value) for key, value in properties.items()}
+            if properties is not None
+            else None,
             required=list(node["required"]) if node.get("required") is not None else None,
             items=cls._schema(items) if items is not None else None,
         )
@@ -313,7 +324,9 @@ class TenantToolGateway(Construct):
         self._workload_grant = iam.Grant.add_to_principal(
             grantee=self.role, actions=[WORKLOAD_ACCESS_TOKEN], resource_arns=[directory, identity]
         )
-        identities = nag_arn(self, "bedrock-agentcore", f"workload-identity-directory/default/workload-identity/{gateway_name}-*")
+        identities = nag_arn(
+            self, "bedrock-agentcore", f"workload-identity-directory/default/workload-identity/{gateway_name}-*"
+        )
         acknowledge(
             self.role.node.find_child("DefaultPolicy"),
             f"AwsSolutions-IAM5[Resource::{identities}]",
@@ -324,7 +337,9 @@ class TenantToolGateway(Construct):
     def _workload_identity_arns(self, gateway_name: str) -> tuple[str, str]:
         stack = cdk.Stack.of(self)
         directory = stack.format_arn(
-            service="bedrock-agentcore", resource="workload-identity-directory", resource_name="default",
+            service="bedrock-agentcore",
+            resource="workload-identity-directory",
+            resource_name="default",
             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
         return directory, f"{directory}/workload-identity/{gateway_name}-*"
@@ -343,15 +358,24 @@ class TenantToolGateway(Construct):
         self.api_key_providers[target.name] = provider
         directory, identity = self._workload_identity_arns(self.tool_gateway.gateway_name)
         token_vault = stack.format_arn(
-            service="bedrock-agentcore", resource="token-vault", resource_name="default", arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME
+            service="bedrock-agentcore",
+            resource="token-vault",
+            resource_name="default",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
         vault_secret = stack.format_arn(
-            service="secretsmanager", resource="secret", resource_name=TOKEN_VAULT_API_KEY_SECRET.format(name=provider_name),
+            service="secretsmanager",
+            resource="secret",
+            resource_name=TOKEN_VAULT_API_KEY_SECRET.format(name=provider_name),
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
         grant = iam.Grant.add_to_principal(
-            grantee=self.role, actions=[GET_API_KEY], resource_arns=[token_vault, provider.credential_provider_arn, directory, identity]
-        ).combine(iam.Grant.add_to_principal(grantee=self.role, actions=[GET_SECRET_VALUE], resource_arns=[vault_secret]))
+            grantee=self.role,
+            actions=[GET_API_KEY],
+            resource_arns=[token_vault, provider.credential_provider_arn, directory, identity],
+        ).combine(
+            iam.Grant.add_to_principal(grantee=self.role, actions=[GET_SECRET_VALUE], resource_arns=[vault_secret])
+        )
         authorization = target.api_key_header.lower() == "authorization"
         location = agentcore.ApiKeyCredentialLocation.header(
             credential_parameter_name=target.api_key_header, credential_prefix="Bearer " if authorization else None
@@ -392,11 +416,13 @@ class TenantToolGateway(Construct):
     @classmethod
     def from_config(
         cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: ToolGatewayBlueprint
-    ) -> "TenantToolGateway":
+    ) -> TenantToolGateway:
         """The tenant's gateway as its YAML describes it; files are read from ``context.config_dir``."""
         config_dir = context.config_dir
         if config_dir is None:
-            raise ValueError("tool_gateway reads policy, tool and OpenAPI files named in config; set BlueprintContext.config_dir")
+            raise ValueError(
+                "tool_gateway reads policy, tool and OpenAPI files named in config; set BlueprintContext.config_dir"
+            )
         paths = [_config_file(config_dir, rel, "Cedar policy") for rel in config.policies]
         policies, problems = load_policy_files(paths, display=lambda path: str(path.relative_to(config_dir)))
         if problems:
@@ -406,18 +432,25 @@ class TenantToolGateway(Construct):
             tools, problems = read_tools(_config_file(config_dir, target.tools, "tool schema"), target.name)
             if problems:
                 raise ValueError(f"{target.tools}: " + "; ".join(problems))
-            lambda_targets.append(LambdaTargetProps(
-                name=target.name, description=target.description, function_name=target.function, tools=tuple(tools)
-            ))
+            lambda_targets.append(
+                LambdaTargetProps(
+                    name=target.name, description=target.description, function_name=target.function, tools=tuple(tools)
+                )
+            )
         openapi_targets = []
         for target in config.openapi_targets:
             document, problems = read_openapi(_config_file(config_dir, target.schema_file, "OpenAPI"), target.name)
             if problems:
                 raise ValueError(f"{target.schema_file}: " + "; ".join(problems))
-            openapi_targets.append(OpenApiTargetProps(
-                name=target.name, description=target.description, document=document,
-                api_key_secret=target.api_key_secret, api_key_header=target.api_key_header,
-            ))
+            openapi_targets.append(
+                OpenApiTargetProps(
+                    name=target.name,
+                    description=target.description,
+                    document=document,
+                    api_key_secret=target.api_key_secret,
+                    api_key_header=target.api_key_header,
+                )
+            )
         gateway = cls(
             scope,
             construct_id,
@@ -513,10 +546,10 @@ def _l2_message(error: RuntimeError) -> str:
 
 
 __all__ = [
+    "TOOL_GATEWAY_URL_VARIABLE",
     "LambdaTargetProps",
     "OpenApiTargetProps",
     "TenantToolGateway",
     "TenantToolGatewayProps",
-    "TOOL_GATEWAY_URL_VARIABLE",
     "tenant_gateway_name",
 ]

@@ -12,8 +12,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "EntrySpec": "spec", "load_spec": "spec", "load_specs": "spec",
-    "Catalog": "store", "CatalogError": "store", "Entry": "store", "Ref": "store",
+    "EntrySpec": "spec",
+    "load_spec": "spec",
+    "load_specs": "spec",
+    "Catalog": "store",
+    "CatalogError": "store",
+    "Entry": "store",
+    "Ref": "store",
 }
 
 

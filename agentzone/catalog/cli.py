@@ -55,11 +55,15 @@ def _catalog(args) -> Catalog:
     session = aws_session(args.profile)
     if args.environment:
         if args.region or args.model_table or args.component_table:
-            raise InvalidRequest("--environment locates the tables itself; do not combine it with --region, --model-table or --component-table")
+            raise InvalidRequest(
+                "--environment locates the tables itself; do not combine it with --region, --model-table or --component-table"
+            )
         lz = load_landing_zone(args.config_dir)
         env = lz.organization.environments.get(args.environment)
         if env is None:
-            raise InvalidRequest(f"unknown environment {args.environment!r}; valid: {', '.join(lz.organization.environments)}")
+            raise InvalidRequest(
+                f"unknown environment {args.environment!r}; valid: {', '.join(lz.organization.environments)}"
+            )
         return Catalog.for_account(env.shared_services, lz.region_of(env), session=session)
     return Catalog(
         args.model_table or naming.MODEL_CATALOG_TABLE,
@@ -109,7 +113,9 @@ def cmd_register(args) -> int:
         if result.created:
             print(f"registered {result.entry.ref} as draft ({result.entry.content_hash[:15]}…)")
         else:
-            print(f"{result.entry.ref} is already registered with identical content ({result.entry.state}); nothing changed")
+            print(
+                f"{result.entry.ref} is already registered with identical content ({result.entry.state}); nothing changed"
+            )
     return 1 if refused else 0
 
 
@@ -148,7 +154,11 @@ def cmd_show(args) -> int:
         ("description", spec["description"]),
         ("intended use", spec["intended_use"]),
         ("limitations", "; ".join(spec["limitations"])),
-        ("consumption", f"{spec['consumption']} at {spec['endpoint']}" + (f" (deploy: {spec['deployment']})" if spec.get("deployment") else "")),
+        (
+            "consumption",
+            f"{spec['consumption']} at {spec['endpoint']}"
+            + (f" (deploy: {spec['deployment']})" if spec.get("deployment") else ""),
+        ),
         ("lifecycle", f"{spec['lifecycle']['stage']}, end of life {entry.end_of_life}"),
         ("lineage", ", ".join(entry.lineage) or "-"),
         ("used by", ", ".join(used_by) or "-"),
@@ -216,11 +226,19 @@ def add_parser(sub) -> None:
     """Add `catalog` and its commands to the `agentzone` subparsers."""
     location = argparse.ArgumentParser(add_help=False)
     where = location.add_argument_group("where the catalogs are")
-    where.add_argument("--environment", help="platform environment; its shared-services account and region come from the config")
-    where.add_argument("--config-dir", default=None, help=f"config tree for --environment (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})")
+    where.add_argument(
+        "--environment", help="platform environment; its shared-services account and region come from the config"
+    )
+    where.add_argument(
+        "--config-dir",
+        default=None,
+        help=f"config tree for --environment (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})",
+    )
     where.add_argument("--region", help="region of the tables (default: from the AWS configuration or the table ARNs)")
     where.add_argument("--model-table", help=f"model catalog table name or ARN (default: {naming.MODEL_CATALOG_TABLE})")
-    where.add_argument("--component-table", help=f"component catalog table name or ARN (default: {naming.COMPONENT_CATALOG_TABLE})")
+    where.add_argument(
+        "--component-table", help=f"component catalog table name or ARN (default: {naming.COMPONENT_CATALOG_TABLE})"
+    )
     where.add_argument("--profile", help="AWS profile to use")
 
     parser = sub.add_parser(
@@ -231,7 +249,9 @@ def add_parser(sub) -> None:
     commands = parser.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
     ref_help = "NAME@VERSION or KIND/NAME@VERSION, e.g. tool/claims-lookup@1.2.0"
 
-    p = commands.add_parser("register", parents=[location], help="register spec files as draft versions (lineage first)")
+    p = commands.add_parser(
+        "register", parents=[location], help="register spec files as draft versions (lineage first)"
+    )
     p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML spec file(s)")
     p.set_defaults(func=cmd_register)
 
@@ -242,7 +262,9 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
-    p = commands.add_parser("show", parents=[location], help="one version: spec, state, approvals, lineage and dependents")
+    p = commands.add_parser(
+        "show", parents=[location], help="one version: spec, state, approvals, lineage and dependents"
+    )
     p.add_argument("ref", metavar="REF", type=_ref, help=ref_help)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_show)
@@ -262,7 +284,13 @@ def add_parser(sub) -> None:
 
     p = commands.add_parser("deprecate", parents=[location], help="deprecate a version and set its end of life")
     p.add_argument("ref", metavar="REF", type=_ref, help=ref_help)
-    p.add_argument("--end-of-life", required=True, type=_date, metavar="YYYY-MM-DD", help="last supported day (not after the registered one)")
+    p.add_argument(
+        "--end-of-life",
+        required=True,
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="last supported day (not after the registered one)",
+    )
     p.add_argument("--reason", required=True, help="why, and what to use instead")
     p.set_defaults(func=cmd_deprecate)
 

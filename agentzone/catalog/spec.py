@@ -49,7 +49,8 @@ def _semver(value: Any) -> Any:
 def _endpoint(value: Any) -> Any:
     if isinstance(value, str) and not (_HTTPS.match(value) or _ARN.match(value)):
         raise PydanticCustomError(
-            "endpoint", "must be an https:// URL or an ARN (e.g. https://tools.example.com/mcp, arn:aws:bedrock-agentcore:...)"
+            "endpoint",
+            "must be an https:// URL or an ARN (e.g. https://tools.example.com/mcp, arn:aws:bedrock-agentcore:...)",
         )
     return value
 
@@ -142,7 +143,9 @@ class Lifecycle(Strict):
     stage: Literal["preview", "ga"] = Field(
         description="preview: may change or break; ga: supported. Deprecation is a catalog action (agentzone catalog deprecate)"
     )
-    end_of_life: IsoDate = Field(description="Last day this version is supported; must be in the future when registering")
+    end_of_life: IsoDate = Field(
+        description="Last day this version is supported; must be in the future when registering"
+    )
 
 
 class Compliance(Strict):
@@ -164,7 +167,9 @@ class EntrySpec(Strict):
     owner: Email = Field(description="Team mailbox that owns and maintains this entry")
     description: Text = Field(description="What it is, in a sentence or two")
     intended_use: Text = Field(description="What it is for, and who should use it")
-    limitations: list[Text] = Field(min_length=1, max_length=50, description="Known limitations and what it must not be used for")
+    limitations: list[Text] = Field(
+        min_length=1, max_length=50, description="Known limitations and what it must not be used for"
+    )
     consumption: Literal["SaaS", "PaaS"] = Field(
         description="SaaS: call the shared endpoint; PaaS: deploy it into your own account from its blueprint"
     )
@@ -173,7 +178,9 @@ class EntrySpec(Strict):
         None, description="https:// URL of the IaC blueprint or deployment instructions (required for PaaS)"
     )
     lifecycle: Lifecycle
-    lineage: list[Reference] = Field(default=[], max_length=99, description="Catalog versions this version is built from")
+    lineage: list[Reference] = Field(
+        default=[], max_length=99, description="Catalog versions this version is built from"
+    )
     compliance: Compliance | None = None
     tags: dict[TagKey, Annotated[str, StringConstraints(max_length=256)]] = Field(
         default={}, max_length=20, description="Free-form labels for search, e.g. domain: claims"
@@ -188,27 +195,49 @@ class EntrySpec(Strict):
         out: list[tuple[tuple, str]] = []
         eol = self.lifecycle.end_of_life
         if eol <= today:
-            out.append((("lifecycle", "end_of_life"), f"end of life {eol} is not in the future (today is {today}); a new version needs a future date"))
+            out.append(
+                (
+                    ("lifecycle", "end_of_life"),
+                    f"end of life {eol} is not in the future (today is {today}); a new version needs a future date",
+                )
+            )
         if self.consumption == "PaaS" and self.deployment is None:
-            out.append((("deployment",), "required when consumption is PaaS: link the IaC blueprint or deployment instructions"))
+            out.append(
+                (
+                    ("deployment",),
+                    "required when consumption is PaaS: link the IaC blueprint or deployment instructions",
+                )
+            )
         seen: dict[tuple[str, str], int] = {}
         for i, ref in enumerate(self.lineage):
             if (ref.kind, ref.name) == (self.kind, self.name):
                 out.append((("lineage", i), f"{ref} is this entry itself; lineage lists what it is built from"))
             elif (ref.kind, ref.name) in seen:
-                out.append((("lineage", i), f"{ref.kind}/{ref.name} is already referenced at lineage[{seen[ref.kind, ref.name]}]; reference one version"))
+                out.append(
+                    (
+                        ("lineage", i),
+                        f"{ref.kind}/{ref.name} is already referenced at lineage[{seen[ref.kind, ref.name]}]; reference one version",
+                    )
+                )
             seen.setdefault((ref.kind, ref.name), i)
         return out
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON; defaults are left out so adding an optional field later keeps old hashes."""
-        body = json.dumps(self.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        body = json.dumps(
+            self.model_dump(mode="json", exclude_defaults=True),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
 
 
 class ModelSpec(EntrySpec):
     kind: Literal["model"] = Field(description="A model: serverless, self-hosted or fine-tuned")
-    lineage: list[ModelReference] = Field(default=[], max_length=1, description="The base model, for a fine-tuned model")
+    lineage: list[ModelReference] = Field(
+        default=[], max_length=1, description="The base model, for a fine-tuned model"
+    )
 
 
 class ToolSpec(EntrySpec):
@@ -218,12 +247,16 @@ class ToolSpec(EntrySpec):
 
 class McpServerSpec(EntrySpec):
     kind: Literal["mcp-server"] = Field(description="An MCP server exposing tools")
-    lineage: list[McpServerReference] = Field(default=[], max_length=99, description="Tools it exposes and models it calls")
+    lineage: list[McpServerReference] = Field(
+        default=[], max_length=99, description="Tools it exposes and models it calls"
+    )
 
 
 class AgentSpec(EntrySpec):
     kind: Literal["agent"] = Field(description="An agent other agents or applications call (A2A)")
-    lineage: list[AgentReference] = Field(default=[], max_length=99, description="Models, tools, MCP servers and agents it uses")
+    lineage: list[AgentReference] = Field(
+        default=[], max_length=99, description="Models, tools, MCP servers and agents it uses"
+    )
 
 
 class ApplicationSpec(EntrySpec):
@@ -277,6 +310,15 @@ def load_spec(path: Path | str, *, today: date | None = None) -> EntrySpec:
 
 
 __all__ = [
-    "SPEC_CLASSES", "EntrySpec", "Lifecycle", "Compliance", "Reference", "load_spec", "load_specs", "parse_spec",
-    "spec_problems", "version_key", "next_patch",
+    "SPEC_CLASSES",
+    "Compliance",
+    "EntrySpec",
+    "Lifecycle",
+    "Reference",
+    "load_spec",
+    "load_specs",
+    "next_patch",
+    "parse_spec",
+    "spec_problems",
+    "version_key",
 ]

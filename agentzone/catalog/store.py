@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -74,7 +74,9 @@ class Ref:
             return text
         match = _REF.match(text.strip())
         if not match:
-            raise InvalidRequest(f"{text!r} is not a catalog reference; write NAME@VERSION or KIND/NAME@VERSION, e.g. tool/claims-lookup@1.2.0")
+            raise InvalidRequest(
+                f"{text!r} is not a catalog reference; write NAME@VERSION or KIND/NAME@VERSION, e.g. tool/claims-lookup@1.2.0"
+            )
         kind = match["kind"]
         if kind is not None and kind not in KINDS:
             raise InvalidRequest(f"{text!r}: unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
@@ -123,22 +125,40 @@ class Entry:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "ref": self.ref, "kind": self.kind, "name": self.name, "version": self.version, "state": self.state,
-            "owner": self.spec.get("owner"), "end_of_life": self.end_of_life, "content_hash": self.content_hash,
-            "registered_by": self.registered_by, "registered_at": self.registered_at,
-            "approved_by": self.approved_by, "approved_at": self.approved_at, "deprecation": self.deprecation,
-            "lineage": list(self.lineage), "history": list(self.history), "spec": self.spec,
+            "ref": self.ref,
+            "kind": self.kind,
+            "name": self.name,
+            "version": self.version,
+            "state": self.state,
+            "owner": self.spec.get("owner"),
+            "end_of_life": self.end_of_life,
+            "content_hash": self.content_hash,
+            "registered_by": self.registered_by,
+            "registered_at": self.registered_at,
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at,
+            "deprecation": self.deprecation,
+            "lineage": list(self.lineage),
+            "history": list(self.history),
+            "spec": self.spec,
         }
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Entry:
         data = {k: _DESERIALIZER.deserialize(v) for k, v in item.items()}
         return cls(
-            kind=data["kind"], name=data["name"], version=data[SORT_KEY], state=data["state"],
-            content_hash=data["content_hash"], spec=json.loads(data["spec"]),
-            registered_by=data["registered_by"], registered_at=data["registered_at"],
-            approved_by=data.get("approved_by"), approved_at=data.get("approved_at"),
-            deprecation=data.get("deprecation"), lineage=tuple(data.get("lineage", [])),
+            kind=data["kind"],
+            name=data["name"],
+            version=data[SORT_KEY],
+            state=data["state"],
+            content_hash=data["content_hash"],
+            spec=json.loads(data["spec"]),
+            registered_by=data["registered_by"],
+            registered_at=data["registered_at"],
+            approved_by=data.get("approved_by"),
+            approved_at=data.get("approved_at"),
+            deprecation=data.get("deprecation"),
+            lineage=tuple(data.get("lineage", [])),
             history=tuple(data.get("history", [])),
         )
 
@@ -174,7 +194,7 @@ _REFUSALS = {
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +227,9 @@ class Catalog:
     ) -> None:
         regions = {r for r in (_region_of(model_table), _region_of(component_table), region) if r}
         if len(regions) > 1:
-            raise InvalidRequest(f"the catalog tables and the client must be in one region (got {', '.join(sorted(regions))})")
+            raise InvalidRequest(
+                f"the catalog tables and the client must be in one region (got {', '.join(sorted(regions))})"
+            )
         region = next(iter(regions), None)
         session = session or boto3.Session()
         self.tables = {"model": model_table, "component": component_table}
@@ -274,19 +296,33 @@ class Catalog:
         self._check_lineage(spec, [Ref(r.name, r.version, r.kind) for r in spec.lineage], need="registered")
         who, now = self.identity(), _now()
         values = {
-            PARTITION_KEY: partition_key(spec.kind, spec.name), SORT_KEY: spec.version,
-            "kind": spec.kind, "name": spec.name, "state": "draft", "content_hash": digest,
-            "spec": spec.model_dump_json(), "owner": spec.owner, "consumption": spec.consumption,
-            "end_of_life": spec.lifecycle.end_of_life.isoformat(), "lineage": [str(r) for r in spec.lineage],
-            "registered_by": who, "registered_at": now, "updated_at": now,
+            PARTITION_KEY: partition_key(spec.kind, spec.name),
+            SORT_KEY: spec.version,
+            "kind": spec.kind,
+            "name": spec.name,
+            "state": "draft",
+            "content_hash": digest,
+            "spec": spec.model_dump_json(),
+            "owner": spec.owner,
+            "consumption": spec.consumption,
+            "end_of_life": spec.lifecycle.end_of_life.isoformat(),
+            "lineage": [str(r) for r in spec.lineage],
+            "registered_by": who,
+            "registered_at": now,
+            "updated_at": now,
             "history": [{"action": "register", "to": "draft", "by": who, "at": now}],
         }
         put = {
-            "TableName": self._table(spec.kind), "Item": _item(values),
-            "ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "TableName": self._table(spec.kind),
+            "Item": _item(values),
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
         }
         # Lineage is re-checked inside the write, so a reference deprecated meanwhile cannot slip in.
-        checks = [self._condition(r, "attribute_exists(#pk) AND #state <> :deprecated", {":deprecated": "deprecated"}) for r in spec.lineage]
+        checks = [
+            self._condition(r, "attribute_exists(#pk) AND #state <> :deprecated", {":deprecated": "deprecated"})
+            for r in spec.lineage
+        ]
         try:
             if checks:
                 self._ddb.transact_write_items(TransactItems=[{"Put": put}, *checks])
@@ -312,7 +348,9 @@ class Catalog:
         self._check_state(entry, "approve")
         who = self.identity()
         if who in (entry.registered_by, entry.submitted_by):
-            raise IllegalTransition(f"{entry.ref} was registered or submitted by {who}; another identity must approve it (four eyes)")
+            raise IllegalTransition(
+                f"{entry.ref} was registered or submitted by {who}; another identity must approve it (four eyes)"
+            )
         lineage = entry.lineage_refs()
         self._check_lineage(entry, lineage, need="approved")
         checks = [self._condition(r, "#state = :approved", {":approved": "approved"}) for r in lineage]
@@ -336,7 +374,9 @@ class Catalog:
             )
         self._check_state(entry, "deprecate")
         deprecation = {"end_of_life": end_of_life.isoformat(), "reason": reason, "by": self.identity(), "at": _now()}
-        return self._transition(entry, "deprecate", {"deprecation": deprecation, "end_of_life": end_of_life.isoformat()}, note=reason)
+        return self._transition(
+            entry, "deprecate", {"deprecation": deprecation, "end_of_life": end_of_life.isoformat()}, note=reason
+        )
 
     def identity(self) -> str:
         """ARN of the caller, recorded on every write (approver, deprecator, ...)."""
@@ -354,7 +394,9 @@ class Catalog:
         return {PARTITION_KEY: {"S": partition_key(kind, name)}, SORT_KEY: {"S": version}}
 
     def _get(self, kind: str, name: str, version: str) -> Entry | None:
-        item = self._ddb.get_item(TableName=self._table(kind), Key=self._key(kind, name, version), ConsistentRead=True).get("Item")
+        item = self._ddb.get_item(
+            TableName=self._table(kind), Key=self._key(kind, name, version), ConsistentRead=True
+        ).get("Item")
         return Entry.from_item(item) if item else None
 
     def _read(self, table: str, kind: str | None, name: str | None, state: str | None):
@@ -427,12 +469,22 @@ class Catalog:
                 "TableName": self._table(ref.kind),
                 "Key": self._key(ref.kind, ref.name, ref.version),
                 "ConditionExpression": expression,
-                "ExpressionAttributeNames": {k: v for k, v in (("#pk", PARTITION_KEY), ("#state", "state")) if k in expression},
+                "ExpressionAttributeNames": {
+                    k: v for k, v in (("#pk", PARTITION_KEY), ("#state", "state")) if k in expression
+                },
                 "ExpressionAttributeValues": {k: {"S": v} for k, v in values.items()},
             }
         }
 
-    def _transition(self, entry: Entry, action: str, sets: dict[str, Any] | None = None, checks: list[dict] | None = None, *, note: str | None = None) -> Entry:
+    def _transition(
+        self,
+        entry: Entry,
+        action: str,
+        sets: dict[str, Any] | None = None,
+        checks: list[dict] | None = None,
+        *,
+        note: str | None = None,
+    ) -> Entry:
         self._check_state(entry, action)
         _, target = _TRANSITIONS[action]
         who, now = self.identity(), _now()
@@ -443,7 +495,9 @@ class Catalog:
         update = {
             "TableName": self._table(entry.kind),
             "Key": self._key(entry.kind, entry.name, entry.version),
-            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets))) + ", #history = list_append(#history, :event)",
+            "UpdateExpression": "SET "
+            + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+            + ", #history = list_append(#history, :event)",
             "ConditionExpression": "#state = :from",
             "ExpressionAttributeNames": {**names, "#history": "history", "#state": "state"},
             "ExpressionAttributeValues": {
@@ -477,6 +531,15 @@ def _reason(reason: str) -> str:
 
 
 __all__ = [
-    "Catalog", "CatalogError", "Entry", "IllegalTransition", "ImmutableVersion", "InvalidRequest", "LineageError",
-    "NotFound", "Ref", "Registered", "partition_of",
+    "Catalog",
+    "CatalogError",
+    "Entry",
+    "IllegalTransition",
+    "ImmutableVersion",
+    "InvalidRequest",
+    "LineageError",
+    "NotFound",
+    "Ref",
+    "Registered",
+    "partition_of",
 ]

@@ -4,4 +4,13 @@ from .loader import CONFIG_DIR_ENV, default_config_dir, load_landing_zone
 from .model import LandingZone, Organization, Tenant
 from .source import ConfigError, Problem
 
-__all__ = ["CONFIG_DIR_ENV", "ConfigError", "LandingZone", "Organization", "Problem", "Tenant", "default_config_dir", "load_landing_zone"]
+__all__ = [
+    "CONFIG_DIR_ENV",
+    "ConfigError",
+    "LandingZone",
+    "Organization",
+    "Problem",
+    "Tenant",
+    "default_config_dir",
+    "load_landing_zone",
+]

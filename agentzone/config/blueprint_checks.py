@@ -8,8 +8,8 @@ names it, together with every other problem, before anything is synthesized.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .. import naming
 from . import model as m
@@ -32,12 +32,23 @@ def _name_problems(doc: SourceDoc, path: tuple, tenant: m.Tenant, name: str) -> 
     longest = max(tenant.environments, key=len)
     full = agentcore_name(tenant.tenant, name, longest)
     if len(full) > AGENTCORE_NAME_MAX:
-        return [doc.problem(path, f"the AgentCore name {full!r} would be {len(full)} characters (at most {AGENTCORE_NAME_MAX}); shorten {name!r}")]
+        return [
+            doc.problem(
+                path,
+                f"the AgentCore name {full!r} would be {len(full)} characters (at most {AGENTCORE_NAME_MAX}); shorten {name!r}",
+            )
+        ]
     return []
 
 
-def _file_problems(doc: SourceDoc, path: tuple, root: Path | None, rel: str, what: str,
-                   parse: Callable[[Path], list[str]] | None = None) -> list[Problem]:
+def _file_problems(
+    doc: SourceDoc,
+    path: tuple,
+    root: Path | None,
+    rel: str,
+    what: str,
+    parse: Callable[[Path], list[str]] | None = None,
+) -> list[Problem]:
     """The file exists under the config directory (no '..') and, with ``parse``, reads cleanly."""
     if root is None:
         return []
@@ -54,11 +65,14 @@ def _environment_keys(doc: SourceDoc, path: tuple, tenant: m.Tenant, keys: list[
     envs = list(tenant.environments)
     problems = [
         doc.problem((*path, key), f"{key!r} is not one of this tenant's environments ({', '.join(envs)})")
-        for key in keys if key not in tenant.environments
+        for key in keys
+        if key not in tenant.environments
     ]
     missing = [env for env in envs if env not in keys]
     if missing:
-        problems.append(doc.problem(path, f"no {what} for {', '.join(missing)}; every environment the tenant deploys to needs one"))
+        problems.append(
+            doc.problem(path, f"no {what} for {', '.join(missing)}; every environment the tenant deploys to needs one")
+        )
     return problems
 
 
@@ -74,9 +88,19 @@ def blueprint_problems(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> l
     if bp.knowledge_base is not None:
         kb = bp.knowledge_base
         if kb.embedding_model not in tenant.models:
-            problems.append(doc.problem((BP, "knowledge_base", "embedding_model"), f"{kb.embedding_model} is not in this tenant's models; add it there (platform approval)"))
+            problems.append(
+                doc.problem(
+                    (BP, "knowledge_base", "embedding_model"),
+                    f"{kb.embedding_model} is not in this tenant's models; add it there (platform approval)",
+                )
+            )
         if "embed" not in kb.embedding_model:
-            problems.append(doc.problem((BP, "knowledge_base", "embedding_model"), f"{kb.embedding_model} is not an embedding model; knowledge-base roles may only call embedding models (e.g. amazon.titan-embed-text-v2:0)"))
+            problems.append(
+                doc.problem(
+                    (BP, "knowledge_base", "embedding_model"),
+                    f"{kb.embedding_model} is not an embedding model; knowledge-base roles may only call embedding models (e.g. amazon.titan-embed-text-v2:0)",
+                )
+            )
     if bp.tool_gateway is not None:
         problems += _tool_gateway_problems(doc, (BP, "tool_gateway"), bp.tool_gateway, root)
     for name, runtime in bp.runtime.items():
@@ -95,19 +119,36 @@ def blueprint_problems(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> l
 def _eval_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, pipeline: m.EvalPipelineBlueprint) -> list[Problem]:
     problems = _duplicates(doc, (*base, "canary_environments"), pipeline.canary_environments)
     if pipeline.command is None and pipeline.evaluator_model is None:
-        problems.append(doc.problem(base, "set command (your own evaluation, run in CodeBuild) or evaluator_model (a Bedrock evaluation job's judge)"))
+        problems.append(
+            doc.problem(
+                base,
+                "set command (your own evaluation, run in CodeBuild) or evaluator_model (a Bedrock evaluation job's judge)",
+            )
+        )
     if pipeline.evaluator_model is not None and pipeline.evaluator_model not in tenant.models:
-        problems.append(doc.problem((*base, "evaluator_model"), f"{pipeline.evaluator_model} is not in this tenant's models"))
+        problems.append(
+            doc.problem((*base, "evaluator_model"), f"{pipeline.evaluator_model} is not in this tenant's models")
+        )
     for i, env in enumerate(pipeline.canary_environments):
         if env not in tenant.environments:
-            problems.append(doc.problem((*base, "canary_environments", i), f"{env!r} is not one of this tenant's environments ({', '.join(tenant.environments)})"))
+            problems.append(
+                doc.problem(
+                    (*base, "canary_environments", i),
+                    f"{env!r} is not one of this tenant's environments ({', '.join(tenant.environments)})",
+                )
+            )
     return problems
 
 
 def _safety_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem]:
     daily = tenant.safety.daily_cost_usd
     if daily is not None and daily > tenant.budget.monthly_usd:
-        return [doc.problem(("safety", "daily_cost_usd"), f"{daily} is more than the whole monthly budget ({tenant.budget.monthly_usd})")]
+        return [
+            doc.problem(
+                ("safety", "daily_cost_usd"),
+                f"{daily} is more than the whole monthly budget ({tenant.budget.monthly_usd})",
+            )
+        ]
     return []
 
 
@@ -119,19 +160,28 @@ def _guardrail_problems(doc: SourceDoc, guardrail: m.GuardrailBlueprint | None) 
     problems += _duplicates(doc, (*base, "pii", "block"), guardrail.pii.block)
     for i, kind in enumerate(guardrail.pii.block):
         if kind in guardrail.pii.anonymize:
-            problems.append(doc.problem((*base, "pii", "block", i), f"{kind} is also in pii.anonymize; a PII type is either masked or blocked"))
+            problems.append(
+                doc.problem(
+                    (*base, "pii", "block", i),
+                    f"{kind} is also in pii.anonymize; a PII type is either masked or blocked",
+                )
+            )
     problems += _duplicates(doc, (*base, "denied_topics"), [topic.name for topic in guardrail.denied_topics])
     problems += _duplicates(doc, (*base, "words"), [word.lower() for word in guardrail.words])
     return problems
 
 
-def _memory_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, memory: m.MemoryResource) -> list[Problem]:
+def _memory_problems(
+    doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, memory: m.MemoryResource
+) -> list[Problem]:
     name_problems = _name_problems(doc, base, tenant, name)
     problems = [*name_problems]
     problems += _duplicates(doc, (*base, "strategies"), memory.strategies)
     problems += _duplicates(doc, (*base, "custom_strategies"), [s.name for s in memory.custom_strategies])
     if not memory.strategies and not memory.custom_strategies:
-        problems.append(doc.problem((*base, "strategies"), "choose at least one built-in strategy or add a custom_strategies entry"))
+        problems.append(
+            doc.problem((*base, "strategies"), "choose at least one built-in strategy or add a custom_strategies entry")
+        )
     for i, strategy in enumerate(memory.custom_strategies):
         path = (*base, "custom_strategies", i)
         if bool(strategy.instructions) != bool(strategy.model):
@@ -143,8 +193,13 @@ def _memory_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, m
         longest = max(tenant.environments, key=len)
         role = naming.memory_service_role(agentcore_name(tenant.tenant, name, longest))
         if len(role) > naming.IAM_ROLE_NAME_MAX:
-            problems.append(doc.problem(base, f"the memory's extraction role name {role!r} would be {len(role)} characters "
-                                              f"(at most {naming.IAM_ROLE_NAME_MAX}); shorten {name!r}"))
+            problems.append(
+                doc.problem(
+                    base,
+                    f"the memory's extraction role name {role!r} would be {len(role)} characters "
+                    f"(at most {naming.IAM_ROLE_NAME_MAX}); shorten {name!r}",
+                )
+            )
     return problems
 
 
@@ -158,13 +213,14 @@ def _extraction_model_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem
                 continue
             seen.append(strategy.model)
             if len(seen) > MAX_EXTRACTION_MODELS:
-                problems.append(doc.problem(
-                    (BP, "memory", name, "custom_strategies", i, "model"),
-                    f"{strategy.model} would be this tenant's {len(seen)}th custom-extraction model (at most {MAX_EXTRACTION_MODELS}, "
-                    f"so the tenant SCP stays under its size quota); reuse one of {', '.join(seen[:MAX_EXTRACTION_MODELS])}",
-                ))
+                problems.append(
+                    doc.problem(
+                        (BP, "memory", name, "custom_strategies", i, "model"),
+                        f"{strategy.model} would be this tenant's {len(seen)}th custom-extraction model (at most {MAX_EXTRACTION_MODELS}, "
+                        f"so the tenant SCP stays under its size quota); reuse one of {', '.join(seen[:MAX_EXTRACTION_MODELS])}",
+                    )
+                )
     return problems
-
 
 
 def _prompt_text_problems(path: Path) -> list[str]:
@@ -176,7 +232,9 @@ def _prompt_text_problems(path: Path) -> list[str]:
     return []
 
 
-def _prompt_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, prompt: m.PromptBlueprint, root: Path | None) -> list[Problem]:
+def _prompt_problems(
+    doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, prompt: m.PromptBlueprint, root: Path | None
+) -> list[Problem]:
     problems = _name_problems(doc, base, tenant, name)
     if prompt.model not in tenant.models:
         problems.append(doc.problem((*base, "model"), f"{prompt.model} is not in this tenant's models"))
@@ -185,14 +243,25 @@ def _prompt_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, p
     problems += _environment_keys(doc, (*base, "environments"), tenant, list(prompt.environments), "prompt version")
     for env, label in prompt.environments.items():
         if label not in prompt.versions:
-            problems.append(doc.problem((*base, "environments", env), f"unknown version {label!r}; versions: {', '.join(prompt.versions)}"))
+            problems.append(
+                doc.problem(
+                    (*base, "environments", env), f"unknown version {label!r}; versions: {', '.join(prompt.versions)}"
+                )
+            )
     return problems
 
 
-def _tool_gateway_problems(doc: SourceDoc, base: tuple, gateway: m.ToolGatewayBlueprint, root: Path | None) -> list[Problem]:
+def _tool_gateway_problems(
+    doc: SourceDoc, base: tuple, gateway: m.ToolGatewayBlueprint, root: Path | None
+) -> list[Problem]:
     problems = _duplicates(doc, (*base, "policies"), gateway.policies)
     if gateway.enforce and not gateway.policies:
-        problems.append(doc.problem((*base, "policies"), "with enforce: true and no policies, Cedar denies every tool call; add a policy file or set enforce: false"))
+        problems.append(
+            doc.problem(
+                (*base, "policies"),
+                "with enforce: true and no policies, Cedar denies every tool call; add a policy file or set enforce: false",
+            )
+        )
     present = []
     for i, rel in enumerate(gateway.policies):
         found = _file_problems(doc, (*base, "policies", i), root, rel, "Cedar policy")
@@ -209,44 +278,100 @@ def _tool_gateway_problems(doc: SourceDoc, base: tuple, gateway: m.ToolGatewayBl
     for kind, targets in (("lambda_targets", gateway.lambda_targets), ("openapi_targets", gateway.openapi_targets)):
         for i, target in enumerate(targets):
             if target.name in seen:
-                problems.append(doc.problem((*base, kind, i, "name"), f"target name {target.name!r} is used twice; target names are unique per gateway"))
+                problems.append(
+                    doc.problem(
+                        (*base, kind, i, "name"),
+                        f"target name {target.name!r} is used twice; target names are unique per gateway",
+                    )
+                )
             seen.add(target.name)
     from ..tools.schemas import read_openapi, read_tools
 
     for i, target in enumerate(gateway.lambda_targets):
-        problems += _file_problems(doc, (*base, "lambda_targets", i, "tools"), root, target.tools, "tool schema",
-                                   lambda path, name=target.name: read_tools(path, name)[1])
+        problems += _file_problems(
+            doc,
+            (*base, "lambda_targets", i, "tools"),
+            root,
+            target.tools,
+            "tool schema",
+            lambda path, name=target.name: read_tools(path, name)[1],
+        )
     for i, target in enumerate(gateway.openapi_targets):
-        problems += _file_problems(doc, (*base, "openapi_targets", i, "schema_file"), root, target.schema_file, "OpenAPI",
-                                   lambda path, name=target.name: read_openapi(path, name)[1])
+        problems += _file_problems(
+            doc,
+            (*base, "openapi_targets", i, "schema_file"),
+            root,
+            target.schema_file,
+            "OpenAPI",
+            lambda path, name=target.name: read_openapi(path, name)[1],
+        )
     return problems
 
 
-def _runtime_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, runtime: m.AgentRuntimeBlueprint) -> list[Problem]:
+def _runtime_problems(
+    doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, runtime: m.AgentRuntimeBlueprint
+) -> list[Problem]:
     problems = _name_problems(doc, base, tenant, name)
     if runtime.image not in tenant.images:
-        problems.append(doc.problem((*base, "image"), f"{runtime.image!r} is not one of this tenant's images ({', '.join(tenant.images)}); add it under images"))
+        problems.append(
+            doc.problem(
+                (*base, "image"),
+                f"{runtime.image!r} is not one of this tenant's images ({', '.join(tenant.images)}); add it under images",
+            )
+        )
     problems += _environment_keys(doc, (*base, "releases"), tenant, list(runtime.releases), "release")
     for env, release in runtime.releases.items():
         if release.image_tag == "latest":
-            problems.append(doc.problem((*base, "releases", env, "image_tag"), "pin a version tag; 'latest' cannot be promoted or rolled back"))
+            problems.append(
+                doc.problem(
+                    (*base, "releases", env, "image_tag"),
+                    "pin a version tag; 'latest' cannot be promoted or rolled back",
+                )
+            )
         if "DEFAULT" in release.endpoints:
-            problems.append(doc.problem((*base, "releases", env, "endpoints", "DEFAULT"), "DEFAULT is AgentCore's own endpoint (always the newest version); name yours, e.g. DEV, PREPROD, PROD"))
+            problems.append(
+                doc.problem(
+                    (*base, "releases", env, "endpoints", "DEFAULT"),
+                    "DEFAULT is AgentCore's own endpoint (always the newest version); name yours, e.g. DEV, PREPROD, PROD",
+                )
+            )
     if runtime.idle_timeout_minutes > runtime.max_lifetime_hours * 60:
-        problems.append(doc.problem((*base, "idle_timeout_minutes"), f"{runtime.idle_timeout_minutes} minutes is longer than max_lifetime_hours ({runtime.max_lifetime_hours})"))
+        problems.append(
+            doc.problem(
+                (*base, "idle_timeout_minutes"),
+                f"{runtime.idle_timeout_minutes} minutes is longer than max_lifetime_hours ({runtime.max_lifetime_hours})",
+            )
+        )
     for memory in runtime.memory:
         if memory not in tenant.blueprints.memory:
             defined = ", ".join(tenant.blueprints.memory) or "none"
-            problems.append(doc.problem((*base, "memory", memory), f"unknown memory {memory!r}; blueprints.memory defines: {defined}"))
+            problems.append(
+                doc.problem(
+                    (*base, "memory", memory), f"unknown memory {memory!r}; blueprints.memory defines: {defined}"
+                )
+            )
     for var in runtime.environment:
         if var.startswith("AGENTZONE_"):
-            problems.append(doc.problem((*base, "environment", var), "AGENTZONE_* variables are set by the blueprint (memory ids, gateway URLs); choose another name"))
+            problems.append(
+                doc.problem(
+                    (*base, "environment", var),
+                    "AGENTZONE_* variables are set by the blueprint (memory ids, gateway URLs); choose another name",
+                )
+            )
     if runtime.vpc is not None:
         problems += _duplicates(doc, (*base, "vpc", "zones"), runtime.vpc.zones)
         try:
             network = ipaddress.ip_network(runtime.vpc.cidr)
             if network.version != 4 or not 16 <= network.prefixlen <= 24:
-                problems.append(doc.problem((*base, "vpc", "cidr"), f"must be an IPv4 network from /16 to /24 (got {runtime.vpc.cidr})"))
+                problems.append(
+                    doc.problem(
+                        (*base, "vpc", "cidr"), f"must be an IPv4 network from /16 to /24 (got {runtime.vpc.cidr})"
+                    )
+                )
         except ValueError:
-            problems.append(doc.problem((*base, "vpc", "cidr"), f"not a network address (got {runtime.vpc.cidr!r}); e.g. 10.80.0.0/22"))
+            problems.append(
+                doc.problem(
+                    (*base, "vpc", "cidr"), f"not a network address (got {runtime.vpc.cidr!r}); e.g. 10.80.0.0/22"
+                )
+            )
     return problems

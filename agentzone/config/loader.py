@@ -104,8 +104,8 @@ def _describe(root: type[BaseModel], err: dict) -> tuple[tuple, str]:
         help_ = _PATTERN_HELP.get(ctx.get("pattern"), f"must match {ctx.get('pattern')}")
         return loc, f"{value!r} {help_}"
     if kind == "string_type" and isinstance(value, int) and not isinstance(value, bool):
-        hint = ' (YAML reads unquoted digits as a number and drops leading zeros)'
-        return loc, f"{value} must be a quoted string, e.g. \"{value}\"{hint}"
+        hint = " (YAML reads unquoted digits as a number and drops leading zeros)"
+        return loc, f'{value} must be a quoted string, e.g. "{value}"{hint}'
     if kind == "literal_error":
         return loc, f"{value!r} is not valid; valid values: {ctx.get('expected')}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -118,7 +118,7 @@ def _describe(root: type[BaseModel], err: dict) -> tuple[tuple, str]:
         return loc, f"must have at least {ctx.get('min_length')} item(s)"
     msg = err["msg"]
     if msg.startswith("Input should be"):
-        msg = "must be" + msg[len("Input should be"):]
+        msg = "must be" + msg[len("Input should be") :]
     shown = value if not isinstance(value, (dict, list)) else type(value).__name__
     return loc, f"{msg} (got {shown!r})"
 
@@ -154,9 +154,20 @@ def load_landing_zone(config_dir: Path | str | None = None) -> m.LandingZone:
     problems: list[Problem] = []
     org_path = root / ORGANIZATION_FILE
     if not root.is_dir():
-        raise ConfigError([Problem(display_path(root), 0, "", "config directory not found; pass -c config_dir=PATH or set AGENTZONE_CONFIG_DIR")])
+        raise ConfigError(
+            [
+                Problem(
+                    display_path(root),
+                    0,
+                    "",
+                    "config directory not found; pass -c config_dir=PATH or set AGENTZONE_CONFIG_DIR",
+                )
+            ]
+        )
     if not org_path.is_file():
-        raise ConfigError([Problem(display_path(org_path), 0, "", f"missing: every config directory needs {ORGANIZATION_FILE}")])
+        raise ConfigError(
+            [Problem(display_path(org_path), 0, "", f"missing: every config directory needs {ORGANIZATION_FILE}")]
+        )
 
     org_doc = load_yaml(org_path, display_path(org_path))
     organization = validate_document(m.Organization, org_doc)
@@ -179,4 +190,12 @@ def load_landing_zone(config_dir: Path | str | None = None) -> m.LandingZone:
     return m.LandingZone(organization=organization, tenants=tenants, source_dir=str(root))
 
 
-__all__ = ["ConfigError", "Problem", "default_config_dir", "dotted", "display_path", "load_landing_zone", "validate_document"]
+__all__ = [
+    "ConfigError",
+    "Problem",
+    "default_config_dir",
+    "display_path",
+    "dotted",
+    "load_landing_zone",
+    "validate_document",
+]

@@ -32,14 +32,18 @@ SCHEDULE_PATTERN = r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^
 GLUE_CRON_PATTERN = r"^cron\([^)]+\)$"
 SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$"
 
-AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(description="12-digit AWS account id, quoted")]
+AccountId = Annotated[
+    str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(description="12-digit AWS account id, quoted")
+]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN), Field(description="AWS region code, e.g. eu-west-1")]
 Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
 CostCenter = Annotated[str, StringConstraints(pattern=COST_CENTER_PATTERN)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_PATTERN)]
 ModelId = Annotated[
-    str, StringConstraints(pattern=MODEL_PATTERN, max_length=96), Field(description="Bedrock model id, e.g. amazon.nova-lite-v1:0")
+    str,
+    StringConstraints(pattern=MODEL_PATTERN, max_length=96),
+    Field(description="Bedrock model id, e.g. amazon.nova-lite-v1:0"),
 ]
 RoleName = Annotated[str, StringConstraints(pattern=ROLE_NAME_PATTERN), Field(description="IAM role name")]
 Scope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN), Field(description="OAuth2 scope name, e.g. invoke")]
@@ -79,7 +83,10 @@ class PlatformEnvironment(Strict):
     data_lake: AccountId
     region: Region | None = Field(None, description="Defaults to home_region")
     monthly_budget_usd: float | None = Field(
-        None, gt=0, le=10_000_000, description="Budget for the four platform accounts of this environment (management account)"
+        None,
+        gt=0,
+        le=10_000_000,
+        description="Budget for the four platform accounts of this environment (management account)",
     )
     observability_sink: Annotated[str, StringConstraints(pattern=SINK_ARN_PATTERN)] | None = Field(
         None,
@@ -115,7 +122,8 @@ class Guardrails(Strict):
         description="Break-glass role names exempt from the baseline-protection SCPs (in every account)",
     )
     bootstrap_qualifier: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,10}$")] = Field(
-        "agentzone", description="cdk bootstrap --qualifier the platform deploys with; its roles are protected and exempt"
+        "agentzone",
+        description="cdk bootstrap --qualifier the platform deploys with; its roles are protected and exempt",
     )
 
 
@@ -127,7 +135,9 @@ class ArchiveSettings(Strict):
     )
     retention_days: int = Field(365, ge=1, le=3650, description="Default Object Lock retention of every log object")
     glacier_ir_after_days: int = Field(90, ge=30, le=3650, description="Move logs to Glacier Instant Retrieval after")
-    deep_archive_after_days: int | None = Field(365, ge=180, le=3650, description="Move logs to Deep Archive after (null: never)")
+    deep_archive_after_days: int | None = Field(
+        365, ge=180, le=3650, description="Move logs to Deep Archive after (null: never)"
+    )
     expire_after_days: int | None = Field(
         None, ge=1, le=36500, description="Delete logs after (must be >= retention_days; null: keep forever)"
     )
@@ -163,16 +173,22 @@ ModelPrice = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, 
 
 class SecuritySettings(Strict):
     securityhub_standards: list[Literal["aws-foundational", "cis-3.0", "nist-800-53", "pci-dss"]] = Field(
-        default=["aws-foundational", "cis-3.0"], min_length=1, description="Security Hub standards enabled in every account"
+        default=["aws-foundational", "cis-3.0"],
+        min_length=1,
+        description="Security Hub standards enabled in every account",
     )
-    access_token_minutes: int = Field(60, ge=5, le=1440, description="Lifetime of agent access tokens from the central identity")
+    access_token_minutes: int = Field(
+        60, ge=5, le=1440, description="Lifetime of agent access tokens from the central identity"
+    )
 
 
 # ------------------------------------------------------------- shared services
 
 TIER_RANK = {"premium": 3, "standard": 2, "economy": 1}
 GatewayModelName = Annotated[
-    str, StringConstraints(pattern=GATEWAY_MODEL_PATTERN), Field(description="Model name callers send to the FM gateway, e.g. claude-sonnet")
+    str,
+    StringConstraints(pattern=GATEWAY_MODEL_PATTERN),
+    Field(description="Model name callers send to the FM gateway, e.g. claude-sonnet"),
 ]
 
 
@@ -182,7 +198,9 @@ class ContainerImage(Strict):
     repository: Annotated[str, StringConstraints(pattern=REPOSITORY_PATTERN, max_length=256)] = Field(
         description="ECR repository name in the shared-services account, e.g. ghcr/berriai/litellm"
     )
-    tag: Annotated[str, StringConstraints(pattern=IMAGE_TAG_PATTERN)] = Field(description="Pinned image tag (not latest)")
+    tag: Annotated[str, StringConstraints(pattern=IMAGE_TAG_PATTERN)] = Field(
+        description="Pinned image tag (not latest)"
+    )
 
 
 class PullThroughCache(Strict):
@@ -191,7 +209,9 @@ class PullThroughCache(Strict):
     prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", max_length=30)] = Field(
         description="ECR repository prefix of the cache; the image repository must start with it"
     )
-    upstream: Literal["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "quay.io"] = Field(description="Upstream registry")
+    upstream: Literal["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "quay.io"] = Field(
+        description="Upstream registry"
+    )
     # ghcr.io, Docker Hub and Quay need a login: the stack creates the secret ecr-pullthroughcache/<prefix>
     # (AWS-managed key: ECR's service-linked role reads it) and the operator stores the token in it once
     # (docs/shared-services.md).
@@ -218,13 +238,29 @@ class GatewayCache(Strict):
     """ElastiCache Redis (non-cluster mode, TLS and AUTH): shared rpm/tpm counters and response cache."""
 
     node_type: Annotated[str, StringConstraints(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.t4g.small"
-    replicas: int = Field(1, ge=1, le=5, description="Read replicas in other zones; at least one for automatic failover")
+    replicas: int = Field(
+        1, ge=1, le=5, description="Read replicas in other zones; at least one for automatic failover"
+    )
 
 
 PiiType = Literal[
-    "EMAIL", "PHONE", "NAME", "ADDRESS", "AGE", "USERNAME", "CREDIT_DEBIT_CARD_NUMBER", "US_SOCIAL_SECURITY_NUMBER",
-    "IP_ADDRESS", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWORD", "UK_NATIONAL_INSURANCE_NUMBER",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "SWIFT_CODE", "LICENSE_PLATE", "VEHICLE_IDENTIFICATION_NUMBER",
+    "EMAIL",
+    "PHONE",
+    "NAME",
+    "ADDRESS",
+    "AGE",
+    "USERNAME",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "IP_ADDRESS",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "PASSWORD",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "SWIFT_CODE",
+    "LICENSE_PLATE",
+    "VEHICLE_IDENTIFICATION_NUMBER",
 ]
 
 
@@ -233,7 +269,10 @@ class GatewayGuardrail(Strict):
 
     content_filter_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
     prompt_attack_strength: Literal["LOW", "MEDIUM", "HIGH"] = "HIGH"
-    anonymize_pii: list[PiiType] = Field(default=["EMAIL", "PHONE", "CREDIT_DEBIT_CARD_NUMBER", "AWS_SECRET_KEY"], description="PII types masked in prompts and answers")
+    anonymize_pii: list[PiiType] = Field(
+        default=["EMAIL", "PHONE", "CREDIT_DEBIT_CARD_NUMBER", "AWS_SECRET_KEY"],
+        description="PII types masked in prompts and answers",
+    )
 
 
 class FmGatewaySettings(Strict):
@@ -241,7 +280,9 @@ class FmGatewaySettings(Strict):
 
     image: ContainerImage
     pull_through_cache: PullThroughCache | None = None
-    domain_name: Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)] = Field(
+    domain_name: Annotated[
+        str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
+    ] = Field(
         description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
     )
     models: list[GatewayModel] = Field(min_length=1, max_length=50)
@@ -254,29 +295,47 @@ class FmGatewaySettings(Strict):
     min_tasks: int = Field(2, ge=1, le=50)
     max_tasks: int = Field(6, ge=1, le=200)
     target_cpu_percent: int = Field(60, ge=20, le=90, description="Scale out above this average CPU")
-    target_requests_per_task: int = Field(300, ge=10, le=100_000, description="Scale out above this many requests per task per minute")
+    target_requests_per_task: int = Field(
+        300, ge=10, le=100_000, description="Scale out above this many requests per task per minute"
+    )
     database: GatewayDatabase = GatewayDatabase()
     cache: GatewayCache = GatewayCache()
     guardrail: GatewayGuardrail = GatewayGuardrail()
-    spend_log_retention_days: int = Field(30, ge=1, le=365, description="Request spend logs are deleted after this many days")
+    spend_log_retention_days: int = Field(
+        30, ge=1, le=365, description="Request spend logs are deleted after this many days"
+    )
     request_timeout_seconds: int = Field(600, ge=10, le=3600)
     num_retries: int = Field(2, ge=0, le=5, description="Retries on the same model before falling back")
-    waf_requests_per_5min: int = Field(6000, ge=100, le=2_000_000, description="WAF rate limit per caller API key (Authorization / x-api-key header): behind PrivateLink every request comes from the NLB")
-    default_tenant_rpm: int = Field(600, ge=1, le=1_000_000, description="Requests per minute per tenant unless the tenant sets its own")
-    default_tenant_tpm: int = Field(400_000, ge=1, le=100_000_000, description="Tokens per minute per tenant unless set")
+    waf_requests_per_5min: int = Field(
+        6000,
+        ge=100,
+        le=2_000_000,
+        description="WAF rate limit per caller API key (Authorization / x-api-key header): behind PrivateLink every request comes from the NLB",
+    )
+    default_tenant_rpm: int = Field(
+        600, ge=1, le=1_000_000, description="Requests per minute per tenant unless the tenant sets its own"
+    )
+    default_tenant_tpm: int = Field(
+        400_000, ge=1, le=100_000_000, description="Tokens per minute per tenant unless set"
+    )
 
 
 class McpServer(Strict):
     """An MCP server the platform hosts on AgentCore Runtime behind the shared tool gateway."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=3, max_length=32)] = Field(
-        description="Lowercase words joined by single hyphens; the gateway target is shared-<name>"
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=3, max_length=32)] = (
+        Field(description="Lowercase words joined by single hyphens; the gateway target is shared-<name>")
     )
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     owner: Email
-    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)] = Field(description="Semantic version, shown on the runtime; register it in the component catalog with agentzone catalog register")
+    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)] = Field(
+        description="Semantic version, shown on the runtime; register it in the component catalog with agentzone catalog register"
+    )
     image: ContainerImage
-    environment: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")], Annotated[str, StringConstraints(max_length=2048)]] = {}
+    environment: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")],
+        Annotated[str, StringConstraints(max_length=2048)],
+    ] = {}
 
 
 class ToolGatewaySettings(Strict):
@@ -301,7 +360,9 @@ class ExperimentTracking(Strict):
 
     size: Literal["Small", "Medium", "Large"] = "Small"
     mlflow_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.\d+)?$")] = "3.0"
-    maintenance_window: Annotated[str, StringConstraints(pattern=r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):\d{2}:\d{2}$")] = "Sun:02:00"
+    maintenance_window: Annotated[str, StringConstraints(pattern=r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):\d{2}:\d{2}$")] = (
+        "Sun:02:00"
+    )
 
 
 class SharedServicesSettings(Strict):
@@ -311,44 +372,60 @@ class SharedServicesSettings(Strict):
     experiment_tracking: ExperimentTracking | None = Field(None, description="Managed MLflow; omit to run without it")
 
 
-
 class DataLakeSettings(Strict):
     """The data lake account of every platform environment (docs/data-lake.md)."""
 
     admin_roles: list[RoleName] = Field(
-        default=[], max_length=MAX_ADMIN_ROLES,
+        default=[],
+        max_length=MAX_ADMIN_ROLES,
         description="Roles in each data lake account made Lake Formation administrators, besides the deploy role",
     )
     unmasked_environments: list[EnvName] = Field(
-        default=["prod"], description="Tenant environments that may read curated (unmasked) data; all others read masked data only"
+        default=["prod"],
+        description="Tenant environments that may read curated (unmasked) data; all others read masked data only",
     )
-    raw_expire_days: int | None = Field(365, ge=1, le=3650, description="Raw objects are deleted after this many days (null: kept)")
-    infrequent_access_after_days: int = Field(90, ge=30, le=3650, description="Objects in every zone move to Standard-IA after")
+    raw_expire_days: int | None = Field(
+        365, ge=1, le=3650, description="Raw objects are deleted after this many days (null: kept)"
+    )
+    infrequent_access_after_days: int = Field(
+        90, ge=30, le=3650, description="Objects in every zone move to Standard-IA after"
+    )
     job_schedule: Annotated[str, StringConstraints(pattern=GLUE_CRON_PATTERN)] = Field(
         "cron(0 * * * ? *)", description="When each namespace's crawler and curate-and-mask job run (Glue cron)"
     )
     quality_schedule: Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)] = Field(
         "cron(30 2 * * ? *)", description="When the data quality rules run on each curated dataset"
     )
-    stream_buffer_seconds: int = Field(300, ge=0, le=900, description="Firehose buffers this long before writing a raw object")
+    stream_buffer_seconds: int = Field(
+        300, ge=0, le=900, description="Firehose buffers this long before writing a raw object"
+    )
 
 
 class DeliverySettings(Strict):
     """CDK Pipelines for the platform and each tenant (docs/delivery.md)."""
 
-    account: AccountId | None = Field(None, description="Account the pipelines run in; default: the central environment's shared-services account")
+    account: AccountId | None = Field(
+        None, description="Account the pipelines run in; default: the central environment's shared-services account"
+    )
     region: Region | None = Field(None, description="Defaults to home_region")
     repository: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] = Field(
         description="Source repository, owner/name, reached through the CodeConnections connection"
     )
     branch: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,100}$")] = "main"
-    connection_arn: Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$")] = Field(
+    connection_arn: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+        ),
+    ] = Field(
         description="CodeConnections connection to the repository host (created once, by hand, in the pipeline account)"
     )
     approval_before: list[EnvName] | None = Field(
         None, description="Environments a human approves before they deploy; default: the last environment"
     )
-    canary_watch_minutes: int = Field(30, ge=0, le=1440, description="How long a canary endpoint must stay alarm-free after a prod deploy")
+    canary_watch_minutes: int = Field(
+        30, ge=0, le=1440, description="How long a canary endpoint must stay alarm-free after a prod deploy"
+    )
 
 
 class Organization(Strict):
@@ -361,7 +438,9 @@ class Organization(Strict):
     organization_id: Annotated[str, StringConstraints(pattern=ORG_ID_PATTERN)] = Field(
         description="AWS Organizations id (o-...), used in aws:PrincipalOrgID and aws:SourceOrgID conditions"
     )
-    root_id: Annotated[str, StringConstraints(pattern=ROOT_ID_PATTERN)] = Field(description="Organization root id (r-...), parent of the AgentZone OUs")
+    root_id: Annotated[str, StringConstraints(pattern=ROOT_ID_PATTERN)] = Field(
+        description="Organization root id (r-...), parent of the AgentZone OUs"
+    )
     platform: PlatformTeam
     environments: dict[EnvName, PlatformEnvironment] = Field(
         min_length=1, description="Platform environments in promotion order, e.g. dev, staging, prod"
@@ -387,7 +466,11 @@ class Organization(Strict):
         """Environments a human approves before a pipeline deploys them."""
         if self.delivery is None:
             return []
-        return list(self.delivery.approval_before) if self.delivery.approval_before is not None else [list(self.environments)[-1]]
+        return (
+            list(self.delivery.approval_before)
+            if self.delivery.approval_before is not None
+            else [list(self.environments)[-1]]
+        )
 
     @property
     def delivery_account(self) -> str | None:
@@ -416,11 +499,18 @@ class TenantGateway(Strict):
     """This tenant's team on the shared FM gateway."""
 
     models: list[GatewayModelName] | None = Field(
-        None, description="Gateway models the team may call; default: every gateway model whose Bedrock model is in models"
+        None,
+        description="Gateway models the team may call; default: every gateway model whose Bedrock model is in models",
     )
-    monthly_budget_usd: float | None = Field(None, gt=0, le=10_000_000, description="Gateway spend per month; default: budget.monthly_usd")
-    rpm: int | None = Field(None, ge=1, le=1_000_000, description="Requests per minute; default: the gateway's default_tenant_rpm")
-    tpm: int | None = Field(None, ge=1, le=100_000_000, description="Tokens per minute; default: the gateway's default_tenant_tpm")
+    monthly_budget_usd: float | None = Field(
+        None, gt=0, le=10_000_000, description="Gateway spend per month; default: budget.monthly_usd"
+    )
+    rpm: int | None = Field(
+        None, ge=1, le=1_000_000, description="Requests per minute; default: the gateway's default_tenant_rpm"
+    )
+    tpm: int | None = Field(
+        None, ge=1, le=100_000_000, description="Tokens per minute; default: the gateway's default_tenant_tpm"
+    )
 
 
 # ------------------------------------------------------------------ blueprints
@@ -445,19 +535,25 @@ class CustomMemoryStrategy(Strict):
     name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$")]
     type: MemoryStrategyName
     namespaces: list[Namespace] = Field(
-        min_length=1, max_length=5, description="Where extracted records go, e.g. /claims/{actorId}/facts ({actorId}, {sessionId}, {memoryStrategyId} are filled in)"
+        min_length=1,
+        max_length=5,
+        description="Where extracted records go, e.g. /claims/{actorId}/facts ({actorId}, {sessionId}, {memoryStrategyId} are filled in)",
     )
     instructions: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = Field(
         None, description="Appended to the built-in extraction prompt"
     )
-    model: ModelId | None = Field(None, description="Model that runs the extraction (must be in the tenant's models); default: the built-in one")
+    model: ModelId | None = Field(
+        None, description="Model that runs the extraction (must be in the tenant's models); default: the built-in one"
+    )
 
 
 class MemoryResource(Strict):
     """One AgentCore Memory: short-term events plus long-term extraction strategies."""
 
     expiry_days: int = Field(90, ge=7, le=365, description="Days raw events are kept (AgentCore allows 7-365)")
-    strategies: list[MemoryStrategyName] = Field(default=["semantic", "summary"], description="Built-in long-term extraction strategies")
+    strategies: list[MemoryStrategyName] = Field(
+        default=["semantic", "summary"], description="Built-in long-term extraction strategies"
+    )
     custom_strategies: list[CustomMemoryStrategy] = Field(default=[], max_length=6)
     description: Annotated[str, StringConstraints(max_length=200)] | None = None
 
@@ -469,7 +565,9 @@ class RuntimeRelease(Strict):
         description="Image tag the runtime's newest version runs (changing it creates a new runtime version)"
     )
     endpoints: dict[EndpointName, Annotated[int, Field(ge=1, le=100_000)]] = Field(
-        min_length=1, max_length=10, description="Endpoint name to runtime version, e.g. {PROD: 7}; promotion and rollback change one number"
+        min_length=1,
+        max_length=10,
+        description="Endpoint name to runtime version, e.g. {PROD: 7}; promotion and rollback change one number",
     )
 
 
@@ -477,13 +575,17 @@ class RuntimeVpc(Strict):
     """Run the agent in a VPC of its own: isolated subnets, interface endpoints, no internet route."""
 
     cidr: str = Field("10.80.0.0/22", description="IPv4 CIDR, /16 to /24")
-    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(default=["a", "b"], min_length=2, max_length=3)
+    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(
+        default=["a", "b"], min_length=2, max_length=3
+    )
 
 
 class RuntimeAlarms(Strict):
     system_errors: int = Field(1, ge=1, le=100_000, description="Alarm at this many system errors in 5 minutes")
     throttles: int = Field(5, ge=1, le=100_000, description="Alarm at this many throttles in 5 minutes")
-    p95_latency_seconds: float = Field(30, gt=0, le=900, description="Alarm when p95 invocation latency exceeds this for 15 minutes")
+    p95_latency_seconds: float = Field(
+        30, gt=0, le=900, description="Alarm when p95 invocation latency exceeds this for 15 minutes"
+    )
 
 
 class AgentRuntimeBlueprint(Strict):
@@ -498,7 +600,10 @@ class AgentRuntimeBlueprint(Strict):
     vpc: RuntimeVpc | None = Field(None, description="Omit for AgentCore's managed network")
     idle_timeout_minutes: int = Field(15, ge=1, le=480, description="Idle sessions stop after this")
     max_lifetime_hours: int = Field(8, ge=1, le=8, description="Sessions end after this, idle or not")
-    memory: dict[BlueprintName, MemoryAccess] = Field(default={}, description="Memories this agent uses and how (read, read_short_term, read_long_term, write, read_write)")
+    memory: dict[BlueprintName, MemoryAccess] = Field(
+        default={},
+        description="Memories this agent uses and how (read, read_short_term, read_long_term, write, read_write)",
+    )
     environment: dict[EnvVarName, Annotated[str, StringConstraints(max_length=2048)]] = Field(default={}, max_length=50)
     alarms: RuntimeAlarms = RuntimeAlarms()
 
@@ -515,8 +620,13 @@ class DeniedTopic(Strict):
 
 
 class PiiHandling(Strict):
-    anonymize: list[PiiType] = Field(default=["EMAIL", "PHONE", "NAME", "ADDRESS"], description="Masked in prompts and answers")
-    block: list[PiiType] = Field(default=["CREDIT_DEBIT_CARD_NUMBER", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWORD"], description="Requests or answers carrying these are refused")
+    anonymize: list[PiiType] = Field(
+        default=["EMAIL", "PHONE", "NAME", "ADDRESS"], description="Masked in prompts and answers"
+    )
+    block: list[PiiType] = Field(
+        default=["CREDIT_DEBIT_CARD_NUMBER", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PASSWORD"],
+        description="Requests or answers carrying these are refused",
+    )
 
 
 class GuardrailBlueprint(Strict):
@@ -526,10 +636,16 @@ class GuardrailBlueprint(Strict):
     prompt_attack_strength: FilterStrength = "HIGH"
     denied_topics: list[DeniedTopic] = Field(default=[], max_length=30)
     pii: PiiHandling = PiiHandling()
-    words: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(default=[], max_length=1000, description="Words and phrases blocked in prompts and answers")
+    words: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default=[], max_length=1000, description="Words and phrases blocked in prompts and answers"
+    )
     profanity: bool = Field(True, description="Block AWS's managed profanity list")
-    grounding: GroundingThresholds | None = Field(None, description="Contextual grounding check for RAG answers; omit to turn off")
-    blocked_message: Annotated[str, StringConstraints(min_length=1, max_length=500)] = "Sorry, I can't help with that request."
+    grounding: GroundingThresholds | None = Field(
+        None, description="Contextual grounding check for RAG answers; omit to turn off"
+    )
+    blocked_message: Annotated[str, StringConstraints(min_length=1, max_length=500)] = (
+        "Sorry, I can't help with that request."
+    )
 
 
 class PromptBlueprint(Strict):
@@ -537,8 +653,14 @@ class PromptBlueprint(Strict):
 
     description: Annotated[str, StringConstraints(max_length=200)] | None = None
     model: ModelId = Field(description="Model the prompt is written for (one of the tenant's models)")
-    versions: dict[VersionLabel, ConfigFile] = Field(min_length=1, max_length=50, description="Version label to a text file under the config directory; {{variable}} marks inputs")
-    environments: dict[EnvName, VersionLabel] = Field(min_length=1, description="Version each environment serves; promotion changes one label")
+    versions: dict[VersionLabel, ConfigFile] = Field(
+        min_length=1,
+        max_length=50,
+        description="Version label to a text file under the config directory; {{variable}} marks inputs",
+    )
+    environments: dict[EnvName, VersionLabel] = Field(
+        min_length=1, description="Version each environment serves; promotion changes one label"
+    )
     temperature: float = Field(0.2, ge=0, le=1)
     max_tokens: int = Field(1024, ge=1, le=64_000)
 
@@ -546,7 +668,9 @@ class PromptBlueprint(Strict):
 class KnowledgeBaseBlueprint(Strict):
     """A Bedrock knowledge base over the tenant's data bucket, vectors in S3 Vectors."""
 
-    embedding_model: ModelId = Field("amazon.titan-embed-text-v2:0", description="Embedding model (must be in the tenant's models)")
+    embedding_model: ModelId = Field(
+        "amazon.titan-embed-text-v2:0", description="Embedding model (must be in the tenant's models)"
+    )
     dimensions: Literal[256, 512, 1024] = 1024
     source_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()/-]{1,200}/$")] = Field(
         "knowledge/", description="Prefix in the tenant's agent-data bucket that is ingested"
@@ -561,7 +685,9 @@ class KnowledgeBaseBlueprint(Strict):
 class LambdaToolTarget(Strict):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    function: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(description="Lambda function name in each of the tenant's accounts")
+    function: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
+        description="Lambda function name in each of the tenant's accounts"
+    )
     tools: ConfigFile = Field(description="JSON file: a list of tools, each {name, description, inputSchema}")
 
 
@@ -578,7 +704,9 @@ class OpenApiToolTarget(Strict):
 class ToolGatewayBlueprint(Strict):
     """This team's own AgentCore Gateway: its Lambda and OpenAPI tools behind Cedar policies."""
 
-    policies: list[ConfigFile] = Field(default=[], max_length=50, description="Cedar policy files under the config directory")
+    policies: list[ConfigFile] = Field(
+        default=[], max_length=50, description="Cedar policy files under the config directory"
+    )
     enforce: bool = Field(True, description="ENFORCE denies calls the policies do not permit; false logs only")
     lambda_targets: list[LambdaToolTarget] = Field(default=[], max_length=20)
     openapi_targets: list[OpenApiToolTarget] = Field(default=[], max_length=20)
@@ -591,16 +719,28 @@ MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")
 class HitlBlueprint(Strict):
     """Human approval for the agent actions config names (seed 000 HITL): a Step Functions workflow per request."""
 
-    approvers: list[Email] = Field(min_length=1, max_length=20, description="Notified of every request; may approve or reject")
+    approvers: list[Email] = Field(
+        min_length=1, max_length=20, description="Notified of every request; may approve or reject"
+    )
     categories: list[ActionCategory] = Field(
-        min_length=1, max_length=30, description="Action categories that need a human decision, e.g. payment, account-change"
+        min_length=1,
+        max_length=30,
+        description="Action categories that need a human decision, e.g. payment, account-change",
     )
     timeout_minutes: int = Field(60, ge=5, le=10_080, description="Wait this long for a decision before escalating")
-    escalation: list[Email] = Field(default=[], max_length=20, description="Notified when the first wait times out; empty: reject on timeout")
-    escalation_timeout_minutes: int = Field(60, ge=5, le=10_080, description="Second wait, after escalation; then the request is rejected")
-    record_retention_days: int = Field(365, ge=1, le=3650, description="Decision records are immutable (S3 Object Lock, compliance mode) this long")
+    escalation: list[Email] = Field(
+        default=[], max_length=20, description="Notified when the first wait times out; empty: reject on timeout"
+    )
+    escalation_timeout_minutes: int = Field(
+        60, ge=5, le=10_080, description="Second wait, after escalation; then the request is rejected"
+    )
+    record_retention_days: int = Field(
+        365, ge=1, le=3650, description="Decision records are immutable (S3 Object Lock, compliance mode) this long"
+    )
     approver_roles: list[RoleName] = Field(
-        default=[], max_length=20, description="IAM role names (in each tenant account) whose sessions may decide; empty: nobody until grant_approve"
+        default=[],
+        max_length=20,
+        description="IAM role names (in each tenant account) whose sessions may decide; empty: nobody until grant_approve",
     )
 
 
@@ -610,26 +750,41 @@ class EvalPipelineBlueprint(Strict):
     thresholds: dict[MetricName, Annotated[float, Field(ge=0, le=1)]] = Field(
         min_length=1, max_length=30, description="Minimum score per metric (0-1), e.g. correctness: 0.9"
     )
-    max_regression: float = Field(0.02, ge=0, le=1, description="Largest allowed drop per metric against the approved baseline")
+    max_regression: float = Field(
+        0.02, ge=0, le=1, description="Largest allowed drop per metric against the approved baseline"
+    )
     command: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
         None, description="The team's own evaluation command (run in CodeBuild); omit to run a Bedrock evaluation job"
     )
-    evaluator_model: ModelId | None = Field(None, description="Judge model for Bedrock evaluation jobs (one of the tenant's models)")
+    evaluator_model: ModelId | None = Field(
+        None, description="Judge model for Bedrock evaluation jobs (one of the tenant's models)"
+    )
     online_sampling_percent: float = Field(10, gt=0, le=100, description="AgentCore online evaluation sample in prod")
     canary_schedule: Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)] = Field(
         "rate(1 hour)", description="Scheduled canary replay of the golden set in staging and prod"
     )
-    canary_environments: list[EnvName] = Field(default=["staging", "prod"], description="Environments the canary runs in")
+    canary_environments: list[EnvName] = Field(
+        default=["staging", "prod"], description="Environments the canary runs in"
+    )
 
 
 class SafetyControls(Strict):
     """Hard stops every agent goes through (seed 003): per-session limits, the kill switch, cost alarms."""
 
-    max_tool_calls: int = Field(25, ge=1, le=10_000, description="Tool calls per session before the circuit breaker trips")
+    max_tool_calls: int = Field(
+        25, ge=1, le=10_000, description="Tool calls per session before the circuit breaker trips"
+    )
     max_tokens: int = Field(50_000, ge=100, le=10_000_000, description="Input plus output tokens per session")
     max_session_minutes: int = Field(30, ge=1, le=480, description="Wall-clock minutes per session")
-    kill_switch_cache_seconds: int = Field(30, ge=1, le=300, description="How long the agent may cache the kill-switch value")
-    daily_cost_usd: float | None = Field(None, gt=0, le=1_000_000, description="Alarm when a day's estimated spend passes this; default: budget.monthly_usd / 30")
+    kill_switch_cache_seconds: int = Field(
+        30, ge=1, le=300, description="How long the agent may cache the kill-switch value"
+    )
+    daily_cost_usd: float | None = Field(
+        None,
+        gt=0,
+        le=1_000_000,
+        description="Alarm when a day's estimated spend passes this; default: budget.monthly_usd / 30",
+    )
 
 
 # ------------------------------------------------------------------ data lake
@@ -644,7 +799,8 @@ class DataColumn(Strict):
     type: Literal["string", "int", "bigint", "double", "boolean", "timestamp", "date"] = "string"
     required: bool = Field(False, description="Records without a value here are rejected on the way to curated")
     pii: Literal["hash", "redact", "partial"] | None = Field(
-        None, description="How the masked zone hides it: hash (keyed HMAC, still joinable), redact (null), partial (last 4 kept)"
+        None,
+        description="How the masked zone hides it: hash (keyed HMAC, still joinable), redact (null), partial (last 4 kept)",
     )
     description: Annotated[str, StringConstraints(max_length=255)] | None = None
 
@@ -655,11 +811,14 @@ class Dataset(Strict):
     name: DataName
     description: Annotated[str, StringConstraints(max_length=255)] | None = None
     ingestion: Literal["batch", "stream"] = Field(
-        "batch", description="batch: files under the raw prefix, partitioned dt=YYYY-MM-DD; stream: a Firehose stream writes them"
+        "batch",
+        description="batch: files under the raw prefix, partitioned dt=YYYY-MM-DD; stream: a Firehose stream writes them",
     )
     columns: list[DataColumn] = Field(min_length=1, max_length=200)
     quality_rules: list[Annotated[str, StringConstraints(min_length=3, max_length=1000)]] = Field(
-        default=[], max_length=50, description='Glue Data Quality (DQDL) rules on the curated table, e.g. ColumnValues "amount" >= 0'
+        default=[],
+        max_length=50,
+        description='Glue Data Quality (DQDL) rules on the curated table, e.g. ColumnValues "amount" >= 0',
     )
 
 
@@ -670,7 +829,8 @@ class DataNamespace(Strict):
     description: Annotated[str, StringConstraints(max_length=255)] | None = None
     datasets: list[Dataset] = Field(default=[], max_length=20)
     feedback_from: list[EnvName] = Field(
-        default=[], description=f"Tenant environments whose agent monitoring signals land here as the {FEEDBACK_DATASET} dataset"
+        default=[],
+        description=f"Tenant environments whose agent monitoring signals land here as the {FEEDBACK_DATASET} dataset",
     )
     producers: list[AccountId] = Field(
         default=[], max_length=20, description="Accounts that may assume this namespace's ingest role to write raw data"
@@ -678,18 +838,24 @@ class DataNamespace(Strict):
 
 
 class TenantData(Strict):
-    namespaces: list[DataNamespace] = Field(default=[], max_length=10, description="This tenant's namespaces in the data lake")
+    namespaces: list[DataNamespace] = Field(
+        default=[], max_length=10, description="This tenant's namespaces in the data lake"
+    )
 
 
 class Blueprints(Strict):
     """Blueprints this tenant vends into each of its accounts (docs/blueprints.md)."""
 
     guardrail: GuardrailBlueprint | None = None
-    memory: dict[BlueprintName, MemoryResource] = Field(default={}, max_length=10, description="Named memories; agents pick theirs under runtime.<agent>.memory")
+    memory: dict[BlueprintName, MemoryResource] = Field(
+        default={}, max_length=10, description="Named memories; agents pick theirs under runtime.<agent>.memory"
+    )
     prompt_store: dict[BlueprintName, PromptBlueprint] = Field(default={}, max_length=50)
     knowledge_base: KnowledgeBaseBlueprint | None = None
     tool_gateway: ToolGatewayBlueprint | None = None
-    runtime: dict[BlueprintName, AgentRuntimeBlueprint] = Field(default={}, max_length=10, description="Agents, by name")
+    runtime: dict[BlueprintName, AgentRuntimeBlueprint] = Field(
+        default={}, max_length=10, description="Agents, by name"
+    )
     hitl: HitlBlueprint | None = None
     eval_pipeline: EvalPipelineBlueprint | None = None
 
@@ -710,7 +876,9 @@ class Tenant(Strict):
         min_length=1, description="One account per platform environment the tenant deploys to"
     )
     models: list[ModelId] = Field(
-        min_length=1, max_length=MAX_TENANT_MODELS, description="Foundation models this tenant may call (enforced by SCP)"
+        min_length=1,
+        max_length=MAX_TENANT_MODELS,
+        description="Foundation models this tenant may call (enforced by SCP)",
     )
     direct_model_access: bool = Field(
         False,
@@ -723,9 +891,13 @@ class Tenant(Strict):
     budget: Budget
     fm_gateway: TenantGateway = TenantGateway()
     images: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]] = Field(
-        default=["agent"], max_length=10, description="ECR repositories agentzone/<tenant>/<name> in each shared-services account"
+        default=["agent"],
+        max_length=10,
+        description="ECR repositories agentzone/<tenant>/<name> in each shared-services account",
     )
-    experiment_tracking: bool = Field(True, description="Give this tenant's accounts a role on the shared MLflow tracking server")
+    experiment_tracking: bool = Field(
+        True, description="Give this tenant's accounts a role on the shared MLflow tracking server"
+    )
     safety: SafetyControls = SafetyControls()
     data: TenantData = TenantData()
     blueprints: Blueprints = Blueprints()

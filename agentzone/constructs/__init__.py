@@ -9,6 +9,13 @@ from .platform_resource import PlatformResourceProvider
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
 __all__ = [
-    "AccessLogsBucket", "AccountBudget", "BaselineKey", "BedrockInvocationLogging", "IsolatedVpc", "ObservabilityLink",
-    "PlatformResourceProvider", "SecureBucket", "encrypted_alarm_topic",
+    "AccessLogsBucket",
+    "AccountBudget",
+    "BaselineKey",
+    "BedrockInvocationLogging",
+    "IsolatedVpc",
+    "ObservabilityLink",
+    "PlatformResourceProvider",
+    "SecureBucket",
+    "encrypted_alarm_topic",
 ]

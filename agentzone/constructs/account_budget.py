@@ -27,7 +27,9 @@ class AccountBudget(Construct):
         linked_accounts: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        subscribers = [budgets.CfnBudget.SubscriberProperty(address=a, subscription_type="EMAIL") for a in sorted(set(notify))]
+        subscribers = [
+            budgets.CfnBudget.SubscriberProperty(address=a, subscription_type="EMAIL") for a in sorted(set(notify))
+        ]
         self.budget = budgets.CfnBudget(
             self,
             "Budget",

@@ -12,7 +12,6 @@ from constructs import Construct
 
 from .ids import invalid_accounts, is_organization_id
 
-
 # What `docker pull` / AgentCore Runtime need on the repository (ecr:GetAuthorizationToken
 # has no resource type and is granted by the pulling account's own IAM policy).
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")

@@ -126,7 +126,9 @@ class AgentRegistry(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         if not _NAME.match(name):
-            raise ValueError(f"registry name {name!r}: 1-64 characters, letters, digits, _ - . / (starting with a letter or digit)")
+            raise ValueError(
+                f"registry name {name!r}: 1-64 characters, letters, digits, _ - . / (starting with a letter or digit)"
+            )
         if not 1 <= len(description) <= 4096:
             raise ValueError("registry description: 1-4096 characters")
         bad = [e for e in approval_emails if not _EMAIL.match(e)]
@@ -143,11 +145,15 @@ class AgentRegistry(Construct):
             ),
             authorizer_type="CUSTOM_JWT" if jwt_authorizer else "AWS_IAM",
             discovery_configuration=agentregistry.CfnRegistry.DiscoveryConfigurationProperty(
-                authorizer_configuration=agentregistry.CfnRegistry.AuthorizerConfigurationProperty(custom_jwt_authorizer=jwt_authorizer)
+                authorizer_configuration=agentregistry.CfnRegistry.AuthorizerConfigurationProperty(
+                    custom_jwt_authorizer=jwt_authorizer
+                )
             )
             if jwt_authorizer
             else None,
-            encryption_configuration=agentregistry.CfnRegistry.EncryptionConfigurationProperty(kms_key_arn=encryption_key.key_arn),
+            encryption_configuration=agentregistry.CfnRegistry.EncryptionConfigurationProperty(
+                kms_key_arn=encryption_key.key_arn
+            ),
             custom_metadata_schema_configuration=agentregistry.CfnRegistry.CustomMetadataSchemaConfigurationProperty(
                 default_schema=_json(metadata_schema)
             )
@@ -209,7 +215,9 @@ class AgentRegistry(Construct):
 
     # ----------------------------------------------------------------- grants
 
-    def _grant(self, role: iam.IRole, kind: str, actions: Sequence[str], key_actions: Sequence[str]) -> iam.ManagedPolicy:
+    def _grant(
+        self, role: iam.IRole, kind: str, actions: Sequence[str], key_actions: Sequence[str]
+    ) -> iam.ManagedPolicy:
         """A managed policy (not an inline one) on ``role``: the actions on this registry and its records,
         and the CMK for this registry's content only (the RegistryRecord handlers call kms:Decrypt with the
         caller's credentials)."""
@@ -220,7 +228,9 @@ class AgentRegistry(Construct):
             roles=[role],
             statements=[
                 iam.PolicyStatement(sid=kind, actions=sorted(actions), resources=[self.registry_arn, self.record_arns]),
-                iam.PolicyStatement(sid=f"{kind}Key", actions=sorted(key_actions), resources=[self.encryption_key.key_arn]),
+                iam.PolicyStatement(
+                    sid=f"{kind}Key", actions=sorted(key_actions), resources=[self.encryption_key.key_arn]
+                ),
             ],
         )
         acknowledge(
@@ -270,7 +280,9 @@ class AgentRegistry(Construct):
         if record_type not in RECORD_TYPES:
             raise ValueError(f"record_type {record_type!r}: valid types are {', '.join(RECORD_TYPES)}")
         if not _RECORD_NAME.match(name):
-            raise ValueError(f"record name {name!r}: letters, digits, _ - . / (starting with a letter or digit), at most 255")
+            raise ValueError(
+                f"record name {name!r}: letters, digits, _ - . / (starting with a letter or digit), at most 255"
+            )
         if name in self.records:
             raise ValueError(f"record {name!r} is already in registry {self.registry.name}")
         if version is not None and not _RECORD_VERSION.match(version):
@@ -284,7 +296,11 @@ class AgentRegistry(Construct):
         if record_type == "agent":
             payload = R.A2aAgentCardDescriptorProperty(data=data, **version_kw)
         elif record_type == "mcp-server":
-            extra = R.McpServerAdditionalDataProperty(tools=R.McpToolsDescriptorProperty(data=_json(tools))) if tools is not None else None
+            extra = (
+                R.McpServerAdditionalDataProperty(tools=R.McpToolsDescriptorProperty(data=_json(tools)))
+                if tools is not None
+                else None
+            )
             payload = R.McpServerDescriptorProperty(data=data, additional_data=extra, **version_kw)
         elif record_type == "skill":
             payload = R.AgentSkillsDefinitionDescriptorProperty(data=data, **version_kw)

@@ -96,10 +96,14 @@ class Catalogs(Construct):
             ],
             billing=dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(self.encryption_key),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            contributor_insights_specification=dynamodb.ContributorInsightsSpecification(enabled=True) if contributor_insights else None,
+            contributor_insights_specification=dynamodb.ContributorInsightsSpecification(enabled=True)
+            if contributor_insights
+            else None,
             resource_policy=self._read_policy(name) if self.reader_accounts else None,
         )
         return table

@@ -29,16 +29,29 @@ ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 
 
 class DataLakeLink(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, tenant: m.Tenant, environment: str, lake_account: str,
-                 lake_region: str, bootstrap_qualifier: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tenant: m.Tenant,
+        environment: str,
+        lake_account: str,
+        lake_region: str,
+        bootstrap_qualifier: str,
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.settings = lf.CfnDataLakeSettings(
             self,
             "LakeFormationAdmin",
-            admins=[lf.CfnDataLakeSettings.DataLakePrincipalProperty(
-                data_lake_principal_identifier=naming.cfn_exec_role_arn(bootstrap_qualifier, stack.account, stack.region, stack.partition)
-            )],
+            admins=[
+                lf.CfnDataLakeSettings.DataLakePrincipalProperty(
+                    data_lake_principal_identifier=naming.cfn_exec_role_arn(
+                        bootstrap_qualifier, stack.account, stack.region, stack.partition
+                    )
+                )
+            ],
             mutation_type="APPEND",
         )
         self.resource_links: dict[str, glue.CfnDatabase] = {}
@@ -51,32 +64,43 @@ class DataLakeLink(Construct):
                 database_input=glue.CfnDatabase.DatabaseInputProperty(
                     name=database,
                     description=f"Resource link to the data lake namespace {ns.name} ({lake_account}, {lake_region})",
-                    target_database=glue.CfnDatabase.DatabaseIdentifierProperty(catalog_id=lake_account, database_name=database, region=lake_region),
+                    target_database=glue.CfnDatabase.DatabaseIdentifierProperty(
+                        catalog_id=lake_account, database_name=database, region=lake_region
+                    ),
                 ),
             )
             link.add_resource_dependency(self.settings)
             self.resource_links[ns.name] = link
         self.feedback_rules: list[events.Rule] = []
         if any(environment in ns.feedback_from for ns in tenant.data.namespaces):
-            bus = events.EventBus.from_event_bus_arn(self, "LakeFeedbackBus", naming.feedback_bus_arn(lake_account, lake_region, stack.partition))
+            bus = events.EventBus.from_event_bus_arn(
+                self, "LakeFeedbackBus", naming.feedback_bus_arn(lake_account, lake_region, stack.partition)
+            )
             self.forwarding_role = iam.Role(
                 self,
                 "ForwardingRole",
                 description="EventBridge: forwards agent monitoring signals to the data lake's feedback bus, nothing else",
-                assumed_by=iam.ServicePrincipal("events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+                assumed_by=iam.ServicePrincipal(
+                    "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+                ),
             )
             patterns = {
                 "EvaluationSignals": events.EventPattern(source=[EVALUATION_SOURCE]),
                 "AlarmSignals": events.EventPattern(source=["aws.cloudwatch"], detail_type=[ALARM_STATE_CHANGE]),
             }
             for name, pattern in patterns.items():
-                self.feedback_rules.append(events.Rule(
-                    self,
-                    name,
-                    description=f"Forward {tenant.tenant}'s agent monitoring signals to the data lake's feedback bus",
-                    event_pattern=pattern,
-                    targets=[targets.EventBus(bus, role=self.forwarding_role)],
-                ))
-            acknowledge_compliance(self.forwarding_role.node.find_child("DefaultPolicy"), "IAMNoInlinePolicy",
-                                   "The events-target L2 writes PutEvents on the lake's feedback bus as a policy attached only to this "
-                                   "forwarding role.")
+                self.feedback_rules.append(
+                    events.Rule(
+                        self,
+                        name,
+                        description=f"Forward {tenant.tenant}'s agent monitoring signals to the data lake's feedback bus",
+                        event_pattern=pattern,
+                        targets=[targets.EventBus(bus, role=self.forwarding_role)],
+                    )
+                )
+            acknowledge_compliance(
+                self.forwarding_role.node.find_child("DefaultPolicy"),
+                "IAMNoInlinePolicy",
+                "The events-target L2 writes PutEvents on the lake's feedback bus as a policy attached only to this "
+                "forwarding role.",
+            )

@@ -16,11 +16,9 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .. import naming
-from ..naming import delivery_role_name
 from ..evaluation import record
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
-
-
+from ..naming import delivery_role_name
 
 
 def tenant_pipeline_name(tenant: str) -> str:
@@ -28,8 +26,16 @@ def tenant_pipeline_name(tenant: str) -> str:
 
 
 class DeliveryRole(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, tenant: str, environment: str, delivery_account: str,
-                 encryption_key: kms.IKey) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tenant: str,
+        environment: str,
+        delivery_account: str,
+        encryption_key: kms.IKey,
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         # CDK Pipelines names the step roles after the pipeline stack; the condition keeps every other role out.
@@ -39,34 +45,66 @@ class DeliveryRole(Construct):
             "Role",
             role_name=delivery_role_name(tenant),
             description=f"{tenant}'s pipeline checks: read the evaluation store, watch and roll back canary endpoints",
-            assumed_by=iam.AccountPrincipal(delivery_account).with_conditions({"ArnLike": {"aws:PrincipalArn": pipeline_roles}}),
+            assumed_by=iam.AccountPrincipal(delivery_account).with_conditions(
+                {"ArnLike": {"aws:PrincipalArn": pipeline_roles}}
+            ),
             max_session_duration=cdk.Duration.hours(2),
         )
-        table = stack.format_arn(service="dynamodb", resource="table", resource_name=record.table_name(tenant, environment))
-        runtimes = stack.format_arn(service="bedrock-agentcore", resource="runtime", resource_name=f"{tenant.replace('-', '_')}_*")
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="EvaluationGate", actions=["dynamodb:GetItem", "dynamodb:Query"], resources=[table, f"{table}/index/*"],
-        ))
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="EvaluationStoreKey", actions=["kms:Decrypt"], resources=[encryption_key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}},
-        ))
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="CanaryWatch", actions=["cloudwatch:DescribeAlarms", "bedrock-agentcore:ListAgentRuntimes"], resources=["*"],
-        ))
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="CanaryRollback", actions=["bedrock-agentcore:UpdateAgentRuntimeEndpoint", "bedrock-agentcore:GetAgentRuntimeEndpoint"],
-            resources=[runtimes, f"{runtimes}/runtime-endpoint/*"],
-        ))
+        table = stack.format_arn(
+            service="dynamodb", resource="table", resource_name=record.table_name(tenant, environment)
+        )
+        runtimes = stack.format_arn(
+            service="bedrock-agentcore", resource="runtime", resource_name=f"{tenant.replace('-', '_')}_*"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EvaluationGate",
+                actions=["dynamodb:GetItem", "dynamodb:Query"],
+                resources=[table, f"{table}/index/*"],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EvaluationStoreKey",
+                actions=["kms:Decrypt"],
+                resources=[encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}},
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="CanaryWatch",
+                actions=["cloudwatch:DescribeAlarms", "bedrock-agentcore:ListAgentRuntimes"],
+                resources=["*"],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="CanaryRollback",
+                actions=["bedrock-agentcore:UpdateAgentRuntimeEndpoint", "bedrock-agentcore:GetAgentRuntimeEndpoint"],
+                resources=[runtimes, f"{runtimes}/runtime-endpoint/*"],
+            )
+        )
         policy = self.role.node.find_child("DefaultPolicy")
-        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", "cloudwatch:DescribeAlarms and bedrock-agentcore:ListAgentRuntimes "
-                    "support no resource-level permissions; both only read.")
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "cloudwatch:DescribeAlarms and bedrock-agentcore:ListAgentRuntimes "
+            "support no resource-level permissions; both only read.",
+        )
         table_name = record.table_name(tenant, environment)
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'dynamodb', f'table/{table_name}/index/*')}]",
-                    "The evaluation store's indexes (the approved-baseline index), read by the promotion gate.")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'dynamodb', f'table/{table_name}/index/*')}]",
+            "The evaluation store's indexes (the approved-baseline index), read by the promotion gate.",
+        )
         runtime_pattern = f"runtime/{tenant.replace('-', '_')}_*"
         for resource in (runtime_pattern, f"{runtime_pattern}/runtime-endpoint/*"):
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'bedrock-agentcore', resource)}]",
-                        f"The tenant's runtimes are named {tenant}_<agent>_<environment>; AgentCore appends an id at creation.")
-        acknowledge_compliance(policy, "IAMNoInlinePolicy", "The pipeline checks' grants are a policy attached only to this role.")
-
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'bedrock-agentcore', resource)}]",
+                f"The tenant's runtimes are named {tenant}_<agent>_<environment>; AgentCore appends an id at creation.",
+            )
+        acknowledge_compliance(
+            policy, "IAMNoInlinePolicy", "The pipeline checks' grants are a policy attached only to this role."
+        )

@@ -40,8 +40,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..naming import PREFIX, tenant_mlflow_role_name
 from ..nag import acknowledge
+from ..naming import PREFIX, tenant_mlflow_role_name
 from .ids import invalid_accounts, is_organization_id
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
@@ -56,28 +56,75 @@ _VERSION = re.compile(r"^\d+(\.\d+)+$")
 MLFLOW_SERVER_ACTIONS = tuple(
     f"sagemaker-mlflow:{a}"
     for a in (
-        "CreateExperiment", "CreateModelVersion", "CreateRegisteredModel", "CreateRun",
-        "DeleteExperiment", "DeleteLoggedModel", "DeleteLoggedModelTag", "DeleteModelVersion",
-        "DeleteModelVersionTag", "DeleteRegisteredModel", "DeleteRegisteredModelAlias",
-        "DeleteRegisteredModelTag", "DeleteRun", "DeleteTag", "DeleteTraceTag", "DeleteTraces",
-        "EndTrace", "FinalizeLoggedModel", "GetDownloadURIForModelVersionArtifacts", "GetExperiment",
-        "GetExperimentByName", "GetLatestModelVersions", "GetLoggedModel", "GetMetricHistory",
-        "GetModelVersion", "GetModelVersionByAlias", "GetRegisteredModel", "GetRun", "GetTraceInfo",
-        "ListArtifacts", "ListLoggedModelArtifacts", "LogBatch", "LogInputs", "LogLoggedModelParams",
-        "LogMetric", "LogModel", "LogOutputs", "LogParam", "RenameRegisteredModel", "RestoreExperiment",
-        "RestoreRun", "SearchExperiments", "SearchLoggedModels", "SearchModelVersions",
-        "SearchRegisteredModels", "SearchRuns", "SearchTraces", "SetExperimentTag", "SetLoggedModelTags",
-        "SetModelVersionTag", "SetRegisteredModelAlias", "SetRegisteredModelTag", "SetTag", "SetTraceTag",
-        "StartTrace", "TransitionModelVersionStage", "UpdateExperiment", "UpdateModelVersion",
-        "UpdateRegisteredModel", "UpdateRun",
+        "CreateExperiment",
+        "CreateModelVersion",
+        "CreateRegisteredModel",
+        "CreateRun",
+        "DeleteExperiment",
+        "DeleteLoggedModel",
+        "DeleteLoggedModelTag",
+        "DeleteModelVersion",
+        "DeleteModelVersionTag",
+        "DeleteRegisteredModel",
+        "DeleteRegisteredModelAlias",
+        "DeleteRegisteredModelTag",
+        "DeleteRun",
+        "DeleteTag",
+        "DeleteTraceTag",
+        "DeleteTraces",
+        "EndTrace",
+        "FinalizeLoggedModel",
+        "GetDownloadURIForModelVersionArtifacts",
+        "GetExperiment",
+        "GetExperimentByName",
+        "GetLatestModelVersions",
+        "GetLoggedModel",
+        "GetMetricHistory",
+        "GetModelVersion",
+        "GetModelVersionByAlias",
+        "GetRegisteredModel",
+        "GetRun",
+        "GetTraceInfo",
+        "ListArtifacts",
+        "ListLoggedModelArtifacts",
+        "LogBatch",
+        "LogInputs",
+        "LogLoggedModelParams",
+        "LogMetric",
+        "LogModel",
+        "LogOutputs",
+        "LogParam",
+        "RenameRegisteredModel",
+        "RestoreExperiment",
+        "RestoreRun",
+        "SearchExperiments",
+        "SearchLoggedModels",
+        "SearchModelVersions",
+        "SearchRegisteredModels",
+        "SearchRuns",
+        "SearchTraces",
+        "SetExperimentTag",
+        "SetLoggedModelTags",
+        "SetModelVersionTag",
+        "SetRegisteredModelAlias",
+        "SetRegisteredModelTag",
+        "SetTag",
+        "SetTraceTag",
+        "StartTrace",
+        "TransitionModelVersionStage",
+        "UpdateExperiment",
+        "UpdateModelVersion",
+        "UpdateRegisteredModel",
+        "UpdateRun",
     )
 )
 # SageMaker API actions a tenant needs on its server: the presigned UI URL and the server's URL/status.
-SAGEMAKER_SERVER_ACTIONS = ("sagemaker:CreatePresignedMlflowTrackingServerUrl", "sagemaker:DescribeMlflowTrackingServer")
+SAGEMAKER_SERVER_ACTIONS = (
+    "sagemaker:CreatePresignedMlflowTrackingServerUrl",
+    "sagemaker:DescribeMlflowTrackingServer",
+)
 OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-
-
 
 
 @dataclass(frozen=True)
@@ -153,7 +200,11 @@ class ExperimentTracking(Construct):
         self.servers: list[TrackingServer] = []
         if dedicated_server_per_tenant:
             for tenant in self.tenant_accounts:
-                self.servers.append(self._server(f"Server-{tenant}", f"{tracking_server_name}-{tenant}", f"{tenant}/", (tenant,), common))
+                self.servers.append(
+                    self._server(
+                        f"Server-{tenant}", f"{tracking_server_name}-{tenant}", f"{tenant}/", (tenant,), common
+                    )
+                )
         else:
             self.servers.append(self._server("Server", tracking_server_name, "", tuple(self.tenant_accounts), common))
 
@@ -163,8 +214,12 @@ class ExperimentTracking(Construct):
 
         for srv in self.servers:
             suffix = f"-{srv.tenants[0]}" if dedicated_server_per_tenant else ""
-            cdk.CfnOutput(self, f"TrackingServerArn{suffix}", value=srv.arn, description=f"MLflow tracking server {srv.name}")
-        cdk.CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name, description="MLflow artifact bucket")
+            cdk.CfnOutput(
+                self, f"TrackingServerArn{suffix}", value=srv.arn, description=f"MLflow tracking server {srv.name}"
+            )
+        cdk.CfnOutput(
+            self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name, description="MLflow artifact bucket"
+        )
 
     # ------------------------------------------------------------------ public
 
@@ -218,14 +273,22 @@ class ExperimentTracking(Construct):
     def _s3_statements(self, prefix: str) -> list[iam.PolicyStatement]:
         """Object read/write under ``prefix`` ("" = whole bucket), listing limited to it, KMS through S3 only."""
         stack = cdk.Stack.of(self)
-        list_statement = iam.PolicyStatement(sid="ListArtifacts", actions=["s3:ListBucket"], resources=[self.artifact_bucket.bucket_arn])
+        list_statement = iam.PolicyStatement(
+            sid="ListArtifacts", actions=["s3:ListBucket"], resources=[self.artifact_bucket.bucket_arn]
+        )
         if prefix:
             list_statement.add_condition("StringLike", {"s3:prefix": [f"{prefix}*"]})
         return [
-            iam.PolicyStatement(sid="ReadWriteArtifacts", actions=list(OBJECT_ACTIONS), resources=[self._object_arn(prefix)]),
+            iam.PolicyStatement(
+                sid="ReadWriteArtifacts", actions=list(OBJECT_ACTIONS), resources=[self._object_arn(prefix)]
+            ),
             list_statement,
             # GetBucketLocation carries no s3:prefix key: under ListArtifacts' prefix condition it would never match.
-            iam.PolicyStatement(sid="LocateArtifactBucket", actions=["s3:GetBucketLocation"], resources=[self.artifact_bucket.bucket_arn]),
+            iam.PolicyStatement(
+                sid="LocateArtifactBucket",
+                actions=["s3:GetBucketLocation"],
+                resources=[self.artifact_bucket.bucket_arn],
+            ),
             iam.PolicyStatement(
                 sid="ArtifactKeyThroughS3",
                 actions=list(KEY_ACTIONS),
@@ -241,7 +304,9 @@ class ExperimentTracking(Construct):
             return f"<{cdk.Stack.of(self).get_logical_id(child)}.Arn>"
         return self.artifact_bucket.bucket_arn  # imported bucket: a literal ARN
 
-    def _server(self, construct_id: str, name: str, prefix: str, tenants: tuple[str, ...], common: dict) -> TrackingServer:
+    def _server(
+        self, construct_id: str, name: str, prefix: str, tenants: tuple[str, ...], common: dict
+    ) -> TrackingServer:
         stack = cdk.Stack.of(self)
         role = iam.Role(
             self,

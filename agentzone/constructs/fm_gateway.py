@@ -61,8 +61,8 @@ from constructs import Construct
 from ..nag import acknowledge, acknowledge_compliance
 from ..naming import FM_GATEWAY_ROLE_PREFIX, PREFIX, split_profile
 from .alarm_topic import encrypted_alarm_topic
-from .retention import retained_log_group
 from .ids import invalid_accounts
+from .retention import retained_log_group
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
 if TYPE_CHECKING:
@@ -220,8 +220,15 @@ class FmGatewayProps:
         problems += [f"model_ids: {m!r} is not a Bedrock model id" for m in self.model_ids if not _MODEL.match(m)]
         if not self.allowed_principal_accounts:
             problems.append("allowed_principal_accounts: at least one account may connect")
-        problems += [f"allowed_principal_accounts: {a!r} is not a 12-digit account id" for a in invalid_accounts(self.allowed_principal_accounts)]
-        if len(self.zones) < 2 or len(set(self.zones)) != len(self.zones) or not all(_ZONE.match(z) for z in self.zones):
+        problems += [
+            f"allowed_principal_accounts: {a!r} is not a 12-digit account id"
+            for a in invalid_accounts(self.allowed_principal_accounts)
+        ]
+        if (
+            len(self.zones) < 2
+            or len(set(self.zones)) != len(self.zones)
+            or not all(_ZONE.match(z) for z in self.zones)
+        ):
             problems.append(f"zones {self.zones!r}: at least two distinct zone letters a-f")
         prefix = int(self.vpc_cidr.split("/")[1]) if "/" in self.vpc_cidr else -1
         if not 16 <= prefix <= 22:
@@ -237,22 +244,28 @@ class FmGatewayProps:
                 f"image_repository {self.image_repository!r} must start with the pull-through-cache prefix "
                 f"'{self.pull_through_cache.prefix}/'"
             )
-        if self.guardrail_arn and not cdk.Token.is_unresolved(self.guardrail_arn) and not _GUARDRAIL_ARN.match(self.guardrail_arn):
-            problems.append(f"guardrail_arn {self.guardrail_arn!r}: arn:aws:bedrock:<region>:<account>:guardrail/<id>, no version")
+        if (
+            self.guardrail_arn
+            and not cdk.Token.is_unresolved(self.guardrail_arn)
+            and not _GUARDRAIL_ARN.match(self.guardrail_arn)
+        ):
+            problems.append(
+                f"guardrail_arn {self.guardrail_arn!r}: arn:aws:bedrock:<region>:<account>:guardrail/<id>, no version"
+            )
         if problems:
             raise ValueError("invalid FmGatewayProps:\n  " + "\n  ".join(problems))
 
     @classmethod
     def from_settings(
         cls,
-        settings: "FmGatewaySettings",
+        settings: FmGatewaySettings,
         *,
         name: str,
         certificate_arn: str,
         allowed_principal_accounts: Sequence[str],
         guardrail_arn: str | None = None,
         log_retention_days: int = 365,
-    ) -> "FmGatewayProps":
+    ) -> FmGatewayProps:
         """Props from the landing-zone's ``shared_services.fm_gateway`` section."""
         ptc = settings.pull_through_cache
         return cls(
@@ -364,7 +377,9 @@ class FmGateway(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         if cdk.Token.is_unresolved(stack.region) or cdk.Token.is_unresolved(stack.account):
-            raise ValueError("FmGateway needs a stack with an explicit env (account and region): zones are named, not looked up")
+            raise ValueError(
+                "FmGateway needs a stack with an explicit env (account and region): zones are named, not looked up"
+            )
         self.props = props
         self.encryption_key = encryption_key
         self.gateway_url = f"https://{props.domain_name}"
@@ -398,20 +413,30 @@ class FmGateway(Construct):
             create_internet_gateway=False,
             restrict_default_security_group=True,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=vpc_prefix + 2)
+                ec2.SubnetConfiguration(
+                    name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=vpc_prefix + 2
+                )
             ],
         )
         flow_log_role = iam.Role(
-            self, "FlowLogRole", assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com").with_conditions(
+            self,
+            "FlowLogRole",
+            assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com").with_conditions(
                 {"StringEquals": {"aws:SourceAccount": stack.account}}
-            ), description="Writes the FM gateway VPC's flow logs to its log group",
+            ),
+            description="Writes the FM gateway VPC's flow logs to its log group",
         )
-        iam.ManagedPolicy(self, "FlowLogPolicy", roles=[flow_log_role], statements=[
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[flow_logs.log_group_arn],
-            )
-        ])
+        iam.ManagedPolicy(
+            self,
+            "FlowLogPolicy",
+            roles=[flow_log_role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[flow_logs.log_group_arn],
+                )
+            ],
+        )
         self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs, flow_log_role.without_policy_updates()),
@@ -421,27 +446,41 @@ class FmGateway(Construct):
         cidr = ec2.Peer.ipv4(props.vpc_cidr)  # literal: nag's port rules cannot evaluate Fn::GetAtt CidrBlock
 
         def group(construct_id: str, description: str) -> ec2.SecurityGroup:
-            return ec2.SecurityGroup(self, construct_id, vpc=self.vpc, description=description, allow_all_outbound=False)
+            return ec2.SecurityGroup(
+                self, construct_id, vpc=self.vpc, description=description, allow_all_outbound=False
+            )
 
-        self._endpoint_sg = group("EndpointSecurityGroup", "FM gateway VPC interface endpoints: HTTPS from inside the VPC")
+        self._endpoint_sg = group(
+            "EndpointSecurityGroup", "FM gateway VPC interface endpoints: HTTPS from inside the VPC"
+        )
         self._endpoint_sg.add_ingress_rule(cidr, ec2.Port.tcp(HTTPS_PORT), "HTTPS from the gateway VPC")
         for name, service in INTERFACE_ENDPOINTS.items():
             self.vpc.add_interface_endpoint(
-                name, service=service, private_dns_enabled=True, subnets=self._subnets, security_groups=[self._endpoint_sg], open=False
+                name,
+                service=service,
+                private_dns_enabled=True,
+                subnets=self._subnets,
+                security_groups=[self._endpoint_sg],
+                open=False,
             )
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self._subnets])
 
         self._task_sg = group("TaskSecurityGroup", "FM gateway tasks")
         # Without an internet gateway or NAT, 443 reaches only the VPC endpoints and the S3 gateway endpoint
         # (whose prefix list cannot be named without a lookup).
-        self._task_sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS_PORT), "AWS APIs through the VPC endpoints")
-        self._alb_sg = group("AlbSecurityGroup", "FM gateway ALB: HTTPS from the PrivateLink NLB and the admin function")
+        self._task_sg.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS_PORT), "AWS APIs through the VPC endpoints"
+        )
+        self._alb_sg = group(
+            "AlbSecurityGroup", "FM gateway ALB: HTTPS from the PrivateLink NLB and the admin function"
+        )
         self._nlb_sg = group("NlbSecurityGroup", "FM gateway PrivateLink NLB")
         self._nlb_sg.add_ingress_rule(cidr, ec2.Port.tcp(HTTPS_PORT), "HTTPS from PrivateLink and the gateway VPC")
         self._nlb_sg.add_egress_rule(self._alb_sg, ec2.Port.tcp(HTTPS_PORT), "to the ALB")
         self._alb_sg.add_ingress_rule(self._nlb_sg, ec2.Port.tcp(HTTPS_PORT), "from the PrivateLink NLB")
         self.admin_security_group = group(
-            "AdminSecurityGroup", "Attach to functions that administer the gateway (teams, keys): may reach the ALB and the VPC endpoints"
+            "AdminSecurityGroup",
+            "Attach to functions that administer the gateway (teams, keys): may reach the ALB and the VPC endpoints",
         )
         self.admin_security_group.add_egress_rule(self._alb_sg, ec2.Port.tcp(HTTPS_PORT), "to the gateway ALB")
         self.admin_security_group.add_egress_rule(self._endpoint_sg, ec2.Port.tcp(HTTPS_PORT), "to the VPC endpoints")
@@ -451,8 +490,12 @@ class FmGateway(Construct):
 
     def _secret(self, construct_id: str, description: str, **kwargs) -> secretsmanager.Secret:
         return secretsmanager.Secret(
-            self, construct_id, description=description, encryption_key=self.encryption_key,
-            removal_policy=cdk.RemovalPolicy.RETAIN, **kwargs,
+            self,
+            construct_id,
+            description=description,
+            encryption_key=self.encryption_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            **kwargs,
         )
 
     def _secrets(self) -> None:
@@ -496,7 +539,11 @@ class FmGateway(Construct):
     def _database(self) -> None:
         props = self.props
         self._db_sg = ec2.SecurityGroup(
-            self, "DatabaseSecurityGroup", vpc=self.vpc, description="FM gateway Aurora: Postgres from the tasks only", allow_all_outbound=False
+            self,
+            "DatabaseSecurityGroup",
+            vpc=self.vpc,
+            description="FM gateway Aurora: Postgres from the tasks only",
+            allow_all_outbound=False,
         )
         self._db_sg.add_ingress_rule(self._task_sg, ec2.Port.tcp(POSTGRES_PORT), "Postgres from the gateway tasks")
         self._task_sg.add_egress_rule(self._db_sg, ec2.Port.tcp(POSTGRES_PORT), "to Aurora")
@@ -504,7 +551,9 @@ class FmGateway(Construct):
         # RDS publishes the postgresql log here; created first so it carries the CMK and a retention.
         db_logs = self._log_group("DatabaseLogs", log_group_name=f"/aws/rds/cluster/{props.resource_name}/postgresql")
         instance = dict(
-            publicly_accessible=False, auto_minor_version_upgrade=True, enable_performance_insights=True,
+            publicly_accessible=False,
+            auto_minor_version_upgrade=True,
+            enable_performance_insights=True,
             performance_insight_encryption_key=self.encryption_key,
         )
         zones = self.vpc.availability_zones
@@ -514,11 +563,17 @@ class FmGateway(Construct):
             engine=engine,
             cluster_identifier=props.resource_name,
             credentials=rds.Credentials.from_generated_secret(
-                DATABASE_USER, encryption_key=self.encryption_key, exclude_characters=" %+~`#$&*()|[]{}:;<>?!'/@\"\\",
+                DATABASE_USER,
+                encryption_key=self.encryption_key,
+                exclude_characters=" %+~`#$&*()|[]{}:;<>?!'/@\"\\",
             ),
             default_database_name=DATABASE_NAME,
             writer=rds.ClusterInstance.serverless_v2("Writer", availability_zone=zones[0], **instance),
-            readers=[rds.ClusterInstance.serverless_v2("Reader", availability_zone=zones[1], scale_with_writer=True, **instance)],
+            readers=[
+                rds.ClusterInstance.serverless_v2(
+                    "Reader", availability_zone=zones[1], scale_with_writer=True, **instance
+                )
+            ],
             serverless_v2_min_capacity=props.database.min_capacity_acu,
             serverless_v2_max_capacity=props.database.max_capacity_acu,
             vpc=self.vpc,
@@ -529,14 +584,19 @@ class FmGateway(Construct):
             storage_encryption_key=self.encryption_key,
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            backup=rds.BackupProps(retention=cdk.Duration.days(props.database.backup_retention_days), preferred_window="02:00-03:00"),
+            backup=rds.BackupProps(
+                retention=cdk.Duration.days(props.database.backup_retention_days), preferred_window="02:00-03:00"
+            ),
             preferred_maintenance_window="sun:04:00-sun:05:00",
             iam_authentication=True,
             cloudwatch_logs_exports=["postgresql"],
             monitoring_interval=cdk.Duration.seconds(60),
             copy_tags_to_snapshot=True,
             parameter_group=rds.ParameterGroup(
-                self, "DatabaseParameters", engine=engine, description="FM gateway Aurora: TLS only",
+                self,
+                "DatabaseParameters",
+                engine=engine,
+                description="FM gateway Aurora: TLS only",
                 parameters={"rds.force_ssl": "1"},
             ),
         )
@@ -571,12 +631,18 @@ class FmGateway(Construct):
     def _cache(self) -> None:
         props = self.props
         self._cache_sg = ec2.SecurityGroup(
-            self, "CacheSecurityGroup", vpc=self.vpc, description="FM gateway Redis: from the tasks only", allow_all_outbound=False
+            self,
+            "CacheSecurityGroup",
+            vpc=self.vpc,
+            description="FM gateway Redis: from the tasks only",
+            allow_all_outbound=False,
         )
         self._cache_sg.add_ingress_rule(self._task_sg, ec2.Port.tcp(REDIS_PORT), "Redis from the gateway tasks")
         self._task_sg.add_egress_rule(self._cache_sg, ec2.Port.tcp(REDIS_PORT), "to Redis")
         subnet_group = elasticache.CfnSubnetGroup(
-            self, "CacheSubnets", description="FM gateway Redis: isolated subnets",
+            self,
+            "CacheSubnets",
+            description="FM gateway Redis: isolated subnets",
             subnet_ids=self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids,
         )
         slow_log = self._log_group("CacheSlowLog")
@@ -637,10 +703,15 @@ class FmGateway(Construct):
         # Hash the resolved form: tokens (e.g. a guardrail id) hash as their CloudFormation expressions.
         digest = hashlib.sha256(json.dumps(stack.resolve(dict(proxy_config)), sort_keys=True).encode()).hexdigest()
         self.config_object_key = f"{CONFIG_PREFIX}{digest}.yaml"
-        self.config_bucket = SecureBucket(self, "ConfigBucket", encryption_key=self.encryption_key, access_logs=self._access_logs)
+        self.config_bucket = SecureBucket(
+            self, "ConfigBucket", encryption_key=self.encryption_key, access_logs=self._access_logs
+        )
         deployment_logs = self._log_group("ConfigDeploymentLogs")
         deployment_sg = ec2.SecurityGroup(
-            self, "ConfigDeploymentSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
+            self,
+            "ConfigDeploymentSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
             description="FM gateway config upload: HTTPS to S3 through the gateway endpoint",
         )
         deployment_sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS_PORT), "S3 through the gateway endpoint")
@@ -670,7 +741,9 @@ class FmGateway(Construct):
         container_logs = self._log_group("ContainerLogs")
 
         execution_role = iam.Role(
-            self, "ExecutionRole", assumed_by=self._ecs_tasks_principal(),
+            self,
+            "ExecutionRole",
+            assumed_by=self._ecs_tasks_principal(),
             description="FM gateway: pulls the image, reads the container secrets, writes container logs",
         )
         secrets = [self.master_key_secret, self.salt_key_secret, self.redis_auth_secret, self.database_secret]
@@ -680,19 +753,27 @@ class FmGateway(Construct):
                 actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
                 resources=[repository.repository_arn],
             ),
-            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[container_logs.log_group_arn]),
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[container_logs.log_group_arn]
+            ),
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[s.secret_arn for s in secrets]),
             iam.PolicyStatement(
-                actions=["kms:Decrypt"], resources=[self.encryption_key.key_arn],
+                actions=["kms:Decrypt"],
+                resources=[self.encryption_key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"}},
             ),
         ]
         if props.pull_through_cache:
             # The first pull through the cache creates the repository and imports the image as the puller.
-            execution_statements.append(iam.PolicyStatement(
-                actions=["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"], resources=[repository.repository_arn]
-            ))
-        self._execution_policy = iam.ManagedPolicy(self, "ExecutionPolicy", roles=[execution_role], statements=execution_statements)
+            execution_statements.append(
+                iam.PolicyStatement(
+                    actions=["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+                    resources=[repository.repository_arn],
+                )
+            )
+        self._execution_policy = iam.ManagedPolicy(
+            self, "ExecutionPolicy", roles=[execution_role], statements=execution_statements
+        )
         acknowledge(
             self._execution_policy,
             "AwsSolutions-IAM5[Resource::*]",
@@ -700,10 +781,15 @@ class FmGateway(Construct):
         )
 
         self.task_role = iam.Role(
-            self, "TaskRole", role_name=props.role_name, assumed_by=self._ecs_tasks_principal(),
+            self,
+            "TaskRole",
+            role_name=props.role_name,
+            assumed_by=self._ecs_tasks_principal(),
             description="FM gateway tasks: invoke the gateway's Bedrock models, apply its guardrail, read its config",
         )
-        self._task_policy = iam.ManagedPolicy(self, "TaskPolicy", roles=[self.task_role], statements=self._task_statements())
+        self._task_policy = iam.ManagedPolicy(
+            self, "TaskPolicy", roles=[self.task_role], statements=self._task_statements()
+        )
         self._acknowledge_task_policy()
 
         task_definition = ecs.FargateTaskDefinition(
@@ -744,11 +830,16 @@ class FmGateway(Construct):
                 "REDIS_PASSWORD": ecs.Secret.from_secrets_manager(self.redis_auth_secret),
             },
             logging=ecs.LogDrivers.aws_logs(
-                stream_prefix="litellm", log_group=container_logs, mode=ecs.AwsLogDriverMode.NON_BLOCKING,
+                stream_prefix="litellm",
+                log_group=container_logs,
+                mode=ecs.AwsLogDriverMode.NON_BLOCKING,
                 max_buffer_size=cdk.Size.mebibytes(25),
             ),
             health_check=ecs.HealthCheck(
-                command=["CMD-SHELL", f"python3 -c \"import urllib.request; urllib.request.urlopen('http://localhost:{CONTAINER_PORT}{HEALTH_PATH}')\""],
+                command=[
+                    "CMD-SHELL",
+                    f"python3 -c \"import urllib.request; urllib.request.urlopen('http://localhost:{CONTAINER_PORT}{HEALTH_PATH}')\"",
+                ],
                 interval=cdk.Duration.seconds(30),
                 timeout=cdk.Duration.seconds(5),
                 retries=3,
@@ -795,28 +886,44 @@ class FmGateway(Construct):
         invoke = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
         statements = [
             iam.PolicyStatement(
-                sid="InvokeGatewayModels", actions=invoke,
+                sid="InvokeGatewayModels",
+                actions=invoke,
                 resources=[*arns.foundation_models, *arns.inference_profiles, arns.application_profiles],
             ),
         ]
         if arns.profile_models:
             # A cross-region profile routes to the model in any region of its geography; allow that only
             # through an inference profile of this account (system profile or a tenant's application profile).
-            statements.append(iam.PolicyStatement(
-                sid="InvokeModelsBehindProfiles", actions=invoke, resources=list(arns.profile_models),
-                conditions={"StringLike": {"bedrock:InferenceProfileArn": [*arns.inference_profiles, arns.application_profiles]}},
-            ))
+            statements.append(
+                iam.PolicyStatement(
+                    sid="InvokeModelsBehindProfiles",
+                    actions=invoke,
+                    resources=list(arns.profile_models),
+                    conditions={
+                        "StringLike": {
+                            "bedrock:InferenceProfileArn": [*arns.inference_profiles, arns.application_profiles]
+                        }
+                    },
+                )
+            )
         if props.guardrail_arn:
-            statements.append(iam.PolicyStatement(
-                sid="ApplyGatewayGuardrail", actions=["bedrock:ApplyGuardrail", "bedrock:GetGuardrail"], resources=[props.guardrail_arn]
-            ))
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ApplyGatewayGuardrail",
+                    actions=["bedrock:ApplyGuardrail", "bedrock:GetGuardrail"],
+                    resources=[props.guardrail_arn],
+                )
+            )
         statements += [
             iam.PolicyStatement(
-                sid="ReadProxyConfig", actions=["s3:GetObject"],
+                sid="ReadProxyConfig",
+                actions=["s3:GetObject"],
                 resources=[self.config_bucket.bucket.arn_for_objects(f"{CONFIG_PREFIX}*")],
             ),
             iam.PolicyStatement(
-                sid="DecryptProxyConfig", actions=["kms:Decrypt"], resources=[self.encryption_key.key_arn],
+                sid="DecryptProxyConfig",
+                actions=["kms:Decrypt"],
+                resources=[self.encryption_key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
             ),
         ]
@@ -832,14 +939,16 @@ class FmGateway(Construct):
                 "PullThroughCacheCredential",
                 secret_name=ptc.credential_secret_name,
                 description=f"Registry login for the ECR pull-through cache of {ptc.upstream}: "
-                "replace with {\"username\": ..., \"accessToken\": ...} (a read-only token)",
+                'replace with {"username": ..., "accessToken": ...} (a read-only token)',
                 generate_secret_string=secretsmanager.SecretStringGenerator(
-                    secret_string_template=json.dumps({"username": "REPLACE_ME"}), generate_string_key="accessToken",
+                    secret_string_template=json.dumps({"username": "REPLACE_ME"}),
+                    generate_string_key="accessToken",
                 ),
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
             acknowledge_compliance(
-                credential, "SecretsManagerUsingKMSKey",
+                credential,
+                "SecretsManagerUsingKMSKey",
                 "ECR reads pull-through-cache credentials with its service-linked role, which has no kms:Decrypt and "
                 "cannot be named in a key policy before it exists; the secret holds a read-only registry token.",
             )
@@ -887,18 +996,28 @@ class FmGateway(Construct):
             protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.service.load_balancer_target(container_name="litellm", container_port=CONTAINER_PORT)],
             health_check=elbv2.HealthCheck(
-                path=HEALTH_PATH, healthy_http_codes="200", interval=cdk.Duration.seconds(15),
-                timeout=cdk.Duration.seconds(5), healthy_threshold_count=2, unhealthy_threshold_count=3,
+                path=HEALTH_PATH,
+                healthy_http_codes="200",
+                interval=cdk.Duration.seconds(15),
+                timeout=cdk.Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
             ),
             deregistration_delay=cdk.Duration.seconds(min(3600, props.request_timeout_seconds)),
         )
         # Inside the gateway VPC (the admin function) the domain resolves to the ALB, so TLS verifies against
         # the certificate; tenants map the same name to their PrivateLink endpoint in their own VPCs.
         self.hosted_zone = route53.PrivateHostedZone(
-            self, "Zone", zone_name=props.domain_name, vpc=self.vpc, comment=f"FM gateway {props.name}: the ALB inside the gateway VPC"
+            self,
+            "Zone",
+            zone_name=props.domain_name,
+            vpc=self.vpc,
+            comment=f"FM gateway {props.name}: the ALB inside the gateway VPC",
         )
         route53.ARecord(
-            self, "AlbRecord", zone=self.hosted_zone,
+            self,
+            "AlbRecord",
+            zone=self.hosted_zone,
             target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(self.load_balancer)),
         )
 
@@ -908,19 +1027,27 @@ class FmGateway(Construct):
         props, stack = self.props, cdk.Stack.of(self)
         waf = wafv2.CfnWebACL
         visibility = lambda name: waf.VisibilityConfigProperty(  # noqa: E731
-            cloud_watch_metrics_enabled=True, metric_name=f"fm-gateway-{props.name}-{name}", sampled_requests_enabled=True
+            cloud_watch_metrics_enabled=True,
+            metric_name=f"fm-gateway-{props.name}-{name}",
+            sampled_requests_enabled=True,
         )
 
         def managed(priority: int, name: str, count_only: Mapping[str, str] = {}) -> wafv2.CfnWebACL.RuleProperty:
             return waf.RuleProperty(
-                name=name, priority=priority, override_action=waf.OverrideActionProperty(none={}),
-                statement=waf.StatementProperty(managed_rule_group_statement=waf.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=name,
-                    rule_action_overrides=[
-                        waf.RuleActionOverrideProperty(name=rule, action_to_use=waf.RuleActionProperty(count={}))
-                        for rule in sorted(count_only)
-                    ] or None,
-                )),
+                name=name,
+                priority=priority,
+                override_action=waf.OverrideActionProperty(none={}),
+                statement=waf.StatementProperty(
+                    managed_rule_group_statement=waf.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS",
+                        name=name,
+                        rule_action_overrides=[
+                            waf.RuleActionOverrideProperty(name=rule, action_to_use=waf.RuleActionProperty(count={}))
+                            for rule in sorted(count_only)
+                        ]
+                        or None,
+                    )
+                ),
                 visibility_config=visibility(name),
             )
 
@@ -928,13 +1055,24 @@ class FmGateway(Construct):
             # Behind PrivateLink every request comes from the NLB's addresses, so a per-IP limit would throttle
             # all tenants together; the limit applies per API key instead.
             return waf.RuleProperty(
-                name=name, priority=priority, action=waf.RuleActionProperty(block={}),
-                statement=waf.StatementProperty(rate_based_statement=waf.RateBasedStatementProperty(
-                    limit=props.waf_requests_per_5min, evaluation_window_sec=300, aggregate_key_type="CUSTOM_KEYS",
-                    custom_keys=[waf.RateBasedStatementCustomKeyProperty(header=waf.RateLimitHeaderProperty(
-                        name=header, text_transformations=[waf.TextTransformationProperty(priority=0, type="NONE")],
-                    ))],
-                )),
+                name=name,
+                priority=priority,
+                action=waf.RuleActionProperty(block={}),
+                statement=waf.StatementProperty(
+                    rate_based_statement=waf.RateBasedStatementProperty(
+                        limit=props.waf_requests_per_5min,
+                        evaluation_window_sec=300,
+                        aggregate_key_type="CUSTOM_KEYS",
+                        custom_keys=[
+                            waf.RateBasedStatementCustomKeyProperty(
+                                header=waf.RateLimitHeaderProperty(
+                                    name=header,
+                                    text_transformations=[waf.TextTransformationProperty(priority=0, type="NONE")],
+                                )
+                            )
+                        ],
+                    )
+                ),
                 visibility_config=visibility(name),
             )
 
@@ -953,7 +1091,10 @@ class FmGateway(Construct):
             ],
         )
         wafv2.CfnWebACLAssociation(
-            self, "WebAclAssociation", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=self.web_acl.attr_arn
+            self,
+            "WebAclAssociation",
+            resource_arn=self.load_balancer.load_balancer_arn,
+            web_acl_arn=self.web_acl.attr_arn,
         )
         waf_logs = self._log_group("WafLogs", log_group_name=f"aws-waf-logs-{PREFIX}-fm-gateway-{props.name}")
         wafv2.CfnLoggingConfiguration(
@@ -961,10 +1102,14 @@ class FmGateway(Construct):
             "WafLogging",
             resource_arn=self.web_acl.attr_arn,
             # WAF wants the log group ARN without the trailing ':*'.
-            log_destination_configs=[stack.format_arn(
-                service="logs", resource="log-group", resource_name=waf_logs.log_group_name,
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )],
+            log_destination_configs=[
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=waf_logs.log_group_name,
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
             redacted_fields=[  # API keys never reach the logs
                 wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"}),
                 wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "x-api-key"}),
@@ -999,7 +1144,9 @@ class FmGateway(Construct):
             "Alb",
             port=HTTPS_PORT,
             targets=[elbv2_targets.AlbListenerTarget(self.listener)],
-            health_check=elbv2.HealthCheck(protocol=elbv2.Protocol.HTTPS, path=HEALTH_PATH, interval=cdk.Duration.seconds(30)),
+            health_check=elbv2.HealthCheck(
+                protocol=elbv2.Protocol.HTTPS, path=HEALTH_PATH, interval=cdk.Duration.seconds(30)
+            ),
         )
         self.endpoint_service = ec2.VpcEndpointService(
             self,
@@ -1007,11 +1154,14 @@ class FmGateway(Construct):
             vpc_endpoint_service_load_balancers=[self.network_load_balancer],
             acceptance_required=False,
             allowed_principals=[
-                iam.ArnPrincipal(f"arn:{stack.partition}:iam::{account}:root") for account in props.allowed_principal_accounts
+                iam.ArnPrincipal(f"arn:{stack.partition}:iam::{account}:root")
+                for account in props.allowed_principal_accounts
             ],
         )
         cdk.CfnOutput(
-            self, "EndpointServiceName", value=self.endpoint_service.vpc_endpoint_service_name,
+            self,
+            "EndpointServiceName",
+            value=self.endpoint_service.vpc_endpoint_service_name,
             description=f"Tenants create an interface endpoint to this service and map {props.domain_name} to it",
         )
 
@@ -1021,18 +1171,25 @@ class FmGateway(Construct):
         props = self.props
         scaling = self.service.auto_scale_task_count(min_capacity=props.min_tasks, max_capacity=props.max_tasks)
         scaling.scale_on_cpu_utilization(
-            "Cpu", target_utilization_percent=props.target_cpu_percent,
-            scale_in_cooldown=cdk.Duration.minutes(5), scale_out_cooldown=cdk.Duration.minutes(1),
+            "Cpu",
+            target_utilization_percent=props.target_cpu_percent,
+            scale_in_cooldown=cdk.Duration.minutes(5),
+            scale_out_cooldown=cdk.Duration.minutes(1),
         )
         scaling.scale_on_request_count(
-            "Requests", requests_per_target=props.target_requests_per_task, target_group=self.target_group,
-            scale_in_cooldown=cdk.Duration.minutes(5), scale_out_cooldown=cdk.Duration.minutes(1),
+            "Requests",
+            requests_per_target=props.target_requests_per_task,
+            target_group=self.target_group,
+            scale_in_cooldown=cdk.Duration.minutes(5),
+            scale_out_cooldown=cdk.Duration.minutes(1),
         )
 
     # ------------------------------------------------------------- alarms
 
     def _topic(self) -> sns.Topic:
-        return encrypted_alarm_topic(self, "AlarmTopic", encryption_key=self.encryption_key, display_name=f"FM gateway {self.props.name} alarms")
+        return encrypted_alarm_topic(
+            self, "AlarmTopic", encryption_key=self.encryption_key, display_name=f"FM gateway {self.props.name} alarms"
+        )
 
     def _alarms(self) -> None:
         props = self.props
@@ -1042,34 +1199,89 @@ class FmGateway(Construct):
         cache_metric = lambda name, stat: cloudwatch.MathExpression(  # noqa: E731
             expression=f"MAX([{','.join(f'n{i}' for i in range(len(self._cache_nodes)))}])",
             using_metrics={
-                f"n{i}": cloudwatch.Metric(namespace="AWS/ElastiCache", metric_name=name, statistic=stat,
-                                           dimensions_map={"CacheClusterId": node}, period=five_minutes)
+                f"n{i}": cloudwatch.Metric(
+                    namespace="AWS/ElastiCache",
+                    metric_name=name,
+                    statistic=stat,
+                    dimensions_map={"CacheClusterId": node},
+                    period=five_minutes,
+                )
                 for i, node in enumerate(self._cache_nodes)
             },
-            label=f"{name} (highest node)", period=five_minutes,
+            label=f"{name} (highest node)",
+            period=five_minutes,
         )
         specs = {
-            "Alb5xx": (alb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"), 10, 1, not_breaching,
-                       "The ALB itself returned 5xx (no healthy target, timeouts)"),
-            "Target5xx": (alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"), 25, 1, not_breaching,
-                          "LiteLLM returned 5xx (provider errors after retries and fallbacks)"),
-            "TargetLatencyP95": (alb.target_response_time(period=five_minutes, statistic="p95"), props.latency_alarm_seconds, 3, not_breaching,
-                                 "p95 time to first byte from LiteLLM"),
-            "UnhealthyTasks": (tg.unhealthy_host_count(period=cdk.Duration.minutes(1), statistic="Maximum"), 1, 3, not_breaching,
-                               "A gateway task fails its health check"),
-            "NoHealthyTasks": (tg.healthy_host_count(period=cdk.Duration.minutes(1), statistic="Minimum"), 1, 2,
-                               cloudwatch.TreatMissingData.BREACHING, "No healthy gateway task: the gateway is down"),
-            "ServiceCpuHigh": (self.service.metric_cpu_utilization(period=five_minutes, statistic="Average"), 85, 3, not_breaching,
-                               "Tasks stay above 85% CPU (scaling is at its limit or too slow)"),
+            "Alb5xx": (
+                alb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=five_minutes, statistic="Sum"),
+                10,
+                1,
+                not_breaching,
+                "The ALB itself returned 5xx (no healthy target, timeouts)",
+            ),
+            "Target5xx": (
+                alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes, statistic="Sum"),
+                25,
+                1,
+                not_breaching,
+                "LiteLLM returned 5xx (provider errors after retries and fallbacks)",
+            ),
+            "TargetLatencyP95": (
+                alb.target_response_time(period=five_minutes, statistic="p95"),
+                props.latency_alarm_seconds,
+                3,
+                not_breaching,
+                "p95 time to first byte from LiteLLM",
+            ),
+            "UnhealthyTasks": (
+                tg.unhealthy_host_count(period=cdk.Duration.minutes(1), statistic="Maximum"),
+                1,
+                3,
+                not_breaching,
+                "A gateway task fails its health check",
+            ),
+            "NoHealthyTasks": (
+                tg.healthy_host_count(period=cdk.Duration.minutes(1), statistic="Minimum"),
+                1,
+                2,
+                cloudwatch.TreatMissingData.BREACHING,
+                "No healthy gateway task: the gateway is down",
+            ),
+            "ServiceCpuHigh": (
+                self.service.metric_cpu_utilization(period=five_minutes, statistic="Average"),
+                85,
+                3,
+                not_breaching,
+                "Tasks stay above 85% CPU (scaling is at its limit or too slow)",
+            ),
             "DatabaseAtMaxCapacity": (
                 self.database.metric("ServerlessDatabaseCapacity", period=five_minutes, statistic="Maximum"),
-                props.database.max_capacity_acu, 3, not_breaching, "Aurora runs at its maximum ACUs",
+                props.database.max_capacity_acu,
+                3,
+                not_breaching,
+                "Aurora runs at its maximum ACUs",
             ),
-            "CacheCpuHigh": (cache_metric("EngineCPUUtilization", "Maximum"), 80, 3, not_breaching, "Redis engine CPU above 80%"),
-            "CacheMemoryHigh": (cache_metric("DatabaseMemoryUsagePercentage", "Maximum"), 80, 3, not_breaching,
-                                "Redis memory above 80%: rate-limit counters are at risk of eviction"),
-            "CacheEvictions": (cache_metric("Evictions", "Sum"), 1, 1, not_breaching,
-                               "Redis evicted keys: rate-limit counters may have been lost"),
+            "CacheCpuHigh": (
+                cache_metric("EngineCPUUtilization", "Maximum"),
+                80,
+                3,
+                not_breaching,
+                "Redis engine CPU above 80%",
+            ),
+            "CacheMemoryHigh": (
+                cache_metric("DatabaseMemoryUsagePercentage", "Maximum"),
+                80,
+                3,
+                not_breaching,
+                "Redis memory above 80%: rate-limit counters are at risk of eviction",
+            ),
+            "CacheEvictions": (
+                cache_metric("Evictions", "Sum"),
+                1,
+                1,
+                not_breaching,
+                "Redis evicted keys: rate-limit counters may have been lost",
+            ),
         }
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         below = {"NoHealthyTasks"}
@@ -1081,7 +1293,8 @@ class FmGateway(Construct):
                 threshold=threshold,
                 evaluation_periods=periods,
                 comparison_operator=(
-                    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD if name in below
+                    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+                    if name in below
                     else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
                 ),
                 treat_missing_data=missing,
@@ -1095,7 +1308,11 @@ class FmGateway(Construct):
 
     def _log_group(self, construct_id: str, log_group_name: str | None = None) -> logs.LogGroup:
         return retained_log_group(
-            self, construct_id, log_group_name=log_group_name, encryption_key=self.encryption_key, retention_days=self.props.log_retention_days
+            self,
+            construct_id,
+            log_group_name=log_group_name,
+            encryption_key=self.encryption_key,
+            retention_days=self.props.log_retention_days,
         )
 
     def _acknowledge_task_policy(self) -> None:
@@ -1170,8 +1387,11 @@ class FmGateway(Construct):
             "aws-cdk-lib's BucketDeployment writes its handler's grants as a policy attached only to that role.",
         )
         function = next(
-            (c for c in stack.node.children if c.node.id.startswith("Custom::CDKBucketDeployment")
-             and role.node.path.startswith(c.node.path + "/")),
+            (
+                c
+                for c in stack.node.children
+                if c.node.id.startswith("Custom::CDKBucketDeployment") and role.node.path.startswith(c.node.path + "/")
+            ),
             None,
         )
         assert function is not None, "BucketDeployment handler not found"

@@ -98,14 +98,18 @@ class FmGatewayAdmin(Construct):
         if not cdk.Token.is_unresolved(gateway_url) and not gateway_url.startswith("https://"):
             raise ValueError(f"gateway_url must be https:// (got {gateway_url!r}): the function sends the master key")
         stack = cdk.Stack.of(self)
-        self.log_group = retained_log_group(self, "Logs", encryption_key=encryption_key, retention_days=log_retention_days)
+        self.log_group = retained_log_group(
+            self, "Logs", encryption_key=encryption_key, retention_days=log_retention_days
+        )
         secret_arn = master_key_secret.secret_full_arn or f"{master_key_secret.secret_arn}-??????"
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
             description="AgentZone FM gateway admin: read the master key, write logs, attach to the gateway VPC",
             statements=[
-                iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]),
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
+                ),
                 iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]),
                 iam.PolicyStatement(
                     actions=["kms:Decrypt"],
@@ -199,7 +203,9 @@ class TenantGatewayAccess(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         if not models:
-            raise ValueError(f"tenant {tenant}: no gateway models; LiteLLM would read an empty team model list as all models")
+            raise ValueError(
+                f"tenant {tenant}: no gateway models; LiteLLM would read an empty team model list as all models"
+            )
         if team.get("team_id", tenant) != tenant:
             raise ValueError(f"team payload is for {team.get('team_id')!r}, not tenant {tenant!r}")
         stack = cdk.Stack.of(self)
@@ -214,7 +220,13 @@ class TenantGatewayAccess(Construct):
                 # A cross-region profile may route to any of its regions: allow its model there.
                 self._model_arns += [
                     source,
-                    stack.format_arn(service="bedrock", region="*", account="", resource="foundation-model", resource_name=_geo_base(model_id)),
+                    stack.format_arn(
+                        service="bedrock",
+                        region="*",
+                        account="",
+                        resource="foundation-model",
+                        resource_name=_geo_base(model_id),
+                    ),
                 ]
             else:
                 source = bedrock.FoundationModel.from_foundation_model_id(
@@ -226,7 +238,9 @@ class TenantGatewayAccess(Construct):
                 f"Profile-{name}",
                 inference_profile_name=inference_profile_name(tenant, name),
                 description=f"AgentZone FM gateway: {name} for tenant {tenant}",
-                model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(copy_from=source),
+                model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(
+                    copy_from=source
+                ),
                 tags=[cdk.CfnTag(key=key, value=value) for key, value in sorted(tags.items())],
             )
             # Stack-wide tags (the platform's cost center) would otherwise replace the tenant's.
@@ -234,7 +248,9 @@ class TenantGatewayAccess(Construct):
                 cdk.Tags.of(profile).add(key, value, priority=200)
             self.profiles[name] = profile
             deployments.append(
-                deployment_request(tenant, name, model_id, region=stack.region, profile_arn=profile.attr_inference_profile_arn)
+                deployment_request(
+                    tenant, name, model_id, region=stack.region, profile_arn=profile.attr_inference_profile_arn
+                )
             )
         self.resource = cdk.CustomResource(
             self,
@@ -251,8 +267,14 @@ class TenantGatewayAccess(Construct):
 
     @classmethod
     def for_tenant(
-        cls, scope: Construct, construct_id: str, *, tenant: Tenant, settings: FmGatewaySettings, admin_service_token: str
-    ) -> "TenantGatewayAccess":
+        cls,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tenant: Tenant,
+        settings: FmGatewaySettings,
+        admin_service_token: str,
+    ) -> TenantGatewayAccess:
         """Everything from config: the tenant's gateway models, cost tags and team payload."""
         return cls(
             scope,
@@ -289,4 +311,6 @@ class TenantGatewayAccess(Construct):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (the gateway's task role) call the tenant's profiles and the models behind them."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=MODEL_INVOKE_ACTIONS, resource_arns=self.invoke_resources)
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=MODEL_INVOKE_ACTIONS, resource_arns=self.invoke_resources
+        )

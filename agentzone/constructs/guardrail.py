@@ -51,7 +51,10 @@ class GuardrailPolicy:
     def problems(self) -> list[str]:
         """Everything Bedrock would reject (or that would make the guardrail a no-op), all at once."""
         problems = []
-        for label, strength in (("content_filter_strength", self.content_filter_strength), ("prompt_attack_strength", self.prompt_attack_strength)):
+        for label, strength in (
+            ("content_filter_strength", self.content_filter_strength),
+            ("prompt_attack_strength", self.prompt_attack_strength),
+        ):
             if strength not in FILTER_STRENGTHS:
                 problems.append(f"{label} {strength!r}: one of {', '.join(FILTER_STRENGTHS)}")
         both = sorted(set(self.anonymize_pii) & set(self.block_pii))
@@ -64,15 +67,28 @@ class GuardrailPolicy:
         for topic in self.denied_topics:
             if len(topic.examples) > 5:
                 problems.append(f"denied topic {topic.name!r}: at most 5 examples (got {len(topic.examples)})")
-        for label, threshold in (("grounding_threshold", self.grounding_threshold), ("relevance_threshold", self.relevance_threshold)):
+        for label, threshold in (
+            ("grounding_threshold", self.grounding_threshold),
+            ("relevance_threshold", self.relevance_threshold),
+        ):
             if threshold is not None and not 0 <= threshold <= MAX_GROUNDING_THRESHOLD:
                 problems.append(f"{label} {threshold}: between 0 and {MAX_GROUNDING_THRESHOLD}")
-        if not problems and not any((
-            self.content_filter_strength != "NONE", self.prompt_attack_strength != "NONE", self.anonymize_pii,
-            self.block_pii, self.denied_topics, self.blocked_words, self.profanity,
-            self.grounding_threshold is not None, self.relevance_threshold is not None,
-        )):
-            problems.append("the guardrail would filter nothing: set a filter strength, PII, topics, words or grounding")
+        if not problems and not any(
+            (
+                self.content_filter_strength != "NONE",
+                self.prompt_attack_strength != "NONE",
+                self.anonymize_pii,
+                self.block_pii,
+                self.denied_topics,
+                self.blocked_words,
+                self.profanity,
+                self.grounding_threshold is not None,
+                self.relevance_threshold is not None,
+            )
+        ):
+            problems.append(
+                "the guardrail would filter nothing: set a filter strength, PII, topics, words or grounding"
+            )
         return problems
 
 
@@ -86,7 +102,16 @@ class ModelGuardrail(Construct):
     that does not use it.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, name: str, policy: GuardrailPolicy, encryption_key: kms.IKey, description: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        policy: GuardrailPolicy,
+        encryption_key: kms.IKey,
+        description: str,
+    ) -> None:
         super().__init__(scope, construct_id)
         problems = policy.problems()
         if problems:
@@ -97,7 +122,9 @@ class ModelGuardrail(Construct):
         if policy.content_filter_strength != "NONE":
             filters += [
                 bedrock.CfnGuardrail.ContentFilterConfigProperty(
-                    type=category, input_strength=policy.content_filter_strength, output_strength=policy.content_filter_strength
+                    type=category,
+                    input_strength=policy.content_filter_strength,
+                    output_strength=policy.content_filter_strength,
                 )
                 for category in CONTENT_CATEGORIES
             ]
@@ -113,7 +140,10 @@ class ModelGuardrail(Construct):
         words = sorted(set(policy.blocked_words))
         grounding = [
             (kind, threshold)
-            for kind, threshold in (("GROUNDING", policy.grounding_threshold), ("RELEVANCE", policy.relevance_threshold))
+            for kind, threshold in (
+                ("GROUNDING", policy.grounding_threshold),
+                ("RELEVANCE", policy.relevance_threshold),
+            )
             if threshold is not None
         ]
         self.guardrail = bedrock.CfnGuardrail(
@@ -123,10 +153,14 @@ class ModelGuardrail(Construct):
             description=description,
             blocked_input_messaging=policy.blocked_message,
             blocked_outputs_messaging=policy.blocked_message,
-            content_policy_config=bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=filters) if filters else None,
+            content_policy_config=bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=filters)
+            if filters
+            else None,
             sensitive_information_policy_config=(
                 bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty(
-                    pii_entities_config=[bedrock.CfnGuardrail.PiiEntityConfigProperty(type=p["type"], action=p["action"]) for p in pii]
+                    pii_entities_config=[
+                        bedrock.CfnGuardrail.PiiEntityConfigProperty(type=p["type"], action=p["action"]) for p in pii
+                    ]
                 )
                 if pii
                 else None
@@ -135,7 +169,10 @@ class ModelGuardrail(Construct):
                 bedrock.CfnGuardrail.TopicPolicyConfigProperty(
                     topics_config=[
                         bedrock.CfnGuardrail.TopicConfigProperty(
-                            name=topic.name, definition=topic.definition, type="DENY", examples=list(topic.examples) or None
+                            name=topic.name,
+                            definition=topic.definition,
+                            type="DENY",
+                            examples=list(topic.examples) or None,
                         )
                         for topic in topics
                     ]
@@ -147,7 +184,9 @@ class ModelGuardrail(Construct):
                 bedrock.CfnGuardrail.WordPolicyConfigProperty(
                     words_config=[bedrock.CfnGuardrail.WordConfigProperty(text=word) for word in words] or None,
                     managed_word_lists_config=(
-                        [bedrock.CfnGuardrail.ManagedWordsConfigProperty(type="PROFANITY")] if policy.profanity else None
+                        [bedrock.CfnGuardrail.ManagedWordsConfigProperty(type="PROFANITY")]
+                        if policy.profanity
+                        else None
                     ),
                 )
                 if words or policy.profanity
@@ -183,7 +222,10 @@ class ModelGuardrail(Construct):
         fingerprint = hashlib.sha256(json.dumps(fingerprinted, sort_keys=True).encode()).hexdigest()[:12]
         self.fingerprint = fingerprint
         self.published = bedrock.CfnGuardrailVersion(
-            self, "Version", guardrail_identifier=self.guardrail.attr_guardrail_id, description=f"{name} policy {fingerprint}"
+            self,
+            "Version",
+            guardrail_identifier=self.guardrail.attr_guardrail_id,
+            description=f"{name} policy {fingerprint}",
         )
         self.encryption_key = encryption_key
 
@@ -211,11 +253,15 @@ class ModelGuardrail(Construct):
         """
         stack = cdk.Stack.of(self)
         grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=["bedrock:ApplyGuardrail", "bedrock:GetGuardrail"], resource_arns=[self.guardrail_arn]
-        )
-        return grant.combine(iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["kms:Decrypt"],
-            resource_arns=[self.encryption_key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.{stack.url_suffix}"}},
-        ))
+            actions=["bedrock:ApplyGuardrail", "bedrock:GetGuardrail"],
+            resource_arns=[self.guardrail_arn],
+        )
+        return grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["kms:Decrypt"],
+                resource_arns=[self.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.{stack.url_suffix}"}},
+            )
+        )

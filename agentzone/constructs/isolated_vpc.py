@@ -60,7 +60,9 @@ class IsolatedVpc(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         if cdk.Token.is_unresolved(stack.region) or cdk.Token.is_unresolved(stack.account):
-            raise ValueError(f"{purpose}: an isolated VPC needs a stack with an explicit env (account and region): zones are named, not looked up")
+            raise ValueError(
+                f"{purpose}: an isolated VPC needs a stack with an explicit env (account and region): zones are named, not looked up"
+            )
         problems = _problems(cidr, zones)
         if problems:
             raise ValueError(f"{purpose} VPC: " + "; ".join(problems))
@@ -80,7 +82,9 @@ class IsolatedVpc(Construct):
             restrict_default_security_group=True,
             # Up to three zones in four equal blocks: room for every endpoint and the workload's ENIs.
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=prefix + 2)
+                ec2.SubnetConfiguration(
+                    name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=prefix + 2
+                )
             ],
         )
         flow_log_role = iam.Role(
@@ -91,15 +95,22 @@ class IsolatedVpc(Construct):
             ),
             description=f"Writes the {purpose} VPC's flow logs to its log group",
         )
-        iam.ManagedPolicy(self, "FlowLogPolicy", roles=[flow_log_role], statements=[
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[self.flow_log_group.log_group_arn],
-            )
-        ])
+        iam.ManagedPolicy(
+            self,
+            "FlowLogPolicy",
+            roles=[flow_log_role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[self.flow_log_group.log_group_arn],
+                )
+            ],
+        )
         self.vpc.add_flow_log(
             "FlowLog",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group, flow_log_role.without_policy_updates()),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                self.flow_log_group, flow_log_role.without_policy_updates()
+            ),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
@@ -112,13 +123,17 @@ class IsolatedVpc(Construct):
             allow_all_outbound=False,
         )
         # A literal CIDR, not the VPC's Fn::GetAtt: nag's port rules cannot evaluate the attribute.
-        self.endpoint_security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(HTTPS_PORT), "HTTPS from the VPC")
+        self.endpoint_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(cidr), ec2.Port.tcp(HTTPS_PORT), "HTTPS from the VPC"
+        )
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         for name, service in interface_endpoints.items():
             options = {}
             if service.short_name == "s3":
                 # Resolve S3 to this endpoint for the VPC's own resolver too (the default sends VPC traffic to a gateway endpoint).
-                options["private_dns_only_for_inbound_resolver_endpoint"] = ec2.VpcEndpointPrivateDnsOnlyForInboundResolverEndpoint.ALL_RESOLVERS
+                options["private_dns_only_for_inbound_resolver_endpoint"] = (
+                    ec2.VpcEndpointPrivateDnsOnlyForInboundResolverEndpoint.ALL_RESOLVERS
+                )
             self.endpoints[name] = self.vpc.add_interface_endpoint(
                 name,
                 service=service,
@@ -132,7 +147,9 @@ class IsolatedVpc(Construct):
     def https_only_security_group(self, scope: Construct, construct_id: str, *, description: str) -> ec2.SecurityGroup:
         """A security group whose only rule is HTTPS egress to this VPC's CIDR (its endpoints); no ingress."""
         group = ec2.SecurityGroup(scope, construct_id, vpc=self.vpc, description=description, allow_all_outbound=False)
-        group.add_egress_rule(ec2.Peer.ipv4(self.cidr), ec2.Port.tcp(HTTPS_PORT), "HTTPS to the VPC's interface endpoints")
+        group.add_egress_rule(
+            ec2.Peer.ipv4(self.cidr), ec2.Port.tcp(HTTPS_PORT), "HTTPS to the VPC's interface endpoints"
+        )
         return group
 
 

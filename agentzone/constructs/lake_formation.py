@@ -51,7 +51,10 @@ class LakeFormationAdmin(Construct):
         self.settings = lf.CfnDataLakeSettings(
             self,
             "Settings",
-            admins=[lf.CfnDataLakeSettings.DataLakePrincipalProperty(data_lake_principal_identifier=arn) for arn in admin_role_arns],
+            admins=[
+                lf.CfnDataLakeSettings.DataLakePrincipalProperty(data_lake_principal_identifier=arn)
+                for arn in admin_role_arns
+            ],
             # Empty defaults: no IAMAllowedPrincipals grant on new databases or tables.
             create_database_default_permissions=[],
             create_table_default_permissions=[],
@@ -63,7 +66,9 @@ class LakeFormationAdmin(Construct):
             self,
             "DataAccessRole",
             description="Lake Formation: vends credentials for the registered zone buckets",
-            assumed_by=iam.ServicePrincipal("lakeformation.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+            assumed_by=iam.ServicePrincipal(
+                "lakeformation.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
         )
         self.locations: dict[str, lf.CfnResource] = {}
         for zone, bucket in zones.items():
@@ -87,19 +92,40 @@ class LakeFormationAdmin(Construct):
                 "decided by its Lake Formation grants, not by this role.",
             )
         for action in ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*"):
-            acknowledge(policy, f"AwsSolutions-IAM5[Action::{action}]", "The S3 read/write action group Lake Formation's registration role needs on the zones it serves.")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Action::{action}]",
+                "The S3 read/write action group Lake Formation's registration role needs on the zones it serves.",
+            )
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-            acknowledge(policy, f"AwsSolutions-IAM5[Action::{action}]", "Writes to the CMK-encrypted zones need data keys from the zones' key, and only that key.")
-        acknowledge_compliance(policy, "IAMNoInlinePolicy", "The zone grants are a policy attached only to Lake Formation's registration role.")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Action::{action}]",
+                "Writes to the CMK-encrypted zones need data keys from the zones' key, and only that key.",
+            )
+        acknowledge_compliance(
+            policy,
+            "IAMNoInlinePolicy",
+            "The zone grants are a policy attached only to Lake Formation's registration role.",
+        )
         self.tags: dict[str, lf.CfnTag] = {}
         for key, values in sorted(tags.items()):
-            tag = lf.CfnTag(self, f"Tag-{key.split(':')[-1]}", tag_key=key, tag_values=sorted(values), catalog_id=self.catalog_id)
+            tag = lf.CfnTag(
+                self, f"Tag-{key.split(':')[-1]}", tag_key=key, tag_values=sorted(values), catalog_id=self.catalog_id
+            )
             tag.add_resource_dependency(self.settings)
             self.tags[key] = tag
 
 
-def tag_resource(scope: Construct, construct_id: str, *, catalog_id: str, resource: lf.CfnTagAssociation.ResourceProperty,
-                 tags: dict[str, str], depends_on: cdk.CfnResource) -> lf.CfnTagAssociation:
+def tag_resource(
+    scope: Construct,
+    construct_id: str,
+    *,
+    catalog_id: str,
+    resource: lf.CfnTagAssociation.ResourceProperty,
+    tags: dict[str, str],
+    depends_on: cdk.CfnResource,
+) -> lf.CfnTagAssociation:
     """Attach LF-tags (defined in the data lake stack) to one database or table."""
     association = lf.CfnTagAssociation(
         scope,
@@ -118,8 +144,17 @@ def _principal(identifier: str) -> lf.CfnPrincipalPermissions.DataLakePrincipalP
     return lf.CfnPrincipalPermissions.DataLakePrincipalProperty(data_lake_principal_identifier=identifier)
 
 
-def grant_by_tags(scope: Construct, construct_id: str, *, catalog_id: str, principal: str, resource_type: str,
-                  conditions: list[TagCondition], permissions: list[str], grantable: bool) -> lf.CfnPrincipalPermissions:
+def grant_by_tags(
+    scope: Construct,
+    construct_id: str,
+    *,
+    catalog_id: str,
+    principal: str,
+    resource_type: str,
+    conditions: list[TagCondition],
+    permissions: list[str],
+    grantable: bool,
+) -> lf.CfnPrincipalPermissions:
     """Grant on every database or table whose LF-tags match all ``conditions`` (cross-account: an account id)."""
     return lf.CfnPrincipalPermissions(
         scope,
@@ -136,8 +171,16 @@ def grant_by_tags(scope: Construct, construct_id: str, *, catalog_id: str, princ
     )
 
 
-def grant_tables(scope: Construct, construct_id: str, *, catalog_id: str, role: iam.IRole, database: str,
-                 permissions: list[str], depends_on: cdk.CfnResource) -> lf.CfnPrincipalPermissions:
+def grant_tables(
+    scope: Construct,
+    construct_id: str,
+    *,
+    catalog_id: str,
+    role: iam.IRole,
+    database: str,
+    permissions: list[str],
+    depends_on: cdk.CfnResource,
+) -> lf.CfnPrincipalPermissions:
     """Grant a role of this account on every table of one database.
 
     One grant per role and namespace (not per table) keeps stacks small; the
@@ -150,7 +193,9 @@ def grant_tables(scope: Construct, construct_id: str, *, catalog_id: str, role: 
         catalog=catalog_id,
         principal=_principal(role.role_arn),
         resource=lf.CfnPrincipalPermissions.ResourceProperty(
-            table=lf.CfnPrincipalPermissions.TableResourceProperty(catalog_id=catalog_id, database_name=database, table_wildcard={})
+            table=lf.CfnPrincipalPermissions.TableResourceProperty(
+                catalog_id=catalog_id, database_name=database, table_wildcard={}
+            )
         ),
         permissions=permissions,
         permissions_with_grant_option=[],
@@ -159,7 +204,9 @@ def grant_tables(scope: Construct, construct_id: str, *, catalog_id: str, role: 
     return grant
 
 
-def grant_location(scope: Construct, construct_id: str, *, catalog_id: str, role: iam.IRole, location_arn: str) -> lf.CfnPrincipalPermissions:
+def grant_location(
+    scope: Construct, construct_id: str, *, catalog_id: str, role: iam.IRole, location_arn: str
+) -> lf.CfnPrincipalPermissions:
     """DATA_LOCATION_ACCESS: needed to add partitions that point into a registered zone."""
     return lf.CfnPrincipalPermissions(
         scope,
@@ -167,14 +214,18 @@ def grant_location(scope: Construct, construct_id: str, *, catalog_id: str, role
         catalog=catalog_id,
         principal=_principal(role.role_arn),
         resource=lf.CfnPrincipalPermissions.ResourceProperty(
-            data_location=lf.CfnPrincipalPermissions.DataLocationResourceProperty(catalog_id=catalog_id, resource_arn=location_arn)
+            data_location=lf.CfnPrincipalPermissions.DataLocationResourceProperty(
+                catalog_id=catalog_id, resource_arn=location_arn
+            )
         ),
         permissions=["DATA_LOCATION_ACCESS"],
         permissions_with_grant_option=[],
     )
 
 
-def admin_role_arns(qualifier: str, account: str, region: str, extra_roles: list[str], partition: str = "aws") -> list[str]:
+def admin_role_arns(
+    qualifier: str, account: str, region: str, extra_roles: list[str], partition: str = "aws"
+) -> list[str]:
     """The deploy role (CloudFormation creates the grants) plus the configured administrator roles."""
     return [naming.cfn_exec_role_arn(qualifier, account, region, partition)] + [
         f"arn:{partition}:iam::{account}:role/{role}" for role in extra_roles

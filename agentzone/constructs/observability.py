@@ -32,7 +32,14 @@ class ObservabilityLink(Construct):
     link and are scoped like any log group) and that share is indexed.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, sink_arn: str | None, transaction_search_percent: float | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        sink_arn: str | None,
+        transaction_search_percent: float | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.link = None
@@ -60,7 +67,9 @@ class ObservabilityLink(Construct):
                                     f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/application-signals/data:*",
                                 ],
                                 "Condition": {
-                                    "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:xray:{stack.region}:{stack.account}:*"},
+                                    "ArnLike": {
+                                        "aws:SourceArn": f"arn:{stack.partition}:xray:{stack.region}:{stack.account}:*"
+                                    },
                                     "StringEquals": {"aws:SourceAccount": stack.account},
                                 },
                             }
@@ -68,7 +77,9 @@ class ObservabilityLink(Construct):
                     }
                 ),
             )
-            self.transaction_search = xray.CfnTransactionSearchConfig(self, "TransactionSearch", indexing_percentage=transaction_search_percent)
+            self.transaction_search = xray.CfnTransactionSearchConfig(
+                self, "TransactionSearch", indexing_percentage=transaction_search_percent
+            )
             self.transaction_search.node.add_dependency(policy)
 
 
@@ -112,9 +123,13 @@ class ArchiveKeyByAlias(cdk.Resource):
     def add_alias(self, alias_name: str) -> kms.Alias:
         raise ValueError("the archive key belongs to the logging account; it cannot be given an alias here")
 
-    def add_to_resource_policy(self, statement: iam.PolicyStatement, allow_no_op: bool | None = None) -> iam.AddToResourcePolicyResult:
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
+    ) -> iam.AddToResourcePolicyResult:
         if allow_no_op is False:
-            raise ValueError("the archive key's policy is the logging account's (LoggingStack); it cannot be changed here")
+            raise ValueError(
+                "the archive key's policy is the logging account's (LoggingStack); it cannot be changed here"
+            )
         return iam.AddToResourcePolicyResult(statement_added=False)
 
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
@@ -165,17 +180,26 @@ class BedrockInvocationLogging(Construct):
         }
         bedrock = iam.ServicePrincipal("bedrock.amazonaws.com")
         self.log_group = retained_log_group(
-            self, "Logs", log_group_name=BEDROCK_INVOCATION_LOG_GROUP, encryption_key=encryption_key, retention_days=log_retention_days
+            self,
+            "Logs",
+            log_group_name=BEDROCK_INVOCATION_LOG_GROUP,
+            encryption_key=encryption_key,
+            retention_days=log_retention_days,
         )
         self.role = iam.Role(
-            self, "DeliveryRole", assumed_by=bedrock.with_conditions(source_conditions), description="Bedrock writes model invocation logs"
+            self,
+            "DeliveryRole",
+            assumed_by=bedrock.with_conditions(source_conditions),
+            description="Bedrock writes model invocation logs",
         )
         iam.ManagedPolicy(
             self,
             "DeliveryPolicy",
             roles=[self.role],
             statements=[
-                iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{self.log_group.log_group_arn}"])
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{self.log_group.log_group_arn}"]
+                )
             ],
         )
         archive = s3.Bucket.from_bucket_attributes(
@@ -211,8 +235,14 @@ class BedrockInvocationLogging(Construct):
         source_logical = stack.get_logical_id(bucket.node.default_child)
         archive_name = naming.archive_bucket_name(archive_account, archive_region)
         for finding, reason in (
-            (f"Resource::<{source_logical}.Arn>/*", "Replication reads every object version of this invocation-log bucket; nothing else."),
-            (f"Resource::arn:{stack.partition}:s3:::{archive_name}/*", "Replicas are written to the central archive, whose own policy limits this account to its prefix."),
+            (
+                f"Resource::<{source_logical}.Arn>/*",
+                "Replication reads every object version of this invocation-log bucket; nothing else.",
+            ),
+            (
+                f"Resource::arn:{stack.partition}:s3:::{archive_name}/*",
+                "Replicas are written to the central archive, whose own policy limits this account to its prefix.",
+            ),
             (
                 f"Resource::{archive_key.keys_arn}",
                 "KMS authorizes against key ARNs, not aliases; the archive key's id is the logging account's. The grant is "
@@ -231,7 +261,11 @@ class BedrockInvocationLogging(Construct):
                 sid="BedrockWritesInvocationLogs",
                 principals=[bedrock],
                 actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{stack.account}/BedrockModelInvocationLogs/*")],
+                resources=[
+                    bucket.arn_for_objects(
+                        f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{stack.account}/BedrockModelInvocationLogs/*"
+                    )
+                ],
                 conditions=source_conditions,
             )
         )
@@ -259,7 +293,10 @@ class BedrockInvocationLogging(Construct):
             },
             statements=[
                 iam.PolicyStatement(
-                    actions=["bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"],
+                    actions=[
+                        "bedrock:PutModelInvocationLoggingConfiguration",
+                        "bedrock:DeleteModelInvocationLoggingConfiguration",
+                    ],
                     resources=["*"],
                 ),
                 iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.role.role_arn]),

@@ -11,15 +11,23 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .retention import retained_log_group
 from ..nag import acknowledge, acknowledge_compliance
+from .retention import retained_log_group
 
 HANDLERS_DIR = Path(__file__).resolve().parents[1] / "handlers"
 PROVIDER_ID = "PlatformResourceProvider"
 
 
 def custom_resource_function(
-    scope: Construct, construct_id: str, *, handler: str, role: iam.IRole, log_group: logs.ILogGroup, timeout: cdk.Duration, description: str, **kwargs
+    scope: Construct,
+    construct_id: str,
+    *,
+    handler: str,
+    role: iam.IRole,
+    log_group: logs.ILogGroup,
+    timeout: cdk.Duration,
+    description: str,
+    **kwargs,
 ) -> lambda_.Function:
     """A Lambda running a handler from ``agentzone/handlers`` for CloudFormation custom resources.
 
@@ -63,13 +71,25 @@ class PlatformResourceProvider(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey, log_retention_days: int = 365, role_name: str | None = None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        encryption_key: kms.IKey,
+        log_retention_days: int = 365,
+        role_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = retained_log_group(self, "Logs", encryption_key=encryption_key, retention_days=log_retention_days)
-        self.policy = iam.ManagedPolicy(self, "Policy", description="AgentZone platform custom resources: exactly the API calls they make")
+        self.log_group = retained_log_group(
+            self, "Logs", encryption_key=encryption_key, retention_days=log_retention_days
+        )
+        self.policy = iam.ManagedPolicy(
+            self, "Policy", description="AgentZone platform custom resources: exactly the API calls they make"
+        )
         self.policy.add_statements(
-            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn])
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
+            )
         )
         self.role = iam.Role(
             self,
@@ -96,7 +116,9 @@ class PlatformResourceProvider(Construct):
         )
 
     @classmethod
-    def of(cls, scope: Construct, *, encryption_key: kms.IKey, role_name: str | None = None) -> "PlatformResourceProvider":
+    def of(
+        cls, scope: Construct, *, encryption_key: kms.IKey, role_name: str | None = None
+    ) -> PlatformResourceProvider:
         """The stack's instance. Member-account stacks name the role (see ``exempt_principals``
         in organization_policies.py) because it changes settings the SCPs protect."""
         stack = cdk.Stack.of(scope)
@@ -127,6 +149,10 @@ class PlatformResourceProvider(Construct):
                 raise ValueError(f"{construct_id}: a statement on resource '*' needs a wildcard_reason")
             acknowledge(self.policy, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
         resource = cdk.CustomResource(
-            scope, construct_id, service_token=self.function.function_arn, resource_type=resource_type, properties=properties
+            scope,
+            construct_id,
+            service_token=self.function.function_arn,
+            resource_type=resource_type,
+            properties=properties,
         )
         return resource

@@ -48,6 +48,7 @@ from ..nag import acknowledge
 from ..naming import PREFIX, launch_role_name, product_boundary_name
 from ..project import PROJECT_ROOT
 from .guardrail import CONTENT_CATEGORIES
+
 PROVIDER = "AgentZone platform"
 # Every resource a launched product creates carries this tag (value: the blueprint), so self-service
 # resources are told apart from the ones the account's stack vends.
@@ -78,10 +79,6 @@ LIBRARY_VERSION = _library_version()
 
 
 # ------------------------------------------------------------------ names
-
-
-
-
 
 
 def portfolio_name(tenant: str, environment: str) -> str:
@@ -119,9 +116,13 @@ class BlueprintProductStack(servicecatalog.ProductStack):
     NAME_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
     NAME_HELP = "lowercase letters, digits and hyphens, starting with a letter, at most 20"
 
-    def __init__(self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]
+    ) -> None:
         super().__init__(
-            scope, construct_id, description=f"AgentZone {self.TITLE} for {tenant.tenant} ({environment}), library {LIBRARY_VERSION}"
+            scope,
+            construct_id,
+            description=f"AgentZone {self.TITLE} for {tenant.tenant} ({environment}), library {LIBRARY_VERSION}",
         )
         self.tenant_name = tenant.tenant
         self.environment_name = environment
@@ -171,7 +172,9 @@ class MemoryProductStack(BlueprintProductStack):
     NAME_PATTERN = r"^[a-z][a-z0-9_]{0,19}$"
     NAME_HELP = "lowercase letters, digits and underscores, starting with a letter, at most 20"
 
-    def __init__(self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]
+    ) -> None:
         super().__init__(scope, construct_id, tenant=tenant, environment=environment, tags=tags)
         defaults = MemoryResource()
         self.expiry_days = cdk.CfnParameter(
@@ -183,11 +186,18 @@ class MemoryProductStack(BlueprintProductStack):
             default=defaults.expiry_days,
             description="Days AgentCore keeps raw events (7-365)",
         )
-        self.memory = AgentMemory.from_config(self, "Memory", context=self.context, name=self.launch_name.value_as_string, config=defaults)
+        self.memory = AgentMemory.from_config(
+            self, "Memory", context=self.context, name=self.launch_name.value_as_string, config=defaults
+        )
         cfn_memory = self.memory.memory.node.find_child("Memory")
         assert isinstance(cfn_memory, cdk.CfnResource)
         cfn_memory.add_property_override("EventExpiryDuration", self.expiry_days.value_as_number)
-        cdk.CfnOutput(self, "MemoryId", value=self.memory.memory_id, description="Memory id for the agent (AGENTZONE_MEMORY_<NAME>_ID)")
+        cdk.CfnOutput(
+            self,
+            "MemoryId",
+            value=self.memory.memory_id,
+            description="Memory id for the agent (AGENTZONE_MEMORY_<NAME>_ID)",
+        )
         cdk.CfnOutput(self, "MemoryArn", value=self.memory.memory_arn)
 
 
@@ -206,7 +216,9 @@ class GuardrailProductStack(BlueprintProductStack):
     TITLE = "guardrail"
     SUMMARY = "A CMK-encrypted Bedrock guardrail with a published version, on the tenant's guardrail policy"
 
-    def __init__(self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, tenant: Tenant, environment: str, tags: dict[str, str]
+    ) -> None:
         super().__init__(scope, construct_id, tenant=tenant, environment=environment, tags=tags)
         config = tenant.blueprints.guardrail or GuardrailBlueprint()
         self.guardrail = AgentGuardrail(
@@ -224,32 +236,54 @@ class GuardrailProductStack(BlueprintProductStack):
         published: list[str] = []
         index = 0  # ModelGuardrail writes the content categories first, then PROMPT_ATTACK
         if config.content_filter_strength != "NONE":
-            content = self._strength("ContentFilterStrength", config.content_filter_strength, "harmful-content filters (prompts and answers)")
+            content = self._strength(
+                "ContentFilterStrength", config.content_filter_strength, "harmful-content filters (prompts and answers)"
+            )
             for _ in CONTENT_CATEGORIES:
                 for side in ("InputStrength", "OutputStrength"):
-                    model_guardrail.guardrail.add_property_override(f"ContentPolicyConfig.FiltersConfig.{index}.{side}", content)
+                    model_guardrail.guardrail.add_property_override(
+                        f"ContentPolicyConfig.FiltersConfig.{index}.{side}", content
+                    )
                 index += 1
             published += ["content", content]
         if config.prompt_attack_strength != "NONE":
-            attack = self._strength("PromptAttackStrength", config.prompt_attack_strength, "prompt-attack filter (prompts)")
-            model_guardrail.guardrail.add_property_override(f"ContentPolicyConfig.FiltersConfig.{index}.InputStrength", attack)
+            attack = self._strength(
+                "PromptAttackStrength", config.prompt_attack_strength, "prompt-attack filter (prompts)"
+            )
+            model_guardrail.guardrail.add_property_override(
+                f"ContentPolicyConfig.FiltersConfig.{index}.InputStrength", attack
+            )
             published += ["prompt-attack", attack]
         if published:
             model_guardrail.published.add_property_override(
                 "Description", cdk.Fn.join(" ", [self.resource_name, "policy", model_guardrail.fingerprint, *published])
             )
-        cdk.CfnOutput(self, "GuardrailId", value=self.guardrail.guardrail_id, description="AGENTZONE_GUARDRAIL_ID for the agent")
-        cdk.CfnOutput(self, "GuardrailVersion", value=self.guardrail.version, description="AGENTZONE_GUARDRAIL_VERSION for the agent")
+        cdk.CfnOutput(
+            self, "GuardrailId", value=self.guardrail.guardrail_id, description="AGENTZONE_GUARDRAIL_ID for the agent"
+        )
+        cdk.CfnOutput(
+            self,
+            "GuardrailVersion",
+            value=self.guardrail.version,
+            description="AGENTZONE_GUARDRAIL_VERSION for the agent",
+        )
         cdk.CfnOutput(self, "GuardrailArn", value=self.guardrail.guardrail_arn)
 
     def _strength(self, name: str, default: str, what: str) -> str:
         return cdk.CfnParameter(
-            self, name, type="String", allowed_values=["LOW", "MEDIUM", "HIGH"], default=default, description=f"Strength of the {what}"
+            self,
+            name,
+            type="String",
+            allowed_values=["LOW", "MEDIUM", "HIGH"],
+            default=default,
+            description=f"Strength of the {what}",
         ).value_as_string
 
 
 # Blueprint registry name -> its product, in the order products are created.
-OFFERED: dict[str, type[BlueprintProductStack]] = {cls.BLUEPRINT: cls for cls in (GuardrailProductStack, MemoryProductStack)}
+OFFERED: dict[str, type[BlueprintProductStack]] = {
+    cls.BLUEPRINT: cls for cls in (GuardrailProductStack, MemoryProductStack)
+}
 
 NOT_OFFERED: dict[str, str] = {
     "prompt_store": "Prompt texts are files in the tenant's config with a version label per environment, and "
@@ -301,8 +335,14 @@ class ProductVersions:
 
     @classmethod
     def of(
-        cls, scope: Construct, construct_id: str, *, product_stack: servicecatalog.ProductStack, summary: str, snapshots: Path = SNAPSHOT_DIR
-    ) -> "ProductVersions":
+        cls,
+        scope: Construct,
+        construct_id: str,
+        *,
+        product_stack: servicecatalog.ProductStack,
+        summary: str,
+        snapshots: Path = SNAPSHOT_DIR,
+    ) -> ProductVersions:
         release = str(scope.node.try_get_context(RELEASE_CONTEXT) or "").lower() == "true"
         directory = snapshots if release else Path(cdk.Stage.of(scope).outdir) / "product-stack-snapshots"
         history = servicecatalog.ProductStackHistory(
@@ -316,15 +356,20 @@ class ProductVersions:
         )
         prefix = f"{cdk.Names.unique_id(history)}.{product_stack.artifact_id}."
         released = []
-        found = {path.name[len(prefix):-len(SNAPSHOT_SUFFIX)]: path for path in snapshots.glob(f"{prefix}*{SNAPSHOT_SUFFIX}")}
+        found = {
+            path.name[len(prefix) : -len(SNAPSHOT_SUFFIX)]: path
+            for path in snapshots.glob(f"{prefix}*{SNAPSHOT_SUFFIX}")
+        }
         for version in sorted(found, key=_version_key):
             if version == LIBRARY_VERSION:
                 continue  # the current version comes from the product stack itself
-            released.append(servicecatalog.CloudFormationProductVersion(
-                cloud_formation_template=servicecatalog.CloudFormationTemplate.from_asset(str(found[version])),
-                product_version_name=version,
-                description=f"{summary} (agentzone {version})",
-            ))
+            released.append(
+                servicecatalog.CloudFormationProductVersion(
+                    cloud_formation_template=servicecatalog.CloudFormationTemplate.from_asset(str(found[version])),
+                    product_version_name=version,
+                    description=f"{summary} (agentzone {version})",
+                )
+            )
         return cls(current=history.current_version(), released=tuple(released))
 
 
@@ -388,7 +433,9 @@ class TenantCatalog(Construct):
         for blueprint, product_cls in OFFERED.items():
             key = "".join(part.title() for part in blueprint.split("_"))
             stack = product_cls(self, f"{key}Template", tenant=tenant, environment=environment, tags=tags)
-            versions = ProductVersions.of(self, f"{key}History", product_stack=stack, summary=product_cls.SUMMARY, snapshots=snapshots)
+            versions = ProductVersions.of(
+                self, f"{key}History", product_stack=stack, summary=product_cls.SUMMARY, snapshots=snapshots
+            )
             product = servicecatalog.CloudFormationProduct(
                 self,
                 f"{key}Product",
@@ -403,39 +450,73 @@ class TenantCatalog(Construct):
             self.portfolio.set_local_launch_role(product, launch_role)
             self.product_stacks[blueprint] = stack
             self.products[blueprint] = product
-        cdk.CfnOutput(self, "PortfolioId", value=self.portfolio.portfolio_id, description=f"Accept this portfolio share in account {tenant_account}")
+        cdk.CfnOutput(
+            self,
+            "PortfolioId",
+            value=self.portfolio.portfolio_id,
+            description=f"Accept this portfolio share in account {tenant_account}",
+        )
 
 
 # ------------------------------------------------------------------ tenant-account side
 
 # What CloudFormation does with the launch role on the provisioned product's stack.
 STACK_ACTIONS = (
-    "cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback", "cloudformation:CreateChangeSet",
-    "cloudformation:CreateStack", "cloudformation:DeleteChangeSet", "cloudformation:DeleteStack",
-    "cloudformation:DescribeChangeSet", "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResource",
-    "cloudformation:DescribeStackResources", "cloudformation:DescribeStacks", "cloudformation:ExecuteChangeSet",
-    "cloudformation:GetTemplate", "cloudformation:ListChangeSets", "cloudformation:ListStackResources",
-    "cloudformation:SetStackPolicy", "cloudformation:TagResource", "cloudformation:UntagResource", "cloudformation:UpdateStack",
+    "cloudformation:CancelUpdateStack",
+    "cloudformation:ContinueUpdateRollback",
+    "cloudformation:CreateChangeSet",
+    "cloudformation:CreateStack",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DeleteStack",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStackResource",
+    "cloudformation:DescribeStackResources",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:GetTemplate",
+    "cloudformation:ListChangeSets",
+    "cloudformation:ListStackResources",
+    "cloudformation:SetStackPolicy",
+    "cloudformation:TagResource",
+    "cloudformation:UntagResource",
+    "cloudformation:UpdateStack",
 )
 # Template checks Service Catalog runs before a stack exists; they take no resource.
 TEMPLATE_ACTIONS = ("cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate")
 # The roles a product creates (the memory's service role), with the boundary conditions below.
 ROLE_BOUNDED_ACTIONS = ("iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePolicy")
 ROLE_ACTIONS = (
-    "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-    "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRoleDescription",
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:ListRolePolicies",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRoleDescription",
 )
 # Create actions authorize against no resource ARN (Resource "*" only): their own statements, bounded by the
 # product tag every launched resource carries in its create request.
 GUARDRAIL_CREATE_ACTIONS = ("bedrock:CreateGuardrail",)
 MEMORY_CREATE_ACTIONS = ("bedrock-agentcore:CreateMemory",)
 GUARDRAIL_ACTIONS = (
-    "bedrock:CreateGuardrailVersion", "bedrock:DeleteGuardrail", "bedrock:GetGuardrail",
-    "bedrock:ListTagsForResource", "bedrock:TagResource", "bedrock:UntagResource", "bedrock:UpdateGuardrail",
+    "bedrock:CreateGuardrailVersion",
+    "bedrock:DeleteGuardrail",
+    "bedrock:GetGuardrail",
+    "bedrock:ListTagsForResource",
+    "bedrock:TagResource",
+    "bedrock:UntagResource",
+    "bedrock:UpdateGuardrail",
 )
 MEMORY_ACTIONS = (
-    "bedrock-agentcore:DeleteMemory", "bedrock-agentcore:GetMemory",
-    "bedrock-agentcore:ListTagsForResource", "bedrock-agentcore:TagResource", "bedrock-agentcore:UntagResource",
+    "bedrock-agentcore:DeleteMemory",
+    "bedrock-agentcore:GetMemory",
+    "bedrock-agentcore:ListTagsForResource",
+    "bedrock-agentcore:TagResource",
+    "bedrock-agentcore:UntagResource",
     "bedrock-agentcore:UpdateMemory",
 )
 # What Bedrock and AgentCore need on the catalog key to create CMK-encrypted guardrails and memories for the
@@ -443,8 +524,14 @@ MEMORY_ACTIONS = (
 KEY_SERVICE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # What product roles may do at most (the boundary): use the catalog key, nothing else.
 BOUNDARY_KEY_ACTIONS = (
-    "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
 )
 
 
@@ -491,18 +578,27 @@ class CatalogLaunchAccess(Construct):
             "ProductBoundary",
             managed_policy_name=product_boundary_name(tenant),
             description="Permissions boundary of every role an AgentZone Service Catalog product creates",
-            statements=[iam.PolicyStatement(sid="UseCatalogKey", actions=list(BOUNDARY_KEY_ACTIONS), resources=[self.key.key_arn])],
+            statements=[
+                iam.PolicyStatement(
+                    sid="UseCatalogKey", actions=list(BOUNDARY_KEY_ACTIONS), resources=[self.key.key_arn]
+                )
+            ],
         )
         self.role = iam.Role(
             self,
             "Role",
             role_name=launch_role_name(tenant),
             description=f"Service Catalog launch role for AgentZone products of {tenant}",
-            assumed_by=iam.ServicePrincipal("servicecatalog.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+            assumed_by=iam.ServicePrincipal(
+                "servicecatalog.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
             max_session_duration=cdk.Duration.hours(1),
         )
         self.policy = iam.ManagedPolicy(
-            self, "Policy", roles=[self.role], description="What launching, updating and terminating AgentZone Service Catalog products takes"
+            self,
+            "Policy",
+            roles=[self.role],
+            description="What launching, updating and terminating AgentZone Service Catalog products takes",
         )
         self._grant_products(stack)
 
@@ -517,39 +613,76 @@ class CatalogLaunchAccess(Construct):
         add = self.policy.add_statements
         add(iam.PolicyStatement(sid="ProvisionedProductStacks", actions=list(STACK_ACTIONS), resources=[stacks]))
         add(iam.PolicyStatement(sid="ValidateProductTemplates", actions=list(TEMPLATE_ACTIONS), resources=["*"]))
-        add(iam.PolicyStatement(
-            sid="ReadProductTemplates", actions=["s3:GetObject"], resources=[templates],
-            conditions={"StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}},
-        ))
-        add(iam.PolicyStatement(sid="ProductRolesWithBoundary", actions=list(ROLE_BOUNDED_ACTIONS), resources=[roles], conditions=bounded))
+        add(
+            iam.PolicyStatement(
+                sid="ReadProductTemplates",
+                actions=["s3:GetObject"],
+                resources=[templates],
+                conditions={"StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}},
+            )
+        )
+        add(
+            iam.PolicyStatement(
+                sid="ProductRolesWithBoundary",
+                actions=list(ROLE_BOUNDED_ACTIONS),
+                resources=[roles],
+                conditions=bounded,
+            )
+        )
         add(iam.PolicyStatement(sid="ProductRoles", actions=list(ROLE_ACTIONS), resources=[roles]))
-        add(iam.PolicyStatement(
-            sid="PassProductRolesToAgentCore", actions=["iam:PassRole"], resources=[roles],
-            conditions={"StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}},
-        ))
-        add(iam.PolicyStatement(
-            sid="CreateGuardrails", actions=list(GUARDRAIL_CREATE_ACTIONS), resources=["*"],
-            conditions={"StringEquals": {f"aws:RequestTag/{PRODUCT_TAG}": GuardrailProductStack.BLUEPRINT}},
-        ))
+        add(
+            iam.PolicyStatement(
+                sid="PassProductRolesToAgentCore",
+                actions=["iam:PassRole"],
+                resources=[roles],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}},
+            )
+        )
+        add(
+            iam.PolicyStatement(
+                sid="CreateGuardrails",
+                actions=list(GUARDRAIL_CREATE_ACTIONS),
+                resources=["*"],
+                conditions={"StringEquals": {f"aws:RequestTag/{PRODUCT_TAG}": GuardrailProductStack.BLUEPRINT}},
+            )
+        )
         add(iam.PolicyStatement(sid="Guardrails", actions=list(GUARDRAIL_ACTIONS), resources=[guardrails]))
-        add(iam.PolicyStatement(
-            sid="CreateMemories", actions=list(MEMORY_CREATE_ACTIONS), resources=["*"],
-            conditions={"StringEquals": {f"aws:RequestTag/{PRODUCT_TAG}": MemoryProductStack.BLUEPRINT}},
-        ))
+        add(
+            iam.PolicyStatement(
+                sid="CreateMemories",
+                actions=list(MEMORY_CREATE_ACTIONS),
+                resources=["*"],
+                conditions={"StringEquals": {f"aws:RequestTag/{PRODUCT_TAG}": MemoryProductStack.BLUEPRINT}},
+            )
+        )
         add(iam.PolicyStatement(sid="Memories", actions=list(MEMORY_ACTIONS), resources=[memories]))
-        via_services = {"kms:ViaService": [f"bedrock.{region}.amazonaws.com", f"bedrock-agentcore.{region}.amazonaws.com"]}
-        add(iam.PolicyStatement(
-            sid="CatalogKeyThroughBedrock", actions=list(KEY_SERVICE_ACTIONS), resources=[self.key.key_arn],
-            conditions={"StringEquals": via_services},
-        ))
-        add(iam.PolicyStatement(
-            sid="CatalogKeyGrantsForBedrock", actions=["kms:CreateGrant"], resources=[self.key.key_arn],
-            conditions={"StringEquals": via_services, "Bool": {"kms:GrantIsForAWSResource": "true"}},
-        ))
+        via_services = {
+            "kms:ViaService": [f"bedrock.{region}.amazonaws.com", f"bedrock-agentcore.{region}.amazonaws.com"]
+        }
+        add(
+            iam.PolicyStatement(
+                sid="CatalogKeyThroughBedrock",
+                actions=list(KEY_SERVICE_ACTIONS),
+                resources=[self.key.key_arn],
+                conditions={"StringEquals": via_services},
+            )
+        )
+        add(
+            iam.PolicyStatement(
+                sid="CatalogKeyGrantsForBedrock",
+                actions=["kms:CreateGrant"],
+                resources=[self.key.key_arn],
+                conditions={"StringEquals": via_services, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
         add(iam.PolicyStatement(sid="DescribeCatalogKey", actions=["kms:DescribeKey"], resources=[self.key.key_arn]))
-        add(iam.PolicyStatement(
-            sid="ResolveCatalogKey", actions=["ssm:GetParameters", "ssm:GetParameter"], resources=[self.key_parameter.parameter_arn]
-        ))
+        add(
+            iam.PolicyStatement(
+                sid="ResolveCatalogKey",
+                actions=["ssm:GetParameters", "ssm:GetParameter"],
+                resources=[self.key_parameter.parameter_arn],
+            )
+        )
         self._acknowledge(stacks, roles, guardrails, memories, templates)
 
     def _acknowledge(self, stacks: str, roles: str, guardrails: str, memories: str, templates: str) -> None:
@@ -583,7 +716,20 @@ def _nag_resource(scope: Construct, arn: str) -> str:
 
 
 __all__ = [
-    "KEY_PARAMETER", "LIBRARY_VERSION", "NOT_OFFERED", "OFFERED", "PRODUCT_TAG", "PROVIDER", "BlueprintProductStack",
-    "CatalogLaunchAccess", "GuardrailProductStack", "MemoryProductStack", "ProductVersions", "TenantCatalog",
-    "launch_role_name", "portfolio_name", "product_boundary_name", "provisioned_stack_pattern",
+    "KEY_PARAMETER",
+    "LIBRARY_VERSION",
+    "NOT_OFFERED",
+    "OFFERED",
+    "PRODUCT_TAG",
+    "PROVIDER",
+    "BlueprintProductStack",
+    "CatalogLaunchAccess",
+    "GuardrailProductStack",
+    "MemoryProductStack",
+    "ProductVersions",
+    "TenantCatalog",
+    "launch_role_name",
+    "portfolio_name",
+    "product_boundary_name",
+    "provisioned_stack_pattern",
 ]

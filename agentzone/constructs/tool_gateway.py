@@ -9,7 +9,7 @@ engine in ENFORCE mode decides every tool call. Policies come from config
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrockagentcore as agentcore
@@ -27,7 +27,6 @@ _ECR_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[a-z0-9._/-]+):(?P<tag>[\w.-]{1,128})$"
 )
 MCP_VERSIONS = [agentcore.MCPProtocolVersion.MCP_2025_06_18, agentcore.MCPProtocolVersion.MCP_2025_03_26]
-
 
 
 class ToolGateway(Construct):
@@ -72,7 +71,9 @@ class ToolGateway(Construct):
         super().__init__(scope, construct_id)
         if discovery_url is None:
             if allowed_scopes or allowed_clients:
-                raise ValueError("allowed_scopes and allowed_clients check JWTs; with IAM inbound auth (discovery_url=None) pass neither")
+                raise ValueError(
+                    "allowed_scopes and allowed_clients check JWTs; with IAM inbound auth (discovery_url=None) pass neither"
+                )
         elif not allowed_scopes:
             raise ValueError("allowed_scopes must name at least one scope: a token without it must not reach the tools")
         self._check_policies(policies)
@@ -94,20 +95,29 @@ class ToolGateway(Construct):
             description=description,
             authorizer_configuration=self._authorizer(discovery_url, allowed_scopes, allowed_clients),
             protocol_configuration=agentcore.McpProtocolConfiguration(
-                supported_versions=MCP_VERSIONS, search_type=agentcore.McpGatewaySearchType.SEMANTIC, instructions=instructions
+                supported_versions=MCP_VERSIONS,
+                search_type=agentcore.McpGatewaySearchType.SEMANTIC,
+                instructions=instructions,
             ),
             kms_key=encryption_key,
             exception_level=agentcore.GatewayExceptionLevel.DEBUG if debug_exceptions else None,
-            policy_engine_configuration=agentcore.GatewayPolicyEngineConfig(policy_engine=self.policy_engine, mode=self.mode),
+            policy_engine_configuration=agentcore.GatewayPolicyEngineConfig(
+                policy_engine=self.policy_engine, mode=self.mode
+            ),
         )
-        validation = (agentcore.PolicyValidationMode.FAIL_ON_ANY_FINDINGS if strict_policy_validation
-                      else agentcore.PolicyValidationMode.IGNORE_ALL_FINDINGS)
+        validation = (
+            agentcore.PolicyValidationMode.FAIL_ON_ANY_FINDINGS
+            if strict_policy_validation
+            else agentcore.PolicyValidationMode.IGNORE_ALL_FINDINGS
+        )
         self.policies: dict[str, agentcore.Policy] = {}
         for name in sorted(policies):  # sorted: the L2 chains policies in order of addition
             self.policies[name] = self.policy_engine.add_policy(
                 f"Policy-{name}",
                 policy_name=name,
-                statement=agentcore.PolicyStatement.from_cedar(render(policies[name].strip(), self.gateway.gateway_arn)),
+                statement=agentcore.PolicyStatement.from_cedar(
+                    render(policies[name].strip(), self.gateway.gateway_arn)
+                ),
                 validation_mode=validation,
             )
         self._acknowledge()
@@ -135,10 +145,14 @@ class ToolGateway(Construct):
             if problems:
                 raise ValueError(f"policy {name!r}: {problems[0].message}")
             if len(split_statements(text)) != 1:
-                raise ValueError(f"policy {name!r} holds {len(split_statements(text))} statements; AgentCore stores one per policy")
+                raise ValueError(
+                    f"policy {name!r} holds {len(split_statements(text))} statements; AgentCore stores one per policy"
+                )
             if "AgentCore::Gateway::" in text and GATEWAY_ARN_PLACEHOLDER not in text:
-                raise ValueError(f"policy {name!r} names a gateway by literal ARN; write "
-                                 f"AgentCore::Gateway::\"{GATEWAY_ARN_PLACEHOLDER}\"")
+                raise ValueError(
+                    f"policy {name!r} names a gateway by literal ARN; write "
+                    f'AgentCore::Gateway::"{GATEWAY_ARN_PLACEHOLDER}"'
+                )
 
     def _acknowledge(self) -> None:
         policy = self.gateway.role.node.find_child("DefaultPolicy")
@@ -150,8 +164,12 @@ class ToolGateway(Construct):
         }
         for finding, reason in findings.items():
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
-        acknowledge_compliance(policy, "IAMNoInlinePolicy", "The AgentCore Gateway L2 writes its service role's grants (CMK, policy "
-                               "engine, MCP runtimes it invokes) as a policy attached only to that role.")
+        acknowledge_compliance(
+            policy,
+            "IAMNoInlinePolicy",
+            "The AgentCore Gateway L2 writes its service role's grants (CMK, policy "
+            "engine, MCP runtimes it invokes) as a policy attached only to that role.",
+        )
 
     # ------------------------------------------------------------ attributes
 
@@ -235,7 +253,9 @@ class McpServerRuntime(Construct):
             raise ValueError(f"target name {problems[0]}")
         runtime_name = name.replace("-", "_")
         if not re.match(r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$", runtime_name):
-            raise ValueError(f"name {name!r} must give a runtime name of letters, digits and '_' (at most 48), starting with a letter")
+            raise ValueError(
+                f"name {name!r} must give a runtime name of letters, digits and '_' (at most 48), starting with a letter"
+            )
 
         self.runtime = agentcore.Runtime(
             self,
@@ -262,13 +282,17 @@ class McpServerRuntime(Construct):
             gateway_target_name=self.target_name,
             description=(description or f"MCP server {name} on AgentCore Runtime")[:200],
             endpoint=self.invocation_url,
-            credential_provider_configurations=[agentcore.GatewayCredentialProvider.from_iam_role(service="bedrock-agentcore")],
+            credential_provider_configurations=[
+                agentcore.GatewayCredentialProvider.from_iam_role(service="bedrock-agentcore")
+            ],
         )
         # Creating an MCP target lists the server's tools: the gateway role must already hold the grant.
         self.invoke_grant.apply_before(self.target)
         self._acknowledge()
 
-    def _artifact(self, image_uri: str | None, repository: ecr.IRepository | None, tag: str | None) -> agentcore.AgentRuntimeArtifact:
+    def _artifact(
+        self, image_uri: str | None, repository: ecr.IRepository | None, tag: str | None
+    ) -> agentcore.AgentRuntimeArtifact:
         """An ECR image either way, so the L2 grants the runtime role pull on exactly that repository."""
         if (image_uri is None) == (repository is None):
             raise ValueError("pass either image_uri or repository (+ tag)")
@@ -277,9 +301,13 @@ class McpServerRuntime(Construct):
                 raise ValueError("tag goes with repository; image_uri carries its own tag")
             match = _ECR_URI.match(image_uri)
             if not match:
-                raise ValueError(f"image_uri {image_uri!r} is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)")
+                raise ValueError(
+                    f"image_uri {image_uri!r} is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)"
+                )
             arn = f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
-            repository = ecr.Repository.from_repository_attributes(self, "Repository", repository_arn=arn, repository_name=match["repo"])
+            repository = ecr.Repository.from_repository_attributes(
+                self, "Repository", repository_arn=arn, repository_name=match["repo"]
+            )
             tag = match["tag"]
         if not tag:
             raise ValueError("pass the image tag to run (a pinned version, not 'latest')")
@@ -291,7 +319,13 @@ class McpServerRuntime(Construct):
         stack = cdk.Stack.of(self)
         arn = self.runtime.agent_runtime_arn
         encoded = cdk.Fn.join("%2F", cdk.Fn.split("/", cdk.Fn.join("%3A", cdk.Fn.split(":", arn))))
-        parts = [f"https://bedrock-agentcore.{stack.region}.", stack.url_suffix, "/runtimes/", encoded, f"/invocations?qualifier={self.QUALIFIER}"]
+        parts = [
+            f"https://bedrock-agentcore.{stack.region}.",
+            stack.url_suffix,
+            "/runtimes/",
+            encoded,
+            f"/invocations?qualifier={self.QUALIFIER}",
+        ]
         return cdk.Fn.join("", parts)
 
     def _acknowledge(self) -> None:

@@ -47,7 +47,9 @@ def datasets(namespace: m.DataNamespace) -> list[m.Dataset]:
     """
     found = [*namespace.datasets, *([FEEDBACK_DATASET] if namespace.feedback_from else [])]
     return [
-        d.model_copy(update={"columns": sorted(d.columns, key=lambda c: c.name), "quality_rules": sorted(d.quality_rules)})
+        d.model_copy(
+            update={"columns": sorted(d.columns, key=lambda c: c.name), "quality_rules": sorted(d.quality_rules)}
+        )
         for d in sorted(found, key=lambda d: d.name)
     ]
 
@@ -100,7 +102,9 @@ class NamespaceLayout:
                     "prefix": self.prefix(d),
                     **{f"{zone}_table": table_name(zone, d.name) for zone in ZONES},
                     "partition_keys": [PARTITION_KEY],
-                    "columns": [{"name": c.name, "type": c.type, "required": c.required, "pii": c.pii} for c in d.columns],
+                    "columns": [
+                        {"name": c.name, "type": c.type, "required": c.required, "pii": c.pii} for c in d.columns
+                    ],
                 }
                 for d in self.datasets
             ],
@@ -113,7 +117,8 @@ class NamespaceLayout:
         if zone == "raw":
             params["agentzone:ingestion"] = (
                 f"firehose:{naming.dataset_stream(self.tenant, self.namespace.name, dataset.name)}"
-                if dataset.ingestion == "stream" else f"batch:{self.prefix(dataset)}"
+                if dataset.ingestion == "stream"
+                else f"batch:{self.prefix(dataset)}"
             )
             return params
         source = "raw" if zone == "curated" else "curated"

@@ -49,9 +49,13 @@ def canaries(lz: LandingZone, tenant_name: str, environment: str) -> list[Canary
     try:
         tenant = lz.tenant(tenant_name)
     except KeyError:
-        raise ReleaseError(f"unknown tenant {tenant_name!r}; valid: {', '.join(t.tenant for t in lz.tenants)}") from None
+        raise ReleaseError(
+            f"unknown tenant {tenant_name!r}; valid: {', '.join(t.tenant for t in lz.tenants)}"
+        ) from None
     if environment not in tenant.environments:
-        raise ReleaseError(f"tenant {tenant_name} has no {environment!r} environment; it has: {', '.join(tenant.environments)}")
+        raise ReleaseError(
+            f"tenant {tenant_name} has no {environment!r} environment; it has: {', '.join(tenant.environments)}"
+        )
     found = []
     for agent, runtime in sorted(tenant.blueprints.runtime.items()):
         release = runtime.releases.get(environment)
@@ -100,31 +104,51 @@ def rollback(control, canary: Canary) -> None:
     )
 
 
-def watch(found: list[Canary], *, session: boto3.Session, region: str | None, minutes: float, poll_seconds: float,
-          log=print, clock=time.monotonic, sleep=time.sleep) -> int:
+def watch(
+    found: list[Canary],
+    *,
+    session: boto3.Session,
+    region: str | None,
+    minutes: float,
+    poll_seconds: float,
+    log=print,
+    clock=time.monotonic,
+    sleep=time.sleep,
+) -> int:
     cloudwatch = session.client("cloudwatch", region_name=region)
     control = session.client("bedrock-agentcore-control", region_name=region)
     deadline = clock() + minutes * 60
     for canary in found:
-        log(f"watching {canary.agent} {canary.endpoint} (version {canary.version}; stable {canary.stable_endpoint} = {canary.stable_version})")
+        log(
+            f"watching {canary.agent} {canary.endpoint} (version {canary.version}; stable {canary.stable_endpoint} = {canary.stable_version})"
+        )
     while True:
         for canary in found:
             alarms = firing_alarms(cloudwatch, canary)
             if alarms:
                 rollback(control, canary)
-                log(f"ROLLED BACK {canary.agent} {canary.endpoint} to version {canary.stable_version}: {', '.join(alarms)} in ALARM. "
-                    f"Set {canary.endpoint}: {canary.stable_version} in the tenant's config to match.")
+                log(
+                    f"ROLLED BACK {canary.agent} {canary.endpoint} to version {canary.stable_version}: {', '.join(alarms)} in ALARM. "
+                    f"Set {canary.endpoint}: {canary.stable_version} in the tenant's config to match."
+                )
                 return 1
         if clock() >= deadline:
             break
         sleep(poll_seconds)
     for canary in found:
-        log(f"{canary.agent} {canary.endpoint} healthy for {minutes:g} minutes; promote with {canary.stable_endpoint}: {canary.version} in config")
+        log(
+            f"{canary.agent} {canary.endpoint} healthy for {minutes:g} minutes; promote with {canary.stable_endpoint}: {canary.version} in config"
+        )
     return 0
 
 
-_guarded = guarded(PROG, bad_input=(ReleaseError,), refused=(), credentials_hint="sign in or pass --profile (the tenant account's delivery role)",
-                   region_hint="no AWS region; pass --region or set AWS_REGION")
+_guarded = guarded(
+    PROG,
+    bad_input=(ReleaseError,),
+    refused=(),
+    credentials_hint="sign in or pass --profile (the tenant account's delivery role)",
+    region_hint="no AWS region; pass --region or set AWS_REGION",
+)
 
 
 @_guarded
@@ -138,8 +162,12 @@ def cmd_watch(args) -> int:
 
 
 def add_parser(sub) -> None:
-    parser = sub.add_parser("release", help="canary releases: watch the canary endpoint and roll back on alarm",
-                            description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "release",
+        help="canary releases: watch the canary endpoint and roll back on alarm",
+        description=__doc__.split("\n\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="release_command", required=True)
     p = commands.add_parser("watch", help="watch canary endpoints' alarms; roll back and exit 1 if one fires")
     p.add_argument("--config-dir", help="config directory (default: AGENTZONE_CONFIG_DIR or ./config)")

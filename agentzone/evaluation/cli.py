@@ -24,8 +24,10 @@ PROG = "agentzone eval"
 def _aws_message(exc: ClientError) -> tuple[str, int]:
     code, message = aws_error(exc)
     if code == "ResourceNotFoundException":
-        return (f"{exc.operation_name}: evaluation table not found ({message}); check --tenant, --environment, "
-                "--region, and that the tenant's stack with the eval_pipeline blueprint is deployed"), 2
+        return (
+            f"{exc.operation_name}: evaluation table not found ({message}); check --tenant, --environment, "
+            "--region, and that the tenant's stack with the eval_pipeline blueprint is deployed"
+        ), 2
     return aws_failure(exc)
 
 
@@ -53,7 +55,11 @@ def _store(args) -> EvaluationStore:
 def cmd_gate(args) -> int:
     decision, stored = _store(args).gate(args.agent, args.version)
     if args.json:
-        print(json.dumps({**decision.to_dict(), "evaluated_at": stored.get("evaluated_at"), "run": stored.get("run")}, indent=2))
+        print(
+            json.dumps(
+                {**decision.to_dict(), "evaluated_at": stored.get("evaluated_at"), "run": stored.get("run")}, indent=2
+            )
+        )
     else:
         print(decision.report())
         if stored.get("evaluated_at"):
@@ -82,7 +88,9 @@ def add_parser(sub) -> None:
     which.add_argument("--agent", required=True, help="agent (runtime) name, e.g. triage")
     which.add_argument("--version", required=True, help="agent version evaluated, e.g. 7")
     where = common.add_argument_group("where the store is")
-    where.add_argument("--table", help="evaluation table name or ARN (default: agentzone-<tenant>-evaluations-<environment>)")
+    where.add_argument(
+        "--table", help="evaluation table name or ARN (default: agentzone-<tenant>-evaluations-<environment>)"
+    )
     where.add_argument("--region", help="region of the table (default: from the AWS configuration)")
     where.add_argument("--profile", help="AWS profile to use (credentials for the tenant account)")
 

@@ -27,7 +27,8 @@ The sparse index ``approved`` holds approved versions only, so the baseline is o
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 PARTITION_KEY = "agent"
 SORT_KEY = "version"
@@ -83,7 +84,7 @@ def to_item(
 
 
 def _plain(value: Mapping[str, Any]) -> Any:
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     if kind == "N":
         return float(raw)
     if kind == "M":

@@ -8,7 +8,7 @@ used, against the *current* approved baseline.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -27,7 +27,9 @@ class InvalidRequest(EvaluationError):
 
 def check_names(agent: str, version: str) -> None:
     if not record.AGENT_PATTERN.match(agent or ""):
-        raise InvalidRequest(f"agent {agent!r} must match {record.AGENT_PATTERN.pattern} (the runtime name in config, e.g. triage)")
+        raise InvalidRequest(
+            f"agent {agent!r} must match {record.AGENT_PATTERN.pattern} (the runtime name in config, e.g. triage)"
+        )
     if not record.VERSION_PATTERN.match(version or ""):
         raise InvalidRequest(f"version {version!r} must match {record.VERSION_PATTERN.pattern} (e.g. 7 or 1.4.0)")
 
@@ -38,7 +40,7 @@ class EvaluationStore:
         self._ddb = (session or boto3.Session()).client("dynamodb", region_name=region)
 
     @classmethod
-    def for_tenant(cls, tenant: str, environment: str, **kwargs) -> "EvaluationStore":
+    def for_tenant(cls, tenant: str, environment: str, **kwargs) -> EvaluationStore:
         return cls(record.table_name(tenant, environment), **kwargs)
 
     def _key(self, agent: str, version: str) -> dict[str, Any]:
@@ -55,7 +57,9 @@ class EvaluationStore:
             self._ddb.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(approved_at)")
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise EvaluationError(f"{item['agent']['S']} version {item['version']['S']} is approved; its result is final") from None
+                raise EvaluationError(
+                    f"{item['agent']['S']} version {item['version']['S']} is approved; its result is final"
+                ) from None
             raise
 
     def baseline(self, agent: str, *, exclude_version: str | None = None) -> dict[str, Any] | None:
@@ -79,19 +83,32 @@ class EvaluationStore:
         """Make a passing result the agent's baseline (conditional: it must exist and have passed)."""
         result = self.get(agent, version)
         if result is None:
-            raise InvalidRequest(f"no evaluation result for {agent} version {version}; run the evaluation pipeline first")
+            raise InvalidRequest(
+                f"no evaluation result for {agent} version {version}; run the evaluation pipeline first"
+            )
         if not result.get("passed"):
-            raise EvaluationError(f"{agent} version {version} failed its evaluation; only a passing version can become the baseline")
-        at = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            raise EvaluationError(
+                f"{agent} version {version} failed its evaluation; only a passing version can become the baseline"
+            )
+        at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         try:
             self._ddb.update_item(
                 TableName=self.table,
                 Key=self._key(agent, version),
                 UpdateExpression="SET #pa = :agent, #at = :at, #by = :by",
                 ConditionExpression="#passed = :true AND attribute_not_exists(#at)",
-                ExpressionAttributeNames={"#pa": record.BASELINE_INDEX_PARTITION_KEY, "#at": record.BASELINE_INDEX_SORT_KEY,
-                                          "#by": "approved_by", "#passed": "passed"},
-                ExpressionAttributeValues={":agent": {"S": agent}, ":at": {"S": at}, ":by": {"S": by}, ":true": {"BOOL": True}},
+                ExpressionAttributeNames={
+                    "#pa": record.BASELINE_INDEX_PARTITION_KEY,
+                    "#at": record.BASELINE_INDEX_SORT_KEY,
+                    "#by": "approved_by",
+                    "#passed": "passed",
+                },
+                ExpressionAttributeValues={
+                    ":agent": {"S": agent},
+                    ":at": {"S": at},
+                    ":by": {"S": by},
+                    ":true": {"BOOL": True},
+                },
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -103,7 +120,9 @@ class EvaluationStore:
         """Re-decide the stored result of ``version`` against the current approved baseline."""
         result = self.get(agent, version)
         if result is None:
-            raise InvalidRequest(f"no evaluation result for {agent} version {version} in {self.table}; run the evaluation pipeline first")
+            raise InvalidRequest(
+                f"no evaluation result for {agent} version {version} in {self.table}; run the evaluation pipeline first"
+            )
         baseline = self.baseline(agent, exclude_version=version)
         try:
             decision = gate.evaluate(

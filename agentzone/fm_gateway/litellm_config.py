@@ -69,7 +69,9 @@ def _check_fallbacks(settings: FmGatewaySettings) -> None:
             if fallback not in tiers:
                 raise ValueError(f"gateway model {model.name!r}: unknown fallback {fallback!r}")
             if TIER_RANK[tiers[fallback]] >= TIER_RANK[model.tier]:
-                raise ValueError(f"gateway model {model.name!r} ({model.tier}): fallback {fallback!r} is not a lower tier")
+                raise ValueError(
+                    f"gateway model {model.name!r} ({model.tier}): fallback {fallback!r} is not a lower tier"
+                )
 
 
 # ------------------------------------------------------------------ tenants
@@ -171,7 +173,9 @@ def team_payload(tenant: Tenant, settings: FmGatewaySettings) -> dict:
     names = tenant_gateway_models(tenant, settings)
     if not names:
         # LiteLLM reads an empty team model list as "every model on the proxy".
-        raise ValueError(f"tenant {tenant.tenant} may call no gateway model (its models and fm_gateway.models select none); give it no team")
+        raise ValueError(
+            f"tenant {tenant.tenant} may call no gateway model (its models and fm_gateway.models select none); give it no team"
+        )
     gateway = tenant.fm_gateway
     budget = gateway.monthly_budget_usd if gateway.monthly_budget_usd is not None else tenant.budget.monthly_usd
     return {
@@ -193,7 +197,9 @@ def team_payload(tenant: Tenant, settings: FmGatewaySettings) -> dict:
     }
 
 
-def team_request(tenant: Tenant, settings: FmGatewaySettings, *, region: str, inference_profile_arns: Mapping[str, str]) -> dict:
+def team_request(
+    tenant: Tenant, settings: FmGatewaySettings, *, region: str, inference_profile_arns: Mapping[str, str]
+) -> dict:
     """Everything the gateway must hold for one tenant.
 
     ``team``: the ``/team/new`` body; ``deployments``: one ``/model/new`` body
@@ -335,7 +341,7 @@ def render_yaml(config: Mapping) -> str:
     """Deterministic YAML (insertion order kept, no anchors) for the container's config file."""
 
     class _NoAliases(yaml.SafeDumper):
-        def ignore_aliases(self, data) -> bool:  # noqa: ARG002 - yaml API
+        def ignore_aliases(self, data) -> bool:
             return True
 
     return yaml.dump(dict(config), Dumper=_NoAliases, sort_keys=False, default_flow_style=False, width=120)

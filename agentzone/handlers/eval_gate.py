@@ -19,7 +19,7 @@ Event::
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 
@@ -62,16 +62,30 @@ def decide(event: dict, *, s3=None, now: datetime | None = None) -> dict:
         agent=agent,
         version=version,
     )
-    at = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     report = result.report()
     detail = {**result.to_dict(), "mode": mode, "run": event.get("run", ""), "evaluated_at": at}
     dimensions = [{"Name": "Agent", "Value": agent}]
     metric_data = [
-        {"MetricName": "GateFailed", "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}], "Value": 0.0 if result.passed else 1.0, "Unit": "Count"},
-        {"MetricName": "WorstDrop", "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}], "Value": result.worst_drop, "Unit": "None"},
+        {
+            "MetricName": "GateFailed",
+            "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}],
+            "Value": 0.0 if result.passed else 1.0,
+            "Unit": "Count",
+        },
+        {
+            "MetricName": "WorstDrop",
+            "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}],
+            "Value": result.worst_drop,
+            "Unit": "None",
+        },
         *(
-            {"MetricName": "Score", "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}, {"Name": "Metric", "Value": name}],
-             "Value": score, "Unit": "None"}
+            {
+                "MetricName": "Score",
+                "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}, {"Name": "Metric", "Value": name}],
+                "Value": score,
+                "Unit": "None",
+            }
             for name, score in sorted(metrics.items())
         ),
     ]
@@ -79,8 +93,15 @@ def decide(event: dict, *, s3=None, now: datetime | None = None) -> dict:
         "passed": result.passed,
         "report": report,
         "item": record.to_item(
-            agent=agent, version=version, passed=result.passed, metrics=metrics, thresholds=event["thresholds"],
-            max_regression=float(event["maxRegression"]), report=report, evaluated_at=at, run=event.get("run", ""),
+            agent=agent,
+            version=version,
+            passed=result.passed,
+            metrics=metrics,
+            thresholds=event["thresholds"],
+            max_regression=float(event["maxRegression"]),
+            report=report,
+            evaluated_at=at,
+            run=event.get("run", ""),
             baseline_version=result.baseline_version,
         ),
         "detail": detail,

@@ -81,9 +81,15 @@ class Gateway:
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme != "https" and not (parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS):
-            raise ResourceError(f"GATEWAY_URL must be an https:// URL (got {url!r}); the master key never travels in clear text")
+            raise ResourceError(
+                f"GATEWAY_URL must be an https:// URL (got {url!r}); the master key never travels in clear text"
+            )
         self.base = url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {master_key}", "Content-Type": "application/json", "Accept": "application/json"}
+        self._headers = {
+            "Authorization": f"Bearer {master_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
         self._context = ssl.create_default_context(cafile=cafile) if parsed.scheme == "https" else None
         self.deadline = deadline
         self._clock = clock or time.monotonic
@@ -98,7 +104,9 @@ class Gateway:
             attempt += 1
             request = urllib.request.Request(url, data=data, method=method, headers=self._headers)
             try:
-                with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS, context=self._context) as response:  # noqa: S310 (scheme checked above)
+                with urllib.request.urlopen(
+                    request, timeout=REQUEST_TIMEOUT_SECONDS, context=self._context
+                ) as response:
                     status, payload = response.status, _parse(response.read())
                 LOG.info("%s %s -> %s", method, path, status)
                 return status, payload
@@ -114,7 +122,9 @@ class Gateway:
                 LOG.info("%s %s -> %s", method, path, reason)
                 problem = f"{type(error).__name__}: {reason}"
             if self._clock() + delay > self.deadline:
-                raise ResourceError(f"{method} {path} on the FM gateway still failing after {attempt} attempts: {problem}")
+                raise ResourceError(
+                    f"{method} {path} on the FM gateway still failing after {attempt} attempts: {problem}"
+                )
             self._sleep(delay)
             delay = min(delay * 2, 30.0)
 

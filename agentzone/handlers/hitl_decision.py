@@ -160,7 +160,11 @@ def _plain(item: dict) -> dict:
 
 
 def response(status: int, body: dict) -> dict:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body, sort_keys=True)}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body, sort_keys=True),
+    }
 
 
 # ------------------------------------------------------------------ the decision
@@ -184,7 +188,9 @@ def decide(
     dynamodb = dynamodb or boto3.client("dynamodb")
     stepfunctions = stepfunctions or boto3.client("stepfunctions")
     s3 = s3 or boto3.client("s3")
-    found = dynamodb.get_item(TableName=table, Key={"request_id": {"S": decision.request_id}}, ConsistentRead=True).get("Item")
+    found = dynamodb.get_item(TableName=table, Key={"request_id": {"S": decision.request_id}}, ConsistentRead=True).get(
+        "Item"
+    )
     if not found:
         raise DecisionError(404, f"no request {decision.request_id}")
     item = _plain(found)
@@ -199,18 +205,23 @@ def decide(
         # The item was changed after the workflow recorded it: never approve what nobody saw.
         raise DecisionError(409, f"request {decision.request_id}: payload does not match its recorded hash")
 
-    decided_at = now or dt.datetime.now(dt.timezone.utc)
+    decided_at = now or dt.datetime.now(dt.UTC)
     record = decision_record(item, decision, decided_at)
     try:
         if decision.outcome == APPROVED:
             stepfunctions.send_task_success(
-                taskToken=token, output=json.dumps({"outcome": APPROVED, "decided_by": decision.caller, "decided_at": record["decided_at"]})
+                taskToken=token,
+                output=json.dumps(
+                    {"outcome": APPROVED, "decided_by": decision.caller, "decided_at": record["decided_at"]}
+                ),
             )
         else:
             stepfunctions.send_task_failure(taskToken=token, error=REJECTED_ERROR, cause=decision.reason[:256])
     except ClientError as error:
         if error.response["Error"]["Code"] in _SPENT_TOKEN_ERRORS:
-            raise DecisionError(409, f"request {decision.request_id} is no longer waiting (decided or timed out)") from None
+            raise DecisionError(
+                409, f"request {decision.request_id} is no longer waiting (decided or timed out)"
+            ) from None
         raise
 
     try:
@@ -219,7 +230,13 @@ def decide(
             Key={"request_id": {"S": decision.request_id}},
             UpdateExpression="SET #status = :outcome, #reason = :reason, #by = :by, #at = :at REMOVE #token",
             ConditionExpression="#status = :pending AND #token = :token",
-            ExpressionAttributeNames={"#status": "status", "#reason": "reason", "#by": "decided_by", "#at": "decided_at", "#token": "task_token"},
+            ExpressionAttributeNames={
+                "#status": "status",
+                "#reason": "reason",
+                "#by": "decided_by",
+                "#at": "decided_at",
+                "#token": "task_token",
+            },
             ExpressionAttributeValues={
                 ":outcome": {"S": decision.outcome},
                 ":reason": {"S": decision.reason},
@@ -261,4 +278,7 @@ def handler(event: dict, context: object) -> dict:
     except DecisionError as refused:
         LOG.warning("decision refused (%s): %s", refused.status, refused.message)
         return response(refused.status, {"message": refused.message})
-    return response(200, {"request_id": record["request_id"], "outcome": record["outcome"], "record": record_key(record["request_id"])})
+    return response(
+        200,
+        {"request_id": record["request_id"], "outcome": record["outcome"], "record": record_key(record["request_id"])},
+    )

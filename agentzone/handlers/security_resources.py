@@ -33,11 +33,15 @@ def ensure_guardduty_detector(props: dict, request: str) -> tuple[str, dict]:
     if detectors:
         detector = detectors[0]
         if request != "Delete":
-            gd.update_detector(DetectorId=detector, Enable=True, FindingPublishingFrequency=props["FindingPublishingFrequency"])
+            gd.update_detector(
+                DetectorId=detector, Enable=True, FindingPublishingFrequency=props["FindingPublishingFrequency"]
+            )
     elif request == "Delete":
         return "guardduty-detector-none", {}
     else:
-        detector = gd.create_detector(Enable=True, FindingPublishingFrequency=props["FindingPublishingFrequency"])["DetectorId"]
+        detector = gd.create_detector(Enable=True, FindingPublishingFrequency=props["FindingPublishingFrequency"])[
+            "DetectorId"
+        ]
         LOG.info("created GuardDuty detector %s", detector)
     return detector, {"DetectorId": detector}
 

@@ -156,7 +156,7 @@ def _slug(text: str) -> str:
 
 @dataclass
 class Resource:
-    stack: "Stack"
+    stack: Stack
     logical_id: str
     type: str
     properties: dict
@@ -257,7 +257,7 @@ class Stack:
     account: str
     region: str
     template: dict
-    assembly: "Assembly" = field(repr=False)
+    assembly: Assembly = field(repr=False)
 
     @cached_property
     def resources(self) -> dict[str, Resource]:
@@ -353,7 +353,7 @@ class Assembly:
     stacks: dict[str, Stack] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, outdir: Path) -> "Assembly":
+    def load(cls, outdir: Path) -> Assembly:
         outdir = Path(outdir)
         manifest = json.loads((outdir / "manifest.json").read_text())
         assembly = cls(outdir)

@@ -33,7 +33,7 @@ class Actor:
     boundary: Policy | None = None
 
     @classmethod
-    def of(cls, principal: Principal) -> "Actor":
+    def of(cls, principal: Principal) -> Actor:
         return cls(
             principal.arn,
             principal.account,
@@ -44,7 +44,7 @@ class Actor:
         )
 
     @classmethod
-    def member_admin(cls, account: str, region: str) -> "Actor":
+    def member_admin(cls, account: str, region: str) -> Actor:
         """An administrator a team creates in its own account: SCPs are all that stand in its way."""
         return cls(
             f"arn:aws:iam::{account}:role/TeamAdmin",

@@ -42,8 +42,13 @@ class Decision:
 
 
 def request(*, session_id: str, tool_calls: int, tokens: int, elapsed_seconds: float, kill_switch: str) -> dict:
-    return {"session_id": session_id, "tool_calls": tool_calls, "tokens": tokens, "elapsed_seconds": elapsed_seconds,
-            "kill_switch": kill_switch}
+    return {
+        "session_id": session_id,
+        "tool_calls": tool_calls,
+        "tokens": tokens,
+        "elapsed_seconds": elapsed_seconds,
+        "kill_switch": kill_switch,
+    }
 
 
 def decision_from_execution(result: dict) -> Decision:
@@ -64,10 +69,10 @@ def decision_from_execution(result: dict) -> Decision:
 class CircuitBreaker:
     """Calls the circuit breaker named by ``AGENTZONE_CIRCUIT_BREAKER_ARN``::
 
-        breaker = CircuitBreaker()
-        decision = breaker.check(session_id=sid, tool_calls=n, tokens=t, elapsed_seconds=s, kill_switch=switch.state())
-        if not decision.allowed:
-            stop(decision.reason)
+    breaker = CircuitBreaker()
+    decision = breaker.check(session_id=sid, tool_calls=n, tokens=t, elapsed_seconds=s, kill_switch=switch.state())
+    if not decision.allowed:
+        stop(decision.reason)
     """
 
     def __init__(self, state_machine_arn: str | None = None, *, client=None) -> None:
@@ -86,7 +91,9 @@ class CircuitBreaker:
 
     def check(self, **fields) -> Decision:
         try:
-            result = self.client.start_sync_execution(stateMachineArn=self.state_machine_arn, input=json.dumps(request(**fields)))
+            result = self.client.start_sync_execution(
+                stateMachineArn=self.state_machine_arn, input=json.dumps(request(**fields))
+            )
         except Exception as exc:  # fail closed: no answer is no permission
             return Decision(False, f"circuit breaker unavailable ({type(exc).__name__})")
         return decision_from_execution(result)

@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 
-
 from ..command import aws_session, guarded, run_alone
 from ..config import default_config_dir, load_landing_zone
 from .killswitch import KillSwitchError, KillSwitchOperator, Status
@@ -42,10 +41,14 @@ def _operator(args) -> KillSwitchOperator:
     try:
         tenant = lz.tenant(args.tenant)
     except KeyError:
-        raise InvalidRequest(f"unknown tenant {args.tenant!r}; valid: {', '.join(t.tenant for t in lz.tenants)}") from None
+        raise InvalidRequest(
+            f"unknown tenant {args.tenant!r}; valid: {', '.join(t.tenant for t in lz.tenants)}"
+        ) from None
     env = tenant.environments.get(args.environment)
     if env is None:
-        raise InvalidRequest(f"tenant {args.tenant} has no environment {args.environment!r}; valid: {', '.join(tenant.environments)}")
+        raise InvalidRequest(
+            f"tenant {args.tenant} has no environment {args.environment!r}; valid: {', '.join(tenant.environments)}"
+        )
     session = aws_session(args.profile)
     operator = KillSwitchOperator.for_session(session, args.tenant, args.environment, region=lz.region_of(env))
     account = operator.policy_arn.split(":")[4]
@@ -58,8 +61,17 @@ def _operator(args) -> KillSwitchOperator:
 
 def _print(status: Status, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"parameter": status.parameter, "value": status.value, "deny_policy": status.deny_policy_arn,
-                          "denied_roles": list(status.denied_roles)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "parameter": status.parameter,
+                    "value": status.value,
+                    "deny_policy": status.deny_policy_arn,
+                    "denied_roles": list(status.denied_roles),
+                },
+                indent=2,
+            )
+        )
     else:
         print(status.render())
 
@@ -88,7 +100,9 @@ def add_parser(sub) -> None:
     where = common.add_argument_group("which kill switch")
     where.add_argument("--tenant", required=True, help="tenant slug, e.g. claims")
     where.add_argument("--environment", required=True, help="tenant environment, e.g. prod")
-    where.add_argument("--config-dir", default=None, help=f"config tree (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})")
+    where.add_argument(
+        "--config-dir", default=None, help=f"config tree (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})"
+    )
     where.add_argument("--profile", help="AWS profile for the tenant environment's account")
     where.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -98,12 +112,18 @@ def add_parser(sub) -> None:
         description="Sets /agentzone/<tenant>/<environment>/kill-switch and attaches or detaches the kill-switch deny policy.",
     )
     commands = parser.add_subparsers(dest="killswitch_command", required=True, metavar="COMMAND")
-    p = commands.add_parser("on", parents=[common], help="agents refuse their next step; IAM denies model and agent calls")
-    p.add_argument("--no-deny", action="store_true", help="only set the parameter (cooperative stop), attach no deny policy")
+    p = commands.add_parser(
+        "on", parents=[common], help="agents refuse their next step; IAM denies model and agent calls"
+    )
+    p.add_argument(
+        "--no-deny", action="store_true", help="only set the parameter (cooperative stop), attach no deny policy"
+    )
     p.set_defaults(func=cmd_on)
     p = commands.add_parser("off", parents=[common], help="detach the deny policy everywhere, then set the switch off")
     p.set_defaults(func=cmd_off)
-    p = commands.add_parser("status", parents=[common], help="the switch value and the roles the deny policy is attached to")
+    p = commands.add_parser(
+        "status", parents=[common], help="the switch value and the roles the deny policy is attached to"
+    )
     p.set_defaults(func=cmd_status)
 
 

@@ -143,11 +143,17 @@ class KillSwitchOperator:
         self.policy_arn = f"arn:{partition}:iam::{account}:policy/{kill_switch_policy_name(tenant, environment)}"
 
     @classmethod
-    def for_session(cls, session, tenant: str, environment: str, region: str | None = None) -> "KillSwitchOperator":
+    def for_session(cls, session, tenant: str, environment: str, region: str | None = None) -> KillSwitchOperator:
         identity = session.client("sts", region_name=region).get_caller_identity()
         partition = identity["Arn"].split(":")[1]
-        return cls(tenant, environment, ssm=session.client("ssm", region_name=region), iam=session.client("iam"),
-                   account=identity["Account"], partition=partition)
+        return cls(
+            tenant,
+            environment,
+            ssm=session.client("ssm", region_name=region),
+            iam=session.client("iam"),
+            account=identity["Account"],
+            partition=partition,
+        )
 
     def protected_roles(self) -> list[str]:
         """Names of roles tagged agentzone:kill-switch=<tenant>/<environment>."""
@@ -162,7 +168,9 @@ class KillSwitchOperator:
 
     def denied_roles(self) -> list[str]:
         names = []
-        for page in self.iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=self.policy_arn, EntityFilter="Role"):
+        for page in self.iam.get_paginator("list_entities_for_policy").paginate(
+            PolicyArn=self.policy_arn, EntityFilter="Role"
+        ):
             names += [r["RoleName"] for r in page["PolicyRoles"]]
         return sorted(names)
 

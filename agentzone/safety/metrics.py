@@ -34,7 +34,9 @@ TENANT_DIMENSIONS = ("Tenant", "Environment")
 SESSION_DIMENSIONS = ("Tenant", "Environment", "SessionId")
 
 
-def estimate_cost_usd(prices: Mapping[str, Sequence[float]], model_id: str, input_tokens: int, output_tokens: int) -> float:
+def estimate_cost_usd(
+    prices: Mapping[str, Sequence[float]], model_id: str, input_tokens: int, output_tokens: int
+) -> float:
     """USD for one call from ``model_prices`` (USD per 1,000 [input, output] tokens, organization config)."""
     if model_id not in prices:
         raise KeyError(f"no price for model {model_id!r}; add it to the organization's model_prices")
@@ -43,7 +45,12 @@ def estimate_cost_usd(prices: Mapping[str, Sequence[float]], model_id: str, inpu
 
 
 def session_cost_record(
-    *, tenant: str, environment: str, session_id: str, session_cost_usd: float, step_cost_usd: float = 0.0,
+    *,
+    tenant: str,
+    environment: str,
+    session_id: str,
+    session_cost_usd: float,
+    step_cost_usd: float = 0.0,
     timestamp_ms: int | None = None,
 ) -> dict:
     """The EMF record (a dict) for one step of one session."""
@@ -76,13 +83,23 @@ def session_cost_record(
 
 
 def emit_session_cost(
-    *, tenant: str, environment: str, session_id: str, session_cost_usd: float, step_cost_usd: float = 0.0,
-    timestamp_ms: int | None = None, stream: TextIO | None = None,
+    *,
+    tenant: str,
+    environment: str,
+    session_id: str,
+    session_cost_usd: float,
+    step_cost_usd: float = 0.0,
+    timestamp_ms: int | None = None,
+    stream: TextIO | None = None,
 ) -> dict:
     """Print one EMF line (stdout by default, which the runtime ships to CloudWatch Logs) and return the record."""
     record = session_cost_record(
-        tenant=tenant, environment=environment, session_id=session_id, session_cost_usd=session_cost_usd,
-        step_cost_usd=step_cost_usd, timestamp_ms=timestamp_ms,
+        tenant=tenant,
+        environment=environment,
+        session_id=session_id,
+        session_cost_usd=session_cost_usd,
+        step_cost_usd=step_cost_usd,
+        timestamp_ms=timestamp_ms,
     )
     print(json.dumps(record, separators=(",", ":")), file=stream or sys.stdout, flush=True)
     return record

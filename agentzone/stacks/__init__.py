@@ -1,9 +1,9 @@
 """One stack class per account role."""
 
 from .base import REQUIRED_TAGS, AgentZoneStack, StackTarget
-from .organization import OrganizationStack, TenantGovernanceStack
-from .logging import LoggingStack
 from .data_lake import DataLakeStack, TenantDataStack
+from .logging import LoggingStack
+from .organization import OrganizationStack, TenantGovernanceStack
 from .platform import SharedServicesStack
 from .security import SecurityStack
 from .tenant_services import TenantServicesStack
@@ -26,8 +26,8 @@ __all__ = [
     "SecurityStack",
     "SharedServicesStack",
     "StackTarget",
-    "TenantGovernanceStack",
     "TenantDataStack",
+    "TenantGovernanceStack",
     "TenantServicesStack",
     "UseCaseStack",
 ]

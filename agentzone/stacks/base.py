@@ -56,7 +56,9 @@ class _TagCdkProviders:
 
     def visit(self, node) -> None:
         if type(node) is cdk.CfnResource and node.cfn_resource_type in self.TAGGABLE:
-            node.add_property_override(self.TAGGABLE[node.cfn_resource_type], [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())])
+            node.add_property_override(
+                self.TAGGABLE[node.cfn_resource_type], [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]
+            )
 
 
 class AgentZoneStack(cdk.Stack):
@@ -71,7 +73,9 @@ class AgentZoneStack(cdk.Stack):
     # qualify account-unique names such as the key alias with the tenant.
     PER_TENANT_IN_SHARED_ACCOUNT = False
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, description: str, tenant: str = "") -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, description: str, tenant: str = ""
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -92,7 +96,9 @@ class AgentZoneStack(cdk.Stack):
         self.baseline_key = BaselineKey(
             self,
             "BaselineKey",
-            alias=f"alias/agentzone/{tenant}/{self.ROLE.lower()}" if self.PER_TENANT_IN_SHARED_ACCOUNT else f"alias/agentzone/{self.ROLE.lower()}",
+            alias=f"alias/agentzone/{tenant}/{self.ROLE.lower()}"
+            if self.PER_TENANT_IN_SHARED_ACCOUNT
+            else f"alias/agentzone/{self.ROLE.lower()}",
             description=f"AgentZone {self.ROLE} baseline key ({target.environment})",
         )
         self._access_logs: AccessLogsBucket | None = None

@@ -38,10 +38,15 @@ KEY_EXPORT = "key-arn"
 
 def feedback_senders(lz: LandingZone) -> list[str]:
     """Tenant accounts named by some namespace's feedback_from."""
-    return sorted({
-        tenant.environments[env].account
-        for tenant in lz.tenants for ns in tenant.data.namespaces for env in ns.feedback_from if env in tenant.environments
-    })
+    return sorted(
+        {
+            tenant.environments[env].account
+            for tenant in lz.tenants
+            for ns in tenant.data.namespaces
+            for env in ns.feedback_from
+            if env in tenant.environments
+        }
+    )
 
 
 class DataLakeStack(AgentZoneStack):
@@ -50,15 +55,28 @@ class DataLakeStack(AgentZoneStack):
     ROLE = "DataLake"
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
-        super().__init__(scope, construct_id, target=target, description="AgentZone data lake: governed data for agents")
+        super().__init__(
+            scope, construct_id, target=target, description="AgentZone data lake: governed data for agents"
+        )
         org, env = lz.organization, self.target.environment
         settings = org.data_lake
-        infrequent = [s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=cdk.Duration.days(settings.infrequent_access_after_days))]
+        infrequent = [
+            s3.Transition(
+                storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                transition_after=cdk.Duration.days(settings.infrequent_access_after_days),
+            )
+        ]
         # Construct ids are the contract: RawZone predates the other zones and keeps its logical id.
-        self.raw_zone = self.secure_bucket("RawZone", transitions=infrequent, expire_after_days=settings.raw_expire_days)
+        self.raw_zone = self.secure_bucket(
+            "RawZone", transitions=infrequent, expire_after_days=settings.raw_expire_days
+        )
         self.curated_zone = self.secure_bucket("CuratedZone", transitions=infrequent)
         self.masked_zone = self.secure_bucket("MaskedZone", transitions=infrequent)
-        self.zones = {"raw": self.raw_zone.bucket, "curated": self.curated_zone.bucket, "masked": self.masked_zone.bucket}
+        self.zones = {
+            "raw": self.raw_zone.bucket,
+            "curated": self.curated_zone.bucket,
+            "masked": self.masked_zone.bucket,
+        }
         tenants = [t.tenant for t in lz.tenants if t.data.namespaces]
         tags = {naming.LF_TAG_SENSITIVITY: sorted(set(SENSITIVITY.values()))}
         if tenants:
@@ -66,7 +84,9 @@ class DataLakeStack(AgentZoneStack):
         self.lake = LakeFormationAdmin(
             self,
             "LakeFormation",
-            admin_role_arns=admin_role_arns(org.guardrails.bootstrap_qualifier, self.account, self.region, settings.admin_roles, self.partition),
+            admin_role_arns=admin_role_arns(
+                org.guardrails.bootstrap_qualifier, self.account, self.region, settings.admin_roles, self.partition
+            ),
             zones=self.zones,
             tags=tags,
         )
@@ -75,13 +95,26 @@ class DataLakeStack(AgentZoneStack):
             "GlueEncryption",
             name=naming.data_lake_security_configuration(env),
             encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(
-                cloud_watch_encryption=glue.CfnSecurityConfiguration.CloudWatchEncryptionProperty(cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn),
-                job_bookmarks_encryption=glue.CfnSecurityConfiguration.JobBookmarksEncryptionProperty(job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=self.key.key_arn),
-                s3_encryptions=[glue.CfnSecurityConfiguration.S3EncryptionProperty(s3_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn)],
+                cloud_watch_encryption=glue.CfnSecurityConfiguration.CloudWatchEncryptionProperty(
+                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn
+                ),
+                job_bookmarks_encryption=glue.CfnSecurityConfiguration.JobBookmarksEncryptionProperty(
+                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=self.key.key_arn
+                ),
+                s3_encryptions=[
+                    glue.CfnSecurityConfiguration.S3EncryptionProperty(
+                        s3_encryption_mode="SSE-KMS", kms_key_arn=self.key.key_arn
+                    )
+                ],
             ),
         )
         for zone, bucket in self.zones.items():
-            cdk.CfnOutput(self, f"{zone.capitalize()}ZoneBucket", value=bucket.bucket_name, export_name=naming.data_lake_export(f"{zone}-bucket"))
+            cdk.CfnOutput(
+                self,
+                f"{zone.capitalize()}ZoneBucket",
+                value=bucket.bucket_name,
+                export_name=naming.data_lake_export(f"{zone}-bucket"),
+            )
         cdk.CfnOutput(self, "ZoneKeyArn", value=self.key.key_arn, export_name=naming.data_lake_export(KEY_EXPORT))
         self.feedback_bus = None
         senders = feedback_senders(lz)
@@ -91,14 +124,21 @@ class DataLakeStack(AgentZoneStack):
 
     def _feedback_bus(self, senders: list[str]) -> events.EventBus:
         """Tenant accounts named in some namespace's feedback_from put their monitoring signals here."""
-        bus = events.EventBus(self, "FeedbackBus", event_bus_name=naming.DATA_LAKE_FEEDBACK_BUS, kms_key=self.key,
-                              description="Agent monitoring signals from tenant accounts, routed into their namespaces")
-        bus.add_to_resource_policy(iam.PolicyStatement(
-            sid="TenantSignals",
-            principals=[iam.AccountPrincipal(account) for account in senders],
-            actions=["events:PutEvents"],
-            resources=[bus.event_bus_arn],
-        ))
+        bus = events.EventBus(
+            self,
+            "FeedbackBus",
+            event_bus_name=naming.DATA_LAKE_FEEDBACK_BUS,
+            kms_key=self.key,
+            description="Agent monitoring signals from tenant accounts, routed into their namespaces",
+        )
+        bus.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="TenantSignals",
+                principals=[iam.AccountPrincipal(account) for account in senders],
+                actions=["events:PutEvents"],
+                resources=[bus.event_bus_arn],
+            )
+        )
         return bus
 
 
@@ -108,7 +148,9 @@ class TenantDataStack(AgentZoneStack):
     ROLE = "TenantData"
     PER_TENANT_IN_SHARED_ACCOUNT = True
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -122,7 +164,10 @@ class TenantDataStack(AgentZoneStack):
         lake_key = kms.Key.from_key_arn(self, "ZoneKey", cdk.Fn.import_value(naming.data_lake_export(KEY_EXPORT)))
         zones = {
             zone: s3.Bucket.from_bucket_attributes(
-                self, f"{zone.capitalize()}Zone", bucket_name=cdk.Fn.import_value(naming.data_lake_export(f"{zone}-bucket")), encryption_key=lake_key
+                self,
+                f"{zone.capitalize()}Zone",
+                bucket_name=cdk.Fn.import_value(naming.data_lake_export(f"{zone}-bucket")),
+                encryption_key=lake_key,
             )
             for zone in ZONES
         }
@@ -136,17 +181,30 @@ class TenantDataStack(AgentZoneStack):
             job_script=assets.Asset(self, "CurateAndMaskScript", path=str(JOB_SCRIPT)),
             # Holds only schedules (no data): deleted with the stack, so a redeploy can reuse the name.
             quality_schedules=scheduler.ScheduleGroup(
-                self, "QualitySchedules", schedule_group_name=f"{naming.PREFIX}-data-quality-{tenant.tenant}", removal_policy=cdk.RemovalPolicy.DESTROY
+                self,
+                "QualitySchedules",
+                schedule_group_name=f"{naming.PREFIX}-data-quality-{tenant.tenant}",
+                removal_policy=cdk.RemovalPolicy.DESTROY,
             ),
             settings=settings,
             log_retention_days=org.observability.log_retention_days,
-            feedback_bus=events.EventBus.from_event_bus_name(self, "FeedbackBus", naming.DATA_LAKE_FEEDBACK_BUS) if central and feedback else None,
+            feedback_bus=events.EventBus.from_event_bus_name(self, "FeedbackBus", naming.DATA_LAKE_FEEDBACK_BUS)
+            if central and feedback
+            else None,
         )
-        readers = [
-            Reader(name, tenant_env.account, unmasked=name in settings.unmasked_environments)
-            for name, tenant_env in tenant.environments.items()
-        ] if central else []
+        readers = (
+            [
+                Reader(name, tenant_env.account, unmasked=name in settings.unmasked_environments)
+                for name, tenant_env in tenant.environments.items()
+            ]
+            if central
+            else []
+        )
         self.data = TenantDataLake(
-            self, "Data", tenant=tenant, services=services, readers=readers,
+            self,
+            "Data",
+            tenant=tenant,
+            services=services,
+            readers=readers,
             feedback_accounts={name: e.account for name, e in tenant.environments.items()},
         )

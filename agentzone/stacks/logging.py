@@ -31,10 +31,17 @@ _OAM = "Read-only view of the sink and its links, to check which accounts are li
 _XRAY = "Read-only X-Ray trace families for the operator's cross-account view."
 # The platform operator's wildcard read actions, each with the reason its acknowledgement gives.
 OPERATOR_READ_FAMILIES = {
-    "cloudwatch:Describe*": _CW, "cloudwatch:Get*": _CW, "cloudwatch:List*": _CW,
-    "logs:Describe*": _LOGS, "logs:Get*": _LOGS, "logs:List*": _LOGS,
-    "oam:Get*": _OAM, "oam:List*": _OAM,
-    "xray:BatchGet*": _XRAY, "xray:Get*": _XRAY, "xray:List*": _XRAY,
+    "cloudwatch:Describe*": _CW,
+    "cloudwatch:Get*": _CW,
+    "cloudwatch:List*": _CW,
+    "logs:Describe*": _LOGS,
+    "logs:Get*": _LOGS,
+    "logs:List*": _LOGS,
+    "oam:Get*": _OAM,
+    "oam:List*": _OAM,
+    "xray:BatchGet*": _XRAY,
+    "xray:Get*": _XRAY,
+    "xray:List*": _XRAY,
 }
 # Query ids come from StartQuery, which is scoped by log group; these calls have no resource type.
 QUERY_RESULT_ACTIONS = ["logs:DescribeQueries", "logs:GetQueryResults", "logs:StopQuery"]
@@ -63,13 +70,19 @@ class LoggingStack(AgentZoneStack):
     ROLE = "Logging"
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
-        super().__init__(scope, construct_id, target=target, description="AgentZone logging: central, immutable log archive")
+        super().__init__(
+            scope, construct_id, target=target, description="AgentZone logging: central, immutable log archive"
+        )
         self.lz = lz
         org = lz.organization
         self.is_central = target.environment == org.central_environment
         self.environment_accounts = {
             **{f"platform-{role}": getattr(org.environments[target.environment], role) for role in PLATFORM_ROLES},
-            **{t.tenant: t.environments[target.environment].account for t in lz.tenants if target.environment in t.environments},
+            **{
+                t.tenant: t.environments[target.environment].account
+                for t in lz.tenants
+                if target.environment in t.environments
+            },
         }
         self._archive()
         self._sink()
@@ -85,12 +98,29 @@ class LoggingStack(AgentZoneStack):
         org = self.lz.organization
         settings = org.audit.archive
         self.archive_key = BaselineKey(
-            self, "ArchiveKey", alias=naming.ARCHIVE_KEY_ALIAS, description=f"AgentZone log archive ({self.target.environment})"
+            self,
+            "ArchiveKey",
+            alias=naming.ARCHIVE_KEY_ALIAS,
+            description=f"AgentZone log archive ({self.target.environment})",
         ).key
-        lock = s3.ObjectLockRetention.compliance if settings.object_lock_mode == "COMPLIANCE" else s3.ObjectLockRetention.governance
-        transitions = [s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=cdk.Duration.days(settings.glacier_ir_after_days))]
+        lock = (
+            s3.ObjectLockRetention.compliance
+            if settings.object_lock_mode == "COMPLIANCE"
+            else s3.ObjectLockRetention.governance
+        )
+        transitions = [
+            s3.Transition(
+                storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                transition_after=cdk.Duration.days(settings.glacier_ir_after_days),
+            )
+        ]
         if settings.deep_archive_after_days is not None:
-            transitions.append(s3.Transition(storage_class=s3.StorageClass.DEEP_ARCHIVE, transition_after=cdk.Duration.days(settings.deep_archive_after_days)))
+            transitions.append(
+                s3.Transition(
+                    storage_class=s3.StorageClass.DEEP_ARCHIVE,
+                    transition_after=cdk.Duration.days(settings.deep_archive_after_days),
+                )
+            )
         # Object Lock can only be chosen at creation without a migration, so the archive has it from day one.
         self.log_archive = self.secure_bucket(
             "LogArchive",
@@ -124,7 +154,9 @@ class LoggingStack(AgentZoneStack):
                         bucket.arn_for_objects(f"AWSLogs/{org.management_account}/*"),
                         bucket.arn_for_objects(f"AWSLogs/{org.organization_id}/*"),
                     ],
-                    conditions={"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
+                    conditions={
+                        "StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}
+                    },
                 )
             )
             self.archive_key.add_to_resource_policy(
@@ -135,14 +167,20 @@ class LoggingStack(AgentZoneStack):
                     resources=["*"],
                     conditions={
                         "StringEquals": {"aws:SourceArn": trail_arn},
-                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{self.partition}:cloudtrail:*:{org.management_account}:trail/*"},
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{self.partition}:cloudtrail:*:{org.management_account}:trail/*"
+                        },
                     },
                 )
             )
         delivery = iam.ServicePrincipal("delivery.logs.amazonaws.com")
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="LogDeliveryAclCheck", principals=[delivery], actions=["s3:GetBucketAcl"], resources=[bucket.bucket_arn], conditions=org_condition
+                sid="LogDeliveryAclCheck",
+                principals=[delivery],
+                actions=["s3:GetBucketAcl"],
+                resources=[bucket.bucket_arn],
+                conditions=org_condition,
             )
         )
         bucket.add_to_resource_policy(
@@ -151,7 +189,12 @@ class LoggingStack(AgentZoneStack):
                 principals=[delivery],
                 actions=["s3:PutObject"],
                 resources=[bucket.arn_for_objects("AWSLogs/*")],
-                conditions={"StringEquals": {"aws:SourceOrgID": org.organization_id, "s3:x-amz-acl": "bucket-owner-full-control"}},
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceOrgID": org.organization_id,
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                    }
+                },
             )
         )
         self.archive_key.add_to_resource_policy(
@@ -194,7 +237,13 @@ class LoggingStack(AgentZoneStack):
                 principals=environment_accounts,
                 actions=["kms:Encrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
-                conditions={**replicators, "StringEquals": {**replicators["StringEquals"], "kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
+                conditions={
+                    **replicators,
+                    "StringEquals": {
+                        **replicators["StringEquals"],
+                        "kms:ViaService": f"s3.{self.region}.amazonaws.com",
+                    },
+                },
             )
         )
 
@@ -225,16 +274,25 @@ class LoggingStack(AgentZoneStack):
         )
         # Config names this sink's ARN; replacing it would orphan every link.
         self.sink.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        cdk.CfnOutput(self, "SinkArn", value=self.sink.attr_arn, description="Put this in organization.yaml environments.<env>.observability_sink")
+        cdk.CfnOutput(
+            self,
+            "SinkArn",
+            value=self.sink.attr_arn,
+            description="Put this in organization.yaml environments.<env>.observability_sink",
+        )
 
     # ------------------------------------------------------------------ access
 
     def _archive_read(self, prefixes: list[str]) -> list[iam.PolicyStatement]:
         bucket = self.log_archive.bucket
         return [
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes]),
             iam.PolicyStatement(
-                actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}
+                actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes]
+            ),
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
             ),
             iam.PolicyStatement(
                 actions=["kms:Decrypt"],
@@ -260,12 +318,18 @@ class LoggingStack(AgentZoneStack):
         if self.is_central:
             prefixes.append(f"AWSLogs/{org.organization_id}/{account}/")
         statements = [
-            iam.PolicyStatement(sid="OwnLogGroups", actions=LOG_READ_ACTIONS, resources=[f"arn:{self.partition}:logs:{region}:{account}:log-group:*"]),
+            iam.PolicyStatement(
+                sid="OwnLogGroups",
+                actions=LOG_READ_ACTIONS,
+                resources=[f"arn:{self.partition}:logs:{region}:{account}:log-group:*"],
+            ),
             iam.PolicyStatement(sid="OwnQueries", actions=QUERY_RESULT_ACTIONS, resources=["*"]),
             iam.PolicyStatement(
                 sid="OwnDashboard",
                 actions=["cloudwatch:GetDashboard"],
-                resources=[f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.tenant_dashboard(tenant.tenant, self.target.environment)}"],
+                resources=[
+                    f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.tenant_dashboard(tenant.tenant, self.target.environment)}"
+                ],
             ),
             *self._archive_read(prefixes),
         ]
@@ -319,10 +383,19 @@ class LoggingStack(AgentZoneStack):
         ]
         policy = iam.ManagedPolicy(self, "PlatformOperatorPolicy", roles=[role], statements=statements)
         for finding, reason in (
-            ("Resource::*", "The platform operator reads telemetry of every linked account; CloudWatch metric, X-Ray and OAM reads have no narrower resource."),
+            (
+                "Resource::*",
+                "The platform operator reads telemetry of every linked account; CloudWatch metric, X-Ray and OAM reads have no narrower resource.",
+            ),
             *((f"Action::{family}", reason) for family, reason in OPERATOR_READ_FAMILIES.items()),
-            (f"Resource::arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.PREFIX}-*", "Dashboards AgentZone owns in this account, and no others."),
-            (f"Resource::{self._archive_ref}/*", "The operator reads the whole archive: that is the elevated access seed 000 gives the platform team."),
+            (
+                f"Resource::arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.PREFIX}-*",
+                "Dashboards AgentZone owns in this account, and no others.",
+            ),
+            (
+                f"Resource::{self._archive_ref}/*",
+                "The operator reads the whole archive: that is the elevated access seed 000 gives the platform team.",
+            ),
         ):
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
         return role
@@ -335,36 +408,71 @@ class LoggingStack(AgentZoneStack):
         account, region = env.account, self.lz.region_of(env)
         invocations = BEDROCK_INVOCATION_LOG_GROUP
 
-        def query(title: str, group: str, lines: list[str], view=cloudwatch.LogQueryVisualizationType.LINE) -> cloudwatch.LogQueryWidget:
+        def query(
+            title: str, group: str, lines: list[str], view=cloudwatch.LogQueryVisualizationType.LINE
+        ) -> cloudwatch.LogQueryWidget:
             return cloudwatch.LogQueryWidget(
-                title=title, log_group_names=[group], account_id=account, region=region, query_lines=lines, view=view, width=12, height=6
+                title=title,
+                log_group_names=[group],
+                account_id=account,
+                region=region,
+                query_lines=lines,
+                view=view,
+                width=12,
+                height=6,
             )
 
         widgets: list[cloudwatch.IWidget] = [
             query("Model invocations", invocations, ["stats count(*) as invocations by bin(5m)"]),
-            query("Agent latency (ms)", SPANS_LOG_GROUP, [
-                "filter kind = 'SERVER'",
-                "stats avg(durationNano) / 1000000 as avg_ms, pct(durationNano, 90) / 1000000 as p90_ms by bin(5m)",
-            ]),
-            query("Tokens", invocations, [
-                "stats sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens by bin(1h)",
-            ]),
-            query("Errors and throttles", invocations, [
-                "filter ispresent(errorCode)",
-                "stats count(*) as calls by errorCode",
-            ], cloudwatch.LogQueryVisualizationType.TABLE),
+            query(
+                "Agent latency (ms)",
+                SPANS_LOG_GROUP,
+                [
+                    "filter kind = 'SERVER'",
+                    "stats avg(durationNano) / 1000000 as avg_ms, pct(durationNano, 90) / 1000000 as p90_ms by bin(5m)",
+                ],
+            ),
+            query(
+                "Tokens",
+                invocations,
+                [
+                    "stats sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens by bin(1h)",
+                ],
+            ),
+            query(
+                "Errors and throttles",
+                invocations,
+                [
+                    "filter ispresent(errorCode)",
+                    "stats count(*) as calls by errorCode",
+                ],
+                cloudwatch.LogQueryVisualizationType.TABLE,
+            ),
         ]
         prices = self.lz.organization.model_prices
         for model in sorted(tenant.models):
             if model in prices:
                 p_in, p_out = prices[model]
-                widgets.append(query(f"Estimated cost (USD/day): {model}", invocations, [
-                    f"filter modelId like '{model}'",
-                    f"stats sum(input.inputTokenCount) * {p_in} / 1000 + sum(output.outputTokenCount) * {p_out} / 1000 as usd by bin(1d)",
-                ], cloudwatch.LogQueryVisualizationType.BAR))
+                widgets.append(
+                    query(
+                        f"Estimated cost (USD/day): {model}",
+                        invocations,
+                        [
+                            f"filter modelId like '{model}'",
+                            f"stats sum(input.inputTokenCount) * {p_in} / 1000 + sum(output.outputTokenCount) * {p_out} / 1000 as usd by bin(1d)",
+                        ],
+                        cloudwatch.LogQueryVisualizationType.BAR,
+                    )
+                )
         unpriced = sorted(m for m in tenant.models if m not in prices)
         if unpriced:
-            widgets.append(cloudwatch.TextWidget(markdown="No price in organization.yaml model_prices for: " + ", ".join(unpriced), width=24, height=2))
+            widgets.append(
+                cloudwatch.TextWidget(
+                    markdown="No price in organization.yaml model_prices for: " + ", ".join(unpriced),
+                    width=24,
+                    height=2,
+                )
+            )
         dashboard = cloudwatch.Dashboard(
             self,
             f"Dashboard-{tenant.tenant}",
@@ -377,7 +485,10 @@ class LoggingStack(AgentZoneStack):
     def _platform_dashboard(self) -> cloudwatch.Dashboard:
         """Every tenant's Bedrock metrics side by side, from the linked accounts (operator only)."""
         dashboard = cloudwatch.Dashboard(
-            self, "PlatformDashboard", dashboard_name=naming.platform_dashboard(self.target.environment), default_interval=cdk.Duration.days(1)
+            self,
+            "PlatformDashboard",
+            dashboard_name=naming.platform_dashboard(self.target.environment),
+            default_interval=cdk.Duration.days(1),
         )
         for metric_name, stat, title in (
             ("Invocations", "Sum", "Model invocations"),

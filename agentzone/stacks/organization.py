@@ -26,7 +26,12 @@ COST_TAGS = ["cost-center", "environment", "owner", "use-case-id"]
 
 # CloudTrail data-event resource types per config switch.
 DATA_EVENT_TYPES = {
-    "bedrock": ["AWS::Bedrock::AgentAlias", "AWS::Bedrock::FlowAlias", "AWS::Bedrock::Guardrail", "AWS::Bedrock::KnowledgeBase"],
+    "bedrock": [
+        "AWS::Bedrock::AgentAlias",
+        "AWS::Bedrock::FlowAlias",
+        "AWS::Bedrock::Guardrail",
+        "AWS::Bedrock::KnowledgeBase",
+    ],
     "agentcore": ["AWS::BedrockAgentCore::Gateway", "AWS::BedrockAgentCore::Memory", "AWS::BedrockAgentCore::Runtime"],
 }
 
@@ -51,7 +56,9 @@ class _ManagementAccountStack(AgentZoneStack):
         self._org_arn = f"arn:{self.partition}:organizations::{self.account}"
         self.policies: dict[str, organizations.CfnPolicy] = {}
 
-    def _custom(self, construct_id: str, resource_type: str, properties: dict, statements: list[iam.PolicyStatement]) -> cdk.CustomResource:
+    def _custom(
+        self, construct_id: str, resource_type: str, properties: dict, statements: list[iam.PolicyStatement]
+    ) -> cdk.CustomResource:
         return self.provider.resource(
             self,
             construct_id,
@@ -95,7 +102,9 @@ class _ManagementAccountStack(AgentZoneStack):
             ],
         )
 
-    def _policy(self, construct_id: str, policy: policies.Policy, targets: list[str], after: Construct | None = None) -> None:
+    def _policy(
+        self, construct_id: str, policy: policies.Policy, targets: list[str], after: Construct | None = None
+    ) -> None:
         resource = organizations.CfnPolicy(
             self,
             construct_id,
@@ -121,7 +130,9 @@ class OrganizationStack(_ManagementAccountStack):
     ROLE = "Organization"
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
-        super().__init__(scope, construct_id, target=target, description="AgentZone organization: guardrails across accounts")
+        super().__init__(
+            scope, construct_id, target=target, description="AgentZone organization: guardrails across accounts"
+        )
         self._setup(lz)
         org = lz.organization
         policy_types = self._custom(
@@ -151,7 +162,11 @@ class OrganizationStack(_ManagementAccountStack):
             "TrustedAccess",
             "Custom::TrustedAccess",
             {"ServicePrincipals": TRUSTED_SERVICES},
-            [iam.PolicyStatement(actions=["organizations:EnableAWSServiceAccess", "iam:CreateServiceLinkedRole"], resources=["*"])],
+            [
+                iam.PolicyStatement(
+                    actions=["organizations:EnableAWSServiceAccess", "iam:CreateServiceLinkedRole"], resources=["*"]
+                )
+            ],
         )
         self.trail = self._organization_trail(trusted)
         self._delegate_security_services(trusted)
@@ -161,8 +176,12 @@ class OrganizationStack(_ManagementAccountStack):
         self.platform_ou = self._ou("PlatformOu", PLATFORM_OU, org.root_id)
         self.workloads_ou = self._ou("WorkloadsOu", WORKLOADS_OU, org.root_id)
         # Sorted: environment order means promotion order, which must not reorder templates.
-        self.platform_env_ous = {e: self._ou(f"PlatformOu-{e}", e, self.platform_ou.attr_id) for e in sorted(org.environments)}
-        self.workload_env_ous = {e: self._ou(f"WorkloadsOu-{e}", e, self.workloads_ou.attr_id) for e in sorted(org.environments)}
+        self.platform_env_ous = {
+            e: self._ou(f"PlatformOu-{e}", e, self.platform_ou.attr_id) for e in sorted(org.environments)
+        }
+        self.workload_env_ous = {
+            e: self._ou(f"WorkloadsOu-{e}", e, self.workloads_ou.attr_id) for e in sorted(org.environments)
+        }
         # Tenant governance stacks read these at deploy time, so they synthesize (and shard) on their own.
         for env, ou in self.workload_env_ous.items():
             ssm.StringParameter(
@@ -218,10 +237,18 @@ class OrganizationStack(_ManagementAccountStack):
         central = org.environments[org.central_environment]
         region = self.lz.region_of(central)
         archive = s3.Bucket.from_bucket_attributes(
-            self, "CentralArchive", bucket_name=naming.archive_bucket_name(central.logging, region), account=central.logging, region=region
+            self,
+            "CentralArchive",
+            bucket_name=naming.archive_bucket_name(central.logging, region),
+            account=central.logging,
+            region=region,
         )
-        archive_key = kms.Key.from_key_arn(self, "CentralArchiveKey", naming.archive_key_alias_arn(central.logging, region, self.partition))
-        log_group = retained_log_group(self, "TrailLogs", encryption_key=self.key, retention_days=org.audit.trail_log_retention_days)
+        archive_key = kms.Key.from_key_arn(
+            self, "CentralArchiveKey", naming.archive_key_alias_arn(central.logging, region, self.partition)
+        )
+        log_group = retained_log_group(
+            self, "TrailLogs", encryption_key=self.key, retention_days=org.audit.trail_log_retention_days
+        )
         trail = cloudtrail.Trail(
             self,
             "OrganizationTrail",
@@ -243,7 +270,9 @@ class OrganizationStack(_ManagementAccountStack):
             "The CloudTrail L2 writes its log-delivery grant as a policy on its own role only; it allows "
             "CreateLogStream/PutLogEvents on the trail's log group and nothing else.",
         )
-        selectors = [{"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
+        selectors = [
+            {"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+        ]
         for switch, types in DATA_EVENT_TYPES.items():
             if getattr(org.audit.data_events, switch):
                 selectors += [
@@ -321,7 +350,9 @@ class TenantGovernanceStack(_ManagementAccountStack):
     ROLE = "TenantGovernance"
     PER_TENANT_IN_SHARED_ACCOUNT = True
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone
+    ) -> None:
         super().__init__(
             scope,
             construct_id,

@@ -5,10 +5,10 @@ Logging, Security and DataLake have their own modules.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
-
-from pathlib import Path
 
 from .. import naming
 from ..config.model import LandingZone
@@ -19,8 +19,8 @@ from ..constructs.experiment_tracking import ExperimentTracking
 from ..constructs.fm_gateway import FmGateway, FmGatewayProps
 from ..constructs.fm_gateway_tenant import FmGatewayAdmin
 from ..constructs.guardrail import GuardrailPolicy, ModelGuardrail
-from ..fm_gateway.litellm_config import proxy_config
 from ..constructs.tool_gateway import McpServerRuntime, ToolGateway
+from ..fm_gateway.litellm_config import proxy_config
 from ..tools.cedar import load_policy_files
 from .base import AgentZoneStack, StackTarget
 
@@ -28,7 +28,10 @@ from .base import AgentZoneStack, StackTarget
 def gateway_deployed(lz: LandingZone, environment: str) -> bool:
     """The FM gateway serves HTTPS only, so an environment gets it once its certificate is configured."""
     org = lz.organization
-    return org.shared_services.fm_gateway is not None and org.environments[environment].fm_gateway_certificate_arn is not None
+    return (
+        org.shared_services.fm_gateway is not None
+        and org.environments[environment].fm_gateway_certificate_arn is not None
+    )
 
 
 class SharedServicesStack(AgentZoneStack):
@@ -37,11 +40,22 @@ class SharedServicesStack(AgentZoneStack):
     ROLE = "SharedServices"
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
-        super().__init__(scope, construct_id, target=target, description="AgentZone shared services: tooling shared by all use-case teams")
+        super().__init__(
+            scope,
+            construct_id,
+            target=target,
+            description="AgentZone shared services: tooling shared by all use-case teams",
+        )
         org, env = lz.organization, self.target.environment
         tenant_accounts = sorted({t.environments[env].account for t in lz.tenants if env in t.environments})
         self.artifacts = self.secure_bucket("Artifacts")
-        self.catalogs = Catalogs(self, "Catalogs", encryption_key=self.key, reader_accounts=tenant_accounts, organization_id=org.organization_id)
+        self.catalogs = Catalogs(
+            self,
+            "Catalogs",
+            encryption_key=self.key,
+            reader_accounts=tenant_accounts,
+            organization_id=org.organization_id,
+        )
         # Tenants' repositories live in their own stacks (TenantServicesStack); scanning is per account.
         self.image_scanning = RegistryScanning(self, "ImageScanning")
         self.agent_registry = AgentRegistry(
@@ -61,7 +75,9 @@ class SharedServicesStack(AgentZoneStack):
                 "ExperimentTracking",
                 encryption_key=self.key,
                 tenant_accounts={
-                    t.tenant: [t.environments[env].account] for t in lz.tenants if env in t.environments and t.experiment_tracking
+                    t.tenant: [t.environments[env].account]
+                    for t in lz.tenants
+                    if env in t.environments and t.experiment_tracking
                 },
                 organization_id=org.organization_id,
                 size=tracking.size,
@@ -111,7 +127,9 @@ class SharedServicesStack(AgentZoneStack):
             guardrail_arn=self.gateway_guardrail.guardrail_arn,
             log_retention_days=org.observability.log_retention_days,
         )
-        gateway = FmGateway(self, "FmGateway", props=props, encryption_key=self.key, proxy_config=config, access_logs=self.access_logs)
+        gateway = FmGateway(
+            self, "FmGateway", props=props, encryption_key=self.key, proxy_config=config, access_logs=self.access_logs
+        )
         self.fm_gateway_admin = FmGatewayAdmin(
             self,
             "FmGatewayAdmin",

@@ -79,7 +79,9 @@ class SecurityStack(AgentZoneStack):
     ROLE = "Security"
 
     def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
-        super().__init__(scope, construct_id, target=target, description="AgentZone security: identity and threat detection")
+        super().__init__(
+            scope, construct_id, target=target, description="AgentZone security: identity and threat detection"
+        )
         org = lz.organization
         self.is_central = target.environment == org.central_environment
         self._identity(lz)
@@ -127,7 +129,9 @@ class SecurityStack(AgentZoneStack):
         prefix = f"{org.organization}-{env}-{self.target.account}"
         reserved = [word for word in RESERVED_DOMAIN_WORDS if word in prefix]
         if reserved:
-            raise ValueError(f"Cognito domain prefix {prefix!r} may not contain {', '.join(reserved)}: rename organization")
+            raise ValueError(
+                f"Cognito domain prefix {prefix!r} may not contain {', '.join(reserved)}: rename organization"
+            )
         self.user_pool_domain = self.user_pool.add_domain(
             "TokenDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
         )
@@ -156,16 +160,28 @@ class SecurityStack(AgentZoneStack):
                 self._tenant_client(tenant, lz.organization.security.access_token_minutes)
 
         cdk.CfnOutput(
-            self, "AgentIdentityUserPoolId", value=self.user_pool.user_pool_id,
+            self,
+            "AgentIdentityUserPoolId",
+            value=self.user_pool.user_pool_id,
             description="Set as identity_user_pool_id of this environment in organization.yaml",
         )
-        cdk.CfnOutput(self, "AgentIdentityDiscoveryUrl", value=self.discovery_url, description="OIDC discovery URL for JWT authorizers")
-        cdk.CfnOutput(self, "AgentIdentityTokenEndpoint", value=self.token_endpoint, description="OAuth2 token endpoint")
+        cdk.CfnOutput(
+            self,
+            "AgentIdentityDiscoveryUrl",
+            value=self.discovery_url,
+            description="OIDC discovery URL for JWT authorizers",
+        )
+        cdk.CfnOutput(
+            self, "AgentIdentityTokenEndpoint", value=self.token_endpoint, description="OAuth2 token endpoint"
+        )
 
     def _tenant_client(self, tenant: Tenant, token_minutes: int) -> None:
         name, env = tenant.tenant, self.target.environment
         # Sorted here and below: reordering a config list must not change a template.
-        scopes = [cognito.ResourceServerScope(scope_name=s, scope_description=f"{name}: {s}") for s in sorted(tenant.auth_scopes)]
+        scopes = [
+            cognito.ResourceServerScope(scope_name=s, scope_description=f"{name}: {s}")
+            for s in sorted(tenant.auth_scopes)
+        ]
         server = self.user_pool.add_resource_server(
             f"{pascal(name)}ResourceServer",
             identifier=f"agentzone/{name}",
@@ -225,7 +241,9 @@ class SecurityStack(AgentZoneStack):
                 resources=["*"],
                 conditions={
                     "StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"},
-                    "StringLike": {"kms:EncryptionContext:SecretARN": self._arn("secretsmanager", f"secret:{secret_name}-??????")},
+                    "StringLike": {
+                        "kms:EncryptionContext:SecretARN": self._arn("secretsmanager", f"secret:{secret_name}-??????")
+                    },
                 },
             )
         )
@@ -269,7 +287,9 @@ class SecurityStack(AgentZoneStack):
             statements=[
                 iam.PolicyStatement(actions=["guardduty:ListDetectors", "guardduty:CreateDetector"], resources=["*"]),
                 iam.PolicyStatement(actions=["guardduty:UpdateDetector"], resources=[arn("guardduty", "detector/*")]),
-                iam.PolicyStatement(actions=["organizations:DescribeOrganization", "organizations:ListAccounts"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["organizations:DescribeOrganization", "organizations:ListAccounts"], resources=["*"]
+                ),
                 self._service_linked_role("guardduty.amazonaws.com", "AWSServiceRoleForAmazonGuardDuty"),
             ],
             wildcard_reason="GuardDuty ListDetectors/CreateDetector and Organizations DescribeOrganization/ListAccounts "
@@ -277,7 +297,9 @@ class SecurityStack(AgentZoneStack):
         )
         self.guardduty_detector_id = detector.get_att_string("DetectorId")
         provider.resource(
-            self, "GuardDutyAutoEnable", resource_type="Custom::GuardDutyAutoEnable",
+            self,
+            "GuardDutyAutoEnable",
+            resource_type="Custom::GuardDutyAutoEnable",
             properties={"DetectorId": self.guardduty_detector_id},
             # The action supports only Resource "*": a statement naming detectors would grant nothing.
             statements=[iam.PolicyStatement(actions=["guardduty:UpdateOrganizationConfiguration"], resources=["*"])],
@@ -300,7 +322,8 @@ class SecurityStack(AgentZoneStack):
             properties={},
             statements=[
                 iam.PolicyStatement(
-                    actions=["securityhub:DescribeHub", "securityhub:EnableSecurityHub"], resources=[self._arn("securityhub", "hub/default")]
+                    actions=["securityhub:DescribeHub", "securityhub:EnableSecurityHub"],
+                    resources=[self._arn("securityhub", "hub/default")],
                 ),
                 self._service_linked_role("securityhub.amazonaws.com", "AWSServiceRoleForSecurityHub"),
             ],
@@ -312,11 +335,16 @@ class SecurityStack(AgentZoneStack):
         )
         aggregator.node.add_dependency(account)
         organization = securityhub.CfnOrganizationConfiguration(
-            self, "SecurityHubOrganizationConfiguration", configuration_type="CENTRAL", auto_enable=False, auto_enable_standards="NONE"
+            self,
+            "SecurityHubOrganizationConfiguration",
+            configuration_type="CENTRAL",
+            auto_enable=False,
+            auto_enable_standards="NONE",
         )
         organization.node.add_dependency(aggregator)
         self.securityhub_standards = sorted(
-            f"arn:{self.partition}:securityhub:{self.region}::{SECURITYHUB_STANDARDS[s]}" for s in set(org.security.securityhub_standards)
+            f"arn:{self.partition}:securityhub:{self.region}::{SECURITYHUB_STANDARDS[s]}"
+            for s in set(org.security.securityhub_standards)
         )
         policy = securityhub.CfnConfigurationPolicy(
             self,
@@ -335,7 +363,11 @@ class SecurityStack(AgentZoneStack):
         )
         policy.node.add_dependency(organization)
         securityhub.CfnPolicyAssociation(
-            self, "SecurityHubPolicyRoot", configuration_policy_id=policy.attr_id, target_type="ROOT", target_id=org.root_id
+            self,
+            "SecurityHubPolicyRoot",
+            configuration_policy_id=policy.attr_id,
+            target_type="ROOT",
+            target_id=org.root_id,
         )
 
     def _organization_config(self, lz: LandingZone) -> None:
@@ -345,7 +377,9 @@ class SecurityStack(AgentZoneStack):
             "ConfigAggregatorRole",
             assumed_by=iam.ServicePrincipal("config.amazonaws.com"),
             description="Lets AWS Config list the organization's accounts for the organization aggregator",
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSConfigRoleForOrganizations")],
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSConfigRoleForOrganizations")
+            ],
         )
         acknowledge(
             role,

@@ -16,8 +16,8 @@ from ..constructs.agent_images import AgentImageRepository
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..constructs.service_catalog import TenantCatalog
 from ..fm_gateway.litellm_config import tenant_gateway_models
-from .platform import gateway_deployed
 from .base import AgentZoneStack, StackTarget, pascal
+from .platform import gateway_deployed
 
 
 class TenantServicesStack(AgentZoneStack):
@@ -27,7 +27,9 @@ class TenantServicesStack(AgentZoneStack):
     ROLE = "TenantServices"
     PER_TENANT_IN_SHARED_ACCOUNT = True
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone
+    ) -> None:
         super().__init__(
             scope,
             construct_id,

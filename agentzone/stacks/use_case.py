@@ -10,12 +10,12 @@ from constructs import Construct
 from ..blueprints import vend_blueprints
 from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry
 from ..blueprints.safety import SafetyControls
+from ..config.model import LandingZone, Tenant
 from ..constructs import AccountBudget, BedrockInvocationLogging
 from ..constructs.alarm_topic import encrypted_alarm_topic
 from ..constructs.data_lake_link import DataLakeLink
 from ..constructs.delivery_role import DeliveryRole
 from ..constructs.service_catalog import CatalogLaunchAccess
-from ..config.model import LandingZone, Tenant
 from .base import AgentZoneStack, StackTarget
 from .platform import gateway_deployed
 
@@ -23,7 +23,9 @@ from .platform import gateway_deployed
 class UseCaseStack(AgentZoneStack):
     ROLE = "UseCase"
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -55,25 +57,43 @@ class UseCaseStack(AgentZoneStack):
         context = self.blueprint_context(lz)
         # Every tenant environment, whatever blueprints it picked: circuit breaker, kill switch, cost stops.
         self.safety = SafetyControls.from_config(
-            self, "Safety", context=context, config=tenant.safety, budget_monthly_usd=tenant.budget.monthly_usd,
-            session_usd=tenant.budget.session_usd, notify=[tenant.owner],
+            self,
+            "Safety",
+            context=context,
+            config=tenant.safety,
+            budget_monthly_usd=tenant.budget.monthly_usd,
+            session_usd=tenant.budget.session_usd,
+            notify=[tenant.owner],
         )
-        self.blueprints = vend_blueprints(self, context=context, blueprints=tenant.blueprints, attachments=[self.safety])
+        self.blueprints = vend_blueprints(
+            self, context=context, blueprints=tenant.blueprints, attachments=[self.safety]
+        )
         # Self-service: the launch role, product boundary and catalog key for the tenant's portfolio
         # (TenantServicesStack shares it with this account).
         self.catalog = CatalogLaunchAccess(self, "Catalog", tenant=tenant.tenant)
         self.delivery = None
         if lz.organization.delivery is not None:
             # What the tenant's pipeline checks do here: the evaluation gate and the canary watch.
-            self.delivery = DeliveryRole(self, "Delivery", tenant=tenant.tenant, environment=target.environment,
-                                         delivery_account=lz.organization.delivery_account, encryption_key=self.key)
+            self.delivery = DeliveryRole(
+                self,
+                "Delivery",
+                tenant=tenant.tenant,
+                environment=target.environment,
+                delivery_account=lz.organization.delivery_account,
+                encryption_key=self.key,
+            )
         self.data_lake = None
         if tenant.data.namespaces:
             # The central environment's lake serves every environment (masked data outside unmasked_environments).
             central = lz.organization.environments[lz.organization.central_environment]
             self.data_lake = DataLakeLink(
-                self, "DataLake", tenant=tenant, environment=target.environment, lake_account=central.data_lake,
-                lake_region=lz.region_of(central), bootstrap_qualifier=lz.organization.guardrails.bootstrap_qualifier,
+                self,
+                "DataLake",
+                tenant=tenant,
+                environment=target.environment,
+                lake_account=central.data_lake,
+                lake_region=lz.region_of(central),
+                bootstrap_qualifier=lz.organization.guardrails.bootstrap_qualifier,
             )
 
     def blueprint_context(self, lz: LandingZone) -> BlueprintContext:
@@ -84,12 +104,19 @@ class UseCaseStack(AgentZoneStack):
         identity = None
         if platform.identity_user_pool_id:
             identity = CentralIdentity.for_tenant(
-                region=platform_region, user_pool_id=platform.identity_user_pool_id, tenant=tenant.tenant, scopes=tenant.auth_scopes
+                region=platform_region,
+                user_pool_id=platform.identity_user_pool_id,
+                tenant=tenant.tenant,
+                scopes=tenant.auth_scopes,
             )
         gateway = lz.organization.shared_services.fm_gateway
         # Every account has one: the safety controls' cost alarms go here even before an agent exists.
         alarm_topic = encrypted_alarm_topic(
-            self, "AlarmTopic", encryption_key=self.key, display_name=f"{tenant.tenant} agents ({environment})", emails=[tenant.owner]
+            self,
+            "AlarmTopic",
+            encryption_key=self.key,
+            display_name=f"{tenant.tenant} agents ({environment})",
+            emails=[tenant.owner],
         )
         return BlueprintContext(
             tenant=tenant.tenant,
@@ -102,6 +129,8 @@ class UseCaseStack(AgentZoneStack):
             alarm_topic=alarm_topic,
             identity=identity,
             image_registry=ImageRegistry(account=platform.shared_services, region=platform_region),
-            fm_gateway_url=f"https://{gateway.domain_name}" if gateway is not None and gateway_deployed(lz, environment) else None,
+            fm_gateway_url=f"https://{gateway.domain_name}"
+            if gateway is not None and gateway_deployed(lz, environment)
+            else None,
             access_logs=self.access_logs,
         )

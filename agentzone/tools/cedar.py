@@ -17,9 +17,10 @@ substitutes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import cedarpy
 
@@ -118,7 +119,12 @@ def check_syntax(text: str, file: str) -> list[Problem]:
             continue
         if not MIN_STATEMENT <= len(statement.text) <= MAX_STATEMENT:
             problems.append(
-                Problem(file, statement.line, "", f"statement is {len(statement.text)} characters; AgentCore accepts {MIN_STATEMENT}-{MAX_STATEMENT}")
+                Problem(
+                    file,
+                    statement.line,
+                    "",
+                    f"statement is {len(statement.text)} characters; AgentCore accepts {MIN_STATEMENT}-{MAX_STATEMENT}",
+                )
             )
     return problems
 
@@ -153,9 +159,23 @@ def load_policy_files(files: list[Path], display=str) -> tuple[dict[str, str], l
         for i, statement in enumerate(statements, start=1):
             pname = policy_name(path.stem, i if len(statements) > 1 else None)
             if not POLICY_NAME.match(pname):
-                problems.append(Problem(name, statement.line, "", f"policy name {pname!r} (from the file name) must start with a letter and have at most 48 letters, digits or '_'"))
+                problems.append(
+                    Problem(
+                        name,
+                        statement.line,
+                        "",
+                        f"policy name {pname!r} (from the file name) must start with a letter and have at most 48 letters, digits or '_'",
+                    )
+                )
             elif pname in policies:
-                problems.append(Problem(name, statement.line, "", f"policy name {pname!r} is also produced by {origin[pname]}; rename one file"))
+                problems.append(
+                    Problem(
+                        name,
+                        statement.line,
+                        "",
+                        f"policy name {pname!r} is also produced by {origin[pname]}; rename one file",
+                    )
+                )
             else:
                 policies[pname], origin[pname] = statement.text, name
     return policies, problems

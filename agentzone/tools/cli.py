@@ -48,11 +48,26 @@ def cmd_validate(args) -> int:
     if loaded is None:
         return code
     if args.json:
-        print(json.dumps([{"file": i.file, "prefix": i.manifest.prefix, "gateway": i.manifest.gateway,
-                           "target": i.manifest.target_type, "auth": i.manifest.auth_type} for i in loaded], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "file": i.file,
+                        "prefix": i.manifest.prefix,
+                        "gateway": i.manifest.gateway,
+                        "target": i.manifest.target_type,
+                        "auth": i.manifest.auth_type,
+                    }
+                    for i in loaded
+                ],
+                indent=2,
+            )
+        )
     else:
         for i in loaded:
-            print(f"{i.file}: valid ({i.manifest.target_type} target {i.manifest.prefix!r}, {i.manifest.gateway} gateway)")
+            print(
+                f"{i.file}: valid ({i.manifest.target_type} target {i.manifest.prefix!r}, {i.manifest.gateway} gateway)"
+            )
     return OK
 
 
@@ -67,8 +82,14 @@ def cmd_register(args) -> int:
         return code
     try:
         client = boto3.client("bedrock-agentcore-control", region_name=args.region)
-        outcomes = register(client, loaded, gateway_id=args.gateway_id, gateway_name=args.gateway_name,
-                            dry_run=args.dry_run, update=args.update)
+        outcomes = register(
+            client,
+            loaded,
+            gateway_id=args.gateway_id,
+            gateway_name=args.gateway_name,
+            dry_run=args.dry_run,
+            update=args.update,
+        )
     except RegistrationError as exc:
         print(f"agentzone tools: {exc}", file=sys.stderr)
         return BAD_INPUT
@@ -95,7 +116,9 @@ def add_parser(sub) -> None:
 
     def common(p):
         p.add_argument("manifests", nargs="+", metavar="MANIFEST", help="tool manifest YAML file(s)")
-        p.add_argument("--config-dir", default=None, help="also check that tenants named in manifests exist in this config tree")
+        p.add_argument(
+            "--config-dir", default=None, help="also check that tenants named in manifests exist in this config tree"
+        )
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
 
@@ -105,10 +128,17 @@ def add_parser(sub) -> None:
     p = common(verbs.add_parser("register", help="create gateway targets from manifests, refusing name conflicts"))
     where = p.add_mutually_exclusive_group()
     where.add_argument("--gateway-id", help="gateway to register on")
-    where.add_argument("--gateway-name", help="gateway to register on, looked up by name (default: agentzone-shared-tools, or agentzone-<tenant>-tools)")
+    where.add_argument(
+        "--gateway-name",
+        help="gateway to register on, looked up by name (default: agentzone-shared-tools, or agentzone-<tenant>-tools)",
+    )
     p.add_argument("--region", default=None, help="AWS region (default: from the AWS environment)")
     p.add_argument("--dry-run", action="store_true", help="show what would be created; change nothing")
-    p.add_argument("--update", action="store_true", help="update a same-named target whose configuration differs instead of refusing")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="update a same-named target whose configuration differs instead of refusing",
+    )
     p.set_defaults(func=cmd_register)
 
 

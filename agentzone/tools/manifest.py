@@ -33,13 +33,22 @@ Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
 Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")]
 LambdaArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$")
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+    ),
 ]
 OAuthProviderArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:token-vault/[^/]+/oauth2credentialprovider/.+$")
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:token-vault/[^/]+/oauth2credentialprovider/.+$"
+    ),
 ]
 ApiKeyProviderArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:token-vault/[^/]+/apikeycredentialprovider/.+$")
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:token-vault/[^/]+/apikeycredentialprovider/.+$"
+    ),
 ]
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=2048)]
 ToolName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
@@ -84,7 +93,9 @@ class SchemaSource(Strict):
 
 class McpServerTarget(Strict):
     endpoint: HttpsUrl = Field(description="HTTPS endpoint of the MCP server")
-    listing_mode: Literal["DEFAULT", "DYNAMIC"] | None = Field(None, description="DYNAMIC lists tools on every call (no semantic search)")
+    listing_mode: Literal["DEFAULT", "DYNAMIC"] | None = Field(
+        None, description="DYNAMIC lists tools on every call (no semantic search)"
+    )
 
 
 class Target(Strict):
@@ -103,7 +114,8 @@ class IamRoleAuth(Strict):
     """The gateway signs with its own role (SigV4)."""
 
     service: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9._-]{1,64}$")] | None = Field(
-        None, description="SigV4 signing service; required for mcp_server/openapi (bedrock-agentcore for AgentCore Runtime)"
+        None,
+        description="SigV4 signing service; required for mcp_server/openapi (bedrock-agentcore for AgentCore Runtime)",
     )
     region: Region | None = None
 
@@ -147,9 +159,15 @@ class ToolManifest(Strict):
     """One gateway target: a Lambda function, an API schema or an MCP server, with its compliance metadata."""
 
     name: Slug = Field(description="Catalog id of this tool")
-    description: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(description="Gateway target description")
-    gateway: Literal["shared", "tenant"] = Field(description="shared: the platform's org-wide gateway; tenant: the tenant's own")
-    tenant: Slug | None = Field(None, description="Owning tenant; required for gateway: tenant, omitted for platform tools")
+    description: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="Gateway target description"
+    )
+    gateway: Literal["shared", "tenant"] = Field(
+        description="shared: the platform's org-wide gateway; tenant: the tenant's own"
+    )
+    tenant: Slug | None = Field(
+        None, description="Owning tenant; required for gateway: tenant, omitted for platform tools"
+    )
     prefix: str = Field(description="Gateway target name: '<tenant>-...' or, for platform tools, 'shared-...'")
     target: Target
     auth: Auth
@@ -187,13 +205,19 @@ def prefix_problems(prefix: str, owner: str) -> list[str]:
     """Why a prefix is not acceptable for this owner ('shared' or a tenant slug); empty if fine."""
     out = []
     if not PREFIX_PATTERN.match(prefix):
-        out.append(f"{prefix!r} must be lowercase letters and digits in words joined by single '-', starting with a letter")
+        out.append(
+            f"{prefix!r} must be lowercase letters and digits in words joined by single '-', starting with a letter"
+        )
     if len(prefix) > PREFIX_MAX:
-        out.append(f"{prefix!r} is {len(prefix)} characters; at most {PREFIX_MAX} so '<prefix>___<tool>' fits the {TOOL_NAME_MAX}-character tool name limit")
+        out.append(
+            f"{prefix!r} is {len(prefix)} characters; at most {PREFIX_MAX} so '<prefix>___<tool>' fits the {TOOL_NAME_MAX}-character tool name limit"
+        )
     need = f"{owner}-"
     if not prefix.startswith(need) or len(prefix) == len(need):
         who = "platform tools" if owner == SHARED else f"tenant {owner!r}"
-        out.append(f"{prefix!r} must start with '{need}' followed by a name (prefix rule for {who}), e.g. '{need}lookup'")
+        out.append(
+            f"{prefix!r} must start with '{need}' followed by a name (prefix rule for {who}), e.g. '{need}lookup'"
+        )
     if owner != SHARED and prefix.startswith(f"{SHARED}-"):
         out.append(f"'{SHARED}-' is reserved for platform tools")
     return out
@@ -214,23 +238,44 @@ def semantic_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] |
     if m.gateway == "tenant" and m.tenant is None:
         p.append(doc.problem(("gateway",), "gateway: tenant needs 'tenant: <slug>' (the tenant whose gateway this is)"))
     if known_tenants is not None and m.tenant is not None and m.tenant not in known_tenants:
-        p.append(doc.problem(("tenant",), f"unknown tenant {m.tenant!r}; known: {', '.join(sorted(known_tenants)) or 'none'}"))
+        p.append(
+            doc.problem(
+                ("tenant",), f"unknown tenant {m.tenant!r}; known: {', '.join(sorted(known_tenants)) or 'none'}"
+            )
+        )
     p += [doc.problem(("prefix",), msg) for msg in prefix_problems(m.prefix, m.owner)]
     if m.compliance.approved_by.lower() == m.compliance.owner.lower():
-        p.append(doc.problem(("compliance", "approved_by"), "must be someone other than the owner (separation of duties)"))
-    target_ok, auth_ok = _one_of(doc, ("target",), m.target, "target type"), _one_of(doc, ("auth",), m.auth, "auth method")
+        p.append(
+            doc.problem(("compliance", "approved_by"), "must be someone other than the owner (separation of duties)")
+        )
+    target_ok, auth_ok = (
+        _one_of(doc, ("target",), m.target, "target type"),
+        _one_of(doc, ("auth",), m.auth, "auth method"),
+    )
     p += target_ok + auth_ok
     if target_ok or auth_ok:
         return p
     kind, auth = m.target_type, m.auth_type
     if auth not in ALLOWED_AUTH[kind]:
-        p.append(doc.problem(("auth", auth), f"{kind} targets accept {', '.join(sorted(ALLOWED_AUTH[kind]))}, not {auth}"))
+        p.append(
+            doc.problem(("auth", auth), f"{kind} targets accept {', '.join(sorted(ALLOWED_AUTH[kind]))}, not {auth}")
+        )
     elif auth == "gateway_iam_role":
         iam = m.auth.gateway_iam_role
         if kind in SIGNED_TARGETS and not iam.service:
-            p.append(doc.problem(("auth", auth), f"{kind} targets need 'service' (the SigV4 signing name, e.g. bedrock-agentcore, execute-api)"))
+            p.append(
+                doc.problem(
+                    ("auth", auth),
+                    f"{kind} targets need 'service' (the SigV4 signing name, e.g. bedrock-agentcore, execute-api)",
+                )
+            )
         if kind not in SIGNED_TARGETS and (iam.service or iam.region):
-            p.append(doc.problem(("auth", auth), f"{kind} targets take gateway_iam_role without service/region: write gateway_iam_role: {{}}"))
+            p.append(
+                doc.problem(
+                    ("auth", auth),
+                    f"{kind} targets take gateway_iam_role without service/region: write gateway_iam_role: {{}}",
+                )
+            )
     body = getattr(m.target, kind)
     if kind == "lambda_function":
         if (body.tools is None) == (body.tool_schema_s3_uri is None):
@@ -243,7 +288,12 @@ def semantic_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] |
                 p.append(doc.problem(path, f"duplicate tool name {tool.name!r} (also tools[{seen[tool.name]}])"))
             seen.setdefault(tool.name, i)
             if len(full) > TOOL_NAME_MAX:
-                p.append(doc.problem(path, f"agents see {full!r} ({len(full)} characters); keep prefix + '___' + name within {TOOL_NAME_MAX}"))
+                p.append(
+                    doc.problem(
+                        path,
+                        f"agents see {full!r} ({len(full)} characters); keep prefix + '___' + name within {TOOL_NAME_MAX}",
+                    )
+                )
     elif kind in ("openapi", "smithy"):
         if (body.s3_uri is None) == (body.inline is None):
             p.append(doc.problem(("target", kind), "set exactly one of s3_uri or inline"))
@@ -262,7 +312,9 @@ class LoadedManifest:
     manifest: ToolManifest
 
 
-def load_manifests(paths: list[Path | str], known_tenants: set[str] | None = None) -> tuple[list[LoadedManifest], list[Problem]]:
+def load_manifests(
+    paths: list[Path | str], known_tenants: set[str] | None = None
+) -> tuple[list[LoadedManifest], list[Problem]]:
     """Load and check manifests; also refuse two manifests claiming the same prefix or name."""
     loaded: list[LoadedManifest] = []
     problems: list[Problem] = []
@@ -282,7 +334,12 @@ def load_manifests(paths: list[Path | str], known_tenants: set[str] | None = Non
             if value in first:
                 other = first[value]
                 where = f"{other.file}:{other.doc.line_of((key,))}"
-                problems.append(item.doc.problem((key,), f"{key} {getattr(item.manifest, key)!r} is already used by {where}; {key}s must be unique on a gateway"))
+                problems.append(
+                    item.doc.problem(
+                        (key,),
+                        f"{key} {getattr(item.manifest, key)!r} is already used by {where}; {key}s must be unique on a gateway",
+                    )
+                )
             else:
                 first[value] = item
     return loaded, sorted(set(problems))

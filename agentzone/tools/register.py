@@ -65,7 +65,9 @@ def target_configuration(m: ToolManifest) -> dict[str, Any]:
         return {"mcp": {"lambda": {"lambdaArn": t.arn, "toolSchema": schema}}}
     if kind in ("openapi", "smithy"):
         if t.s3_uri:
-            source: dict[str, Any] = {"s3": {"uri": t.s3_uri, **({"bucketOwnerAccountId": t.bucket_owner} if t.bucket_owner else {})}}
+            source: dict[str, Any] = {
+                "s3": {"uri": t.s3_uri, **({"bucketOwnerAccountId": t.bucket_owner} if t.bucket_owner else {})}
+            }
         else:
             inline = t.inline if isinstance(t.inline, str) else json.dumps(t.inline, sort_keys=True)
             source = {"inlinePayload": inline}
@@ -83,7 +85,9 @@ def credential_configurations(m: ToolManifest) -> list[dict[str, Any]]:
         iam = m.auth.gateway_iam_role
         out: dict[str, Any] = {"credentialProviderType": "GATEWAY_IAM_ROLE"}
         if iam.service:
-            out["credentialProvider"] = {"iamCredentialProvider": {"service": iam.service, **({"region": iam.region} if iam.region else {})}}
+            out["credentialProvider"] = {
+                "iamCredentialProvider": {"service": iam.service, **({"region": iam.region} if iam.region else {})}
+            }
         return [out]
     if kind == "oauth":
         o = m.auth.oauth
@@ -113,7 +117,11 @@ def _contains(actual: Any, wanted: Any) -> bool:
     if isinstance(wanted, dict):
         return isinstance(actual, dict) and all(k in actual and _contains(actual[k], v) for k, v in wanted.items())
     if isinstance(wanted, list):
-        return isinstance(actual, list) and len(actual) == len(wanted) and all(_contains(a, w) for a, w in zip(actual, wanted))
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(wanted)
+            and all(_contains(a, w) for a, w in zip(actual, wanted))
+        )
     return actual == wanted
 
 
@@ -147,7 +155,9 @@ def find_gateway(client, *, gateway_id: str | None = None, gateway_name: str | N
             raise
     matches = [g for g in _pages(client.list_gateways, "items") if g["name"] == gateway_name]
     if not matches:
-        raise RegistrationError(f"no gateway named {gateway_name!r} in this account and region; pass --gateway-id or --gateway-name")
+        raise RegistrationError(
+            f"no gateway named {gateway_name!r} in this account and region; pass --gateway-id or --gateway-name"
+        )
     if len(matches) > 1:
         ids = ", ".join(g["gatewayId"] for g in matches)
         raise RegistrationError(f"{len(matches)} gateways are named {gateway_name!r} ({ids}); pass --gateway-id")
@@ -157,7 +167,9 @@ def find_gateway(client, *, gateway_id: str | None = None, gateway_name: str | N
 def _check_kind(m: ToolManifest, gateway: str) -> None:
     """A manifest for a tenant's gateway must not land on the shared one, nor the reverse."""
     if m.gateway == "tenant" and gateway == SHARED_GATEWAY_NAME:
-        raise RegistrationError(f"{m.prefix!r} is a tenant tool (gateway: tenant) but {gateway!r} is the shared gateway")
+        raise RegistrationError(
+            f"{m.prefix!r} is a tenant tool (gateway: tenant) but {gateway!r} is the shared gateway"
+        )
     if m.gateway == "shared" and gateway != SHARED_GATEWAY_NAME and re.fullmatch(rf"{PREFIX}-.+-tools", gateway):
         raise RegistrationError(f"{m.prefix!r} is a shared tool (gateway: shared) but {gateway!r} is a tenant gateway")
 
@@ -176,7 +188,10 @@ def _synchronize(client, gateway_id: str, target_id: str) -> tuple[bool, str | N
     except NotImplementedError:  # moto and other emulators
         return False, f"{SYNC_OPERATION} is not implemented by this endpoint"
     except ClientError as exc:
-        return False, f"{SYNC_OPERATION} failed: {exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}"
+        return (
+            False,
+            f"{SYNC_OPERATION} failed: {exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}",
+        )
     return True, None
 
 
@@ -210,12 +225,16 @@ def register(
         if gid not in existing:
             existing[gid] = _pages(client.list_gateway_targets, "items", gatewayIdentifier=gid)
         request = create_request(m, gid)
-        outcome = Outcome(item.file, m.prefix, gid, "would-create" if dry_run else "created", compliance=m.compliance.model_dump())
+        outcome = Outcome(
+            item.file, m.prefix, gid, "would-create" if dry_run else "created", compliance=m.compliance.model_dump()
+        )
         same = [t for t in existing[gid] if t["name"].lower() == m.prefix.lower()]
         exact = next((t for t in same if t["name"] == m.prefix), None)
         if same and exact is None:
             outcome.action = "conflict"
-            outcome.notes.append(f"target {same[0]['name']!r} ({same[0]['targetId']}) differs only in case; pick another prefix")
+            outcome.notes.append(
+                f"target {same[0]['name']!r} ({same[0]['targetId']}) differs only in case; pick another prefix"
+            )
         elif exact:
             current = client.get_gateway_target(gatewayIdentifier=gid, targetId=exact["targetId"])
             outcome.target_id = exact["targetId"]
@@ -261,6 +280,13 @@ def outcomes_json(outcomes: list[Outcome]) -> str:
 
 
 __all__ = [
-    "Outcome", "RegistrationError", "can_synchronize", "create_request",
-    "credential_configurations", "find_gateway", "outcomes_json", "register", "target_configuration",
+    "Outcome",
+    "RegistrationError",
+    "can_synchronize",
+    "create_request",
+    "credential_configurations",
+    "find_gateway",
+    "outcomes_json",
+    "register",
+    "target_configuration",
 ]

@@ -31,7 +31,9 @@ def tool_name_problems(target: str | None, tool: str, where: str) -> list[str]:
         return []
     full = f"{target}{TOOL_SEPARATOR}{tool}"
     if len(full) > TOOL_NAME_MAX:
-        return [f"{where}: agents see {full!r} ({len(full)} characters); keep target + '___' + tool within {TOOL_NAME_MAX}"]
+        return [
+            f"{where}: agents see {full!r} ({len(full)} characters); keep target + '___' + tool within {TOOL_NAME_MAX}"
+        ]
     return []
 
 
@@ -42,8 +44,10 @@ def schema_problems(node: Any, where: str) -> list[str]:
     problems: list[str] = []
     unknown = sorted(set(node) - set(SCHEMA_KEYS))
     if unknown:
-        problems.append(f"{where}: unsupported keys {unknown}; AgentCore tool schemas take only {', '.join(SCHEMA_KEYS)} "
-                        "(state other constraints in the description)")
+        problems.append(
+            f"{where}: unsupported keys {unknown}; AgentCore tool schemas take only {', '.join(SCHEMA_KEYS)} "
+            "(state other constraints in the description)"
+        )
     kind = node.get("type")
     if kind not in SCHEMA_TYPES:
         problems.append(f"{where}.type: {kind!r} is not one of {', '.join(SCHEMA_TYPES)}")

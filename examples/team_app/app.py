@@ -33,21 +33,40 @@ IDENTITY = CentralIdentity(
 
 def build(app: cdk.App) -> cdk.Stack:
     stack = cdk.Stack(app, "ClaimsTeamAgent", env=cdk.Environment(account=ACCOUNT, region=REGION))
-    key = kms.Key(stack, "Key", enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN,
-                  description="Claims team agent data")
-    memory = AgentMemory(stack, "Memory", props=AgentMemoryProps(
-        memory_name="claims_team_dev", encryption_key=key, expiry_days=30, strategies=("semantic", "summary")))
-    AgentRuntime(stack, "Agent", props=AgentRuntimeProps(
-        runtime_name="claims_team_intake_dev",
-        image=RuntimeImage.from_uri(IMAGE),
-        endpoints={"DEV": 1},
-        protocol="A2A",
-        identity=IDENTITY,
-        attachments=[memory.for_agent("read_write")],  # grants + AGENTZONE_MEMORY_MEMORY_ID
-        encryption_key=key,
-        alarm_topic=encrypted_alarm_topic(stack, "Alarms", encryption_key=key, display_name="Claims team agent alarms",
-                                          emails=["claims-ai@example.com"]),
-    ))
+    key = kms.Key(
+        stack,
+        "Key",
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        description="Claims team agent data",
+    )
+    memory = AgentMemory(
+        stack,
+        "Memory",
+        props=AgentMemoryProps(
+            memory_name="claims_team_dev", encryption_key=key, expiry_days=30, strategies=("semantic", "summary")
+        ),
+    )
+    AgentRuntime(
+        stack,
+        "Agent",
+        props=AgentRuntimeProps(
+            runtime_name="claims_team_intake_dev",
+            image=RuntimeImage.from_uri(IMAGE),
+            endpoints={"DEV": 1},
+            protocol="A2A",
+            identity=IDENTITY,
+            attachments=[memory.for_agent("read_write")],  # grants + AGENTZONE_MEMORY_MEMORY_ID
+            encryption_key=key,
+            alarm_topic=encrypted_alarm_topic(
+                stack,
+                "Alarms",
+                encryption_key=key,
+                display_name="Claims team agent alarms",
+                emails=["claims-ai@example.com"],
+            ),
+        ),
+    )
     return stack
 
 

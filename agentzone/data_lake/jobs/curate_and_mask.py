@@ -29,7 +29,7 @@ import json
 import math
 import re
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import boto3
 from botocore.exceptions import ClientError
@@ -290,9 +290,9 @@ def _hidden(rest: str) -> bool:
 
 
 def _lines(records) -> bytes:
-    return "".join(
-        json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n" for record in records
-    ).encode("utf-8")
+    return "".join(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n" for record in records).encode(
+        "utf-8"
+    )
 
 
 class _Job:
@@ -327,13 +327,13 @@ class _Job:
         paginator = self.s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.plan["raw_bucket"], Prefix=prefix):
             for item in page.get("Contents", []):
-                if not _hidden(item["Key"][len(prefix):]):
+                if not _hidden(item["Key"][len(prefix) :]):
                     yield item["Key"]
 
     def _object(self, dataset: dict, key: str, counts: dict, partitions: set) -> dict | None:
         """Curate, register the partition, then mask (the masked output marks the object done)."""
         plan, prefix, columns = self.plan, dataset["prefix"], dataset["columns"]
-        rest = key[len(prefix):]
+        rest = key[len(prefix) :]
         out_key = prefix + (rest[:-3] if rest.endswith(".gz") else rest)
         if self._exists(plan["masked_bucket"], out_key):
             counts["skipped"] += 1
@@ -419,7 +419,7 @@ def main(argv=None, *, s3=None, glue=None, secrets=None) -> dict:
         raise ValueError("--plan is required")
     plan = json.loads(args["plan"])
     _check_plan(plan)
-    run_id = args.get("JOB_RUN_ID") or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id = args.get("JOB_RUN_ID") or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     # The plan names the lake's region so the job never depends on the runtime's defaults.
     region = plan.get("region")
     s3 = s3 or boto3.client("s3", region_name=region)
@@ -431,7 +431,7 @@ def main(argv=None, *, s3=None, glue=None, secrets=None) -> dict:
     manifest = {
         "database": plan["database"],
         "run_id": run_id,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "datasets": lineage,
     }
     s3.put_object(
