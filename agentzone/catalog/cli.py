@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -22,6 +23,10 @@ from .store import Catalog, CatalogError, Entry, InvalidRequest, Ref
 from .tables import KINDS, STATES
 
 PROG = "agentzone catalog"
+REF_HELP = "NAME@VERSION or KIND/NAME@VERSION, e.g. tool/claims-lookup@1.2.0"
+
+if TYPE_CHECKING:  # generic only in typeshed: subscripting it at runtime raises TypeError
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _fail(message: str) -> None:
@@ -50,13 +55,14 @@ _guarded = guarded(
 )
 
 
-def _catalog(args) -> Catalog:
+def _catalog(args: argparse.Namespace) -> Catalog:
     """Tables from --environment (shared-services account and region in the config), or explicit names/ARNs."""
     session = aws_session(args.profile)
     if args.environment:
         if args.region or args.model_table or args.component_table:
             raise InvalidRequest(
-                "--environment locates the tables itself; do not combine it with --region, --model-table or --component-table"
+                "--environment locates the tables itself; "
+                "do not combine it with --region, --model-table or --component-table"
             )
         lz = load_landing_zone(args.config_dir)
         env = lz.organization.environments.get(args.environment)
@@ -75,7 +81,7 @@ def _catalog(args) -> Catalog:
 
 def dependency_order(specs: list[EntrySpec]) -> list[EntrySpec]:
     """Specs registered together go in lineage order (a tool before the application that uses it)."""
-    by_ref = {}
+    by_ref: dict[str, EntrySpec] = {}
     for spec in specs:
         by_ref.setdefault(str(spec), spec)
     done: set[int] = set()
@@ -97,7 +103,7 @@ def dependency_order(specs: list[EntrySpec]) -> list[EntrySpec]:
 
 
 @_guarded
-def cmd_register(args) -> int:
+def cmd_register(args: argparse.Namespace) -> int:
     specs = load_specs(args.specs)  # every problem in every file, before anything is written
     catalog = _catalog(args)
     refused = 0
@@ -113,9 +119,8 @@ def cmd_register(args) -> int:
         if result.created:
             print(f"registered {result.entry.ref} as draft ({result.entry.content_hash[:15]}…)")
         else:
-            print(
-                f"{result.entry.ref} is already registered with identical content ({result.entry.state}); nothing changed"
-            )
+            entry = result.entry
+            print(f"{entry.ref} is already registered with identical content ({entry.state}); nothing changed")
     return 1 if refused else 0
 
 
@@ -125,11 +130,11 @@ def _row(entry: Entry) -> list[str]:
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 @_guarded
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     entries = _catalog(args).list(kind=args.kind, name=args.name, state=args.state)
     if args.json:
         print(json.dumps([e.to_dict() for e in entries], indent=2))
@@ -141,7 +146,7 @@ def cmd_list(args) -> int:
 
 
 @_guarded
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
     entry = catalog.get(args.ref)
     used_by = [e.ref for e in catalog.dependents(entry.ref)]
@@ -183,22 +188,22 @@ def _moved(entry: Entry) -> int:
 
 
 @_guarded
-def cmd_submit(args) -> int:
+def cmd_submit(args: argparse.Namespace) -> int:
     return _moved(_catalog(args).submit(args.ref))
 
 
 @_guarded
-def cmd_approve(args) -> int:
+def cmd_approve(args: argparse.Namespace) -> int:
     return _moved(_catalog(args).approve(args.ref))
 
 
 @_guarded
-def cmd_reject(args) -> int:
+def cmd_reject(args: argparse.Namespace) -> int:
     return _moved(_catalog(args).reject(args.ref, reason=args.reason))
 
 
 @_guarded
-def cmd_deprecate(args) -> int:
+def cmd_deprecate(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
     entry = catalog.deprecate(args.ref, end_of_life=args.end_of_life, reason=args.reason)
     _moved(entry)
@@ -222,8 +227,8 @@ def _ref(text: str) -> Ref:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_parser(sub) -> None:
-    """Add `catalog` and its commands to the `agentzone` subparsers."""
+def _location() -> argparse.ArgumentParser:
+    """The options every command shares: where the catalog tables are and which AWS profile reaches them."""
     location = argparse.ArgumentParser(add_help=False)
     where = location.add_argument_group("where the catalogs are")
     where.add_argument(
@@ -240,15 +245,11 @@ def add_parser(sub) -> None:
         "--component-table", help=f"component catalog table name or ARN (default: {naming.COMPONENT_CATALOG_TABLE})"
     )
     where.add_argument("--profile", help="AWS profile to use")
+    return location
 
-    parser = sub.add_parser(
-        "catalog",
-        help="model and component catalogs: register, list, show, submit, approve, reject, deprecate",
-        description="Versions are immutable; entries move draft -> pending -> approved, and may be deprecated.",
-    )
-    commands = parser.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
-    ref_help = "NAME@VERSION or KIND/NAME@VERSION, e.g. tool/claims-lookup@1.2.0"
 
+def _add_entry_commands(commands: Subparsers, location: argparse.ArgumentParser) -> None:
+    """register, list and show: write versions and read them back."""
     p = commands.add_parser(
         "register", parents=[location], help="register spec files as draft versions (lineage first)"
     )
@@ -265,25 +266,28 @@ def add_parser(sub) -> None:
     p = commands.add_parser(
         "show", parents=[location], help="one version: spec, state, approvals, lineage and dependents"
     )
-    p.add_argument("ref", metavar="REF", type=_ref, help=ref_help)
+    p.add_argument("ref", metavar="REF", type=_ref, help=REF_HELP)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_show)
 
+
+def _add_transitions(commands: Subparsers, location: argparse.ArgumentParser) -> None:
+    """submit, approve, reject and deprecate: the moves through the approval states."""
     for name, func, text in (
         ("submit", cmd_submit, "ask for approval (draft -> pending)"),
         ("approve", cmd_approve, "approve (pending -> approved); needs another identity and an approved lineage"),
     ):
         p = commands.add_parser(name, parents=[location], help=text)
-        p.add_argument("ref", metavar="REF", type=_ref, help=ref_help)
+        p.add_argument("ref", metavar="REF", type=_ref, help=REF_HELP)
         p.set_defaults(func=func)
 
     p = commands.add_parser("reject", parents=[location], help="send back to the author (pending -> draft)")
-    p.add_argument("ref", metavar="REF", type=_ref, help=ref_help)
+    p.add_argument("ref", metavar="REF", type=_ref, help=REF_HELP)
     p.add_argument("--reason", required=True, help="what to fix")
     p.set_defaults(func=cmd_reject)
 
     p = commands.add_parser("deprecate", parents=[location], help="deprecate a version and set its end of life")
-    p.add_argument("ref", metavar="REF", type=_ref, help=ref_help)
+    p.add_argument("ref", metavar="REF", type=_ref, help=REF_HELP)
     p.add_argument(
         "--end-of-life",
         required=True,
@@ -293,6 +297,19 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--reason", required=True, help="why, and what to use instead")
     p.set_defaults(func=cmd_deprecate)
+
+
+def add_parser(sub: Subparsers) -> None:
+    """Add `catalog` and its commands to the `agentzone` subparsers."""
+    parser = sub.add_parser(
+        "catalog",
+        help="model and component catalogs: register, list, show, submit, approve, reject, deprecate",
+        description="Versions are immutable; entries move draft -> pending -> approved, and may be deprecated.",
+    )
+    commands = parser.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
+    location = _location()
+    _add_entry_commands(commands, location)
+    _add_transitions(commands, location)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from ..config.loader import validate_document
 from ..config.model import Email, Slug, Strict
-from ..config.source import ConfigError, Problem, load_yaml
+from ..config.source import ConfigError, Path_, Problem, load_yaml
 from .tables import KINDS, Kind
 
 # semver.org 2.0.0, without build metadata (see _semver).
@@ -80,7 +81,11 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=2048, strip_whi
 TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$")]
 
 
-def version_key(version: str) -> tuple:
+# (major, minor, patch, 1 for a release / 0 for a pre-release, pre-release identifiers); see version_key.
+VersionKey = tuple[int, int, int, int, tuple[object, ...]]
+
+
+def version_key(version: str) -> VersionKey:
     """Sort key following semver precedence: 1.10.0 > 1.9.0, 1.0.0-rc.1 < 1.0.0."""
     match = SEMVER.match(version)
     if not match:
@@ -93,7 +98,10 @@ def version_key(version: str) -> tuple:
 
 
 def next_patch(version: str) -> str | None:
-    """The version to suggest when one is taken (1.2.0 -> 1.2.1); None for pre-releases, whose next name is the owner's call."""
+    """The version to suggest when one is taken (1.2.0 -> 1.2.1).
+
+    None for pre-releases: what follows a pre-release is its owner's call.
+    """
     match = SEMVER.match(version)
     if not match or match.group(4):
         return None
@@ -141,7 +149,9 @@ class ApplicationReference(Reference):
 
 class Lifecycle(Strict):
     stage: Literal["preview", "ga"] = Field(
-        description="preview: may change or break; ga: supported. Deprecation is a catalog action (agentzone catalog deprecate)"
+        description=(
+            "preview: may change or break; ga: supported. Deprecation is a catalog action (agentzone catalog deprecate)"
+        )
     )
     end_of_life: IsoDate = Field(
         description="Last day this version is supported; must be in the future when registering"
@@ -178,7 +188,8 @@ class EntrySpec(Strict):
         None, description="https:// URL of the IaC blueprint or deployment instructions (required for PaaS)"
     )
     lifecycle: Lifecycle
-    lineage: list[Reference] = Field(
+    # A Sequence (read-only) so each kind's spec can narrow the reference type it accepts.
+    lineage: Sequence[Reference] = Field(
         default=[], max_length=99, description="Catalog versions this version is built from"
     )
     compliance: Compliance | None = None
@@ -189,10 +200,10 @@ class EntrySpec(Strict):
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}@{self.version}"
 
-    def problems(self, today: date | None = None) -> list[tuple[tuple, str]]:
+    def problems(self, today: date | None = None) -> list[tuple[Path_, str]]:
         """Checks across fields, as (key path, message); one source for spec files and API callers."""
         today = today or date.today()
-        out: list[tuple[tuple, str]] = []
+        out: list[tuple[Path_, str]] = []
         eol = self.lifecycle.end_of_life
         if eol <= today:
             out.append(
@@ -213,12 +224,9 @@ class EntrySpec(Strict):
             if (ref.kind, ref.name) == (self.kind, self.name):
                 out.append((("lineage", i), f"{ref} is this entry itself; lineage lists what it is built from"))
             elif (ref.kind, ref.name) in seen:
-                out.append(
-                    (
-                        ("lineage", i),
-                        f"{ref.kind}/{ref.name} is already referenced at lineage[{seen[ref.kind, ref.name]}]; reference one version",
-                    )
-                )
+                first = seen[ref.kind, ref.name]
+                message = f"{ref.kind}/{ref.name} is already referenced at lineage[{first}]; reference one version"
+                out.append((("lineage", i), message))
             seen.setdefault((ref.kind, ref.name), i)
         return out
 
@@ -274,9 +282,14 @@ SPEC_CLASSES: dict[str, type[EntrySpec]] = {
 assert tuple(SPEC_CLASSES) == KINDS
 
 
-def parse_spec(data: dict) -> EntrySpec:
+def parse_spec(data: dict[str, Any]) -> EntrySpec:
     """Validate a mapping (e.g. read back from the catalog) with the class of its kind."""
-    return SPEC_CLASSES.get(data.get("kind"), EntrySpec).model_validate(data)
+    kind = data.get("kind")
+    return (
+        SPEC_CLASSES.get(kind, EntrySpec).model_validate(data)
+        if isinstance(kind, str)
+        else EntrySpec.model_validate(data)
+    )
 
 
 def spec_problems(spec: EntrySpec, today: date | None = None) -> list[str]:

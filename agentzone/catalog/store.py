@@ -8,8 +8,10 @@ may be given by name or by ARN (tenant accounts read cross-account by ARN).
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -75,7 +77,8 @@ class Ref:
         match = _REF.match(text.strip())
         if not match:
             raise InvalidRequest(
-                f"{text!r} is not a catalog reference; write NAME@VERSION or KIND/NAME@VERSION, e.g. tool/claims-lookup@1.2.0"
+                f"{text!r} is not a catalog reference; write NAME@VERSION or KIND/NAME@VERSION, "
+                "e.g. tool/claims-lookup@1.2.0"
             )
         kind = match["kind"]
         if kind is not None and kind not in KINDS:
@@ -84,6 +87,13 @@ class Ref:
 
     def __str__(self) -> str:
         return f"{self.kind + '/' if self.kind else ''}{self.name}@{self.version}"
+
+    @property
+    def known_kind(self) -> str:
+        """The kind of a reference that must name one (lineage references always do)."""
+        if self.kind is None:
+            raise InvalidRequest(f"{self} names no kind; write KIND/NAME@VERSION")
+        return self.kind
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,8 @@ class Entry:
     def end_of_life(self) -> str:
         """Effective end of life: a deprecation can bring the registered one forward."""
         if self.deprecation:
-            return self.deprecation["end_of_life"]
-        return self.spec["lifecycle"]["end_of_life"]
+            return str(self.deprecation["end_of_life"])
+        return str(self.spec["lifecycle"]["end_of_life"])
 
     @property
     def submitted_by(self) -> str | None:
@@ -268,7 +278,8 @@ class Catalog:
         entries = [Entry.from_item(item) for c in catalogs for item in self._read(self.tables[c], kind, name, state)]
         return sorted(entries, key=lambda e: (KINDS.index(e.kind), e.name, version_key(e.version)))
 
-    def dependents(self, ref: str | Ref) -> list[Entry]:
+    # `list` below is the method above: annotations in this class name the builtin as builtins.list.
+    def dependents(self, ref: str | Ref) -> builtins.list[Entry]:
         """Versions whose lineage names this one (e.g. which applications use a model)."""
         target = self.get(ref).ref
         out = []
@@ -293,7 +304,8 @@ class Catalog:
         existing = self._get(spec.kind, spec.name, spec.version)
         if existing is not None:
             return self._same_or_refuse(existing, spec, digest)
-        self._check_lineage(spec, [Ref(r.name, r.version, r.kind) for r in spec.lineage], need="registered")
+        lineage = [Ref(r.name, r.version, r.kind) for r in spec.lineage]
+        self._check_lineage(spec, lineage, need="registered")
         who, now = self.identity(), _now()
         values = {
             PARTITION_KEY: partition_key(spec.kind, spec.name),
@@ -312,7 +324,7 @@ class Catalog:
             "updated_at": now,
             "history": [{"action": "register", "to": "draft", "by": who, "at": now}],
         }
-        put = {
+        put: dict[str, Any] = {
             "TableName": self._table(spec.kind),
             "Item": _item(values),
             "ConditionExpression": "attribute_not_exists(#pk)",
@@ -321,7 +333,7 @@ class Catalog:
         # Lineage is re-checked inside the write, so a reference deprecated meanwhile cannot slip in.
         checks = [
             self._condition(r, "attribute_exists(#pk) AND #state <> :deprecated", {":deprecated": "deprecated"})
-            for r in spec.lineage
+            for r in lineage
         ]
         try:
             if checks:
@@ -334,7 +346,7 @@ class Catalog:
             existing = self._get(spec.kind, spec.name, spec.version)
             if existing is not None:
                 return self._same_or_refuse(existing, spec, digest)
-            self._check_lineage(spec, [Ref(r.name, r.version, r.kind) for r in spec.lineage], need="registered")
+            self._check_lineage(spec, lineage, need="registered")
             raise CatalogError(f"{spec}: refused by a concurrent change; try again") from None
         return Registered(Entry.from_item(put["Item"]), created=True)
 
@@ -370,7 +382,8 @@ class Catalog:
             raise InvalidRequest(f"{entry.ref}: end of life {end_of_life} is in the past (today is {today})")
         if end_of_life > registered_eol:
             raise InvalidRequest(
-                f"{entry.ref}: end of life {end_of_life} is later than the registered {registered_eol}; deprecation can only bring it forward"
+                f"{entry.ref}: end of life {end_of_life} is later than the registered {registered_eol}; "
+                "deprecation can only bring it forward"
             )
         self._check_state(entry, "deprecate")
         deprecation = {"end_of_life": end_of_life.isoformat(), "reason": reason, "by": self.identity(), "at": _now()}
@@ -390,7 +403,7 @@ class Catalog:
     def _table(self, kind: str) -> str:
         return self.tables[catalog_of(kind)]
 
-    def _key(self, kind: str, name: str, version: str) -> dict:
+    def _key(self, kind: str, name: str, version: str) -> dict[str, Any]:
         return {PARTITION_KEY: {"S": partition_key(kind, name)}, SORT_KEY: {"S": version}}
 
     def _get(self, kind: str, name: str, version: str) -> Entry | None:
@@ -399,7 +412,7 @@ class Catalog:
         ).get("Item")
         return Entry.from_item(item) if item else None
 
-    def _read(self, table: str, kind: str | None, name: str | None, state: str | None):
+    def _read(self, table: str, kind: str | None, name: str | None, state: str | None) -> Iterator[dict[str, Any]]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         key: list[str] = []
@@ -443,13 +456,13 @@ class Catalog:
             f"({existing.content_hash[:15]}… != {digest[:15]}…); versions are immutable: {hint}"
         )
 
-    def _check_lineage(self, owner: EntrySpec | Entry, refs: list[Ref], *, need: str) -> None:
+    def _check_lineage(self, owner: EntrySpec | Entry, refs: Sequence[Ref], *, need: str) -> None:
         """need='registered': every reference exists and is not deprecated; need='approved': every one is approved."""
         problems = []
         for ref in refs:
-            entry = self._get(ref.kind, ref.name, ref.version)
+            entry = self._get(ref.known_kind, ref.name, ref.version)
             if entry is None:
-                problems.append(f"{ref} is not in the {catalog_of(ref.kind)} catalog; register it first")
+                problems.append(f"{ref} is not in the {catalog_of(ref.known_kind)} catalog; register it first")
             elif entry.state == "deprecated":
                 problems.append(f"{ref} is deprecated (end of life {entry.end_of_life}); reference a supported version")
             elif need == "approved" and entry.state != "approved":
@@ -463,11 +476,11 @@ class Catalog:
         if entry.state not in allowed:
             raise IllegalTransition(f"{entry.ref} " + _REFUSALS[action, entry.state].format(eol=entry.end_of_life))
 
-    def _condition(self, ref, expression: str, values: dict[str, str]) -> dict:
+    def _condition(self, ref: Ref, expression: str, values: dict[str, str]) -> dict[str, Any]:
         return {
             "ConditionCheck": {
-                "TableName": self._table(ref.kind),
-                "Key": self._key(ref.kind, ref.name, ref.version),
+                "TableName": self._table(ref.known_kind),
+                "Key": self._key(ref.known_kind, ref.name, ref.version),
                 "ConditionExpression": expression,
                 "ExpressionAttributeNames": {
                     k: v for k, v in (("#pk", PARTITION_KEY), ("#state", "state")) if k in expression
@@ -481,7 +494,7 @@ class Catalog:
         entry: Entry,
         action: str,
         sets: dict[str, Any] | None = None,
-        checks: list[dict] | None = None,
+        checks: Sequence[dict[str, Any]] | None = None,
         *,
         note: str | None = None,
     ) -> Entry:

@@ -17,6 +17,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
+
+# A template fragment as JSON gives it, or its resolved value: strings mostly, but lists, maps and numbers too.
+Fragment = Any
 
 PARTITION = "aws"
 
@@ -159,7 +163,7 @@ class Resource:
     stack: Stack
     logical_id: str
     type: str
-    properties: dict
+    properties: dict[str, Fragment]
 
     @cached_property
     def generated_id(self) -> str:
@@ -181,7 +185,7 @@ class Resource:
     @cached_property
     def name(self) -> str:
         prop = NAME_PROPERTY.get(self.type)
-        value = self.properties
+        value: Fragment = self.properties
         for part in (prop or "").split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None:
@@ -256,7 +260,7 @@ class Stack:
     name: str
     account: str
     region: str
-    template: dict
+    template: dict[str, Fragment]
     assembly: Assembly = field(repr=False)
 
     @cached_property
@@ -269,7 +273,7 @@ class Stack:
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources.values() if r.type in types]
 
-    def resolve(self, value):
+    def resolve(self, value: Fragment) -> Fragment:
         """The deployed value of a template fragment; raises Unresolvable for what cannot be known offline."""
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
@@ -281,7 +285,7 @@ class Stack:
                 return self._intrinsic(key, arg)
         return {k: self.resolve(v) for k, v in value.items()}
 
-    def _intrinsic(self, key: str, arg):
+    def _intrinsic(self, key: str, arg: Fragment) -> Fragment:
         if key == "Ref":
             return self._ref(arg)
         if key == "Fn::GetAtt":
@@ -307,7 +311,9 @@ class Stack:
             raise Unresolvable(f"Fn::If in {self.name}")
         raise Unresolvable(f"{key} in {self.name}")
 
-    def _ref(self, name: str) -> str:
+    def _ref(self, name: str) -> Fragment:
+        """What Ref gives: a pseudo parameter (None for AWS::NoValue), a resource's ref or a parameter's value
+        (a Number parameter's default is a JSON number)."""
         pseudo = {
             "AWS::AccountId": self.account,
             "AWS::Region": self.region,
@@ -329,11 +335,11 @@ class Stack:
             return parameter["Default"]
         raise Unresolvable(f"parameter {name} of {self.name} has no default")
 
-    def _sub(self, arg) -> str:
+    def _sub(self, arg: Fragment) -> str:
         text, variables = (arg, {}) if isinstance(arg, str) else arg
         values = {k: self.resolve(v) for k, v in variables.items()}
 
-        def replace(match: re.Match) -> str:
+        def replace(match: re.Match[str]) -> str:
             token = match.group(1)
             if token in values:
                 return str(values[token])
@@ -367,9 +373,9 @@ class Assembly:
         return assembly
 
     @cached_property
-    def exports(self) -> dict[tuple[str, str, str], tuple[Stack, object]]:
+    def exports(self) -> dict[tuple[str, str, str], tuple[Stack, Fragment]]:
         """(account, region, export name) -> (stack, unresolved value)."""
-        out = {}
+        out: dict[tuple[str, str, str], tuple[Stack, Fragment]] = {}
         for stack in self.stacks.values():
             for output in stack.template.get("Outputs", {}).values():
                 if "Export" in output:
@@ -384,11 +390,11 @@ class Assembly:
                 f"{consumer.name} imports {name}, which no stack in {consumer.account}/{consumer.region} exports"
             )
         stack, value = found
-        return stack.resolve(value)
+        return str(stack.resolve(value))  # an output's value is a string
 
     @cached_property
     def ssm_parameters(self) -> dict[tuple[str, str, str], Resource]:
-        out = {}
+        out: dict[tuple[str, str, str], Resource] = {}
         for stack in self.stacks.values():
             for res in stack.of_type("AWS::SSM::Parameter"):
                 out[(stack.account, stack.region, res.name)] = res
@@ -403,7 +409,7 @@ class Assembly:
             raise Unresolvable(
                 f"{consumer.name} reads SSM parameter {name}, which no stack creates in {key[0]}/{key[1]}"
             )
-        return res.stack.resolve(res.properties["Value"])
+        return str(res.stack.resolve(res.properties["Value"]))  # an SSM parameter's value is a string
 
     def resources(self, *types: str) -> list[Resource]:
         return [r for stack in self.stacks.values() for r in stack.of_type(*types)]

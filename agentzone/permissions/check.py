@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..config.model import LandingZone
 from .assembly import Assembly
 from .grants import DeadGrantCheck, GrantResult, load_exceptions
-from .model import LandingZoneModel
+from .model import LandingZoneModel, Principal
+from .paths import Path as AccessPath
 from .paths import PathResult, build_paths, run_paths
 from .simulator import Simulator
 from .wiring import WiringCheck, WiringProblem
@@ -37,13 +40,13 @@ class PermissionsReport:
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Designed and forbidden paths per tenant/environment."""
-        out: dict[str, Counter] = {}
+        out: dict[str, Counter[str]] = {}
         for result in self.paths:
             key = f"{result.path.tenant}/{result.path.environment}"
             out.setdefault(key, Counter())[result.path.kind] += 1
         return {k: dict(v) for k, v in sorted(out.items())}
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "dead_grants": [_grant_json(g) for g in self.dead_grants],
@@ -67,7 +70,7 @@ class PermissionsReport:
         }
 
 
-def _grant_json(g: GrantResult) -> dict:
+def _grant_json(g: GrantResult) -> dict[str, Any]:
     return {
         "role": g.grant.principal.label,
         "role_arn": g.grant.principal.arn,
@@ -81,7 +84,7 @@ def _grant_json(g: GrantResult) -> dict:
     }
 
 
-def _path_json(p: PathResult) -> dict:
+def _path_json(p: PathResult) -> dict[str, Any]:
     path = p.path
     return {
         "kind": path.kind,
@@ -121,8 +124,8 @@ def check_permissions(
     *,
     jobs: int | None = None,
     exceptions_file: Path | None = None,
-    only_roles=None,
-    only_paths=None,
+    only_roles: Callable[[Principal], bool] | None = None,
+    only_paths: Callable[[AccessPath], bool] | None = None,
 ) -> PermissionsReport:
     """Run all three checks. ``only_roles``/``only_paths`` (predicates) narrow a run, e.g. in tests."""
     model = LandingZoneModel(assembly if isinstance(assembly, Assembly) else Assembly.load(assembly))

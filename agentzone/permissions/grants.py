@@ -11,16 +11,21 @@ paths' business, this check asks only whether the role's own account lets it use
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from ..project import PROJECT_ROOT
-from .model import LandingZoneModel, Policy, Principal, as_list, statements
-from .simulator import Request, Simulator, caller_context
+from .model import Document, LandingZoneModel, Policy, Principal, as_list, statements
+from .simulator import Decision, Request, Simulator, caller_context
 
 EXCEPTIONS_FILE = PROJECT_ROOT / "permissions-exceptions.yaml"
+
+# One reviewed dead grant: globs under role, action and resource, and the reason it is accepted.
+GrantException = dict[str, str]
 
 # Condition operators whose values describe a request that satisfies them.
 SATISFIED_BY_VALUE = (
@@ -63,18 +68,18 @@ class GrantResult:
         return self.decision not in ("Allowed", "Unverified") and self.accepted_reason is None
 
 
-def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[dict]:
+def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[GrantException]:
     """Reviewed dead grants: ``[{role, action, resource, reason}]`` (globs over role label, action and resource)."""
     data = yaml.safe_load(path.read_text()) if path.is_file() else None
     return list(data or [])
 
 
-def _satisfying_value(value):
+def _satisfying_value(value: Any) -> list[str]:
     values = as_list(value)
     return [str(v).replace("*", "probe").replace("?", "x") for v in values]
 
 
-def condition_context(statement: dict) -> dict[str, object]:
+def condition_context(statement: Document) -> dict[str, object]:
     """What a statement's own conditions ask of a request it means to allow."""
     context: dict[str, object] = {}
     for operator, keys in (statement.get("Condition") or {}).items():
@@ -88,14 +93,19 @@ def condition_context(statement: dict) -> dict[str, object]:
     return context
 
 
-def condition_keys(statement: dict) -> set[str]:
+def condition_keys(statement: Document) -> set[str]:
     return {key for keys in (statement.get("Condition") or {}).values() for key in keys}
 
 
 class DeadGrantCheck:
     def __init__(
-        self, model: LandingZoneModel, simulator: Simulator, org_id: str, exceptions: list[dict], only_roles=None
-    ):
+        self,
+        model: LandingZoneModel,
+        simulator: Simulator,
+        org_id: str,
+        exceptions: list[GrantException],
+        only_roles: Callable[[Principal], bool] | None = None,
+    ) -> None:
         self.model, self.simulator, self.org_id, self.exceptions = model, simulator, org_id, exceptions
         self.only_roles = only_roles  # predicate over principals, to check a subset
 
@@ -112,7 +122,7 @@ class DeadGrantCheck:
                 return entry["reason"]
         return None
 
-    def grants(self) -> list[tuple[Grant, dict]]:
+    def grants(self) -> list[tuple[Grant, Document]]:
         patterns = {
             a
             for p in self.model.principals.values()
@@ -138,7 +148,7 @@ class DeadGrantCheck:
                             out.append((Grant(principal, policy.name, sid, action, resources, named), statement))
         return out
 
-    def _request(self, grant: Grant, resource: str, statement: dict) -> Request:
+    def _request(self, grant: Grant, resource: str, statement: Document) -> Request:
         """A resource the assembly creates is simulated in its owner's account with its own policy; key policies
         decide KMS access even in the same account. Anything else is taken to be in the role's account."""
         principal = grant.principal
@@ -173,7 +183,7 @@ class DeadGrantCheck:
         decisions = self.simulator.decide(list(requests.values()))
         return [self._judge(g, {r: decisions[requests[(g, r)]] for r in targets}, st) for g, st, targets in grants]
 
-    def _judge(self, grant: Grant, by_resource: dict, statement: dict) -> GrantResult:
+    def _judge(self, grant: Grant, by_resource: dict[str, Decision], statement: Document) -> GrantResult:
         """Allowed when any resource the action acts on is allowed; a resource the action cannot act on is
         ignored (as IAM ignores it), unless the statement names the action and it acts on none of them."""
         applicable = {

@@ -6,10 +6,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from .assembly import ARN_FORMAT, Assembly, Resource, Stack, Unresolvable
+from .assembly import ARN_FORMAT, Assembly, Fragment, Resource, Stack, Unresolvable
 
-FULL_AWS_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+# An IAM policy document (or one statement of it), as JSON.
+Document = dict[str, Any]
+
+FULL_AWS_ACCESS: Document = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 
 # Resource types whose policy property guards another resource (policy property, the guarded resource's property).
 RESOURCE_POLICY_TYPES = {
@@ -25,12 +32,12 @@ INLINE_POLICY_TYPES = {
 }
 
 
-def statements(document: dict) -> list[dict]:
+def statements(document: Document) -> list[Document]:
     found = document.get("Statement", [])
     return found if isinstance(found, list) else [found]
 
 
-def as_list(value) -> list:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
@@ -39,7 +46,7 @@ class Policy:
     """A resolved policy document, named after the resource that defines it (``Stack/LogicalId``)."""
 
     name: str
-    document: dict
+    document: Document
 
 
 @dataclass(eq=False)
@@ -87,11 +94,11 @@ class Problem:
 class LandingZoneModel:
     """Principals, SCP chains and resource policies of a whole assembly."""
 
-    def __init__(self, assembly: Assembly):
+    def __init__(self, assembly: Assembly) -> None:
         self.assembly = assembly
         self.problems: list[Problem] = []
 
-    def _resolve(self, stack: Stack, value, where: str):
+    def _resolve(self, stack: Stack, value: Fragment, where: str) -> Fragment:
         try:
             return stack.resolve(value)
         except (Unresolvable, KeyError) as exc:
@@ -114,9 +121,9 @@ class LandingZoneModel:
                 continue
             document = self._resolve(res.stack, res.properties["PolicyDocument"], f"{res.stack.name}/{res.logical_id}")
             for role_name in self._resolve(res.stack, res.properties.get("Roles", []), res.logical_id) or []:
-                role = by_name.get((res.stack.account, role_name))
-                if role is not None and document is not None:
-                    role.policies.append(Policy(f"{res.stack.name}/{res.logical_id}", document))
+                attached = by_name.get((res.stack.account, role_name))
+                if attached is not None and document is not None:
+                    attached.policies.append(Policy(f"{res.stack.name}/{res.logical_id}", document))
         return out
 
     def _attach_role_properties(self, role: Principal) -> None:
@@ -177,12 +184,13 @@ class LandingZoneModel:
         """
         if account not in self._parents:
             return []
-        chain, node = [], account
+        chain: list[str] = []
+        node: str | None = account
         while node is not None:
             chain.append(node)
             node = self._parents.get(node)
         full = Policy("FullAWSAccess", FULL_AWS_ACCESS)
-        return [(node, [full, *self._scps_by_target.get(node, [])]) for node in reversed(chain)]
+        return [(level, [full, *self._scps_by_target.get(level, [])]) for level in reversed(chain)]
 
     # --- resource policies ---------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import naming
 from ..config.model import LandingZone, Tenant
@@ -53,6 +54,10 @@ class Actor:
             f"TeamAdmin in {account}",
             (ADMINISTRATOR_ACCESS,),
         )
+
+
+# Who a path names as its caller: a role of the assembly, a stand-in, or None when the role is missing.
+Caller = Principal | Actor | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,7 +121,7 @@ class PathBook:
         self,
         kind: str,
         title: str,
-        who: Principal | Actor | None,
+        who: Caller,
         action: str,
         resource: str | None,
         context: dict[str, str] | None = None,
@@ -140,10 +145,10 @@ class PathBook:
             )
         )
 
-    def designed(self, title: str, who, action: str, resource: str | None, **kw) -> None:
+    def designed(self, title: str, who: Caller, action: str, resource: str | None, **kw: Any) -> None:
         self.add("designed", title, who, action, resource, **kw)
 
-    def forbidden(self, title: str, who, action: str, resource: str | None, **kw) -> None:
+    def forbidden(self, title: str, who: Caller, action: str, resource: str | None, **kw: Any) -> None:
         self.add("forbidden", title, who, action, resource, **kw)
 
 
@@ -218,7 +223,7 @@ def agent_paths(book: PathBook) -> None:
         _image_pull(book, agent, spec.image, role)
 
 
-def _image_pull(book: PathBook, agent: str, image: str, role) -> None:
+def _image_pull(book: PathBook, agent: str, image: str, role: Principal | None) -> None:
     """ECR in the shared-services account: the repository policy and its CMK's key policy must let the tenant in."""
     services = book.stack("-services")
     repository = next(
@@ -244,7 +249,7 @@ def service_role_paths(book: PathBook) -> None:
     if tenant.blueprints.tool_gateway:
         gateway_role = book.role(stack, prefix="ToolGatewayServiceRole")
         for target in stack.of_type("AWS::BedrockAgentCore::GatewayTarget") if stack else []:
-            lam = stack.resolve(target.properties).get("TargetConfiguration", {}).get("Mcp", {}).get("Lambda")
+            lam = target.stack.resolve(target.properties).get("TargetConfiguration", {}).get("Mcp", {}).get("Lambda")
             if lam:
                 book.designed(
                     f"tool gateway -> Lambda target {target.logical_id}",
@@ -262,7 +267,7 @@ def service_role_paths(book: PathBook) -> None:
         )
         source = book.resource(stack, "AWS::Bedrock::DataSource")
         if source is not None:
-            s3 = stack.resolve(source.properties["DataSourceConfiguration"])["S3Configuration"]
+            s3 = source.stack.resolve(source.properties["DataSourceConfiguration"])["S3Configuration"]
             book.designed(
                 "knowledge base -> its source prefix",
                 kb_role,
@@ -282,7 +287,7 @@ def service_role_paths(book: PathBook) -> None:
         resource = book.resource(stack, "AWS::BedrockAgentCore::Memory", f"Memory{pascal(memory_name)}Memory")
         for strategy in memory.custom_strategies:
             if strategy.model and resource is not None:
-                role_arn = stack.resolve(resource.properties["MemoryExecutionRoleArn"])
+                role_arn = resource.stack.resolve(resource.properties["MemoryExecutionRoleArn"])
                 role = book.model.principals.get(role_arn)
                 book.designed(
                     f"memory {memory_name} extraction -> {strategy.model} (no guardrail)",
@@ -327,7 +332,7 @@ def _workflow_paths(book: PathBook, stack: Stack | None) -> None:
             )
     delivery = book.role(stack, name=naming.delivery_role_name(book.tenant.tenant))
     for endpoint in stack.of_type("AWS::BedrockAgentCore::RuntimeEndpoint")[:1] if stack else []:
-        runtime = stack.resolve(endpoint.properties["AgentRuntimeId"])
+        runtime = endpoint.stack.resolve(endpoint.properties["AgentRuntimeId"])
         arn = (
             f"arn:aws:bedrock-agentcore:{book.region}:{book.account}:runtime/{runtime}/runtime-endpoint/{endpoint.name}"
         )
@@ -668,14 +673,15 @@ def requester_paths(book: PathBook) -> None:
     """The agent that asked for approval cannot approve itself; dev and staging cannot feed the lake."""
     stack = book.stack()
     api = book.resource(stack, "AWS::ApiGateway::RestApi", "HitlApi")
-    for agent in sorted(book.tenant.blueprints.runtime or {}) if api is not None else []:
-        role = book.agent_role(agent)
-        book.forbidden(
-            f"agent {agent} (requester) -> approve its own HITL request",
-            role,
-            "execute-api:Invoke",
-            f"arn:aws:execute-api:{book.region}:{book.account}:{api.generated_id}/prod/POST/decisions",
-        )
+    if api is not None:
+        decisions = f"arn:aws:execute-api:{book.region}:{book.account}:{api.generated_id}/prod/POST/decisions"
+        for agent in sorted(book.tenant.blueprints.runtime or {}):
+            book.forbidden(
+                f"agent {agent} (requester) -> approve its own HITL request",
+                book.agent_role(agent),
+                "execute-api:Invoke",
+                decisions,
+            )
     central = book.lz.organization.audit.central_environment
     lake = book.platform("DataLake", central)
     if book.environment not in {"prod"} and lake is not None and book.tenant.data.namespaces:
@@ -744,6 +750,8 @@ def path_request(path: Path, model: LandingZoneModel, simulator: Simulator, org_
     """All the caller's policies, its account's SCP chain and boundary, and the target's resource or key policy;
     the target's tags, when the assembly creates it, as resource tags."""
     actor = path.actor
+    if actor is None:
+        raise ValueError(f"path {path.title!r} has no caller to simulate ({path.missing})")
     policy, owner = model.guarding(path.resource)
     context = {**caller_context(actor.arn, actor.account, org_id, path.resource, actor.region), **dict(path.context)}
     target = model.owners.get(path.resource)

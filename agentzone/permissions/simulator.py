@@ -10,11 +10,13 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..project import PROJECT_ROOT
-from .model import Policy
+from .model import Document, Policy
 
 SCRIPT = PROJECT_ROOT / "simulator" / "simulate.mjs"
 PACKAGE = PROJECT_ROOT / "node_modules" / "@cloud-copilot" / "iam-simulate"
@@ -36,7 +38,7 @@ class Request:
     boundary: tuple[str, ...] = ()
     resource_policy: str | None = None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "principal": self.principal,
             "action": self.action,
@@ -53,8 +55,8 @@ class Request:
 @dataclass
 class Decision:
     decision: str  # Allowed, ExplicitlyDenied, ImplicitlyDenied, Error
-    denials: list[dict] = field(default_factory=list)
-    grants: list[dict] = field(default_factory=list)
+    denials: list[dict[str, Any]] = field(default_factory=list)
+    grants: list[dict[str, Any]] = field(default_factory=list)
     errors: str | None = None
     wildcard_only: bool = False  # the action has no resource-level permissions: only Resource "*" grants it
     ignored_keys: tuple[str, ...] = ()  # context keys the simulator does not evaluate for this action
@@ -63,7 +65,7 @@ class Decision:
     def allowed(self) -> bool:
         return self.decision == "Allowed"
 
-    def undecided(self, keys) -> str:
+    def undecided(self, keys: Iterable[str]) -> str:
         """The keys among ``keys`` the simulator dropped (iam-simulate ignores context keys whose variable part
         contains ':', e.g. kms:EncryptionContext:aws:...), when they may be why the request was not allowed."""
         return "" if self.allowed else ", ".join(sorted(set(self.ignored_keys) & set(keys)))
@@ -74,13 +76,8 @@ class Decision:
             return f"simulator error: {self.errors}"
         parts = []
         for denial in self.denials:
-            layer = {
-                "scp": "SCP",
-                "pb": "permission boundary",
-                "identity": "identity policy",
-                "resource": "resource policy",
-                "rcp": "RCP",
-            }.get(denial.get("policyType"), denial.get("policyType"))
+            policy_type = str(denial.get("policyType"))
+            layer = _LAYERS.get(policy_type, policy_type)
             if denial.get("denialType") == "Explicit":
                 policy = denial.get("policyIdentifier") or ""
                 parts.append(
@@ -95,14 +92,24 @@ class Decision:
         return "; ".join(parts) or self.decision
 
 
+# iam-simulate's policy types, as the report names them.
+_LAYERS = {
+    "scp": "SCP",
+    "pb": "permission boundary",
+    "identity": "identity policy",
+    "resource": "resource policy",
+    "rcp": "RCP",
+}
+
+
 class Simulator:
     """Collects policies and requests, then decides them all in one batch."""
 
-    def __init__(self, jobs: int | None = None):
-        self.policies: dict[str, dict] = {}
+    def __init__(self, jobs: int | None = None) -> None:
+        self.policies: dict[str, Document] = {}
         self.jobs = jobs or max(1, min(os.cpu_count() or 1, 4))
 
-    def policy(self, policy_id: str, document: dict) -> str:
+    def policy(self, policy_id: str, document: Document) -> str:
         self.policies.setdefault(policy_id, document)
         return policy_id
 
@@ -113,7 +120,7 @@ class Simulator:
         action: str,
         resource: str,
         resource_account: str,
-        context: dict,
+        context: dict[str, Any],
         identity: list[Policy],
         scp_chain: list[tuple[str, list[Policy]]],
         boundary: Policy | None = None,
@@ -140,17 +147,21 @@ class Simulator:
             )
         return node
 
-    def _run(self, payload: dict) -> dict:
+    def _run(self, payload: dict[str, Any]) -> dict[str, Any]:
         proc = subprocess.run(
             [self._node(), str(SCRIPT)], input=json.dumps(payload), capture_output=True, text=True, cwd=PROJECT_ROOT
         )
         if proc.returncode != 0:
             raise RuntimeError(f"the IAM simulator failed: {proc.stderr.strip()[-2000:]}")
-        return json.loads(proc.stdout)
+        answer: dict[str, Any] = json.loads(proc.stdout)
+        return answer
 
     def expand(self, patterns: set[str]) -> dict[str, list[str]]:
         """Action patterns (``s3:Get*``) -> the actions they match, from the simulator's own action data."""
-        return self._run({"expand": sorted(patterns)})["actions"] if patterns else {}
+        if not patterns:
+            return {}
+        actions: dict[str, list[str]] = self._run({"expand": sorted(patterns)})["actions"]
+        return actions
 
     def decide(self, requests: list[Request]) -> dict[Request, Decision]:
         unique = list(dict.fromkeys(requests))
@@ -160,16 +171,17 @@ class Simulator:
         used = {pid for r in unique for pid in (*r.identity, *r.boundary, *(i for _, ids in r.scps for i in ids))}
         used |= {r.resource_policy for r in unique if r.resource_policy}
 
-        def run(chunk: list[Request]) -> list[dict]:
+        def run(chunk: list[Request]) -> list[dict[str, Any]]:
             payload = {
                 "policies": {k: v for k, v in self.policies.items() if k in used},
                 "requests": [r.as_json() for r in chunk],
             }
-            return self._run(payload)["results"] if chunk else []
+            results: list[dict[str, Any]] = self._run(payload)["results"] if chunk else []
+            return results
 
         with ThreadPoolExecutor(self.jobs) as pool:
             answers = list(pool.map(run, chunks))
-        out = {}
+        out: dict[Request, Decision] = {}
         for chunk, results in zip(chunks, answers, strict=True):
             for request, result in zip(chunk, results, strict=True):
                 out[request] = Decision(

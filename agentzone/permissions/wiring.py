@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from .assembly import Resource, Stack, Unresolvable
+from .assembly import Fragment, Resource, Stack, Unresolvable
 from .model import LandingZoneModel
 
 ARN = re.compile(r"^arn:aws:([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)$")
+
+
+def _arn_parts(target: str) -> tuple[str, str, str, str]:
+    """(service, region, account, rest) of an ARN the check has already matched."""
+    match = ARN.match(target)
+    if match is None:
+        raise ValueError(f"{target!r} is not an ARN")
+    service, region, account, rest = match.groups()
+    return service, region, account, rest
+
 
 # Names other accounts use that no stack creates, by design (what AWS or bootstrap provides).
 EXTERNAL = {
@@ -53,7 +64,7 @@ class WiringProblem:
         return f"{r.stack}/{r.logical_id} {r.path}: {r.target}: {self.message}"
 
 
-def _strings(value, path: str = ""):
+def _strings(value: Fragment, path: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
@@ -65,7 +76,7 @@ def _strings(value, path: str = ""):
 
 
 class WiringCheck:
-    def __init__(self, model: LandingZoneModel, accounts: set[str], config_values: set[str]):
+    def __init__(self, model: LandingZoneModel, accounts: set[str], config_values: set[str]) -> None:
         self.model = model
         self.accounts = accounts
         self.config_values = config_values  # values an operator wrote into config (adopted, not built)
@@ -84,7 +95,7 @@ class WiringCheck:
     @cached_property
     def _deployed_strings(self) -> list[tuple[Stack, Resource, str, str]]:
         """(stack, resource, property path, value) of every string the stacks deploy, intrinsics resolved."""
-        out = []
+        out: list[tuple[Stack, Resource, str, str]] = []
         for stack in self.model.assembly.stacks.values():
             for res in stack.resources.values():
                 try:
@@ -114,8 +125,7 @@ class WiringCheck:
         return account in self.accounts and account != stack.account
 
     def _resolves(self, target: str) -> bool:
-        match = ARN.match(target)
-        service, region, account, rest = match.groups()
+        service, _region, account, rest = _arn_parts(target)
         if service == "s3" and not account:
             return rest.split("/", 1)[0] in self._buckets
         for res in self._by_account.get(account, []):
@@ -130,7 +140,7 @@ class WiringCheck:
         """A value from config: only its account, region and resource type can be checked before deploy."""
         if target not in self.config_values:
             return None
-        service, region, account, rest = ARN.match(target).groups()
+        service, region, account, rest = _arn_parts(target)
         kind = rest.split("/", 1)[0]
         if any(
             r.arn.startswith(f"arn:aws:{service}:{region}:{account}:{kind}/") for r in self._by_account.get(account, [])
@@ -166,7 +176,7 @@ class WiringCheck:
         return problems
 
     def _explain(self, target: str) -> str:
-        service, region, account, rest = ARN.match(target).groups()
+        service, _region, account, rest = _arn_parts(target)
         if service == "s3" and not account:
             return f"no stack creates bucket {rest.split('/', 1)[0]}"
         stacks = sorted({r.stack.name for r in self._by_account.get(account, [])}) or ["(no stack)"]
@@ -174,7 +184,7 @@ class WiringCheck:
 
     def _regional_links(self) -> list[WiringProblem]:
         """CloudWatch cross-account observability is regional: a link must be in its sink's region."""
-        out = []
+        out: list[WiringProblem] = []
         for link in self.model.assembly.resources("AWS::Oam::Link"):
             sink = str(link.stack.resolve(link.properties.get("SinkIdentifier", "")))
             match = ARN.match(sink)
