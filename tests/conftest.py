@@ -1,4 +1,9 @@
-"""Shared fixtures: the sample landing zone is synthesized once per test run."""
+"""Shared fixtures: the sample landing zone is synthesized once per test run.
+
+To build and synthesize your own app (cdk.json's flags, every cdk-nag pack), use tests/support.py:
+``new_app``, ``synthesize`` and ``NAG_PACKS``. It is a module rather than fixtures here so that importing
+this file stays free of aws-cdk-lib (the code-quality and config tests never start jsii).
+"""
 
 from __future__ import annotations
 
