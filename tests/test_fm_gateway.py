@@ -21,10 +21,9 @@ from agentzone.constructs.fm_gateway import (
     FmGateway,
     FmGatewayProps,
     bedrock_resources,
-    split_profile,
 )
 from agentzone.nag import add_rule_packs
-from agentzone.naming import FM_GATEWAY_ROLE_PREFIX
+from agentzone.naming import FM_GATEWAY_ROLE_PREFIX, split_profile
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
