@@ -21,10 +21,9 @@ from agentzone.constructs.fm_gateway import (
     FmGateway,
     FmGatewayProps,
     bedrock_resources,
-    split_profile,
 )
 from agentzone.nag import add_rule_packs
-from agentzone.naming import FM_GATEWAY_ROLE_PREFIX
+from agentzone.naming import FM_GATEWAY_ROLE_PREFIX, split_profile
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
@@ -56,7 +55,7 @@ def sample_props() -> FmGatewayProps:
         allowed_principal_accounts=TENANTS,
         guardrail_arn=GUARDRAIL,
     )
-    return dataclasses.replace(props, model_ids=props.model_ids + (PROFILE,))
+    return dataclasses.replace(props, model_ids=(*props.model_ids, PROFILE))
 
 
 @dataclasses.dataclass
@@ -183,13 +182,23 @@ def test_alb_is_internal_https_only_with_certificate_and_tls_policy(gateway):
     assert all(b["Properties"]["Scheme"] == "internal" for b in balancers.values())
     alb = next(k for k, b in balancers.items() if b["Properties"]["Type"] == "application")
     listeners = gateway.resources("AWS::ElasticLoadBalancingV2::Listener")
-    alb_listeners = [l["Properties"] for l in listeners.values() if l["Properties"]["LoadBalancerArn"] == {"Ref": alb}]
+    alb_listeners = [
+        listener["Properties"]
+        for listener in listeners.values()
+        if listener["Properties"]["LoadBalancerArn"] == {"Ref": alb}
+    ]
     assert len(alb_listeners) == 1
     assert alb_listeners[0]["Protocol"] == "HTTPS" and alb_listeners[0]["Port"] == 443
     assert alb_listeners[0]["Certificates"] == [{"CertificateArn": CERTIFICATE}]
     assert alb_listeners[0]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    others = [l["Properties"] for l in listeners.values() if l["Properties"]["LoadBalancerArn"] != {"Ref": alb}]
-    assert [(l["Protocol"], l["Port"]) for l in others] == [("TCP", 443)]  # the PrivateLink NLB passes TLS through
+    others = [
+        listener["Properties"]
+        for listener in listeners.values()
+        if listener["Properties"]["LoadBalancerArn"] != {"Ref": alb}
+    ]
+    assert [(other["Protocol"], other["Port"]) for other in others] == [
+        ("TCP", 443)
+    ]  # the PrivateLink NLB passes TLS through
 
 
 def test_private_link_allows_exactly_the_tenant_accounts(gateway):
@@ -245,7 +254,7 @@ def test_waf_guards_the_alb_with_managed_rules_and_a_per_key_rate_limit(gateway)
 
 def test_aurora_is_encrypted_protected_tls_only_and_retained(gateway):
     t = gateway.template
-    cluster_id, cluster = gateway.one("AWS::RDS::DBCluster")
+    _, cluster = gateway.one("AWS::RDS::DBCluster")
     p = cluster["Properties"]
     assert cluster["DeletionPolicy"] == "Retain"
     assert p["StorageEncrypted"] is True and p["KmsKeyId"] == key_ref(gateway)
@@ -276,7 +285,7 @@ def test_aurora_is_encrypted_protected_tls_only_and_retained(gateway):
 
 
 def test_redis_is_non_cluster_tls_auth_cmk_and_fails_over(gateway):
-    cache_id, cache = gateway.one("AWS::ElastiCache::ReplicationGroup")
+    _, cache = gateway.one("AWS::ElastiCache::ReplicationGroup")
     p = cache["Properties"]
     assert cache["DeletionPolicy"] == "Retain"
     assert p["Engine"] == "redis"

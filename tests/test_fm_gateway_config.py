@@ -81,7 +81,7 @@ def items(value):
 
 def test_model_list_has_one_bedrock_entry_per_gateway_model_on_the_task_role(config, settings):
     assert [entry["model_name"] for entry in config["model_list"]] == [m.name for m in settings.models]
-    for entry, model in zip(config["model_list"], settings.models):
+    for entry, model in zip(config["model_list"], settings.models, strict=True):
         # No keys, profiles or role names: boto3 picks up the ECS task role.
         assert entry["litellm_params"] == {"model": f"bedrock/{model.model}", "aws_region_name": REGION}
     assert len({entry["model_info"]["id"] for entry in config["model_list"]}) == len(settings.models)
@@ -246,7 +246,7 @@ def test_team_payload_takes_the_tenants_own_gateway_settings(lz, settings):
 def test_a_tenant_without_gateway_models_gets_no_team(lz, settings):
     tenant = lz.tenant("fraud").model_copy(update={"models": ["amazon.titan-text-express-v1"]})
     assert tenant_gateway_models(tenant, settings) == []
-    with pytest.raises(ValueError, match="empty team model list|no gateway model"):
+    with pytest.raises(ValueError, match=r"empty team model list|no gateway model"):
         team_payload(tenant, settings)
 
 
@@ -293,10 +293,72 @@ def test_deployment_ids_never_collide_with_shared_models_or_other_tenants(config
 # ------------------------------------------------------------------ the admin handler
 
 
+def _team_info(state: dict, body: dict, query: str) -> tuple[int, object]:
+    team_id = urllib.parse.parse_qs(query)["team_id"][0]
+    if team_id not in state["teams"]:
+        return 404, {"detail": {"error": f"Team not found, passed team_id={team_id}"}}
+    return 200, {"team_id": team_id, "team_info": state["teams"][team_id]}
+
+
+def _team_new(state: dict, body: dict, query: str) -> tuple[int, object]:
+    if body["team_id"] in state["teams"]:
+        return 400, {"detail": {"error": "Team id already exists"}}
+    state["teams"][body["team_id"]] = dict(body)
+    return 200, body
+
+
+def _team_update(state: dict, body: dict, query: str) -> tuple[int, object]:
+    teams = state["teams"]
+    if body["team_id"] not in teams:
+        return 404, {"detail": {"error": f"Team not found, passed team_id={body['team_id']}"}}
+    teams[body["team_id"]].update(body)
+    return 200, {"data": teams[body["team_id"]]}
+
+
+def _team_block(state: dict, body: dict, query: str) -> tuple[int, object]:
+    state["teams"][body["team_id"]]["blocked"] = True
+    return 200, state["teams"][body["team_id"]]
+
+
+def _model_update(state: dict, body: dict, query: str) -> tuple[int, object]:
+    models, model_id = state["models"], body["model_info"]["id"]
+    if model_id not in models:  # LiteLLM's legacy answer for an unknown id
+        return 400, {"error": {"message": "Authentication Error, model not found", "code": "400"}}
+    models[model_id]["litellm_params"].update(body["litellm_params"])
+    return 200, models[model_id]
+
+
+def _model_new(state: dict, body: dict, query: str) -> tuple[int, object]:
+    state["models"][body["model_info"]["id"]] = json.loads(json.dumps(body))
+    return 200, body
+
+
+def _model_delete(state: dict, body: dict, query: str) -> tuple[int, object]:
+    if body["id"] not in state["models"]:
+        return 400, {"error": {"message": f"Model with id={body['id']} not found in db"}}
+    del state["models"][body["id"]]
+    return 200, {"message": "deleted"}
+
+
+_ROUTES = {
+    ("GET", "/team/info"): _team_info,
+    ("POST", "/team/new"): _team_new,
+    ("POST", "/team/update"): _team_update,
+    ("POST", "/team/block"): _team_block,
+    ("POST", "/model/update"): _model_update,
+    ("POST", "/model/new"): _model_new,
+    ("POST", "/model/delete"): _model_delete,
+}
+
+
+class FakeServer(ThreadingHTTPServer):
+    state: dict
+
+
 class FakeLiteLLM(BaseHTTPRequestHandler):
     """Just enough of the LiteLLM admin API, plus CloudFormation's pre-signed response URL."""
 
-    state: dict  # set per server
+    server: FakeServer
 
     def log_message(self, *args):  # keep pytest output quiet
         pass
@@ -324,40 +386,10 @@ class FakeLiteLLM(BaseHTTPRequestHandler):
             return self._reply(status, reply)
         if self.headers.get("authorization") != f"Bearer {MASTER_KEY}":
             return self._reply(401, {"error": {"message": "Authentication Error, invalid key"}})
-        teams, models = state["teams"], state["models"]
-        if (method, parsed.path) == ("GET", "/team/info"):
-            team_id = urllib.parse.parse_qs(parsed.query)["team_id"][0]
-            if team_id not in teams:
-                return self._reply(404, {"detail": {"error": f"Team not found, passed team_id={team_id}"}})
-            return self._reply(200, {"team_id": team_id, "team_info": teams[team_id]})
-        if (method, parsed.path) == ("POST", "/team/new"):
-            if body["team_id"] in teams:
-                return self._reply(400, {"detail": {"error": "Team id already exists"}})
-            teams[body["team_id"]] = dict(body)
-            return self._reply(200, body)
-        if (method, parsed.path) == ("POST", "/team/update"):
-            if body["team_id"] not in teams:
-                return self._reply(404, {"detail": {"error": f"Team not found, passed team_id={body['team_id']}"}})
-            teams[body["team_id"]].update(body)
-            return self._reply(200, {"data": teams[body["team_id"]]})
-        if (method, parsed.path) == ("POST", "/team/block"):
-            teams[body["team_id"]]["blocked"] = True
-            return self._reply(200, teams[body["team_id"]])
-        if (method, parsed.path) == ("POST", "/model/update"):
-            model_id = body["model_info"]["id"]
-            if model_id not in models:  # LiteLLM's legacy answer for an unknown id
-                return self._reply(400, {"error": {"message": "Authentication Error, model not found", "code": "400"}})
-            models[model_id]["litellm_params"].update(body["litellm_params"])
-            return self._reply(200, models[model_id])
-        if (method, parsed.path) == ("POST", "/model/new"):
-            models[body["model_info"]["id"]] = json.loads(json.dumps(body))
-            return self._reply(200, body)
-        if (method, parsed.path) == ("POST", "/model/delete"):
-            if body["id"] not in models:
-                return self._reply(400, {"error": {"message": f"Model with id={body['id']} not found in db"}})
-            del models[body["id"]]
-            return self._reply(200, {"message": "deleted"})
-        return self._reply(404, {"detail": "Not Found"})
+        route = _ROUTES.get((method, parsed.path))
+        if route is None:
+            return self._reply(404, {"detail": "Not Found"})
+        return self._reply(*route(state, body, parsed.query))
 
     def do_GET(self):
         self._handle("GET")
@@ -371,7 +403,7 @@ class FakeLiteLLM(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_gateway():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLiteLLM)
+    server = FakeServer(("127.0.0.1", 0), FakeLiteLLM)
     server.state = {"teams": {}, "models": {}, "calls": [], "fail": {}, "responses": []}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -799,7 +831,8 @@ def test_a_system_inference_profile_source_and_its_regions(lz, settings):
         "AWS::Bedrock::ApplicationInferenceProfile",
         {
             "ModelSource": {
-                "CopyFrom": f"arn:aws:bedrock:{REGION}:100000000011:inference-profile/eu.anthropic.claude-sonnet-4-5-v1:0"
+                "CopyFrom": f"arn:aws:bedrock:{REGION}:100000000011:inference-profile/"
+                "eu.anthropic.claude-sonnet-4-5-v1:0"
             },
         },
     )

@@ -24,6 +24,7 @@ from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -47,6 +48,14 @@ ADMIN_RETRY_SECONDS = 600
 ADMIN_TIMEOUT = cdk.Duration.minutes(12)
 # CloudFormation gives up on a silent custom resource after this (default: one hour).
 TEAM_SERVICE_TIMEOUT = cdk.Duration.minutes(20)
+_VPC_ACCESS_ACTIONS = [
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:UnassignPrivateIpAddresses",
+]
 # AWS::Bedrock::ApplicationInferenceProfile InferenceProfileName: ^([0-9a-zA-Z:.][ _-]?)+$, 1-64 characters.
 _PROFILE_NAME_MAX = 64
 
@@ -97,44 +106,11 @@ class FmGatewayAdmin(Construct):
         super().__init__(scope, construct_id)
         if not cdk.Token.is_unresolved(gateway_url) and not gateway_url.startswith("https://"):
             raise ValueError(f"gateway_url must be https:// (got {gateway_url!r}): the function sends the master key")
-        stack = cdk.Stack.of(self)
         self.log_group = retained_log_group(
             self, "Logs", encryption_key=encryption_key, retention_days=log_retention_days
         )
-        secret_arn = master_key_secret.secret_full_arn or f"{master_key_secret.secret_arn}-??????"
-        self.policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            description="AgentZone FM gateway admin: read the master key, write logs, attach to the gateway VPC",
-            statements=[
-                iam.PolicyStatement(
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
-                ),
-                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]),
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt"],
-                    resources=[encryption_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}},
-                ),
-                # What AWSLambdaVPCAccessExecutionRole grants; Lambda checks these on the execution role.
-                iam.PolicyStatement(
-                    actions=[
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSubnets",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    resources=["*"],
-                ),
-            ],
-        )
-        acknowledge(
-            self.policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Lambda creates and deletes the function's network interfaces in the gateway VPC with these EC2 actions; "
-            "they are the AWSLambdaVPCAccessExecutionRole set, whose Describe actions have no resource-level permissions.",
+        self.policy = _admin_policy(
+            self, log_group=self.log_group, master_key_secret=master_key_secret, encryption_key=encryption_key
         )
         self.role = iam.Role(
             self,
@@ -170,6 +146,40 @@ class FmGatewayAdmin(Construct):
     def service_token(self) -> str:
         """``ServiceToken`` of ``Custom::LiteLLMTeam`` resources (:class:`TenantGatewayAccess`)."""
         return self.function.function_arn
+
+
+def _admin_policy(
+    scope: Construct, *, log_group: logs.ILogGroup, master_key_secret: secretsmanager.ISecret, encryption_key: kms.IKey
+) -> iam.ManagedPolicy:
+    """Read the master key (decrypting it only through Secrets Manager), write logs, attach to the gateway VPC."""
+    region = cdk.Stack.of(scope).region
+    secret_arn = master_key_secret.secret_full_arn or f"{master_key_secret.secret_arn}-??????"
+    policy = iam.ManagedPolicy(
+        scope,
+        "Policy",
+        description="AgentZone FM gateway admin: read the master key, write logs, attach to the gateway VPC",
+        statements=[
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            ),
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]),
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            ),
+            # What AWSLambdaVPCAccessExecutionRole grants; Lambda checks these on the execution role.
+            iam.PolicyStatement(actions=_VPC_ACCESS_ACTIONS, resources=["*"]),
+        ],
+    )
+    acknowledge(
+        policy,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Lambda creates and deletes the function's network interfaces in the gateway VPC with these EC2 actions; "
+        "they are the AWSLambdaVPCAccessExecutionRole set, whose Describe actions have no resource-level "
+        "permissions.",
+    )
+    return policy
 
 
 class TenantGatewayAccess(Construct):
@@ -213,45 +223,7 @@ class TenantGatewayAccess(Construct):
         self.models = dict(models)
         self.profiles: dict[str, bedrock.CfnApplicationInferenceProfile] = {}
         self._model_arns: list[str] = []
-        deployments = []
-        for name, model_id in self.models.items():
-            if is_system_inference_profile(model_id):
-                source = stack.format_arn(service="bedrock", resource="inference-profile", resource_name=model_id)
-                # A cross-region profile may route to any of its regions: allow its model there.
-                self._model_arns += [
-                    source,
-                    stack.format_arn(
-                        service="bedrock",
-                        region="*",
-                        account="",
-                        resource="foundation-model",
-                        resource_name=_geo_base(model_id),
-                    ),
-                ]
-            else:
-                source = bedrock.FoundationModel.from_foundation_model_id(
-                    self, f"Model-{name}", bedrock.FoundationModelIdentifier(model_id)
-                ).model_arn
-                self._model_arns.append(source)
-            profile = bedrock.CfnApplicationInferenceProfile(
-                self,
-                f"Profile-{name}",
-                inference_profile_name=inference_profile_name(tenant, name),
-                description=f"AgentZone FM gateway: {name} for tenant {tenant}",
-                model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(
-                    copy_from=source
-                ),
-                tags=[cdk.CfnTag(key=key, value=value) for key, value in sorted(tags.items())],
-            )
-            # Stack-wide tags (the platform's cost center) would otherwise replace the tenant's.
-            for key, value in sorted(tags.items()):
-                cdk.Tags.of(profile).add(key, value, priority=200)
-            self.profiles[name] = profile
-            deployments.append(
-                deployment_request(
-                    tenant, name, model_id, region=stack.region, profile_arn=profile.attr_inference_profile_arn
-                )
-            )
+        deployments = [self._add_model(name, model_id, tags) for name, model_id in self.models.items()]
         self.resource = cdk.CustomResource(
             self,
             "Team",
@@ -264,6 +236,43 @@ class TenantGatewayAccess(Construct):
             },
             service_timeout=TEAM_SERVICE_TIMEOUT,
         )
+
+    def _add_model(self, name: str, model_id: str, tags: Mapping[str, str]) -> dict:
+        """The tenant's tagged application inference profile copying ``model_id``, and its deployment request."""
+        stack = cdk.Stack.of(self)
+        source = self._model_source(name, model_id)
+        profile = bedrock.CfnApplicationInferenceProfile(
+            self,
+            f"Profile-{name}",
+            inference_profile_name=inference_profile_name(self.tenant, name),
+            description=f"AgentZone FM gateway: {name} for tenant {self.tenant}",
+            model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(copy_from=source),
+            tags=[cdk.CfnTag(key=key, value=value) for key, value in sorted(tags.items())],
+        )
+        # Stack-wide tags (the platform's cost center) would otherwise replace the tenant's.
+        for key, value in sorted(tags.items()):
+            cdk.Tags.of(profile).add(key, value, priority=200)
+        self.profiles[name] = profile
+        return deployment_request(
+            self.tenant, name, model_id, region=stack.region, profile_arn=profile.attr_inference_profile_arn
+        )
+
+    def _model_source(self, name: str, model_id: str) -> str:
+        """The ARN a profile copies; records the ARNs a call through it is authorized on."""
+        stack = cdk.Stack.of(self)
+        if not is_system_inference_profile(model_id):
+            source = bedrock.FoundationModel.from_foundation_model_id(
+                self, f"Model-{name}", bedrock.FoundationModelIdentifier(model_id)
+            ).model_arn
+            self._model_arns.append(source)
+            return source
+        source = stack.format_arn(service="bedrock", resource="inference-profile", resource_name=model_id)
+        # A cross-region profile may route to any of its regions: allow its model there.
+        model_anywhere = stack.format_arn(
+            service="bedrock", region="*", account="", resource="foundation-model", resource_name=_geo_base(model_id)
+        )
+        self._model_arns += [source, model_anywhere]
+        return source
 
     @classmethod
     def for_tenant(

@@ -40,7 +40,8 @@ ENV_DATABASE = ("DATABASE_HOST", "DATABASE_USERNAME", "DATABASE_PASSWORD", "DATA
 
 INPUT_GUARDRAIL = "agentzone-input"
 OUTPUT_GUARDRAIL = "agentzone-output"
-# LiteLLM duration syntax: "<n>mo" is calendar months (recent releases reset at the start of the month, like AWS Budgets).
+# LiteLLM duration syntax: "<n>mo" is calendar months (recent releases reset at the start of the month,
+# like AWS Budgets).
 TEAM_BUDGET_DURATION = "1mo"
 # Application inference profiles can copy a system-defined (cross-region) profile; these are
 # the geography prefixes Bedrock gives those profile ids ("eu.anthropic...", "global.anthropic...").
@@ -174,7 +175,8 @@ def team_payload(tenant: Tenant, settings: FmGatewaySettings) -> dict:
     if not names:
         # LiteLLM reads an empty team model list as "every model on the proxy".
         raise ValueError(
-            f"tenant {tenant.tenant} may call no gateway model (its models and fm_gateway.models select none); give it no team"
+            f"tenant {tenant.tenant} may call no gateway model (its models and fm_gateway.models select none); "
+            "give it no team"
         )
     gateway = tenant.fm_gateway
     budget = gateway.monthly_budget_usd if gateway.monthly_budget_usd is not None else tenant.budget.monthly_usd
@@ -241,20 +243,11 @@ def proxy_config(
     the admin API once their inference profiles exist).
     """
     _check_fallbacks(settings)
-    redis_host, redis_port, redis_password = (_env(name) for name in ENV_REDIS)
     fallbacks: list[dict[str, list[str]]] = [
         {model.name: list(model.fallbacks)} for model in settings.models if model.fallbacks
     ]
     for tenant in sorted(tenants, key=lambda t: t.tenant):
         fallbacks += tenant_fallbacks(tenant, settings)
-    retries = settings.num_retries
-    guardrail_params = {
-        "guardrail": "bedrock",
-        "guardrailIdentifier": guardrail_id,
-        "guardrailVersion": guardrail_version,
-        "aws_region_name": region,
-        "default_on": True,
-    }
     return {
         "model_list": [
             {
@@ -264,77 +257,106 @@ def proxy_config(
             }
             for model in settings.models
         ],
-        "router_settings": {
-            "routing_strategy": "simple-shuffle",
-            "num_retries": retries,
-            "timeout": settings.request_timeout_seconds,
-            # Throttling (and other errors) after the retries: the next, cheaper tier, in order.
-            "fallbacks": fallbacks,
-            # Retrying a request Bedrock rejected as invalid, unauthorized or unsafe cannot succeed.
-            "retry_policy": {
-                "AuthenticationErrorRetries": 0,
-                "BadRequestErrorRetries": 0,
-                "ContentPolicyViolationErrorRetries": 0,
-                "InternalServerErrorRetries": retries,
-                "RateLimitErrorRetries": retries,
-                "TimeoutErrorRetries": retries,
-            },
-            # rpm/tpm counters and cooldowns shared by every task.
-            "redis_host": redis_host,
-            "redis_port": redis_port,
-            "redis_password": redis_password,
-            "cache_kwargs": {"ssl": True},
-        },
-        "litellm_settings": {
-            "drop_params": True,
-            "num_retries": retries,
-            "request_timeout": settings.request_timeout_seconds,
-            # Prompts and completions never reach logs or callbacks; spend metadata still does.
-            "turn_off_message_logging": True,
-            "redact_user_api_key_info": True,
-            "json_logs": True,
-            "cache": True,
-            "cache_params": {
-                "type": "redis",
-                "host": redis_host,
-                "port": redis_port,
-                "password": redis_password,
-                "ssl": True,
-                "namespace": MANAGED_BY,
-                # Responses are cached only when a caller asks (cache: {use-cache: true}): an identical
-                # prompt from another tenant must not be answered from this one's spend.
-                "mode": "default_off",
-                "ttl": 600,
-            },
-        },
-        "general_settings": {
-            "master_key": _env(ENV_MASTER_KEY),
-            "disable_master_key_return": True,
-            # Keys must belong to a team: no spend without a tenant to attribute it to.
-            "default_team_disabled": True,
-            # Tenant deployments are added with /model/new (custom resource), which needs the DB.
-            "store_model_in_db": True,
-            "store_prompts_in_spend_logs": False,
-            # Error rows can carry guardrail assessments quoting the offending text.
-            "disable_error_logs": True,
-            "maximum_spend_logs_retention_period": f"{settings.spend_log_retention_days}d",
-            "maximum_spend_logs_retention_interval": "1d",
-            "proxy_batch_write_at": 60,
-            "database_connection_pool_limit": 10,
-        },
-        # Both default_on: every call is checked on the way in (PII masked before the model sees it)
-        # and on the way out. Names are stable: keys and teams must never opt out of them.
-        "guardrails": [
-            {
-                "guardrail_name": INPUT_GUARDRAIL,
-                "litellm_params": {**guardrail_params, "mode": "pre_call", "mask_request_content": True},
-            },
-            {
-                "guardrail_name": OUTPUT_GUARDRAIL,
-                "litellm_params": {**guardrail_params, "mode": "post_call", "mask_response_content": True},
-            },
-        ],
+        "router_settings": _router_settings(settings, fallbacks),
+        "litellm_settings": _litellm_settings(settings),
+        "general_settings": _general_settings(settings),
+        "guardrails": _guardrails(region=region, guardrail_id=guardrail_id, guardrail_version=guardrail_version),
     }
+
+
+def _router_settings(settings: FmGatewaySettings, fallbacks: list[dict[str, list[str]]]) -> dict:
+    """Routing, retries by error class, and the rpm/tpm counters and cooldowns every task shares in Redis."""
+    redis_host, redis_port, redis_password = (_env(name) for name in ENV_REDIS)
+    retries = settings.num_retries
+    return {
+        "routing_strategy": "simple-shuffle",
+        "num_retries": retries,
+        "timeout": settings.request_timeout_seconds,
+        # Throttling (and other errors) after the retries: the next, cheaper tier, in order.
+        "fallbacks": fallbacks,
+        # Retrying a request Bedrock rejected as invalid, unauthorized or unsafe cannot succeed.
+        "retry_policy": {
+            "AuthenticationErrorRetries": 0,
+            "BadRequestErrorRetries": 0,
+            "ContentPolicyViolationErrorRetries": 0,
+            "InternalServerErrorRetries": retries,
+            "RateLimitErrorRetries": retries,
+            "TimeoutErrorRetries": retries,
+        },
+        # rpm/tpm counters and cooldowns shared by every task.
+        "redis_host": redis_host,
+        "redis_port": redis_port,
+        "redis_password": redis_password,
+        "cache_kwargs": {"ssl": True},
+    }
+
+
+def _litellm_settings(settings: FmGatewaySettings) -> dict:
+    """No prompt or completion in logs or callbacks; a Redis response cache callers must opt into."""
+    redis_host, redis_port, redis_password = (_env(name) for name in ENV_REDIS)
+    return {
+        "drop_params": True,
+        "num_retries": settings.num_retries,
+        "request_timeout": settings.request_timeout_seconds,
+        # Prompts and completions never reach logs or callbacks; spend metadata still does.
+        "turn_off_message_logging": True,
+        "redact_user_api_key_info": True,
+        "json_logs": True,
+        "cache": True,
+        "cache_params": {
+            "type": "redis",
+            "host": redis_host,
+            "port": redis_port,
+            "password": redis_password,
+            "ssl": True,
+            "namespace": MANAGED_BY,
+            # Responses are cached only when a caller asks (cache: {use-cache: true}): an identical
+            # prompt from another tenant must not be answered from this one's spend.
+            "mode": "default_off",
+            "ttl": 600,
+        },
+    }
+
+
+def _general_settings(settings: FmGatewaySettings) -> dict:
+    """The master key from the environment, keys only within teams, spend logs without prompts and capped."""
+    return {
+        "master_key": _env(ENV_MASTER_KEY),
+        "disable_master_key_return": True,
+        # Keys must belong to a team: no spend without a tenant to attribute it to.
+        "default_team_disabled": True,
+        # Tenant deployments are added with /model/new (custom resource), which needs the DB.
+        "store_model_in_db": True,
+        "store_prompts_in_spend_logs": False,
+        # Error rows can carry guardrail assessments quoting the offending text.
+        "disable_error_logs": True,
+        "maximum_spend_logs_retention_period": f"{settings.spend_log_retention_days}d",
+        "maximum_spend_logs_retention_interval": "1d",
+        "proxy_batch_write_at": 60,
+        "database_connection_pool_limit": 10,
+    }
+
+
+def _guardrails(*, region: str, guardrail_id: str, guardrail_version: str) -> list[dict]:
+    """Both default_on: every call is checked on the way in (PII masked before the model sees it)
+    and on the way out. Names are stable: keys and teams must never opt out of them."""
+    params = {
+        "guardrail": "bedrock",
+        "guardrailIdentifier": guardrail_id,
+        "guardrailVersion": guardrail_version,
+        "aws_region_name": region,
+        "default_on": True,
+    }
+    return [
+        {
+            "guardrail_name": INPUT_GUARDRAIL,
+            "litellm_params": {**params, "mode": "pre_call", "mask_request_content": True},
+        },
+        {
+            "guardrail_name": OUTPUT_GUARDRAIL,
+            "litellm_params": {**params, "mode": "post_call", "mask_response_content": True},
+        },
+    ]
 
 
 def render_yaml(config: Mapping) -> str:
