@@ -24,7 +24,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ... import naming
-from ...config.model import EvalPipelineBlueprint
+from ...config.model import SCHEDULE_PATTERN, EvalPipelineBlueprint
 from ...constructs.secure_bucket import AccessLogsBucket
 from ...evaluation import gate, record
 from ...handlers.eval_gate import NAMESPACE
@@ -40,7 +40,7 @@ from .pipeline import ReleasePipelineProps, release_pipeline
 from .runner import RunnerProps, evaluation_project
 from .store import StoreProps, evaluation_store
 
-_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$")
+_SCHEDULE = re.compile(SCHEDULE_PATTERN)
 
 
 @dataclass(frozen=True)
