@@ -86,7 +86,10 @@ class Synth:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
-    """From config, an agent attached and an approver role granted, through every nag pack (synth raises on an unacknowledged error)."""
+    """From config, an agent attached and an approver role granted, through every nag pack.
+
+    Synth raises on an unacknowledged error.
+    """
     app = create_app(outdir=str(tmp_path_factory.mktemp("hitl") / "cdk.out"))
     stack = cdk.Stack(app, STACK, env=ENV)
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="tenant key").key
@@ -132,7 +135,7 @@ def _key_id(synth: Synth) -> str:
 
 
 def test_decision_route_is_iam_authenticated_validated_post(synth):
-    ((method_id, method),) = [
+    ((_, method),) = [
         (k, v) for k, v in synth.resources("AWS::ApiGateway::Method").items() if v["Properties"]["HttpMethod"] == "POST"
     ]
     props = method["Properties"]

@@ -88,8 +88,8 @@ def test_gate_reports_threshold_misses_regressions_and_missing_metrics():
     }
     report = result.report()
     assert (
-        "FAIL correctness: 0.950 (threshold 0.900, baseline 0.990) dropped 0.040 against the baseline, more than the allowed 0.020"
-        in report
+        "FAIL correctness: 0.950 (threshold 0.900, baseline 0.990) dropped 0.040 against the baseline, "
+        "more than the allowed 0.020" in report
     )
     assert "FAIL helpfulness: 0.700 (threshold 0.800) below the threshold 0.800 by 0.100" in report
     assert "FAIL faithfulness: missing" in report
@@ -496,7 +496,7 @@ def test_online_evaluation_samples_prod_with_the_configured_percent(prod):
 def test_online_evaluation_runs_as_a_fixed_name_role_without_model_access(prod):
     """Built-in evaluators judge with service-side models: the role calls none. The L2's default role instead
     granted InvokeModel on foundation-model/* and every inference profile, unguarded, which the tenant SCP denies."""
-    config_id, config = prod.one("AWS::BedrockAgentCore::OnlineEvaluationConfig")
+    _, config = prod.one("AWS::BedrockAgentCore::OnlineEvaluationConfig")
     role_id = config["Properties"]["EvaluationExecutionRoleArn"]["Fn::GetAtt"][0]
     role = prod.raw["Resources"][role_id]["Properties"]
     assert role["RoleName"] == naming.online_evaluation_role("triage")
@@ -879,9 +879,10 @@ def moto_account(aws, prod) -> MotoAccount:
 def run_in_moto(
     prod: Synth, account: MotoAccount, prefix: str, *, start_at: str, gate_state: str, gate_output: dict, payload: dict
 ) -> dict:
-    """Execute the synthesized definition from ``start_at``, with the gate Lambda's state replaced by its in-process result.
+    """Execute the synthesized definition from ``start_at``, the gate Lambda's state replaced by its in-process result.
 
-    moto runs Step Functions ASL but cannot invoke Lambda (no Docker) or run CodeBuild builds; every other state runs as written.
+    moto runs Step Functions ASL but cannot invoke Lambda (no Docker) or run CodeBuild builds; every other state
+    runs as written.
     """
     _, _, parts = definition(prod, prefix)
     asl = render(parts, account.refs)

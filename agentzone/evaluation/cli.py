@@ -97,7 +97,9 @@ def add_parser(sub) -> None:
     parser = sub.add_parser(
         "eval",
         help="evaluation gate: pass/fail an agent version against thresholds and the approved baseline",
-        description="Reads results the evaluation pipeline stored. Exit 0 pass, 1 gate failed, 2 bad input or no result.",
+        description=(
+            "Reads results the evaluation pipeline stored. Exit 0 pass, 1 gate failed, 2 bad input or no result."
+        ),
     )
     commands = parser.add_subparsers(dest="eval_command", required=True, metavar="COMMAND")
 

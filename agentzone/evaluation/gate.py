@@ -126,7 +126,7 @@ def _score(name: str, value: Any, what: str) -> float:
     return float(value)
 
 
-def _scores(values: Mapping[str, Any], what: str) -> dict[str, float]:
+def _scores(values: object, what: str) -> dict[str, float]:
     if not isinstance(values, Mapping):
         raise InvalidMetrics(f"{what}s must be a mapping of metric name to score, not {type(values).__name__}")
     out = {}

@@ -114,7 +114,10 @@ class EvaluationStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise EvaluationError(f"{agent} version {version} is already approved or changed meanwhile") from None
             raise
-        return self.get(agent, version)
+        approved = self.get(agent, version)
+        if approved is None:
+            raise EvaluationError(f"{agent} version {version} disappeared while it was being approved")
+        return approved
 
     def gate(self, agent: str, version: str) -> tuple[gate.GateResult, dict[str, Any]]:
         """Re-decide the stored result of ``version`` against the current approved baseline."""

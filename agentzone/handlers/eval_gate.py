@@ -44,6 +44,24 @@ def _read_metrics(s3, location: dict) -> dict[str, float]:
     return gate.parse_bedrock_output(lines)
 
 
+def metric_data(agent: str, mode: str, result: gate.GateResult, metrics: dict[str, float]) -> list[dict]:
+    """The canary's CloudWatch data: GateFailed (1 or 0), WorstDrop, and Score per metric."""
+    dimensions = [{"Name": "Agent", "Value": agent}, {"Name": "Mode", "Value": mode}]
+    return [
+        {"MetricName": "GateFailed", "Dimensions": dimensions, "Value": 0.0 if result.passed else 1.0, "Unit": "Count"},
+        {"MetricName": "WorstDrop", "Dimensions": dimensions, "Value": result.worst_drop, "Unit": "None"},
+        *(
+            {
+                "MetricName": "Score",
+                "Dimensions": [*dimensions, {"Name": "Metric", "Value": name}],
+                "Value": score,
+                "Unit": "None",
+            }
+            for name, score in sorted(metrics.items())
+        ),
+    ]
+
+
 def decide(event: dict, *, s3=None, now: datetime | None = None) -> dict:
     """The decision and everything the pipeline writes about it (see module docstring)."""
     agent, version, mode = event["agent"], str(event["version"]), event.get("mode", "release")
@@ -65,30 +83,6 @@ def decide(event: dict, *, s3=None, now: datetime | None = None) -> dict:
     at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     report = result.report()
     detail = {**result.to_dict(), "mode": mode, "run": event.get("run", ""), "evaluated_at": at}
-    dimensions = [{"Name": "Agent", "Value": agent}]
-    metric_data = [
-        {
-            "MetricName": "GateFailed",
-            "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}],
-            "Value": 0.0 if result.passed else 1.0,
-            "Unit": "Count",
-        },
-        {
-            "MetricName": "WorstDrop",
-            "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}],
-            "Value": result.worst_drop,
-            "Unit": "None",
-        },
-        *(
-            {
-                "MetricName": "Score",
-                "Dimensions": [*dimensions, {"Name": "Mode", "Value": mode}, {"Name": "Metric", "Value": name}],
-                "Value": score,
-                "Unit": "None",
-            }
-            for name, score in sorted(metrics.items())
-        ),
-    ]
     return {
         "passed": result.passed,
         "report": report,
@@ -105,7 +99,7 @@ def decide(event: dict, *, s3=None, now: datetime | None = None) -> dict:
             baseline_version=result.baseline_version,
         ),
         "detail": detail,
-        "metricData": metric_data,
+        "metricData": metric_data(agent, mode, result, metrics),
         # What the canary leaves under feedback/ for the data lake: one JSON line per run.
         "signal": {"type": "agentzone.evaluation.canary", **detail},
         "signalKey": f"feedback/agent={agent}/date={at[:10]}/{at.replace(':', '')}-{version}.json",

@@ -188,6 +188,26 @@ def decide(
     dynamodb = dynamodb or boto3.client("dynamodb")
     stepfunctions = stepfunctions or boto3.client("stepfunctions")
     s3 = s3 or boto3.client("s3")
+    item, token = _waiting_request(dynamodb, table, decision)
+    decided_at = now or dt.datetime.now(dt.UTC)
+    record = decision_record(item, decision, decided_at)
+    _return_token(stepfunctions, token, decision, record["decided_at"])
+    _mark_decided(dynamodb, table, decision, token, record["decided_at"])
+    s3.put_object(
+        Bucket=bucket,
+        Key=record_key(decision.request_id),
+        Body=json.dumps(record, sort_keys=True).encode("utf-8"),
+        ContentType="application/json",
+        ChecksumAlgorithm="SHA256",
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=retain_until(decided_at, retention_days),
+    )
+    LOG.info("request %s %s by %s", decision.request_id, decision.outcome, decision.caller)
+    return record
+
+
+def _waiting_request(dynamodb, table: str, decision: Decision) -> tuple[dict, str]:
+    """The request's item and task token; refused unless it is PENDING, waiting, someone else's and unaltered."""
     found = dynamodb.get_item(TableName=table, Key={"request_id": {"S": decision.request_id}}, ConsistentRead=True).get(
         "Item"
     )
@@ -204,16 +224,16 @@ def decide(
     if payload_sha256(item.get("payload_json", "")) != item.get("payload_sha256"):
         # The item was changed after the workflow recorded it: never approve what nobody saw.
         raise DecisionError(409, f"request {decision.request_id}: payload does not match its recorded hash")
+    return item, token
 
-    decided_at = now or dt.datetime.now(dt.UTC)
-    record = decision_record(item, decision, decided_at)
+
+def _return_token(stepfunctions, token: str, decision: Decision, decided_at: str) -> None:
+    """Hand the outcome to the waiting execution; a spent token (decided or timed out) is a 409."""
     try:
         if decision.outcome == APPROVED:
             stepfunctions.send_task_success(
                 taskToken=token,
-                output=json.dumps(
-                    {"outcome": APPROVED, "decided_by": decision.caller, "decided_at": record["decided_at"]}
-                ),
+                output=json.dumps({"outcome": APPROVED, "decided_by": decision.caller, "decided_at": decided_at}),
             )
         else:
             stepfunctions.send_task_failure(taskToken=token, error=REJECTED_ERROR, cause=decision.reason[:256])
@@ -224,6 +244,9 @@ def decide(
             ) from None
         raise
 
+
+def _mark_decided(dynamodb, table: str, decision: Decision, token: str, decided_at: str) -> None:
+    """Record the outcome on the item, only while it is still PENDING with this token."""
     try:
         dynamodb.update_item(
             TableName=table,
@@ -241,7 +264,7 @@ def decide(
                 ":outcome": {"S": decision.outcome},
                 ":reason": {"S": decision.reason},
                 ":by": {"S": decision.caller},
-                ":at": {"S": record["decided_at"]},
+                ":at": {"S": decided_at},
                 ":pending": {"S": PENDING},
                 ":token": {"S": token},
             },
@@ -250,19 +273,6 @@ def decide(
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise DecisionError(409, f"request {decision.request_id} was decided concurrently") from None
         raise
-
-    body = json.dumps(record, sort_keys=True).encode("utf-8")
-    s3.put_object(
-        Bucket=bucket,
-        Key=record_key(decision.request_id),
-        Body=body,
-        ContentType="application/json",
-        ChecksumAlgorithm="SHA256",
-        ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=retain_until(decided_at, retention_days),
-    )
-    LOG.info("request %s %s by %s", decision.request_id, decision.outcome, decision.caller)
-    return record
 
 
 def handler(event: dict, context: object) -> dict:
