@@ -31,7 +31,7 @@ from agentzone.catalog.store import (
     NotFound,
 )
 from agentzone.config.source import ConfigError
-from agentzone.constructs.catalog import READ_ACTIONS, Catalogs
+from agentzone.constructs.catalog import READ_ACTIONS, Catalogs, CatalogsProps
 
 from .conftest import ROOT, SAMPLE_CONFIG
 
@@ -49,7 +49,8 @@ def catalog_stack(key: kms.IKey | None = None, readers=READERS) -> tuple[cdk.Sta
     app = cdk.App()
     stack = cdk.Stack(app, "SharedServices", env=cdk.Environment(account=ACCOUNT, region=REGION))
     key = key or kms.Key(stack, "Key", enable_key_rotation=True)
-    return stack, Catalogs(stack, "Catalogs", encryption_key=key, reader_accounts=readers, organization_id=ORG_ID)
+    props = CatalogsProps(encryption_key=key, reader_accounts=readers, organization_id=ORG_ID)
+    return stack, Catalogs(stack, "Catalogs", props=props)
 
 
 @pytest.fixture(scope="module")
@@ -618,7 +619,8 @@ def test_imported_key_warns_that_its_policy_was_not_changed():
     key = kms.Key.from_key_arn(
         stack, "Imported", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
     )
-    Catalogs(stack, "Catalogs", encryption_key=key, reader_accounts=READERS, organization_id=ORG_ID)
+    props = CatalogsProps(encryption_key=key, reader_accounts=READERS, organization_id=ORG_ID)
+    Catalogs(stack, "Catalogs", props=props)
     Annotations.from_stack(stack).has_warning(
         "/SharedServices/Catalogs", Match.string_like_regexp("its key policy was not changed")
     )

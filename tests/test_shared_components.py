@@ -7,6 +7,8 @@ cdk-nag pack like the real app (synth raises on an unacknowledged error) and cfn
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -16,9 +18,20 @@ from aws_cdk.assertions import Template
 from agentzone.composition import create_app
 from agentzone.config.model import NagSettings
 from agentzone.constructs import AccessLogsBucket, BaselineKey
-from agentzone.constructs.agent_images import PULL_ACTIONS, PUSH_ACTIONS, AgentImageRepository, RegistryScanning
-from agentzone.constructs.agent_registry import AgentRegistry
-from agentzone.constructs.experiment_tracking import MLFLOW_SERVER_ACTIONS, ExperimentTracking, tenant_mlflow_role_name
+from agentzone.constructs.agent_images import (
+    PULL_ACTIONS,
+    PUSH_ACTIONS,
+    AgentImageRepository,
+    AgentImageRepositoryProps,
+    RegistryScanning,
+)
+from agentzone.constructs.agent_registry import AgentRegistry, AgentRegistryProps
+from agentzone.constructs.experiment_tracking import (
+    MLFLOW_SERVER_ACTIONS,
+    ExperimentTracking,
+    ExperimentTrackingProps,
+    tenant_mlflow_role_name,
+)
 from agentzone.nag import add_rule_packs
 from agentzone.naming import tenant_repository
 from agentzone.report import acknowledgements
@@ -53,35 +66,41 @@ def assembly(tmp_path_factory):
     AgentImageRepository(
         stack,
         "ClaimsAgent",
-        repository_name=tenant_repository("claims", "agent"),
-        encryption_key=key,
-        pull_accounts=TENANTS["claims"],
-        push_accounts=[CI_ACCOUNT],
-        organization_id=ORG,
-        keep_tagged=50,
-        untagged_expire_days=7,
+        props=AgentImageRepositoryProps(
+            repository_name=tenant_repository("claims", "agent"),
+            encryption_key=key,
+            pull_accounts=TENANTS["claims"],
+            push_accounts=[CI_ACCOUNT],
+            organization_id=ORG,
+            keep_tagged=50,
+            untagged_expire_days=7,
+        ),
     )
     AgentImageRepository(
         stack,
         "FraudAgent",
-        repository_name=tenant_repository("fraud", "agent"),
-        encryption_key=key,
-        pull_accounts=list(reversed(TENANTS["fraud"])),
-        organization_id=ORG,
-        keep_tagged=20,
-        untagged_expire_days=3,
+        props=AgentImageRepositoryProps(
+            repository_name=tenant_repository("fraud", "agent"),
+            encryption_key=key,
+            pull_accounts=list(reversed(TENANTS["fraud"])),
+            organization_id=ORG,
+            keep_tagged=20,
+            untagged_expire_days=3,
+        ),
     )
     RegistryScanning(stack, "RegistryScanning")
     ExperimentTracking(
         stack,
         "Mlflow",
-        encryption_key=key,
-        access_logs=logs,
-        size="Small",
-        mlflow_version="3.0",
-        maintenance_window="Sun:02:00",
-        tenant_accounts=TENANTS,
-        organization_id=ORG,
+        props=ExperimentTrackingProps(
+            encryption_key=key,
+            access_logs=logs,
+            size="Small",
+            mlflow_version="3.0",
+            maintenance_window="Sun:02:00",
+            tenant_accounts=TENANTS,
+            organization_id=ORG,
+        ),
     )
     curator = iam.Role(stack, "Curator", role_name="agentzone-registry-curator", assumed_by=iam.AccountRootPrincipal())
     publisher = iam.Role(
@@ -90,11 +109,13 @@ def assembly(tmp_path_factory):
     registry = AgentRegistry(
         stack,
         "Registry",
-        name="agentzone-components",
-        description="Agents, MCP servers and tools",
-        encryption_key=key,
-        approvers=[curator],
-        approval_emails=["platform-leads@example.com"],
+        props=AgentRegistryProps(
+            name="agentzone-components",
+            description="Agents, MCP servers and tools",
+            encryption_key=key,
+            approvers=[curator],
+            approval_emails=["platform-leads@example.com"],
+        ),
     )
     registry.grant_publish(publisher)
     registry.add_record(
@@ -126,14 +147,16 @@ def assembly(tmp_path_factory):
     ExperimentTracking(
         dedicated,
         "Mlflow",
-        encryption_key=key2,
-        access_logs=logs2,
-        size="Medium",
-        mlflow_version="3.0",
-        maintenance_window="Sat:23:30",
-        tenant_accounts=TENANTS,
-        organization_id=ORG,
-        dedicated_server_per_tenant=True,
+        props=ExperimentTrackingProps(
+            encryption_key=key2,
+            access_logs=logs2,
+            size="Medium",
+            mlflow_version="3.0",
+            maintenance_window="Sat:23:30",
+            tenant_accounts=TENANTS,
+            organization_id=ORG,
+            dedicated_server_per_tenant=True,
+        ),
     )
 
     add_rule_packs(app, NagSettings())
@@ -151,13 +174,13 @@ def dedicated(assembly) -> Template:
     return Template.from_json(assembly[1][DEDICATED])
 
 
-def only(t: Template, type_: str, props: dict | None = None) -> dict:
+def only(t: Template, type_: str, props: dict | None = None) -> Mapping[str, Any]:
     found = t.find_resources(type_, {"Properties": props} if props else None)
     assert len(found) == 1, (type_, props, list(found))
     return next(iter(found.values()))
 
 
-def statements(resource: dict) -> list[dict]:
+def statements(resource: Mapping[str, Any]) -> list[dict]:
     return resource["Properties"]["PolicyDocument"]["Statement"]
 
 
@@ -197,7 +220,7 @@ def test_acknowledgements_are_specific(assembly):
 # --------------------------------------------------------------------- ECR
 
 
-def repository(t: Template, tenant: str) -> dict:
+def repository(t: Template, tenant: str) -> Mapping[str, Any]:
     return only(t, "AWS::ECR::Repository", {"RepositoryName": tenant_repository(tenant, "agent")})
 
 
@@ -298,19 +321,19 @@ def test_repository_rejects_bad_input(kwargs, error):
         untagged_expire_days=1,
     )
     with pytest.raises(ValueError, match=error):
-        AgentImageRepository(stack, "Repo", **{**props, **kwargs})
+        AgentImageRepository(stack, "Repo", props=AgentImageRepositoryProps(**{**props, **kwargs}))
 
 
 # ------------------------------------------------------------------ MLflow
 
 
-def tenant_role(t: Template, tenant: str) -> tuple[str, dict]:
+def tenant_role(t: Template, tenant: str) -> tuple[str, Mapping[str, Any]]:
     found = t.find_resources("AWS::IAM::Role", {"Properties": {"RoleName": tenant_mlflow_role_name(tenant)}})
     assert len(found) == 1
     return next(iter(found.items()))
 
 
-def policy_of(t: Template, role_id: str) -> dict:
+def policy_of(t: Template, role_id: str) -> Mapping[str, Any]:
     found = [
         p
         for p in t.find_resources("AWS::IAM::ManagedPolicy").values()
@@ -477,7 +500,7 @@ def test_experiment_tracking_rejects_bad_input(kwargs, error):
     key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
     props = dict(encryption_key=key, tenant_accounts={"claims": ["111111111111"]}, organization_id=ORG)
     with pytest.raises(ValueError, match=error):
-        ExperimentTracking(stack, "Mlflow", **{**props, **kwargs})
+        ExperimentTracking(stack, "Mlflow", props=ExperimentTrackingProps(**{**props, **kwargs}))
 
 
 # ---------------------------------------------------------------- registry
@@ -573,7 +596,7 @@ def test_submissions_notify_approvers_on_an_encrypted_topic(shared):
 def test_registry_rejects_bad_records(call, error):
     stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
-    registry = AgentRegistry(stack, "Registry", name="r", description="d", encryption_key=key)
+    registry = AgentRegistry(stack, "Registry", props=AgentRegistryProps(name="r", description="d", encryption_key=key))
     with pytest.raises(ValueError, match=error):
         call(registry)
 
@@ -581,7 +604,11 @@ def test_registry_rejects_bad_records(call, error):
 def test_auto_approval_is_opt_in():
     stack = cdk.Stack(cdk.App(), "Sandbox", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/sandbox", description="sandbox").key
-    AgentRegistry(stack, "Registry", name="sandbox", description="d", encryption_key=key, auto_approve=True)
+    AgentRegistry(
+        stack,
+        "Registry",
+        props=AgentRegistryProps(name="sandbox", description="d", encryption_key=key, auto_approve=True),
+    )
     Template.from_stack(stack).has_resource_properties(
         "AWS::AgentRegistry::Registry", {"ApprovalConfiguration": {"AutoApprovalRules": ["APPROVE_ALL"]}}
     )
@@ -596,11 +623,13 @@ def test_jwt_discovery_uses_the_central_identity():
     AgentRegistry(
         stack,
         "Registry",
-        name="jwt",
-        description="d",
-        encryption_key=key,
-        jwt_authorizer=agentregistry.CfnRegistry.CustomJWTAuthorizerConfigurationProperty(
-            discovery_url=discovery, allowed_scopes=["agentzone/registry/search"]
+        props=AgentRegistryProps(
+            name="jwt",
+            description="d",
+            encryption_key=key,
+            jwt_authorizer=agentregistry.CfnRegistry.CustomJWTAuthorizerConfigurationProperty(
+                discovery_url=discovery, allowed_scopes=["agentzone/registry/search"]
+            ),
         ),
     )
     Template.from_stack(stack).has_resource_properties(

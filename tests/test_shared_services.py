@@ -89,7 +89,7 @@ def test_no_public_ingress_and_an_internal_https_only_gateway(sample_assembly, e
     for lb in t.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values():
         assert lb["Properties"]["Scheme"] == "internal"
     listeners = t.find_resources("AWS::ElasticLoadBalancingV2::Listener")
-    assert {(l["Properties"]["Protocol"], l["Properties"]["Port"]) for l in listeners.values()} == {
+    assert {(li["Properties"]["Protocol"], li["Properties"]["Port"]) for li in listeners.values()} == {
         ("HTTPS", 443),
         ("TCP", 443),
     }
@@ -199,7 +199,7 @@ def test_gateways_wait_for_their_certificate_and_identity_pool(config_copy):
     org = config_copy / "organization.yaml"
     text = org.read_text()
     text = text.replace("    identity_user_pool_id: eu-west-1_AgZnDev01\n", "")
-    text = "\n".join(l for l in text.splitlines() if "certificate/3f1c2a4b" not in l) + "\n"
+    text = "\n".join(line for line in text.splitlines() if "certificate/3f1c2a4b" not in line) + "\n"
     org.write_text(text)
     app = create_app()
     stacks = {s.stack_name: s for s in compose(app, load_landing_zone(config_copy), Selection(environment="dev"))}

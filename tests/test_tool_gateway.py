@@ -1,4 +1,5 @@
-"""Shared tool gateway: constructs (JWT, Cedar in ENFORCE, IAM-only MCP runtimes), Cedar decisions, manifests, registration."""
+"""Shared tool gateway: constructs (JWT, Cedar in ENFORCE, IAM-only MCP runtimes), Cedar decisions, manifests and
+registration."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from moto import mock_aws
 
 from agentzone.config.model import McpServer, NagSettings
 from agentzone.constructs import BaselineKey
-from agentzone.constructs.tool_gateway import McpServerRuntime, ToolGateway
+from agentzone.constructs.tool_gateway import McpServerRuntime, McpServerRuntimeProps, ToolGateway, ToolGatewayProps
 from agentzone.nag import PACK_PREFIXES, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
@@ -52,10 +53,11 @@ def gateway(stack: cdk.Stack, **overrides) -> ToolGateway:
         policies=shared_policies(),
         encryption_key=BaselineKey(stack, "Key", alias="alias/agentzone/tools", description="tools").key,
     )
-    return ToolGateway(stack, "SharedTools", **{**props, **overrides})
+    return ToolGateway(stack, "SharedTools", props=ToolGatewayProps(**{**props, **overrides}))
 
 
 STACK = "ToolGatewayTest"
+VAULT = "arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default"  # the token vault of the test account
 NAG_PACKS = set(PACK_PREFIXES)
 INVOKE = "bedrock-agentcore:InvokeAgentRuntime"
 
@@ -77,19 +79,23 @@ def synth(tmp_path_factory) -> Synth:
     McpServerRuntime(
         stack,
         "ClaimsMcp",
-        name="claims",
-        gateway=gw,
-        image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/agentzone/platform/claims-mcp:1.4.0",
-        environment_variables={"LOG_LEVEL": "INFO"},
+        props=McpServerRuntimeProps(
+            name="claims",
+            gateway=gw,
+            image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/agentzone/platform/claims-mcp:1.4.0",
+            environment_variables={"LOG_LEVEL": "INFO"},
+        ),
     )
     McpServerRuntime(
         stack,
         "DocsMcp",
-        name="docs_search",
-        target_name="shared-docs",
-        gateway=gw,
-        repository=ecr.Repository.from_repository_name(stack, "DocsRepo", "agentzone/platform/docs-mcp"),
-        tag="2.0.1",
+        props=McpServerRuntimeProps(
+            name="docs_search",
+            target_name="shared-docs",
+            gateway=gw,
+            repository=ecr.Repository.from_repository_name(stack, "DocsRepo", "agentzone/platform/docs-mcp"),
+            tag="2.0.1",
+        ),
     )
     add_rule_packs(app, NagSettings())
     assembly = app.synth()
@@ -335,15 +341,19 @@ def test_runtime_needs_a_pinned_ecr_image_and_a_shared_target_name():
     stack = cdk.Stack(cdk.App(), "BadImage", env=ENV)
     gw = gateway(stack)
     with pytest.raises(ValueError, match="not an ECR image URI"):
-        McpServerRuntime(stack, "M", name="x", gateway=gw, image_uri="docker.io/library/python:3")
+        McpServerRuntime(
+            stack, "M", props=McpServerRuntimeProps(name="x", gateway=gw, image_uri="docker.io/library/python:3")
+        )
     with pytest.raises(ValueError, match="must start with 'shared-'"):
         McpServerRuntime(
             stack,
             "N",
-            name="x",
-            target_name="claims-x",
-            gateway=gw,
-            image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1",
+            props=McpServerRuntimeProps(
+                name="x",
+                target_name="claims-x",
+                gateway=gw,
+                image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1",
+            ),
         )
 
 
@@ -359,7 +369,11 @@ def test_every_config_server_name_gives_a_valid_runtime_and_target(name):
     assert _config_name_ok(name)  # the config accepts it ...
     stack = cdk.Stack(cdk.App(), "Names", env=ENV)
     server = McpServerRuntime(
-        stack, "M", name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1"
+        stack,
+        "M",
+        props=McpServerRuntimeProps(
+            name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1"
+        ),
     )
     assert server.target_name == f"shared-{name}" and not prefix_problems(
         server.target_name, "shared"
@@ -371,7 +385,11 @@ def test_names_the_construct_refuses_the_config_refuses_too(name):
     stack = cdk.Stack(cdk.App(), "Names", env=ENV)
     with pytest.raises(ValueError, match="target name"):
         McpServerRuntime(
-            stack, "M", name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1"
+            stack,
+            "M",
+            props=McpServerRuntimeProps(
+                name=name, gateway=gateway(stack), image_uri="100000000011.dkr.ecr.eu-west-1.amazonaws.com/a:1"
+            ),
         )
     assert not _config_name_ok(name)
 
@@ -525,7 +543,7 @@ def test_several_problems_at_once_with_lines(tmp_path):
     path = write(
         tmp_path,
         "bad.yaml",
-        """\
+        f"""\
         name: lookup
         description: Look up customers
         gateway: tenant
@@ -538,7 +556,7 @@ def test_several_problems_at_once_with_lines(tmp_path):
             endpoint: https://mcp.example.com/mcp
         auth:
           oauth:
-            provider_arn: arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/x
+            provider_arn: {VAULT}/oauth2credentialprovider/x
             scopes: [read]
         compliance:
           data_classification: secret
@@ -562,7 +580,7 @@ def test_semantic_problems_point_at_their_keys(tmp_path):
     path = write(
         tmp_path,
         "bad.yaml",
-        """\
+        f"""\
         name: lookup
         description: Look up customers
         gateway: tenant
@@ -573,7 +591,7 @@ def test_semantic_problems_point_at_their_keys(tmp_path):
             tool_schema_s3_uri: s3://schemas-bucket/lookup.json
         auth:
           oauth:
-            provider_arn: arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/x
+            provider_arn: {VAULT}/oauth2credentialprovider/x
             scopes: [read]
         compliance:
           data_classification: internal
@@ -601,7 +619,7 @@ def test_exactly_one_target_and_auth(tmp_path):
         "m.yaml",
         LAMBDA_MANIFEST.format(name="xyz", gateway="shared", tenant="", prefix="shared-xyz").replace(
             "      gateway_iam_role: {}",
-            "      gateway_iam_role: {}\n      api_key: {provider_arn: arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/apikeycredentialprovider/k}",
+            f"      gateway_iam_role: {{}}\n      api_key: {{provider_arn: {VAULT}/apikeycredentialprovider/k}}",
         ),
     )
     _, problems = load_manifests([path])
@@ -664,7 +682,7 @@ OPERATION = (
         ),
         (
             "openapi: {inline: {openapi: 3.0.0, paths: {}}}",
-            "api_key: {provider_arn: 'arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/apikeycredentialprovider/k', parameter_name: x-api-key}",
+            f"api_key: {{provider_arn: '{VAULT}/apikeycredentialprovider/k', parameter_name: x-api-key}}",
         ),
         (
             "openapi: {s3_uri: 's3://bucket-x/o.json', bucket_owner: '100000000011'}",
@@ -673,7 +691,7 @@ OPERATION = (
         ("smithy: {s3_uri: 's3://bucket-x/model.json'}", "gateway_iam_role: {}"),
         (
             "mcp_server: {endpoint: 'https://mcp.example.com/mcp', listing_mode: DYNAMIC}",
-            "oauth: {provider_arn: 'arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/p', scopes: [a]}",
+            f"oauth: {{provider_arn: '{VAULT}/oauth2credentialprovider/p', scopes: [a]}}",
         ),
         (
             "mcp_server: {endpoint: 'https://bedrock-agentcore.eu-west-1.amazonaws.com/runtimes/x/invocations?qualifier=DEFAULT'}",
@@ -692,7 +710,12 @@ def test_requests_match_the_api_model(tmp_path, target, auth):
         prefix: shared-tool
         target: {{{target}}}
         auth: {{{auth}}}
-        compliance: {{data_classification: public, pii: false, owner: a@example.com, approved_by: b@example.com, catalog_ref: CAT-9}}
+        compliance:
+          data_classification: public
+          pii: false
+          owner: a@example.com
+          approved_by: b@example.com
+          catalog_ref: CAT-9
         """,
     )
     loaded, problems = load_manifests([path])
@@ -829,18 +852,23 @@ def test_mcp_server_targets_are_synchronized_when_possible(agentcore, tmp_path):
     path = write(
         tmp_path,
         "mcp.yaml",
-        """\
+        f"""\
         name: docs
         description: Search the platform docs
         gateway: shared
         prefix: shared-docs
         target:
-          mcp_server: {endpoint: "https://mcp.example.com/mcp"}
+          mcp_server: {{endpoint: "https://mcp.example.com/mcp"}}
         auth:
           oauth:
-            provider_arn: arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/docs
+            provider_arn: {VAULT}/oauth2credentialprovider/docs
             scopes: [docs/read]
-        compliance: {data_classification: internal, pii: false, owner: a@example.com, approved_by: b@example.com, catalog_ref: CAT-7}
+        compliance:
+          data_classification: internal
+          pii: false
+          owner: a@example.com
+          approved_by: b@example.com
+          catalog_ref: CAT-7
         """,
     )
     loaded, problems = load_manifests([path])
@@ -850,7 +878,7 @@ def test_mcp_server_targets_are_synchronized_when_possible(agentcore, tmp_path):
     assert any("SynchronizeGatewayTargets is not implemented" in n for n in outcome.notes)
     cred = targets(agentcore)["shared-docs"]["credentialProviderConfigurations"][0]
     assert cred["credentialProvider"]["oauthCredentialProvider"] == {
-        "providerArn": "arn:aws:bedrock-agentcore:eu-west-1:100000000011:token-vault/default/oauth2credentialprovider/docs",
+        "providerArn": f"{VAULT}/oauth2credentialprovider/docs",
         "scopes": ["docs/read"],
         "grantType": "CLIENT_CREDENTIALS",
     }

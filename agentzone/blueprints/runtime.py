@@ -51,7 +51,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..config.model import AgentRuntimeBlueprint
-from ..constructs.isolated_vpc import IsolatedVpc
+from ..constructs.isolated_vpc import IsolatedVpc, IsolatedVpcProps
 from ..nag import acknowledge_runtime_role
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry, tag_map
 
@@ -314,12 +314,14 @@ class AgentRuntime(Construct):
             self.network = IsolatedVpc(
                 self,
                 "Network",
-                purpose=f"AgentCore runtime {props.runtime_name}",
-                cidr=props.vpc.cidr,
-                zones=props.vpc.zones,
-                encryption_key=props.encryption_key,
-                interface_endpoints=RUNTIME_VPC_ENDPOINTS,
-                log_retention_days=props.vpc.log_retention_days,
+                props=IsolatedVpcProps(
+                    purpose=f"AgentCore runtime {props.runtime_name}",
+                    cidr=props.vpc.cidr,
+                    zones=props.vpc.zones,
+                    encryption_key=props.encryption_key,
+                    interface_endpoints=RUNTIME_VPC_ENDPOINTS,
+                    log_retention_days=props.vpc.log_retention_days,
+                ),
             )
             self.security_group = self.network.https_only_security_group(
                 self,

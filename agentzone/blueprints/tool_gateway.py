@@ -65,7 +65,7 @@ from constructs import Construct
 
 from .. import naming
 from ..config.model import ToolGatewayBlueprint
-from ..constructs.tool_gateway import ToolGateway
+from ..constructs.tool_gateway import ToolGateway, ToolGatewayProps
 from ..nag import acknowledge, nag_arn
 from ..tools.cedar import load_policy_files
 from ..tools.manifest import PREFIX_MAX, PREFIX_PATTERN
@@ -174,17 +174,19 @@ class TenantToolGateway(Construct):
         self.tool_gateway = ToolGateway(
             self,
             "Gateway",
-            gateway_name=props.gateway_name,
-            discovery_url=identity.discovery_url if identity else None,
-            # Sorted: the order of scopes or clients in config must not change the template.
-            allowed_scopes=tuple(sorted(identity.allowed_scopes)) if identity else (),
-            allowed_clients=(tuple(sorted(identity.allowed_clients)) or None) if identity else None,
-            policies=props.policies,
-            encryption_key=props.encryption_key,
-            enforce=props.enforce,
-            description=props.description or f"Tools of {props.gateway_name}",
-            instructions="This team's own tools. Search for a tool by what you need done.",
-            debug_exceptions=props.debug_exceptions,
+            props=ToolGatewayProps(
+                gateway_name=props.gateway_name,
+                discovery_url=identity.discovery_url if identity else None,
+                # Sorted: the order of scopes or clients in config must not change the template.
+                allowed_scopes=tuple(sorted(identity.allowed_scopes)) if identity else (),
+                allowed_clients=(tuple(sorted(identity.allowed_clients)) or None) if identity else None,
+                policies=props.policies,
+                encryption_key=props.encryption_key,
+                enforce=props.enforce,
+                description=props.description or f"Tools of {props.gateway_name}",
+                instructions="This team's own tools. Search for a tool by what you need done.",
+                debug_exceptions=props.debug_exceptions,
+            ),
         )
         if identity is None and any("AgentCore::OAuthUser" in text for text in props.policies.values()):
             cdk.Annotations.of(self).add_warning_v2(

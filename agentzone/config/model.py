@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-ACCOUNT_PATTERN = r"^\d{12}$"
+from ..patterns import ACCOUNT_PATTERN, ORG_ID_PATTERN
+
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
@@ -18,7 +19,6 @@ COST_CENTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
 USE_CASE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
 MODEL_PATTERN = r"^([a-z]{2}\.)?[a-z0-9-]+\.[A-Za-z0-9.:_-]+$"
 ENV_PATTERN = r"^[a-z][a-z0-9]{1,15}$"
-ORG_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
 ROOT_ID_PATTERN = r"^r-[0-9a-z]{4,32}$"
 ROLE_NAME_PATTERN = r"^[\w+=,.@-]{1,64}$"
 SINK_ARN_PATTERN = r"^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink/[0-9a-f-]{36}$"

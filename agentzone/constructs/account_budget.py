@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import aws_budgets as budgets
 from constructs import Construct
+
+
+@dataclass(frozen=True)
+class AccountBudgetProps:
+    """``limit_usd`` a month; an e-mail to every ``notify`` address when actual spend passes each
+    ``alert_at_percent``. ``linked_accounts`` (management account only): the accounts the budget watches."""
+
+    name: str
+    limit_usd: float
+    alert_at_percent: Sequence[int]
+    notify: Sequence[str]
+    linked_accounts: Sequence[str] = ()
 
 
 class AccountBudget(Construct):
@@ -15,30 +28,21 @@ class AccountBudget(Construct):
     ``linked_accounts`` makes it watch a group (a tenant, a platform environment).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        name: str,
-        limit_usd: float,
-        alert_at_percent: Sequence[int],
-        notify: Sequence[str],
-        linked_accounts: Sequence[str] = (),
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: AccountBudgetProps) -> None:
         super().__init__(scope, construct_id)
         subscribers = [
-            budgets.CfnBudget.SubscriberProperty(address=a, subscription_type="EMAIL") for a in sorted(set(notify))
+            budgets.CfnBudget.SubscriberProperty(address=a, subscription_type="EMAIL")
+            for a in sorted(set(props.notify))
         ]
         self.budget = budgets.CfnBudget(
             self,
             "Budget",
             budget=budgets.CfnBudget.BudgetDataProperty(
-                budget_name=name,
+                budget_name=props.name,
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=limit_usd, unit="USD"),
-                cost_filters={"LinkedAccount": sorted(linked_accounts)} if linked_accounts else None,
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=props.limit_usd, unit="USD"),
+                cost_filters={"LinkedAccount": sorted(props.linked_accounts)} if props.linked_accounts else None,
             ),
             notifications_with_subscribers=[
                 budgets.CfnBudget.NotificationWithSubscribersProperty(
@@ -50,6 +54,6 @@ class AccountBudget(Construct):
                     ),
                     subscribers=subscribers,
                 )
-                for percent in sorted(alert_at_percent)
+                for percent in sorted(props.alert_at_percent)
             ],
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
@@ -24,6 +25,39 @@ def _check_accounts(what: str, accounts: Sequence[str]) -> tuple[str, ...]:
     if bad:
         raise ValueError(f"{what}: {bad} are not 12-digit AWS account ids")
     return tuple(sorted(set(accounts)))  # sorted: input order never changes the template
+
+
+@dataclass(frozen=True)
+class AgentImageRepositoryProps:
+    """See :class:`AgentImageRepository` for what each prop does."""
+
+    repository_name: str
+    encryption_key: kms.IKey
+    pull_accounts: Sequence[str]
+    organization_id: str
+    keep_tagged: int
+    untagged_expire_days: int
+    push_accounts: Sequence[str] = ()
+
+
+def _lifecycle_rules(keep_tagged: int, untagged_expire_days: int) -> list[ecr.LifecycleRule]:
+    # Priorities are explicit; no rule selects tagStatus=any, so the "any must be last" rule
+    # of ECR lifecycle policies cannot be violated by adding one later at a lower number.
+    return [
+        ecr.LifecycleRule(
+            rule_priority=1,
+            description=f"Expire untagged images after {untagged_expire_days} days",
+            tag_status=ecr.TagStatus.UNTAGGED,
+            max_image_age=cdk.Duration.days(untagged_expire_days),
+        ),
+        ecr.LifecycleRule(
+            rule_priority=2,
+            description=f"Keep the newest {keep_tagged} tagged images",
+            tag_status=ecr.TagStatus.TAGGED,
+            tag_pattern_list=["*"],
+            max_image_count=keep_tagged,
+        ),
+    ]
 
 
 class AgentImageRepository(Construct):
@@ -52,77 +86,45 @@ class AgentImageRepository(Construct):
     the key (Amazon ECR User Guide, "Encryption at rest").
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        repository_name: str,
-        encryption_key: kms.IKey,
-        pull_accounts: Sequence[str],
-        organization_id: str,
-        keep_tagged: int,
-        untagged_expire_days: int,
-        push_accounts: Sequence[str] = (),
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: AgentImageRepositoryProps) -> None:
         super().__init__(scope, construct_id)
-        if not is_organization_id(organization_id):
-            raise ValueError(f"organization_id {organization_id!r} is not an AWS Organizations id (o-...)")
-        if not 1 <= keep_tagged <= 10_000:
-            raise ValueError(f"keep_tagged must be between 1 and 10000, got {keep_tagged}")
-        if not 1 <= untagged_expire_days <= 3650:
-            raise ValueError(f"untagged_expire_days must be between 1 and 3650, got {untagged_expire_days}")
-        self.push_accounts = _check_accounts("push_accounts", push_accounts)
+        if not is_organization_id(props.organization_id):
+            raise ValueError(f"organization_id {props.organization_id!r} is not an AWS Organizations id (o-...)")
+        if not 1 <= props.keep_tagged <= 10_000:
+            raise ValueError(f"keep_tagged must be between 1 and 10000, got {props.keep_tagged}")
+        if not 1 <= props.untagged_expire_days <= 3650:
+            raise ValueError(f"untagged_expire_days must be between 1 and 3650, got {props.untagged_expire_days}")
+        self.push_accounts = _check_accounts("push_accounts", props.push_accounts)
         # Whoever pushes also pulls (layer checks, multi-arch manifests).
-        self.pull_accounts = _check_accounts("pull_accounts", [*pull_accounts, *push_accounts])
-        self.organization_id = organization_id
+        self.pull_accounts = _check_accounts("pull_accounts", [*props.pull_accounts, *props.push_accounts])
+        self.organization_id = props.organization_id
 
         self.repository = ecr.Repository(
             self,
             "Repository",
-            repository_name=repository_name,
+            repository_name=props.repository_name,
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             image_scan_on_push=True,
             encryption=ecr.RepositoryEncryption.KMS,
-            encryption_key=encryption_key,
+            encryption_key=props.encryption_key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            lifecycle_rules=[
-                # Priorities are explicit; no rule selects tagStatus=any, so the "any must be last" rule
-                # of ECR lifecycle policies cannot be violated by adding one later at a lower number.
-                ecr.LifecycleRule(
-                    rule_priority=1,
-                    description=f"Expire untagged images after {untagged_expire_days} days",
-                    tag_status=ecr.TagStatus.UNTAGGED,
-                    max_image_age=cdk.Duration.days(untagged_expire_days),
-                ),
-                ecr.LifecycleRule(
-                    rule_priority=2,
-                    description=f"Keep the newest {keep_tagged} tagged images",
-                    tag_status=ecr.TagStatus.TAGGED,
-                    tag_pattern_list=["*"],
-                    max_image_count=keep_tagged,
-                ),
-            ],
+            lifecycle_rules=_lifecycle_rules(props.keep_tagged, props.untagged_expire_days),
         )
-        org_condition = {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
-        if self.pull_accounts:
-            self.repository.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="PullFromOrganizationAccounts",
-                    principals=[iam.AccountPrincipal(a) for a in self.pull_accounts],
-                    actions=list(PULL_ACTIONS),
-                    conditions=org_condition,
-                )
+        self._allow("PullFromOrganizationAccounts", self.pull_accounts, PULL_ACTIONS)
+        self._allow("PushFromOrganizationAccounts", self.push_accounts, PUSH_ACTIONS)
+
+    def _allow(self, sid: str, accounts: tuple[str, ...], actions: Sequence[str]) -> None:
+        """A repository policy statement for these accounts' principals, as members of the organization only."""
+        if not accounts:
+            return
+        self.repository.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[iam.AccountPrincipal(a) for a in accounts],
+                actions=list(actions),
+                conditions={"StringEquals": {"aws:PrincipalOrgID": self.organization_id}},
             )
-        if self.push_accounts:
-            self.repository.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="PushFromOrganizationAccounts",
-                    principals=[iam.AccountPrincipal(a) for a in self.push_accounts],
-                    actions=list(PUSH_ACTIONS),
-                    conditions=org_condition,
-                )
-            )
+        )
 
     @property
     def repository_name(self) -> str:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import aws_cdk as cdk
@@ -56,15 +57,10 @@ _RECORD_VERSION = re.compile(r"^[a-zA-Z0-9.-]{1,255}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 RecordKind = Literal["agent", "mcp-server", "tool", "skill"]
-# AgentZone's record kinds -> (CloudFormation RecordType, Descriptors member).
+# AgentZone's record kinds -> CloudFormation RecordType (each has its Descriptors member, see _descriptors).
 # The service has no TOOL type: a stand-alone tool is a CUSTOM record (tools an
 # MCP server offers belong in that server's record, see add_record(tools=...)).
-RECORD_TYPES: dict[str, tuple[str, str]] = {
-    "agent": ("AGENT", "a2_a_agent_card"),
-    "mcp-server": ("MCP", "mcp_server"),
-    "tool": ("CUSTOM", "custom"),
-    "skill": ("SKILL", "agent_skills_definition"),
-}
+RECORD_TYPES: dict[str, str] = {"agent": "AGENT", "mcp-server": "MCP", "tool": "CUSTOM", "skill": "SKILL"}
 
 PENDING_APPROVAL_EVENT = "Registry Record State changed to Pending Approval"
 EVENT_SOURCE = "aws.agent-registry"
@@ -90,6 +86,20 @@ def _json(value: Mapping[str, Any] | Sequence[Any] | str) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+@dataclass(frozen=True)
+class AgentRegistryProps:
+    """See :class:`AgentRegistry` for what each prop does."""
+
+    name: str
+    description: str
+    encryption_key: kms.IKey
+    approvers: Sequence[iam.IRole] = ()
+    approval_emails: Sequence[str] = ()
+    auto_approve: bool = False
+    jwt_authorizer: agentregistry.CfnRegistry.CustomJWTAuthorizerConfigurationProperty | None = None
+    metadata_schema: Mapping[str, Any] | None = None
+
+
 class AgentRegistry(Construct):
     """A CMK-encrypted, retained registry whose records need a curator's approval.
 
@@ -110,83 +120,73 @@ class AgentRegistry(Construct):
     ``approval_topic`` (sns.Topic), ``records`` (name -> CfnRegistryRecord).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        name: str,
-        description: str,
-        encryption_key: kms.IKey,
-        approvers: Sequence[iam.IRole] = (),
-        approval_emails: Sequence[str] = (),
-        auto_approve: bool = False,
-        jwt_authorizer: agentregistry.CfnRegistry.CustomJWTAuthorizerConfigurationProperty | None = None,
-        metadata_schema: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: AgentRegistryProps) -> None:
         super().__init__(scope, construct_id)
-        if not _NAME.match(name):
-            raise ValueError(
-                f"registry name {name!r}: 1-64 characters, letters, digits, _ - . / (starting with a letter or digit)"
-            )
-        if not 1 <= len(description) <= 4096:
-            raise ValueError("registry description: 1-4096 characters")
-        bad = [e for e in approval_emails if not _EMAIL.match(e)]
-        if bad:
-            raise ValueError(f"approval_emails: {bad} are not e-mail addresses")
-        self.encryption_key = encryption_key
-        self.registry = agentregistry.CfnRegistry(
+        _check(props)
+        self.encryption_key = props.encryption_key
+        self.registry = self._registry(props)
+        self.records: dict[str, agentregistry.CfnRegistryRecord] = {}
+        self._notify_approvers(props)
+        for approver in props.approvers:
+            self.grant_curate(approver)
+
+    def _registry(self, props: AgentRegistryProps) -> agentregistry.CfnRegistry:
+        jwt = props.jwt_authorizer
+        registry = agentregistry.CfnRegistry(
             self,
             "Registry",
-            name=name,
-            description=description,
+            name=props.name,
+            description=props.description,
             approval_configuration=agentregistry.CfnRegistry.ApprovalConfigurationProperty(
-                auto_approval_rules=["APPROVE_ALL"] if auto_approve else []
+                auto_approval_rules=["APPROVE_ALL"] if props.auto_approve else []
             ),
-            authorizer_type="CUSTOM_JWT" if jwt_authorizer else "AWS_IAM",
+            authorizer_type="CUSTOM_JWT" if jwt else "AWS_IAM",
             discovery_configuration=agentregistry.CfnRegistry.DiscoveryConfigurationProperty(
                 authorizer_configuration=agentregistry.CfnRegistry.AuthorizerConfigurationProperty(
-                    custom_jwt_authorizer=jwt_authorizer
+                    custom_jwt_authorizer=jwt
                 )
             )
-            if jwt_authorizer
+            if jwt
             else None,
             encryption_configuration=agentregistry.CfnRegistry.EncryptionConfigurationProperty(
-                kms_key_arn=encryption_key.key_arn
+                kms_key_arn=props.encryption_key.key_arn
             ),
             custom_metadata_schema_configuration=agentregistry.CfnRegistry.CustomMetadataSchemaConfigurationProperty(
-                default_schema=_json(metadata_schema)
+                default_schema=_json(props.metadata_schema)
             )
-            if metadata_schema
+            if props.metadata_schema
             else None,
         )
         # The catalog and its approval history outlive the stack.
-        self.registry.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        registry.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         # aws-cdk-lib's built-in CloudFormation validator bundles an older resource schema without
         # EncryptionConfiguration; the L1 (generated from the current CloudFormation schema) and cfn-lint 1.58
         # both have it. agentzone.nag.acknowledge only takes cdk-nag findings, hence the direct call.
-        cdk.Validations.of(self.registry).acknowledge(
+        cdk.Validations.of(registry).acknowledge(
             cdk.Acknowledgment(
                 id="CloudFormation-Validate::F3002",
                 reason="AWS::AgentRegistry::Registry EncryptionConfiguration exists in the current CloudFormation "
                 "schema (aws-cdk-lib L1, cfn-lint 1.58); the validator's bundled schema predates it.",
             )
         )
-        self.records: dict[str, agentregistry.CfnRegistryRecord] = {}
+        return registry
 
+    def _notify_approvers(self, props: AgentRegistryProps) -> None:
+        """Every submission of a record of this registry reaches the approval topic (and its e-mails)."""
         self.approval_topic = sns.Topic(
             self,
             "ApprovalTopic",
-            display_name=f"Agent registry {name}: records waiting for approval",
-            master_key=encryption_key,
+            display_name=f"Agent registry {props.name}: records waiting for approval",
+            master_key=props.encryption_key,
             enforce_ssl=True,
         )
-        for email in sorted(set(approval_emails)):
+        for email in sorted(set(props.approval_emails)):
             self.approval_topic.add_subscription(subscriptions.EmailSubscription(email))
+        # The SnsTopic target adds the key-policy statement that lets EventBridge use the CMK for this topic.
         self.pending_approval_rule = events.Rule(
             self,
             "PendingApproval",
-            description=f"Records of registry {name} submitted for approval",
+            description=f"Records of registry {props.name} submitted for approval",
             event_pattern=events.EventPattern(
                 source=[EVENT_SOURCE],
                 detail_type=[PENDING_APPROVAL_EVENT],
@@ -194,9 +194,6 @@ class AgentRegistry(Construct):
             ),
             targets=[targets.SnsTopic(self.approval_topic)],
         )
-        # The SnsTopic target adds the key-policy statement that lets EventBridge use the CMK for this topic.
-        for approver in approvers:
-            self.grant_curate(approver)
 
     # ------------------------------------------------------------- attributes
 
@@ -277,6 +274,25 @@ class AgentRegistry(Construct):
         The record is created as DRAFT; it becomes discoverable only after a
         publisher submits it and an approver approves it.
         """
+        self._check_record(name, record_type, version, tools)
+        record = agentregistry.CfnRegistryRecord(
+            self,
+            construct_id,
+            registry_id=self.registry_id,
+            name=name,
+            record_type=RECORD_TYPES[record_type],
+            description=description,
+            display_name=display_name,
+            record_version=version,
+            descriptors=_descriptors(record_type, _json(descriptor), schema_version, tools),
+            custom_metadata=dict(custom_metadata) if custom_metadata else None,
+        )
+        self.records[name] = record
+        return record
+
+    def _check_record(
+        self, name: str, record_type: str, version: str | None, tools: Mapping[str, Any] | Sequence[Any] | str | None
+    ) -> None:
         if record_type not in RECORD_TYPES:
             raise ValueError(f"record_type {record_type!r}: valid types are {', '.join(RECORD_TYPES)}")
         if not _RECORD_NAME.match(name):
@@ -289,34 +305,44 @@ class AgentRegistry(Construct):
             raise ValueError(f"record version {version!r}: letters, digits, . and - only")
         if tools is not None and record_type != "mcp-server":
             raise ValueError("tools: only an mcp-server record lists tools")
-        cfn_type, member = RECORD_TYPES[record_type]
-        R = agentregistry.CfnRegistryRecord
-        data = _json(descriptor)
-        version_kw = {"data_schema_version": schema_version} if schema_version else {}
-        if record_type == "agent":
-            payload = R.A2aAgentCardDescriptorProperty(data=data, **version_kw)
-        elif record_type == "mcp-server":
-            extra = (
-                R.McpServerAdditionalDataProperty(tools=R.McpToolsDescriptorProperty(data=_json(tools)))
-                if tools is not None
-                else None
-            )
-            payload = R.McpServerDescriptorProperty(data=data, additional_data=extra, **version_kw)
-        elif record_type == "skill":
-            payload = R.AgentSkillsDefinitionDescriptorProperty(data=data, **version_kw)
-        else:  # tool: a CUSTOM record, whose descriptor has no schema version
-            payload = R.CustomDescriptorProperty(data=data)
-        record = agentregistry.CfnRegistryRecord(
-            self,
-            construct_id,
-            registry_id=self.registry_id,
-            name=name,
-            record_type=cfn_type,
-            description=description,
-            display_name=display_name,
-            record_version=version,
-            descriptors=R.DescriptorsProperty(**{member: payload}),
-            custom_metadata=dict(custom_metadata) if custom_metadata else None,
+
+
+def _check(props: AgentRegistryProps) -> None:
+    if not _NAME.match(props.name):
+        raise ValueError(
+            f"registry name {props.name!r}: 1-64 characters, letters, digits, _ - . / (starting with a letter or digit)"
         )
-        self.records[name] = record
-        return record
+    if not 1 <= len(props.description) <= 4096:
+        raise ValueError("registry description: 1-4096 characters")
+    bad = [e for e in props.approval_emails if not _EMAIL.match(e)]
+    if bad:
+        raise ValueError(f"approval_emails: {bad} are not e-mail addresses")
+
+
+def _descriptors(
+    record_type: str, data: str, schema_version: str | None, tools: Mapping[str, Any] | Sequence[Any] | str | None
+) -> agentregistry.CfnRegistryRecord.DescriptorsProperty:
+    """The record's content in the Descriptors member its type uses (a CUSTOM record has no schema version)."""
+    R = agentregistry.CfnRegistryRecord
+    if record_type == "agent":
+        return R.DescriptorsProperty(
+            a2_a_agent_card=R.A2aAgentCardDescriptorProperty(data=data, data_schema_version=schema_version or None)
+        )
+    if record_type == "mcp-server":
+        extra = (
+            R.McpServerAdditionalDataProperty(tools=R.McpToolsDescriptorProperty(data=_json(tools)))
+            if tools is not None
+            else None
+        )
+        return R.DescriptorsProperty(
+            mcp_server=R.McpServerDescriptorProperty(
+                data=data, additional_data=extra, data_schema_version=schema_version or None
+            )
+        )
+    if record_type == "skill":
+        return R.DescriptorsProperty(
+            agent_skills_definition=R.AgentSkillsDefinitionDescriptorProperty(
+                data=data, data_schema_version=schema_version or None
+            )
+        )
+    return R.DescriptorsProperty(custom=R.CustomDescriptorProperty(data=data))

@@ -9,6 +9,7 @@ through a resource policy; nobody outside this account can write.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -32,29 +33,30 @@ READ_ACTIONS = (
 WRITE_ACTIONS = ("dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 
 
+@dataclass(frozen=True)
+class CatalogsProps:
+    """``reader_accounts`` read both tables, as members of ``organization_id`` only."""
+
+    encryption_key: kms.IKey
+    reader_accounts: Sequence[str]
+    organization_id: str
+    contributor_insights: bool = False
+
+
 class Catalogs(Construct):
     """Model catalog and component catalog tables, readable from ``reader_accounts`` within the organization."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        encryption_key: kms.IKey,
-        reader_accounts: Sequence[str],
-        organization_id: str,
-        contributor_insights: bool = False,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: CatalogsProps) -> None:
         super().__init__(scope, construct_id)
-        bad = invalid_accounts(reader_accounts)
+        bad = invalid_accounts(props.reader_accounts)
         if bad:
             raise ValueError(f"reader_accounts must be 12-digit account ids (got {bad})")
-        self.encryption_key = encryption_key
-        self.reader_accounts = sorted(set(reader_accounts))
-        self.organization_id = organization_id
+        self.encryption_key = props.encryption_key
+        self.reader_accounts = sorted(set(props.reader_accounts))
+        self.organization_id = props.organization_id
         # Construct ids are part of the contract: renaming them would replace retained tables.
-        self.model_table = self._table("ModelCatalog", "model", contributor_insights)
-        self.component_table = self._table("ComponentCatalog", "component", contributor_insights)
+        self.model_table = self._table("ModelCatalog", "model", props.contributor_insights)
+        self.component_table = self._table("ComponentCatalog", "component", props.contributor_insights)
         if self.reader_accounts:
             self._let_readers_decrypt()
 

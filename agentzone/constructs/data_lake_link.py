@@ -11,6 +11,8 @@ central lake's feedback bus, which writes them into the namespace's raw zone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -20,27 +22,29 @@ from aws_cdk import aws_lakeformation as lf
 from constructs import Construct
 
 from .. import naming
-from ..config import model as m
-from ..data_lake.layout import namespaces
 from ..nag import acknowledge_compliance
 
 EVALUATION_SOURCE = "agentzone.evaluation"
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 
 
+@dataclass(frozen=True)
+class DataLakeLinkProps:
+    """``namespaces``: the tenant's namespace names; ``forward_feedback``: some namespace asks for this
+    environment's monitoring signals (its ``feedback_from``)."""
+
+    tenant: str
+    namespaces: tuple[str, ...]
+    lake_account: str
+    lake_region: str
+    bootstrap_qualifier: str
+    forward_feedback: bool = False
+
+
 class DataLakeLink(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        tenant: m.Tenant,
-        environment: str,
-        lake_account: str,
-        lake_region: str,
-        bootstrap_qualifier: str,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: DataLakeLinkProps) -> None:
         super().__init__(scope, construct_id)
+        self.props = props
         stack = cdk.Stack.of(self)
         self.settings = lf.CfnDataLakeSettings(
             self,
@@ -48,59 +52,68 @@ class DataLakeLink(Construct):
             admins=[
                 lf.CfnDataLakeSettings.DataLakePrincipalProperty(
                     data_lake_principal_identifier=naming.cfn_exec_role_arn(
-                        bootstrap_qualifier, stack.account, stack.region, stack.partition
+                        props.bootstrap_qualifier, stack.account, stack.region, stack.partition
                     )
                 )
             ],
             mutation_type="APPEND",
         )
-        self.resource_links: dict[str, glue.CfnDatabase] = {}
-        for ns in namespaces(tenant):
-            database = naming.namespace_database(tenant.tenant, ns.name)
-            link = glue.CfnDatabase(
-                self,
-                f"Link-{ns.name}",
-                catalog_id=stack.account,
-                database_input=glue.CfnDatabase.DatabaseInputProperty(
-                    name=database,
-                    description=f"Resource link to the data lake namespace {ns.name} ({lake_account}, {lake_region})",
-                    target_database=glue.CfnDatabase.DatabaseIdentifierProperty(
-                        catalog_id=lake_account, database_name=database, region=lake_region
-                    ),
-                ),
-            )
-            link.add_resource_dependency(self.settings)
-            self.resource_links[ns.name] = link
+        self.resource_links = {name: self._resource_link(name) for name in sorted(props.namespaces)}
         self.feedback_rules: list[events.Rule] = []
-        if any(environment in ns.feedback_from for ns in tenant.data.namespaces):
-            bus = events.EventBus.from_event_bus_arn(
-                self, "LakeFeedbackBus", naming.feedback_bus_arn(lake_account, lake_region, stack.partition)
-            )
-            self.forwarding_role = iam.Role(
-                self,
-                "ForwardingRole",
-                description="EventBridge: forwards agent monitoring signals to the data lake's feedback bus, nothing else",
-                assumed_by=iam.ServicePrincipal(
-                    "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+        if props.forward_feedback:
+            self._forward_feedback()
+
+    def _resource_link(self, namespace: str) -> glue.CfnDatabase:
+        """This account sees the shared namespace through a resource link of the same name."""
+        props, stack = self.props, cdk.Stack.of(self)
+        database = naming.namespace_database(props.tenant, namespace)
+        link = glue.CfnDatabase(
+            self,
+            f"Link-{namespace}",
+            catalog_id=stack.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=database,
+                description=f"Resource link to the data lake namespace {namespace} "
+                f"({props.lake_account}, {props.lake_region})",
+                target_database=glue.CfnDatabase.DatabaseIdentifierProperty(
+                    catalog_id=props.lake_account, database_name=database, region=props.lake_region
                 ),
-            )
-            patterns = {
-                "EvaluationSignals": events.EventPattern(source=[EVALUATION_SOURCE]),
-                "AlarmSignals": events.EventPattern(source=["aws.cloudwatch"], detail_type=[ALARM_STATE_CHANGE]),
-            }
-            for name, pattern in patterns.items():
-                self.feedback_rules.append(
-                    events.Rule(
-                        self,
-                        name,
-                        description=f"Forward {tenant.tenant}'s agent monitoring signals to the data lake's feedback bus",
-                        event_pattern=pattern,
-                        targets=[targets.EventBus(bus, role=self.forwarding_role)],
-                    )
+            ),
+        )
+        link.add_resource_dependency(self.settings)
+        return link
+
+    def _forward_feedback(self) -> None:
+        """Evaluation results and alarm state changes go to the central lake's feedback bus."""
+        props, stack = self.props, cdk.Stack.of(self)
+        bus = events.EventBus.from_event_bus_arn(
+            self, "LakeFeedbackBus", naming.feedback_bus_arn(props.lake_account, props.lake_region, stack.partition)
+        )
+        self.forwarding_role = iam.Role(
+            self,
+            "ForwardingRole",
+            description="EventBridge: forwards agent monitoring signals to the data lake's feedback bus, nothing else",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+        )
+        patterns = {
+            "EvaluationSignals": events.EventPattern(source=[EVALUATION_SOURCE]),
+            "AlarmSignals": events.EventPattern(source=["aws.cloudwatch"], detail_type=[ALARM_STATE_CHANGE]),
+        }
+        for name, pattern in patterns.items():
+            self.feedback_rules.append(
+                events.Rule(
+                    self,
+                    name,
+                    description=f"Forward {props.tenant}'s agent monitoring signals to the data lake's feedback bus",
+                    event_pattern=pattern,
+                    targets=[targets.EventBus(bus, role=self.forwarding_role)],
                 )
-            acknowledge_compliance(
-                self.forwarding_role.node.find_child("DefaultPolicy"),
-                "IAMNoInlinePolicy",
-                "The events-target L2 writes PutEvents on the lake's feedback bus as a policy attached only to this "
-                "forwarding role.",
             )
+        acknowledge_compliance(
+            self.forwarding_role.node.find_child("DefaultPolicy"),
+            "IAMNoInlinePolicy",
+            "The events-target L2 writes PutEvents on the lake's feedback bus as a policy attached only to this "
+            "forwarding role.",
+        )

@@ -10,6 +10,8 @@ assume it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -25,36 +27,44 @@ def tenant_pipeline_name(tenant: str) -> str:
     return f"{naming.PREFIX}-{tenant}"
 
 
+@dataclass(frozen=True)
+class DeliveryRoleProps:
+    """``delivery_account``: where the tenant's pipeline runs; ``encryption_key``: the evaluation store's key."""
+
+    tenant: str
+    environment: str
+    delivery_account: str
+    encryption_key: kms.IKey
+
+
 class DeliveryRole(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        tenant: str,
-        environment: str,
-        delivery_account: str,
-        encryption_key: kms.IKey,
-    ) -> None:
+    """The role the tenant's pipeline checks assume here: the evaluation gate and the canary watch."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: DeliveryRoleProps) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        tenant = props.tenant
         # CDK Pipelines names the step roles after the pipeline stack; the condition keeps every other role out.
-        pipeline_roles = f"arn:{stack.partition}:iam::{delivery_account}:role/AgentZone-{tenant}-pipeline-*"
+        pipeline_roles = f"arn:{stack.partition}:iam::{props.delivery_account}:role/AgentZone-{tenant}-pipeline-*"
         self.role = iam.Role(
             self,
             "Role",
             role_name=delivery_role_name(tenant),
             description=f"{tenant}'s pipeline checks: read the evaluation store, watch and roll back canary endpoints",
-            assumed_by=iam.AccountPrincipal(delivery_account).with_conditions(
+            assumed_by=iam.AccountPrincipal(props.delivery_account).with_conditions(
                 {"ArnLike": {"aws:PrincipalArn": pipeline_roles}}
             ),
             max_session_duration=cdk.Duration.hours(2),
         )
+        self._allow_evaluation_gate(props)
+        self._allow_canary_watch(tenant)
+        self._acknowledge(props)
+
+    def _allow_evaluation_gate(self, props: DeliveryRoleProps) -> None:
+        """Read the tenant's evaluation store in this environment (through DynamoDB's use of its key)."""
+        stack = cdk.Stack.of(self)
         table = stack.format_arn(
-            service="dynamodb", resource="table", resource_name=record.table_name(tenant, environment)
-        )
-        runtimes = stack.format_arn(
-            service="bedrock-agentcore", resource="runtime", resource_name=f"{tenant.replace('-', '_')}_*"
+            service="dynamodb", resource="table", resource_name=record.table_name(props.tenant, props.environment)
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -67,9 +77,15 @@ class DeliveryRole(Construct):
             iam.PolicyStatement(
                 sid="EvaluationStoreKey",
                 actions=["kms:Decrypt"],
-                resources=[encryption_key.key_arn],
+                resources=[props.encryption_key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}},
             )
+        )
+
+    def _allow_canary_watch(self, tenant: str) -> None:
+        """Watch alarms and point the tenant's runtime endpoints back at their stable version."""
+        runtimes = cdk.Stack.of(self).format_arn(
+            service="bedrock-agentcore", resource="runtime", resource_name=f"{tenant.replace('-', '_')}_*"
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -85,6 +101,9 @@ class DeliveryRole(Construct):
                 resources=[runtimes, f"{runtimes}/runtime-endpoint/*"],
             )
         )
+
+    def _acknowledge(self, props: DeliveryRoleProps) -> None:
+        tenant = props.tenant
         policy = self.role.node.find_child("DefaultPolicy")
         acknowledge(
             policy,
@@ -92,7 +111,7 @@ class DeliveryRole(Construct):
             "cloudwatch:DescribeAlarms and bedrock-agentcore:ListAgentRuntimes "
             "support no resource-level permissions; both only read.",
         )
-        table_name = record.table_name(tenant, environment)
+        table_name = record.table_name(tenant, props.environment)
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'dynamodb', f'table/{table_name}/index/*')}]",

@@ -28,17 +28,14 @@ class BaselineKey(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         # Log groups in this account encrypt with this key; scope the grant to them.
+        log_groups = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsInThisAccount",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
-                    }
-                },
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
             )
         )
 

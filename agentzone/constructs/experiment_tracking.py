@@ -145,6 +145,27 @@ class TrackingServer:
         return self.server.tracking_server_name
 
 
+@dataclass(frozen=True)
+class ExperimentTrackingProps:
+    """``tenant_accounts``: tenant slug -> the accounts whose roots may assume its role (members of
+    ``organization_id`` only). ``artifact_bucket``: bring your own (encrypted with ``encryption_key``);
+    otherwise a SecureBucket is created, logging to ``access_logs`` (or to a new AccessLogsBucket).
+    ``automatic_model_registration`` stays off: it would need SageMaker Model Registry write permissions on
+    the server role, and registering is a deliberate step here."""
+
+    encryption_key: kms.IKey
+    tenant_accounts: Mapping[str, Sequence[str]]
+    organization_id: str
+    size: Literal["Small", "Medium", "Large"] = "Small"
+    mlflow_version: str = "3.0"
+    maintenance_window: str = "Sun:02:00"
+    artifact_bucket: s3.IBucket | None = None
+    access_logs: AccessLogsBucket | None = None
+    tracking_server_name: str = f"{PREFIX}-mlflow"
+    automatic_model_registration: bool = False
+    dedicated_server_per_tenant: bool = False
+
+
 class ExperimentTracking(Construct):
     """SageMaker managed MLflow for the tenants of one environment (see the module docstring for isolation).
 
@@ -158,68 +179,29 @@ class ExperimentTracking(Construct):
     ``tracking_server_arn`` (shared mode), ``server_for(tenant)``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        encryption_key: kms.IKey,
-        tenant_accounts: Mapping[str, Sequence[str]],
-        organization_id: str,
-        size: Literal["Small", "Medium", "Large"] = "Small",
-        mlflow_version: str = "3.0",
-        maintenance_window: str = "Sun:02:00",
-        artifact_bucket: s3.IBucket | None = None,
-        access_logs: AccessLogsBucket | None = None,
-        tracking_server_name: str = f"{PREFIX}-mlflow",
-        automatic_model_registration: bool = False,
-        dedicated_server_per_tenant: bool = False,
-    ) -> None:
-        """``artifact_bucket``: bring your own (encrypted with ``encryption_key``); otherwise a
-        SecureBucket is created, logging to ``access_logs`` (or to a new AccessLogsBucket).
-        ``automatic_model_registration`` stays off: it would need SageMaker Model Registry
-        write permissions on the server role, and registering is a deliberate step here."""
+    def __init__(self, scope: Construct, construct_id: str, *, props: ExperimentTrackingProps) -> None:
         super().__init__(scope, construct_id)
-        self._validate(tenant_accounts, organization_id, size, mlflow_version, maintenance_window, tracking_server_name)
-        self.encryption_key = encryption_key
-        self.organization_id = organization_id
-        self.tenant_accounts = {t: tuple(sorted(set(a))) for t, a in sorted(tenant_accounts.items())}
-        self.dedicated_server_per_tenant = dedicated_server_per_tenant
+        problems = _problems(props)
+        if problems:
+            raise ValueError("ExperimentTracking: " + "; ".join(problems))
+        self.encryption_key = props.encryption_key
+        self.organization_id = props.organization_id
+        self.tenant_accounts = {t: tuple(sorted(set(a))) for t, a in sorted(props.tenant_accounts.items())}
+        self.dedicated_server_per_tenant = props.dedicated_server_per_tenant
 
+        artifact_bucket = props.artifact_bucket
         if artifact_bucket is None:
-            logs = access_logs or AccessLogsBucket(self, "AccessLogs")
-            artifact_bucket = SecureBucket(self, "Artifacts", encryption_key=encryption_key, access_logs=logs).bucket
+            logs = props.access_logs or AccessLogsBucket(self, "AccessLogs")
+            artifact_bucket = SecureBucket(
+                self, "Artifacts", encryption_key=props.encryption_key, access_logs=logs
+            ).bucket
         self.artifact_bucket = artifact_bucket
 
-        common = dict(
-            tracking_server_size=size,
-            mlflow_version=mlflow_version,
-            weekly_maintenance_window_start=maintenance_window,
-            automatic_model_registration=automatic_model_registration,
-        )
-        self.servers: list[TrackingServer] = []
-        if dedicated_server_per_tenant:
-            for tenant in self.tenant_accounts:
-                self.servers.append(
-                    self._server(
-                        f"Server-{tenant}", f"{tracking_server_name}-{tenant}", f"{tenant}/", (tenant,), common
-                    )
-                )
-        else:
-            self.servers.append(self._server("Server", tracking_server_name, "", tuple(self.tenant_accounts), common))
-
+        self.servers = self._servers(props)
         self.tenant_roles: dict[str, iam.Role] = {}
         for tenant, accounts in self.tenant_accounts.items():
             self.tenant_roles[tenant] = self._tenant_role(tenant, accounts, self.server_for(tenant))
-
-        for srv in self.servers:
-            suffix = f"-{srv.tenants[0]}" if dedicated_server_per_tenant else ""
-            cdk.CfnOutput(
-                self, f"TrackingServerArn{suffix}", value=srv.arn, description=f"MLflow tracking server {srv.name}"
-            )
-        cdk.CfnOutput(
-            self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name, description="MLflow artifact bucket"
-        )
+        self._outputs()
 
     # ------------------------------------------------------------------ public
 
@@ -238,34 +220,31 @@ class ExperimentTracking(Construct):
 
     # ----------------------------------------------------------------- helpers
 
-    @staticmethod
-    def _validate(tenant_accounts, organization_id, size, mlflow_version, window, server_name) -> None:
-        problems = []
-        if not is_organization_id(organization_id):
-            problems.append(f"organization_id {organization_id!r} is not an AWS Organizations id (o-...)")
-        if size not in ("Small", "Medium", "Large"):
-            problems.append(f"size {size!r}: valid sizes are Small, Medium, Large")
-        if not _VERSION.match(mlflow_version):
-            problems.append(f"mlflow_version {mlflow_version!r} is not a version like 3.0")
-        if not _WINDOW.match(window):
-            problems.append(f"maintenance_window {window!r} is not like Sun:02:00 (UTC)")
-        if not _SERVER_NAME.match(server_name):
-            problems.append(f"tracking_server_name {server_name!r}: letters, digits and hyphens only")
-        for tenant, accounts in tenant_accounts.items():
-            if not _TENANT.match(tenant):
-                problems.append(f"tenant {tenant!r} is not a slug")
-            if not accounts:
-                problems.append(f"tenant {tenant!r}: no accounts")
-            bad = invalid_accounts(accounts)
-            if bad:
-                problems.append(f"tenant {tenant!r}: {bad} are not 12-digit account ids")
-        owners: dict[str, str] = {}
-        for tenant, accounts in tenant_accounts.items():
-            for a in accounts:
-                if owners.setdefault(a, tenant) != tenant:
-                    problems.append(f"account {a} is listed for both {owners[a]} and {tenant}")
-        if problems:
-            raise ValueError("ExperimentTracking: " + "; ".join(problems))
+    def _servers(self, props: ExperimentTrackingProps) -> list[TrackingServer]:
+        """One shared server, or one per tenant whose artifact store is the tenant's prefix."""
+        common = dict(
+            tracking_server_size=props.size,
+            mlflow_version=props.mlflow_version,
+            weekly_maintenance_window_start=props.maintenance_window,
+            automatic_model_registration=props.automatic_model_registration,
+        )
+        name = props.tracking_server_name
+        if props.dedicated_server_per_tenant:
+            return [
+                self._server(f"Server-{tenant}", f"{name}-{tenant}", f"{tenant}/", (tenant,), common)
+                for tenant in self.tenant_accounts
+            ]
+        return [self._server("Server", name, "", tuple(self.tenant_accounts), common)]
+
+    def _outputs(self) -> None:
+        for srv in self.servers:
+            suffix = f"-{srv.tenants[0]}" if self.dedicated_server_per_tenant else ""
+            cdk.CfnOutput(
+                self, f"TrackingServerArn{suffix}", value=srv.arn, description=f"MLflow tracking server {srv.name}"
+            )
+        cdk.CfnOutput(
+            self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name, description="MLflow artifact bucket"
+        )
 
     def _object_arn(self, prefix: str) -> str:
         return self.artifact_bucket.arn_for_objects(f"{prefix}*")
@@ -320,8 +299,8 @@ class ExperimentTracking(Construct):
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::{self._bucket_ref()}/{prefix}*]",
-            f"The tracking server stores run artifacts as objects under s3://<artifact bucket>/{prefix}; object keys are "
-            "chosen by MLflow at run time, so the grant is on that prefix of this one bucket.",
+            f"The tracking server stores run artifacts as objects under s3://<artifact bucket>/{prefix}; object "
+            "keys are chosen by MLflow at run time, so the grant is on that prefix of this one bucket.",
         )
         server = sagemaker.CfnMlflowTrackingServer(
             self,
@@ -366,3 +345,37 @@ class ExperimentTracking(Construct):
             f"Objects under this tenant's own artifact prefix {prefix} only; other tenants' prefixes are not granted.",
         )
         return role
+
+
+def _problems(props: ExperimentTrackingProps) -> list[str]:
+    """Everything wrong with the props at once, in a fixed order."""
+    problems = []
+    if not is_organization_id(props.organization_id):
+        problems.append(f"organization_id {props.organization_id!r} is not an AWS Organizations id (o-...)")
+    if props.size not in ("Small", "Medium", "Large"):
+        problems.append(f"size {props.size!r}: valid sizes are Small, Medium, Large")
+    if not _VERSION.match(props.mlflow_version):
+        problems.append(f"mlflow_version {props.mlflow_version!r} is not a version like 3.0")
+    if not _WINDOW.match(props.maintenance_window):
+        problems.append(f"maintenance_window {props.maintenance_window!r} is not like Sun:02:00 (UTC)")
+    if not _SERVER_NAME.match(props.tracking_server_name):
+        problems.append(f"tracking_server_name {props.tracking_server_name!r}: letters, digits and hyphens only")
+    return problems + _tenant_problems(props.tenant_accounts)
+
+
+def _tenant_problems(tenant_accounts: Mapping[str, Sequence[str]]) -> list[str]:
+    problems = []
+    for tenant, accounts in tenant_accounts.items():
+        if not _TENANT.match(tenant):
+            problems.append(f"tenant {tenant!r} is not a slug")
+        if not accounts:
+            problems.append(f"tenant {tenant!r}: no accounts")
+        bad = invalid_accounts(accounts)
+        if bad:
+            problems.append(f"tenant {tenant!r}: {bad} are not 12-digit account ids")
+    owners: dict[str, str] = {}
+    for tenant, accounts in tenant_accounts.items():
+        for a in accounts:
+            if owners.setdefault(a, tenant) != tenant:
+                problems.append(f"account {a} is listed for both {owners[a]} and {tenant}")
+    return problems

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -37,6 +38,19 @@ HTTPS_PORT = 443
 _ZONE = re.compile(r"^[a-f]$")
 
 
+@dataclass(frozen=True)
+class IsolatedVpcProps:
+    """``purpose`` names the VPC in descriptions and errors; ``zones`` are two or three zone letters (a-f);
+    ``interface_endpoints`` maps construct ids to the services the workload calls."""
+
+    purpose: str
+    cidr: str
+    zones: Sequence[str]
+    encryption_key: kms.IKey
+    interface_endpoints: Mapping[str, ec2.IInterfaceVpcEndpointService]
+    log_retention_days: int = 365
+
+
 class IsolatedVpc(Construct):
     """Isolated subnets, flow logs, interface endpoints (``interface_endpoints``: construct id -> service).
 
@@ -45,53 +59,64 @@ class IsolatedVpc(Construct):
     ``flow_log_group``, ``cidr``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        purpose: str,
-        cidr: str,
-        zones: Sequence[str],
-        encryption_key: kms.IKey,
-        interface_endpoints: Mapping[str, ec2.IInterfaceVpcEndpointService],
-        log_retention_days: int = 365,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: IsolatedVpcProps) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         if cdk.Token.is_unresolved(stack.region) or cdk.Token.is_unresolved(stack.account):
             raise ValueError(
-                f"{purpose}: an isolated VPC needs a stack with an explicit env (account and region): zones are named, not looked up"
+                f"{props.purpose}: an isolated VPC needs a stack with an explicit env (account and region): "
+                "zones are named, not looked up"
             )
-        problems = _problems(cidr, zones)
+        problems = _problems(props.cidr, props.zones)
         if problems:
-            raise ValueError(f"{purpose} VPC: " + "; ".join(problems))
-        self.cidr = cidr
-        prefix = ipaddress.ip_network(cidr).prefixlen
-
+            raise ValueError(f"{props.purpose} VPC: " + "; ".join(problems))
+        self.cidr = props.cidr
         self.flow_log_group: logs.LogGroup = retained_log_group(
-            self, "FlowLogs", encryption_key=encryption_key, retention_days=log_retention_days
+            self, "FlowLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
         )
-        self.vpc = ec2.Vpc(
+        self.vpc = self._vpc(props)
+        self._flow_log(props.purpose)
+        self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description=f"{props.purpose} VPC interface endpoints: HTTPS from inside the VPC",
+            allow_all_outbound=False,
+        )
+        # A literal CIDR, not the VPC's Fn::GetAtt: nag's port rules cannot evaluate the attribute.
+        self.endpoint_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(HTTPS_PORT), "HTTPS from the VPC"
+        )
+        self.endpoints = {name: self._endpoint(name, service) for name, service in props.interface_endpoints.items()}
+
+    def _vpc(self, props: IsolatedVpcProps) -> ec2.Vpc:
+        region = cdk.Stack.of(self).region
+        return ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(cidr),
-            availability_zones=[f"{stack.region}{zone}" for zone in zones],
+            ip_addresses=ec2.IpAddresses.cidr(props.cidr),
+            availability_zones=[f"{region}{zone}" for zone in props.zones],
             nat_gateways=0,
             create_internet_gateway=False,
             restrict_default_security_group=True,
             # Up to three zones in four equal blocks: room for every endpoint and the workload's ENIs.
             subnet_configuration=[
                 ec2.SubnetConfiguration(
-                    name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=prefix + 2
+                    name="Isolated",
+                    subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                    cidr_mask=ipaddress.ip_network(props.cidr).prefixlen + 2,
                 )
             ],
         )
+
+    def _flow_log(self, purpose: str) -> None:
+        """All traffic to the flow log group, written by a role that can do nothing else."""
         flow_log_role = iam.Role(
             self,
             "FlowLogRole",
             assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": stack.account}}
+                {"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
             ),
             description=f"Writes the {purpose} VPC's flow logs to its log group",
         )
@@ -113,36 +138,22 @@ class IsolatedVpc(Construct):
             ),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
-        self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
-        self.endpoint_security_group = ec2.SecurityGroup(
-            self,
-            "EndpointSecurityGroup",
-            vpc=self.vpc,
-            description=f"{purpose} VPC interface endpoints: HTTPS from inside the VPC",
-            allow_all_outbound=False,
+    def _endpoint(self, name: str, service: ec2.IInterfaceVpcEndpointService) -> ec2.InterfaceVpcEndpoint:
+        s3 = isinstance(service, ec2.InterfaceVpcEndpointAwsService) and service.short_name == "s3"
+        return self.vpc.add_interface_endpoint(
+            name,
+            service=service,
+            private_dns_enabled=True,
+            subnets=self.subnets,
+            security_groups=[self.endpoint_security_group],
+            open=False,
+            # S3 resolves to this endpoint for the VPC's own resolver too (by default S3 traffic from the VPC
+            # would be sent to a gateway endpoint).
+            private_dns_only_for_inbound_resolver_endpoint=(
+                ec2.VpcEndpointPrivateDnsOnlyForInboundResolverEndpoint.ALL_RESOLVERS if s3 else None
+            ),
         )
-        # A literal CIDR, not the VPC's Fn::GetAtt: nag's port rules cannot evaluate the attribute.
-        self.endpoint_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(cidr), ec2.Port.tcp(HTTPS_PORT), "HTTPS from the VPC"
-        )
-        self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
-        for name, service in interface_endpoints.items():
-            options = {}
-            if service.short_name == "s3":
-                # Resolve S3 to this endpoint for the VPC's own resolver too (the default sends VPC traffic to a gateway endpoint).
-                options["private_dns_only_for_inbound_resolver_endpoint"] = (
-                    ec2.VpcEndpointPrivateDnsOnlyForInboundResolverEndpoint.ALL_RESOLVERS
-                )
-            self.endpoints[name] = self.vpc.add_interface_endpoint(
-                name,
-                service=service,
-                private_dns_enabled=True,
-                subnets=self.subnets,
-                security_groups=[self.endpoint_security_group],
-                open=False,
-                **options,
-            )
 
     def https_only_security_group(self, scope: Construct, construct_id: str, *, description: str) -> ec2.SecurityGroup:
         """A security group whose only rule is HTTPS egress to this VPC's CIDR (its endpoints); no ingress."""

@@ -10,6 +10,7 @@ shares through RAM itself and the consumer account's admin re-grants.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -70,24 +71,38 @@ class LakeFormationAdmin(Construct):
                 "lakeformation.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
         )
-        self.locations: dict[str, lf.CfnResource] = {}
-        for zone, bucket in zones.items():
-            bucket.grant_read_write(self.data_access_role)
-            location = lf.CfnResource(
-                self,
-                f"Location-{zone}",
-                resource_arn=bucket.bucket_arn,
-                use_service_linked_role=False,
-                role_arn=self.data_access_role.role_arn,
-                hybrid_access_enabled=False,
+        self.locations = {zone: self._register(zone, bucket) for zone, bucket in zones.items()}
+        self._acknowledge_data_access(list(zones.values()))
+        self.tags: dict[str, lf.CfnTag] = {}
+        for key, values in sorted(tags.items()):
+            tag = lf.CfnTag(
+                self, f"Tag-{key.split(':')[-1]}", tag_key=key, tag_values=sorted(values), catalog_id=self.catalog_id
             )
-            location.add_resource_dependency(self.settings)
-            self.locations[zone] = location
+            tag.add_resource_dependency(self.settings)
+            self.tags[key] = tag
+
+    def _register(self, zone: str, bucket: s3.IBucket) -> lf.CfnResource:
+        """A zone bucket becomes a Lake Formation location, read and written through the data access role."""
+        bucket.grant_read_write(self.data_access_role)
+        location = lf.CfnResource(
+            self,
+            f"Location-{zone}",
+            resource_arn=bucket.bucket_arn,
+            use_service_linked_role=False,
+            role_arn=self.data_access_role.role_arn,
+            hybrid_access_enabled=False,
+        )
+        location.add_resource_dependency(self.settings)
+        return location
+
+    def _acknowledge_data_access(self, buckets: list[s3.IBucket]) -> None:
+        stack = cdk.Stack.of(self)
         policy = self.data_access_role.node.find_child("DefaultPolicy")
-        for bucket in zones.values():
+        for bucket in buckets:
+            logical_id = stack.get_logical_id(cast(cdk.CfnElement, bucket.node.default_child))
             acknowledge(
                 policy,
-                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(bucket.node.default_child)}.Arn>/*]",
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/*]",
                 "Lake Formation vends credentials for any object of a registered zone; what a principal may read is "
                 "decided by its Lake Formation grants, not by this role.",
             )
@@ -108,13 +123,6 @@ class LakeFormationAdmin(Construct):
             "IAMNoInlinePolicy",
             "The zone grants are a policy attached only to Lake Formation's registration role.",
         )
-        self.tags: dict[str, lf.CfnTag] = {}
-        for key, values in sorted(tags.items()):
-            tag = lf.CfnTag(
-                self, f"Tag-{key.split(':')[-1]}", tag_key=key, tag_values=sorted(values), catalog_id=self.catalog_id
-            )
-            tag.add_resource_dependency(self.settings)
-            self.tags[key] = tag
 
 
 def tag_resource(

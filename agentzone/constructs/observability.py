@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_iam as iam
@@ -153,6 +156,18 @@ class ArchiveKeyByAlias(cdk.Resource):
     grant_generate_mac = grant_verify_mac = _refuse
 
 
+@dataclass(frozen=True)
+class BedrockInvocationLoggingProps:
+    """``archive_account``/``archive_region``: the logging account whose Object Lock archive receives the
+    S3 copy; ``log_retention_days``: the CloudWatch copy's retention."""
+
+    encryption_key: kms.Key
+    access_logs: AccessLogsBucket
+    archive_account: str
+    archive_region: str
+    log_retention_days: int
+
+
 class BedrockInvocationLogging(Construct):
     """Every model call in this account and region is logged, and the S3 copy replicated to the central archive.
 
@@ -161,60 +176,62 @@ class BedrockInvocationLogging(Construct):
     an S3 copy that replicates into the logging account's Object Lock archive.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        encryption_key: kms.Key,
-        access_logs: AccessLogsBucket,
-        archive_account: str,
-        archive_region: str,
-        log_retention_days: int,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: BedrockInvocationLoggingProps) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        source_conditions = {
+        self._bedrock = iam.ServicePrincipal("bedrock.amazonaws.com")
+        self._source_conditions = {
             "StringEquals": {"aws:SourceAccount": stack.account},
             "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:*"},
         }
-        bedrock = iam.ServicePrincipal("bedrock.amazonaws.com")
         self.log_group = retained_log_group(
             self,
             "Logs",
             log_group_name=BEDROCK_INVOCATION_LOG_GROUP,
-            encryption_key=encryption_key,
-            retention_days=log_retention_days,
+            encryption_key=props.encryption_key,
+            retention_days=props.log_retention_days,
         )
-        self.role = iam.Role(
+        self.role = self._delivery_role()
+        self.bucket = self._bucket(props)
+        self._allow_bedrock(props.encryption_key)
+        self.setting = self._setting(props.encryption_key)
+
+    def _delivery_role(self) -> iam.Role:
+        """Bedrock assumes it (for this account's calls only) to write the CloudWatch copy."""
+        role = iam.Role(
             self,
             "DeliveryRole",
-            assumed_by=bedrock.with_conditions(source_conditions),
+            assumed_by=self._bedrock.with_conditions(self._source_conditions),
             description="Bedrock writes model invocation logs",
         )
         iam.ManagedPolicy(
             self,
             "DeliveryPolicy",
-            roles=[self.role],
+            roles=[role],
             statements=[
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{self.log_group.log_group_arn}"]
                 )
             ],
         )
+        return role
+
+    def _bucket(self, props: BedrockInvocationLoggingProps) -> SecureBucket:
+        """The S3 copy: kept 90 days here, replicated under Bedrock's prefix into the central archive."""
+        archive_name = naming.archive_bucket_name(props.archive_account, props.archive_region)
         archive = s3.Bucket.from_bucket_attributes(
             self,
             "Archive",
-            bucket_name=naming.archive_bucket_name(archive_account, archive_region),
-            account=archive_account,
-            region=archive_region,
+            bucket_name=archive_name,
+            account=props.archive_account,
+            region=props.archive_region,
         )
-        archive_key = ArchiveKeyByAlias(self, "ArchiveKey", account=archive_account, region=archive_region)
-        self.bucket = SecureBucket(
+        archive_key = ArchiveKeyByAlias(self, "ArchiveKey", account=props.archive_account, region=props.archive_region)
+        bucket = SecureBucket(
             self,
             "Bucket",
-            encryption_key=encryption_key,
-            access_logs=access_logs,
+            encryption_key=props.encryption_key,
+            access_logs=props.access_logs,
             noncurrent_version_days=30,
             expire_after_days=90,  # the archive keeps the replica under Object Lock
             replication_rules=[
@@ -230,58 +247,44 @@ class BedrockInvocationLogging(Construct):
                 )
             ],
         )
+        _acknowledge_replication(bucket.bucket, archive_name, archive_key)
+        return bucket
+
+    def _allow_bedrock(self, encryption_key: kms.Key) -> None:
+        """Bedrock writes this account's log objects into the bucket, encrypted with the account's key."""
+        stack = cdk.Stack.of(self)
         bucket = self.bucket.bucket
-        replication_policy = bucket.node.find_child("ReplicationRole").node.find_child("DefaultPolicy")
-        source_logical = stack.get_logical_id(bucket.node.default_child)
-        archive_name = naming.archive_bucket_name(archive_account, archive_region)
-        for finding, reason in (
-            (
-                f"Resource::<{source_logical}.Arn>/*",
-                "Replication reads every object version of this invocation-log bucket; nothing else.",
-            ),
-            (
-                f"Resource::arn:{stack.partition}:s3:::{archive_name}/*",
-                "Replicas are written to the central archive, whose own policy limits this account to its prefix.",
-            ),
-            (
-                f"Resource::{archive_key.keys_arn}",
-                "KMS authorizes against key ARNs, not aliases; the archive key's id is the logging account's. The grant is "
-                f"bounded to the key aliased {naming.ARCHIVE_KEY_ALIAS} (kms:ResourceAliases), used through S3, for encryption only.",
-            ),
-        ):
-            acknowledge(replication_policy, f"AwsSolutions-IAM5[{finding}]", reason)
-        acknowledge_compliance(
-            replication_policy,
-            "IAMNoInlinePolicy",
-            "The S3 L2 attaches its replication grants to its own replication role only; they name this bucket, "
-            "the archive bucket and the two keys.",
-        )
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="BedrockWritesInvocationLogs",
-                principals=[bedrock],
+                principals=[self._bedrock],
                 actions=["s3:PutObject"],
                 resources=[
                     bucket.arn_for_objects(
                         f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{stack.account}/BedrockModelInvocationLogs/*"
                     )
                 ],
-                conditions=source_conditions,
+                conditions=self._source_conditions,
             )
         )
         encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="BedrockEncryptsInvocationLogs",
-                principals=[bedrock],
+                principals=[self._bedrock],
                 actions=["kms:GenerateDataKey"],
                 resources=["*"],
-                conditions=source_conditions,
+                conditions=self._source_conditions,
             )
         )
+
+    def _setting(self, encryption_key: kms.Key) -> cdk.CustomResource:
+        """The account's model invocation logging setting, which has no CloudFormation type: a custom resource."""
+        stack = cdk.Stack.of(self)
+        bucket = self.bucket.bucket
         provider = PlatformResourceProvider.of(
             self, encryption_key=encryption_key, role_name=f"{naming.PLATFORM_RESOURCES_ROLE}-{stack.region}"
         )
-        self.setting = provider.resource(
+        setting = provider.resource(
             self,
             "Setting",
             resource_type="Custom::BedrockInvocationLogging",
@@ -301,6 +304,37 @@ class BedrockInvocationLogging(Construct):
                 ),
                 iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.role.role_arn]),
             ],
-            wildcard_reason="Bedrock's model invocation logging setting is per account and region and has no resource type.",
+            wildcard_reason="Bedrock's model invocation logging setting is per account and region and has no "
+            "resource type.",
         )
-        self.setting.node.add_dependency(bucket.policy, self.log_group, self.role)
+        setting.node.add_dependency(bucket.policy, self.log_group, self.role)
+        return setting
+
+
+def _acknowledge_replication(bucket: s3.Bucket, archive_name: str, archive_key: ArchiveKeyByAlias) -> None:
+    stack = cdk.Stack.of(bucket)
+    replication_policy = bucket.node.find_child("ReplicationRole").node.find_child("DefaultPolicy")
+    source_logical = stack.get_logical_id(cast(cdk.CfnElement, bucket.node.default_child))
+    for finding, reason in (
+        (
+            f"Resource::<{source_logical}.Arn>/*",
+            "Replication reads every object version of this invocation-log bucket; nothing else.",
+        ),
+        (
+            f"Resource::arn:{stack.partition}:s3:::{archive_name}/*",
+            "Replicas are written to the central archive, whose own policy limits this account to its prefix.",
+        ),
+        (
+            f"Resource::{archive_key.keys_arn}",
+            "KMS authorizes against key ARNs, not aliases; the archive key's id is the logging account's. The grant "
+            f"is bounded to the key aliased {naming.ARCHIVE_KEY_ALIAS} (kms:ResourceAliases), used through S3, for "
+            "encryption only.",
+        ),
+    ):
+        acknowledge(replication_policy, f"AwsSolutions-IAM5[{finding}]", reason)
+    acknowledge_compliance(
+        replication_policy,
+        "IAMNoInlinePolicy",
+        "The S3 L2 attaches its replication grants to its own replication role only; they name this bucket, "
+        "the archive bucket and the two keys.",
+    )

@@ -123,7 +123,7 @@ class PlatformResourceProvider(Construct):
         in organization_policies.py) because it changes settings the SCPs protect."""
         stack = cdk.Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
-        if existing is not None:
+        if isinstance(existing, PlatformResourceProvider):
             return existing
         return cls(stack, PROVIDER_ID, encryption_key=encryption_key, role_name=role_name)
 

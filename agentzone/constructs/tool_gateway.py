@@ -1,6 +1,6 @@
 """The shared AgentCore Gateway for org-wide tools, and MCP servers the platform hosts behind it.
 
-Seed 000 puts one gateway for org-wide tools in the shared-services account:
+One gateway for org-wide tools lives in each shared-services account:
 callers authenticate with the central identity (JWT), and a Cedar policy
 engine in ENFORCE mode decides every tool call. Policies come from config
 (``config/policies/shared-tools/*.cedar``, see :mod:`agentzone.tools.cedar`).
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrockagentcore as agentcore
@@ -24,9 +25,29 @@ from ..tools.cedar import GATEWAY_ARN_PLACEHOLDER, POLICY_NAME, check_syntax, re
 from ..tools.manifest import SHARED, prefix_problems
 
 _ECR_URI = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[a-z0-9._/-]+):(?P<tag>[\w.-]{1,128})$"
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"
+    r"/(?P<repo>[a-z0-9._/-]+):(?P<tag>[\w.-]{1,128})$"
 )
 MCP_VERSIONS = [agentcore.MCPProtocolVersion.MCP_2025_06_18, agentcore.MCPProtocolVersion.MCP_2025_03_26]
+
+
+@dataclass(frozen=True)
+class ToolGatewayProps:
+    """``policies`` maps policy names to one Cedar statement each (the gateway's ARN written ``{{gateway_arn}}``).
+    ``discovery_url=None``: IAM (SigV4) inbound auth instead of the central identity's JWTs; then pass no
+    ``allowed_scopes`` or ``allowed_clients``."""
+
+    gateway_name: str
+    discovery_url: str | None
+    policies: Mapping[str, str]
+    encryption_key: kms.IKey
+    allowed_scopes: Sequence[str] = ()
+    enforce: bool = True
+    allowed_clients: Sequence[str] | None = None
+    description: str = "Org-wide tools for agents"
+    instructions: str = "Org-wide tools approved for agents. Search for a tool by what you need done."
+    strict_policy_validation: bool = True
+    debug_exceptions: bool = False
 
 
 class ToolGateway(Construct):
@@ -51,76 +72,58 @@ class ToolGateway(Construct):
     falls back to a gateway-private Cognito pool.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        gateway_name: str,
-        discovery_url: str | None,
-        allowed_scopes: Sequence[str] = (),
-        policies: Mapping[str, str],
-        encryption_key: kms.IKey,
-        enforce: bool = True,
-        allowed_clients: Sequence[str] | None = None,
-        description: str = "Org-wide tools for agents",
-        instructions: str = "Org-wide tools approved for agents. Search for a tool by what you need done.",
-        strict_policy_validation: bool = True,
-        debug_exceptions: bool = False,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: ToolGatewayProps) -> None:
         super().__init__(scope, construct_id)
-        if discovery_url is None:
-            if allowed_scopes or allowed_clients:
-                raise ValueError(
-                    "allowed_scopes and allowed_clients check JWTs; with IAM inbound auth (discovery_url=None) pass neither"
-                )
-        elif not allowed_scopes:
-            raise ValueError("allowed_scopes must name at least one scope: a token without it must not reach the tools")
-        self._check_policies(policies)
-        self.gateway_name = gateway_name
-        self.discovery_url = discovery_url
-        self.mode = agentcore.PolicyEngineMode.ENFORCE if enforce else agentcore.PolicyEngineMode.LOG_ONLY
+        _check_auth(props)
+        self._check_policies(props.policies)
+        self.gateway_name = props.gateway_name
+        self.discovery_url = props.discovery_url
+        self.mode = agentcore.PolicyEngineMode.ENFORCE if props.enforce else agentcore.PolicyEngineMode.LOG_ONLY
 
         self.policy_engine = agentcore.PolicyEngine(
             self,
             "PolicyEngine",
-            policy_engine_name=gateway_name.replace("-", "_")[:48],
-            description=f"Cedar policies deciding every tool call on {gateway_name}",
-            kms_key=encryption_key,
+            policy_engine_name=props.gateway_name.replace("-", "_")[:48],
+            description=f"Cedar policies deciding every tool call on {props.gateway_name}",
+            kms_key=props.encryption_key,
         )
         self.gateway = agentcore.Gateway(
             self,
             "Gateway",
-            gateway_name=gateway_name,
-            description=description,
-            authorizer_configuration=self._authorizer(discovery_url, allowed_scopes, allowed_clients),
+            gateway_name=props.gateway_name,
+            description=props.description,
+            authorizer_configuration=self._authorizer(props.discovery_url, props.allowed_scopes, props.allowed_clients),
             protocol_configuration=agentcore.McpProtocolConfiguration(
                 supported_versions=MCP_VERSIONS,
                 search_type=agentcore.McpGatewaySearchType.SEMANTIC,
-                instructions=instructions,
+                instructions=props.instructions,
             ),
-            kms_key=encryption_key,
-            exception_level=agentcore.GatewayExceptionLevel.DEBUG if debug_exceptions else None,
+            kms_key=props.encryption_key,
+            exception_level=agentcore.GatewayExceptionLevel.DEBUG if props.debug_exceptions else None,
             policy_engine_configuration=agentcore.GatewayPolicyEngineConfig(
                 policy_engine=self.policy_engine, mode=self.mode
             ),
         )
+        self.policies = self._add_policies(props)
+        self._acknowledge()
+
+    def _add_policies(self, props: ToolGatewayProps) -> dict[str, agentcore.Policy]:
         validation = (
             agentcore.PolicyValidationMode.FAIL_ON_ANY_FINDINGS
-            if strict_policy_validation
+            if props.strict_policy_validation
             else agentcore.PolicyValidationMode.IGNORE_ALL_FINDINGS
         )
-        self.policies: dict[str, agentcore.Policy] = {}
-        for name in sorted(policies):  # sorted: the L2 chains policies in order of addition
-            self.policies[name] = self.policy_engine.add_policy(
+        policies: dict[str, agentcore.Policy] = {}
+        for name in sorted(props.policies):  # sorted: the L2 chains policies in order of addition
+            policies[name] = self.policy_engine.add_policy(
                 f"Policy-{name}",
                 policy_name=name,
                 statement=agentcore.PolicyStatement.from_cedar(
-                    render(policies[name].strip(), self.gateway.gateway_arn)
+                    render(props.policies[name].strip(), self.gateway.gateway_arn)
                 ),
                 validation_mode=validation,
             )
-        self._acknowledge()
+        return policies
 
     @staticmethod
     def _authorizer(
@@ -157,10 +160,10 @@ class ToolGateway(Construct):
     def _acknowledge(self) -> None:
         policy = self.gateway.role.node.find_child("DefaultPolicy")
         findings = {
-            "Action::kms:ReEncrypt*": "The gateway role re-encrypts only under the gateway's own CMK (the resource is that key's ARN); "
-            "the L2 writes ReEncrypt* for ReEncryptFrom/To.",
-            "Action::kms:GenerateDataKey*": "The gateway role generates data keys only under the gateway's own CMK (the resource is "
-            "that key's ARN); the L2 writes the GenerateDataKey* family.",
+            "Action::kms:ReEncrypt*": "The gateway role re-encrypts only under the gateway's own CMK (the resource "
+            "is that key's ARN); the L2 writes ReEncrypt* for ReEncryptFrom/To.",
+            "Action::kms:GenerateDataKey*": "The gateway role generates data keys only under the gateway's own CMK "
+            "(the resource is that key's ARN); the L2 writes the GenerateDataKey* family.",
         }
         for finding, reason in findings.items():
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
@@ -183,7 +186,10 @@ class ToolGateway(Construct):
 
     @property
     def gateway_url(self) -> str:
-        return self.gateway.gateway_url
+        url = self.gateway.gateway_url
+        if url is None:  # typed optional by the L2; every gateway it creates has one
+            raise AttributeError(f"gateway {self.gateway_name} has no URL")
+        return url
 
     @property
     def role(self) -> iam.IRole:
@@ -212,6 +218,22 @@ class ToolGateway(Construct):
         return self.gateway.metric_throttles(**kwargs)
 
 
+@dataclass(frozen=True)
+class McpServerRuntimeProps:
+    """The image is ``image_uri`` (an ECR URI with its tag) or ``repository`` + ``tag``; ``target_name``
+    defaults to ``shared-<name>``."""
+
+    name: str
+    gateway: ToolGateway
+    image_uri: str | None = None
+    repository: ecr.IRepository | None = None
+    tag: str | None = None
+    environment_variables: Mapping[str, str] | None = None
+    description: str | None = None
+    target_name: str | None = None
+    tracing: bool = True
+
+
 class McpServerRuntime(Construct):
     """An MCP server on its own AgentCore Runtime, registered as a target of the shared gateway.
 
@@ -231,30 +253,18 @@ class McpServerRuntime(Construct):
 
     QUALIFIER = "DEFAULT"  # the endpoint the gateway invokes; every runtime has it
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        name: str,
-        gateway: ToolGateway,
-        image_uri: str | None = None,
-        repository: ecr.IRepository | None = None,
-        tag: str | None = None,
-        environment_variables: Mapping[str, str] | None = None,
-        description: str | None = None,
-        target_name: str | None = None,
-        tracing: bool = True,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: McpServerRuntimeProps) -> None:
         super().__init__(scope, construct_id)
-        self.target_name = target_name or f"{SHARED}-{name}"
+        name, gateway, description = props.name, props.gateway, props.description
+        self.target_name = props.target_name or f"{SHARED}-{name}"
         problems = prefix_problems(self.target_name, SHARED)
         if problems:
             raise ValueError(f"target name {problems[0]}")
         runtime_name = name.replace("-", "_")
         if not re.match(r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$", runtime_name):
             raise ValueError(
-                f"name {name!r} must give a runtime name of letters, digits and '_' (at most 48), starting with a letter"
+                f"name {name!r} must give a runtime name of letters, digits and '_' (at most 48), "
+                "starting with a letter"
             )
 
         self.runtime = agentcore.Runtime(
@@ -262,11 +272,11 @@ class McpServerRuntime(Construct):
             "Runtime",
             runtime_name=runtime_name,
             description=description or f"MCP server {name} behind {gateway.gateway_name}",
-            agent_runtime_artifact=self._artifact(image_uri, repository, tag),
+            agent_runtime_artifact=self._artifact(props.image_uri, props.repository, props.tag),
             protocol_configuration=agentcore.ProtocolType.MCP,
             authorizer_configuration=agentcore.RuntimeAuthorizerConfiguration.using_iam(),
-            environment_variables=dict(environment_variables or {}),
-            tracing_enabled=tracing,
+            environment_variables=dict(props.environment_variables or {}),
+            tracing_enabled=props.tracing,
         )
         # Not Runtime.grant_invoke_runtime: it grants on <runtime ARN>/*, every endpoint. The gateway invokes
         # DEFAULT only, and InvokeAgentRuntime is authorized on both the runtime and that endpoint.
@@ -294,24 +304,29 @@ class McpServerRuntime(Construct):
         self, image_uri: str | None, repository: ecr.IRepository | None, tag: str | None
     ) -> agentcore.AgentRuntimeArtifact:
         """An ECR image either way, so the L2 grants the runtime role pull on exactly that repository."""
-        if (image_uri is None) == (repository is None):
-            raise ValueError("pass either image_uri or repository (+ tag)")
-        if repository is None:
+        if image_uri is not None and repository is None:
             if tag is not None:
                 raise ValueError("tag goes with repository; image_uri carries its own tag")
-            match = _ECR_URI.match(image_uri)
-            if not match:
-                raise ValueError(
-                    f"image_uri {image_uri!r} is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)"
-                )
-            arn = f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
-            repository = ecr.Repository.from_repository_attributes(
-                self, "Repository", repository_arn=arn, repository_name=match["repo"]
-            )
-            tag = match["tag"]
+            repository, tag = self._repository_of(image_uri)
+        elif repository is None or image_uri is not None:
+            raise ValueError("pass either image_uri or repository (+ tag)")
         if not tag:
             raise ValueError("pass the image tag to run (a pinned version, not 'latest')")
         return agentcore.AgentRuntimeArtifact.from_ecr_repository(repository, tag)
+
+    def _repository_of(self, image_uri: str) -> tuple[ecr.IRepository, str]:
+        """The repository an ECR image URI names (imported by ARN) and the URI's tag."""
+        match = _ECR_URI.match(image_uri)
+        if not match:
+            raise ValueError(
+                f"image_uri {image_uri!r} is not an ECR image URI "
+                "(<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)"
+            )
+        arn = f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+        repository = ecr.Repository.from_repository_attributes(
+            self, "Repository", repository_arn=arn, repository_name=match["repo"]
+        )
+        return repository, match["tag"]
 
     @property
     def invocation_url(self) -> str:
@@ -357,3 +372,14 @@ class McpServerRuntime(Construct):
 
     def metric_throttles(self, **kwargs) -> cloudwatch.Metric:
         return self.runtime.metric_throttles(**kwargs)
+
+
+def _check_auth(props: ToolGatewayProps) -> None:
+    """JWT checks need a discovery URL and at least one scope; IAM inbound auth takes neither scopes nor clients."""
+    if props.discovery_url is None:
+        if props.allowed_scopes or props.allowed_clients:
+            raise ValueError(
+                "allowed_scopes and allowed_clients check JWTs; with IAM inbound auth (discovery_url=None) pass neither"
+            )
+    elif not props.allowed_scopes:
+        raise ValueError("allowed_scopes must name at least one scope: a token without it must not reach the tools")

@@ -28,8 +28,9 @@ from constructs import Construct
 
 from .. import naming
 from ..config.model import LandingZone, Tenant
-from ..constructs.data_namespace import JOB_SCRIPT, LakeServices, Reader, TenantDataLake
+from ..constructs.data_namespace import JOB_SCRIPT, LakeServices, TenantDataLake, TenantDataLakeProps
 from ..constructs.lake_formation import LakeFormationAdmin, admin_role_arns
+from ..data_lake.from_config import namespaces, tenant_readers
 from ..data_lake.layout import SENSITIVITY, ZONES
 from .base import AgentZoneStack, StackTarget
 
@@ -186,25 +187,19 @@ class TenantDataStack(AgentZoneStack):
                 schedule_group_name=f"{naming.PREFIX}-data-quality-{tenant.tenant}",
                 removal_policy=cdk.RemovalPolicy.DESTROY,
             ),
-            settings=settings,
+            job_schedule=settings.job_schedule,
+            quality_schedule=settings.quality_schedule,
+            stream_buffer_seconds=settings.stream_buffer_seconds,
             log_retention_days=org.observability.log_retention_days,
             feedback_bus=events.EventBus.from_event_bus_name(self, "FeedbackBus", naming.DATA_LAKE_FEEDBACK_BUS)
             if central and feedback
             else None,
         )
-        readers = (
-            [
-                Reader(name, tenant_env.account, unmasked=name in settings.unmasked_environments)
-                for name, tenant_env in tenant.environments.items()
-            ]
-            if central
-            else []
-        )
+        readers = tenant_readers(tenant, settings.unmasked_environments) if central else ()
         self.data = TenantDataLake(
             self,
             "Data",
-            tenant=tenant,
-            services=services,
-            readers=readers,
-            feedback_accounts={name: e.account for name, e in tenant.environments.items()},
+            props=TenantDataLakeProps(
+                tenant=tenant.tenant, namespaces=namespaces(tenant), services=services, readers=readers
+            ),
         )

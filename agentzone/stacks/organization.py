@@ -15,7 +15,7 @@ from constructs import Construct
 from .. import naming
 from .. import organization_policies as policies
 from ..config.model import PLATFORM_ROLES, LandingZone, Tenant
-from ..constructs import AccountBudget, PlatformResourceProvider
+from ..constructs import AccountBudget, AccountBudgetProps, PlatformResourceProvider
 from ..constructs.retention import retained_log_group
 from ..nag import acknowledge, acknowledge_compliance
 from .base import AgentZoneStack, StackTarget
@@ -224,11 +224,13 @@ class OrganizationStack(_ManagementAccountStack):
             AccountBudget(
                 self,
                 f"Budget-platform-{env_name}",
-                name=f"{naming.PREFIX}-platform-{env_name}",
-                limit_usd=env.monthly_budget_usd,
-                alert_at_percent=[80, 100],
-                notify=[org.platform.owner],
-                linked_accounts=[getattr(env, role) for role in PLATFORM_ROLES],
+                props=AccountBudgetProps(
+                    name=f"{naming.PREFIX}-platform-{env_name}",
+                    limit_usd=env.monthly_budget_usd,
+                    alert_at_percent=[80, 100],
+                    notify=[org.platform.owner],
+                    linked_accounts=[getattr(env, role) for role in PLATFORM_ROLES],
+                ),
             )
 
     def _organization_trail(self, after: cdk.CustomResource) -> cloudtrail.Trail:
@@ -384,9 +386,11 @@ class TenantGovernanceStack(_ManagementAccountStack):
         AccountBudget(
             self,
             "Budget",
-            name=f"{naming.PREFIX}-tenant-{tenant.tenant}",
-            limit_usd=tenant.budget.monthly_usd * len(tenant.environments),
-            alert_at_percent=tenant.budget.alert_at_percent,
-            notify=[tenant.owner, org.platform.owner],
-            linked_accounts=[env.account for env in tenant.environments.values()],
+            props=AccountBudgetProps(
+                name=f"{naming.PREFIX}-tenant-{tenant.tenant}",
+                limit_usd=tenant.budget.monthly_usd * len(tenant.environments),
+                alert_at_percent=tenant.budget.alert_at_percent,
+                notify=[tenant.owner, org.platform.owner],
+                linked_accounts=[env.account for env in tenant.environments.values()],
+            ),
         )

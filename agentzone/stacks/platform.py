@@ -13,13 +13,13 @@ from constructs import Construct
 from .. import naming
 from ..config.model import LandingZone
 from ..constructs.agent_images import RegistryScanning
-from ..constructs.agent_registry import AgentRegistry
-from ..constructs.catalog import Catalogs
-from ..constructs.experiment_tracking import ExperimentTracking
+from ..constructs.agent_registry import AgentRegistry, AgentRegistryProps
+from ..constructs.catalog import Catalogs, CatalogsProps
+from ..constructs.experiment_tracking import ExperimentTracking, ExperimentTrackingProps
 from ..constructs.fm_gateway import FmGateway, FmGatewayProps
 from ..constructs.fm_gateway_tenant import FmGatewayAdmin
 from ..constructs.guardrail import GuardrailPolicy, ModelGuardrail
-from ..constructs.tool_gateway import McpServerRuntime, ToolGateway
+from ..constructs.tool_gateway import McpServerRuntime, McpServerRuntimeProps, ToolGateway, ToolGatewayProps
 from ..fm_gateway.litellm_config import proxy_config
 from ..tools.cedar import load_policy_files
 from .base import AgentZoneStack, StackTarget
@@ -52,19 +52,21 @@ class SharedServicesStack(AgentZoneStack):
         self.catalogs = Catalogs(
             self,
             "Catalogs",
-            encryption_key=self.key,
-            reader_accounts=tenant_accounts,
-            organization_id=org.organization_id,
+            props=CatalogsProps(
+                encryption_key=self.key, reader_accounts=tenant_accounts, organization_id=org.organization_id
+            ),
         )
         # Tenants' repositories live in their own stacks (TenantServicesStack); scanning is per account.
         self.image_scanning = RegistryScanning(self, "ImageScanning")
         self.agent_registry = AgentRegistry(
             self,
             "AgentRegistry",
-            name=f"{naming.PREFIX}-{env}",
-            description=f"Agents, MCP servers and tools approved for use in {env}",
-            encryption_key=self.key,
-            approval_emails=[org.platform.owner],
+            props=AgentRegistryProps(
+                name=f"{naming.PREFIX}-{env}",
+                description=f"Agents, MCP servers and tools approved for use in {env}",
+                encryption_key=self.key,
+                approval_emails=[org.platform.owner],
+            ),
         )
         shared = org.shared_services
         self.experiment_tracking = None
@@ -73,17 +75,19 @@ class SharedServicesStack(AgentZoneStack):
             self.experiment_tracking = ExperimentTracking(
                 self,
                 "ExperimentTracking",
-                encryption_key=self.key,
-                tenant_accounts={
-                    t.tenant: [t.environments[env].account]
-                    for t in lz.tenants
-                    if env in t.environments and t.experiment_tracking
-                },
-                organization_id=org.organization_id,
-                size=tracking.size,
-                mlflow_version=tracking.mlflow_version,
-                maintenance_window=tracking.maintenance_window,
-                access_logs=self.access_logs,
+                props=ExperimentTrackingProps(
+                    encryption_key=self.key,
+                    tenant_accounts={
+                        t.tenant: [t.environments[env].account]
+                        for t in lz.tenants
+                        if env in t.environments and t.experiment_tracking
+                    },
+                    organization_id=org.organization_id,
+                    size=tracking.size,
+                    mlflow_version=tracking.mlflow_version,
+                    maintenance_window=tracking.maintenance_window,
+                    access_logs=self.access_logs,
+                ),
             )
         platform_env = org.environments[env]
         self.fm_gateway = None
@@ -153,13 +157,15 @@ class SharedServicesStack(AgentZoneStack):
         gateway = ToolGateway(
             self,
             "ToolGateway",
-            gateway_name=naming.SHARED_TOOL_GATEWAY,
-            discovery_url=naming.cognito_discovery_url(self.region, user_pool_id),
-            allowed_scopes=[naming.shared_tools_scope()],
-            policies=policies,
-            encryption_key=self.key,
-            enforce=settings.enforce,
-            description=f"AgentZone shared tools ({self.target.environment})",
+            props=ToolGatewayProps(
+                gateway_name=naming.SHARED_TOOL_GATEWAY,
+                discovery_url=naming.cognito_discovery_url(self.region, user_pool_id),
+                allowed_scopes=[naming.shared_tools_scope()],
+                policies=policies,
+                encryption_key=self.key,
+                enforce=settings.enforce,
+                description=f"AgentZone shared tools ({self.target.environment})",
+            ),
         )
         # Each hosted MCP server is its own runtime (scales on its own), callable only by the gateway's role.
         self.mcp_servers: dict[str, McpServerRuntime] = {}
@@ -168,11 +174,13 @@ class SharedServicesStack(AgentZoneStack):
             self.mcp_servers[server.name] = McpServerRuntime(
                 self,
                 f"Mcp-{server.name}",
-                name=server.name,
-                gateway=gateway,
-                repository=repository,
-                tag=server.image.tag,
-                environment_variables=server.environment,
-                description=f"{server.description} (owner {server.owner}, version {server.version})",
+                props=McpServerRuntimeProps(
+                    name=server.name,
+                    gateway=gateway,
+                    repository=repository,
+                    tag=server.image.tag,
+                    environment_variables=server.environment,
+                    description=f"{server.description} (owner {server.owner}, version {server.version})",
+                ),
             )
         return gateway

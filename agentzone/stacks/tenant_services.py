@@ -12,7 +12,7 @@ from constructs import Construct
 
 from .. import naming
 from ..config.model import LandingZone, Tenant
-from ..constructs.agent_images import AgentImageRepository
+from ..constructs.agent_images import AgentImageRepository, AgentImageRepositoryProps
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..constructs.service_catalog import TenantCatalog
 from ..fm_gateway.litellm_config import tenant_gateway_models
@@ -46,13 +46,15 @@ class TenantServicesStack(AgentZoneStack):
             self.repositories[name] = AgentImageRepository(
                 self,
                 f"Images{pascal(name)}",
-                repository_name=naming.tenant_repository(tenant.tenant, name),
-                encryption_key=self.key,
-                pull_accounts=[tenant_account],
-                push_accounts=[tenant_account],
-                organization_id=org.organization_id,
-                keep_tagged=images.keep_tagged,
-                untagged_expire_days=images.untagged_expire_days,
+                props=AgentImageRepositoryProps(
+                    repository_name=naming.tenant_repository(tenant.tenant, name),
+                    encryption_key=self.key,
+                    pull_accounts=[tenant_account],
+                    push_accounts=[tenant_account],
+                    organization_id=org.organization_id,
+                    keep_tagged=images.keep_tagged,
+                    untagged_expire_days=images.untagged_expire_days,
+                ),
             )
         self.fm_gateway = None
         settings = org.shared_services.fm_gateway

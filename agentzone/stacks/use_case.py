@@ -11,11 +11,12 @@ from ..blueprints import vend_blueprints
 from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry
 from ..blueprints.safety import SafetyControls
 from ..config.model import LandingZone, Tenant
-from ..constructs import AccountBudget, BedrockInvocationLogging
+from ..constructs import AccountBudget, AccountBudgetProps, BedrockInvocationLogging, BedrockInvocationLoggingProps
 from ..constructs.alarm_topic import encrypted_alarm_topic
-from ..constructs.data_lake_link import DataLakeLink
-from ..constructs.delivery_role import DeliveryRole
+from ..constructs.data_lake_link import DataLakeLink, DataLakeLinkProps
+from ..constructs.delivery_role import DeliveryRole, DeliveryRoleProps
 from ..constructs.service_catalog import CatalogLaunchAccess
+from ..data_lake.from_config import feeds_back
 from .base import AgentZoneStack, StackTarget
 from .platform import gateway_deployed
 
@@ -38,21 +39,25 @@ class UseCaseStack(AgentZoneStack):
         self.budget = AccountBudget(
             self,
             "Budget",
-            name=f"agentzone-{tenant.tenant}-{target.environment}",
-            limit_usd=tenant.budget.monthly_usd,
-            alert_at_percent=tenant.budget.alert_at_percent,
-            notify=[tenant.owner],
+            props=AccountBudgetProps(
+                name=f"agentzone-{tenant.tenant}-{target.environment}",
+                limit_usd=tenant.budget.monthly_usd,
+                alert_at_percent=tenant.budget.alert_at_percent,
+                notify=[tenant.owner],
+            ),
         )
         self.observability = self.link_observability(lz, transaction_search=True)
         logging_env = lz.organization.environments[target.environment]
         self.invocation_logging = BedrockInvocationLogging(
             self,
             "BedrockInvocationLogging",
-            encryption_key=self.key,
-            access_logs=self.access_logs,
-            archive_account=logging_env.logging,
-            archive_region=lz.region_of(logging_env),
-            log_retention_days=lz.organization.observability.log_retention_days,
+            props=BedrockInvocationLoggingProps(
+                encryption_key=self.key,
+                access_logs=self.access_logs,
+                archive_account=logging_env.logging,
+                archive_region=lz.region_of(logging_env),
+                log_retention_days=lz.organization.observability.log_retention_days,
+            ),
         )
         context = self.blueprint_context(lz)
         # Every tenant environment, whatever blueprints it picked: circuit breaker, kill switch, cost stops.
@@ -77,10 +82,12 @@ class UseCaseStack(AgentZoneStack):
             self.delivery = DeliveryRole(
                 self,
                 "Delivery",
-                tenant=tenant.tenant,
-                environment=target.environment,
-                delivery_account=lz.organization.delivery_account,
-                encryption_key=self.key,
+                props=DeliveryRoleProps(
+                    tenant=tenant.tenant,
+                    environment=target.environment,
+                    delivery_account=lz.organization.delivery_account,
+                    encryption_key=self.key,
+                ),
             )
         self.data_lake = None
         if tenant.data.namespaces:
@@ -89,11 +96,14 @@ class UseCaseStack(AgentZoneStack):
             self.data_lake = DataLakeLink(
                 self,
                 "DataLake",
-                tenant=tenant,
-                environment=target.environment,
-                lake_account=central.data_lake,
-                lake_region=lz.region_of(central),
-                bootstrap_qualifier=lz.organization.guardrails.bootstrap_qualifier,
+                props=DataLakeLinkProps(
+                    tenant=tenant.tenant,
+                    namespaces=tuple(ns.name for ns in tenant.data.namespaces),
+                    lake_account=central.data_lake,
+                    lake_region=lz.region_of(central),
+                    bootstrap_qualifier=lz.organization.guardrails.bootstrap_qualifier,
+                    forward_feedback=feeds_back(tenant, target.environment),
+                ),
             )
 
     def blueprint_context(self, lz: LandingZone) -> BlueprintContext:

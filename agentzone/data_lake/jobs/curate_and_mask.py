@@ -240,7 +240,7 @@ def parse_partition(rest: str, keys) -> tuple | None:
 
 def _decode_line(decoder: json.JSONDecoder, line: str):
     """Every JSON value of a line: Firehose concatenates records without a separator."""
-    index = _WHITESPACE.match(line, 0).end()
+    index = _skip_whitespace(line, 0)
     while index < len(line):
         try:
             value, index = decoder.raw_decode(line, index)
@@ -248,7 +248,13 @@ def _decode_line(decoder: json.JSONDecoder, line: str):
             yield None  # no way to resynchronise within the line
             return
         yield value
-        index = _WHITESPACE.match(line, index).end()
+        index = _skip_whitespace(line, index)
+
+
+def _skip_whitespace(line: str, index: int) -> int:
+    """Where the next JSON value may start: past the whitespace at ``index`` (the pattern matches empty too)."""
+    match = _WHITESPACE.match(line, index)
+    return match.end() if match else index
 
 
 def read_records(body: bytes, key: str):
@@ -280,7 +286,7 @@ def _check_plan(plan: dict) -> None:
         for column in dataset["columns"]:
             if column["type"] not in _CASTS:
                 raise ValueError(f"dataset {dataset['name']}: unknown type {column['type']!r}")
-            if column.get("pii") not in (None,) + STRATEGIES:
+            if column.get("pii") not in (None, *STRATEGIES):
                 raise ValueError(f"dataset {dataset['name']}: unknown PII strategy {column['pii']!r}")
 
 
@@ -364,7 +370,8 @@ class _Job:
         if values is None:
             counts["unpartitioned"] += 1
         elif values not in partitions:
-            folder = dataset["prefix"] + "".join(f"{k}={v}/" for k, v in zip(keys, values))
+            # Glue's pythonshell runs Python 3.9, whose zip() has no strict=; values has one entry per key.
+            folder = dataset["prefix"] + "".join(f"{k}={v}/" for k, v in zip(keys, values))  # noqa: B905
             for zone in ("curated", "masked"):
                 location = f"s3://{self.plan[zone + '_bucket']}/{folder}"
                 self._register(dataset[zone + "_table"], location, values)
