@@ -61,6 +61,7 @@ from ..constructs.retention import retained_log_group
 from ..constructs.secure_bucket import AccessLogsBucket, SecureBucket
 from ..nag import acknowledge, acknowledge_compliance
 from .context import BlueprintContext
+from .registry import Attach, BlueprintSpec, not_offered
 
 ENV_STATE_MACHINE_ARN = "AGENTZONE_HITL_STATE_MACHINE_ARN"
 ENV_CATEGORIES = "AGENTZONE_HITL_CATEGORIES"
@@ -888,3 +889,17 @@ class HitlWorkflow(Construct):
     def metric_api_client_errors(self, **kwargs) -> cloudwatch.Metric:
         """Refused decisions and denied callers (API Gateway 4XXError of this API)."""
         return self.api.metric_client_error(**kwargs)
+
+
+# ------------------------------------------------------------------ registry
+
+SPEC = BlueprintSpec(
+    construct=HitlWorkflow,
+    config=HitlBlueprint,
+    construct_id="Hitl",
+    title="human approval workflow",
+    summary="approval workflow: Step Functions task tokens, IAM-authorized API, Object Lock decision records",
+    docs="blueprint-hitl.md",
+    to_agents=Attach.EVERY_AGENT,
+    catalog=not_offered("Ships a Lambda function (a code asset) and needs the account's access-log bucket."),
+)
