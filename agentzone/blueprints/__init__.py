@@ -52,7 +52,7 @@ def vend_blueprints(
 
     Every agent gets ``attachments`` (the account's safety controls), each blueprint that
     attaches to every agent (guardrail, prompts, knowledge base, tool gateway, HITL
-    workflow), then what it chose itself (the memories its ``memory:`` names).
+    workflow), then what it chose itself (e.g. the memories its ``memory:`` names).
     Dictionaries are walked in sorted order so YAML order never changes a template.
     """
     return vend(REGISTRY, scope, context=context, blueprints=blueprints, attachments=attachments)
