@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from constructs import Construct
 
 from ..config.model import Blueprints
-from . import eval_pipeline, guardrail, hitl, knowledge_base, memory, prompt_store, runtime, tool_gateway
+from . import eval_pipeline, guardrail, hitl, knowledge_base, memory, prompt_store, runtime, session_store, tool_gateway
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry
 from .eval_pipeline import EvaluationPipeline, EvaluationPipelineProps
 from .guardrail import AgentGuardrail, AgentGuardrailProps
@@ -26,6 +26,7 @@ from .memory import AgentMemory, AgentMemoryProps, MemoryAttachment
 from .prompt_store import PromptStore, PromptStoreProps
 from .registry import BlueprintSpec, VendedBlueprints, construct_id, registry_of, vend
 from .runtime import AgentRuntime, AgentRuntimeProps, RuntimeImage, RuntimeVpcProps
+from .session_store import SessionStore, SessionStoreProps
 from .tool_gateway import TenantToolGateway, TenantToolGatewayProps
 
 # Every blueprint, in the order an account creates them: agents (runtime) after everything
@@ -39,6 +40,7 @@ REGISTRY: dict[str, BlueprintSpec] = registry_of(
         knowledge_base.SPEC,
         tool_gateway.SPEC,
         hitl.SPEC,
+        session_store.SPEC,
         runtime.SPEC,
         eval_pipeline.SPEC,
     )
@@ -82,6 +84,8 @@ __all__ = [
     "PromptStoreProps",
     "RuntimeImage",
     "RuntimeVpcProps",
+    "SessionStore",
+    "SessionStoreProps",
     "TenantToolGateway",
     "TenantToolGatewayProps",
     "VendedBlueprints",

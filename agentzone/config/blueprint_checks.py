@@ -154,6 +154,28 @@ def _eval_pipeline(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[
     return [] if pipeline is None else _eval_problems(doc, (BP, "eval_pipeline"), tenant, pipeline)
 
 
+def _session_store(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    store = tenant.blueprints.session_store
+    if store is None:
+        return []
+    base = (BP, "session_store")
+    problems = _duplicates(doc, (*base, "agents"), store.agents)
+    if store.ttl_attribute in (m.SESSION_STORE_PARTITION_KEY, m.SESSION_STORE_SORT_KEY):
+        problems.append(
+            doc.problem(
+                (*base, "ttl_attribute"),
+                f"{store.ttl_attribute!r} is a key attribute of the table (a string); the TTL attribute holds a number",
+            )
+        )
+    defined = ", ".join(tenant.blueprints.runtime) or "none"
+    for i, agent in enumerate(store.agents):
+        if agent not in tenant.blueprints.runtime:
+            problems.append(
+                doc.problem((*base, "agents", i), f"unknown agent {agent!r}; blueprints.runtime defines: {defined}")
+            )
+    return problems
+
+
 BLUEPRINT_CHECKS: dict[str, BlueprintCheck] = {
     "guardrail": _guardrail,
     "memory": _memories,
@@ -163,6 +185,7 @@ BLUEPRINT_CHECKS: dict[str, BlueprintCheck] = {
     "runtime": _runtimes,
     "hitl": _hitl,
     "eval_pipeline": _eval_pipeline,
+    "session_store": _session_store,
 }
 if list(BLUEPRINT_CHECKS) != list(m.Blueprints.model_fields):
     raise RuntimeError(
