@@ -6,6 +6,13 @@ import json
 
 import pytest
 
+from agentzone.blueprints import REGISTRY
+from agentzone.blueprints.registry import RegistryError, registry_of
+from agentzone.config.blueprint_checks import BLUEPRINT_CHECKS
+from agentzone.config.model import Blueprints
+
+from .conftest import ROOT
+
 CLAIMS_ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 
 
@@ -143,8 +150,9 @@ def test_agents_call_models_only_with_their_accounts_guardrail(sample_assembly, 
 
 def test_every_claims_agent_gets_prompts_knowledge_base_and_tool_gateway(sample_assembly):
     stack = "AgentZone-claims-prod"
-    (kb,) = resources(sample_assembly, stack, "AWS::Bedrock::KnowledgeBase")
-    (prompt,) = resources(sample_assembly, stack, "AWS::Bedrock::Prompt")
+    # One knowledge base and one prompt per account, shared by its agents.
+    assert len(resources(sample_assembly, stack, "AWS::Bedrock::KnowledgeBase")) == 1
+    assert len(resources(sample_assembly, stack, "AWS::Bedrock::Prompt")) == 1
     for agent in ("intake", "settlement"):
         _, resource = runtime(sample_assembly, stack, agent)
         variables = resource["Properties"]["EnvironmentVariables"]
@@ -157,7 +165,6 @@ def test_every_claims_agent_gets_prompts_knowledge_base_and_tool_gateway(sample_
         assert variables["AGENTZONE_FM_GATEWAY_URL"] == "https://llm.agents.example.com"
         granted = {a for s in role_statements(sample_assembly, stack, resource) for a in actions(s)}
         assert {"bedrock:Retrieve", "bedrock:GetPrompt", "bedrock-agentcore:InvokeGateway"} <= granted
-    assert kb  # one knowledge base per account, shared by its agents
 
 
 def test_prod_serves_the_prompt_version_config_names(sample_assembly):
@@ -189,3 +196,52 @@ def test_agent_alarms_mail_the_tenant_owner_through_an_encrypted_topic(sample_as
     assert len(runtime_alarms) == 3  # errors, throttles, p95 latency on the DEV endpoint
     assert len(safety_alarms) == 2  # per-session and daily cost
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms.values())
+
+
+# ------------------------------------------------------------------ the registry drives the wiring
+
+
+def test_the_registry_covers_every_config_key_and_its_checks():
+    assert set(REGISTRY) == set(Blueprints.model_fields) == set(BLUEPRINT_CHECKS)
+
+
+def test_blueprints_are_created_in_the_order_templates_depend_on():
+    """Agents after what they attach; the evaluation pipeline after the agents it watches.
+
+    The order of creation is the order of grants and environment variables in each agent's templates: the
+    blueprints that existed before the registry keep theirs, wherever a new one is inserted.
+    """
+    established = [
+        "guardrail",
+        "memory",
+        "prompt_store",
+        "knowledge_base",
+        "tool_gateway",
+        "hitl",
+        "runtime",
+        "eval_pipeline",
+    ]
+    assert [key for key in REGISTRY if key in established] == established
+    order = list(REGISTRY)
+    assert all(order.index(key) < order.index("runtime") for key, spec in REGISTRY.items() if spec.attaches)
+
+
+def test_a_registry_that_misses_a_config_key_or_creates_an_agent_too_early_is_refused():
+    specs = list(REGISTRY.values())
+    with pytest.raises(RegistryError, match=r"no spec for \['hitl'\]"):
+        registry_of(spec for spec in specs if spec.key != "hitl")
+    runtime_first = [REGISTRY["runtime"], *(spec for spec in specs if spec.key != "runtime")]
+    with pytest.raises(RegistryError, match="runtime is created before guardrail, hitl, knowledge_base"):
+        registry_of(runtime_first)
+    with pytest.raises(RegistryError, match="registered twice"):
+        registry_of([*specs, REGISTRY["memory"]])
+
+
+def test_the_docs_index_lists_every_registered_blueprint():
+    docs = ROOT / "docs"
+    index = (docs / "blueprints.md").read_text()
+    rows = {line for line in index.splitlines() if line.startswith("| `")}
+    links = {line for line in index.splitlines() if line.startswith("- [`")}
+    assert rows == {f"| `{key}` | `{spec.construct.__name__}` | {spec.summary} |" for key, spec in REGISTRY.items()}
+    assert links == {f"- [`{key}`: {spec.title}]({spec.docs})" for key, spec in REGISTRY.items()}
+    assert all((docs / spec.docs).is_file() for spec in REGISTRY.values())

@@ -12,60 +12,39 @@ Two ways to use them (docs/blueprints.md):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from constructs import Construct
 
 from ..config.model import Blueprints
+from . import eval_pipeline, guardrail, hitl, knowledge_base, memory, prompt_store, runtime, session_store, tool_gateway
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry
 from .eval_pipeline import EvaluationPipeline, EvaluationPipelineProps
 from .guardrail import AgentGuardrail, AgentGuardrailProps
 from .hitl import HitlWorkflow, HitlWorkflowProps
 from .knowledge_base import AgentKnowledgeBase, KnowledgeBaseProps
-from .memory import AgentMemory, AgentMemoryProps, MemoryAttachment, memory_attachments
+from .memory import AgentMemory, AgentMemoryProps, MemoryAttachment
 from .prompt_store import PromptStore, PromptStoreProps
+from .registry import BlueprintSpec, VendedBlueprints, construct_id, registry_of, vend
 from .runtime import AgentRuntime, AgentRuntimeProps, RuntimeImage, RuntimeVpcProps
+from .session_store import SessionStore, SessionStoreProps
 from .tool_gateway import TenantToolGateway, TenantToolGatewayProps
 
-REGISTRY: dict[str, type[Construct]] = {
-    cls.REGISTRY_NAME: cls
-    for cls in (
-        AgentGuardrail,
-        AgentMemory,
-        PromptStore,
-        AgentKnowledgeBase,
-        TenantToolGateway,
-        HitlWorkflow,
-        AgentRuntime,
-        EvaluationPipeline,
+# Every blueprint, in the order an account creates them: agents (runtime) after everything
+# they attach, the evaluation pipeline after the agents it watches. One line per blueprint;
+# registry_of refuses a list that does not match config.model.Blueprints.
+REGISTRY: dict[str, BlueprintSpec] = registry_of(
+    (
+        guardrail.SPEC,
+        memory.SPEC,
+        prompt_store.SPEC,
+        knowledge_base.SPEC,
+        tool_gateway.SPEC,
+        hitl.SPEC,
+        session_store.SPEC,
+        runtime.SPEC,
+        eval_pipeline.SPEC,
     )
-}
-
-assert set(REGISTRY) == set(Blueprints.model_fields), "every config blueprint needs a registered construct"
-
-
-def construct_id(prefix: str, name: str) -> str:
-    """``Runtime`` + ``claims-intake`` -> ``RuntimeClaimsIntake``: stable ids, so logical ids never move."""
-    return prefix + "".join(part.title() for part in name.split("-"))
-
-
-@dataclass
-class VendedBlueprints:
-    """What :func:`vend_blueprints` created in one account, by blueprint."""
-
-    guardrail: AgentGuardrail | None = None
-    memories: dict[str, AgentMemory] = field(default_factory=dict)
-    prompt_store: PromptStore | None = None
-    knowledge_base: AgentKnowledgeBase | None = None
-    tool_gateway: TenantToolGateway | None = None
-    hitl: HitlWorkflow | None = None
-    runtimes: dict[str, AgentRuntime] = field(default_factory=dict)
-    eval_pipeline: EvaluationPipeline | None = None
-
-    def selected(self) -> list[str]:
-        return [
-            name for name in REGISTRY if getattr(self, {"memory": "memories", "runtime": "runtimes"}.get(name, name))
-        ]
+)
 
 
 def vend_blueprints(
@@ -73,69 +52,12 @@ def vend_blueprints(
 ) -> VendedBlueprints:
     """Create the blueprints a tenant selected, then its agents with what they use.
 
-    Every agent gets ``attachments`` (the account's safety controls), the
-    tenant-level blueprints (guardrail, prompts, knowledge base, tool
-    gateway, HITL workflow) and the memories its own ``memory:`` names with the access it
-    asks for. Dictionaries are walked in sorted order so
-    YAML order never changes a template.
+    Every agent gets ``attachments`` (the account's safety controls), each blueprint that
+    attaches to every agent (guardrail, prompts, knowledge base, tool gateway, HITL
+    workflow), then what it chose itself (e.g. the memories its ``memory:`` names).
+    Dictionaries are walked in sorted order so YAML order never changes a template.
     """
-    vended = VendedBlueprints()
-    if blueprints.guardrail is not None:
-        vended.guardrail = AgentGuardrail.from_config(scope, "Guardrail", context=context, config=blueprints.guardrail)
-    for name in sorted(blueprints.memory):
-        vended.memories[name] = AgentMemory.from_config(
-            scope, construct_id("Memory", name), context=context, name=name, config=blueprints.memory[name]
-        )
-    if blueprints.prompt_store:
-        vended.prompt_store = PromptStore.from_config(
-            scope, "PromptStore", context=context, config=blueprints.prompt_store
-        )
-    if blueprints.knowledge_base is not None:
-        vended.knowledge_base = AgentKnowledgeBase.from_config(
-            scope, "KnowledgeBase", context=context, config=blueprints.knowledge_base
-        )
-    if blueprints.tool_gateway is not None:
-        vended.tool_gateway = TenantToolGateway.from_config(
-            scope, "ToolGateway", context=context, config=blueprints.tool_gateway
-        )
-    if blueprints.hitl is not None:
-        vended.hitl = HitlWorkflow.from_config(scope, "Hitl", context=context, config=blueprints.hitl)
-    shared: list[AgentAttachment] = [*attachments] + [
-        attachment
-        for attachment in (
-            vended.guardrail,
-            vended.prompt_store,
-            vended.knowledge_base,
-            vended.tool_gateway,
-            vended.hitl,
-        )
-        if attachment is not None
-    ]
-    for name in sorted(blueprints.runtime):
-        config = blueprints.runtime[name]
-        vended.runtimes[name] = AgentRuntime.from_config(
-            scope,
-            construct_id("Runtime", name),
-            context=context,
-            name=name,
-            config=config,
-            attachments=[*shared, *memory_attachments(vended.memories, dict(config.memory))],
-        )
-    if blueprints.eval_pipeline is not None:
-        vended.eval_pipeline = EvaluationPipeline.from_config(
-            scope, "EvalPipeline", context=context, config=blueprints.eval_pipeline
-        )
-        for name in sorted(vended.runtimes):
-            endpoint, version = monitored_endpoint(blueprints.runtime[name].releases[context.environment].endpoints)
-            vended.eval_pipeline.monitor_agent(vended.runtimes[name], name=name, endpoint=endpoint, version=version)
-    return vended
-
-
-def monitored_endpoint(endpoints: dict[str, int]) -> tuple[str, int]:
-    """The endpoint canaries and online evaluation watch: the one on the oldest version, i.e. the
-    established one when a newer version is being tried next to it (PROD: 3, CANARY: 4 -> PROD)."""
-    name = min(endpoints, key=lambda e: (endpoints[e], e))
-    return name, endpoints[name]
+    return vend(REGISTRY, scope, context=context, blueprints=blueprints, attachments=attachments)
 
 
 __all__ = [
@@ -149,6 +71,7 @@ __all__ = [
     "AgentRuntime",
     "AgentRuntimeProps",
     "BlueprintContext",
+    "BlueprintSpec",
     "CentralIdentity",
     "EvaluationPipeline",
     "EvaluationPipelineProps",
@@ -161,8 +84,11 @@ __all__ = [
     "PromptStoreProps",
     "RuntimeImage",
     "RuntimeVpcProps",
+    "SessionStore",
+    "SessionStoreProps",
     "TenantToolGateway",
     "TenantToolGatewayProps",
     "VendedBlueprints",
+    "construct_id",
     "vend_blueprints",
 ]

@@ -24,6 +24,7 @@ from ..constructs.guardrail import GuardrailPolicy, GuardrailTopic, ModelGuardra
 from ..nag import acknowledge
 from ..organization_policies import MODEL_INVOKE_ACTIONS
 from .context import BlueprintContext
+from .registry import OFFERED, Attach, BlueprintSpec
 
 METRIC_NAMESPACE = "AWS/Bedrock/Guardrails"
 ENV_GUARDRAIL_ID = "AGENTZONE_GUARDRAIL_ID"
@@ -247,3 +248,17 @@ def _principal_policy(grantee: iam.IGrantable) -> Construct | None:
 def _nag(arn: str) -> str:
     """An ARN as cdk-nag prints it in finding ids (an unresolved partition as <AWS::Partition>)."""
     return re.sub(r"\$\{Token\[AWS\.Partition\.\d+\]\}", "<AWS::Partition>", arn)
+
+
+# ------------------------------------------------------------------ registry
+
+SPEC = BlueprintSpec(
+    construct=AgentGuardrail,
+    config=GuardrailBlueprint,
+    construct_id="Guardrail",
+    title="Bedrock guardrail, enforced in IAM",
+    summary="Bedrock guardrail + published version; model calls allowed only with it",
+    docs="blueprint-guardrail.md",
+    to_agents=Attach.EVERY_AGENT,
+    catalog=OFFERED,
+)

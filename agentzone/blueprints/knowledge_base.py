@@ -54,6 +54,7 @@ from .. import naming
 from ..config.model import KnowledgeBaseBlueprint
 from ..nag import acknowledge, acknowledge_compliance
 from .context import BlueprintContext, retain
+from .registry import Attach, BlueprintSpec, not_offered
 
 ENV_KNOWLEDGE_BASE_ID = "AGENTZONE_KNOWLEDGE_BASE_ID"
 # Bedrock stores each chunk's text and its metadata under these keys; S3 Vectors caps
@@ -508,3 +509,20 @@ class AgentKnowledgeBase(Construct):
     def metric_ingestion_starts_dropped(self, **kwargs) -> cloudwatch.Metric:
         """Scheduled starts dropped after their retries (AWS/Scheduler InvocationDroppedCount of this group)."""
         return self.schedule_group.metric_dropped(**kwargs)
+
+
+# ------------------------------------------------------------------ registry
+
+SPEC = BlueprintSpec(
+    construct=AgentKnowledgeBase,
+    config=KnowledgeBaseBlueprint,
+    construct_id="KnowledgeBase",
+    title="knowledge base and vector store",
+    summary="Bedrock knowledge base over the agent-data bucket, S3 Vectors, scheduled ingestion",
+    docs="blueprint-knowledge-base.md",
+    to_agents=Attach.EVERY_AGENT,
+    catalog=not_offered(
+        "Needs the account's agent-data bucket (a UseCaseStack resource), and its service role is one of the "
+        "agentzone-kb-* roles the SCPs exempt from the guardrail rule: a launch role must not be able to create those."
+    ),
+)

@@ -30,6 +30,7 @@ from .. import naming
 from ..config.model import CustomMemoryStrategy, MemoryResource
 from ..nag import acknowledge, acknowledge_compliance
 from .context import BlueprintContext, retain
+from .registry import OFFERED, BlueprintSpec
 
 BUILT_IN_STRATEGIES = {
     "semantic": agentcore.MemoryStrategy.using_built_in_semantic,
@@ -275,3 +276,19 @@ def memory_attachments(memories: dict[str, AgentMemory], uses: dict[str, str]) -
     if missing:
         raise ValueError(f"unknown memories {missing}; this tenant defines: {', '.join(sorted(memories)) or 'none'}")
     return [memories[name].for_agent(uses[name], alias=name) for name in sorted(uses)]
+
+
+# ------------------------------------------------------------------ registry
+
+SPEC = BlueprintSpec(
+    construct=AgentMemory,
+    config=MemoryResource,
+    construct_id="Memory",
+    title="AgentCore Memory",
+    summary="AgentCore Memory per name: strategies, namespaces, expiry, CMK, retained",
+    docs="blueprint-memory.md",
+    named=True,
+    # Each agent gets the memories its own ``memory:`` names, with the access it asks for.
+    to_agents=lambda memories, _agent, agent_config, _config: memory_attachments(memories, dict(agent_config.memory)),
+    catalog=OFFERED,
+)

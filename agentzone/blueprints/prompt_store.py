@@ -31,6 +31,7 @@ from constructs import Construct
 
 from ..config.model import PromptBlueprint
 from .context import BlueprintContext, retain, tag_map
+from .registry import Attach, BlueprintSpec, not_offered
 
 VARIANT = "default"
 MAX_VARIABLES = 20  # Bedrock: input variables per text template
@@ -314,3 +315,21 @@ class PromptStore(Construct):
         """:meth:`grant_read`, and ``AGENTZONE_PROMPT_<NAME>`` = the served version ARN for each prompt."""
         self.grant_read(grantee)
         return {p.env_var: p.version_arn for p in self._prompts.values()}
+
+
+# ------------------------------------------------------------------ registry
+
+SPEC = BlueprintSpec(
+    construct=PromptStore,
+    config=PromptBlueprint,
+    construct_id="PromptStore",
+    title="versioned prompts",
+    summary="Bedrock prompt management: one prompt per name, a retained version per label",
+    docs="blueprint-prompt-store.md",
+    to_agents=Attach.EVERY_AGENT,
+    catalog=not_offered(
+        "Prompt texts are files in the tenant's config with a version label per environment, and promotion is the "
+        "reviewed config change; PromptStore also validates prompt names at synth, so a launch-unique name cannot be "
+        "a parameter and a launch would collide with the prompts the account already has."
+    ),
+)

@@ -54,6 +54,7 @@ from ..config.model import AgentRuntimeBlueprint
 from ..constructs.isolated_vpc import IsolatedVpc, IsolatedVpcProps
 from ..nag import acknowledge_runtime_role
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry, tag_map
+from .registry import BlueprintSpec, not_offered
 
 RuntimeProtocol = Literal["HTTP", "MCP", "A2A", "AGUI"]
 
@@ -628,3 +629,21 @@ _PROTOCOLS = {
     "A2A": agentcore.ProtocolType.A2_A,
     "AGUI": agentcore.ProtocolType.AGUI,
 }
+
+
+# ------------------------------------------------------------------ registry
+
+SPEC = BlueprintSpec(
+    construct=AgentRuntime,
+    config=AgentRuntimeBlueprint,
+    construct_id="Runtime",
+    title="AgentCore Runtime",
+    summary="AgentCore Runtime + pinned endpoints, role, alarms, optional isolated VPC",
+    docs="blueprint-runtime.md",
+    named=True,
+    agent=True,
+    catalog=not_offered(
+        "Agents must run behind the account's safety controls (kill switch, circuit breaker, cost alarms) that "
+        "UseCaseStack attaches, and their image tags and endpoint versions per environment are the reviewed config."
+    ),
+)

@@ -71,6 +71,7 @@ from ..tools.cedar import load_policy_files
 from ..tools.manifest import PREFIX_MAX, PREFIX_PATTERN
 from ..tools.schemas import openapi_problems, read_openapi, read_tools, tool_problems
 from .context import BlueprintContext, CentralIdentity
+from .registry import Attach, BlueprintSpec, not_offered
 
 TOOL_GATEWAY_URL_VARIABLE = "AGENTZONE_TOOL_GATEWAY_URL"
 INVOKE_FUNCTION = "lambda:InvokeFunction"
@@ -545,6 +546,23 @@ def _l2_message(error: RuntimeError) -> str:
     """The L2's validation message without jsii's stack trace."""
     text = str(error).strip()
     return text.split("\n    at ", 1)[0]
+
+
+# ------------------------------------------------------------------ registry
+
+SPEC = BlueprintSpec(
+    construct=TenantToolGateway,
+    config=ToolGatewayBlueprint,
+    construct_id="ToolGateway",
+    title="the team's own tool gateway",
+    summary="account-level AgentCore Gateway: Lambda and OpenAPI targets, Cedar policies",
+    docs="blueprint-tool-gateway.md",
+    to_agents=Attach.EVERY_AGENT,
+    catalog=not_offered(
+        "Needs the environment's central identity (JWT authorizer), Cedar policy and tool schema files from config, "
+        "and a Secrets Manager API key per OpenAPI target."
+    ),
+)
 
 
 __all__ = [

@@ -77,43 +77,121 @@ def _environment_keys(doc: SourceDoc, path: tuple, tenant: m.Tenant, keys: list[
 
 
 def blueprint_problems(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
-    bp = tenant.blueprints
-    problems: list[Problem] = []
-    problems += _guardrail_problems(doc, bp.guardrail)
-    for name, memory in bp.memory.items():
+    problems = [problem for check in BLUEPRINT_CHECKS.values() for problem in check(doc, tenant, root)]
+    return problems + _safety_problems(doc, tenant)
+
+
+# What `agentzone validate` checks of each blueprint beyond its schema, by its key under ``blueprints:``
+# (the fields of config.model.Blueprints, in their order; a key without such rules maps to a check that returns []).
+BlueprintCheck = Callable[[SourceDoc, m.Tenant, Path | None], list[Problem]]
+
+
+def _guardrail(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    return _guardrail_problems(doc, tenant.blueprints.guardrail)
+
+
+def _memories(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    problems = []
+    for name, memory in tenant.blueprints.memory.items():
         problems += _memory_problems(doc, (BP, "memory", name), tenant, name, memory)
-    problems += _extraction_model_problems(doc, tenant)
-    for name, prompt in bp.prompt_store.items():
+    return problems + _extraction_model_problems(doc, tenant)
+
+
+def _prompts(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    problems = []
+    for name, prompt in tenant.blueprints.prompt_store.items():
         problems += _prompt_problems(doc, (BP, "prompt_store", name), tenant, name, prompt, root)
-    if bp.knowledge_base is not None:
-        kb = bp.knowledge_base
-        if kb.embedding_model not in tenant.models:
-            problems.append(
-                doc.problem(
-                    (BP, "knowledge_base", "embedding_model"),
-                    f"{kb.embedding_model} is not in this tenant's models; add it there (platform approval)",
-                )
-            )
-        if "embed" not in kb.embedding_model:
-            problems.append(
-                doc.problem(
-                    (BP, "knowledge_base", "embedding_model"),
-                    f"{kb.embedding_model} is not an embedding model; knowledge-base roles may only call embedding models (e.g. amazon.titan-embed-text-v2:0)",
-                )
-            )
-    if bp.tool_gateway is not None:
-        problems += _tool_gateway_problems(doc, (BP, "tool_gateway"), bp.tool_gateway, root)
-    for name, runtime in bp.runtime.items():
-        problems += _runtime_problems(doc, (BP, "runtime", name), tenant, name, runtime)
-    if bp.hitl is not None:
-        base = (BP, "hitl")
-        problems += _duplicates(doc, (*base, "approvers"), bp.hitl.approvers)
-        problems += _duplicates(doc, (*base, "categories"), bp.hitl.categories)
-        problems += _duplicates(doc, (*base, "escalation"), bp.hitl.escalation)
-    if bp.eval_pipeline is not None:
-        problems += _eval_problems(doc, (BP, "eval_pipeline"), tenant, bp.eval_pipeline)
-    problems += _safety_problems(doc, tenant)
     return problems
+
+
+def _knowledge_base(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    kb = tenant.blueprints.knowledge_base
+    if kb is None:
+        return []
+    problems = []
+    if kb.embedding_model not in tenant.models:
+        problems.append(
+            doc.problem(
+                (BP, "knowledge_base", "embedding_model"),
+                f"{kb.embedding_model} is not in this tenant's models; add it there (platform approval)",
+            )
+        )
+    if "embed" not in kb.embedding_model:
+        problems.append(
+            doc.problem(
+                (BP, "knowledge_base", "embedding_model"),
+                f"{kb.embedding_model} is not an embedding model; knowledge-base roles may only call embedding "
+                "models (e.g. amazon.titan-embed-text-v2:0)",
+            )
+        )
+    return problems
+
+
+def _tool_gateway(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    gateway = tenant.blueprints.tool_gateway
+    return [] if gateway is None else _tool_gateway_problems(doc, (BP, "tool_gateway"), gateway, root)
+
+
+def _runtimes(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    problems = []
+    for name, runtime in tenant.blueprints.runtime.items():
+        problems += _runtime_problems(doc, (BP, "runtime", name), tenant, name, runtime)
+    return problems
+
+
+def _hitl(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    hitl = tenant.blueprints.hitl
+    if hitl is None:
+        return []
+    base = (BP, "hitl")
+    problems = _duplicates(doc, (*base, "approvers"), hitl.approvers)
+    problems += _duplicates(doc, (*base, "categories"), hitl.categories)
+    return problems + _duplicates(doc, (*base, "escalation"), hitl.escalation)
+
+
+def _eval_pipeline(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    pipeline = tenant.blueprints.eval_pipeline
+    return [] if pipeline is None else _eval_problems(doc, (BP, "eval_pipeline"), tenant, pipeline)
+
+
+def _session_store(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list[Problem]:
+    store = tenant.blueprints.session_store
+    if store is None:
+        return []
+    base = (BP, "session_store")
+    problems = _duplicates(doc, (*base, "agents"), store.agents)
+    if store.ttl_attribute in (m.SESSION_STORE_PARTITION_KEY, m.SESSION_STORE_SORT_KEY):
+        problems.append(
+            doc.problem(
+                (*base, "ttl_attribute"),
+                f"{store.ttl_attribute!r} is a key attribute of the table (a string); the TTL attribute holds a number",
+            )
+        )
+    defined = ", ".join(tenant.blueprints.runtime) or "none"
+    for i, agent in enumerate(store.agents):
+        if agent not in tenant.blueprints.runtime:
+            problems.append(
+                doc.problem((*base, "agents", i), f"unknown agent {agent!r}; blueprints.runtime defines: {defined}")
+            )
+    return problems
+
+
+BLUEPRINT_CHECKS: dict[str, BlueprintCheck] = {
+    "guardrail": _guardrail,
+    "memory": _memories,
+    "prompt_store": _prompts,
+    "knowledge_base": _knowledge_base,
+    "tool_gateway": _tool_gateway,
+    "runtime": _runtimes,
+    "hitl": _hitl,
+    "eval_pipeline": _eval_pipeline,
+    "session_store": _session_store,
+}
+if list(BLUEPRINT_CHECKS) != list(m.Blueprints.model_fields):
+    raise RuntimeError(
+        f"BLUEPRINT_CHECKS must name every blueprints: key in field order ({', '.join(m.Blueprints.model_fields)}); "
+        f"it names {', '.join(BLUEPRINT_CHECKS)}"
+    )
 
 
 def _eval_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, pipeline: m.EvalPipelineBlueprint) -> list[Problem]:

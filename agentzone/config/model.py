@@ -787,6 +787,25 @@ class SafetyControls(Strict):
     )
 
 
+# The session store's key: one item per snapshot, strings (an ISO-8601 UTC time sorts as text).
+SESSION_STORE_PARTITION_KEY = "session_id"
+SESSION_STORE_SORT_KEY = "snapshot_at"
+
+
+class SessionStoreBlueprint(Strict):
+    """A DynamoDB table where agents keep snapshots of their session state; snapshots expire."""
+
+    ttl_attribute: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")] = Field(
+        "expires_at", description="Number attribute (epoch seconds) after which DynamoDB deletes a snapshot"
+    )
+    ttl_days: int = Field(
+        7, ge=1, le=365, description="How long agents keep a snapshot: they set the TTL attribute to now + this"
+    )
+    agents: list[BlueprintName] = Field(
+        default=[], max_length=10, description="Agents (blueprints.runtime) that read and write it; empty: every agent"
+    )
+
+
 # ------------------------------------------------------------------ data lake
 
 DataName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,30}$")]
@@ -858,6 +877,7 @@ class Blueprints(Strict):
     )
     hitl: HitlBlueprint | None = None
     eval_pipeline: EvalPipelineBlueprint | None = None
+    session_store: SessionStoreBlueprint | None = None
 
     def selected(self) -> list[str]:
         """Names of the blueprints this tenant uses, in field order."""

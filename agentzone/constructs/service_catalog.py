@@ -17,8 +17,8 @@ Two halves, one per account:
 Offered blueprints (:data:`OFFERED`) run from a template alone: no Lambda code
 or other file assets (a product stack with assets needs its own asset bucket
 and a copy job), no resources of the account's UseCaseStack, no roles the
-organization's SCPs exempt. Why each other blueprint is not offered is in
-:data:`NOT_OFFERED`.
+organization's SCPs exempt. Each blueprint's spec (``BlueprintSpec.catalog``)
+says whether it is offered, and if not, why.
 
 Product versions follow the library's releases: a product's provisioning
 artifact is named after the ``agentzone`` package version
@@ -283,20 +283,6 @@ class GuardrailProductStack(BlueprintProductStack):
 # Blueprint registry name -> its product, in the order products are created.
 OFFERED: dict[str, type[BlueprintProductStack]] = {
     cls.BLUEPRINT: cls for cls in (GuardrailProductStack, MemoryProductStack)
-}
-
-NOT_OFFERED: dict[str, str] = {
-    "prompt_store": "Prompt texts are files in the tenant's config with a version label per environment, and "
-    "promotion is the reviewed config change; PromptStore also validates prompt names at synth, so a launch-unique "
-    "name cannot be a parameter and a launch would collide with the prompts the account already has.",
-    "knowledge_base": "Needs the account's agent-data bucket (a UseCaseStack resource), and its service role is one of "
-    "the agentzone-kb-* roles the SCPs exempt from the guardrail rule: a launch role must not be able to create those.",
-    "tool_gateway": "Needs the environment's central identity (JWT authorizer), Cedar policy and tool schema files "
-    "from config, and a Secrets Manager API key per OpenAPI target.",
-    "hitl": "Ships a Lambda function (a code asset) and needs the account's access-log bucket.",
-    "runtime": "Agents must run behind the account's safety controls (kill switch, circuit breaker, cost alarms) that "
-    "UseCaseStack attaches, and their image tags and endpoint versions per environment are the reviewed config.",
-    "eval_pipeline": "Ships a Lambda function (a code asset) and a CodeBuild project, and monitors the account's runtimes.",
 }
 
 
@@ -718,7 +704,6 @@ def _nag_resource(scope: Construct, arn: str) -> str:
 __all__ = [
     "KEY_PARAMETER",
     "LIBRARY_VERSION",
-    "NOT_OFFERED",
     "OFFERED",
     "PRODUCT_TAG",
     "PROVIDER",

@@ -66,6 +66,7 @@ from .contract import (
     PASSED_DETAIL_TYPE,
     SPANS_LOG_GROUP,
 )
+from .spec import SPEC
 
 __all__ = [
     "BEDROCK_OUTPUT_PREFIX",
@@ -82,6 +83,7 @@ __all__ = [
     "OUTPUT_PREFIXES",
     "PASSED_DETAIL_TYPE",
     "SPANS_LOG_GROUP",
+    "SPEC",
     "EvaluationPipeline",
     "EvaluationPipelineProps",
 ]

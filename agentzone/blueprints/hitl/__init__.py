@@ -50,6 +50,7 @@ from .contract import (
     STATUS_INDEX,
     TIMEOUT_ERROR,
 )
+from .spec import SPEC
 
 __all__ = [
     "ACCESS_LOG_FIELDS",
@@ -59,6 +60,7 @@ __all__ = [
     "ENV_STATE_MACHINE_ARN",
     "RECORD_PREFIX",
     "REJECTED_ERROR",
+    "SPEC",
     "STATUS_INDEX",
     "TIMEOUT_ERROR",
     "HitlWorkflow",
