@@ -81,7 +81,10 @@ class Synth:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
-    """The blueprint from config, attached to an agent role, through every nag pack (synth raises on an unacknowledged error)."""
+    """The blueprint from config, attached to an agent role, through every nag pack.
+
+    Synth raises on an unacknowledged nag error.
+    """
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("guardrail") / "cdk.out"))
     stack = cdk.Stack(app, STACK, env=ENV)
     guardrail = AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=CONFIG)

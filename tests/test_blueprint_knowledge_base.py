@@ -77,7 +77,10 @@ def agent_role(stack: cdk.Stack, construct_id: str = "AgentRole") -> iam.Role:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
-    """The blueprint from default config, an agent attached, synthesized through every nag pack (synth raises on an unacknowledged error)."""
+    """The blueprint from default config, an agent attached, synthesized through every nag pack.
+
+    Synth raises on an unacknowledged nag error.
+    """
     app = create_app(outdir=str(tmp_path_factory.mktemp("knowledge-base") / "cdk.out"))
     stack, context = tenant_stack(app)
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
@@ -577,3 +580,36 @@ def test_cfn_lint_is_clean(synth):
     result = run_cfn_lint([synth.path])
     assert result.errors == [], result.render()
     assert result.warnings == [], result.render()
+
+
+# ------------------------------------------------------------------ built from props
+
+
+def test_built_from_props_it_is_tagged_exactly_as_from_config():
+    """Tags travel in the props, so a team that builds the blueprint itself gets the template YAML gives."""
+    app = create_app()
+    yaml_stack, context = tenant_stack(app, "FromConfig")
+    AgentKnowledgeBase.from_config(yaml_stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
+    props_stack, context = tenant_stack(app, "FromProps")
+    assert context.data_bucket is not None
+    AgentKnowledgeBase(
+        props_stack,
+        "KnowledgeBase",
+        props=KnowledgeBaseProps(
+            tenant="claims",
+            environment="dev",
+            data_bucket=context.data_bucket,
+            encryption_key=context.encryption_key,
+            tags=context.tags,
+        ),
+    )
+    from_props = Template.from_stack(props_stack)
+    assert from_props.to_json() == Template.from_stack(yaml_stack).to_json()
+    from_props.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": ROLE_NAME,
+            "Tags": Match.array_with([{"Key": k, "Value": v} for k, v in sorted(context.tags.items())]),
+        },
+    )
+    from_props.has_resource_properties("AWS::Bedrock::KnowledgeBase", {"Tags": context.tags})

@@ -30,7 +30,9 @@ NAG_PACKS = set(PACK_PREFIXES)
 MODEL = "amazon.nova-lite-v1:0"
 TEXTS = {
     "prompts/triage-v2.txt": "Triage the claim {{claim}}.\n",
-    "prompts/triage-v3.txt": "You triage insurance claims.\nClaim: {{claim}}\nCustomer: {{customer_name}}\nRepeat {{claim}} back.\n",
+    "prompts/triage-v3.txt": (
+        "You triage insurance claims.\nClaim: {{claim}}\nCustomer: {{customer_name}}\nRepeat {{claim}} back.\n"
+    ),
     "prompts/summary-v1.txt": "Summarize {{document}} in {{words}} words.\n",
 }
 

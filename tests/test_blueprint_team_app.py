@@ -41,7 +41,10 @@ def of_type(template: dict, type_: str) -> dict[str, dict]:
 
 
 def test_the_example_imports_only_the_public_blueprint_api():
-    """Team apps use ``agentzone.blueprints`` (plus nag wiring and an alarm topic), never the landing zone's stacks or config loader."""
+    """Team apps use ``agentzone.blueprints`` (plus nag wiring and an alarm topic).
+
+    Never the landing zone's stacks or config loader.
+    """
     modules = {node.module for node in ast.walk(ast.parse(APP.read_text())) if isinstance(node, ast.ImportFrom)}
     agentzone_modules = {m for m in modules if m and m.startswith("agentzone")}
     assert agentzone_modules == {

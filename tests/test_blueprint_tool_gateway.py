@@ -21,12 +21,15 @@ from agentzone.blueprints.tool_gateway import (
     TenantToolGateway,
     TenantToolGatewayProps,
 )
+from agentzone.composition import create_app
 from agentzone.config.model import NagSettings, ToolGatewayBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.nag import PACK_PREFIXES, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 from agentzone.tools import cedar
+
+from .test_tags import as_dict, tag_property
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 POOL = "eu-west-1_Tenant1"
@@ -457,7 +460,9 @@ def test_api_keys_come_from_secrets_manager_by_dynamic_reference(raw):
         for p in of_type(raw, "AWS::BedrockAgentCore::ApiKeyCredentialProvider").values()
     }
     assert keys == {
-        "agentzone-claims-tools-policy-admin": "{{resolve:secretsmanager:agentzone/claims/policy-admin-api-key:SecretString:::}}",
+        "agentzone-claims-tools-policy-admin": (
+            "{{resolve:secretsmanager:agentzone/claims/policy-admin-api-key:SecretString:::}}"
+        ),
         "agentzone-claims-tools-weather": "{{resolve:secretsmanager:agentzone/claims/weather-key:SecretString:::}}",
     }
     # Resolved by CloudFormation at deploy time: no parameter, output or other property carries a key.
@@ -721,7 +726,7 @@ def test_missing_files_are_named(config_dir, overrides, message):
 
 
 def test_config_dir_is_required():
-    with pytest.raises(ValueError, match="set BlueprintContext.config_dir"):
+    with pytest.raises(ValueError, match=r"set BlueprintContext\.config_dir"):
         build(None)
 
 
@@ -764,3 +769,32 @@ def test_every_valid_tenant_slug_gives_a_valid_gateway_name():
     assert re.match(SLUG_PATTERN, longest)
     name = tenant_gateway_name(longest)
     assert len(name) == GATEWAY_NAME_MAX and PATTERN.match(name)
+
+
+def test_built_from_props_every_taggable_resource_carries_the_tags():
+    """Tags travel in the props: a team that builds the gateway itself gets them on every resource, as from YAML."""
+    stack = cdk.Stack(create_app(), "PropsTags", env=ENV)
+    key = BaselineKey(stack, "Key", alias="alias/agentzone/props", description="props").key
+    TenantToolGateway(
+        stack,
+        "Tools",
+        props=TenantToolGatewayProps(
+            gateway_name="agentzone-fraud-tools",
+            encryption_key=key,
+            policies={"callers": CALLERS},
+            lambda_targets=(
+                LambdaTargetProps(
+                    name="score", description="Fraud score", function_name="fraud-score", tools=tuple(NOTES_TOOLS)
+                ),
+            ),
+            tags=TAGS,
+        ),
+    )
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    tagged = {
+        logical_id: as_dict(resource["Properties"].get(prop, []))
+        for logical_id, resource in resources.items()
+        if logical_id.startswith("Tools") and (prop := tag_property("eu-west-1", resource["Type"])) is not None
+    }
+    assert {resources[k]["Type"] for k in tagged} >= {"AWS::BedrockAgentCore::Gateway", "AWS::IAM::Role"}
+    assert {k: v for k, v in tagged.items() if not TAGS.items() <= v.items()} == {}

@@ -16,7 +16,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ..config.model import GuardrailBlueprint
 from ..constructs.fm_gateway import bedrock_resources
@@ -199,7 +199,7 @@ class AgentGuardrail(Construct):
     # --------------------------------------------------------------- metrics
 
     def metric(self, metric_name: str, **kwargs) -> cloudwatch.Metric:
-        """A metric of this guardrail's published version in ``AWS/Bedrock/Guardrails`` (Sum over 5 minutes by default)."""
+        """A metric of this guardrail's published version in ``AWS/Bedrock/Guardrails`` (default: 5-minute Sum)."""
         props = {"statistic": "Sum", "period": cdk.Duration.minutes(5), **kwargs}
         return cloudwatch.Metric(
             namespace=METRIC_NAMESPACE,
@@ -232,7 +232,7 @@ class AgentGuardrail(Construct):
         return self.metric("TextUnitCount", **kwargs)
 
 
-def _principal_policy(grantee: iam.IGrantable) -> Construct | None:
+def _principal_policy(grantee: iam.IGrantable) -> IConstruct | None:
     """The policy construct a grant to ``grantee`` lands in (a role's DefaultPolicy), for acknowledgements."""
     principal = grantee.grant_principal
     if not isinstance(principal, Construct):
