@@ -485,7 +485,7 @@ def test_config_values_reach_the_resources():
     )
 
 
-def _names(**overrides) -> tuple[str, str, str]:
+def _names(**overrides) -> tuple[str | None, str, str]:
     stack, context = tenant_stack(create_app(), "Names")
     kb = AgentKnowledgeBase.from_config(
         stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint(**overrides)
@@ -535,13 +535,13 @@ def _props(stack: cdk.Stack, **overrides) -> KnowledgeBaseProps:
     ],
 )
 def test_bad_props_are_refused(overrides, message):
-    stack = cdk.Stack(cdk.App(), "BadProps", env=ENV)
+    stack = cdk.Stack(create_app(), "BadProps", env=ENV)
     with pytest.raises(ValueError, match=message):
         AgentKnowledgeBase(stack, "KnowledgeBase", props=_props(stack, **overrides))
 
 
 def test_imported_key_warns_that_its_policy_needs_the_indexing_principal():
-    stack = cdk.Stack(cdk.App(), "ImportedKey", env=ENV)
+    stack = cdk.Stack(create_app(), "ImportedKey", env=ENV)
     key = kms.Key.from_key_arn(
         stack, "Imported", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     )

@@ -103,7 +103,7 @@ def _memory(memory_name: str, *strategies: CustomStrategyProps) -> tuple[AgentMe
             custom_strategies=strategies,
         ),
     )
-    return memory, cdk.assertions.Template.from_stack(stack).to_json()
+    return memory, dict(cdk.assertions.Template.from_stack(stack).to_json())
 
 
 def test_only_custom_strategies_with_a_model_get_the_fixed_name_role():

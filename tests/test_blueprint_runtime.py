@@ -302,7 +302,7 @@ def test_promotion_changes_only_the_version_of_the_same_resource():
             name="triage",
             config=blueprint(releases=releases),
         )
-        raw = Template.from_stack(stack).to_json()
+        raw = dict(Template.from_stack(stack).to_json())
         return {
             k: v["Properties"]["AgentRuntimeVersion"]
             for k, v in resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint").items()

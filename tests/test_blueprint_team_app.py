@@ -6,9 +6,9 @@ import ast
 import importlib.util
 import json
 
-import aws_cdk as cdk
 import pytest
 
+from agentzone.composition import create_app
 from agentzone.config.model import NagSettings
 from agentzone.nag import add_rule_packs
 from agentzone.synth import run_cfn_lint
@@ -28,7 +28,7 @@ def load_example():
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("team") / "cdk.out"
-    app = cdk.App(outdir=str(outdir))
+    app = create_app(outdir=str(outdir))
     add_rule_packs(app, NagSettings())
     load_example().build(app)
     assembly = app.synth()  # raises on any unacknowledged nag error

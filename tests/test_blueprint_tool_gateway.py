@@ -353,7 +353,7 @@ def test_log_only_when_not_enforced(synth):
 
 
 def test_log_only_needs_no_policy(config_dir):
-    stack = cdk.Stack(cdk.App(), "NoPolicies", env=ENV)
+    stack = cdk.Stack(create_app(), "NoPolicies", env=ENV)
     TenantToolGateway.from_config(
         stack,
         "ToolGateway",
@@ -526,7 +526,7 @@ def test_cfn_lint_is_clean(synth, stack):
 
 
 def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
-    stack = cdk.Stack(cdk.App(), "Attach", env=ENV)
+    stack = cdk.Stack(create_app(), "Attach", env=ENV)
     gateway = TenantToolGateway.from_config(
         stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(openapi_targets=[])
     )
@@ -562,7 +562,7 @@ def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
 
 
 def test_direct_use_without_config_files():
-    stack = cdk.Stack(cdk.App(), "Direct", env=ENV)
+    stack = cdk.Stack(create_app(), "Direct", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/direct", description="direct").key
     gateway = TenantToolGateway(
         stack,
@@ -601,7 +601,7 @@ def test_direct_use_without_config_files():
 
 
 def build(config_dir: Path | None, **overrides) -> None:
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
+    stack = cdk.Stack(create_app(), "Bad", env=ENV)
     TenantToolGateway.from_config(
         stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(**overrides)
     )
@@ -752,7 +752,7 @@ def test_duplicate_target_names_are_refused(config_dir):
 
 @pytest.mark.parametrize("name", ["agentzone-" + "x" * 40, "bad--name", "-bad"])
 def test_gateway_names_agentcore_refuses_fail_early(name):
-    stack = cdk.Stack(cdk.App(), "BadName", env=ENV)
+    stack = cdk.Stack(create_app(), "BadName", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/bad", description="bad").key
     with pytest.raises(ValueError, match="gateway name"):
         TenantToolGateway(

@@ -886,7 +886,7 @@ def test_notify_defaults_to_the_owner_and_is_required():
     ],
 )
 def test_bad_props_are_refused(overrides, message):
-    stack = cdk.Stack(cdk.App(), "BadProps", env=ENV)
+    stack = cdk.Stack(create_app(), "BadProps", env=ENV)
     key = cdk.aws_kms.Key(stack, "Key")
     props = {
         "tenant": "claims",

@@ -10,7 +10,8 @@ Any policy change re-publishes the version and moves the condition with it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -51,13 +52,17 @@ def policy_from_config(config: GuardrailBlueprint, tags: dict[str, str] | None =
 
 @dataclass(frozen=True)
 class AgentGuardrailProps:
-    """``models`` are the Bedrock model or cross-region inference profile ids agents may call through the guardrail."""
+    """``models`` are the Bedrock model or cross-region inference profile ids agents may call through the guardrail.
+
+    ``tags`` go on the guardrail, with the policy's own ``tags``.
+    """
 
     guardrail_name: str
     encryption_key: kms.IKey
     models: tuple[str, ...] = ()
     policy: GuardrailPolicy = field(default_factory=lambda: policy_from_config(GuardrailBlueprint()))
     description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AgentGuardrail(Construct):
@@ -85,7 +90,7 @@ class AgentGuardrail(Construct):
             self,
             "Guardrail",
             name=props.guardrail_name,
-            policy=props.policy,
+            policy=replace(props.policy, tags={**props.policy.tags, **props.tags}),
             encryption_key=props.encryption_key,
             description=props.description
             or f"Guardrail {props.guardrail_name}: every model call of its agents names it",
@@ -102,8 +107,9 @@ class AgentGuardrail(Construct):
                 guardrail_name=context.resource_name("guardrail"),
                 encryption_key=context.encryption_key,
                 models=tuple(context.models),
-                policy=policy_from_config(config, context.tags),
+                policy=policy_from_config(config),
                 description=f"Guardrail of {context.tenant} agents ({context.environment}); model calls must name it",
+                tags=context.tags,
             ),
         )
 

@@ -362,7 +362,6 @@ class TenantToolGateway(Construct):
 
     def _add_openapi_target(self, target: OpenApiTargetProps) -> None:
         document = self._openapi_document(target)
-        stack = cdk.Stack.of(self)
         provider_name = f"{self.tool_gateway.gateway_name}-{target.name}"
         provider = agentcore.ApiKeyCredentialProvider(
             self,
@@ -372,26 +371,7 @@ class TenantToolGateway(Construct):
             api_key=cdk.SecretValue.secrets_manager(target.api_key_secret),
         )
         self.api_key_providers[target.name] = provider
-        directory, identity = self._workload_identity_arns(self.tool_gateway.gateway_name)
-        token_vault = stack.format_arn(
-            service="bedrock-agentcore",
-            resource="token-vault",
-            resource_name="default",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        vault_secret = stack.format_arn(
-            service="secretsmanager",
-            resource="secret",
-            resource_name=TOKEN_VAULT_API_KEY_SECRET.format(name=provider_name),
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        grant = iam.Grant.add_to_principal(
-            grantee=self.role,
-            actions=[GET_API_KEY],
-            resource_arns=[token_vault, provider.credential_provider_arn, directory, identity],
-        ).combine(
-            iam.Grant.add_to_principal(grantee=self.role, actions=[GET_SECRET_VALUE], resource_arns=[vault_secret])
-        )
+        grant = self._grant_api_key(provider_name, provider)
         authorization = target.api_key_header.lower() == "authorization"
         location = agentcore.ApiKeyCredentialLocation.header(
             credential_parameter_name=target.api_key_header, credential_prefix="Bearer " if authorization else None
@@ -420,6 +400,30 @@ class TenantToolGateway(Construct):
         grant.apply_before(gateway_target)
         self._workload_grant.apply_before(gateway_target)
         self._targets[target.name] = gateway_target
+
+    def _grant_api_key(self, provider_name: str, provider: agentcore.ApiKeyCredentialProvider) -> iam.Grant:
+        """The gateway role may read this provider's API key and its token-vault secret, nothing else."""
+        stack = cdk.Stack.of(self)
+        directory, identity = self._workload_identity_arns(self.tool_gateway.gateway_name)
+        token_vault = stack.format_arn(
+            service="bedrock-agentcore",
+            resource="token-vault",
+            resource_name="default",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        vault_secret = stack.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=TOKEN_VAULT_API_KEY_SECRET.format(name=provider_name),
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return iam.Grant.add_to_principal(
+            grantee=self.role,
+            actions=[GET_API_KEY],
+            resource_arns=[token_vault, provider.credential_provider_arn, directory, identity],
+        ).combine(
+            iam.Grant.add_to_principal(grantee=self.role, actions=[GET_SECRET_VALUE], resource_arns=[vault_secret])
+        )
 
     def _openapi_document(self, target: OpenApiTargetProps) -> Mapping[str, Any]:
         problems = openapi_problems(target.document, target.name)
