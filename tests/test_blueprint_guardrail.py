@@ -20,6 +20,7 @@ from agentzone.blueprints.guardrail import (
     AgentGuardrailProps,
     policy_from_config,
 )
+from agentzone.composition import create_app
 from agentzone.config.model import GuardrailBlueprint, NagSettings
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.guardrail import CONTENT_CATEGORIES, GuardrailPolicy, GuardrailTopic, ModelGuardrail
@@ -81,7 +82,10 @@ class Synth:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
-    """The blueprint from config, attached to an agent role, through every nag pack (synth raises on an unacknowledged error)."""
+    """The blueprint from config, attached to an agent role, through every nag pack.
+
+    Synth raises on an unacknowledged nag error.
+    """
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("guardrail") / "cdk.out"))
     stack = cdk.Stack(app, STACK, env=ENV)
     guardrail = AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=CONFIG)
@@ -124,6 +128,7 @@ def synth_template(policy: GuardrailPolicy | None = None, config: GuardrailBluep
     if config is not None:
         AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=config)
     else:
+        assert policy is not None, "pass a policy or a config"
         AgentGuardrail(
             stack,
             "Guardrail",
@@ -134,7 +139,7 @@ def synth_template(policy: GuardrailPolicy | None = None, config: GuardrailBluep
                 policy=policy,
             ),
         )
-    return Template.from_stack(stack).to_json()
+    return dict(Template.from_stack(stack).to_json())
 
 
 def _list(value) -> list:
@@ -149,6 +154,31 @@ def test_name_description_message_and_tags_come_from_the_context(synth):
     assert props["Name"] == "claims-guardrail-dev"
     assert props["BlockedInputMessaging"] == props["BlockedOutputsMessaging"] == "Not something I can help with."
     assert {"Key": "owner", "Value": "claims-ai@example.com"} in props["Tags"]
+
+
+def test_built_from_props_it_is_tagged_exactly_as_from_config():
+    """Tags travel in the props, so a team that builds the guardrail itself gets the template YAML gives."""
+    app = create_app()
+    yaml_stack = cdk.Stack(app, "FromConfig", env=ENV)
+    AgentGuardrail.from_config(yaml_stack, "Guardrail", context=context(yaml_stack), config=CONFIG)
+    props_stack = cdk.Stack(app, "FromProps", env=ENV)
+    tenant = context(props_stack)
+    AgentGuardrail(
+        props_stack,
+        "Guardrail",
+        props=AgentGuardrailProps(
+            guardrail_name="claims-guardrail-dev",
+            encryption_key=tenant.encryption_key,
+            models=MODELS,
+            policy=policy_from_config(CONFIG),
+            description="Guardrail of claims agents (dev); model calls must name it",
+            tags=tenant.tags,
+        ),
+    )
+    from_props = Template.from_stack(props_stack)
+    assert from_props.to_json() == Template.from_stack(yaml_stack).to_json()
+    tags = [{"Key": k, "Value": v} for k, v in sorted(tenant.tags.items())]
+    from_props.has_resource_properties("AWS::Bedrock::Guardrail", {"Tags": tags})
 
 
 def test_every_content_category_filters_both_sides_at_the_config_strength(synth):

@@ -77,7 +77,10 @@ def agent_role(stack: cdk.Stack, construct_id: str = "AgentRole") -> iam.Role:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
-    """The blueprint from default config, an agent attached, synthesized through every nag pack (synth raises on an unacknowledged error)."""
+    """The blueprint from default config, an agent attached, synthesized through every nag pack.
+
+    Synth raises on an unacknowledged nag error.
+    """
     app = create_app(outdir=str(tmp_path_factory.mktemp("knowledge-base") / "cdk.out"))
     stack, context = tenant_stack(app)
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
@@ -482,7 +485,7 @@ def test_config_values_reach_the_resources():
     )
 
 
-def _names(**overrides) -> tuple[str, str, str]:
+def _names(**overrides) -> tuple[str | None, str, str]:
     stack, context = tenant_stack(create_app(), "Names")
     kb = AgentKnowledgeBase.from_config(
         stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint(**overrides)
@@ -532,13 +535,13 @@ def _props(stack: cdk.Stack, **overrides) -> KnowledgeBaseProps:
     ],
 )
 def test_bad_props_are_refused(overrides, message):
-    stack = cdk.Stack(cdk.App(), "BadProps", env=ENV)
+    stack = cdk.Stack(create_app(), "BadProps", env=ENV)
     with pytest.raises(ValueError, match=message):
         AgentKnowledgeBase(stack, "KnowledgeBase", props=_props(stack, **overrides))
 
 
 def test_imported_key_warns_that_its_policy_needs_the_indexing_principal():
-    stack = cdk.Stack(cdk.App(), "ImportedKey", env=ENV)
+    stack = cdk.Stack(create_app(), "ImportedKey", env=ENV)
     key = kms.Key.from_key_arn(
         stack, "Imported", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     )
@@ -577,3 +580,36 @@ def test_cfn_lint_is_clean(synth):
     result = run_cfn_lint([synth.path])
     assert result.errors == [], result.render()
     assert result.warnings == [], result.render()
+
+
+# ------------------------------------------------------------------ built from props
+
+
+def test_built_from_props_it_is_tagged_exactly_as_from_config():
+    """Tags travel in the props, so a team that builds the blueprint itself gets the template YAML gives."""
+    app = create_app()
+    yaml_stack, context = tenant_stack(app, "FromConfig")
+    AgentKnowledgeBase.from_config(yaml_stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
+    props_stack, context = tenant_stack(app, "FromProps")
+    assert context.data_bucket is not None
+    AgentKnowledgeBase(
+        props_stack,
+        "KnowledgeBase",
+        props=KnowledgeBaseProps(
+            tenant="claims",
+            environment="dev",
+            data_bucket=context.data_bucket,
+            encryption_key=context.encryption_key,
+            tags=context.tags,
+        ),
+    )
+    from_props = Template.from_stack(props_stack)
+    assert from_props.to_json() == Template.from_stack(yaml_stack).to_json()
+    from_props.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": ROLE_NAME,
+            "Tags": Match.array_with([{"Key": k, "Value": v} for k, v in sorted(context.tags.items())]),
+        },
+    )
+    from_props.has_resource_properties("AWS::Bedrock::KnowledgeBase", {"Tags": context.tags})

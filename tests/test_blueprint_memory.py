@@ -8,9 +8,8 @@ import aws_cdk as cdk
 import pytest
 
 from agentzone import naming
-from agentzone.blueprints.memory import AgentMemory, AgentMemoryProps
+from agentzone.blueprints.memory import AgentMemory, AgentMemoryProps, CustomStrategyProps
 from agentzone.composition import create_app
-from agentzone.config.model import CustomMemoryStrategy
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 # Released logical id of fraud's signals memory: a new id would replace the memory and lose what it holds.
@@ -92,7 +91,7 @@ def test_memories_with_built_in_extraction_keep_a_generated_role_and_call_no_mod
         ]
 
 
-def _memory(memory_name: str, *strategies: CustomMemoryStrategy) -> tuple[AgentMemory, dict]:
+def _memory(memory_name: str, *strategies: CustomStrategyProps) -> tuple[AgentMemory, dict]:
     stack = cdk.Stack(create_app(), "Memory", env=ENV)
     memory = AgentMemory(
         stack,
@@ -104,19 +103,19 @@ def _memory(memory_name: str, *strategies: CustomMemoryStrategy) -> tuple[AgentM
             custom_strategies=strategies,
         ),
     )
-    return memory, cdk.assertions.Template.from_stack(stack).to_json()
+    return memory, dict(cdk.assertions.Template.from_stack(stack).to_json())
 
 
 def test_only_custom_strategies_with_a_model_get_the_fixed_name_role():
-    facts = CustomMemoryStrategy(name="facts", type="semantic", namespaces=["/facts/{actorId}"])
+    facts = CustomStrategyProps(name="facts", type="semantic", namespaces=("/facts/{actorId}",))
     memory, template = _memory("claims_notes_dev", facts)
     assert memory.extraction_role is None
     assert "agentzone-memory" not in json.dumps(template) and "bedrock:InvokeModel" not in json.dumps(template)
 
-    tuned = CustomMemoryStrategy(
+    tuned = CustomStrategyProps(
         name="tuned",
         type="summary",
-        namespaces=["/s/{sessionId}"],
+        namespaces=("/s/{sessionId}",),
         instructions="Be brief.",
         model="amazon.nova-lite-v1:0",
     )
@@ -132,13 +131,19 @@ def test_only_custom_strategies_with_a_model_get_the_fixed_name_role():
 
 
 def test_an_extraction_role_name_longer_than_iam_allows_is_refused():
-    tuned = CustomMemoryStrategy(
+    tuned = CustomStrategyProps(
         name="tuned",
         type="summary",
-        namespaces=["/s/{sessionId}"],
+        namespaces=("/s/{sessionId}",),
         instructions="Be brief.",
         model="amazon.nova-lite-v1:0",
     )
     name = "m" * 48  # AgentCore allows 48; agentzone-memory-<48> is 65
     with pytest.raises(ValueError, match="longer than 64 characters"):
         _memory(name, tuned)
+
+
+def test_an_unknown_custom_strategy_type_is_refused():
+    notes = CustomStrategyProps(name="notes", type="diary", namespaces=("/n/{actorId}",))
+    with pytest.raises(ValueError, match=r"unknown memory strategies \['diary'\]"):
+        _memory("claims_notes_dev", notes)

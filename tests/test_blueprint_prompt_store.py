@@ -18,6 +18,7 @@ from agentzone.blueprints.prompt_store import (
     env_var_name,
     template_variables,
 )
+from agentzone.composition import create_app
 from agentzone.config.model import NagSettings, PromptBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
@@ -30,7 +31,9 @@ NAG_PACKS = set(PACK_PREFIXES)
 MODEL = "amazon.nova-lite-v1:0"
 TEXTS = {
     "prompts/triage-v2.txt": "Triage the claim {{claim}}.\n",
-    "prompts/triage-v3.txt": "You triage insurance claims.\nClaim: {{claim}}\nCustomer: {{customer_name}}\nRepeat {{claim}} back.\n",
+    "prompts/triage-v3.txt": (
+        "You triage insurance claims.\nClaim: {{claim}}\nCustomer: {{customer_name}}\nRepeat {{claim}} back.\n"
+    ),
     "prompts/summary-v1.txt": "Summarize {{document}} in {{words}} words.\n",
 }
 
@@ -88,7 +91,7 @@ class Synth:
 def synth(
     config_dir: Path, environment: str, config: dict[str, PromptBlueprint] | None = None, *, nag: bool = True
 ) -> Synth:
-    app = cdk.App(outdir=str(config_dir / f"cdk.out-{environment}"))
+    app = create_app(outdir=str(config_dir / f"cdk.out-{environment}"))
     stack = cdk.Stack(app, STACK, env=ENV)
     store = PromptStore.from_config(
         stack, "Prompts", context=context(stack, config_dir, environment), config=config or prompt_config()
@@ -286,7 +289,7 @@ def test_nag_and_cfn_lint_pass(config_dir):
     ],
 )
 def test_bad_config_fails_with_the_reason(config_dir, config, environment, message):
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
+    stack = cdk.Stack(create_app(), "Bad", env=ENV)
     with pytest.raises(ValueError, match=message):
         PromptStore.from_config(stack, "Prompts", context=context(stack, config_dir, environment), config=config)
 
@@ -300,7 +303,7 @@ def test_bad_config_fails_with_the_reason(config_dir, config, environment, messa
     ],
 )
 def test_bad_templates_fail_with_the_prompt_and_label(text, message):
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
+    stack = cdk.Stack(create_app(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key
     definition = PromptDefinition(name="triage", prompt_name="claims-triage-dev", label="4", text=text, model=MODEL)
     with pytest.raises(ValueError, match=message):

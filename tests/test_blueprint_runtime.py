@@ -1,4 +1,4 @@
-"""Runtime blueprint: pinned endpoints per environment, JWT or IAM inbound, least-privilege role, isolated VPC, alarms."""
+"""Runtime blueprint: pinned endpoints per environment, JWT or IAM inbound, least-privilege role, VPC, alarms."""
 
 from __future__ import annotations
 
@@ -107,7 +107,8 @@ class Synth:
 def synth(tmp_path_factory) -> Synth:
     """Two runtimes through every nag pack (synth raises on an unacknowledged error):
 
-    Triage: JWT, managed network, a kill-switch attachment. Intake: no identity (IAM inbound), own VPC, a model attachment.
+    Triage: JWT, managed network, a kill-switch attachment.
+    Intake: no identity (IAM inbound), own VPC, a model attachment.
     """
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("runtime") / "cdk.out"))
     stack, context = new_stack(STACK, app)
@@ -301,7 +302,7 @@ def test_promotion_changes_only_the_version_of_the_same_resource():
             name="triage",
             config=blueprint(releases=releases),
         )
-        raw = Template.from_stack(stack).to_json()
+        raw = dict(Template.from_stack(stack).to_json())
         return {
             k: v["Properties"]["AgentRuntimeVersion"]
             for k, v in resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint").items()

@@ -6,9 +6,9 @@ import ast
 import importlib.util
 import json
 
-import aws_cdk as cdk
 import pytest
 
+from agentzone.composition import create_app
 from agentzone.config.model import NagSettings
 from agentzone.nag import add_rule_packs
 from agentzone.synth import run_cfn_lint
@@ -28,7 +28,7 @@ def load_example():
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("team") / "cdk.out"
-    app = cdk.App(outdir=str(outdir))
+    app = create_app(outdir=str(outdir))
     add_rule_packs(app, NagSettings())
     load_example().build(app)
     assembly = app.synth()  # raises on any unacknowledged nag error
@@ -41,7 +41,10 @@ def of_type(template: dict, type_: str) -> dict[str, dict]:
 
 
 def test_the_example_imports_only_the_public_blueprint_api():
-    """Team apps use ``agentzone.blueprints`` (plus nag wiring and an alarm topic), never the landing zone's stacks or config loader."""
+    """Team apps use ``agentzone.blueprints`` (plus nag wiring and an alarm topic).
+
+    Never the landing zone's stacks or config loader.
+    """
     modules = {node.module for node in ast.walk(ast.parse(APP.read_text())) if isinstance(node, ast.ImportFrom)}
     agentzone_modules = {m for m in modules if m and m.startswith("agentzone")}
     assert agentzone_modules == {

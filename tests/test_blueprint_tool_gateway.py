@@ -21,12 +21,15 @@ from agentzone.blueprints.tool_gateway import (
     TenantToolGateway,
     TenantToolGatewayProps,
 )
+from agentzone.composition import create_app
 from agentzone.config.model import NagSettings, ToolGatewayBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.nag import PACK_PREFIXES, add_rule_packs
 from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 from agentzone.tools import cedar
+
+from .test_tags import as_dict, tag_property
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 POOL = "eu-west-1_Tenant1"
@@ -350,7 +353,7 @@ def test_log_only_when_not_enforced(synth):
 
 
 def test_log_only_needs_no_policy(config_dir):
-    stack = cdk.Stack(cdk.App(), "NoPolicies", env=ENV)
+    stack = cdk.Stack(create_app(), "NoPolicies", env=ENV)
     TenantToolGateway.from_config(
         stack,
         "ToolGateway",
@@ -457,7 +460,9 @@ def test_api_keys_come_from_secrets_manager_by_dynamic_reference(raw):
         for p in of_type(raw, "AWS::BedrockAgentCore::ApiKeyCredentialProvider").values()
     }
     assert keys == {
-        "agentzone-claims-tools-policy-admin": "{{resolve:secretsmanager:agentzone/claims/policy-admin-api-key:SecretString:::}}",
+        "agentzone-claims-tools-policy-admin": (
+            "{{resolve:secretsmanager:agentzone/claims/policy-admin-api-key:SecretString:::}}"
+        ),
         "agentzone-claims-tools-weather": "{{resolve:secretsmanager:agentzone/claims/weather-key:SecretString:::}}",
     }
     # Resolved by CloudFormation at deploy time: no parameter, output or other property carries a key.
@@ -521,7 +526,7 @@ def test_cfn_lint_is_clean(synth, stack):
 
 
 def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
-    stack = cdk.Stack(cdk.App(), "Attach", env=ENV)
+    stack = cdk.Stack(create_app(), "Attach", env=ENV)
     gateway = TenantToolGateway.from_config(
         stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(openapi_targets=[])
     )
@@ -557,7 +562,7 @@ def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
 
 
 def test_direct_use_without_config_files():
-    stack = cdk.Stack(cdk.App(), "Direct", env=ENV)
+    stack = cdk.Stack(create_app(), "Direct", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/direct", description="direct").key
     gateway = TenantToolGateway(
         stack,
@@ -596,7 +601,7 @@ def test_direct_use_without_config_files():
 
 
 def build(config_dir: Path | None, **overrides) -> None:
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
+    stack = cdk.Stack(create_app(), "Bad", env=ENV)
     TenantToolGateway.from_config(
         stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(**overrides)
     )
@@ -721,7 +726,7 @@ def test_missing_files_are_named(config_dir, overrides, message):
 
 
 def test_config_dir_is_required():
-    with pytest.raises(ValueError, match="set BlueprintContext.config_dir"):
+    with pytest.raises(ValueError, match=r"set BlueprintContext\.config_dir"):
         build(None)
 
 
@@ -747,7 +752,7 @@ def test_duplicate_target_names_are_refused(config_dir):
 
 @pytest.mark.parametrize("name", ["agentzone-" + "x" * 40, "bad--name", "-bad"])
 def test_gateway_names_agentcore_refuses_fail_early(name):
-    stack = cdk.Stack(cdk.App(), "BadName", env=ENV)
+    stack = cdk.Stack(create_app(), "BadName", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/bad", description="bad").key
     with pytest.raises(ValueError, match="gateway name"):
         TenantToolGateway(
@@ -764,3 +769,32 @@ def test_every_valid_tenant_slug_gives_a_valid_gateway_name():
     assert re.match(SLUG_PATTERN, longest)
     name = tenant_gateway_name(longest)
     assert len(name) == GATEWAY_NAME_MAX and PATTERN.match(name)
+
+
+def test_built_from_props_every_taggable_resource_carries_the_tags():
+    """Tags travel in the props: a team that builds the gateway itself gets them on every resource, as from YAML."""
+    stack = cdk.Stack(create_app(), "PropsTags", env=ENV)
+    key = BaselineKey(stack, "Key", alias="alias/agentzone/props", description="props").key
+    TenantToolGateway(
+        stack,
+        "Tools",
+        props=TenantToolGatewayProps(
+            gateway_name="agentzone-fraud-tools",
+            encryption_key=key,
+            policies={"callers": CALLERS},
+            lambda_targets=(
+                LambdaTargetProps(
+                    name="score", description="Fraud score", function_name="fraud-score", tools=tuple(NOTES_TOOLS)
+                ),
+            ),
+            tags=TAGS,
+        ),
+    )
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    tagged = {
+        logical_id: as_dict(resource["Properties"].get(prop, []))
+        for logical_id, resource in resources.items()
+        if logical_id.startswith("Tools") and (prop := tag_property("eu-west-1", resource["Type"])) is not None
+    }
+    assert {resources[k]["Type"] for k in tagged} >= {"AWS::BedrockAgentCore::Gateway", "AWS::IAM::Role"}
+    assert {k: v for k, v in tagged.items() if not TAGS.items() <= v.items()} == {}

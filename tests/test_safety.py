@@ -19,6 +19,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from botocore import xform_name
 from moto import mock_aws
 
+from agentzone import naming
 from agentzone.blueprints.context import AgentAttachment, BlueprintContext
 from agentzone.blueprints.safety import (
     DENIED_ACTIONS,
@@ -102,7 +103,10 @@ def controls(stack, context, config: SafetyConfig | None = None, **kwargs) -> Sa
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
-    """Default safety config, one agent attached, synthesized through every nag pack (synth raises on an unacknowledged error)."""
+    """Default safety config, one agent attached, synthesized through every nag pack.
+
+    Synth raises on an unacknowledged nag error.
+    """
     app = create_app(outdir=str(tmp_path_factory.mktemp("safety") / "cdk.out"))
     stack, context = tenant_stack(app)
     safety = controls(stack, context)
@@ -183,7 +187,8 @@ def breaker(synth):
         names = itertools.count()
 
         def run(request: dict) -> tuple[cb.Decision, dict]:
-            # moto has no StartSyncExecution; StartExecution + DescribeExecution give the same status/output/error/cause.
+            # moto has no StartSyncExecution; StartExecution + DescribeExecution give the same
+            # status/output/error/cause.
             execution = client.start_execution(
                 stateMachineArn=arn, name=f"step-{next(names)}", input=json.dumps(request)
             )["executionArn"]
@@ -622,7 +627,7 @@ def test_budget_is_the_tenant_budget(synth):
 
 def test_budget_action_denies_the_protected_roles_at_100_percent_actual(synth):
     budget_id, _ = synth.one("AWS::Budgets::Budget")
-    action_id, action = synth.one("AWS::Budgets::BudgetsAction")
+    _, action = synth.one("AWS::Budgets::BudgetsAction")
     policy_id, _ = synth.by_prefix("SafetyBudgetDenyPolicy")
     role_id, _ = synth.by_prefix("SafetyBudgetActionRole")
     (agent_id,) = [k for k in synth.resources("AWS::IAM::Role") if k.startswith("AgentRole")]
@@ -823,7 +828,7 @@ def _substitute(inputs: dict, values: dict[str, str]) -> dict:
 
 @mock_aws
 def test_prompt_injection_playbook_steps_run_against_moto(synth):
-    """Every step moto implements is executed with the document's own inputs (StopRuntimeSession: shape-checked above)."""
+    """Every step moto implements runs with the document's own inputs (StopRuntimeSession: shape-checked above)."""
     ssm, iam_client = boto3.client("ssm", region_name=REGION), boto3.client("iam")
     ssm.put_parameter(Name=PARAMETER, Value="off", Type="String")
     deny_arn = iam_client.create_policy(
@@ -881,7 +886,7 @@ def test_notify_defaults_to_the_owner_and_is_required():
     ],
 )
 def test_bad_props_are_refused(overrides, message):
-    stack = cdk.Stack(cdk.App(), "BadProps", env=ENV)
+    stack = cdk.Stack(create_app(), "BadProps", env=ENV)
     key = cdk.aws_kms.Key(stack, "Key")
     props = {
         "tenant": "claims",
@@ -926,3 +931,31 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
 def test_cfn_lint_is_clean(synth):
     result = run_cfn_lint([synth.path])
     assert result.errors == [], result.errors
+
+
+def test_built_from_props_it_is_tagged_exactly_as_from_config():
+    """Tags travel in the props, so a team that builds the controls itself gets the template YAML gives."""
+    app = create_app()
+    yaml_stack, context = tenant_stack(app, "FromConfig")
+    controls(yaml_stack, context)
+    props_stack, context = tenant_stack(app, "FromProps")
+    SafetyControls(
+        props_stack,
+        "Safety",
+        props=SafetyControlsProps(
+            tenant="claims",
+            environment="dev",
+            encryption_key=context.encryption_key,
+            budget_monthly_usd=5000,
+            notify=("claims-ai@example.com",),
+            session_usd=2.0,
+            alarm_topic=context.alarm_topic,
+            tags=context.tags,
+        ),
+    )
+    from_props = Template.from_stack(props_stack)
+    assert from_props.to_json() == Template.from_stack(yaml_stack).to_json()
+    tags = [{"Key": k, "Value": v} for k, v in sorted(context.tags.items())]
+    from_props.has_resource_properties("AWS::IAM::Role", {"RoleName": naming.BUDGET_ACTION_ROLE, "Tags": tags})
+    from_props.has_resource_properties("AWS::StepFunctions::StateMachine", {"Tags": tags})
+    from_props.has_resource_properties("AWS::SSM::Document", {"Tags": tags})

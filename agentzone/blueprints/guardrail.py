@@ -10,13 +10,14 @@ Any policy change re-publishes the version and moves the condition with it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ..config.model import GuardrailBlueprint
 from ..constructs.fm_gateway import bedrock_resources
@@ -52,13 +53,17 @@ def policy_from_config(config: GuardrailBlueprint, tags: dict[str, str] | None =
 
 @dataclass(frozen=True)
 class AgentGuardrailProps:
-    """``models`` are the Bedrock model or cross-region inference profile ids agents may call through the guardrail."""
+    """``models`` are the Bedrock model or cross-region inference profile ids agents may call through the guardrail.
+
+    ``tags`` go on the guardrail, with the policy's own ``tags``.
+    """
 
     guardrail_name: str
     encryption_key: kms.IKey
     models: tuple[str, ...] = ()
     policy: GuardrailPolicy = field(default_factory=lambda: policy_from_config(GuardrailBlueprint()))
     description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AgentGuardrail(Construct):
@@ -86,7 +91,7 @@ class AgentGuardrail(Construct):
             self,
             "Guardrail",
             name=props.guardrail_name,
-            policy=props.policy,
+            policy=replace(props.policy, tags={**props.policy.tags, **props.tags}),
             encryption_key=props.encryption_key,
             description=props.description
             or f"Guardrail {props.guardrail_name}: every model call of its agents names it",
@@ -103,8 +108,9 @@ class AgentGuardrail(Construct):
                 guardrail_name=context.resource_name("guardrail"),
                 encryption_key=context.encryption_key,
                 models=tuple(context.models),
-                policy=policy_from_config(config, context.tags),
+                policy=policy_from_config(config),
                 description=f"Guardrail of {context.tenant} agents ({context.environment}); model calls must name it",
+                tags=context.tags,
             ),
         )
 
@@ -200,7 +206,7 @@ class AgentGuardrail(Construct):
     # --------------------------------------------------------------- metrics
 
     def metric(self, metric_name: str, **kwargs) -> cloudwatch.Metric:
-        """A metric of this guardrail's published version in ``AWS/Bedrock/Guardrails`` (Sum over 5 minutes by default)."""
+        """A metric of this guardrail's published version in ``AWS/Bedrock/Guardrails`` (default: 5-minute Sum)."""
         props = {"statistic": "Sum", "period": cdk.Duration.minutes(5), **kwargs}
         return cloudwatch.Metric(
             namespace=METRIC_NAMESPACE,
@@ -233,7 +239,7 @@ class AgentGuardrail(Construct):
         return self.metric("TextUnitCount", **kwargs)
 
 
-def _principal_policy(grantee: iam.IGrantable) -> Construct | None:
+def _principal_policy(grantee: iam.IGrantable) -> IConstruct | None:
     """The policy construct a grant to ``grantee`` lands in (a role's DefaultPolicy), for acknowledgements."""
     principal = grantee.grant_principal
     if not isinstance(principal, Construct):

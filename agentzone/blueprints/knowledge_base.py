@@ -2,7 +2,7 @@
 
 Why it looks like this:
 
-* Seed 000 puts the knowledge base / vector store in the use-case account: the
+* The knowledge base and its vector store live in the use-case account: the
   team owns its vector store, and documents and their embeddings never leave
   the team's account. So the source is the tenant's agent-data bucket
   (``BlueprintContext.data_bucket``), the vectors live in an S3 vector bucket
@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
@@ -85,7 +86,8 @@ class KnowledgeBaseProps:
 
     ``data_bucket`` must be encrypted with ``encryption_key`` (the tenant's
     agent-data bucket is); the key also encrypts the vector bucket, the
-    ingestion's transient data and the schedule.
+    ingestion's transient data and the schedule. ``tags`` go on every
+    resource of the construct.
     """
 
     tenant: str
@@ -99,10 +101,78 @@ class KnowledgeBaseProps:
     chunk_overlap_percent: int = 20
     sync_schedule: str = "rate(1 day)"
     description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def _digest(*parts: object) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:8]
+
+
+def _role_name(props: KnowledgeBaseProps) -> str:
+    return f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-{props.tenant}-{props.environment}"
+
+
+def _validate(props: KnowledgeBaseProps) -> None:
+    role_name = _role_name(props)
+    if len(role_name) > _MAX_ROLE_NAME:
+        raise ValueError(
+            f"knowledge base role name {role_name!r} is longer than {_MAX_ROLE_NAME} characters; "
+            "shorten the tenant slug"
+        )
+    if re.match(r"^[a-z]{2}\.", props.embedding_model):
+        raise ValueError(
+            f"embedding model {props.embedding_model!r} is a cross-region inference profile id; "
+            "a knowledge base embeds with an in-region foundation model (e.g. amazon.titan-embed-text-v2:0)"
+        )
+    if "embed" not in props.embedding_model:
+        raise ValueError(
+            f"embedding model {props.embedding_model!r} is not an embedding model; the organization's SCP lets "
+            f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-* roles invoke foundation-model/*embed* only"
+        )
+    if not 1 <= props.dimensions <= 4096:
+        raise ValueError(f"dimensions {props.dimensions} outside 1..4096 (S3 Vectors index limit)")
+    if not _PREFIX_PATTERN.match(props.source_prefix):
+        raise ValueError(f"source_prefix {props.source_prefix!r} must be an S3 key prefix ending in '/'")
+    if not 20 <= props.chunk_max_tokens <= 8192 or not 1 <= props.chunk_overlap_percent <= 99:
+        raise ValueError("chunk_max_tokens must be 20..8192 and chunk_overlap_percent 1..99")
+
+
+def _service_statements(
+    props: KnowledgeBaseProps, *, model_arn: str, index_arn: str, region: str
+) -> list[iam.PolicyStatement]:
+    """The service role's rights: embed, read the source prefix, write the index, use the key via S3 and Bedrock."""
+    key_arn = props.encryption_key.key_arn
+    return [
+        iam.PolicyStatement(sid="EmbedWithTheConfiguredModel", actions=["bedrock:InvokeModel"], resources=[model_arn]),
+        iam.PolicyStatement(
+            sid="ListTheSourcePrefix",
+            actions=["s3:ListBucket"],
+            resources=[props.data_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{props.source_prefix}*"]}},
+        ),
+        iam.PolicyStatement(
+            sid="ReadTheSourcePrefix",
+            actions=["s3:GetObject"],
+            resources=[props.data_bucket.arn_for_objects(f"{props.source_prefix}*")],
+        ),
+        iam.PolicyStatement(sid="ReadWriteTheIndex", actions=list(INDEX_ACTIONS), resources=[index_arn]),
+        # The key encrypts the source objects (read through S3) and the vectors (through S3 Vectors).
+        iam.PolicyStatement(
+            sid="DecryptSourcesAndVectors",
+            actions=["kms:Decrypt"],
+            resources=[key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": [f"s3.{region}.amazonaws.com", f"s3vectors.{region}.amazonaws.com"]}
+            },
+        ),
+        # Ingestion's transient data (server_side_encryption_configuration of the data source).
+        iam.PolicyStatement(
+            sid="EncryptIngestionTransientData",
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"bedrock.{region}.amazonaws.com"}},
+        ),
+    ]
 
 
 class AgentKnowledgeBase(Construct):
@@ -122,20 +192,35 @@ class AgentKnowledgeBase(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: KnowledgeBaseProps) -> None:
         super().__init__(scope, construct_id)
-        self._validate(props)
+        _validate(props)
         stack = cdk.Stack.of(self)
         self._props = props
         name = re.sub(r"-+", "-", f"{props.tenant}-{props.environment}")
-        self.role_name = f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-{props.tenant}-{props.environment}"
+        self.role_name = _role_name(props)
         self.embedding_model_arn = (
             f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{props.embedding_model}"
         )
         # Both are fixed at creation; a change must create new resources under new names.
         model_digest = _digest(props.embedding_model, props.dimensions)
-
-        # --- vector store: retained, CMK-encrypted -----------------------------------
         self.vector_bucket_name = self.role_name  # same account-unique slug; vector bucket names allow it
-        self.vector_bucket = s3vectors.CfnVectorBucket(
+        self.vector_bucket, self.index = self._vector_store(model_digest)
+        self._allow_vector_indexing(stack)
+        self._role, self.service_policy = self._service_role(stack, name)
+        self._acknowledge_service_policy()
+        self.knowledge_base = self._knowledge_base(name, model_digest)
+        # Bedrock checks the role's access when it creates the knowledge base.
+        self.knowledge_base.node.add_dependency(self.service_policy)
+        self.data_source = self._data_source(stack)
+        self._scheduled_ingestion(stack, name)
+        for key, value in sorted(props.tags.items()):
+            cdk.Tags.of(self).add(key, value)
+
+    # ------------------------------------------------------------------ construction helpers
+
+    def _vector_store(self, model_digest: str) -> tuple[s3vectors.CfnVectorBucket, s3vectors.CfnIndex]:
+        """The vector bucket and its index: retained, CMK-encrypted."""
+        props = self._props
+        bucket = s3vectors.CfnVectorBucket(
             self,
             "VectorBucket",
             vector_bucket_name=self.vector_bucket_name,
@@ -143,12 +228,12 @@ class AgentKnowledgeBase(Construct):
                 sse_type="aws:kms", kms_key_arn=props.encryption_key.key_arn
             ),
         )
-        retain(self.vector_bucket)
-        self.index = s3vectors.CfnIndex(
+        retain(bucket)
+        index = s3vectors.CfnIndex(
             self,
             "VectorIndex",
             index_name=f"kb-{props.dimensions}-{model_digest}",
-            vector_bucket_arn=self.vector_bucket.attr_vector_bucket_arn,
+            vector_bucket_arn=bucket.attr_vector_bucket_arn,
             data_type="float32",
             dimension=props.dimensions,
             distance_metric="cosine",
@@ -156,164 +241,8 @@ class AgentKnowledgeBase(Construct):
                 non_filterable_metadata_keys=list(BEDROCK_NON_FILTERABLE_KEYS)
             ),
         )
-        retain(self.index)
-        self._allow_vector_indexing(stack)
-
-        # --- service role: the SCP's embedding-only exemption applies to this name ---
-        self._role = iam.Role(
-            self,
-            "ServiceRole",
-            role_name=self.role_name,
-            description=f"Bedrock knowledge base {name}: embeds {props.source_prefix} of the agent-data bucket",
-            assumed_by=iam.ServicePrincipal(
-                "bedrock.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    # The knowledge base's own ARN would be circular (it needs the role first).
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:knowledge-base/*"
-                    },
-                },
-            ),
-        )
-        self.service_policy = iam.ManagedPolicy(
-            self,
-            "ServicePolicy",
-            description=f"What the {name} knowledge base reads, embeds with and writes",
-            roles=[self._role],
-            statements=self._service_statements(stack),
-        )
-        self._acknowledge_service_policy()
-
-        # --- knowledge base and its data source --------------------------------------
-        self.knowledge_base = bedrock.CfnKnowledgeBase(
-            self,
-            "KnowledgeBase",
-            name=f"{naming.PREFIX}-{name}-{model_digest}",
-            description=props.description or f"Knowledge base for {props.tenant} ({props.environment})",
-            role_arn=self._role.role_arn,
-            knowledge_base_configuration=bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
-                type="VECTOR",
-                vector_knowledge_base_configuration=bedrock.CfnKnowledgeBase.VectorKnowledgeBaseConfigurationProperty(
-                    embedding_model_arn=self.embedding_model_arn,
-                    embedding_model_configuration=bedrock.CfnKnowledgeBase.EmbeddingModelConfigurationProperty(
-                        bedrock_embedding_model_configuration=bedrock.CfnKnowledgeBase.BedrockEmbeddingModelConfigurationProperty(
-                            dimensions=props.dimensions, embedding_data_type="FLOAT32"
-                        )
-                    ),
-                ),
-            ),
-            storage_configuration=bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
-                type="S3_VECTORS",
-                s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
-                    index_arn=self.index.attr_index_arn
-                ),
-            ),
-        )
-        # Bedrock checks the role's access when it creates the knowledge base.
-        self.knowledge_base.node.add_dependency(self.service_policy)
-        self.data_source = bedrock.CfnDataSource(
-            self,
-            "DataSource",
-            knowledge_base_id=self.knowledge_base.attr_knowledge_base_id,
-            name=f"agent-data-{_digest(props.chunk_max_tokens, props.chunk_overlap_percent)}",
-            description=f"s3://<agent-data bucket>/{props.source_prefix}",
-            data_deletion_policy="RETAIN",
-            data_source_configuration=bedrock.CfnDataSource.DataSourceConfigurationProperty(
-                type="S3",
-                s3_configuration=bedrock.CfnDataSource.S3DataSourceConfigurationProperty(
-                    bucket_arn=props.data_bucket.bucket_arn,
-                    # Never a same-named bucket in another account.
-                    bucket_owner_account_id=stack.account,
-                    inclusion_prefixes=[props.source_prefix],
-                ),
-            ),
-            # Ingestion's transient data is encrypted with the tenant's key too.
-            server_side_encryption_configuration=bedrock.CfnDataSource.ServerSideEncryptionConfigurationProperty(
-                kms_key_arn=props.encryption_key.key_arn
-            ),
-            vector_ingestion_configuration=bedrock.CfnDataSource.VectorIngestionConfigurationProperty(
-                chunking_configuration=bedrock.CfnDataSource.ChunkingConfigurationProperty(
-                    chunking_strategy="FIXED_SIZE",
-                    fixed_size_chunking_configuration=bedrock.CfnDataSource.FixedSizeChunkingConfigurationProperty(
-                        max_tokens=props.chunk_max_tokens, overlap_percentage=props.chunk_overlap_percent
-                    ),
-                )
-            ),
-        )
-
-        # --- scheduled ingestion ------------------------------------------------------
-        # Holds only this schedule (no data): deleted with the stack, so a redeploy can reuse the name.
-        self.schedule_group = scheduler.ScheduleGroup(
-            self, "IngestionScheduleGroup", schedule_group_name=self.role_name, removal_policy=cdk.RemovalPolicy.DESTROY
-        )
-        self.ingestion_role = iam.Role(
-            self,
-            "IngestionRole",
-            description=f"EventBridge Scheduler: starts ingestion jobs of the {name} knowledge base, nothing else",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={
-                    "StringEquals": {
-                        "aws:SourceAccount": stack.account,
-                        "aws:SourceArn": self.schedule_group.schedule_group_arn,
-                    },
-                },
-            ),
-        )
-        self.ingestion_schedule = scheduler.Schedule(
-            self,
-            "IngestionSchedule",
-            description=f"Ingest s3://<agent-data bucket>/{props.source_prefix} into the {name} knowledge base",
-            schedule=scheduler.ScheduleExpression.expression(props.sync_schedule),
-            schedule_group=self.schedule_group,
-            key=props.encryption_key,
-            target=scheduler_targets.Universal(
-                # SDK client name and camelCase action: arn:<partition>:scheduler:::aws-sdk:bedrockagent:startIngestionJob
-                service="bedrockagent",
-                action="startIngestionJob",
-                input=scheduler.ScheduleTargetInput.from_object(
-                    {"KnowledgeBaseId": self.knowledge_base_id, "DataSourceId": self.data_source_id}
-                ),
-                policy_statements=[iam.PolicyStatement(actions=[START_INGESTION], resources=[self.knowledge_base_arn])],
-                role=self.ingestion_role,
-                # A job that cannot start now (one still running) is picked up by the next run.
-                retry_attempts=2,
-                max_event_age=cdk.Duration.hours(1),
-            ),
-        )
-        acknowledge_compliance(
-            self.ingestion_role.node.find_child("DefaultPolicy"),
-            "IAMNoInlinePolicy",
-            "The scheduler L2 writes its target grant (StartIngestionJob on this one knowledge base) and the "
-            "schedule key's decrypt grant as a policy attached only to this schedule's role.",
-        )
-
-    # ------------------------------------------------------------------ construction helpers
-
-    @staticmethod
-    def _validate(props: KnowledgeBaseProps) -> None:
-        role_name = f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-{props.tenant}-{props.environment}"
-        if len(role_name) > _MAX_ROLE_NAME:
-            raise ValueError(
-                f"knowledge base role name {role_name!r} is longer than {_MAX_ROLE_NAME} characters; shorten the tenant slug"
-            )
-        if re.match(r"^[a-z]{2}\.", props.embedding_model):
-            raise ValueError(
-                f"embedding model {props.embedding_model!r} is a cross-region inference profile id; a knowledge base embeds "
-                "with an in-region foundation model (e.g. amazon.titan-embed-text-v2:0)"
-            )
-        if "embed" not in props.embedding_model:
-            raise ValueError(
-                f"embedding model {props.embedding_model!r} is not an embedding model; the organization's SCP lets "
-                f"{naming.KNOWLEDGE_BASE_ROLE_PREFIX}-* roles invoke foundation-model/*embed* only"
-            )
-        if not 1 <= props.dimensions <= 4096:
-            raise ValueError(f"dimensions {props.dimensions} outside 1..4096 (S3 Vectors index limit)")
-        if not _PREFIX_PATTERN.match(props.source_prefix):
-            raise ValueError(f"source_prefix {props.source_prefix!r} must be an S3 key prefix ending in '/'")
-        if not 20 <= props.chunk_max_tokens <= 8192 or not 1 <= props.chunk_overlap_percent <= 99:
-            raise ValueError("chunk_max_tokens must be 20..8192 and chunk_overlap_percent 1..99")
+        retain(index)
+        return bucket, index
 
     def _allow_vector_indexing(self, stack: cdk.Stack) -> None:
         """S3 Vectors maintains indexes in the background as indexing.s3vectors.amazonaws.com, which needs the key.
@@ -342,50 +271,151 @@ class AgentKnowledgeBase(Construct):
             cdk.Annotations.of(self).add_warning_v2(
                 "agentzone:knowledgeBaseKeyPolicy",
                 "The encryption key is imported: add a key policy statement allowing indexing.s3vectors.amazonaws.com "
-                f"kms:Decrypt for {bucket_arn}, or index creation fails (see S3 Vectors 'Data protection and encryption').",
+                f"kms:Decrypt for {bucket_arn}, or index creation fails "
+                "(see S3 Vectors 'Data protection and encryption').",
             )
 
-    def _service_statements(self, stack: cdk.Stack) -> list[iam.PolicyStatement]:
+    def _service_role(self, stack: cdk.Stack, name: str) -> tuple[iam.Role, iam.ManagedPolicy]:
+        """The service role and its policy: the SCP's embedding-only exemption applies to the role's name."""
         props = self._props
-        key_arn = props.encryption_key.key_arn
-        region = stack.region
-        return [
-            iam.PolicyStatement(
-                sid="EmbedWithTheConfiguredModel", actions=["bedrock:InvokeModel"], resources=[self.embedding_model_arn]
-            ),
-            iam.PolicyStatement(
-                sid="ListTheSourcePrefix",
-                actions=["s3:ListBucket"],
-                resources=[props.data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{props.source_prefix}*"]}},
-            ),
-            iam.PolicyStatement(
-                sid="ReadTheSourcePrefix",
-                actions=["s3:GetObject"],
-                resources=[props.data_bucket.arn_for_objects(f"{props.source_prefix}*")],
-            ),
-            iam.PolicyStatement(
-                sid="ReadWriteTheIndex", actions=list(INDEX_ACTIONS), resources=[self.index.attr_index_arn]
-            ),
-            # The key encrypts the source objects (read through S3) and the vectors (through S3 Vectors).
-            iam.PolicyStatement(
-                sid="DecryptSourcesAndVectors",
-                actions=["kms:Decrypt"],
-                resources=[key_arn],
+        role = iam.Role(
+            self,
+            "ServiceRole",
+            role_name=self.role_name,
+            description=f"Bedrock knowledge base {name}: embeds {props.source_prefix} of the agent-data bucket",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock.amazonaws.com",
                 conditions={
-                    "StringEquals": {
-                        "kms:ViaService": [f"s3.{region}.amazonaws.com", f"s3vectors.{region}.amazonaws.com"]
-                    }
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    # The knowledge base's own ARN would be circular (it needs the role first).
+                    "ArnLike": {
+                        "aws:SourceArn": (
+                            f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:knowledge-base/*"
+                        )
+                    },
                 },
             ),
-            # Ingestion's transient data (server_side_encryption_configuration of the data source).
-            iam.PolicyStatement(
-                sid="EncryptIngestionTransientData",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{region}.amazonaws.com"}},
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "ServicePolicy",
+            description=f"What the {name} knowledge base reads, embeds with and writes",
+            roles=[role],
+            statements=_service_statements(
+                props, model_arn=self.embedding_model_arn, index_arn=self.index.attr_index_arn, region=stack.region
             ),
-        ]
+        )
+        return role, policy
+
+    def _knowledge_base(self, name: str, model_digest: str) -> bedrock.CfnKnowledgeBase:
+        props = self._props
+        kb = bedrock.CfnKnowledgeBase
+        embedding = kb.EmbeddingModelConfigurationProperty(
+            bedrock_embedding_model_configuration=kb.BedrockEmbeddingModelConfigurationProperty(
+                dimensions=props.dimensions, embedding_data_type="FLOAT32"
+            )
+        )
+        return kb(
+            self,
+            "KnowledgeBase",
+            name=f"{naming.PREFIX}-{name}-{model_digest}",
+            description=props.description or f"Knowledge base for {props.tenant} ({props.environment})",
+            role_arn=self._role.role_arn,
+            knowledge_base_configuration=kb.KnowledgeBaseConfigurationProperty(
+                type="VECTOR",
+                vector_knowledge_base_configuration=kb.VectorKnowledgeBaseConfigurationProperty(
+                    embedding_model_arn=self.embedding_model_arn, embedding_model_configuration=embedding
+                ),
+            ),
+            storage_configuration=kb.StorageConfigurationProperty(
+                type="S3_VECTORS",
+                s3_vectors_configuration=kb.S3VectorsConfigurationProperty(index_arn=self.index.attr_index_arn),
+            ),
+        )
+
+    def _data_source(self, stack: cdk.Stack) -> bedrock.CfnDataSource:
+        """The source prefix of the agent-data bucket, chunked at a fixed size; its vectors stay on delete."""
+        props = self._props
+        ds = bedrock.CfnDataSource
+        return ds(
+            self,
+            "DataSource",
+            knowledge_base_id=self.knowledge_base.attr_knowledge_base_id,
+            name=f"agent-data-{_digest(props.chunk_max_tokens, props.chunk_overlap_percent)}",
+            description=f"s3://<agent-data bucket>/{props.source_prefix}",
+            data_deletion_policy="RETAIN",
+            data_source_configuration=ds.DataSourceConfigurationProperty(
+                type="S3",
+                s3_configuration=ds.S3DataSourceConfigurationProperty(
+                    bucket_arn=props.data_bucket.bucket_arn,
+                    # Never a same-named bucket in another account.
+                    bucket_owner_account_id=stack.account,
+                    inclusion_prefixes=[props.source_prefix],
+                ),
+            ),
+            # Ingestion's transient data is encrypted with the tenant's key too.
+            server_side_encryption_configuration=ds.ServerSideEncryptionConfigurationProperty(
+                kms_key_arn=props.encryption_key.key_arn
+            ),
+            vector_ingestion_configuration=ds.VectorIngestionConfigurationProperty(
+                chunking_configuration=ds.ChunkingConfigurationProperty(
+                    chunking_strategy="FIXED_SIZE",
+                    fixed_size_chunking_configuration=ds.FixedSizeChunkingConfigurationProperty(
+                        max_tokens=props.chunk_max_tokens, overlap_percentage=props.chunk_overlap_percent
+                    ),
+                )
+            ),
+        )
+
+    def _scheduled_ingestion(self, stack: cdk.Stack, name: str) -> None:
+        """``sync_schedule`` calls StartIngestionJob directly, as a role that may do only that."""
+        props = self._props
+        # Holds only this schedule (no data): deleted with the stack, so a redeploy can reuse the name.
+        self.schedule_group = scheduler.ScheduleGroup(
+            self, "IngestionScheduleGroup", schedule_group_name=self.role_name, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        self.ingestion_role = iam.Role(
+            self,
+            "IngestionRole",
+            description=f"EventBridge Scheduler: starts ingestion jobs of the {name} knowledge base, nothing else",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": self.schedule_group.schedule_group_arn,
+                    },
+                },
+            ),
+        )
+        self.ingestion_schedule = scheduler.Schedule(
+            self,
+            "IngestionSchedule",
+            description=f"Ingest s3://<agent-data bucket>/{props.source_prefix} into the {name} knowledge base",
+            schedule=scheduler.ScheduleExpression.expression(props.sync_schedule),
+            schedule_group=self.schedule_group,
+            key=props.encryption_key,
+            target=scheduler_targets.Universal(
+                # SDK client name and camelCase action:
+                # arn:<partition>:scheduler:::aws-sdk:bedrockagent:startIngestionJob
+                service="bedrockagent",
+                action="startIngestionJob",
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"KnowledgeBaseId": self.knowledge_base_id, "DataSourceId": self.data_source_id}
+                ),
+                policy_statements=[iam.PolicyStatement(actions=[START_INGESTION], resources=[self.knowledge_base_arn])],
+                role=self.ingestion_role,
+                # A job that cannot start now (one still running) is picked up by the next run.
+                retry_attempts=2,
+                max_event_age=cdk.Duration.hours(1),
+            ),
+        )
+        acknowledge_compliance(
+            self.ingestion_role.node.find_child("DefaultPolicy"),
+            "IAMNoInlinePolicy",
+            "The scheduler L2 writes its target grant (StartIngestionJob on this one knowledge base) and the "
+            "schedule key's decrypt grant as a policy attached only to this schedule's role.",
+        )
 
     def _acknowledge_service_policy(self) -> None:
         bucket = self._props.data_bucket
@@ -397,8 +427,8 @@ class AgentKnowledgeBase(Construct):
         acknowledge(
             self.service_policy,
             f"AwsSolutions-IAM5[Resource::{ref}/{self._props.source_prefix}*]",
-            f"The knowledge base reads every document the team puts under {self._props.source_prefix} of its own agent-data "
-            "bucket (object keys are the team's, chosen at upload); nothing outside that prefix.",
+            f"The knowledge base reads every document the team puts under {self._props.source_prefix} of its own "
+            "agent-data bucket (object keys are the team's, chosen at upload); nothing outside that prefix.",
         )
 
     # ------------------------------------------------------------------ config entry point
@@ -416,7 +446,7 @@ class AgentKnowledgeBase(Construct):
             raise ValueError(
                 "knowledge_base needs the tenant's agent-data bucket; BlueprintContext.data_bucket is not set"
             )
-        kb = cls(
+        return cls(
             scope,
             construct_id,
             props=KnowledgeBaseProps(
@@ -430,11 +460,9 @@ class AgentKnowledgeBase(Construct):
                 chunk_max_tokens=config.chunk_max_tokens,
                 chunk_overlap_percent=config.chunk_overlap_percent,
                 sync_schedule=config.sync_schedule,
+                tags=context.tags,
             ),
         )
-        for key, value in sorted(context.tags.items()):
-            cdk.Tags.of(kb).add(key, value)
-        return kb
 
     # ------------------------------------------------------------------ attributes
 
@@ -480,8 +508,9 @@ class AgentKnowledgeBase(Construct):
             acknowledge(
                 policy,
                 "AwsSolutions-IAM5[Resource::*]",
-                "bedrock:RetrieveAndGenerate supports only Resource '*'; the knowledge bases it can query are bounded by "
-                "bedrock:Retrieve on this knowledge base's ARN, and its generation model by the role's own InvokeModel grants.",
+                "bedrock:RetrieveAndGenerate supports only Resource '*'; the knowledge bases it can query are "
+                "bounded by bedrock:Retrieve on this knowledge base's ARN, and its generation model by the role's "
+                "own InvokeModel grants.",
             )
         return retrieve.combine(generate)
 

@@ -1,6 +1,6 @@
 """AgentCore Memory blueprint.
 
-Seed 001: each account (dev, pre-prod, prod) has its own memory resources, and
+Each account (dev, pre-prod, prod) has its own memory resources, and
 applications may use several: the fraud and the claims agents each keep
 their own memory and share a third one for user details. So a tenant names
 its memories, and each agent states which ones it uses and how (read
@@ -27,7 +27,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .. import naming
-from ..config.model import CustomMemoryStrategy, MemoryResource
+from ..config.model import MemoryResource
 from ..nag import acknowledge, acknowledge_compliance
 from .context import BlueprintContext, retain
 from .registry import OFFERED, BlueprintSpec
@@ -48,12 +48,29 @@ ACCESS_LEVELS = ("read", "read_short_term", "read_long_term", "write", "read_wri
 
 
 @dataclass(frozen=True)
+class CustomStrategyProps:
+    """A built-in strategy ``type`` with its own namespaces and, optionally, its own extraction.
+
+    ``instructions`` (appended to the built-in extraction prompt) and
+    ``model`` (the model that runs the extraction) go together.
+    """
+
+    name: str
+    type: str
+    namespaces: tuple[str, ...]
+    instructions: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
 class AgentMemoryProps:
+    """A memory; defaults match ``MemoryResource``. ``tags`` go on the memory (AgentCore tags)."""
+
     memory_name: str
     encryption_key: kms.IKey
     expiry_days: int = 90
     strategies: tuple[str, ...] = ("semantic", "summary")
-    custom_strategies: tuple[CustomMemoryStrategy, ...] = ()
+    custom_strategies: tuple[CustomStrategyProps, ...] = ()
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -63,7 +80,8 @@ class AgentMemory(Construct):
 
     Usable from a tenant YAML file (``blueprints: {memory: {customers: {...}}}``) or directly::
 
-        memory = AgentMemory(stack, "Customers", props=AgentMemoryProps(memory_name="claims_customers_dev", encryption_key=key))
+        memory = AgentMemory(stack, "Customers", props=AgentMemoryProps(
+            memory_name="claims_customers_dev", encryption_key=key))
         memory.grant_read_long_term(role)
         runtime = AgentRuntime(..., attachments=[memory.for_agent("read_write")])
     """
@@ -72,7 +90,8 @@ class AgentMemory(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: AgentMemoryProps) -> None:
         super().__init__(scope, construct_id)
-        unknown = sorted(set(props.strategies) - set(BUILT_IN_STRATEGIES))
+        types = {*props.strategies, *(s.type for s in props.custom_strategies)}
+        unknown = sorted(types - set(BUILT_IN_STRATEGIES))
         if unknown:
             raise ValueError(f"unknown memory strategies {unknown}; valid: {sorted(BUILT_IN_STRATEGIES)}")
         if not props.strategies and not props.custom_strategies:
@@ -82,7 +101,7 @@ class AgentMemory(Construct):
         self.name = props.memory_name
         self.encryption_key = props.encryption_key
         # Sorted so reordering the YAML list never changes the template.
-        strategies = [BUILT_IN_STRATEGIES[name]() for name in sorted(props.strategies)]
+        strategies: list[agentcore.IMemoryStrategy] = [BUILT_IN_STRATEGIES[name]() for name in sorted(props.strategies)]
         strategies += [self._custom(strategy) for strategy in sorted(props.custom_strategies, key=lambda s: s.name)]
         # Custom extraction calls its model as the memory's service role, without a guardrail: the tenant SCP
         # exempts only roles named agentzone-memory-* and limits them to the tenant's extraction models, so such
@@ -108,6 +127,9 @@ class AgentMemory(Construct):
         cfn_memory = self.memory.node.find_child("Memory")
         assert isinstance(cfn_memory, cdk.CfnResource)
         retain(cfn_memory)
+        self._acknowledge_service_role(with_models=bool(extraction_models))
+
+    def _acknowledge_service_role(self, *, with_models: bool) -> None:
         service_role = self.extraction_role or self.memory.node.find_child("ServiceRole")
         service_policy = service_role.node.find_child("DefaultPolicy")
         acknowledge(
@@ -116,7 +138,7 @@ class AgentMemory(Construct):
             "The memory service role re-encrypts under this memory's own CMK only (resource is the key ARN); "
             "ReEncrypt* covers ReEncryptFrom/To on that single key.",
         )
-        if extraction_models:
+        if with_models:
             acknowledge(
                 service_policy,
                 "AwsSolutions-IAM5[Action::bedrock:InvokeModel*]",
@@ -157,7 +179,7 @@ class AgentMemory(Construct):
             ),
         )
 
-    def _custom(self, strategy: CustomMemoryStrategy) -> agentcore.IMemoryStrategy:
+    def _custom(self, strategy: CustomStrategyProps) -> agentcore.IMemoryStrategy:
         override = None
         if strategy.instructions or strategy.model:
             if not (strategy.instructions and strategy.model):
@@ -184,7 +206,16 @@ class AgentMemory(Construct):
                 encryption_key=context.encryption_key,
                 expiry_days=config.expiry_days,
                 strategies=tuple(config.strategies),
-                custom_strategies=tuple(config.custom_strategies),
+                custom_strategies=tuple(
+                    CustomStrategyProps(
+                        name=s.name,
+                        type=s.type,
+                        namespaces=tuple(s.namespaces),
+                        instructions=s.instructions,
+                        model=s.model,
+                    )
+                    for s in config.custom_strategies
+                ),
                 description=config.description or f"{name} memory of {context.tenant} ({context.environment})",
                 tags=context.tags,
             ),

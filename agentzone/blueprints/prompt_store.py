@@ -96,6 +96,26 @@ class PromptStoreProps:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+def _variant(definition: PromptDefinition, variables: tuple[str, ...]) -> bedrock.CfnPrompt.PromptVariantProperty:
+    """The prompt's one text variant: its template, model and inference settings."""
+    return bedrock.CfnPrompt.PromptVariantProperty(
+        name=VARIANT,
+        template_type="TEXT",
+        model_id=definition.model,
+        inference_configuration=bedrock.CfnPrompt.PromptInferenceConfigurationProperty(
+            text=bedrock.CfnPrompt.PromptModelInferenceConfigurationProperty(
+                temperature=definition.temperature, max_tokens=definition.max_tokens
+            )
+        ),
+        template_configuration=bedrock.CfnPrompt.PromptTemplateConfigurationProperty(
+            text=bedrock.CfnPrompt.TextPromptTemplateConfigurationProperty(
+                text=definition.text,
+                input_variables=[bedrock.CfnPrompt.PromptInputVariableProperty(name=v) for v in variables] or None,
+            )
+        ),
+    )
+
+
 class ManagedPrompt(Construct):
     """One prompt: its ``CfnPrompt`` (draft) and the ``CfnPromptVersion`` of the label this environment serves."""
 
@@ -128,27 +148,7 @@ class ManagedPrompt(Construct):
             description=definition.description,
             customer_encryption_key_arn=encryption_key.key_arn,
             default_variant=VARIANT,
-            variants=[
-                bedrock.CfnPrompt.PromptVariantProperty(
-                    name=VARIANT,
-                    template_type="TEXT",
-                    model_id=definition.model,
-                    inference_configuration=bedrock.CfnPrompt.PromptInferenceConfigurationProperty(
-                        text=bedrock.CfnPrompt.PromptModelInferenceConfigurationProperty(
-                            temperature=definition.temperature, max_tokens=definition.max_tokens
-                        )
-                    ),
-                    template_configuration=bedrock.CfnPrompt.PromptTemplateConfigurationProperty(
-                        text=bedrock.CfnPrompt.TextPromptTemplateConfigurationProperty(
-                            text=definition.text,
-                            input_variables=[
-                                bedrock.CfnPrompt.PromptInputVariableProperty(name=v) for v in self.variables
-                            ]
-                            or None,
-                        )
-                    ),
-                )
-            ],
+            variants=[_variant(definition, self.variables)],
             tags=tag_map(tags) or None,
         )
         # Deleting a prompt deletes all its versions: keep it, or the retained versions would go with it.
@@ -208,7 +208,7 @@ class PromptStore(Construct):
         if repeated:
             raise ValueError(f"prompts {repeated} are defined more than once")
         variables = [env_var_name(n) for n in names]
-        clashing = sorted({n for n, v in zip(names, variables) if variables.count(v) > 1})
+        clashing = sorted({n for n, v in zip(names, variables, strict=True) if variables.count(v) > 1})
         if clashing:
             raise ValueError(f"prompts {clashing} map to the same environment variable; rename one")
         self.encryption_key = props.encryption_key
@@ -240,7 +240,8 @@ class PromptStore(Construct):
                 )
             if context.models and prompt.model not in context.models:
                 raise ValueError(
-                    f"prompt_store.{name}.model {prompt.model!r} is not one of the tenant's models {list(context.models)}"
+                    f"prompt_store.{name}.model {prompt.model!r} is not one of the tenant's models "
+                    f"{list(context.models)}"
                 )
             definitions.append(
                 PromptDefinition(
@@ -263,11 +264,12 @@ class PromptStore(Construct):
         )
 
     def _allow_bedrock_to_use_key(self) -> None:
-        """Bedrock encrypts prompts with the CMK as itself; the key policy must allow that (prompts of this account only).
+        """Bedrock encrypts prompts with the CMK as itself: the key policy allows that, for this account's prompts.
 
         A no-op for an imported key: its own policy must then carry this statement.
         """
         stack = cdk.Stack.of(self)
+        prompts = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:prompt/*"
         self.encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowBedrockPromptsInThisAccount",
@@ -276,9 +278,7 @@ class PromptStore(Construct):
                 resources=["*"],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "StringLike": {
-                        "kms:EncryptionContext:aws:bedrock-prompts:arn": f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:prompt/*"
-                    },
+                    "StringLike": {"kms:EncryptionContext:aws:bedrock-prompts:arn": prompts},
                 },
             )
         )

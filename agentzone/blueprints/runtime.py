@@ -1,6 +1,6 @@
 """AgentCore Runtime blueprint: one agent per tenant environment, its endpoints pinned to immutable versions.
 
-Why (seed 001): AgentCore keeps every configuration a runtime has run as an
+Why: AgentCore keeps every configuration a runtime has run as an
 immutable, numbered version, and an endpoint (DEV, PREPROD, PROD, ...) is a
 named pointer at one version. The tenant's YAML names, per environment, the
 image tag the runtime's newest version runs and the version each endpoint
@@ -50,7 +50,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ..config.model import AgentRuntimeBlueprint
+from ..config.model import AgentRuntimeBlueprint, RuntimeRelease
 from ..constructs.isolated_vpc import IsolatedVpc, IsolatedVpcProps
 from ..nag import acknowledge_runtime_role
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry, tag_map
@@ -134,7 +134,8 @@ class RuntimeImage:
         match = _ECR_URI.match(uri)
         if not match:
             raise ValueError(
-                f"image URI {uri!r} is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
+                f"image URI {uri!r} is not an ECR image URI "
+                "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
             )
         return cls(
             repository_arn=f"arn:{cdk.Aws.PARTITION}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}",
@@ -225,7 +226,8 @@ class AgentRuntimeProps:
             problems.append(f"max_lifetime_hours {self.max_lifetime_hours}: 1 to 8")
         elif self.idle_timeout_minutes > self.max_lifetime_hours * 60:
             problems.append(
-                f"idle_timeout_minutes {self.idle_timeout_minutes} is longer than max_lifetime_hours {self.max_lifetime_hours}"
+                f"idle_timeout_minutes {self.idle_timeout_minutes} is longer than "
+                f"max_lifetime_hours {self.max_lifetime_hours}"
             )
         if self.vpc is not None and self.encryption_key is None:
             problems.append("vpc: pass encryption_key too (the VPC's flow logs are encrypted with it)")
@@ -283,11 +285,24 @@ class AgentRuntime(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: AgentRuntimeProps) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         self.props = props
         self.runtime_name = props.runtime_name
+        self._role = self._execution_role(props)
+        self.environment_variables = self._attach(props)
+        self.network: IsolatedVpc | None = None
+        self.security_group: ec2.SecurityGroup | None = None
+        network_configuration = self._isolated_network(props) if props.vpc is not None else None
+        self.runtime = self._runtime(props, network_configuration)
+        self._endpoints = self._pinned_endpoints(props)
+        self.alarms = self._alarms(props.alarms, props.alarm_topic)
+        self._acknowledge()
 
-        self._role = iam.Role(
+    # ---------------------------------------------------------- construction
+
+    def _execution_role(self, props: AgentRuntimeProps) -> iam.Role:
+        """The runtime's role, trusting AgentCore for runtimes of this name in this account only."""
+        stack = cdk.Stack.of(self)
+        return iam.Role(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal(
@@ -305,39 +320,38 @@ class AgentRuntime(Construct):
             description=f"Execution role of the AgentCore runtime {props.runtime_name}",
             max_session_duration=cdk.Duration.hours(8),
         )
-        self.environment_variables = self._attach(props)
 
-        self.network: IsolatedVpc | None = None
-        self.security_group: ec2.SecurityGroup | None = None
-        network_configuration = None
-        if props.vpc is not None:
-            assert props.encryption_key is not None  # checked by the props
-            self.network = IsolatedVpc(
-                self,
-                "Network",
-                props=IsolatedVpcProps(
-                    purpose=f"AgentCore runtime {props.runtime_name}",
-                    cidr=props.vpc.cidr,
-                    zones=props.vpc.zones,
-                    encryption_key=props.encryption_key,
-                    interface_endpoints=RUNTIME_VPC_ENDPOINTS,
-                    log_retention_days=props.vpc.log_retention_days,
-                ),
-            )
-            self.security_group = self.network.https_only_security_group(
-                self,
-                "SecurityGroup",
-                description=f"AgentCore runtime {props.runtime_name}: HTTPS to the VPC endpoints only",
-            )
-            network_configuration = agentcore.RuntimeNetworkConfiguration.using_vpc(
-                self, vpc=self.network.vpc, security_groups=[self.security_group], vpc_subnets=self.network.subnets
-            )
+    def _isolated_network(self, props: AgentRuntimeProps) -> agentcore.RuntimeNetworkConfiguration:
+        """An isolated VPC of the runtime's own, reaching AWS only through its interface endpoints."""
+        assert props.vpc is not None and props.encryption_key is not None  # checked by the props
+        self.network = IsolatedVpc(
+            self,
+            "Network",
+            props=IsolatedVpcProps(
+                purpose=f"AgentCore runtime {props.runtime_name}",
+                cidr=props.vpc.cidr,
+                zones=props.vpc.zones,
+                encryption_key=props.encryption_key,
+                interface_endpoints=RUNTIME_VPC_ENDPOINTS,
+                log_retention_days=props.vpc.log_retention_days,
+            ),
+        )
+        self.security_group = self.network.https_only_security_group(
+            self,
+            "SecurityGroup",
+            description=f"AgentCore runtime {props.runtime_name}: HTTPS to the VPC endpoints only",
+        )
+        return agentcore.RuntimeNetworkConfiguration.using_vpc(
+            self, vpc=self.network.vpc, security_groups=[self.security_group], vpc_subnets=self.network.subnets
+        )
 
+    def _runtime(
+        self, props: AgentRuntimeProps, network_configuration: agentcore.RuntimeNetworkConfiguration | None
+    ) -> agentcore.Runtime:
         repository = ecr.Repository.from_repository_attributes(
             self, "Repository", repository_arn=props.image.repository_arn, repository_name=props.image.repository_name
         )
-        tags = tag_map(dict(props.tags))
-        self.runtime = agentcore.Runtime(
+        runtime = agentcore.Runtime(
             self,
             "Runtime",
             runtime_name=props.runtime_name,
@@ -353,28 +367,27 @@ class AgentRuntime(Construct):
                 max_lifetime=cdk.Duration.hours(props.max_lifetime_hours),
             ),
             tracing_enabled=True,
-            tags=tags,
+            tags=tag_map(dict(props.tags)),
         )
         if self.network is not None:
             # AgentCore pulls the image through the VPC when it creates the runtime: the endpoints come first.
-            self.runtime.node.add_dependency(*self.network.endpoints.values())
+            runtime.node.add_dependency(*self.network.endpoints.values())
+        return runtime
 
-        self._endpoints: dict[str, agentcore.RuntimeEndpoint] = {}
-        for name, version in sorted(props.endpoints.items()):
-            self._endpoints[name] = agentcore.RuntimeEndpoint(
+    def _pinned_endpoints(self, props: AgentRuntimeProps) -> dict[str, agentcore.RuntimeEndpoint]:
+        """One endpoint per configured name, each on the immutable version config pins."""
+        return {
+            name: agentcore.RuntimeEndpoint(
                 self,
                 f"Endpoint{name}",  # stable: the construct id never depends on the version it points at
                 agent_runtime_id=self.runtime.agent_runtime_id,
                 agent_runtime_version=str(version),
                 endpoint_name=name,
                 description=f"{name} endpoint of {props.runtime_name}",
-                tags=tags,
+                tags=tag_map(dict(props.tags)),
             )
-
-        self.alarms = self._alarms(props.alarms, props.alarm_topic)
-        self._acknowledge()
-
-    # ---------------------------------------------------------- construction
+            for name, version in sorted(props.endpoints.items())
+        }
 
     def _attach(self, props: AgentRuntimeProps) -> dict[str, str]:
         """Let each attachment grant on the execution role; merge the variables it returns."""
@@ -386,11 +399,13 @@ class AgentRuntime(Construct):
             for name, value in sorted(returned.items()):
                 if not name.startswith(RESERVED_PREFIX) or not _VARIABLE.match(name):
                     raise ValueError(
-                        f"{label} returned environment variable {name!r}; attachments name theirs {RESERVED_PREFIX}<NAME>"
+                        f"{label} returned environment variable {name!r}; "
+                        f"attachments name theirs {RESERVED_PREFIX}<NAME>"
                     )
                 if name in source:
                     raise ValueError(
-                        f"environment variable {name} is set by both {source[name]} and {label}; each name must have one source"
+                        f"environment variable {name} is set by both {source[name]} and {label}; "
+                        "each name must have one source"
                     )
                 variables[name] = value
                 source[name] = label
@@ -487,25 +502,8 @@ class AgentRuntime(Construct):
         (:func:`agentzone.blueprints.memory.memory_attachments`): a blueprint
         never looks up another blueprint itself.
         """
-        release = config.releases.get(context.environment)
-        if release is None:
-            raise ValueError(
-                f"runtime {name!r} has no release for environment {context.environment!r}; add "
-                f"releases.{context.environment} (image_tag and endpoints); configured: {', '.join(sorted(config.releases)) or 'none'}"
-            )
-        if context.image_registry is None:
-            raise ValueError(
-                f"runtime {name!r}: set BlueprintContext.image_registry (the environment's shared-services ECR)"
-            )
-        reserved = sorted(key for key in config.environment if key.upper().startswith(RESERVED_PREFIX))
-        if reserved:
-            raise ValueError(
-                f"runtime {name!r}: environment names {reserved} use the reserved prefix {RESERVED_PREFIX}; rename them"
-            )
-        variables = {TENANT_VARIABLE: context.tenant, ENVIRONMENT_VARIABLE: context.environment}
-        if context.fm_gateway_url:
-            variables[FM_GATEWAY_URL_VARIABLE] = context.fm_gateway_url
-        variables.update(config.environment)
+        release, registry = _release_and_registry(context, name, config)
+        variables = _runtime_variables(context, config)
         vpc = RuntimeVpcProps(cidr=config.vpc.cidr, zones=tuple(config.vpc.zones)) if config.vpc else None
         return cls(
             scope,
@@ -513,7 +511,7 @@ class AgentRuntime(Construct):
             props=AgentRuntimeProps(
                 runtime_name=context.resource_name(name, separator="_"),
                 image=RuntimeImage.from_registry(
-                    context.image_registry, tenant=context.tenant, image=config.image, tag=release.image_tag
+                    registry, tenant=context.tenant, image=config.image, tag=release.image_tag
                 ),
                 endpoints=dict(release.endpoints),
                 protocol=config.protocol,
@@ -548,7 +546,10 @@ class AgentRuntime(Construct):
     @property
     def runtime_version(self) -> str:
         """The newest version (what DEFAULT serves); named endpoints serve the versions config pins."""
-        return self.runtime.agent_runtime_version
+        version = self.runtime.agent_runtime_version
+        if version is None:  # only imported runtimes lack it; this construct always creates its runtime
+            raise ValueError(f"runtime {self.runtime_name} has no version attribute")
+        return version
 
     @property
     def role(self) -> iam.IRole:
@@ -621,6 +622,38 @@ class AgentRuntime(Construct):
             return next(iter(self._endpoints))
         self.endpoint(endpoint)  # raises on an unknown name
         return endpoint
+
+
+def _release_and_registry(
+    context: BlueprintContext, name: str, config: AgentRuntimeBlueprint
+) -> tuple[RuntimeRelease, ImageRegistry]:
+    """This environment's release of a configured runtime and where its image is; raises when it cannot be built."""
+    release = config.releases.get(context.environment)
+    if release is None:
+        raise ValueError(
+            f"runtime {name!r} has no release for environment {context.environment!r}; add "
+            f"releases.{context.environment} (image_tag and endpoints); "
+            f"configured: {', '.join(sorted(config.releases)) or 'none'}"
+        )
+    if context.image_registry is None:
+        raise ValueError(
+            f"runtime {name!r}: set BlueprintContext.image_registry (the environment's shared-services ECR)"
+        )
+    reserved = sorted(key for key in config.environment if key.upper().startswith(RESERVED_PREFIX))
+    if reserved:
+        raise ValueError(
+            f"runtime {name!r}: environment names {reserved} use the reserved prefix {RESERVED_PREFIX}; rename them"
+        )
+    return release, context.image_registry
+
+
+def _runtime_variables(context: BlueprintContext, config: AgentRuntimeBlueprint) -> dict[str, str]:
+    """The runtime's own ``AGENTZONE_*`` variables, then the config ``environment`` map."""
+    variables = {TENANT_VARIABLE: context.tenant, ENVIRONMENT_VARIABLE: context.environment}
+    if context.fm_gateway_url:
+        variables[FM_GATEWAY_URL_VARIABLE] = context.fm_gateway_url
+    variables.update(config.environment)
+    return variables
 
 
 _PROTOCOLS = {

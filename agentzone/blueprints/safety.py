@@ -1,4 +1,4 @@
-"""Runtime safety controls: circuit breaker, kill switch, cost alarms, budget action, incident playbooks (seed 003).
+"""Runtime safety controls: circuit breaker, kill switch, cost alarms, budget action, incident playbooks.
 
 Applied in every tenant environment (not a blueprint a team opts into). What
 each piece does and why it looks like this:
@@ -45,8 +45,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
@@ -66,6 +66,7 @@ from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from ..safety import circuit_breaker as cb
 from ..safety import killswitch as ks
 from ..safety import metrics as emf
+from ..safety.playbooks import playbook_documents
 from .context import BlueprintContext
 
 ENV_KILL_SWITCH_PARAMETER = ks.ENV_PARAMETER
@@ -88,7 +89,8 @@ class SafetyControlsProps:
 
     ``notify`` receives the budget action's notices (at least one address).
     ``daily_cost_usd`` defaults to ``budget_monthly_usd / 30``; without
-    ``session_usd`` there is no per-session cost alarm.
+    ``session_usd`` there is no per-session cost alarm. ``tags`` go on every
+    resource of the construct.
     """
 
     tenant: str
@@ -104,6 +106,133 @@ class SafetyControlsProps:
     daily_cost_usd: float | None = None
     alarm_topic: sns.ITopic | None = None
     log_retention_days: int = 90
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _validate(props: SafetyControlsProps) -> None:
+    if not props.notify or not all(_EMAIL.match(a) for a in props.notify):
+        raise ValueError(f"notify needs at least one e-mail address for the budget action, got {list(props.notify)}")
+    if props.budget_monthly_usd <= 0:
+        raise ValueError("budget_monthly_usd must be positive")
+    for name in ("max_tool_calls", "max_tokens", "max_session_minutes", "kill_switch_cache_seconds"):
+        if getattr(props, name) < 1:
+            raise ValueError(f"{name} must be at least 1")
+    if props.daily_cost_usd is not None and props.daily_cost_usd > props.budget_monthly_usd:
+        raise ValueError(
+            f"daily_cost_usd {props.daily_cost_usd} is more than the monthly budget {props.budget_monthly_usd}"
+        )
+
+
+def _circuit_breaker_definition(scope: Construct, props: SafetyControlsProps) -> sfn.IChainable:
+    """Refuse (a Fail state) a malformed request, an ``on`` kill switch, or a counter at or over its limit."""
+
+    def refuse(state_id: str, error: str, reason: str, limit: float | None = None) -> sfn.Fail:
+        cause = {"allowed": False, "reason": reason, **({"limit": limit} if limit is not None else {})}
+        return sfn.Fail(scope, state_id, error=error, cause=json.dumps(cause, separators=(",", ":")))
+
+    C = sfn.Condition
+    limits = (
+        (cb.MAX_TOOL_CALLS, "$.tool_calls", props.max_tool_calls, "ToolCallLimitReached"),
+        (cb.MAX_TOKENS, "$.tokens", props.max_tokens, "TokenLimitReached"),
+        (cb.MAX_SESSION_MINUTES, "$.elapsed_seconds", props.max_session_minutes * 60, "SessionTimeLimitReached"),
+    )
+    check = sfn.Choice(scope, "CheckLimits").when(
+        C.not_(C.string_equals("$.kill_switch", ks.OFF)), refuse("KillSwitchOn", cb.TRIPPED, cb.KILL_SWITCH)
+    )
+    for reason, path, limit, state_id in limits:
+        check = check.when(C.number_greater_than_equals(path, limit), refuse(state_id, cb.TRIPPED, reason, limit))
+    allowed = sfn.Pass(scope, "Allowed", result=sfn.Result.from_object({"allowed": True, "reason": cb.WITHIN_LIMITS}))
+    check.otherwise(allowed)
+    well_formed = C.and_(
+        C.is_present("$.session_id"),
+        C.is_string("$.session_id"),
+        *[
+            cond
+            for field in ("tool_calls", "tokens", "elapsed_seconds")
+            for cond in (C.is_present(f"$.{field}"), C.is_numeric(f"$.{field}"))
+        ],
+        C.is_present("$.kill_switch"),
+        C.is_string("$.kill_switch"),
+    )
+    return (
+        sfn.Choice(scope, "ValidateRequest")
+        .when(well_formed, check)
+        .otherwise(refuse("InvalidRequest", cb.INVALID, cb.INVALID_REQUEST))
+    )
+
+
+def _deny_policy(scope: Construct, construct_id: str, name: str, description: str) -> iam.ManagedPolicy:
+    """A managed policy denying model calls and calls to other agents, attached on demand."""
+    return iam.ManagedPolicy(
+        scope,
+        construct_id,
+        managed_policy_name=name,
+        description=description,
+        statements=[
+            iam.PolicyStatement(
+                sid="StopAgentModelAndAgentCalls",
+                effect=iam.Effect.DENY,
+                actions=list(DENIED_ACTIONS),
+                resources=["*"],
+            )
+        ],
+    )
+
+
+def _cost_alarm(
+    scope: Construct,
+    construct_id: str,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    what: str,
+    topic: sns.ITopic | None,
+) -> cloudwatch.Alarm:
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no sessions is not an incident
+        alarm_description=f"AgentZone safety: {what}",
+    )
+    if topic is not None:
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
+
+def _acknowledge_state_machine_role(machine: sfn.StateMachine) -> None:
+    policy = machine.role.node.find_child("DefaultPolicy")
+    acknowledge(
+        policy,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray trace writes "
+        "support no resource-level permissions; the machine calls no other service.",
+    )
+    acknowledge_compliance(
+        policy,
+        "IAMNoInlinePolicy",
+        "The Step Functions L2 writes its logging and tracing grants as a policy on its own role only.",
+    )
+
+
+def _budget_action_definition(
+    policy: iam.IManagedPolicy, roles: Sequence[iam.IRole]
+) -> budgets.CfnBudgetsAction.DefinitionProperty:
+    """What the budget action does: attach ``policy`` to ``roles``."""
+    return budgets.CfnBudgetsAction.DefinitionProperty(
+        iam_action_definition=budgets.CfnBudgetsAction.IamActionDefinitionProperty(
+            policy_arn=policy.managed_policy_arn, roles=[role.role_name for role in roles]
+        )
+    )
+
+
+def _nag_iam_arn(stack: cdk.Stack, resource: str) -> str:
+    """An IAM ARN as cdk-nag prints it (IAM ARNs have no region)."""
+    partition = "<AWS::Partition>" if cdk.Token.is_unresolved(stack.partition) else stack.partition
+    account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+    return f"arn:{partition}:iam::{account}:{resource}"
 
 
 class SafetyControls(Construct):
@@ -119,76 +248,102 @@ class SafetyControls(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: SafetyControlsProps) -> None:
         super().__init__(scope, construct_id)
-        self._validate(props)
+        _validate(props)
         self._props = props
-        stack = cdk.Stack.of(self)
-        self._stack = stack
+        self._stack = cdk.Stack.of(self)
         self.daily_cost_usd = props.daily_cost_usd or round(props.budget_monthly_usd / 30, 2)
         self._protected: list[iam.IRole] = []
         self.budget_action: budgets.CfnBudgetsAction | None = None
-        tag_value = ks.protected_role_tag_value(props.tenant, props.environment)
+        self._tag_value = ks.protected_role_tag_value(props.tenant, props.environment)
         # Roles carrying this tag are the ones the kill switch, the playbooks and the budget action act on.
-        self._tag_condition = {f"iam:ResourceTag/{ks.PROTECTED_ROLE_TAG}": tag_value}
+        self._tag_condition = {f"iam:ResourceTag/{ks.PROTECTED_ROLE_TAG}": self._tag_value}
+        self._kill_switch()
+        self._circuit_breaker()
+        self._cost_alarms()
+        self._budget()
+        self._playbooks()
+        for key, value in sorted(props.tags.items()):
+            cdk.Tags.of(self).add(key, value)
 
-        # --- kill switch ------------------------------------------------------------
-        self.kill_switch_parameter_name = ks.kill_switch_parameter(props.tenant, props.environment)
+    # ------------------------------------------------------------------ pieces
+
+    def _kill_switch(self) -> None:
+        """The switch parameter, and the deny policies the CLI, the playbooks and the budget action attach."""
+        p = self._props
+        self.kill_switch_parameter_name = ks.kill_switch_parameter(p.tenant, p.environment)
         self.kill_switch = ssm.StringParameter(
             self,
             "KillSwitch",
             parameter_name=self.kill_switch_parameter_name,
             string_value=ks.OFF,
-            description=f"Kill switch of {props.tenant} agents in {props.environment}: off or on (agentzone killswitch)",
+            description=f"Kill switch of {p.tenant} agents in {p.environment}: off or on (agentzone killswitch)",
             tier=ssm.ParameterTier.STANDARD,
         )
-        self.kill_switch_policy = self._deny_policy(
+        stops = f"Stops {p.tenant} agents ({p.environment}) calling models and agents"
+        self.kill_switch_policy = _deny_policy(
+            self,
             "KillSwitchDenyPolicy",
-            ks.kill_switch_policy_name(props.tenant, props.environment),
-            "attached by `agentzone killswitch on` and the incident playbooks",
+            ks.kill_switch_policy_name(p.tenant, p.environment),
+            f"{stops}; attached by `agentzone killswitch on` and the incident playbooks",
         )
-        self.budget_policy = self._deny_policy(
+        self.budget_policy = _deny_policy(
+            self,
             "BudgetDenyPolicy",
-            ks.budget_policy_name(props.tenant, props.environment),
-            "attached by the budget action when the monthly budget is spent",
+            ks.budget_policy_name(p.tenant, p.environment),
+            f"{stops}; attached by the budget action when the monthly budget is spent",
         )
 
-        # --- circuit breaker ---------------------------------------------------------
+    def _circuit_breaker(self) -> None:
+        """The EXPRESS state machine agents call before each step, and its log group."""
+        p = self._props
+        name = naming.tenant_state_machine(p.tenant, p.environment, "circuit-breaker")
         self.log_group = retained_log_group(
             self,
             "CircuitBreakerLogs",
-            encryption_key=props.encryption_key,
-            retention_days=props.log_retention_days,
-            log_group_name=f"/aws/vendedlogs/states/{naming.tenant_state_machine(props.tenant, props.environment, 'circuit-breaker')}",
+            encryption_key=p.encryption_key,
+            retention_days=p.log_retention_days,
+            log_group_name=f"/aws/vendedlogs/states/{name}",
         )
         self.circuit_breaker = sfn.StateMachine(
             self,
             "CircuitBreaker",
-            state_machine_name=naming.tenant_state_machine(props.tenant, props.environment, "circuit-breaker"),
+            state_machine_name=name,
             state_machine_type=sfn.StateMachineType.EXPRESS,
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
-            comment=f"Per-step circuit breaker of {props.tenant} agents ({props.environment})",
+            definition_body=sfn.DefinitionBody.from_chainable(_circuit_breaker_definition(self, p)),
+            comment=f"Per-step circuit breaker of {p.tenant} agents ({p.environment})",
             tracing_enabled=True,
             # Session ids and counters only; still not worth keeping: the decision is in the execution status.
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             timeout=cdk.Duration.seconds(30),
         )
-        self._acknowledge_state_machine_role()
+        _acknowledge_state_machine_role(self.circuit_breaker)
 
-        # --- cost ---------------------------------------------------------------------
+    def _cost_alarms(self) -> None:
+        """The most expensive session per minute (with ``session_usd``) and the day's spend."""
+        p = self._props
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        if props.session_usd is not None:
-            self.alarms["session_cost"] = self._alarm(
+        if p.session_usd is not None:
+            self.alarms["session_cost"] = _cost_alarm(
+                self,
                 "SessionCostAlarm",
                 self.metric_session_cost(),
-                props.session_usd,
-                f"a {props.tenant} session in {props.environment} cost more than {props.session_usd:g} USD",
+                p.session_usd,
+                f"a {p.tenant} session in {p.environment} cost more than {p.session_usd:g} USD",
+                p.alarm_topic,
             )
-        self.alarms["daily_cost"] = self._alarm(
+        self.alarms["daily_cost"] = _cost_alarm(
+            self,
             "DailyCostAlarm",
             self.metric_cost(period=cdk.Duration.days(1)),
             self.daily_cost_usd,
-            f"{props.tenant} agents in {props.environment} spent more than {self.daily_cost_usd:g} USD in a day",
+            f"{p.tenant} agents in {p.environment} spent more than {self.daily_cost_usd:g} USD in a day",
+            p.alarm_topic,
         )
-        self.budget_name = f"{naming.PREFIX}-{props.tenant}-{props.environment}-safety"
+
+    def _budget(self) -> None:
+        """The monthly COST budget, and the role its action attaches the budget deny policy as."""
+        p, stack = self._props, self._stack
+        self.budget_name = f"{naming.PREFIX}-{p.tenant}-{p.environment}-safety"
         self.budget = budgets.CfnBudget(
             self,
             "Budget",
@@ -196,14 +351,14 @@ class SafetyControls(Construct):
                 budget_name=self.budget_name,
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=props.budget_monthly_usd, unit="USD"),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=p.budget_monthly_usd, unit="USD"),
             ),
         )
         self.budget_role = iam.Role(
             self,
             "BudgetActionRole",
             role_name=naming.BUDGET_ACTION_ROLE,  # the SCP lets it attach deny policies to protected agent roles
-            description=f"AWS Budgets: attach {ks.budget_policy_name(props.tenant, props.environment)} to protected roles",
+            description=f"AWS Budgets: attach {ks.budget_policy_name(p.tenant, p.environment)} to protected roles",
             assumed_by=iam.ServicePrincipal(
                 "budgets.amazonaws.com",
                 conditions={
@@ -223,19 +378,20 @@ class SafetyControls(Construct):
         )
         self._acknowledge_role_wildcard(self.budget_role_policy, "The budget action")
 
-        # --- incident playbooks -----------------------------------------------------------
+    def _playbooks(self) -> None:
+        """The incident playbooks, and the automation role that may make exactly their API calls."""
+        p, stack = self._props, self._stack
+        automation_executions = f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:automation-execution/*"
         self.automation_role = iam.Role(
             self,
             "PlaybookRole",
             role_name=naming.PLAYBOOK_ROLE,  # the SCP lets it attach deny policies to protected agent roles
-            description=f"SSM Automation: incident playbooks of {props.tenant} agents ({props.environment})",
+            description=f"SSM Automation: incident playbooks of {p.tenant} agents ({p.environment})",
             assumed_by=iam.ServicePrincipal(
                 "ssm.amazonaws.com",
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:automation-execution/*"
-                    },
+                    "ArnLike": {"aws:SourceArn": automation_executions},
                 },
             ),
         )
@@ -245,32 +401,14 @@ class SafetyControls(Construct):
             "PlaybookPolicy",
             description="Exactly the API calls of the incident playbooks",
             roles=[self.automation_role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="ReadAndFlipTheKillSwitch",
-                    actions=["ssm:GetParameter", "ssm:PutParameter"],
-                    resources=[self.kill_switch.parameter_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="StopAgentSessions",
-                    actions=["bedrock-agentcore:StopRuntimeSession"],
-                    resources=[self.runtime_arn_pattern, f"{self.runtime_arn_pattern}/*"],
-                ),
-                self._attach_statement("AttachTheKillSwitchDenyPolicy", self.kill_switch_policy, detach=False),
-                iam.PolicyStatement(
-                    sid="SnapshotAgentRolePolicies",
-                    actions=["iam:ListAttachedRolePolicies"],
-                    resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
-                    conditions={"StringEquals": self._tag_condition},
-                ),
-            ],
+            statements=self._playbook_statements(),
         )
         self._acknowledge_playbook_policy()
         self.playbooks: dict[str, ssm.CfnDocument] = {
             name: ssm.CfnDocument(
                 self,
                 f"{name}Playbook",
-                name=f"AgentZone-{props.tenant}-{props.environment}-{name}",
+                name=f"AgentZone-{p.tenant}-{p.environment}-{name}",
                 document_type="Automation",
                 document_format="JSON",
                 update_method="NewVersion",
@@ -279,39 +417,27 @@ class SafetyControls(Construct):
             for name, content in self.playbook_contents().items()
         }
 
-    # ------------------------------------------------------------------ pieces
-
-    @staticmethod
-    def _validate(props: SafetyControlsProps) -> None:
-        if not props.notify or not all(_EMAIL.match(a) for a in props.notify):
-            raise ValueError(
-                f"notify needs at least one e-mail address for the budget action, got {list(props.notify)}"
-            )
-        if props.budget_monthly_usd <= 0:
-            raise ValueError("budget_monthly_usd must be positive")
-        for name in ("max_tool_calls", "max_tokens", "max_session_minutes", "kill_switch_cache_seconds"):
-            if getattr(props, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if props.daily_cost_usd is not None and props.daily_cost_usd > props.budget_monthly_usd:
-            raise ValueError(
-                f"daily_cost_usd {props.daily_cost_usd} is more than the monthly budget {props.budget_monthly_usd}"
-            )
-
-    def _deny_policy(self, construct_id: str, name: str, how: str) -> iam.ManagedPolicy:
-        return iam.ManagedPolicy(
-            self,
-            construct_id,
-            managed_policy_name=name,
-            description=f"Stops {self._props.tenant} agents ({self._props.environment}) calling models and agents; {how}",
-            statements=[
-                iam.PolicyStatement(
-                    sid="StopAgentModelAndAgentCalls",
-                    effect=iam.Effect.DENY,
-                    actions=list(DENIED_ACTIONS),
-                    resources=["*"],
-                )
-            ],
-        )
+    def _playbook_statements(self) -> list[iam.PolicyStatement]:
+        stack = self._stack
+        return [
+            iam.PolicyStatement(
+                sid="ReadAndFlipTheKillSwitch",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[self.kill_switch.parameter_arn],
+            ),
+            iam.PolicyStatement(
+                sid="StopAgentSessions",
+                actions=["bedrock-agentcore:StopRuntimeSession"],
+                resources=[self.runtime_arn_pattern, f"{self.runtime_arn_pattern}/*"],
+            ),
+            self._attach_statement("AttachTheKillSwitchDenyPolicy", self.kill_switch_policy, detach=False),
+            iam.PolicyStatement(
+                sid="SnapshotAgentRolePolicies",
+                actions=["iam:ListAttachedRolePolicies"],
+                resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
+                conditions={"StringEquals": self._tag_condition},
+            ),
+        ]
 
     def _attach_statement(self, sid: str, policy: iam.IManagedPolicy, *, detach: bool) -> iam.PolicyStatement:
         """Attach (and detach) one policy, only to roles tagged for this tenant environment."""
@@ -324,182 +450,24 @@ class SafetyControls(Construct):
             conditions={"ArnEquals": {"iam:PolicyARN": policy.managed_policy_arn}, "StringEquals": self._tag_condition},
         )
 
-    def _definition(self) -> sfn.IChainable:
-        p = self._props
-
-        def refuse(state_id: str, error: str, reason: str, limit: float | None = None) -> sfn.Fail:
-            cause = {"allowed": False, "reason": reason, **({"limit": limit} if limit is not None else {})}
-            return sfn.Fail(self, state_id, error=error, cause=json.dumps(cause, separators=(",", ":")))
-
-        C = sfn.Condition
-        limits = (
-            (cb.MAX_TOOL_CALLS, "$.tool_calls", p.max_tool_calls, "ToolCallLimitReached"),
-            (cb.MAX_TOKENS, "$.tokens", p.max_tokens, "TokenLimitReached"),
-            (cb.MAX_SESSION_MINUTES, "$.elapsed_seconds", p.max_session_minutes * 60, "SessionTimeLimitReached"),
-        )
-        check = sfn.Choice(self, "CheckLimits").when(
-            C.not_(C.string_equals("$.kill_switch", ks.OFF)), refuse("KillSwitchOn", cb.TRIPPED, cb.KILL_SWITCH)
-        )
-        for reason, path, limit, state_id in limits:
-            check = check.when(C.number_greater_than_equals(path, limit), refuse(state_id, cb.TRIPPED, reason, limit))
-        allowed = sfn.Pass(
-            self, "Allowed", result=sfn.Result.from_object({"allowed": True, "reason": cb.WITHIN_LIMITS})
-        )
-        check.otherwise(allowed)
-        well_formed = C.and_(
-            C.is_present("$.session_id"),
-            C.is_string("$.session_id"),
-            *[
-                cond
-                for field in ("tool_calls", "tokens", "elapsed_seconds")
-                for cond in (C.is_present(f"$.{field}"), C.is_numeric(f"$.{field}"))
-            ],
-            C.is_present("$.kill_switch"),
-            C.is_string("$.kill_switch"),
-        )
-        return (
-            sfn.Choice(self, "ValidateRequest")
-            .when(well_formed, check)
-            .otherwise(refuse("InvalidRequest", cb.INVALID, cb.INVALID_REQUEST))
-        )
-
-    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, what: str) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no sessions is not an incident
-            alarm_description=f"AgentZone safety: {what}",
-        )
-        if self._props.alarm_topic is not None:
-            alarm.add_alarm_action(cw_actions.SnsAction(self._props.alarm_topic))
-        return alarm
-
     def playbook_contents(self) -> dict[str, dict]:
         """SSM Automation (schema 0.3) content of each playbook; every step is one aws:executeAwsApi call."""
-        role_param = {
-            "type": "String",
-            "description": "Role the automation runs as",
-            "default": self.automation_role.role_arn,
-        }
-        runtime = {
-            "type": "String",
-            "description": "ARN of the agent runtime (AgentCore)",
-            "allowedPattern": r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:runtime/[A-Za-z0-9_-]+$",
-        }
-        session = {
-            "type": "String",
-            "description": "The runtime session id (33-256 characters)",
-            "allowedPattern": r"^[A-Za-z0-9_-]{33,256}$",
-        }
-        agent_role = {
-            "type": "String",
-            "description": "Name of the agent's execution role (must carry the protection tag)",
-            "allowedPattern": r"^[\w+=,.@-]{1,64}$",
-        }
-
-        def step(name: str, service: str, api: str, inputs: dict, outputs: list | None = None) -> dict:
-            out = {
-                "name": name,
-                "action": "aws:executeAwsApi",
-                "onFailure": "Abort",
-                "inputs": {"Service": service, "Api": api, **inputs},
-            }
-            if outputs:
-                out["outputs"] = outputs
-            return out
-
-        record = step(
-            "RecordKillSwitch",
-            "ssm",
-            "GetParameter",
-            {"Name": self.kill_switch_parameter_name},
-            [{"Name": "PreviousValue", "Selector": "$.Parameter.Value", "Type": "String"}],
+        return playbook_documents(
+            tenant=self._props.tenant,
+            environment=self._props.environment,
+            automation_role_arn=self.automation_role.role_arn,
+            kill_switch_parameter=self.kill_switch_parameter_name,
+            kill_switch_policy_arn=self.kill_switch_policy.managed_policy_arn,
         )
-        flip = step(
-            "FlipKillSwitch",
-            "ssm",
-            "PutParameter",
-            {"Name": self.kill_switch_parameter_name, "Value": ks.ON, "Type": "String", "Overwrite": True},
-        )
-        stop = step(
-            "StopSession",
-            "bedrock-agentcore",
-            "StopRuntimeSession",
-            {"agentRuntimeArn": "{{ AgentRuntimeArn }}", "runtimeSessionId": "{{ SessionId }}"},
-        )
-        snapshot = step(
-            "SnapshotAgentRolePolicies",
-            "iam",
-            "ListAttachedRolePolicies",
-            {"RoleName": "{{ AgentRoleName }}"},
-            [{"Name": "AttachedPolicies", "Selector": "$.AttachedPolicies", "Type": "MapList"}],
-        )
-        deny = step(
-            "DenyAgentRole",
-            "iam",
-            "AttachRolePolicy",
-            {"RoleName": "{{ AgentRoleName }}", "PolicyArn": self.kill_switch_policy.managed_policy_arn},
-        )
-
-        def doc(description: str, parameters: dict, steps: list[dict]) -> dict:
-            return {
-                "schemaVersion": "0.3",
-                "description": description,
-                "assumeRole": "{{ AutomationAssumeRole }}",
-                "parameters": {"AutomationAssumeRole": role_param, **parameters},
-                "mainSteps": steps,
-                "outputs": [f"{s['name']}.{o['Name']}" for s in steps for o in s.get("outputs", [])],
-            }
-
-        who = f"{self._props.tenant} agents ({self._props.environment})"
-        return {
-            "RunawayLoop": doc(
-                f"Runaway loop in {who}: record and turn on the kill switch (every agent refuses its next step), "
-                "then stop the looping session.",
-                {"AgentRuntimeArn": runtime, "SessionId": session},
-                [record, flip, stop],
-            ),
-            "PromptInjection": doc(
-                f"Suspected prompt injection in {who}: kill switch on, stop the session, snapshot the agent role's "
-                "policies, then deny the role model and agent calls until `agentzone killswitch off`.",
-                {"AgentRuntimeArn": runtime, "SessionId": session, "AgentRoleName": agent_role},
-                [record, flip, stop, snapshot, deny],
-            ),
-            "CostExplosion": doc(
-                f"Cost explosion in {who}: kill switch on, snapshot the agent role's policies, then deny it model "
-                "and agent calls until `agentzone killswitch off`.",
-                {"AgentRoleName": agent_role},
-                [record, flip, snapshot, deny],
-            ),
-        }
 
     # ------------------------------------------------------------------ acknowledgements
-
-    def _acknowledge_state_machine_role(self) -> None:
-        policy = self.circuit_breaker.role.node.find_child("DefaultPolicy")
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray trace writes "
-            "support no resource-level permissions; the machine calls no other service.",
-        )
-        acknowledge_compliance(
-            policy,
-            "IAMNoInlinePolicy",
-            "The Step Functions L2 writes its logging and tracing grants as a policy on its own role only.",
-        )
 
     def _acknowledge_role_wildcard(self, policy: iam.ManagedPolicy, who: str) -> None:
         acknowledge(
             policy,
-            f"AwsSolutions-IAM5[Resource::{self._nag_iam_arn('role/*')}]",
+            f"AwsSolutions-IAM5[Resource::{_nag_iam_arn(self._stack, 'role/*')}]",
             f"{who} acts on agent roles made after this construct (vend order); the statement only matches roles "
-            f"tagged {ks.PROTECTED_ROLE_TAG}={ks.protected_role_tag_value(self._props.tenant, self._props.environment)} "
-            "and only the one deny policy.",
+            f"tagged {ks.PROTECTED_ROLE_TAG}={self._tag_value} and only the one deny policy.",
         )
 
     def _acknowledge_playbook_policy(self) -> None:
@@ -511,13 +479,6 @@ class SafetyControls(Construct):
                 "Runtime ids are assigned by AgentCore at creation and every runtime in this account is this tenant "
                 "environment's; the playbook stops the session the operator names.",
             )
-
-    def _nag_iam_arn(self, resource: str) -> str:
-        """An IAM ARN as cdk-nag prints it (IAM ARNs have no region)."""
-        partition, account = self._stack.partition, self._stack.account
-        partition = "<AWS::Partition>" if cdk.Token.is_unresolved(partition) else partition
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(account) else account
-        return f"arn:{partition}:iam::{account}:{resource}"
 
     # ------------------------------------------------------------------ config entry point
 
@@ -535,7 +496,7 @@ class SafetyControls(Construct):
     ) -> SafetyControls:
         """``notify`` defaults to the tenant's ``owner`` tag (the team mailbox)."""
         addresses = tuple(notify) or tuple(a for a in (context.tags.get("owner"),) if a)
-        controls = cls(
+        return cls(
             scope,
             construct_id,
             props=SafetyControlsProps(
@@ -551,11 +512,9 @@ class SafetyControls(Construct):
                 session_usd=session_usd,
                 daily_cost_usd=config.daily_cost_usd,
                 alarm_topic=context.alarm_topic,
+                tags=context.tags,
             ),
         )
-        for key, value in sorted(context.tags.items()):
-            cdk.Tags.of(controls).add(key, value)
-        return controls
 
     # ------------------------------------------------------------------ protection
 
@@ -575,27 +534,19 @@ class SafetyControls(Construct):
                 continue
             self._protected.append(role)
             if isinstance(role, iam.Role):
-                cdk.Tags.of(role).add(
-                    ks.PROTECTED_ROLE_TAG, ks.protected_role_tag_value(self._props.tenant, self._props.environment)
-                )
+                cdk.Tags.of(role).add(ks.PROTECTED_ROLE_TAG, self._tag_value)
             else:
                 cdk.Annotations.of(self).add_warning_v2(
                     "agentzone:safetyImportedRole",
-                    f"{role.node.path} is imported: tag it {ks.PROTECTED_ROLE_TAG}="
-                    f"{ks.protected_role_tag_value(self._props.tenant, self._props.environment)} yourself, or the kill switch "
-                    "and the budget action cannot attach their deny policies to it.",
+                    f"{role.node.path} is imported: tag it {ks.PROTECTED_ROLE_TAG}={self._tag_value} yourself, "
+                    "or the kill switch and the budget action cannot attach their deny policies to it.",
                 )
         self._update_budget_action()
 
     def _update_budget_action(self) -> None:
         if not self._protected:
             return
-        definition = budgets.CfnBudgetsAction.DefinitionProperty(
-            iam_action_definition=budgets.CfnBudgetsAction.IamActionDefinitionProperty(
-                policy_arn=self.budget_policy.managed_policy_arn,
-                roles=[role.role_name for role in self._protected],
-            )
-        )
+        definition = _budget_action_definition(self.budget_policy, self._protected)
         if self.budget_action is None:
             self.budget_action = budgets.CfnBudgetsAction(
                 self,
@@ -673,10 +624,10 @@ class SafetyControls(Construct):
             **kwargs,
         )
 
-    def metric_session_cost(self, *, period: cdk.Duration = cdk.Duration.minutes(1), **kwargs) -> cloudwatch.Metric:
-        """The most expensive session's running cost (USD) per period, from the agents' EMF records."""
-        return self._cost_metric(emf.SESSION_COST_METRIC, "Maximum", period, **kwargs)
+    def metric_session_cost(self, *, period: cdk.Duration | None = None, **kwargs) -> cloudwatch.Metric:
+        """The most expensive session's running cost (USD) per period (default 1 minute), from EMF records."""
+        return self._cost_metric(emf.SESSION_COST_METRIC, "Maximum", period or cdk.Duration.minutes(1), **kwargs)
 
-    def metric_cost(self, *, period: cdk.Duration = cdk.Duration.hours(1), **kwargs) -> cloudwatch.Metric:
-        """Agents' spend (USD) per period, from their EMF records."""
-        return self._cost_metric(emf.COST_METRIC, "Sum", period, **kwargs)
+    def metric_cost(self, *, period: cdk.Duration | None = None, **kwargs) -> cloudwatch.Metric:
+        """Agents' spend (USD) per period (default 1 hour), from their EMF records."""
+        return self._cost_metric(emf.COST_METRIC, "Sum", period or cdk.Duration.hours(1), **kwargs)

@@ -1,6 +1,6 @@
 """Tenant tool gateway blueprint: the team's own AgentCore Gateway for tools only that team uses.
 
-Why (seed 001): agents reach tools only through AgentCore Gateways (MCP), never
+Why: agents reach tools only through AgentCore Gateways (MCP), never
 by calling APIs and functions directly. Org-wide tools sit behind the shared
 gateway in the shared-services account (:class:`~agentzone.constructs.tool_gateway.ToolGateway`,
 ``agentzone-shared-tools``); a team's own tools sit behind a gateway in the
@@ -143,7 +143,8 @@ class TenantToolGatewayProps:
 
     ``policies`` maps policy names to one Cedar statement each (write the
     gateway's ARN as ``{{gateway_arn}}``). With ``enforce`` and no policy,
-    Cedar would deny every call: that is refused.
+    Cedar would deny every call: that is refused. ``tags`` go on every
+    resource of the construct.
     """
 
     gateway_name: str
@@ -155,6 +156,7 @@ class TenantToolGatewayProps:
     openapi_targets: tuple[OpenApiTargetProps, ...] = ()
     description: str | None = None
     debug_exceptions: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class TenantToolGateway(Construct):
@@ -195,34 +197,43 @@ class TenantToolGateway(Construct):
                 "No central identity: callers sign with IAM and Cedar sees them as AgentCore::IamEntity; "
                 "policies written for AgentCore::OAuthUser match no caller until the identity is configured.",
             )
-        # The L2 target constructors grant the gateway role more than a target needs (every version and
-        # alias of a function; every secret of the token vault). They get a view of the gateway whose
-        # role is immutable, so their grants are no-ops, and the exact grants are made below.
-        self._target_gateway = agentcore.Gateway.from_gateway_attributes(
+        self._target_gateway = self._target_view(props.gateway_name)
+        self._targets: dict[str, agentcore.GatewayTarget] = {}
+        self.api_key_providers: dict[str, agentcore.ApiKeyCredentialProvider] = {}
+        for lambda_target in sorted(props.lambda_targets, key=lambda t: t.name):
+            self._add_lambda_target(lambda_target)
+        if props.openapi_targets:
+            self._grant_workload_access_token(props.gateway_name)
+        for openapi_target in sorted(props.openapi_targets, key=lambda t: t.name):
+            self._add_openapi_target(openapi_target)
+        # AgentCore checks a policy against the gateway's tools: create the policies after the targets.
+        for policy in self.tool_gateway.policies.values():
+            for gateway_target in self._targets.values():
+                policy.node.add_dependency(gateway_target)
+        for key, value in sorted(props.tags.items()):
+            cdk.Tags.of(self).add(key, value)
+
+    def _target_view(self, gateway_name: str) -> agentcore.IGateway:
+        """The gateway as the L2 target constructors see it: with an immutable role.
+
+        Those constructors grant the gateway role more than a target needs (every version and alias of a
+        function; every secret of the token vault). Through this view their grants are no-ops; the exact
+        grants are made by :meth:`_add_lambda_target` and :meth:`_add_openapi_target`.
+        """
+        view = agentcore.Gateway.from_gateway_attributes(
             self,
             "TargetView",
             gateway_arn=self.gateway_arn,
             gateway_id=self.gateway_id,
-            gateway_name=props.gateway_name,
+            gateway_name=gateway_name,
             role=iam.Role.from_role_arn(self, "TargetViewRole", self.role.role_arn, mutable=False),
         )
-        cdk.Annotations.of(self._target_gateway).acknowledge_warning(
+        cdk.Annotations.of(view).acknowledge_warning(
             "aws-cdk-lib.aws-bedrockagentcore:wildcardSecretArnGrant",
             "The L2's token-vault wildcard grant lands on the immutable view and is dropped; the gateway role gets "
             "GetSecretValue on each provider's own secret only (_add_openapi_target).",
         )
-        self._targets: dict[str, agentcore.GatewayTarget] = {}
-        self.api_key_providers: dict[str, agentcore.ApiKeyCredentialProvider] = {}
-        for target in sorted(props.lambda_targets, key=lambda t: t.name):
-            self._add_lambda_target(target)
-        if props.openapi_targets:
-            self._grant_workload_access_token(props.gateway_name)
-        for target in sorted(props.openapi_targets, key=lambda t: t.name):
-            self._add_openapi_target(target)
-        # AgentCore checks a policy against the gateway's tools: create the policies after the targets.
-        for policy in self.tool_gateway.policies.values():
-            for target in self._targets.values():
-                policy.node.add_dependency(target)
+        return view
 
     # ------------------------------------------------------------------ validation
 
@@ -230,7 +241,8 @@ class TenantToolGateway(Construct):
     def _validate(props: TenantToolGatewayProps) -> None:
         if not GATEWAY_NAME.match(props.gateway_name) or len(props.gateway_name) > GATEWAY_NAME_MAX:
             raise ValueError(
-                f"gateway name {props.gateway_name!r}: at most {GATEWAY_NAME_MAX} letters, digits and single '-' between them"
+                f"gateway name {props.gateway_name!r}: at most {GATEWAY_NAME_MAX} letters, digits "
+                "and single '-' between them"
             )
         if props.enforce and not props.policies:
             raise ValueError(
@@ -238,7 +250,8 @@ class TenantToolGateway(Construct):
                 "add at least one policy file or set enforce: false (LOG_ONLY)"
             )
         seen: set[str] = set()
-        for target in (*props.lambda_targets, *props.openapi_targets):
+        targets: tuple[LambdaTargetProps | OpenApiTargetProps, ...] = (*props.lambda_targets, *props.openapi_targets)
+        for target in targets:
             if not PREFIX_PATTERN.match(target.name) or len(target.name) > PREFIX_MAX:
                 raise ValueError(
                     f"target name {target.name!r}: lowercase letters and digits in words joined by single '-', "
@@ -249,17 +262,19 @@ class TenantToolGateway(Construct):
             seen.add(target.name)
             if not 1 <= len(target.description) <= 200:
                 raise ValueError(f"target {target.name!r}: description must have 1-200 characters")
-        for target in props.lambda_targets:
-            if not FUNCTION_NAME.match(target.function_name):
+        for lambda_target in props.lambda_targets:
+            if not FUNCTION_NAME.match(lambda_target.function_name):
                 raise ValueError(
-                    f"target {target.name!r}: function {target.function_name!r} is not a Lambda function name"
+                    f"target {lambda_target.name!r}: function {lambda_target.function_name!r} "
+                    "is not a Lambda function name"
                 )
-            if not target.tools:
-                raise ValueError(f"target {target.name!r}: needs at least one tool definition")
-        for target in props.openapi_targets:
-            if not API_KEY_HEADER.match(target.api_key_header):
+            if not lambda_target.tools:
+                raise ValueError(f"target {lambda_target.name!r}: needs at least one tool definition")
+        for openapi_target in props.openapi_targets:
+            if not API_KEY_HEADER.match(openapi_target.api_key_header):
                 raise ValueError(
-                    f"target {target.name!r}: api_key_header {target.api_key_header!r} is not an HTTP header name"
+                    f"target {openapi_target.name!r}: api_key_header {openapi_target.api_key_header!r} "
+                    "is not an HTTP header name"
                 )
 
     # ------------------------------------------------------------------ Lambda targets
@@ -333,8 +348,9 @@ class TenantToolGateway(Construct):
         acknowledge(
             self.role.node.find_child("DefaultPolicy"),
             f"AwsSolutions-IAM5[Resource::{identities}]",
-            "AgentCore creates the gateway's workload identity as <gateway name>-<suffix> when the gateway is created; "
-            "the suffix is unknown at synth. The grant covers only this gateway's identities, for its outbound API keys.",
+            "AgentCore creates the gateway's workload identity as <gateway name>-<suffix> when the gateway is "
+            "created; the suffix is unknown at synth. The grant covers only this gateway's identities, for its "
+            "outbound API keys.",
         )
 
     def _workload_identity_arns(self, gateway_name: str) -> tuple[str, str]:
@@ -349,7 +365,6 @@ class TenantToolGateway(Construct):
 
     def _add_openapi_target(self, target: OpenApiTargetProps) -> None:
         document = self._openapi_document(target)
-        stack = cdk.Stack.of(self)
         provider_name = f"{self.tool_gateway.gateway_name}-{target.name}"
         provider = agentcore.ApiKeyCredentialProvider(
             self,
@@ -359,26 +374,7 @@ class TenantToolGateway(Construct):
             api_key=cdk.SecretValue.secrets_manager(target.api_key_secret),
         )
         self.api_key_providers[target.name] = provider
-        directory, identity = self._workload_identity_arns(self.tool_gateway.gateway_name)
-        token_vault = stack.format_arn(
-            service="bedrock-agentcore",
-            resource="token-vault",
-            resource_name="default",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        vault_secret = stack.format_arn(
-            service="secretsmanager",
-            resource="secret",
-            resource_name=TOKEN_VAULT_API_KEY_SECRET.format(name=provider_name),
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        grant = iam.Grant.add_to_principal(
-            grantee=self.role,
-            actions=[GET_API_KEY],
-            resource_arns=[token_vault, provider.credential_provider_arn, directory, identity],
-        ).combine(
-            iam.Grant.add_to_principal(grantee=self.role, actions=[GET_SECRET_VALUE], resource_arns=[vault_secret])
-        )
+        grant = self._grant_api_key(provider_name, provider)
         authorization = target.api_key_header.lower() == "authorization"
         location = agentcore.ApiKeyCredentialLocation.header(
             credential_parameter_name=target.api_key_header, credential_prefix="Bearer " if authorization else None
@@ -408,6 +404,30 @@ class TenantToolGateway(Construct):
         self._workload_grant.apply_before(gateway_target)
         self._targets[target.name] = gateway_target
 
+    def _grant_api_key(self, provider_name: str, provider: agentcore.ApiKeyCredentialProvider) -> iam.Grant:
+        """The gateway role may read this provider's API key and its token-vault secret, nothing else."""
+        stack = cdk.Stack.of(self)
+        directory, identity = self._workload_identity_arns(self.tool_gateway.gateway_name)
+        token_vault = stack.format_arn(
+            service="bedrock-agentcore",
+            resource="token-vault",
+            resource_name="default",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        vault_secret = stack.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=TOKEN_VAULT_API_KEY_SECRET.format(name=provider_name),
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return iam.Grant.add_to_principal(
+            grantee=self.role,
+            actions=[GET_API_KEY],
+            resource_arns=[token_vault, provider.credential_provider_arn, directory, identity],
+        ).combine(
+            iam.Grant.add_to_principal(grantee=self.role, actions=[GET_SECRET_VALUE], resource_arns=[vault_secret])
+        )
+
     def _openapi_document(self, target: OpenApiTargetProps) -> Mapping[str, Any]:
         problems = openapi_problems(target.document, target.name)
         if problems:
@@ -430,31 +450,7 @@ class TenantToolGateway(Construct):
         policies, problems = load_policy_files(paths, display=lambda path: str(path.relative_to(config_dir)))
         if problems:
             raise ValueError("tool_gateway policies: " + "; ".join(p.render() for p in problems))
-        lambda_targets = []
-        for target in config.lambda_targets:
-            tools, problems = read_tools(_config_file(config_dir, target.tools, "tool schema"), target.name)
-            if problems:
-                raise ValueError(f"{target.tools}: " + "; ".join(problems))
-            lambda_targets.append(
-                LambdaTargetProps(
-                    name=target.name, description=target.description, function_name=target.function, tools=tuple(tools)
-                )
-            )
-        openapi_targets = []
-        for target in config.openapi_targets:
-            document, problems = read_openapi(_config_file(config_dir, target.schema_file, "OpenAPI"), target.name)
-            if problems:
-                raise ValueError(f"{target.schema_file}: " + "; ".join(problems))
-            openapi_targets.append(
-                OpenApiTargetProps(
-                    name=target.name,
-                    description=target.description,
-                    document=document,
-                    api_key_secret=target.api_key_secret,
-                    api_key_header=target.api_key_header,
-                )
-            )
-        gateway = cls(
+        return cls(
             scope,
             construct_id,
             props=TenantToolGatewayProps(
@@ -463,14 +459,12 @@ class TenantToolGateway(Construct):
                 policies=policies,
                 enforce=config.enforce,
                 identity=context.identity,
-                lambda_targets=tuple(lambda_targets),
-                openapi_targets=tuple(openapi_targets),
+                lambda_targets=_lambda_targets(config_dir, config),
+                openapi_targets=_openapi_targets(config_dir, config),
                 description=f"Tools of {context.tenant} ({context.environment})",
+                tags=context.tags,
             ),
         )
-        for key, value in sorted(context.tags.items()):
-            cdk.Tags.of(gateway).add(key, value)
-        return gateway
 
     # ------------------------------------------------------------------ attributes
 
@@ -533,6 +527,40 @@ class TenantToolGateway(Construct):
 
     def metric_throttles(self, **kwargs) -> cloudwatch.Metric:
         return self.tool_gateway.metric_throttles(**kwargs)
+
+
+def _lambda_targets(config_dir: Path, config: ToolGatewayBlueprint) -> tuple[LambdaTargetProps, ...]:
+    """Config's Lambda targets, their tool definitions read from the files it names."""
+    targets = []
+    for target in config.lambda_targets:
+        tools, problems = read_tools(_config_file(config_dir, target.tools, "tool schema"), target.name)
+        if problems:
+            raise ValueError(f"{target.tools}: " + "; ".join(problems))
+        targets.append(
+            LambdaTargetProps(
+                name=target.name, description=target.description, function_name=target.function, tools=tuple(tools)
+            )
+        )
+    return tuple(targets)
+
+
+def _openapi_targets(config_dir: Path, config: ToolGatewayBlueprint) -> tuple[OpenApiTargetProps, ...]:
+    """Config's OpenAPI targets, their documents read from the files it names."""
+    targets = []
+    for target in config.openapi_targets:
+        document, problems = read_openapi(_config_file(config_dir, target.schema_file, "OpenAPI"), target.name)
+        if problems:
+            raise ValueError(f"{target.schema_file}: " + "; ".join(problems))
+        targets.append(
+            OpenApiTargetProps(
+                name=target.name,
+                description=target.description,
+                document=document,
+                api_key_secret=target.api_key_secret,
+                api_key_header=target.api_key_header,
+            )
+        )
+    return tuple(targets)
 
 
 def _config_file(config_dir: Path, relative: str, what: str) -> Path:

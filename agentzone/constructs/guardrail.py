@@ -92,6 +92,111 @@ class GuardrailPolicy:
         return problems
 
 
+def _content_filters(policy: GuardrailPolicy) -> list[bedrock.CfnGuardrail.ContentFilterConfigProperty]:
+    filters = []
+    if policy.content_filter_strength != "NONE":
+        filters += [
+            bedrock.CfnGuardrail.ContentFilterConfigProperty(
+                type=category,
+                input_strength=policy.content_filter_strength,
+                output_strength=policy.content_filter_strength,
+            )
+            for category in CONTENT_CATEGORIES
+        ]
+    # Prompt attacks only exist on the input side; Bedrock requires NONE for output.
+    if policy.prompt_attack_strength != "NONE":
+        filters.append(
+            bedrock.CfnGuardrail.ContentFilterConfigProperty(
+                type="PROMPT_ATTACK", input_strength=policy.prompt_attack_strength, output_strength="NONE"
+            )
+        )
+    return filters
+
+
+def _pii_entities(policy: GuardrailPolicy) -> list[dict[str, str]]:
+    pii = [{"type": t, "action": "ANONYMIZE"} for t in sorted(policy.anonymize_pii)]
+    return pii + [{"type": t, "action": "BLOCK"} for t in sorted(policy.block_pii)]
+
+
+def _grounding(policy: GuardrailPolicy) -> list[tuple[str, float]]:
+    return [
+        (kind, threshold)
+        for kind, threshold in (("GROUNDING", policy.grounding_threshold), ("RELEVANCE", policy.relevance_threshold))
+        if threshold is not None
+    ]
+
+
+def _pii_policy(
+    pii: list[dict[str, str]],
+) -> bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty | None:
+    if not pii:
+        return None
+    return bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty(
+        pii_entities_config=[
+            bedrock.CfnGuardrail.PiiEntityConfigProperty(type=p["type"], action=p["action"]) for p in pii
+        ]
+    )
+
+
+def _topic_policy(topics: list[GuardrailTopic]) -> bedrock.CfnGuardrail.TopicPolicyConfigProperty | None:
+    if not topics:
+        return None
+    return bedrock.CfnGuardrail.TopicPolicyConfigProperty(
+        topics_config=[
+            bedrock.CfnGuardrail.TopicConfigProperty(
+                name=topic.name, definition=topic.definition, type="DENY", examples=list(topic.examples) or None
+            )
+            for topic in topics
+        ]
+    )
+
+
+def _word_policy(words: list[str], profanity: bool) -> bedrock.CfnGuardrail.WordPolicyConfigProperty | None:
+    if not (words or profanity):
+        return None
+    return bedrock.CfnGuardrail.WordPolicyConfigProperty(
+        words_config=[bedrock.CfnGuardrail.WordConfigProperty(text=word) for word in words] or None,
+        managed_word_lists_config=(
+            [bedrock.CfnGuardrail.ManagedWordsConfigProperty(type="PROFANITY")] if profanity else None
+        ),
+    )
+
+
+def _grounding_policy(
+    grounding: list[tuple[str, float]],
+) -> bedrock.CfnGuardrail.ContextualGroundingPolicyConfigProperty | None:
+    if not grounding:
+        return None
+    return bedrock.CfnGuardrail.ContextualGroundingPolicyConfigProperty(
+        filters_config=[
+            bedrock.CfnGuardrail.ContextualGroundingFilterConfigProperty(type=kind, threshold=threshold)
+            for kind, threshold in grounding
+        ]
+    )
+
+
+def _fingerprint(policy: GuardrailPolicy) -> str:
+    """Hash of what the published version snapshots (tags are not part of it)."""
+    fingerprinted: dict = {
+        "filters": [(f.type, f.input_strength, f.output_strength) for f in _content_filters(policy)],
+        "pii": _pii_entities(policy),
+        "message": policy.blocked_message,
+    }
+    # Newer policy parts join the hash only when set: existing guardrails keep their fingerprint.
+    topics = sorted(policy.denied_topics, key=lambda topic: topic.name)
+    if topics:
+        fingerprinted["topics"] = [(t.name, t.definition, list(t.examples)) for t in topics]
+    words = sorted(set(policy.blocked_words))
+    if words:
+        fingerprinted["words"] = words
+    if policy.profanity:
+        fingerprinted["profanity"] = True
+    grounding = _grounding(policy)
+    if grounding:
+        fingerprinted["grounding"] = grounding
+    return hashlib.sha256(json.dumps(fingerprinted, sort_keys=True).encode()).hexdigest()[:12]
+
+
 class ModelGuardrail(Construct):
     """``CfnGuardrail`` plus a ``CfnGuardrailVersion`` that is re-published whenever the policy changes.
 
@@ -116,36 +221,8 @@ class ModelGuardrail(Construct):
         problems = policy.problems()
         if problems:
             raise ValueError(f"guardrail {name}: " + "; ".join(problems))
-        pii = [{"type": t, "action": "ANONYMIZE"} for t in sorted(policy.anonymize_pii)]
-        pii += [{"type": t, "action": "BLOCK"} for t in sorted(policy.block_pii)]
-        filters = []
-        if policy.content_filter_strength != "NONE":
-            filters += [
-                bedrock.CfnGuardrail.ContentFilterConfigProperty(
-                    type=category,
-                    input_strength=policy.content_filter_strength,
-                    output_strength=policy.content_filter_strength,
-                )
-                for category in CONTENT_CATEGORIES
-            ]
-        # Prompt attacks only exist on the input side; Bedrock requires NONE for output.
-        if policy.prompt_attack_strength != "NONE":
-            filters.append(
-                bedrock.CfnGuardrail.ContentFilterConfigProperty(
-                    type="PROMPT_ATTACK", input_strength=policy.prompt_attack_strength, output_strength="NONE"
-                )
-            )
-        # Sorted so reordering config lists never changes the template or re-publishes the version.
-        topics = sorted(policy.denied_topics, key=lambda topic: topic.name)
-        words = sorted(set(policy.blocked_words))
-        grounding = [
-            (kind, threshold)
-            for kind, threshold in (
-                ("GROUNDING", policy.grounding_threshold),
-                ("RELEVANCE", policy.relevance_threshold),
-            )
-            if threshold is not None
-        ]
+        filters = _content_filters(policy)
+        # Lists are sorted, so reordering them in config never changes the template or re-publishes the version.
         self.guardrail = bedrock.CfnGuardrail(
             self,
             "Guardrail",
@@ -153,79 +230,22 @@ class ModelGuardrail(Construct):
             description=description,
             blocked_input_messaging=policy.blocked_message,
             blocked_outputs_messaging=policy.blocked_message,
-            content_policy_config=bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=filters)
-            if filters
-            else None,
-            sensitive_information_policy_config=(
-                bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty(
-                    pii_entities_config=[
-                        bedrock.CfnGuardrail.PiiEntityConfigProperty(type=p["type"], action=p["action"]) for p in pii
-                    ]
-                )
-                if pii
-                else None
+            content_policy_config=(
+                bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=filters) if filters else None
             ),
-            topic_policy_config=(
-                bedrock.CfnGuardrail.TopicPolicyConfigProperty(
-                    topics_config=[
-                        bedrock.CfnGuardrail.TopicConfigProperty(
-                            name=topic.name,
-                            definition=topic.definition,
-                            type="DENY",
-                            examples=list(topic.examples) or None,
-                        )
-                        for topic in topics
-                    ]
-                )
-                if topics
-                else None
-            ),
-            word_policy_config=(
-                bedrock.CfnGuardrail.WordPolicyConfigProperty(
-                    words_config=[bedrock.CfnGuardrail.WordConfigProperty(text=word) for word in words] or None,
-                    managed_word_lists_config=(
-                        [bedrock.CfnGuardrail.ManagedWordsConfigProperty(type="PROFANITY")]
-                        if policy.profanity
-                        else None
-                    ),
-                )
-                if words or policy.profanity
-                else None
-            ),
-            contextual_grounding_policy_config=(
-                bedrock.CfnGuardrail.ContextualGroundingPolicyConfigProperty(
-                    filters_config=[
-                        bedrock.CfnGuardrail.ContextualGroundingFilterConfigProperty(type=kind, threshold=threshold)
-                        for kind, threshold in grounding
-                    ]
-                )
-                if grounding
-                else None
-            ),
+            sensitive_information_policy_config=_pii_policy(_pii_entities(policy)),
+            topic_policy_config=_topic_policy(sorted(policy.denied_topics, key=lambda topic: topic.name)),
+            word_policy_config=_word_policy(sorted(set(policy.blocked_words)), policy.profanity),
+            contextual_grounding_policy_config=_grounding_policy(_grounding(policy)),
             kms_key_arn=encryption_key.key_arn,
             tags=[cdk.CfnTag(key=k, value=v) for k, v in sorted(policy.tags.items())] or None,
         )
-        fingerprinted: dict = {
-            "filters": [(f.type, f.input_strength, f.output_strength) for f in filters],
-            "pii": pii,
-            "message": policy.blocked_message,
-        }
-        # Newer policy parts join the hash only when set: existing guardrails keep their fingerprint.
-        if topics:
-            fingerprinted["topics"] = [(t.name, t.definition, list(t.examples)) for t in topics]
-        if words:
-            fingerprinted["words"] = words
-        if policy.profanity:
-            fingerprinted["profanity"] = True
-        if grounding:
-            fingerprinted["grounding"] = grounding
-        fingerprint = hashlib.sha256(json.dumps(fingerprinted, sort_keys=True).encode()).hexdigest()[:12]
-        self.fingerprint = fingerprint
+        self.fingerprint = _fingerprint(policy)
         self.published = bedrock.CfnGuardrailVersion(
             self,
             "Version",
             guardrail_identifier=self.guardrail.attr_guardrail_id,
-            description=f"{name} policy {fingerprint}",
+            description=f"{name} policy {self.fingerprint}",
         )
         self.encryption_key = encryption_key
 

@@ -1,4 +1,4 @@
-"""Runtime safety controls, agent side and operator side (seed 003).
+"""Runtime safety controls, agent side and operator side.
 
 * :mod:`.killswitch` - the kill-switch parameter name, a cached reader for agent
   code, and what ``agentzone killswitch on|off|status`` does.
@@ -6,6 +6,8 @@
   breaker state machine per step, and how to read its answer.
 * :mod:`.metrics` - the EMF record an agent prints so the per-session and
   daily cost alarms see its spend.
+* :mod:`.playbooks` - the incident playbooks (SSM Automation documents)
+  operators run on a runaway loop, a prompt injection or a cost explosion.
 
 The CDK side is :class:`agentzone.blueprints.safety.SafetyControls`.
 """

@@ -54,7 +54,8 @@ def _operator(args) -> KillSwitchOperator:
     account = operator.policy_arn.split(":")[4]
     if account != env.account:
         raise InvalidRequest(
-            f"the credentials in use are for account {account}, but {args.tenant} {args.environment} is account {env.account}"
+            f"the credentials in use are for account {account}, "
+            f"but {args.tenant} {args.environment} is account {env.account}"
         )
     return operator
 
@@ -109,7 +110,9 @@ def add_parser(sub) -> None:
     parser = sub.add_parser(
         "killswitch",
         help="stop (on) or release (off) a tenant environment's agents, or show the kill switch",
-        description="Sets /agentzone/<tenant>/<environment>/kill-switch and attaches or detaches the kill-switch deny policy.",
+        description=(
+            "Sets /agentzone/<tenant>/<environment>/kill-switch and attaches or detaches the kill-switch deny policy."
+        ),
     )
     commands = parser.add_subparsers(dest="killswitch_command", required=True, metavar="COMMAND")
     p = commands.add_parser(

@@ -179,7 +179,8 @@ class KillSwitchOperator:
             return self.ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"]
         except self.ssm.exceptions.ParameterNotFound:
             raise KillSwitchError(
-                f"no parameter {self.parameter}: is the {self.tenant} {self.environment} stack deployed in this account and region?"
+                f"no parameter {self.parameter}: is the {self.tenant} {self.environment} stack deployed "
+                "in this account and region?"
             ) from None
 
     def status(self) -> Status:
