@@ -213,7 +213,8 @@ def _summary(
     print(render_table(stacks))
     print(
         f"\n{len(stacks)} stacks ({roles}); {sum(s.resources for s in stacks)} resources; "
-        f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s); {elapsed:.1f}s"
+        f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s); "
+        f"{elapsed:.1f}s"
     )
     print(f"{render_pack_table(stacks)} (details: {report_file.relative_to(outdir.parent)})")
     print(checkov_line)

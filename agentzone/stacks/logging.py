@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_oam as oam
@@ -376,7 +378,8 @@ class LoggingStack(AgentZoneStack):
     @property
     def _archive_ref(self) -> str:
         """How cdk-nag names the archive's ARN in findings."""
-        return f"<{self.get_logical_id(self.log_archive.bucket.node.default_child)}.Arn>"
+        bucket = cast(s3.CfnBucket, self.log_archive.bucket.node.default_child)
+        return f"<{self.get_logical_id(bucket)}.Arn>"
 
     def _platform_operator(self) -> iam.Role:
         """Elevated: every linked account's telemetry, the whole archive, and dashboard management."""

@@ -45,6 +45,35 @@ def inventory_tag_policy(resource_types=INVENTORY_RESOURCE_TYPES, tag_keys=INVEN
     return f"rule agent_inventory_tags when resourceType IN [{types}] {{\n    tags exists <<no tags>>\n{checks}\n}}\n"
 
 
+def _agent_user_pool(scope: Construct, env: str) -> cognito.UserPool:
+    """The OAuth2 authorization server of agents, tools and MCP servers in one environment."""
+    return cognito.UserPool(
+        scope,
+        "AgentUserPool",
+        user_pool_name=f"agentzone-agents-{env}",
+        # Clients are created by the platform; humans (platform admins) are invited, never self-registered.
+        self_sign_up_enabled=False,
+        sign_in_aliases=cognito.SignInAliases(email=True),
+        auto_verify=cognito.AutoVerifiedAttrs(email=True),
+        password_policy=cognito.PasswordPolicy(
+            min_length=14,
+            require_lowercase=True,
+            require_uppercase=True,
+            require_digits=True,
+            require_symbols=True,
+            temp_password_validity=cdk.Duration.days(3),
+        ),
+        mfa=cognito.Mfa.REQUIRED,
+        mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+        account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+        # Plus tier for threat protection; machine clients are not billed as monthly active users.
+        feature_plan=cognito.FeaturePlan.PLUS,
+        standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+        deletion_protection=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+
+
 class SecurityStack(AgentZoneStack):
     """Agent identity in every environment; organization-wide detection in the central one.
 
@@ -103,7 +132,7 @@ class SecurityStack(AgentZoneStack):
 
     def _identity(self, lz: LandingZone) -> None:
         org, env = lz.organization, self.target.environment
-        self.user_pool = self._user_pool(env)
+        self.user_pool = _agent_user_pool(self, env)
         self.user_pool_domain = self._token_domain(f"{org.organization}-{env}-{self.target.account}")
         self.credentials_key = BaselineKey(
             self,
@@ -128,33 +157,6 @@ class SecurityStack(AgentZoneStack):
             if env in tenant.environments:
                 self._tenant_client(tenant, org.security.access_token_minutes)
         self._identity_outputs()
-
-    def _user_pool(self, env: str) -> cognito.UserPool:
-        return cognito.UserPool(
-            self,
-            "AgentUserPool",
-            user_pool_name=f"agentzone-agents-{env}",
-            # Clients are created by the platform; humans (platform admins) are invited, never self-registered.
-            self_sign_up_enabled=False,
-            sign_in_aliases=cognito.SignInAliases(email=True),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            password_policy=cognito.PasswordPolicy(
-                min_length=14,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=cdk.Duration.days(3),
-            ),
-            mfa=cognito.Mfa.REQUIRED,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            # Plus tier for threat protection; machine clients are not billed as monthly active users.
-            feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
 
     def _token_domain(self, prefix: str) -> cognito.UserPoolDomain:
         """The Cognito hosted domain that serves the OAuth2 token endpoint."""
