@@ -577,7 +577,7 @@ def with_dot_binary(dot: str, fmt: str, binary: str) -> bytes:
 
 
 def svg_to_png(svg: str) -> bytes:
-    try:
+    try:  # an optional dependency, needed only for PNG without Graphviz
         import resvg_py
     except ImportError:
         raise RendererUnavailable(

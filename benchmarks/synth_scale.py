@@ -41,6 +41,7 @@ def make_config(target: Path, tenants: int) -> None:
 def run_one(config_dir: Path, outdir: Path, selection: dict) -> dict:
     """Child process body: load, compose, synth with cdk-nag; report shape and timings."""
     started = time.perf_counter()
+    # Imported here: loading aws-cdk-lib and starting jsii is part of what this measures.
     from agentzone.composition import Selection, compose, create_app
     from agentzone.config import load_landing_zone
 
