@@ -82,7 +82,9 @@ def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:
     if isinstance(reports, dict):
         reports = [reports]
     skips = load_skips()
-    failed, accepted, passed = [], [], 0
+    failed: list[dict] = []
+    accepted: list[dict] = []
+    passed = 0
     for report in reports:
         results = report.get("results", {})
         passed += report.get("summary", {}).get("passed", 0)

@@ -1,8 +1,12 @@
-"""The `agentzone` command: validate, schema, list, synth, diagram, shards, guard, permissions, catalog, tools, killswitch,
-eval, release.
+"""The `agentzone` command: validate, schema, list, synth, diagram, shards, guard, permissions, catalog, tools,
+killswitch, eval, release.
 
 Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
 2 the input is wrong (configuration problems, unknown selector, bad usage).
+
+Commands import what only they need (aws-cdk-lib through synth and composition, Graphviz rendering, cfn-lint,
+the IAM simulator) inside their ``cmd_*`` function: `agentzone validate` must answer without starting the jsii
+runtime.
 """
 
 from __future__ import annotations
@@ -13,12 +17,24 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
+from .catalog.cli import add_parser as add_catalog_parser
 from .config import ConfigError, LandingZone, default_config_dir, load_landing_zone
 from .config.model import Organization, Tenant
+from .delivery.bootstrap import add_parser as add_bootstrap_parser
+from .delivery.release import add_parser as add_release_parser
+from .evaluation.cli import add_parser as add_eval_parser
 from .project import PROJECT_ROOT
+from .safety.cli import add_parser as add_killswitch_parser
+from .tools.cli import add_parser as add_tools_parser
 
-SCHEMA_FILES = {"organization.schema.json": Organization, "tenant.schema.json": Tenant}
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+SCHEMA_FILES: dict[str, type[BaseModel]] = {"organization.schema.json": Organization, "tenant.schema.json": Tenant}
 DEFAULT_SCHEMA_DIR = PROJECT_ROOT / "schema"
 
 
@@ -41,25 +57,29 @@ def _load(args) -> LandingZone | None:
         return None
 
 
+def _validate_json(args) -> int:
+    try:
+        lz = load_landing_zone(args.config_dir)
+    except ConfigError as exc:
+        print(json.dumps({"valid": False, "problems": [asdict(p) for p in exc.problems]}, indent=2))
+        return 2
+    print(
+        json.dumps(
+            {
+                "valid": True,
+                "config_dir": lz.source_dir,
+                "tenants": [t.tenant for t in lz.tenants],
+                "environments": list(lz.organization.environments),
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
 def cmd_validate(args) -> int:
     if args.json:
-        try:
-            lz = load_landing_zone(args.config_dir)
-        except ConfigError as exc:
-            print(json.dumps({"valid": False, "problems": [asdict(p) for p in exc.problems]}, indent=2))
-            return 2
-        print(
-            json.dumps(
-                {
-                    "valid": True,
-                    "config_dir": lz.source_dir,
-                    "tenants": [t.tenant for t in lz.tenants],
-                    "environments": list(lz.organization.environments),
-                },
-                indent=2,
-            )
-        )
-        return 0
+        return _validate_json(args)
     lz = _load(args)
     if lz is None:
         return 2
@@ -89,7 +109,7 @@ def cmd_list(args) -> int:
     lz = _load(args)
     if lz is None:
         return 2
-    rows = []
+    rows: list[dict[str, Any]] = []
     for tenant in lz.tenants:
         selected = tenant.blueprints.selected()
         for env_name, env in tenant.environments.items():
@@ -120,7 +140,7 @@ def cmd_list(args) -> int:
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return 0
 
 
@@ -215,24 +235,18 @@ def cmd_permissions(args) -> int:
     return 0 if report.ok else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="agentzone",
-        description="AgentZone: multi-account landing zone for AI agents",
-        epilog="exit codes (every command): 0 success; 1 a check failed or AWS refused; 2 bad input (config, arguments, "
-        "credentials). `agentzone <command> --help` for each command; most take --json for machine-readable output.",
+def _with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument(
+        "--config-dir",
+        default=None,
+        help=f"config tree to use (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    return p
 
-    def with_config(p):
-        p.add_argument(
-            "--config-dir",
-            default=None,
-            help=f"config tree to use (default: $AGENTZONE_CONFIG_DIR or {default_config_dir()})",
-        )
-        return p
 
-    p = with_config(sub.add_parser("validate", help="check the config tree and report every problem at once"))
+def _add_config_commands(sub: Subparsers) -> None:
+    """validate, schema and list: read the config tree only."""
+    p = _with_config(sub.add_parser("validate", help="check the config tree and report every problem at once"))
     p.add_argument(
         "--json", action="store_true", help="machine-readable output: {valid, problems: [{file, line, path, message}]}"
     )
@@ -243,11 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if the files on disk are out of date")
     p.set_defaults(func=cmd_schema)
 
-    p = with_config(sub.add_parser("list", help="tenants, environments, accounts, blueprints and data namespaces"))
+    p = _with_config(sub.add_parser("list", help="tenants, environments, accounts, blueprints and data namespaces"))
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
-    p = with_config(sub.add_parser("synth", help="synthesize with cdk-nag, lint with cfn-lint, print a summary"))
+
+def _add_synth_commands(sub: Subparsers) -> None:
+    """synth, shards and diagram: what the config becomes."""
+    p = _with_config(sub.add_parser("synth", help="synthesize with cdk-nag, lint with cfn-lint, print a summary"))
     p.add_argument("--environment", help="only this platform environment (and tenants' stacks in it)")
     p.add_argument("--tenant", help="only this tenant's stacks")
     p.add_argument(
@@ -261,11 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON (progress still goes to stderr)")
     p.set_defaults(func=cmd_synth)
 
-    p = with_config(sub.add_parser("shards", help="CI matrix entries covering every stack exactly once"))
+    p = _with_config(sub.add_parser("shards", help="CI matrix entries covering every stack exactly once"))
     p.add_argument("--json", action="store_true", help="one JSON array, for a GitHub Actions matrix")
     p.set_defaults(func=cmd_shards)
 
-    p = with_config(
+    p = _with_config(
         sub.add_parser(
             "diagram", help="draw the landing zone from config: accounts, stacks, blueprints, cross-account links"
         )
@@ -276,13 +293,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["svg", "png", "dot"], help="override the format the file name implies")
     p.set_defaults(func=cmd_diagram)
 
+
+def _add_assembly_commands(sub: Subparsers) -> None:
+    """guard and permissions: checks of a synthesized assembly."""
     p = sub.add_parser("guard", help="fail if a stateful resource would be removed or replaced between two assemblies")
     p.add_argument("old", help="assembly of the deployed version (e.g. main's cdk.out)")
     p.add_argument("new", help="assembly of the proposed change")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_guard)
 
-    p = with_config(
+    p = _with_config(
         sub.add_parser(
             "permissions",
             help="simulate the assembly's IAM offline: dead grants, designed and forbidden paths, cross-account names",
@@ -293,19 +313,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="every grant failure, path and wiring problem as JSON")
     p.set_defaults(func=cmd_permissions)
 
-    from .catalog.cli import add_parser as add_catalog_parser
-    from .delivery.bootstrap import add_parser as add_bootstrap_parser
-    from .delivery.release import add_parser as add_release_parser
-    from .evaluation.cli import add_parser as add_eval_parser
-    from .safety.cli import add_parser as add_killswitch_parser
-    from .tools.cli import add_parser as add_tools_parser
 
-    add_catalog_parser(sub)
-    add_tools_parser(sub)
-    add_killswitch_parser(sub)
-    add_eval_parser(sub)
-    add_release_parser(sub)
-    add_bootstrap_parser(sub)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentzone",
+        description="AgentZone: multi-account landing zone for AI agents",
+        epilog="exit codes (every command): 0 success; 1 a check failed or AWS refused; 2 bad input (config, "
+        "arguments, credentials). `agentzone <command> --help` for each command; most take --json for "
+        "machine-readable output.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_config_commands(sub)
+    _add_synth_commands(sub)
+    _add_assembly_commands(sub)
+    # The AWS-facing commands (boto3 only) define their own arguments.
+    for add_parser in (
+        add_catalog_parser,
+        add_tools_parser,
+        add_killswitch_parser,
+        add_eval_parser,
+        add_release_parser,
+        add_bootstrap_parser,
+    ):
+        add_parser(sub)
     return parser
 
 

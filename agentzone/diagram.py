@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +25,9 @@ from .composition import stack_name
 from .config.model import PLATFORM_ROLES, LandingZone, Tenant
 from .fm_gateway.litellm_config import tenant_gateway_models
 from .project import PROJECT_ROOT
-from .stacks import PLATFORM_STACKS
 from .stacks.data_lake import feedback_senders
-from .stacks.platform import gateway_deployed
+from .stacks.platform import gateway_deployed, gateway_deployment
+from .stacks.roles import UnknownPlatformRole, platform_role
 
 FORMATS = ("svg", "png", "dot")
 SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
@@ -65,12 +66,6 @@ KIND_STYLE = {  # account kind -> (cluster fill, border/edge color)
     "security": ("#efe3f7", "#7d3c98"),
     "data_lake": ("#e3f4e8", "#1e8449"),
     "tenant": ("#fff4d6", "#b9770e"),
-}
-ROLE_TITLES = {
-    "shared_services": "Shared services",
-    "logging": "Logging",
-    "security": "Security",
-    "data_lake": "Data lake",
 }
 # Line order inside a combined edge label, and its color (the first kind's).
 FLOW_ORDER = (
@@ -160,26 +155,49 @@ def _wrap(prefix: str, items: list[str], per_line: int = 3) -> list[str]:
     return [f"{prefix}: {lines[0]}", *lines[1:]]
 
 
-def _platform_details(lz: LandingZone, role: str, env_name: str) -> tuple[str, ...]:
-    org = lz.organization
-    env = org.environments[env_name]
-    central = env_name == org.central_environment
-    shared = org.shared_services
-    if role == "shared_services":
-        out = ["catalogs, agent registry, ECR"]
-        if gateway_deployed(lz, env_name):
-            out.append(f"FM gateway ({len(shared.fm_gateway.models)} models)")
-        if env.identity_user_pool_id:
-            mcp = sorted(server.name for server in shared.tool_gateway.mcp_servers)
-            out.append("shared tool gateway" + (f" + MCP: {', '.join(mcp)}" if mcp else ""))
-        if shared.experiment_tracking is not None:
-            out.append("MLflow tracking")
-        return tuple(out)
-    if role == "logging":
-        return ("log archive, OAM sink",) + (("organization trail",) if central else ())
-    if role == "security":
-        return ("agent identity (Cognito)",) + (("organization detection (delegated admin)",) if central else ())
+def _shared_services_details(lz: LandingZone, env_name: str) -> tuple[str, ...]:
+    shared = lz.organization.shared_services
+    out = ["catalogs, agent registry, ECR"]
+    gateway = gateway_deployment(lz, env_name)
+    if gateway is not None:
+        out.append(f"FM gateway ({len(gateway.settings.models)} models)")
+    if lz.organization.environments[env_name].identity_user_pool_id:
+        mcp = sorted(server.name for server in shared.tool_gateway.mcp_servers)
+        out.append("shared tool gateway" + (f" + MCP: {', '.join(mcp)}" if mcp else ""))
+    if shared.experiment_tracking is not None:
+        out.append("MLflow tracking")
+    return tuple(out)
+
+
+def _logging_details(lz: LandingZone, env_name: str) -> tuple[str, ...]:
+    central = env_name == lz.organization.central_environment
+    return ("log archive, OAM sink",) + (("organization trail",) if central else ())
+
+
+def _security_details(lz: LandingZone, env_name: str) -> tuple[str, ...]:
+    central = env_name == lz.organization.central_environment
+    return ("agent identity (Cognito)",) + (("organization detection (delegated admin)",) if central else ())
+
+
+def _data_lake_details(lz: LandingZone, env_name: str) -> tuple[str, ...]:
+    central = env_name == lz.organization.central_environment
     return ("raw / curated / masked zones",) + (("feedback bus",) if central and feedback_senders(lz) else ())
+
+
+# What each platform account's stack node says, by role (a test checks every role of the table has one).
+PLATFORM_DETAILS: dict[str, Callable[[LandingZone, str], tuple[str, ...]]] = {
+    "shared_services": _shared_services_details,
+    "logging": _logging_details,
+    "security": _security_details,
+    "data_lake": _data_lake_details,
+}
+
+
+def _platform_details(lz: LandingZone, role: str, env_name: str) -> tuple[str, ...]:
+    describe = PLATFORM_DETAILS.get(platform_role(role).name)
+    if describe is None:
+        raise UnknownPlatformRole(f"the diagram has no details for platform account role {role!r}: add them")
+    return describe(lz, env_name)
 
 
 def _use_case_details(tenant: Tenant, env_name: str) -> tuple[str, ...]:
@@ -197,159 +215,161 @@ def _use_case_details(tenant: Tenant, env_name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def build_graph(lz: LandingZone) -> Graph:
-    """What the picture shows, derived from config the way ``composition.compose`` places stacks."""
+def _management_account(lz: LandingZone, tenants: list[Tenant]) -> Account:
+    """The Organization stack and every tenant's Governance stack."""
     org = lz.organization
-    tenants = sorted(lz.tenants, key=lambda t: t.tenant)
-    home = org.home_region
+    home, account_id = org.home_region, org.management_account
+    management = Account("management", "management", "Management", account_id, home, None)
+    management.stacks.append(Stack(stack_name("Organization"), account_id, home, ("OUs, SCPs, organization trail",)))
+    for tenant in tenants:
+        name = stack_name("Governance", "governance", tenant.tenant)
+        management.stacks.append(Stack(name, account_id, home, ("budget, SCP, OU placement",)))
+    return management
+
+
+def _platform_accounts(lz: LandingZone, env_name: str) -> dict[str, Account]:
+    """An environment's platform accounts by role, each with its role's stack (titles from the role table)."""
+    env = lz.organization.environments[env_name]
+    region = lz.region_of(env)
+    accounts = {}
+    for role in PLATFORM_ROLES:
+        spec = platform_role(role)
+        account_id = getattr(env, role)
+        account = Account(f"{role}-{env_name}-{account_id}", role, spec.title, account_id, region, env_name)
+        details = _platform_details(lz, role, env_name)
+        account.stacks.append(Stack(stack_name(spec.stack.ROLE, env_name), account_id, region, details))
+        accounts[role] = account
+    return accounts
+
+
+def _add_tenant_shares(lz: LandingZone, tenant: Tenant, env_name: str, platform: dict[str, Account]) -> None:
+    """The tenant's share of the shared-services and data lake accounts (compose(): TenantServices, TenantData)."""
+    services = [f"images: {', '.join(sorted(tenant.images))}"]
+    gateway = gateway_deployment(lz, env_name)
+    if gateway is not None:
+        models = tenant_gateway_models(tenant, gateway.settings)
+        services += _wrap("FM gateway team", models) if models else ["FM gateway team: no models"]
+    shared = platform["shared_services"]
+    name = stack_name("TenantServices", f"{env_name}-services", tenant.tenant)
+    shared.stacks.append(Stack(name, shared.account, shared.region, tuple(services)))
+    if tenant.data.namespaces:
+        lake = platform["data_lake"]
+        namespaces = sorted(ns.name for ns in tenant.data.namespaces)
+        name = stack_name("TenantData", f"{env_name}-data", tenant.tenant)
+        lake.stacks.append(Stack(name, lake.account, lake.region, tuple(_wrap("namespaces", namespaces))))
+
+
+def _tenant_account(lz: LandingZone, tenant: Tenant, env_name: str) -> Account:
+    """The tenant's own account in the environment, with its UseCase stack."""
+    tenant_env = tenant.environments[env_name]
+    region = lz.region_of(tenant_env)
+    key = f"tenant-{env_name}-{tenant_env.account}"
+    account = Account(key, "tenant", f"{tenant.tenant} ({env_name})", tenant_env.account, region, env_name)
+    name = stack_name("UseCase", env_name, tenant.tenant)
+    account.stacks.append(Stack(name, tenant_env.account, region, _use_case_details(tenant, env_name)))
+    return account
+
+
+class _Flows:
+    """What flows between accounts, collected per (source, target) account pair and merged into edges."""
+
+    def __init__(self, lz: LandingZone, platform: dict[tuple[str, str], Account]) -> None:
+        self.lz = lz
+        self.platform = platform  # (environment, role) -> account
+        self.by_pair: dict[tuple[str, str], list[Flow]] = {}
+
+    def add(self, source: Account, target: Account, item: Flow) -> None:
+        self.by_pair.setdefault((source.account, target.account), []).append(item)
+
+    def add_platform(self, management: Account) -> None:
+        """The organization trail, delegated administration, and every platform account's OAM link."""
+        org = self.lz.organization
+        central = org.central_environment
+        self.add(management, self.platform[central, "logging"], Flow("trail", "organization trail"))
+        self.add(management, self.platform[central, "security"], Flow("delegated", "delegated administrator"))
+        for env_name in org.environments:
+            for role in PLATFORM_ROLES:
+                if role != "logging":  # every platform account but the sink's own links to it
+                    self.add_observability(self.platform[env_name, role], env_name)
+
+    def add_observability(self, account: Account, env_name: str) -> None:
+        env = self.lz.organization.environments[env_name]
+        logging = self.platform[env_name, "logging"]
+        if env.observability_sink is None:
+            flow = Flow("oam", "OAM link: pending (no observability_sink)", active=False)
+        elif account.region != logging.region:  # OAM is regional (AgentZoneStack.link_observability)
+            flow = Flow("oam", f"OAM link: none ({account.region} is not {logging.region})", active=False)
+        else:
+            flow = Flow("oam", "logs/metrics/traces (OAM link)")
+        self.add(account, logging, flow)
+
+    def add_tenant(self, tenant: Tenant, env_name: str, account: Account) -> None:
+        """A tenant account's links: telemetry, images, gateways, identity and the data lake."""
+        env = self.lz.organization.environments[env_name]
+        self.add_observability(account, env_name)
+        self.add(account, self.platform[env_name, "logging"], Flow("bedrock_logs", "Bedrock invocation logs"))
+        shared = self.platform[env_name, "shared_services"]
+        self.add(account, shared, Flow("images", "image pull"))
+        if gateway_deployed(self.lz, env_name):
+            self.add(account, shared, Flow("fm_gateway", "FM gateway (PrivateLink)"))
+        if env.identity_user_pool_id:
+            self.add(account, self.platform[env_name, "security"], Flow("identity", "JWT (central identity)"))
+            self.add(account, shared, Flow("shared_tools", "shared tools (JWT)"))
+        if tenant.data.namespaces:
+            self._add_lake(tenant, env_name, account)
+
+    def _add_lake(self, tenant: Tenant, env_name: str, account: Account) -> None:
+        """The central environment's lake serves every environment: masked outside unmasked_environments."""
+        org = self.lz.organization
+        central_lake = self.platform[org.central_environment, "data_lake"]
+        zone = "curated" if env_name in org.data_lake.unmasked_environments else "masked"
+        self.add(account, central_lake, Flow("lake_share", f"Lake Formation share ({zone})"))
+        if any(env_name in ns.feedback_from for ns in tenant.data.namespaces):
+            self.add(account, central_lake, Flow("feedback", "feedback signals"))
+
+    def edges(self) -> list[Edge]:
+        """One edge per account pair, its flows in FLOW_ORDER; dashed when none is in effect yet."""
+        out = []
+        for pair in sorted(self.by_pair):
+            items = sorted(self.by_pair[pair], key=lambda f: (FLOW_ORDER.index(f.kind), f.label))
+            labels = tuple(f.label for f in items)
+            out.append(Edge(*pair, labels, FLOW_COLORS[items[0].kind], dashed=not any(f.active for f in items)))
+        return out
+
+
+def _title(lz: LandingZone) -> str:
+    org = lz.organization
     central_name = org.central_environment
     central = org.environments[central_name]
-
-    management = Account("management", "management", "Management", org.management_account, home, None)
-    management.stacks.append(
-        Stack(stack_name("Organization"), org.management_account, home, ("OUs, SCPs, organization trail",))
+    return (
+        f"AgentZone landing zone {org.organization} ({org.organization_id}): home region {org.home_region}, "
+        f"central environment {central_name} (logging {central.logging}, security {central.security}, "
+        f"data lake {central.data_lake})"
     )
-    for tenant in tenants:
-        management.stacks.append(
-            Stack(
-                stack_name("Governance", "governance", tenant.tenant),
-                org.management_account,
-                home,
-                ("budget, SCP, OU placement",),
-            )
-        )
 
+
+def build_graph(lz: LandingZone) -> Graph:
+    """What the picture shows, derived from config the way ``composition.compose`` places stacks."""
+    tenants = sorted(lz.tenants, key=lambda t: t.tenant)
+    management = _management_account(lz, tenants)
     environments: dict[str, list[Account]] = {}
-    by_env_role: dict[tuple[str, str], Account] = {}
+    platform: dict[tuple[str, str], Account] = {}
     tenant_accounts: list[tuple[Tenant, str, Account]] = []
-    for env_name, env in org.environments.items():
-        region = lz.region_of(env)
-        accounts = []
-        for role in PLATFORM_ROLES:
-            account_id = getattr(env, role)
-            account = Account(f"{role}-{env_name}-{account_id}", role, ROLE_TITLES[role], account_id, region, env_name)
-            account.stacks.append(
-                Stack(
-                    stack_name(PLATFORM_STACKS[role].ROLE, env_name),
-                    account_id,
-                    region,
-                    _platform_details(lz, role, env_name),
-                )
-            )
-            by_env_role[env_name, role] = account
-            accounts.append(account)
+    for env_name in lz.organization.environments:
+        accounts = _platform_accounts(lz, env_name)
+        platform.update({(env_name, role): account for role, account in accounts.items()})
+        environments[env_name] = list(accounts.values())
         for tenant in tenants:
-            tenant_env = tenant.environments.get(env_name)
-            if tenant_env is None:
-                continue
-            # The tenant's share of the shared-services and data lake accounts (compose(): TenantServices, TenantData).
-            services = [f"images: {', '.join(sorted(tenant.images))}"]
-            if gateway_deployed(lz, env_name):
-                models = tenant_gateway_models(tenant, org.shared_services.fm_gateway)
-                services += _wrap("FM gateway team", models) if models else ["FM gateway team: no models"]
-            shared = by_env_role[env_name, "shared_services"]
-            shared.stacks.append(
-                Stack(
-                    stack_name("TenantServices", f"{env_name}-services", tenant.tenant),
-                    shared.account,
-                    shared.region,
-                    tuple(services),
-                )
-            )
-            if tenant.data.namespaces:
-                lake = by_env_role[env_name, "data_lake"]
-                namespaces = sorted(ns.name for ns in tenant.data.namespaces)
-                lake.stacks.append(
-                    Stack(
-                        stack_name("TenantData", f"{env_name}-data", tenant.tenant),
-                        lake.account,
-                        lake.region,
-                        tuple(_wrap("namespaces", namespaces)),
-                    )
-                )
-            tenant_region = lz.region_of(tenant_env)
-            account = Account(
-                f"tenant-{env_name}-{tenant_env.account}",
-                "tenant",
-                f"{tenant.tenant} ({env_name})",
-                tenant_env.account,
-                tenant_region,
-                env_name,
-            )
-            account.stacks.append(
-                Stack(
-                    stack_name("UseCase", env_name, tenant.tenant),
-                    tenant_env.account,
-                    tenant_region,
-                    _use_case_details(tenant, env_name),
-                )
-            )
-            tenant_accounts.append((tenant, env_name, account))
-            accounts.append(account)
-        environments[env_name] = accounts
-
-    flows: dict[tuple[str, str], list[Flow]] = {}
-
-    def flow(source: Account, target: Account, item: Flow) -> None:
-        flows.setdefault((source.account, target.account), []).append(item)
-
-    flow(management, by_env_role[central_name, "logging"], Flow("trail", "organization trail"))
-    flow(management, by_env_role[central_name, "security"], Flow("delegated", "delegated administrator"))
-
-    def observability(account: Account, env_name: str) -> None:
-        env = org.environments[env_name]
-        logging = by_env_role[env_name, "logging"]
-        if env.observability_sink is None:
-            flow(account, logging, Flow("oam", "OAM link: pending (no observability_sink)", active=False))
-        elif account.region != logging.region:  # OAM is regional (AgentZoneStack.link_observability)
-            flow(
-                account,
-                logging,
-                Flow("oam", f"OAM link: none ({account.region} is not {logging.region})", active=False),
-            )
-        else:
-            flow(account, logging, Flow("oam", "logs/metrics/traces (OAM link)"))
-
-    for env_name in org.environments:
-        for role in ("shared_services", "security", "data_lake"):
-            observability(by_env_role[env_name, role], env_name)
-
-    central_lake = by_env_role[central_name, "data_lake"]
+            if env_name in tenant.environments:
+                _add_tenant_shares(lz, tenant, env_name, accounts)
+                account = _tenant_account(lz, tenant, env_name)
+                tenant_accounts.append((tenant, env_name, account))
+                environments[env_name].append(account)
+    flows = _Flows(lz, platform)
+    flows.add_platform(management)
     for tenant, env_name, account in tenant_accounts:
-        env = org.environments[env_name]
-        observability(account, env_name)
-        flow(account, by_env_role[env_name, "logging"], Flow("bedrock_logs", "Bedrock invocation logs"))
-        shared = by_env_role[env_name, "shared_services"]
-        flow(account, shared, Flow("images", "image pull"))
-        if gateway_deployed(lz, env_name):
-            flow(account, shared, Flow("fm_gateway", "FM gateway (PrivateLink)"))
-        if env.identity_user_pool_id:
-            flow(account, by_env_role[env_name, "security"], Flow("identity", "JWT (central identity)"))
-            flow(account, shared, Flow("shared_tools", "shared tools (JWT)"))
-        if tenant.data.namespaces:
-            zone = "curated" if env_name in org.data_lake.unmasked_environments else "masked"
-            flow(account, central_lake, Flow("lake_share", f"Lake Formation share ({zone})"))
-            if any(env_name in ns.feedback_from for ns in tenant.data.namespaces):
-                flow(account, central_lake, Flow("feedback", "feedback signals"))
-
-    edges = []
-    for (source, target), items in sorted(flows.items()):
-        items = sorted(items, key=lambda f: (FLOW_ORDER.index(f.kind), f.label))
-        edges.append(
-            Edge(
-                source,
-                target,
-                tuple(f.label for f in items),
-                FLOW_COLORS[items[0].kind],
-                dashed=not any(f.active for f in items),
-            )
-        )
-
-    title = (
-        f"AgentZone landing zone {org.organization} ({org.organization_id}): home region {home}, "
-        f"central environment {central_name} (logging {central.logging}, security {central.security}, data lake {central.data_lake})"
-    )
-    return Graph(title, management, environments, edges)
+        flows.add_tenant(tenant, env_name, account)
+    return Graph(_title(lz), management, environments, flows.edges())
 
 
 def edges(lz: LandingZone) -> list[Edge]:
@@ -382,104 +402,110 @@ def _cluster_id(account: Account) -> str:
 def _account_cluster(account: Account, indent: str) -> list[str]:
     fill, color = KIND_STYLE[account.kind]
     label = f"{account.title}\n{account.account} ({account.region})"
-    lines = [
-        f"{indent}subgraph {quote(_cluster_id(account))} {{",
-        f"{indent}  graph {_attrs(label=label, style='rounded,filled', fillcolor=fill, color=color, penwidth='1.5', id=_cluster_id(account))};",
-    ]
+    cluster = _cluster_id(account)
+    style = _attrs(label=label, style="rounded,filled", fillcolor=fill, color=color, penwidth="1.5", id=cluster)
+    lines = [f"{indent}subgraph {quote(cluster)} {{", f"{indent}  graph {style};"]
     for stack in account.stacks:
         label = "\n".join((stack.name, *stack.details))
-        lines.append(
-            f"{indent}  {quote(_node_id(stack.name))} {_attrs(label=label, tooltip=f'aws://{stack.account}/{stack.region}', color=color)};"
-        )
+        attrs = _attrs(label=label, tooltip=f"aws://{stack.account}/{stack.region}", color=color)
+        lines.append(f"{indent}  {quote(_node_id(stack.name))} {attrs};")
     if len(account.stacks) > 1:  # one column per account, however many stacks it holds
         lines.append(f"{indent}  {{ rank=same; {' '.join(quote(_node_id(stack.name)) for stack in account.stacks)} }}")
     lines.append(f"{indent}}}")
     return lines
 
 
-def graph_to_dot(graph: Graph) -> str:
-    lines = [
-        "digraph AgentZone {",
-        "  "
-        + "graph "
-        + _attrs(
-            label=graph.title,
-            labelloc="t",
-            fontname="Helvetica",
-            fontsize="18",
-            rankdir="TB",
-            compound="true",
-            newrank="true",
-            nodesep="0.3",
-            ranksep="1.2",
-            splines="spline",
-            bgcolor="white",
-            pad="0.3",
-        )
-        + ";",
-        "  node "
-        + _attrs(
-            shape="box",
-            style="rounded,filled",
-            fillcolor="white",
-            fontname="Helvetica",
-            fontsize="10",
-            margin="0.15,0.06",
-        )
-        + ";",
-        "  edge " + _attrs(fontname="Helvetica", fontsize="9", arrowsize="0.7") + ";",
-    ]
-    lines += _account_cluster(graph.management, "  ")
-    clusters = {graph.management.account: graph.management}
-    for env_name, accounts in graph.environments.items():
-        lines.append(f"  subgraph {quote(f'cluster_env_{env_name}')} {{")
-        lines.append(
-            "    graph "
-            + _attrs(
-                label=f"environment {env_name}",
-                style="dashed",
-                color="#999999",
-                fontsize="14",
-                id=f"cluster_env_{env_name}",
-            )
-            + ";"
-        )
-        for group, members in (
-            ("platform", [a for a in accounts if a.kind != "tenant"]),
-            ("workloads", [a for a in accounts if a.kind == "tenant"]),
-        ):
-            if not members:
-                continue
-            cluster = f"cluster_{group}_{env_name}"
-            lines.append(f"    subgraph {quote(cluster)} {{")
-            label = "Platform accounts" if group == "platform" else f"Workloads ({env_name} OU)"
-            lines.append("      graph " + _attrs(label=label, style="solid", color="#cccccc", id=cluster) + ";")
-            for account in members:
-                lines += _account_cluster(account, "      ")
-                clusters[account.account] = account
-            lines.append("    }")
-        lines.append("  }")
-    for edge in graph.edges:
-        source, target = clusters[edge.source], clusters[edge.target]
-        attrs = _attrs(
-            id=edge.id,
-            label="\n".join(edge.labels),
-            color=edge.color,
-            fontcolor=edge.color,
-            style="dashed" if edge.dashed else None,
-            ltail=_cluster_id(source),
-            lhead=_cluster_id(target),
-            tooltip=f"{edge.source} -> {edge.target}",
-        )
-        lines.append(f"  {quote(_node_id(source.anchor))} -> {quote(_node_id(target.anchor))} {attrs};")
-    # Management on top, then the environments in promotion order, each below the previous one: ranks are
-    # strict (the order of clusters within a rank is not), so invisible edges push every environment's top row
-    # (its tenant accounts, or its platform accounts when it has none) below the previous environment's bottom.
+def _defaults(title: str) -> list[str]:
+    """The graph's, nodes' and edges' default attributes."""
+    graph = _attrs(
+        label=title,
+        labelloc="t",
+        fontname="Helvetica",
+        fontsize="18",
+        rankdir="TB",
+        compound="true",
+        newrank="true",
+        nodesep="0.3",
+        ranksep="1.2",
+        splines="spline",
+        bgcolor="white",
+        pad="0.3",
+    )
+    node = _attrs(
+        shape="box",
+        style="rounded,filled",
+        fillcolor="white",
+        fontname="Helvetica",
+        fontsize="10",
+        margin="0.15,0.06",
+    )
+    edge = _attrs(fontname="Helvetica", fontsize="9", arrowsize="0.7")
+    return [f"  graph {graph};", f"  node {node};", f"  edge {edge};"]
+
+
+def _environment_cluster(env_name: str, accounts: list[Account]) -> list[str]:
+    """One environment: its platform accounts, then its tenants' accounts (the workloads OU)."""
+    cluster = f"cluster_env_{env_name}"
+    style = _attrs(label=f"environment {env_name}", style="dashed", color="#999999", fontsize="14", id=cluster)
+    lines = [f"  subgraph {quote(cluster)} {{", f"    graph {style};"]
+    for group, members in (
+        ("platform", [a for a in accounts if a.kind != "tenant"]),
+        ("workloads", [a for a in accounts if a.kind == "tenant"]),
+    ):
+        if not members:
+            continue
+        cluster = f"cluster_{group}_{env_name}"
+        label = "Platform accounts" if group == "platform" else f"Workloads ({env_name} OU)"
+        lines.append(f"    subgraph {quote(cluster)} {{")
+        lines.append("      graph " + _attrs(label=label, style="solid", color="#cccccc", id=cluster) + ";")
+        for account in members:
+            lines += _account_cluster(account, "      ")
+        lines.append("    }")
+    lines.append("  }")
+    return lines
+
+
+def _edge_line(edge: Edge, clusters: dict[str, Account]) -> str:
+    """An edge between two accounts' anchor stacks, clipped to the accounts' boxes."""
+    source, target = clusters[edge.source], clusters[edge.target]
+    attrs = _attrs(
+        id=edge.id,
+        label="\n".join(edge.labels),
+        color=edge.color,
+        fontcolor=edge.color,
+        style="dashed" if edge.dashed else None,
+        ltail=_cluster_id(source),
+        lhead=_cluster_id(target),
+        tooltip=f"{edge.source} -> {edge.target}",
+    )
+    return f"  {quote(_node_id(source.anchor))} -> {quote(_node_id(target.anchor))} {attrs};"
+
+
+def _rank_edges(graph: Graph) -> list[str]:
+    """Management on top, then the environments in promotion order, each below the previous one.
+
+    Ranks are strict (the order of clusters within a rank is not), so invisible edges push every environment's
+    top row (its tenant accounts, or its platform accounts when it has none) below the previous environment's
+    bottom.
+    """
+    lines = []
     above = [graph.management.anchor]
     for accounts in graph.environments.values():
         tops = [a.anchor for a in accounts if a.kind == "tenant"] or [a.anchor for a in accounts if a.kind != "logging"]
         lines += [f'  {quote(_node_id(a))} -> {quote(_node_id(b))} [style="invis"];' for a in above for b in tops]
         above = [a.anchor for a in accounts if a.kind == "logging"]
+    return lines
+
+
+def graph_to_dot(graph: Graph) -> str:
+    lines = ["digraph AgentZone {", *_defaults(graph.title)]
+    lines += _account_cluster(graph.management, "  ")
+    clusters = {graph.management.account: graph.management}
+    for env_name, accounts in graph.environments.items():
+        lines += _environment_cluster(env_name, accounts)
+        clusters.update({account.account: account for account in accounts})
+    lines += [_edge_line(edge, clusters) for edge in graph.edges]
+    lines += _rank_edges(graph)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -511,7 +537,8 @@ def viz_module(root: Path = PROJECT_ROOT) -> Path:
         package = json.loads((package_dir / "package.json").read_text())
     except (OSError, ValueError):
         raise RendererUnavailable(
-            f"rendering needs Graphviz `dot` or the npm package {VIZ_PACKAGE}, not found in {root / 'node_modules'}: {FIX_HINT}"
+            f"rendering needs Graphviz `dot` or the npm package {VIZ_PACKAGE}, not found in "
+            f"{root / 'node_modules'}: {FIX_HINT}"
         ) from None
     entry = package_dir / package.get("main", "dist/viz.js")
     if not entry.is_file():
@@ -537,7 +564,8 @@ def svg_with_viz(dot: str, *, root: Path = PROJECT_ROOT, node: str | None = None
     node = node or shutil.which("node")
     if node is None:
         raise RendererUnavailable(
-            f"rendering needs Graphviz `dot` or Node.js (with {VIZ_PACKAGE}) on PATH: install Node.js 20+ and {FIX_HINT}"
+            f"rendering needs Graphviz `dot` or Node.js (with {VIZ_PACKAGE}) on PATH: "
+            f"install Node.js 20+ and {FIX_HINT}"
         )
     env = {**os.environ, "AGENTZONE_VIZ_MODULE": str(viz_module(root))}
     done = _run([node, "--input-type=module", "-e", _VIZ_SCRIPT], f"{VIZ_PACKAGE} (node)", input=dot.encode(), env=env)
@@ -549,7 +577,7 @@ def with_dot_binary(dot: str, fmt: str, binary: str) -> bytes:
 
 
 def svg_to_png(svg: str) -> bytes:
-    try:
+    try:  # an optional dependency, needed only for PNG without Graphviz
         import resvg_py
     except ImportError:
         raise RendererUnavailable(

@@ -77,8 +77,8 @@ def acknowledge_runtime_role(policy: IConstruct, writer: str) -> None:
         nag_arn(
             policy, "logs", "log-group:*"
         ): "logs:DescribeLogGroups cannot be scoped below the account's log groups; it reads no log data.",
-        "*": "X-Ray segment writes and ecr:GetAuthorizationToken support no resource-level permissions; metric writes are "
-        "limited to the bedrock-agentcore namespace by condition.",
+        "*": "X-Ray segment writes and ecr:GetAuthorizationToken support no resource-level permissions; metric writes "
+        "are limited to the bedrock-agentcore namespace by condition.",
         nag_arn(
             policy, "bedrock-agentcore", "workload-identity-directory/default/workload-identity/*"
         ): "AgentCore creates the runtime's workload identity at deploy time; its name is not known at synth.",

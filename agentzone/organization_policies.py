@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from .config.model import Organization, Tenant
 from .naming import (
@@ -24,6 +25,9 @@ from .naming import (
     role_arn_pattern,
     split_profile,
 )
+
+# One IAM policy statement as JSON (Sid, Effect, Action, Resource, Condition, ...).
+Statement = dict[str, Any]
 
 SCP_MAX_CHARS = 5120  # AWS Organizations quota for a service control policy document
 SCP_MAX_PER_TARGET = 5  # directly attached SCPs per root/OU/account, FullAWSAccess included
@@ -162,7 +166,7 @@ class Policy:
         return len(json.dumps(self.document, separators=(",", ":")))
 
 
-def _document(*statements: dict) -> dict:
+def _document(*statements: Statement) -> dict:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
@@ -186,7 +190,8 @@ def baseline_protection(org: Organization) -> Policy:
     unless_exempt = {"ArnNotLike": {"aws:PrincipalARN": exempt_principals(org)}}
     return Policy(
         name=f"{PREFIX}-baseline-protection",
-        description="AgentZone: stay in the organization; keep audit, detection, observability and platform roles intact",
+        description="AgentZone: stay in the organization; keep audit, detection, observability and platform roles "
+        "intact",
         document=_document(
             {
                 "Sid": "DenyLeaveOrganization",
@@ -274,7 +279,7 @@ def region_restriction(org: Organization) -> Policy:
     )
 
 
-REQUIRE_GUARDRAIL = {
+REQUIRE_GUARDRAIL: Statement = {
     "Sid": "DenyModelCallsWithoutGuardrail",
     "Effect": "Deny",
     "Action": MODEL_INVOKE_ACTIONS,
@@ -292,7 +297,7 @@ REQUIRE_GUARDRAIL = {
 }
 # Knowledge-base service roles (exempt above: embedding calls take no guardrail) may call embedding
 # models and nothing else. Their names are platform-protected (agentzone-*), so only stacks create them.
-KNOWLEDGE_BASE_EMBEDDING_ONLY = {
+KNOWLEDGE_BASE_EMBEDDING_ONLY: Statement = {
     "Sid": "DenyKnowledgeBaseRolesNonEmbeddingModels",
     "Effect": "Deny",
     "Action": MODEL_INVOKE_ACTIONS,
@@ -301,7 +306,7 @@ KNOWLEDGE_BASE_EMBEDDING_ONLY = {
 }
 
 
-def evaluation_judge_only(judge: str) -> dict:
+def evaluation_judge_only(judge: str) -> Statement:
     """Bedrock evaluation jobs judge with the configured model and cannot pass a guardrail: their role
     (agentzone-eval-*, platform-protected) is exempt from the guardrail rule and limited to that model.
     AgentCore online evaluation roles share the prefix; with built-in evaluators they call no model."""
@@ -321,7 +326,7 @@ def memory_extraction_models(tenant: Tenant) -> list[str]:
     )
 
 
-def memory_extraction_only(models: list[str]) -> dict:
+def memory_extraction_only(models: list[str]) -> Statement:
     """AgentCore Memory calls a custom strategy's model as the memory's service role and cannot pass a guardrail:
     those roles (agentzone-memory-*, platform-protected) are exempt from the guardrail rule and limited to the
     tenant's extraction models (a cross-region profile resolves to its base model, which this list decides)."""
@@ -338,7 +343,8 @@ def memory_extraction_only(models: list[str]) -> dict:
 
 
 def foundation_model_arn(model_id: str) -> str:
-    """Cross-region inference profile ids ("eu.amazon.nova-pro-v1:0", "global.anthropic...") resolve to the base model."""
+    """Cross-region inference profile ids ("eu.amazon.nova-pro-v1:0", "global.anthropic...") resolve to the base
+    model."""
     _, base = split_profile(model_id)
     return f"arn:aws:bedrock:*::foundation-model/{base}"
 
@@ -347,15 +353,18 @@ def tenant_guardrails(tenant: Tenant) -> Policy:
     """Attached to the tenant's OUs: only its allow-listed models, and (unless it has
     direct_model_access) only with a guardrail named in the call or through the FM gateway."""
     allowed = sorted({foundation_model_arn(m) for m in tenant.models})
-    statements = [
+    statements: list[Statement] = [
         {
             "Sid": "DenyModelsNotOnAllowList",
             "Effect": "Deny",
             "Action": MODEL_INVOKE_ACTIONS,
             # Inference profiles pass here because Bedrock also authorizes the underlying
             # foundation model in each destination region, which this list decides.
-            "NotResource": allowed
-            + ["arn:aws:bedrock:*:*:inference-profile/*", "arn:aws:bedrock:*:*:application-inference-profile/*"],
+            "NotResource": [
+                *allowed,
+                "arn:aws:bedrock:*:*:inference-profile/*",
+                "arn:aws:bedrock:*:*:application-inference-profile/*",
+            ],
         }
     ]
     if not tenant.direct_model_access:

@@ -41,6 +41,7 @@ def make_config(target: Path, tenants: int) -> None:
 def run_one(config_dir: Path, outdir: Path, selection: dict) -> dict:
     """Child process body: load, compose, synth with cdk-nag; report shape and timings."""
     started = time.perf_counter()
+    # Imported here: loading aws-cdk-lib and starting jsii is part of what this measures.
     from agentzone.composition import Selection, compose, create_app
     from agentzone.config import load_landing_zone
 
@@ -56,7 +57,7 @@ def run_one(config_dir: Path, outdir: Path, selection: dict) -> dict:
         path = Path(stack.template_full_path)
         sizes[stack.stack_name] = path.stat().st_size
         resources[stack.stack_name] = len(stack.template.get("Resources", {}))
-    largest = max(resources, key=resources.get)
+    largest = max(resources, key=lambda name: resources[name])
     return {
         "stacks": len(stacks),
         "resources": sum(resources.values()),
@@ -141,7 +142,7 @@ def render(rows: list[dict]) -> str:
     ]
     table = [[h for _, h in cols]] + [[str(r[k]) for k, _ in cols] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in table]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

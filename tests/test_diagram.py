@@ -11,8 +11,9 @@ import pytest
 
 from agentzone import diagram
 from agentzone.config import load_landing_zone
-from agentzone.config.model import TenantData
+from agentzone.config.model import PLATFORM_ROLES, TenantData
 from agentzone.diagram import DiagramError, DiagramFormatError, RendererUnavailable, render, to_dot, write_diagram
+from agentzone.stacks import PLATFORM_ACCOUNTS, UnknownPlatformRole
 
 from .conftest import SAMPLE_CONFIG
 
@@ -67,11 +68,7 @@ def test_every_account_of_the_sample_is_labelled(lz):
     dot = to_dot(lz)
     org = lz.organization
     accounts = {org.management_account}
-    accounts |= {
-        getattr(env, role)
-        for env in org.environments.values()
-        for role in ("shared_services", "logging", "security", "data_lake")
-    }
+    accounts |= {getattr(env, role) for env in org.environments.values() for role in PLATFORM_ROLES}
     accounts |= {env.account for tenant in lz.tenants for env in tenant.environments.values()}
     assert len(accounts) == 19
     labelled = set(re.findall(r'^\s+graph \[label="[^"]*\\n(\d{12}) \([a-z0-9-]+\)"', dot, re.M))
@@ -94,6 +91,26 @@ def test_environments_in_promotion_order_with_platform_and_tenant_accounts(lz):
     assert "agent investigator (MCP) 2.0.1 [CANARY=v4, PROD=v3]" in re.search(
         r'"stack:AgentZone-fraud-prod" \[label="([^"]*)"', dot
     ).group(1)
+
+
+def test_platform_accounts_are_titled_and_styled_from_the_role_table(lz):
+    graph = diagram.build_graph(lz)
+    for accounts in graph.environments.values():
+        platform = [(a.kind, a.title) for a in accounts if a.kind != "tenant"]
+        assert platform == [(name, role.title) for name, role in PLATFORM_ACCOUNTS.items()]
+    assert set(diagram.PLATFORM_DETAILS) == set(PLATFORM_ACCOUNTS)
+    assert set(diagram.KIND_STYLE) == {"management", *PLATFORM_ACCOUNTS, "tenant"}
+
+
+def test_an_unknown_platform_role_is_an_error_not_the_data_lake(lz, monkeypatch):
+    monkeypatch.setattr(diagram, "PLATFORM_ROLES", (*PLATFORM_ROLES, "audit"))
+    with pytest.raises(UnknownPlatformRole, match="unknown platform account role 'audit'"):
+        to_dot(lz)
+    monkeypatch.setattr(diagram, "PLATFORM_ROLES", PLATFORM_ROLES)
+    details = {role: describe for role, describe in diagram.PLATFORM_DETAILS.items() if role != "data_lake"}
+    monkeypatch.setattr(diagram, "PLATFORM_DETAILS", details)
+    with pytest.raises(UnknownPlatformRole, match="no details for platform account role 'data_lake'"):
+        to_dot(lz)
 
 
 def test_data_lake_edges_go_to_the_central_lake_masked_outside_unmasked_environments(lz):
@@ -238,7 +255,10 @@ def test_png(lz, tmp_path):
 
 def test_png_from_svg_keeps_text():
     """resvg drops text in fonts it cannot find: the fallback families must reach it."""
-    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="200pt" height="40pt"><text x="5" y="30" font-family="Helvetica,sans-Serif" font-size="28">AgentZone</text></svg>'
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200pt" height="40pt">'
+        '<text x="5" y="30" font-family="Helvetica,sans-Serif" font-size="28">AgentZone</text></svg>'
+    )
     blank = '<svg xmlns="http://www.w3.org/2000/svg" width="200pt" height="40pt"></svg>'
     assert diagram.svg_to_png(svg).startswith(PNG_MAGIC)
     assert len(diagram.svg_to_png(svg)) > len(diagram.svg_to_png(blank)) + 500

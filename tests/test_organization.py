@@ -184,7 +184,8 @@ def test_baseline_protection_scp(sample_assembly):
     policies = statement(scp, "ProtectPlatformPolicies")
     assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"} <= set(policies["Action"])
     assert policies["Resource"] == ["arn:aws:iam::*:policy/agentzone-*", "arn:aws:iam::*:policy/AgentZone-*"]
-    # Same exemptions, except that the safety roles (limited by agentzone-safety-roles) may attach deny policies to roles.
+    # Same exemptions, except that the safety roles (limited by agentzone-safety-roles) may attach deny policies to
+    # roles.
     assert (
         policies["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
         == roles["Condition"]["ArnNotLike"]["aws:PrincipalARN"][:-1]
@@ -266,7 +267,8 @@ def test_direct_model_access_drops_only_the_guardrail_statement():
     tenant = lz.tenant("fraud").model_copy(update={"direct_model_access": True})
     sids = [s["Sid"] for s in policies.tenant_guardrails(tenant).document["Statement"]]
     assert sids == ["DenyModelsNotOnAllowList"]
-    # fraud judges its evaluations with amazon.nova-pro-v1:0: its evaluation role may call that model, unguarded, and nothing else.
+    # fraud judges its evaluations with amazon.nova-pro-v1:0: its evaluation role may call that model, unguarded,
+    # and nothing else.
     guarded = policies.tenant_guardrails(lz.tenant("fraud")).document["Statement"]
     assert [s["Sid"] for s in guarded] == [
         "DenyModelsNotOnAllowList",
@@ -425,7 +427,8 @@ def test_the_tenant_scp_denies_no_unguarded_model_grant_of_the_tenants_own_stack
         account = sample_assembly.environments[stack].split("/")[2]
         for name, action, resource in _unguarded_model_grants(sample_assembly.template(stack)):
             assert name is not None, (
-                f"{stack}: a role CloudFormation names may {action} on {resource} without a guardrail; the SCP cannot exempt it"
+                f"{stack}: a role CloudFormation names may {action} on {resource} without a guardrail; "
+                "the SCP cannot exempt it"
             )
             assert isinstance(resource, str), (stack, name, resource)
             assert scp_denials(scp, principal=role_arn(name, account), action=action, resource=resource) == [], (

@@ -180,7 +180,8 @@ def test_client_credentials_are_readable_by_exactly_the_tenant_account(sample_as
         assert decrypt[0]["Condition"] == {
             "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"},
             "StringLike": {
-                "kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:eu-west-1:{SECURITY_ACCOUNT[env]}:secret:agentzone/identity/{name}/client-credentials-??????"
+                "kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:eu-west-1:{SECURITY_ACCOUNT[env]}:"
+                f"secret:agentzone/identity/{name}/client-credentials-??????"
             },
         }
 

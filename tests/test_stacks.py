@@ -7,13 +7,15 @@ from aws_cdk.assertions import Match, Template
 
 from agentzone.composition import Selection, SelectionError, compose, create_app
 from agentzone.config import load_landing_zone
+from agentzone.config.model import PLATFORM_ROLES
+from agentzone.stacks import PLATFORM_ACCOUNTS, PLATFORM_STACKS, UnknownPlatformRole, platform_role
+from agentzone.stacks.roles import check_roles
 
 from .conftest import SAMPLE_CONFIG
 
+ENVIRONMENTS = ("dev", "staging", "prod")
 PLATFORM = [
-    f"AgentZone-{role}-{env}"
-    for env in ("dev", "staging", "prod")
-    for role in ("SharedServices", "Logging", "Security", "DataLake")
+    f"AgentZone-{role}-{env}" for env in ENVIRONMENTS for role in ("SharedServices", "Logging", "Security", "DataLake")
 ]
 TENANTS = [f"AgentZone-{t}-{env}" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
 GOVERNANCE = [f"AgentZone-{t}-governance" for t in ("claims", "fraud")]
@@ -141,20 +143,20 @@ def json_key(condition: dict) -> str:
 
 
 def test_log_archive_has_object_lock_from_creation(sample_assembly):
-    archive = [
+    archive = next(
         v
         for k, v in sample_assembly.resources("AgentZone-Logging-prod", "AWS::S3::Bucket").items()
         if k.startswith("LogArchive")
-    ][0]
+    )
     assert archive["Properties"]["ObjectLockEnabled"] is True
 
 
 def test_access_logs_bucket_uses_sse_s3_because_log_delivery_requires_it(sample_assembly):
-    logs = [
+    logs = next(
         v
         for k, v in sample_assembly.resources("AgentZone-claims-dev", "AWS::S3::Bucket").items()
         if k.startswith("AccessLogs")
-    ][0]
+    )
     algo = logs["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
         "ServerSideEncryptionByDefault"
     ]["SSEAlgorithm"]
@@ -306,3 +308,35 @@ def test_shards_cover_every_stack_exactly_once(sample_assembly):
 def test_invalid_only_selector():
     with pytest.raises(SelectionError, match="valid values are platform, tenants"):
         stack_names(Selection(only="everything"))
+
+
+# ------------------------------------------------------------------ platform account roles
+
+
+def test_the_platform_role_table_covers_exactly_the_config_roles_in_order():
+    assert tuple(PLATFORM_ACCOUNTS) == PLATFORM_ROLES
+    assert {name: role.stack for name, role in PLATFORM_ACCOUNTS.items()} == PLATFORM_STACKS
+    names = [f"AgentZone-{PLATFORM_STACKS[role].ROLE}-{env}" for env in ENVIRONMENTS for role in PLATFORM_ROLES]
+    assert names == PLATFORM
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [PLATFORM_ROLES[:-1], (*PLATFORM_ROLES, "delivery"), tuple(reversed(PLATFORM_ROLES))],
+    ids=["missing-from-config", "missing-from-table", "other-order"],
+)
+def test_a_role_on_one_side_only_fails_the_check(roles):
+    with pytest.raises(RuntimeError, match=r"config\.model\.PLATFORM_ROLES is .* a platform role needs both"):
+        check_roles(PLATFORM_ACCOUNTS, roles)
+
+
+def test_an_unknown_platform_role_is_an_error():
+    with pytest.raises(UnknownPlatformRole, match=r"^unknown platform account role 'audit': the roles are shared_"):
+        platform_role("audit")
+
+
+def test_every_platform_account_but_logging_links_its_telemetry_to_the_sink():
+    """What the diagram draws: an OAM link from each platform account except the one that holds the sink."""
+    stacks = compose(create_app(), load_landing_zone(SAMPLE_CONFIG), Selection(only="platform", environment="dev"))
+    linked = {s.ROLE for s in stacks if s.node.try_find_child("Observability") is not None}
+    assert linked == {role.stack.ROLE for name, role in PLATFORM_ACCOUNTS.items() if name != "logging"}

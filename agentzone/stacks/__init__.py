@@ -5,29 +5,27 @@ from .data_lake import DataLakeStack, TenantDataStack
 from .logging import LoggingStack
 from .organization import OrganizationStack, TenantGovernanceStack
 from .platform import SharedServicesStack
+from .roles import PLATFORM_ACCOUNTS, PLATFORM_STACKS, PlatformRole, UnknownPlatformRole, platform_role
 from .security import SecurityStack
 from .tenant_services import TenantServicesStack
 from .use_case import UseCaseStack
 
-PLATFORM_STACKS = {
-    "shared_services": SharedServicesStack,
-    "logging": LoggingStack,
-    "security": SecurityStack,
-    "data_lake": DataLakeStack,
-}
-
 __all__ = [
+    "PLATFORM_ACCOUNTS",
     "PLATFORM_STACKS",
     "REQUIRED_TAGS",
     "AgentZoneStack",
     "DataLakeStack",
     "LoggingStack",
     "OrganizationStack",
+    "PlatformRole",
     "SecurityStack",
     "SharedServicesStack",
     "StackTarget",
     "TenantDataStack",
     "TenantGovernanceStack",
     "TenantServicesStack",
+    "UnknownPlatformRole",
     "UseCaseStack",
+    "platform_role",
 ]

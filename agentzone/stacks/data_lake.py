@@ -1,4 +1,4 @@
-"""The data lake account of one platform environment (seed 000: data lake account).
+"""The data lake account of one platform environment.
 
 ``DataLakeStack`` holds what all tenants share: the raw, curated and masked
 zones, Lake Formation's settings, registered locations and LF-tags, Glue's
@@ -27,7 +27,7 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from .. import naming
-from ..config.model import LandingZone, Tenant
+from ..config.model import DataLakeSettings, LandingZone, Tenant
 from ..constructs.data_namespace import JOB_SCRIPT, LakeServices, TenantDataLake, TenantDataLakeProps
 from ..constructs.lake_formation import LakeFormationAdmin, admin_role_arns
 from ..data_lake.from_config import namespaces, tenant_readers
@@ -61,23 +61,7 @@ class DataLakeStack(AgentZoneStack):
         )
         org, env = lz.organization, self.target.environment
         settings = org.data_lake
-        infrequent = [
-            s3.Transition(
-                storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                transition_after=cdk.Duration.days(settings.infrequent_access_after_days),
-            )
-        ]
-        # Construct ids are the contract: RawZone predates the other zones and keeps its logical id.
-        self.raw_zone = self.secure_bucket(
-            "RawZone", transitions=infrequent, expire_after_days=settings.raw_expire_days
-        )
-        self.curated_zone = self.secure_bucket("CuratedZone", transitions=infrequent)
-        self.masked_zone = self.secure_bucket("MaskedZone", transitions=infrequent)
-        self.zones = {
-            "raw": self.raw_zone.bucket,
-            "curated": self.curated_zone.bucket,
-            "masked": self.masked_zone.bucket,
-        }
+        self.zones = self._zones(settings)
         tenants = [t.tenant for t in lz.tenants if t.data.namespaces]
         tags = {naming.LF_TAG_SENSITIVITY: sorted(set(SENSITIVITY.values()))}
         if tenants:
@@ -91,7 +75,37 @@ class DataLakeStack(AgentZoneStack):
             zones=self.zones,
             tags=tags,
         )
-        self.security_configuration = glue.CfnSecurityConfiguration(
+        self.security_configuration = self._glue_encryption(env)
+        self._export_zones()
+        self.feedback_bus = None
+        senders = feedback_senders(lz)
+        if env == org.central_environment and senders:
+            self.feedback_bus = self._feedback_bus(senders)
+        self.observability = self.link_observability(lz, transaction_search=False)
+
+    def _zones(self, settings: DataLakeSettings) -> dict[str, s3.IBucket]:
+        """The raw, curated and masked zone buckets, by zone name."""
+        infrequent = [
+            s3.Transition(
+                storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                transition_after=cdk.Duration.days(settings.infrequent_access_after_days),
+            )
+        ]
+        # Construct ids are the contract: RawZone predates the other zones and keeps its logical id.
+        self.raw_zone = self.secure_bucket(
+            "RawZone", transitions=infrequent, expire_after_days=settings.raw_expire_days
+        )
+        self.curated_zone = self.secure_bucket("CuratedZone", transitions=infrequent)
+        self.masked_zone = self.secure_bucket("MaskedZone", transitions=infrequent)
+        return {
+            "raw": self.raw_zone.bucket,
+            "curated": self.curated_zone.bucket,
+            "masked": self.masked_zone.bucket,
+        }
+
+    def _glue_encryption(self, env: str) -> glue.CfnSecurityConfiguration:
+        """Glue jobs' logs, bookmarks and output encrypted with this account's key."""
+        return glue.CfnSecurityConfiguration(
             self,
             "GlueEncryption",
             name=naming.data_lake_security_configuration(env),
@@ -109,6 +123,9 @@ class DataLakeStack(AgentZoneStack):
                 ],
             ),
         )
+
+    def _export_zones(self) -> None:
+        """Zone buckets and key by export name: tenant data stacks import them and synthesize on their own."""
         for zone, bucket in self.zones.items():
             cdk.CfnOutput(
                 self,
@@ -117,11 +134,6 @@ class DataLakeStack(AgentZoneStack):
                 export_name=naming.data_lake_export(f"{zone}-bucket"),
             )
         cdk.CfnOutput(self, "ZoneKeyArn", value=self.key.key_arn, export_name=naming.data_lake_export(KEY_EXPORT))
-        self.feedback_bus = None
-        senders = feedback_senders(lz)
-        if env == org.central_environment and senders:
-            self.feedback_bus = self._feedback_bus(senders)
-        self.observability = self.link_observability(lz, transaction_search=False)
 
     def _feedback_bus(self, senders: list[str]) -> events.EventBus:
         """Tenant accounts named in some namespace's feedback_from put their monitoring signals here."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_oam as oam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .. import naming
-from ..config.model import PLATFORM_ROLES, LandingZone, Tenant
+from ..config.model import PLATFORM_ROLES, ArchiveSettings, LandingZone, Tenant
 from ..constructs import BaselineKey
-from ..constructs.observability import BEDROCK_INVOCATION_LOG_GROUP, OAM_RESOURCE_TYPES, SPANS_LOG_GROUP
+from ..constructs.observability import OAM_RESOURCE_TYPES
 from ..nag import acknowledge
 from .base import AgentZoneStack, StackTarget
+from .logging_dashboards import platform_dashboard, tenant_dashboard
 
 # No logs:DescribeLogGroups: it supports only Resource "*", and through the sink it would list every linked
 # account's log group names; a tenant reader opens its own groups by name (its dashboard links them).
@@ -64,6 +66,33 @@ def linked_accounts(lz: LandingZone, environment: str) -> dict[str, str]:
     return out
 
 
+def _object_lock(settings: ArchiveSettings) -> s3.ObjectLockRetention:
+    """Every archived object is locked for the retention period, in the configured mode."""
+    lock = (
+        s3.ObjectLockRetention.compliance
+        if settings.object_lock_mode == "COMPLIANCE"
+        else s3.ObjectLockRetention.governance
+    )
+    return lock(cdk.Duration.days(settings.retention_days))
+
+
+def _archive_transitions(settings: ArchiveSettings) -> list[s3.Transition]:
+    transitions = [
+        s3.Transition(
+            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+            transition_after=cdk.Duration.days(settings.glacier_ir_after_days),
+        )
+    ]
+    if settings.deep_archive_after_days is not None:
+        transitions.append(
+            s3.Transition(
+                storage_class=s3.StorageClass.DEEP_ARCHIVE,
+                transition_after=cdk.Duration.days(settings.deep_archive_after_days),
+            )
+        )
+    return transitions
+
+
 class LoggingStack(AgentZoneStack):
     """Central log archive, organization trail destination and cross-account observability."""
 
@@ -89,90 +118,80 @@ class LoggingStack(AgentZoneStack):
         self.tenants = [t for t in lz.tenants if target.environment in t.environments]
         self.readers = {t.tenant: self._tenant_reader(t) for t in self.tenants}
         self.operator = self._platform_operator()
-        self.dashboards = {t.tenant: self._tenant_dashboard(t) for t in self.tenants}
-        self.platform_dashboard = self._platform_dashboard()
+        self.dashboards = {t.tenant: tenant_dashboard(self, lz, t, target.environment) for t in self.tenants}
+        self.platform_dashboard = platform_dashboard(self, lz, self.tenants, target.environment)
 
     # ------------------------------------------------------------------ archive
 
     def _archive(self) -> None:
-        org = self.lz.organization
-        settings = org.audit.archive
+        settings = self.lz.organization.audit.archive
         self.archive_key = BaselineKey(
             self,
             "ArchiveKey",
             alias=naming.ARCHIVE_KEY_ALIAS,
             description=f"AgentZone log archive ({self.target.environment})",
         ).key
-        lock = (
-            s3.ObjectLockRetention.compliance
-            if settings.object_lock_mode == "COMPLIANCE"
-            else s3.ObjectLockRetention.governance
-        )
-        transitions = [
-            s3.Transition(
-                storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                transition_after=cdk.Duration.days(settings.glacier_ir_after_days),
-            )
-        ]
-        if settings.deep_archive_after_days is not None:
-            transitions.append(
-                s3.Transition(
-                    storage_class=s3.StorageClass.DEEP_ARCHIVE,
-                    transition_after=cdk.Duration.days(settings.deep_archive_after_days),
-                )
-            )
         # Object Lock can only be chosen at creation without a migration, so the archive has it from day one.
         self.log_archive = self.secure_bucket(
             "LogArchive",
             bucket_name=naming.archive_bucket_name(self.account, self.region),
             encryption_key=self.archive_key,
-            object_lock_retention=lock(cdk.Duration.days(settings.retention_days)),
+            object_lock_retention=_object_lock(settings),
             noncurrent_version_days=max(365, settings.retention_days),
-            transitions=transitions,
+            transitions=_archive_transitions(settings),
             expire_after_days=settings.expire_after_days,
         )
+        if self.is_central:
+            self._allow_organization_trail()
+        self._allow_log_delivery()
+        self._allow_invocation_log_replication()
+
+    def _allow_organization_trail(self) -> None:
+        """The management account's organization trail writes here (central environment only)."""
+        org = self.lz.organization
+        bucket = self.log_archive.bucket
+        trail_arn = naming.organization_trail_arn(org.management_account, org.home_region, self.partition)
+        cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailAclCheck",
+                principals=[cloudtrail],
+                actions=["s3:GetBucketAcl"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+            )
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailOrganizationTrailWrite",
+                principals=[cloudtrail],
+                actions=["s3:PutObject"],
+                resources=[
+                    bucket.arn_for_objects(f"AWSLogs/{org.management_account}/*"),
+                    bucket.arn_for_objects(f"AWSLogs/{org.organization_id}/*"),
+                ],
+                conditions={"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            )
+        )
+        trails = f"arn:{self.partition}:cloudtrail:*:{org.management_account}:trail/*"
+        self.archive_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailEncryptOrganizationTrail",
+                principals=[cloudtrail],
+                actions=["kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails},
+                },
+            )
+        )
+
+    def _allow_log_delivery(self) -> None:
+        """Vended logs (e.g. VPC flow logs) of the organization's accounts are delivered here."""
+        org = self.lz.organization
         bucket = self.log_archive.bucket
         org_condition = {"StringEquals": {"aws:SourceOrgID": org.organization_id}}
-        if self.is_central:
-            trail_arn = naming.organization_trail_arn(org.management_account, org.home_region, self.partition)
-            cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
-            bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="CloudTrailAclCheck",
-                    principals=[cloudtrail],
-                    actions=["s3:GetBucketAcl"],
-                    resources=[bucket.bucket_arn],
-                    conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
-                )
-            )
-            bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="CloudTrailOrganizationTrailWrite",
-                    principals=[cloudtrail],
-                    actions=["s3:PutObject"],
-                    resources=[
-                        bucket.arn_for_objects(f"AWSLogs/{org.management_account}/*"),
-                        bucket.arn_for_objects(f"AWSLogs/{org.organization_id}/*"),
-                    ],
-                    conditions={
-                        "StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}
-                    },
-                )
-            )
-            self.archive_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="CloudTrailEncryptOrganizationTrail",
-                    principals=[cloudtrail],
-                    actions=["kms:GenerateDataKey*", "kms:DescribeKey"],
-                    resources=["*"],
-                    conditions={
-                        "StringEquals": {"aws:SourceArn": trail_arn},
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{self.partition}:cloudtrail:*:{org.management_account}:trail/*"
-                        },
-                    },
-                )
-            )
         delivery = iam.ServicePrincipal("delivery.logs.amazonaws.com")
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -206,10 +225,13 @@ class LoggingStack(AgentZoneStack):
                 conditions=org_condition,
             )
         )
-        # Bedrock invocation logs are written in each account (same-account only) and replicated here;
-        # each account may only write under its own prefix.
+
+    def _allow_invocation_log_replication(self) -> None:
+        """Bedrock invocation logs are written in each account (same-account only) and replicated here;
+        each account may only write under its own prefix."""
+        bucket = self.log_archive.bucket
         replicators = {
-            "StringEquals": {"aws:PrincipalOrgID": org.organization_id},
+            "StringEquals": {"aws:PrincipalOrgID": self.lz.organization.organization_id},
             "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/AgentZone-*"},
         }
         environment_accounts = [iam.AccountPrincipal(a) for a in sorted(set(self.environment_accounts.values()))]
@@ -314,6 +336,7 @@ class LoggingStack(AgentZoneStack):
             max_session_duration=cdk.Duration.hours(1),
             description=f"Read-only view of {tenant.tenant}'s {self.target.environment} logs, traces and dashboard",
         )
+        dashboard = naming.tenant_dashboard(tenant.tenant, self.target.environment)
         prefixes = [f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{account}/"]
         if self.is_central:
             prefixes.append(f"AWSLogs/{org.organization_id}/{account}/")
@@ -327,9 +350,7 @@ class LoggingStack(AgentZoneStack):
             iam.PolicyStatement(
                 sid="OwnDashboard",
                 actions=["cloudwatch:GetDashboard"],
-                resources=[
-                    f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.tenant_dashboard(tenant.tenant, self.target.environment)}"
-                ],
+                resources=[f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{dashboard}"],
             ),
             *self._archive_read(prefixes),
         ]
@@ -349,14 +370,16 @@ class LoggingStack(AgentZoneStack):
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::arn:{self.partition}:logs:{region}:{account}:log-group:*]",
-            "All log groups of this tenant's own account (its agents create them by name at runtime); no other account.",
+            "All log groups of this tenant's own account (its agents create them by name at runtime); no other "
+            "account.",
         )
         return role
 
     @property
     def _archive_ref(self) -> str:
         """How cdk-nag names the archive's ARN in findings."""
-        return f"<{self.get_logical_id(self.log_archive.bucket.node.default_child)}.Arn>"
+        bucket = cast(s3.CfnBucket, self.log_archive.bucket.node.default_child)
+        return f"<{self.get_logical_id(bucket)}.Arn>"
 
     def _platform_operator(self) -> iam.Role:
         """Elevated: every linked account's telemetry, the whole archive, and dashboard management."""
@@ -371,7 +394,7 @@ class LoggingStack(AgentZoneStack):
         statements = [
             iam.PolicyStatement(
                 sid="ReadAllTelemetry",
-                actions=sorted(OPERATOR_READ_FAMILIES) + ["logs:FilterLogEvents", "logs:StartQuery", "logs:StopQuery"],
+                actions=[*sorted(OPERATOR_READ_FAMILIES), "logs:FilterLogEvents", "logs:StartQuery", "logs:StopQuery"],
                 resources=["*"],
             ),
             iam.PolicyStatement(
@@ -385,7 +408,8 @@ class LoggingStack(AgentZoneStack):
         for finding, reason in (
             (
                 "Resource::*",
-                "The platform operator reads telemetry of every linked account; CloudWatch metric, X-Ray and OAM reads have no narrower resource.",
+                "The platform operator reads telemetry of every linked account; CloudWatch metric, X-Ray and OAM "
+                "reads have no narrower resource.",
             ),
             *((f"Action::{family}", reason) for family, reason in OPERATOR_READ_FAMILIES.items()),
             (
@@ -399,122 +423,3 @@ class LoggingStack(AgentZoneStack):
         ):
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
         return role
-
-    # -------------------------------------------------------------- dashboards
-
-    def _tenant_dashboard(self, tenant: Tenant) -> cloudwatch.Dashboard:
-        """Logs Insights over the tenant's own log groups, so the reader role's log scoping governs what it shows."""
-        env = tenant.environments[self.target.environment]
-        account, region = env.account, self.lz.region_of(env)
-        invocations = BEDROCK_INVOCATION_LOG_GROUP
-
-        def query(
-            title: str, group: str, lines: list[str], view=cloudwatch.LogQueryVisualizationType.LINE
-        ) -> cloudwatch.LogQueryWidget:
-            return cloudwatch.LogQueryWidget(
-                title=title,
-                log_group_names=[group],
-                account_id=account,
-                region=region,
-                query_lines=lines,
-                view=view,
-                width=12,
-                height=6,
-            )
-
-        widgets: list[cloudwatch.IWidget] = [
-            query("Model invocations", invocations, ["stats count(*) as invocations by bin(5m)"]),
-            query(
-                "Agent latency (ms)",
-                SPANS_LOG_GROUP,
-                [
-                    "filter kind = 'SERVER'",
-                    "stats avg(durationNano) / 1000000 as avg_ms, pct(durationNano, 90) / 1000000 as p90_ms by bin(5m)",
-                ],
-            ),
-            query(
-                "Tokens",
-                invocations,
-                [
-                    "stats sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens by bin(1h)",
-                ],
-            ),
-            query(
-                "Errors and throttles",
-                invocations,
-                [
-                    "filter ispresent(errorCode)",
-                    "stats count(*) as calls by errorCode",
-                ],
-                cloudwatch.LogQueryVisualizationType.TABLE,
-            ),
-        ]
-        prices = self.lz.organization.model_prices
-        for model in sorted(tenant.models):
-            if model in prices:
-                p_in, p_out = prices[model]
-                widgets.append(
-                    query(
-                        f"Estimated cost (USD/day): {model}",
-                        invocations,
-                        [
-                            f"filter modelId like '{model}'",
-                            f"stats sum(input.inputTokenCount) * {p_in} / 1000 + sum(output.outputTokenCount) * {p_out} / 1000 as usd by bin(1d)",
-                        ],
-                        cloudwatch.LogQueryVisualizationType.BAR,
-                    )
-                )
-        unpriced = sorted(m for m in tenant.models if m not in prices)
-        if unpriced:
-            widgets.append(
-                cloudwatch.TextWidget(
-                    markdown="No price in organization.yaml model_prices for: " + ", ".join(unpriced),
-                    width=24,
-                    height=2,
-                )
-            )
-        dashboard = cloudwatch.Dashboard(
-            self,
-            f"Dashboard-{tenant.tenant}",
-            dashboard_name=naming.tenant_dashboard(tenant.tenant, self.target.environment),
-            default_interval=cdk.Duration.days(1),
-        )
-        dashboard.add_widgets(*widgets)
-        return dashboard
-
-    def _platform_dashboard(self) -> cloudwatch.Dashboard:
-        """Every tenant's Bedrock metrics side by side, from the linked accounts (operator only)."""
-        dashboard = cloudwatch.Dashboard(
-            self,
-            "PlatformDashboard",
-            dashboard_name=naming.platform_dashboard(self.target.environment),
-            default_interval=cdk.Duration.days(1),
-        )
-        for metric_name, stat, title in (
-            ("Invocations", "Sum", "Model invocations"),
-            ("InvocationLatency", "p90", "Model latency p90 (ms)"),
-            ("InputTokenCount", "Sum", "Input tokens"),
-            ("OutputTokenCount", "Sum", "Output tokens"),
-            ("InvocationThrottles", "Sum", "Throttles"),
-            ("InvocationServerErrors", "Sum", "Server errors"),
-            ("InvocationClientErrors", "Sum", "Client errors"),
-        ):
-            metrics = []
-            for tenant in self.tenants:
-                env = tenant.environments[self.target.environment]
-                for model in sorted(tenant.models):
-                    metrics.append(
-                        cloudwatch.Metric(
-                            namespace="AWS/Bedrock",
-                            metric_name=metric_name,
-                            dimensions_map={"ModelId": model},
-                            statistic=stat,
-                            period=cdk.Duration.minutes(5),
-                            account=env.account,
-                            region=self.lz.region_of(env),
-                            label=f"{tenant.tenant} {model}",
-                        )
-                    )
-            if metrics:
-                dashboard.add_widgets(cloudwatch.GraphWidget(title=title, left=metrics, width=12, height=6))
-        return dashboard

@@ -65,8 +65,8 @@ class _ManagementAccountStack(AgentZoneStack):
             resource_type=resource_type,
             properties=properties,
             statements=statements,
-            wildcard_reason="Organizations list/enable calls, Cost Explorer tag activation and GuardDuty admin calls have "
-            "no resource-level permissions; every other call is scoped to this organization's ARNs.",
+            wildcard_reason="Organizations list/enable calls, Cost Explorer tag activation and GuardDuty admin calls "
+            "have no resource-level permissions; every other call is scoped to this organization's ARNs.",
         )
 
     def _ou(self, construct_id: str, name: str, parent_id: str) -> organizations.CfnOrganizationalUnit:

@@ -1,17 +1,19 @@
-"""The four platform account roles of one platform environment (seed 000, figure 2).
+"""The shared-services account of one platform environment: catalogs, agent registry, image scanning,
+experiment tracking, the FM gateway and the shared tool gateway.
 
-Logging, Security and DataLake have their own modules.
+The other platform accounts (logging, security, data lake) have their own modules; ``roles`` lists them all.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from .. import naming
-from ..config.model import LandingZone
+from ..config.model import FmGatewaySettings, LandingZone
 from ..constructs.agent_images import RegistryScanning
 from ..constructs.agent_registry import AgentRegistry, AgentRegistryProps
 from ..constructs.catalog import Catalogs, CatalogsProps
@@ -25,13 +27,26 @@ from ..tools.cedar import load_policy_files
 from .base import AgentZoneStack, StackTarget
 
 
-def gateway_deployed(lz: LandingZone, environment: str) -> bool:
+class GatewayDeployment(NamedTuple):
+    """What an environment's FM gateway is built from."""
+
+    settings: FmGatewaySettings
+    certificate_arn: str
+
+
+def gateway_deployment(lz: LandingZone, environment: str) -> GatewayDeployment | None:
     """The FM gateway serves HTTPS only, so an environment gets it once its certificate is configured."""
     org = lz.organization
-    return (
-        org.shared_services.fm_gateway is not None
-        and org.environments[environment].fm_gateway_certificate_arn is not None
-    )
+    settings = org.shared_services.fm_gateway
+    certificate_arn = org.environments[environment].fm_gateway_certificate_arn
+    if settings is None or certificate_arn is None:
+        return None
+    return GatewayDeployment(settings, certificate_arn)
+
+
+def gateway_deployed(lz: LandingZone, environment: str) -> bool:
+    """Whether the environment gets the FM gateway (see ``gateway_deployment``)."""
+    return gateway_deployment(lz, environment) is not None
 
 
 class SharedServicesStack(AgentZoneStack):
@@ -91,17 +106,18 @@ class SharedServicesStack(AgentZoneStack):
             )
         platform_env = org.environments[env]
         self.fm_gateway = None
-        if gateway_deployed(lz, env):
-            self.fm_gateway = self._fm_gateway(lz, tenant_accounts)
+        gateway = gateway_deployment(lz, env)
+        if gateway is not None:
+            self.fm_gateway = self._fm_gateway(lz, gateway, tenant_accounts)
         self.tool_gateway = None
         if platform_env.identity_user_pool_id:
             self.tool_gateway = self._tool_gateway(lz, platform_env.identity_user_pool_id)
         self.observability = self.link_observability(lz, transaction_search=True)
 
-    def _fm_gateway(self, lz: LandingZone, tenant_accounts: list[str]) -> FmGateway:
-        """LiteLLM for every tenant of this environment, behind PrivateLink, with the platform guardrail on every call."""
+    def _fm_gateway(self, lz: LandingZone, deployment: GatewayDeployment, tenant_accounts: list[str]) -> FmGateway:
+        """LiteLLM for every tenant of this environment, behind PrivateLink, the platform guardrail on every call."""
         org, env = lz.organization, self.target.environment
-        settings = org.shared_services.fm_gateway
+        settings = deployment.settings
         guardrail_settings = settings.guardrail
         self.gateway_guardrail = ModelGuardrail(
             self,
@@ -126,7 +142,7 @@ class SharedServicesStack(AgentZoneStack):
         props = FmGatewayProps.from_settings(
             settings,
             name=env,
-            certificate_arn=org.environments[env].fm_gateway_certificate_arn,
+            certificate_arn=deployment.certificate_arn,
             allowed_principal_accounts=tenant_accounts,
             guardrail_arn=self.gateway_guardrail.guardrail_arn,
             log_retention_days=org.observability.log_retention_days,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 from aws_cdk import aws_accessanalyzer as accessanalyzer
 from aws_cdk import aws_cognito as cognito
@@ -41,6 +43,35 @@ def inventory_tag_policy(resource_types=INVENTORY_RESOURCE_TYPES, tag_keys=INVEN
     types = ", ".join(f"'{t}'" for t in resource_types)
     checks = "\n".join(f"    tags.'{key}' == /\\S/ <<tag {key} is missing or empty>>" for key in tag_keys)
     return f"rule agent_inventory_tags when resourceType IN [{types}] {{\n    tags exists <<no tags>>\n{checks}\n}}\n"
+
+
+def _agent_user_pool(scope: Construct, env: str) -> cognito.UserPool:
+    """The OAuth2 authorization server of agents, tools and MCP servers in one environment."""
+    return cognito.UserPool(
+        scope,
+        "AgentUserPool",
+        user_pool_name=f"agentzone-agents-{env}",
+        # Clients are created by the platform; humans (platform admins) are invited, never self-registered.
+        self_sign_up_enabled=False,
+        sign_in_aliases=cognito.SignInAliases(email=True),
+        auto_verify=cognito.AutoVerifiedAttrs(email=True),
+        password_policy=cognito.PasswordPolicy(
+            min_length=14,
+            require_lowercase=True,
+            require_uppercase=True,
+            require_digits=True,
+            require_symbols=True,
+            temp_password_validity=cdk.Duration.days(3),
+        ),
+        mfa=cognito.Mfa.REQUIRED,
+        mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+        account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+        # Plus tier for threat protection; machine clients are not billed as monthly active users.
+        feature_plan=cognito.FeaturePlan.PLUS,
+        standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+        deletion_protection=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
 
 
 class SecurityStack(AgentZoneStack):
@@ -101,41 +132,8 @@ class SecurityStack(AgentZoneStack):
 
     def _identity(self, lz: LandingZone) -> None:
         org, env = lz.organization, self.target.environment
-        self.user_pool = cognito.UserPool(
-            self,
-            "AgentUserPool",
-            user_pool_name=f"agentzone-agents-{env}",
-            # Clients are created by the platform; humans (platform admins) are invited, never self-registered.
-            self_sign_up_enabled=False,
-            sign_in_aliases=cognito.SignInAliases(email=True),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            password_policy=cognito.PasswordPolicy(
-                min_length=14,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=cdk.Duration.days(3),
-            ),
-            mfa=cognito.Mfa.REQUIRED,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            # Plus tier for threat protection; machine clients are not billed as monthly active users.
-            feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        prefix = f"{org.organization}-{env}-{self.target.account}"
-        reserved = [word for word in RESERVED_DOMAIN_WORDS if word in prefix]
-        if reserved:
-            raise ValueError(
-                f"Cognito domain prefix {prefix!r} may not contain {', '.join(reserved)}: rename organization"
-            )
-        self.user_pool_domain = self.user_pool.add_domain(
-            "TokenDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
-        )
-
+        self.user_pool = _agent_user_pool(self, env)
+        self.user_pool_domain = self._token_domain(f"{org.organization}-{env}-{self.target.account}")
         self.credentials_key = BaselineKey(
             self,
             "ClientCredentialsKey",
@@ -157,8 +155,21 @@ class SecurityStack(AgentZoneStack):
         self.client_credentials: dict[str, secretsmanager.Secret] = {}
         for tenant in lz.tenants:
             if env in tenant.environments:
-                self._tenant_client(tenant, lz.organization.security.access_token_minutes)
+                self._tenant_client(tenant, org.security.access_token_minutes)
+        self._identity_outputs()
 
+    def _token_domain(self, prefix: str) -> cognito.UserPoolDomain:
+        """The Cognito hosted domain that serves the OAuth2 token endpoint."""
+        reserved = [word for word in RESERVED_DOMAIN_WORDS if word in prefix]
+        if reserved:
+            raise ValueError(
+                f"Cognito domain prefix {prefix!r} may not contain {', '.join(reserved)}: rename organization"
+            )
+        return self.user_pool.add_domain(
+            "TokenDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
+        )
+
+    def _identity_outputs(self) -> None:
         cdk.CfnOutput(
             self,
             "AgentIdentityUserPoolId",
@@ -176,7 +187,9 @@ class SecurityStack(AgentZoneStack):
         )
 
     def _tenant_client(self, tenant: Tenant, token_minutes: int) -> None:
-        name, env = tenant.tenant, self.target.environment
+        """The tenant's resource server and client-credentials app client, and the secret that shares the client
+        with the tenant's account."""
+        name = tenant.tenant
         # Sorted here and below: reordering a config list must not change a template.
         scopes = [
             cognito.ResourceServerScope(scope_name=s, scope_description=f"{name}: {s}")
@@ -188,7 +201,18 @@ class SecurityStack(AgentZoneStack):
             user_pool_resource_server_name=f"agentzone-{name}",
             scopes=scopes,
         )
-        client = self.user_pool.add_client(
+        client = self._app_client(name, server, scopes, token_minutes)
+        secret = self._client_secret(tenant, client, scopes)
+        self.resource_servers[name], self.clients[name], self.client_credentials[name] = server, client, secret
+
+    def _app_client(
+        self,
+        name: str,
+        server: cognito.UserPoolResourceServer,
+        scopes: list[cognito.ResourceServerScope],
+        token_minutes: int,
+    ) -> cognito.UserPoolClient:
+        return self.user_pool.add_client(
             f"{pascal(name)}Client",
             user_pool_client_name=f"{name}-agents",
             generate_secret=True,
@@ -203,8 +227,14 @@ class SecurityStack(AgentZoneStack):
             enable_token_revocation=True,
             prevent_user_existence_errors=True,
         )
-        cfn_client: cognito.CfnUserPoolClient = client.node.default_child
-        account = tenant.environments[env].account
+
+    def _client_secret(
+        self, tenant: Tenant, client: cognito.UserPoolClient, scopes: list[cognito.ResourceServerScope]
+    ) -> secretsmanager.Secret:
+        """The client's id and secret, readable (and decryptable) by the tenant's account of this environment."""
+        name, env = tenant.tenant, self.target.environment
+        # The L2 client exposes no secret attribute; its CloudFormation resource does.
+        cfn_client = cast(cognito.CfnUserPoolClient, client.node.default_child)
         secret_name = naming.tenant_client_secret(name)
         secret = secretsmanager.Secret(
             self,
@@ -224,6 +254,10 @@ class SecurityStack(AgentZoneStack):
                 ),
             },
         )
+        self._share_secret(secret, secret_name, name, tenant.environments[env].account)
+        return secret
+
+    def _share_secret(self, secret: secretsmanager.Secret, secret_name: str, name: str, account: str) -> None:
         secret.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="TenantAccountReads",
@@ -253,7 +287,6 @@ class SecurityStack(AgentZoneStack):
         )
         acknowledge(secret, "AwsSolutions-SMG4", reason)
         acknowledge_compliance(secret, "SecretsManagerRotationEnabled", reason)
-        self.resource_servers[name], self.clients[name], self.client_credentials[name] = server, client, secret
 
     @property
     def issuer_url(self) -> str:
@@ -292,8 +325,8 @@ class SecurityStack(AgentZoneStack):
                 ),
                 self._service_linked_role("guardduty.amazonaws.com", "AWSServiceRoleForAmazonGuardDuty"),
             ],
-            wildcard_reason="GuardDuty ListDetectors/CreateDetector and Organizations DescribeOrganization/ListAccounts "
-            "have no resource-level permissions.",
+            wildcard_reason="GuardDuty ListDetectors/CreateDetector and Organizations "
+            "DescribeOrganization/ListAccounts have no resource-level permissions.",
         )
         self.guardduty_detector_id = detector.get_att_string("DetectorId")
         provider.resource(
@@ -309,7 +342,8 @@ class SecurityStack(AgentZoneStack):
         acknowledge(
             provider.policy,
             f"AwsSolutions-IAM5[Resource::{self._arn('guardduty', 'detector/*')}]",
-            "The detector id is only known after the GuardDutyDetector resource runs, and that resource runs this very policy.",
+            "The detector id is only known after the GuardDutyDetector resource runs, and that resource runs this "
+            "very policy.",
         )
 
     def _security_hub(self, lz: LandingZone) -> None:
@@ -350,7 +384,8 @@ class SecurityStack(AgentZoneStack):
             self,
             "SecurityHubPolicy",
             name="agentzone-standards",
-            description="AgentZone: Security Hub CSPM on in every account with the configured standards and all their controls",
+            description="AgentZone: Security Hub CSPM on in every account with the configured standards and all "
+            "their controls",
             configuration_policy=securityhub.CfnConfigurationPolicy.PolicyProperty(
                 security_hub=securityhub.CfnConfigurationPolicy.SecurityHubPolicyProperty(
                     service_enabled=True,

@@ -17,7 +17,7 @@ from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..constructs.service_catalog import TenantCatalog
 from ..fm_gateway.litellm_config import tenant_gateway_models
 from .base import AgentZoneStack, StackTarget, pascal
-from .platform import gateway_deployed
+from .platform import gateway_deployment
 
 
 class TenantServicesStack(AgentZoneStack):
@@ -34,7 +34,8 @@ class TenantServicesStack(AgentZoneStack):
             scope,
             construct_id,
             target=target,
-            description=f"AgentZone shared services for tenant {tenant.tenant} ({target.environment}): images, FM gateway team, blueprint portfolio",
+            description=f"AgentZone shared services for tenant {tenant.tenant} ({target.environment}): "
+            "images, FM gateway team, blueprint portfolio",
             tenant=tenant.tenant,
         )
         org, env = lz.organization, target.environment
@@ -57,14 +58,14 @@ class TenantServicesStack(AgentZoneStack):
                 ),
             )
         self.fm_gateway = None
-        settings = org.shared_services.fm_gateway
-        if gateway_deployed(lz, env) and tenant_gateway_models(tenant, settings):
+        gateway = gateway_deployment(lz, env)
+        if gateway is not None and tenant_gateway_models(tenant, gateway.settings):
             # The team, its budget and limits, and per-tenant inference profiles for cost attribution.
             self.fm_gateway = TenantGatewayAccess.for_tenant(
                 self,
                 "FmGateway",
                 tenant=tenant,
-                settings=settings,
+                settings=gateway.settings,
                 admin_service_token=naming.fm_gateway_admin_token(self.account, self.region, self.partition),
             )
         # Self-service: blueprints the team launches from its own account with the launch role

@@ -18,7 +18,7 @@ from ..constructs.delivery_role import DeliveryRole, DeliveryRoleProps
 from ..constructs.service_catalog import CatalogLaunchAccess
 from ..data_lake.from_config import feeds_back
 from .base import AgentZoneStack, StackTarget
-from .platform import gateway_deployed
+from .platform import gateway_deployment
 
 
 class UseCaseStack(AgentZoneStack):
@@ -47,18 +47,7 @@ class UseCaseStack(AgentZoneStack):
             ),
         )
         self.observability = self.link_observability(lz, transaction_search=True)
-        logging_env = lz.organization.environments[target.environment]
-        self.invocation_logging = BedrockInvocationLogging(
-            self,
-            "BedrockInvocationLogging",
-            props=BedrockInvocationLoggingProps(
-                encryption_key=self.key,
-                access_logs=self.access_logs,
-                archive_account=logging_env.logging,
-                archive_region=lz.region_of(logging_env),
-                log_retention_days=lz.organization.observability.log_retention_days,
-            ),
-        )
+        self.invocation_logging = self._invocation_logging(lz)
         context = self.blueprint_context(lz)
         # Every tenant environment, whatever blueprints it picked: circuit breaker, kill switch, cost stops.
         self.safety = SafetyControls.from_config(
@@ -76,19 +65,7 @@ class UseCaseStack(AgentZoneStack):
         # Self-service: the launch role, product boundary and catalog key for the tenant's portfolio
         # (TenantServicesStack shares it with this account).
         self.catalog = CatalogLaunchAccess(self, "Catalog", tenant=tenant.tenant)
-        self.delivery = None
-        if lz.organization.delivery is not None:
-            # What the tenant's pipeline checks do here: the evaluation gate and the canary watch.
-            self.delivery = DeliveryRole(
-                self,
-                "Delivery",
-                props=DeliveryRoleProps(
-                    tenant=tenant.tenant,
-                    environment=target.environment,
-                    delivery_account=lz.organization.delivery_account,
-                    encryption_key=self.key,
-                ),
-            )
+        self.delivery = self._delivery_role(lz)
         self.data_lake = None
         if tenant.data.namespaces:
             # The central environment's lake serves every environment (masked data outside unmasked_environments).
@@ -106,6 +83,37 @@ class UseCaseStack(AgentZoneStack):
                 ),
             )
 
+    def _invocation_logging(self, lz: LandingZone) -> BedrockInvocationLogging:
+        """Model invocation logs, written here and replicated to the environment's log archive."""
+        logging_env = lz.organization.environments[self.target.environment]
+        return BedrockInvocationLogging(
+            self,
+            "BedrockInvocationLogging",
+            props=BedrockInvocationLoggingProps(
+                encryption_key=self.key,
+                access_logs=self.access_logs,
+                archive_account=logging_env.logging,
+                archive_region=lz.region_of(logging_env),
+                log_retention_days=lz.organization.observability.log_retention_days,
+            ),
+        )
+
+    def _delivery_role(self, lz: LandingZone) -> DeliveryRole | None:
+        """What the tenant's pipeline checks do here (the evaluation gate and the canary watch), if it has one."""
+        delivery_account = lz.organization.delivery_account
+        if delivery_account is None:
+            return None
+        return DeliveryRole(
+            self,
+            "Delivery",
+            props=DeliveryRoleProps(
+                tenant=self.tenant.tenant,
+                environment=self.target.environment,
+                delivery_account=delivery_account,
+                encryption_key=self.key,
+            ),
+        )
+
     def blueprint_context(self, lz: LandingZone) -> BlueprintContext:
         """What this account offers the tenant's blueprints; platform endpoints only once they are deployed."""
         tenant, environment = self.tenant, self.target.environment
@@ -119,7 +127,7 @@ class UseCaseStack(AgentZoneStack):
                 tenant=tenant.tenant,
                 scopes=tenant.auth_scopes,
             )
-        gateway = lz.organization.shared_services.fm_gateway
+        gateway = gateway_deployment(lz, environment)
         # Every account has one: the safety controls' cost alarms go here even before an agent exists.
         alarm_topic = encrypted_alarm_topic(
             self,
@@ -139,8 +147,6 @@ class UseCaseStack(AgentZoneStack):
             alarm_topic=alarm_topic,
             identity=identity,
             image_registry=ImageRegistry(account=platform.shared_services, region=platform_region),
-            fm_gateway_url=f"https://{gateway.domain_name}"
-            if gateway is not None and gateway_deployed(lz, environment)
-            else None,
+            fm_gateway_url=f"https://{gateway.settings.domain_name}" if gateway is not None else None,
             access_logs=self.access_logs,
         )

@@ -1,0 +1,162 @@
+"""The logging account's dashboards: one per tenant (its reader role may open it) and one for the platform team.
+
+Built in the logging stack's scope, so their construct ids (and logical ids) are the stack's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from .. import naming
+from ..config.model import LandingZone, Tenant
+from ..constructs.observability import BEDROCK_INVOCATION_LOG_GROUP, SPANS_LOG_GROUP
+
+INVOCATIONS = BEDROCK_INVOCATION_LOG_GROUP
+# The platform dashboard's graphs: Bedrock metric, statistic, title.
+PLATFORM_GRAPHS = (
+    ("Invocations", "Sum", "Model invocations"),
+    ("InvocationLatency", "p90", "Model latency p90 (ms)"),
+    ("InputTokenCount", "Sum", "Input tokens"),
+    ("OutputTokenCount", "Sum", "Output tokens"),
+    ("InvocationThrottles", "Sum", "Throttles"),
+    ("InvocationServerErrors", "Sum", "Server errors"),
+    ("InvocationClientErrors", "Sum", "Client errors"),
+)
+
+
+@dataclass(frozen=True)
+class _TenantLogs:
+    """Logs Insights queries over one tenant account's log groups (seen through the environment's OAM sink)."""
+
+    account: str
+    region: str
+
+    def query(
+        self,
+        title: str,
+        group: str,
+        lines: list[str],
+        view: cloudwatch.LogQueryVisualizationType = cloudwatch.LogQueryVisualizationType.LINE,
+    ) -> cloudwatch.LogQueryWidget:
+        return cloudwatch.LogQueryWidget(
+            title=title,
+            log_group_names=[group],
+            account_id=self.account,
+            region=self.region,
+            query_lines=lines,
+            view=view,
+            width=12,
+            height=6,
+        )
+
+    def usage(self) -> list[cloudwatch.IWidget]:
+        """Invocations, agent latency, tokens, errors and throttles."""
+        return [
+            self.query("Model invocations", INVOCATIONS, ["stats count(*) as invocations by bin(5m)"]),
+            self.query(
+                "Agent latency (ms)",
+                SPANS_LOG_GROUP,
+                [
+                    "filter kind = 'SERVER'",
+                    "stats avg(durationNano) / 1000000 as avg_ms, pct(durationNano, 90) / 1000000 as p90_ms by bin(5m)",
+                ],
+            ),
+            self.query(
+                "Tokens",
+                INVOCATIONS,
+                [
+                    "stats sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens "
+                    "by bin(1h)",
+                ],
+            ),
+            self.query(
+                "Errors and throttles",
+                INVOCATIONS,
+                [
+                    "filter ispresent(errorCode)",
+                    "stats count(*) as calls by errorCode",
+                ],
+                cloudwatch.LogQueryVisualizationType.TABLE,
+            ),
+        ]
+
+    def cost(self, models: list[str], prices: Mapping[str, Sequence[float]]) -> list[cloudwatch.IWidget]:
+        """Estimated daily cost per priced model, and a note naming the models without a price."""
+        widgets: list[cloudwatch.IWidget] = []
+        for model in models:
+            if model in prices:
+                p_in, p_out = prices[model]
+                widgets.append(
+                    self.query(
+                        f"Estimated cost (USD/day): {model}",
+                        INVOCATIONS,
+                        [
+                            f"filter modelId like '{model}'",
+                            f"stats sum(input.inputTokenCount) * {p_in} / 1000 + "
+                            f"sum(output.outputTokenCount) * {p_out} / 1000 as usd by bin(1d)",
+                        ],
+                        cloudwatch.LogQueryVisualizationType.BAR,
+                    )
+                )
+        unpriced = [m for m in models if m not in prices]
+        if unpriced:
+            widgets.append(
+                cloudwatch.TextWidget(
+                    markdown="No price in organization.yaml model_prices for: " + ", ".join(unpriced),
+                    width=24,
+                    height=2,
+                )
+            )
+        return widgets
+
+
+def tenant_dashboard(scope: Construct, lz: LandingZone, tenant: Tenant, environment: str) -> cloudwatch.Dashboard:
+    """Logs Insights over the tenant's own log groups, so the reader role's log scoping governs what it shows."""
+    env = tenant.environments[environment]
+    logs = _TenantLogs(env.account, lz.region_of(env))
+    widgets = logs.usage() + logs.cost(sorted(tenant.models), lz.organization.model_prices)
+    dashboard = cloudwatch.Dashboard(
+        scope,
+        f"Dashboard-{tenant.tenant}",
+        dashboard_name=naming.tenant_dashboard(tenant.tenant, environment),
+        default_interval=cdk.Duration.days(1),
+    )
+    dashboard.add_widgets(*widgets)
+    return dashboard
+
+
+def platform_dashboard(
+    scope: Construct, lz: LandingZone, tenants: list[Tenant], environment: str
+) -> cloudwatch.Dashboard:
+    """Every tenant's Bedrock metrics side by side, from the linked accounts (operator only)."""
+    dashboard = cloudwatch.Dashboard(
+        scope,
+        "PlatformDashboard",
+        dashboard_name=naming.platform_dashboard(environment),
+        default_interval=cdk.Duration.days(1),
+    )
+    for metric_name, stat, title in PLATFORM_GRAPHS:
+        metrics = []
+        for tenant in tenants:
+            env = tenant.environments[environment]
+            for model in sorted(tenant.models):
+                metrics.append(
+                    cloudwatch.Metric(
+                        namespace="AWS/Bedrock",
+                        metric_name=metric_name,
+                        dimensions_map={"ModelId": model},
+                        statistic=stat,
+                        period=cdk.Duration.minutes(5),
+                        account=env.account,
+                        region=lz.region_of(env),
+                        label=f"{tenant.tenant} {model}",
+                    )
+                )
+        if metrics:
+            dashboard.add_widgets(cloudwatch.GraphWidget(title=title, left=metrics, width=12, height=6))
+    return dashboard
