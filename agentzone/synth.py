@@ -24,12 +24,26 @@ from .report import acknowledgement_report, render_pack_table, render_table, sum
 
 CDK_CLI = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 CFN_LINT_CONFIG = PROJECT_ROOT / ".cfnlintrc.yaml"
+CFN_LINT_WARNINGS = "cfn-lint-warnings.json"  # every warning of the last synth, beside its templates
 
 
 @dataclass(frozen=True)
 class LintResult:
     errors: list[dict]
     warnings: list[dict]
+
+    def write_warnings(self, path: Path) -> None:
+        """Warnings are listed in a file, not printed: the summary only counts them."""
+        rows = [
+            {
+                "rule": item["Rule"]["Id"],
+                "template": Path(item["Filename"]).name,
+                "path": "/".join(str(p) for p in item.get("Location", {}).get("Path", [])),
+                "message": item["Message"],
+            }
+            for item in self.warnings
+        ]
+        path.write_text(json.dumps(rows, indent=2) + "\n")
 
     def render(self, limit: int = 50) -> str:
         lines = []
@@ -158,6 +172,7 @@ def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> in
     stacks = summarize(outdir)
     report_file = outdir / "agentzone-acknowledgements.json"
     report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")
+    lint.write_warnings(outdir / CFN_LINT_WARNINGS)
     progress("done", started)
     _summary(outdir, stacks, report_file, time.monotonic() - started, lint, checkov_line, permissions_line, as_json)
     return 0
@@ -197,7 +212,7 @@ def _summary(
                     "resources": sum(s.resources for s in stacks),
                     "acknowledgements": acks,
                     "acknowledgement_report": str(report_file),
-                    "cfn_lint": {"errors": 0, "warnings": len(lint.warnings)},
+                    "cfn_lint": {"errors": 0, "warnings": len(lint.warnings), "list": str(outdir / CFN_LINT_WARNINGS)},
                     "checkov": checkov_line,
                     "permissions": permissions_line,
                 },
@@ -208,11 +223,9 @@ def _summary(
     print(render_table(stacks))
     print(
         f"\n{len(stacks)} stacks ({roles}); {sum(s.resources for s in stacks)} resources; "
-        f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s); "
-        f"{elapsed:.1f}s"
+        f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s) "
+        f"(listed in {outdir.name}/{CFN_LINT_WARNINGS}; ignored checks and why: .cfnlintrc.yaml); {elapsed:.1f}s"
     )
     print(f"{render_pack_table(stacks)} (details: {report_file.relative_to(outdir.parent)})")
     print(checkov_line)
     print(permissions_line)
-    if lint.warnings:
-        print(lint.render())

@@ -29,6 +29,7 @@ INLINE_POLICY_TYPES = {
     "AWS::KMS::Key": "KeyPolicy",
     "AWS::ECR::Repository": "RepositoryPolicyText",
     "AWS::Oam::Sink": "Policy",
+    "AWS::Events::EventBus": "Policy",
 }
 
 

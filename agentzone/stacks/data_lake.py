@@ -16,6 +16,8 @@ tenant environment, unmasked data to ``data_lake.unmasked_environments`` only.
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
@@ -144,14 +146,21 @@ class DataLakeStack(AgentZoneStack):
             kms_key=self.key,
             description="Agent monitoring signals from tenant accounts, routed into their namespaces",
         )
-        bus.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="TenantSignals",
-                principals=[iam.AccountPrincipal(account) for account in senders],
-                actions=["events:PutEvents"],
-                resources=[bus.event_bus_arn],
-            )
+        # The policy is the bus's own property, not a separate AWS::Events::EventBusPolicy (what
+        # add_to_resource_policy creates): cdk-nag's EventBusOpenAccess rule reads that resource's deprecated
+        # `principal` field, and every synth printed a deprecation warning for it.
+        bus_arn = self.format_arn(service="events", resource="event-bus", resource_name=naming.DATA_LAKE_FEEDBACK_BUS)
+        policy = iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(
+                    sid="TenantSignals",
+                    principals=[iam.AccountPrincipal(account) for account in senders],
+                    actions=["events:PutEvents"],
+                    resources=[bus_arn],
+                )
+            ]
         )
+        cast(events.CfnEventBus, bus.node.default_child).policy = policy
         return bus
 
 
