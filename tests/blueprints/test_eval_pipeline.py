@@ -996,24 +996,23 @@ def test_pipeline_in_moto_never_overwrites_an_approved_result(prod, moto_account
     assert moto_account.store.get("triage", "7")["metrics"]["correctness"] == 0.95
 
 
-def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_account):
-    put_result(
-        moto_account.store, "7", {"correctness": 0.95, "helpfulness": 0.9}, approve_at="2026-11-01T10:00:00+00:00"
-    )
+def canary_gate(account: MotoAccount) -> dict:
+    """What the gate Lambda returns for a canary run of the live, approved version 7 that scores below it."""
+    put_result(account.store, "7", {"correctness": 0.95, "helpfulness": 0.9}, approve_at="2026-11-01T10:00:00+00:00")
     boto3.client("s3").put_object(
         Bucket="claims-results",
         Key="canary/triage/7/c/metrics.json",
         Body=json.dumps({"metrics": {"correctness": 0.9, "helpfulness": 0.9}}),
     )
     items = boto3.client("dynamodb").query(
-        TableName=moto_account.store.table,
+        TableName=account.store.table,
         IndexName=record.BASELINE_INDEX,
         KeyConditionExpression="approved_agent = :a",
         ExpressionAttributeValues={":a": {"S": "triage"}},
         ScanIndexForward=False,
     )["Items"]
     # The live version is the approved one: the canary compares today's run with its own approved scores.
-    out = eval_gate.decide(
+    return eval_gate.decide(
         {
             "agent": "triage",
             "version": "7",
@@ -1026,7 +1025,11 @@ def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_a
         },
         now=NOW,
     )
-    # What the data lake's feedback connector forwards: every canary run as an event on the default bus.
+
+
+def signal_queue() -> str:
+    """What the data lake's feedback connector forwards: every canary run as an event on the default bus, here
+    captured in an SQS queue (its URL)."""
     sqs, events = boto3.client("sqs"), boto3.client("events")
     queue = sqs.create_queue(QueueName="signals")["QueueUrl"]
     events.put_rule(Name="signals", EventPattern=json.dumps({"source": ["agentzone.evaluation"]}))
@@ -1039,6 +1042,12 @@ def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_a
             }
         ],
     )
+    return queue
+
+
+def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_account):
+    out = canary_gate(moto_account)
+    queue = signal_queue()
     run = run_in_moto(
         prod,
         moto_account,
@@ -1062,7 +1071,7 @@ def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_a
         "CanaryPassed",
         "DriftDetected",
     ]
-    (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    (message,) = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     event = json.loads(message["Body"])
     assert (
         event["detail-type"] == "AgentZone Canary Signal" and event["detail"]["type"] == "agentzone.evaluation.canary"
