@@ -23,7 +23,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 import boto3
@@ -40,18 +39,17 @@ from agentzone.blueprints.hitl import (
     HitlWorkflow,
     HitlWorkflowProps,
 )
-from agentzone.composition import create_app
-from agentzone.config.model import HitlBlueprint, NagSettings
+from agentzone.config.model import HitlBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.handlers import hitl_decision
-from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
-from agentzone.report import acknowledgements
+from agentzone.nag import acknowledge_compliance
 from agentzone.synth import run_cfn_lint
+
+from ..support import Synth, new_app, synthesize
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 STACK = "HitlTest"
-NAG_PACKS = set(PACK_PREFIXES)
 CONFIG = HitlBlueprint(
     approvers=["claims-leads@example.com"],
     categories=["payment", "account-change"],
@@ -65,32 +63,13 @@ APPROVER = f"arn:aws:sts::{ACCOUNT}:assumed-role/claims-approver/alice"
 OUTSIDER = f"arn:aws:sts::{ACCOUNT}:assumed-role/claims-agent/session-1"
 
 
-@dataclass(frozen=True)
-class Synth:
-    template: Template
-    raw: dict
-    path: Path
-    outdir: Path
-
-    def resources(self, kind: str) -> dict[str, dict]:
-        return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == kind}
-
-    def one(self, kind: str) -> tuple[str, dict]:
-        (found,) = self.resources(kind).items()
-        return found
-
-    def starting(self, kind: str, prefix: str) -> tuple[str, dict]:
-        (found,) = [(k, v) for k, v in self.resources(kind).items() if k.startswith(prefix)]
-        return found
-
-
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
     """From config, an agent attached and an approver role granted, through every nag pack.
 
     Synth raises on an unacknowledged error.
     """
-    app = create_app(outdir=str(tmp_path_factory.mktemp("hitl") / "cdk.out"))
+    app = new_app(tmp_path_factory.mktemp("hitl") / "cdk.out")
     stack = cdk.Stack(app, STACK, env=ENV)
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="tenant key").key
     context = BlueprintContext(
@@ -112,15 +91,7 @@ def synth(tmp_path_factory) -> Synth:
             "IAMNoInlinePolicy",
             "Test scaffold: these roles stand in for an agent runtime's, an approver's and an auditor's roles.",
         )
-    add_rule_packs(app, NagSettings())
-    assembly = app.synth()
-    artifact = assembly.get_stack_by_name(STACK)
-    return Synth(
-        Template.from_json(artifact.template),
-        artifact.template,
-        Path(assembly.directory) / artifact.template_file,
-        Path(assembly.directory),
-    )
+    return synthesize(app, STACK)
 
 
 def getatt(logical_id: str, attribute: str) -> dict:
@@ -249,7 +220,7 @@ def test_state_machine_is_standard_logged_and_traced(synth):
 
 
 def _policy_statements(synth: Synth, role_prefix: str) -> list[dict]:
-    role_id, _ = synth.starting("AWS::IAM::Role", role_prefix)
+    role_id, _ = synth.one("AWS::IAM::Role", role_prefix)
     out = []
     for policy in synth.resources("AWS::IAM::Policy").values():
         if {"Ref": role_id} in policy["Properties"]["Roles"]:
@@ -274,9 +245,9 @@ def test_grant_approve_allows_invoking_the_decision_route_only_and_names_the_app
             ],
         ]
     }
-    _, function = synth.starting("AWS::Lambda::Function", "HitlDecisionFunction")
+    _, function = synth.one("AWS::Lambda::Function", "HitlDecisionFunction")
     approvers = function["Properties"]["Environment"]["Variables"]["APPROVER_PRINCIPALS"]
-    approver_id, _ = synth.starting("AWS::IAM::Role", "ApproverRole")
+    approver_id, _ = synth.one("AWS::IAM::Role", "ApproverRole")
     assert approvers == getatt(approver_id, "Arn")
 
 
@@ -287,7 +258,7 @@ def test_agent_may_only_start_executions(synth):
 
 
 def test_decision_function_policy_is_least_privilege(synth):
-    _, policy = synth.starting("AWS::IAM::ManagedPolicy", "HitlDecisionPolicy")
+    _, policy = synth.one("AWS::IAM::ManagedPolicy", "HitlDecisionPolicy")
     actions = sorted(
         a
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
@@ -341,7 +312,7 @@ def test_reader_gets_read_only_access(synth):
 
 
 def test_nag_passed_with_narrow_acknowledgements(synth):
-    ours = [a for a in acknowledgements(synth.outdir, STACK) if "/Hitl/" in a.path and a.pack in NAG_PACKS]
+    ours = [a for a in synth.acknowledgements() if "/Hitl/" in a.path]
     aws_solutions = {(a.path.removeprefix(f"/{STACK}/Hitl/"), a.finding) for a in ours if a.pack == "AwsSolutions"}
     bucket_id = next(k for k in synth.resources("AWS::S3::Bucket") if k.startswith("HitlRecordsBucket"))
     assert aws_solutions == {
@@ -364,7 +335,7 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
     api_id, _ = synth.one("AWS::ApiGateway::RestApi")
     grantees = {
         (a.path, a.finding)
-        for a in acknowledgements(synth.outdir, STACK)
+        for a in synth.acknowledgements()
         if a.pack == "AwsSolutions" and "Role/DefaultPolicy" in a.path and not a.path.startswith(f"/{STACK}/Hitl/")
     }
     assert grantees == {
@@ -377,7 +348,7 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
 
 
 def test_without_escalation_a_timeout_rejects_directly(tmp_path):
-    app = create_app(outdir=str(tmp_path / "cdk.out"))
+    app = new_app(tmp_path / "cdk.out")
     stack = cdk.Stack(app, "NoEscalation", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key
     context = BlueprintContext(
@@ -418,7 +389,7 @@ def test_cfn_lint_has_no_errors(synth):
 
 
 def test_props_are_validated(tmp_path):
-    app = create_app(outdir=str(tmp_path / "cdk.out"))
+    app = new_app(tmp_path / "cdk.out")
     stack = cdk.Stack(app, "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key
     with pytest.raises(ValueError, match="lower-case slugs"):
@@ -679,8 +650,8 @@ def _harness(synth: Synth, monkeypatch) -> Harness:
     definition = json.loads(_resolve(machine["Properties"]["DefinitionString"], refs))
 
     # The function's environment, as the template sets it (approvers resolved to the granted role's ARN).
-    _, function = synth.starting("AWS::Lambda::Function", "HitlDecisionFunction")
-    approver_id, _ = synth.starting("AWS::IAM::Role", "ApproverRole")
+    _, function = synth.one("AWS::Lambda::Function", "HitlDecisionFunction")
+    approver_id, _ = synth.one("AWS::IAM::Role", "ApproverRole")
     refs[f"{approver_id}.Arn"] = APPROVER_ROLE
     for name, value in function["Properties"]["Environment"]["Variables"].items():
         monkeypatch.setenv(name, _resolve(value, refs))
@@ -877,7 +848,7 @@ def test_unknown_request_is_404_and_duplicate_request_id_fails(aws):
 
 
 def test_decision_function_ships_only_its_module(synth):
-    _, function = synth.starting("AWS::Lambda::Function", "HitlDecisionFunction")
+    _, function = synth.one("AWS::Lambda::Function", "HitlDecisionFunction")
     assert function["Properties"]["Handler"] == "hitl_decision.handler"
     assert function["Properties"]["Runtime"].startswith("python3.")
     asset = synth.outdir / f"asset.{function['Properties']['Code']['S3Key'].removesuffix('.zip')}"

@@ -5,15 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
-from agentzone.composition import create_app
 from agentzone.config import load_landing_zone
-from agentzone.config.model import NagSettings
 from agentzone.constructs.encryption_key import BaselineKey
 from agentzone.constructs.fm_gateway import (
     CONTAINER_ENVIRONMENT,
@@ -22,12 +19,11 @@ from agentzone.constructs.fm_gateway import (
     FmGatewayProps,
     bedrock_resources,
 )
-from agentzone.nag import add_rule_packs
 from agentzone.naming import FM_GATEWAY_ROLE_PREFIX, split_profile
-from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
+from ..support import NAG_PACKS, Synth, new_app, synthesize
 
 ACCOUNT, REGION = "100000000011", "eu-west-1"
 CERTIFICATE = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/3f1c2a4b-5d6e-4f70-8a9b-0c1d2e3f4a51"
@@ -58,39 +54,19 @@ def sample_props() -> FmGatewayProps:
     return dataclasses.replace(props, model_ids=(*props.model_ids, PROFILE))
 
 
-@dataclasses.dataclass
-class Synth:
-    template: Template
-    raw: dict
-    path: Path
-    props: FmGatewayProps
-
-    def resources(self, type_: str) -> dict[str, dict]:
-        return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == type_}
-
-    def one(self, type_: str) -> tuple[str, dict]:
-        found = self.resources(type_)
-        assert len(found) == 1, (type_, list(found))
-        return next(iter(found.items()))
+@pytest.fixture(scope="module")
+def props() -> FmGatewayProps:
+    return sample_props()
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory) -> Synth:
+def gateway(tmp_path_factory, props) -> Synth:
     """One synth through all four nag packs, like the real app: an unacknowledged error raises here."""
-    props = sample_props()
-    app = create_app(outdir=str(tmp_path_factory.mktemp("fm-gateway") / "cdk.out"))
+    app = new_app(tmp_path_factory.mktemp("fm-gateway") / "cdk.out")
     stack = cdk.Stack(app, STACK, env=cdk.Environment(account=ACCOUNT, region=REGION))
     key = BaselineKey(stack, "Key", alias="alias/agentzone/test", description="test key").key
     FmGateway(stack, "FmGateway", props=props, encryption_key=key, proxy_config=PROXY_CONFIG)
-    add_rule_packs(app, NagSettings())
-    assembly = app.synth()
-    artifact = assembly.get_stack_by_name(STACK)
-    return Synth(
-        Template.from_json(artifact.template),
-        artifact.template,
-        Path(assembly.directory) / artifact.template_file,
-        props,
-    )
+    return synthesize(app, STACK)
 
 
 def key_ref(g: Synth) -> dict:
@@ -100,7 +76,7 @@ def key_ref(g: Synth) -> dict:
 # ------------------------------------------------------------------ network
 
 
-def test_vpc_has_isolated_subnets_only_in_named_zones(gateway):
+def test_vpc_has_isolated_subnets_only_in_named_zones(gateway, props):
     t = gateway.template
     for type_ in (
         "AWS::EC2::InternetGateway",
@@ -111,9 +87,9 @@ def test_vpc_has_isolated_subnets_only_in_named_zones(gateway):
     ):
         t.resource_count_is(type_, 0)
     subnets = gateway.resources("AWS::EC2::Subnet")
-    assert len(subnets) == len(gateway.props.zones)
+    assert len(subnets) == len(props.zones)
     assert sorted(s["Properties"]["AvailabilityZone"] for s in subnets.values()) == [
-        f"{REGION}{z}" for z in gateway.props.zones
+        f"{REGION}{z}" for z in props.zones
     ]
     assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets.values())
     t.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"})
@@ -148,7 +124,7 @@ def test_interface_endpoints_are_complete_with_private_dns_and_s3_is_a_gateway(g
     assert len(endpoints) == len(expected) + 1
 
 
-def test_no_security_group_admits_the_internet(gateway):
+def test_no_security_group_admits_the_internet(gateway, props):
     rules = []
     for group in gateway.resources("AWS::EC2::SecurityGroup").values():
         rules += group["Properties"].get("SecurityGroupIngress", [])
@@ -156,7 +132,7 @@ def test_no_security_group_admits_the_internet(gateway):
     assert rules
     for rule in rules:
         assert rule.get("CidrIp") not in ("0.0.0.0/0",) and rule.get("CidrIpv6") != "::/0", rule
-        assert rule.get("CidrIp") in (None, gateway.props.vpc_cidr), rule
+        assert rule.get("CidrIp") in (None, props.vpc_cidr), rule
 
 
 # ------------------------------------------------------------ load balancers
@@ -213,9 +189,9 @@ def test_private_link_allows_exactly_the_tenant_accounts(gateway):
     assert any("EndpointServiceName" in name for name in outputs)
 
 
-def test_gateway_url_resolves_to_the_alb_inside_the_gateway_vpc(gateway):
+def test_gateway_url_resolves_to_the_alb_inside_the_gateway_vpc(gateway, props):
     zone_id, zone = gateway.one("AWS::Route53::HostedZone")
-    assert zone["Properties"]["Name"] == f"{gateway.props.domain_name}."
+    assert zone["Properties"]["Name"] == f"{props.domain_name}."
     assert len(zone["Properties"]["VPCs"]) == 1
     _, record = gateway.one("AWS::Route53::RecordSet")
     assert record["Properties"]["Type"] == "A" and record["Properties"]["HostedZoneId"] == {"Ref": zone_id}
@@ -326,10 +302,10 @@ def container(g: Synth) -> dict:
     return definition
 
 
-def test_container_image_comes_from_this_accounts_ecr(gateway):
+def test_container_image_comes_from_this_accounts_ecr(gateway, props):
     image = json.dumps(container(gateway)["Image"])
     assert f"{ACCOUNT}.dkr.ecr.{REGION}." in image
-    assert f"/{gateway.props.image_repository}:{gateway.props.image_tag}" in image
+    assert f"/{props.image_repository}:{props.image_tag}" in image
     gateway.template.has_resource_properties(
         "AWS::ECR::PullThroughCacheRule",
         {
@@ -358,7 +334,7 @@ def test_container_environment_matches_the_documented_names_and_secrets_stay_sec
     gateway.template.resource_count_is("Custom::CDKBucketDeployment", 1)
 
 
-def test_task_role_is_named_for_the_scp_exemption_and_invokes_only_the_gateway_models(gateway):
+def test_task_role_is_named_for_the_scp_exemption_and_invokes_only_the_gateway_models(gateway, props):
     roles = {k: r for k, r in gateway.resources("AWS::IAM::Role").items() if r["Properties"].get("RoleName")}
     assert [r["Properties"]["RoleName"] for r in roles.values()] == [f"{FM_GATEWAY_ROLE_PREFIX}-dev"]
     (role_id,) = roles
@@ -374,7 +350,7 @@ def test_task_role_is_named_for_the_scp_exemption_and_invokes_only_the_gateway_m
         if {"Ref": role_id} in p["Properties"].get("Roles", [])
     ]
     statements = {s["Sid"]: s for s in policies[0]["PolicyDocument"]["Statement"]}
-    arns = bedrock_resources(gateway.props.model_ids, partition="aws", region=REGION, account=ACCOUNT)
+    arns = bedrock_resources(props.model_ids, partition="aws", region=REGION, account=ACCOUNT)
     invoke = statements["InvokeGatewayModels"]
     assert sorted(invoke["Action"]) == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
     assert sorted(invoke["Resource"]) == sorted(
@@ -455,14 +431,13 @@ def test_alarms_cover_the_gateway_and_notify_an_encrypted_topic(gateway):
 
 def test_nag_passed_with_specific_acknowledgements_on_the_gateways_own_resources(gateway):
     # The fixture's synth would have raised on any unacknowledged error; here: where the acknowledgements sit.
-    nag_packs = {"AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}
-    acks = [a for a in acknowledgements(gateway.path.parent, STACK) if a.pack in nag_packs]  # CDK adds cfn-lint ones
+    acks = gateway.acknowledgements()  # the nag packs' only (CDK also records cfn-lint ones)
     assert acks
     for ack in acks:
         assert ack.path.startswith((f"/{STACK}/FmGateway/", f"/{STACK}/Custom::CDKBucketDeployment")), ack
         assert ack.path not in (f"/{STACK}", f"/{STACK}/FmGateway"), ack  # never a whole stack or construct
         assert "IAM5[Resource::*]" not in ack.finding or ack.path.endswith("/ExecutionPolicy"), ack
-    assert {a.pack for a in acks} == nag_packs
+    assert {a.pack for a in acks} == NAG_PACKS
 
 
 def test_cfn_lint_is_clean(gateway):

@@ -25,21 +25,19 @@ from agentzone.blueprints.eval_pipeline import (
     EvaluationPipelineProps,
 )
 from agentzone.blueprints.runtime import AgentRuntime, AgentRuntimeProps, RuntimeImage
-from agentzone.composition import create_app
-from agentzone.config.model import EvalPipelineBlueprint, NagSettings
+from agentzone.config.model import EvalPipelineBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.alarm_topic import encrypted_alarm_topic
 from agentzone.evaluation import cli, gate, record
 from agentzone.evaluation.store import EvaluationError, EvaluationStore
 from agentzone.handlers import eval_gate
-from agentzone.nag import PACK_PREFIXES, add_rule_packs
-from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
+
+from ..support import Synth, new_app, synthesize
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 REGION = "eu-west-1"
 MOTO_ACCOUNT = "123456789012"
-NAG_PACKS = set(PACK_PREFIXES)
 JUDGE = "anthropic.claude-sonnet-4-5-v1:0"
 THRESHOLDS = {"correctness": 0.9, "helpfulness": 0.8}
 NOW = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
@@ -207,23 +205,8 @@ def put_result(
 # ============================================================================ blueprint synth
 
 
-@dataclass(frozen=True)
-class Synth:
-    raw: dict
-    path: Path
-    outdir: Path
-    stack: str
-
-    def resources(self, kind: str) -> dict[str, dict]:
-        return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == kind}
-
-    def one(self, kind: str, prefix: str = "") -> tuple[str, dict]:
-        (found,) = [(k, v) for k, v in self.resources(kind).items() if k.startswith(prefix)]
-        return found
-
-
 def _synth(outdir: Path, stack_name: str, environment: str, config: EvalPipelineBlueprint, *, agent: bool) -> Synth:
-    app = create_app(outdir=str(outdir))
+    app = new_app(outdir)
     stack = cdk.Stack(app, stack_name, env=ENV)
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="tenant key").key
     topic = encrypted_alarm_topic(stack, "Alarms", encryption_key=key, display_name="claims alarms")
@@ -248,12 +231,7 @@ def _synth(outdir: Path, stack_name: str, environment: str, config: EvalPipeline
             ),
         )
         pipeline.monitor_agent(runtime, name="triage", endpoint="PROD", version=7)
-    add_rule_packs(app, NagSettings())
-    assembly = app.synth()  # raises on any unacknowledged nag error
-    artifact = assembly.get_stack_by_name(stack_name)
-    return Synth(
-        artifact.template, Path(assembly.directory) / artifact.template_file, Path(assembly.directory), stack_name
-    )
+    return synthesize(app, stack_name)  # raises on any unacknowledged nag error
 
 
 @pytest.fixture(scope="module")
@@ -535,7 +513,7 @@ def test_online_evaluation_runs_as_a_fixed_name_role_without_model_access(prod):
     ],
 )
 def test_online_evaluation_role_name_must_be_unique_and_fit(tenant, agent, message):
-    stack = cdk.Stack(create_app(), "Online", env=ENV)
+    stack = cdk.Stack(new_app(), "Online", env=ENV)
     key = cdk.aws_kms.Key(stack, "Key")
     pipeline = EvaluationPipeline(
         stack,
@@ -563,7 +541,7 @@ def test_online_evaluation_role_name_must_be_unique_and_fit(tenant, agent, messa
 
 
 def test_grants_are_the_stores_and_the_pipelines():
-    app = create_app()
+    app = new_app()
     stack = cdk.Stack(app, "Grants", env=ENV)
     key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/usecase", description="k").key
     pipeline = EvaluationPipeline(
@@ -599,7 +577,7 @@ def test_grants_are_the_stores_and_the_pipelines():
     ],
 )
 def test_bad_props_are_refused(overrides, message):
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
+    stack = cdk.Stack(new_app(), "Bad", env=ENV)
     key = cdk.aws_kms.Key(stack, "Key")
     props = {
         "tenant": "claims",
@@ -614,7 +592,7 @@ def test_bad_props_are_refused(overrides, message):
 
 
 def test_evaluator_model_must_be_a_tenant_model():
-    stack = cdk.Stack(cdk.App(), "Judge", env=ENV)
+    stack = cdk.Stack(new_app(), "Judge", env=ENV)
     context = BlueprintContext(
         tenant="claims",
         environment="dev",
@@ -632,9 +610,7 @@ def test_evaluator_model_must_be_a_tenant_model():
 
 def test_nag_passes_with_narrow_reasoned_acknowledgements(prod, bedrock):
     for synth in (prod, bedrock):
-        acks = [
-            a for a in acknowledgements(synth.outdir, synth.stack) if a.pack in NAG_PACKS and "/EvalPipeline/" in a.path
-        ]
+        acks = [a for a in synth.acknowledgements() if "/EvalPipeline/" in a.path]
         assert acks
         for ack in acks:
             assert len(ack.reason) >= 30
@@ -1020,24 +996,23 @@ def test_pipeline_in_moto_never_overwrites_an_approved_result(prod, moto_account
     assert moto_account.store.get("triage", "7")["metrics"]["correctness"] == 0.95
 
 
-def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_account):
-    put_result(
-        moto_account.store, "7", {"correctness": 0.95, "helpfulness": 0.9}, approve_at="2026-11-01T10:00:00+00:00"
-    )
+def canary_gate(account: MotoAccount) -> dict:
+    """What the gate Lambda returns for a canary run of the live, approved version 7 that scores below it."""
+    put_result(account.store, "7", {"correctness": 0.95, "helpfulness": 0.9}, approve_at="2026-11-01T10:00:00+00:00")
     boto3.client("s3").put_object(
         Bucket="claims-results",
         Key="canary/triage/7/c/metrics.json",
         Body=json.dumps({"metrics": {"correctness": 0.9, "helpfulness": 0.9}}),
     )
     items = boto3.client("dynamodb").query(
-        TableName=moto_account.store.table,
+        TableName=account.store.table,
         IndexName=record.BASELINE_INDEX,
         KeyConditionExpression="approved_agent = :a",
         ExpressionAttributeValues={":a": {"S": "triage"}},
         ScanIndexForward=False,
     )["Items"]
     # The live version is the approved one: the canary compares today's run with its own approved scores.
-    out = eval_gate.decide(
+    return eval_gate.decide(
         {
             "agent": "triage",
             "version": "7",
@@ -1050,7 +1025,11 @@ def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_a
         },
         now=NOW,
     )
-    # What the data lake's feedback connector forwards: every canary run as an event on the default bus.
+
+
+def signal_queue() -> str:
+    """What the data lake's feedback connector forwards: every canary run as an event on the default bus, here
+    captured in an SQS queue (its URL)."""
     sqs, events = boto3.client("sqs"), boto3.client("events")
     queue = sqs.create_queue(QueueName="signals")["QueueUrl"]
     events.put_rule(Name="signals", EventPattern=json.dumps({"source": ["agentzone.evaluation"]}))
@@ -1063,6 +1042,12 @@ def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_a
             }
         ],
     )
+    return queue
+
+
+def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_account):
+    out = canary_gate(moto_account)
+    queue = signal_queue()
     run = run_in_moto(
         prod,
         moto_account,
@@ -1086,7 +1071,7 @@ def test_canary_in_moto_writes_feedback_and_publishes_drift_metrics(prod, moto_a
         "CanaryPassed",
         "DriftDetected",
     ]
-    (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    (message,) = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     event = json.loads(message["Body"])
     assert (
         event["detail-type"] == "AgentZone Canary Signal" and event["detail"]["type"] == "agentzone.evaluation.canary"

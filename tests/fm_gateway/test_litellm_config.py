@@ -15,10 +15,9 @@ import yaml
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 from moto import mock_aws
 
-from agentzone.composition import create_app
 from agentzone.config import load_landing_zone
 from agentzone.config.model import TIER_RANK, GatewayModel, TenantGateway
 from agentzone.constructs.fm_gateway_tenant import FmGatewayAdmin, TenantGatewayAccess, inference_profile_name
@@ -37,10 +36,11 @@ from agentzone.fm_gateway import (
     tenant_gateway_models,
 )
 from agentzone.handlers import fm_gateway_admin
-from agentzone.nag import acknowledge, acknowledge_compliance, add_rule_packs
+from agentzone.nag import acknowledge, acknowledge_compliance
 from agentzone.stacks.base import AgentZoneStack, StackTarget
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
+from ..support import new_app, synthesize
 
 REGION = "eu-west-1"
 GUARDRAIL_ID = "gr0abc123def"
@@ -662,7 +662,7 @@ FIXTURE_REASON = "Test fixture standing in for the FM gateway infrastructure con
 
 
 def synth_gateway_stack(lz, settings, *, nag: bool = True, tenants=None):
-    app = create_app()
+    app = new_app()
     target = StackTarget("dev", "100000000011", REGION, "platform-ai@example.com", "CC-0001", "platform")
 
     class GatewayStack(AgentZoneStack):
@@ -702,10 +702,8 @@ def synth_gateway_stack(lz, settings, *, nag: bool = True, tenants=None):
             task_policy.add_statements(access.invoke_policy_statement())
         else:
             access.grant_invoke(task_role)
-    if nag:
-        add_rule_packs(app, lz.organization.nag)
-    template = app.synth().get_stack_by_name("FmGatewayTest").template  # raises ValidationFailed on any nag error
-    return Template.from_json(template), template
+    synth = synthesize(app, "FmGatewayTest", nag=lz.organization.nag if nag else None)  # raises on any nag error
+    return synth.template, synth.raw
 
 
 @pytest.fixture(scope="module")
@@ -852,7 +850,7 @@ def test_profile_names_fit_bedrocks_limit():
 
 
 def test_constructs_refuse_unsafe_inputs(lz, settings):
-    app = create_app()
+    app = new_app()
     stack = AgentZoneStack(
         app,
         "Refuse",
