@@ -418,7 +418,7 @@ class LoggingStack(AgentZoneStack):
             ),
             (
                 f"Resource::{self._archive_ref}/*",
-                "The operator reads the whole archive: that is the elevated access seed 000 gives the platform team.",
+                "The operator reads the whole archive: the platform team's elevated access to every tenant's logs.",
             ),
         ):
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
