@@ -57,6 +57,13 @@ def workloads_ou_parameter(environment: str) -> str:
 MODEL_CATALOG_TABLE = f"{PREFIX}-model-catalog"
 COMPONENT_CATALOG_TABLE = f"{PREFIX}-component-catalog"
 SHARED_TOOL_GATEWAY = f"{PREFIX}-shared-tools"
+
+
+def tenant_tool_gateway(tenant: str) -> str:
+    """A tenant's own tool gateway, the name ``agentzone tools register`` looks up for its manifests."""
+    return f"{PREFIX}-{tenant}-tools"
+
+
 # OAuth2 scope tenants' clients carry to call the shared tool gateway.
 SHARED_TOOLS_RESOURCE_SERVER = f"{PREFIX}/shared-tools"
 SHARED_TOOLS_SCOPE = "invoke"
@@ -196,6 +203,35 @@ def data_lake_security_configuration(environment: str) -> str:
 def tenant_mlflow_role_name(tenant: str) -> str:
     """The role a tenant account assumes in the shared-services account to use MLflow."""
     return f"{PREFIX}-{tenant}-mlflow"
+
+
+def resource_name(tenant: str, name: str, environment: str, *, separator: str = "-") -> str:
+    """What a blueprint names its resource in a tenant account: ``<tenant><sep><name><sep><environment>``.
+
+    AgentCore names take ``_`` (``claims_triage_dev``): the tenant's hyphens become underscores too.
+    ``agentzone release`` finds a runtime by this name, so it must not change.
+    """
+    text = separator.join(part for part in (tenant, name, environment) if part)
+    return text.replace("-", "_") if separator == "_" else text
+
+
+def agentcore_name(tenant: str, name: str, environment: str) -> str:
+    """The AgentCore name of a blueprint's runtime or memory (``claims_triage_dev``)."""
+    return resource_name(tenant, name, environment, separator="_")
+
+
+PLATFORM_PIPELINE = f"{PREFIX}-platform"
+
+
+def tenant_pipeline_name(tenant: str) -> str:
+    """The CodePipeline of one tenant (delivery account)."""
+    return f"{PREFIX}-{tenant}"
+
+
+def tenant_pipeline_stack(tenant: str) -> str:
+    """The stack of a tenant's pipeline (delivery account); its step roles are named after it, and the tenant's
+    delivery role trusts only those."""
+    return f"AgentZone-{tenant}-pipeline"
 
 
 def delivery_role_name(tenant: str) -> str:

@@ -68,8 +68,8 @@ from ..config.model import ToolGatewayBlueprint
 from ..constructs.tool_gateway import ToolGateway
 from ..nag import acknowledge, nag_arn
 from ..tools.cedar import load_policy_files
-from ..tools.manifest import PREFIX_MAX, PREFIX_PATTERN
 from ..tools.schemas import openapi_problems, read_openapi, read_tools, tool_problems
+from ..tools.targets import PREFIX_MAX, PREFIX_PATTERN
 from .context import BlueprintContext, CentralIdentity
 
 TOOL_GATEWAY_URL_VARIABLE = "AGENTZONE_TOOL_GATEWAY_URL"
@@ -99,7 +99,7 @@ SCHEMA_TYPES = {
 
 def tenant_gateway_name(tenant: str) -> str:
     """``agentzone-<tenant>-tools``, the name ``agentzone tools register`` looks up for a tenant's manifests."""
-    return f"{naming.PREFIX}-{tenant}-tools"
+    return naming.tenant_tool_gateway(tenant)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import naming
+from ..tools.cedar import load_policy_files
+from ..tools.schemas import read_openapi, read_tools
 from . import model as m
 from .source import Problem, SourceDoc
 from .source import duplicate_problems as _duplicates
@@ -23,14 +25,9 @@ MAX_EXTRACTION_MODELS = 4
 BP = "blueprints"
 
 
-def agentcore_name(tenant: str, name: str, environment: str) -> str:
-    """The AgentCore resource name a blueprint gets (BlueprintContext.resource_name with '_')."""
-    return f"{tenant}_{name}_{environment}".replace("-", "_")
-
-
 def _name_problems(doc: SourceDoc, path: tuple, tenant: m.Tenant, name: str) -> list[Problem]:
     longest = max(tenant.environments, key=len)
-    full = agentcore_name(tenant.tenant, name, longest)
+    full = naming.agentcore_name(tenant.tenant, name, longest)
     if len(full) > AGENTCORE_NAME_MAX:
         return [
             doc.problem(
@@ -191,7 +188,7 @@ def _memory_problems(
     if not name_problems and any(s.model for s in memory.custom_strategies):
         # Custom extraction runs as a role with a fixed name the tenant SCP exempts (naming.memory_service_role).
         longest = max(tenant.environments, key=len)
-        role = naming.memory_service_role(agentcore_name(tenant.tenant, name, longest))
+        role = naming.memory_service_role(naming.agentcore_name(tenant.tenant, name, longest))
         if len(role) > naming.IAM_ROLE_NAME_MAX:
             problems.append(
                 doc.problem(
@@ -269,8 +266,6 @@ def _tool_gateway_problems(
         if root is not None and not found:
             present.append(root / rel)
     if present:
-        from ..tools.cedar import load_policy_files  # Cedar syntax, checked offline
-
         base_dir = Path(doc.file).parent.parent
         _, cedar_problems = load_policy_files(present, display=lambda path: str(base_dir / path.relative_to(root)))
         problems += cedar_problems
@@ -285,8 +280,6 @@ def _tool_gateway_problems(
                     )
                 )
             seen.add(target.name)
-    from ..tools.schemas import read_openapi, read_tools
-
     for i, target in enumerate(gateway.lambda_targets):
         problems += _file_problems(
             doc,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from ..tools.cedar import load_policy_files
 from . import model as m
 from .blueprint_checks import blueprint_problems
 from .data_checks import data_lake_problems, tenant_data_problems
@@ -276,8 +277,6 @@ def _shared_services_problems(doc: SourceDoc, org: m.Organization, root: Path | 
             else:
                 present.append(path)
         if present:
-            from ..tools.cedar import load_policy_files  # Cedar syntax, checked offline
-
             base = Path(doc.file).parent
             _, cedar_problems = load_policy_files(present, display=lambda path: str(base / path.relative_to(root)))
             problems += cedar_problems

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .. import patterns as p
 from ..project import PROJECT_ROOT
 from . import model as m
 from .checks import semantic_problems
@@ -21,18 +22,18 @@ TENANTS_DIR = "tenants"
 CONFIG_DIR_ENV = "AGENTZONE_CONFIG_DIR"
 
 _PATTERN_HELP = {
-    m.ACCOUNT_PATTERN: 'is not a 12-digit AWS account id; write it quoted, e.g. "111111111111"',
-    m.SLUG_PATTERN: "is not a valid slug; use 3-32 lowercase letters, digits and '-', starting with a letter",
-    m.REGION_PATTERN: "is not an AWS region code (e.g. eu-west-1, us-east-1)",
-    m.EMAIL_PATTERN: "is not an email address (e.g. team@example.com)",
-    m.COST_CENTER_PATTERN: "is not a valid cost center; use 2-32 letters, digits, '-' or '_' (e.g. CC-1234)",
-    m.MODEL_PATTERN: "is not a Bedrock model id (e.g. amazon.nova-lite-v1:0, anthropic.claude-sonnet-4-5-v1:0)",
-    m.ORG_ID_PATTERN: "is not an AWS Organizations id (o- followed by 10-32 lowercase letters/digits)",
-    m.ROOT_ID_PATTERN: "is not an organization root id (r- followed by 4-32 lowercase letters/digits)",
-    m.ROLE_NAME_PATTERN: "is not a valid IAM role name (1-64 letters, digits and +=,.@_-)",
-    m.SINK_ARN_PATTERN: "is not an OAM sink ARN (arn:aws:oam:<region>:<account>:sink/<uuid>; copy the Logging stack's SinkArn output)",
-    m.SCOPE_PATTERN: "is not a valid scope name (lowercase letters, digits and ._-, starting with a letter)",
-    m.ENV_PATTERN: "is not a valid environment name; use 2-16 lowercase letters/digits (e.g. dev, staging, prod)",
+    p.ACCOUNT_PATTERN: 'is not a 12-digit AWS account id; write it quoted, e.g. "111111111111"',
+    p.SLUG_PATTERN: "is not a valid slug; use 3-32 lowercase letters, digits and '-', starting with a letter",
+    p.REGION_PATTERN: "is not an AWS region code (e.g. eu-west-1, us-east-1)",
+    p.EMAIL_PATTERN: "is not an email address (e.g. team@example.com)",
+    p.COST_CENTER_PATTERN: "is not a valid cost center; use 2-32 letters, digits, '-' or '_' (e.g. CC-1234)",
+    p.MODEL_PATTERN: "is not a Bedrock model id (e.g. amazon.nova-lite-v1:0, anthropic.claude-sonnet-4-5-v1:0)",
+    p.ORG_ID_PATTERN: "is not an AWS Organizations id (o- followed by 10-32 lowercase letters/digits)",
+    p.ROOT_ID_PATTERN: "is not an organization root id (r- followed by 4-32 lowercase letters/digits)",
+    p.ROLE_NAME_PATTERN: "is not a valid IAM role name (1-64 letters, digits and +=,.@_-)",
+    p.SINK_ARN_PATTERN: "is not an OAM sink ARN (arn:aws:oam:<region>:<account>:sink/<uuid>; copy the Logging stack's SinkArn output)",
+    p.SCOPE_PATTERN: "is not a valid scope name (lowercase letters, digits and ._-, starting with a letter)",
+    p.ENV_PATTERN: "is not a valid environment name; use 2-16 lowercase letters/digits (e.g. dev, staging, prod)",
 }
 
 

@@ -10,27 +10,38 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-ACCOUNT_PATTERN = r"^\d{12}$"
-SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
-REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
-COST_CENTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
-USE_CASE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
-MODEL_PATTERN = r"^([a-z]{2}\.)?[a-z0-9-]+\.[A-Za-z0-9.:_-]+$"
-ENV_PATTERN = r"^[a-z][a-z0-9]{1,15}$"
-ORG_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
-ROOT_ID_PATTERN = r"^r-[0-9a-z]{4,32}$"
-ROLE_NAME_PATTERN = r"^[\w+=,.@-]{1,64}$"
-SINK_ARN_PATTERN = r"^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink/[0-9a-f-]{36}$"
-SCOPE_PATTERN = r"^[a-z][a-z0-9._-]{0,63}$"
-USER_POOL_ID_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d_[0-9A-Za-z]{1,55}$"
-GATEWAY_MODEL_PATTERN = r"^[a-z][a-z0-9.-]{0,46}[a-z0-9]$"
-REPOSITORY_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
-IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
-CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
-SCHEDULE_PATTERN = r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$"
-GLUE_CRON_PATTERN = r"^cron\([^)]+\)$"
-SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$"
+from ..patterns import (
+    ACCOUNT_PATTERN,
+    AGENTCORE_NAME_PATTERN,
+    CERTIFICATE_ARN_PATTERN,
+    COST_CENTER_PATTERN,
+    DOMAIN_PATTERN,
+    EMAIL_PATTERN,
+    ENV_PATTERN,
+    GATEWAY_MODEL_PATTERN,
+    GLUE_CRON_PATTERN,
+    HTTP_HEADER_PATTERN,
+    IMAGE_NAME_PATTERN,
+    IMAGE_TAG_PATTERN,
+    LAMBDA_FUNCTION_NAME_PATTERN,
+    METRIC_NAME_PATTERN,
+    MODEL_PATTERN,
+    ORG_ID_PATTERN,
+    REGION_PATTERN,
+    REPOSITORY_PATTERN,
+    ROLE_NAME_PATTERN,
+    ROOT_ID_PATTERN,
+    S3_PREFIX_PATTERN,
+    SCHEDULE_PATTERN,
+    SCOPE_PATTERN,
+    SEMVER_PATTERN,
+    SINK_ARN_PATTERN,
+    SLUG_PATTERN,
+    USE_CASE_PATTERN,
+    USER_POOL_ID_PATTERN,
+    WORDS_PATTERN,
+    ZONE_PATTERN,
+)
 
 AccountId = Annotated[
     str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(description="12-digit AWS account id, quoted")
@@ -280,14 +291,12 @@ class FmGatewaySettings(Strict):
 
     image: ContainerImage
     pull_through_cache: PullThroughCache | None = None
-    domain_name: Annotated[
-        str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
-    ] = Field(
+    domain_name: Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253)] = Field(
         description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
     )
     models: list[GatewayModel] = Field(min_length=1, max_length=50)
     vpc_cidr: str = Field("10.64.0.0/20", description="CIDR of the gateway VPC (/16 to /22); private subnets only")
-    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(
+    zones: list[Annotated[str, StringConstraints(pattern=ZONE_PATTERN)]] = Field(
         default=["a", "b"], min_length=2, max_length=3, description="Availability zone letters in the region"
     )
     cpu: Literal[512, 1024, 2048, 4096] = Field(1024, description="Fargate CPU units per task")
@@ -323,8 +332,8 @@ class FmGatewaySettings(Strict):
 class McpServer(Strict):
     """An MCP server the platform hosts on AgentCore Runtime behind the shared tool gateway."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=3, max_length=32)] = (
-        Field(description="Lowercase words joined by single hyphens; the gateway target is shared-<name>")
+    name: Annotated[str, StringConstraints(pattern=WORDS_PATTERN, min_length=3, max_length=32)] = Field(
+        description="Lowercase words joined by single hyphens; the gateway target is shared-<name>"
     )
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     owner: Email
@@ -520,9 +529,9 @@ class TenantGateway(Strict):
 
 MemoryStrategyName = Literal["semantic", "summary", "user_preference", "episodic"]
 MemoryAccess = Literal["read", "read_short_term", "read_long_term", "write", "read_write"]
-BlueprintName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=2, max_length=20)]
+BlueprintName = Annotated[str, StringConstraints(pattern=WORDS_PATTERN, min_length=2, max_length=20)]
 ConfigFile = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$", max_length=200)]
-EndpointName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,47}$")]
+EndpointName = Annotated[str, StringConstraints(pattern=AGENTCORE_NAME_PATTERN)]
 VersionLabel = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")]
 Namespace = Annotated[str, StringConstraints(pattern=r"^/?[A-Za-z0-9{}/_.:-]{1,255}$")]
@@ -575,7 +584,7 @@ class RuntimeVpc(Strict):
     """Run the agent in a VPC of its own: isolated subnets, interface endpoints, no internet route."""
 
     cidr: str = Field("10.80.0.0/22", description="IPv4 CIDR, /16 to /24")
-    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(
+    zones: list[Annotated[str, StringConstraints(pattern=ZONE_PATTERN)]] = Field(
         default=["a", "b"], min_length=2, max_length=3
     )
 
@@ -591,7 +600,7 @@ class RuntimeAlarms(Strict):
 class AgentRuntimeBlueprint(Strict):
     """An agent on AgentCore Runtime, from an image in the shared-services ECR."""
 
-    image: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")] = Field(
+    image: Annotated[str, StringConstraints(pattern=IMAGE_NAME_PATTERN)] = Field(
         description="One of the tenant's images: agentzone/<tenant>/<image> in the environment's shared-services ECR"
     )
     protocol: Literal["HTTP", "MCP", "A2A"] = "HTTP"
@@ -672,7 +681,7 @@ class KnowledgeBaseBlueprint(Strict):
         "amazon.titan-embed-text-v2:0", description="Embedding model (must be in the tenant's models)"
     )
     dimensions: Literal[256, 512, 1024] = 1024
-    source_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()/-]{1,200}/$")] = Field(
+    source_prefix: Annotated[str, StringConstraints(pattern=S3_PREFIX_PATTERN)] = Field(
         "knowledge/", description="Prefix in the tenant's agent-data bucket that is ingested"
     )
     chunk_max_tokens: int = Field(300, ge=20, le=8192)
@@ -683,22 +692,22 @@ class KnowledgeBaseBlueprint(Strict):
 
 
 class LambdaToolTarget(Strict):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+    name: Annotated[str, StringConstraints(pattern=WORDS_PATTERN, max_length=40)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    function: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
+    function: Annotated[str, StringConstraints(pattern=LAMBDA_FUNCTION_NAME_PATTERN)] = Field(
         description="Lambda function name in each of the tenant's accounts"
     )
     tools: ConfigFile = Field(description="JSON file: a list of tools, each {name, description, inputSchema}")
 
 
 class OpenApiToolTarget(Strict):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+    name: Annotated[str, StringConstraints(pattern=WORDS_PATTERN, max_length=40)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     schema_file: ConfigFile = Field(description="OpenAPI 3 document (JSON or YAML) with the server URL")
     api_key_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")] = Field(
         description="Secrets Manager secret in each tenant account holding the API key"
     )
-    api_key_header: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")] = "x-api-key"
+    api_key_header: Annotated[str, StringConstraints(pattern=HTTP_HEADER_PATTERN)] = "x-api-key"
 
 
 class ToolGatewayBlueprint(Strict):
@@ -712,8 +721,8 @@ class ToolGatewayBlueprint(Strict):
     openapi_targets: list[OpenApiToolTarget] = Field(default=[], max_length=20)
 
 
-ActionCategory = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
-MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+ActionCategory = Annotated[str, StringConstraints(pattern=WORDS_PATTERN, max_length=40)]
+MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN)]
 
 
 class HitlBlueprint(Strict):
@@ -890,7 +899,7 @@ class Tenant(Strict):
     )
     budget: Budget
     fm_gateway: TenantGateway = TenantGateway()
-    images: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]] = Field(
+    images: list[Annotated[str, StringConstraints(pattern=IMAGE_NAME_PATTERN)]] = Field(
         default=["agent"],
         max_length=10,
         description="ECR repositories agentzone/<tenant>/<name> in each shared-services account",

@@ -21,10 +21,6 @@ from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from ..naming import delivery_role_name
 
 
-def tenant_pipeline_name(tenant: str) -> str:
-    return f"{naming.PREFIX}-{tenant}"
-
-
 class DeliveryRole(Construct):
     def __init__(
         self,
@@ -39,7 +35,7 @@ class DeliveryRole(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         # CDK Pipelines names the step roles after the pipeline stack; the condition keeps every other role out.
-        pipeline_roles = f"arn:{stack.partition}:iam::{delivery_account}:role/AgentZone-{tenant}-pipeline-*"
+        pipeline_roles = f"arn:{stack.partition}:iam::{delivery_account}:role/{naming.tenant_pipeline_stack(tenant)}-*"
         self.role = iam.Role(
             self,
             "Role",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..config.model import ACCOUNT_PATTERN, ORG_ID_PATTERN
+from ..patterns import ACCOUNT_PATTERN, ORG_ID_PATTERN
 
 
 def invalid_accounts(accounts: Iterable[object]) -> list:

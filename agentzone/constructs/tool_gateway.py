@@ -21,7 +21,7 @@ from constructs import Construct
 
 from ..nag import acknowledge, acknowledge_compliance, acknowledge_runtime_role
 from ..tools.cedar import GATEWAY_ARN_PLACEHOLDER, POLICY_NAME, check_syntax, render, split_statements
-from ..tools.manifest import SHARED, prefix_problems
+from ..tools.targets import SHARED, prefix_problems
 
 _ECR_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[a-z0-9._/-]+):(?P<tag>[\w.-]{1,128})$"

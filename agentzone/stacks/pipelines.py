@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -28,10 +29,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
+from .. import naming
 from ..config.model import LandingZone, Tenant
-from ..delivery.release import canaries
+from ..delivery.canary import canaries
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
-from ..naming import delivery_role_name
 from ..project import PROJECT_ROOT
 from .base import AgentZoneStack, StackTarget, pascal
 
@@ -42,6 +43,22 @@ CHECKS = ["make test", "make synth"]  # the pull request's gate, on every pipeli
 def pinned_cdk_cli() -> str:
     spec = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     return spec.lstrip("^~")
+
+
+@dataclass(frozen=True)
+class StageStacks:
+    """How the stacks a pipeline deploys are built: composition's own functions, passed in.
+
+    A stage then holds exactly the stacks ``agentzone synth`` writes, with the
+    same names and accounts, while this module stays below composition.
+    """
+
+    organization: Callable[[Construct, LandingZone], AgentZoneStack]
+    platform: Callable[[Construct, LandingZone, str, str], AgentZoneStack]  # (scope, lz, environment, role)
+    platform_roles: tuple[str, ...]
+    governance: Callable[[Construct, LandingZone, Tenant], AgentZoneStack]
+    # (scope, lz, tenant, environment) -> {"services": ..., "data": ..., "use_case": ...}
+    tenant_environment: Callable[[Construct, LandingZone, Tenant, str], dict[str, AgentZoneStack]]
 
 
 class LandingZoneStage(cdk.Stage):
@@ -230,22 +247,22 @@ class PlatformPipelineStack(AgentZoneStack):
 
     ROLE = "Pipeline"
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone, stages: StageStacks
+    ) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone platform pipeline (CDK Pipelines)")
-        from ..composition import PLATFORM_STACKS, organization_stack, platform_stack
-
         org = lz.organization
         self.delivery = DeliveryPipeline(
             self,
             "Delivery",
             lz=lz,
-            name="agentzone-platform",
+            name=naming.PLATFORM_PIPELINE,
             checks=CHECKS,
             artifact_bucket=self.secure_bucket("Artifacts").bucket,
         )
         pipeline = self.delivery.pipeline
         self.organization = pipeline.add_stage(
-            LandingZoneStage(self, "Organization", build=lambda s: [organization_stack(s, lz)])
+            LandingZoneStage(self, "Organization", build=lambda s: [stages.organization(s, lz)])
         )
         self.waves: dict[str, pipelines.Wave] = {}
         for env in org.environments:
@@ -255,12 +272,12 @@ class PlatformPipelineStack(AgentZoneStack):
                 else []
             )
             wave = pipeline.add_wave(f"Platform-{env}", pre=pre)
-            for role in PLATFORM_STACKS:
+            for role in stages.platform_roles:
                 wave.add_stage(
                     LandingZoneStage(
                         self,
                         f"{env}-{pascal(role.replace('_', '-'))}",
-                        build=lambda s, env=env, role=role: [platform_stack(s, lz, env, role)],
+                        build=lambda s, env=env, role=role: [stages.platform(s, lz, env, role)],
                     )
                 )
             self.waves[env] = wave
@@ -274,7 +291,14 @@ class TenantPipelineStack(AgentZoneStack):
     PER_TENANT_IN_SHARED_ACCOUNT = True
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        target: StackTarget,
+        tenant: Tenant,
+        lz: LandingZone,
+        stages: StageStacks,
     ) -> None:
         super().__init__(
             scope,
@@ -283,22 +307,20 @@ class TenantPipelineStack(AgentZoneStack):
             description=f"AgentZone pipeline of tenant {tenant.tenant}",
             tenant=tenant.tenant,
         )
-        from ..composition import governance_stack, tenant_environment_stacks
-
         org = lz.organization
         self.delivery = DeliveryPipeline(
             self,
             "Delivery",
             lz=lz,
-            name=f"agentzone-{tenant.tenant}",
+            name=naming.tenant_pipeline_name(tenant.tenant),
             checks=["make validate", f'make synth ARGS="--tenant {tenant.tenant}"'],
             artifact_bucket=self.secure_bucket("Artifacts").bucket,
         )
         pipeline = self.delivery.pipeline
-        pipeline.add_stage(LandingZoneStage(self, "Governance", build=lambda s: [governance_stack(s, lz, tenant)]))
+        pipeline.add_stage(LandingZoneStage(self, "Governance", build=lambda s: [stages.governance(s, lz, tenant)]))
 
         def environment(scope: Construct, env: str) -> list[AgentZoneStack]:
-            stacks = tenant_environment_stacks(scope, lz, tenant, env)
+            stacks = stages.tenant_environment(scope, lz, tenant, env)
             # Its runtimes pull images from the repositories its services stack creates.
             stacks["use_case"].add_stack_dependency(stacks["services"])
             return list(stacks.values())
@@ -331,7 +353,7 @@ class TenantPipelineStack(AgentZoneStack):
         self.delivery.build()
 
     def _delivery_role_arn(self, tenant: Tenant, env: str) -> str:
-        return f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{delivery_role_name(tenant.tenant)}"
+        return f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{naming.delivery_role_name(tenant.tenant)}"
 
     def _tenant_profile(self, tenant: Tenant, env: str) -> list[str]:
         """AWS CLI profile `tenant` for the step: the delivery role in the tenant's account of ``env``."""
@@ -376,7 +398,7 @@ class TenantPipelineStack(AgentZoneStack):
         )
 
 
-def pipeline_stacks(app: Construct, lz: LandingZone) -> list[AgentZoneStack]:
+def pipeline_stacks(app: Construct, lz: LandingZone, stages: StageStacks) -> list[AgentZoneStack]:
     """The platform's pipeline and one per tenant, in the delivery account (nothing without ``delivery:``)."""
     org = lz.organization
     if org.delivery is None:
@@ -388,6 +410,7 @@ def pipeline_stacks(app: Construct, lz: LandingZone) -> list[AgentZoneStack]:
             app,
             "AgentZone-Pipeline",
             lz=lz,
+            stages=stages,
             target=StackTarget("delivery", account, region, org.platform.owner, org.platform.cost_center, "platform"),
         )
     ]
@@ -395,9 +418,10 @@ def pipeline_stacks(app: Construct, lz: LandingZone) -> list[AgentZoneStack]:
         stacks.append(
             TenantPipelineStack(
                 app,
-                f"AgentZone-{tenant.tenant}-pipeline",
+                naming.tenant_pipeline_stack(tenant.tenant),
                 lz=lz,
                 tenant=tenant,
+                stages=stages,
                 target=StackTarget("delivery", account, region, tenant.owner, tenant.cost_center, tenant.use_case_id),
             )
         )

@@ -24,12 +24,12 @@ from typing import Any
 
 import cedarpy
 
-from ..config.source import Problem
+from ..problems import Problem
+from .targets import TOOL_SEPARATOR
 
 GATEWAY_ARN_PLACEHOLDER = "{{gateway_arn}}"
 POLICY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")  # AgentCore Policy name rule
 MIN_STATEMENT, MAX_STATEMENT = 35, 10_000  # CedarPolicy.statement length limits
-TOOL_SEPARATOR = "___"  # gateway tool names are <target>___<tool>
 
 
 @dataclass(frozen=True)

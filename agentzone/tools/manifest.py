@@ -6,31 +6,19 @@ every one at once, each with file, line and key path; never a traceback.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
+from .. import naming
 from ..config.loader import display_path, validate_document
-from ..config.model import EMAIL_PATTERN, REGION_PATTERN, SLUG_PATTERN, AccountId, Strict
-from ..config.source import Problem, SourceDoc, load_yaml
-from ..naming import PREFIX
+from ..config.model import AccountId, Email, Region, Slug, Strict
+from ..config.source import SourceDoc, load_yaml
+from ..problems import Problem
+from .targets import SHARED, TOOL_NAME_MAX, TOOL_NAME_PATTERN, TOOL_SEPARATOR, prefix_problems
 
-SHARED = "shared"
-SHARED_GATEWAY_NAME = f"{PREFIX}-shared-tools"
-# Prefix = gateway target name. AgentCore allows ([0-9a-zA-Z][-]?){1,100}; we keep a lowercase,
-# single-hyphen subset and at most 40 characters, because agents see tools as
-# "<prefix>___<tool>" and model tool APIs (e.g. Bedrock Converse toolSpec.name) stop at 64.
-PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-PREFIX_MAX = 40
-TOOL_NAME_MAX = 64
-TOOL_SEPARATOR = "___"
-
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
-Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")]
 LambdaArn = Annotated[
     str,
@@ -51,7 +39,7 @@ ApiKeyProviderArn = Annotated[
     ),
 ]
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=2048)]
-ToolName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+ToolName = Annotated[str, StringConstraints(pattern=TOOL_NAME_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
@@ -186,7 +174,7 @@ class ToolManifest(Strict):
         return next(k for k, v in self.auth if v is not None)
 
     def default_gateway_name(self) -> str:
-        return SHARED_GATEWAY_NAME if self.gateway == SHARED else f"{PREFIX}-{self.tenant}-tools"
+        return naming.SHARED_TOOL_GATEWAY if self.gateway == SHARED else naming.tenant_tool_gateway(str(self.tenant))
 
 
 # ------------------------------------------------------------------ rules
@@ -199,28 +187,6 @@ ALLOWED_AUTH = {
     "mcp_server": {"gateway_iam_role", "oauth"},
 }
 SIGNED_TARGETS = {"openapi", "mcp_server"}  # IAM auth needs an explicit signing service here
-
-
-def prefix_problems(prefix: str, owner: str) -> list[str]:
-    """Why a prefix is not acceptable for this owner ('shared' or a tenant slug); empty if fine."""
-    out = []
-    if not PREFIX_PATTERN.match(prefix):
-        out.append(
-            f"{prefix!r} must be lowercase letters and digits in words joined by single '-', starting with a letter"
-        )
-    if len(prefix) > PREFIX_MAX:
-        out.append(
-            f"{prefix!r} is {len(prefix)} characters; at most {PREFIX_MAX} so '<prefix>___<tool>' fits the {TOOL_NAME_MAX}-character tool name limit"
-        )
-    need = f"{owner}-"
-    if not prefix.startswith(need) or len(prefix) == len(need):
-        who = "platform tools" if owner == SHARED else f"tenant {owner!r}"
-        out.append(
-            f"{prefix!r} must start with '{need}' followed by a name (prefix rule for {who}), e.g. '{need}lookup'"
-        )
-    if owner != SHARED and prefix.startswith(f"{SHARED}-"):
-        out.append(f"'{SHARED}-' is reserved for platform tools")
-    return out
 
 
 def _one_of(doc: SourceDoc, path: tuple, model: Strict, what: str) -> list[Problem]:

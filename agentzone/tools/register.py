@@ -14,8 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..naming import PREFIX
-from .manifest import SHARED_GATEWAY_NAME, LoadedManifest, ToolManifest
+from ..naming import PREFIX, SHARED_TOOL_GATEWAY
+from .manifest import LoadedManifest, ToolManifest
 
 SYNC_OPERATION = "SynchronizeGatewayTargets"
 
@@ -166,11 +166,11 @@ def find_gateway(client, *, gateway_id: str | None = None, gateway_name: str | N
 
 def _check_kind(m: ToolManifest, gateway: str) -> None:
     """A manifest for a tenant's gateway must not land on the shared one, nor the reverse."""
-    if m.gateway == "tenant" and gateway == SHARED_GATEWAY_NAME:
+    if m.gateway == "tenant" and gateway == SHARED_TOOL_GATEWAY:
         raise RegistrationError(
             f"{m.prefix!r} is a tenant tool (gateway: tenant) but {gateway!r} is the shared gateway"
         )
-    if m.gateway == "shared" and gateway != SHARED_GATEWAY_NAME and re.fullmatch(rf"{PREFIX}-.+-tools", gateway):
+    if m.gateway == "shared" and gateway != SHARED_TOOL_GATEWAY and re.fullmatch(rf"{PREFIX}-.+-tools", gateway):
         raise RegistrationError(f"{m.prefix!r} is a shared tool (gateway: shared) but {gateway!r} is a tenant gateway")
 
 
