@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
+from .report import stack_artifacts
+
 STATEFUL_TYPES = frozenset(
     {
         "AWS::S3::Bucket",
@@ -54,7 +56,7 @@ class Violation:
 @cache
 def create_only_paths(resource_type: str, region: str = "us-east-1") -> tuple[tuple[str, ...], ...]:
     """Create-only property paths, e.g. ('BucketName',), from cfn-lint's resource schema."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # lazy: cfn-lint's schemas take ~2 s to load
 
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
@@ -78,8 +80,6 @@ def _get(properties: dict, path: tuple[str, ...]):
 
 def load_assembly(outdir: Path | str) -> dict[str, tuple[str, dict]]:
     """stack name -> (environment, template)."""
-    from .report import stack_artifacts
-
     return {name: (env, json.loads(path.read_text())) for name, env, path in stack_artifacts(outdir)}
 
 

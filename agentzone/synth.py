@@ -15,7 +15,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .checkov import checkov_bin, run_checkov
+from .config import load_landing_zone
+from .permissions.check import check_permissions, render
+from .permissions.simulator import SimulatorUnavailable
 from .project import PROJECT_ROOT
+from .report import acknowledgement_report, render_pack_table, render_table, summarize
 
 CDK_CLI = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 CFN_LINT_CONFIG = PROJECT_ROOT / ".cfnlintrc.yaml"
@@ -84,8 +89,6 @@ def _reject(staging: Path, rejected: Path, outdir_name: str, what: str, details:
 
 def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
     """None when checkov found an unaccepted failure (the output is kept for inspection)."""
-    from .checkov import checkov_bin, run_checkov
-
     if checkov_bin() is None:
         return "checkov: not installed, skipped (`make install` adds it)"
     result = run_checkov(staging)
@@ -98,10 +101,6 @@ def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
 
 def _run_permissions(staging: Path, rejected: Path, outdir_name: str, context: dict[str, str]) -> str | None:
     """None when the permissions check failed (the output is kept for inspection)."""
-    from .config import load_landing_zone
-    from .permissions.check import check_permissions, render
-    from .permissions.simulator import SimulatorUnavailable
-
     if set(context) - {"config_dir"}:
         return "permissions: skipped for a partial synth (it needs every account's stacks)"
     try:
@@ -128,8 +127,6 @@ def progress(step: str, started: float) -> None:
 
 def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> int:
     """Returns a process exit code: 0 ok, 1 synth/nag/lint failed, 2 usage."""
-    from .report import acknowledgement_report, summarize
-
     started = time.monotonic()
     selected = ", ".join(f"{k}={v}" for k, v in sorted(context.items()) if k != "config_dir") or "everything"
     progress(f"1/4 cdk synth with cdk-nag ({selected})", started)
@@ -177,8 +174,6 @@ def _summary(
     as_json: bool,
 ) -> None:
     """The stack table and one line per check (or the same as JSON)."""
-    from .report import render_pack_table, render_table
-
     by_role: dict[str, int] = {}
     for s in stacks:
         by_role[s.role] = by_role.get(s.role, 0) + 1
