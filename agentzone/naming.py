@@ -7,6 +7,8 @@ below renames (replaces) a deployed resource.
 
 from __future__ import annotations
 
+import re
+
 PREFIX = "agentzone"
 
 # Role names the SCPs single out; see organization_policies.py.
@@ -220,6 +222,11 @@ def agentcore_name(tenant: str, name: str, environment: str) -> str:
     return resource_name(tenant, name, environment, separator="_")
 
 
+def tenant_agentcore_names(tenant: str) -> str:
+    """Every AgentCore name of one tenant, as an ARN resource wildcard (``claims_*``)."""
+    return f"{agentcore_name(tenant, '', '')}_*"
+
+
 PLATFORM_PIPELINE = f"{PREFIX}-platform"
 
 
@@ -253,3 +260,22 @@ def product_boundary_name(tenant: str) -> str:
 def tenant_client_secret(tenant: str) -> str:
     """Secret (security account) with a tenant's OAuth2 client credentials; the tenant's accounts read it by name."""
     return f"{PREFIX}/identity/{tenant}/client-credentials"
+
+
+# ------------------------------------------------------------------ construct ids
+#
+# Construct ids decide logical ids, so changing how a name is spelled replaces the resource; the permissions
+# check finds resources in an assembly by the same spelling. Two spellings are in use and both must stay:
+# they differ only for a letter after a digit (agent2go: Agent2go, Agent2Go).
+_WORD_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+
+
+def pascal(name: str) -> str:
+    """claims-intake -> ClaimsIntake: words split on anything but letters and digits, each capitalized."""
+    return "".join(word.capitalize() for word in _WORD_SEPARATORS.split(name))
+
+
+def pascal_title(name: str) -> str:
+    """Like :func:`pascal`, but a digit also ends a word (agent2go -> Agent2Go): the spelling of the memory,
+    runtime and evaluation construct ids since their first release."""
+    return "".join(word.title() for word in _WORD_SEPARATORS.split(name))

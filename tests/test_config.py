@@ -491,7 +491,7 @@ CASES = [
         "budget: {monthly_usd: 5000, session_usd: 2.0}\n",
         "budget: {monthly_usd: 5000, session_usd: 2.0}\nfm_gateway: {models: [nova-pro]}\n",
         "fm_gateway.models[0]",
-        "'nova-pro' serves amazon.nova-pro-v1:0, which is not in this tenant's models",
+        "gateway model 'nova-pro': amazon.nova-pro-v1:0 is not in the tenant's models",
         "fm_gateway",
     ),
     (
@@ -663,7 +663,7 @@ CASES = [
         "    evaluator_model: amazon.nova-pro-v1:0",
         "    evaluator_model: amazon.nova-lite-v1:0",
         "blueprints.eval_pipeline.evaluator_model",
-        "amazon.nova-lite-v1:0 is not in this tenant's models",
+        "amazon.nova-lite-v1:0 is not in the tenant's models",
         "evaluator_model",
     ),
     (
@@ -726,7 +726,7 @@ CASES = [
         "      model: amazon.nova-pro-v1:0\n      versions",
         "      model: amazon.nova-lite-v1:0\n      versions",
         "blueprints.prompt_store.investigate.model",
-        "amazon.nova-lite-v1:0 is not in this tenant's models",
+        "amazon.nova-lite-v1:0 is not in the tenant's models",
         "model: amazon.nova-lite",
     ),
     (
@@ -735,7 +735,7 @@ CASES = [
         "embedding_model: amazon.titan-embed-text-v2:0",
         "embedding_model: cohere.embed-english-v3",
         "blueprints.knowledge_base.embedding_model",
-        "cohere.embed-english-v3 is not in this tenant's models",
+        "cohere.embed-english-v3 is not in the tenant's models",
         "cohere",
     ),
     (
@@ -771,7 +771,7 @@ CASES = [
         "          model: amazon.nova-pro-v1:0",
         "          model: amazon.nova-lite-v1:0",
         "blueprints.memory.signals.custom_strategies[0].model",
-        "amazon.nova-lite-v1:0 is not in this tenant's models",
+        "amazon.nova-lite-v1:0 is not in the tenant's models",
         "model: amazon.nova-lite",
     ),
     (

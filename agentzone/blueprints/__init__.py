@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
+from .. import naming
 from ..config.model import Blueprints
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry
 from .eval_pipeline import EvaluationPipeline, EvaluationPipelineProps
@@ -46,7 +47,7 @@ assert set(REGISTRY) == set(Blueprints.model_fields), "every config blueprint ne
 
 def construct_id(prefix: str, name: str) -> str:
     """``Runtime`` + ``claims-intake`` -> ``RuntimeClaimsIntake``: stable ids, so logical ids never move."""
-    return prefix + "".join(part.title() for part in name.split("-"))
+    return prefix + naming.pascal_title(name)
 
 
 @dataclass

@@ -68,12 +68,13 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .. import naming
-from ..config.model import EvalPipelineBlueprint
+from ..config.model import EvalPipelineBlueprint, tenant_model_problem
 from ..constructs.retention import retained_log_group
 from ..constructs.secure_bucket import AccessLogsBucket, SecureBucket
 from ..evaluation import gate, record
 from ..handlers.eval_gate import NAMESPACE
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
+from ..patterns import SCHEDULE_PATTERN
 from ..project import PROJECT_ROOT
 from .context import BlueprintContext
 
@@ -123,7 +124,7 @@ ONLINE_EVALUATORS = {
 # Where AgentCore online evaluation reads agent spans (transaction search) and writes its results.
 SPANS_LOG_GROUP = "aws/spans"
 ONLINE_RESULTS_LOG_GROUPS = "/aws/bedrock-agentcore/evaluations/"
-_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$")
+_SCHEDULE = re.compile(SCHEDULE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -984,7 +985,7 @@ class EvaluationPipeline(Construct):
         if not record.AGENT_PATTERN.match(name):
             raise ValueError(f"agent name {name!r} must match {record.AGENT_PATTERN.pattern}")
         agent.endpoint(endpoint)  # raises on an unknown endpoint name
-        suffix = "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+        suffix = naming.pascal_title(name)
         if self.canary_state_machine is not None:
             self._canary_schedule(agent, name, suffix, endpoint, str(version))
         if self._props.online_evaluation:
@@ -1170,10 +1171,8 @@ class EvaluationPipeline(Construct):
     def from_config(
         cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: EvalPipelineBlueprint
     ) -> EvaluationPipeline:
-        if config.evaluator_model and config.evaluator_model not in context.models:
-            raise ValueError(
-                f"eval_pipeline.evaluator_model {config.evaluator_model!r} is not in the tenant's models {sorted(context.models)}; add it to models"
-            )
+        if config.evaluator_model and (problem := tenant_model_problem(config.evaluator_model, context.models)):
+            raise ValueError(f"eval_pipeline.evaluator_model: {problem}")
         access_logs = getattr(cdk.Stack.of(scope), "access_logs", None)
         canary = context.environment in config.canary_environments and bool(config.command)
         pipeline = cls(

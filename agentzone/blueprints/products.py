@@ -40,7 +40,7 @@ from ..constructs.service_catalog import (
     ProductVersions,
     portfolio_name,
 )
-from ..naming import launch_role_name, product_boundary_name
+from ..naming import launch_role_name, pascal, product_boundary_name
 from .context import BlueprintContext
 from .guardrail import AgentGuardrail, AgentGuardrailProps, policy_from_config
 from .memory import AgentMemory
@@ -304,7 +304,7 @@ class TenantCatalog(Construct):
         self.products: dict[str, servicecatalog.CloudFormationProduct] = {}
         self.product_stacks: dict[str, BlueprintProductStack] = {}
         for blueprint, product_cls in OFFERED.items():
-            key = "".join(part.title() for part in blueprint.split("_"))
+            key = pascal(blueprint)
             stack = product_cls(self, f"{key}Template", tenant=tenant, environment=environment, tags=tags)
             versions = ProductVersions.of(
                 self, f"{key}History", product_stack=stack, summary=product_cls.SUMMARY, snapshots=snapshots

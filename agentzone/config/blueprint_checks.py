@@ -84,13 +84,8 @@ def blueprint_problems(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> l
         problems += _prompt_problems(doc, (BP, "prompt_store", name), tenant, name, prompt, root)
     if bp.knowledge_base is not None:
         kb = bp.knowledge_base
-        if kb.embedding_model not in tenant.models:
-            problems.append(
-                doc.problem(
-                    (BP, "knowledge_base", "embedding_model"),
-                    f"{kb.embedding_model} is not in this tenant's models; add it there (platform approval)",
-                )
-            )
+        if problem := m.tenant_model_problem(kb.embedding_model, tenant.models):
+            problems.append(doc.problem((BP, "knowledge_base", "embedding_model"), problem))
         if "embed" not in kb.embedding_model:
             problems.append(
                 doc.problem(
@@ -122,10 +117,8 @@ def _eval_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, pipeline: m.Ev
                 "set command (your own evaluation, run in CodeBuild) or evaluator_model (a Bedrock evaluation job's judge)",
             )
         )
-    if pipeline.evaluator_model is not None and pipeline.evaluator_model not in tenant.models:
-        problems.append(
-            doc.problem((*base, "evaluator_model"), f"{pipeline.evaluator_model} is not in this tenant's models")
-        )
+    if pipeline.evaluator_model and (problem := m.tenant_model_problem(pipeline.evaluator_model, tenant.models)):
+        problems.append(doc.problem((*base, "evaluator_model"), problem))
     for i, env in enumerate(pipeline.canary_environments):
         if env not in tenant.environments:
             problems.append(
@@ -183,8 +176,8 @@ def _memory_problems(
         path = (*base, "custom_strategies", i)
         if bool(strategy.instructions) != bool(strategy.model):
             problems.append(doc.problem(path, "instructions and model go together: the extraction override needs both"))
-        if strategy.model and strategy.model not in tenant.models:
-            problems.append(doc.problem((*path, "model"), f"{strategy.model} is not in this tenant's models"))
+        if strategy.model and (problem := m.tenant_model_problem(strategy.model, tenant.models)):
+            problems.append(doc.problem((*path, "model"), problem))
     if not name_problems and any(s.model for s in memory.custom_strategies):
         # Custom extraction runs as a role with a fixed name the tenant SCP exempts (naming.memory_service_role).
         longest = max(tenant.environments, key=len)
@@ -233,8 +226,8 @@ def _prompt_problems(
     doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, prompt: m.PromptBlueprint, root: Path | None
 ) -> list[Problem]:
     problems = _name_problems(doc, base, tenant, name)
-    if prompt.model not in tenant.models:
-        problems.append(doc.problem((*base, "model"), f"{prompt.model} is not in this tenant's models"))
+    if problem := m.tenant_model_problem(prompt.model, tenant.models):
+        problems.append(doc.problem((*base, "model"), problem))
     for label, rel in prompt.versions.items():
         problems += _file_problems(doc, (*base, "versions", label), root, rel, "prompt", _prompt_text_problems)
     problems += _environment_keys(doc, (*base, "environments"), tenant, list(prompt.environments), "prompt version")

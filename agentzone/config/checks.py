@@ -297,13 +297,8 @@ def _tenant_gateway_problems(doc: SourceDoc, tenant: m.Tenant, gateway: m.FmGate
     for i, name in enumerate(chosen):
         if name not in by_name:
             problems.append(doc.problem((*path, i), f"unknown gateway model {name!r}; valid: {', '.join(by_name)}"))
-        elif by_name[name] not in tenant.models:
-            problems.append(
-                doc.problem(
-                    (*path, i),
-                    f"{name!r} serves {by_name[name]}, which is not in this tenant's models; add it there (platform approval) or drop it here",
-                )
-            )
+        elif problem := m.tenant_model_problem(by_name[name], tenant.models):
+            problems.append(doc.problem((*path, i), f"gateway model {name!r}: {problem}, or drop it here"))
     return problems
 
 

@@ -6,6 +6,7 @@ files point at, so editors show them as hover help.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -57,6 +58,19 @@ ModelId = Annotated[
     Field(description="Bedrock model id, e.g. amazon.nova-lite-v1:0"),
 ]
 RoleName = Annotated[str, StringConstraints(pattern=ROLE_NAME_PATTERN), Field(description="IAM role name")]
+
+
+def tenant_model_problem(model: str, models: Collection[str]) -> str | None:
+    """The one rule for every model a blueprint names: it is one of the tenant's ``models``.
+
+    The platform approves those (the tenant SCP denies every other), so config
+    checks and blueprints report the same problem; None when there is none.
+    """
+    if model in models:
+        return None
+    approved = ", ".join(sorted(models)) or "none"
+    return f"{model} is not in the tenant's models ({approved}); add it there (platform approval)"
+
 Scope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN), Field(description="OAuth2 scope name, e.g. invoke")]
 
 # Upper bounds that keep generated SCPs under the 5,120-character limit (tests check the largest case).

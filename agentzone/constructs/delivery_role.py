@@ -50,7 +50,7 @@ class DeliveryRole(Construct):
             service="dynamodb", resource="table", resource_name=record.table_name(tenant, environment)
         )
         runtimes = stack.format_arn(
-            service="bedrock-agentcore", resource="runtime", resource_name=f"{tenant.replace('-', '_')}_*"
+            service="bedrock-agentcore", resource="runtime", resource_name=naming.tenant_agentcore_names(tenant)
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -94,7 +94,7 @@ class DeliveryRole(Construct):
             f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'dynamodb', f'table/{table_name}/index/*')}]",
             "The evaluation store's indexes (the approved-baseline index), read by the promotion gate.",
         )
-        runtime_pattern = f"runtime/{tenant.replace('-', '_')}_*"
+        runtime_pattern = f"runtime/{naming.tenant_agentcore_names(tenant)}"
         for resource in (runtime_pattern, f"{runtime_pattern}/runtime-endpoint/*"):
             acknowledge(
                 policy,

@@ -34,7 +34,7 @@ from ..config.model import LandingZone, Tenant
 from ..delivery.canary import canaries
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from ..project import PROJECT_ROOT
-from .base import AgentZoneStack, StackTarget, pascal
+from .base import AgentZoneStack, StackTarget
 
 PIPELINE_OUTPUT = "pipeline.out"
 CHECKS = ["make test", "make synth"]  # the pull request's gate, on every pipeline run
@@ -276,7 +276,7 @@ class PlatformPipelineStack(AgentZoneStack):
                 wave.add_stage(
                     LandingZoneStage(
                         self,
-                        f"{env}-{pascal(role.replace('_', '-'))}",
+                        f"{env}-{naming.pascal(role)}",
                         build=lambda s, env=env, role=role: [stages.platform(s, lz, env, role)],
                     )
                 )

@@ -16,7 +16,8 @@ from ..config.model import LandingZone, Tenant
 from ..constructs.agent_images import AgentImageRepository
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..fm_gateway.litellm_config import tenant_gateway_models
-from .base import AgentZoneStack, StackTarget, pascal
+from ..naming import pascal
+from .base import AgentZoneStack, StackTarget
 from .platform import gateway_deployed
 
 
