@@ -120,7 +120,7 @@ def evaluation_job_role(tenant: str, environment: str) -> str:
 
 
 def online_evaluation_role(agent: str) -> str:
-    """Execution role of one agent's AgentCore online evaluation (one per agent; the account is the tenant's environment)."""
+    """Execution role of one agent's AgentCore online evaluation (one per agent in the tenant's environment account)."""
     return f"{EVALUATION_ROLE_PREFIX}-online-{agent}"
 
 

@@ -480,7 +480,7 @@ def test_a_release_locks_its_snapshots_and_earlier_releases_stay_launchable(tmp_
     # A released version never changes: a different template under the same version fails a release synth.
     current[0].write_text(current[0].read_text().replace("AgentZone", "Changed"))
     app, _, _ = catalog_app(tmp_path, "changed", snapshots, release=True)
-    with pytest.raises(RuntimeError, match="TemplateChangedForLockedVersion|Template has changed"):
+    with pytest.raises(RuntimeError, match=r"TemplateChangedForLockedVersion|Template has changed"):
         app.synth()
 
 

@@ -247,7 +247,8 @@ NOT_OFFERED: dict[str, str] = {
     "hitl": "Ships a Lambda function (a code asset) and needs the account's access-log bucket.",
     "runtime": "Agents must run behind the account's safety controls (kill switch, circuit breaker, cost alarms) that "
     "UseCaseStack attaches, and their image tags and endpoint versions per environment are the reviewed config.",
-    "eval_pipeline": "Ships a Lambda function (a code asset) and a CodeBuild project, and monitors the account's runtimes.",
+    "eval_pipeline": "Ships a Lambda function (a code asset) and a CodeBuild project, and monitors the account's "
+    "runtimes.",
 }
 
 
@@ -296,7 +297,8 @@ class TenantCatalog(Construct):
             "Portfolio",
             display_name=portfolio_name(tenant.tenant, environment),
             provider_name=PROVIDER,
-            description=f"AgentZone blueprints {tenant.tenant} launches in its {environment} account, library {LIBRARY_VERSION}",
+            description=f"AgentZone blueprints {tenant.tenant} launches in its {environment} account, "
+            f"library {LIBRARY_VERSION}",
         )
         self.portfolio.share_with_account(tenant_account)
         self.launch_role_name = launch_role_name(tenant.tenant)

@@ -71,6 +71,7 @@ def tenant_model_problem(model: str, models: Collection[str]) -> str | None:
     approved = ", ".join(sorted(models)) or "none"
     return f"{model} is not in the tenant's models ({approved}); add it there (platform approval)"
 
+
 Scope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN), Field(description="OAuth2 scope name, e.g. invoke")]
 
 # Upper bounds that keep generated SCPs under the 5,120-character limit (tests check the largest case).
@@ -115,16 +116,20 @@ class PlatformEnvironment(Strict):
     )
     observability_sink: Annotated[str, StringConstraints(pattern=SINK_ARN_PATTERN)] | None = Field(
         None,
-        description="ARN of the OAM sink the Logging stack created (its SinkArn output). Until set, accounts are not linked.",
+        description=(
+            "ARN of the OAM sink the Logging stack created (its SinkArn output). Until set, accounts are not linked."
+        ),
     )
     identity_user_pool_id: Annotated[str, StringConstraints(pattern=USER_POOL_ID_PATTERN)] | None = Field(
         None,
-        description="Id of the agent identity user pool the Security stack created (its AgentIdentityUserPoolId output). "
+        description="Id of the agent identity user pool the Security stack created (its AgentIdentityUserPoolId "
+        "output). "
         "Until set, the shared tool gateway and hosted MCP servers, which verify its tokens, are not deployed.",
     )
     fm_gateway_certificate_arn: Annotated[str, StringConstraints(pattern=CERTIFICATE_ARN_PATTERN)] | None = Field(
         None,
-        description="ACM certificate in this environment's shared-services account for shared_services.fm_gateway.domain_name; "
+        description="ACM certificate in this environment's shared-services account for "
+        "shared_services.fm_gateway.domain_name; "
         "the gateway serves HTTPS only, so it is not deployed here until this is set",
     )
 
@@ -306,7 +311,8 @@ class FmGatewaySettings(Strict):
     image: ContainerImage
     pull_through_cache: PullThroughCache | None = None
     domain_name: Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253)] = Field(
-        description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
+        description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, "
+        "DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
     )
     models: list[GatewayModel] = Field(min_length=1, max_length=50)
     vpc_cidr: str = Field("10.64.0.0/20", description="CIDR of the gateway VPC (/16 to /22); private subnets only")
@@ -333,7 +339,10 @@ class FmGatewaySettings(Strict):
         6000,
         ge=100,
         le=2_000_000,
-        description="WAF rate limit per caller API key (Authorization / x-api-key header): behind PrivateLink every request comes from the NLB",
+        description=(
+            "WAF rate limit per caller API key (Authorization / x-api-key header): behind PrivateLink every "
+            "request comes from the NLB"
+        ),
     )
     default_tenant_rpm: int = Field(
         600, ge=1, le=1_000_000, description="Requests per minute per tenant unless the tenant sets its own"
@@ -352,7 +361,8 @@ class McpServer(Strict):
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     owner: Email
     version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)] = Field(
-        description="Semantic version, shown on the runtime; register it in the component catalog with agentzone catalog register"
+        description="Semantic version, shown on the runtime; register it in the component catalog with agentzone "
+        "catalog register"
     )
     image: ContainerImage
     environment: dict[
@@ -560,7 +570,10 @@ class CustomMemoryStrategy(Strict):
     namespaces: list[Namespace] = Field(
         min_length=1,
         max_length=5,
-        description="Where extracted records go, e.g. /claims/{actorId}/facts ({actorId}, {sessionId}, {memoryStrategyId} are filled in)",
+        description=(
+            "Where extracted records go, e.g. /claims/{actorId}/facts ({actorId}, {sessionId}, "
+            "{memoryStrategyId} are filled in)"
+        ),
     )
     instructions: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = Field(
         None, description="Appended to the built-in extraction prompt"
@@ -740,7 +753,7 @@ MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN)]
 
 
 class HitlBlueprint(Strict):
-    """Human approval for the agent actions config names (seed 000 HITL): a Step Functions workflow per request."""
+    """Human approval for the agent actions config names: a Step Functions workflow per request."""
 
     approvers: list[Email] = Field(
         min_length=1, max_length=20, description="Notified of every request; may approve or reject"
@@ -763,12 +776,14 @@ class HitlBlueprint(Strict):
     approver_roles: list[RoleName] = Field(
         default=[],
         max_length=20,
-        description="IAM role names (in each tenant account) whose sessions may decide; empty: nobody until grant_approve",
+        description=(
+            "IAM role names (in each tenant account) whose sessions may decide; empty: nobody until grant_approve"
+        ),
     )
 
 
 class EvalPipelineBlueprint(Strict):
-    """Offline evaluation of an agent version against thresholds and the last approved baseline (seed 001 evaluation)."""
+    """Offline evaluation of an agent version against thresholds and the last approved baseline."""
 
     thresholds: dict[MetricName, Annotated[float, Field(ge=0, le=1)]] = Field(
         min_length=1, max_length=30, description="Minimum score per metric (0-1), e.g. correctness: 0.9"
@@ -792,7 +807,7 @@ class EvalPipelineBlueprint(Strict):
 
 
 class SafetyControls(Strict):
-    """Hard stops every agent goes through (seed 003): per-session limits, the kill switch, cost alarms."""
+    """Hard stops every agent goes through: per-session limits, the kill switch, cost alarms."""
 
     max_tool_calls: int = Field(
         25, ge=1, le=10_000, description="Tool calls per session before the circuit breaker trips"
@@ -823,7 +838,9 @@ class DataColumn(Strict):
     required: bool = Field(False, description="Records without a value here are rejected on the way to curated")
     pii: Literal["hash", "redact", "partial"] | None = Field(
         None,
-        description="How the masked zone hides it: hash (keyed HMAC, still joinable), redact (null), partial (last 4 kept)",
+        description=(
+            "How the masked zone hides it: hash (keyed HMAC, still joinable), redact (null), partial (last 4 kept)"
+        ),
     )
     description: Annotated[str, StringConstraints(max_length=255)] | None = None
 
@@ -835,7 +852,9 @@ class Dataset(Strict):
     description: Annotated[str, StringConstraints(max_length=255)] | None = None
     ingestion: Literal["batch", "stream"] = Field(
         "batch",
-        description="batch: files under the raw prefix, partitioned dt=YYYY-MM-DD; stream: a Firehose stream writes them",
+        description=(
+            "batch: files under the raw prefix, partitioned dt=YYYY-MM-DD; stream: a Firehose stream writes them"
+        ),
     )
     columns: list[DataColumn] = Field(min_length=1, max_length=200)
     quality_rules: list[Annotated[str, StringConstraints(min_length=3, max_length=1000)]] = Field(

@@ -124,7 +124,10 @@ class ProductVersions:
         snapshots: Path = SNAPSHOT_DIR,
     ) -> ProductVersions:
         release = str(scope.node.try_get_context(RELEASE_CONTEXT) or "").lower() == "true"
-        directory = snapshots if release else Path(cdk.Stage.of(scope).outdir) / "product-stack-snapshots"
+        stage = cdk.Stage.of(scope)
+        if stage is None:
+            raise ValueError(f"{scope.node.path} is not in an app: product snapshots need its output directory")
+        directory = snapshots if release else Path(stage.outdir) / "product-stack-snapshots"
         history = servicecatalog.ProductStackHistory(
             scope,
             construct_id,
@@ -309,6 +312,13 @@ class CatalogLaunchAccess(Construct):
         guardrails = f"arn:{partition}:bedrock:{region}:{account}:guardrail/*"
         memories = f"arn:{partition}:bedrock-agentcore:{region}:{account}:memory/*"
         templates = f"arn:{partition}:s3:::*/*"
+        self._grant_stacks_and_roles(stacks, templates, roles)
+        self._grant_products_resources(guardrails, memories)
+        self._grant_catalog_key(region)
+        self._acknowledge(stacks, roles, guardrails, memories, templates)
+
+    def _grant_stacks_and_roles(self, stacks: str, templates: str, roles: str) -> None:
+        """The provisioned product's stack, its template, and the roles it creates (bounded, passed to AgentCore)."""
         bounded = {"StringEquals": {"iam:PermissionsBoundary": self.boundary.managed_policy_arn}}
         add = self.policy.add_statements
         add(iam.PolicyStatement(sid="ProvisionedProductStacks", actions=list(STACK_ACTIONS), resources=[stacks]))
@@ -338,6 +348,10 @@ class CatalogLaunchAccess(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}},
             )
         )
+
+    def _grant_products_resources(self, guardrails: str, memories: str) -> None:
+        """Guardrails and memories: created only with the product tag, then managed by id."""
+        add = self.policy.add_statements
         add(
             iam.PolicyStatement(
                 sid="CreateGuardrails",
@@ -356,6 +370,10 @@ class CatalogLaunchAccess(Construct):
             )
         )
         add(iam.PolicyStatement(sid="Memories", actions=list(MEMORY_ACTIONS), resources=[memories]))
+
+    def _grant_catalog_key(self, region: str) -> None:
+        """The catalog key, used only through Bedrock and AgentCore, and the parameter that names it."""
+        add = self.policy.add_statements
         via_services = {
             "kms:ViaService": [f"bedrock.{region}.amazonaws.com", f"bedrock-agentcore.{region}.amazonaws.com"]
         }
@@ -383,7 +401,6 @@ class CatalogLaunchAccess(Construct):
                 resources=[self.key_parameter.parameter_arn],
             )
         )
-        self._acknowledge(stacks, roles, guardrails, memories, templates)
 
     def _acknowledge(self, stacks: str, roles: str, guardrails: str, memories: str, templates: str) -> None:
         reasons = {
@@ -395,12 +412,12 @@ class CatalogLaunchAccess(Construct):
             "account's guardrails in this region and only guardrail actions.",
             memories: "Memory ids are assigned by AgentCore when a launch creates one; the statement covers this "
             "account's memories in this region and only memory actions.",
-            templates: "Service Catalog keeps product templates in service-owned buckets whose names are not published; "
-            "reads are limited to objects it tags servicecatalog:provisioning=true.",
-            "*": "cloudformation:ValidateTemplate and GetTemplateSummary run on a template before any stack exists, and "
-            "bedrock:CreateGuardrail and bedrock-agentcore:CreateMemory create a resource whose id is not yet assigned: none "
-            "supports resource-level permissions. The create actions require the agentzone:catalog-product request tag "
-            "the product templates set.",
+            templates: "Service Catalog keeps product templates in service-owned buckets whose names are not "
+            "published; reads are limited to objects it tags servicecatalog:provisioning=true.",
+            "*": "cloudformation:ValidateTemplate and GetTemplateSummary run on a template before any stack exists, "
+            "and bedrock:CreateGuardrail and bedrock-agentcore:CreateMemory create a resource whose id is not yet "
+            "assigned: none supports resource-level permissions. The create actions require the "
+            "agentzone:catalog-product request tag the product templates set.",
         }
         for resource, reason in reasons.items():
             acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{_nag_resource(self, resource)}]", reason)

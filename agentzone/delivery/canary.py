@@ -50,4 +50,3 @@ def canaries(lz: LandingZone, tenant_name: str, environment: str) -> list[Canary
             if version > stable_version:
                 found.append(Canary(agent, name, endpoint, version, stable_endpoint, stable_version))
     return found
-

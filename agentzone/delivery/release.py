@@ -74,7 +74,8 @@ def watch(
     deadline = clock() + minutes * 60
     for canary in found:
         log(
-            f"watching {canary.agent} {canary.endpoint} (version {canary.version}; stable {canary.stable_endpoint} = {canary.stable_version})"
+            f"watching {canary.agent} {canary.endpoint} (version {canary.version}; stable {canary.stable_endpoint} = "
+            f"{canary.stable_version})"
         )
     while True:
         for canary in found:
@@ -82,7 +83,8 @@ def watch(
             if alarms:
                 rollback(control, canary)
                 log(
-                    f"ROLLED BACK {canary.agent} {canary.endpoint} to version {canary.stable_version}: {', '.join(alarms)} in ALARM. "
+                    f"ROLLED BACK {canary.agent} {canary.endpoint} to version {canary.stable_version}: "
+                    f"{', '.join(alarms)} in ALARM. "
                     f"Set {canary.endpoint}: {canary.stable_version} in the tenant's config to match."
                 )
                 return 1
@@ -91,7 +93,8 @@ def watch(
         sleep(poll_seconds)
     for canary in found:
         log(
-            f"{canary.agent} {canary.endpoint} healthy for {minutes:g} minutes; promote with {canary.stable_endpoint}: {canary.version} in config"
+            f"{canary.agent} {canary.endpoint} healthy for {minutes:g} minutes; promote with {canary.stable_endpoint}: "
+            f"{canary.version} in config"
         )
     return 0
 

@@ -200,20 +200,7 @@ def _one_of(doc: SourceDoc, path: tuple, model: Strict, what: str) -> list[Probl
 
 def semantic_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] | None = None) -> list[Problem]:
     """Rules pydantic cannot express: ownership, prefix, one target and one auth, auth/target fit."""
-    p: list[Problem] = []
-    if m.gateway == "tenant" and m.tenant is None:
-        p.append(doc.problem(("gateway",), "gateway: tenant needs 'tenant: <slug>' (the tenant whose gateway this is)"))
-    if known_tenants is not None and m.tenant is not None and m.tenant not in known_tenants:
-        p.append(
-            doc.problem(
-                ("tenant",), f"unknown tenant {m.tenant!r}; known: {', '.join(sorted(known_tenants)) or 'none'}"
-            )
-        )
-    p += [doc.problem(("prefix",), msg) for msg in prefix_problems(m.prefix, m.owner)]
-    if m.compliance.approved_by.lower() == m.compliance.owner.lower():
-        p.append(
-            doc.problem(("compliance", "approved_by"), "must be someone other than the owner (separation of duties)")
-        )
+    p = _ownership_problems(doc, m, known_tenants)
     target_ok, auth_ok = (
         _one_of(doc, ("target",), m.target, "target type"),
         _one_of(doc, ("auth",), m.auth, "auth method"),
@@ -221,50 +208,73 @@ def semantic_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] |
     p += target_ok + auth_ok
     if target_ok or auth_ok:
         return p
+    return p + _auth_fit_problems(doc, m) + _target_body_problems(doc, m)
+
+
+def _ownership_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] | None) -> list[Problem]:
+    """Who owns the tool: a known tenant for a tenant gateway, a prefix of its own, an approver who is not the owner."""
+    p: list[Problem] = []
+    if m.gateway == "tenant" and m.tenant is None:
+        p.append(doc.problem(("gateway",), "gateway: tenant needs 'tenant: <slug>' (the tenant whose gateway this is)"))
+    if known_tenants is not None and m.tenant is not None and m.tenant not in known_tenants:
+        known = ", ".join(sorted(known_tenants)) or "none"
+        p.append(doc.problem(("tenant",), f"unknown tenant {m.tenant!r}; known: {known}"))
+    p += [doc.problem(("prefix",), msg) for msg in prefix_problems(m.prefix, m.owner)]
+    if m.compliance.approved_by.lower() == m.compliance.owner.lower():
+        message = "must be someone other than the owner (separation of duties)"
+        p.append(doc.problem(("compliance", "approved_by"), message))
+    return p
+
+
+def _auth_fit_problems(doc: SourceDoc, m: ToolManifest) -> list[Problem]:
+    """The auth method is one AgentCore accepts for the target type, with a signing service where it needs one."""
     kind, auth = m.target_type, m.auth_type
     if auth not in ALLOWED_AUTH[kind]:
-        p.append(
-            doc.problem(("auth", auth), f"{kind} targets accept {', '.join(sorted(ALLOWED_AUTH[kind]))}, not {auth}")
-        )
-    elif auth == "gateway_iam_role":
-        iam = m.auth.gateway_iam_role
-        if kind in SIGNED_TARGETS and not iam.service:
-            p.append(
-                doc.problem(
-                    ("auth", auth),
-                    f"{kind} targets need 'service' (the SigV4 signing name, e.g. bedrock-agentcore, execute-api)",
-                )
-            )
-        if kind not in SIGNED_TARGETS and (iam.service or iam.region):
-            p.append(
-                doc.problem(
-                    ("auth", auth),
-                    f"{kind} targets take gateway_iam_role without service/region: write gateway_iam_role: {{}}",
-                )
-            )
+        allowed = ", ".join(sorted(ALLOWED_AUTH[kind]))
+        return [doc.problem(("auth", auth), f"{kind} targets accept {allowed}, not {auth}")]
+    iam = m.auth.gateway_iam_role
+    if auth != "gateway_iam_role" or iam is None:
+        return []
+    p: list[Problem] = []
+    if kind in SIGNED_TARGETS and not iam.service:
+        message = f"{kind} targets need 'service' (the SigV4 signing name, e.g. bedrock-agentcore, execute-api)"
+        p.append(doc.problem(("auth", auth), message))
+    if kind not in SIGNED_TARGETS and (iam.service or iam.region):
+        message = f"{kind} targets take gateway_iam_role without service/region: write gateway_iam_role: {{}}"
+        p.append(doc.problem(("auth", auth), message))
+    return p
+
+
+def _target_body_problems(doc: SourceDoc, m: ToolManifest) -> list[Problem]:
+    kind = m.target_type
     body = getattr(m.target, kind)
     if kind == "lambda_function":
-        if (body.tools is None) == (body.tool_schema_s3_uri is None):
-            p.append(doc.problem(("target", kind), "set exactly one of tools (inline) or tool_schema_s3_uri"))
-        seen: dict[str, int] = {}
-        for i, tool in enumerate(body.tools or []):
-            path = ("target", kind, "tools", i, "name")
-            full = f"{m.prefix}{TOOL_SEPARATOR}{tool.name}"
-            if tool.name in seen:
-                p.append(doc.problem(path, f"duplicate tool name {tool.name!r} (also tools[{seen[tool.name]}])"))
-            seen.setdefault(tool.name, i)
-            if len(full) > TOOL_NAME_MAX:
-                p.append(
-                    doc.problem(
-                        path,
-                        f"agents see {full!r} ({len(full)} characters); keep prefix + '___' + name within {TOOL_NAME_MAX}",
-                    )
-                )
-    elif kind in ("openapi", "smithy"):
+        return _lambda_tool_problems(doc, m, body)
+    p: list[Problem] = []
+    if kind in ("openapi", "smithy"):
         if (body.s3_uri is None) == (body.inline is None):
             p.append(doc.problem(("target", kind), "set exactly one of s3_uri or inline"))
         if body.bucket_owner and not body.s3_uri:
             p.append(doc.problem(("target", kind, "bucket_owner"), "only applies with s3_uri"))
+    return p
+
+
+def _lambda_tool_problems(doc: SourceDoc, m: ToolManifest, body: LambdaTarget) -> list[Problem]:
+    """One source of tools; each tool name once, and short enough with the prefix in front."""
+    kind = "lambda_function"
+    p: list[Problem] = []
+    if (body.tools is None) == (body.tool_schema_s3_uri is None):
+        p.append(doc.problem(("target", kind), "set exactly one of tools (inline) or tool_schema_s3_uri"))
+    seen: dict[str, int] = {}
+    for i, tool in enumerate(body.tools or []):
+        path = ("target", kind, "tools", i, "name")
+        full = f"{m.prefix}{TOOL_SEPARATOR}{tool.name}"
+        if tool.name in seen:
+            p.append(doc.problem(path, f"duplicate tool name {tool.name!r} (also tools[{seen[tool.name]}])"))
+        seen.setdefault(tool.name, i)
+        if len(full) > TOOL_NAME_MAX:
+            message = f"agents see {full!r} ({len(full)} characters); keep prefix + '___' + name within {TOOL_NAME_MAX}"
+            p.append(doc.problem(path, message))
     return p
 
 
@@ -300,12 +310,9 @@ def load_manifests(
             if value in first:
                 other = first[value]
                 where = f"{other.file}:{other.doc.line_of((key,))}"
-                problems.append(
-                    item.doc.problem(
-                        (key,),
-                        f"{key} {getattr(item.manifest, key)!r} is already used by {where}; {key}s must be unique on a gateway",
-                    )
-                )
+                given = getattr(item.manifest, key)
+                message = f"{key} {given!r} is already used by {where}; {key}s must be unique on a gateway"
+                problems.append(item.doc.problem((key,), message))
             else:
                 first[value] = item
     return loaded, sorted(set(problems))

@@ -109,7 +109,7 @@ def tools_problems(data: Any, target: str | None = None) -> list[str]:
     problems: list[str] = []
     if len(data) > MAX_TOOLS:
         problems.append(f"{len(data)} tools; a target holds at most {MAX_TOOLS}")
-    seen: set[str] = set()
+    seen: set[object] = set()
     for i, tool in enumerate(data):
         problems += tool_problems(tool, f"tool [{i}]", target)
         name = tool.get("name") if isinstance(tool, Mapping) else None
