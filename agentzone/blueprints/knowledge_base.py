@@ -323,8 +323,7 @@ class AgentKnowledgeBase(Construct):
         bucket_arn = f"arn:{stack.partition}:s3vectors:{stack.region}:{stack.account}:bucket/{self.vector_bucket_name}"
         result = self._props.encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowS3VectorsIndexing"
-                + naming.pascal(self.vector_bucket_name),
+                sid="AllowS3VectorsIndexing" + naming.pascal(self.vector_bucket_name),
                 principals=[iam.ServicePrincipal("indexing.s3vectors.amazonaws.com")],
                 actions=["kms:Decrypt"],
                 resources=["*"],
