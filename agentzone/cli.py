@@ -27,6 +27,7 @@ from .config.model import Organization, Tenant
 from .delivery.bootstrap import add_parser as add_bootstrap_parser
 from .delivery.release import add_parser as add_release_parser
 from .evaluation.cli import add_parser as add_eval_parser
+from .guard import guard, violations_json
 from .project import PROJECT_ROOT
 from .safety.cli import add_parser as add_killswitch_parser
 from .tools.cli import add_parser as add_tools_parser
@@ -145,7 +146,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_diagram(args) -> int:
-    from .diagram import DiagramError, write_diagram
+    from .diagram import DiagramError, write_diagram  # lazy: it builds stack names with aws-cdk-lib (jsii, seconds)
 
     lz = _load(args)
     if lz is None:
@@ -160,13 +161,13 @@ def cmd_diagram(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from .synth import synth
+    from .synth import synth  # lazy: it loads the permissions check (~0.3 s); only this command needs it
 
     lz = _load(args)
     if lz is None:
         print(f"agentzone: nothing synthesized; {args.output} left unchanged", file=sys.stderr)
         return 2
-    from .composition import Selection, SelectionError
+    from .composition import Selection, SelectionError  # lazy: aws-cdk-lib starts the jsii runtime (seconds)
 
     selection = Selection(environment=args.environment, tenant=args.tenant, only=args.only)
     try:
@@ -179,7 +180,7 @@ def cmd_synth(args) -> int:
 
 
 def cmd_shards(args) -> int:
-    from .composition import shards
+    from .composition import shards  # lazy: aws-cdk-lib starts the jsii runtime (seconds)
 
     lz = _load(args)
     if lz is None:
@@ -195,8 +196,6 @@ def cmd_shards(args) -> int:
 
 
 def cmd_guard(args) -> int:
-    from .guard import guard, violations_json
-
     for path in (args.old, args.new):
         if not (Path(path) / "manifest.json").is_file():
             print(f"agentzone: {path} is not a synthesized assembly (no manifest.json)", file=sys.stderr)
@@ -214,6 +213,7 @@ def cmd_guard(args) -> int:
 
 
 def cmd_permissions(args) -> int:
+    # lazy: the IAM model and simulator add ~0.3 s to every command; only this one needs them
     from .permissions.check import check_permissions, dump, render
     from .permissions.simulator import SimulatorUnavailable
 

@@ -22,6 +22,7 @@ from .stacks import (
     UseCaseStack,
 )
 from .stacks.base import PLATFORM_USE_CASE
+from .stacks.pipelines import StageStacks, pipeline_stacks
 
 GLOBAL_ENVIRONMENT = "global"
 
@@ -177,9 +178,10 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
     app.node.set_context("@aws-cdk/core:bootstrapQualifier", org.guardrails.bootstrap_qualifier)
     stacks: list[AgentZoneStack] = []
     if selection.only == "pipelines":
-        from .stacks.pipelines import pipeline_stacks
-
-        stacks += pipeline_stacks(app, lz)
+        stages = StageStacks(
+            organization_stack, platform_stack, tuple(PLATFORM_STACKS), governance_stack, tenant_environment_stacks
+        )
+        stacks += pipeline_stacks(app, lz, stages)
         add_rule_packs(app, org.nag)
         return stacks
     platform: dict[tuple[str, str], AgentZoneStack] = {}
@@ -203,7 +205,8 @@ def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -
             if env_name not in tenant.environments or selection.environment not in (None, env_name):
                 continue
             tenant_stacks = tenant_environment_stacks(app, lz, tenant, env_name)
-            # Its gateway team is created by the admin function in SharedServices; its data stack imports the lake's zones.
+            # Its gateway team is created by the admin function in SharedServices;
+            # its data stack imports the lake's zones.
             for kind, role in (("services", "shared_services"), ("data", "data_lake")):
                 if kind in tenant_stacks and (env_name, role) in platform:
                     tenant_stacks[kind].add_stack_dependency(platform[(env_name, role)])

@@ -577,8 +577,8 @@ def with_dot_binary(dot: str, fmt: str, binary: str) -> bytes:
 
 
 def svg_to_png(svg: str) -> bytes:
-    try:  # an optional dependency, needed only for PNG without Graphviz
-        import resvg_py
+    try:
+        import resvg_py  # lazy: optional; without it the error says how to get a PNG
     except ImportError:
         raise RendererUnavailable(
             f"PNG output needs Graphviz `dot` or the Python package resvg-py: {FIX_HINT} (or write .svg)"

@@ -56,8 +56,7 @@ class Violation:
 @cache
 def create_only_paths(resource_type: str, region: str = "us-east-1") -> tuple[tuple[str, ...], ...]:
     """Create-only property paths, e.g. ('BucketName',), from cfn-lint's resource schema."""
-    # Imported on first use: cfn-lint takes about 2 s to import, which readers of this module's other helpers skip.
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # lazy: cfn-lint's schemas take ~2 s to load
 
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema

@@ -7,6 +7,8 @@ below renames (replaces) a deployed resource.
 
 from __future__ import annotations
 
+import re
+
 PREFIX = "agentzone"
 
 # Role names the SCPs single out; see organization_policies.py.
@@ -57,6 +59,13 @@ def workloads_ou_parameter(environment: str) -> str:
 MODEL_CATALOG_TABLE = f"{PREFIX}-model-catalog"
 COMPONENT_CATALOG_TABLE = f"{PREFIX}-component-catalog"
 SHARED_TOOL_GATEWAY = f"{PREFIX}-shared-tools"
+
+
+def tenant_tool_gateway(tenant: str) -> str:
+    """A tenant's own tool gateway, the name ``agentzone tools register`` looks up for its manifests."""
+    return f"{PREFIX}-{tenant}-tools"
+
+
 # OAuth2 scope tenants' clients carry to call the shared tool gateway.
 SHARED_TOOLS_RESOURCE_SERVER = f"{PREFIX}/shared-tools"
 SHARED_TOOLS_SCOPE = "invoke"
@@ -111,7 +120,7 @@ def evaluation_job_role(tenant: str, environment: str) -> str:
 
 
 def online_evaluation_role(agent: str) -> str:
-    """Execution role of one agent's AgentCore online evaluation (one per agent; the account is the tenant's environment)."""
+    """Execution role of one agent's AgentCore online evaluation (one per agent in the tenant's environment account)."""
     return f"{EVALUATION_ROLE_PREFIX}-online-{agent}"
 
 
@@ -198,6 +207,40 @@ def tenant_mlflow_role_name(tenant: str) -> str:
     return f"{PREFIX}-{tenant}-mlflow"
 
 
+def resource_name(tenant: str, name: str, environment: str, *, separator: str = "-") -> str:
+    """What a blueprint names its resource in a tenant account: ``<tenant><sep><name><sep><environment>``.
+
+    AgentCore names take ``_`` (``claims_triage_dev``): the tenant's hyphens become underscores too.
+    ``agentzone release`` finds a runtime by this name, so it must not change.
+    """
+    text = separator.join(part for part in (tenant, name, environment) if part)
+    return text.replace("-", "_") if separator == "_" else text
+
+
+def agentcore_name(tenant: str, name: str, environment: str) -> str:
+    """The AgentCore name of a blueprint's runtime or memory (``claims_triage_dev``)."""
+    return resource_name(tenant, name, environment, separator="_")
+
+
+def tenant_agentcore_names(tenant: str) -> str:
+    """Every AgentCore name of one tenant, as an ARN resource wildcard (``claims_*``)."""
+    return f"{agentcore_name(tenant, '', '')}_*"
+
+
+PLATFORM_PIPELINE = f"{PREFIX}-platform"
+
+
+def tenant_pipeline_name(tenant: str) -> str:
+    """The CodePipeline of one tenant (delivery account)."""
+    return f"{PREFIX}-{tenant}"
+
+
+def tenant_pipeline_stack(tenant: str) -> str:
+    """The stack of a tenant's pipeline (delivery account); its step roles are named after it, and the tenant's
+    delivery role trusts only those."""
+    return f"AgentZone-{tenant}-pipeline"
+
+
 def delivery_role_name(tenant: str) -> str:
     """The role a tenant's delivery pipeline (shared-services account) assumes in each of the tenant's accounts."""
     return f"{PREFIX}-delivery-{tenant}"
@@ -217,3 +260,22 @@ def product_boundary_name(tenant: str) -> str:
 def tenant_client_secret(tenant: str) -> str:
     """Secret (security account) with a tenant's OAuth2 client credentials; the tenant's accounts read it by name."""
     return f"{PREFIX}/identity/{tenant}/client-credentials"
+
+
+# ------------------------------------------------------------------ construct ids
+#
+# Construct ids decide logical ids, so changing how a name is spelled replaces the resource; the permissions
+# check finds resources in an assembly by the same spelling. Two spellings are in use and both must stay:
+# they differ only for a letter after a digit (agent2go: Agent2go, Agent2Go).
+_WORD_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+
+
+def pascal(name: str) -> str:
+    """claims-intake -> ClaimsIntake: words split on anything but letters and digits, each capitalized."""
+    return "".join(word.capitalize() for word in _WORD_SEPARATORS.split(name))
+
+
+def pascal_title(name: str) -> str:
+    """Like :func:`pascal`, but a digit also ends a word (agent2go -> Agent2Go): the spelling of the memory,
+    runtime and evaluation construct ids since their first release."""
+    return "".join(word.title() for word in _WORD_SEPARATORS.split(name))

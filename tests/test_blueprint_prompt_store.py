@@ -280,7 +280,7 @@ def test_nag_and_cfn_lint_pass(config_dir):
     [
         (prompt_config(environments={"dev": "3"}), "prod", "no version for environment 'prod'"),
         (prompt_config(environments={"dev": "9"}), "dev", "version '9' is not under versions"),
-        (prompt_config(model="amazon.titan-text-express-v1"), "dev", "not one of the tenant's models"),
+        (prompt_config(model="amazon.titan-text-express-v1"), "dev", "not in the tenant's models"),
         (
             prompt_config(versions={"2": "prompts/triage-v2.txt", "3": "prompts/missing.txt"}),
             "dev",

@@ -220,7 +220,8 @@ CASES = [
         "  memory:",
         "  memroy:",
         "blueprints.memroy",
-        "unknown key 'memroy' (did you mean 'memory'?); valid keys here: guardrail, memory, prompt_store, knowledge_base, tool_gateway, runtime",
+        "unknown key 'memroy' (did you mean 'memory'?); valid keys here: guardrail, memory, prompt_store, "
+        "knowledge_base, tool_gateway, runtime",
         "memroy",
     ),
     (
@@ -352,7 +353,8 @@ CASES = [
     (
         "no-environments",
         FRAUD,
-        'environments:\n  dev:     {account: "444444444444"}\n  staging: {account: "555555555555"}\n  prod:    {account: "666666666666", region: eu-central-1}\n',
+        'environments:\n  dev:     {account: "444444444444"}\n  staging: {account: "555555555555"}\n  prod:    '
+        '{account: "666666666666", region: eu-central-1}\n',
         "environments: {}\n",
         "environments",
         "must have at least 1 item(s)",
@@ -473,7 +475,8 @@ CASES = [
         "acm:eu-west-1:100000000011",
         "acm:eu-west-1:100000000012",
         "environments.dev.fm_gateway_certificate_arn",
-        "must be in this environment's shared-services account 100000000011 and region eu-west-1 (got 100000000012, eu-west-1)",
+        "must be in this environment's shared-services account 100000000011 and region eu-west-1 (got 100000000012, "
+        "eu-west-1)",
         "100000000012:certificate",
     ),
     (
@@ -491,7 +494,7 @@ CASES = [
         "budget: {monthly_usd: 5000, session_usd: 2.0}\n",
         "budget: {monthly_usd: 5000, session_usd: 2.0}\nfm_gateway: {models: [nova-pro]}\n",
         "fm_gateway.models[0]",
-        "'nova-pro' serves amazon.nova-pro-v1:0, which is not in this tenant's models",
+        "gateway model 'nova-pro': amazon.nova-pro-v1:0 is not in the tenant's models",
         "fm_gateway",
     ),
     (
@@ -663,7 +666,7 @@ CASES = [
         "    evaluator_model: amazon.nova-pro-v1:0",
         "    evaluator_model: amazon.nova-lite-v1:0",
         "blueprints.eval_pipeline.evaluator_model",
-        "amazon.nova-lite-v1:0 is not in this tenant's models",
+        "amazon.nova-lite-v1:0 is not in the tenant's models",
         "evaluator_model",
     ),
     (
@@ -726,7 +729,7 @@ CASES = [
         "      model: amazon.nova-pro-v1:0\n      versions",
         "      model: amazon.nova-lite-v1:0\n      versions",
         "blueprints.prompt_store.investigate.model",
-        "amazon.nova-lite-v1:0 is not in this tenant's models",
+        "amazon.nova-lite-v1:0 is not in the tenant's models",
         "model: amazon.nova-lite",
     ),
     (
@@ -735,7 +738,7 @@ CASES = [
         "embedding_model: amazon.titan-embed-text-v2:0",
         "embedding_model: cohere.embed-english-v3",
         "blueprints.knowledge_base.embedding_model",
-        "cohere.embed-english-v3 is not in this tenant's models",
+        "cohere.embed-english-v3 is not in the tenant's models",
         "cohere",
     ),
     (
@@ -771,7 +774,7 @@ CASES = [
         "          model: amazon.nova-pro-v1:0",
         "          model: amazon.nova-lite-v1:0",
         "blueprints.memory.signals.custom_strategies[0].model",
-        "amazon.nova-lite-v1:0 is not in this tenant's models",
+        "amazon.nova-lite-v1:0 is not in the tenant's models",
         "model: amazon.nova-lite",
     ),
     (
@@ -913,8 +916,10 @@ CASES = [
     (
         "data-stream-name-too-long",
         FRAUD,
-        "name: signals\n      description: Card events and the agent's own monitoring signals\n      feedback_from: [prod]\n      datasets:\n        - name: card_events\n",
-        "name: signals_from_every_card_network\n      description: Card events and the agent's own monitoring signals\n      feedback_from: [prod]\n      datasets:\n        - name: card_events_from_all_acquirers\n",
+        "name: signals\n      description: Card events and the agent's own monitoring signals\n      feedback_from: "
+        "[prod]\n      datasets:\n        - name: card_events\n",
+        "name: signals_from_every_card_network\n      description: Card events and the agent's own monitoring "
+        "signals\n      feedback_from: [prod]\n      datasets:\n        - name: card_events_from_all_acquirers\n",
         "data.namespaces[0].datasets[0].name",
         "would be 78 characters (at most 64); shorten the namespace or dataset name",
         "card_events_from_all",
@@ -965,7 +970,8 @@ def test_custom_extraction_models_are_capped_so_the_tenant_scp_fits(config_copy)
     assert len(models) == MAX_EXTRACTION_MODELS + 1
     edit(config_copy, FRAUD, "models: [amazon.nova-pro-v1:0]", f"models: [{', '.join(models)}]")
     strategies = "".join(
-        f'        - {{name: s{i}, type: semantic, namespaces: ["/s{i}/{{actorId}}"], instructions: Keep facts., model: {model}}}  # s{i}\n'
+        f'        - {{name: s{i}, type: semantic, namespaces: ["/s{i}/{{actorId}}"], '
+        f"instructions: Keep facts., model: {model}}}  # s{i}\n"
         for i, model in enumerate(models)
     )
     edit(config_copy, FRAUD, "      custom_strategies:\n", "      custom_strategies:\n" + strategies)
@@ -1007,8 +1013,8 @@ def test_duplicate_tenant_across_files(config_copy):
     problems = "\n".join(problems_for(config_copy))
     # Files load in name order, so the second one seen (claims.yaml) is the duplicate.
     assert (
-        f"{config_copy}/tenants/claims.yaml:2: tenant: tenant name 'claims' is already used by {config_copy}/tenants/claims-copy.yaml"
-        in problems
+        f"{config_copy}/tenants/claims.yaml:2: tenant: tenant name 'claims' is already used by "
+        f"{config_copy}/tenants/claims-copy.yaml" in problems
     )
     assert "must live in a file named claims.yaml (found claims-copy.yaml)" in problems
 
@@ -1074,7 +1080,8 @@ def test_platform_names_are_reserved(config_copy, name):
     edit(config_copy, f"tenants/{name}.yaml", "tenant: claims", f"tenant: {name}")
     problems = problems_for(config_copy)
     assert problems == [
-        f"{config_copy}/tenants/{name}.yaml:2: tenant: {name!r} is reserved for the platform (mcp, platform, shared, shared-tools); choose another name"
+        f"{config_copy}/tenants/{name}.yaml:2: tenant: {name!r} is reserved for the platform (mcp, platform, shared, "
+        "shared-tools); choose another name"
     ]
 
 
@@ -1101,12 +1108,12 @@ def test_broken_tool_files_are_reported_at_the_line_that_names_them(config_copy)
     tools_line = line_of(config_copy, CLAIMS, "tools: tools/claims/claim-lookup.json")
     api_line = line_of(config_copy, CLAIMS, "schema_file: tools/claims/policy-admin.yaml")
     assert (
-        f"{claims}:{tools_line}: blueprints.tool_gateway.lambda_targets[0].tools: tools/claims/claim-lookup.json: tool [0]: inputSchema must be a JSON schema of type object (the tool's named arguments)"
-        in problems
+        f"{claims}:{tools_line}: blueprints.tool_gateway.lambda_targets[0].tools: tools/claims/claim-lookup.json: tool "
+        "[0]: inputSchema must be a JSON schema of type object (the tool's named arguments)" in problems
     )
     assert (
-        f"{claims}:{api_line}: blueprints.tool_gateway.openapi_targets[0].schema_file: tools/claims/policy-admin.yaml: servers[0].url must be an https:// URL: the gateway calls the API there, TLS only"
-        in problems
+        f"{claims}:{api_line}: blueprints.tool_gateway.openapi_targets[0].schema_file: tools/claims/policy-admin.yaml: "
+        "servers[0].url must be an https:// URL: the gateway calls the API there, TLS only" in problems
     )
     assert len(problems) == 2
 

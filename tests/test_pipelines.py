@@ -151,8 +151,8 @@ def test_evaluation_gate_checks_the_versions_bound_for_prod_in_staging(pipelines
         == "aws configure set profile.tenant.role_arn arn:aws:iam::222222222222:role/agentzone-delivery-claims"
     )
     assert (
-        ".venv/bin/agentzone eval gate --tenant claims --environment staging --agent intake --version 7 --profile tenant --region eu-west-1"
-        in commands
+        ".venv/bin/agentzone eval gate --tenant claims --environment staging --agent intake --version 7 --profile "
+        "tenant --region eu-west-1" in commands
     )
     assert any("--agent settlement" in c for c in commands)
     policies = [

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from agentzone.composition import create_app
 from agentzone.config import load_landing_zone
-from agentzone.handlers import security_resources
+from agentzone.handlers import platform_resources as security_resources  # serves the security types too
 from agentzone.nag import add_rule_packs
 from agentzone.organization_policies import exempt_principals
 from agentzone.stacks import SecurityStack, StackTarget
@@ -249,7 +249,7 @@ def test_central_provider_runs_the_security_handler_with_the_calls_it_makes(samp
     from agentzone.handlers import platform_resources
 
     assert {"Custom::GuardDutyDetector", "Custom::SecurityHubAccount", "Custom::GuardDutyAutoEnable"} <= set(
-        platform_resources.all_handlers()
+        platform_resources.HANDLERS
     )
     # The SCPs let only this role name change protected settings such as guardduty:UpdateDetector.
     prod.has_resource_properties("AWS::IAM::Role", {"RoleName": "agentzone-platform-resources-eu-west-1"})
@@ -518,7 +518,7 @@ def test_security_handler_also_serves_the_platform_types(aws):
 def test_security_handler_imports_as_lambda_loads_it():
     """In Lambda the handlers folder is the code root: the relative import must fall back."""
     env = {**os.environ, "PYTHONPATH": str(HANDLERS_DIR)}
-    code = "import security_resources as s; print(len(s.HANDLERS))"
+    code = "import platform_resources as s; print(len(s.HANDLERS))"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=HANDLERS_DIR, env=env, capture_output=True, text=True, check=True
     )

@@ -17,7 +17,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_servicecatalog as servicecatalog
 
-from agentzone.blueprints import REGISTRY
+from agentzone.blueprints import REGISTRY, products
 from agentzone.composition import Selection, compose, create_app
 from agentzone.config import load_landing_zone
 from agentzone.config.model import MemoryResource, NagSettings
@@ -100,8 +100,8 @@ def test_portfolio_per_tenant_environment_shared_only_with_that_account(synthesi
 
 
 def test_every_blueprint_is_offered_or_says_why_not():
-    assert set(sc.OFFERED) == {"memory", "guardrail"}
-    assert set(sc.OFFERED) == {key for key, spec in REGISTRY.items() if spec.catalog.offered}
+    assert set(products.OFFERED) == {"memory", "guardrail"}
+    assert set(products.OFFERED) == {key for key, spec in REGISTRY.items() if spec.catalog.offered}
     assert all(len(spec.catalog.reason) > 40 for spec in REGISTRY.values() if not spec.catalog.offered)
 
 
@@ -139,7 +139,7 @@ def test_synth_never_writes_into_the_committed_snapshot_directory(synthesized):
     before, after = synthesized["snapshots"]
     assert before == after
     written = sorted(p.name for p in (synthesized["outdir"] / "product-stack-snapshots").glob("*"))
-    assert len(written) == len(sc.OFFERED)
+    assert len(written) == len(products.OFFERED)
     assert all(name.endswith(f".{sc.LIBRARY_VERSION}.product.template.json") for name in written)
 
 
@@ -195,7 +195,7 @@ def test_guardrail_product_offers_only_the_filters_the_tenant_policy_has(tmp_pat
     app = create_app(outdir=str(tmp_path))
     parent = cdk.Stack(app, "Parent", env=cdk.Environment(account="100000000011", region="eu-west-1"))
     cdk.CfnWaitConditionHandle(parent, "Placeholder")  # a stack needs one resource of its own
-    product = sc.GuardrailProductStack(parent, "Guardrail", tenant=tenant, environment=ENV, tags={})
+    product = products.GuardrailProductStack(parent, "Guardrail", tenant=tenant, environment=ENV, tags={})
     app.synth()
     template = json.loads((tmp_path / product.template_file).read_text())
     assert [p for p in template["Parameters"] if p.endswith("Strength")] == ["PromptAttackStrength"]
@@ -208,7 +208,7 @@ def test_guardrail_product_offers_only_the_filters_the_tenant_policy_has(tmp_pat
     }
 
 
-@pytest.mark.parametrize("blueprint", sorted(sc.OFFERED))
+@pytest.mark.parametrize("blueprint", sorted(products.OFFERED))
 def test_product_resources_carry_the_tenant_tags(synthesized, blueprint):
     template = synthesized["products"][blueprint]
     tagged = {k: v for k, v in template["Resources"].items() if "Tags" in v.get("Properties", {})}
@@ -224,7 +224,7 @@ def test_product_resources_carry_the_tenant_tags(synthesized, blueprint):
         assert tags[sc.PRODUCT_TAG] == blueprint
 
 
-@pytest.mark.parametrize("blueprint", sorted(sc.OFFERED))
+@pytest.mark.parametrize("blueprint", sorted(products.OFFERED))
 def test_product_roles_carry_the_boundary_and_keys_are_the_catalog_key(synthesized, blueprint):
     template = synthesized["products"][blueprint]
     assert not resources(template, "AWS::KMS::Key"), "the launch role may not create keys"
@@ -441,7 +441,7 @@ def catalog_app(tmp_path: Path, name: str, snapshots: Path, *, release: bool = F
     app = create_app(outdir=str(tmp_path / name), context={sc.RELEASE_CONTEXT: "true"} if release else None)
     stack = cdk.Stack(app, "Services", env=cdk.Environment(account="100000000011", region="eu-west-1"))
     tenant = load_landing_zone(SAMPLE_CONFIG).tenant(TENANT)
-    catalog = sc.TenantCatalog(
+    catalog = products.TenantCatalog(
         stack,
         "Catalog",
         tenant=tenant,
@@ -464,22 +464,22 @@ def test_a_release_locks_its_snapshots_and_earlier_releases_stay_launchable(tmp_
     app, _, _ = catalog_app(tmp_path, "release", snapshots, release=True)
     app.synth()
     current = sorted(snapshots.glob(f"*.{sc.LIBRARY_VERSION}.product.template.json"))
-    assert len(current) == len(sc.OFFERED)
+    assert len(current) == len(products.OFFERED)
 
     # Pretend those were release 0.0.9: the next synth offers 0.0.9 from the snapshot and the current version.
     for path in current:
         shutil.copy(path, path.with_name(path.name.replace(f".{sc.LIBRARY_VERSION}.", ".0.0.9.")))
     app, _, _ = catalog_app(tmp_path, "next", snapshots)
     template = app.synth().get_stack_by_name("Services").template
-    assert artifact_names(template) == [["0.0.9", sc.LIBRARY_VERSION]] * len(sc.OFFERED)
-    assert len(list(snapshots.glob("*"))) == 2 * len(sc.OFFERED), (
+    assert artifact_names(template) == [["0.0.9", sc.LIBRARY_VERSION]] * len(products.OFFERED)
+    assert len(list(snapshots.glob("*"))) == 2 * len(products.OFFERED), (
         "outside a release nothing is written to the snapshots"
     )
 
     # A released version never changes: a different template under the same version fails a release synth.
     current[0].write_text(current[0].read_text().replace("AgentZone", "Changed"))
     app, _, _ = catalog_app(tmp_path, "changed", snapshots, release=True)
-    with pytest.raises(RuntimeError, match="TemplateChangedForLockedVersion|Template has changed"):
+    with pytest.raises(RuntimeError, match=r"TemplateChangedForLockedVersion|Template has changed"):
         app.synth()
 
 

@@ -82,9 +82,7 @@ class BlueprintContext:
 
     def resource_name(self, name: str, *, separator: str = "-", max_length: int = 48) -> str:
         """``<tenant><sep><name><sep><environment>``, e.g. claims_triage_dev for AgentCore names."""
-        text = separator.join(part for part in (self.tenant, name, self.environment) if part)
-        if separator == "_":
-            text = text.replace("-", "_")
+        text = naming.resource_name(self.tenant, name, self.environment, separator=separator)
         if len(text) > max_length:
             raise ValueError(
                 f"resource name {text!r} is longer than {max_length} characters; shorten the blueprint name {name!r}"

@@ -52,8 +52,9 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from .. import naming
-from ..config.model import KnowledgeBaseBlueprint
+from ..config.model import KnowledgeBaseBlueprint, tenant_model_problem
 from ..nag import acknowledge, acknowledge_compliance
+from ..patterns import S3_PREFIX_PATTERN
 from .context import BlueprintContext, retain
 from .registry import Attach, BlueprintSpec, not_offered
 
@@ -77,7 +78,7 @@ RETRIEVE_AND_GENERATE = "bedrock:RetrieveAndGenerate"
 RETRIEVE_ACTIONS = (RETRIEVE, RETRIEVE_AND_GENERATE)
 START_INGESTION = "bedrock:StartIngestionJob"
 _MAX_ROLE_NAME = 64
-_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}/$")
+_PREFIX_PATTERN = re.compile(S3_PREFIX_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -252,8 +253,7 @@ class AgentKnowledgeBase(Construct):
         bucket_arn = f"arn:{stack.partition}:s3vectors:{stack.region}:{stack.account}:bucket/{self.vector_bucket_name}"
         result = self._props.encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowS3VectorsIndexing"
-                + "".join(part.capitalize() for part in re.split(r"[^a-z0-9]+", self.vector_bucket_name)),
+                sid="AllowS3VectorsIndexing" + naming.pascal(self.vector_bucket_name),
                 principals=[iam.ServicePrincipal("indexing.s3vectors.amazonaws.com")],
                 actions=["kms:Decrypt"],
                 resources=["*"],
@@ -437,11 +437,8 @@ class AgentKnowledgeBase(Construct):
     def from_config(
         cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: KnowledgeBaseBlueprint
     ) -> AgentKnowledgeBase:
-        if config.embedding_model not in context.models:
-            raise ValueError(
-                f"knowledge_base.embedding_model {config.embedding_model!r} is not in the tenant's models "
-                f"{sorted(context.models)}; add it to models"
-            )
+        if problem := tenant_model_problem(config.embedding_model, context.models):
+            raise ValueError(f"knowledge_base.embedding_model: {problem}")
         if context.data_bucket is None:
             raise ValueError(
                 "knowledge_base needs the tenant's agent-data bucket; BlueprintContext.data_bucket is not set"

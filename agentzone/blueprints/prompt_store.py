@@ -29,7 +29,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..config.model import PromptBlueprint
+from ..config.model import PromptBlueprint, tenant_model_problem
+from ..naming import pascal
 from .context import BlueprintContext, retain, tag_map
 from .registry import Attach, BlueprintSpec, not_offered
 
@@ -52,11 +53,6 @@ def template_variables(text: str, *, source: str = "prompt") -> tuple[str, ...]:
     if len(variables) > MAX_VARIABLES:
         raise ValueError(f"{source}: {len(variables)} variables; Bedrock allows at most {MAX_VARIABLES}")
     return variables
-
-
-def _pascal(name: str) -> str:
-    """Construct id of a prompt (claim-summary -> ClaimSummary); it decides logical ids: never change it."""
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name))
 
 
 def env_var_name(name: str) -> str:
@@ -216,7 +212,7 @@ class PromptStore(Construct):
         # Sorted so reordering the YAML mapping never changes the template.
         self._prompts = {
             p.name: ManagedPrompt(
-                self, _pascal(p.name), definition=p, encryption_key=props.encryption_key, tags=props.tags
+                self, pascal(p.name), definition=p, encryption_key=props.encryption_key, tags=props.tags
             )
             for p in sorted(props.prompts, key=lambda p: p.name)
         }
@@ -238,11 +234,8 @@ class PromptStore(Construct):
                     f"prompt_store.{name}.environments.{context.environment}: version {label!r} is not under versions "
                     f"(has: {', '.join(sorted(prompt.versions))})"
                 )
-            if context.models and prompt.model not in context.models:
-                raise ValueError(
-                    f"prompt_store.{name}.model {prompt.model!r} is not one of the tenant's models "
-                    f"{list(context.models)}"
-                )
+            if context.models and (problem := tenant_model_problem(prompt.model, context.models)):
+                raise ValueError(f"prompt_store.{name}.model: {problem}")
             definitions.append(
                 PromptDefinition(
                     name=name,

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar, get_args
 from constructs import Construct
 from pydantic import BaseModel
 
+from .. import naming
 from ..config.model import AgentRuntimeBlueprint, Blueprints
 from .context import AgentAttachment, BlueprintContext
 
@@ -101,7 +102,7 @@ class BlueprintSpec:
 
 def construct_id(prefix: str, name: str) -> str:
     """``Runtime`` + ``claims-intake`` -> ``RuntimeClaimsIntake``: stable ids, so logical ids never move."""
-    return prefix + "".join(part.title() for part in name.split("-"))
+    return prefix + naming.pascal_title(name)
 
 
 class VendedBlueprints:

@@ -53,6 +53,7 @@ from constructs import Construct
 from ..config.model import AgentRuntimeBlueprint, RuntimeRelease
 from ..constructs.isolated_vpc import IsolatedVpc, IsolatedVpcProps
 from ..nag import acknowledge_runtime_role
+from ..patterns import AGENTCORE_NAME_PATTERN, IMAGE_TAG_PATTERN, REPOSITORY_PATTERN
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry, tag_map
 from .registry import BlueprintSpec, not_offered
 
@@ -86,10 +87,10 @@ RUNTIME_VPC_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,  # kill switch and circuit-breaker settings (Parameter Store)
 }
 
-_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$")  # runtime and endpoint names (AgentCore)
+_NAME = re.compile(AGENTCORE_NAME_PATTERN)  # runtime and endpoint names (AgentCore)
 _VARIABLE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+_TAG = re.compile(IMAGE_TAG_PATTERN)
+_REPOSITORY = re.compile(REPOSITORY_PATTERN)
 _ECR_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?/(?P<repo>[a-z0-9._/-]+):(?P<tag>[\w.-]{1,128})$"
 )

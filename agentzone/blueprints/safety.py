@@ -63,6 +63,7 @@ from .. import naming
 from ..config.model import SafetyControls as SafetyControlsConfig
 from ..constructs.retention import retained_log_group
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
+from ..patterns import EMAIL_PATTERN
 from ..safety import circuit_breaker as cb
 from ..safety import killswitch as ks
 from ..safety import metrics as emf
@@ -80,7 +81,7 @@ ENV_METRICS_NAMESPACE = "AGENTZONE_METRICS_NAMESPACE"
 
 # What the deny policies stop: model calls and calls to other agents.
 DENIED_ACTIONS = ("bedrock:InvokeModel*", "bedrock-agentcore:InvokeAgentRuntime")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 @dataclass(frozen=True)

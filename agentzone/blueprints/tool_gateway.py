@@ -67,9 +67,10 @@ from .. import naming
 from ..config.model import ToolGatewayBlueprint
 from ..constructs.tool_gateway import ToolGateway, ToolGatewayProps
 from ..nag import acknowledge, nag_arn
+from ..patterns import HTTP_HEADER_PATTERN, LAMBDA_FUNCTION_NAME_PATTERN
 from ..tools.cedar import load_policy_files
-from ..tools.manifest import PREFIX_MAX, PREFIX_PATTERN
 from ..tools.schemas import openapi_problems, read_openapi, read_tools, tool_problems
+from ..tools.targets import PREFIX_MAX, PREFIX_PATTERN
 from .context import BlueprintContext, CentralIdentity
 from .registry import Attach, BlueprintSpec, not_offered
 
@@ -84,8 +85,8 @@ GET_SECRET_VALUE = "secretsmanager:GetSecretValue"
 TOKEN_VAULT_API_KEY_SECRET = "bedrock-agentcore-identity!default/apikey/{name}-??????"
 GATEWAY_NAME = re.compile(r"^([0-9a-zA-Z][-]?){1,48}$")  # AgentCore Gateway name rule
 GATEWAY_NAME_MAX = 48
-FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-API_KEY_HEADER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+FUNCTION_NAME = re.compile(LAMBDA_FUNCTION_NAME_PATTERN)
+API_KEY_HEADER = re.compile(HTTP_HEADER_PATTERN)
 # The JSON Schema subset AgentCore takes for inline tool definitions (CloudFormation SchemaDefinition);
 # tools.schemas checks it, this maps it.
 SCHEMA_TYPES = {
@@ -100,7 +101,7 @@ SCHEMA_TYPES = {
 
 def tenant_gateway_name(tenant: str) -> str:
     """``agentzone-<tenant>-tools``, the name ``agentzone tools register`` looks up for a tenant's manifests."""
-    return f"{naming.PREFIX}-{tenant}-tools"
+    return naming.tenant_tool_gateway(tenant)
 
 
 @dataclass(frozen=True)

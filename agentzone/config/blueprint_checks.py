@@ -7,11 +7,14 @@ names it, together with every other problem, before anything is synthesized.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import naming
+from ..tools.cedar import load_policy_files
+from ..tools.schemas import read_openapi, read_tools
 from . import model as m
 from .source import Problem, SourceDoc
 from .source import duplicate_problems as _duplicates
@@ -23,19 +26,15 @@ MAX_EXTRACTION_MODELS = 4
 BP = "blueprints"
 
 
-def agentcore_name(tenant: str, name: str, environment: str) -> str:
-    """The AgentCore resource name a blueprint gets (BlueprintContext.resource_name with '_')."""
-    return f"{tenant}_{name}_{environment}".replace("-", "_")
-
-
 def _name_problems(doc: SourceDoc, path: tuple, tenant: m.Tenant, name: str) -> list[Problem]:
     longest = max(tenant.environments, key=len)
-    full = agentcore_name(tenant.tenant, name, longest)
+    full = naming.agentcore_name(tenant.tenant, name, longest)
     if len(full) > AGENTCORE_NAME_MAX:
         return [
             doc.problem(
                 path,
-                f"the AgentCore name {full!r} would be {len(full)} characters (at most {AGENTCORE_NAME_MAX}); shorten {name!r}",
+                f"the AgentCore name {full!r} would be {len(full)} characters (at most {AGENTCORE_NAME_MAX}); shorten "
+                f"{name!r}",
             )
         ]
     return []
@@ -109,13 +108,8 @@ def _knowledge_base(doc: SourceDoc, tenant: m.Tenant, root: Path | None) -> list
     if kb is None:
         return []
     problems = []
-    if kb.embedding_model not in tenant.models:
-        problems.append(
-            doc.problem(
-                (BP, "knowledge_base", "embedding_model"),
-                f"{kb.embedding_model} is not in this tenant's models; add it there (platform approval)",
-            )
-        )
+    if problem := m.tenant_model_problem(kb.embedding_model, tenant.models):
+        problems.append(doc.problem((BP, "knowledge_base", "embedding_model"), problem))
     if "embed" not in kb.embedding_model:
         problems.append(
             doc.problem(
@@ -200,13 +194,12 @@ def _eval_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, pipeline: m.Ev
         problems.append(
             doc.problem(
                 base,
-                "set command (your own evaluation, run in CodeBuild) or evaluator_model (a Bedrock evaluation job's judge)",
+                "set command (your own evaluation, run in CodeBuild) or evaluator_model (a Bedrock evaluation job's "
+                "judge)",
             )
         )
-    if pipeline.evaluator_model is not None and pipeline.evaluator_model not in tenant.models:
-        problems.append(
-            doc.problem((*base, "evaluator_model"), f"{pipeline.evaluator_model} is not in this tenant's models")
-        )
+    if pipeline.evaluator_model and (problem := m.tenant_model_problem(pipeline.evaluator_model, tenant.models)):
+        problems.append(doc.problem((*base, "evaluator_model"), problem))
     for i, env in enumerate(pipeline.canary_environments):
         if env not in tenant.environments:
             problems.append(
@@ -264,12 +257,12 @@ def _memory_problems(
         path = (*base, "custom_strategies", i)
         if bool(strategy.instructions) != bool(strategy.model):
             problems.append(doc.problem(path, "instructions and model go together: the extraction override needs both"))
-        if strategy.model and strategy.model not in tenant.models:
-            problems.append(doc.problem((*path, "model"), f"{strategy.model} is not in this tenant's models"))
+        if strategy.model and (problem := m.tenant_model_problem(strategy.model, tenant.models)):
+            problems.append(doc.problem((*path, "model"), problem))
     if not name_problems and any(s.model for s in memory.custom_strategies):
         # Custom extraction runs as a role with a fixed name the tenant SCP exempts (naming.memory_service_role).
         longest = max(tenant.environments, key=len)
-        role = naming.memory_service_role(agentcore_name(tenant.tenant, name, longest))
+        role = naming.memory_service_role(naming.agentcore_name(tenant.tenant, name, longest))
         if len(role) > naming.IAM_ROLE_NAME_MAX:
             problems.append(
                 doc.problem(
@@ -294,8 +287,10 @@ def _extraction_model_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem
                 problems.append(
                     doc.problem(
                         (BP, "memory", name, "custom_strategies", i, "model"),
-                        f"{strategy.model} would be this tenant's {len(seen)}th custom-extraction model (at most {MAX_EXTRACTION_MODELS}, "
-                        f"so the tenant SCP stays under its size quota); reuse one of {', '.join(seen[:MAX_EXTRACTION_MODELS])}",
+                        f"{strategy.model} would be this tenant's {len(seen)}th custom-extraction model (at most "
+                        f"{MAX_EXTRACTION_MODELS}, "
+                        "so the tenant SCP stays under its size quota); reuse one of "
+                        f"{', '.join(seen[:MAX_EXTRACTION_MODELS])}",
                     )
                 )
     return problems
@@ -314,8 +309,8 @@ def _prompt_problems(
     doc: SourceDoc, base: tuple, tenant: m.Tenant, name: str, prompt: m.PromptBlueprint, root: Path | None
 ) -> list[Problem]:
     problems = _name_problems(doc, base, tenant, name)
-    if prompt.model not in tenant.models:
-        problems.append(doc.problem((*base, "model"), f"{prompt.model} is not in this tenant's models"))
+    if problem := m.tenant_model_problem(prompt.model, tenant.models):
+        problems.append(doc.problem((*base, "model"), problem))
     for label, rel in prompt.versions.items():
         problems += _file_problems(doc, (*base, "versions", label), root, rel, "prompt", _prompt_text_problems)
     problems += _environment_keys(doc, (*base, "environments"), tenant, list(prompt.environments), "prompt version")
@@ -337,7 +332,8 @@ def _tool_gateway_problems(
         problems.append(
             doc.problem(
                 (*base, "policies"),
-                "with enforce: true and no policies, Cedar denies every tool call; add a policy file or set enforce: false",
+                "with enforce: true and no policies, Cedar denies every tool call; add a policy file or set enforce: "
+                "false",
             )
         )
     present = []
@@ -347,43 +343,31 @@ def _tool_gateway_problems(
         if root is not None and not found:
             present.append(root / rel)
     if present:
-        from ..tools.cedar import load_policy_files  # Cedar syntax, checked offline
-
         base_dir = Path(doc.file).parent.parent
         _, cedar_problems = load_policy_files(present, display=lambda path: str(base_dir / path.relative_to(root)))
         problems += cedar_problems
+    names = [("lambda_targets", i, t.name) for i, t in enumerate(gateway.lambda_targets)]
+    names += [("openapi_targets", i, t.name) for i, t in enumerate(gateway.openapi_targets)]
     seen: set[str] = set()
-    for kind, targets in (("lambda_targets", gateway.lambda_targets), ("openapi_targets", gateway.openapi_targets)):
-        for i, target in enumerate(targets):
-            if target.name in seen:
-                problems.append(
-                    doc.problem(
-                        (*base, kind, i, "name"),
-                        f"target name {target.name!r} is used twice; target names are unique per gateway",
-                    )
-                )
-            seen.add(target.name)
-    from ..tools.schemas import read_openapi, read_tools
-
-    for i, target in enumerate(gateway.lambda_targets):
-        problems += _file_problems(
-            doc,
-            (*base, "lambda_targets", i, "tools"),
-            root,
-            target.tools,
-            "tool schema",
-            lambda path, name=target.name: read_tools(path, name)[1],
-        )
-    for i, target in enumerate(gateway.openapi_targets):
-        problems += _file_problems(
-            doc,
-            (*base, "openapi_targets", i, "schema_file"),
-            root,
-            target.schema_file,
-            "OpenAPI",
-            lambda path, name=target.name: read_openapi(path, name)[1],
-        )
+    for kind, i, name in names:
+        if name in seen:
+            message = f"target name {name!r} is used twice; target names are unique per gateway"
+            problems.append(doc.problem((*base, kind, i, "name"), message))
+        seen.add(name)
+    for i, lambda_target in enumerate(gateway.lambda_targets):
+        path = (*base, "lambda_targets", i, "tools")
+        parse = functools.partial(_tool_file_problems, read_tools, lambda_target.name)
+        problems += _file_problems(doc, path, root, lambda_target.tools, "tool schema", parse)
+    for i, openapi_target in enumerate(gateway.openapi_targets):
+        path = (*base, "openapi_targets", i, "schema_file")
+        parse = functools.partial(_tool_file_problems, read_openapi, openapi_target.name)
+        problems += _file_problems(doc, path, root, openapi_target.schema_file, "OpenAPI", parse)
     return problems
+
+
+def _tool_file_problems(read: Callable[[Path, str], tuple[object, list[str]]], target: str, path: Path) -> list[str]:
+    """What is wrong with a target's tool file (``read`` is read_tools or read_openapi)."""
+    return read(path, target)[1]
 
 
 def _runtime_problems(
@@ -391,65 +375,52 @@ def _runtime_problems(
 ) -> list[Problem]:
     problems = _name_problems(doc, base, tenant, name)
     if runtime.image not in tenant.images:
-        problems.append(
-            doc.problem(
-                (*base, "image"),
-                f"{runtime.image!r} is not one of this tenant's images ({', '.join(tenant.images)}); add it under images",
-            )
+        message = (
+            f"{runtime.image!r} is not one of this tenant's images ({', '.join(tenant.images)}); add it under images"
         )
+        problems.append(doc.problem((*base, "image"), message))
     problems += _environment_keys(doc, (*base, "releases"), tenant, list(runtime.releases), "release")
-    for env, release in runtime.releases.items():
-        if release.image_tag == "latest":
-            problems.append(
-                doc.problem(
-                    (*base, "releases", env, "image_tag"),
-                    "pin a version tag; 'latest' cannot be promoted or rolled back",
-                )
-            )
-        if "DEFAULT" in release.endpoints:
-            problems.append(
-                doc.problem(
-                    (*base, "releases", env, "endpoints", "DEFAULT"),
-                    "DEFAULT is AgentCore's own endpoint (always the newest version); name yours, e.g. DEV, PREPROD, PROD",
-                )
-            )
+    problems += _release_problems(doc, base, runtime)
     if runtime.idle_timeout_minutes > runtime.max_lifetime_hours * 60:
-        problems.append(
-            doc.problem(
-                (*base, "idle_timeout_minutes"),
-                f"{runtime.idle_timeout_minutes} minutes is longer than max_lifetime_hours ({runtime.max_lifetime_hours})",
-            )
+        message = (
+            f"{runtime.idle_timeout_minutes} minutes is longer than max_lifetime_hours ({runtime.max_lifetime_hours})"
         )
+        problems.append(doc.problem((*base, "idle_timeout_minutes"), message))
     for memory in runtime.memory:
         if memory not in tenant.blueprints.memory:
             defined = ", ".join(tenant.blueprints.memory) or "none"
-            problems.append(
-                doc.problem(
-                    (*base, "memory", memory), f"unknown memory {memory!r}; blueprints.memory defines: {defined}"
-                )
-            )
+            message = f"unknown memory {memory!r}; blueprints.memory defines: {defined}"
+            problems.append(doc.problem((*base, "memory", memory), message))
     for var in runtime.environment:
         if var.startswith("AGENTZONE_"):
-            problems.append(
-                doc.problem(
-                    (*base, "environment", var),
-                    "AGENTZONE_* variables are set by the blueprint (memory ids, gateway URLs); choose another name",
-                )
-            )
+            message = "AGENTZONE_* variables are set by the blueprint (memory ids, gateway URLs); choose another name"
+            problems.append(doc.problem((*base, "environment", var), message))
     if runtime.vpc is not None:
-        problems += _duplicates(doc, (*base, "vpc", "zones"), runtime.vpc.zones)
-        try:
-            network = ipaddress.ip_network(runtime.vpc.cidr)
-            if network.version != 4 or not 16 <= network.prefixlen <= 24:
-                problems.append(
-                    doc.problem(
-                        (*base, "vpc", "cidr"), f"must be an IPv4 network from /16 to /24 (got {runtime.vpc.cidr})"
-                    )
-                )
-        except ValueError:
-            problems.append(
-                doc.problem(
-                    (*base, "vpc", "cidr"), f"not a network address (got {runtime.vpc.cidr!r}); e.g. 10.80.0.0/22"
-                )
+        problems += _runtime_vpc_problems(doc, (*base, "vpc"), runtime.vpc)
+    return problems
+
+
+def _release_problems(doc: SourceDoc, base: tuple, runtime: m.AgentRuntimeBlueprint) -> list[Problem]:
+    """Releases pin an image tag and name their own endpoints."""
+    problems = []
+    for env, release in runtime.releases.items():
+        if release.image_tag == "latest":
+            message = "pin a version tag; 'latest' cannot be promoted or rolled back"
+            problems.append(doc.problem((*base, "releases", env, "image_tag"), message))
+        if "DEFAULT" in release.endpoints:
+            message = (
+                "DEFAULT is AgentCore's own endpoint (always the newest version); name yours, e.g. DEV, PREPROD, PROD"
             )
+            problems.append(doc.problem((*base, "releases", env, "endpoints", "DEFAULT"), message))
+    return problems
+
+
+def _runtime_vpc_problems(doc: SourceDoc, base: tuple, vpc: m.RuntimeVpc) -> list[Problem]:
+    problems = _duplicates(doc, (*base, "zones"), vpc.zones)
+    try:
+        network = ipaddress.ip_network(vpc.cidr)
+        if network.version != 4 or not 16 <= network.prefixlen <= 24:
+            problems.append(doc.problem((*base, "cidr"), f"must be an IPv4 network from /16 to /24 (got {vpc.cidr})"))
+    except ValueError:
+        problems.append(doc.problem((*base, "cidr"), f"not a network address (got {vpc.cidr!r}); e.g. 10.80.0.0/22"))
     return problems

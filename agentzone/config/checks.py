@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from ..tools.cedar import load_policy_files
 from . import model as m
 from .blueprint_checks import blueprint_problems
 from .data_checks import data_lake_problems, tenant_data_problems
@@ -21,266 +22,293 @@ def semantic_problems(
     tenants: list[tuple[SourceDoc, m.Tenant]],
     root: Path | None = None,
 ) -> list[Problem]:
-    problems: list[Problem] = []
-    allowed = list(org.allowed_regions)
-    allowed_text = ", ".join(allowed)
-    known_envs = list(org.environments)
+    owners = AccountOwners()
+    problems = _organization_problems(org_doc, org, owners)
+    problems += _shared_services_problems(org_doc, org, root)
+    problems += data_lake_problems(org_doc, org)
+    problems += delivery_problems(org_doc, org)
+    seen_names: dict[str, str] = {}
+    seen_use_cases: dict[str, str] = {}
+    for doc, tenant in tenants:
+        problems += _tenant_name_problems(doc, tenant, seen_names, seen_use_cases)
+        problems += _tenant_environment_problems(doc, tenant, org, owners)
+        problems += _tenant_problems(doc, tenant, org, root)
+    problems += _tenants_per_environment_problems(org_doc, org, [tenant for _, tenant in tenants])
+    return problems + owners.problems
 
-    problems += _duplicates(org_doc, ("allowed_regions",), org.allowed_regions)
-    if org.home_region not in allowed:
-        problems.append(
-            org_doc.problem(("home_region",), f"{org.home_region!r} is not in allowed_regions ({allowed_text})")
-        )
 
-    # Every account plays exactly one role: reuse would merge blast radii and break SCP targeting.
-    owners: dict[str, str] = {}
+class AccountOwners:
+    """Every account plays exactly one role: reuse would merge blast radii and break SCP targeting."""
 
-    def claim(doc: SourceDoc, path: tuple, account: str, role: str) -> None:
-        if account in owners:
-            problems.append(
-                doc.problem(
-                    path, f"account {account} is already used as {owners[account]}; every role needs its own account"
-                )
-            )
+    def __init__(self) -> None:
+        self.owners: dict[str, str] = {}
+        self.problems: list[Problem] = []
+
+    def claim(self, doc: SourceDoc, path: tuple, account: str, role: str) -> None:
+        if account in self.owners:
+            message = f"account {account} is already used as {self.owners[account]}; every role needs its own account"
+            self.problems.append(doc.problem(path, message))
         else:
-            owners[account] = role
+            self.owners[account] = role
 
-    claim(org_doc, ("management_account",), org.management_account, "the management account")
+
+def _not_allowed(region: str, org: m.Organization) -> str:
+    return f"{region!r} is not in allowed_regions ({', '.join(org.allowed_regions)})"
+
+
+def _organization_problems(doc: SourceDoc, org: m.Organization, owners: AccountOwners) -> list[Problem]:
+    problems = _duplicates(doc, ("allowed_regions",), org.allowed_regions)
+    if org.home_region not in org.allowed_regions:
+        problems.append(doc.problem(("home_region",), _not_allowed(org.home_region, org)))
+    owners.claim(doc, ("management_account",), org.management_account, "the management account")
     for env_name, env in org.environments.items():
         for role in m.PLATFORM_ROLES:
-            claim(org_doc, ("environments", env_name, role), getattr(env, role), f"platform {env_name} {role}")
-        if env.region and env.region not in allowed:
-            problems.append(
-                org_doc.problem(
-                    ("environments", env_name, "region"), f"{env.region!r} is not in allowed_regions ({allowed_text})"
-                )
-            )
+            owners.claim(doc, ("environments", env_name, role), getattr(env, role), f"platform {env_name} {role}")
+        if env.region and env.region not in org.allowed_regions:
+            problems.append(doc.problem(("environments", env_name, "region"), _not_allowed(env.region, org)))
+    problems += _audit_problems(doc, org)
+    problems += _duplicates(doc, ("guardrails", "admin_roles"), org.guardrails.admin_roles)
+    problems += _duplicates(doc, ("security", "securityhub_standards"), org.security.securityhub_standards)
+    for env_name, env in org.environments.items():
+        problems += _sink_problems(doc, org, env_name, env)
+    return problems
 
+
+def _audit_problems(doc: SourceDoc, org: m.Organization) -> list[Problem]:
+    problems = []
     if org.audit.central_environment and org.audit.central_environment not in org.environments:
         problems.append(
-            org_doc.problem(
+            doc.problem(
                 ("audit", "central_environment"),
-                f"unknown environment {org.audit.central_environment!r}; valid: {', '.join(known_envs)}",
+                f"unknown environment {org.audit.central_environment!r}; valid: {', '.join(org.environments)}",
             )
         )
     archive = org.audit.archive
     if archive.expire_after_days is not None and archive.expire_after_days < archive.retention_days:
         problems.append(
-            org_doc.problem(
+            doc.problem(
                 ("audit", "archive", "expire_after_days"),
-                f"{archive.expire_after_days} is shorter than retention_days ({archive.retention_days}); Object Lock would refuse the deletes",
+                f"{archive.expire_after_days} is shorter than retention_days ({archive.retention_days}); "
+                "Object Lock would refuse the deletes",
             )
         )
-    if (
-        archive.deep_archive_after_days is not None
-        and archive.deep_archive_after_days < archive.glacier_ir_after_days + 90
-    ):
+    deep = archive.deep_archive_after_days
+    if deep is not None and deep < archive.glacier_ir_after_days + 90:
         problems.append(
-            org_doc.problem(
+            doc.problem(
                 ("audit", "archive", "deep_archive_after_days"),
-                f"must be at least 90 days after glacier_ir_after_days ({archive.glacier_ir_after_days}), the Glacier Instant Retrieval minimum",
+                f"must be at least 90 days after glacier_ir_after_days ({archive.glacier_ir_after_days}), "
+                "the Glacier Instant Retrieval minimum",
             )
         )
-    problems += _duplicates(org_doc, ("guardrails", "admin_roles"), org.guardrails.admin_roles)
-    problems += _duplicates(org_doc, ("security", "securityhub_standards"), org.security.securityhub_standards)
-    for env_name, env in org.environments.items():
-        if env.observability_sink:
-            _, _, _, region, account, _ = env.observability_sink.split(":", 5)
-            expected_region = env.region or org.home_region
-            if account != env.logging or region != expected_region:
-                problems.append(
-                    org_doc.problem(
-                        ("environments", env_name, "observability_sink"),
-                        f"the sink must be in this environment's logging account {env.logging} and region {expected_region} (got {account}, {region})",
-                    )
-                )
+    return problems
 
-    problems += _shared_services_problems(org_doc, org, root)
-    problems += data_lake_problems(org_doc, org)
-    problems += delivery_problems(org_doc, org)
 
-    seen_names: dict[str, str] = {}
-    seen_use_cases: dict[str, str] = {}
-    for doc, tenant in tenants:
-        stem = Path(doc.file).stem
-        if stem != tenant.tenant:
-            problems.append(
-                doc.problem(
-                    ("tenant",),
-                    f"tenant {tenant.tenant!r} must live in a file named {tenant.tenant}.yaml (found {Path(doc.file).name})",
-                )
-            )
-        if tenant.tenant in seen_names:
-            problems.append(
-                doc.problem(
-                    ("tenant",),
-                    f"tenant name {tenant.tenant!r} is already used by {seen_names[tenant.tenant]}; tenant names must be unique",
-                )
-            )
-        seen_names.setdefault(tenant.tenant, doc.file)
-        if tenant.tenant in RESERVED_TENANT_NAMES:
-            problems.append(
-                doc.problem(
-                    ("tenant",),
-                    f"{tenant.tenant!r} is reserved for the platform ({', '.join(sorted(RESERVED_TENANT_NAMES))}); choose another name",
-                )
-            )
-        if tenant.use_case_id in seen_use_cases:
-            problems.append(
-                doc.problem(
-                    ("use_case_id",),
-                    f"use_case_id {tenant.use_case_id!r} is already used by {seen_use_cases[tenant.use_case_id]}; use-case ids must be unique",
-                )
-            )
-        seen_use_cases.setdefault(tenant.use_case_id, doc.file)
+def _sink_problems(doc: SourceDoc, org: m.Organization, env_name: str, env: m.PlatformEnvironment) -> list[Problem]:
+    """The OAM sink an environment links to is its own logging account's, in its region."""
+    if not env.observability_sink:
+        return []
+    _, _, _, region, account, _ = env.observability_sink.split(":", 5)
+    expected_region = env.region or org.home_region
+    if account == env.logging and region == expected_region:
+        return []
+    return [
+        doc.problem(
+            ("environments", env_name, "observability_sink"),
+            f"the sink must be in this environment's logging account {env.logging} and region {expected_region} "
+            f"(got {account}, {region})",
+        )
+    ]
 
-        for env_name, env in tenant.environments.items():
-            path = ("environments", env_name)
-            if env_name not in org.environments:
-                problems.append(
-                    doc.problem(
-                        path,
-                        f"unknown environment {env_name!r}; environments defined in organization.yaml: {', '.join(known_envs)}",
-                    )
-                )
-            claim(doc, (*path, "account"), env.account, f"tenant {tenant.tenant} {env_name}")
-            if env.region and env.region not in allowed:
-                problems.append(
-                    doc.problem((*path, "region"), f"{env.region!r} is not in allowed_regions ({allowed_text})")
-                )
 
-        problems += _duplicates(doc, ("models",), tenant.models)
-        problems += _duplicates(doc, ("auth_scopes",), tenant.auth_scopes)
-        problems += _duplicates(doc, ("budget", "alert_at_percent"), tenant.budget.alert_at_percent)
-        if tenant.budget.session_usd is not None and tenant.budget.session_usd > tenant.budget.monthly_usd:
-            problems.append(
-                doc.problem(
-                    ("budget", "session_usd"),
-                    f"session_usd ({tenant.budget.session_usd}) cannot exceed monthly_usd ({tenant.budget.monthly_usd})",
-                )
-            )
-        problems += _duplicates(doc, ("images",), tenant.images)
-        problems += _tenant_gateway_problems(doc, tenant, org.shared_services.fm_gateway)
-        problems += blueprint_problems(doc, tenant, root)
-        problems += tenant_data_problems(doc, tenant)
+def _tenant_name_problems(
+    doc: SourceDoc, tenant: m.Tenant, seen_names: dict[str, str], seen_use_cases: dict[str, str]
+) -> list[Problem]:
+    """The file is named after the tenant; tenant names and use-case ids are unique; platform names are reserved."""
+    problems = []
+    found = Path(doc.file).name
+    if Path(doc.file).stem != tenant.tenant:
+        message = f"tenant {tenant.tenant!r} must live in a file named {tenant.tenant}.yaml (found {found})"
+        problems.append(doc.problem(("tenant",), message))
+    if tenant.tenant in seen_names:
+        message = (
+            f"tenant name {tenant.tenant!r} is already used by {seen_names[tenant.tenant]}; tenant names must be unique"
+        )
+        problems.append(doc.problem(("tenant",), message))
+    seen_names.setdefault(tenant.tenant, doc.file)
+    if tenant.tenant in RESERVED_TENANT_NAMES:
+        reserved = ", ".join(sorted(RESERVED_TENANT_NAMES))
+        message = f"{tenant.tenant!r} is reserved for the platform ({reserved}); choose another name"
+        problems.append(doc.problem(("tenant",), message))
+    if tenant.use_case_id in seen_use_cases:
+        message = (
+            f"use_case_id {tenant.use_case_id!r} is already used by {seen_use_cases[tenant.use_case_id]}; "
+            "use-case ids must be unique"
+        )
+        problems.append(doc.problem(("use_case_id",), message))
+    seen_use_cases.setdefault(tenant.use_case_id, doc.file)
+    return problems
+
+
+def _tenant_environment_problems(
+    doc: SourceDoc, tenant: m.Tenant, org: m.Organization, owners: AccountOwners
+) -> list[Problem]:
+    problems = []
+    for env_name, env in tenant.environments.items():
+        path = ("environments", env_name)
+        if env_name not in org.environments:
+            known = ", ".join(org.environments)
+            message = f"unknown environment {env_name!r}; environments defined in organization.yaml: {known}"
+            problems.append(doc.problem(path, message))
+        owners.claim(doc, (*path, "account"), env.account, f"tenant {tenant.tenant} {env_name}")
+        if env.region and env.region not in org.allowed_regions:
+            problems.append(doc.problem((*path, "region"), _not_allowed(env.region, org)))
+    return problems
+
+
+def _tenant_problems(doc: SourceDoc, tenant: m.Tenant, org: m.Organization, root: Path | None) -> list[Problem]:
+    problems = _duplicates(doc, ("models",), tenant.models)
+    problems += _duplicates(doc, ("auth_scopes",), tenant.auth_scopes)
+    problems += _duplicates(doc, ("budget", "alert_at_percent"), tenant.budget.alert_at_percent)
+    budget = tenant.budget
+    if budget.session_usd is not None and budget.session_usd > budget.monthly_usd:
+        message = f"session_usd ({budget.session_usd}) cannot exceed monthly_usd ({budget.monthly_usd})"
+        problems.append(doc.problem(("budget", "session_usd"), message))
+    problems += _duplicates(doc, ("images",), tenant.images)
+    problems += _tenant_gateway_problems(doc, tenant, org.shared_services.fm_gateway)
+    problems += blueprint_problems(doc, tenant, root)
+    problems += tenant_data_problems(doc, tenant)
+    return problems
+
+
+def _tenants_per_environment_problems(doc: SourceDoc, org: m.Organization, tenants: list[m.Tenant]) -> list[Problem]:
+    problems = []
+    limit = m.MAX_TENANTS_PER_ENVIRONMENT
     for env_name in org.environments:
-        count = sum(env_name in t.environments for _, t in tenants)
-        if count > m.MAX_TENANTS_PER_ENVIRONMENT:
-            problems.append(
-                org_doc.problem(
-                    ("environments", env_name),
-                    f"{count} tenants use this environment; its Logging and Security stacks hold at most {m.MAX_TENANTS_PER_ENVIRONMENT} (CloudFormation's 500-resource limit); split tenants across landing zones or environments",
-                )
+        count = sum(env_name in t.environments for t in tenants)
+        if count > limit:
+            message = (
+                f"{count} tenants use this environment; its Logging and Security stacks hold at most {limit} "
+                "(CloudFormation's 500-resource limit); split tenants across landing zones or environments"
             )
+            problems.append(doc.problem(("environments", env_name), message))
     return problems
 
 
 def _shared_services_problems(doc: SourceDoc, org: m.Organization, root: Path | None) -> list[Problem]:
     problems: list[Problem] = []
-    shared = org.shared_services
     for env_name, env in org.environments.items():
-        region = env.region or org.home_region
-        if env.identity_user_pool_id and not env.identity_user_pool_id.startswith(f"{region}_"):
-            problems.append(
-                doc.problem(
-                    ("environments", env_name, "identity_user_pool_id"),
-                    f"the user pool must be in this environment's region {region}",
-                )
-            )
-        if env.fm_gateway_certificate_arn:
-            _, _, _, cert_region, cert_account, _ = env.fm_gateway_certificate_arn.split(":", 5)
-            if (cert_account, cert_region) != (env.shared_services, region):
-                problems.append(
-                    doc.problem(
-                        ("environments", env_name, "fm_gateway_certificate_arn"),
-                        f"the certificate must be in this environment's shared-services account {env.shared_services} and region {region} (got {cert_account}, {cert_region})",
-                    )
-                )
+        problems += _shared_environment_problems(doc, org, env_name, env)
+    if org.shared_services.fm_gateway is not None:
+        problems += _fm_gateway_problems(doc, org.shared_services.fm_gateway)
+    problems += _tool_gateway_problems(doc, org.shared_services.tool_gateway, root)
+    return problems
 
-    gateway = shared.fm_gateway
-    if gateway is not None:
-        base = ("shared_services", "fm_gateway")
-        if gateway.image.tag == "latest":
-            problems.append(
-                doc.problem(
-                    (*base, "image", "tag"),
-                    "pin a version tag; 'latest' would change the gateway under a running deployment",
-                )
-            )
-        cache = gateway.pull_through_cache
-        if cache is not None and not gateway.image.repository.startswith(f"{cache.prefix}/"):
-            problems.append(
-                doc.problem(
-                    (*base, "image", "repository"),
-                    f"must start with the pull-through cache prefix '{cache.prefix}/' (got {gateway.image.repository!r})",
-                )
-            )
-        try:
-            network = ipaddress.ip_network(gateway.vpc_cidr)
-            if network.version != 4 or not 16 <= network.prefixlen <= 22:
-                problems.append(
-                    doc.problem(
-                        (*base, "vpc_cidr"), f"must be an IPv4 network from /16 to /22 (got {gateway.vpc_cidr})"
-                    )
-                )
-        except ValueError:
-            problems.append(
-                doc.problem((*base, "vpc_cidr"), f"not a network address (got {gateway.vpc_cidr!r}); e.g. 10.64.0.0/20")
-            )
-        problems += _duplicates(doc, (*base, "zones"), gateway.zones)
-        if gateway.min_tasks > gateway.max_tasks:
-            problems.append(
-                doc.problem((*base, "min_tasks"), f"{gateway.min_tasks} is more than max_tasks ({gateway.max_tasks})")
-            )
-        if gateway.database.min_capacity_acu > gateway.database.max_capacity_acu:
-            problems.append(
-                doc.problem(
-                    (*base, "database", "min_capacity_acu"),
-                    f"{gateway.database.min_capacity_acu} is more than max_capacity_acu ({gateway.database.max_capacity_acu})",
-                )
-            )
-        tiers = {model.name: model.tier for model in gateway.models}
-        problems += _duplicates(doc, (*base, "models"), [model.name for model in gateway.models])
-        for i, model in enumerate(gateway.models):
-            path = (*base, "models", i, "fallbacks")
-            problems += _duplicates(doc, path, model.fallbacks)
-            for j, fallback in enumerate(model.fallbacks):
-                if fallback not in tiers:
-                    problems.append(
-                        doc.problem((*path, j), f"unknown gateway model {fallback!r}; valid: {', '.join(tiers)}")
-                    )
-                elif m.TIER_RANK[tiers[fallback]] >= m.TIER_RANK[model.tier]:
-                    problems.append(
-                        doc.problem(
-                            (*path, j),
-                            f"{fallback!r} is {tiers[fallback]}, not a lower tier than {model.name!r} ({model.tier}); fallbacks go to cheaper tiers",
-                        )
-                    )
 
-    tools = shared.tool_gateway
-    problems += _duplicates(doc, ("shared_services", "tool_gateway", "policies"), tools.policies)
-    problems += _duplicates(
-        doc, ("shared_services", "tool_gateway", "mcp_servers"), [s.name for s in tools.mcp_servers]
-    )
-    if root is not None:
-        present = []
-        for i, rel in enumerate(tools.policies):
-            path = root / rel
-            if ".." in Path(rel).parts or not path.is_file():
-                problems.append(
-                    doc.problem(
-                        ("shared_services", "tool_gateway", "policies", i),
-                        f"no Cedar policy file {rel} under the config directory",
-                    )
+def _shared_environment_problems(
+    doc: SourceDoc, org: m.Organization, env_name: str, env: m.PlatformEnvironment
+) -> list[Problem]:
+    """The identity pool and the gateway's certificate are the environment's own, in its region."""
+    problems = []
+    region = env.region or org.home_region
+    if env.identity_user_pool_id and not env.identity_user_pool_id.startswith(f"{region}_"):
+        problems.append(
+            doc.problem(
+                ("environments", env_name, "identity_user_pool_id"),
+                f"the user pool must be in this environment's region {region}",
+            )
+        )
+    if env.fm_gateway_certificate_arn:
+        _, _, _, cert_region, cert_account, _ = env.fm_gateway_certificate_arn.split(":", 5)
+        if (cert_account, cert_region) != (env.shared_services, region):
+            problems.append(
+                doc.problem(
+                    ("environments", env_name, "fm_gateway_certificate_arn"),
+                    f"the certificate must be in this environment's shared-services account {env.shared_services} "
+                    f"and region {region} (got {cert_account}, {cert_region})",
                 )
-            else:
-                present.append(path)
-        if present:
-            from ..tools.cedar import load_policy_files  # Cedar syntax, checked offline
+            )
+    return problems
 
-            base = Path(doc.file).parent
-            _, cedar_problems = load_policy_files(present, display=lambda path: str(base / path.relative_to(root)))
-            problems += cedar_problems
+
+def _fm_gateway_problems(doc: SourceDoc, gateway: m.FmGatewaySettings) -> list[Problem]:
+    base = ("shared_services", "fm_gateway")
+    problems = []
+    if gateway.image.tag == "latest":
+        message = "pin a version tag; 'latest' would change the gateway under a running deployment"
+        problems.append(doc.problem((*base, "image", "tag"), message))
+    cache = gateway.pull_through_cache
+    if cache is not None and not gateway.image.repository.startswith(f"{cache.prefix}/"):
+        message = f"must start with the pull-through cache prefix '{cache.prefix}/' (got {gateway.image.repository!r})"
+        problems.append(doc.problem((*base, "image", "repository"), message))
+    problems += _gateway_network_problems(doc, base, gateway)
+    if gateway.min_tasks > gateway.max_tasks:
+        message = f"{gateway.min_tasks} is more than max_tasks ({gateway.max_tasks})"
+        problems.append(doc.problem((*base, "min_tasks"), message))
+    database = gateway.database
+    if database.min_capacity_acu > database.max_capacity_acu:
+        message = f"{database.min_capacity_acu} is more than max_capacity_acu ({database.max_capacity_acu})"
+        problems.append(doc.problem((*base, "database", "min_capacity_acu"), message))
+    problems += _duplicates(doc, (*base, "models"), [model.name for model in gateway.models])
+    problems += _fallback_problems(doc, base, gateway)
+    return problems
+
+
+def _gateway_network_problems(doc: SourceDoc, base: tuple, gateway: m.FmGatewaySettings) -> list[Problem]:
+    problems = []
+    try:
+        network = ipaddress.ip_network(gateway.vpc_cidr)
+        if network.version != 4 or not 16 <= network.prefixlen <= 22:
+            message = f"must be an IPv4 network from /16 to /22 (got {gateway.vpc_cidr})"
+            problems.append(doc.problem((*base, "vpc_cidr"), message))
+    except ValueError:
+        message = f"not a network address (got {gateway.vpc_cidr!r}); e.g. 10.64.0.0/20"
+        problems.append(doc.problem((*base, "vpc_cidr"), message))
+    problems += _duplicates(doc, (*base, "zones"), gateway.zones)
+    return problems
+
+
+def _fallback_problems(doc: SourceDoc, base: tuple, gateway: m.FmGatewaySettings) -> list[Problem]:
+    """A model falls back to known models of a cheaper tier."""
+    problems = []
+    tiers = {model.name: model.tier for model in gateway.models}
+    for i, model in enumerate(gateway.models):
+        path = (*base, "models", i, "fallbacks")
+        problems += _duplicates(doc, path, model.fallbacks)
+        for j, fallback in enumerate(model.fallbacks):
+            if fallback not in tiers:
+                problems.append(
+                    doc.problem((*path, j), f"unknown gateway model {fallback!r}; valid: {', '.join(tiers)}")
+                )
+            elif m.TIER_RANK[tiers[fallback]] >= m.TIER_RANK[model.tier]:
+                message = (
+                    f"{fallback!r} is {tiers[fallback]}, not a lower tier than {model.name!r} ({model.tier}); "
+                    "fallbacks go to cheaper tiers"
+                )
+                problems.append(doc.problem((*path, j), message))
+    return problems
+
+
+def _tool_gateway_problems(doc: SourceDoc, tools: m.ToolGatewaySettings, root: Path | None) -> list[Problem]:
+    """The shared tool gateway's Cedar policy files exist under the config directory and parse."""
+    base = ("shared_services", "tool_gateway")
+    problems = _duplicates(doc, (*base, "policies"), tools.policies)
+    problems += _duplicates(doc, (*base, "mcp_servers"), [s.name for s in tools.mcp_servers])
+    if root is None:
+        return problems
+    present = []
+    for i, rel in enumerate(tools.policies):
+        path = root / rel
+        if ".." in Path(rel).parts or not path.is_file():
+            problems.append(
+                doc.problem((*base, "policies", i), f"no Cedar policy file {rel} under the config directory")
+            )
+        else:
+            present.append(path)
+    if present:
+        config_dir = Path(doc.file).parent
+        _, cedar_problems = load_policy_files(present, display=lambda path: str(config_dir / path.relative_to(root)))
+        problems += cedar_problems
     return problems
 
 
@@ -298,13 +326,8 @@ def _tenant_gateway_problems(doc: SourceDoc, tenant: m.Tenant, gateway: m.FmGate
     for i, name in enumerate(chosen):
         if name not in by_name:
             problems.append(doc.problem((*path, i), f"unknown gateway model {name!r}; valid: {', '.join(by_name)}"))
-        elif by_name[name] not in tenant.models:
-            problems.append(
-                doc.problem(
-                    (*path, i),
-                    f"{name!r} serves {by_name[name]}, which is not in this tenant's models; add it there (platform approval) or drop it here",
-                )
-            )
+        elif problem := m.tenant_model_problem(by_name[name], tenant.models):
+            problems.append(doc.problem((*path, i), f"gateway model {name!r}: {problem}, or drop it here"))
     return problems
 
 

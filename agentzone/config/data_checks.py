@@ -151,7 +151,8 @@ def _namespace_problems(doc: SourceDoc, path: tuple, tenant: m.Tenant, ns: m.Dat
             problems.append(
                 doc.problem(
                     (*path, "name"),
-                    f"the ingest role name {role!r} would be {len(role)} characters (IAM allows 64); shorten the namespace name",
+                    f"the ingest role name {role!r} would be {len(role)} characters (IAM allows 64); shorten the "
+                    "namespace name",
                 )
             )
     if ns.feedback_from:
@@ -160,7 +161,8 @@ def _namespace_problems(doc: SourceDoc, path: tuple, tenant: m.Tenant, ns: m.Dat
             problems.append(
                 doc.problem(
                     (*path, "name"),
-                    f"the feedback Firehose stream name {stream!r} would be {len(stream)} characters (at most {naming.FIREHOSE_NAME_MAX}); shorten the namespace name",
+                    f"the feedback Firehose stream name {stream!r} would be {len(stream)} characters (at most "
+                    f"{naming.FIREHOSE_NAME_MAX}); shorten the namespace name",
                 )
             )
     for i, dataset in enumerate(ns.datasets):
@@ -194,7 +196,8 @@ def _dataset_problems(
             problems.append(
                 doc.problem(
                     (*path, "name"),
-                    f"the Firehose stream name {stream!r} would be {len(stream)} characters (at most {naming.FIREHOSE_NAME_MAX}); shorten the namespace or dataset name",
+                    f"the Firehose stream name {stream!r} would be {len(stream)} characters (at most "
+                    f"{naming.FIREHOSE_NAME_MAX}); shorten the namespace or dataset name",
                 )
             )
     for i, rule in enumerate(dataset.quality_rules):

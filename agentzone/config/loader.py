@@ -7,10 +7,12 @@ import os
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
+from .. import patterns as p
 from ..project import PROJECT_ROOT
 from . import model as m
 from .checks import semantic_problems
@@ -19,20 +21,23 @@ from .source import ConfigError, Problem, SourceDoc, dotted, load_yaml
 ORGANIZATION_FILE = "organization.yaml"
 TENANTS_DIR = "tenants"
 CONFIG_DIR_ENV = "AGENTZONE_CONFIG_DIR"
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _PATTERN_HELP = {
-    m.ACCOUNT_PATTERN: 'is not a 12-digit AWS account id; write it quoted, e.g. "111111111111"',
-    m.SLUG_PATTERN: "is not a valid slug; use 3-32 lowercase letters, digits and '-', starting with a letter",
-    m.REGION_PATTERN: "is not an AWS region code (e.g. eu-west-1, us-east-1)",
-    m.EMAIL_PATTERN: "is not an email address (e.g. team@example.com)",
-    m.COST_CENTER_PATTERN: "is not a valid cost center; use 2-32 letters, digits, '-' or '_' (e.g. CC-1234)",
-    m.MODEL_PATTERN: "is not a Bedrock model id (e.g. amazon.nova-lite-v1:0, anthropic.claude-sonnet-4-5-v1:0)",
-    m.ORG_ID_PATTERN: "is not an AWS Organizations id (o- followed by 10-32 lowercase letters/digits)",
-    m.ROOT_ID_PATTERN: "is not an organization root id (r- followed by 4-32 lowercase letters/digits)",
-    m.ROLE_NAME_PATTERN: "is not a valid IAM role name (1-64 letters, digits and +=,.@_-)",
-    m.SINK_ARN_PATTERN: "is not an OAM sink ARN (arn:aws:oam:<region>:<account>:sink/<uuid>; copy the Logging stack's SinkArn output)",
-    m.SCOPE_PATTERN: "is not a valid scope name (lowercase letters, digits and ._-, starting with a letter)",
-    m.ENV_PATTERN: "is not a valid environment name; use 2-16 lowercase letters/digits (e.g. dev, staging, prod)",
+    p.ACCOUNT_PATTERN: 'is not a 12-digit AWS account id; write it quoted, e.g. "111111111111"',
+    p.SLUG_PATTERN: "is not a valid slug; use 3-32 lowercase letters, digits and '-', starting with a letter",
+    p.REGION_PATTERN: "is not an AWS region code (e.g. eu-west-1, us-east-1)",
+    p.EMAIL_PATTERN: "is not an email address (e.g. team@example.com)",
+    p.COST_CENTER_PATTERN: "is not a valid cost center; use 2-32 letters, digits, '-' or '_' (e.g. CC-1234)",
+    p.MODEL_PATTERN: "is not a Bedrock model id (e.g. amazon.nova-lite-v1:0, anthropic.claude-sonnet-4-5-v1:0)",
+    p.ORG_ID_PATTERN: "is not an AWS Organizations id (o- followed by 10-32 lowercase letters/digits)",
+    p.ROOT_ID_PATTERN: "is not an organization root id (r- followed by 4-32 lowercase letters/digits)",
+    p.ROLE_NAME_PATTERN: "is not a valid IAM role name (1-64 letters, digits and +=,.@_-)",
+    p.SINK_ARN_PATTERN: (
+        "is not an OAM sink ARN (arn:aws:oam:<region>:<account>:sink/<uuid>; copy the Logging stack's SinkArn output)"
+    ),
+    p.SCOPE_PATTERN: "is not a valid scope name (lowercase letters, digits and ._-, starting with a letter)",
+    p.ENV_PATTERN: "is not a valid environment name; use 2-16 lowercase letters/digits (e.g. dev, staging, prod)",
 }
 
 
@@ -82,7 +87,7 @@ def _valid_keys(root: type[BaseModel], loc: tuple) -> list[str]:
     return []
 
 
-def _describe(root: type[BaseModel], err: dict) -> tuple[tuple, str]:
+def _describe(root: type[BaseModel], err: ErrorDetails) -> tuple[tuple, str]:
     """Turn one pydantic error into (key path, human message that says what is valid)."""
     loc = tuple(err["loc"])
     kind = err["type"]
@@ -90,7 +95,7 @@ def _describe(root: type[BaseModel], err: dict) -> tuple[tuple, str]:
     ctx = err.get("ctx") or {}
     if "[key]" in loc:  # an invalid dict key, e.g. an environment name
         loc = loc[: loc.index("[key]")]
-        pattern = ctx.get("pattern")
+        pattern = str(ctx.get("pattern"))
         return loc, f"key {value!r} {_PATTERN_HELP.get(pattern, err['msg'])}"
     if kind == "extra_forbidden":
         key = loc[-1]
@@ -101,11 +106,11 @@ def _describe(root: type[BaseModel], err: dict) -> tuple[tuple, str]:
     if kind == "missing":
         return loc, f"required key '{loc[-1]}' is missing"
     if kind == "string_pattern_mismatch":
-        help_ = _PATTERN_HELP.get(ctx.get("pattern"), f"must match {ctx.get('pattern')}")
+        help_ = _PATTERN_HELP.get(str(ctx.get("pattern")), f"must match {ctx.get('pattern')}")
         return loc, f"{value!r} {help_}"
     if kind == "string_type" and isinstance(value, int) and not isinstance(value, bool):
-        hint = " (YAML reads unquoted digits as a number and drops leading zeros)"
-        return loc, f'{value} must be a quoted string, e.g. "{value}"{hint}'
+        why = " (YAML reads unquoted digits as a number and drops leading zeros)"
+        return loc, f'{value} must be a quoted string, e.g. "{value}"{why}'
     if kind == "literal_error":
         return loc, f"{value!r} is not valid; valid values: {ctx.get('expected')}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -123,7 +128,7 @@ def _describe(root: type[BaseModel], err: dict) -> tuple[tuple, str]:
     return loc, f"{msg} (got {shown!r})"
 
 
-def validate_document(root: type[BaseModel], doc: SourceDoc) -> BaseModel | None:
+def validate_document(root: type[ModelT], doc: SourceDoc) -> ModelT | None:
     """Validate one YAML document against a model; problems (file, line, key path) go to doc.problems."""
     if doc.data is None:
         return None

@@ -6,31 +6,43 @@ files point at, so editors show them as hover help.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..patterns import ACCOUNT_PATTERN, ORG_ID_PATTERN
-
-SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
-REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
-COST_CENTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
-USE_CASE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
-MODEL_PATTERN = r"^([a-z]{2}\.)?[a-z0-9-]+\.[A-Za-z0-9.:_-]+$"
-ENV_PATTERN = r"^[a-z][a-z0-9]{1,15}$"
-ROOT_ID_PATTERN = r"^r-[0-9a-z]{4,32}$"
-ROLE_NAME_PATTERN = r"^[\w+=,.@-]{1,64}$"
-SINK_ARN_PATTERN = r"^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink/[0-9a-f-]{36}$"
-SCOPE_PATTERN = r"^[a-z][a-z0-9._-]{0,63}$"
-USER_POOL_ID_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d_[0-9A-Za-z]{1,55}$"
-GATEWAY_MODEL_PATTERN = r"^[a-z][a-z0-9.-]{0,46}[a-z0-9]$"
-REPOSITORY_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
-IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
-CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
-SCHEDULE_PATTERN = r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$"
-GLUE_CRON_PATTERN = r"^cron\([^)]+\)$"
-SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$"
+from ..patterns import (
+    ACCOUNT_PATTERN,
+    AGENTCORE_NAME_PATTERN,
+    CERTIFICATE_ARN_PATTERN,
+    COST_CENTER_PATTERN,
+    DOMAIN_PATTERN,
+    EMAIL_PATTERN,
+    ENV_PATTERN,
+    GATEWAY_MODEL_PATTERN,
+    GLUE_CRON_PATTERN,
+    HTTP_HEADER_PATTERN,
+    IMAGE_NAME_PATTERN,
+    IMAGE_TAG_PATTERN,
+    LAMBDA_FUNCTION_NAME_PATTERN,
+    METRIC_NAME_PATTERN,
+    MODEL_PATTERN,
+    ORG_ID_PATTERN,
+    REGION_PATTERN,
+    REPOSITORY_PATTERN,
+    ROLE_NAME_PATTERN,
+    ROOT_ID_PATTERN,
+    S3_PREFIX_PATTERN,
+    SCHEDULE_PATTERN,
+    SCOPE_PATTERN,
+    SEMVER_PATTERN,
+    SINK_ARN_PATTERN,
+    SLUG_PATTERN,
+    USE_CASE_PATTERN,
+    USER_POOL_ID_PATTERN,
+    WORDS_PATTERN,
+    ZONE_PATTERN,
+)
 
 AccountId = Annotated[
     str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(description="12-digit AWS account id, quoted")
@@ -46,6 +58,20 @@ ModelId = Annotated[
     Field(description="Bedrock model id, e.g. amazon.nova-lite-v1:0"),
 ]
 RoleName = Annotated[str, StringConstraints(pattern=ROLE_NAME_PATTERN), Field(description="IAM role name")]
+
+
+def tenant_model_problem(model: str, models: Collection[str]) -> str | None:
+    """The one rule for every model a blueprint names: it is one of the tenant's ``models``.
+
+    The platform approves those (the tenant SCP denies every other), so config
+    checks and blueprints report the same problem; None when there is none.
+    """
+    if model in models:
+        return None
+    approved = ", ".join(sorted(models)) or "none"
+    return f"{model} is not in the tenant's models ({approved}); add it there (platform approval)"
+
+
 Scope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN), Field(description="OAuth2 scope name, e.g. invoke")]
 
 # Upper bounds that keep generated SCPs under the 5,120-character limit (tests check the largest case).
@@ -90,16 +116,20 @@ class PlatformEnvironment(Strict):
     )
     observability_sink: Annotated[str, StringConstraints(pattern=SINK_ARN_PATTERN)] | None = Field(
         None,
-        description="ARN of the OAM sink the Logging stack created (its SinkArn output). Until set, accounts are not linked.",
+        description=(
+            "ARN of the OAM sink the Logging stack created (its SinkArn output). Until set, accounts are not linked."
+        ),
     )
     identity_user_pool_id: Annotated[str, StringConstraints(pattern=USER_POOL_ID_PATTERN)] | None = Field(
         None,
-        description="Id of the agent identity user pool the Security stack created (its AgentIdentityUserPoolId output). "
+        description="Id of the agent identity user pool the Security stack created (its AgentIdentityUserPoolId "
+        "output). "
         "Until set, the shared tool gateway and hosted MCP servers, which verify its tokens, are not deployed.",
     )
     fm_gateway_certificate_arn: Annotated[str, StringConstraints(pattern=CERTIFICATE_ARN_PATTERN)] | None = Field(
         None,
-        description="ACM certificate in this environment's shared-services account for shared_services.fm_gateway.domain_name; "
+        description="ACM certificate in this environment's shared-services account for "
+        "shared_services.fm_gateway.domain_name; "
         "the gateway serves HTTPS only, so it is not deployed here until this is set",
     )
 
@@ -280,14 +310,13 @@ class FmGatewaySettings(Strict):
 
     image: ContainerImage
     pull_through_cache: PullThroughCache | None = None
-    domain_name: Annotated[
-        str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
-    ] = Field(
-        description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
+    domain_name: Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253)] = Field(
+        description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, "
+        "DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
     )
     models: list[GatewayModel] = Field(min_length=1, max_length=50)
     vpc_cidr: str = Field("10.64.0.0/20", description="CIDR of the gateway VPC (/16 to /22); private subnets only")
-    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(
+    zones: list[Annotated[str, StringConstraints(pattern=ZONE_PATTERN)]] = Field(
         default=["a", "b"], min_length=2, max_length=3, description="Availability zone letters in the region"
     )
     cpu: Literal[512, 1024, 2048, 4096] = Field(1024, description="Fargate CPU units per task")
@@ -310,7 +339,10 @@ class FmGatewaySettings(Strict):
         6000,
         ge=100,
         le=2_000_000,
-        description="WAF rate limit per caller API key (Authorization / x-api-key header): behind PrivateLink every request comes from the NLB",
+        description=(
+            "WAF rate limit per caller API key (Authorization / x-api-key header): behind PrivateLink every "
+            "request comes from the NLB"
+        ),
     )
     default_tenant_rpm: int = Field(
         600, ge=1, le=1_000_000, description="Requests per minute per tenant unless the tenant sets its own"
@@ -323,13 +355,14 @@ class FmGatewaySettings(Strict):
 class McpServer(Strict):
     """An MCP server the platform hosts on AgentCore Runtime behind the shared tool gateway."""
 
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=3, max_length=32)] = (
-        Field(description="Lowercase words joined by single hyphens; the gateway target is shared-<name>")
+    name: Annotated[str, StringConstraints(pattern=WORDS_PATTERN, min_length=3, max_length=32)] = Field(
+        description="Lowercase words joined by single hyphens; the gateway target is shared-<name>"
     )
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     owner: Email
     version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)] = Field(
-        description="Semantic version, shown on the runtime; register it in the component catalog with agentzone catalog register"
+        description="Semantic version, shown on the runtime; register it in the component catalog with agentzone "
+        "catalog register"
     )
     image: ContainerImage
     environment: dict[
@@ -520,9 +553,9 @@ class TenantGateway(Strict):
 
 MemoryStrategyName = Literal["semantic", "summary", "user_preference", "episodic"]
 MemoryAccess = Literal["read", "read_short_term", "read_long_term", "write", "read_write"]
-BlueprintName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length=2, max_length=20)]
+BlueprintName = Annotated[str, StringConstraints(pattern=WORDS_PATTERN, min_length=2, max_length=20)]
 ConfigFile = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$", max_length=200)]
-EndpointName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,47}$")]
+EndpointName = Annotated[str, StringConstraints(pattern=AGENTCORE_NAME_PATTERN)]
 VersionLabel = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")]
 Namespace = Annotated[str, StringConstraints(pattern=r"^/?[A-Za-z0-9{}/_.:-]{1,255}$")]
@@ -537,7 +570,10 @@ class CustomMemoryStrategy(Strict):
     namespaces: list[Namespace] = Field(
         min_length=1,
         max_length=5,
-        description="Where extracted records go, e.g. /claims/{actorId}/facts ({actorId}, {sessionId}, {memoryStrategyId} are filled in)",
+        description=(
+            "Where extracted records go, e.g. /claims/{actorId}/facts ({actorId}, {sessionId}, "
+            "{memoryStrategyId} are filled in)"
+        ),
     )
     instructions: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = Field(
         None, description="Appended to the built-in extraction prompt"
@@ -575,7 +611,7 @@ class RuntimeVpc(Strict):
     """Run the agent in a VPC of its own: isolated subnets, interface endpoints, no internet route."""
 
     cidr: str = Field("10.80.0.0/22", description="IPv4 CIDR, /16 to /24")
-    zones: list[Annotated[str, StringConstraints(pattern=r"^[a-f]$")]] = Field(
+    zones: list[Annotated[str, StringConstraints(pattern=ZONE_PATTERN)]] = Field(
         default=["a", "b"], min_length=2, max_length=3
     )
 
@@ -591,7 +627,7 @@ class RuntimeAlarms(Strict):
 class AgentRuntimeBlueprint(Strict):
     """An agent on AgentCore Runtime, from an image in the shared-services ECR."""
 
-    image: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")] = Field(
+    image: Annotated[str, StringConstraints(pattern=IMAGE_NAME_PATTERN)] = Field(
         description="One of the tenant's images: agentzone/<tenant>/<image> in the environment's shared-services ECR"
     )
     protocol: Literal["HTTP", "MCP", "A2A"] = "HTTP"
@@ -672,7 +708,7 @@ class KnowledgeBaseBlueprint(Strict):
         "amazon.titan-embed-text-v2:0", description="Embedding model (must be in the tenant's models)"
     )
     dimensions: Literal[256, 512, 1024] = 1024
-    source_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()/-]{1,200}/$")] = Field(
+    source_prefix: Annotated[str, StringConstraints(pattern=S3_PREFIX_PATTERN)] = Field(
         "knowledge/", description="Prefix in the tenant's agent-data bucket that is ingested"
     )
     chunk_max_tokens: int = Field(300, ge=20, le=8192)
@@ -683,22 +719,22 @@ class KnowledgeBaseBlueprint(Strict):
 
 
 class LambdaToolTarget(Strict):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+    name: Annotated[str, StringConstraints(pattern=WORDS_PATTERN, max_length=40)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    function: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
+    function: Annotated[str, StringConstraints(pattern=LAMBDA_FUNCTION_NAME_PATTERN)] = Field(
         description="Lambda function name in each of the tenant's accounts"
     )
     tools: ConfigFile = Field(description="JSON file: a list of tools, each {name, description, inputSchema}")
 
 
 class OpenApiToolTarget(Strict):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
+    name: Annotated[str, StringConstraints(pattern=WORDS_PATTERN, max_length=40)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     schema_file: ConfigFile = Field(description="OpenAPI 3 document (JSON or YAML) with the server URL")
     api_key_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")] = Field(
         description="Secrets Manager secret in each tenant account holding the API key"
     )
-    api_key_header: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")] = "x-api-key"
+    api_key_header: Annotated[str, StringConstraints(pattern=HTTP_HEADER_PATTERN)] = "x-api-key"
 
 
 class ToolGatewayBlueprint(Strict):
@@ -712,12 +748,12 @@ class ToolGatewayBlueprint(Strict):
     openapi_targets: list[OpenApiToolTarget] = Field(default=[], max_length=20)
 
 
-ActionCategory = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=40)]
-MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+ActionCategory = Annotated[str, StringConstraints(pattern=WORDS_PATTERN, max_length=40)]
+MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN)]
 
 
 class HitlBlueprint(Strict):
-    """Human approval for the agent actions config names (seed 000 HITL): a Step Functions workflow per request."""
+    """Human approval for the agent actions config names: a Step Functions workflow per request."""
 
     approvers: list[Email] = Field(
         min_length=1, max_length=20, description="Notified of every request; may approve or reject"
@@ -740,12 +776,14 @@ class HitlBlueprint(Strict):
     approver_roles: list[RoleName] = Field(
         default=[],
         max_length=20,
-        description="IAM role names (in each tenant account) whose sessions may decide; empty: nobody until grant_approve",
+        description=(
+            "IAM role names (in each tenant account) whose sessions may decide; empty: nobody until grant_approve"
+        ),
     )
 
 
 class EvalPipelineBlueprint(Strict):
-    """Offline evaluation of an agent version against thresholds and the last approved baseline (seed 001 evaluation)."""
+    """Offline evaluation of an agent version against thresholds and the last approved baseline."""
 
     thresholds: dict[MetricName, Annotated[float, Field(ge=0, le=1)]] = Field(
         min_length=1, max_length=30, description="Minimum score per metric (0-1), e.g. correctness: 0.9"
@@ -769,7 +807,7 @@ class EvalPipelineBlueprint(Strict):
 
 
 class SafetyControls(Strict):
-    """Hard stops every agent goes through (seed 003): per-session limits, the kill switch, cost alarms."""
+    """Hard stops every agent goes through: per-session limits, the kill switch, cost alarms."""
 
     max_tool_calls: int = Field(
         25, ge=1, le=10_000, description="Tool calls per session before the circuit breaker trips"
@@ -819,7 +857,9 @@ class DataColumn(Strict):
     required: bool = Field(False, description="Records without a value here are rejected on the way to curated")
     pii: Literal["hash", "redact", "partial"] | None = Field(
         None,
-        description="How the masked zone hides it: hash (keyed HMAC, still joinable), redact (null), partial (last 4 kept)",
+        description=(
+            "How the masked zone hides it: hash (keyed HMAC, still joinable), redact (null), partial (last 4 kept)"
+        ),
     )
     description: Annotated[str, StringConstraints(max_length=255)] | None = None
 
@@ -831,7 +871,9 @@ class Dataset(Strict):
     description: Annotated[str, StringConstraints(max_length=255)] | None = None
     ingestion: Literal["batch", "stream"] = Field(
         "batch",
-        description="batch: files under the raw prefix, partitioned dt=YYYY-MM-DD; stream: a Firehose stream writes them",
+        description=(
+            "batch: files under the raw prefix, partitioned dt=YYYY-MM-DD; stream: a Firehose stream writes them"
+        ),
     )
     columns: list[DataColumn] = Field(min_length=1, max_length=200)
     quality_rules: list[Annotated[str, StringConstraints(min_length=3, max_length=1000)]] = Field(
@@ -910,7 +952,7 @@ class Tenant(Strict):
     )
     budget: Budget
     fm_gateway: TenantGateway = TenantGateway()
-    images: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]] = Field(
+    images: list[Annotated[str, StringConstraints(pattern=IMAGE_NAME_PATTERN)]] = Field(
         default=["agent"],
         max_length=10,
         description="ECR repositories agentzone/<tenant>/<name> in each shared-services account",

@@ -13,22 +13,9 @@ from typing import Any
 
 import yaml
 
+from ..problems import Problem
+
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One user-facing configuration problem."""
-
-    file: str
-    line: int
-    path: str
-    message: str
-
-    def render(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        key = f" {self.path}:" if self.path else ""
-        return f"{where}:{key} {self.message}"
 
 
 class ConfigError(Exception):

@@ -50,11 +50,12 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from ..nag import acknowledge
+from ..patterns import EMAIL_PATTERN
 
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-./]{0,63}$")
 _RECORD_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-./]{0,254}$")
 _RECORD_VERSION = re.compile(r"^[a-zA-Z0-9.-]{1,255}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 RecordKind = Literal["agent", "mcp-server", "tool", "skill"]
 # AgentZone's record kinds -> CloudFormation RecordType (each has its Descriptors member, see _descriptors).

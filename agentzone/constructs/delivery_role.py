@@ -23,10 +23,6 @@ from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from ..naming import delivery_role_name
 
 
-def tenant_pipeline_name(tenant: str) -> str:
-    return f"{naming.PREFIX}-{tenant}"
-
-
 @dataclass(frozen=True)
 class DeliveryRoleProps:
     """``delivery_account``: where the tenant's pipeline runs; ``encryption_key``: the evaluation store's key."""
@@ -45,7 +41,9 @@ class DeliveryRole(Construct):
         stack = cdk.Stack.of(self)
         tenant = props.tenant
         # CDK Pipelines names the step roles after the pipeline stack; the condition keeps every other role out.
-        pipeline_roles = f"arn:{stack.partition}:iam::{props.delivery_account}:role/AgentZone-{tenant}-pipeline-*"
+        pipeline_roles = (
+            f"arn:{stack.partition}:iam::{props.delivery_account}:role/{naming.tenant_pipeline_stack(tenant)}-*"
+        )
         self.role = iam.Role(
             self,
             "Role",
@@ -85,7 +83,7 @@ class DeliveryRole(Construct):
     def _allow_canary_watch(self, tenant: str) -> None:
         """Watch alarms and point the tenant's runtime endpoints back at their stable version."""
         runtimes = cdk.Stack.of(self).format_arn(
-            service="bedrock-agentcore", resource="runtime", resource_name=f"{tenant.replace('-', '_')}_*"
+            service="bedrock-agentcore", resource="runtime", resource_name=naming.tenant_agentcore_names(tenant)
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -117,7 +115,7 @@ class DeliveryRole(Construct):
             f"AwsSolutions-IAM5[Resource::{nag_arn(self, 'dynamodb', f'table/{table_name}/index/*')}]",
             "The evaluation store's indexes (the approved-baseline index), read by the promotion gate.",
         )
-        runtime_pattern = f"runtime/{tenant.replace('-', '_')}_*"
+        runtime_pattern = f"runtime/{naming.tenant_agentcore_names(tenant)}"
         for resource in (runtime_pattern, f"{runtime_pattern}/runtime-endpoint/*"):
             acknowledge(
                 policy,

@@ -42,10 +42,11 @@ from constructs import Construct
 
 from ..nag import acknowledge
 from ..naming import PREFIX, tenant_mlflow_role_name
+from ..patterns import SLUG_PATTERN
 from .ids import invalid_accounts, is_organization_id
 from .secure_bucket import AccessLogsBucket, SecureBucket
 
-_TENANT = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_TENANT = re.compile(SLUG_PATTERN)
 _SERVER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 _WINDOW = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)$")
 _VERSION = re.compile(r"^\d+(\.\d+)+$")

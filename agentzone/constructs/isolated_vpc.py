@@ -32,10 +32,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ..patterns import ZONE_PATTERN
 from .retention import retained_log_group
 
 HTTPS_PORT = 443
-_ZONE = re.compile(r"^[a-f]$")
+_ZONE = re.compile(ZONE_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..nag import acknowledge, acknowledge_compliance, acknowledge_runtime_role
+from ..patterns import AGENTCORE_NAME_PATTERN
 from ..tools.cedar import GATEWAY_ARN_PLACEHOLDER, POLICY_NAME, check_syntax, render, split_statements
-from ..tools.manifest import SHARED, prefix_problems
+from ..tools.targets import SHARED, prefix_problems
 
 _ECR_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"
@@ -261,7 +262,7 @@ class McpServerRuntime(Construct):
         if problems:
             raise ValueError(f"target name {problems[0]}")
         runtime_name = name.replace("-", "_")
-        if not re.match(r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$", runtime_name):
+        if not re.match(AGENTCORE_NAME_PATTERN, runtime_name):
             raise ValueError(
                 f"name {name!r} must give a runtime name of letters, digits and '_' (at most 48), "
                 "starting with a letter"

@@ -18,60 +18,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
 
 import boto3
 
 from ..command import aws_session, guarded, run_alone
 from ..config import load_landing_zone
-from ..config.blueprint_checks import agentcore_name
-from ..config.model import LandingZone
+from .canary import Canary, ReleaseError, canaries
 
 PROG = "agentzone release"
-
-
-class ReleaseError(ValueError):
-    """The tenant, environment or agent named does not exist in config."""
-
-
-@dataclass(frozen=True)
-class Canary:
-    agent: str
-    runtime_name: str
-    endpoint: str
-    version: int
-    stable_endpoint: str
-    stable_version: int
-
-
-def canaries(lz: LandingZone, tenant_name: str, environment: str) -> list[Canary]:
-    """Endpoints serving a newer version than the environment's oldest: what a release puts at risk."""
-    try:
-        tenant = lz.tenant(tenant_name)
-    except KeyError:
-        raise ReleaseError(
-            f"unknown tenant {tenant_name!r}; valid: {', '.join(t.tenant for t in lz.tenants)}"
-        ) from None
-    if environment not in tenant.environments:
-        raise ReleaseError(
-            f"tenant {tenant_name} has no {environment!r} environment; it has: {', '.join(tenant.environments)}"
-        )
-    found = []
-    for agent, runtime in sorted(tenant.blueprints.runtime.items()):
-        release = runtime.releases.get(environment)
-        if release is None or len(set(release.endpoints.values())) < 2:
-            continue
-        stable_endpoint, stable_version = min(release.endpoints.items(), key=lambda kv: (kv[1], kv[0]))
-        name = runtime_name(tenant_name, agent, environment)
-        for endpoint, version in sorted(release.endpoints.items()):
-            if version > stable_version:
-                found.append(Canary(agent, name, endpoint, version, stable_endpoint, stable_version))
-    return found
-
-
-def runtime_name(tenant: str, agent: str, environment: str) -> str:
-    """The AgentCore runtime name the runtime blueprint gives an agent."""
-    return agentcore_name(tenant, agent, environment)
 
 
 def alarm_prefix(canary: Canary) -> str:
@@ -120,7 +74,8 @@ def watch(
     deadline = clock() + minutes * 60
     for canary in found:
         log(
-            f"watching {canary.agent} {canary.endpoint} (version {canary.version}; stable {canary.stable_endpoint} = {canary.stable_version})"
+            f"watching {canary.agent} {canary.endpoint} (version {canary.version}; stable {canary.stable_endpoint} = "
+            f"{canary.stable_version})"
         )
     while True:
         for canary in found:
@@ -128,7 +83,8 @@ def watch(
             if alarms:
                 rollback(control, canary)
                 log(
-                    f"ROLLED BACK {canary.agent} {canary.endpoint} to version {canary.stable_version}: {', '.join(alarms)} in ALARM. "
+                    f"ROLLED BACK {canary.agent} {canary.endpoint} to version {canary.stable_version}: "
+                    f"{', '.join(alarms)} in ALARM. "
                     f"Set {canary.endpoint}: {canary.stable_version} in the tenant's config to match."
                 )
                 return 1
@@ -137,7 +93,8 @@ def watch(
         sleep(poll_seconds)
     for canary in found:
         log(
-            f"{canary.agent} {canary.endpoint} healthy for {minutes:g} minutes; promote with {canary.stable_endpoint}: {canary.version} in config"
+            f"{canary.agent} {canary.endpoint} healthy for {minutes:g} minutes; promote with {canary.stable_endpoint}: "
+            f"{canary.version} in config"
         )
     return 0
 

@@ -1,9 +1,10 @@
 """CloudFormation custom resources for control-plane settings that have no resource type.
 
-One Lambda per stack serves every type below; each is idempotent, so a
-CloudFormation retry or a re-run after drift converges. Deleting the stack
-leaves organization-level settings in place (like DeletionPolicy: Retain):
-undoing a delegated administrator or an account move must be a deliberate act.
+One Lambda per stack serves every type below, the central security
+account's included; each is idempotent, so a CloudFormation retry or a
+re-run after drift converges. Deleting the stack leaves organization-level
+settings in place (like DeletionPolicy: Retain): undoing a delegated
+administrator or an account move must be a deliberate act.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import urllib.request
 
 import boto3
+from botocore.exceptions import ClientError
 
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
@@ -124,6 +126,51 @@ def bedrock_invocation_logging(props: dict, request: str) -> tuple[str, dict]:
     return "bedrock-invocation-logging", {}
 
 
+# ------------------------------------------------------------------ the central security account
+#
+# Designating the delegated administrator (Organization stack) can itself turn GuardDuty and Security Hub on
+# in this account, and then a CloudFormation AWS::GuardDuty::Detector or AWS::SecurityHub::Hub fails with
+# "already exists"; deploying those first makes the designation-dependent resources fail instead. So these
+# types *ensure* the service is on and adopt what is there, whatever the deploy order. Like the types above,
+# deleting the stack leaves the services on: turning threat detection off must be a deliberate act.
+
+
+def ensure_guardduty_detector(props: dict, request: str) -> tuple[str, dict]:
+    """The account's one detector per region: adopt it, or create it; returns its id as DetectorId."""
+    gd = boto3.client("guardduty")
+    detectors = gd.list_detectors()["DetectorIds"]
+    if detectors:
+        detector = detectors[0]
+        if request != "Delete":
+            gd.update_detector(
+                DetectorId=detector, Enable=True, FindingPublishingFrequency=props["FindingPublishingFrequency"]
+            )
+    elif request == "Delete":
+        return "guardduty-detector-none", {}
+    else:
+        detector = gd.create_detector(Enable=True, FindingPublishingFrequency=props["FindingPublishingFrequency"])[
+            "DetectorId"
+        ]
+        LOG.info("created GuardDuty detector %s", detector)
+    return detector, {"DetectorId": detector}
+
+
+def ensure_security_hub(props: dict, request: str) -> tuple[str, dict]:
+    """Security Hub CSPM on in this account and region, without the default standards (policies choose them)."""
+    hub = boto3.client("securityhub")
+    try:
+        arn = hub.describe_hub()["HubArn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("InvalidAccessException", "ResourceNotFoundException"):
+            raise
+        if request == "Delete":
+            return "security-hub-none", {}
+        hub.enable_security_hub(EnableDefaultStandards=False, ControlFindingGenerator="SECURITY_CONTROL")
+        arn = hub.describe_hub()["HubArn"]
+        LOG.info("enabled Security Hub: %s", arn)
+    return arn, {"HubArn": arn}
+
+
 HANDLERS = {
     "Custom::AccountPlacement": place_account,
     "Custom::CostAllocationTags": activate_cost_allocation_tags,
@@ -133,6 +180,8 @@ HANDLERS = {
     "Custom::GuardDutyOrganizationAdmin": enable_guardduty_admin,
     "Custom::GuardDutyAutoEnable": auto_enable_guardduty,
     "Custom::BedrockInvocationLogging": bedrock_invocation_logging,
+    "Custom::GuardDutyDetector": ensure_guardduty_detector,
+    "Custom::SecurityHubAccount": ensure_security_hub,
 }
 
 
@@ -154,22 +203,12 @@ def respond(event: dict, status: str, physical_id: str, data: dict, reason: str 
     return body
 
 
-def all_handlers() -> dict:
-    """These types plus the central security account's, which live in their own module."""
-    try:
-        from . import security_resources
-    except ImportError:  # in Lambda the handlers folder is the code root, not a package
-        import security_resources  # type: ignore[no-redef]
-    return {**HANDLERS, **security_resources.SECURITY_HANDLERS}
-
-
 def handler(event: dict, context=None) -> dict:
     physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
     try:
-        handlers = all_handlers()
-        fn = handlers.get(event["ResourceType"])
+        fn = HANDLERS.get(event["ResourceType"])
         if fn is None:
-            raise ResourceError(f"unknown resource type {event['ResourceType']}; known: {', '.join(sorted(handlers))}")
+            raise ResourceError(f"unknown resource type {event['ResourceType']}; known: {', '.join(sorted(HANDLERS))}")
         props = {k: v for k, v in event["ResourceProperties"].items() if k != "ServiceToken"}
         physical_id, data = fn(props, event["RequestType"])
         return respond(event, "SUCCESS", physical_id, data)

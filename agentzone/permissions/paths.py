@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import naming
 from ..config.model import LandingZone, Tenant
+from ..naming import pascal_title
 from .assembly import Resource, Stack
 from .model import FULL_AWS_ACCESS, LandingZoneModel, Policy, Principal
 from .simulator import Request, Simulator, caller_context
@@ -110,7 +111,7 @@ class PathBook:
 
     def agent_role(self, agent: str) -> Principal | None:
         """The execution role of one of this tenant environment's runtimes."""
-        return self.role(self.stack(), prefix=f"Runtime{pascal(agent)}ExecutionRole")
+        return self.role(self.stack(), prefix=f"Runtime{pascal_title(agent)}ExecutionRole")
 
     def resource(self, stack: Stack | None, type_: str, prefix: str = "") -> Resource | None:
         if stack is None:
@@ -152,10 +153,6 @@ class PathBook:
         self.add("forbidden", title, who, action, resource, **kw)
 
 
-def pascal(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.replace("-", "_").split("_"))
-
-
 def chat_models(tenant: Tenant) -> list[str]:
     return [m for m in tenant.models if "embed" not in m]
 
@@ -191,7 +188,7 @@ def agent_paths(book: PathBook) -> None:
                 context=guarded,
             )
         for memory, access in sorted((spec.memory or {}).items()):
-            target = book.resource(stack, "AWS::BedrockAgentCore::Memory", f"Memory{pascal(memory)}Memory")
+            target = book.resource(stack, "AWS::BedrockAgentCore::Memory", f"Memory{pascal_title(memory)}Memory")
             arn = target.arn if target else None
             book.designed(
                 f"agent {agent} -> memory {memory} ({access}) read",
@@ -284,7 +281,7 @@ def service_role_paths(book: PathBook) -> None:
             model_arn(pipeline.evaluator_model, book.region),
         )
     for memory_name, memory in sorted((tenant.blueprints.memory or {}).items()):
-        resource = book.resource(stack, "AWS::BedrockAgentCore::Memory", f"Memory{pascal(memory_name)}Memory")
+        resource = book.resource(stack, "AWS::BedrockAgentCore::Memory", f"Memory{pascal_title(memory_name)}Memory")
         for strategy in memory.custom_strategies:
             if strategy.model and resource is not None:
                 role_arn = resource.stack.resolve(resource.properties["MemoryExecutionRoleArn"])

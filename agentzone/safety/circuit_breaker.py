@@ -84,7 +84,7 @@ class CircuitBreaker:
     @property
     def client(self):
         if self._client is None:
-            import boto3
+            import boto3  # lazy: agents import this module; only a check without a client needs boto3
 
             self._client = boto3.client("stepfunctions")
         return self._client

@@ -89,7 +89,7 @@ class KillSwitch:
     @property
     def client(self):
         if self._client is None:
-            import boto3
+            import boto3  # lazy: agents import this module; only a read without a client needs boto3
 
             self._client = boto3.client("ssm")
         return self._client

@@ -39,11 +39,6 @@ class StackTarget:
 REQUIRED_TAGS = ("owner", "cost-center", "use-case-id", "environment")
 
 
-def pascal(slug: str) -> str:
-    """Construct-id form of a config slug (claims-intake -> ClaimsIntake)."""
-    return "".join(part.capitalize() for part in slug.split("-"))
-
-
 @jsii.implements(cdk.IAspect)
 class _TagCdkProviders:
     """Tag the role and function aws-cdk-lib's singleton custom-resource providers write as raw

@@ -1,4 +1,4 @@
-"""Delivery pipelines (CDK Pipelines), in the delivery account (seed 001: build and operations).
+"""Delivery pipelines (CDK Pipelines), in the delivery account, which builds and operates the landing zone.
 
 ``AgentZone-Pipeline`` deploys the platform: the Organization stack, then each
 platform environment as a wave whose four accounts deploy in parallel, with a
@@ -18,8 +18,11 @@ request: tests, then synth with cdk-nag, cfn-lint and checkov.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -28,12 +31,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
-from ..config.model import LandingZone, Tenant
-from ..delivery.release import canaries
+from .. import naming
+from ..config.model import DeliverySettings, LandingZone, Tenant
+from ..delivery.canary import canaries
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
-from ..naming import delivery_role_name
 from ..project import PROJECT_ROOT
-from .base import AgentZoneStack, StackTarget, pascal
+from .base import AgentZoneStack, StackTarget
 
 PIPELINE_OUTPUT = "pipeline.out"
 CHECKS = ["make test", "make synth"]  # the pull request's gate, on every pipeline run
@@ -42,6 +45,22 @@ CHECKS = ["make test", "make synth"]  # the pull request's gate, on every pipeli
 def pinned_cdk_cli() -> str:
     spec = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     return spec.lstrip("^~")
+
+
+@dataclass(frozen=True)
+class StageStacks:
+    """How the stacks a pipeline deploys are built: composition's own functions, passed in.
+
+    A stage then holds exactly the stacks ``agentzone synth`` writes, with the
+    same names and accounts, while this module stays below composition.
+    """
+
+    organization: Callable[[Construct, LandingZone], AgentZoneStack]
+    platform: Callable[[Construct, LandingZone, str, str], AgentZoneStack]  # (scope, lz, environment, role)
+    platform_roles: tuple[str, ...]
+    governance: Callable[[Construct, LandingZone, Tenant], AgentZoneStack]
+    # (scope, lz, tenant, environment) -> {"services": ..., "data": ..., "use_case": ...}
+    tenant_environment: Callable[[Construct, LandingZone, Tenant, str], dict[str, AgentZoneStack]]
 
 
 class LandingZoneStage(cdk.Stage):
@@ -62,13 +81,12 @@ class DeliveryPipeline(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        lz: LandingZone,
+        delivery: DeliverySettings,
         name: str,
         checks: list[str],
         artifact_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
-        delivery = lz.organization.delivery
         self.artifact_bucket = artifact_bucket
         self.source = pipelines.CodePipelineSource.connection(
             delivery.repository, delivery.branch, connection_arn=delivery.connection_arn
@@ -82,9 +100,11 @@ class DeliveryPipeline(Construct):
             self,
             "Pipeline",
             pipeline_name=name,
-            # Ours: CMK (the stack's key, which CDK Pipelines opens to the target accounts' deploy roles), versioned, logged.
+            # Ours: CMK (the stack's key, which CDK Pipelines opens to the target accounts' deploy roles),
+            # versioned, logged.
             artifact_bucket=artifact_bucket,
-            # Cross-region support stacks (tenants in other regions) get replication buckets with their own rotating CMK.
+            # Cross-region support stacks (tenants in other regions) get replication buckets with their own
+            # rotating CMK.
             cross_account_keys=True,
             enable_key_rotation=True,
             synth=pipelines.ShellStep(
@@ -110,7 +130,9 @@ class DeliveryPipeline(Construct):
         acknowledge_pipeline(self)
         # cfn-lint's E3703 wants a literal role ARN in deploy actions; CDK Pipelines writes the bootstrap roles'
         # ARNs as Fn::Join over AWS::Partition, valid at deploy time. Ignored on this one resource only.
-        self.pipeline.pipeline.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3703"]}})
+        cfn_pipeline = self.pipeline.pipeline.node.default_child
+        assert isinstance(cfn_pipeline, cdk.CfnResource)
+        cfn_pipeline.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3703"]}})
 
 
 def acknowledge_pipeline(delivery: DeliveryPipeline) -> None:
@@ -119,18 +141,71 @@ def acknowledge_pipeline(delivery: DeliveryPipeline) -> None:
     The findings are computed from what the L3 generated (its projects, its artifact bucket), so a
     wildcard we did not expect still fails synth.
     """
+    resources = _generated_resources(delivery)
+    for child in delivery.node.find_all():
+        if not isinstance(child, cdk.CfnResource):
+            continue
+        if child.cfn_resource_type == "AWS::IAM::Policy":
+            _acknowledge_policy(child, resources)
+        elif child.cfn_resource_type == "AWS::CodeBuild::Project":
+            acknowledge(
+                child,
+                "AwsSolutions-CB4",
+                "CDK Pipelines' CodeBuild projects read and write artifacts in the CMK-encrypted "
+                "artifact bucket; the project itself stores nothing.",
+            )
+            acknowledge_compliance(
+                child,
+                "CodeBuildProjectSourceRepoUrl",
+                "The source comes through a CodeConnections connection (no URL, no credentials in the project).",
+            )
+
+
+# The S3 and KMS action groups CDK Pipelines grants on its artifact bucket and artifact key.
+ARTIFACT_ACTIONS = (
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+    "s3:Abort*",
+    "s3:DeleteObject*",
+    "s3:GetBucket*",
+    "s3:GetObject*",
+    "s3:List*",
+)
+
+
+def _acknowledge_policy(policy: cdk.CfnResource, resources: dict[str, str]) -> None:
+    for resource, reason in resources.items():
+        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
+    for action in ARTIFACT_ACTIONS:
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Action::{action}]",
+            "The S3 and KMS action groups CDK Pipelines grants on its artifact bucket and artifact key only.",
+        )
+    acknowledge_compliance(
+        policy,
+        "IAMNoInlinePolicy",
+        "CDK Pipelines writes each role's grants as a policy attached only to that role.",
+    )
+
+
+def _generated_resources(delivery: DeliveryPipeline) -> dict[str, str]:
+    """Wildcard resources in the L3's policies (as cdk-nag prints them) -> why each is there."""
     stack = cdk.Stack.of(delivery)
-    artifacts = stack.get_logical_id(delivery.artifact_bucket.node.default_child)
+    bucket = delivery.artifact_bucket.node.default_child
+    assert isinstance(bucket, cdk.CfnElement)
+    artifacts = stack.get_logical_id(bucket)
     projects = [
         c
         for c in delivery.node.find_all()
         if isinstance(c, cdk.CfnResource) and c.cfn_resource_type == "AWS::CodeBuild::Project"
     ]
-    resources = {
-        "*": "Pipeline actions and CodeBuild call services without resource-level permissions (e.g. codebuild:CreateReportGroup "
-        "naming, cloudformation:DescribeStacks in the self-mutation) as generated by CDK Pipelines.",
-        f"arn:*:iam::{stack.account}:role/*": "The self-mutation step assumes the CDK bootstrap roles (cdk-<qualifier>-*) by tag "
-        "condition, as CDK Pipelines generates it.",
+    return {
+        "*": "Pipeline actions and CodeBuild call services without resource-level permissions (e.g. "
+        "codebuild:CreateReportGroup naming, cloudformation:DescribeStacks in the self-mutation) as generated by "
+        "CDK Pipelines.",
+        f"arn:*:iam::{stack.account}:role/*": "The self-mutation step assumes the CDK bootstrap roles "
+        "(cdk-<qualifier>-*) by tag condition, as CDK Pipelines generates it.",
         nag_arn(
             delivery, "codebuild", "report-group/*"
         ): "CodeBuild report groups are created per run of the pipeline's projects.",
@@ -151,45 +226,6 @@ def acknowledge_pipeline(delivery: DeliveryPipeline) -> None:
             for p in projects
         },
     }
-    actions = (
-        "kms:GenerateDataKey*",
-        "kms:ReEncrypt*",
-        "s3:Abort*",
-        "s3:DeleteObject*",
-        "s3:GetBucket*",
-        "s3:GetObject*",
-        "s3:List*",
-    )
-    for child in delivery.node.find_all():
-        if not isinstance(child, cdk.CfnResource):
-            continue
-        kind = child.cfn_resource_type
-        if kind == "AWS::IAM::Policy":
-            for resource, reason in resources.items():
-                acknowledge(child, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
-            for action in actions:
-                acknowledge(
-                    child,
-                    f"AwsSolutions-IAM5[Action::{action}]",
-                    "The S3 and KMS action groups CDK Pipelines grants on its artifact bucket and artifact key only.",
-                )
-            acknowledge_compliance(
-                child,
-                "IAMNoInlinePolicy",
-                "CDK Pipelines writes each role's grants as a policy attached only to that role.",
-            )
-        elif kind == "AWS::CodeBuild::Project":
-            acknowledge(
-                child,
-                "AwsSolutions-CB4",
-                "CDK Pipelines' CodeBuild projects read and write artifacts in the CMK-encrypted "
-                "artifact bucket; the project itself stores nothing.",
-            )
-            acknowledge_compliance(
-                child,
-                "CodeBuildProjectSourceRepoUrl",
-                "The source comes through a CodeConnections connection (no URL, no credentials in the project).",
-            )
 
 
 def acknowledge_support_stacks(app: Construct, pipelines_: list[AgentZoneStack]) -> None:
@@ -200,7 +236,8 @@ def acknowledge_support_stacks(app: Construct, pipelines_: list[AgentZoneStack])
                 if isinstance(bucket, cdk.CfnResource) and bucket.cfn_resource_type == "AWS::S3::Bucket":
                     for stack in pipelines_:
                         # Seen from the pipeline's stack (another region), the L2 bucket has a generated physical name.
-                        name = stack.resolve(bucket.node.scope.bucket_name)
+                        l2_bucket = cast(s3.IBucket, bucket.node.scope)  # jsii types the scope as IConstruct
+                        name = stack.resolve(l2_bucket.bucket_name)
                         if not isinstance(name, str):
                             continue
                         for policy in stack.node.find_all():
@@ -230,22 +267,22 @@ class PlatformPipelineStack(AgentZoneStack):
 
     ROLE = "Pipeline"
 
-    def __init__(self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, lz: LandingZone, stages: StageStacks
+    ) -> None:
         super().__init__(scope, construct_id, target=target, description="AgentZone platform pipeline (CDK Pipelines)")
-        from ..composition import PLATFORM_STACKS, organization_stack, platform_stack
-
         org = lz.organization
         self.delivery = DeliveryPipeline(
             self,
             "Delivery",
-            lz=lz,
-            name="agentzone-platform",
+            delivery=delivery_settings(lz),
+            name=naming.PLATFORM_PIPELINE,
             checks=CHECKS,
             artifact_bucket=self.secure_bucket("Artifacts").bucket,
         )
         pipeline = self.delivery.pipeline
         self.organization = pipeline.add_stage(
-            LandingZoneStage(self, "Organization", build=lambda s: [organization_stack(s, lz)])
+            LandingZoneStage(self, "Organization", build=_builds(stages.organization, lz))
         )
         self.waves: dict[str, pipelines.Wave] = {}
         for env in org.environments:
@@ -255,16 +292,36 @@ class PlatformPipelineStack(AgentZoneStack):
                 else []
             )
             wave = pipeline.add_wave(f"Platform-{env}", pre=pre)
-            for role in PLATFORM_STACKS:
-                wave.add_stage(
-                    LandingZoneStage(
-                        self,
-                        f"{env}-{pascal(role.replace('_', '-'))}",
-                        build=lambda s, env=env, role=role: [platform_stack(s, lz, env, role)],
-                    )
-                )
+            for role in stages.platform_roles:
+                build = _builds(stages.platform, lz, env, role)
+                wave.add_stage(LandingZoneStage(self, f"{env}-{naming.pascal(role)}", build=build))
             self.waves[env] = wave
         self.delivery.build()
+
+
+def _builds(make: Callable[..., AgentZoneStack], *args: object) -> Callable[[Construct], list[AgentZoneStack]]:
+    """A stage's build function: the one stack ``make(stage, *args)`` adds."""
+    return lambda stage: [make(stage, *args)]
+
+
+def _tenant_environment(
+    stages: StageStacks, lz: LandingZone, tenant: Tenant, env: str
+) -> Callable[[Construct], list[AgentZoneStack]]:
+    """A tenant environment's stage: its share of shared services and the data lake, then its account."""
+
+    def build(stage: Construct) -> list[AgentZoneStack]:
+        stacks = stages.tenant_environment(stage, lz, tenant, env)
+        # Its runtimes pull images from the repositories its services stack creates.
+        stacks["use_case"].add_stack_dependency(stacks["services"])
+        return list(stacks.values())
+
+    return build
+
+
+def delivery_settings(lz: LandingZone) -> DeliverySettings:
+    if lz.organization.delivery is None:
+        raise ValueError("the pipelines need organization.yaml's delivery: section")
+    return lz.organization.delivery
 
 
 class TenantPipelineStack(AgentZoneStack):
@@ -274,7 +331,14 @@ class TenantPipelineStack(AgentZoneStack):
     PER_TENANT_IN_SHARED_ACCOUNT = True
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        target: StackTarget,
+        tenant: Tenant,
+        lz: LandingZone,
+        stages: StageStacks,
     ) -> None:
         super().__init__(
             scope,
@@ -283,55 +347,47 @@ class TenantPipelineStack(AgentZoneStack):
             description=f"AgentZone pipeline of tenant {tenant.tenant}",
             tenant=tenant.tenant,
         )
-        from ..composition import governance_stack, tenant_environment_stacks
-
-        org = lz.organization
         self.delivery = DeliveryPipeline(
             self,
             "Delivery",
-            lz=lz,
-            name=f"agentzone-{tenant.tenant}",
+            delivery=delivery_settings(lz),
+            name=naming.tenant_pipeline_name(tenant.tenant),
             checks=["make validate", f'make synth ARGS="--tenant {tenant.tenant}"'],
             artifact_bucket=self.secure_bucket("Artifacts").bucket,
         )
         pipeline = self.delivery.pipeline
-        pipeline.add_stage(LandingZoneStage(self, "Governance", build=lambda s: [governance_stack(s, lz, tenant)]))
-
-        def environment(scope: Construct, env: str) -> list[AgentZoneStack]:
-            stacks = tenant_environment_stacks(scope, lz, tenant, env)
-            # Its runtimes pull images from the repositories its services stack creates.
-            stacks["use_case"].add_stack_dependency(stacks["services"])
-            return list(stacks.values())
-
-        envs = [env for env in org.environments if env in tenant.environments]
+        pipeline.add_stage(LandingZoneStage(self, "Governance", build=_builds(stages.governance, lz, tenant)))
+        envs = [env for env in lz.organization.environments if env in tenant.environments]
         self.steps: dict[str, dict[str, list[pipelines.Step]]] = {}
         for i, env in enumerate(envs):
-            pre: list[pipelines.Step] = []
-            post: list[pipelines.Step] = []
-            if env in org.approval_environments:
-                previous = envs[i - 1] if i else None
-                if previous and tenant.blueprints.eval_pipeline is not None:
-                    pre.append(self._evaluation_gate(lz, tenant, previous, env))
-                if tenant.blueprints.hitl is not None:
-                    approvers = ", ".join(tenant.blueprints.hitl.approvers)
-                    pre.append(
-                        pipelines.ManualApprovalStep(
-                            f"HitlReview-{env}", comment=f"HITL review of {tenant.tenant} before {env}: {approvers}"
-                        )
-                    )
-                pre.append(pipelines.ManualApprovalStep(f"Approve-{env}", comment=f"Deploy {tenant.tenant} to {env}"))
-                for earlier, later in zip(pre, pre[1:]):  # gate, then HITL review, then approval: one after the other
-                    later.add_step_dependency(earlier)
-            if canaries(lz, tenant.tenant, env):
-                post.append(self._canary_watch(lz, tenant, env))
-            pipeline.add_stage(
-                LandingZoneStage(self, env, build=lambda s, env=env: environment(s, env)), pre=pre, post=post
+            pre = self._gates(lz, tenant, env, previous=envs[i - 1] if i else None)
+            post: list[pipelines.Step] = (
+                [self._canary_watch(lz, tenant, env)] if canaries(lz, tenant.tenant, env) else []
             )
+            build = _tenant_environment(stages, lz, tenant, env)
+            pipeline.add_stage(LandingZoneStage(self, env, build=build), pre=pre, post=post)
             self.steps[env] = {"pre": pre, "post": post}
         self.delivery.build()
 
+    def _gates(self, lz: LandingZone, tenant: Tenant, env: str, *, previous: str | None) -> list[pipelines.Step]:
+        """Before an approval environment: the evaluation gate, then the HITL review, then the approval, in turn."""
+        if env not in lz.organization.approval_environments:
+            return []
+        pre: list[pipelines.Step] = []
+        if previous and tenant.blueprints.eval_pipeline is not None:
+            pre.append(self._evaluation_gate(lz, tenant, previous, env))
+        if tenant.blueprints.hitl is not None:
+            approvers = ", ".join(tenant.blueprints.hitl.approvers)
+            comment = f"HITL review of {tenant.tenant} before {env}: {approvers}"
+            pre.append(pipelines.ManualApprovalStep(f"HitlReview-{env}", comment=comment))
+        pre.append(pipelines.ManualApprovalStep(f"Approve-{env}", comment=f"Deploy {tenant.tenant} to {env}"))
+        for earlier, later in itertools.pairwise(pre):
+            later.add_step_dependency(earlier)
+        return pre
+
     def _delivery_role_arn(self, tenant: Tenant, env: str) -> str:
-        return f"arn:{self.partition}:iam::{tenant.environments[env].account}:role/{delivery_role_name(tenant.tenant)}"
+        account = tenant.environments[env].account
+        return f"arn:{self.partition}:iam::{account}:role/{naming.delivery_role_name(tenant.tenant)}"
 
     def _tenant_profile(self, tenant: Tenant, env: str) -> list[str]:
         """AWS CLI profile `tenant` for the step: the delivery role in the tenant's account of ``env``."""
@@ -360,7 +416,7 @@ class TenantPipelineStack(AgentZoneStack):
         )
 
     def _canary_watch(self, lz: LandingZone, tenant: Tenant, env: str) -> pipelines.CodeBuildStep:
-        minutes = lz.organization.delivery.canary_watch_minutes
+        minutes = delivery_settings(lz).canary_watch_minutes
         region = lz.region_of(tenant.environments[env])
         return pipelines.CodeBuildStep(
             f"CanaryWatch-{env}",
@@ -376,18 +432,19 @@ class TenantPipelineStack(AgentZoneStack):
         )
 
 
-def pipeline_stacks(app: Construct, lz: LandingZone) -> list[AgentZoneStack]:
+def pipeline_stacks(app: Construct, lz: LandingZone, stages: StageStacks) -> list[AgentZoneStack]:
     """The platform's pipeline and one per tenant, in the delivery account (nothing without ``delivery:``)."""
     org = lz.organization
-    if org.delivery is None:
+    account = org.delivery_account
+    if org.delivery is None or account is None:
         return []
     region = org.delivery.region or org.home_region
-    account = org.delivery_account
     stacks: list[AgentZoneStack] = [
         PlatformPipelineStack(
             app,
             "AgentZone-Pipeline",
             lz=lz,
+            stages=stages,
             target=StackTarget("delivery", account, region, org.platform.owner, org.platform.cost_center, "platform"),
         )
     ]
@@ -395,9 +452,10 @@ def pipeline_stacks(app: Construct, lz: LandingZone) -> list[AgentZoneStack]:
         stacks.append(
             TenantPipelineStack(
                 app,
-                f"AgentZone-{tenant.tenant}-pipeline",
+                naming.tenant_pipeline_stack(tenant.tenant),
                 lz=lz,
                 tenant=tenant,
+                stages=stages,
                 target=StackTarget("delivery", account, region, tenant.owner, tenant.cost_center, tenant.use_case_id),
             )
         )

@@ -17,7 +17,8 @@ from .. import naming
 from ..config.model import LandingZone, Tenant
 from ..constructs import BaselineKey, PlatformResourceProvider
 from ..nag import acknowledge, acknowledge_compliance
-from .base import AgentZoneStack, StackTarget, pascal
+from ..naming import pascal
+from .base import AgentZoneStack, StackTarget
 
 # Security Hub CSPM standard ARNs by config name. PCI DSS v3.2.1 is retired by the PCI SSC; v4.0.1 is its successor.
 SECURITYHUB_STANDARDS = {

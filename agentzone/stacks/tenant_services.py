@@ -11,12 +11,13 @@ from __future__ import annotations
 from constructs import Construct
 
 from .. import naming
+from ..blueprints.products import TenantCatalog
 from ..config.model import LandingZone, Tenant
 from ..constructs.agent_images import AgentImageRepository, AgentImageRepositoryProps
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
-from ..constructs.service_catalog import TenantCatalog
 from ..fm_gateway.litellm_config import tenant_gateway_models
-from .base import AgentZoneStack, StackTarget, pascal
+from ..naming import pascal
+from .base import AgentZoneStack, StackTarget
 from .platform import gateway_deployment
 
 

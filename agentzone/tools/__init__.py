@@ -1,5 +1,5 @@
-"""Tools behind AgentCore Gateways: manifests, registration, Cedar policies (see docs/tools.md)."""
+"""Tools behind AgentCore Gateways: manifests, registration, Cedar policies (see docs/tools.md).
 
-from .manifest import LoadedManifest, ToolManifest, load_manifests, prefix_problems
-
-__all__ = ["LoadedManifest", "ToolManifest", "load_manifests", "prefix_problems"]
+The package imports none of its modules: the config checks use ``cedar`` and
+``schemas``, which must not load ``manifest`` (it builds on the config loader).
+"""

@@ -24,12 +24,12 @@ from typing import Any
 
 import cedarpy
 
-from ..config.source import Problem
+from ..problems import Problem
+from .targets import TOOL_SEPARATOR
 
 GATEWAY_ARN_PLACEHOLDER = "{{gateway_arn}}"
 POLICY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")  # AgentCore Policy name rule
 MIN_STATEMENT, MAX_STATEMENT = 35, 10_000  # CedarPolicy.statement length limits
-TOOL_SEPARATOR = "___"  # gateway tool names are <target>___<tool>
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def split_statements(text: str) -> list[Statement]:
 
 def _code(text: str) -> str:
     """The text without // comments (to tell a trailing comment from a missing ';')."""
-    return "\n".join(l.split("//", 1)[0] for l in text.splitlines()).strip()
+    return "\n".join(line.split("//", 1)[0] for line in text.splitlines()).strip()
 
 
 def _error_line(statement: Statement, message: str) -> int:
@@ -164,7 +164,8 @@ def load_policy_files(files: list[Path], display=str) -> tuple[dict[str, str], l
                         name,
                         statement.line,
                         "",
-                        f"policy name {pname!r} (from the file name) must start with a letter and have at most 48 letters, digits or '_'",
+                        f"policy name {pname!r} (from the file name) must start with a letter and have at most 48 "
+                        "letters, digits or '_'",
                     )
                 )
             elif pname in policies:

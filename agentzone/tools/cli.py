@@ -12,6 +12,13 @@ import json
 import sys
 from pathlib import Path
 
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..config import ConfigError, load_landing_zone
+from .manifest import load_manifests
+from .register import RegistrationError, outcomes_json, register
+
 OK, REFUSED, BAD_INPUT = 0, 1, 2
 
 
@@ -19,8 +26,6 @@ def _known_tenants(config_dir: str | None) -> tuple[set[str] | None, int]:
     """Tenant slugs from a config tree, so manifests naming an unknown tenant are caught."""
     if config_dir is None:
         return None, OK
-    from ..config import ConfigError, load_landing_zone
-
     try:
         return {t.tenant for t in load_landing_zone(config_dir).tenants}, OK
     except ConfigError as exc:
@@ -29,8 +34,6 @@ def _known_tenants(config_dir: str | None) -> tuple[set[str] | None, int]:
 
 
 def _load(args):
-    from .manifest import load_manifests
-
     tenants, code = _known_tenants(args.config_dir)
     if code:
         return None, code
@@ -72,11 +75,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_register(args) -> int:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from .register import RegistrationError, outcomes_json, register
-
     loaded, code = _load(args)
     if loaded is None:
         return code

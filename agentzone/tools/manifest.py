@@ -6,31 +6,19 @@ every one at once, each with file, line and key path; never a traceback.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
+from .. import naming
 from ..config.loader import display_path, validate_document
-from ..config.model import EMAIL_PATTERN, REGION_PATTERN, SLUG_PATTERN, AccountId, Strict
-from ..config.source import Problem, SourceDoc, load_yaml
-from ..naming import PREFIX
+from ..config.model import AccountId, Email, Region, Slug, Strict
+from ..config.source import SourceDoc, load_yaml
+from ..problems import Problem
+from .targets import SHARED, TOOL_NAME_MAX, TOOL_NAME_PATTERN, TOOL_SEPARATOR, prefix_problems
 
-SHARED = "shared"
-SHARED_GATEWAY_NAME = f"{PREFIX}-shared-tools"
-# Prefix = gateway target name. AgentCore allows ([0-9a-zA-Z][-]?){1,100}; we keep a lowercase,
-# single-hyphen subset and at most 40 characters, because agents see tools as
-# "<prefix>___<tool>" and model tool APIs (e.g. Bedrock Converse toolSpec.name) stop at 64.
-PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-PREFIX_MAX = 40
-TOOL_NAME_MAX = 64
-TOOL_SEPARATOR = "___"
-
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
-Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")]
 LambdaArn = Annotated[
     str,
@@ -51,7 +39,7 @@ ApiKeyProviderArn = Annotated[
     ),
 ]
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=2048)]
-ToolName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+ToolName = Annotated[str, StringConstraints(pattern=TOOL_NAME_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
@@ -186,7 +174,7 @@ class ToolManifest(Strict):
         return next(k for k, v in self.auth if v is not None)
 
     def default_gateway_name(self) -> str:
-        return SHARED_GATEWAY_NAME if self.gateway == SHARED else f"{PREFIX}-{self.tenant}-tools"
+        return naming.SHARED_TOOL_GATEWAY if self.gateway == SHARED else naming.tenant_tool_gateway(str(self.tenant))
 
 
 # ------------------------------------------------------------------ rules
@@ -201,28 +189,6 @@ ALLOWED_AUTH = {
 SIGNED_TARGETS = {"openapi", "mcp_server"}  # IAM auth needs an explicit signing service here
 
 
-def prefix_problems(prefix: str, owner: str) -> list[str]:
-    """Why a prefix is not acceptable for this owner ('shared' or a tenant slug); empty if fine."""
-    out = []
-    if not PREFIX_PATTERN.match(prefix):
-        out.append(
-            f"{prefix!r} must be lowercase letters and digits in words joined by single '-', starting with a letter"
-        )
-    if len(prefix) > PREFIX_MAX:
-        out.append(
-            f"{prefix!r} is {len(prefix)} characters; at most {PREFIX_MAX} so '<prefix>___<tool>' fits the {TOOL_NAME_MAX}-character tool name limit"
-        )
-    need = f"{owner}-"
-    if not prefix.startswith(need) or len(prefix) == len(need):
-        who = "platform tools" if owner == SHARED else f"tenant {owner!r}"
-        out.append(
-            f"{prefix!r} must start with '{need}' followed by a name (prefix rule for {who}), e.g. '{need}lookup'"
-        )
-    if owner != SHARED and prefix.startswith(f"{SHARED}-"):
-        out.append(f"'{SHARED}-' is reserved for platform tools")
-    return out
-
-
 def _one_of(doc: SourceDoc, path: tuple, model: Strict, what: str) -> list[Problem]:
     chosen = [k for k, v in model if v is not None]
     if len(chosen) == 1:
@@ -234,20 +200,7 @@ def _one_of(doc: SourceDoc, path: tuple, model: Strict, what: str) -> list[Probl
 
 def semantic_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] | None = None) -> list[Problem]:
     """Rules pydantic cannot express: ownership, prefix, one target and one auth, auth/target fit."""
-    p: list[Problem] = []
-    if m.gateway == "tenant" and m.tenant is None:
-        p.append(doc.problem(("gateway",), "gateway: tenant needs 'tenant: <slug>' (the tenant whose gateway this is)"))
-    if known_tenants is not None and m.tenant is not None and m.tenant not in known_tenants:
-        p.append(
-            doc.problem(
-                ("tenant",), f"unknown tenant {m.tenant!r}; known: {', '.join(sorted(known_tenants)) or 'none'}"
-            )
-        )
-    p += [doc.problem(("prefix",), msg) for msg in prefix_problems(m.prefix, m.owner)]
-    if m.compliance.approved_by.lower() == m.compliance.owner.lower():
-        p.append(
-            doc.problem(("compliance", "approved_by"), "must be someone other than the owner (separation of duties)")
-        )
+    p = _ownership_problems(doc, m, known_tenants)
     target_ok, auth_ok = (
         _one_of(doc, ("target",), m.target, "target type"),
         _one_of(doc, ("auth",), m.auth, "auth method"),
@@ -255,50 +208,73 @@ def semantic_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] |
     p += target_ok + auth_ok
     if target_ok or auth_ok:
         return p
+    return p + _auth_fit_problems(doc, m) + _target_body_problems(doc, m)
+
+
+def _ownership_problems(doc: SourceDoc, m: ToolManifest, known_tenants: set[str] | None) -> list[Problem]:
+    """Who owns the tool: a known tenant for a tenant gateway, a prefix of its own, an approver who is not the owner."""
+    p: list[Problem] = []
+    if m.gateway == "tenant" and m.tenant is None:
+        p.append(doc.problem(("gateway",), "gateway: tenant needs 'tenant: <slug>' (the tenant whose gateway this is)"))
+    if known_tenants is not None and m.tenant is not None and m.tenant not in known_tenants:
+        known = ", ".join(sorted(known_tenants)) or "none"
+        p.append(doc.problem(("tenant",), f"unknown tenant {m.tenant!r}; known: {known}"))
+    p += [doc.problem(("prefix",), msg) for msg in prefix_problems(m.prefix, m.owner)]
+    if m.compliance.approved_by.lower() == m.compliance.owner.lower():
+        message = "must be someone other than the owner (separation of duties)"
+        p.append(doc.problem(("compliance", "approved_by"), message))
+    return p
+
+
+def _auth_fit_problems(doc: SourceDoc, m: ToolManifest) -> list[Problem]:
+    """The auth method is one AgentCore accepts for the target type, with a signing service where it needs one."""
     kind, auth = m.target_type, m.auth_type
     if auth not in ALLOWED_AUTH[kind]:
-        p.append(
-            doc.problem(("auth", auth), f"{kind} targets accept {', '.join(sorted(ALLOWED_AUTH[kind]))}, not {auth}")
-        )
-    elif auth == "gateway_iam_role":
-        iam = m.auth.gateway_iam_role
-        if kind in SIGNED_TARGETS and not iam.service:
-            p.append(
-                doc.problem(
-                    ("auth", auth),
-                    f"{kind} targets need 'service' (the SigV4 signing name, e.g. bedrock-agentcore, execute-api)",
-                )
-            )
-        if kind not in SIGNED_TARGETS and (iam.service or iam.region):
-            p.append(
-                doc.problem(
-                    ("auth", auth),
-                    f"{kind} targets take gateway_iam_role without service/region: write gateway_iam_role: {{}}",
-                )
-            )
+        allowed = ", ".join(sorted(ALLOWED_AUTH[kind]))
+        return [doc.problem(("auth", auth), f"{kind} targets accept {allowed}, not {auth}")]
+    iam = m.auth.gateway_iam_role
+    if auth != "gateway_iam_role" or iam is None:
+        return []
+    p: list[Problem] = []
+    if kind in SIGNED_TARGETS and not iam.service:
+        message = f"{kind} targets need 'service' (the SigV4 signing name, e.g. bedrock-agentcore, execute-api)"
+        p.append(doc.problem(("auth", auth), message))
+    if kind not in SIGNED_TARGETS and (iam.service or iam.region):
+        message = f"{kind} targets take gateway_iam_role without service/region: write gateway_iam_role: {{}}"
+        p.append(doc.problem(("auth", auth), message))
+    return p
+
+
+def _target_body_problems(doc: SourceDoc, m: ToolManifest) -> list[Problem]:
+    kind = m.target_type
     body = getattr(m.target, kind)
     if kind == "lambda_function":
-        if (body.tools is None) == (body.tool_schema_s3_uri is None):
-            p.append(doc.problem(("target", kind), "set exactly one of tools (inline) or tool_schema_s3_uri"))
-        seen: dict[str, int] = {}
-        for i, tool in enumerate(body.tools or []):
-            path = ("target", kind, "tools", i, "name")
-            full = f"{m.prefix}{TOOL_SEPARATOR}{tool.name}"
-            if tool.name in seen:
-                p.append(doc.problem(path, f"duplicate tool name {tool.name!r} (also tools[{seen[tool.name]}])"))
-            seen.setdefault(tool.name, i)
-            if len(full) > TOOL_NAME_MAX:
-                p.append(
-                    doc.problem(
-                        path,
-                        f"agents see {full!r} ({len(full)} characters); keep prefix + '___' + name within {TOOL_NAME_MAX}",
-                    )
-                )
-    elif kind in ("openapi", "smithy"):
+        return _lambda_tool_problems(doc, m, body)
+    p: list[Problem] = []
+    if kind in ("openapi", "smithy"):
         if (body.s3_uri is None) == (body.inline is None):
             p.append(doc.problem(("target", kind), "set exactly one of s3_uri or inline"))
         if body.bucket_owner and not body.s3_uri:
             p.append(doc.problem(("target", kind, "bucket_owner"), "only applies with s3_uri"))
+    return p
+
+
+def _lambda_tool_problems(doc: SourceDoc, m: ToolManifest, body: LambdaTarget) -> list[Problem]:
+    """One source of tools; each tool name once, and short enough with the prefix in front."""
+    kind = "lambda_function"
+    p: list[Problem] = []
+    if (body.tools is None) == (body.tool_schema_s3_uri is None):
+        p.append(doc.problem(("target", kind), "set exactly one of tools (inline) or tool_schema_s3_uri"))
+    seen: dict[str, int] = {}
+    for i, tool in enumerate(body.tools or []):
+        path = ("target", kind, "tools", i, "name")
+        full = f"{m.prefix}{TOOL_SEPARATOR}{tool.name}"
+        if tool.name in seen:
+            p.append(doc.problem(path, f"duplicate tool name {tool.name!r} (also tools[{seen[tool.name]}])"))
+        seen.setdefault(tool.name, i)
+        if len(full) > TOOL_NAME_MAX:
+            message = f"agents see {full!r} ({len(full)} characters); keep prefix + '___' + name within {TOOL_NAME_MAX}"
+            p.append(doc.problem(path, message))
     return p
 
 
@@ -334,12 +310,9 @@ def load_manifests(
             if value in first:
                 other = first[value]
                 where = f"{other.file}:{other.doc.line_of((key,))}"
-                problems.append(
-                    item.doc.problem(
-                        (key,),
-                        f"{key} {getattr(item.manifest, key)!r} is already used by {where}; {key}s must be unique on a gateway",
-                    )
-                )
+                given = getattr(item.manifest, key)
+                message = f"{key} {given!r} is already used by {where}; {key}s must be unique on a gateway"
+                problems.append(item.doc.problem((key,), message))
             else:
                 first[value] = item
     return loaded, sorted(set(problems))

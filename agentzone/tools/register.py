@@ -14,8 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..naming import PREFIX
-from .manifest import SHARED_GATEWAY_NAME, LoadedManifest, ToolManifest
+from ..naming import PREFIX, SHARED_TOOL_GATEWAY
+from .manifest import LoadedManifest, ToolManifest
 
 SYNC_OPERATION = "SynchronizeGatewayTargets"
 
@@ -59,7 +59,7 @@ def target_configuration(m: ToolManifest) -> dict[str, Any]:
                 if tool.output_schema:
                     entry["outputSchema"] = _schema(tool.output_schema)
                 tools.append(entry)
-            schema = {"inlinePayload": tools}
+            schema: dict[str, Any] = {"inlinePayload": tools}
         else:
             schema = {"s3": {"uri": t.tool_schema_s3_uri}}
         return {"mcp": {"lambda": {"lambdaArn": t.arn, "toolSchema": schema}}}
@@ -80,20 +80,23 @@ def target_configuration(m: ToolManifest) -> dict[str, Any]:
 
 def credential_configurations(m: ToolManifest) -> list[dict[str, Any]]:
     """The ``credentialProviderConfigurations`` (AgentCore takes exactly one)."""
-    kind = m.auth_type
-    if kind == "gateway_iam_role":
-        iam = m.auth.gateway_iam_role
+    iam, o, k = m.auth.gateway_iam_role, m.auth.oauth, m.auth.api_key
+    if iam is not None:
         out: dict[str, Any] = {"credentialProviderType": "GATEWAY_IAM_ROLE"}
         if iam.service:
             out["credentialProvider"] = {
                 "iamCredentialProvider": {"service": iam.service, **({"region": iam.region} if iam.region else {})}
             }
         return [out]
-    if kind == "oauth":
-        o = m.auth.oauth
-        provider = {"providerArn": o.provider_arn, "scopes": list(o.scopes), "grantType": "CLIENT_CREDENTIALS"}
+    if o is not None:
+        provider: dict[str, Any] = {
+            "providerArn": o.provider_arn,
+            "scopes": list(o.scopes),
+            "grantType": "CLIENT_CREDENTIALS",
+        }
         return [{"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": provider}}]
-    k = m.auth.api_key
+    if k is None:
+        raise RegistrationError(f"{m.prefix!r} names no auth method")
     provider = {"providerArn": k.provider_arn, "credentialLocation": k.location}
     if k.parameter_name:
         provider["credentialParameterName"] = k.parameter_name
@@ -120,7 +123,7 @@ def _contains(actual: Any, wanted: Any) -> bool:
         return (
             isinstance(actual, list)
             and len(actual) == len(wanted)
-            and all(_contains(a, w) for a, w in zip(actual, wanted))
+            and all(_contains(a, w) for a, w in zip(actual, wanted, strict=True))
         )
     return actual == wanted
 
@@ -166,11 +169,11 @@ def find_gateway(client, *, gateway_id: str | None = None, gateway_name: str | N
 
 def _check_kind(m: ToolManifest, gateway: str) -> None:
     """A manifest for a tenant's gateway must not land on the shared one, nor the reverse."""
-    if m.gateway == "tenant" and gateway == SHARED_GATEWAY_NAME:
+    if m.gateway == "tenant" and gateway == SHARED_TOOL_GATEWAY:
         raise RegistrationError(
             f"{m.prefix!r} is a tenant tool (gateway: tenant) but {gateway!r} is the shared gateway"
         )
-    if m.gateway == "shared" and gateway != SHARED_GATEWAY_NAME and re.fullmatch(rf"{PREFIX}-.+-tools", gateway):
+    if m.gateway == "shared" and gateway != SHARED_TOOL_GATEWAY and re.fullmatch(rf"{PREFIX}-.+-tools", gateway):
         raise RegistrationError(f"{m.prefix!r} is a shared tool (gateway: shared) but {gateway!r} is a tenant gateway")
 
 
@@ -212,46 +215,8 @@ def register(
     Without ``gateway_id``/``gateway_name`` each manifest goes to its default
     gateway (``agentzone-shared-tools`` or ``agentzone-<tenant>-tools``).
     """
-    gateways: dict[str, tuple[str, str]] = {}  # name or id -> (id, name)
-    existing: dict[str, list[dict[str, Any]]] = {}
-    plan: list[tuple[LoadedManifest, Outcome, dict[str, Any]]] = []
-    for item in manifests:
-        m = item.manifest
-        key = gateway_id or gateway_name or m.default_gateway_name()
-        if key not in gateways:
-            gateways[key] = find_gateway(client, gateway_id=gateway_id, gateway_name=None if gateway_id else key)
-        gid, gname = gateways[key]
-        _check_kind(m, gname)
-        if gid not in existing:
-            existing[gid] = _pages(client.list_gateway_targets, "items", gatewayIdentifier=gid)
-        request = create_request(m, gid)
-        outcome = Outcome(
-            item.file, m.prefix, gid, "would-create" if dry_run else "created", compliance=m.compliance.model_dump()
-        )
-        same = [t for t in existing[gid] if t["name"].lower() == m.prefix.lower()]
-        exact = next((t for t in same if t["name"] == m.prefix), None)
-        if same and exact is None:
-            outcome.action = "conflict"
-            outcome.notes.append(
-                f"target {same[0]['name']!r} ({same[0]['targetId']}) differs only in case; pick another prefix"
-            )
-        elif exact:
-            current = client.get_gateway_target(gatewayIdentifier=gid, targetId=exact["targetId"])
-            outcome.target_id = exact["targetId"]
-            diff = differences(current, request)
-            if not diff:
-                outcome.action = "unchanged"
-            elif update:
-                outcome.action = "would-update" if dry_run else "updated"
-                outcome.notes.append(f"changes: {', '.join(diff)}")
-            else:
-                outcome.action = "conflict"
-                outcome.notes.append(
-                    f"a target named {m.prefix!r} already exists with a different {', '.join(diff)}; "
-                    "pass --update if this manifest owns it, or choose another prefix"
-                )
-        plan.append((item, outcome, request))
-
+    planner = _Planner(client, gateway_id=gateway_id, gateway_name=gateway_name, dry_run=dry_run, update=update)
+    plan = [planner.plan(item) for item in manifests]
     outcomes = [o for _, o, _ in plan]
     if dry_run:
         return outcomes
@@ -260,19 +225,79 @@ def register(
             if o.action != "conflict":
                 o.action, o.notes = "not-applied", [*o.notes, "another manifest in this batch conflicts"]
         return outcomes
-
     for item, outcome, request in plan:
-        if outcome.action == "unchanged":
-            continue
-        if outcome.action == "updated":
-            client.update_gateway_target(targetId=outcome.target_id, **request)
-        else:
-            outcome.target_id = client.create_gateway_target(**request)["targetId"]
-        if item.manifest.target_type == "mcp_server":
-            outcome.synchronized, note = _synchronize(client, outcome.gateway_id, outcome.target_id)
-            if note:
-                outcome.notes.append(note)
+        _apply(client, item, outcome, request)
     return outcomes
+
+
+class _Planner:
+    """What registering each manifest would do, against the targets its gateway already has."""
+
+    def __init__(
+        self, client, *, gateway_id: str | None, gateway_name: str | None, dry_run: bool, update: bool
+    ) -> None:
+        self.client = client
+        self.gateway_id, self.gateway_name = gateway_id, gateway_name
+        self.dry_run, self.update = dry_run, update
+        self.gateways: dict[str, tuple[str, str]] = {}  # name or id -> (id, name)
+        self.existing: dict[str, list[dict[str, Any]]] = {}
+
+    def plan(self, item: LoadedManifest) -> tuple[LoadedManifest, Outcome, dict[str, Any]]:
+        m = item.manifest
+        gid, gname = self._gateway(m)
+        _check_kind(m, gname)
+        if gid not in self.existing:
+            self.existing[gid] = _pages(self.client.list_gateway_targets, "items", gatewayIdentifier=gid)
+        request = create_request(m, gid)
+        action = "would-create" if self.dry_run else "created"
+        outcome = Outcome(item.file, m.prefix, gid, action, compliance=m.compliance.model_dump())
+        same = [t for t in self.existing[gid] if t["name"].lower() == m.prefix.lower()]
+        exact = next((t for t in same if t["name"] == m.prefix), None)
+        if same and exact is None:
+            outcome.action = "conflict"
+            outcome.notes.append(
+                f"target {same[0]['name']!r} ({same[0]['targetId']}) differs only in case; pick another prefix"
+            )
+        elif exact:
+            self._compare(outcome, gid, exact["targetId"], request)
+        return item, outcome, request
+
+    def _gateway(self, m: ToolManifest) -> tuple[str, str]:
+        key = self.gateway_id or self.gateway_name or m.default_gateway_name()
+        if key not in self.gateways:
+            name = None if self.gateway_id else key
+            self.gateways[key] = find_gateway(self.client, gateway_id=self.gateway_id, gateway_name=name)
+        return self.gateways[key]
+
+    def _compare(self, outcome: Outcome, gid: str, target_id: str, request: dict[str, Any]) -> None:
+        """The target exists: unchanged, an update (with --update), or a conflict."""
+        current = self.client.get_gateway_target(gatewayIdentifier=gid, targetId=target_id)
+        outcome.target_id = target_id
+        diff = differences(current, request)
+        if not diff:
+            outcome.action = "unchanged"
+        elif self.update:
+            outcome.action = "would-update" if self.dry_run else "updated"
+            outcome.notes.append(f"changes: {', '.join(diff)}")
+        else:
+            outcome.action = "conflict"
+            outcome.notes.append(
+                f"a target named {outcome.target_name!r} already exists with a different {', '.join(diff)}; "
+                "pass --update if this manifest owns it, or choose another prefix"
+            )
+
+
+def _apply(client, item: LoadedManifest, outcome: Outcome, request: dict[str, Any]) -> None:
+    if outcome.action == "unchanged":
+        return
+    if outcome.action == "updated":
+        client.update_gateway_target(targetId=outcome.target_id, **request)
+    else:
+        outcome.target_id = client.create_gateway_target(**request)["targetId"]
+    if item.manifest.target_type == "mcp_server" and outcome.target_id is not None:
+        outcome.synchronized, note = _synchronize(client, outcome.gateway_id, outcome.target_id)
+        if note:
+            outcome.notes.append(note)
 
 
 def outcomes_json(outcomes: list[Outcome]) -> str:

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from .manifest import TOOL_NAME_MAX, TOOL_SEPARATOR
+from .targets import TOOL_NAME_MAX, TOOL_NAME_PATTERN, TOOL_SEPARATOR
 
-TOOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+TOOL_NAME = re.compile(TOOL_NAME_PATTERN)
 MAX_TOOLS = 100
 SCHEMA_KEYS = ("type", "description", "properties", "required", "items")
 SCHEMA_TYPES = ("string", "number", "integer", "boolean", "array", "object")
@@ -109,7 +109,7 @@ def tools_problems(data: Any, target: str | None = None) -> list[str]:
     problems: list[str] = []
     if len(data) > MAX_TOOLS:
         problems.append(f"{len(data)} tools; a target holds at most {MAX_TOOLS}")
-    seen: set[str] = set()
+    seen: set[object] = set()
     for i, tool in enumerate(data):
         problems += tool_problems(tool, f"tool [{i}]", target)
         name = tool.get("name") if isinstance(tool, Mapping) else None

@@ -24,10 +24,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ... import naming
-from ...config.model import SCHEDULE_PATTERN, EvalPipelineBlueprint
+from ...config.model import EvalPipelineBlueprint, tenant_model_problem
 from ...constructs.secure_bucket import AccessLogsBucket
 from ...evaluation import gate, record
 from ...handlers.eval_gate import NAMESPACE
+from ...patterns import SCHEDULE_PATTERN
 from ..context import BlueprintContext
 from ..runtime import AgentRuntime
 from .bedrock_job import BedrockJobProps
@@ -227,7 +228,7 @@ class EvaluationPipeline(Construct):
         if not record.AGENT_PATTERN.match(name):
             raise ValueError(f"agent name {name!r} must match {record.AGENT_PATTERN.pattern}")
         agent.endpoint(endpoint)  # raises on an unknown endpoint name
-        suffix = "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+        suffix = naming.pascal_title(name)
         props = self._props
         if self._canary is not None and self.project is not None:
             self.alarms[name] = canary_schedule(
@@ -269,11 +270,8 @@ class EvaluationPipeline(Construct):
     def from_config(
         cls, scope: Construct, construct_id: str, *, context: BlueprintContext, config: EvalPipelineBlueprint
     ) -> EvaluationPipeline:
-        if config.evaluator_model and config.evaluator_model not in context.models:
-            raise ValueError(
-                f"eval_pipeline.evaluator_model {config.evaluator_model!r} is not in the tenant's models "
-                f"{sorted(context.models)}; add it to models"
-            )
+        if config.evaluator_model and (problem := tenant_model_problem(config.evaluator_model, context.models)):
+            raise ValueError(f"eval_pipeline.evaluator_model: {problem}")
         access_logs = getattr(cdk.Stack.of(scope), "access_logs", None)
         canary = context.environment in config.canary_environments and bool(config.command)
         pipeline = cls(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import aws_cdk as cdk
 
 from ...naming import FM_GATEWAY_ROLE_PREFIX, PREFIX
+from ...patterns import DOMAIN_PATTERN, MODEL_PATTERN, REPOSITORY_PATTERN, ZONE_PATTERN
 from ..ids import invalid_accounts
 
 if TYPE_CHECKING:
@@ -35,10 +36,10 @@ PULL_THROUGH_UPSTREAMS = {
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,41}[a-z0-9]$")
-_ZONE = re.compile(r"^[a-f]$")
-_MODEL = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$")
-_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
-_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ZONE = re.compile(ZONE_PATTERN)
+_MODEL = re.compile(MODEL_PATTERN)
+_REPOSITORY = re.compile(REPOSITORY_PATTERN)
+_DOMAIN = re.compile(DOMAIN_PATTERN)
 _GUARDRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:guardrail/[a-z0-9]+$")
 
 
