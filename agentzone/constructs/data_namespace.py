@@ -19,13 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lakeformation as lf
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as assets
-from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -50,26 +46,9 @@ from .lake_formation import READ, TagCondition, grant_by_tags, tag_resource
 from .lake_ingestion import delivery_stream, feedback_rule, ingest_role
 from .lake_jobs import crawler, curate_and_mask_job
 from .lake_quality import quality_rules, quality_ruleset
+from .lake_scope import LakeServices, NamespaceScope
 
 JOB_SCRIPT = Path(__file__).resolve().parents[1] / "data_lake" / "jobs" / "curate_and_mask.py"
-
-
-@dataclass(frozen=True)
-class LakeServices:
-    """What every namespace of one data lake account shares."""
-
-    zones: dict[str, s3.IBucket]
-    lake_key: kms.IKey  # the zones' and Glue logs' key (data lake stack)
-    key: kms.IKey  # this tenant's key: streams, logs, masking key
-    catalog_id: str
-    security_configuration: str
-    job_script: assets.Asset
-    quality_schedules: scheduler.IScheduleGroup
-    job_schedule: str  # Glue cron of every crawler and curate-and-mask job
-    quality_schedule: str  # EventBridge Scheduler expression of the data quality runs
-    stream_buffer_seconds: int
-    log_retention_days: int
-    feedback_bus: events.IEventBus | None
 
 
 @dataclass(frozen=True)
@@ -168,7 +147,7 @@ class DataNamespaceProps:
     masking_key: secretsmanager.ISecret  # the tenant's HMAC key the curate-and-mask job hashes PII with
 
 
-class DataNamespace(Construct):
+class DataNamespace(NamespaceScope):
     """One namespace: its catalog here, its ingestion, jobs and quality rules built in this scope by helpers.
 
     Attributes: ``database``, ``tables`` ((zone, dataset) -> table), ``streams``, ``crawler``,
@@ -197,13 +176,6 @@ class DataNamespace(Construct):
             if ns.feedback and ns.feedback.accounts and self.services.feedback_bus
             else None
         )
-
-    @property
-    def tenant_prefix(self) -> str:
-        """This namespace's key prefix in every zone: <tenant>/<namespace>/."""
-        return f"{self.layout.tenant}/{self.layout.namespace.name}/"
-
-    # ------------------------------------------------------------------ catalog
 
     def _database(self) -> glue.CfnDatabase:
         stack, layout = cdk.Stack.of(self), self.layout
@@ -275,31 +247,6 @@ class DataNamespace(Construct):
                 for c in dataset.columns
             ],
         )
-
-    def table_names(self, zone: str) -> list[str]:
-        return [table_name(zone, d.name) for d in self.layout.datasets]
-
-    def zone_tables(self, zone: str) -> list[cdk.CfnResource]:
-        return [self.tables[(zone, d.name)] for d in self.layout.datasets]
-
-    def table_arns(self, zones: tuple[str, ...]) -> list[str]:
-        """The catalog, this database and its tables in ``zones``: what Glue authorizes table calls against."""
-        stack = cdk.Stack.of(self)
-        return [
-            stack.format_arn(service="glue", resource="catalog"),
-            stack.format_arn(service="glue", resource="database", resource_name=self.database_name),
-            *[
-                stack.format_arn(service="glue", resource="table", resource_name=f"{self.database_name}/{table}")
-                for zone in zones
-                for table in self.table_names(zone)
-            ],
-        ]
-
-    def nag_objects(self, zone: str) -> str:
-        """A zone bucket's ARN as cdk-nag prints it in finding ids (it shows the import's export name)."""
-        partition = cdk.Stack.of(self).partition
-        partition = "<AWS::Partition>" if cdk.Token.is_unresolved(partition) else partition
-        return f"arn:{partition}:s3:::{naming.data_lake_export(f'{zone}-bucket')}"
 
 
 def glue_resource(*, database: str, catalog_id: str, table: str | None = None) -> lf.CfnTagAssociation.ResourceProperty:

@@ -1,12 +1,10 @@
 """How data enters a namespace's raw zone: Firehose streams, the producers' ingest role, the feedback rule.
 
-Each function builds its resources in the scope of the :class:`~.data_namespace.DataNamespace` it is given,
+Each function builds its resources in the scope of the :class:`~.lake_scope.NamespaceScope` it is given,
 so their construct ids (and logical ids) are the namespace's own.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -17,10 +15,8 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from .. import naming
 from ..data_lake.layout import PARTITION_KEY, Dataset, Feedback
 from ..nag import acknowledge, acknowledge_compliance
+from .lake_scope import NamespaceScope
 from .retention import retained_log_group
-
-if TYPE_CHECKING:
-    from .data_namespace import DataNamespace
 
 FEEDBACK_SOURCES = ["agentzone.evaluation", "aws.cloudwatch"]
 # What the Firehose L2's S3 destination grant writes with wildcards (bucket read/write and its CMK).
@@ -35,7 +31,7 @@ _DESTINATION_ACTIONS = (
 )
 
 
-def delivery_stream(ns: DataNamespace, dataset: Dataset) -> firehose.DeliveryStream:
+def delivery_stream(ns: NamespaceScope, dataset: Dataset) -> firehose.DeliveryStream:
     """Firehose into the raw zone, one JSON object per line, partitioned by delivery date."""
     services = ns.services
     prefix = ns.layout.prefix(dataset)
@@ -66,7 +62,7 @@ def delivery_stream(ns: DataNamespace, dataset: Dataset) -> firehose.DeliveryStr
     return stream
 
 
-def _acknowledge_stream(ns: DataNamespace, stream: firehose.DeliveryStream, prefix: str) -> None:
+def _acknowledge_stream(ns: NamespaceScope, stream: firehose.DeliveryStream, prefix: str) -> None:
     policy = stream.node.find_child("S3 Destination Role").node.find_child("DefaultPolicy")
     acknowledge(
         policy,
@@ -100,7 +96,7 @@ def _acknowledge_stream(ns: DataNamespace, stream: firehose.DeliveryStream, pref
     )
 
 
-def ingest_role(ns: DataNamespace) -> iam.Role:
+def ingest_role(ns: NamespaceScope) -> iam.Role:
     """Producers outside the lake write raw data through this role, and nowhere else."""
     namespace, layout = ns.layout.namespace, ns.layout
     role = iam.Role(
@@ -139,7 +135,7 @@ def ingest_role(ns: DataNamespace) -> iam.Role:
     return role
 
 
-def feedback_rule(ns: DataNamespace, feedback: Feedback) -> events.Rule:
+def feedback_rule(ns: NamespaceScope, feedback: Feedback) -> events.Rule:
     """The feedback connector: tenant monitoring signals on the lake's feedback bus land in this namespace's raw
     zone, through the feedback dataset's stream."""
     stream = ns.streams[feedback.dataset]

@@ -1,13 +1,12 @@
 """A namespace's Glue side: the crawler, the curate-and-mask job and the Glue roles they (and quality runs) use.
 
-Each function builds its resources in the scope of the :class:`~.data_namespace.DataNamespace` it is given,
+Each function builds its resources in the scope of the :class:`~.lake_scope.NamespaceScope` it is given,
 so their construct ids (and logical ids) are the namespace's own.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
@@ -17,9 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from .. import naming
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from .lake_formation import grant_location, grant_tables
-
-if TYPE_CHECKING:
-    from .data_namespace import DataNamespace
+from .lake_scope import NamespaceScope
 
 # The S3 grant action groups (and KMS data-key actions) a Glue role's zone grants write with wildcards.
 _GRANT_ACTIONS = (
@@ -48,7 +45,7 @@ _CRAWLER_ACTIONS = [
 # ------------------------------------------------------------------ crawler
 
 
-def crawler(ns: DataNamespace) -> tuple[glue.CfnCrawler, iam.Role]:
+def crawler(ns: NamespaceScope) -> tuple[glue.CfnCrawler, iam.Role]:
     """Adds the partitions producers and streams write; schemas stay the ones config declares."""
     role = glue_role(ns, "CrawlerRole", f"Glue crawler: adds partitions to {ns.database_name}'s raw tables")
     ns.services.zones["raw"].grant_read(role, f"{ns.tenant_prefix}*")
@@ -84,7 +81,7 @@ def crawler(ns: DataNamespace) -> tuple[glue.CfnCrawler, iam.Role]:
 # ------------------------------------------------------------------ curate and mask
 
 
-def curate_and_mask_job(ns: DataNamespace, masking_key: secretsmanager.ISecret) -> tuple[glue.CfnJob, iam.Role]:
+def curate_and_mask_job(ns: NamespaceScope, masking_key: secretsmanager.ISecret) -> tuple[glue.CfnJob, iam.Role]:
     """Raw -> curated (declared columns, cast, required present) -> masked (PII hashed, redacted or truncated)."""
     role = _job_role(ns, masking_key)
     zones = ns.services.zones
@@ -131,7 +128,7 @@ def curate_and_mask_job(ns: DataNamespace, masking_key: secretsmanager.ISecret) 
     return job, role
 
 
-def _job_role(ns: DataNamespace, masking_key: secretsmanager.ISecret) -> iam.Role:
+def _job_role(ns: NamespaceScope, masking_key: secretsmanager.ISecret) -> iam.Role:
     """Reads raw, writes curated and masked (and lineage), reads the masking key and the job's script."""
     role = glue_role(ns, "JobRole", f"Glue job {ns.job_name}: raw to curated and masked for {ns.database_name}")
     zones = ns.services.zones
@@ -156,7 +153,7 @@ def _job_role(ns: DataNamespace, masking_key: secretsmanager.ISecret) -> iam.Rol
 # ------------------------------------------------------------------ Glue roles
 
 
-def glue_role(ns: DataNamespace, construct_id: str, description: str) -> iam.Role:
+def glue_role(ns: NamespaceScope, construct_id: str, description: str) -> iam.Role:
     """A role Glue assumes for this account only; it may write Glue's run logs, encrypted with the lake's key."""
     stack = cdk.Stack.of(ns)
     role = iam.Role(
@@ -186,7 +183,7 @@ def glue_role(ns: DataNamespace, construct_id: str, description: str) -> iam.Rol
 
 
 def grant_lake_formation(
-    ns: DataNamespace, role: iam.Role, name: str, permissions: list[str], locations: tuple[str, ...]
+    ns: NamespaceScope, role: iam.Role, name: str, permissions: list[str], locations: tuple[str, ...]
 ) -> None:
     """Lake Formation side of a lake role: its namespace's tables, and the zones it adds partitions in."""
     catalog = ns.services.catalog_id
@@ -211,7 +208,9 @@ def grant_lake_formation(
         )
 
 
-def acknowledge_security_configuration(ns: DataNamespace, resource: cdk.CfnResource, findings: tuple[str, ...]) -> None:
+def acknowledge_security_configuration(
+    ns: NamespaceScope, resource: cdk.CfnResource, findings: tuple[str, ...]
+) -> None:
     for finding in findings:
         acknowledge(
             resource,
@@ -221,7 +220,7 @@ def acknowledge_security_configuration(ns: DataNamespace, resource: cdk.CfnResou
         )
 
 
-def acknowledge_glue_role(ns: DataNamespace, role: iam.Role, zones: list[str]) -> None:
+def acknowledge_glue_role(ns: NamespaceScope, role: iam.Role, zones: list[str]) -> None:
     policy = role.node.find_child("DefaultPolicy")
     for zone in zones:
         acknowledge(

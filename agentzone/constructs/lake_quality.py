@@ -1,12 +1,10 @@
 """Glue Data Quality rules on a namespace's curated tables, run on the data lake's quality schedule.
 
-Each function builds its resources in the scope of the :class:`~.data_namespace.DataNamespace` it is given,
+Each function builds its resources in the scope of the :class:`~.lake_scope.NamespaceScope` it is given,
 so their construct ids (and logical ids) are the namespace's own.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
@@ -18,9 +16,7 @@ from ..data_lake.layout import Dataset, table_name
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from .lake_formation import READ
 from .lake_jobs import acknowledge_glue_role, glue_role, grant_lake_formation
-
-if TYPE_CHECKING:
-    from .data_namespace import DataNamespace
+from .lake_scope import NamespaceScope
 
 
 def quality_rules(dataset: Dataset) -> list[str]:
@@ -32,7 +28,7 @@ def dqdl(dataset: Dataset) -> str:
     return "Rules = [\n    " + ",\n    ".join(quality_rules(dataset)) + "\n]"
 
 
-def quality_ruleset(ns: DataNamespace, dataset: Dataset) -> glue.CfnDataQualityRuleset:
+def quality_ruleset(ns: NamespaceScope, dataset: Dataset) -> glue.CfnDataQualityRuleset:
     """The dataset's rules on its curated table, and the schedule that evaluates them."""
     table = table_name("curated", dataset.name)
     ruleset = glue.CfnDataQualityRuleset(
@@ -51,7 +47,7 @@ def quality_ruleset(ns: DataNamespace, dataset: Dataset) -> glue.CfnDataQualityR
 
 
 def _schedule(
-    ns: DataNamespace, dataset: Dataset, ruleset: glue.CfnDataQualityRuleset, role: iam.Role
+    ns: NamespaceScope, dataset: Dataset, ruleset: glue.CfnDataQualityRuleset, role: iam.Role
 ) -> scheduler.Schedule:
     """EventBridge Scheduler starts evaluation runs of this one ruleset, with ``role`` passed to Glue."""
     stack, services = cdk.Stack.of(ns), ns.services
@@ -104,7 +100,7 @@ def _schedule(
     return schedule
 
 
-def _runner_role(ns: DataNamespace, dataset: Dataset, table: str) -> iam.Role:
+def _runner_role(ns: NamespaceScope, dataset: Dataset, table: str) -> iam.Role:
     """The schedule's own role, assumable by EventBridge Scheduler for this account's quality schedule group."""
     return iam.Role(
         ns,
@@ -122,7 +118,7 @@ def _runner_role(ns: DataNamespace, dataset: Dataset, table: str) -> iam.Role:
     )
 
 
-def quality_role(ns: DataNamespace) -> iam.Role:
+def quality_role(ns: NamespaceScope) -> iam.Role:
     """One role per namespace evaluates its curated tables (read only) and writes results under _quality/."""
     existing = ns.node.try_find_child("QualityRole")
     if isinstance(existing, iam.Role):
@@ -149,7 +145,7 @@ def quality_role(ns: DataNamespace) -> iam.Role:
     return role
 
 
-def _acknowledge_quality_role(ns: DataNamespace, role: iam.Role) -> None:
+def _acknowledge_quality_role(ns: NamespaceScope, role: iam.Role) -> None:
     policy = role.node.find_child("DefaultPolicy")
     acknowledge(
         policy,
