@@ -1,7 +1,8 @@
-"""Shared-services components: agent image repositories, MLflow experiment tracking, the agent registry.
+"""MLflow experiment tracking: a SageMaker tracking server per shared-services account (or one per tenant), tenant
+roles that reach only their own artifact prefix.
 
-One module-scoped synth of small stacks holding the three constructs, through every
-cdk-nag pack like the real app (synth raises on an unacknowledged error) and cfn-lint.
+One module-scoped synth of two shared-services stacks, one server for every tenant and one server per tenant,
+through every cdk-nag pack like the real app (synth raises on an unacknowledged error), and cfn-lint.
 """
 
 from __future__ import annotations
@@ -12,83 +13,39 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
-from agentzone.composition import create_app
-from agentzone.config.model import NagSettings
 from agentzone.constructs import AccessLogsBucket, BaselineKey
-from agentzone.constructs.agent_images import (
-    PULL_ACTIONS,
-    PUSH_ACTIONS,
-    AgentImageRepository,
-    AgentImageRepositoryProps,
-    RegistryScanning,
-)
-from agentzone.constructs.agent_registry import AgentRegistry, AgentRegistryProps
 from agentzone.constructs.experiment_tracking import (
     MLFLOW_SERVER_ACTIONS,
     ExperimentTracking,
     ExperimentTrackingProps,
     tenant_mlflow_role_name,
 )
-from agentzone.nag import add_rule_packs
-from agentzone.naming import tenant_repository
-from agentzone.report import acknowledgements
-from agentzone.synth import run_cfn_lint
 
-ENV = cdk.Environment(account="100000000011", region="eu-west-1")
-ORG = "o-abcdefghij"
-TENANTS = {"claims": ["111111111111", "222222222222"], "fraud": ["444444444444"]}
-CI_ACCOUNT = "100000000011"  # pushes; the shared-services account itself
+from ..support import Synth, new_app, synthesize_stacks
+from .shared_components import (
+    ENV,
+    ORG,
+    TENANTS,
+    as_list,
+    assert_cfn_lint_clean,
+    base_stack,
+    only,
+    policy_of,
+    principals,
+    resource_star_acknowledgements,
+    statements,
+)
+
 SHARED, DEDICATED = "SharedComponents", "SharedComponentsDedicated"
 
 
-def _base(app: cdk.App, name: str) -> tuple[cdk.Stack, object, AccessLogsBucket]:
-    stack = cdk.Stack(app, name, env=ENV)
-    for k, v in {
-        "owner": "platform@example.com",
-        "cost-center": "CC-0001",
-        "use-case-id": "platform",
-        "environment": "dev",
-    }.items():
-        cdk.Tags.of(stack).add(k, v)
-    key = BaselineKey(stack, "BaselineKey", alias="alias/agentzone/sharedservices", description="shared services").key
-    return stack, key, AccessLogsBucket(stack, "AccessLogs")
-
-
 @pytest.fixture(scope="module")
-def assembly(tmp_path_factory):
-    outdir = tmp_path_factory.mktemp("shared") / "cdk.out"
-    app = create_app(outdir=str(outdir))
-
-    stack, key, logs = _base(app, SHARED)
-    AgentImageRepository(
-        stack,
-        "ClaimsAgent",
-        props=AgentImageRepositoryProps(
-            repository_name=tenant_repository("claims", "agent"),
-            encryption_key=key,
-            pull_accounts=TENANTS["claims"],
-            push_accounts=[CI_ACCOUNT],
-            organization_id=ORG,
-            keep_tagged=50,
-            untagged_expire_days=7,
-        ),
-    )
-    AgentImageRepository(
-        stack,
-        "FraudAgent",
-        props=AgentImageRepositoryProps(
-            repository_name=tenant_repository("fraud", "agent"),
-            encryption_key=key,
-            pull_accounts=list(reversed(TENANTS["fraud"])),
-            organization_id=ORG,
-            keep_tagged=20,
-            untagged_expire_days=3,
-        ),
-    )
-    RegistryScanning(stack, "RegistryScanning")
+def assembly(tmp_path_factory) -> dict[str, Synth]:
+    app = new_app(tmp_path_factory.mktemp("mlflow") / "cdk.out")
+    stack, key = base_stack(app, SHARED)
+    logs = AccessLogsBucket(stack, "AccessLogs")
     ExperimentTracking(
         stack,
         "Mlflow",
@@ -102,48 +59,8 @@ def assembly(tmp_path_factory):
             organization_id=ORG,
         ),
     )
-    curator = iam.Role(stack, "Curator", role_name="agentzone-registry-curator", assumed_by=iam.AccountRootPrincipal())
-    publisher = iam.Role(
-        stack, "Publisher", role_name="agentzone-registry-publisher", assumed_by=iam.AccountRootPrincipal()
-    )
-    registry = AgentRegistry(
-        stack,
-        "Registry",
-        props=AgentRegistryProps(
-            name="agentzone-components",
-            description="Agents, MCP servers and tools",
-            encryption_key=key,
-            approvers=[curator],
-            approval_emails=["platform-leads@example.com"],
-        ),
-    )
-    registry.grant_publish(publisher)
-    registry.add_record(
-        "WebSearch",
-        name="web-search",
-        record_type="mcp-server",
-        description="Web search",
-        descriptor={"name": "web-search", "version": "1.2.0"},
-        version="1.2.0",
-        tools=[{"name": "search"}],
-    )
-    registry.add_record(
-        "Triage",
-        name="triage-agent",
-        record_type="agent",
-        description="Triage agent",
-        descriptor={"name": "triage", "url": "https://example.com/a2a"},
-        schema_version="0.3",
-    )
-    registry.add_record(
-        "Calculator",
-        name="calculator",
-        record_type="tool",
-        description="Calculator tool",
-        descriptor={"name": "calculator"},
-    )
-
-    dedicated, key2, logs2 = _base(app, DEDICATED)
+    dedicated, key2 = base_stack(app, DEDICATED)
+    logs2 = AccessLogsBucket(dedicated, "AccessLogs")
     ExperimentTracking(
         dedicated,
         "Mlflow",
@@ -158,170 +75,33 @@ def assembly(tmp_path_factory):
             dedicated_server_per_tenant=True,
         ),
     )
-
-    add_rule_packs(app, NagSettings())
-    synthesized = app.synth()  # raises on any unacknowledged nag error
-    return outdir, {s.stack_name: s.template for s in synthesized.stacks}
+    return synthesize_stacks(app)  # raises on any unacknowledged nag error
 
 
 @pytest.fixture(scope="module")
 def shared(assembly) -> Template:
-    return Template.from_json(assembly[1][SHARED])
+    return assembly[SHARED].template
 
 
 @pytest.fixture(scope="module")
 def dedicated(assembly) -> Template:
-    return Template.from_json(assembly[1][DEDICATED])
-
-
-def only(t: Template, type_: str, props: dict | None = None) -> Mapping[str, Any]:
-    found = t.find_resources(type_, {"Properties": props} if props else None)
-    assert len(found) == 1, (type_, props, list(found))
-    return next(iter(found.values()))
-
-
-def statements(resource: Mapping[str, Any]) -> list[dict]:
-    return resource["Properties"]["PolicyDocument"]["Statement"]
-
-
-def principals(statement: dict) -> list[str]:
-    aws = statement["Principal"]["AWS"]
-    return sorted(aws if isinstance(aws, list) else [aws])
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+    return assembly[DEDICATED].template
 
 
 # ------------------------------------------------------------------- gates
 
 
 def test_cfn_lint_clean(assembly):
-    outdir, templates = assembly
-    files = [outdir / f"{name}.template.json" for name in templates]
-    result = run_cfn_lint(files)
-    assert result.errors == [], result.render()
+    assert_cfn_lint_clean(assembly.values())
 
 
 def test_acknowledgements_are_specific(assembly):
-    outdir, templates = assembly
-    acks = [a for name in templates for a in acknowledgements(outdir, name)]
-    wildcard = sorted({a.finding for a in acks if a.finding.startswith("AwsSolutions-IAM5")})
-    # No Action:: wildcard anywhere; every resource wildcard is named.
-    assert not [f for f in wildcard if "[Action::" in f]
-    assert all("[Resource::" in f for f in wildcard)
-    resource_star = [a for a in acks if a.finding == "AwsSolutions-IAM5[Resource::*]"]
+    # No Action:: wildcard; every resource wildcard is named, except sagemaker-mlflow:AccessUI's (no resource type).
+    resource_star = resource_star_acknowledgements(assembly.values())
     assert {a.path.rsplit("/", 1)[-1] for a in resource_star} == {"TenantPolicy-claims", "TenantPolicy-fraud"}, (
         resource_star
     )
     assert all("AccessUI" in a.reason for a in resource_star)
-
-
-# --------------------------------------------------------------------- ECR
-
-
-def repository(t: Template, tenant: str) -> Mapping[str, Any]:
-    return only(t, "AWS::ECR::Repository", {"RepositoryName": tenant_repository(tenant, "agent")})
-
-
-@pytest.mark.parametrize("tenant", ["claims", "fraud"])
-def test_repository_is_immutable_scanned_encrypted_and_retained(shared, tenant):
-    repo = repository(shared, tenant)
-    props = repo["Properties"]
-    assert props["ImageTagMutability"] == "IMMUTABLE"
-    assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
-    assert props["EncryptionConfiguration"]["EncryptionType"] == "KMS"
-    assert props["EncryptionConfiguration"]["KmsKey"]["Fn::GetAtt"][0].startswith("BaselineKey")
-    assert repo["DeletionPolicy"] == repo["UpdateReplacePolicy"] == "Retain"
-
-
-@pytest.mark.parametrize("tenant,keep,days", [("claims", 50, 7), ("fraud", 20, 3)])
-def test_lifecycle_expires_untagged_and_keeps_newest_tagged(shared, tenant, keep, days):
-    rules = json.loads(repository(shared, tenant)["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
-    priorities = [r["rulePriority"] for r in rules]
-    assert priorities == sorted(set(priorities)) == [1, 2]
-    # ECR: at most one tagStatus=any rule, and it must have the highest priority; none is used here.
-    assert all(r["selection"]["tagStatus"] != "any" for r in rules)
-    untagged, tagged = rules
-    assert untagged["selection"] == {
-        "tagStatus": "untagged",
-        "countType": "sinceImagePushed",
-        "countNumber": days,
-        "countUnit": "days",
-    }
-    assert tagged["selection"] == {
-        "tagStatus": "tagged",
-        "tagPatternList": ["*"],
-        "countType": "imageCountMoreThan",
-        "countNumber": keep,
-    }
-    assert all(r["action"] == {"type": "expire"} for r in rules)
-
-
-def test_repository_policy_pull_for_listed_accounts_push_only_for_pushers(shared):
-    claims = statements(
-        {"Properties": {"PolicyDocument": repository(shared, "claims")["Properties"]["RepositoryPolicyText"]}}
-    )
-    by_sid = {s["Sid"]: s for s in claims}
-    assert set(by_sid) == {"PullFromOrganizationAccounts", "PushFromOrganizationAccounts"}
-    pull, push = by_sid["PullFromOrganizationAccounts"], by_sid["PushFromOrganizationAccounts"]
-    assert principals(pull) == sorted(f"arn:aws:iam::{a}:root" for a in [*TENANTS["claims"], CI_ACCOUNT])
-    assert sorted(pull["Action"]) == sorted(PULL_ACTIONS)
-    assert principals(push) == [f"arn:aws:iam::{CI_ACCOUNT}:root"]  # tenant accounts pull only
-    assert sorted(push["Action"]) == sorted(PUSH_ACTIONS)
-    for s in claims:
-        assert s["Effect"] == "Allow"
-        assert s["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}}
-        assert "Resource" not in s
-
-
-def test_pull_only_repository_has_no_push_statement_and_no_wildcard_principal(shared):
-    fraud = repository(shared, "fraud")["Properties"]["RepositoryPolicyText"]["Statement"]
-    assert [s["Sid"] for s in fraud] == ["PullFromOrganizationAccounts"]
-    assert principals(fraud[0]) == ["arn:aws:iam::444444444444:root"]
-    assert not set(PUSH_ACTIONS) & set(as_list(fraud[0]["Action"]))
-    for repo in shared.find_resources("AWS::ECR::Repository").values():
-        for s in repo["Properties"]["RepositoryPolicyText"]["Statement"]:
-            assert s["Principal"] != "*" and "*" not in as_list(s["Principal"].get("AWS")), s
-            assert s.get("Condition", {}).get("StringEquals", {}).get("aws:PrincipalOrgID") == ORG
-
-
-def test_enhanced_scanning_is_one_registry_setting(shared):
-    config = only(shared, "AWS::ECR::RegistryScanningConfiguration")["Properties"]
-    assert config == {
-        "ScanType": "ENHANCED",
-        "Rules": [
-            {
-                "ScanFrequency": "CONTINUOUS_SCAN",
-                "RepositoryFilters": [{"Filter": "agentzone/*", "FilterType": "WILDCARD"}],
-            }
-        ],
-    }
-
-
-@pytest.mark.parametrize(
-    "kwargs,error",
-    [
-        ({"pull_accounts": ["12345"]}, "12-digit"),
-        ({"push_accounts": ["abc"]}, "12-digit"),
-        ({"organization_id": "org-1"}, "Organizations id"),
-        ({"keep_tagged": 0}, "keep_tagged"),
-        ({"untagged_expire_days": 0}, "untagged_expire_days"),
-    ],
-)
-def test_repository_rejects_bad_input(kwargs, error):
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
-    key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
-    props = dict(
-        repository_name="agentzone/x/agent",
-        encryption_key=key,
-        pull_accounts=["111111111111"],
-        organization_id=ORG,
-        keep_tagged=1,
-        untagged_expire_days=1,
-    )
-    with pytest.raises(ValueError, match=error):
-        AgentImageRepository(stack, "Repo", props=AgentImageRepositoryProps(**{**props, **kwargs}))
 
 
 # ------------------------------------------------------------------ MLflow
@@ -331,16 +111,6 @@ def tenant_role(t: Template, tenant: str) -> tuple[str, Mapping[str, Any]]:
     found = t.find_resources("AWS::IAM::Role", {"Properties": {"RoleName": tenant_mlflow_role_name(tenant)}})
     assert len(found) == 1
     return next(iter(found.items()))
-
-
-def policy_of(t: Template, role_id: str) -> Mapping[str, Any]:
-    found = [
-        p
-        for p in t.find_resources("AWS::IAM::ManagedPolicy").values()
-        if {"Ref": role_id} in p["Properties"].get("Roles", [])
-    ]
-    assert len(found) == 1, role_id
-    return found[0]
 
 
 def bucket_id(t: Template) -> str:
@@ -496,150 +266,8 @@ def test_tracking_server_arn_is_an_output(shared):
     ],
 )
 def test_experiment_tracking_rejects_bad_input(kwargs, error):
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
+    stack = cdk.Stack(new_app(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
     props = dict(encryption_key=key, tenant_accounts={"claims": ["111111111111"]}, organization_id=ORG)
     with pytest.raises(ValueError, match=error):
         ExperimentTracking(stack, "Mlflow", props=ExperimentTrackingProps(**{**props, **kwargs}))
-
-
-# ---------------------------------------------------------------- registry
-
-
-def test_registry_requires_manual_approval_and_uses_the_cmk(shared):
-    registry = only(shared, "AWS::AgentRegistry::Registry")
-    assert registry["DeletionPolicy"] == registry["UpdateReplacePolicy"] == "Retain"
-    props = registry["Properties"]
-    assert props["Name"] == "agentzone-components"
-    assert props["ApprovalConfiguration"] == {"AutoApprovalRules": []}  # every submission waits for a curator
-    assert props["AuthorizerType"] == "AWS_IAM"
-    assert props["EncryptionConfiguration"]["KmsKeyArn"]["Fn::GetAtt"][0].startswith("BaselineKey")
-    assert "DiscoveryConfiguration" not in props
-    assert {t["Key"] for t in props["Tags"]} >= {"owner", "cost-center", "use-case-id", "environment"}
-
-
-def test_records_map_to_service_types_and_descriptors(shared):
-    records = {
-        r["Properties"]["Name"]: r["Properties"]
-        for r in shared.find_resources("AWS::AgentRegistry::RegistryRecord").values()
-    }
-    assert {n: r["RecordType"] for n, r in records.items()} == {
-        "web-search": "MCP",
-        "triage-agent": "AGENT",
-        "calculator": "CUSTOM",
-    }
-    mcp = records["web-search"]["Descriptors"]["McpServer"]
-    assert json.loads(mcp["Data"]) == {"name": "web-search", "version": "1.2.0"}
-    assert json.loads(mcp["AdditionalData"]["Tools"]["Data"]) == [{"name": "search"}]
-    assert records["web-search"]["RecordVersion"] == "1.2.0"
-    assert records["triage-agent"]["Descriptors"]["A2aAgentCard"]["DataSchemaVersion"] == "0.3"
-    assert set(records["calculator"]["Descriptors"]) == {"Custom"}
-    for r in records.values():
-        assert r["RegistryId"]["Fn::GetAtt"][1] == "RegistryId"
-        assert "Status" not in r  # read-only: records start as DRAFT
-
-
-def test_only_approvers_can_change_record_status(shared):
-    def actions_of(role_name: str) -> set[str]:
-        role_id = next(iter(shared.find_resources("AWS::IAM::Role", {"Properties": {"RoleName": role_name}})))
-        return {a for s in statements(policy_of(shared, role_id)) for a in as_list(s["Action"])}
-
-    curator, publisher = actions_of("agentzone-registry-curator"), actions_of("agentzone-registry-publisher")
-    assert "agent-registry:UpdateRegistryRecordStatus" in curator
-    assert "agent-registry:UpdateRegistryRecordStatus" not in publisher
-    assert "agent-registry:SubmitRegistryRecordForApproval" in publisher
-    assert not {a for a in curator if a.startswith("agent-registry:") and ("Create" in a or "Submit" in a)}
-    every = [
-        a
-        for p in shared.find_resources("AWS::IAM::ManagedPolicy").values()
-        for s in statements(p)
-        for a in as_list(s["Action"])
-    ]
-    assert every.count("agent-registry:UpdateRegistryRecordStatus") == 1
-
-
-def test_submissions_notify_approvers_on_an_encrypted_topic(shared):
-    rule = only(shared, "AWS::Events::Rule")["Properties"]
-    registry_id = next(iter(shared.find_resources("AWS::AgentRegistry::Registry")))
-    assert rule["EventPattern"] == {
-        "source": ["aws.agent-registry"],
-        "detail-type": ["Registry Record State changed to Pending Approval"],
-        "detail": {"registryId": [{"Fn::GetAtt": [registry_id, "RegistryId"]}]},
-    }
-    topic_id = rule["Targets"][0]["Arn"]["Ref"]
-    topic = shared.to_json()["Resources"][topic_id]["Properties"]
-    assert topic["KmsMasterKeyId"]["Fn::GetAtt"][0].startswith("BaselineKey")
-    only(
-        shared,
-        "AWS::SNS::Subscription",
-        {"Protocol": "email", "Endpoint": "platform-leads@example.com", "TopicArn": {"Ref": topic_id}},
-    )
-
-
-@pytest.mark.parametrize(
-    "call,error",
-    [
-        (lambda r: r.add_record("X", name="x", record_type="prompt", description="d", descriptor={}), "record_type"),
-        (
-            lambda r: r.add_record("X", name="x", record_type="tool", description="d", descriptor={}, tools=[]),
-            "only an mcp-server",
-        ),
-        (lambda r: r.add_record("X", name="-x", record_type="tool", description="d", descriptor={}), "record name"),
-        (
-            lambda r: [
-                r.add_record(f"X{i}", name="x", record_type="tool", description="d", descriptor={}) for i in range(2)
-            ],
-            "already",
-        ),
-    ],
-)
-def test_registry_rejects_bad_records(call, error):
-    stack = cdk.Stack(cdk.App(), "Bad", env=ENV)
-    key = BaselineKey(stack, "Key", alias="alias/bad", description="bad").key
-    registry = AgentRegistry(stack, "Registry", props=AgentRegistryProps(name="r", description="d", encryption_key=key))
-    with pytest.raises(ValueError, match=error):
-        call(registry)
-
-
-def test_auto_approval_is_opt_in():
-    stack = cdk.Stack(cdk.App(), "Sandbox", env=ENV)
-    key = BaselineKey(stack, "Key", alias="alias/sandbox", description="sandbox").key
-    AgentRegistry(
-        stack,
-        "Registry",
-        props=AgentRegistryProps(name="sandbox", description="d", encryption_key=key, auto_approve=True),
-    )
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::AgentRegistry::Registry", {"ApprovalConfiguration": {"AutoApprovalRules": ["APPROVE_ALL"]}}
-    )
-
-
-def test_jwt_discovery_uses_the_central_identity():
-    from aws_cdk import aws_agentregistry as agentregistry
-
-    discovery = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123/.well-known/openid-configuration"
-    stack = cdk.Stack(cdk.App(), "Jwt", env=ENV)
-    key = BaselineKey(stack, "Key", alias="alias/jwt", description="jwt").key
-    AgentRegistry(
-        stack,
-        "Registry",
-        props=AgentRegistryProps(
-            name="jwt",
-            description="d",
-            encryption_key=key,
-            jwt_authorizer=agentregistry.CfnRegistry.CustomJWTAuthorizerConfigurationProperty(
-                discovery_url=discovery, allowed_scopes=["agentzone/registry/search"]
-            ),
-        ),
-    )
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::AgentRegistry::Registry",
-        {
-            "AuthorizerType": "CUSTOM_JWT",
-            "DiscoveryConfiguration": {
-                "AuthorizerConfiguration": {
-                    "CustomJWTAuthorizer": {"DiscoveryUrl": discovery, "AllowedScopes": ["agentzone/registry/search"]}
-                }
-            },
-        },
-    )
