@@ -112,8 +112,15 @@ def spec_doc(kind="tool", name="claims-lookup", version="1.2.0", **overrides) ->
 
 
 def write(tmp_path: Path, doc: dict | str, name: str | None = None) -> Path:
-    path = tmp_path / (name or f"{doc['kind']}-{doc['name']}-{doc['version']}.yaml")
-    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
+    """A spec file: a document as YAML (named after kind, name and version unless ``name``), or text as it is."""
+    if isinstance(doc, str):
+        assert name is not None, "text needs a file name"
+        text = doc
+    else:
+        name = name or f"{doc['kind']}-{doc['name']}-{doc['version']}.yaml"
+        text = yaml.safe_dump(doc, sort_keys=False)
+    path = tmp_path / name
+    path.write_text(text)
     return path
 
 

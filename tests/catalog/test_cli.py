@@ -18,15 +18,24 @@ def run(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
-    tool = write(tmp_path, spec_doc())
-    app = write(
-        tmp_path,
-        spec_doc(
-            kind="application", name="claims-app", version="1.0.0", lineage=[ref("tool", "claims-lookup", "1.2.0")]
-        ),
+def app_doc(version: str) -> dict:
+    """The claims app, built on the claims-lookup tool."""
+    return spec_doc(
+        kind="application", name="claims-app", version=version, lineage=[ref("tool", "claims-lookup", "1.2.0")]
     )
 
+
+def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
+    register_in_lineage_order_once(tmp_path, capsys)
+    approve_with_four_eyes(capsys, monkeypatch)
+    list_and_show(capsys)
+    deprecate_and_refuse_new_dependents(tmp_path, capsys)
+
+
+def register_in_lineage_order_once(tmp_path, capsys) -> None:
+    """Register puts a tool before the app built on it, says when nothing changed and refuses new content."""
+    tool = write(tmp_path, spec_doc())
+    app = write(tmp_path, app_doc("1.0.0"))
     code, out, err = run(capsys, "register", app, tool)  # given out of order: the tool goes first
     assert (code, err) == (0, "")
     assert out.splitlines()[0].startswith("registered tool/claims-lookup@1.2.0 as draft (sha256:")
@@ -44,6 +53,9 @@ def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
     assert err.startswith("agentzone catalog: tool/claims-lookup@1.2.0 is already registered with different content")
     assert "Traceback" not in err
 
+
+def approve_with_four_eyes(capsys, monkeypatch) -> None:
+    """Only a submitted entry is approved, and only by another identity than the one that registered it."""
     code, out, _ = run(capsys, "submit", "claims-lookup@1.2.0")
     assert (code, out) == (0, "tool/claims-lookup@1.2.0: draft -> pending\n")
     code, _, err = run(capsys, "approve", "claims-app@1.0.0")
@@ -56,6 +68,9 @@ def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
     code, out, _ = run(capsys, "approve", "tool/claims-lookup@1.2.0")
     assert (code, out) == (0, "tool/claims-lookup@1.2.0: pending -> approved\n")
 
+
+def list_and_show(capsys) -> None:
+    """List filters and prints a table or JSON; show names who uses an entry."""
     code, out, _ = run(capsys, "list", "--json", "--state", "approved")
     rows = json.loads(out)
     assert [(r["ref"], r["approved_by"]) for r in rows] == [
@@ -71,6 +86,9 @@ def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
     code, out, _ = run(capsys, "show", "claims-lookup@1.2.0", "--json")
     assert json.loads(out)["used_by"] == ["application/claims-app@1.0.0"]
 
+
+def deprecate_and_refuse_new_dependents(tmp_path, capsys) -> None:
+    """Deprecating names who still depends on the entry; a new version of a dependent is then refused."""
     code, out, _ = run(
         capsys, "deprecate", "claims-lookup@1.2.0", "--end-of-life", "2099-06-30", "--reason", "Use 2.0.0."
     )
@@ -78,13 +96,7 @@ def test_cli_end_to_end(aws, tmp_path, capsys, monkeypatch):
     assert (
         out == "tool/claims-lookup@1.2.0: approved -> deprecated\n  still referenced by: application/claims-app@1.0.0\n"
     )
-    newer_app = write(
-        tmp_path,
-        spec_doc(
-            kind="application", name="claims-app", version="1.1.0", lineage=[ref("tool", "claims-lookup", "1.2.0")]
-        ),
-    )
-    code, _, err = run(capsys, "register", newer_app)
+    code, _, err = run(capsys, "register", write(tmp_path, app_doc("1.1.0")))
     assert code == 1 and "lineage tool/claims-lookup@1.2.0 is deprecated (end of life 2099-06-30)" in err
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
@@ -33,7 +36,7 @@ def template() -> Template:
     return Template.from_stack(stack)
 
 
-def tables_of(template: Template) -> dict[str, dict]:
+def tables_of(template: Template) -> Mapping[str, Mapping[str, Any]]:
     return template.find_resources("AWS::DynamoDB::GlobalTable")
 
 
