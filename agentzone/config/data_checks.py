@@ -91,7 +91,7 @@ def data_lake_problems(doc: SourceDoc, org: m.Organization) -> list[Problem]:
 
 
 # Resources a tenant's data stack holds (AgentZone-<tenant>-<env>-data in the central environment,
-# the largest); tests/test_data_lake.py keeps these at or above the synthesized counts.
+# the largest); tests/stacks/test_data_lake.py keeps these at or above the synthesized counts.
 STACK_RESOURCE_LIMIT = 450  # CloudFormation allows 500; leave room for outputs of later versions
 _PER_TENANT, _PER_ENVIRONMENT = 6, 2  # key, alias, schedule group, secret...; DESCRIBE + SELECT grant per account
 _PER_NAMESPACE, _PER_PRODUCERS = 16, 2  # database, crawler, job, trigger, three Glue roles, grants; the ingest role

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import aws_cdk as cdk
 import pytest
@@ -20,20 +19,18 @@ from agentzone.blueprints.guardrail import (
     AgentGuardrailProps,
     policy_from_config,
 )
-from agentzone.composition import create_app
-from agentzone.config.model import GuardrailBlueprint, NagSettings
+from agentzone.config.model import GuardrailBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.guardrail import CONTENT_CATEGORIES, GuardrailPolicy, GuardrailTopic, ModelGuardrail
-from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
+from agentzone.nag import acknowledge_compliance
 from agentzone.organization_policies import MODEL_INVOKE_ACTIONS
-from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 
-from .conftest import ROOT
+from ..conftest import ROOT
+from ..support import Synth, new_app, synthesize
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 STACK = "GuardrailBlueprintTest"
-NAG_PACKS = set(PACK_PREFIXES)
 MODELS = ("amazon.nova-lite-v1:0", "eu.anthropic.claude-sonnet-4-5-v1:0")
 TOPIC = {
     "name": "Investment advice",
@@ -71,22 +68,13 @@ def agent_role(stack: cdk.Stack) -> iam.Role:
     return iam.Role(stack, "AgentRole", assumed_by=iam.ServicePrincipal("bedrock-agentcore.amazonaws.com"))
 
 
-@dataclass(frozen=True)
-class Synth:
-    template: Template
-    raw: dict
-    path: Path
-    outdir: Path
-    env: dict[str, str]  # attach_to_agent's variables, resolved
-
-
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory) -> Synth:
-    """The blueprint from config, attached to an agent role, through every nag pack.
+def built(tmp_path_factory) -> tuple[Synth, dict]:
+    """The blueprint from config, attached to an agent role, through every nag pack, and the variables it returned.
 
     Synth raises on an unacknowledged nag error.
     """
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("guardrail") / "cdk.out"))
+    app = new_app(tmp_path_factory.mktemp("guardrail") / "cdk.out")
     stack = cdk.Stack(app, STACK, env=ENV)
     guardrail = AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=CONFIG)
     role = agent_role(stack)
@@ -97,16 +85,12 @@ def synth(tmp_path_factory) -> Synth:
         "IAMNoInlinePolicy",
         "Test stand-in for the agent runtime's execution role, whose blueprint owns this decision.",
     )
-    add_rule_packs(app, NagSettings())
-    assembly = app.synth()
-    artifact = assembly.get_stack_by_name(STACK)
-    return Synth(
-        Template.from_json(artifact.template),
-        artifact.template,
-        Path(assembly.directory) / artifact.template_file,
-        Path(assembly.directory),
-        {k: stack.resolve(v) for k, v in env.items()},
-    )
+    return synthesize(app, STACK), {k: stack.resolve(v) for k, v in env.items()}
+
+
+@pytest.fixture(scope="module")
+def synth(built) -> Synth:
+    return built[0]
 
 
 def resources(raw: dict, kind: str) -> dict[str, dict]:
@@ -124,7 +108,7 @@ def guardrail_props(raw: dict) -> dict:
 
 def synth_template(policy: GuardrailPolicy | None = None, config: GuardrailBlueprint | None = None) -> dict:
     """A quick synth without nag, for template details of other policies."""
-    stack = cdk.Stack(cdk.App(), "Quick", env=ENV)
+    stack = cdk.Stack(new_app(), "Quick", env=ENV)
     if config is not None:
         AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=config)
     else:
@@ -158,7 +142,7 @@ def test_name_description_message_and_tags_come_from_the_context(synth):
 
 def test_built_from_props_it_is_tagged_exactly_as_from_config():
     """Tags travel in the props, so a team that builds the guardrail itself gets the template YAML gives."""
-    app = create_app()
+    app = new_app()
     yaml_stack = cdk.Stack(app, "FromConfig", env=ENV)
     AgentGuardrail.from_config(yaml_stack, "Guardrail", context=context(yaml_stack), config=CONFIG)
     props_stack = cdk.Stack(app, "FromProps", env=ENV)
@@ -275,7 +259,7 @@ def test_a_version_is_published_with_the_policy_fingerprint(synth):
 
 
 def fingerprint(policy: GuardrailPolicy) -> str:
-    stack = cdk.Stack(cdk.App(), "Fingerprint", env=ENV)
+    stack = cdk.Stack(new_app(), "Fingerprint", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key
     return ModelGuardrail(stack, "G", name="g", policy=policy, encryption_key=key, description="d").fingerprint
 
@@ -354,27 +338,10 @@ def test_models_are_invocable_only_with_this_guardrail_at_its_version(synth):
     direct, behind = sorted(statements, key=lambda s: "StringLike" in s["Condition"])
     # Direct models and the profile: exactly the guardrail condition, nothing else.
     assert direct["Condition"] == {"StringEquals": {"bedrock:GuardrailIdentifier": versioned}}
-    assert [json.dumps(r) for r in direct["Resource"]] == [
-        json.dumps(
-            {
-                "Fn::Join": [
-                    "",
-                    ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"],
-                ]
-            }
-        ),
-        json.dumps(
-            {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:",
-                        {"Ref": "AWS::Partition"},
-                        ":bedrock:eu-west-1:111111111111:inference-profile/eu.anthropic.claude-sonnet-4-5-v1:0",
-                    ],
-                ]
-            }
-        ),
+    # The partition is a literal under cdk.json's enablePartitionLiterals; minimizePolicies sorts the resources.
+    assert direct["Resource"] == [
+        "arn:aws:bedrock:eu-west-1:111111111111:inference-profile/eu.anthropic.claude-sonnet-4-5-v1:0",
+        "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0",
     ]
     # The model behind the cross-region profile: any region, but only through the profile.
     assert "foundation-model/anthropic.claude-sonnet-4-5-v1:0" in json.dumps(behind["Resource"])
@@ -402,10 +369,11 @@ def test_agent_may_apply_and_read_the_guardrail_and_decrypt_through_bedrock(synt
     }
 
 
-def test_attach_returns_the_guardrail_id_and_version(synth):
+def test_attach_returns_the_guardrail_id_and_version(built):
+    synth, env = built
     guardrail_id, _ = the(synth.raw, "AWS::Bedrock::Guardrail")
     version_id, _ = the(synth.raw, "AWS::Bedrock::GuardrailVersion")
-    assert synth.env == {
+    assert env == {
         ENV_GUARDRAIL_ID: {"Fn::GetAtt": [guardrail_id, "GuardrailId"]},
         ENV_GUARDRAIL_VERSION: {"Fn::GetAtt": [version_id, "Version"]},
     }
@@ -413,7 +381,7 @@ def test_attach_returns_the_guardrail_id_and_version(synth):
 
 
 def test_metrics_are_for_the_published_version():
-    stack = cdk.Stack(cdk.App(), "Metrics", env=ENV)
+    stack = cdk.Stack(new_app(), "Metrics", env=ENV)
     guardrail = AgentGuardrail.from_config(stack, "Guardrail", context=context(stack), config=CONFIG)
     metric = guardrail.metric_invocations_intervened()
     assert (metric.namespace, metric.metric_name, metric.statistic) == (
@@ -431,13 +399,11 @@ def test_metrics_are_for_the_published_version():
 
 
 def test_nag_passed_with_narrow_acknowledgements(synth):
-    acks = [a for a in acknowledgements(synth.outdir, STACK) if a.pack in NAG_PACKS]
+    acks = synth.acknowledgements()
     assert {a.path for a in acks} == {f"/{STACK}/AgentRole/DefaultPolicy"}
     mine = {a.finding for a in acks if a.pack == "AwsSolutions"}
     # Only the model behind the cross-region profile is a wildcard (its regions).
-    assert mine == {
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0]"
-    }
+    assert mine == {"AwsSolutions-IAM5[Resource::arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-v1:0]"}
 
 
 def test_cfn_lint_is_clean(synth):
@@ -464,7 +430,7 @@ def test_bad_policies_fail_synth(policy, message):
 
 
 def test_granting_models_needs_models():
-    stack = cdk.Stack(cdk.App(), "NoModels", env=ENV)
+    stack = cdk.Stack(new_app(), "NoModels", env=ENV)
     guardrail = AgentGuardrail.from_config(stack, "Guardrail", context=context(stack, models=()), config=CONFIG)
     with pytest.raises(ValueError, match="no models"):
         guardrail.attach_to_agent(agent_role(stack))

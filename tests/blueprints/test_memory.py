@@ -9,7 +9,8 @@ import pytest
 
 from agentzone import naming
 from agentzone.blueprints.memory import AgentMemory, AgentMemoryProps, CustomStrategyProps
-from agentzone.composition import create_app
+
+from ..support import new_app
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 # Released logical id of fraud's signals memory: a new id would replace the memory and lose what it holds.
@@ -92,7 +93,7 @@ def test_memories_with_built_in_extraction_keep_a_generated_role_and_call_no_mod
 
 
 def _memory(memory_name: str, *strategies: CustomStrategyProps) -> tuple[AgentMemory, dict]:
-    stack = cdk.Stack(create_app(), "Memory", env=ENV)
+    stack = cdk.Stack(new_app(), "Memory", env=ENV)
     memory = AgentMemory(
         stack,
         "Notes",

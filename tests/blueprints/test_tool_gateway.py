@@ -15,21 +15,22 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
 from agentzone.blueprints.context import AgentAttachment, BlueprintContext, CentralIdentity
+from agentzone.blueprints.tool_gateway import GATEWAY_NAME as GATEWAY_NAME_PATTERN
 from agentzone.blueprints.tool_gateway import (
+    GATEWAY_NAME_MAX,
     TOOL_GATEWAY_URL_VARIABLE,
     LambdaTargetProps,
     TenantToolGateway,
     TenantToolGatewayProps,
+    tenant_gateway_name,
 )
-from agentzone.composition import create_app
-from agentzone.config.model import NagSettings, ToolGatewayBlueprint
+from agentzone.config.model import SLUG_PATTERN, ToolGatewayBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.nag import PACK_PREFIXES, add_rule_packs
-from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
 from agentzone.tools import cedar
 
-from .test_tags import as_dict, tag_property
+from ..support import Synth, new_app, synthesize_stacks
+from ..test_tags import as_dict, tag_property
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 POOL = "eu-west-1_Tenant1"
@@ -37,7 +38,6 @@ DISCOVERY = f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL}/.well-known/ope
 SCOPES = ["agentzone/claims/claims.read", "agentzone/claims/invoke"]  # sorted, whatever the order in config
 GATEWAY_NAME = "agentzone-claims-tools"
 JWT_STACK, IAM_STACK = "TenantTools", "TenantToolsIam"
-NAG_PACKS = set(PACK_PREFIXES)
 TAGS = {"owner": "claims-ai@example.com", "cost-center": "CC-1234", "use-case": "UC-0042", "environment": "dev"}
 
 CALLERS = """\
@@ -181,11 +181,10 @@ def context(stack: cdk.Stack, config_dir: Path | None, *, identity: bool = True)
 
 
 @dataclass(frozen=True)
-class Synth:
-    templates: dict[str, Template]
-    raw: dict[str, dict]
-    paths: dict[str, Path]  # template files, for cfn-lint
-    outdir: Path  # the cloud assembly, for its acknowledgements
+class Built:
+    """Both stacks as synthesized, by stack name, and the gateways built in them."""
+
+    stacks: dict[str, Synth]
     gateways: dict[str, TenantToolGateway]
 
 
@@ -195,10 +194,10 @@ def config_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory, config_dir) -> Synth:
+def built(tmp_path_factory, config_dir) -> Built:
     """Two tenant gateways through every nag pack (synth raises on an unacknowledged error):
     JWT + ENFORCE with all target kinds, and the IAM fallback with enforce off."""
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("tenant-tools") / "cdk.out"))
+    app = new_app(tmp_path_factory.mktemp("tenant-tools") / "cdk.out")
     gateways = {}
     stack = cdk.Stack(app, JWT_STACK, env=ENV)
     gateways[JWT_STACK] = TenantToolGateway.from_config(
@@ -209,25 +208,17 @@ def synth(tmp_path_factory, config_dir) -> Synth:
     gateways[IAM_STACK] = TenantToolGateway.from_config(
         stack, "ToolGateway", context=context(stack, config_dir, identity=False), config=iam_config
     )
-    add_rule_packs(app, NagSettings())
-    assembly = app.synth()
-    raw, templates, paths = {}, {}, {}
-    for name in (JWT_STACK, IAM_STACK):
-        artifact = assembly.get_stack_by_name(name)
-        raw[name] = artifact.template
-        templates[name] = Template.from_json(artifact.template)
-        paths[name] = Path(assembly.directory) / artifact.template_file
-    return Synth(templates, raw, paths, Path(assembly.directory), gateways)
+    return Built(synthesize_stacks(app), gateways)
 
 
 @pytest.fixture(scope="module")
-def template(synth) -> Template:
-    return synth.templates[JWT_STACK]
+def template(built) -> Template:
+    return built.stacks[JWT_STACK].template
 
 
 @pytest.fixture(scope="module")
-def raw(synth) -> dict:
-    return synth.raw[JWT_STACK]
+def raw(built) -> dict:
+    return built.stacks[JWT_STACK].raw
 
 
 def of_type(raw: dict, kind: str) -> dict[str, dict]:
@@ -273,7 +264,8 @@ def granted(raw: dict, action: str) -> list:
 
 
 def joined(value) -> str:
-    """An Fn::Join of literals and {Ref: AWS::Partition} as one string (partition written as <p>)."""
+    """An ARN as one string. Under cdk.json's partition literals it is one already ("arn:aws:..."); an Fn::Join
+    (a token in it) reads as its parts, with {Ref: AWS::Partition} written as <p>."""
     if isinstance(value, str):
         return value
     parts = value["Fn::Join"][1]
@@ -285,7 +277,7 @@ def joined(value) -> str:
 # ------------------------------------------------------------------ gateway and inbound auth
 
 
-def test_gateway_trusts_the_central_identity_with_the_tenant_scopes(template, synth):
+def test_gateway_trusts_the_central_identity_with_the_tenant_scopes(template, built):
     template.has_resource_properties(
         "AWS::BedrockAgentCore::Gateway",
         {
@@ -299,19 +291,19 @@ def test_gateway_trusts_the_central_identity_with_the_tenant_scopes(template, sy
         },
     )
     template.resource_count_is("AWS::Cognito::UserPool", 0)  # never a gateway-private identity
-    assert not synth.gateways[JWT_STACK].uses_iam_auth
+    assert not built.gateways[JWT_STACK].uses_iam_auth
 
 
-def test_without_identity_callers_sign_with_iam(synth):
-    gateway = synth.templates[IAM_STACK].find_resources("AWS::BedrockAgentCore::Gateway")
+def test_without_identity_callers_sign_with_iam(built):
+    gateway = built.stacks[IAM_STACK].template.find_resources("AWS::BedrockAgentCore::Gateway")
     (props,) = [g["Properties"] for g in gateway.values()]
     assert props["AuthorizerType"] == "AWS_IAM" and "AuthorizerConfiguration" not in props
-    synth.templates[IAM_STACK].resource_count_is("AWS::Cognito::UserPool", 0)
-    assert synth.gateways[IAM_STACK].uses_iam_auth
+    built.stacks[IAM_STACK].template.resource_count_is("AWS::Cognito::UserPool", 0)
+    assert built.gateways[IAM_STACK].uses_iam_auth
 
 
-def test_iam_fallback_warns_about_oauth_only_policies(synth):
-    metadata = json.loads((synth.outdir / f"{IAM_STACK}.metadata.json").read_text())
+def test_iam_fallback_warns_about_oauth_only_policies(built):
+    metadata = json.loads((built.stacks[IAM_STACK].outdir / f"{IAM_STACK}.metadata.json").read_text())
     warnings = [e["data"] for entries in metadata.values() for e in entries if e["type"] == "aws:cdk:warning"]
     assert any("AgentCore::IamEntity" in w for w in warnings)
 
@@ -343,8 +335,8 @@ def test_policy_engine_enforces_config_policies_with_the_gateway_arn(template, r
         assert set(targets) <= set(policy["DependsOn"])
 
 
-def test_log_only_when_not_enforced(synth):
-    synth.templates[IAM_STACK].has_resource_properties(
+def test_log_only_when_not_enforced(built):
+    built.stacks[IAM_STACK].template.has_resource_properties(
         "AWS::BedrockAgentCore::Gateway",
         {
             "PolicyEngineConfiguration": {"Mode": "LOG_ONLY", "Arn": Match.any_value()},
@@ -353,7 +345,7 @@ def test_log_only_when_not_enforced(synth):
 
 
 def test_log_only_needs_no_policy(config_dir):
-    stack = cdk.Stack(create_app(), "NoPolicies", env=ENV)
+    stack = cdk.Stack(new_app(), "NoPolicies", env=ENV)
     TenantToolGateway.from_config(
         stack,
         "ToolGateway",
@@ -370,7 +362,7 @@ def test_lambda_targets_carry_the_tool_schema_from_the_file(raw):
     props = target(raw, "claim-lookup")["Properties"]
     assert props["Description"] == "Claims records"
     lambda_config = props["TargetConfiguration"]["Mcp"]["Lambda"]
-    assert joined(lambda_config["LambdaArn"]) == "arn:<p>:lambda:eu-west-1:111111111111:function:claims-lookup"
+    assert joined(lambda_config["LambdaArn"]) == "arn:aws:lambda:eu-west-1:111111111111:function:claims-lookup"
     assert props["CredentialProviderConfigurations"] == [{"CredentialProviderType": "GATEWAY_IAM_ROLE"}]
     assert lambda_config["ToolSchema"]["InlinePayload"] == [
         {
@@ -399,17 +391,17 @@ def test_lambda_targets_carry_the_tool_schema_from_the_file(raw):
     ]
 
 
-def test_gateway_role_may_invoke_exactly_the_named_functions(raw, synth):
+def test_gateway_role_may_invoke_exactly_the_named_functions(raw, built):
     assert sorted(joined(r) for r in granted(raw, "lambda:InvokeFunction")) == [
-        "arn:<p>:lambda:eu-west-1:111111111111:function:claims-lookup",
-        "arn:<p>:lambda:eu-west-1:111111111111:function:claims-notes",
+        "arn:aws:lambda:eu-west-1:111111111111:function:claims-lookup",
+        "arn:aws:lambda:eu-west-1:111111111111:function:claims-notes",
     ]  # unqualified ARNs only: no versions or aliases (':*'), no other function
     for name in ("claim-lookup", "claim-notes"):
         assert role_policy(raw)[0] in target(raw, name)["DependsOn"]  # the grant exists before the target
     for stack in (JWT_STACK, IAM_STACK):
-        text = json.dumps(synth.raw[stack])
-        assert "lambda:*" not in text and ":function:claims-lookup:*" not in text
-        assert of_type(synth.raw[stack], "AWS::Lambda::Permission") == {}  # no resource policy on the team's functions
+        stack_raw = built.stacks[stack].raw
+        assert "lambda:*" not in json.dumps(stack_raw) and ":function:claims-lookup:*" not in json.dumps(stack_raw)
+        assert of_type(stack_raw, "AWS::Lambda::Permission") == {}  # no resource policy on the team's functions
     others = [
         k
         for k, v in of_type(raw, "AWS::IAM::Policy").items()
@@ -475,17 +467,17 @@ def test_gateway_role_reads_only_its_own_providers_keys(raw):
     get_key = granted(raw, "bedrock-agentcore:GetResourceApiKey")
     assert sorted(r["Fn::GetAtt"][0] for r in get_key if "Fn::GetAtt" in r) == providers
     assert sorted({joined(r) for r in get_key if "Fn::GetAtt" not in r}) == [
-        "arn:<p>:bedrock-agentcore:eu-west-1:111111111111:token-vault/default",
-        "arn:<p>:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default",
-        f"arn:<p>:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/{GATEWAY_NAME}-*",
+        "arn:aws:bedrock-agentcore:eu-west-1:111111111111:token-vault/default",
+        "arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default",
+        f"arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/{GATEWAY_NAME}-*",
     ]
     assert sorted(joined(r) for r in granted(raw, "bedrock-agentcore:GetWorkloadAccessToken")) == [
-        "arn:<p>:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default",
-        f"arn:<p>:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/{GATEWAY_NAME}-*",
+        "arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default",
+        f"arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/{GATEWAY_NAME}-*",
     ]
     # Each provider's own token-vault secret (6-character random suffix), not the whole vault, not the team's secrets.
     assert sorted(joined(r) for r in granted(raw, "secretsmanager:GetSecretValue")) == [
-        f"arn:<p>:secretsmanager:eu-west-1:111111111111:secret:bedrock-agentcore-identity!default/apikey/{GATEWAY_NAME}-{name}-??????"
+        f"arn:aws:secretsmanager:eu-west-1:111111111111:secret:bedrock-agentcore-identity!default/apikey/{GATEWAY_NAME}-{name}-??????"
         for name in ("policy-admin", "weather")
     ]
     text = json.dumps(role_policy(raw)[1])
@@ -497,14 +489,14 @@ def test_gateway_role_reads_only_its_own_providers_keys(raw):
 # ------------------------------------------------------------------ nag, lint
 
 
-def test_nag_passed_with_narrow_acknowledgements(synth):
+def test_nag_passed_with_narrow_acknowledgements(built):
     # The fixture's synth would have raised on any unacknowledged error; here: what was acknowledged, and where.
     for stack in (JWT_STACK, IAM_STACK):
-        acks = [a for a in acknowledgements(synth.outdir, stack) if a.pack in NAG_PACKS]
+        acks = built.stacks[stack].acknowledgements()
         assert {a.path for a in acks} == {f"/{stack}/ToolGateway/Gateway/Gateway/ServiceRole/DefaultPolicy"}
-    acks = {a.finding for a in acknowledgements(synth.outdir, JWT_STACK) if a.pack == "AwsSolutions"}
+    acks = {a.finding for a in built.stacks[JWT_STACK].acknowledgements() if a.pack == "AwsSolutions"}
     workload = (
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock-agentcore:eu-west-1:111111111111:"
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:"
         f"workload-identity-directory/default/workload-identity/{GATEWAY_NAME}-*]"
     )
     assert acks == {
@@ -513,12 +505,12 @@ def test_nag_passed_with_narrow_acknowledgements(synth):
         workload,
     }
     # Without API key targets there is no workload identity grant to acknowledge.
-    assert workload not in {a.finding for a in acknowledgements(synth.outdir, IAM_STACK)}
+    assert workload not in {a.finding for a in built.stacks[IAM_STACK].acknowledgements()}
 
 
 @pytest.mark.parametrize("stack", [JWT_STACK, IAM_STACK])
-def test_cfn_lint_is_clean(synth, stack):
-    result = run_cfn_lint([synth.paths[stack]])
+def test_cfn_lint_is_clean(built, stack):
+    result = run_cfn_lint([built.stacks[stack].path])
     assert result.errors == [], result.render()
 
 
@@ -526,7 +518,7 @@ def test_cfn_lint_is_clean(synth, stack):
 
 
 def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
-    stack = cdk.Stack(create_app(), "Attach", env=ENV)
+    stack = cdk.Stack(new_app(), "Attach", env=ENV)
     gateway = TenantToolGateway.from_config(
         stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(openapi_targets=[])
     )
@@ -562,7 +554,7 @@ def test_attach_to_agent_grants_invoke_and_names_the_url(config_dir):
 
 
 def test_direct_use_without_config_files():
-    stack = cdk.Stack(create_app(), "Direct", env=ENV)
+    stack = cdk.Stack(new_app(), "Direct", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/direct", description="direct").key
     gateway = TenantToolGateway(
         stack,
@@ -601,7 +593,7 @@ def test_direct_use_without_config_files():
 
 
 def build(config_dir: Path | None, **overrides) -> None:
-    stack = cdk.Stack(create_app(), "Bad", env=ENV)
+    stack = cdk.Stack(new_app(), "Bad", env=ENV)
     TenantToolGateway.from_config(
         stack, "ToolGateway", context=context(stack, config_dir), config=gateway_config(**overrides)
     )
@@ -752,7 +744,7 @@ def test_duplicate_target_names_are_refused(config_dir):
 
 @pytest.mark.parametrize("name", ["agentzone-" + "x" * 40, "bad--name", "-bad"])
 def test_gateway_names_agentcore_refuses_fail_early(name):
-    stack = cdk.Stack(create_app(), "BadName", env=ENV)
+    stack = cdk.Stack(new_app(), "BadName", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/bad", description="bad").key
     with pytest.raises(ValueError, match="gateway name"):
         TenantToolGateway(
@@ -761,19 +753,15 @@ def test_gateway_names_agentcore_refuses_fail_early(name):
 
 
 def test_every_valid_tenant_slug_gives_a_valid_gateway_name():
-    from agentzone.blueprints.tool_gateway import GATEWAY_NAME as PATTERN
-    from agentzone.blueprints.tool_gateway import GATEWAY_NAME_MAX, tenant_gateway_name
-    from agentzone.config.model import SLUG_PATTERN
-
     longest = "t" + "a" * 30 + "z"
     assert re.match(SLUG_PATTERN, longest)
     name = tenant_gateway_name(longest)
-    assert len(name) == GATEWAY_NAME_MAX and PATTERN.match(name)
+    assert len(name) == GATEWAY_NAME_MAX and GATEWAY_NAME_PATTERN.match(name)
 
 
 def test_built_from_props_every_taggable_resource_carries_the_tags():
     """Tags travel in the props: a team that builds the gateway itself gets them on every resource, as from YAML."""
-    stack = cdk.Stack(create_app(), "PropsTags", env=ENV)
+    stack = cdk.Stack(new_app(), "PropsTags", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/props", description="props").key
     TenantToolGateway(
         stack,

@@ -140,6 +140,9 @@ def data_keys(s3, bucket: str) -> list[str]:
     return sorted(o["Key"] for o in objects)
 
 
+PLAIN_KEY, GZ_KEY = f"{PREFIX}dt=2024-05-01/part-0001.json", f"{PREFIX}dt=2024-05-02/firehose-1"
+
+
 def test_end_to_end(lake, capsys):
     s3, glue = lake["s3"], lake["glue"]
     summary = job.main(lake["argv"] + ["--JOB_RUN_ID", "jr_1"])
@@ -152,11 +155,16 @@ def test_end_to_end(lake, capsys):
         },
     }
     assert json.loads(capsys.readouterr().out.strip()) == summary
-
-    plain_key, gz_key = f"{PREFIX}dt=2024-05-01/part-0001.json", f"{PREFIX}dt=2024-05-02/firehose-1"
     for bucket in ("curated-zone", "masked-zone"):
-        assert data_keys(s3, bucket) == [plain_key, gz_key]
+        assert data_keys(s3, bucket) == [PLAIN_KEY, GZ_KEY]
+    assert_curated_and_masked(s3)
+    assert_partitions_registered(glue)
+    assert_lineage_without_secrets(s3)
 
+
+def assert_curated_and_masked(s3) -> None:
+    """Curated rows are typed and in column order; masked rows hash, redact or partially mask the PII columns."""
+    plain_key, gz_key = PLAIN_KEY, GZ_KEY
     curated = read_lines(s3, "curated-zone", plain_key)
     assert curated == [
         {
@@ -192,6 +200,9 @@ def test_end_to_end(lake, capsys):
     head = s3.head_object(Bucket="masked-zone", Key=plain_key)
     assert head["ServerSideEncryption"] == "aws:kms"
 
+
+def assert_partitions_registered(glue) -> None:
+    """Both tables get both partitions, each pointing at its own zone with the JSON SerDe."""
     for table, bucket in (("curated_claims", "curated-zone"), ("masked_claims", "masked-zone")):
         partitions = glue.get_partitions(DatabaseName=DATABASE, TableName=table)["Partitions"]
         locations = {tuple(p["Values"]): p["StorageDescriptor"] for p in partitions}
@@ -200,6 +211,10 @@ def test_end_to_end(lake, capsys):
         assert descriptor["Location"] == f"s3://{bucket}/{PREFIX}dt=2024-05-01/"
         assert descriptor["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
 
+
+def assert_lineage_without_secrets(s3) -> None:
+    """The run's lineage manifest names sources, targets and masked columns, and carries no PII or key."""
+    plain_key, gz_key = PLAIN_KEY, GZ_KEY
     raw_manifest = s3.get_object(Bucket="curated-zone", Key=f"_lineage/{DATABASE}/jr_1.json")["Body"].read()
     for secret in (EMAIL, "Jane Doe", "4111111111111234", HMAC_KEY):
         assert secret.encode() not in raw_manifest

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -21,11 +20,11 @@ from agentzone.blueprints.runtime import (
     RuntimeImage,
     RuntimeVpcProps,
 )
-from agentzone.config.model import AgentRuntimeBlueprint, NagSettings
+from agentzone.config.model import AgentRuntimeBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.nag import PACK_PREFIXES, add_rule_packs
-from agentzone.report import acknowledgements
 from agentzone.synth import run_cfn_lint
+
+from ..support import NAG_PACKS, Synth, new_app, synthesize
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 REGISTRY = ImageRegistry(account="100000000011", region="eu-west-1")
@@ -34,7 +33,6 @@ SCOPE = "agentzone/claims/invoke"
 FM_GATEWAY_URL = "https://llm.dev.agentzone.internal"
 TAGS = {"owner": "claims-ai@example.com", "cost-center": "CC-1234", "use-case": "claims", "environment": "dev"}
 STACK = "RuntimeBlueprintTest"
-NAG_PACKS = set(PACK_PREFIXES)
 REPOSITORY_ARN = ":ecr:eu-west-1:100000000011:repository/agentzone/claims/agent"
 KILL_SWITCH_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/agentzone/claims/dev/kill-switch"
 MODEL_ARN = "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"
@@ -79,7 +77,7 @@ def blueprint(**overrides) -> AgentRuntimeBlueprint:
 
 
 def new_stack(name: str = "Runtime", app: cdk.App | None = None) -> tuple[cdk.Stack, BlueprintContext]:
-    stack = cdk.Stack(app or cdk.App(), name, env=ENV)
+    stack = cdk.Stack(app or new_app(), name, env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/agentzone/claims", description="claims baseline").key
     topic = sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True)
     context = BlueprintContext(
@@ -95,14 +93,6 @@ def new_stack(name: str = "Runtime", app: cdk.App | None = None) -> tuple[cdk.St
     return stack, context
 
 
-@dataclass(frozen=True)
-class Synth:
-    template: Template
-    raw: dict
-    path: Path
-    outdir: Path
-
-
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Synth:
     """Two runtimes through every nag pack (synth raises on an unacknowledged error):
@@ -110,7 +100,7 @@ def synth(tmp_path_factory) -> Synth:
     Triage: JWT, managed network, a kill-switch attachment.
     Intake: no identity (IAM inbound), own VPC, a model attachment.
     """
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("runtime") / "cdk.out"))
+    app = new_app(tmp_path_factory.mktemp("runtime") / "cdk.out")
     stack, context = new_stack(STACK, app)
     AgentRuntime.from_config(
         stack, "Triage", context=context, name="triage", config=blueprint(), attachments=[KILL_SWITCH]
@@ -123,15 +113,7 @@ def synth(tmp_path_factory) -> Synth:
         config=blueprint(protocol="MCP", vpc={"cidr": "10.80.0.0/22", "zones": ["a", "c"]}, environment={}),
         attachments=[MODEL],
     )
-    add_rule_packs(app, NagSettings())
-    assembly = app.synth()
-    artifact = assembly.get_stack_by_name(STACK)
-    return Synth(
-        Template.from_json(artifact.template),
-        artifact.template,
-        Path(assembly.directory) / artifact.template_file,
-        Path(assembly.directory),
-    )
+    return synthesize(app, STACK)
 
 
 def resources(raw: dict, kind: str, prefix: str = "") -> dict[str, dict]:
@@ -169,7 +151,7 @@ def test_cfn_lint_has_no_errors(synth):
 
 
 def test_every_acknowledgement_is_on_an_execution_role_policy_with_a_reason(synth):
-    acks = [a for a in acknowledgements(synth.outdir, STACK) if a.pack in NAG_PACKS]
+    acks = synth.acknowledgements()
     assert {a.pack for a in acks} == NAG_PACKS
     for ack in acks:
         assert re.fullmatch(rf"/{STACK}/(Triage|Intake)/ExecutionRole/DefaultPolicy", ack.path), ack
@@ -177,10 +159,10 @@ def test_every_acknowledgement_is_on_an_execution_role_policy_with_a_reason(synt
     aws_solutions = {a.finding for a in acks if a.path.startswith(f"/{STACK}/Triage/") and a.pack == "AwsSolutions"}
     assert aws_solutions == {
         "AwsSolutions-IAM5[Resource::*]",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-west-1:111111111111:log-group:*]",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-west-1:111111111111:log-group:/aws/bedrock-agentcore/runtimes/*]",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-west-1:111111111111:log-group:/aws/bedrock-agentcore/runtimes/*:log-stream:*]",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:/aws/bedrock-agentcore/runtimes/*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:/aws/bedrock-agentcore/runtimes/*:log-stream:*]",
+        "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:workload-identity-directory/default/workload-identity/*]",
     }
     # Nothing acknowledged on the VPC, its endpoints, flow logs or security groups.
     assert not any("/Network/" in a.path or "SecurityGroup" in a.path for a in acks)
@@ -321,8 +303,8 @@ def test_execution_role_trusts_agentcore_for_this_runtime_only(synth):
     assert statement["Principal"] == {"Service": "bedrock-agentcore.amazonaws.com"}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "111111111111"}
     assert joined(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == (
-        "arn:${AWS::Partition}:bedrock-agentcore:eu-west-1:111111111111:runtime/claims_triage_dev-*"
-    )
+        "arn:aws:bedrock-agentcore:eu-west-1:111111111111:runtime/claims_triage_dev-*"
+    )  # a literal partition under cdk.json's enablePartitionLiterals
     runtime_id, triage = runtime(synth.raw, "Triage")
     assert triage["Properties"]["RoleArn"] == {
         "Fn::GetAtt": [next(iter(resources(synth.raw, "AWS::IAM::Role", "TriageExecutionRole"))), "Arn"]
@@ -518,10 +500,10 @@ def test_props_api_plain_image_uri_grants_and_metrics():
         e["Properties"]["Name"]: k for k, e in resources(raw, "AWS::BedrockAgentCore::RuntimeEndpoint").items()
     }
     assert statement["Action"] == "bedrock-agentcore:InvokeAgentRuntime"  # not InvokeAgentRuntimeForUser
-    assert statement["Resource"] == [
-        {"Fn::GetAtt": [runtime_id, "AgentRuntimeArn"]},
+    assert statement["Resource"] == [  # in the order cdk.json's minimizePolicies sorts them
         {"Fn::GetAtt": [endpoints["CANARY"], "AgentRuntimeEndpointArn"]},
         {"Fn::GetAtt": [endpoints["PROD"], "AgentRuntimeEndpointArn"]},
+        {"Fn::GetAtt": [runtime_id, "AgentRuntimeArn"]},
     ]  # the named endpoints only: not DEFAULT (always the newest version), not <runtime>/*
 
     assert set(agent.endpoints) == {"PROD", "CANARY"} and set(agent.alarms) == {"PROD", "CANARY"}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -15,13 +14,13 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from agentzone.blueprints import REGISTRY, SessionStore, SessionStoreProps
-from agentzone.composition import create_app, stack_name, tenant_target
+from agentzone.composition import stack_name, tenant_target
 from agentzone.config import ConfigError, load_landing_zone
-from agentzone.config.model import NagSettings
-from agentzone.nag import acknowledge_compliance, add_rule_packs
+from agentzone.nag import acknowledge_compliance
 from agentzone.stacks import UseCaseStack
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
+from ..support import Synth, new_app, synthesize
 
 CLAIMS = Path("tenants") / "claims.yaml"
 STACK = "AgentZone-claims-dev"
@@ -40,38 +39,34 @@ def with_session_store(root: Path, block: str) -> Path:
     return target
 
 
-@dataclass(frozen=True)
-class Synth:
-    template: dict
+def session_table(synth: Synth) -> tuple[str, dict]:
+    """The session store's table (the account has others: the evaluation store, the HITL requests)."""
+    ((logical_id, table),) = [
+        (k, v) for k, v in synth.resources(TABLE).items() if v["Properties"].get("TableName") == TABLE_NAME
+    ]
+    return logical_id, table
 
-    def resources(self, type_: str) -> dict[str, dict]:
-        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
 
-    def table(self) -> tuple[str, dict]:
-        """The session store's table (the account has others: the evaluation store, the HITL requests)."""
-        ((logical_id, table),) = [
-            (k, v) for k, v in self.resources(TABLE).items() if v["Properties"].get("TableName") == TABLE_NAME
-        ]
-        return logical_id, table
+def runtime(synth: Synth, agent: str) -> dict:
+    (found,) = [
+        r
+        for r in synth.resources("AWS::BedrockAgentCore::Runtime").values()
+        if r["Properties"]["AgentRuntimeName"] == f"claims_{agent}_dev"
+    ]
+    return found
 
-    def runtime(self, agent: str) -> dict:
-        (found,) = [
-            r
-            for r in self.resources("AWS::BedrockAgentCore::Runtime").values()
-            if r["Properties"]["AgentRuntimeName"] == f"claims_{agent}_dev"
-        ]
-        return found
 
-    def role_statements(self, role_id: str) -> list[dict]:
-        return [
-            statement
-            for policy in self.resources("AWS::IAM::Policy").values()
-            if {"Ref": role_id} in policy["Properties"]["Roles"]
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
+def role_statements(synth: Synth, role_id: str) -> list[dict]:
+    return [
+        statement
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
-    def agent_statements(self, agent: str) -> list[dict]:
-        return self.role_statements(self.runtime(agent)["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+
+def agent_statements(synth: Synth, agent: str) -> list[dict]:
+    return role_statements(synth, runtime(synth, agent)["Properties"]["RoleArn"]["Fn::GetAtt"][0])
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +76,14 @@ def claims_dev(tmp_path_factory) -> Synth:
     lz = load_landing_zone(root)
     tenant = lz.tenant("claims")
     env = tenant.environments["dev"]
-    app = create_app(outdir=str(root.parent / "cdk.out"))
+    app = new_app(root.parent / "cdk.out")
     target = tenant_target(lz, tenant, "dev", env.account, lz.region_of(env))
     UseCaseStack(app, stack_name("UseCase", "dev", "claims"), target=target, tenant=tenant, lz=lz)
-    add_rule_packs(app, lz.organization.nag)
-    return Synth(app.synth().get_stack_by_name(STACK).template)  # raises on an unacknowledged nag error
+    return synthesize(app, STACK, nag=lz.organization.nag)  # raises on an unacknowledged nag error
 
 
 def test_the_table_is_encrypted_with_the_accounts_key(claims_dev):
-    _, table = claims_dev.table()
+    _, table = session_table(claims_dev)
     (key_id,) = [k for k in claims_dev.resources("AWS::KMS::Key") if k.startswith("BaselineKey")]
     assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     (replica,) = table["Properties"]["Replicas"]
@@ -97,7 +91,7 @@ def test_the_table_is_encrypted_with_the_accounts_key(claims_dev):
 
 
 def test_the_table_has_pitr_ttl_and_is_retained_under_a_stable_id(claims_dev):
-    logical_id, table = claims_dev.table()
+    logical_id, table = session_table(claims_dev)
     assert logical_id.startswith("SessionStoreTable")
     props = table["Properties"]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
@@ -111,12 +105,12 @@ def test_the_table_has_pitr_ttl_and_is_retained_under_a_stable_id(claims_dev):
 
 
 def test_only_the_agents_config_names_get_read_write_and_the_table_name(claims_dev):
-    table_id, _ = claims_dev.table()
+    table_id, _ = session_table(claims_dev)
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
 
     def granted(agent: str) -> set[str]:
         out: set[str] = set()
-        for statement in claims_dev.agent_statements(agent):
+        for statement in agent_statements(claims_dev, agent):
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             if table_arn in resources:
                 out |= set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
@@ -125,18 +119,18 @@ def test_only_the_agents_config_names_get_read_write_and_the_table_name(claims_d
     assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"} <= granted("intake")
     assert not any(action.startswith("dynamodb:") and "Table" in action for action in granted("intake"))
     assert granted("settlement") == set()
-    variables = claims_dev.runtime("intake")["Properties"]["EnvironmentVariables"]
+    variables = runtime(claims_dev, "intake")["Properties"]["EnvironmentVariables"]
     assert variables["AGENTZONE_SESSION_STORE_TABLE"] == {"Ref": table_id}
     assert variables["AGENTZONE_SESSION_STORE_TTL_ATTRIBUTE"] == "expires_at"
     assert variables["AGENTZONE_SESSION_STORE_TTL_DAYS"] == "3"
     assert not any(
         name.startswith("AGENTZONE_SESSION_STORE")
-        for name in claims_dev.runtime("settlement")["Properties"]["EnvironmentVariables"]
+        for name in runtime(claims_dev, "settlement")["Properties"]["EnvironmentVariables"]
     )
 
 
 def test_the_agent_uses_the_key_only_through_dynamodb(claims_dev):
-    kms = [s for s in claims_dev.agent_statements("intake") if "kms:Encrypt" in json.dumps(s["Action"])]
+    kms = [s for s in agent_statements(claims_dev, "intake") if "kms:Encrypt" in json.dumps(s["Action"])]
     assert kms, "the intake agent writes snapshots, so it encrypts with the table's key"
     (condition,) = {json.dumps(s["Condition"]) for s in kms}
     assert json.loads(condition) == {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}}
@@ -160,7 +154,7 @@ def test_validate_names_what_is_wrong(tmp_path, block, fragment):
 
 
 def test_built_from_props_without_a_key_it_creates_its_own_and_grants_read_only_when_asked(tmp_path):
-    app = create_app(outdir=str(tmp_path / "cdk.out"))
+    app = new_app(tmp_path / "cdk.out")
     stack = cdk.Stack(app, "SessionStoreTest", env=cdk.Environment(account="111111111111", region="eu-west-1"))
     store = SessionStore(
         stack, "Sessions", props=SessionStoreProps(table_name="team-sessions-dev", tags={"owner": "team@example.com"})
@@ -172,8 +166,7 @@ def test_built_from_props_without_a_key_it_creates_its_own_and_grants_read_only_
         "IAMNoInlinePolicy",
         "Test stand-in for a team's reporting role, whose owner decides on inline policies.",
     )
-    add_rule_packs(app, NagSettings(nist_800_53_r5=True, hipaa_security=True, pci_dss_321=True))
-    template = app.synth().get_stack_by_name("SessionStoreTest").template
+    template = synthesize(app, "SessionStoreTest").raw  # every nag pack
     ((key_id, key),) = [(k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::KMS::Key"]
     assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
     ((_, table),) = [(k, v) for k, v in template["Resources"].items() if v["Type"] == TABLE]

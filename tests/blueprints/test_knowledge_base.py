@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -21,35 +19,19 @@ from agentzone.blueprints.knowledge_base import (
     AgentKnowledgeBase,
     KnowledgeBaseProps,
 )
-from agentzone.composition import create_app
-from agentzone.config.model import KnowledgeBaseBlueprint, NagSettings
+from agentzone.config.model import KnowledgeBaseBlueprint
 from agentzone.constructs import AccessLogsBucket, BaselineKey, SecureBucket
-from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
-from agentzone.report import acknowledgements
+from agentzone.nag import acknowledge_compliance
 from agentzone.synth import run_cfn_lint
+
+from ..support import NAG_PACKS, Synth, new_app, synthesize
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 STACK = "KnowledgeBaseTest"
-NAG_PACKS = set(PACK_PREFIXES)
 EMBED = "amazon.titan-embed-text-v2:0"
 MODELS = ("anthropic.claude-sonnet-4-5-v1:0", EMBED)
 ROLE_NAME = "agentzone-kb-claims-dev"
 EMBED_ARN = f"arn:aws:bedrock:eu-west-1::foundation-model/{EMBED}"
-
-
-@dataclass(frozen=True)
-class Synth:
-    template: Template
-    raw: dict
-    path: Path
-    outdir: Path
-
-    def resources(self, kind: str) -> dict[str, dict]:
-        return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == kind}
-
-    def one(self, kind: str) -> tuple[str, dict]:
-        (found,) = self.resources(kind).items()
-        return found
 
 
 def tenant_stack(app: cdk.App, name: str = STACK, *, models: tuple[str, ...] = MODELS, with_bucket: bool = True):
@@ -81,7 +63,7 @@ def synth(tmp_path_factory) -> Synth:
 
     Synth raises on an unacknowledged nag error.
     """
-    app = create_app(outdir=str(tmp_path_factory.mktemp("knowledge-base") / "cdk.out"))
+    app = new_app(tmp_path_factory.mktemp("knowledge-base") / "cdk.out")
     stack, context = tenant_stack(app)
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
     agent = agent_role(stack)
@@ -93,15 +75,7 @@ def synth(tmp_path_factory) -> Synth:
         "IAMNoInlinePolicy",
         "Test scaffold: this role stands in for an agent runtime's execution role.",
     )
-    add_rule_packs(app, NagSettings())
-    assembly = app.synth()
-    artifact = assembly.get_stack_by_name(STACK)
-    return Synth(
-        Template.from_json(artifact.template),
-        artifact.template,
-        Path(assembly.directory) / artifact.template_file,
-        Path(assembly.directory),
-    )
+    return synthesize(app, STACK)
 
 
 def getatt(logical_id: str, attribute: str) -> dict:
@@ -358,13 +332,13 @@ def test_attached_agent_may_retrieve_from_this_knowledge_base_only(synth):
 
 
 def test_retrieve_and_generate_wildcard_is_acknowledged_on_the_grantee_policy(synth):
-    acks = {(a.path, a.finding): a.reason for a in acknowledgements(synth.outdir, STACK) if a.pack == "AwsSolutions"}
+    acks = {(a.path, a.finding): a.reason for a in synth.acknowledgements() if a.pack == "AwsSolutions"}
     reason = acks[(f"/{STACK}/AgentRole/DefaultPolicy", "AwsSolutions-IAM5[Resource::*]")]
     assert "RetrieveAndGenerate" in reason
 
 
 def test_attach_to_agent_returns_the_knowledge_base_id():
-    stack, context = tenant_stack(create_app(), "Attach")
+    stack, context = tenant_stack(new_app(), "Attach")
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
     assert isinstance(kb, AgentAttachment)
     env = kb.attach_to_agent(agent_role(stack))
@@ -374,7 +348,7 @@ def test_attach_to_agent_returns_the_knowledge_base_id():
 
 
 def test_grant_start_ingestion_is_this_knowledge_base_only():
-    stack, context = tenant_stack(create_app(), "StartIngestion")
+    stack, context = tenant_stack(new_app(), "StartIngestion")
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
     ci = agent_role(stack, "CiRole")
     kb.grant_start_ingestion(ci)
@@ -397,7 +371,7 @@ def test_grant_start_ingestion_is_this_knowledge_base_only():
 
 
 def test_attributes_resolve_to_the_resources():
-    stack, context = tenant_stack(create_app(), "Attributes")
+    stack, context = tenant_stack(new_app(), "Attributes")
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
     kb_id = stack.get_logical_id(kb.knowledge_base)
     assert stack.resolve(kb.knowledge_base_id) == getatt(kb_id, "KnowledgeBaseId")
@@ -410,7 +384,7 @@ def test_attributes_resolve_to_the_resources():
 
 
 def test_metrics_are_the_schedule_groups_scheduler_metrics():
-    stack, context = tenant_stack(create_app(), "Metrics")
+    stack, context = tenant_stack(new_app(), "Metrics")
     kb = AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
     errors, dropped = kb.metric_ingestion_start_errors(), kb.metric_ingestion_starts_dropped()
     assert (errors.namespace, errors.metric_name) == ("AWS/Scheduler", "TargetErrorCount")
@@ -424,7 +398,7 @@ def test_metrics_are_the_schedule_groups_scheduler_metrics():
 
 
 def test_config_values_reach_the_resources():
-    stack, context = tenant_stack(create_app(), "Custom")
+    stack, context = tenant_stack(new_app(), "Custom")
     config = KnowledgeBaseBlueprint(
         dimensions=512,
         source_prefix="policies/2026/",
@@ -486,7 +460,7 @@ def test_config_values_reach_the_resources():
 
 
 def _names(**overrides) -> tuple[str | None, str, str]:
-    stack, context = tenant_stack(create_app(), "Names")
+    stack, context = tenant_stack(new_app(), "Names")
     kb = AgentKnowledgeBase.from_config(
         stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint(**overrides)
     )
@@ -504,13 +478,13 @@ def test_one_way_settings_give_new_names_so_replacements_never_collide():
 
 
 def test_embedding_model_must_be_one_of_the_tenants_models():
-    stack, context = tenant_stack(create_app(), "NoModel", models=("anthropic.claude-sonnet-4-5-v1:0",))
+    stack, context = tenant_stack(new_app(), "NoModel", models=("anthropic.claude-sonnet-4-5-v1:0",))
     with pytest.raises(ValueError, match=r"amazon.titan-embed-text-v2:0.*not in the tenant's models"):
         AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
 
 
 def test_data_bucket_is_required():
-    stack, context = tenant_stack(create_app(), "NoBucket", with_bucket=False)
+    stack, context = tenant_stack(new_app(), "NoBucket", with_bucket=False)
     with pytest.raises(ValueError, match="data_bucket"):
         AgentKnowledgeBase.from_config(stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
 
@@ -535,13 +509,13 @@ def _props(stack: cdk.Stack, **overrides) -> KnowledgeBaseProps:
     ],
 )
 def test_bad_props_are_refused(overrides, message):
-    stack = cdk.Stack(create_app(), "BadProps", env=ENV)
+    stack = cdk.Stack(new_app(), "BadProps", env=ENV)
     with pytest.raises(ValueError, match=message):
         AgentKnowledgeBase(stack, "KnowledgeBase", props=_props(stack, **overrides))
 
 
 def test_imported_key_warns_that_its_policy_needs_the_indexing_principal():
-    stack = cdk.Stack(create_app(), "ImportedKey", env=ENV)
+    stack = cdk.Stack(new_app(), "ImportedKey", env=ENV)
     key = kms.Key.from_key_arn(
         stack, "Imported", "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     )
@@ -555,7 +529,7 @@ def test_imported_key_warns_that_its_policy_needs_the_indexing_principal():
 
 
 def test_nag_passed_with_narrow_acknowledgements(synth):
-    acks = [a for a in acknowledgements(synth.outdir, STACK) if a.pack in NAG_PACKS]
+    acks = synth.acknowledgements()
     ours = [a for a in acks if "/KnowledgeBase/" in a.path]
     assert {(a.path, a.finding) for a in ours if a.pack == "AwsSolutions"} == {
         (
@@ -587,7 +561,7 @@ def test_cfn_lint_is_clean(synth):
 
 def test_built_from_props_it_is_tagged_exactly_as_from_config():
     """Tags travel in the props, so a team that builds the blueprint itself gets the template YAML gives."""
-    app = create_app()
+    app = new_app()
     yaml_stack, context = tenant_stack(app, "FromConfig")
     AgentKnowledgeBase.from_config(yaml_stack, "KnowledgeBase", context=context, config=KnowledgeBaseBlueprint())
     props_stack, context = tenant_stack(app, "FromProps")

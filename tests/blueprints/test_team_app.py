@@ -8,12 +8,10 @@ import json
 
 import pytest
 
-from agentzone.composition import create_app
-from agentzone.config.model import NagSettings
-from agentzone.nag import add_rule_packs
 from agentzone.synth import run_cfn_lint
 
-from .conftest import ROOT
+from ..conftest import ROOT
+from ..support import Synth, new_app, synthesize
 
 APP = ROOT / "examples" / "team_app" / "app.py"
 
@@ -26,14 +24,10 @@ def load_example():
 
 
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory):
-    outdir = tmp_path_factory.mktemp("team") / "cdk.out"
-    app = create_app(outdir=str(outdir))
-    add_rule_packs(app, NagSettings())
+def synthesized(tmp_path_factory) -> Synth:
+    app = new_app(tmp_path_factory.mktemp("team") / "cdk.out")
     load_example().build(app)
-    assembly = app.synth()  # raises on any unacknowledged nag error
-    stack = assembly.get_stack_by_name("ClaimsTeamAgent")
-    return outdir, stack.template
+    return synthesize(app, "ClaimsTeamAgent")  # every nag pack: raises on any unacknowledged error
 
 
 def of_type(template: dict, type_: str) -> dict[str, dict]:
@@ -56,7 +50,7 @@ def test_the_example_imports_only_the_public_blueprint_api():
 
 
 def test_memory_and_runtime_are_wired_together(synthesized):
-    _, template = synthesized
+    template = synthesized.raw
     (memory,) = of_type(template, "AWS::BedrockAgentCore::Memory").values()
     assert memory["Properties"]["Name"] == "claims_team_dev"
     assert memory["DeletionPolicy"] == "Retain"
@@ -81,7 +75,7 @@ def test_memory_and_runtime_are_wired_together(synthesized):
 
 
 def test_the_agent_role_may_use_the_memory_and_pull_only_its_image(synthesized):
-    _, template = synthesized
+    template = synthesized.raw
     statements = [
         s
         for p in of_type(template, "AWS::IAM::Policy").values()
@@ -99,5 +93,4 @@ def test_the_agent_role_may_use_the_memory_and_pull_only_its_image(synthesized):
 
 
 def test_the_team_app_is_cfn_lint_clean(synthesized):
-    outdir, _ = synthesized
-    assert run_cfn_lint(sorted(outdir.glob("*.template.json"))).errors == []
+    assert run_cfn_lint(sorted(synthesized.outdir.glob("*.template.json"))).errors == []

@@ -18,16 +18,15 @@ from agentzone.blueprints.prompt_store import (
     env_var_name,
     template_variables,
 )
-from agentzone.composition import create_app
-from agentzone.config.model import NagSettings, PromptBlueprint
+from agentzone.config.model import PromptBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.nag import PACK_PREFIXES, acknowledge_compliance, add_rule_packs
-from agentzone.report import acknowledgements
+from agentzone.nag import acknowledge_compliance
 from agentzone.synth import run_cfn_lint
+
+from ..support import EVERY_PACK, Synth, new_app, synthesize
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 STACK = "PromptStoreTest"
-NAG_PACKS = set(PACK_PREFIXES)
 MODEL = "amazon.nova-lite-v1:0"
 TEXTS = {
     "prompts/triage-v2.txt": "Triage the claim {{claim}}.\n",
@@ -80,18 +79,17 @@ def context(stack: cdk.Stack, config_dir: Path, environment: str = "dev", **over
 
 
 @dataclass(frozen=True)
-class Synth:
-    raw: dict
-    path: Path
-    outdir: Path
+class Built:
+    synth: Synth
     env: dict  # attach_to_agent's variables, resolved
     store: PromptStore
 
 
-def synth(
+def build(
     config_dir: Path, environment: str, config: dict[str, PromptBlueprint] | None = None, *, nag: bool = True
-) -> Synth:
-    app = create_app(outdir=str(config_dir / f"cdk.out-{environment}"))
+) -> Built:
+    """The store from config with an agent attached, synthesized (through every nag pack unless ``nag`` is off)."""
+    app = new_app(config_dir / f"cdk.out-{environment}")
     stack = cdk.Stack(app, STACK, env=ENV)
     store = PromptStore.from_config(
         stack, "Prompts", context=context(stack, config_dir, environment), config=config or prompt_config()
@@ -104,17 +102,8 @@ def synth(
         "IAMNoInlinePolicy",
         "Test stand-in for the agent runtime's execution role, whose blueprint owns this decision.",
     )
-    if nag:
-        add_rule_packs(app, NagSettings())
-    assembly = app.synth()  # raises on an unacknowledged nag error
-    artifact = assembly.get_stack_by_name(STACK)
-    return Synth(
-        artifact.template,
-        Path(assembly.directory) / artifact.template_file,
-        Path(assembly.directory),
-        {k: stack.resolve(v) for k, v in env.items()},
-        store,
-    )
+    synth = synthesize(app, STACK, nag=EVERY_PACK if nag else None)  # raises on an unacknowledged nag error
+    return Built(synth, {k: stack.resolve(v) for k, v in env.items()}, store)
 
 
 def resources(raw: dict, kind: str) -> dict[str, dict]:
@@ -147,15 +136,15 @@ def version_of(raw: dict, prompt_id: str) -> tuple[str, dict]:
     ],
 )
 def test_each_environment_serves_its_label(config_dir, environment, label, file):
-    result = synth(config_dir, environment, nag=environment == "prod")
-    prompt_id, prompt = prompt_named(result.raw, f"claims-triage-{environment}")
+    result = build(config_dir, environment, nag=environment == "prod")
+    prompt_id, prompt = prompt_named(result.synth.raw, f"claims-triage-{environment}")
     (variant,) = prompt["Properties"]["Variants"]
     assert variant["TemplateConfiguration"]["Text"]["Text"] == TEXTS[file]
     assert (variant["TemplateType"], variant["ModelId"]) == ("TEXT", MODEL)
     assert variant["InferenceConfiguration"] == {"Text": {"Temperature": 0.1, "MaxTokens": 800}}
     assert prompt["Properties"]["DefaultVariant"] == variant["Name"]
     assert prompt["Properties"]["Description"] == "Claim triage"
-    version_id, version = version_of(result.raw, prompt_id)
+    version_id, version = version_of(result.synth.raw, prompt_id)
     # Stable logical ids: the prompt's follows its config name, the version's its label.
     assert prompt_id.startswith("PromptsTriagePrompt") and version_id.startswith(f"PromptsTriageVersion{label}")
     assert version["Properties"]["Description"].startswith(f"label {label} sha256:")
@@ -163,8 +152,8 @@ def test_each_environment_serves_its_label(config_dir, environment, label, file)
 
 
 def test_input_variables_are_detected_in_order_of_first_use(config_dir):
-    result = synth(config_dir, "dev", nag=False)
-    _, prompt = prompt_named(result.raw, "claims-triage-dev")
+    result = build(config_dir, "dev", nag=False)
+    _, prompt = prompt_named(result.synth.raw, "claims-triage-dev")
     assert prompt["Properties"]["Variants"][0]["TemplateConfiguration"]["Text"]["InputVariables"] == [
         {"Name": "claim"},
         {"Name": "customer_name"},
@@ -174,11 +163,11 @@ def test_input_variables_are_detected_in_order_of_first_use(config_dir):
 
 
 def test_prompts_are_encrypted_with_the_tenant_key_which_lets_bedrock_use_it_for_prompts_only(config_dir):
-    result = synth(config_dir, "dev", nag=False)
-    (key_id,) = resources(result.raw, "AWS::KMS::Key")
-    for prompt in resources(result.raw, "AWS::Bedrock::Prompt").values():
+    result = build(config_dir, "dev", nag=False)
+    (key_id,) = resources(result.synth.raw, "AWS::KMS::Key")
+    for prompt in resources(result.synth.raw, "AWS::Bedrock::Prompt").values():
         assert prompt["Properties"]["CustomerEncryptionKeyArn"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    statements = result.raw["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    statements = result.synth.raw["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
     (bedrock,) = [s for s in statements if s.get("Principal") == {"Service": "bedrock.amazonaws.com"}]
     assert sorted(bedrock["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert bedrock["Condition"]["StringEquals"] == {"aws:SourceAccount": "111111111111"}
@@ -188,40 +177,40 @@ def test_prompts_are_encrypted_with_the_tenant_key_which_lets_bedrock_use_it_for
 
 
 def test_prompts_and_versions_are_retained(config_dir):
-    result = synth(config_dir, "dev", nag=False)
+    result = build(config_dir, "dev", nag=False)
     for kind in ("AWS::Bedrock::Prompt", "AWS::Bedrock::PromptVersion"):
-        found = resources(result.raw, kind)
+        found = resources(result.synth.raw, kind)
         assert len(found) == 2
         for resource in found.values():
             assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
 def test_promotion_publishes_a_new_version_and_keeps_the_prompt(config_dir):
-    before = synth(config_dir, "prod", nag=False)
-    after = synth(config_dir, "prod", prompt_config(environments={"dev": "3", "staging": "3", "prod": "3"}), nag=False)
-    prompt_before, _ = prompt_named(before.raw, "claims-triage-prod")
-    prompt_after, prompt = prompt_named(after.raw, "claims-triage-prod")
+    before = build(config_dir, "prod", nag=False)
+    after = build(config_dir, "prod", prompt_config(environments={"dev": "3", "staging": "3", "prod": "3"}), nag=False)
+    prompt_before, _ = prompt_named(before.synth.raw, "claims-triage-prod")
+    prompt_after, prompt = prompt_named(after.synth.raw, "claims-triage-prod")
     assert prompt_before == prompt_after  # the prompt (draft) is updated in place
     assert (
         prompt["Properties"]["Variants"][0]["TemplateConfiguration"]["Text"]["Text"] == TEXTS["prompts/triage-v3.txt"]
     )
-    old_version, _ = version_of(before.raw, prompt_before)
-    new_version, _ = version_of(after.raw, prompt_after)
+    old_version, _ = version_of(before.synth.raw, prompt_before)
+    new_version, _ = version_of(after.synth.raw, prompt_after)
     # A new logical id: CloudFormation creates version "3" and, the old one being retained, leaves version "2" in place.
-    assert old_version != new_version and old_version not in after.raw["Resources"]
+    assert old_version != new_version and old_version not in after.synth.raw["Resources"]
     # The other prompt does not move.
-    assert resources(before.raw, "AWS::Bedrock::PromptVersion").keys() - {old_version} == resources(
-        after.raw, "AWS::Bedrock::PromptVersion"
+    assert resources(before.synth.raw, "AWS::Bedrock::PromptVersion").keys() - {old_version} == resources(
+        after.synth.raw, "AWS::Bedrock::PromptVersion"
     ).keys() - {new_version}
 
 
 def test_new_text_under_the_same_label_republishes(config_dir):
-    before = synth(config_dir, "dev", nag=False)
+    before = build(config_dir, "dev", nag=False)
     (config_dir / "prompts/triage-v3.txt").write_text("Edited {{claim}}\n")
-    after = synth(config_dir, "dev", nag=False)
-    prompt_id, _ = prompt_named(before.raw, "claims-triage-dev")
-    old_id, old = version_of(before.raw, prompt_id)
-    new_id, new = version_of(after.raw, prompt_id)
+    after = build(config_dir, "dev", nag=False)
+    prompt_id, _ = prompt_named(before.synth.raw, "claims-triage-dev")
+    old_id, old = version_of(before.synth.raw, prompt_id)
+    new_id, new = version_of(after.synth.raw, prompt_id)
     # Same logical id; Description is create-only, so the changed hash replaces it (old one retained).
     assert old_id == new_id and old["Properties"]["Description"] != new["Properties"]["Description"]
 
@@ -230,9 +219,9 @@ def test_new_text_under_the_same_label_republishes(config_dir):
 
 
 def test_attach_returns_each_prompts_version_arn(config_dir):
-    result = synth(config_dir, "dev", nag=False)
-    triage_version, _ = version_of(result.raw, prompt_named(result.raw, "claims-triage-dev")[0])
-    summary_version, _ = version_of(result.raw, prompt_named(result.raw, "claims-claim-summary-dev")[0])
+    result = build(config_dir, "dev", nag=False)
+    triage_version, _ = version_of(result.synth.raw, prompt_named(result.synth.raw, "claims-triage-dev")[0])
+    summary_version, _ = version_of(result.synth.raw, prompt_named(result.synth.raw, "claims-claim-summary-dev")[0])
     assert result.env == {
         "AGENTZONE_PROMPT_TRIAGE": {"Fn::GetAtt": [triage_version, "Arn"]},
         "AGENTZONE_PROMPT_CLAIM_SUMMARY": {"Fn::GetAtt": [summary_version, "Arn"]},
@@ -245,14 +234,14 @@ def test_attach_returns_each_prompts_version_arn(config_dir):
 
 
 def test_grant_read_is_get_prompt_on_these_prompts_and_versions_only(config_dir):
-    result = synth(config_dir, "dev", nag=False)
-    (policy,) = resources(result.raw, "AWS::IAM::Policy").values()
+    raw = build(config_dir, "dev", nag=False).synth.raw
+    (policy,) = resources(raw, "AWS::IAM::Policy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     (get,) = [s for s in statements if s["Action"] == "bedrock:GetPrompt"]
     expected = []
     for name in ("claims-claim-summary-dev", "claims-triage-dev"):
-        prompt_id, _ = prompt_named(result.raw, name)
-        expected += [{"Fn::GetAtt": [prompt_id, "Arn"]}, {"Fn::GetAtt": [version_of(result.raw, prompt_id)[0], "Arn"]}]
+        prompt_id, _ = prompt_named(raw, name)
+        expected += [{"Fn::GetAtt": [prompt_id, "Arn"]}, {"Fn::GetAtt": [version_of(raw, prompt_id)[0], "Arn"]}]
     assert sorted(map(json.dumps, get["Resource"])) == sorted(map(json.dumps, expected))
     (decrypt,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
     assert "bedrock.eu-west-1." in json.dumps(decrypt["Condition"]["StringEquals"]["kms:ViaService"])
@@ -264,14 +253,14 @@ def test_grant_read_is_get_prompt_on_these_prompts_and_versions_only(config_dir)
 
 
 def test_nag_and_cfn_lint_pass(config_dir):
-    result = synth(config_dir, "dev")
-    acks = [a for a in acknowledgements(result.outdir, STACK) if a.pack in NAG_PACKS]
+    result = build(config_dir, "dev")
+    acks = result.synth.acknowledgements()
     # Nothing of the store needs acknowledging; only the test role's own inline-policy decision is there.
     assert {a.path for a in acks} == {f"/{STACK}/AgentRole/DefaultPolicy"}
     assert sorted(a.finding for a in acks) == [
         f"{pack}-IAMNoInlinePolicy" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
     ]
-    lint = run_cfn_lint([result.path])
+    lint = run_cfn_lint([result.synth.path])
     assert lint.errors == [], lint.render()
 
 
@@ -289,7 +278,7 @@ def test_nag_and_cfn_lint_pass(config_dir):
     ],
 )
 def test_bad_config_fails_with_the_reason(config_dir, config, environment, message):
-    stack = cdk.Stack(create_app(), "Bad", env=ENV)
+    stack = cdk.Stack(new_app(), "Bad", env=ENV)
     with pytest.raises(ValueError, match=message):
         PromptStore.from_config(stack, "Prompts", context=context(stack, config_dir, environment), config=config)
 
@@ -303,7 +292,7 @@ def test_bad_config_fails_with_the_reason(config_dir, config, environment, messa
     ],
 )
 def test_bad_templates_fail_with_the_prompt_and_label(text, message):
-    stack = cdk.Stack(create_app(), "Bad", env=ENV)
+    stack = cdk.Stack(new_app(), "Bad", env=ENV)
     key = BaselineKey(stack, "Key", alias="alias/x", description="x").key
     definition = PromptDefinition(name="triage", prompt_name="claims-triage-dev", label="4", text=text, model=MODEL)
     with pytest.raises(ValueError, match=message):
@@ -311,7 +300,7 @@ def test_bad_templates_fail_with_the_prompt_and_label(text, message):
 
 
 def test_prompt_lookup_names_what_exists(config_dir):
-    result = synth(config_dir, "dev", nag=False)
+    result = build(config_dir, "dev", nag=False)
     assert result.store.names == ("claim-summary", "triage")
     with pytest.raises(KeyError, match="has: claim-summary, triage"):
         result.store.prompt("intake")

@@ -1,4 +1,5 @@
-"""The data lake: zones, Lake Formation isolation between tenants, ingestion, masking and the feedback connector."""
+"""The data lake stacks as the sample config composes them (the central lake and each tenant's data stack): zones,
+Lake Formation isolation between tenants, ingestion, masking and the feedback connector."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import json
 import boto3
 import pytest
 
+from agentzone.config import ConfigError, load_landing_zone
+from agentzone.config.data_checks import estimated_data_resources
 from agentzone.data_lake.jobs import curate_and_mask
+
+from ..conftest import SAMPLE_CONFIG
 
 LAKE = "100000000034"  # central (prod) data lake account
 TENANT_ACCOUNTS = {
@@ -161,11 +166,6 @@ def test_only_the_central_lake_grants_tenant_accounts(sample_assembly):
 
 @pytest.mark.parametrize("tenant", ["claims", "fraud"])
 def test_the_validate_time_resource_estimate_covers_the_largest_data_stack(sample_assembly, tenant):
-    from agentzone.config import load_landing_zone
-    from agentzone.config.data_checks import estimated_data_resources
-
-    from .conftest import SAMPLE_CONFIG
-
     actual = max(
         len(sample_assembly.template(f"AgentZone-{tenant}-{e}-data")["Resources"]) for e in ("dev", "staging", "prod")
     )
@@ -174,8 +174,6 @@ def test_the_validate_time_resource_estimate_covers_the_largest_data_stack(sampl
 
 
 def test_too_many_datasets_for_one_stack_is_a_config_error(config_copy):
-    from agentzone.config import ConfigError, load_landing_zone
-
     path = config_copy / "tenants/fraud.yaml"
     columns = "          columns: [{name: id}]\n"
     datasets = "".join(f"        - name: stream_{i}\n          ingestion: stream\n{columns}" for i in range(19))

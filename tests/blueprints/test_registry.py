@@ -11,7 +11,7 @@ from agentzone.blueprints.registry import RegistryError, registry_of
 from agentzone.config.blueprint_checks import BLUEPRINT_CHECKS
 from agentzone.config.model import Blueprints
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 CLAIMS_ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 

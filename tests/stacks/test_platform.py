@@ -1,9 +1,9 @@
 """The shared-services account as the sample config composes it: who can reach what, across accounts.
 
-The constructs have their own tests (test_fm_gateway, test_tool_gateway, test_catalog,
-test_shared_components); these check the wiring from config: principals are exactly
-the environment's tenant accounts, the gateways point at the environment's identity,
-and per-tenant resources land in the tenant's own stack.
+The constructs have their own tests under tests/constructs/ (fm_gateway, tool_gateway, catalog, agent_images,
+experiment_tracking, agent_registry); these check the wiring from config: principals are exactly the environment's
+tenant accounts, the gateways point at the environment's identity, and per-tenant resources land in the tenant's
+own stack.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from agentzone import naming
-from agentzone.composition import Selection, compose, create_app
+from agentzone.composition import Selection, compose
 from agentzone.config import load_landing_zone
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
+from ..support import new_app, synthesize_stacks
 
 ENVS = ("dev", "staging", "prod")
 SHARED_ACCOUNT = {"dev": "100000000011", "staging": "100000000021", "prod": "100000000031"}
@@ -189,7 +190,7 @@ def test_each_tenant_gets_its_repository_profiles_and_team_in_its_own_stack(samp
 
 
 def test_tenant_services_deploy_after_the_shared_services_stack():
-    app = create_app()
+    app = new_app()
     stacks = {s.stack_name: s for s in compose(app, load_landing_zone(SAMPLE_CONFIG), Selection(environment="dev"))}
     assert stacks["AgentZone-SharedServices-dev"] in stacks["AgentZone-claims-dev-services"].dependencies
 
@@ -201,19 +202,19 @@ def test_gateways_wait_for_their_certificate_and_identity_pool(config_copy):
     text = text.replace("    identity_user_pool_id: eu-west-1_AgZnDev01\n", "")
     text = "\n".join(line for line in text.splitlines() if "certificate/3f1c2a4b" not in line) + "\n"
     org.write_text(text)
-    app = create_app()
+    app = new_app()
     stacks = {s.stack_name: s for s in compose(app, load_landing_zone(config_copy), Selection(environment="dev"))}
-    assembly = app.synth()
-    dev = Template.from_json(assembly.get_stack_by_name("AgentZone-SharedServices-dev").template)
+    assembly = synthesize_stacks(app, nag=None)  # compose registered the sample's nag packs already
+    dev = assembly["AgentZone-SharedServices-dev"].template
     dev.resource_count_is("AWS::BedrockAgentCore::Gateway", 0)
     dev.resource_count_is("AWS::ECS::Service", 0)
     dev.resource_count_is("AWS::DynamoDB::GlobalTable", 2)  # the catalogs do not wait
-    services = Template.from_json(assembly.get_stack_by_name("AgentZone-claims-dev-services").template)
+    services = assembly["AgentZone-claims-dev-services"].template
     services.resource_count_is("Custom::LiteLLMTeam", 0)
     services.resource_count_is("AWS::ECR::Repository", 2)
     assert "AgentZone-claims-dev-services" in stacks
     # The tenant's agents and tool gateway fall back to IAM inbound auth and get no gateway URL.
-    agents = Template.from_json(assembly.get_stack_by_name("AgentZone-claims-dev").template)
+    agents = assembly["AgentZone-claims-dev"].template
     for runtime in agents.find_resources("AWS::BedrockAgentCore::Runtime").values():
         assert "AuthorizerConfiguration" not in runtime["Properties"]
         assert "AGENTZONE_FM_GATEWAY_URL" not in runtime["Properties"]["EnvironmentVariables"]
