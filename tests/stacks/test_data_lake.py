@@ -374,10 +374,13 @@ def test_producers_assume_an_ingest_role_that_only_writes_raw(sample_assembly):
 
 
 def test_feedback_flows_from_tenant_prod_into_its_raw_namespace(sample_assembly):
-    (policy,) = props(sample_assembly, "AgentZone-DataLake-prod", "AWS::Events::EventBusPolicy")
-    assert sorted(policy["Statement"]["Principal"]["AWS"]) == [
-        f"arn:aws:iam::{a}:root" for a in ("333333333333", "666666666666")
-    ]
+    # The bus carries its policy itself (no AWS::Events::EventBusPolicy, whose deprecated field cdk-nag reads).
+    assert props(sample_assembly, "AgentZone-DataLake-prod", "AWS::Events::EventBusPolicy") == []
+    (bus,) = props(sample_assembly, "AgentZone-DataLake-prod", "AWS::Events::EventBus")
+    (statement,) = bus["Policy"]["Statement"]
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == f"arn:aws:events:eu-west-1:{LAKE}:event-bus/agentzone-feedback"
+    assert sorted(statement["Principal"]["AWS"]) == [f"arn:aws:iam::{a}:root" for a in ("333333333333", "666666666666")]
     assert props(sample_assembly, "AgentZone-DataLake-dev", "AWS::Events::EventBus") == []
     (rule,) = props(sample_assembly, "AgentZone-claims-prod-data", "AWS::Events::Rule")
     assert rule["EventBusName"] == "agentzone-feedback"
