@@ -94,8 +94,10 @@ def _unknown_keys(value: Any, schema: dict[str, Any], document: dict[str, Any], 
     if not isinstance(value, dict):
         return []
     properties, extra = schema.get("properties", {}), schema.get("additionalProperties")
-    if not properties and not extra and not schema.get("patternProperties") and schema.get("type") != "object":
-        return []  # a free-form value (e.g. a JSON Schema or a tag map)
+    if schema.get("type") not in (None, "object") or "enum" in schema or "const" in schema:
+        return [f"{path}{key}" for key in value]  # a mapping where the schema wants a scalar
+    if not properties and not extra and not schema.get("patternProperties"):
+        return []  # a free-form object (e.g. a tool's JSON Schema)
     unknown = []
     patterns = schema.get("patternProperties", {})
     for key, child in value.items():
