@@ -26,7 +26,7 @@ from agentzone.nag import add_rule_packs
 from agentzone.stacks import REQUIRED_TAGS
 from agentzone.synth import run_cfn_lint
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 TENANT, ENV, ACCOUNT = "claims", "dev", "111111111111"
 SERVICES, USE_CASE = f"AgentZone-{TENANT}-{ENV}-services", f"AgentZone-{TENANT}-{ENV}"

@@ -16,7 +16,7 @@ from agentzone.permissions.model import FULL_AWS_ACCESS
 from agentzone.permissions.simulator import Request, Simulator
 from agentzone.safety import killswitch as ks
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 ORG = "AgentZone-Organization"
 
