@@ -516,9 +516,11 @@ def largest_config() -> tuple[m.Organization, m.Tenant]:
         )
         for i in range(MAX_EXTRACTION_MODELS)
     ]
+    eval_pipeline = claims.blueprints.eval_pipeline
+    assert eval_pipeline is not None  # the sample's claims tenant has one: its judge model is exempted too
     blueprints = claims.blueprints.model_copy(
         update={
-            "eval_pipeline": claims.blueprints.eval_pipeline.model_copy(update={"evaluator_model": models[-1]}),
+            "eval_pipeline": eval_pipeline.model_copy(update={"evaluator_model": models[-1]}),
             "memory": {"big": m.MemoryResource(custom_strategies=extraction)},
         }
     )
