@@ -16,7 +16,7 @@ from agentzone.permissions.model import FULL_AWS_ACCESS
 from agentzone.permissions.simulator import Request, Simulator
 from agentzone.safety import killswitch as ks
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 ORG = "AgentZone-Organization"
 
@@ -516,9 +516,11 @@ def largest_config() -> tuple[m.Organization, m.Tenant]:
         )
         for i in range(MAX_EXTRACTION_MODELS)
     ]
+    eval_pipeline = claims.blueprints.eval_pipeline
+    assert eval_pipeline is not None  # the sample's claims tenant has one: its judge model is exempted too
     blueprints = claims.blueprints.model_copy(
         update={
-            "eval_pipeline": claims.blueprints.eval_pipeline.model_copy(update={"evaluator_model": models[-1]}),
+            "eval_pipeline": eval_pipeline.model_copy(update={"evaluator_model": models[-1]}),
             "memory": {"big": m.MemoryResource(custom_strategies=extraction)},
         }
     )
@@ -592,3 +594,23 @@ def test_custom_resource_role_may_only_do_what_its_resources_need(sample_assembl
         s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "organizations:MoveAccount"
     )
     assert "arn:aws:organizations::100000000000:root/o-a1b2c3d4e5/r-a1b2" in move["Resource"]
+
+
+def test_management_account_budgets_watch_each_tenant_and_platform_environment(sample_assembly):
+    (tenant,) = sample_assembly.resources("AgentZone-fraud-governance", "AWS::Budgets::Budget").values()
+    budget = tenant["Properties"]["Budget"]
+    assert budget["BudgetName"] == "agentzone-tenant-fraud"
+    assert budget["BudgetLimit"] == {"Amount": 36000, "Unit": "USD"}  # monthly_usd for each of its three accounts
+    assert budget["CostFilters"] == {"LinkedAccount": ["444444444444", "555555555555", "666666666666"]}
+    subscribers = tenant["Properties"]["NotificationsWithSubscribers"][0]["Subscribers"]
+    assert [s["Address"] for s in subscribers] == ["fraud-ai@example.com", "platform-ai@example.com"]
+    platform = {
+        b["Properties"]["Budget"]["BudgetName"]: b["Properties"]
+        for b in sample_assembly.resources("AgentZone-Organization", "AWS::Budgets::Budget").values()
+    }
+    assert sorted(platform) == ["agentzone-platform-dev", "agentzone-platform-prod", "agentzone-platform-staging"]
+    prod = platform["agentzone-platform-prod"]
+    assert prod["Budget"]["BudgetLimit"] == {"Amount": 8000, "Unit": "USD"}
+    assert prod["Budget"]["CostFilters"] == {
+        "LinkedAccount": ["100000000031", "100000000032", "100000000033", "100000000034"]
+    }

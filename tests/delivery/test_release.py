@@ -9,7 +9,7 @@ from agentzone import cli
 from agentzone.config import load_landing_zone
 from agentzone.delivery import release
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 REGION = "eu-central-1"  # fraud's prod region
 

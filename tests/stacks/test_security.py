@@ -24,7 +24,7 @@ from agentzone.stacks import SecurityStack, StackTarget
 from agentzone.stacks.base import PLATFORM_USE_CASE
 from agentzone.stacks.security import INVENTORY_RESOURCE_TYPES, INVENTORY_TAGS, inventory_tag_policy
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 ENVS = ("dev", "staging", "prod")
 SECURITY_ACCOUNT = {"dev": "100000000013", "staging": "100000000023", "prod": "100000000033"}

@@ -26,7 +26,7 @@ from agentzone.nag import add_rule_packs
 from agentzone.stacks import REQUIRED_TAGS
 from agentzone.synth import run_cfn_lint
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 TENANT, ENV, ACCOUNT = "claims", "dev", "111111111111"
 SERVICES, USE_CASE = f"AgentZone-{TENANT}-{ENV}-services", f"AgentZone-{TENANT}-{ENV}"
@@ -299,9 +299,46 @@ def test_launch_role_is_trusted_only_by_service_catalog_for_its_account(synthesi
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
+def actions_of(statement: dict) -> list[str]:
+    """A statement's actions as a list (IAM allows a single string)."""
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else action
+
+
+def assert_roles_are_the_launched_stacks_own(statements: list[dict], by_sid: dict[str, dict]) -> None:
+    # Roles: only the launched stacks' own, only with the boundary, passed only to AgentCore.
+    roles = f"arn:aws:iam::{ACCOUNT}:role/SC-{ACCOUNT}-pp-*"
+    for statement in statements:
+        if any(a.startswith("iam:") for a in actions_of(statement)):
+            assert statement["Resource"] == roles, statement["Sid"]
+    assert set(by_sid["ProductRolesWithBoundary"]["Action"]) == {
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+    }
+    assert list(by_sid["ProductRolesWithBoundary"]["Condition"]["StringEquals"]) == ["iam:PermissionsBoundary"]
+    assert by_sid["PassProductRolesToAgentCore"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}
+    }
+
+
+def assert_keys_are_the_catalog_key(synthesized, statements: list[dict], by_sid: dict[str, dict]) -> None:
+    # Keys: the catalog key only, and its data-key use only through Bedrock / AgentCore.
+    kms_statements = [s for s in statements if any(a.startswith("kms:") for a in actions_of(s))]
+    assert {json.dumps(s["Resource"]) for s in kms_statements} == {
+        json.dumps({"Fn::GetAtt": [catalog_key_id(synthesized), "Arn"]})
+    }
+    assert "kms:ViaService" in by_sid["CatalogKeyThroughBedrock"]["Condition"]["StringEquals"]
+    assert by_sid["CatalogKeyGrantsForBedrock"]["Action"] == "kms:CreateGrant"
+    assert by_sid["CatalogKeyGrantsForBedrock"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    assert by_sid["ResolveCatalogKey"]["Resource"] == {
+        "Fn::Join": ["", [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter", {"Ref": parameter_id(synthesized)}]]
+    }
+
+
 def test_launch_role_policy_is_least_privilege(synthesized):
     statements = launch_policy(synthesized["templates"][USE_CASE])
-    actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    actions = [a for s in statements for a in actions_of(s)]
     assert all(s["Effect"] == "Allow" for s in statements)
     assert "*" not in actions and not [a for a in actions if a.endswith(":*") or "*" in a], actions
     assert {a.split(":")[0] for a in actions} == {
@@ -327,7 +364,6 @@ def test_launch_role_policy_is_least_privilege(synthesized):
     assert not forbidden & set(actions)
     by_sid = {s["Sid"]: s for s in statements}
     stacks = f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/SC-{ACCOUNT}-pp-*/*"
-    roles = f"arn:aws:iam::{ACCOUNT}:role/SC-{ACCOUNT}-pp-*"
     assert by_sid["ProvisionedProductStacks"]["Resource"] == stacks
     assert by_sid["ValidateProductTemplates"]["Action"] == [
         "cloudformation:GetTemplateSummary",
@@ -336,37 +372,8 @@ def test_launch_role_policy_is_least_privilege(synthesized):
     assert by_sid["ReadProductTemplates"]["Condition"] == {
         "StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}
     }
-    # Roles: only the launched stacks' own, only with the boundary, passed only to AgentCore.
-    for statement in statements:
-        if any(
-            a.startswith("iam:")
-            for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
-        ):
-            assert statement["Resource"] == roles, statement["Sid"]
-    assert set(by_sid["ProductRolesWithBoundary"]["Action"]) == {
-        "iam:CreateRole",
-        "iam:PutRolePolicy",
-        "iam:DeleteRolePolicy",
-    }
-    assert list(by_sid["ProductRolesWithBoundary"]["Condition"]["StringEquals"]) == ["iam:PermissionsBoundary"]
-    assert by_sid["PassProductRolesToAgentCore"]["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"}
-    }
-    # Keys: the catalog key only, and its data-key use only through Bedrock / AgentCore.
-    kms_statements = [
-        s
-        for s in statements
-        if any(a.startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
-    ]
-    assert {json.dumps(s["Resource"]) for s in kms_statements} == {
-        json.dumps({"Fn::GetAtt": [catalog_key_id(synthesized), "Arn"]})
-    }
-    assert "kms:ViaService" in by_sid["CatalogKeyThroughBedrock"]["Condition"]["StringEquals"]
-    assert by_sid["CatalogKeyGrantsForBedrock"]["Action"] == "kms:CreateGrant"
-    assert by_sid["CatalogKeyGrantsForBedrock"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
-    assert by_sid["ResolveCatalogKey"]["Resource"] == {
-        "Fn::Join": ["", [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter", {"Ref": parameter_id(synthesized)}]]
-    }
+    assert_roles_are_the_launched_stacks_own(statements, by_sid)
+    assert_keys_are_the_catalog_key(synthesized, statements, by_sid)
 
 
 def test_launch_role_creates_guardrails_and_memories_on_star_only_with_the_product_tag(synthesized):

@@ -12,7 +12,7 @@ import pytest
 from agentzone.config import ConfigError, load_landing_zone
 from agentzone.config.loader import CONFIG_DIR_ENV, default_config_dir
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 ORG = "organization.yaml"
 CLAIMS = "tenants/claims.yaml"
@@ -1088,7 +1088,7 @@ def test_platform_names_are_reserved(config_copy, name):
 def test_an_environment_holds_at_most_the_tenants_its_shared_stacks_can(tmp_path):
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from synth_scale import make_config
 
     make_config(tmp_path / "cfg", 101)

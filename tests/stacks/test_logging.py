@@ -382,3 +382,12 @@ def test_archive_key_by_alias_grants_encryption_only_on_the_aliased_key(tmp_path
         key.add_to_resource_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"])).statement_added
         is False
     )
+
+
+def test_log_archive_has_object_lock_from_creation(sample_assembly):
+    archive = next(
+        v
+        for k, v in sample_assembly.resources("AgentZone-Logging-prod", "AWS::S3::Bucket").items()
+        if k.startswith("LogArchive")
+    )
+    assert archive["Properties"]["ObjectLockEnabled"] is True

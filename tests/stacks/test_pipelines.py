@@ -9,7 +9,7 @@ import pytest
 from agentzone.composition import Selection, SelectionError, compose, create_app
 from agentzone.config import load_landing_zone
 
-from .conftest import SAMPLE_CONFIG
+from ..conftest import SAMPLE_CONFIG
 
 PIPELINE_ACCOUNT = "100000000031"  # the central (prod) shared-services account
 

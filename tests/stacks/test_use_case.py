@@ -1,0 +1,98 @@
+"""A tenant's use-case account stack (stacks/use_case.py): its memory blueprint and its budgets."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Match, Template
+
+TENANTS = [f"AgentZone-{t}-{env}" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
+
+
+def test_memory_blueprint_follows_tenant_config(sample_assembly):
+    template = Template.from_json(sample_assembly.template("AgentZone-fraud-dev"))
+    key_id = next(iter(sample_assembly.resources("AgentZone-fraud-dev", "AWS::KMS::Key")))
+    template.has_resource(
+        "AWS::BedrockAgentCore::Memory",
+        {
+            "Properties": {
+                "Name": "fraud_signals_dev",
+                "EventExpiryDuration": 30,
+                "EncryptionKeyArn": {"Fn::GetAtt": [key_id, "Arn"]},
+                "MemoryStrategies": [
+                    {"EpisodicMemoryStrategy": Match.any_value()},
+                    {"SemanticMemoryStrategy": Match.any_value()},
+                    {
+                        "CustomMemoryStrategy": {
+                            "Name": "risk_patterns",
+                            "Namespaces": ["/fraud/patterns/{actorId}"],
+                            "Configuration": {
+                                "SemanticOverride": {
+                                    "Extraction": {
+                                        "AppendToPrompt": Match.string_like_regexp(
+                                            "^Keep only facts about transaction patterns"
+                                        ),
+                                        "ModelId": "amazon.nova-pro-v1:0",
+                                    }
+                                }
+                            },
+                        }
+                    },
+                ],
+            },
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
+
+
+def test_memory_service_role_is_scoped_to_its_key_and_account(sample_assembly):
+    name = "AgentZone-claims-staging"
+    template = Template.from_json(sample_assembly.template(name))
+    key_id = next(iter(sample_assembly.resources(name, "AWS::KMS::Key")))
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Principal": {"Service": "bedrock-agentcore.amazonaws.com"},
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": "222222222222"},
+                                "ArnLike": Match.any_value(),
+                            },
+                        }
+                    )
+                ]
+            }
+        },
+    )
+    policies = [p for k, p in sample_assembly.resources(name, "AWS::IAM::Policy").items() if "MemoryServiceRole" in k]
+    assert len(policies) == 2  # claims and customers
+    for policy in policies:
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assembly):
+    # Two per account: the owner's alerts, and the safety controls' budget that carries the deny action.
+    for name in TENANTS:
+        budgets = sample_assembly.resources(name, "AWS::Budgets::Budget").values()
+        assert sorted(b["Properties"]["Budget"]["BudgetName"] for b in budgets) == [
+            f"agentzone-{name.split('-', 1)[1]}",
+            f"agentzone-{name.split('-', 1)[1]}-safety",
+        ], name
+    (budget,) = [
+        b
+        for b in sample_assembly.resources("AgentZone-fraud-prod", "AWS::Budgets::Budget").values()
+        if b["Properties"]["Budget"]["BudgetName"] == "agentzone-fraud-prod"
+    ]
+    fraud_prod = budget["Properties"]
+    assert fraud_prod["Budget"]["BudgetName"] == "agentzone-fraud-prod"
+    assert fraud_prod["Budget"]["BudgetLimit"] == {"Amount": 12000, "Unit": "USD"}
+    assert "CostFilters" not in fraud_prod["Budget"]  # a member account's budget sees only its own spend
+    thresholds = [n["Notification"]["Threshold"] for n in fraud_prod["NotificationsWithSubscribers"]]
+    assert thresholds == [50, 80, 100]
+    assert all(
+        n["Subscribers"] == [{"Address": "fraud-ai@example.com", "SubscriptionType": "EMAIL"}]
+        for n in fraud_prod["NotificationsWithSubscribers"]
+    )
