@@ -1,6 +1,6 @@
 """Snapshots of every sample stack: any template change shows up as a reviewed diff.
 
-Assertions in test_stacks.py say what must hold; these catch everything else.
+Assertions in tests/stacks/ say what must hold; these catch everything else.
 Update with `make test ARGS="--snapshot-update"` and review the diff.
 """
 
