@@ -75,7 +75,7 @@ class IsolatedVpc(Construct):
         self.flow_log_group: logs.LogGroup = retained_log_group(
             self, "FlowLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
         )
-        self.vpc = self._vpc(props)
+        self.vpc = isolated_subnets_vpc(self, "Vpc", cidr=props.cidr, zones=props.zones)
         self._flow_log(props.purpose)
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         self.endpoint_security_group = ec2.SecurityGroup(
@@ -90,26 +90,6 @@ class IsolatedVpc(Construct):
             ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(HTTPS_PORT), "HTTPS from the VPC"
         )
         self.endpoints = {name: self._endpoint(name, service) for name, service in props.interface_endpoints.items()}
-
-    def _vpc(self, props: IsolatedVpcProps) -> ec2.Vpc:
-        region = cdk.Stack.of(self).region
-        return ec2.Vpc(
-            self,
-            "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(props.cidr),
-            availability_zones=[f"{region}{zone}" for zone in props.zones],
-            nat_gateways=0,
-            create_internet_gateway=False,
-            restrict_default_security_group=True,
-            # Up to three zones in four equal blocks: room for every endpoint and the workload's ENIs.
-            subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name="Isolated",
-                    subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
-                    cidr_mask=ipaddress.ip_network(props.cidr).prefixlen + 2,
-                )
-            ],
-        )
 
     def _flow_log(self, purpose: str) -> None:
         """All traffic to the flow log group, written by a role that can do nothing else."""
@@ -176,3 +156,25 @@ def _problems(cidr: str, zones: Sequence[str]) -> list[str]:
     if not 2 <= len(zones) <= 3 or len(set(zones)) != len(zones) or not all(_ZONE.match(z) for z in zones):
         problems.append(f"zones {list(zones)!r}: two or three distinct zone letters a-f")
     return problems
+
+
+def isolated_subnets_vpc(scope: Construct, construct_id: str, *, cidr: str, zones: Sequence[str]) -> ec2.Vpc:
+    """Isolated subnets only (no NAT, no internet gateway), in zones named from config instead of looked up:
+    up to three zones in four equal blocks of ``cidr``, room for every endpoint and the workload's ENIs."""
+    region = cdk.Stack.of(scope).region
+    return ec2.Vpc(
+        scope,
+        construct_id,
+        ip_addresses=ec2.IpAddresses.cidr(cidr),
+        availability_zones=[f"{region}{zone}" for zone in zones],
+        nat_gateways=0,
+        create_internet_gateway=False,
+        restrict_default_security_group=True,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(
+                name="Isolated",
+                subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                cidr_mask=int(cidr.rsplit("/", 1)[1]) + 2,
+            )
+        ],
+    )

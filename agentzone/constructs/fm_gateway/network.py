@@ -14,8 +14,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ..isolated_vpc import isolated_subnets_vpc
 from .base import GatewayPartProps
-from .props import HTTPS_PORT, FmGatewayProps
+from .props import HTTPS_PORT
 
 # Interface endpoints the tasks (and the ECS agent acting for them) need; S3 is a gateway endpoint.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
@@ -45,7 +46,7 @@ class GatewayNetwork:
 def build_network(scope: Construct, props: GatewayPartProps) -> GatewayNetwork:
     """The VPC with flow logs, its endpoints, and the security groups between NLB, ALB, tasks and admin."""
     flow_logs = props.log_group(scope, "FlowLogs")
-    vpc = _vpc(scope, props.gateway)
+    vpc = isolated_subnets_vpc(scope, "Vpc", cidr=props.gateway.vpc_cidr, zones=props.gateway.zones)
     _flow_log(scope, vpc, flow_logs)
     subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
     cidr = ec2.Peer.ipv4(props.gateway.vpc_cidr)  # literal: nag's port rules cannot evaluate Fn::GetAtt CidrBlock
@@ -73,26 +74,6 @@ def build_network(scope: Construct, props: GatewayPartProps) -> GatewayNetwork:
 def security_group(scope: Construct, vpc: ec2.IVpc, construct_id: str, description: str) -> ec2.SecurityGroup:
     """A security group that sends nothing until a rule says so."""
     return ec2.SecurityGroup(scope, construct_id, vpc=vpc, description=description, allow_all_outbound=False)
-
-
-def _vpc(scope: Construct, props: FmGatewayProps) -> ec2.Vpc:
-    """Isolated subnets only, in the named zones (no lookup): one quarter of the VPC's block each."""
-    region = cdk.Stack.of(scope).region
-    vpc_prefix = int(props.vpc_cidr.split("/")[1])
-    return ec2.Vpc(
-        scope,
-        "Vpc",
-        ip_addresses=ec2.IpAddresses.cidr(props.vpc_cidr),
-        availability_zones=[f"{region}{z}" for z in props.zones],
-        nat_gateways=0,
-        create_internet_gateway=False,
-        restrict_default_security_group=True,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(
-                name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=vpc_prefix + 2
-            )
-        ],
-    )
 
 
 def _flow_log(scope: Construct, vpc: ec2.Vpc, flow_logs: logs.ILogGroup) -> None:
