@@ -15,20 +15,10 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from .. import naming
 from ..data_lake.layout import PARTITION_KEY, Dataset, Feedback
 from ..nag import acknowledge, acknowledge_compliance
-from .lake_scope import NamespaceScope
+from .lake_scope import BUCKET_GRANT_WILDCARDS, NamespaceScope
 from .retention import retained_log_group
 
 FEEDBACK_SOURCES = ["agentzone.evaluation", "aws.cloudwatch"]
-# What the Firehose L2's S3 destination grant writes with wildcards (bucket read/write and its CMK).
-_DESTINATION_ACTIONS = (
-    "s3:Abort*",
-    "s3:DeleteObject*",
-    "s3:GetBucket*",
-    "s3:GetObject*",
-    "s3:List*",
-    "kms:GenerateDataKey*",
-    "kms:ReEncrypt*",
-)
 
 
 def delivery_stream(ns: NamespaceScope, dataset: Dataset) -> firehose.DeliveryStream:
@@ -70,7 +60,7 @@ def _acknowledge_stream(ns: NamespaceScope, stream: firehose.DeliveryStream, pre
         "The Firehose L2 grants its destination role the raw zone's objects; what it writes is fixed by the "
         f"stream's prefix ({prefix}) and error prefix.",
     )
-    for action in _DESTINATION_ACTIONS:
+    for action in BUCKET_GRANT_WILDCARDS:
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Action::{action}]",

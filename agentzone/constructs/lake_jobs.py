@@ -16,18 +16,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from .. import naming
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from .lake_formation import grant_location, grant_tables
-from .lake_scope import NamespaceScope
+from .lake_scope import BUCKET_GRANT_WILDCARDS, NamespaceScope
 
-# The S3 grant action groups (and KMS data-key actions) a Glue role's zone grants write with wildcards.
-_GRANT_ACTIONS = (
-    "s3:Abort*",
-    "s3:DeleteObject*",
-    "s3:GetBucket*",
-    "s3:GetObject*",
-    "s3:List*",
-    "kms:GenerateDataKey*",
-    "kms:ReEncrypt*",
-)
 _CRAWLER_ACTIONS = [
     "glue:GetDatabase",
     "glue:GetTable",
@@ -233,7 +223,7 @@ def acknowledge_glue_role(ns: NamespaceScope, role: iam.Role, zones: list[str]) 
         f"AwsSolutions-IAM5[Resource::{nag_arn(ns, 'logs', 'log-group:/aws-glue/*')}]",
         "Glue names its run log groups per security configuration and role (/aws-glue/<kind>-<config>-role/...).",
     )
-    for action in _GRANT_ACTIONS:
+    for action in BUCKET_GRANT_WILDCARDS:
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Action::{action}]",

@@ -21,6 +21,18 @@ from constructs import Construct
 from .. import naming
 from ..data_lake.layout import NamespaceLayout, table_name
 
+# What aws-cdk-lib's bucket grants write with wildcards (S3 action groups and the bucket key's data-key actions):
+# the Firehose destination grant and a Glue role's zone grants, acknowledged per action.
+BUCKET_GRANT_WILDCARDS = (
+    "s3:Abort*",
+    "s3:DeleteObject*",
+    "s3:GetBucket*",
+    "s3:GetObject*",
+    "s3:List*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+)
+
 
 @dataclass(frozen=True)
 class LakeServices:
