@@ -59,7 +59,8 @@ def _is_accepted(finding: dict, skips: dict) -> bool:
     )
 
 
-def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:
+def checkov_findings(outdir: Path, binary: Path | None = None) -> tuple[list[dict], int]:
+    """checkov's failed checks over the templates in ``outdir`` (before skips), and how many passed."""
     binary = binary or checkov_bin()
     if binary is None:
         raise FileNotFoundError("checkov not installed; run `make install` (it creates .venv-checkov)")
@@ -81,13 +82,21 @@ def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:
     reports = json.loads(proc.stdout)
     if isinstance(reports, dict):
         reports = [reports]
-    skips = load_skips()
     failed: list[dict] = []
-    accepted: list[dict] = []
     passed = 0
     for report in reports:
-        results = report.get("results", {})
         passed += report.get("summary", {}).get("passed", 0)
-        for finding in results.get("failed_checks", []):
-            (accepted if _is_accepted(finding, skips) else failed).append(finding)
+        failed += report.get("results", {}).get("failed_checks", [])
+    return failed, passed
+
+
+def classify(failed_checks: list[dict], passed: int, skips: dict | None = None) -> CheckovResult:
+    """Split failed checks into those checkov-skips.yaml accepts and those that fail synth."""
+    skips = load_skips() if skips is None else skips
+    failed = [f for f in failed_checks if not _is_accepted(f, skips)]
+    accepted = [f for f in failed_checks if _is_accepted(f, skips)]
     return CheckovResult(failed, accepted, passed)
+
+
+def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:
+    return classify(*checkov_findings(outdir, binary))

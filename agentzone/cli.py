@@ -31,6 +31,7 @@ from .guard import guard, violations_json
 from .project import PROJECT_ROOT
 from .safety.cli import add_parser as add_killswitch_parser
 from .tools.cli import add_parser as add_tools_parser
+from .units import Selection, SelectionError, shards
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -161,26 +162,24 @@ def cmd_diagram(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from .synth import synth  # lazy: it loads the permissions check (~0.3 s); only this command needs it
+    from .build.engine import default_jobs  # lazy: with the synth below, only this command needs them
+    from .synth import SynthOptions, synth  # lazy: it loads the permissions check (~0.3 s)
 
     lz = _load(args)
     if lz is None:
         print(f"agentzone: nothing synthesized; {args.output} left unchanged", file=sys.stderr)
         return 2
-    from .composition import Selection, SelectionError  # lazy: aws-cdk-lib starts the jsii runtime (seconds)
-
     selection = Selection(environment=args.environment, tenant=args.tenant, only=args.only)
     try:
         selection.check(lz)
     except SelectionError as exc:
         print(f"agentzone: {exc}", file=sys.stderr)
         return 2
-    context = {"config_dir": str(Path(lz.source_dir).resolve()), **selection.as_context()}
-    return synth(context, Path(args.output), as_json=args.json)
+    options = SynthOptions(jobs=args.jobs or default_jobs(), use_cache=not args.no_cache, cache_dir=args.cache_dir)
+    return synth(lz, selection, Path(args.output), as_json=args.json, options=options)
 
 
 def cmd_shards(args) -> int:
-    from .composition import shards  # lazy: aws-cdk-lib starts the jsii runtime (seconds)
 
     lz = _load(args)
     if lz is None:
@@ -262,6 +261,12 @@ def _add_config_commands(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_list)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def _add_synth_commands(sub: Subparsers) -> None:
     """synth, shards and diagram: what the config becomes."""
     p = _with_config(sub.add_parser("synth", help="synthesize with cdk-nag, lint with cfn-lint, print a summary"))
@@ -276,6 +281,15 @@ def _add_synth_commands(sub: Subparsers) -> None:
         "--output", default="cdk.out", help="assembly directory, replaced only on success (default: %(default)s)"
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON (progress still goes to stderr)")
+    p.add_argument(
+        "--jobs", type=_positive, default=0, help="worker processes, one jsii runtime each (default: the CPU count)"
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="rebuild every unit, ignoring cached results (they are still refreshed)"
+    )
+    p.add_argument(
+        "--cache-dir", type=Path, help="unit cache (default: $AGENTZONE_CACHE_DIR, else .agentzone-cache here)"
+    )
     p.set_defaults(func=cmd_synth)
 
     p = _with_config(sub.add_parser("shards", help="CI matrix entries covering every stack exactly once"))

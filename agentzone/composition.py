@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -23,71 +22,32 @@ from .stacks import (
 )
 from .stacks.base import PLATFORM_USE_CASE
 from .stacks.pipelines import StageStacks, pipeline_stacks
+from .units import (
+    GLOBAL_ENVIRONMENT,
+    Selection,
+    SelectionError,
+    Unit,
+    platform_dependencies,
+    shards,
+    stack_name,
+    unit_landing_zone,
+    units,
+)
 
-GLOBAL_ENVIRONMENT = "global"
-
-
-class SelectionError(ValueError):
-    """A context selector (-c environment=..., -c tenant=...) names nothing that exists."""
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which part of the landing zone to synthesize; empty means all of it."""
-
-    environment: str | None = None
-    tenant: str | None = None
-    only: str | None = None  # "platform" or "tenants"
-
-    @classmethod
-    def from_context(cls, app: cdk.App) -> Selection:
-        return cls(
-            environment=app.node.try_get_context("environment") or None,
-            tenant=app.node.try_get_context("tenant") or None,
-            only=app.node.try_get_context("only") or None,
-        )
-
-    def as_context(self) -> dict[str, str]:
-        return {k: v for k, v in (("environment", self.environment), ("tenant", self.tenant), ("only", self.only)) if v}
-
-    def check(self, lz: LandingZone) -> None:
-        if self.only not in (None, "platform", "tenants", "pipelines"):
-            raise SelectionError(f"-c only={self.only}: valid values are platform, tenants, pipelines")
-        if self.only == "pipelines" and (self.tenant or self.environment):
-            raise SelectionError(
-                "-c only=pipelines synthesizes every pipeline; it cannot be combined with -c tenant or -c environment"
-            )
-        if self.only == "pipelines" and lz.organization.delivery is None:
-            raise SelectionError("-c only=pipelines: organization.yaml has no delivery: section")
-        if self.only == "platform" and self.tenant:
-            raise SelectionError(f"-c only=platform cannot be combined with -c tenant={self.tenant}")
-        envs = list(lz.organization.environments)
-        tenants = [t.tenant for t in lz.tenants]
-        if self.environment and self.environment not in envs:
-            raise SelectionError(f"-c environment={self.environment}: unknown environment; valid: {', '.join(envs)}")
-        if self.tenant and self.tenant not in tenants:
-            raise SelectionError(f"-c tenant={self.tenant}: unknown tenant; valid: {', '.join(tenants) or '(none)'}")
-        if self.tenant and self.environment and self.environment not in lz.tenant(self.tenant).environments:
-            have = ", ".join(lz.tenant(self.tenant).environments)
-            raise SelectionError(f"tenant {self.tenant} has no {self.environment} environment; it has: {have}")
-
-
-def shards(lz: LandingZone) -> list[dict]:
-    """CI matrix entries that together cover every stack exactly once.
-
-    One for the platform (its size does not grow with tenants), one per tenant.
-    """
-    out = [{"name": "platform", "context": Selection(only="platform").as_context()}]
-    out += [{"name": f"tenant-{t.tenant}", "context": Selection(tenant=t.tenant).as_context()} for t in lz.tenants]
-    return out
-
-
-def stack_name(role: str, environment: str | None = None, tenant: str | None = None) -> str:
-    """Stable stack ids: renaming one would make CloudFormation create a new stack."""
-    parts = ["AgentZone", tenant or role]
-    if environment:
-        parts.append(environment)
-    return "-".join(parts)
+# Selection and units live in .units (no aws-cdk-lib); they are re-exported for callers of composition.
+__all__ = [
+    "GLOBAL_ENVIRONMENT",
+    "Selection",
+    "SelectionError",
+    "Unit",
+    "compose",
+    "compose_unit",
+    "create_app",
+    "prepare_app",
+    "shards",
+    "stack_name",
+    "units",
+]
 
 
 def cdk_json_context() -> dict:
@@ -169,48 +129,45 @@ def tenant_environment_stacks(
     return out
 
 
-def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -> list[AgentZoneStack]:
-    """Add the selected stacks to the app and register the nag packs. Deterministic in every input order."""
-    selection = selection or Selection()
-    selection.check(lz)
-    org = lz.organization
-    # The SCPs exempt this qualifier's CloudFormation execution role, so every stack must deploy through it.
-    app.node.set_context("@aws-cdk/core:bootstrapQualifier", org.guardrails.bootstrap_qualifier)
-    stacks: list[AgentZoneStack] = []
-    if selection.only == "pipelines":
+def compose_unit(app: cdk.App, lz: LandingZone, unit: Unit) -> list[AgentZoneStack]:
+    """Add one unit's stacks to the app (``lz`` is the whole config; the unit sees only its part)."""
+    lz = unit_landing_zone(lz, unit)
+    if unit.kind == "pipelines":
         stages = StageStacks(
             organization_stack, platform_stack, tuple(PLATFORM_STACKS), governance_stack, tenant_environment_stacks
         )
-        stacks += pipeline_stacks(app, lz, stages)
-        add_rule_packs(app, org.nag)
-        return stacks
-    platform: dict[tuple[str, str], AgentZoneStack] = {}
+        return list(pipeline_stacks(app, lz, stages))
+    if unit.kind == "organization":
+        return [organization_stack(app, lz)]
+    if unit.kind == "platform":
+        return [platform_stack(app, lz, unit.name, role) for role in PLATFORM_STACKS]
+    tenant = lz.tenant(unit.name)
+    stacks: list[AgentZoneStack] = []
+    if unit.environment is None:
+        stacks.append(governance_stack(app, lz, tenant))
+    for env_name in lz.organization.environments:  # platform promotion order
+        if env_name in tenant.environments and unit.environment in (None, env_name):
+            stacks += tenant_environment_stacks(app, lz, tenant, env_name).values()
+    return stacks
 
-    if selection.tenant is None and selection.only != "tenants":
-        if selection.environment is None:
-            stacks.append(organization_stack(app, lz))
-        for env_name in org.environments:
-            if selection.environment not in (None, env_name):
-                continue
-            for role in PLATFORM_STACKS:
-                platform[(env_name, role)] = platform_stack(app, lz, env_name, role)
-                stacks.append(platform[(env_name, role)])
 
-    for tenant in lz.tenants:  # already sorted by name
-        if selection.only == "platform" or selection.tenant not in (None, tenant.tenant):
-            continue
-        if selection.environment is None:
-            stacks.append(governance_stack(app, lz, tenant))
-        for env_name in org.environments:  # platform promotion order
-            if env_name not in tenant.environments or selection.environment not in (None, env_name):
-                continue
-            tenant_stacks = tenant_environment_stacks(app, lz, tenant, env_name)
-            # Its gateway team is created by the admin function in SharedServices;
-            # its data stack imports the lake's zones.
-            for kind, role in (("services", "shared_services"), ("data", "data_lake")):
-                if kind in tenant_stacks and (env_name, role) in platform:
-                    tenant_stacks[kind].add_stack_dependency(platform[(env_name, role)])
-            stacks += tenant_stacks.values()
+def prepare_app(app: cdk.App, lz: LandingZone) -> None:
+    """What every app needs before its stacks: the bootstrap qualifier the SCPs exempt."""
+    app.node.set_context("@aws-cdk/core:bootstrapQualifier", lz.organization.guardrails.bootstrap_qualifier)
 
-    add_rule_packs(app, org.nag)
+
+def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -> list[AgentZoneStack]:
+    """Add the selected stacks to the app and register the nag packs. Deterministic in every input order."""
+    prepare_app(app, lz)
+    stacks: list[AgentZoneStack] = []
+    dependencies: dict[str, list[str]] = {}
+    for unit in units(lz, selection):
+        stacks += compose_unit(app, lz, unit)
+        dependencies.update(platform_dependencies(lz, unit))
+    by_name = {s.stack_name: s for s in stacks}
+    for name, needs in dependencies.items():
+        for need in needs:
+            if name in by_name and need in by_name:
+                by_name[name].add_stack_dependency(by_name[need])
+    add_rule_packs(app, lz.organization.nag)
     return stacks

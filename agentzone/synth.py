@@ -1,7 +1,9 @@
-"""`make synth`: CDK CLI synth into a staging dir, cfn-lint, then swap into cdk.out.
+"""`agentzone synth` / `make synth`: the incremental engine into a staging dir, the gates, then swap into cdk.out.
 
-cdk.out is only replaced when synth (with cdk-nag) and cfn-lint both pass, so
-a bad config or a failing check never leaves a half-written assembly behind.
+Units whose inputs did not change come from the cache (``.agentzone-cache/``, ``--no-cache`` to ignore it); the
+rest synthesize with cdk-nag in parallel workers, each running cfn-lint and checkov over its own templates. cdk.out
+is only replaced when every unit synthesized and cfn-lint, checkov, the pinned CDK CLI's read of the assembly and
+the permissions check all pass, so a bad config or a failing check never leaves a half-written assembly behind.
 """
 
 from __future__ import annotations
@@ -12,62 +14,33 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checkov import checkov_bin, run_checkov
-from .config import load_landing_zone
+from .build.cache import CACHE_DIR_ENV, DEFAULT_DIR, UnitCache
+from .build.engine import BuildResult, build, default_jobs, print_progress
+from .cfn_lint import LintResult
+from .cfn_lint import classify as classify_lint
+from .checkov import classify as classify_checkov
+from .config.model import LandingZone
 from .permissions.check import check_permissions, render
 from .permissions.simulator import SimulatorUnavailable
 from .project import PROJECT_ROOT
 from .report import acknowledgement_report, render_pack_table, render_table, summarize
+from .units import Selection
 
 CDK_CLI = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
-CFN_LINT_CONFIG = PROJECT_ROOT / ".cfnlintrc.yaml"
 CFN_LINT_WARNINGS = "cfn-lint-warnings.json"  # every warning of the last synth, beside its templates
 
 
 @dataclass(frozen=True)
-class LintResult:
-    errors: list[dict]
-    warnings: list[dict]
+class SynthOptions:
+    jobs: int = field(default_factory=default_jobs)  # worker processes, one jsii runtime each
+    use_cache: bool = True  # False: rebuild every unit (the fresh results still refresh the cache)
+    cache_dir: Path | None = None  # default: $AGENTZONE_CACHE_DIR or .agentzone-cache in the project
 
-    def write_warnings(self, path: Path) -> None:
-        """Warnings are listed in a file, not printed: the summary only counts them."""
-        rows = [
-            {
-                "rule": item["Rule"]["Id"],
-                "template": Path(item["Filename"]).name,
-                "path": "/".join(str(p) for p in item.get("Location", {}).get("Path", [])),
-                "message": item["Message"],
-            }
-            for item in self.warnings
-        ]
-        path.write_text(json.dumps(rows, indent=2) + "\n")
-
-    def render(self, limit: int = 50) -> str:
-        lines = []
-        for item in (self.errors + self.warnings)[:limit]:
-            loc = item.get("Location", {})
-            path = "/".join(str(p) for p in loc.get("Path", []))
-            lines.append(f"  {item['Rule']['Id']} {Path(item['Filename']).name} {path}: {item['Message']}")
-        return "\n".join(lines)
-
-
-def run_cfn_lint(templates: list[Path]) -> LintResult:
-    """Run cfn-lint on the templates; E* findings are errors, W* warnings, I* ignored."""
-    if not templates:
-        return LintResult([], [])
-    cmd = [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json"]
-    if CFN_LINT_CONFIG.is_file():
-        cmd += ["--config-file", str(CFN_LINT_CONFIG)]
-    proc = subprocess.run([*cmd, "--", *map(str, templates)], capture_output=True, text=True)
-    if proc.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not proc.stdout.strip():
-        raise RuntimeError(f"cfn-lint failed to run: {proc.stderr.strip()}")
-    findings = json.loads(proc.stdout or "[]")
-    errors = [f for f in findings if f["Level"] == "Error"]
-    warnings = [f for f in findings if f["Level"] == "Warning"]
-    return LintResult(errors, warnings)
+    def cache(self) -> UnitCache:
+        return UnitCache(self.cache_dir or Path(os.environ.get(CACHE_DIR_ENV) or PROJECT_ROOT / DEFAULT_DIR))
 
 
 def cli_env() -> dict[str, str]:
@@ -80,17 +53,13 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def cdk_synth(outdir: Path, context: dict[str, str]) -> int:
+def cli_reads(assembly: Path) -> str | None:
+    """The pinned CDK CLI lists the joined assembly's stacks; None when it can, else what it said."""
     if not CDK_CLI.exists():
-        print(f"agentzone: CDK CLI not found at {CDK_CLI}; run `make synth` or `npm ci` first", file=sys.stderr)
-        return 2
-    cmd = [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--output", str(outdir)]
-    for key, value in sorted(context.items()):
-        cmd += ["--context", f"{key}={value}"]
+        return f"CDK CLI not found at {CDK_CLI}; run `make synth` or `npm ci` first"
+    cmd = [str(CDK_CLI), "ls", "--app", str(assembly), "--no-notices"]
     proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=cli_env(), capture_output=True, text=True)
-    if proc.returncode != 0:  # the CLI's own report (nag findings, app errors) is the useful part
-        sys.stderr.write(proc.stdout + proc.stderr)
-    return proc.returncode
+    return None if proc.returncode == 0 else (proc.stdout + proc.stderr).strip()
 
 
 def _reject(staging: Path, rejected: Path, outdir_name: str, what: str, details: str) -> None:
@@ -101,24 +70,26 @@ def _reject(staging: Path, rejected: Path, outdir_name: str, what: str, details:
     print(details, file=sys.stderr)
 
 
-def _run_checkov(staging: Path, rejected: Path, outdir_name: str) -> str | None:
+def _checkov_gate(result: BuildResult, staging: Path, rejected: Path, outdir_name: str) -> str | None:
     """None when checkov found an unaccepted failure (the output is kept for inspection)."""
-    if checkov_bin() is None:
+    if result.checkov_passed < 0:
         return "checkov: not installed, skipped (`make install` adds it)"
-    result = run_checkov(staging)
-    if result.failed:
-        what = f"checkov found {len(result.failed)} failed check(s) not in checkov-skips.yaml"
-        _reject(staging, rejected, outdir_name, what, result.render())
+    checkov = classify_checkov(result.checkov_failed, result.checkov_passed)
+    if checkov.failed:
+        what = f"checkov found {len(checkov.failed)} failed check(s) not in checkov-skips.yaml"
+        _reject(staging, rejected, outdir_name, what, checkov.render())
         return None
-    return f"checkov: {result.passed} passed, 0 failed, {len(result.accepted)} accepted in checkov-skips.yaml"
+    return f"checkov: {checkov.passed} passed, 0 failed, {len(checkov.accepted)} accepted in checkov-skips.yaml"
 
 
-def _run_permissions(staging: Path, rejected: Path, outdir_name: str, context: dict[str, str]) -> str | None:
+def _run_permissions(
+    staging: Path, rejected: Path, outdir_name: str, lz: LandingZone, selection: Selection
+) -> str | None:
     """None when the permissions check failed (the output is kept for inspection)."""
-    if set(context) - {"config_dir"}:
+    if selection.as_context():
         return "permissions: skipped for a partial synth (it needs every account's stacks)"
     try:
-        report = check_permissions(staging, load_landing_zone(context.get("config_dir")))
+        report = check_permissions(staging, lz)
     except SimulatorUnavailable as exc:
         return f"permissions: skipped ({exc})"
     if not report.ok:
@@ -134,72 +105,101 @@ def _run_permissions(staging: Path, rejected: Path, outdir_name: str, context: d
     )
 
 
-def progress(step: str, started: float) -> None:
-    """One line per phase on stderr, so long runs show where they are and stdout stays parseable."""
-    print(f"agentzone synth [{time.monotonic() - started:5.1f}s] {step}", file=sys.stderr, flush=True)
+@dataclass
+class Outcome:
+    """What the summary reports: the build, each gate's line and where the time went."""
+
+    build: BuildResult
+    jobs: int
+    lint: LintResult = field(default_factory=lambda: LintResult([], []))
+    checkov_line: str = ""
+    permissions_line: str = ""
+    phases: dict[str, float] = field(default_factory=dict)
 
 
-def synth(context: dict[str, str], outdir: Path, *, as_json: bool = False) -> int:
-    """Returns a process exit code: 0 ok, 1 synth/nag/lint failed, 2 usage."""
+def _build(lz: LandingZone, selection: Selection, staging: Path, options: SynthOptions, started: float):
+    emit = print_progress(started)
+    scope = ", ".join(f"{k}={v}" for k, v in sorted(selection.as_context().items())) or "everything"
+    emit(f"synth with cdk-nag, cfn-lint and checkov per unit ({scope}; {options.jobs} job(s))")
+    cache = options.cache()
+    return build(lz, selection, staging, cache=cache, jobs=options.jobs, reuse=options.use_cache, progress=emit)
+
+
+def _gates(outcome: Outcome, lz: LandingZone, selection: Selection, staging: Path, outdir: Path) -> bool:
+    """cfn-lint, checkov, the CDK CLI's read and the permissions check, in that order; False at the first failure."""
+    rejected = outdir.with_name(f"{outdir.name}.rejected")
+    outcome.lint = classify_lint(outcome.build.lint_findings)
+    if outcome.lint.errors:
+        what = f"cfn-lint found {len(outcome.lint.errors)} error(s)"
+        _reject(staging, rejected, outdir.name, what, outcome.lint.render())
+        return False
+    checkov_line = _checkov_gate(outcome.build, staging, rejected, outdir.name)
+    if checkov_line is None:
+        return False
+    outcome.checkov_line = checkov_line
+    timer = time.perf_counter()
+    problem = cli_reads(staging)
+    outcome.phases["cdk cli"] = time.perf_counter() - timer
+    if problem is not None:
+        _reject(staging, rejected, outdir.name, "the CDK CLI cannot read the assembly", problem)
+        return False
+    timer = time.perf_counter()
+    permissions_line = _run_permissions(staging, rejected, outdir.name, lz, selection)
+    outcome.phases["permissions"] = time.perf_counter() - timer
+    if permissions_line is None:
+        return False
+    outcome.permissions_line = permissions_line
+    return True
+
+
+def synth(lz: LandingZone, selection: Selection, outdir: Path, *, as_json: bool = False, options=None) -> int:
+    """Returns a process exit code: 0 ok, 1 synth/nag/lint failed."""
+    options = options or SynthOptions()
     started = time.monotonic()
-    selected = ", ".join(f"{k}={v}" for k, v in sorted(context.items()) if k != "config_dir") or "everything"
-    progress(f"1/4 cdk synth with cdk-nag ({selected})", started)
     outdir = outdir.resolve()
     staging = outdir.with_name(f"{outdir.name}.staging")
-    rejected = outdir.with_name(f"{outdir.name}.rejected")
     shutil.rmtree(staging, ignore_errors=True)
-    code = cdk_synth(staging, context)
-    if code != 0:
+    outcome = Outcome(_build(lz, selection, staging, options, started), options.jobs)
+    outcome.phases.update(outcome.build.phases)
+    if outcome.build.failures:
         shutil.rmtree(staging, ignore_errors=True)
+        for label, error in outcome.build.failures.items():
+            print(f"agentzone: unit {label} failed to synthesize:\n{error}\n", file=sys.stderr)
         print(f"agentzone: synth failed; {outdir.name} left unchanged", file=sys.stderr)
-        return 1 if code != 2 else 2
-    templates = sorted(staging.glob("*.template.json"))
-    progress(f"2/4 cfn-lint on {len(templates)} template(s)", started)
-    lint = run_cfn_lint(templates)
-    if lint.errors:
-        _reject(staging, rejected, outdir.name, f"cfn-lint found {len(lint.errors)} error(s)", lint.render())
         return 1
-    progress("3/4 checkov", started)
-    checkov_line = _run_checkov(staging, rejected, outdir.name)
-    if checkov_line is None:
-        return 1
-    progress("4/4 permissions (IAM simulation)", started)
-    permissions_line = _run_permissions(staging, rejected, outdir.name, context)
-    if permissions_line is None:
+    print_progress(started)("gates: cfn-lint, checkov, CDK CLI, permissions")
+    if not _gates(outcome, lz, selection, staging, outdir):
         return 1
     shutil.rmtree(outdir, ignore_errors=True)
     staging.rename(outdir)
     stacks = summarize(outdir)
     report_file = outdir / "agentzone-acknowledgements.json"
     report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")
-    lint.write_warnings(outdir / CFN_LINT_WARNINGS)
-    progress("done", started)
-    _summary(outdir, stacks, report_file, time.monotonic() - started, lint, checkov_line, permissions_line, as_json)
+    outcome.lint.write_warnings(outdir / CFN_LINT_WARNINGS)
+    print_progress(started)("done")
+    _summary(outdir, stacks, report_file, time.monotonic() - started, outcome, as_json)
     return 0
 
 
-def _summary(
-    outdir: Path,
-    stacks: list,
-    report_file: Path,
-    elapsed: float,
-    lint: LintResult,
-    checkov_line: str,
-    permissions_line: str,
-    as_json: bool,
-) -> None:
+def _summary(outdir: Path, stacks: list, report_file: Path, elapsed: float, outcome: Outcome, as_json: bool) -> None:
     """The stack table and one line per check (or the same as JSON)."""
     by_role: dict[str, int] = {}
     for s in stacks:
         by_role[s.role] = by_role.get(s.role, 0) + 1
     roles = ", ".join(f"{role} {n}" for role, n in sorted(by_role.items()))
     acks = sum(s.acknowledgements for s in stacks)
+    build = outcome.build
+    units = {"total": len(build.records), "from_cache": build.hits, "built": len(build.records) - build.hits}
+    phases = {name: round(seconds, 1) for name, seconds in outcome.phases.items()}
     if as_json:
         print(
             json.dumps(
                 {
                     "output": str(outdir),
                     "seconds": round(elapsed, 1),
+                    "jobs": outcome.jobs,
+                    "units": units,
+                    "phases": phases,
                     "stacks": [
                         {
                             "name": s.name,
@@ -212,9 +212,13 @@ def _summary(
                     "resources": sum(s.resources for s in stacks),
                     "acknowledgements": acks,
                     "acknowledgement_report": str(report_file),
-                    "cfn_lint": {"errors": 0, "warnings": len(lint.warnings), "list": str(outdir / CFN_LINT_WARNINGS)},
-                    "checkov": checkov_line,
-                    "permissions": permissions_line,
+                    "cfn_lint": {
+                        "errors": 0,
+                        "warnings": len(outcome.lint.warnings),
+                        "list": str(outdir / CFN_LINT_WARNINGS),
+                    },
+                    "checkov": outcome.checkov_line,
+                    "permissions": outcome.permissions_line,
                 },
                 indent=2,
             )
@@ -223,9 +227,13 @@ def _summary(
     print(render_table(stacks))
     print(
         f"\n{len(stacks)} stacks ({roles}); {sum(s.resources for s in stacks)} resources; "
-        f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(lint.warnings)} warning(s) "
+        f"cdk-nag: passed with {acks} acknowledgement(s); cfn-lint: 0 errors, {len(outcome.lint.warnings)} warning(s) "
         f"(listed in {outdir.name}/{CFN_LINT_WARNINGS}; ignored checks and why: .cfnlintrc.yaml); {elapsed:.1f}s"
     )
     print(f"{render_pack_table(stacks)} (details: {report_file.relative_to(outdir.parent)})")
-    print(checkov_line)
-    print(permissions_line)
+    print(outcome.checkov_line)
+    print(outcome.permissions_line)
+    print(
+        f"units: {units['total']} ({units['from_cache']} from the cache, {units['built']} built, "
+        f"{outcome.jobs} job(s)); seconds: " + ", ".join(f"{k} {v}" for k, v in phases.items())
+    )

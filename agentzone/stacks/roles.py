@@ -14,6 +14,7 @@ from typing import Protocol
 from constructs import Construct
 
 from ..config.model import PLATFORM_ROLES, LandingZone
+from ..units import PLATFORM_STACK_ROLES
 from .base import AgentZoneStack, StackTarget
 from .data_lake import DataLakeStack
 from .logging import LoggingStack
@@ -69,6 +70,13 @@ def check_roles(table: dict[str, PlatformRole], roles: tuple[str, ...]) -> None:
         )
 
 
+def check_stack_roles(table: dict[str, PlatformRole], names: dict[str, str]) -> None:
+    """Raise unless ``units.PLATFORM_STACK_ROLES`` (what the engine names stacks by) matches each class's ROLE."""
+    actual = {name: role.stack.ROLE for name, role in table.items()}
+    if actual != names:
+        raise RuntimeError(f"units.PLATFORM_STACK_ROLES is {names}, but the platform stack classes say {actual}")
+
+
 def platform_role(name: str) -> PlatformRole:
     """The table's entry for ``name``; an unknown role raises instead of being mistaken for another."""
     try:
@@ -80,3 +88,4 @@ def platform_role(name: str) -> PlatformRole:
 
 
 check_roles(PLATFORM_ACCOUNTS, PLATFORM_ROLES)
+check_stack_roles(PLATFORM_ACCOUNTS, PLATFORM_STACK_ROLES)

@@ -1,0 +1,77 @@
+"""A content-addressed store of unit results: ``<root>/<digest[:2]>/<digest>/``.
+
+An entry is its files plus ``entry.json``, which names the format, the digest it was stored under, the unit, and
+the SHA-256 of every file. An entry is used only when all of that checks out (no file missing, added or changed);
+otherwise it is reported and rebuilt, never trusted. Entries are written to a temporary directory and renamed into
+place, so an interrupted run leaves no half entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .inputs import FORMAT, file_digest
+
+ENTRY_FILE = "entry.json"
+DEFAULT_DIR = ".agentzone-cache"
+CACHE_DIR_ENV = "AGENTZONE_CACHE_DIR"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    path: Path | None  # the verified entry's files, or None
+    problem: str = ""  # why an existing entry was not used ("" when there was none or it was fine)
+
+
+def _listing(files_dir: Path) -> dict[str, str]:
+    return {p.relative_to(files_dir).as_posix(): file_digest(p) for p in sorted(files_dir.rglob("*")) if p.is_file()}
+
+
+class UnitCache:
+    """Verified reads and atomic writes of unit results, keyed by their input digest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _entry(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest
+
+    def get(self, digest: str, unit: str) -> Lookup:
+        entry = self._entry(digest)
+        if not entry.exists():
+            return Lookup(None)
+        try:
+            record = json.loads((entry / ENTRY_FILE).read_text())
+        except (OSError, ValueError) as exc:
+            return Lookup(None, f"unreadable {ENTRY_FILE} ({exc.__class__.__name__})")
+        if not isinstance(record, dict):
+            return Lookup(None, f"{ENTRY_FILE} is not an object")
+        expected = {"format": FORMAT, "digest": digest, "unit": unit}
+        wrong = [key for key, value in expected.items() if record.get(key) != value]
+        if wrong:
+            return Lookup(None, f"foreign entry ({', '.join(wrong)} do not match)")
+        files_dir = entry / "files"
+        if not files_dir.is_dir() or _listing(files_dir) != record.get("files"):
+            return Lookup(None, "corrupted entry (its files do not match their recorded SHA-256)")
+        return Lookup(files_dir)
+
+    def put(self, digest: str, unit: str, files_dir: Path) -> Path:
+        """Store a copy of ``files_dir`` under ``digest``; returns the stored files."""
+        entry = self._entry(digest)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=entry.parent))
+        shutil.copytree(files_dir, staging / "files", symlinks=False)
+        record = {"format": FORMAT, "digest": digest, "unit": unit, "files": _listing(staging / "files")}
+        (staging / ENTRY_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        if entry.exists():  # a rejected (corrupt or foreign) entry: replace it
+            shutil.rmtree(entry, ignore_errors=True)
+        try:
+            os.replace(staging, entry)
+        except OSError:  # another process stored the same digest first: its entry is as good as ours
+            shutil.rmtree(staging, ignore_errors=True)
+        return entry / "files"

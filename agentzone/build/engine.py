@@ -1,0 +1,161 @@
+"""Plan the units, reuse every verified cache entry, build the rest in parallel workers, join the assembly.
+
+``build`` never touches the destination unless every unit synthesized (nag included); template checks are
+returned, not judged, so the caller decides what fails the gate.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config.model import LandingZone
+from ..units import Selection, Unit, platform_dependencies, unit_landing_zone, units
+from .assembly import assemble
+from .cache import UnitCache
+from .inputs import library_digest, unit_config_files, unit_digest
+from .worker import RESULTS_FILE, UnitJob, UnitOutput, build_unit
+
+TASKS_PER_WORKER = 8  # a fresh jsii runtime now and then keeps a worker's memory flat
+
+
+@dataclass
+class UnitRecord:
+    unit: Unit
+    digest: str
+    from_cache: bool = False
+    rejected: str = ""  # why a cache entry for this digest was not trusted
+    seconds: dict[str, float] = field(default_factory=dict)
+    peak_rss_bytes: int = 0
+    files: Path | None = None  # the unit's verified files: ``out/`` and ``results.json``
+
+
+@dataclass
+class BuildResult:
+    records: list[UnitRecord]
+    failures: dict[str, str]  # unit label -> why it did not synthesize
+    phases: dict[str, float]
+    lint_findings: list[dict] = field(default_factory=list)
+    checkov_failed: list[dict] = field(default_factory=list)
+    checkov_passed: int = 0  # -1 when checkov was not installed
+
+    @property
+    def hits(self) -> int:
+        return sum(r.from_cache for r in self.records)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def plan(lz: LandingZone, selection: Selection) -> list[UnitRecord]:
+    config_dir = Path(lz.source_dir)
+    out = []
+    for unit in units(lz, selection):
+        files = unit_config_files(config_dir, unit.kind, unit.name if unit.kind == "tenant" else None)
+        key = {"kind": unit.kind, "name": unit.name, "environment": unit.environment}
+        out.append(UnitRecord(unit, unit_digest(config_dir, key, files)))
+    return out
+
+
+def _run_jobs(jobs: list[UnitJob], workers: int, on_done: Callable[[UnitJob, UnitOutput], None]) -> None:
+    """Each job in a spawned worker (a fresh interpreter: no jsii runtime is ever forked)."""
+    if not jobs:
+        return
+    context = multiprocessing.get_context("spawn")
+    pool_size = max(1, min(workers, len(jobs)))
+    with ProcessPoolExecutor(pool_size, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER) as pool:
+        futures: dict[Future[UnitOutput], UnitJob] = {pool.submit(build_unit, job): job for job in jobs}
+        for future in as_completed(futures):
+            on_done(futures[future], future.result())
+
+
+def _collect(result: BuildResult) -> None:
+    for record in result.records:
+        assert record.files is not None
+        checks = json.loads((record.files / RESULTS_FILE).read_text())
+        result.lint_findings += checks["cfn_lint"]
+        result.checkov_failed += checks["checkov"]["failed"]
+        passed = checks["checkov"]["passed"]
+        result.checkov_passed = -1 if passed < 0 or result.checkov_passed < 0 else result.checkov_passed + passed
+
+
+def build(
+    lz: LandingZone,
+    selection: Selection,
+    dest: Path,
+    *,
+    cache: UnitCache,
+    jobs: int,
+    reuse: bool = True,
+    progress: Callable[[str], None] = lambda line: None,
+) -> BuildResult:
+    """Synthesize the selection into the new directory ``dest`` (written only when every unit succeeded)."""
+    started = time.perf_counter()
+    library_digest()
+    records = plan(lz, selection)
+    result = BuildResult(records, {}, {"plan": time.perf_counter() - started})
+    pending = []
+    for record in records:
+        lookup = cache.get(record.digest, record.unit.label)
+        record.rejected = lookup.problem
+        if reuse and lookup.path is not None:
+            record.from_cache, record.files = True, lookup.path
+        else:
+            pending.append(record)
+    progress(f"{len(records) - len(pending)} of {len(records)} unit(s) from the cache; building {len(pending)}")
+    for record in records:
+        if record.rejected:
+            progress(f"cache entry of {record.unit.label} not used: {record.rejected}")
+    built = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="agentzone-units-", dir=dest.parent) as tmp:
+        by_label = {r.unit.label: r for r in pending}
+        work = [
+            UnitJob((r.unit.kind, r.unit.name, r.unit.environment), unit_landing_zone(lz, r.unit), Path(tmp) / r.digest)
+            for r in pending
+        ]
+
+        def done(job: UnitJob, output: UnitOutput) -> None:
+            record = by_label[Unit(*job.unit).label]
+            if output.error:
+                result.failures[record.unit.label] = output.error
+                progress(f"FAILED {record.unit.label}")
+                return
+            record.seconds, record.peak_rss_bytes = output.seconds, output.peak_rss_bytes
+            record.files = cache.put(record.digest, record.unit.label, job.workdir / "files")
+            timing = ", ".join(f"{k} {v:.1f}s" for k, v in output.seconds.items())
+            ready = sum(r.files is not None for r in records)
+            progress(f"built {record.unit.label} ({timing}) [{ready}/{len(records)}]")
+
+        _run_jobs(work, jobs, done)
+    result.phases["units"] = time.perf_counter() - built
+    if result.failures:
+        return result
+    joined = time.perf_counter()
+    dependencies: dict[str, list[str]] = {}
+    for record in records:
+        dependencies.update(platform_dependencies(lz, record.unit))
+    assemble([r.files / "out" for r in records if r.files is not None], dest, dependencies)
+    _collect(result)
+    result.phases["assemble"] = time.perf_counter() - joined
+    return result
+
+
+def print_progress(started: float) -> Callable[[str], None]:
+    def emit(line: str) -> None:
+        print(f"agentzone synth [{time.monotonic() - started:6.1f}s] {line}", file=sys.stderr, flush=True)
+
+    return emit
+
+
+def remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
