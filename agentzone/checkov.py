@@ -90,6 +90,31 @@ def checkov_findings(outdir: Path, binary: Path | None = None) -> tuple[list[dic
     return failed, passed
 
 
+def checkov_by_file(files: list[Path], binary: Path | None = None) -> dict[str, tuple[list[dict], int]]:
+    """checkov over these templates in one run: file name -> (failed checks before skips, passed count)."""
+    binary = binary or checkov_bin()
+    if binary is None:
+        raise FileNotFoundError("checkov not installed; run `make install` (it creates .venv-checkov)")
+    if not files:
+        return {}
+    cmd = [str(binary), "--framework", "cloudformation", "--skip-download", "--compact", "-o", "json"]
+    for path in files:
+        cmd += ["-f", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if not proc.stdout.strip():
+        raise RuntimeError(f"checkov failed to run: {proc.stderr.strip()[:2000]}")
+    reports = json.loads(proc.stdout)
+    out: dict[str, tuple[list[dict], int]] = {Path(f).name: ([], 0) for f in files}
+    for report in reports if isinstance(reports, list) else [reports]:
+        results = report.get("results", {})
+        for finding in results.get("failed_checks", []):
+            out[Path(finding["file_path"]).name][0].append(finding)
+        for finding in results.get("passed_checks", []):
+            failed, passed = out[Path(finding["file_path"]).name]
+            out[Path(finding["file_path"]).name] = (failed, passed + 1)
+    return out
+
+
 def classify(failed_checks: list[dict], passed: int, skips: dict | None = None) -> CheckovResult:
     """Split failed checks into those checkov-skips.yaml accepts and those that fail synth."""
     skips = load_skips() if skips is None else skips

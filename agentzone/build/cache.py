@@ -1,4 +1,4 @@
-"""A content-addressed store of unit results: ``<root>/<digest[:2]>/<digest>/``.
+"""A content-addressed store of unit results: ``<root>/units/<digest[:2]>/<digest>/``.
 
 An entry is its files plus ``entry.json``, which names the format, the digest it was stored under, the unit, and
 the SHA-256 of every file. An entry is used only when all of that checks out (no file missing, added or changed);
@@ -39,7 +39,7 @@ class UnitCache:
         self.root = Path(root)
 
     def _entry(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest
+        return self.root / "units" / digest[:2] / digest
 
     def get(self, digest: str, unit: str) -> Lookup:
         entry = self._entry(digest)

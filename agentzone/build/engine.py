@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -22,7 +21,8 @@ from ..config.model import LandingZone
 from ..units import Selection, Unit, platform_dependencies, unit_landing_zone, units
 from .assembly import assemble
 from .cache import UnitCache
-from .inputs import library_digest, unit_config_files, unit_digest
+from .checks import add_passed
+from .inputs import unit_config_files, unit_digest
 from .worker import RESULTS_FILE, UnitJob, UnitOutput, build_unit
 
 TASKS_PER_WORKER = 8  # a fresh jsii runtime now and then keeps a worker's memory flat
@@ -57,12 +57,12 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def plan(lz: LandingZone, selection: Selection) -> list[UnitRecord]:
+def plan(lz: LandingZone, selection: Selection, checks: bool = True) -> list[UnitRecord]:
     config_dir = Path(lz.source_dir)
     out = []
     for unit in units(lz, selection):
         files = unit_config_files(config_dir, unit.kind, unit.name if unit.kind == "tenant" else None)
-        key = {"kind": unit.kind, "name": unit.name, "environment": unit.environment}
+        key = {"kind": unit.kind, "name": unit.name, "environment": unit.environment, "checks": checks}
         out.append(UnitRecord(unit, unit_digest(config_dir, key, files)))
     return out
 
@@ -85,8 +85,61 @@ def _collect(result: BuildResult) -> None:
         checks = json.loads((record.files / RESULTS_FILE).read_text())
         result.lint_findings += checks["cfn_lint"]
         result.checkov_failed += checks["checkov"]["failed"]
-        passed = checks["checkov"]["passed"]
-        result.checkov_passed = -1 if passed < 0 or result.checkov_passed < 0 else result.checkov_passed + passed
+        result.checkov_passed = add_passed(result.checkov_passed, checks["checkov"]["passed"])
+
+
+def _lookup(records: list[UnitRecord], cache: UnitCache, reuse: bool, progress: Callable[[str], None]):
+    """Attach every verified cache entry (when reusing); the rest are to build."""
+    pending = []
+    for record in records:
+        lookup = cache.get(record.digest, record.unit.label)
+        record.rejected = lookup.problem
+        if record.rejected:
+            progress(f"cache entry of {record.unit.label} not used: {record.rejected}")
+        if reuse and lookup.path is not None:
+            record.from_cache, record.files = True, lookup.path
+        else:
+            pending.append(record)
+    progress(f"{len(records) - len(pending)} of {len(records)} unit(s) from the cache; building {len(pending)}")
+    return pending
+
+
+@dataclass(frozen=True)
+class _Run:
+    lz: LandingZone
+    cache: UnitCache
+    jobs: int
+    checks: bool
+    progress: Callable[[str], None]
+
+
+def _build_pending(run: _Run, result: BuildResult, pending: list[UnitRecord], scratch: Path) -> None:
+    """Synthesize and check the units without a usable entry, storing each in the cache as it completes."""
+    by_label = {r.unit.label: r for r in pending}
+    work = [
+        UnitJob(
+            (r.unit.kind, r.unit.name, r.unit.environment),
+            unit_landing_zone(run.lz, r.unit),
+            scratch / r.digest,
+            run.checks,
+            run.cache.root,
+        )
+        for r in pending
+    ]
+
+    def done(job: UnitJob, output: UnitOutput) -> None:
+        record = by_label[Unit(*job.unit).label]
+        if output.error:
+            result.failures[record.unit.label] = output.error
+            run.progress(f"FAILED {record.unit.label}")
+            return
+        record.seconds, record.peak_rss_bytes = output.seconds, output.peak_rss_bytes
+        record.files = run.cache.put(record.digest, record.unit.label, job.workdir / "files")
+        timing = ", ".join(f"{k} {v:.1f}s" for k, v in output.seconds.items())
+        ready = sum(r.files is not None for r in result.records)
+        run.progress(f"built {record.unit.label} ({timing}) [{ready}/{len(result.records)}]")
+
+    _run_jobs(work, run.jobs, done)
 
 
 def build(
@@ -97,56 +150,27 @@ def build(
     cache: UnitCache,
     jobs: int,
     reuse: bool = True,
+    checks: bool = True,
     progress: Callable[[str], None] = lambda line: None,
 ) -> BuildResult:
     """Synthesize the selection into the new directory ``dest`` (written only when every unit succeeded)."""
     started = time.perf_counter()
-    library_digest()
-    records = plan(lz, selection)
+    records = plan(lz, selection, checks)
     result = BuildResult(records, {}, {"plan": time.perf_counter() - started})
-    pending = []
-    for record in records:
-        lookup = cache.get(record.digest, record.unit.label)
-        record.rejected = lookup.problem
-        if reuse and lookup.path is not None:
-            record.from_cache, record.files = True, lookup.path
-        else:
-            pending.append(record)
-    progress(f"{len(records) - len(pending)} of {len(records)} unit(s) from the cache; building {len(pending)}")
-    for record in records:
-        if record.rejected:
-            progress(f"cache entry of {record.unit.label} not used: {record.rejected}")
-    built = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="agentzone-units-", dir=dest.parent) as tmp:
-        by_label = {r.unit.label: r for r in pending}
-        work = [
-            UnitJob((r.unit.kind, r.unit.name, r.unit.environment), unit_landing_zone(lz, r.unit), Path(tmp) / r.digest)
-            for r in pending
-        ]
-
-        def done(job: UnitJob, output: UnitOutput) -> None:
-            record = by_label[Unit(*job.unit).label]
-            if output.error:
-                result.failures[record.unit.label] = output.error
-                progress(f"FAILED {record.unit.label}")
-                return
-            record.seconds, record.peak_rss_bytes = output.seconds, output.peak_rss_bytes
-            record.files = cache.put(record.digest, record.unit.label, job.workdir / "files")
-            timing = ", ".join(f"{k} {v:.1f}s" for k, v in output.seconds.items())
-            ready = sum(r.files is not None for r in records)
-            progress(f"built {record.unit.label} ({timing}) [{ready}/{len(records)}]")
-
-        _run_jobs(work, jobs, done)
-    result.phases["units"] = time.perf_counter() - built
+    pending = _lookup(records, cache, reuse, progress)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="agentzone-units-", dir=dest.parent) as scratch:
+        _build_pending(_Run(lz, cache, jobs, checks, progress), result, pending, Path(scratch))
+    result.phases["units"] = time.perf_counter() - started
     if result.failures:
         return result
-    joined = time.perf_counter()
+    started = time.perf_counter()
     dependencies: dict[str, list[str]] = {}
     for record in records:
         dependencies.update(platform_dependencies(lz, record.unit))
     assemble([r.files / "out" for r in records if r.files is not None], dest, dependencies)
     _collect(result)
-    result.phases["assemble"] = time.perf_counter() - joined
+    result.phases["assemble"] = time.perf_counter() - started
     return result
 
 
@@ -155,7 +179,3 @@ def print_progress(started: float) -> Callable[[str], None]:
         print(f"agentzone synth [{time.monotonic() - started:6.1f}s] {line}", file=sys.stderr, flush=True)
 
     return emit
-
-
-def remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -40,7 +40,7 @@ def _tree_files(root: Path) -> list[Path]:
     )
 
 
-def _checkov_version() -> str:
+def checkov_version() -> str:
     dists = sorted((PROJECT_ROOT / ".venv-checkov").glob("lib/python*/site-packages/checkov-*.dist-info"))
     return dists[-1].name if dists else "absent"
 
@@ -64,7 +64,7 @@ def library_digest() -> str:
         h.update(f"{path.relative_to(PROJECT_ROOT).as_posix()} {file_digest(path)}\n".encode())
     dists = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()})
     h.update("\n".join(dists).encode())
-    h.update(f"\ncheckov {_checkov_version()}\nnode {_node_version()}\npython {platform.python_version()}\n".encode())
+    h.update(f"\ncheckov {checkov_version()}\nnode {_node_version()}\npython {platform.python_version()}\n".encode())
     return h.hexdigest()
 
 

@@ -15,18 +15,15 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cfn_lint import cfn_lint_findings
-from ..checkov import checkov_bin, checkov_findings
 from ..config.model import LandingZone
+from .checks import check_templates
 
 RESULTS_FILE = "results.json"  # beside the unit's assembly (``out/``) in a cache entry
 KERNEL_DIR = re.compile(r"jsii-kernel-[A-Za-z0-9]+")
-CHECKOV_KEYS = ("check_id", "check_name", "file_path", "resource")
 
 
 @dataclass(frozen=True)
@@ -34,6 +31,8 @@ class UnitJob:
     unit: tuple[str, str, str | None]  # composition.Unit's fields: kind, name, environment
     lz: LandingZone  # only the part of the config the unit may read
     workdir: Path  # the job writes ``files/out/`` (the assembly), ``files/results.json`` and ``synth.log``
+    checks: bool = True  # False: synth and nag only (results.json then holds no findings)
+    cache_root: Path | None = None  # where template findings are cached (None: always check)
 
 
 @dataclass
@@ -83,20 +82,6 @@ def _normalize(outdir: Path) -> None:
             path.write_text(KERNEL_DIR.sub("jsii-kernel", text))
 
 
-def _checks(outdir: Path) -> dict:
-    """cfn-lint and checkov at the same time over the unit's templates; raw findings, file names only."""
-    templates = sorted(outdir.glob("*.template.json"))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        lint = pool.submit(cfn_lint_findings, templates)
-        checkov = pool.submit(checkov_findings, outdir) if checkov_bin() is not None else None
-        lint_findings = lint.result()
-        failed, passed = checkov.result() if checkov is not None else ([], -1)
-    for finding in lint_findings:
-        finding["Filename"] = Path(finding["Filename"]).name
-    failed = [{key: f.get(key) for key in CHECKOV_KEYS} | {"file_path": Path(f["file_path"]).name} for f in failed]
-    return {"cfn_lint": lint_findings, "checkov": {"failed": failed, "passed": passed}}
-
-
 @contextmanager
 def _output_to(log: Path) -> Iterator[None]:
     """Send this process's stdout and stderr (and the Node child's, which jsii relays) to a file."""
@@ -134,7 +119,10 @@ def build_unit(job: UnitJob) -> UnitOutput:
         return output
     synthesized = time.perf_counter()
     _normalize(outdir)
-    results = _checks(outdir)
+    if job.checks:
+        results = check_templates(outdir, job.cache_root)
+    else:
+        results = {"cfn_lint": [], "checkov": {"failed": [], "passed": -1}}
     (job.workdir / "files" / RESULTS_FILE).write_text(json.dumps(results, sort_keys=True) + "\n")
     output.seconds = {"synth": synthesized - started, "checks": time.perf_counter() - synthesized}
     output.peak_rss_bytes = _peak_rss_bytes()

@@ -1,0 +1,80 @@
+"""The unit cache returns only entries whose every file is as it was stored, under the digest asked for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentzone.build.cache import ENTRY_FILE, UnitCache
+
+DIGEST = "ab" + "0" * 62
+OTHER = "cd" + "1" * 62
+
+
+@pytest.fixture
+def stored(tmp_path) -> tuple[UnitCache, Path]:
+    files = tmp_path / "files"
+    (files / "out" / "asset.1").mkdir(parents=True)
+    (files / "out" / "Stack.template.json").write_text('{"Resources": {}}')
+    (files / "out" / "asset.1" / "index.py").write_text("def handler(event, context): ...\n")
+    (files / "results.json").write_text('{"cfn_lint": []}')
+    cache = UnitCache(tmp_path / "cache")
+    cache.put(DIGEST, "tenant-claims", files)
+    return cache, tmp_path / "cache" / "units" / DIGEST[:2] / DIGEST
+
+
+def test_a_stored_entry_is_returned_with_its_files(stored):
+    cache, _ = stored
+    found = cache.get(DIGEST, "tenant-claims")
+    assert found.problem == ""
+    assert found.path is not None
+    assert (found.path / "out" / "Stack.template.json").read_text() == '{"Resources": {}}'
+
+
+def test_a_missing_entry_is_a_plain_miss(stored):
+    cache, _ = stored
+    assert cache.get(OTHER, "tenant-claims") == type(cache.get(OTHER, "x"))(None, "")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (lambda e: (e / "files/out/Stack.template.json").write_text('{"Resources": {"Evil": {}}}'), "corrupted"),
+        (lambda e: (e / "files/out/asset.1/index.py").unlink(), "corrupted"),
+        (lambda e: (e / "files/out/extra.template.json").write_text("{}"), "corrupted"),
+        (lambda e: (e / ENTRY_FILE).write_text("{not json"), "unreadable"),
+        (lambda e: (e / ENTRY_FILE).write_text("[]"), "not an object"),
+    ],
+    ids=["changed-file", "missing-file", "added-file", "broken-record", "record-not-object"],
+)
+def test_a_tampered_entry_is_reported_and_not_used(stored, tamper, problem):
+    cache, entry = stored
+    tamper(entry)
+    found = cache.get(DIGEST, "tenant-claims")
+    assert found.path is None
+    assert problem in found.problem
+
+
+def test_an_entry_moved_under_another_digest_or_unit_is_foreign(stored):
+    cache, entry = stored
+    moved = entry.parent.parent / OTHER[:2] / OTHER
+    moved.parent.mkdir(parents=True)
+    entry.rename(moved)
+    found = cache.get(OTHER, "tenant-claims")
+    assert found.path is None and "foreign entry (digest do not match)" in found.problem
+    record = json.loads((moved / ENTRY_FILE).read_text())
+    record["digest"] = OTHER
+    (moved / ENTRY_FILE).write_text(json.dumps(record))
+    found = cache.get(OTHER, "tenant-fraud")
+    assert found.path is None and "unit do not match" in found.problem
+
+
+def test_storing_again_replaces_a_rejected_entry(stored, tmp_path):
+    cache, entry = stored
+    (entry / "files/out/Stack.template.json").write_text("tampered")
+    assert cache.get(DIGEST, "tenant-claims").path is None
+    cache.put(DIGEST, "tenant-claims", tmp_path / "files")
+    found = cache.get(DIGEST, "tenant-claims")
+    assert found.path is not None and found.problem == ""
