@@ -8,6 +8,7 @@ the permissions check all pass, so a bad config or a failing check never leaves 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -17,13 +18,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build.cache import CACHE_DIR_ENV, DEFAULT_DIR, UnitCache
+from .build.cache import CACHE_DIR_ENV, DEFAULT_DIR, RecordCache, UnitCache
 from .build.engine import BuildResult, build, default_jobs, print_progress
 from .cfn_lint import LintResult
 from .cfn_lint import classify as classify_lint
 from .checkov import classify as classify_checkov
 from .config.model import LandingZone
 from .permissions.check import check_permissions, render
+from .permissions.grants import EXCEPTIONS_FILE
 from .permissions.simulator import SimulatorUnavailable
 from .project import PROJECT_ROOT
 from .report import acknowledgement_report, render_pack_table, render_table, summarize
@@ -82,12 +84,27 @@ def _checkov_gate(result: BuildResult, staging: Path, rejected: Path, outdir_nam
     return f"checkov: {checkov.passed} passed, 0 failed, {len(checkov.accepted)} accepted in checkov-skips.yaml"
 
 
-def _run_permissions(
-    staging: Path, rejected: Path, outdir_name: str, lz: LandingZone, selection: Selection
-) -> str | None:
-    """None when the permissions check failed (the output is kept for inspection)."""
-    if selection.as_context():
-        return "permissions: skipped for a partial synth (it needs every account's stacks)"
+def permissions_key(build: BuildResult) -> str:
+    """The check reads the whole assembly (every unit's digest covers its part), the config and the exceptions."""
+    exceptions = EXCEPTIONS_FILE.read_bytes() if EXCEPTIONS_FILE.is_file() else b""
+    digests = "\n".join(r.digest for r in build.records)
+    return hashlib.sha256(digests.encode() + b"\n" + exceptions).hexdigest()
+
+
+def _run_permissions(outcome: Outcome, staging: Path, rejected: Path, outdir_name: str, lz: LandingZone) -> str | None:
+    """None when the permissions check failed (the output is kept for inspection); a passed result is cached."""
+    store = RecordCache(outcome.cache_root, "permissions")
+    key = permissions_key(outcome.build)
+    cached = store.get(key)
+    if cached is not None:
+        return str(cached["line"])
+    line = _check_permissions(staging, rejected, outdir_name, lz)
+    if line is not None and "skipped" not in line:
+        store.put(key, {"line": line})
+    return line
+
+
+def _check_permissions(staging: Path, rejected: Path, outdir_name: str, lz: LandingZone) -> str | None:
     try:
         report = check_permissions(staging, lz)
     except SimulatorUnavailable as exc:
@@ -111,6 +128,7 @@ class Outcome:
 
     build: BuildResult
     jobs: int
+    cache_root: Path
     lint: LintResult = field(default_factory=lambda: LintResult([], []))
     checkov_line: str = ""
     permissions_line: str = ""
@@ -144,7 +162,10 @@ def _gates(outcome: Outcome, lz: LandingZone, selection: Selection, staging: Pat
         _reject(staging, rejected, outdir.name, "the CDK CLI cannot read the assembly", problem)
         return False
     timer = time.perf_counter()
-    permissions_line = _run_permissions(staging, rejected, outdir.name, lz, selection)
+    if selection.as_context():
+        permissions_line: str | None = "permissions: skipped for a partial synth (it needs every account's stacks)"
+    else:
+        permissions_line = _run_permissions(outcome, staging, rejected, outdir.name, lz)
     outcome.phases["permissions"] = time.perf_counter() - timer
     if permissions_line is None:
         return False
@@ -159,7 +180,7 @@ def synth(lz: LandingZone, selection: Selection, outdir: Path, *, as_json: bool 
     outdir = outdir.resolve()
     staging = outdir.with_name(f"{outdir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
-    outcome = Outcome(_build(lz, selection, staging, options, started), options.jobs)
+    outcome = Outcome(_build(lz, selection, staging, options, started), options.jobs, options.cache().root)
     outcome.phases.update(outcome.build.phases)
     if outcome.build.failures:
         shutil.rmtree(staging, ignore_errors=True)

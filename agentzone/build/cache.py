@@ -8,6 +8,7 @@ place, so an interrupted run leaves no half entry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -75,3 +76,39 @@ class UnitCache:
         except OSError:  # another process stored the same digest first: its entry is as good as ours
             shutil.rmtree(staging, ignore_errors=True)
         return entry / "files"
+
+
+def _payload_digest(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class RecordCache:
+    """Small JSON results by key (template findings, permission check summaries).
+
+    A record holds its key and the SHA-256 of its payload; one whose key or payload does not verify is a miss.
+    """
+
+    def __init__(self, root: Path | None, kind: str) -> None:
+        self.root = None if root is None else Path(root) / kind
+
+    def get(self, key: str) -> dict | None:
+        if self.root is None:
+            return None
+        try:
+            record = json.loads((self.root / key[:2] / f"{key}.json").read_text())
+            payload = record["payload"]
+            ok = record.get("key") == key and record.get("sha256") == _payload_digest(payload)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return payload if ok else None
+
+    def put(self, key: str, payload: dict) -> None:
+        if self.root is None:
+            return
+        folder = self.root / key[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        record = {"key": key, "sha256": _payload_digest(payload), "payload": payload}
+        handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            json.dump(record, out, sort_keys=True)
+        os.replace(temp, folder / f"{key}.json")

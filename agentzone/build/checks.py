@@ -9,9 +9,6 @@ does not match.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import metadata
@@ -19,6 +16,7 @@ from pathlib import Path
 
 from ..cfn_lint import CFN_LINT_CONFIG, cfn_lint_findings
 from ..checkov import checkov_bin, checkov_by_file
+from .cache import RecordCache
 from .inputs import FORMAT, checkov_version
 
 CHECKOV_KEYS = ("check_id", "check_name", "file_path", "resource")
@@ -29,39 +27,6 @@ def tools_digest() -> str:
     config = CFN_LINT_CONFIG.read_bytes() if CFN_LINT_CONFIG.is_file() else b""
     parts = [f"format {FORMAT}", f"cfn-lint {metadata.version('cfn-lint')}", f"checkov {checkov_version()}"]
     return hashlib.sha256("\n".join(parts).encode() + config).hexdigest()
-
-
-def _payload_digest(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-class CheckCache:
-    """Findings per template digest; a record whose key or findings do not verify is a miss."""
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = None if root is None else Path(root) / "checks"
-
-    def get(self, key: str) -> dict | None:
-        if self.root is None:
-            return None
-        try:
-            record = json.loads((self.root / key[:2] / f"{key}.json").read_text())
-            payload = record["payload"]
-            ok = record.get("key") == key and record.get("sha256") == _payload_digest(payload)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return payload if ok else None
-
-    def put(self, key: str, payload: dict) -> None:
-        if self.root is None:
-            return
-        folder = self.root / key[:2]
-        folder.mkdir(parents=True, exist_ok=True)
-        record = {"key": key, "sha256": _payload_digest(payload), "payload": payload}
-        handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(handle, "w") as out:
-            json.dump(record, out, sort_keys=True)
-        os.replace(temp, folder / f"{key}.json")
 
 
 def _run_tools(templates: list[Path]) -> dict[str, dict]:
@@ -82,7 +47,7 @@ def _run_tools(templates: list[Path]) -> dict[str, dict]:
 
 def check_templates(outdir: Path, cache_root: Path | None) -> dict:
     """Findings for every template in ``outdir``: the unit's ``results.json`` content."""
-    store = CheckCache(cache_root)
+    store = RecordCache(cache_root, "checks")
     # The Service Catalog product versions kept in product-stack-snapshots/ are deployable templates too.
     templates = sorted(outdir.glob("*.template.json")) + sorted(outdir.glob("product-stack-snapshots/*.template.json"))
     keys = {t.name: hashlib.sha256(tools_digest().encode() + t.read_bytes()).hexdigest() for t in templates}

@@ -67,16 +67,27 @@ def plan(lz: LandingZone, selection: Selection, checks: bool = True) -> list[Uni
     return out
 
 
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """One pool per size for the life of this process, so a second build (tests, benchmarks) reuses warm workers.
+
+    Spawned, never forked: a fresh interpreter per worker, so no jsii runtime is ever copied into a child.
+    """
+    if workers not in _POOLS:
+        context = multiprocessing.get_context("spawn")
+        _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER)
+    return _POOLS[workers]
+
+
 def _run_jobs(jobs: list[UnitJob], workers: int, on_done: Callable[[UnitJob, UnitOutput], None]) -> None:
-    """Each job in a spawned worker (a fresh interpreter: no jsii runtime is ever forked)."""
     if not jobs:
         return
-    context = multiprocessing.get_context("spawn")
-    pool_size = max(1, min(workers, len(jobs)))
-    with ProcessPoolExecutor(pool_size, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER) as pool:
-        futures: dict[Future[UnitOutput], UnitJob] = {pool.submit(build_unit, job): job for job in jobs}
-        for future in as_completed(futures):
-            on_done(futures[future], future.result())
+    pool = _pool(max(1, workers))
+    futures: dict[Future[UnitOutput], UnitJob] = {pool.submit(build_unit, job): job for job in jobs}
+    for future in as_completed(futures):
+        on_done(futures[future], future.result())
 
 
 def _collect(result: BuildResult) -> None:
