@@ -193,6 +193,7 @@ def synth(lz: LandingZone, selection: Selection, outdir: Path, *, as_json: bool 
         return 1
     shutil.rmtree(outdir, ignore_errors=True)
     staging.rename(outdir)
+    options.cache().prune()
     stacks = summarize(outdir)
     report_file = outdir / "agentzone-acknowledgements.json"
     report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")

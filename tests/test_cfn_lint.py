@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 
 def test_every_sample_template_passes_cfn_lint(sample_assembly):

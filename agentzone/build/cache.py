@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .inputs import FORMAT, file_digest
 ENTRY_FILE = "entry.json"
 DEFAULT_DIR = ".agentzone-cache"
 CACHE_DIR_ENV = "AGENTZONE_CACHE_DIR"
+PRUNE_AFTER_DAYS = 14  # entries unused this long go (CI restores the cache on every run and it would only grow)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,21 @@ class UnitCache:
         files_dir = entry / "files"
         if not files_dir.is_dir() or _listing(files_dir) != record.get("files"):
             return Lookup(None, "corrupted entry (its files do not match their recorded SHA-256)")
+        os.utime(entry)  # last use, for prune()
         return Lookup(files_dir)
+
+    def prune(self, max_age_days: float = PRUNE_AFTER_DAYS) -> int:
+        """Remove entries and records not used for ``max_age_days``; returns how many went."""
+        cutoff = time.time() - max_age_days * 86400
+        removed = 0
+        for entry in [*self.root.glob("units/*/*"), *self.root.glob("*/*/*.json")]:
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
 
     def put(self, digest: str, unit: str, files_dir: Path) -> Path:
         """Store a copy of ``files_dir`` under ``digest``; returns the stored files."""
@@ -100,6 +116,8 @@ class RecordCache:
             ok = record.get("key") == key and record.get("sha256") == _payload_digest(payload)
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        if ok:
+            os.utime(self.root / key[:2] / f"{key}.json")  # last use, for UnitCache.prune()
         return payload if ok else None
 
     def put(self, key: str, payload: dict) -> None:

@@ -39,6 +39,7 @@ from ..project import PROJECT_ROOT
 from .base import AgentZoneStack, StackTarget
 
 PIPELINE_OUTPUT = "pipeline.out"
+SYNTH_CACHE_PREFIX = "agentzone-synth-cache"
 CHECKS = ["make test", "make synth"]  # the pull request's gate, on every pipeline run
 
 
@@ -121,6 +122,11 @@ class DeliveryPipeline(Construct):
             cli_version=pinned_cdk_cli(),
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=build_environment, timeout=cdk.Duration.minutes(90)
+            ),
+            # agentzone synth's unit cache (verified entry by entry) kept between runs in the artifact bucket.
+            synth_code_build_defaults=pipelines.CodeBuildOptions(
+                cache=codebuild.Cache.bucket(artifact_bucket, prefix=SYNTH_CACHE_PREFIX),
+                partial_build_spec=codebuild.BuildSpec.from_object({"cache": {"paths": [".agentzone-cache/**/*"]}}),
             ),
         )
 

@@ -31,7 +31,7 @@ from agentzone.constructs.alarm_topic import encrypted_alarm_topic
 from agentzone.evaluation import cli, gate, record
 from agentzone.evaluation.store import EvaluationError, EvaluationStore
 from agentzone.handlers import eval_gate
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import Synth, new_app, synthesize
 

@@ -43,7 +43,7 @@ from agentzone.config.model import HitlBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.handlers import hitl_decision
 from agentzone.nag import acknowledge_compliance
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import Synth, new_app, synthesize
 

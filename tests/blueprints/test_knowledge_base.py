@@ -22,7 +22,7 @@ from agentzone.blueprints.knowledge_base import (
 from agentzone.config.model import KnowledgeBaseBlueprint
 from agentzone.constructs import AccessLogsBucket, BaselineKey, SecureBucket
 from agentzone.nag import acknowledge_compliance
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import NAG_PACKS, Synth, new_app, synthesize
 

@@ -24,7 +24,7 @@ from agentzone.config.model import MemoryResource, NagSettings
 from agentzone.constructs import service_catalog as sc
 from agentzone.nag import add_rule_packs
 from agentzone.stacks import REQUIRED_TAGS
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..conftest import SAMPLE_CONFIG
 

@@ -21,7 +21,7 @@ from agentzone.blueprints.prompt_store import (
 from agentzone.config.model import PromptBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.nag import acknowledge_compliance
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import EVERY_PACK, Synth, new_app, synthesize
 

@@ -22,7 +22,7 @@ from agentzone.blueprints.runtime import (
 )
 from agentzone.config.model import AgentRuntimeBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import NAG_PACKS, Synth, new_app, synthesize
 

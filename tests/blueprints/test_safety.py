@@ -39,7 +39,7 @@ from agentzone.nag import acknowledge_compliance
 from agentzone.safety import circuit_breaker as cb
 from agentzone.safety.killswitch import PROTECTED_ROLE_TAG, kill_switch_policy_name
 from agentzone.safety.metrics import NAMESPACE
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import NAG_PACKS, Synth, new_app, synthesize
 

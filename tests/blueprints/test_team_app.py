@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..conftest import ROOT
 from ..support import Synth, new_app, synthesize

@@ -26,7 +26,7 @@ from agentzone.blueprints.tool_gateway import (
 )
 from agentzone.config.model import SLUG_PATTERN, ToolGatewayBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.tools import cedar
 
 from ..support import Synth, new_app, synthesize_stacks

@@ -78,3 +78,31 @@ def test_storing_again_replaces_a_rejected_entry(stored, tmp_path):
     cache.put(DIGEST, "tenant-claims", tmp_path / "files")
     found = cache.get(DIGEST, "tenant-claims")
     assert found.path is not None and found.problem == ""
+
+
+def test_prune_removes_only_entries_unused_for_the_given_age(stored, tmp_path):
+    import os
+    import time
+
+    from agentzone.build.cache import RecordCache
+
+    cache, entry = stored
+    records = RecordCache(tmp_path / "cache", "checks")
+    records.put("ee" + "2" * 62, {"cfn_lint": []})
+    old = time.time() - 30 * 86400
+    os.utime(entry, (old, old))
+    assert cache.prune(max_age_days=14) == 1
+    assert cache.get(DIGEST, "tenant-claims").path is None
+    assert records.get("ee" + "2" * 62) == {"cfn_lint": []}
+
+
+def test_a_record_with_a_changed_payload_is_a_miss(tmp_path):
+    from agentzone.build.cache import RecordCache
+
+    records = RecordCache(tmp_path, "checks")
+    key = "ff" + "3" * 62
+    records.put(key, {"cfn_lint": [], "checkov_failed": []})
+    path = tmp_path / "checks" / key[:2] / f"{key}.json"
+    path.write_text(path.read_text().replace('"checkov_failed": []', '"checkov_failed": [{"check_id": "CKV_X"}]'))
+    assert records.get(key) is None
+    assert RecordCache(None, "checks").get(key) is None

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 
 from agentzone.constructs import BaselineKey
 from agentzone.report import Acknowledgement
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import Synth
 

@@ -20,7 +20,7 @@ from agentzone.constructs.fm_gateway import (
     bedrock_resources,
 )
 from agentzone.naming import FM_GATEWAY_ROLE_PREFIX, split_profile
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 
 from ..conftest import SAMPLE_CONFIG
 from ..support import NAG_PACKS, Synth, new_app, synthesize

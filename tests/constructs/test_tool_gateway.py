@@ -16,7 +16,7 @@ from aws_cdk.assertions import Match, Template
 from agentzone.config.model import McpServer
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.tool_gateway import McpServerRuntime, McpServerRuntimeProps, ToolGateway, ToolGatewayProps
-from agentzone.synth import run_cfn_lint
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.tools import cedar
 from agentzone.tools.manifest import prefix_problems
 

@@ -67,7 +67,7 @@ def test_pipelines_live_in_the_delivery_account(pipelines):
 
 
 def test_pipeline_templates_are_cfn_lint_clean(pipelines):
-    from agentzone.synth import run_cfn_lint
+    from agentzone.cfn_lint import run_cfn_lint
 
     lint = run_cfn_lint([p["file"] for p in pipelines.values()])
     assert lint.errors == [], lint.render()
@@ -223,3 +223,21 @@ def test_delivery_role_in_tenant_accounts_is_only_for_the_tenants_pipeline(sampl
     }
     rollback = next(s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "CanaryRollback")
     assert all("runtime/claims_*" in json.dumps(r) for r in rollback["Resource"])
+
+
+def test_synth_step_keeps_the_unit_cache_in_the_artifact_bucket(pipelines):
+    from agentzone.stacks.pipelines import SYNTH_CACHE_PREFIX
+
+    template = pipelines["AgentZone-Pipeline"]["template"]["Resources"]
+    synth = [
+        r["Properties"]
+        for r in template.values()
+        if r["Type"] == "AWS::CodeBuild::Project" and ".agentzone-cache/**/*" in json.dumps(r["Properties"])
+    ]
+    assert len(synth) == 1
+    cache = synth[0]["Cache"]
+    assert cache["Type"] == "S3"
+    assert SYNTH_CACHE_PREFIX in json.dumps(cache["Location"])
+    spec = json.loads(synth[0]["Source"]["BuildSpec"])
+    assert spec["cache"] == {"paths": [".agentzone-cache/**/*"]}
+    assert "make synth" in spec["phases"]["build"]["commands"]
