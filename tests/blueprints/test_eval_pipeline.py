@@ -25,13 +25,13 @@ from agentzone.blueprints.eval_pipeline import (
     EvaluationPipelineProps,
 )
 from agentzone.blueprints.runtime import AgentRuntime, AgentRuntimeProps, RuntimeImage
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import EvalPipelineBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.alarm_topic import encrypted_alarm_topic
 from agentzone.evaluation import cli, gate, record
 from agentzone.evaluation.store import EvaluationError, EvaluationStore
 from agentzone.handlers import eval_gate
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import Synth, new_app, synthesize
 

@@ -19,12 +19,12 @@ from agentzone.blueprints.guardrail import (
     AgentGuardrailProps,
     policy_from_config,
 )
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import GuardrailBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.guardrail import CONTENT_CATEGORIES, GuardrailPolicy, GuardrailTopic, ModelGuardrail
 from agentzone.nag import acknowledge_compliance
 from agentzone.organization_policies import MODEL_INVOKE_ACTIONS
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..conftest import ROOT
 from ..support import Synth, new_app, synthesize

@@ -39,11 +39,11 @@ from agentzone.blueprints.hitl import (
     HitlWorkflow,
     HitlWorkflowProps,
 )
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import HitlBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.handlers import hitl_decision
 from agentzone.nag import acknowledge_compliance
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import Synth, new_app, synthesize
 

@@ -19,10 +19,10 @@ from agentzone.blueprints.knowledge_base import (
     AgentKnowledgeBase,
     KnowledgeBaseProps,
 )
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import KnowledgeBaseBlueprint
 from agentzone.constructs import AccessLogsBucket, BaselineKey, SecureBucket
 from agentzone.nag import acknowledge_compliance
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import NAG_PACKS, Synth, new_app, synthesize
 

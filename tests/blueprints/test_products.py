@@ -18,13 +18,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_servicecatalog as servicecatalog
 
 from agentzone.blueprints import REGISTRY, products
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.composition import Selection, compose, create_app
 from agentzone.config import load_landing_zone
 from agentzone.config.model import MemoryResource, NagSettings
 from agentzone.constructs import service_catalog as sc
 from agentzone.nag import add_rule_packs
 from agentzone.stacks import REQUIRED_TAGS
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..conftest import SAMPLE_CONFIG
 

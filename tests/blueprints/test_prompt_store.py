@@ -18,10 +18,10 @@ from agentzone.blueprints.prompt_store import (
     env_var_name,
     template_variables,
 )
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import PromptBlueprint
 from agentzone.constructs import BaselineKey
 from agentzone.nag import acknowledge_compliance
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import EVERY_PACK, Synth, new_app, synthesize
 

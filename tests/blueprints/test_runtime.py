@@ -20,9 +20,9 @@ from agentzone.blueprints.runtime import (
     RuntimeImage,
     RuntimeVpcProps,
 )
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import AgentRuntimeBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import NAG_PACKS, Synth, new_app, synthesize
 

@@ -32,6 +32,7 @@ from agentzone.blueprints.safety import (
     SafetyControls,
     SafetyControlsProps,
 )
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import SafetyControls as SafetyConfig
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.alarm_topic import encrypted_alarm_topic
@@ -39,7 +40,6 @@ from agentzone.nag import acknowledge_compliance
 from agentzone.safety import circuit_breaker as cb
 from agentzone.safety.killswitch import PROTECTED_ROLE_TAG, kill_switch_policy_name
 from agentzone.safety.metrics import NAMESPACE
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import NAG_PACKS, Synth, new_app, synthesize
 

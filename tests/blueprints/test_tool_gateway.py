@@ -24,9 +24,9 @@ from agentzone.blueprints.tool_gateway import (
     TenantToolGatewayProps,
     tenant_gateway_name,
 )
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import SLUG_PATTERN, ToolGatewayBlueprint
 from agentzone.constructs import BaselineKey
-from agentzone.cfn_lint import run_cfn_lint
 from agentzone.tools import cedar
 
 from ..support import Synth, new_app, synthesize_stacks

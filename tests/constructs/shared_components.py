@@ -11,9 +11,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.constructs import BaselineKey
 from agentzone.report import Acknowledgement
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..support import Synth
 

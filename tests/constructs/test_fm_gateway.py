@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match
 
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config import load_landing_zone
 from agentzone.constructs.encryption_key import BaselineKey
 from agentzone.constructs.fm_gateway import (
@@ -20,7 +21,6 @@ from agentzone.constructs.fm_gateway import (
     bedrock_resources,
 )
 from agentzone.naming import FM_GATEWAY_ROLE_PREFIX, split_profile
-from agentzone.cfn_lint import run_cfn_lint
 
 from ..conftest import SAMPLE_CONFIG
 from ..support import NAG_PACKS, Synth, new_app, synthesize

@@ -13,10 +13,10 @@ import pytest
 from aws_cdk import aws_ecr as ecr
 from aws_cdk.assertions import Match, Template
 
+from agentzone.cfn_lint import run_cfn_lint
 from agentzone.config.model import McpServer
 from agentzone.constructs import BaselineKey
 from agentzone.constructs.tool_gateway import McpServerRuntime, McpServerRuntimeProps, ToolGateway, ToolGatewayProps
-from agentzone.cfn_lint import run_cfn_lint
 from agentzone.tools import cedar
 from agentzone.tools.manifest import prefix_problems
 
