@@ -222,6 +222,7 @@ def _summary(outdir: Path, stacks: list, report_file: Path, elapsed: float, outc
                     "jobs": outcome.jobs,
                     "units": units,
                     "phases": phases,
+                    "peak_worker_rss_mib": round(max((r.peak_rss_bytes for r in build.records), default=0) / 2**20),
                     "stacks": [
                         {
                             "name": s.name,
