@@ -18,13 +18,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build.cache import CACHE_DIR_ENV, DEFAULT_DIR, RecordCache, UnitCache
+from .build.cache import CACHE_DIR_ENV, DEFAULT_DIR, PRUNE_AFTER_DAYS, RecordCache, UnitCache
 from .build.engine import BuildResult, build, default_jobs, print_progress
 from .cfn_lint import LintResult
 from .cfn_lint import classify as classify_lint
 from .checkov import classify as classify_checkov
 from .config.model import LandingZone
 from .permissions.check import check_permissions, render
+from .permissions.decisions import DecisionStore
 from .permissions.grants import EXCEPTIONS_FILE
 from .permissions.simulator import SimulatorUnavailable
 from .project import PROJECT_ROOT
@@ -32,6 +33,7 @@ from .report import acknowledgement_report, render_pack_table, render_table, sum
 from .units import Selection
 
 CDK_CLI = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
+DECISIONS_FILE = "decisions.sqlite"  # the IAM simulator's earlier decisions, in the cache directory
 CFN_LINT_WARNINGS = "cfn-lint-warnings.json"  # every warning of the last synth, beside its templates
 
 
@@ -98,15 +100,15 @@ def _run_permissions(outcome: Outcome, staging: Path, rejected: Path, outdir_nam
     cached = store.get(key)
     if cached is not None:
         return str(cached["line"])
-    line = _check_permissions(staging, rejected, outdir_name, lz)
+    line = _check_permissions(staging, rejected, outdir_name, lz, outcome.cache_root / DECISIONS_FILE)
     if line is not None and "skipped" not in line:
         store.put(key, {"line": line})
     return line
 
 
-def _check_permissions(staging: Path, rejected: Path, outdir_name: str, lz: LandingZone) -> str | None:
+def _check_permissions(staging: Path, rejected: Path, outdir_name: str, lz: LandingZone, decisions: Path) -> str | None:
     try:
-        report = check_permissions(staging, lz)
+        report = check_permissions(staging, lz, decisions=decisions)
     except SimulatorUnavailable as exc:
         return f"permissions: skipped ({exc})"
     if not report.ok:
@@ -194,6 +196,7 @@ def synth(lz: LandingZone, selection: Selection, outdir: Path, *, as_json: bool 
     shutil.rmtree(outdir, ignore_errors=True)
     staging.rename(outdir)
     options.cache().prune()
+    DecisionStore(options.cache().root / DECISIONS_FILE).prune(PRUNE_AFTER_DAYS)
     stacks = summarize(outdir)
     report_file = outdir / "agentzone-acknowledgements.json"
     report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")

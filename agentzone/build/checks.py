@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from ..cfn_lint import CFN_LINT_CONFIG, cfn_lint_findings
 from ..checkov import checkov_bin, checkov_by_file
@@ -36,7 +37,9 @@ def _run_tools(templates: list[Path]) -> dict[str, dict]:
         checkov = pool.submit(checkov_by_file, templates) if checkov_bin() is not None else None
         lint_findings = lint.result()
         by_file = checkov.result() if checkov is not None else {}
-    out = {t.name: {"cfn_lint": [], "checkov_failed": [], "checkov_passed": -1} for t in templates}
+    out: dict[str, dict[str, Any]] = {
+        t.name: {"cfn_lint": [], "checkov_failed": [], "checkov_passed": -1} for t in templates
+    }
     for finding in lint_findings:
         out[Path(finding["Filename"]).name]["cfn_lint"].append(finding | {"Filename": ""})
     for name, (failed, passed) in by_file.items():
@@ -51,15 +54,16 @@ def check_templates(outdir: Path, cache_root: Path | None) -> dict:
     # The Service Catalog product versions kept in product-stack-snapshots/ are deployable templates too.
     templates = sorted(outdir.glob("*.template.json")) + sorted(outdir.glob("product-stack-snapshots/*.template.json"))
     keys = {t.name: hashlib.sha256(tools_digest().encode() + t.read_bytes()).hexdigest() for t in templates}
-    found = {name: store.get(key) for name, key in keys.items()}
+    found: dict[str, dict | None] = {name: store.get(key) for name, key in keys.items()}
     fresh = _run_tools([t for t in templates if found[t.name] is None])
-    for name, payload in fresh.items():
-        store.put(keys[name], payload)
-        found[name] = payload
-    results: dict = {"cfn_lint": [], "checkov": {"failed": [], "passed": 0}, "rechecked": len(fresh)}
+    for name, checked in fresh.items():
+        store.put(keys[name], checked)
+        found[name] = checked
+    results: dict[str, Any] = {"cfn_lint": [], "checkov": {"failed": [], "passed": 0}, "rechecked": len(fresh)}
     for name in sorted(found):
         payload = found[name]
-        assert payload is not None
+        if payload is None:  # cannot happen: every miss was just checked
+            raise RuntimeError(f"no findings for {name}")
         # A template's findings are stored without its name (another file may have the same content).
         results["cfn_lint"] += [finding | {"Filename": name} for finding in payload["cfn_lint"]]
         results["checkov"]["failed"] += [finding | {"file_path": name} for finding in payload["checkov_failed"]]

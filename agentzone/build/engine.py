@@ -92,7 +92,8 @@ def _run_jobs(jobs: list[UnitJob], workers: int, on_done: Callable[[UnitJob, Uni
 
 def _collect(result: BuildResult) -> None:
     for record in result.records:
-        assert record.files is not None
+        if record.files is None:
+            raise RuntimeError(f"unit {record.unit.label} has no files")  # build() collects only after success
         checks = json.loads((record.files / RESULTS_FILE).read_text())
         result.lint_findings += checks["cfn_lint"]
         result.checkov_failed += checks["checkov"]["failed"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..config.model import LandingZone
 from .assembly import Assembly
+from .decisions import DecisionStore
 from .grants import DeadGrantCheck, GrantResult, load_exceptions
 from .model import LandingZoneModel, Principal
 from .paths import Path as AccessPath
@@ -126,10 +127,12 @@ def check_permissions(
     exceptions_file: Path | None = None,
     only_roles: Callable[[Principal], bool] | None = None,
     only_paths: Callable[[AccessPath], bool] | None = None,
+    decisions: Path | None = None,
 ) -> PermissionsReport:
-    """Run all three checks. ``only_roles``/``only_paths`` (predicates) narrow a run, e.g. in tests."""
+    """Run all three checks. ``only_roles``/``only_paths`` (predicates) narrow a run, e.g. in tests; ``decisions``
+    is a SQLite file of earlier simulator decisions to reuse (see permissions.decisions)."""
     model = LandingZoneModel(assembly if isinstance(assembly, Assembly) else Assembly.load(assembly))
-    simulator = Simulator(jobs)
+    simulator = Simulator(jobs, DecisionStore(decisions) if decisions else None)
     org_id = lz.organization.organization_id
     exceptions = load_exceptions(exceptions_file) if exceptions_file else load_exceptions()
     grants = DeadGrantCheck(model, simulator, org_id, exceptions, only_roles).run()

@@ -6,6 +6,7 @@ stdin and answers with one on stdout (see ``simulator/simulate.mjs``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..project import PROJECT_ROOT
+from .decisions import DecisionStore, simulator_digest
 from .model import Document, Policy
 
 SCRIPT = PROJECT_ROOT / "simulator" / "simulate.mjs"
@@ -105,9 +107,10 @@ _LAYERS = {
 class Simulator:
     """Collects policies and requests, then decides them all in one batch."""
 
-    def __init__(self, jobs: int | None = None) -> None:
+    def __init__(self, jobs: int | None = None, store: DecisionStore | None = None) -> None:
         self.policies: dict[str, Document] = {}
         self.jobs = jobs or max(1, min(os.cpu_count() or 1, 4))
+        self.store = store  # earlier decisions, by what decides them (None: simulate everything)
 
     def policy(self, policy_id: str, document: Document) -> str:
         self.policies.setdefault(policy_id, document)
@@ -163,8 +166,45 @@ class Simulator:
         actions: dict[str, list[str]] = self._run({"expand": sorted(patterns)})["actions"]
         return actions
 
+    def _key(self, request: Request, policy_digests: dict[str, str]) -> str:
+        named = sorted({*request.identity, *request.boundary, *(i for _, ids in request.scps for i in ids)})
+        if request.resource_policy:
+            named.append(request.resource_policy)
+        text = json.dumps([request.as_json(), [(pid, policy_digests[pid]) for pid in named]], sort_keys=True)
+        return hashlib.sha256((simulator_digest() + text).encode()).hexdigest()
+
     def decide(self, requests: list[Request]) -> dict[Request, Decision]:
         unique = list(dict.fromkeys(requests))
+        if not unique:
+            return {}
+        answers: dict[Request, dict[str, Any]] = {}
+        keys: dict[Request, str] = {}
+        if self.store is not None:
+            digests = {
+                pid: hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+                for pid, doc in self.policies.items()
+            }
+            keys = {r: self._key(r, digests) for r in unique}
+            known = self.store.get_many(list(dict.fromkeys(keys.values())))
+            answers = {r: known[k] for r, k in keys.items() if k in known}
+        fresh = self._simulate([r for r in unique if r not in answers])
+        if self.store is not None and fresh:
+            self.store.put_many({keys[r]: result for r, result in fresh.items()})
+        answers.update(fresh)
+        return {
+            request: Decision(
+                result["decision"],
+                result.get("denials", []),
+                result.get("grants", []),
+                result.get("errors"),
+                bool(result.get("wildcardOnly")),
+                tuple(result.get("ignoredContextKeys") or ()),
+            )
+            for request, result in answers.items()
+        }
+
+    def _simulate(self, unique: list[Request]) -> dict[Request, dict[str, Any]]:
+        """The simulator's raw answers, the requests split over ``jobs`` Node processes."""
         if not unique:
             return {}
         chunks = [unique[i :: self.jobs] for i in range(self.jobs)]
@@ -181,17 +221,9 @@ class Simulator:
 
         with ThreadPoolExecutor(self.jobs) as pool:
             answers = list(pool.map(run, chunks))
-        out: dict[Request, Decision] = {}
+        out: dict[Request, dict[str, Any]] = {}
         for chunk, results in zip(chunks, answers, strict=True):
-            for request, result in zip(chunk, results, strict=True):
-                out[request] = Decision(
-                    result["decision"],
-                    result.get("denials", []),
-                    result.get("grants", []),
-                    result.get("errors"),
-                    bool(result.get("wildcardOnly")),
-                    tuple(result.get("ignoredContextKeys") or ()),
-                )
+            out.update(zip(chunk, results, strict=True))
         return out
 
 

@@ -150,3 +150,40 @@ def test_pointing_an_agent_at_another_tenants_repository_breaks_its_image_pull(a
     dead = [g for g in report.dead_grants if g.grant.action == "ecr:BatchGetImage"]
     assert dead and "repository/agentzone/fraud/agent" in dead[0].resource and "resource policy" in dead[0].deciding
     assert "RuntimeIntakeExecutionRole" in render(report)
+
+
+def test_earlier_decisions_are_reused_but_a_changed_policy_is_simulated_again(sample_assembly, lz, tmp_path):
+    from agentzone.permissions.assembly import Assembly
+
+    store = tmp_path / "decisions.sqlite"
+    narrow = {
+        "only_roles": lambda p: p.name.startswith("agentzone-eval-fraud"),
+        "only_paths": lambda p: p.title.startswith("evaluation job judge"),
+    }
+    fresh = check_permissions(sample_assembly.outdir, lz, **narrow)
+    first = check_permissions(sample_assembly.outdir, lz, decisions=store, **narrow)
+    again = check_permissions(sample_assembly.outdir, lz, decisions=store, **narrow)
+    assert render(first) == render(again) == render(fresh)
+    assert not [g for g in again.dead_grants if g.grant.action == "bedrock:InvokeModel"]
+
+    broken = Assembly.load(sample_assembly.outdir)
+    scp = broken.stacks["AgentZone-fraud-governance"].template["Resources"]["Scp"]["Properties"]["Content"]
+    rule = _statement(scp, "DenyModelCallsWithoutGuardrail")
+    rule["Condition"]["ArnNotLike"]["aws:PrincipalARN"] = [
+        p for p in rule["Condition"]["ArnNotLike"]["aws:PrincipalARN"] if "agentzone-eval" not in p
+    ]
+    after = check_permissions(broken, lz, decisions=store, **narrow)
+    dead = [g for g in after.dead_grants if g.grant.action == "bedrock:InvokeModel"]
+    assert dead and all("[DenyModelCallsWithoutGuardrail]" in g.deciding for g in dead)
+
+
+def test_a_stored_decision_whose_value_was_changed_is_not_used(tmp_path):
+    import sqlite3
+
+    from agentzone.permissions.decisions import DecisionStore
+
+    store = DecisionStore(tmp_path / "decisions.sqlite")
+    store.put_many({"k1": {"decision": "ExplicitlyDenied"}, "k2": {"decision": "Allowed"}})
+    with sqlite3.connect(tmp_path / "decisions.sqlite") as db:
+        db.execute("UPDATE decisions SET value = ? WHERE key = 'k1'", ('{"decision": "Allowed"}',))
+    assert store.get_many(["k1", "k2", "k3"]) == {"k2": {"decision": "Allowed"}}
