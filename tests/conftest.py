@@ -1,4 +1,5 @@
-"""Shared fixtures: the sample landing zone is synthesized once per test run.
+"""Shared fixtures: the sample landing zone is synthesized once per test run, for every pytest-xdist worker
+(sample_assembly); how the run is spread over the workers is at the end of this file.
 
 To build and synthesize your own app (cdk.json's flags, every cdk-nag pack), use tests/support.py:
 ``new_app``, ``synthesize`` and ``NAG_PACKS``. It is a module rather than fixtures here so that importing
