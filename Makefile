@@ -9,6 +9,10 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # Extra arguments, e.g. `make synth ARGS="--tenant claims"` or `make test ARGS="-k config"`.
+# `make test` runs on every core (pytest-xdist: pyproject.toml's addopts, grouping in tests/conftest.py).
+# ARGS="-n 0" runs it in one process (-p no:xdist does not work: addopts pass -n); --pdb does that by itself.
+# ARGS="--snapshot-update" works in parallel too: syrupy merges the workers' reports, rewrites the changed
+# snapshots and deletes only those no selected test used.
 ARGS ?=
 
 .PHONY: install synth test validate schema bench clean

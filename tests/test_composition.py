@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from agentzone.composition import Selection, SelectionError, compose
@@ -20,9 +22,16 @@ SERVICES = [f"AgentZone-{t}-{env}-services" for t in ("claims", "fraud") for env
 DATA = [f"AgentZone-{t}-{env}-data" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
 
 
-def stack_names(selection: Selection) -> list[str]:
+@functools.cache
+def _composed(selection: Selection) -> tuple[str, ...]:
     app = new_app()
-    return [s.stack_name for s in compose(app, load_landing_zone(SAMPLE_CONFIG), selection)]
+    return tuple(s.stack_name for s in compose(app, load_landing_zone(SAMPLE_CONFIG), selection))
+
+
+def stack_names(selection: Selection) -> list[str]:
+    """The stacks compose() creates for a selection: each selection is composed once per run (the shards are
+    selections the other tests compose too). A selection compose() rejects is not cached: it raises every time."""
+    return list(_composed(selection))
 
 
 def test_every_account_gets_its_stack(sample_assembly):
