@@ -59,37 +59,6 @@ def _is_accepted(finding: dict, skips: dict) -> bool:
     )
 
 
-def checkov_findings(outdir: Path, binary: Path | None = None) -> tuple[list[dict], int]:
-    """checkov's failed checks over the templates in ``outdir`` (before skips), and how many passed."""
-    binary = binary or checkov_bin()
-    if binary is None:
-        raise FileNotFoundError("checkov not installed; run `make install` (it creates .venv-checkov)")
-    cmd = [
-        str(binary),
-        "-d",
-        str(outdir),
-        "--framework",
-        "cloudformation",
-        "--skip-download",
-        "--quiet",
-        "--compact",
-        "-o",
-        "json",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if not proc.stdout.strip():
-        raise RuntimeError(f"checkov failed to run: {proc.stderr.strip()[:2000]}")
-    reports = json.loads(proc.stdout)
-    if isinstance(reports, dict):
-        reports = [reports]
-    failed: list[dict] = []
-    passed = 0
-    for report in reports:
-        passed += report.get("summary", {}).get("passed", 0)
-        failed += report.get("results", {}).get("failed_checks", [])
-    return failed, passed
-
-
 def checkov_by_file(files: list[Path], binary: Path | None = None) -> dict[str, tuple[list[dict], int]]:
     """checkov over these templates in one run: file name -> (failed checks before skips, passed count)."""
     binary = binary or checkov_bin()
@@ -121,7 +90,3 @@ def classify(failed_checks: list[dict], passed: int, skips: dict | None = None) 
     failed = [f for f in failed_checks if not _is_accepted(f, skips)]
     accepted = [f for f in failed_checks if _is_accepted(f, skips)]
     return CheckovResult(failed, accepted, passed)
-
-
-def run_checkov(outdir: Path, binary: Path | None = None) -> CheckovResult:
-    return classify(*checkov_findings(outdir, binary))

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,40 +47,55 @@ def _summarize(outdir: Path, assembly) -> Synthesized:
     return Synthesized(outdir, templates, envs, protection)
 
 
-def _synthesize_sample(outdir: Path) -> Synthesized:
-    from agentzone.composition import compose, create_app
-    from agentzone.config import load_landing_zone
+@dataclass
+class SampleBuild:
+    """The sample, built as `agentzone synth` builds it: the assembly and every unit's cfn-lint and checkov findings."""
 
-    app = create_app(outdir=str(outdir))
-    compose(app, load_landing_zone(SAMPLE_CONFIG))
-    return _summarize(outdir, app.synth())  # raises if cdk-nag reports an unacknowledged error
+    synthesized: Synthesized
+    result: Any  # agentzone.build.engine.BuildResult (imported lazily: it starts no jsii, but the build does)
+
+
+def _build_sample(dest: Path, cache: Path) -> SampleBuild:
+    from aws_cdk.cx_api import CloudAssembly
+
+    from agentzone.build.cache import UnitCache
+    from agentzone.build.engine import build
+    from agentzone.config import load_landing_zone
+    from agentzone.units import Selection
+
+    result = build(load_landing_zone(SAMPLE_CONFIG), Selection(), dest, cache=UnitCache(cache), jobs=2)
+    assert not result.failures, result.failures  # an unacknowledged nag error fails here
+    return SampleBuild(_summarize(dest, CloudAssembly(str(dest))), result)
+
+
+def sample_cache_dir() -> Path:
+    """The unit cache `make synth` uses (AGENTZONE_CACHE_DIR or .agentzone-cache): entries are verified on read."""
+    from agentzone.build.cache import CACHE_DIR_ENV, DEFAULT_DIR
+
+    return Path(os.environ.get(CACHE_DIR_ENV) or ROOT / DEFAULT_DIR)
 
 
 @pytest.fixture(scope="session")
-def sample_assembly(tmp_path_factory) -> Synthesized:
-    """The sample config, synthesized once per test run.
+def sample_build(tmp_path_factory) -> SampleBuild:
+    """The sample config, built once per test run through the synth engine.
 
-    Under pytest-xdist every worker is a session of its own: the first worker that needs the sample synthesizes it
-    into a directory the run's workers share (beside their own temporary directories), holding a file lock so that
-    a second worker waits for that synth instead of doing it again; later workers load the finished cloud assembly.
-    A failed synth leaves nothing behind, so the next worker tries (and fails) again rather than reading half of it.
+    Under pytest-xdist every worker is a session of its own: they build under one file lock, so the first worker
+    synthesizes every unit into the unit cache while the others wait, then take all of them from it (about a second).
     """
+    dest = tmp_path_factory.mktemp("sample") / "cdk.out"
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return _synthesize_sample(tmp_path_factory.mktemp("sample") / "cdk.out")
+        return _build_sample(dest, sample_cache_dir())
     from filelock import FileLock
 
     shared = tmp_path_factory.getbasetemp().parent  # the run's directory; each worker's basetemp is inside it
-    outdir = shared / "sample" / "cdk.out"
     with FileLock(shared / "sample.lock"):
-        if not outdir.is_dir():
-            staging = tmp_path_factory.mktemp("sample") / "cdk.out"
-            synthesized = _synthesize_sample(staging)
-            outdir.parent.mkdir(exist_ok=True)
-            staging.rename(outdir)
-            return replace(synthesized, outdir=outdir)
-    from aws_cdk.cx_api import CloudAssembly
+        return _build_sample(dest, sample_cache_dir())
 
-    return _summarize(outdir, CloudAssembly(str(outdir)))
+
+@pytest.fixture(scope="session")
+def sample_assembly(sample_build) -> Synthesized:
+    """The sample's joined assembly (the same templates and manifest one CDK app writes; the snapshots check it)."""
+    return sample_build.synthesized
 
 
 @pytest.fixture

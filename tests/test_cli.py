@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
 from agentzone import cli
-from agentzone.synth import CDK_CLI, synth
+from agentzone.synth import CDK_CLI, cli_env
 
-from .conftest import SAMPLE_CONFIG
+from .conftest import ROOT, SAMPLE_CONFIG, read_json, sample_cache_dir
 
 needs_cdk_cli = pytest.mark.skipif(not CDK_CLI.exists(), reason="CDK CLI not installed (make install)")
 
@@ -86,22 +87,28 @@ def test_synth_with_unknown_tenant_is_a_usage_error(tmp_path, capsys):
 
 
 @needs_cdk_cli
-def test_cli_failure_keeps_previous_output(config_copy, tmp_path, capsys):
-    """If the app fails inside the CDK CLI, the previous cdk.out is left exactly as it was."""
-    break_config(config_copy)
+def test_a_unit_that_fails_to_synthesize_keeps_the_previous_output(config_copy, tmp_path, capsys):
+    """A config that validates but cannot synthesize (a Cognito domain may not contain "aws"): the unit's error is
+    printed and the previous cdk.out is left exactly as it was."""
+    org = config_copy / "organization.yaml"
+    org.write_text(org.read_text().replace("organization: acme-agents", "organization: acme-aws-agents"))
     out = tmp_path / "cdk.out"
     out.mkdir()
     (out / "previous.txt").write_text("keep")
-    assert synth({"config_dir": str(config_copy)}, out) == 1
+    args = ["synth", "--config-dir", str(config_copy), "--only", "platform", "--environment", "dev"]
+    assert cli.main([*args, "--output", str(out), "--cache-dir", str(tmp_path / "cache")]) == 1
     assert sorted(p.name for p in out.iterdir()) == ["previous.txt"]
     assert not (tmp_path / "cdk.out.staging").exists()
-    assert "is not a 12-digit AWS account id" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unit platform-dev failed to synthesize" in err and "may not contain aws" in err
 
 
 @needs_cdk_cli
-def test_synth_one_tenant_through_the_cdk_cli(tmp_path, capsys):
+def test_synth_one_tenant_from_the_unit_cache(sample_build, tmp_path, capsys):
+    """After the suite's sample build, the claims unit comes from the cache; the pinned CDK CLI reads the result."""
     out = tmp_path / "cdk.out"
-    assert cli.main(["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--output", str(out)]) == 0
+    args = ["synth", "--config-dir", str(SAMPLE_CONFIG), "--tenant", "claims", "--output", str(out)]
+    assert cli.main([*args, "--cache-dir", str(sample_cache_dir())]) == 0
     assert len(list(out.glob("*.product.template.json"))) == 6  # guardrail and memory products per environment
     assert sorted(
         p.name for p in out.glob("*.template.json") if not p.name.endswith(".product.template.json")
@@ -113,9 +120,26 @@ def test_synth_one_tenant_through_the_cdk_cli(tmp_path, capsys):
             for kind in ("services", "data")
         ]
     )
+    for name in ("AgentZone-claims-prod", "AgentZone-claims-dev-data"):
+        assert read_json(out / f"{name}.template.json") == sample_build.synthesized.templates[name]
     printed = capsys.readouterr().out
     assert "10 stacks (TenantData 3, TenantGovernance 1, TenantServices 3, UseCase 3)" in printed
     assert "cdk-nag: passed" in printed and "cfn-lint: 0 errors" in printed
+    assert "units: 1 (1 from the cache, 0 built" in printed
+
+
+@needs_cdk_cli
+def test_the_cdk_app_synthesizes_through_the_cdk_cli(tmp_path):
+    """app.py, what `npx cdk synth` and `cdk deploy` run: one tenant environment through the pinned CLI."""
+    out = tmp_path / "cdk.out"
+    cmd = [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--output", str(out)]
+    cmd += ["--context", "tenant=fraud", "--context", "environment=dev"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=cli_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    stacks = sorted(p.name for p in out.glob("AgentZone-*.template.json"))
+    assert stacks == sorted(f"AgentZone-fraud-dev{s}.template.json" for s in ("", "-data", "-services"))
+    manifest = read_json(out / "manifest.json")
+    assert manifest["artifacts"]["AgentZone-fraud-dev-data"]["dependencies"] == ["AgentZone-fraud-dev-data.assets"]
 
 
 def test_shards_json_feeds_a_ci_matrix(capsys):

@@ -59,7 +59,12 @@ def check_templates(outdir: Path, cache_root: Path | None) -> dict:
     for name, checked in fresh.items():
         store.put(keys[name], checked)
         found[name] = checked
-    results: dict[str, Any] = {"cfn_lint": [], "checkov": {"failed": [], "passed": 0}, "rechecked": len(fresh)}
+    results: dict[str, Any] = {
+        "cfn_lint": [],
+        "checkov": {"failed": [], "passed": 0},
+        "templates": sorted(found),
+        "rechecked": len(fresh),
+    }
     for name in sorted(found):
         payload = found[name]
         if payload is None:  # cannot happen: every miss was just checked

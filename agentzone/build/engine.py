@@ -25,7 +25,7 @@ from .checks import add_passed
 from .inputs import unit_config_files, unit_digest
 from .worker import RESULTS_FILE, UnitJob, UnitOutput, build_unit
 
-TASKS_PER_WORKER = 8  # a fresh jsii runtime now and then keeps a worker's memory flat
+TASKS_PER_WORKER = 12  # a fresh jsii runtime now and then keeps a worker's memory flat
 
 
 @dataclass
@@ -47,6 +47,7 @@ class BuildResult:
     lint_findings: list[dict] = field(default_factory=list)
     checkov_failed: list[dict] = field(default_factory=list)
     checkov_passed: int = 0  # -1 when checkov was not installed
+    checked_templates: list[str] = field(default_factory=list)  # every template cfn-lint and checkov judged
 
     @property
     def hits(self) -> int:
@@ -67,27 +68,46 @@ def plan(lz: LandingZone, selection: Selection, checks: bool = True) -> list[Uni
     return out
 
 
-_POOLS: dict[int, ProcessPoolExecutor] = {}
+@dataclass
+class _Pool:
+    executor: ProcessPoolExecutor
+    workers: int
+    tasks: int = 0  # submitted since it started
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """One pool per size for the life of this process, so a second build (tests, benchmarks) reuses warm workers.
+_POOL: list[_Pool] = []  # at most one, kept for the life of this process (a second build reuses warm workers)
 
-    Spawned, never forked: a fresh interpreter per worker, so no jsii runtime is ever copied into a child.
+
+def _pool(workers: int, tasks: int) -> ProcessPoolExecutor:
+    """Workers for ``tasks`` more units; a fresh pool once each worker would pass TASKS_PER_WORKER units.
+
+    Spawned, never forked: a fresh interpreter per worker, so no jsii runtime is ever copied into a child. Recycled
+    by hand rather than with ``max_tasks_per_child``, which can deadlock Python 3.11's ProcessPoolExecutor when it
+    replaces a worker.
     """
-    if workers not in _POOLS:
+    current = _POOL[0] if _POOL else None
+    if current is not None and (current.workers != workers or current.tasks + tasks > workers * TASKS_PER_WORKER):
+        current.executor.shutdown(wait=True)
+        _POOL.clear()
+        current = None
+    if current is None:
         context = multiprocessing.get_context("spawn")
-        _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER)
-    return _POOLS[workers]
+        current = _Pool(ProcessPoolExecutor(workers, mp_context=context), workers)
+        _POOL.append(current)
+    current.tasks += tasks
+    return current.executor
 
 
 def _run_jobs(jobs: list[UnitJob], workers: int, on_done: Callable[[UnitJob, UnitOutput], None]) -> None:
-    if not jobs:
-        return
-    pool = _pool(max(1, workers))
-    futures: dict[Future[UnitOutput], UnitJob] = {pool.submit(build_unit, job): job for job in jobs}
-    for future in as_completed(futures):
-        on_done(futures[future], future.result())
+    """Every job on the pool, in waves of at most TASKS_PER_WORKER units per worker."""
+    workers = max(1, workers)
+    wave = workers * TASKS_PER_WORKER
+    for start in range(0, len(jobs), wave):
+        chunk = jobs[start : start + wave]
+        pool = _pool(workers, len(chunk))
+        futures: dict[Future[UnitOutput], UnitJob] = {pool.submit(build_unit, job): job for job in chunk}
+        for future in as_completed(futures):
+            on_done(futures[future], future.result())
 
 
 def _collect(result: BuildResult) -> None:
@@ -96,6 +116,7 @@ def _collect(result: BuildResult) -> None:
             raise RuntimeError(f"unit {record.unit.label} has no files")  # build() collects only after success
         checks = json.loads((record.files / RESULTS_FILE).read_text())
         result.lint_findings += checks["cfn_lint"]
+        result.checked_templates += checks["templates"]
         result.checkov_failed += checks["checkov"]["failed"]
         result.checkov_passed = add_passed(result.checkov_passed, checks["checkov"]["passed"])
 

@@ -122,7 +122,7 @@ def build_unit(job: UnitJob) -> UnitOutput:
     if job.checks:
         results = check_templates(outdir, job.cache_root)
     else:
-        results = {"cfn_lint": [], "checkov": {"failed": [], "passed": -1}}
+        results = {"cfn_lint": [], "checkov": {"failed": [], "passed": -1}, "templates": []}
     (job.workdir / "files" / RESULTS_FILE).write_text(json.dumps(results, sort_keys=True) + "\n")
     output.seconds = {"synth": synthesized - started, "checks": time.perf_counter() - synthesized}
     output.peak_rss_bytes = _peak_rss_bytes()
