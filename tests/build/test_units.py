@@ -45,3 +45,19 @@ def test_tenant_stacks_wait_for_their_environments_platform_stacks(lz):
         "AgentZone-claims-prod-data": ["AgentZone-DataLake-prod"],
     }
     assert platform_dependencies(lz, Unit("platform", "prod")) == {}
+
+
+def test_the_joined_manifest_orders_tenant_stacks_after_their_platform_stacks(sample_build, lz):
+    """Dependencies between units reach the manifest `cdk deploy --all` and the pipelines read."""
+    import json
+
+    manifest = json.loads((sample_build.synthesized.outdir / "manifest.json").read_text())
+    artifacts = manifest["artifacts"]
+    expected = {}
+    for unit in units(lz):
+        expected.update(platform_dependencies(lz, unit))
+    assert expected  # the sample has tenants with services and data stacks
+    for stack, needs in expected.items():
+        assert set(needs) <= set(artifacts[stack]["dependencies"]), stack
+    order = list(artifacts)
+    assert all(order.index(need) < order.index(stack) for stack, needs in expected.items() for need in needs)
