@@ -136,6 +136,7 @@ SLOW_FIRST = (
     "tests/test_checkov.py",
     "tests/test_cfn_lint.py",
     "tests/stacks/test_pipelines.py",
+    "tests/build/test_incremental.py",
     "tests/permissions/test_check.py",
     "tests/blueprints/test_eval_pipeline.py",
     "tests/test_composition.py",
