@@ -87,6 +87,8 @@ def checkov_by_file(files: list[Path], binary: Path | None = None) -> dict[str, 
 def classify(failed_checks: list[dict], passed: int, skips: dict | None = None) -> CheckovResult:
     """Split failed checks into those checkov-skips.yaml accepts and those that fail synth."""
     skips = load_skips() if skips is None else skips
-    failed = [f for f in failed_checks if not _is_accepted(f, skips)]
-    accepted = [f for f in failed_checks if _is_accepted(f, skips)]
+    failed: list[dict] = []
+    accepted: list[dict] = []
+    for finding in failed_checks:
+        (accepted if _is_accepted(finding, skips) else failed).append(finding)
     return CheckovResult(failed, accepted, passed)

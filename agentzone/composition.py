@@ -42,6 +42,7 @@ __all__ = [
     "Unit",
     "compose",
     "compose_unit",
+    "compose_units",
     "create_app",
     "prepare_app",
     "shards",
@@ -158,10 +159,15 @@ def prepare_app(app: cdk.App, lz: LandingZone) -> None:
 
 def compose(app: cdk.App, lz: LandingZone, selection: Selection | None = None) -> list[AgentZoneStack]:
     """Add the selected stacks to the app and register the nag packs. Deterministic in every input order."""
+    return compose_units(app, lz, units(lz, selection))
+
+
+def compose_units(app: cdk.App, lz: LandingZone, selected: list[Unit]) -> list[AgentZoneStack]:
+    """These units' stacks, the deploy order between them, and the nag packs (a synth worker passes one unit)."""
     prepare_app(app, lz)
     stacks: list[AgentZoneStack] = []
     dependencies: dict[str, list[str]] = {}
-    for unit in units(lz, selection):
+    for unit in selected:
         stacks += compose_unit(app, lz, unit)
         dependencies.update(platform_dependencies(lz, unit))
     by_name = {s.stack_name: s for s in stacks}

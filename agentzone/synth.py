@@ -100,17 +100,17 @@ def _run_permissions(outcome: Outcome, staging: Path, rejected: Path, outdir_nam
     cached = store.get(key)
     if cached is not None:
         return str(cached["line"])
-    line = _check_permissions(staging, rejected, outdir_name, lz, outcome.cache_root / DECISIONS_FILE)
-    if line is not None and "skipped" not in line:
+    try:
+        line = _check_permissions(staging, rejected, outdir_name, lz, outcome.cache_root / DECISIONS_FILE)
+    except SimulatorUnavailable as exc:  # not a result: nothing to cache
+        return f"permissions: skipped ({exc})"
+    if line is not None:
         store.put(key, {"line": line})
     return line
 
 
 def _check_permissions(staging: Path, rejected: Path, outdir_name: str, lz: LandingZone, decisions: Path) -> str | None:
-    try:
-        report = check_permissions(staging, lz, decisions=decisions)
-    except SimulatorUnavailable as exc:
-        return f"permissions: skipped ({exc})"
+    report = check_permissions(staging, lz, decisions=decisions)
     if not report.ok:
         _reject(staging, rejected, outdir_name, "the permissions check failed", render(report))
         return None
@@ -137,11 +137,12 @@ class Outcome:
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def _build(lz: LandingZone, selection: Selection, staging: Path, options: SynthOptions, started: float):
+def _build(
+    lz: LandingZone, selection: Selection, staging: Path, options: SynthOptions, cache: UnitCache, started: float
+) -> BuildResult:
     emit = print_progress(started)
     scope = ", ".join(f"{k}={v}" for k, v in sorted(selection.as_context().items())) or "everything"
     emit(f"synth with cdk-nag, cfn-lint and checkov per unit ({scope}; {options.jobs} job(s))")
-    cache = options.cache()
     return build(lz, selection, staging, cache=cache, jobs=options.jobs, reuse=options.use_cache, progress=emit)
 
 
@@ -182,7 +183,8 @@ def synth(lz: LandingZone, selection: Selection, outdir: Path, *, as_json: bool 
     outdir = outdir.resolve()
     staging = outdir.with_name(f"{outdir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
-    outcome = Outcome(_build(lz, selection, staging, options, started), options.jobs, options.cache().root)
+    cache = options.cache()
+    outcome = Outcome(_build(lz, selection, staging, options, cache, started), options.jobs, cache.root)
     outcome.phases.update(outcome.build.phases)
     if outcome.build.failures:
         shutil.rmtree(staging, ignore_errors=True)
@@ -195,8 +197,8 @@ def synth(lz: LandingZone, selection: Selection, outdir: Path, *, as_json: bool 
         return 1
     shutil.rmtree(outdir, ignore_errors=True)
     staging.rename(outdir)
-    options.cache().prune()
-    DecisionStore(options.cache().root / DECISIONS_FILE).prune(PRUNE_AFTER_DAYS)
+    cache.prune()
+    DecisionStore(cache.root / DECISIONS_FILE).prune(PRUNE_AFTER_DAYS)
     stacks = summarize(outdir)
     report_file = outdir / "agentzone-acknowledgements.json"
     report_file.write_text(json.dumps(acknowledgement_report(stacks), indent=2, sort_keys=True) + "\n")

@@ -107,26 +107,30 @@ class RecordCache:
     def __init__(self, root: Path | None, kind: str) -> None:
         self.root = None if root is None else Path(root) / kind
 
+    def _path(self, root: Path, key: str) -> Path:
+        return root / key[:2] / f"{key}.json"
+
     def get(self, key: str) -> dict | None:
         if self.root is None:
             return None
+        path = self._path(self.root, key)
         try:
-            record = json.loads((self.root / key[:2] / f"{key}.json").read_text())
+            record = json.loads(path.read_text())
             payload = record["payload"]
             ok = record.get("key") == key and record.get("sha256") == _payload_digest(payload)
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if ok:
-            os.utime(self.root / key[:2] / f"{key}.json")  # last use, for UnitCache.prune()
+            os.utime(path)  # last use, for UnitCache.prune()
         return payload if ok else None
 
     def put(self, key: str, payload: dict) -> None:
         if self.root is None:
             return
-        folder = self.root / key[:2]
-        folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(self.root, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
         record = {"key": key, "sha256": _payload_digest(payload), "payload": payload}
-        handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "w") as out:
             json.dump(record, out, sort_keys=True)
-        os.replace(temp, folder / f"{key}.json")
+        os.replace(temp, path)

@@ -22,7 +22,7 @@ from ..units import Selection, Unit, platform_dependencies, unit_landing_zone, u
 from .assembly import assemble
 from .cache import UnitCache
 from .checks import add_passed
-from .inputs import unit_config_files, unit_digest
+from .inputs import ConfigInputs
 from .worker import RESULTS_FILE, UnitJob, UnitOutput, build_unit
 
 TASKS_PER_WORKER = 12  # a fresh jsii runtime now and then keeps a worker's memory flat
@@ -59,12 +59,12 @@ def default_jobs() -> int:
 
 
 def plan(lz: LandingZone, selection: Selection, checks: bool = True) -> list[UnitRecord]:
-    config_dir = Path(lz.source_dir)
+    config = ConfigInputs(Path(lz.source_dir))
     out = []
     for unit in units(lz, selection):
-        files = unit_config_files(config_dir, unit.kind, unit.name if unit.kind == "tenant" else None)
+        files = config.files(unit.kind, unit.name if unit.kind == "tenant" else None)
         key = {"kind": unit.kind, "name": unit.name, "environment": unit.environment, "checks": checks}
-        out.append(UnitRecord(unit, unit_digest(config_dir, key, files)))
+        out.append(UnitRecord(unit, config.digest(key, files)))
     return out
 
 
@@ -123,13 +123,16 @@ def _collect(result: BuildResult) -> None:
 
 def _lookup(records: list[UnitRecord], cache: UnitCache, reuse: bool, progress: Callable[[str], None]):
     """Attach every verified cache entry (when reusing); the rest are to build."""
+    if not reuse:  # --no-cache: nothing is read, so nothing needs verifying
+        progress(f"0 of {len(records)} unit(s) from the cache (not read); building {len(records)}")
+        return list(records)
     pending = []
     for record in records:
         lookup = cache.get(record.digest, record.unit.label)
         record.rejected = lookup.problem
         if record.rejected:
             progress(f"cache entry of {record.unit.label} not used: {record.rejected}")
-        if reuse and lookup.path is not None:
+        if lookup.path is not None:
             record.from_cache, record.files = True, lookup.path
         else:
             pending.append(record)
@@ -150,18 +153,12 @@ def _build_pending(run: _Run, result: BuildResult, pending: list[UnitRecord], sc
     """Synthesize and check the units without a usable entry, storing each in the cache as it completes."""
     by_label = {r.unit.label: r for r in pending}
     work = [
-        UnitJob(
-            (r.unit.kind, r.unit.name, r.unit.environment),
-            unit_landing_zone(run.lz, r.unit),
-            scratch / r.digest,
-            run.checks,
-            run.cache.root,
-        )
+        UnitJob(r.unit, unit_landing_zone(run.lz, r.unit), scratch / r.digest, run.checks, run.cache.root)
         for r in pending
     ]
 
     def done(job: UnitJob, output: UnitOutput) -> None:
-        record = by_label[Unit(*job.unit).label]
+        record = by_label[job.unit.label]
         if output.error:
             result.failures[record.unit.label] = output.error
             run.progress(f"FAILED {record.unit.label}")

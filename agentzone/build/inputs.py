@@ -14,7 +14,7 @@ import json
 import platform
 import subprocess
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -105,22 +105,36 @@ def tenant_file(config_dir: Path, tenant: str) -> Path:
     raise FileNotFoundError(f"no file for tenant {tenant} under {config_dir / TENANTS_DIR}")
 
 
-def unit_config_files(config_dir: Path, kind: str, tenant: str | None) -> list[Path]:
-    """The config files a unit of this kind reads (see the module docstring)."""
-    config_dir = Path(config_dir).resolve()
-    if kind in ("platform", "pipelines"):
-        return _tree_files(config_dir)
-    files = referenced_files(config_dir, config_dir / ORGANIZATION_FILE)
-    if kind == "tenant" and tenant:
-        files |= referenced_files(config_dir, tenant_file(config_dir, tenant))
-    return sorted(p.resolve() for p in files)
+class ConfigInputs:
+    """The config tree as units read it; each file parsed and hashed once, however many units read it."""
 
+    def __init__(self, config_dir: Path) -> None:
+        self.root = Path(config_dir).resolve()
+        self._digests: dict[Path, str] = {}
 
-def unit_digest(config_dir: Path, unit_key: dict, files: list[Path]) -> str:
-    """The unit's identity (kind, name, environment filter), the library and its config files, hashed."""
-    root = Path(config_dir).resolve()
-    h = hashlib.sha256(library_digest().encode())
-    h.update(json.dumps(unit_key, sort_keys=True).encode())
-    for path in files:
-        h.update(f"\n{path.relative_to(root).as_posix()} {file_digest(path)}".encode())
-    return h.hexdigest()
+    @cached_property
+    def tree(self) -> list[Path]:
+        return _tree_files(self.root)
+
+    @cached_property
+    def organization(self) -> set[Path]:
+        return referenced_files(self.root, self.root / ORGANIZATION_FILE)
+
+    def files(self, kind: str, tenant: str | None = None) -> list[Path]:
+        """The config files a unit of this kind reads (see the module docstring)."""
+        if kind in ("platform", "pipelines"):
+            return self.tree
+        files = set(self.organization)
+        if kind == "tenant" and tenant:
+            files |= referenced_files(self.root, tenant_file(self.root, tenant))
+        return sorted(p.resolve() for p in files)
+
+    def digest(self, unit_key: dict, files: list[Path]) -> str:
+        """The unit's identity (kind, name, environment filter), the library and its config files, hashed."""
+        h = hashlib.sha256(library_digest().encode())
+        h.update(json.dumps(unit_key, sort_keys=True).encode())
+        for path in files:
+            if path not in self._digests:
+                self._digests[path] = file_digest(path)
+            h.update(f"\n{path.relative_to(self.root).as_posix()} {self._digests[path]}".encode())
+        return h.hexdigest()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config.model import LandingZone
+from ..units import Unit
 from .checks import check_templates
 
 RESULTS_FILE = "results.json"  # beside the unit's assembly (``out/``) in a cache entry
@@ -28,7 +29,7 @@ KERNEL_DIR = re.compile(r"jsii-kernel-[A-Za-z0-9]+")
 
 @dataclass(frozen=True)
 class UnitJob:
-    unit: tuple[str, str, str | None]  # composition.Unit's fields: kind, name, environment
+    unit: Unit
     lz: LandingZone  # only the part of the config the unit may read
     workdir: Path  # the job writes ``files/out/`` (the assembly), ``files/results.json`` and ``synth.log``
     checks: bool = True  # False: synth and nag only (results.json then holds no findings)
@@ -64,13 +65,10 @@ def _peak_rss_bytes() -> int:
 
 def _synthesize(job: UnitJob, outdir: Path) -> None:
     # lazy: aws-cdk-lib starts jsii; only worker processes (and tests) should pay for it.
-    from ..composition import Unit, compose_unit, create_app, prepare_app
-    from ..nag import add_rule_packs
+    from ..composition import compose_units, create_app
 
     app = create_app(outdir=str(outdir))
-    prepare_app(app, job.lz)
-    compose_unit(app, job.lz, Unit(*job.unit))
-    add_rule_packs(app, job.lz.organization.nag)
+    compose_units(app, job.lz, [job.unit])
     app.synth()  # raises on an unacknowledged nag error
 
 
@@ -113,9 +111,9 @@ def build_unit(job: UnitJob) -> UnitOutput:
         with _output_to(log):
             _synthesize(job, outdir)
     except Exception as exc:  # a nag error or a construct's ValueError: report it, the other units go on
-        output.error = str(exc).strip() or traceback.format_exc()
+        error = str(exc).strip() or traceback.format_exc()
         printed = log.read_text(errors="replace").strip() if log.is_file() else ""
-        output.error = "\n".join(part for part in (printed[-20000:], output.error) if part)
+        output.error = "\n".join(part for part in (printed[-20000:], error) if part)
         return output
     synthesized = time.perf_counter()
     _normalize(outdir)

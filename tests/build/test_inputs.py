@@ -8,18 +8,15 @@ from pathlib import Path
 import pytest
 
 from agentzone.build import inputs
-from agentzone.build.inputs import referenced_files, unit_config_files, unit_digest
+from agentzone.build.inputs import ConfigInputs, referenced_files
 from tests.conftest import SAMPLE_CONFIG
 
 KINDS = {"organization": None, "platform": None, "tenant-claims": "claims", "tenant-fraud": "fraud"}
 
 
 def digests(config: Path) -> dict[str, str]:
-    out = {}
-    for label, tenant in KINDS.items():
-        kind = label.split("-")[0]
-        out[label] = unit_digest(config, {"unit": label}, unit_config_files(config, kind, tenant))
-    return out
+    inputs = ConfigInputs(config)
+    return {label: inputs.digest({"unit": label}, inputs.files(label.split("-")[0], t)) for label, t in KINDS.items()}
 
 
 def relative(config: Path, files) -> set[str]:
@@ -27,7 +24,7 @@ def relative(config: Path, files) -> set[str]:
 
 
 def test_a_tenant_unit_reads_its_file_what_it_references_and_the_organization():
-    files = relative(SAMPLE_CONFIG, unit_config_files(SAMPLE_CONFIG, "tenant", "claims"))
+    files = relative(SAMPLE_CONFIG, ConfigInputs(SAMPLE_CONFIG).files("tenant", "claims"))
     assert {
         "tenants/claims.yaml",
         "organization.yaml",
