@@ -17,6 +17,8 @@ from .stacks import (
     StackTarget,
     TenantDataStack,
     TenantGovernanceStack,
+    TenantIdentityStack,
+    TenantObservabilityStack,
     TenantServicesStack,
     UseCaseStack,
 )
@@ -100,7 +102,7 @@ def governance_stack(scope: Construct, lz: LandingZone, tenant: Tenant) -> Tenan
 def tenant_environment_stacks(
     scope: Construct, lz: LandingZone, tenant: Tenant, env_name: str
 ) -> dict[str, AgentZoneStack]:
-    """A tenant's stacks in one environment: its share of shared services and the data lake, and its account."""
+    """A tenant's stacks in one environment: its share of each platform account, and its own account."""
     platform_env = lz.organization.environments[env_name]
     platform_region = lz.region_of(platform_env)
     env = tenant.environments[env_name]
@@ -120,6 +122,20 @@ def tenant_environment_stacks(
             tenant=tenant,
             lz=lz,
         )
+    out["observability"] = TenantObservabilityStack(
+        scope,
+        stack_name("TenantObservability", f"{env_name}-observability", tenant.tenant),
+        target=tenant_target(lz, tenant, env_name, platform_env.logging, platform_region),
+        tenant=tenant,
+        lz=lz,
+    )
+    out["identity"] = TenantIdentityStack(
+        scope,
+        stack_name("TenantIdentity", f"{env_name}-identity", tenant.tenant),
+        target=tenant_target(lz, tenant, env_name, platform_env.security, platform_region),
+        tenant=tenant,
+        lz=lz,
+    )
     out["use_case"] = UseCaseStack(
         scope,
         stack_name("UseCase", env_name, tenant.tenant),

@@ -243,7 +243,8 @@ def _platform_accounts(lz: LandingZone, env_name: str) -> dict[str, Account]:
 
 
 def _add_tenant_shares(lz: LandingZone, tenant: Tenant, env_name: str, platform: dict[str, Account]) -> None:
-    """The tenant's share of the shared-services and data lake accounts (compose(): TenantServices, TenantData)."""
+    """The tenant's share of the platform accounts (compose(): TenantServices, TenantObservability,
+    TenantIdentity, TenantData)."""
     services = [f"images: {', '.join(sorted(tenant.images))}"]
     gateway = gateway_deployment(lz, env_name)
     if gateway is not None:
@@ -252,6 +253,13 @@ def _add_tenant_shares(lz: LandingZone, tenant: Tenant, env_name: str, platform:
     shared = platform["shared_services"]
     name = stack_name("TenantServices", f"{env_name}-services", tenant.tenant)
     shared.stacks.append(Stack(name, shared.account, shared.region, tuple(services)))
+    for suffix, role, details in (
+        ("observability", "logging", ("read-only role", "dashboard")),
+        ("identity", "security", (f"OAuth2 client: {', '.join(sorted(tenant.auth_scopes))}",)),
+    ):
+        account = platform[role]
+        name = stack_name("", f"{env_name}-{suffix}", tenant.tenant)
+        account.stacks.append(Stack(name, account.account, account.region, details))
     if tenant.data.namespaces:
         lake = platform["data_lake"]
         namespaces = sorted(ns.name for ns in tenant.data.namespaces)

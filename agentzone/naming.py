@@ -193,6 +193,25 @@ def cfn_exec_role_arn(qualifier: str, account: str, region: str, partition: str 
     return f"arn:{partition}:iam::{account}:role/cdk-{qualifier}-cfn-exec-role-{account}-{region}"
 
 
+def logging_export(name: str) -> str:
+    """CloudFormation export of the logging stack that per-tenant observability stacks import (same account)."""
+    return f"{PREFIX}-logging-{name}"
+
+
+def identity_export(name: str) -> str:
+    """CloudFormation export of the security stack that per-tenant identity stacks import (same account)."""
+    return f"{PREFIX}-identity-{name}"
+
+
+def identity_domain_prefix(organization: str, environment: str, security_account: str) -> str:
+    """The Cognito hosted domain of an environment's agent identity: its OAuth2 token endpoint's host."""
+    return f"{organization}-{environment}-{security_account}"
+
+
+def cognito_token_endpoint(domain_prefix: str, region: str) -> str:
+    return f"https://{domain_prefix}.auth.{region}.amazoncognito.com/oauth2/token"
+
+
 def data_lake_export(name: str) -> str:
     """CloudFormation export of the data lake stack that per-tenant data stacks import (same account and region)."""
     return f"{PREFIX}-data-lake-{name}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .config.model import LandingZone
+from .config.model import LandingZone, Tenant
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -22,6 +22,43 @@ PLATFORM_STACK_ROLES = {
     "security": "Security",
     "data_lake": "DataLake",
 }
+
+
+# What a platform environment's stacks read of each tenant: its accounts (policies list them), its models and gateway
+# settings (the FM gateway's router), whether it uses experiment tracking, and its data namespaces (the lake's tags
+# and feedback bus). Everything else of a tenant is its own units' business, so editing it rebuilds no platform unit.
+PLATFORM_TENANT_FIELDS = ("tenant", "environments", "models", "fm_gateway", "experiment_tracking", "data")
+
+
+class WithheldTenantField(RuntimeError):
+    """A platform stack read a tenant field its unit's digest does not cover (a programming error)."""
+
+
+class _Withheld:
+    """Stands in for a tenant field platform units may not read: any use fails instead of going unhashed."""
+
+    def __init__(self, field: str) -> None:
+        object.__setattr__(self, "_field", field)
+
+    def _refuse(self, *_args, **_kwargs):
+        raise WithheldTenantField(
+            f"platform stacks may not read tenant.{object.__getattribute__(self, '_field')}: add it to "
+            "units.PLATFORM_TENANT_FIELDS so platform units hash it"
+        )
+
+    __getattr__ = __setattr__ = __iter__ = __len__ = __bool__ = __str__ = __format__ = __eq__ = __hash__ = _refuse
+    __getitem__ = __contains__ = __repr__ = _refuse
+
+
+def platform_view(tenant: Tenant) -> Tenant:
+    """The tenant as a platform unit sees it: only PLATFORM_TENANT_FIELDS, every other field withheld."""
+    withheld = {name: _Withheld(name) for name in type(tenant).model_fields if name not in PLATFORM_TENANT_FIELDS}
+    return tenant.model_copy(update=withheld)
+
+
+def platform_inputs(lz: LandingZone) -> list[dict]:
+    """What a platform unit's digest covers of the tenants (besides the organization's files)."""
+    return [t.model_dump(mode="json", include=set(PLATFORM_TENANT_FIELDS)) for t in lz.tenants]
 
 
 class SelectionError(ValueError):
@@ -128,18 +165,31 @@ def units(lz: LandingZone, selection: Selection | None = None) -> list[Unit]:
 
 
 def unit_landing_zone(lz: LandingZone, unit: Unit) -> LandingZone:
-    """The part of the config a unit may read: a tenant unit never sees another tenant's file."""
+    """The part of the config a unit may read: a tenant unit never sees another tenant's file, a platform unit sees
+    only the tenant fields its digest covers."""
     if unit.kind == "organization":
         return lz.model_copy(update={"tenants": ()})
     if unit.kind == "tenant":
         return lz.model_copy(update={"tenants": (lz.tenant(unit.name),)})
+    if unit.kind == "platform":
+        return lz.model_copy(update={"tenants": tuple(platform_view(t) for t in lz.tenants)})
     return lz
+
+
+# A tenant's stacks in platform accounts in every environment it has (its data stack only with namespaces):
+# stack name suffix, platform account role.
+TENANT_STACKS_IN_PLATFORM_ACCOUNTS = (
+    ("services", "shared_services"),
+    ("observability", "logging"),
+    ("identity", "security"),
+)
 
 
 def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     """Tenant stack -> the platform stacks it deploys after (names only, so units can declare them).
 
-    Its gateway team is created by the admin function in SharedServices; its data stack imports the lake's zones.
+    Its gateway team is created by the admin function in SharedServices; its data, observability and identity
+    stacks import the lake's zones, the archive key and the user pool and credentials key by export.
     """
     if unit.kind != "tenant":
         return {}
@@ -148,11 +198,9 @@ def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     for env_name in lz.organization.environments:
         if env_name not in tenant.environments or unit.environment not in (None, env_name):
             continue
-        out[stack_name("TenantServices", f"{env_name}-services", tenant.tenant)] = [
-            stack_name(PLATFORM_STACK_ROLES["shared_services"], env_name)
-        ]
-        if tenant.data.namespaces:
-            out[stack_name("TenantData", f"{env_name}-data", tenant.tenant)] = [
-                stack_name(PLATFORM_STACK_ROLES["data_lake"], env_name)
+        roles = [*TENANT_STACKS_IN_PLATFORM_ACCOUNTS, *((("data", "data_lake"),) if tenant.data.namespaces else ())]
+        for suffix, role in roles:
+            out[stack_name("", f"{env_name}-{suffix}", tenant.tenant)] = [
+                stack_name(PLATFORM_STACK_ROLES[role], env_name)
             ]
     return out

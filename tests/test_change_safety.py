@@ -111,10 +111,11 @@ def test_memory_name_is_create_only_per_cfn_schema():
 def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_shared_services_stacks(
     sample_assembly, config_copy, tmp_path
 ):
-    """Logging (its reader role, dashboard, sink policy), Security (its OAuth2 resource server),
-    SharedServices (catalog readers, MLflow role, gateway endpoint principals) and DataLake (the tenant's
-    LF-tag value, its feedback sender) are per-tenant by nature; everything else, Organization included,
-    stays byte-identical."""
+    """The tenant's own stacks appear (its reader and dashboard, its OAuth2 client in their own stacks). The
+    platform stacks change only where a policy lists its accounts: Logging (sink and replication policies),
+    Security (the credentials key's decrypt statement), SharedServices (catalog readers, MLflow role, gateway
+    endpoint principals) and DataLake (the tenant's LF-tag value); everything else, Organization included, stays
+    byte-identical."""
     claims = (config_copy / "tenants/claims.yaml").read_text()
     billing = claims.replace("tenant: claims", "tenant: billing").replace("UC-0042", "UC-0077")
     for old, new in (
@@ -134,7 +135,11 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_sh
     assert changed - products == (
         {f"AgentZone-billing-{e}.template.json" for e in envs}
         | {f"AgentZone-billing-{e}-services.template.json" for e in envs}
-        | {f"AgentZone-billing-{e}-data.template.json" for e in envs}
+        | {
+            f"AgentZone-billing-{e}-{kind}.template.json"
+            for e in envs
+            for kind in ("data", "observability", "identity")
+        }
         | {"AgentZone-billing-governance.template.json"}
         | {
             f"AgentZone-{role}-{e}.template.json"

@@ -117,13 +117,16 @@ def test_synth_one_tenant_from_the_unit_cache(sample_build, tmp_path, capsys):
         + [
             f"AgentZone-claims-{e}-{kind}.template.json"
             for e in ("dev", "staging", "prod")
-            for kind in ("services", "data")
+            for kind in ("services", "data", "observability", "identity")
         ]
     )
     for name in ("AgentZone-claims-prod", "AgentZone-claims-dev-data"):
         assert read_json(out / f"{name}.template.json") == sample_build.synthesized.templates[name]
     printed = capsys.readouterr().out
-    assert "10 stacks (TenantData 3, TenantGovernance 1, TenantServices 3, UseCase 3)" in printed
+    assert (
+        "16 stacks (TenantData 3, TenantGovernance 1, TenantIdentity 3, TenantObservability 3, TenantServices 3, "
+        "UseCase 3)" in printed
+    )
     assert "cdk-nag: passed" in printed and "cfn-lint: 0 errors" in printed
     assert "units: 1 (1 from the cache, 0 built" in printed
 
@@ -137,7 +140,8 @@ def test_the_cdk_app_synthesizes_through_the_cdk_cli(tmp_path):
     proc = subprocess.run(cmd, cwd=ROOT, env=cli_env(), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     stacks = sorted(p.name for p in out.glob("AgentZone-*.template.json"))
-    assert stacks == sorted(f"AgentZone-fraud-dev{s}.template.json" for s in ("", "-data", "-services"))
+    suffixes = ("", "-data", "-services", "-observability", "-identity")
+    assert stacks == sorted(f"AgentZone-fraud-dev{s}.template.json" for s in suffixes)
     manifest = read_json(out / "manifest.json")
     assert manifest["artifacts"]["AgentZone-fraud-dev-data"]["dependencies"] == ["AgentZone-fraud-dev-data.assets"]
 

@@ -20,6 +20,10 @@ TENANTS = [f"AgentZone-{t}-{env}" for t in ("claims", "fraud") for env in ("dev"
 GOVERNANCE = [f"AgentZone-{t}-governance" for t in ("claims", "fraud")]
 SERVICES = [f"AgentZone-{t}-{env}-services" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
 DATA = [f"AgentZone-{t}-{env}-data" for t in ("claims", "fraud") for env in ("dev", "staging", "prod")]
+# A tenant's read-only role and dashboard (logging account) and its OAuth2 client (security account).
+OBSERVABILITY = [f"AgentZone-{t}-{env}-observability" for t in ("claims", "fraud") for env in ENVIRONMENTS]
+IDENTITY = [f"AgentZone-{t}-{env}-identity" for t in ("claims", "fraud") for env in ENVIRONMENTS]
+TENANT_STACKS = TENANTS + GOVERNANCE + SERVICES + DATA + OBSERVABILITY + IDENTITY
 
 
 @functools.cache
@@ -35,9 +39,7 @@ def stack_names(selection: Selection) -> list[str]:
 
 
 def test_every_account_gets_its_stack(sample_assembly):
-    assert sorted(sample_assembly.templates) == sorted(
-        ["AgentZone-Organization", *PLATFORM, *TENANTS, *GOVERNANCE, *SERVICES, *DATA]
-    )
+    assert sorted(sample_assembly.templates) == sorted(["AgentZone-Organization", *PLATFORM, *TENANT_STACKS])
     envs = sample_assembly.environments
     assert envs["AgentZone-Organization"] == envs["AgentZone-fraud-governance"] == "aws://100000000000/eu-west-1"
     assert envs["AgentZone-Logging-staging"] == "aws://100000000022/eu-west-1"
@@ -49,23 +51,28 @@ def test_every_account_gets_its_stack(sample_assembly):
     )
     # Its namespaces live in the environment's data lake account, beside the lake they import.
     assert envs["AgentZone-fraud-prod-data"] == envs["AgentZone-DataLake-prod"] == "aws://100000000034/eu-west-1"
+    # Its reader and dashboard beside the archive and sink; its OAuth2 client beside the user pool.
+    assert envs["AgentZone-fraud-prod-observability"] == envs["AgentZone-Logging-prod"]
+    assert envs["AgentZone-fraud-prod-identity"] == envs["AgentZone-Security-prod"]
 
 
 def test_prod_and_organization_stacks_have_termination_protection(sample_assembly):
     protected = {name for name, on in sample_assembly.termination_protection.items() if on}
     assert protected == {
-        n for n in sample_assembly.templates if n.endswith(("-prod", "-prod-services", "-prod-data"))
+        n
+        for n in sample_assembly.templates
+        if n.endswith(("-prod", "-prod-services", "-prod-data", "-prod-observability", "-prod-identity"))
     } | {"AgentZone-Organization", *GOVERNANCE}
 
 
 @pytest.mark.parametrize(
     "selection,expected",
     [
-        (Selection(environment="prod"), [n for n in PLATFORM + TENANTS + SERVICES + DATA if "-prod" in n]),
-        (Selection(tenant="claims"), [n for n in TENANTS + GOVERNANCE + SERVICES + DATA if "claims" in n]),
+        (Selection(environment="prod"), [n for n in PLATFORM + TENANT_STACKS if "-prod" in n]),
+        (Selection(tenant="claims"), [n for n in TENANT_STACKS if "claims" in n]),
         (
             Selection(tenant="fraud", environment="dev"),
-            ["AgentZone-fraud-dev", "AgentZone-fraud-dev-services", "AgentZone-fraud-dev-data"],
+            [f"AgentZone-fraud-dev{suffix}" for suffix in ("", "-services", "-data", "-observability", "-identity")],
         ),
     ],
 )
@@ -90,7 +97,7 @@ def test_platform_only_selection_is_independent_of_tenants():
     assert sorted(stack_names(Selection(only="platform", environment="dev"))) == sorted(
         n for n in PLATFORM if n.endswith("-dev")
     )
-    assert sorted(stack_names(Selection(only="tenants"))) == sorted(TENANTS + GOVERNANCE + SERVICES + DATA)
+    assert sorted(stack_names(Selection(only="tenants"))) == sorted(TENANT_STACKS)
 
 
 def test_shards_cover_every_stack_exactly_once(sample_assembly):

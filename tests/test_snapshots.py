@@ -26,6 +26,9 @@ STACKS = (
     + [f"AgentZone-{t}-{e}" for t in ("claims", "fraud") for e in ("dev", "staging", "prod", "governance")]
     + [f"AgentZone-{t}-dev-services" for t in ("claims", "fraud")]
     + [f"AgentZone-{t}-{e}-data" for t in ("claims", "fraud") for e in ("dev", "prod")]
+    # prod is the central environment: its reader also reads the organization trail's prefix.
+    + [f"AgentZone-claims-{e}-observability" for e in ("dev", "prod")]
+    + ["AgentZone-claims-dev-identity"]
 )
 
 

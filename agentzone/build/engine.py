@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config.model import LandingZone
-from ..units import Selection, Unit, platform_dependencies, unit_landing_zone, units
+from ..units import Selection, Unit, platform_dependencies, platform_inputs, unit_landing_zone, units
 from .assembly import assemble
 from .cache import UnitCache
 from .checks import add_passed
@@ -60,10 +60,13 @@ def default_jobs() -> int:
 
 def plan(lz: LandingZone, selection: Selection, checks: bool = True) -> list[UnitRecord]:
     config = ConfigInputs(Path(lz.source_dir))
+    tenants = platform_inputs(lz)
     out = []
     for unit in units(lz, selection):
         files = config.files(unit.kind, unit.name if unit.kind == "tenant" else None)
         key = {"kind": unit.kind, "name": unit.name, "environment": unit.environment, "checks": checks}
+        if unit.kind == "platform":
+            key["tenants"] = tenants
         out.append(UnitRecord(unit, config.digest(key, files)))
     return out
 

@@ -4,7 +4,9 @@ A unit's digest covers the library (every file under ``agentzone/``, the app ent
 project and lock files, the product-stack snapshots and the cfn-lint config), the installed distributions
 (aws-cdk-lib, cdk-nag, cfn-lint, ...), checkov's version, Node's and Python's, and the config files the unit
 reads: ``organization.yaml`` and what it references for every unit; the tenant's own file and what it references
-for a tenant unit; the whole config tree for a platform environment or the pipelines, which read every tenant.
+for a tenant unit; the whole config tree for the pipelines, which read every tenant. A platform environment reads
+the tenants only through ``units.platform_view``; the engine adds those fields (``units.platform_inputs``) to its
+digest instead of the tenants' files.
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ class ConfigInputs:
 
     def files(self, kind: str, tenant: str | None = None) -> list[Path]:
         """The config files a unit of this kind reads (see the module docstring)."""
-        if kind in ("platform", "pipelines"):
+        if kind == "pipelines":
             return self.tree
         files = set(self.organization)
         if kind == "tenant" and tenant:

@@ -353,13 +353,18 @@ def _workflow_paths(book: PathBook, stack: Stack | None) -> None:
         )
 
 
-def client_secret(book: PathBook, tenant: str) -> Resource | None:
-    """A tenant's OAuth2 client credentials in this environment's security account."""
-    security = book.platform("Security")
-    name = naming.tenant_client_secret(tenant)
+def client_secret(book: PathBook) -> Resource | None:
+    """A tenant's OAuth2 client credentials in this environment's security account (its identity stack)."""
+    identity = book.stack("-identity")
+    name = naming.tenant_client_secret(book.tenant.tenant)
     return (
-        next((r for r in security.of_type("AWS::SecretsManager::Secret") if r.name == name), None) if security else None
+        next((r for r in identity.of_type("AWS::SecretsManager::Secret") if r.name == name), None) if identity else None
     )
+
+
+def tenant_reader(book: PathBook) -> Principal | None:
+    """A tenant's read-only role in this environment's logging account (its observability stack)."""
+    return book.role(book.stack("-observability"), name=naming.tenant_reader_role(book.tenant.tenant))
 
 
 def product_tags(book: PathBook, type_: str) -> dict[str, str]:
@@ -382,7 +387,7 @@ def platform_paths(book: PathBook) -> None:
 def _observability_paths(book: PathBook) -> None:
     """The logging account: archive (bucket and key policy), dashboard, log groups through the sink, the link."""
     logging = book.platform("Logging")
-    reader = book.role(logging, name=naming.tenant_reader_role(book.tenant.tenant))
+    reader = tenant_reader(book)
     if logging is not None:
         book.designed(
             "tenant reader -> its invocation logs in the archive (bucket policy)",
@@ -424,7 +429,7 @@ def _observability_paths(book: PathBook) -> None:
 
 def _identity_paths(book: PathBook) -> None:
     """The security account: the tenant's OAuth2 client credentials (secret policy, then the key policy)."""
-    secret = client_secret(book, book.tenant.tenant)
+    secret = client_secret(book)
     book.designed(
         "tenant account -> its client credentials in the security account (secret policy)",
         Actor.member_admin(book.account, book.region),
@@ -605,7 +610,7 @@ def isolation_paths(book: PathBook, other: PathBook) -> None:
     repository = book.resource(services, "AWS::ECR::Repository")
     book.forbidden(f"agent -> {b}'s images", role, "ecr:BatchGetImage", repository.arn if repository else None)
     _reader_isolation_paths(book, other)
-    secret = client_secret(book, b)
+    secret = client_secret(other)
     book.forbidden(
         f"team admin -> {b}'s client credentials",
         Actor.member_admin(book.account, book.region),
@@ -636,7 +641,7 @@ def isolation_paths(book: PathBook, other: PathBook) -> None:
 def _reader_isolation_paths(book: PathBook, other: PathBook) -> None:
     """The tenant reader (logging account) sees none of the other tenant's logs or dashboard."""
     logging = book.platform("Logging")
-    reader = book.role(logging, name=naming.tenant_reader_role(book.tenant.tenant))
+    reader = tenant_reader(book)
     if logging is None:
         return
     b = other.tenant.tenant

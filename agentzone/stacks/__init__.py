@@ -7,6 +7,8 @@ from .organization import OrganizationStack, TenantGovernanceStack
 from .platform import SharedServicesStack
 from .roles import PLATFORM_ACCOUNTS, PLATFORM_STACKS, PlatformRole, UnknownPlatformRole, platform_role
 from .security import SecurityStack
+from .tenant_identity import TenantIdentityStack
+from .tenant_observability import TenantObservabilityStack
 from .tenant_services import TenantServicesStack
 from .use_case import UseCaseStack
 
@@ -24,6 +26,8 @@ __all__ = [
     "StackTarget",
     "TenantDataStack",
     "TenantGovernanceStack",
+    "TenantIdentityStack",
+    "TenantObservabilityStack",
     "TenantServicesStack",
     "UnknownPlatformRole",
     "UseCaseStack",

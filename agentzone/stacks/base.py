@@ -67,6 +67,9 @@ class AgentZoneStack(cdk.Stack):
     # Per-tenant stacks that share an account with other tenants' stacks (management, shared services)
     # qualify account-unique names such as the key alias with the tenant.
     PER_TENANT_IN_SHARED_ACCOUNT = False
+    # Stacks that hold only roles, dashboards or resources encrypted with a key of the platform stack in the same
+    # account set this to False: an idle key per tenant and environment would cost a dollar a month for nothing.
+    OWNS_BASELINE_KEY = True
 
     def __init__(
         self, scope: Construct, construct_id: str, *, target: StackTarget, description: str, tenant: str = ""
@@ -88,13 +91,17 @@ class AgentZoneStack(cdk.Stack):
         for key, value in target.tags.items():
             cdk.Tags.of(self).add(key, value)
         cdk.Aspects.of(self).add(_TagCdkProviders(target.tags))
-        self.baseline_key = BaselineKey(
-            self,
-            "BaselineKey",
-            alias=f"alias/agentzone/{tenant}/{self.ROLE.lower()}"
-            if self.PER_TENANT_IN_SHARED_ACCOUNT
-            else f"alias/agentzone/{self.ROLE.lower()}",
-            description=f"AgentZone {self.ROLE} baseline key ({target.environment})",
+        self.baseline_key = (
+            BaselineKey(
+                self,
+                "BaselineKey",
+                alias=f"alias/agentzone/{tenant}/{self.ROLE.lower()}"
+                if self.PER_TENANT_IN_SHARED_ACCOUNT
+                else f"alias/agentzone/{self.ROLE.lower()}",
+                description=f"AgentZone {self.ROLE} baseline key ({target.environment})",
+            )
+            if self.OWNS_BASELINE_KEY
+            else None
         )
         self._access_logs: AccessLogsBucket | None = None
 
@@ -109,6 +116,8 @@ class AgentZoneStack(cdk.Stack):
 
     @property
     def key(self):
+        if self.baseline_key is None:
+            raise TypeError(f"{type(self).__name__} owns no baseline key (OWNS_BASELINE_KEY is False)")
         return self.baseline_key.key
 
     @property

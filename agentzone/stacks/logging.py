@@ -1,4 +1,7 @@
-"""The logging account of one platform environment: archive, observability sink, tenant read access, dashboards."""
+"""The logging account of one platform environment: archive, observability sink, the operator's access and dashboard.
+
+Each tenant's read-only role and dashboard live in its own stack in this account (``tenant_observability``).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .. import naming
-from ..config.model import PLATFORM_ROLES, ArchiveSettings, LandingZone, Tenant
+from ..config.model import PLATFORM_ROLES, ArchiveSettings, LandingZone
 from ..constructs import BaselineKey
 from ..constructs.observability import OAM_RESOURCE_TYPES
 from ..nag import acknowledge
 from .base import AgentZoneStack, StackTarget
-from .logging_dashboards import platform_dashboard, tenant_dashboard
+from .logging_dashboards import platform_dashboard
 
 # No logs:DescribeLogGroups: it supports only Resource "*", and through the sink it would list every linked
 # account's log group names; a tenant reader opens its own groups by name (its dashboard links them).
@@ -47,6 +50,26 @@ OPERATOR_READ_FAMILIES = {
 }
 # Query ids come from StartQuery, which is scoped by log group; these calls have no resource type.
 QUERY_RESULT_ACTIONS = ["logs:DescribeQueries", "logs:GetQueryResults", "logs:StopQuery"]
+ARCHIVE_KEY_EXPORT = "archive-key-arn"
+
+
+def archive_read_statements(
+    bucket_arn: str, key_arn: str, region: str, prefixes: list[str]
+) -> list[iam.PolicyStatement]:
+    """Read the archive's objects under ``prefixes`` (and list only them), decrypting through S3 only."""
+    return [
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{bucket_arn}/{p}*" for p in prefixes]),
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+        ),
+        iam.PolicyStatement(
+            actions=["kms:Decrypt"],
+            resources=[key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        ),
+    ]
 
 
 def linked_accounts(lz: LandingZone, environment: str) -> dict[str, str]:
@@ -115,11 +138,8 @@ class LoggingStack(AgentZoneStack):
         }
         self._archive()
         self._sink()
-        self.tenants = [t for t in lz.tenants if target.environment in t.environments]
-        self.readers = {t.tenant: self._tenant_reader(t) for t in self.tenants}
         self.operator = self._platform_operator()
-        self.dashboards = {t.tenant: tenant_dashboard(self, lz, t, target.environment) for t in self.tenants}
-        self.platform_dashboard = platform_dashboard(self, lz, self.tenants, target.environment)
+        self.platform_dashboard = platform_dashboard(self, target.environment)
 
     # ------------------------------------------------------------------ archive
 
@@ -140,6 +160,10 @@ class LoggingStack(AgentZoneStack):
             noncurrent_version_days=max(365, settings.retention_days),
             transitions=_archive_transitions(settings),
             expire_after_days=settings.expire_after_days,
+        )
+        # Per-tenant observability stacks in this account grant their readers decryption under this key.
+        cdk.CfnOutput(
+            self, "ArchiveKeyArn", value=self.archive_key.key_arn, export_name=naming.logging_export(ARCHIVE_KEY_EXPORT)
         )
         if self.is_central:
             self._allow_organization_trail()
@@ -305,76 +329,6 @@ class LoggingStack(AgentZoneStack):
 
     # ------------------------------------------------------------------ access
 
-    def _archive_read(self, prefixes: list[str]) -> list[iam.PolicyStatement]:
-        bucket = self.log_archive.bucket
-        return [
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes]
-            ),
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
-            ),
-            iam.PolicyStatement(
-                actions=["kms:Decrypt"],
-                resources=[self.archive_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
-            ),
-        ]
-
-    def _tenant_reader(self, tenant: Tenant) -> iam.Role:
-        """Read-only, and only this tenant's account: its log groups (which include its spans) and archive prefixes."""
-        org = self.lz.organization
-        account = tenant.environments[self.target.environment].account
-        region = self.lz.region_of(tenant.environments[self.target.environment])
-        role = iam.Role(
-            self,
-            f"TenantReader-{tenant.tenant}",
-            role_name=naming.tenant_reader_role(tenant.tenant),
-            assumed_by=iam.AccountPrincipal(account),
-            max_session_duration=cdk.Duration.hours(1),
-            description=f"Read-only view of {tenant.tenant}'s {self.target.environment} logs, traces and dashboard",
-        )
-        dashboard = naming.tenant_dashboard(tenant.tenant, self.target.environment)
-        prefixes = [f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/{account}/"]
-        if self.is_central:
-            prefixes.append(f"AWSLogs/{org.organization_id}/{account}/")
-        statements = [
-            iam.PolicyStatement(
-                sid="OwnLogGroups",
-                actions=LOG_READ_ACTIONS,
-                resources=[f"arn:{self.partition}:logs:{region}:{account}:log-group:*"],
-            ),
-            iam.PolicyStatement(sid="OwnQueries", actions=QUERY_RESULT_ACTIONS, resources=["*"]),
-            iam.PolicyStatement(
-                sid="OwnDashboard",
-                actions=["cloudwatch:GetDashboard"],
-                resources=[f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{dashboard}"],
-            ),
-            *self._archive_read(prefixes),
-        ]
-        policy = iam.ManagedPolicy(self, f"TenantReaderPolicy-{tenant.tenant}", roles=[role], statements=statements)
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "GetQueryResults/StopQuery/DescribeQueries have no resource type; queries can only be started (StartQuery) "
-            "on this tenant's own log groups.",
-        )
-        for p in prefixes:
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Resource::{self._archive_ref}/{p}*]",
-                f"GetObject under {p} only: the files CloudTrail and Bedrock write for this tenant's own account.",
-            )
-        acknowledge(
-            policy,
-            f"AwsSolutions-IAM5[Resource::arn:{self.partition}:logs:{region}:{account}:log-group:*]",
-            "All log groups of this tenant's own account (its agents create them by name at runtime); no other "
-            "account.",
-        )
-        return role
-
     @property
     def _archive_ref(self) -> str:
         """How cdk-nag names the archive's ARN in findings."""
@@ -402,7 +356,7 @@ class LoggingStack(AgentZoneStack):
                 actions=["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
                 resources=[f"arn:{self.partition}:cloudwatch::{self.account}:dashboard/{naming.PREFIX}-*"],
             ),
-            *self._archive_read([""]),
+            *archive_read_statements(self.log_archive.bucket.bucket_arn, self.archive_key.key_arn, self.region, [""]),
         ]
         policy = iam.ManagedPolicy(self, "PlatformOperatorPolicy", roles=[role], statements=statements)
         for finding, reason in (

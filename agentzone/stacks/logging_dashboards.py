@@ -1,6 +1,5 @@
-"""The logging account's dashboards: one per tenant (its reader role may open it) and one for the platform team.
-
-Built in the logging stack's scope, so their construct ids (and logical ids) are the stack's own.
+"""The logging account's dashboards: one per tenant (in its observability stack; its reader role may open it) and
+one for the platform team (in the logging stack).
 """
 
 from __future__ import annotations
@@ -17,15 +16,15 @@ from ..config.model import LandingZone, Tenant
 from ..constructs.observability import BEDROCK_INVOCATION_LOG_GROUP, SPANS_LOG_GROUP
 
 INVOCATIONS = BEDROCK_INVOCATION_LOG_GROUP
-# The platform dashboard's graphs: Bedrock metric, statistic, title.
+# The platform dashboard's graphs: Bedrock metric, Metrics Insights function (it has no percentiles), title.
 PLATFORM_GRAPHS = (
-    ("Invocations", "Sum", "Model invocations"),
-    ("InvocationLatency", "p90", "Model latency p90 (ms)"),
-    ("InputTokenCount", "Sum", "Input tokens"),
-    ("OutputTokenCount", "Sum", "Output tokens"),
-    ("InvocationThrottles", "Sum", "Throttles"),
-    ("InvocationServerErrors", "Sum", "Server errors"),
-    ("InvocationClientErrors", "Sum", "Client errors"),
+    ("Invocations", "SUM", "Model invocations"),
+    ("InvocationLatency", "MAX", "Model latency, slowest (ms)"),
+    ("InputTokenCount", "SUM", "Input tokens"),
+    ("OutputTokenCount", "SUM", "Output tokens"),
+    ("InvocationThrottles", "SUM", "Throttles"),
+    ("InvocationServerErrors", "SUM", "Server errors"),
+    ("InvocationClientErrors", "SUM", "Client errors"),
 )
 
 
@@ -122,7 +121,7 @@ def tenant_dashboard(scope: Construct, lz: LandingZone, tenant: Tenant, environm
     widgets = logs.usage() + logs.cost(sorted(tenant.models), lz.organization.model_prices)
     dashboard = cloudwatch.Dashboard(
         scope,
-        f"Dashboard-{tenant.tenant}",
+        "Dashboard",
         dashboard_name=naming.tenant_dashboard(tenant.tenant, environment),
         default_interval=cdk.Duration.days(1),
     )
@@ -130,33 +129,25 @@ def tenant_dashboard(scope: Construct, lz: LandingZone, tenant: Tenant, environm
     return dashboard
 
 
-def platform_dashboard(
-    scope: Construct, lz: LandingZone, tenants: list[Tenant], environment: str
-) -> cloudwatch.Dashboard:
-    """Every tenant's Bedrock metrics side by side, from the linked accounts (operator only)."""
+def platform_dashboard(scope: Construct, environment: str) -> cloudwatch.Dashboard:
+    """Every linked account's Bedrock metrics side by side, by account and model (operator only).
+
+    Metrics Insights queries in the sink's account see every linked account, so the dashboard names no tenant
+    and does not grow with them.
+    """
     dashboard = cloudwatch.Dashboard(
         scope,
         "PlatformDashboard",
         dashboard_name=naming.platform_dashboard(environment),
         default_interval=cdk.Duration.days(1),
     )
-    for metric_name, stat, title in PLATFORM_GRAPHS:
-        metrics = []
-        for tenant in tenants:
-            env = tenant.environments[environment]
-            for model in sorted(tenant.models):
-                metrics.append(
-                    cloudwatch.Metric(
-                        namespace="AWS/Bedrock",
-                        metric_name=metric_name,
-                        dimensions_map={"ModelId": model},
-                        statistic=stat,
-                        period=cdk.Duration.minutes(5),
-                        account=env.account,
-                        region=lz.region_of(env),
-                        label=f"{tenant.tenant} {model}",
-                    )
-                )
-        if metrics:
-            dashboard.add_widgets(cloudwatch.GraphWidget(title=title, left=metrics, width=12, height=6))
+    for metric_name, function, title in PLATFORM_GRAPHS:
+        query = cloudwatch.MathExpression(
+            expression=f'SELECT {function}({metric_name}) FROM SCHEMA("AWS/Bedrock", ModelId) '
+            "GROUP BY AWS.AccountId, ModelId",
+            period=cdk.Duration.minutes(5),
+            # A dynamic label: each series keeps its own (its account and model); CDK would name them all alike.
+            label="${LABEL}",
+        )
+        dashboard.add_widgets(cloudwatch.GraphWidget(title=title, left=[query], width=12, height=6))
     return dashboard

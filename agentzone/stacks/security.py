@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import aws_cdk as cdk
 from aws_cdk import aws_accessanalyzer as accessanalyzer
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
 from .. import naming
-from ..config.model import LandingZone, Tenant
+from ..config.model import LandingZone
 from ..constructs import BaselineKey, PlatformResourceProvider
-from ..nag import acknowledge, acknowledge_compliance
-from ..naming import pascal
+from ..nag import acknowledge
 from .base import AgentZoneStack, StackTarget
 
 # Security Hub CSPM standard ARNs by config name. PCI DSS v3.2.1 is retired by the PCI SSC; v4.0.1 is its successor.
@@ -34,6 +30,10 @@ INVENTORY_TAGS = ("owner", "cost-center", "use-case-id")
 # Gateway and Memory are not recordable yet; tests fail once the SDK lists them, so they get added then.
 INVENTORY_RESOURCE_TYPES = ("AWS::BedrockAgentCore::Runtime", "AWS::BedrockAgentCore::BrowserCustom")
 GUARD_RUNTIME = "guard-2.x.x"
+
+# What per-tenant identity stacks import from this stack (same account and region).
+USER_POOL_EXPORT = "user-pool-id"
+CREDENTIALS_KEY_EXPORT = "client-credentials-key-arn"
 
 # Cognito rejects hosted-domain prefixes containing these words.
 RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
@@ -79,14 +79,13 @@ class SecurityStack(AgentZoneStack):
     """Agent identity in every environment; organization-wide detection in the central one.
 
     Identity (every environment): a Cognito user pool is the OAuth2
-    authorization server for agents, tools and MCP servers. Each tenant with
-    an account in this environment gets a resource server ``agentzone/<tenant>``
-    with its scopes and one client-credentials app client limited to them;
-    the client's id and secret are shared with exactly that tenant account
-    through a Secrets Manager secret, where the tenant's AgentCore OAuth2
-    credential provider (``OAuth2CredentialProvider.using_custom`` with
-    :attr:`discovery_url`) reads them. AgentCore workload identities and
-    credential providers are account-scoped, so they live in tenant stacks.
+    authorization server for agents, tools and MCP servers, with the shared
+    tools' resource server and the key client credentials are encrypted with.
+    Each tenant's resource server, client-credentials app client and the
+    secret that shares it with the tenant's account are in the tenant's own
+    stack in this account (``tenant_identity``), which imports the pool and
+    the key by export. AgentCore workload identities and credential providers
+    are account-scoped, so they live in tenant stacks.
 
     Detection (central environment only, as the organization's delegated
     administrator): GuardDuty auto-enabled for every member, Security Hub CSPM
@@ -134,14 +133,13 @@ class SecurityStack(AgentZoneStack):
     def _identity(self, lz: LandingZone) -> None:
         org, env = lz.organization, self.target.environment
         self.user_pool = _agent_user_pool(self, env)
-        self.user_pool_domain = self._token_domain(f"{org.organization}-{env}-{self.target.account}")
+        self.user_pool_domain = self._token_domain(naming.identity_domain_prefix(org.organization, env, self.account))
         self.credentials_key = BaselineKey(
             self,
             "ClientCredentialsKey",
             alias="alias/agentzone/agent-client-credentials",
             description=f"AgentZone agent client credentials shared with tenant accounts ({env})",
         ).key
-        self.resource_servers: dict[str, cognito.UserPoolResourceServer] = {}
         # Every tenant's client may also call the organization's shared tool gateway, which accepts only this scope.
         self.shared_tools_scope = cognito.ResourceServerScope(
             scope_name=naming.SHARED_TOOLS_SCOPE, scope_description="Call the organization's shared tool gateway"
@@ -152,12 +150,33 @@ class SecurityStack(AgentZoneStack):
             user_pool_resource_server_name=naming.SHARED_TOOL_GATEWAY,
             scopes=[self.shared_tools_scope],
         )
-        self.clients: dict[str, cognito.UserPoolClient] = {}
-        self.client_credentials: dict[str, secretsmanager.Secret] = {}
-        for tenant in lz.tenants:
-            if env in tenant.environments:
-                self._tenant_client(tenant, org.security.access_token_minutes)
+        tenant_accounts = sorted({t.environments[env].account for t in lz.tenants if env in t.environments})
+        if tenant_accounts:
+            self._tenants_decrypt_client_credentials(tenant_accounts)
         self._identity_outputs()
+
+    def _tenants_decrypt_client_credentials(self, accounts: list[str]) -> None:
+        """Tenant accounts decrypt client-credential secrets through Secrets Manager only.
+
+        Each tenant's client and secret live in its identity stack (``tenant_identity``), whose secret policy admits
+        only that tenant's account: Secrets Manager decrypts for a caller only after the secret policy let it read.
+        """
+        self.credentials_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="TenantAccountsDecryptClientCredentials",
+                principals=[iam.AccountPrincipal(account) for account in accounts],
+                actions=["kms:Decrypt", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"},
+                    "StringLike": {
+                        "kms:EncryptionContext:SecretARN": self._arn(
+                            "secretsmanager", f"secret:{naming.tenant_client_secret('*')}-??????"
+                        )
+                    },
+                },
+            )
+        )
 
     def _token_domain(self, prefix: str) -> cognito.UserPoolDomain:
         """The Cognito hosted domain that serves the OAuth2 token endpoint."""
@@ -176,6 +195,7 @@ class SecurityStack(AgentZoneStack):
             "AgentIdentityUserPoolId",
             value=self.user_pool.user_pool_id,
             description="Set as identity_user_pool_id of this environment in organization.yaml",
+            export_name=naming.identity_export(USER_POOL_EXPORT),
         )
         cdk.CfnOutput(
             self,
@@ -186,108 +206,13 @@ class SecurityStack(AgentZoneStack):
         cdk.CfnOutput(
             self, "AgentIdentityTokenEndpoint", value=self.token_endpoint, description="OAuth2 token endpoint"
         )
-
-    def _tenant_client(self, tenant: Tenant, token_minutes: int) -> None:
-        """The tenant's resource server and client-credentials app client, and the secret that shares the client
-        with the tenant's account."""
-        name = tenant.tenant
-        # Sorted here and below: reordering a config list must not change a template.
-        scopes = [
-            cognito.ResourceServerScope(scope_name=s, scope_description=f"{name}: {s}")
-            for s in sorted(tenant.auth_scopes)
-        ]
-        server = self.user_pool.add_resource_server(
-            f"{pascal(name)}ResourceServer",
-            identifier=f"agentzone/{name}",
-            user_pool_resource_server_name=f"agentzone-{name}",
-            scopes=scopes,
-        )
-        client = self._app_client(name, server, scopes, token_minutes)
-        secret = self._client_secret(tenant, client, scopes)
-        self.resource_servers[name], self.clients[name], self.client_credentials[name] = server, client, secret
-
-    def _app_client(
-        self,
-        name: str,
-        server: cognito.UserPoolResourceServer,
-        scopes: list[cognito.ResourceServerScope],
-        token_minutes: int,
-    ) -> cognito.UserPoolClient:
-        return self.user_pool.add_client(
-            f"{pascal(name)}Client",
-            user_pool_client_name=f"{name}-agents",
-            generate_secret=True,
-            # Machine to machine only: no user sign-in flows, only the tenant's own scopes.
-            auth_flows=cognito.AuthFlow(user_srp=False, user_password=False, admin_user_password=False, custom=False),
-            o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(client_credentials=True),
-                scopes=[cognito.OAuthScope.resource_server(server, s) for s in scopes]
-                + [cognito.OAuthScope.resource_server(self.shared_tools_server, self.shared_tools_scope)],
-            ),
-            access_token_validity=cdk.Duration.minutes(token_minutes),
-            enable_token_revocation=True,
-            prevent_user_existence_errors=True,
-        )
-
-    def _client_secret(
-        self, tenant: Tenant, client: cognito.UserPoolClient, scopes: list[cognito.ResourceServerScope]
-    ) -> secretsmanager.Secret:
-        """The client's id and secret, readable (and decryptable) by the tenant's account of this environment."""
-        name, env = tenant.tenant, self.target.environment
-        # The L2 client exposes no secret attribute; its CloudFormation resource does.
-        cfn_client = cast(cognito.CfnUserPoolClient, client.node.default_child)
-        secret_name = naming.tenant_client_secret(name)
-        secret = secretsmanager.Secret(
+        # Per-tenant identity stacks in this account encrypt their client credentials under this key.
+        cdk.CfnOutput(
             self,
-            f"{pascal(name)}ClientCredentials",
-            secret_name=secret_name,
-            description=f"OAuth2 client credentials of tenant {name} at the central agent identity ({env})",
-            encryption_key=self.credentials_key,
-            # Tenants read it by name; a replacement would leave their credential providers pointing at nothing.
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            secret_object_value={
-                "client_id": cdk.SecretValue.unsafe_plain_text(client.user_pool_client_id),
-                "client_secret": cdk.SecretValue.resource_attribute(cfn_client.attr_client_secret),
-                "token_endpoint": cdk.SecretValue.unsafe_plain_text(self.token_endpoint),
-                "discovery_url": cdk.SecretValue.unsafe_plain_text(self.discovery_url),
-                "scopes": cdk.SecretValue.unsafe_plain_text(
-                    " ".join([f"agentzone/{name}/{s.scope_name}" for s in scopes] + [naming.shared_tools_scope()])
-                ),
-            },
+            "ClientCredentialsKeyArn",
+            value=self.credentials_key.key_arn,
+            export_name=naming.identity_export(CREDENTIALS_KEY_EXPORT),
         )
-        self._share_secret(secret, secret_name, name, tenant.environments[env].account)
-        return secret
-
-    def _share_secret(self, secret: secretsmanager.Secret, secret_name: str, name: str, account: str) -> None:
-        secret.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="TenantAccountReads",
-                principals=[iam.AccountPrincipal(account)],
-                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                resources=["*"],
-            )
-        )
-        # Decrypt through Secrets Manager only, and only this tenant's secret (by name: the ARN would be a cycle).
-        self.credentials_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"TenantDecrypt{pascal(name)}",
-                principals=[iam.AccountPrincipal(account)],
-                actions=["kms:Decrypt", "kms:DescribeKey"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com"},
-                    "StringLike": {
-                        "kms:EncryptionContext:SecretARN": self._arn("secretsmanager", f"secret:{secret_name}-??????")
-                    },
-                },
-            )
-        )
-        reason = (
-            "Mirrors a Cognito app client secret, which Cognito issues and only replaces with the client; rotating "
-            "this copy alone would break the tenant's token requests."
-        )
-        acknowledge(secret, "AwsSolutions-SMG4", reason)
-        acknowledge_compliance(secret, "SecretsManagerRotationEnabled", reason)
 
     @property
     def issuer_url(self) -> str:

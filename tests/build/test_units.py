@@ -35,13 +35,18 @@ def test_selections_map_to_units_in_composition_order(lz, selection, labels):
 def test_a_unit_reads_only_its_part_of_the_config(lz):
     assert unit_landing_zone(lz, Unit("organization")).tenants == ()
     assert [t.tenant for t in unit_landing_zone(lz, Unit("tenant", "fraud")).tenants] == ["fraud"]
-    assert unit_landing_zone(lz, Unit("platform", "dev")) is lz
+    platform = unit_landing_zone(lz, Unit("platform", "dev"))
+    assert [t.tenant for t in platform.tenants] == ["claims", "fraud"]
+    assert platform.organization is lz.organization
+    assert unit_landing_zone(lz, Unit("pipelines")) is lz
 
 
 def test_tenant_stacks_wait_for_their_environments_platform_stacks(lz):
     deps = platform_dependencies(lz, Unit("tenant", "claims", "prod"))
     assert deps == {
         "AgentZone-claims-prod-services": ["AgentZone-SharedServices-prod"],
+        "AgentZone-claims-prod-observability": ["AgentZone-Logging-prod"],
+        "AgentZone-claims-prod-identity": ["AgentZone-Security-prod"],
         "AgentZone-claims-prod-data": ["AgentZone-DataLake-prod"],
     }
     assert platform_dependencies(lz, Unit("platform", "prod")) == {}
@@ -61,3 +66,79 @@ def test_the_joined_manifest_orders_tenant_stacks_after_their_platform_stacks(sa
         assert set(needs) <= set(artifacts[stack]["dependencies"]), stack
     order = list(artifacts)
     assert all(order.index(need) < order.index(stack) for stack, needs in expected.items() for need in needs)
+
+
+def test_every_stack_that_imports_an_export_deploys_after_the_stack_that_exports_it(sample_build):
+    """Fn::ImportValue fails unless the export exists: the importer must wait for its exporter (same environment)."""
+    import json
+
+    outdir = sample_build.synthesized.outdir
+    artifacts = json.loads((outdir / "manifest.json").read_text())["artifacts"]
+    stacks = {n: a for n, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"}
+    exports, imports = {}, []
+    for name, artifact in stacks.items():
+        text = (outdir / artifact["properties"]["templateFile"]).read_text()
+        template = json.loads(text)
+        for output in template.get("Outputs", {}).values():
+            if "Export" in output:
+                exports[(artifact["environment"], output["Export"]["Name"])] = name
+        imports += [(name, artifact["environment"], i) for i in _imported_names(template)]
+    assert imports  # the sample's tenant data, observability and identity stacks import
+    for importer, environment, export in imports:
+        exporter = exports.get((environment, export))
+        assert exporter, f"{importer} imports {export}, which no stack in {environment} exports"
+        assert exporter in stacks[importer].get("dependencies", []), f"{importer} must deploy after {exporter}"
+
+
+def _imported_names(node) -> set[str]:
+    if isinstance(node, dict):
+        if set(node) == {"Fn::ImportValue"}:
+            return {node["Fn::ImportValue"]}
+        return set().union(*(_imported_names(v) for v in node.values())) if node else set()
+    if isinstance(node, list):
+        return set().union(*(_imported_names(v) for v in node)) if node else set()
+    return set()
+
+
+def test_a_platform_unit_sees_only_the_tenant_fields_its_digest_covers(config_copy):
+    """Editing what platform stacks do not read rebuilds only the tenant's unit; editing an account rebuilds the
+    platform environments too."""
+    from agentzone.build.engine import plan
+    from agentzone.units import PLATFORM_TENANT_FIELDS, WithheldTenantField, platform_view
+
+    def changed_units(old: str, new: str) -> set[str]:
+        before = {r.unit.label: r.digest for r in plan(load_landing_zone(config_copy), Selection())}
+        path = config_copy / "tenants/claims.yaml"
+        assert old in path.read_text(), old
+        path.write_text(path.read_text().replace(old, new, 1))
+        after = {r.unit.label: r.digest for r in plan(load_landing_zone(config_copy), Selection())}
+        return {label for label in before if before[label] != after[label]}
+
+    assert changed_units("owner: claims-ai@", "owner: claims-team@") == {"tenant-claims"}
+    assert changed_units("images: [intake, settlement]", "images: [intake, settlement, triage]") == {"tenant-claims"}
+    assert changed_units('dev:     {account: "111111111111"}', 'dev:     {account: "111111111119"}') == {
+        "tenant-claims",
+        "platform-dev",
+        "platform-staging",
+        "platform-prod",
+    }
+    claims = load_landing_zone(config_copy).tenant("claims")
+    view = platform_view(claims)
+    assert view.environments == claims.environments and view.models == claims.models
+    assert set(PLATFORM_TENANT_FIELDS) < set(type(claims).model_fields)
+    with pytest.raises(WithheldTenantField, match=r"may not read tenant\.owner"):
+        f"{view.owner}"
+
+
+def test_platform_stacks_built_from_the_platform_view_equal_those_built_from_every_tenant_field(lz):
+    """The view withholds nothing a platform stack reads: the templates are the same either way."""
+    import agentzone.composition as composition
+    from agentzone.units import unit_landing_zone
+
+    def templates(view) -> dict[str, dict]:
+        app = composition.create_app()
+        stacks = [composition.platform_stack(app, view, "dev", role) for role in composition.PLATFORM_STACKS]
+        assembly = app.synth()
+        return {s.stack_name: assembly.get_stack_by_name(s.stack_name).template for s in stacks}
+
+    assert templates(unit_landing_zone(lz, Unit("platform", "dev"))) == templates(lz)

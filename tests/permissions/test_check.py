@@ -106,8 +106,11 @@ def test_dropping_the_judge_exemption_kills_the_evaluation_job(assembly, lz):
 
 
 def test_widening_a_tenant_reader_to_everything_reaches_the_other_tenant(assembly, lz):
-    logging = assembly.stacks["AgentZone-Logging-prod"]
-    policy = logging.template["Resources"]["TenantReaderPolicyclaims18F8F231"]["Properties"]["PolicyDocument"]
+    observability = assembly.stacks["AgentZone-claims-prod-observability"]
+    resources = observability.template["Resources"]
+    (policy,) = [
+        r["Properties"]["PolicyDocument"] for r in resources.values() if r["Type"] == "AWS::IAM::ManagedPolicy"
+    ]
     for statement in statements(policy):
         statement["Resource"] = "*"
         statement.pop("Condition", None)
@@ -127,7 +130,9 @@ def test_widening_a_tenant_reader_to_everything_reaches_the_other_tenant(assembl
     text = render(report)
     assert "FORBIDDEN PATH claims/prod tenant reader -> fraud's dashboard" in text
     assert (
-        "TenantReaderclaims" in text and "cloudwatch:GetDashboard" in text and "dashboard/agentzone-fraud-prod" in text
+        "AgentZone-claims-prod-observability" in text
+        and "cloudwatch:GetDashboard" in text
+        and "dashboard/agentzone-fraud-prod" in text
     )
 
 

@@ -25,6 +25,9 @@ def resolver(sample_assembly, stack: str):
             return sep.join(resolve(p) for p in parts)
         if "Ref" in value:
             return {"AWS::Partition": "aws"}.get(value["Ref"], value["Ref"])
+        if value.get("Fn::ImportValue") == "agentzone-logging-archive-key-arn":  # the Logging stack's export
+            (logical,) = [k for k in sample_assembly.resources(LOGGING, "AWS::KMS::Key") if k.startswith("ArchiveKey")]
+            return f"arn:aws:kms:eu-west-1:100000000032:key/{logical}"
         if "Fn::GetAtt" in value:
             logical, _ = value["Fn::GetAtt"]
             resource = resources[logical]
@@ -184,8 +187,13 @@ def test_cross_region_accounts_are_not_linked_and_agents_get_transaction_search(
     assert sample_assembly.resources("AgentZone-DataLake-prod", "AWS::XRay::TransactionSearchConfig") == {}
 
 
+def observability(tenant: str, environment: str = "prod") -> str:
+    """The tenant's own stack in the logging account."""
+    return f"AgentZone-{tenant}-{environment}-observability"
+
+
 def test_tenant_reader_trusts_only_its_own_account(sample_assembly):
-    roles = sample_assembly.resources(LOGGING, "AWS::IAM::Role")
+    roles = sample_assembly.resources(observability("claims"), "AWS::IAM::Role")
     reader = next(
         r for r in roles.values() if r["Properties"].get("RoleName") == "agentzone-claims-observability-reader"
     )
@@ -200,7 +208,7 @@ def test_tenant_readers_see_their_own_logs_traces_archive_and_dashboard_and_noth
         ("claims", CLAIMS_PROD, "fraud", FRAUD_PROD, "eu-central-1"),
         ("fraud", FRAUD_PROD, "claims", CLAIMS_PROD, "eu-west-1"),
     ):
-        st = role_statements(sample_assembly, LOGGING, f"agentzone-{me}-observability-reader")
+        st = role_statements(sample_assembly, observability(me), f"agentzone-{me}-observability-reader")
         my_region = "eu-west-1" if me == "claims" else "eu-central-1"
         for account, region, expect in ((mine, my_region, True), (theirs, other_region, False)):
             group = f"arn:aws:logs:{region}:{account}:log-group:aws/spans"
@@ -251,8 +259,8 @@ def test_platform_operator_reads_everything_and_manages_only_agentzone_dashboard
     )
 
 
-def dashboard_body(sample_assembly, name: str) -> str:
-    for d in sample_assembly.resources(LOGGING, "AWS::CloudWatch::Dashboard").values():
+def dashboard_body(sample_assembly, name: str, stack: str = LOGGING) -> str:
+    for d in sample_assembly.resources(stack, "AWS::CloudWatch::Dashboard").values():
         if d["Properties"]["DashboardName"] == name:
             body = d["Properties"]["DashboardBody"]
             return body if isinstance(body, str) else json.dumps(body)
@@ -260,7 +268,7 @@ def dashboard_body(sample_assembly, name: str) -> str:
 
 
 def test_tenant_dashboards_query_only_their_own_account(sample_assembly):
-    claims = dashboard_body(sample_assembly, "agentzone-claims-prod")
+    claims = dashboard_body(sample_assembly, "agentzone-claims-prod", observability("claims"))
     assert CLAIMS_PROD in claims and FRAUD_PROD not in claims
     for title in (
         "Model invocations",
@@ -271,8 +279,40 @@ def test_tenant_dashboards_query_only_their_own_account(sample_assembly):
     ):
         assert title in claims
     assert "* 0.003 / 1000 + sum(output.outputTokenCount) * 0.015 / 1000" in claims
-    platform = dashboard_body(sample_assembly, "agentzone-platform-prod")
-    assert CLAIMS_PROD in platform and FRAUD_PROD in platform and "InvocationThrottles" in platform
+
+
+def test_platform_dashboard_shows_every_linked_account_without_naming_tenants(sample_assembly):
+    """Metrics Insights in the sink's account sees every linked account: the dashboard does not grow with tenants."""
+    (body,) = [
+        d["Properties"]["DashboardBody"]
+        for d in sample_assembly.resources(LOGGING, "AWS::CloudWatch::Dashboard").values()
+        if d["Properties"]["DashboardName"] == "agentzone-platform-prod"
+    ]
+    platform = json.loads("".join(p if isinstance(p, str) else "eu-west-1" for p in body["Fn::Join"][1]))
+    queries = [m[0]["expression"] for w in platform["widgets"] for m in w["properties"]["metrics"]]
+    # Each series labelled by its account and model, not all with the query's text.
+    assert {m[0]["label"] for w in platform["widgets"] for m in w["properties"]["metrics"]} == {"${LABEL}"}
+    assert len(queries) == 7
+    for query in queries:
+        assert query.startswith("SELECT ") and query.endswith(
+            'FROM SCHEMA("AWS/Bedrock", ModelId) GROUP BY AWS.AccountId, ModelId'
+        ), query
+    assert 'SELECT SUM(InvocationThrottles) FROM SCHEMA("AWS/Bedrock", ModelId)' in queries[4]
+    assert CLAIMS_PROD not in json.dumps(platform) and FRAUD_PROD not in json.dumps(platform)
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_logging_stack_holds_nothing_per_tenant(sample_assembly, environment):
+    """Tenant roles and dashboards are in the tenants' own stacks, so the Logging stack does not grow with tenants."""
+    template = json.dumps(sample_assembly.template(f"AgentZone-Logging-{environment}")["Resources"])
+    assert "observability-reader" not in template and "agentzone-claims" not in template
+    for tenant in ("claims", "fraud"):
+        stack = sample_assembly.template(observability(tenant, environment))
+        assert sorted(r["Type"] for r in stack["Resources"].values()) == [
+            "AWS::CloudWatch::Dashboard",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::IAM::Role",
+        ]
 
 
 def test_tenant_accounts_log_every_model_call_and_replicate_it_to_their_environments_archive(sample_assembly):

@@ -15,12 +15,12 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from moto import mock_aws
 
-from agentzone.composition import create_app
+from agentzone.composition import Unit, compose_unit, create_app, tenant_target
 from agentzone.config import load_landing_zone
 from agentzone.handlers import platform_resources as security_resources  # serves the security types too
 from agentzone.nag import add_rule_packs
 from agentzone.organization_policies import exempt_principals
-from agentzone.stacks import SecurityStack, StackTarget
+from agentzone.stacks import SecurityStack, StackTarget, TenantIdentityStack
 from agentzone.stacks.base import PLATFORM_USE_CASE
 from agentzone.stacks.security import INVENTORY_RESOURCE_TYPES, INVENTORY_TAGS, inventory_tag_policy
 
@@ -104,33 +104,59 @@ def test_user_pool_is_retained_invite_only_mfa_and_threat_protected(sample_assem
     t.has_resource_properties("AWS::Cognito::UserPoolDomain", {"Domain": f"acme-agents-{env}-{SECURITY_ACCOUNT[env]}"})
 
 
+def identity(sample_assembly, tenant: str, env: str) -> Template:
+    """The tenant's own stack in the security account."""
+    return Template.from_json(sample_assembly.template(f"AgentZone-{tenant}-{env}-identity"))
+
+
+IMPORTED_POOL = {"Fn::ImportValue": "agentzone-identity-user-pool-id"}
+IMPORTED_KEY = {"Fn::ImportValue": "agentzone-identity-client-credentials-key-arn"}
+
+
 @pytest.mark.parametrize("env", ENVS)
-def test_one_resource_server_per_tenant_with_its_scopes(sample_assembly, env):
+def test_the_security_stack_has_only_the_shared_tools_resource_server_and_no_tenant_client(sample_assembly, env):
+    """Tenant servers, clients and secrets are in the tenants' identity stacks: this stack does not grow with them."""
     t = template(sample_assembly, env)
     servers = t.find_resources("AWS::Cognito::UserPoolResourceServer")
-    got = {s["Properties"]["Identifier"]: [x["ScopeName"] for x in s["Properties"]["Scopes"]] for s in servers.values()}
-    # Plus the platform's own: the scope tenants' tokens carry to call the shared tool gateway.
-    assert got == {f"agentzone/{name}": scopes for name, scopes in SCOPES.items()} | {
-        "agentzone/shared-tools": ["invoke"]
-    }
+    assert [s["Properties"]["Identifier"] for s in servers.values()] == ["agentzone/shared-tools"]
+    for type_ in ("AWS::Cognito::UserPoolClient", "AWS::SecretsManager::Secret"):
+        t.resource_count_is(type_, 0)
+    outputs = t.to_json()["Outputs"]
+    pool = logical_id(t, "AWS::Cognito::UserPool", {})
+    key = logical_id(t, "AWS::KMS::Key", {"Description": Match.string_like_regexp("client credentials")})
+    assert outputs["AgentIdentityUserPoolId"]["Value"] == {"Ref": pool}
+    assert outputs["AgentIdentityUserPoolId"]["Export"] == {"Name": IMPORTED_POOL["Fn::ImportValue"]}
+    assert outputs["ClientCredentialsKeyArn"]["Value"] == {"Fn::GetAtt": [key, "Arn"]}
+    assert outputs["ClientCredentialsKeyArn"]["Export"] == {"Name": IMPORTED_KEY["Fn::ImportValue"]}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_one_resource_server_per_tenant_with_its_scopes(sample_assembly, env):
+    for name, scopes in SCOPES.items():
+        t = identity(sample_assembly, name, env)
+        (server,) = t.find_resources("AWS::Cognito::UserPoolResourceServer").values()
+        assert server["Properties"]["Identifier"] == f"agentzone/{name}"
+        assert server["Properties"]["UserPoolId"] == IMPORTED_POOL
+        assert [x["ScopeName"] for x in server["Properties"]["Scopes"]] == scopes
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_each_tenant_client_is_client_credentials_only_and_limited_to_its_own_scopes(sample_assembly, env):
-    t = template(sample_assembly, env)
-    shared_tools = logical_id(t, "AWS::Cognito::UserPoolResourceServer", {"Identifier": "agentzone/shared-tools"})
     for name, scopes in SCOPES.items():
+        t = identity(sample_assembly, name, env)
         server = logical_id(t, "AWS::Cognito::UserPoolResourceServer", {"Identifier": f"agentzone/{name}"})
         t.has_resource_properties(
             "AWS::Cognito::UserPoolClient",
             {
+                "UserPoolId": IMPORTED_POOL,
                 "ClientName": f"{name}-agents",
                 "GenerateSecret": True,
                 "AllowedOAuthFlows": ["client_credentials"],
                 "AllowedOAuthFlowsUserPoolClient": True,
                 "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],  # no user sign-in flow
+                # The shared tools' scope is the security stack's resource server, deployed before this stack.
                 "AllowedOAuthScopes": [{"Fn::Join": ["", [{"Ref": server}, f"/{scope}"]]} for scope in scopes]
-                + [{"Fn::Join": ["", [{"Ref": shared_tools}, "/invoke"]]}],
+                + ["agentzone/shared-tools/invoke"],
                 "AccessTokenValidity": 60,
                 "TokenValidityUnits": {"AccessToken": "minutes"},
                 "EnableTokenRevocation": True,
@@ -140,50 +166,45 @@ def test_each_tenant_client_is_client_credentials_only_and_limited_to_its_own_sc
 
 @pytest.mark.parametrize("env", ENVS)
 def test_client_credentials_are_readable_by_exactly_the_tenant_account(sample_assembly, env):
-    t = template(sample_assembly, env)
-    key = logical_id(t, "AWS::KMS::Key", {"Description": Match.string_like_regexp("client credentials")})
     for name, accounts in TENANT_ACCOUNTS.items():
         account = accounts[env]
+        t = identity(sample_assembly, name, env)
         client = logical_id(t, "AWS::Cognito::UserPoolClient", {"ClientName": f"{name}-agents"})
-        secret = logical_id(
-            t,
-            "AWS::SecretsManager::Secret",
-            {
-                "Name": f"agentzone/identity/{name}/client-credentials",
-                "KmsKeyId": {"Fn::GetAtt": [key, "Arn"]},
-            },
-        )
-        assert t.to_json()["Resources"][secret]["DeletionPolicy"] == "Retain"
-        value = json.dumps(t.to_json()["Resources"][secret]["Properties"]["SecretString"])
+        secret = logical_id(t, "AWS::SecretsManager::Secret", {"Name": f"agentzone/identity/{name}/client-credentials"})
+        resource = t.to_json()["Resources"][secret]
+        assert resource["DeletionPolicy"] == "Retain"
+        assert resource["Properties"]["KmsKeyId"] == IMPORTED_KEY
+        value = json.dumps(resource["Properties"]["SecretString"])
         assert json.dumps({"Fn::GetAtt": [client, "ClientSecret"]}) in value
-        t.has_resource_properties(
-            "AWS::SecretsManager::ResourcePolicy",
-            {
-                "SecretId": {"Ref": secret},
-                "ResourcePolicy": {
-                    "Statement": [
-                        Match.object_like(
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-                            }
-                        )
-                    ]
-                },
-            },
+        assert (
+            f"https://acme-agents-{env}-{SECURITY_ACCOUNT[env]}.auth.eu-west-1.amazoncognito.com/oauth2/token" in value
         )
-        statements = t.to_json()["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
-        decrypt = [s for s in statements if s.get("Sid") == f"TenantDecrypt{name.capitalize()}"]
-        assert len(decrypt) == 1 and decrypt[0]["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
-        assert decrypt[0]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
-        assert decrypt[0]["Condition"] == {
-            "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"},
-            "StringLike": {
-                "kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:eu-west-1:{SECURITY_ACCOUNT[env]}:"
-                f"secret:agentzone/identity/{name}/client-credentials-??????"
-            },
-        }
+        assert json.dumps(IMPORTED_POOL) in value  # the discovery URL names the pool
+        (policy,) = t.find_resources("AWS::SecretsManager::ResourcePolicy").values()
+        assert policy["Properties"]["SecretId"] == {"Ref": secret}
+        (statement,) = policy["Properties"]["ResourcePolicy"]["Statement"]
+        assert statement["Effect"] == "Allow" and statement["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+        assert statement["Action"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_tenant_accounts_decrypt_client_credentials_only_through_secrets_manager(sample_assembly, env):
+    """One key-policy statement for every tenant account; which secret each may read is its secret's policy."""
+    t = template(sample_assembly, env)
+    key = logical_id(t, "AWS::KMS::Key", {"Description": Match.string_like_regexp("client credentials")})
+    statements = t.to_json()["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
+    (decrypt,) = [s for s in statements if s.get("Sid") == "TenantAccountsDecryptClientCredentials"]
+    assert decrypt["Principal"] == {
+        "AWS": sorted(f"arn:aws:iam::{accounts[env]}:root" for accounts in TENANT_ACCOUNTS.values())
+    }
+    assert decrypt["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"},
+        "StringLike": {
+            "kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:eu-west-1:{SECURITY_ACCOUNT[env]}:"
+            "secret:agentzone/identity/*/client-credentials-??????"
+        },
+    }
 
 
 def test_stack_exposes_the_oidc_discovery_url_for_jwt_authorizers(sample_assembly):
@@ -210,13 +231,19 @@ def test_tenants_get_identity_only_in_their_environments_with_configured_token_l
     )
     edit(config_copy, "organization.yaml", "access_token_minutes: 60", "access_token_minutes: 15")
     dev = synth_security(config_copy, "dev")
-    servers = [
-        s["Properties"]["Identifier"] for s in dev.find_resources("AWS::Cognito::UserPoolResourceServer").values()
+    statements = [
+        s
+        for key in dev.find_resources("AWS::KMS::Key").values()
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "TenantAccountsDecryptClientCredentials"
     ]
-    assert sorted(servers) == ["agentzone/claims", "agentzone/shared-tools"]
-    dev.resource_count_is("AWS::Cognito::UserPoolClient", 1)
-    dev.resource_count_is("AWS::SecretsManager::Secret", 1)
-    dev.has_resource_properties(
+    assert [s["Principal"] for s in statements] == [{"AWS": "arn:aws:iam::111111111111:root"}]
+    lz = load_landing_zone(config_copy)
+    assert compose_unit(create_app(), lz, Unit("tenant", "fraud", "dev")) == []  # no dev stacks, no dev identity
+    claims, platform = lz.tenant("claims"), lz.organization.environments["dev"]
+    target = tenant_target(lz, claims, "dev", platform.security, lz.region_of(platform))
+    stack = TenantIdentityStack(create_app(), "AgentZone-claims-dev-identity", target=target, tenant=claims, lz=lz)
+    Template.from_stack(stack).has_resource_properties(
         "AWS::Cognito::UserPoolClient", {"ClientName": "claims-agents", "AccessTokenValidity": 15}
     )
 
