@@ -60,6 +60,13 @@ def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
     return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
+def nag_imported_bucket_arn(scope: IConstruct, export_name: str) -> str:
+    """The ARN of a bucket imported by name from an export, as cdk-nag prints it (with the export's name)."""
+    partition = cdk.Stack.of(scope).partition
+    partition = "<AWS::Partition>" if cdk.Token.is_unresolved(partition) else partition
+    return f"arn:{partition}:s3:::{export_name}"
+
+
 def acknowledge_runtime_role(policy: IConstruct, writer: str) -> None:
     """The wildcards the AgentCore Runtime L2 grants every execution role, each with its reason.
 

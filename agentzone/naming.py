@@ -221,6 +221,19 @@ def data_lake_security_configuration(environment: str) -> str:
     return f"{PREFIX}-data-lake-{environment}"
 
 
+# The shared MLflow tracking server of an environment's shared-services account.
+MLFLOW_TRACKING_SERVER = f"{PREFIX}-mlflow"
+
+
+def mlflow_tracking_server_arn(account: str, region: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:sagemaker:{region}:{account}:mlflow-tracking-server/{MLFLOW_TRACKING_SERVER}"
+
+
+def shared_services_export(name: str) -> str:
+    """CloudFormation export of the shared-services stack that per-tenant services stacks import (same account)."""
+    return f"{PREFIX}-shared-services-{name}"
+
+
 def tenant_mlflow_role_name(tenant: str) -> str:
     """The role a tenant account assumes in the shared-services account to use MLflow."""
     return f"{PREFIX}-{tenant}-mlflow"

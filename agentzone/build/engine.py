@@ -64,7 +64,12 @@ def plan(lz: LandingZone, selection: Selection, checks: bool = True) -> list[Uni
     out = []
     for unit in units(lz, selection):
         files = config.files(unit.kind, unit.name if unit.kind == "tenant" else None)
-        key = {"kind": unit.kind, "name": unit.name, "environment": unit.environment, "checks": checks}
+        key: dict[str, object] = {
+            "kind": unit.kind,
+            "name": unit.name,
+            "environment": unit.environment,
+            "checks": checks,
+        }
         if unit.kind == "platform":
             key["tenants"] = tenants
         out.append(UnitRecord(unit, config.digest(key, files)))

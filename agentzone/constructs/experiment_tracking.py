@@ -41,7 +41,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..nag import acknowledge
-from ..naming import PREFIX, tenant_mlflow_role_name
+from ..naming import MLFLOW_TRACKING_SERVER, tenant_mlflow_role_name
 from ..patterns import SLUG_PATTERN
 from .ids import invalid_accounts, is_organization_id
 from .secure_bucket import AccessLogsBucket, SecureBucket
@@ -162,7 +162,7 @@ class ExperimentTrackingProps:
     maintenance_window: str = "Sun:02:00"
     artifact_bucket: s3.IBucket | None = None
     access_logs: AccessLogsBucket | None = None
-    tracking_server_name: str = f"{PREFIX}-mlflow"
+    tracking_server_name: str = MLFLOW_TRACKING_SERVER
     automatic_model_registration: bool = False
     dedicated_server_per_tenant: bool = False
 
@@ -247,36 +247,6 @@ class ExperimentTracking(Construct):
             self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name, description="MLflow artifact bucket"
         )
 
-    def _object_arn(self, prefix: str) -> str:
-        return self.artifact_bucket.arn_for_objects(f"{prefix}*")
-
-    def _s3_statements(self, prefix: str) -> list[iam.PolicyStatement]:
-        """Object read/write under ``prefix`` ("" = whole bucket), listing limited to it, KMS through S3 only."""
-        stack = cdk.Stack.of(self)
-        list_statement = iam.PolicyStatement(
-            sid="ListArtifacts", actions=["s3:ListBucket"], resources=[self.artifact_bucket.bucket_arn]
-        )
-        if prefix:
-            list_statement.add_condition("StringLike", {"s3:prefix": [f"{prefix}*"]})
-        return [
-            iam.PolicyStatement(
-                sid="ReadWriteArtifacts", actions=list(OBJECT_ACTIONS), resources=[self._object_arn(prefix)]
-            ),
-            list_statement,
-            # GetBucketLocation carries no s3:prefix key: under ListArtifacts' prefix condition it would never match.
-            iam.PolicyStatement(
-                sid="LocateArtifactBucket",
-                actions=["s3:GetBucketLocation"],
-                resources=[self.artifact_bucket.bucket_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ArtifactKeyThroughS3",
-                actions=list(KEY_ACTIONS),
-                resources=[self.encryption_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
-            ),
-        ]
-
     def _bucket_ref(self) -> str:
         """How cdk-nag names the bucket's ARN in findings."""
         child = self.artifact_bucket.node.default_child
@@ -296,7 +266,12 @@ class ExperimentTracking(Construct):
             ),
             description=f"MLflow tracking server {name}: artifact store s3://<bucket>/{prefix}",
         )
-        policy = iam.ManagedPolicy(self, f"{construct_id}Policy", roles=[role], statements=self._s3_statements(prefix))
+        policy = iam.ManagedPolicy(
+            self,
+            f"{construct_id}Policy",
+            roles=[role],
+            statements=artifact_statements(self, self.artifact_bucket, self.encryption_key, prefix),
+        )
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::{self._bucket_ref()}/{prefix}*]",
@@ -315,25 +290,94 @@ class ExperimentTracking(Construct):
         return TrackingServer(server=server, role=role, artifact_prefix=prefix, tenants=tenants)
 
     def _tenant_role(self, tenant: str, accounts: tuple[str, ...], srv: TrackingServer) -> iam.Role:
-        org = {"StringEquals": {"aws:PrincipalOrgID": self.organization_id}}
-        role = iam.Role(
+        return TenantMlflowAccess(
             self,
             f"TenantRole-{tenant}",
+            props=TenantMlflowAccessProps(
+                tenant=tenant,
+                accounts=accounts,
+                organization_id=self.organization_id,
+                server_arn=srv.arn,
+                server_name=srv.name,
+                artifact_bucket=self.artifact_bucket,
+                encryption_key=self.encryption_key,
+                bucket_nag_arn=self._bucket_ref(),
+            ),
+        ).role
+
+
+def artifact_statements(scope: Construct, bucket: s3.IBucket, key: kms.IKey, prefix: str) -> list[iam.PolicyStatement]:
+    """Object read/write under ``prefix`` ("" = whole bucket), listing limited to it, KMS through S3 only."""
+    stack = cdk.Stack.of(scope)
+    list_statement = iam.PolicyStatement(sid="ListArtifacts", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+    if prefix:
+        list_statement.add_condition("StringLike", {"s3:prefix": [f"{prefix}*"]})
+    return [
+        iam.PolicyStatement(
+            sid="ReadWriteArtifacts", actions=list(OBJECT_ACTIONS), resources=[bucket.arn_for_objects(f"{prefix}*")]
+        ),
+        list_statement,
+        # GetBucketLocation carries no s3:prefix key: under ListArtifacts' prefix condition it would never match.
+        iam.PolicyStatement(
+            sid="LocateArtifactBucket", actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn]
+        ),
+        iam.PolicyStatement(
+            sid="ArtifactKeyThroughS3",
+            actions=list(KEY_ACTIONS),
+            resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class TenantMlflowAccessProps:
+    """``accounts``: the tenant's accounts whose roots may assume the role (members of ``organization_id`` only);
+    ``bucket_nag_arn``: the artifact bucket's ARN as cdk-nag prints it in findings."""
+
+    tenant: str
+    accounts: Sequence[str]
+    organization_id: str
+    server_arn: str
+    server_name: str
+    artifact_bucket: s3.IBucket
+    encryption_key: kms.IKey
+    bucket_nag_arn: str
+
+
+class TenantMlflowAccess(Construct):
+    """The role ``agentzone-<tenant>-mlflow`` a tenant's accounts assume to use one tracking server, with artifacts
+    under ``s3://<bucket>/<tenant>/`` only. Lives beside the server (same account), in any stack: the platform puts
+    it in the tenant's services stack so the shared-services stack does not grow with tenants."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: TenantMlflowAccessProps) -> None:
+        super().__init__(scope, construct_id)
+        tenant, prefix = props.tenant, f"{props.tenant}/"
+        org = {"StringEquals": {"aws:PrincipalOrgID": props.organization_id}}
+        self.role = iam.Role(
+            self,
+            "Role",
             role_name=tenant_mlflow_role_name(tenant),
-            assumed_by=iam.CompositePrincipal(*(iam.AccountPrincipal(a).with_conditions(org) for a in accounts)),
+            assumed_by=iam.CompositePrincipal(
+                *(iam.AccountPrincipal(a).with_conditions(org) for a in sorted(set(props.accounts)))
+            ),
             max_session_duration=cdk.Duration.hours(4),
-            description=f"{tenant}: use MLflow server {srv.name}, artifacts under s3://<bucket>/{tenant}/ only",
+            description=f"{tenant}: use MLflow server {props.server_name}, artifacts under s3://<bucket>/{prefix} only",
         )
         prefix = f"{tenant}/"
         statements = [
-            iam.PolicyStatement(sid="UseTrackingServer", actions=list(MLFLOW_SERVER_ACTIONS), resources=[srv.arn]),
-            iam.PolicyStatement(sid="OpenTrackingServer", actions=list(SAGEMAKER_SERVER_ACTIONS), resources=[srv.arn]),
+            iam.PolicyStatement(
+                sid="UseTrackingServer", actions=list(MLFLOW_SERVER_ACTIONS), resources=[props.server_arn]
+            ),
+            iam.PolicyStatement(
+                sid="OpenTrackingServer", actions=list(SAGEMAKER_SERVER_ACTIONS), resources=[props.server_arn]
+            ),
             # AccessUI has no resource type (SAR): it cannot name a server. The UI opens only through a
             # presigned URL, and those are granted above for this server alone.
             iam.PolicyStatement(sid="MlflowUi", actions=["sagemaker-mlflow:AccessUI"], resources=["*"]),
-            *self._s3_statements(prefix),
+            *artifact_statements(self, props.artifact_bucket, props.encryption_key, prefix),
         ]
-        policy = iam.ManagedPolicy(self, f"TenantPolicy-{tenant}", roles=[role], statements=statements)
+        policy = iam.ManagedPolicy(self, "Policy", roles=[self.role], statements=statements)
         acknowledge(
             policy,
             "AwsSolutions-IAM5[Resource::*]",
@@ -342,10 +386,9 @@ class ExperimentTracking(Construct):
         )
         acknowledge(
             policy,
-            f"AwsSolutions-IAM5[Resource::{self._bucket_ref()}/{prefix}*]",
+            f"AwsSolutions-IAM5[Resource::{props.bucket_nag_arn}/{prefix}*]",
             f"Objects under this tenant's own artifact prefix {prefix} only; other tenants' prefixes are not granted.",
         )
-        return role
 
 
 def _problems(props: ExperimentTrackingProps) -> list[str]:

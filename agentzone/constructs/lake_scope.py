@@ -20,6 +20,7 @@ from constructs import Construct
 
 from .. import naming
 from ..data_lake.layout import NamespaceLayout, table_name
+from ..nag import nag_imported_bucket_arn
 
 # What aws-cdk-lib's bucket grants write with wildcards (S3 action groups and the bucket key's data-key actions):
 # the Firehose destination grant and a Glue role's zone grants, acknowledged per action.
@@ -91,6 +92,4 @@ class NamespaceScope(Construct):
 
     def nag_objects(self, zone: str) -> str:
         """A zone bucket's ARN as cdk-nag prints it in finding ids (it shows the import's export name)."""
-        partition = cdk.Stack.of(self).partition
-        partition = "<AWS::Partition>" if cdk.Token.is_unresolved(partition) else partition
-        return f"arn:{partition}:s3:::{naming.data_lake_export(f'{zone}-bucket')}"
+        return nag_imported_bucket_arn(self, naming.data_lake_export(f"{zone}-bucket"))

@@ -467,7 +467,7 @@ def _shared_services_paths(book: PathBook) -> None:
         book.designed(
             f"FM gateway -> application inference profile {profile.name}", gateway, "bedrock:InvokeModel", profile.arn
         )
-    mlflow = book.role(shared, name=naming.tenant_mlflow_role_name(tenant))
+    mlflow = book.role(services, name=naming.tenant_mlflow_role_name(tenant))
     server = book.resource(shared, "AWS::SageMaker::MlflowTrackingServer")
     book.designed(
         "MLflow role -> tracking server", mlflow, "sagemaker-mlflow:CreateRun", server.arn if server else None
@@ -618,7 +618,7 @@ def isolation_paths(book: PathBook, other: PathBook) -> None:
         secret.arn if secret else None,
     )
     shared = book.platform("SharedServices")
-    mlflow = book.role(shared, name=naming.tenant_mlflow_role_name(book.tenant.tenant))
+    mlflow = book.role(book.stack("-services"), name=naming.tenant_mlflow_role_name(book.tenant.tenant))
     artifacts = book.resource(shared, "AWS::S3::Bucket", "ExperimentTrackingArtifactsBucket")
     book.forbidden(
         f"MLflow role -> {b}'s artifacts",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
@@ -25,6 +26,10 @@ from ..constructs.tool_gateway import McpServerRuntime, McpServerRuntimeProps, T
 from ..fm_gateway.litellm_config import proxy_config
 from ..tools.cedar import load_policy_files
 from .base import AgentZoneStack, StackTarget
+
+# What per-tenant services stacks import from this stack (same account and region).
+MLFLOW_BUCKET_EXPORT = "mlflow-artifact-bucket"
+KEY_EXPORT = "key-arn"
 
 
 class GatewayDeployment(NamedTuple):
@@ -92,11 +97,8 @@ class SharedServicesStack(AgentZoneStack):
                 "ExperimentTracking",
                 props=ExperimentTrackingProps(
                     encryption_key=self.key,
-                    tenant_accounts={
-                        t.tenant: [t.environments[env].account]
-                        for t in lz.tenants
-                        if env in t.environments and t.experiment_tracking
-                    },
+                    # Each tenant's role is in its own services stack (TenantMlflowAccess), which imports these.
+                    tenant_accounts={},
                     organization_id=org.organization_id,
                     size=tracking.size,
                     mlflow_version=tracking.mlflow_version,
@@ -104,6 +106,7 @@ class SharedServicesStack(AgentZoneStack):
                     access_logs=self.access_logs,
                 ),
             )
+            self._export_experiment_tracking(self.experiment_tracking)
         platform_env = org.environments[env]
         self.fm_gateway = None
         gateway = gateway_deployment(lz, env)
@@ -113,6 +116,16 @@ class SharedServicesStack(AgentZoneStack):
         if platform_env.identity_user_pool_id:
             self.tool_gateway = self._tool_gateway(lz, platform_env.identity_user_pool_id)
         self.observability = self.link_observability(lz, transaction_search=True)
+
+    def _export_experiment_tracking(self, tracking: ExperimentTracking) -> None:
+        """What tenants' services stacks import for their MLflow roles (the server they find by name)."""
+        cdk.CfnOutput(
+            self,
+            "MlflowArtifactBucketExport",
+            value=tracking.artifact_bucket.bucket_name,
+            export_name=naming.shared_services_export(MLFLOW_BUCKET_EXPORT),
+        )
+        cdk.CfnOutput(self, "KeyArn", value=self.key.key_arn, export_name=naming.shared_services_export(KEY_EXPORT))
 
     def _fm_gateway(self, lz: LandingZone, deployment: GatewayDeployment, tenant_accounts: list[str]) -> FmGateway:
         """LiteLLM for every tenant of this environment, behind PrivateLink, the platform guardrail on every call."""

@@ -8,22 +8,27 @@ shard synthesizes without the platform stacks.
 
 from __future__ import annotations
 
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .. import naming
 from ..blueprints.products import TenantCatalog
 from ..config.model import LandingZone, Tenant
 from ..constructs.agent_images import AgentImageRepository, AgentImageRepositoryProps
+from ..constructs.experiment_tracking import TenantMlflowAccess, TenantMlflowAccessProps
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..fm_gateway.litellm_config import tenant_gateway_models
+from ..nag import nag_imported_bucket_arn
 from ..naming import pascal
 from .base import AgentZoneStack, StackTarget
-from .platform import gateway_deployment
+from .platform import KEY_EXPORT, MLFLOW_BUCKET_EXPORT, gateway_deployment
 
 
 class TenantServicesStack(AgentZoneStack):
-    """The tenant's agent image repositories, its team on the FM gateway and its Service Catalog
-    portfolio of self-service blueprints, in the shared-services account."""
+    """The tenant's agent image repositories, its team on the FM gateway, its role on the MLflow server and its
+    Service Catalog portfolio of self-service blueprints, in the shared-services account."""
 
     ROLE = "TenantServices"
     PER_TENANT_IN_SHARED_ACCOUNT = True
@@ -69,6 +74,9 @@ class TenantServicesStack(AgentZoneStack):
                 settings=gateway.settings,
                 admin_service_token=naming.fm_gateway_admin_token(self.account, self.region, self.partition),
             )
+        self.mlflow = None
+        if org.shared_services.experiment_tracking is not None and tenant.experiment_tracking:
+            self.mlflow = self._mlflow(tenant, tenant_account, org.organization_id)
         # Self-service: blueprints the team launches from its own account with the launch role
         # UseCaseStack creates there (agentzone.constructs.service_catalog).
         self.catalog = TenantCatalog(
@@ -79,4 +87,29 @@ class TenantServicesStack(AgentZoneStack):
             tenant_account=tenant_account,
             tags=dict(target.tags),
             support_email=org.platform.owner,
+        )
+
+    def _mlflow(self, tenant: Tenant, account: str, organization_id: str) -> TenantMlflowAccess:
+        """The tenant's role on the environment's shared MLflow server (imports its bucket and key, names the
+        server)."""
+        key = kms.Key.from_key_arn(
+            self, "SharedServicesKey", cdk.Fn.import_value(naming.shared_services_export(KEY_EXPORT))
+        )
+        bucket_export = naming.shared_services_export(MLFLOW_BUCKET_EXPORT)
+        bucket = s3.Bucket.from_bucket_attributes(
+            self, "MlflowArtifacts", bucket_name=cdk.Fn.import_value(bucket_export), encryption_key=key
+        )
+        return TenantMlflowAccess(
+            self,
+            "Mlflow",
+            props=TenantMlflowAccessProps(
+                tenant=tenant.tenant,
+                accounts=[account],
+                organization_id=organization_id,
+                server_arn=naming.mlflow_tracking_server_arn(self.account, self.region, self.partition),
+                server_name=naming.MLFLOW_TRACKING_SERVER,
+                artifact_bucket=bucket,
+                encryption_key=key,
+                bucket_nag_arn=nag_imported_bucket_arn(self, bucket_export),
+            ),
         )

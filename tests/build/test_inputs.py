@@ -8,15 +8,18 @@ from pathlib import Path
 import pytest
 
 from agentzone.build import inputs
+from agentzone.build.engine import plan
 from agentzone.build.inputs import ConfigInputs, referenced_files
+from agentzone.config import load_landing_zone
+from agentzone.units import Selection
 from tests.conftest import SAMPLE_CONFIG
 
-KINDS = {"organization": None, "platform": None, "tenant-claims": "claims", "tenant-fraud": "fraud"}
+PLATFORM = {"platform-dev", "platform-staging", "platform-prod"}
 
 
 def digests(config: Path) -> dict[str, str]:
-    inputs = ConfigInputs(config)
-    return {label: inputs.digest({"unit": label}, inputs.files(label.split("-")[0], t)) for label, t in KINDS.items()}
+    """Unit label -> digest, as the engine plans them."""
+    return {r.unit.label: r.digest for r in plan(load_landing_zone(config), Selection())}
 
 
 def relative(config: Path, files) -> set[str]:
@@ -55,26 +58,39 @@ def config(tmp_path) -> Path:
     return target
 
 
-def test_editing_a_tenant_changes_its_unit_and_the_platform_only(config):
+def test_editing_a_tenant_changes_its_unit_only(config):
+    """The platform units hash the tenant fields they read (units.platform_inputs), not the tenant's file."""
     before = digests(config)
     (config / "tenants/claims.yaml").write_text((config / "tenants/claims.yaml").read_text() + "\n# edited\n")
     after = digests(config)
-    assert {k for k in before if before[k] != after[k]} == {"platform", "tenant-claims"}
+    assert {k for k in before if before[k] != after[k]} == {"tenant-claims"}
 
 
-def test_editing_a_referenced_prompt_changes_its_tenant_only_among_tenants(config):
+def test_editing_a_referenced_prompt_changes_its_tenant_only(config):
     before = digests(config)
     (config / "prompts/claims/triage-v2.txt").write_text("new wording")
     after = digests(config)
-    assert {k for k in before if before[k] != after[k]} == {"platform", "tenant-claims"}
+    assert {k for k in before if before[k] != after[k]} == {"tenant-claims"}
 
 
 def test_adding_a_tenant_changes_the_platform_only(config):
     before = digests(config)
-    text = (config / "tenants/fraud.yaml").read_text().replace("tenant: fraud", "tenant: audit")
+    text = (
+        (config / "tenants/fraud.yaml")
+        .read_text()
+        .replace("tenant: fraud", "tenant: audit")
+        .replace("UC-0051", "UC-0099")
+    )
+    for old, new in (
+        ("444444444444", "777777777777"),
+        ("555555555555", "888888888888"),
+        ("666666666666", "999999999999"),
+    ):
+        text = text.replace(old, new)
     (config / "tenants/audit.yaml").write_text(text)
     after = digests(config)
-    assert {k for k in before if before[k] != after[k]} == {"platform"}
+    assert {k for k in before if before[k] != after[k]} == PLATFORM
+    assert "tenant-audit" in after
 
 
 def test_editing_the_organization_changes_every_unit(config):

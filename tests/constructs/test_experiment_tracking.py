@@ -98,7 +98,7 @@ def test_cfn_lint_clean(assembly):
 def test_acknowledgements_are_specific(assembly):
     # No Action:: wildcard; every resource wildcard is named, except sagemaker-mlflow:AccessUI's (no resource type).
     resource_star = resource_star_acknowledgements(assembly.values())
-    assert {a.path.rsplit("/", 1)[-1] for a in resource_star} == {"TenantPolicy-claims", "TenantPolicy-fraud"}, (
+    assert {a.path.rsplit("/", 2)[-2] for a in resource_star} == {"TenantRole-claims", "TenantRole-fraud"}, (
         resource_star
     )
     assert all("AccessUI" in a.reason for a in resource_star)
