@@ -28,12 +28,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from agentzone.config.model import MAX_FEEDBACK_SENDERS  # noqa: E402  (config only: no aws-cdk-lib)
+
 SAMPLE = ROOT / "config"
 AGENTZONE = Path(sys.executable).parent / "agentzone"
 
 
+# The claims tenant's feedback namespace: dropped from generated tenants past the feedback bus's limit.
+FEEDBACK_NAMESPACE = (
+    "    - name: feedback\n"
+    "      description: Monitoring signals of the claims agents in prod, for the next agent version\n"
+    "      feedback_from: [prod]\n"
+)
+
+
 def make_config(target: Path, tenants: int) -> None:
-    """The sample's organization plus N tenants shaped like the sample's claims tenant."""
+    """The sample's organization plus N tenants shaped like the sample's claims tenant (those past the feedback
+    bus's limit without feedback)."""
     shutil.copytree(SAMPLE, target)
     template = (SAMPLE / "tenants" / "claims.yaml").read_text()
     for path in (target / "tenants").glob("*.yaml"):
@@ -41,6 +53,9 @@ def make_config(target: Path, tenants: int) -> None:
     for i in range(tenants):
         name = f"team{i:04d}"
         text = template.replace("tenant: claims", f"tenant: {name}").replace("UC-0042", f"UC-{i:05d}")
+        if i >= MAX_FEEDBACK_SENDERS:  # the lake's feedback bus lists at most this many senders
+            assert FEEDBACK_NAMESPACE in text, "the sample's claims tenant changed: update FEEDBACK_NAMESPACE"
+            text = text.replace(FEEDBACK_NAMESPACE, "")
         for env_index, account in enumerate(("111111111111", "222222222222", "333333333333")):
             text = text.replace(account, f"{2 + env_index}{i:011d}")
         (target / "tenants" / f"{name}.yaml").write_text(text)

@@ -188,10 +188,24 @@ def _tenants_per_environment_problems(doc: SourceDoc, org: m.Organization, tenan
         count = sum(env_name in t.environments for t in tenants)
         if count > limit:
             message = (
-                f"{count} tenants use this environment; its Logging and Security stacks hold at most {limit} "
-                "(CloudFormation's 500-resource limit); split tenants across landing zones or environments"
+                f"{count} tenants use this environment; its platform stacks' resource policies list at most {limit} "
+                "tenant accounts (KMS and DynamoDB policy size limits); split tenants across landing zones or "
+                "environments"
             )
             problems.append(doc.problem(("environments", env_name), message))
+    senders = {
+        tenant.environments[env].account
+        for tenant in tenants
+        for ns in tenant.data.namespaces
+        for env in ns.feedback_from
+        if env in tenant.environments
+    }
+    if len(senders) > m.MAX_FEEDBACK_SENDERS:
+        message = (
+            f"{len(senders)} tenant accounts send feedback to the central data lake (namespaces' feedback_from); "
+            f"its event bus policy lists at most {m.MAX_FEEDBACK_SENDERS} (EventBridge's 10 KB policy limit)"
+        )
+        problems.append(doc.problem(("audit", "central_environment") if org.audit.central_environment else (), message))
     return problems
 
 

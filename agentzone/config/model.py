@@ -78,10 +78,14 @@ Scope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN), Field(descripti
 MAX_ALLOWED_REGIONS = 16
 MAX_TENANT_MODELS = 20
 MAX_ADMIN_ROLES = 5
-# Each tenant adds a reader role, policy and dashboard to its environments' Logging stacks and an
-# OAuth2 resource server, client and secret to their Security stacks; 100 keeps both under
-# CloudFormation's 500-resource and 1 MB template limits (see docs/scale.md).
-MAX_TENANTS_PER_ENVIRONMENT = 100
+# A tenant's resources in the platform accounts are in its own stacks; what still grows with tenants in the
+# platform stacks is the list of their accounts in resource policies. At 500 tenants the largest are the
+# shared-services key policy (26 of KMS's 32 KB) and the catalog tables' policies (18 of DynamoDB's 20 KB)
+# (measured, docs/scale.md).
+MAX_TENANTS_PER_ENVIRONMENT = 500
+# Tenant accounts that send feedback to the central lake (namespaces' feedback_from) are listed in the feedback
+# bus policy, which EventBridge caps at 10 KB: about 33 bytes each.
+MAX_FEEDBACK_SENDERS = 250
 
 PLATFORM_ROLES = ("shared_services", "logging", "security", "data_lake")
 

@@ -362,6 +362,11 @@ def client_secret(book: PathBook) -> Resource | None:
     )
 
 
+def replication_role(book: PathBook) -> Principal | None:
+    """The role S3 replicates the tenant account's Bedrock invocation logs to the archive with."""
+    return book.role(book.stack(), prefix="BedrockInvocationLoggingBucketReplicationRole")
+
+
 def tenant_reader(book: PathBook) -> Principal | None:
     """A tenant's read-only role in this environment's logging account (its observability stack)."""
     return book.role(book.stack("-observability"), name=naming.tenant_reader_role(book.tenant.tenant))
@@ -402,6 +407,13 @@ def _observability_paths(book: PathBook) -> None:
             "kms:Decrypt",
             key.arn if key else None,
             context={"kms:ViaService": f"s3.{logging.region}.amazonaws.com"},
+        )
+        # The bucket policy names replicators by condition (AgentZone roles of the organization, own prefix only).
+        book.designed(
+            "invocation-log replication -> its account's prefix in the archive (bucket policy)",
+            replication_role(book),
+            "s3:ReplicateObject",
+            invocation_log(logging, book),
         )
         book.designed(
             "tenant reader -> its dashboard",
@@ -646,6 +658,12 @@ def _reader_isolation_paths(book: PathBook, other: PathBook) -> None:
         return
     b = other.tenant.tenant
     book.forbidden(f"tenant reader -> {b}'s invocation logs", reader, "s3:GetObject", invocation_log(logging, other))
+    book.forbidden(
+        f"invocation-log replication -> {b}'s prefix in the archive",
+        replication_role(book),
+        "s3:ReplicateObject",
+        invocation_log(logging, other),
+    )
     book.forbidden(f"tenant reader -> {b}'s dashboard", reader, "cloudwatch:GetDashboard", dashboard(logging, other))
     book.forbidden(
         f"tenant reader -> {b}'s log groups",

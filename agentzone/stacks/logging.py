@@ -252,17 +252,22 @@ class LoggingStack(AgentZoneStack):
 
     def _allow_invocation_log_replication(self) -> None:
         """Bedrock invocation logs are written in each account (same-account only) and replicated here;
-        each account may only write under its own prefix."""
+        each account may only write under its own prefix.
+
+        The bucket policy names its writers by condition, not by list: AgentZone's roles (the SCPs reserve the
+        name) in the organization's accounts, each under its own account's prefix. Two lists of every environment
+        account would outgrow S3's 20 KB bucket-policy limit at about 250 tenants. The key policy (32 KB limit)
+        keeps the list: about 35 bytes per account.
+        """
         bucket = self.log_archive.bucket
         replicators = {
             "StringEquals": {"aws:PrincipalOrgID": self.lz.organization.organization_id},
             "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/AgentZone-*"},
         }
-        environment_accounts = [iam.AccountPrincipal(a) for a in sorted(set(self.environment_accounts.values()))]
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ReplicateBedrockInvocationLogs",
-                principals=environment_accounts,
+                principals=[iam.AnyPrincipal()],
                 actions=["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"],
                 resources=[bucket.arn_for_objects(f"{naming.BEDROCK_LOG_PREFIX}/AWSLogs/${{aws:PrincipalAccount}}/*")],
                 conditions=replicators,
@@ -271,7 +276,7 @@ class LoggingStack(AgentZoneStack):
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ReplicationDestinationChecks",
-                principals=environment_accounts,
+                principals=[iam.AnyPrincipal()],
                 actions=["s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"],
                 resources=[bucket.bucket_arn],
                 conditions=replicators,
@@ -280,7 +285,7 @@ class LoggingStack(AgentZoneStack):
         self.archive_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ReplicasEncryptViaS3",
-                principals=environment_accounts,
+                principals=[iam.AccountPrincipal(a) for a in sorted(set(self.environment_accounts.values()))],
                 actions=["kms:Encrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={

@@ -1085,16 +1085,23 @@ def test_platform_names_are_reserved(config_copy, name):
     ]
 
 
-def test_an_environment_holds_at_most_the_tenants_its_shared_stacks_can(tmp_path):
+def test_an_environment_holds_at_most_the_tenants_its_platform_policies_can_list(tmp_path, monkeypatch):
+    """The real caps are 500 tenants and 250 feedback senders (docs/scale.md); lowered here to keep it quick."""
     import sys
+
+    from agentzone.config import model
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from synth_scale import make_config
 
-    make_config(tmp_path / "cfg", 101)
+    assert (model.MAX_TENANTS_PER_ENVIRONMENT, model.MAX_FEEDBACK_SENDERS) == (500, 250)
+    monkeypatch.setattr(model, "MAX_TENANTS_PER_ENVIRONMENT", 3)
+    monkeypatch.setattr(model, "MAX_FEEDBACK_SENDERS", 2)
+    make_config(tmp_path / "cfg", 4)  # shaped like claims: its prod account sends feedback
     problems = problems_for(tmp_path / "cfg")
-    assert [p for p in problems if "101 tenants use this environment" in p and "at most 100" in p]
-    assert len(problems) == 3  # dev, staging, prod
+    assert [p for p in problems if "4 tenants use this environment" in p and "list at most 3" in p]
+    assert [p for p in problems if "4 tenant accounts send feedback" in p and "lists at most 2" in p]
+    assert len(problems) == 4  # dev, staging, prod, and the feedback bus
 
 
 def test_broken_tool_files_are_reported_at_the_line_that_names_them(config_copy):

@@ -124,12 +124,15 @@ def test_archive_policy_is_tls_only_and_admits_only_the_organization(sample_asse
     assert write["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
     assert statements["CloudTrailAclCheck"]["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
     assert statements["LogDeliveryWrite"]["Condition"]["StringEquals"]["aws:SourceOrgID"] == ORG_ID
+    # Replication writers by condition, not by a list that would outgrow the 20 KB policy limit: AgentZone's
+    # (SCP-protected) roles of the organization, each only under its own account's prefix.
+    for sid in ("ReplicateBedrockInvocationLogs", "ReplicationDestinationChecks"):
+        assert statements[sid]["Principal"] == {"AWS": "*"}
+        assert statements[sid]["Condition"] == {
+            "StringEquals": {"aws:PrincipalOrgID": ORG_ID},
+            "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/AgentZone-*"},
+        }
     replicate = statements["ReplicateBedrockInvocationLogs"]
-    assert replicate["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG_ID
-    assert (
-        f"arn:aws:iam::{CLAIMS_PROD}:root" in replicate["Principal"]["AWS"]
-        and "arn:aws:iam::444444444444:root" not in replicate["Principal"]["AWS"]
-    )
     assert replicate["Resource"]["Fn::Join"][1][-1] == "/bedrock/AWSLogs/${aws:PrincipalAccount}/*"
     # Every Allow to a service or to anyone carries an organization or trail condition.
     for sid, s in statements.items():
