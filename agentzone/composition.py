@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Protocol
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -32,6 +33,7 @@ from .units import (
     platform_dependencies,
     shards,
     stack_name,
+    tenant_platform_stacks,
     unit_landing_zone,
     units,
 )
@@ -99,6 +101,23 @@ def governance_stack(scope: Construct, lz: LandingZone, tenant: Tenant) -> Tenan
     )
 
 
+class TenantStackClass(Protocol):
+    """What composition needs of a tenant's stack class in a platform account."""
+
+    def __call__(
+        self, scope: Construct, construct_id: str, *, target: StackTarget, tenant: Tenant, lz: LandingZone
+    ) -> AgentZoneStack: ...
+
+
+# The class of a tenant's stack in each platform account, by the suffix units.tenant_platform_stacks names.
+TENANT_PLATFORM_STACKS: dict[str, TenantStackClass] = {
+    "services": TenantServicesStack,
+    "data": TenantDataStack,
+    "observability": TenantObservabilityStack,
+    "identity": TenantIdentityStack,
+}
+
+
 def tenant_environment_stacks(
     scope: Construct, lz: LandingZone, tenant: Tenant, env_name: str
 ) -> dict[str, AgentZoneStack]:
@@ -107,35 +126,14 @@ def tenant_environment_stacks(
     platform_region = lz.region_of(platform_env)
     env = tenant.environments[env_name]
     out: dict[str, AgentZoneStack] = {}
-    out["services"] = TenantServicesStack(
-        scope,
-        stack_name("TenantServices", f"{env_name}-services", tenant.tenant),
-        target=tenant_target(lz, tenant, env_name, platform_env.shared_services, platform_region),
-        tenant=tenant,
-        lz=lz,
-    )
-    if tenant.data.namespaces:
-        out["data"] = TenantDataStack(
+    for suffix, role in tenant_platform_stacks(tenant):
+        out[suffix] = TENANT_PLATFORM_STACKS[suffix](
             scope,
-            stack_name("TenantData", f"{env_name}-data", tenant.tenant),
-            target=tenant_target(lz, tenant, env_name, platform_env.data_lake, platform_region),
+            stack_name("", f"{env_name}-{suffix}", tenant.tenant),
+            target=tenant_target(lz, tenant, env_name, getattr(platform_env, role), platform_region),
             tenant=tenant,
             lz=lz,
         )
-    out["observability"] = TenantObservabilityStack(
-        scope,
-        stack_name("TenantObservability", f"{env_name}-observability", tenant.tenant),
-        target=tenant_target(lz, tenant, env_name, platform_env.logging, platform_region),
-        tenant=tenant,
-        lz=lz,
-    )
-    out["identity"] = TenantIdentityStack(
-        scope,
-        stack_name("TenantIdentity", f"{env_name}-identity", tenant.tenant),
-        target=tenant_target(lz, tenant, env_name, platform_env.security, platform_region),
-        tenant=tenant,
-        lz=lz,
-    )
     out["use_case"] = UseCaseStack(
         scope,
         stack_name("UseCase", env_name, tenant.tenant),

@@ -176,13 +176,13 @@ def unit_landing_zone(lz: LandingZone, unit: Unit) -> LandingZone:
     return lz
 
 
-# A tenant's stacks in platform accounts in every environment it has (its data stack only with namespaces):
-# stack name suffix, platform account role.
-TENANT_STACKS_IN_PLATFORM_ACCOUNTS = (
-    ("services", "shared_services"),
-    ("observability", "logging"),
-    ("identity", "security"),
-)
+def tenant_platform_stacks(tenant: Tenant) -> list[tuple[str, str]]:
+    """A tenant's stacks in each environment's platform accounts, in composition order: (stack name suffix,
+    platform account role). Every environment the tenant has gets them all; ``-data`` only with namespaces."""
+    out = [("services", "shared_services")]
+    if tenant.data.namespaces:
+        out.append(("data", "data_lake"))
+    return [*out, ("observability", "logging"), ("identity", "security")]
 
 
 def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
@@ -198,8 +198,7 @@ def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     for env_name in lz.organization.environments:
         if env_name not in tenant.environments or unit.environment not in (None, env_name):
             continue
-        roles = [*TENANT_STACKS_IN_PLATFORM_ACCOUNTS, *((("data", "data_lake"),) if tenant.data.namespaces else ())]
-        for suffix, role in roles:
+        for suffix, role in tenant_platform_stacks(tenant):
             out[stack_name("", f"{env_name}-{suffix}", tenant.tenant)] = [
                 stack_name(PLATFORM_STACK_ROLES[role], env_name)
             ]

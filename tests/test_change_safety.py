@@ -9,16 +9,21 @@ import pytest
 import yaml
 
 from agentzone import cli
-from agentzone.composition import compose, create_app
+from agentzone.build.cache import UnitCache
+from agentzone.build.engine import build
 from agentzone.config import load_landing_zone
 from agentzone.guard import STATEFUL_TYPES, Violation, compare, guard, load_assembly
 from agentzone.permissions.check import check_permissions, render
+from agentzone.units import Selection
+
+from .conftest import sample_cache_dir
 
 
 def synth(config_dir: Path, outdir: Path) -> Path:
-    app = create_app(outdir=str(outdir))
-    compose(app, load_landing_zone(config_dir))
-    app.synth()
+    """The edited config through the synth engine and the suite's unit cache: only the units the edit touches are
+    built again (the rest verify and come from the sample's build), as `agentzone synth` would do."""
+    result = build(load_landing_zone(config_dir), Selection(), outdir, cache=UnitCache(sample_cache_dir()), jobs=2)
+    assert not result.failures, result.failures
     return outdir
 
 
