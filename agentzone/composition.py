@@ -23,7 +23,7 @@ from .stacks import (
     TenantServicesStack,
     UseCaseStack,
 )
-from .stacks.base import PLATFORM_USE_CASE
+from .stacks.base import PLATFORM_USE_CASE, tag_cdk_providers
 from .stacks.pipelines import StageStacks, pipeline_stacks
 from .units import (
     GLOBAL_ENVIRONMENT,
@@ -189,5 +189,6 @@ def compose_units(app: cdk.App, lz: LandingZone, selected: list[Unit]) -> list[A
         for need in needs:
             if name in by_name and need in by_name:
                 by_name[name].add_stack_dependency(by_name[need])
+    tag_cdk_providers(app)
     add_rule_packs(app, lz.organization.nag)
     return stacks

@@ -73,8 +73,9 @@ def _synthesize(job: UnitJob, outdir: Path) -> None:
 
 
 def _normalize(outdir: Path) -> None:
-    """Creation traces name jsii's random temporary directory; without it two synths of one input are equal."""
-    for path in outdir.glob("*.json"):
+    """Creation traces name jsii's random temporary directory; without it two synths of one input are equal.
+    Pipeline stages are nested assemblies, so their metadata is one directory down."""
+    for path in [*outdir.glob("*.json"), *outdir.glob("assembly-*/*.json")]:
         text = path.read_text()
         if "jsii-kernel-" in text:
             path.write_text(KERNEL_DIR.sub("jsii-kernel", text))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-import jsii
 from constructs import Construct
 
 from ..config.model import LandingZone
@@ -39,21 +38,24 @@ class StackTarget:
 REQUIRED_TAGS = ("owner", "cost-center", "use-case-id", "environment")
 
 
-@jsii.implements(cdk.IAspect)
-class _TagCdkProviders:
-    """Tag the role and function aws-cdk-lib's singleton custom-resource providers write as raw
-    CfnResources (e.g. the VPC default-security-group restriction), which ``Tags.of`` cannot reach."""
+# Raw CfnResources aws-cdk-lib's singleton custom-resource providers write (e.g. the VPC default-security-group
+# restriction) that ``Tags.of`` cannot reach: resource type -> the property holding its tags.
+_PROVIDER_TAGGABLE = {"AWS::IAM::Role": "Tags", "AWS::Lambda::Function": "Tags"}
 
-    TAGGABLE = {"AWS::IAM::Role": "Tags", "AWS::Lambda::Function": "Tags"}
 
-    def __init__(self, tags: dict[str, str]) -> None:
-        self.tags = tags
+def tag_cdk_providers(scope: Construct) -> None:
+    """Tag those raw resources in every AgentZone stack under ``scope`` with their stack's tags.
 
-    def visit(self, node) -> None:
-        if type(node) is cdk.CfnResource and node.cfn_resource_type in self.TAGGABLE:
-            node.add_property_override(
-                self.TAGGABLE[node.cfn_resource_type], [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]
-            )
+    One walk of the finished construct tree, after composition (and of each pipeline stage once built, because the
+    pipeline synthesizes its stages while composing): as a Python aspect this cost a jsii callback from Node for
+    every construct of every stack.
+    """
+    for node in scope.node.find_all():
+        if type(node) is cdk.CfnResource and node.cfn_resource_type in _PROVIDER_TAGGABLE:
+            stack = cdk.Stack.of(node)
+            if isinstance(stack, AgentZoneStack):
+                tags = [{"Key": k, "Value": v} for k, v in sorted(stack.target.tags.items())]
+                node.add_property_override(_PROVIDER_TAGGABLE[node.cfn_resource_type], tags)
 
 
 class AgentZoneStack(cdk.Stack):
@@ -90,7 +92,6 @@ class AgentZoneStack(cdk.Stack):
         }
         for key, value in target.tags.items():
             cdk.Tags.of(self).add(key, value)
-        cdk.Aspects.of(self).add(_TagCdkProviders(target.tags))
         self.baseline_key = (
             BaselineKey(
                 self,

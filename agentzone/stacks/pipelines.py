@@ -36,7 +36,7 @@ from ..config.model import DeliverySettings, LandingZone, Tenant
 from ..delivery.canary import canaries
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from ..project import PROJECT_ROOT
-from .base import AgentZoneStack, StackTarget
+from .base import AgentZoneStack, StackTarget, tag_cdk_providers
 
 PIPELINE_OUTPUT = "pipeline.out"
 SYNTH_CACHE_PREFIX = "agentzone-synth-cache"
@@ -72,6 +72,8 @@ class LandingZoneStage(cdk.Stage):
     ) -> None:
         super().__init__(scope, construct_id)
         self.stacks = list(build(self))
+        # The pipeline synthesizes its stages while it is built, before composition ends: tag them now.
+        tag_cdk_providers(self)
 
 
 class DeliveryPipeline(Construct):
