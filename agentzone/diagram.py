@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .composition import stack_name
-from .config.model import PLATFORM_ROLES, LandingZone, Tenant
+from .config.model import PLATFORM_ROLES, LandingZone, Tenant, feedback_senders
 from .fm_gateway.litellm_config import tenant_gateway_models
 from .project import PROJECT_ROOT
-from .stacks.data_lake import feedback_senders
 from .stacks.platform import gateway_deployed, gateway_deployment
 from .stacks.roles import UnknownPlatformRole, platform_role
 
@@ -181,7 +180,7 @@ def _security_details(lz: LandingZone, env_name: str) -> tuple[str, ...]:
 
 def _data_lake_details(lz: LandingZone, env_name: str) -> tuple[str, ...]:
     central = env_name == lz.organization.central_environment
-    return ("raw / curated / masked zones",) + (("feedback bus",) if central and feedback_senders(lz) else ())
+    return ("raw / curated / masked zones",) + (("feedback bus",) if central and feedback_senders(lz.tenants) else ())
 
 
 # What each platform account's stack node says, by role (a test checks every role of the table has one).

@@ -33,7 +33,7 @@ def semantic_problems(
         problems += _tenant_name_problems(doc, tenant, seen_names, seen_use_cases)
         problems += _tenant_environment_problems(doc, tenant, org, owners)
         problems += _tenant_problems(doc, tenant, org, root)
-    problems += _tenants_per_environment_problems(org_doc, org, [tenant for _, tenant in tenants])
+    problems += _tenant_limit_problems(org_doc, org, [tenant for _, tenant in tenants])
     return problems + owners.problems
 
 
@@ -181,7 +181,7 @@ def _tenant_problems(doc: SourceDoc, tenant: m.Tenant, org: m.Organization, root
     return problems
 
 
-def _tenants_per_environment_problems(doc: SourceDoc, org: m.Organization, tenants: list[m.Tenant]) -> list[Problem]:
+def _tenant_limit_problems(doc: SourceDoc, org: m.Organization, tenants: list[m.Tenant]) -> list[Problem]:
     problems = []
     limit = m.MAX_TENANTS_PER_ENVIRONMENT
     for env_name in org.environments:
@@ -193,13 +193,7 @@ def _tenants_per_environment_problems(doc: SourceDoc, org: m.Organization, tenan
                 "environments"
             )
             problems.append(doc.problem(("environments", env_name), message))
-    senders = {
-        tenant.environments[env].account
-        for tenant in tenants
-        for ns in tenant.data.namespaces
-        for env in ns.feedback_from
-        if env in tenant.environments
-    }
+    senders = m.feedback_senders(tenants)
     if len(senders) > m.MAX_FEEDBACK_SENDERS:
         message = (
             f"{len(senders)} tenant accounts send feedback to the central data lake (namespaces' feedback_from); "

@@ -6,7 +6,7 @@ files point at, so editors show them as hover help.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -969,6 +969,19 @@ class Tenant(Strict):
     blueprints: Blueprints = Blueprints()
 
 
+def feedback_senders(tenants: Iterable[Tenant]) -> list[str]:
+    """Tenant accounts named by some namespace's feedback_from: the lake's feedback bus policy lists them."""
+    return sorted(
+        {
+            tenant.environments[env].account
+            for tenant in tenants
+            for ns in tenant.data.namespaces
+            for env in ns.feedback_from
+            if env in tenant.environments
+        }
+    )
+
+
 class LandingZone(BaseModel):
     """The whole validated configuration, tenants sorted by name for deterministic synth."""
 
@@ -980,6 +993,10 @@ class LandingZone(BaseModel):
 
     def region_of(self, env: PlatformEnvironment | TenantEnvironment) -> str:
         return env.region or self.organization.home_region
+
+    def tenant_accounts(self, environment: str) -> list[str]:
+        """The accounts tenants have in one environment, sorted (platform policies list them)."""
+        return sorted({t.environments[environment].account for t in self.tenants if environment in t.environments})
 
     def tenant(self, name: str) -> Tenant:
         for tenant in self.tenants:

@@ -29,7 +29,7 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from .. import naming
-from ..config.model import DataLakeSettings, LandingZone, Tenant
+from ..config.model import DataLakeSettings, LandingZone, Tenant, feedback_senders
 from ..constructs.data_namespace import JOB_SCRIPT, LakeServices, TenantDataLake, TenantDataLakeProps
 from ..constructs.lake_formation import LakeFormationAdmin, admin_role_arns
 from ..data_lake.from_config import namespaces, tenant_readers
@@ -37,19 +37,6 @@ from ..data_lake.layout import SENSITIVITY, ZONES
 from .base import AgentZoneStack, StackTarget
 
 KEY_EXPORT = "key-arn"
-
-
-def feedback_senders(lz: LandingZone) -> list[str]:
-    """Tenant accounts named by some namespace's feedback_from."""
-    return sorted(
-        {
-            tenant.environments[env].account
-            for tenant in lz.tenants
-            for ns in tenant.data.namespaces
-            for env in ns.feedback_from
-            if env in tenant.environments
-        }
-    )
 
 
 class DataLakeStack(AgentZoneStack):
@@ -80,7 +67,7 @@ class DataLakeStack(AgentZoneStack):
         self.security_configuration = self._glue_encryption(env)
         self._export_zones()
         self.feedback_bus = None
-        senders = feedback_senders(lz)
+        senders = feedback_senders(lz.tenants)
         if env == org.central_environment and senders:
             self.feedback_bus = self._feedback_bus(senders)
         self.observability = self.link_observability(lz, transaction_search=False)

@@ -67,7 +67,7 @@ class SharedServicesStack(AgentZoneStack):
             description="AgentZone shared services: tooling shared by all use-case teams",
         )
         org, env = lz.organization, self.target.environment
-        tenant_accounts = sorted({t.environments[env].account for t in lz.tenants if env in t.environments})
+        tenant_accounts = lz.tenant_accounts(env)
         self.artifacts = self.secure_bucket("Artifacts")
         self.catalogs = Catalogs(
             self,

@@ -150,7 +150,7 @@ class SecurityStack(AgentZoneStack):
             user_pool_resource_server_name=naming.SHARED_TOOL_GATEWAY,
             scopes=[self.shared_tools_scope],
         )
-        tenant_accounts = sorted({t.environments[env].account for t in lz.tenants if env in t.environments})
+        tenant_accounts = lz.tenant_accounts(env)
         if tenant_accounts:
             self._tenants_decrypt_client_credentials(tenant_accounts)
         self._identity_outputs()
