@@ -11,7 +11,8 @@ paths' business, this check asks only whether the role's own account lets it use
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from ..project import PROJECT_ROOT
+from .grant_cache import GrantResultCache
 from .model import Document, LandingZoneModel, Policy, Principal, as_list, statements
 from .simulator import Decision, Request, Simulator, caller_context
 
@@ -122,30 +124,25 @@ class DeadGrantCheck:
                 return entry["reason"]
         return None
 
-    def grants(self) -> list[tuple[Grant, Document]]:
-        patterns = {
-            a
-            for p in self.model.principals.values()
-            for pol in p.policies
-            for s in statements(pol.document)
-            if s.get("Effect") == "Allow"
-            for a in as_list(s.get("Action", []))
-        }
+    @staticmethod
+    def _allow_statements(principal: Principal) -> Iterator[tuple[str, str, Document]]:
+        """(policy name, statement id, statement) of every Allow statement with an Action."""
+        for policy in principal.policies:
+            for index, statement in enumerate(statements(policy.document)):
+                if statement.get("Effect") == "Allow" and "Action" in statement:
+                    yield policy.name, statement.get("Sid") or f"#{index}", statement
+
+    def grants(self, principals: list[Principal]) -> list[tuple[Grant, Document]]:
+        patterns = {a for p in principals for _, _, s in self._allow_statements(p) for a in as_list(s["Action"])}
         expanded = self.simulator.expand(patterns)
         out = []
-        for principal in self.model.principals.values():
-            if self.only_roles is not None and not self.only_roles(principal):
-                continue
-            for policy in principal.policies:
-                for index, statement in enumerate(statements(policy.document)):
-                    if statement.get("Effect") != "Allow" or "Action" not in statement:
-                        continue
-                    sid = statement.get("Sid") or f"#{index}"
-                    resources = tuple(as_list(statement.get("Resource", "*")))
-                    for pattern in as_list(statement["Action"]):
-                        named = "*" not in pattern and "?" not in pattern
-                        for action in expanded.get(pattern) or [pattern]:
-                            out.append((Grant(principal, policy.name, sid, action, resources, named), statement))
+        for principal in principals:
+            for policy, sid, statement in self._allow_statements(principal):
+                resources = tuple(as_list(statement.get("Resource", "*")))
+                for pattern in as_list(statement["Action"]):
+                    named = "*" not in pattern and "?" not in pattern
+                    for action in expanded.get(pattern) or [pattern]:
+                        out.append((Grant(principal, policy, sid, action, resources, named), statement))
         return out
 
     def _request(self, grant: Grant, resource: str, statement: Document) -> Request:
@@ -167,18 +164,45 @@ class DeadGrantCheck:
             resource_policy=policy,
         )
 
-    def _targets(self, grant: Grant) -> list[str]:
+    def _targets(self, principal: Principal, resources: tuple[str, ...]) -> list[str]:
         """The statement's resources, plus the concrete resources a cross-account pattern covers (each with its own
         resource or key policy): a pattern is usable when any resource it covers is."""
-        out = list(grant.resources)
-        for pattern in grant.resources:
+        out = list(resources)
+        for pattern in resources:
             account = pattern.split(":")[4] if pattern.count(":") >= 5 else ""
-            if "*" in pattern and account.isdigit() and account != grant.principal.account:
+            if "*" in pattern and account.isdigit() and account != principal.account:
                 out += [arn for arn in self.model.arns_in(account) if fnmatch.fnmatchcase(arn, pattern)][:5]
         return out
 
+    def _reach(self, principal: Principal) -> list[str]:
+        """Every resource the role's grants are simulated against."""
+        return [
+            target
+            for _, _, statement in self._allow_statements(principal)
+            for target in self._targets(principal, tuple(as_list(statement.get("Resource", "*"))))
+        ]
+
     def run(self) -> list[GrantResult]:
-        grants = [(g, st, self._targets(g)) for g, st in self.grants()]
+        """Every grant of every (selected) role; with a decisions store, a role whose inputs are unchanged since an
+        earlier run gets its stored results (see permissions.grant_cache)."""
+        principals = [p for p in self.model.principals.values() if self.only_roles is None or self.only_roles(p)]
+        if self.simulator.store is None:
+            return self._check(principals)
+        cache = GrantResultCache(self.simulator.store, self.model, json.dumps([self.org_id, self.exceptions]))
+        keys = {id(p): cache.key(p, self._reach(p)) for p in principals}
+        stored = cache.load(list(dict.fromkeys(keys.values())))
+        fresh: dict[int, list[GrantResult]] = {id(p): [] for p in principals if keys[id(p)] not in stored}
+        for result in self._check([p for p in principals if id(p) in fresh]):
+            fresh[id(result.grant.principal)].append(result)
+        cache.save({keys[pid]: [_row(r) for r in results] for pid, results in fresh.items()})
+        return [
+            result
+            for p in principals
+            for result in (fresh[id(p)] if id(p) in fresh else [_from_row(p, row) for row in stored[keys[id(p)]]])
+        ]
+
+    def _check(self, principals: list[Principal]) -> list[GrantResult]:
+        grants = [(g, st, self._targets(g.principal, g.resources)) for g, st in self.grants(principals)]
         requests = {(g, r): self._request(g, r, st) for g, st, targets in grants for r in targets}
         decisions = self.simulator.decide(list(requests.values()))
         return [self._judge(g, {r: decisions[requests[(g, r)]] for r in targets}, st) for g, st, targets in grants]
@@ -209,3 +233,17 @@ class DeadGrantCheck:
             # iam-simulate cannot evaluate the statement's condition: the grant is reported, not failed.
             return GrantResult(grant, "Unverified", f"the simulator does not evaluate {undecided}", resource)
         return GrantResult(grant, decision.decision, decision.deciding(), resource, self._accepted(grant, resource))
+
+
+def _row(result: GrantResult) -> list[Any]:
+    """A grant result as stored (its role is the entry's key)."""
+    g = result.grant
+    outcome = [result.decision, result.deciding, result.resource, result.accepted_reason]
+    return [g.policy, g.sid, g.action, list(g.resources), g.named, *outcome]
+
+
+def _from_row(principal: Principal, row: list[Any]) -> GrantResult:
+    policy, sid, action, resources, named, decision, deciding, resource, accepted = row
+    return GrantResult(
+        Grant(principal, policy, sid, action, tuple(resources), named), decision, deciding, resource, accepted
+    )

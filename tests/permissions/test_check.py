@@ -182,6 +182,34 @@ def test_earlier_decisions_are_reused_but_a_changed_policy_is_simulated_again(sa
     assert dead and all("[DenyModelCallsWithoutGuardrail]" in g.deciding for g in dead)
 
 
+def _grant_rows(report) -> list[tuple]:
+    return [(g.grant.principal.label, g.grant.sid, g.grant.action, g.decision, g.resource) for g in report.grants]
+
+
+def test_a_roles_stored_results_are_dropped_when_a_resource_it_reaches_changes_its_policy(assembly, lz, tmp_path):
+    """Role-level entries (permissions.grant_cache) are keyed by the policies of the resources the role reaches:
+    the repository's policy changes, the role's own stack does not, and the pull becomes a dead grant."""
+    store = tmp_path / "decisions.sqlite"
+    narrow = {
+        "only_roles": lambda p: (
+            p.resource.logical_id.startswith("RuntimeIntakeExecutionRole") and p.stack.name == "AgentZone-claims-prod"
+        ),
+        "only_paths": lambda p: False,
+    }
+    first = check_permissions(assembly, lz, decisions=store, **narrow)
+    assert first.grants and not first.dead_grants
+    again = check_permissions(assembly, lz, decisions=store, **narrow)
+    assert render(again) == render(first) and _grant_rows(again) == _grant_rows(first)
+
+    services = assembly.stacks["AgentZone-claims-prod-services"].template["Resources"]
+    repository = next(r for k, r in services.items() if k.startswith("ImagesIntakeRepository"))
+    pull = _statement(repository["Properties"]["RepositoryPolicyText"], "PullFromOrganizationAccounts")
+    pull["Principal"]["AWS"] = "arn:aws:iam::100000000031:root"
+    after = check_permissions(assembly, lz, decisions=store, **narrow)
+    dead = [g for g in after.dead_grants if g.grant.action == "ecr:BatchGetImage"]
+    assert dead and "repository/agentzone/claims/intake" in dead[0].resource
+
+
 def test_a_stored_decision_whose_value_was_changed_is_not_used(tmp_path):
     import sqlite3
 
