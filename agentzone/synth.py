@@ -118,8 +118,8 @@ def _check_permissions(staging: Path, rejected: Path, outdir_name: str, lz: Land
     denied = sum(p.path.kind == "forbidden" and p.decision != "Unverified" for p in report.paths)
     unverified = sum(p.decision == "Unverified" for p in report.paths)
     return (
-        f"permissions: 0 dead grants of {len(report.grants)}, {allowed} designed paths allowed, {denied} forbidden "
-        f"paths denied, {unverified} unverified, {report.references} cross-account names resolved "
+        f"permissions: 0 dead grants of {report.grants_simulated}, {allowed} designed paths allowed, "
+        f"{denied} forbidden paths denied, {unverified} unverified, {report.references} cross-account names resolved "
         "(`agentzone permissions` for details)"
     )
 

@@ -400,10 +400,15 @@ class Assembly:
                 out[(stack.account, stack.region, res.name)] = res
         return out
 
-    def ssm_value(self, consumer: Stack, name: str) -> str:
-        """An SSM-typed template parameter: a parameter name in the consumer's account, or a shared parameter's ARN."""
+    @staticmethod
+    def ssm_key(consumer: Stack, name: str) -> tuple[str, str, str]:
+        """(account, region, name) of the parameter an SSM-typed template parameter reads: a parameter name in the
+        consumer's account, or a shared parameter's ARN."""
         match = re.match(r"arn:[^:]+:ssm:([^:]+):(\d{12}):parameter(/.*)", name)
-        key = (match.group(2), match.group(1), match.group(3)) if match else (consumer.account, consumer.region, name)
+        return (match.group(2), match.group(1), match.group(3)) if match else (consumer.account, consumer.region, name)
+
+    def ssm_value(self, consumer: Stack, name: str) -> str:
+        key = self.ssm_key(consumer, name)
         res = self.ssm_parameters.get(key)
         if res is None:
             raise Unresolvable(

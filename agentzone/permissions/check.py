@@ -22,7 +22,8 @@ from .wiring import WiringCheck, WiringProblem
 
 @dataclass
 class PermissionsReport:
-    grants: list[GrantResult]
+    grants: list[GrantResult]  # the grants not plainly allowed: dead, accepted in the exceptions, unverified
+    grants_simulated: int
     paths: list[PathResult]
     wiring: list[WiringProblem]
     references: int
@@ -53,7 +54,7 @@ class PermissionsReport:
             "dead_grants": [_grant_json(g) for g in self.dead_grants],
             "accepted_grants": [_grant_json(g) for g in self.grants if g.accepted_reason],
             "unverified_grants": [_grant_json(g) for g in self.grants if g.decision == "Unverified"],
-            "grants_simulated": len(self.grants),
+            "grants_simulated": self.grants_simulated,
             "paths": [_path_json(p) for p in self.paths],
             "unverified_paths": [_path_json(p) for p in self.paths if p.decision == "Unverified"],
             "paths_per_tenant_environment": self.counts(),
@@ -132,13 +133,15 @@ def check_permissions(
     """Run all three checks. ``only_roles``/``only_paths`` (predicates) narrow a run, e.g. in tests; ``decisions``
     is a SQLite file of earlier simulator decisions to reuse (see permissions.decisions)."""
     model = LandingZoneModel(assembly if isinstance(assembly, Assembly) else Assembly.load(assembly))
-    simulator = Simulator(jobs, DecisionStore(decisions) if decisions else None)
+    store = DecisionStore(decisions) if decisions else None
+    simulator = Simulator(jobs, store)
     org_id = lz.organization.organization_id
     exceptions = load_exceptions(exceptions_file) if exceptions_file else load_exceptions()
     grants = DeadGrantCheck(model, simulator, org_id, exceptions, only_roles).run()
     paths = [p for p in build_paths(lz, model) if only_paths is None or only_paths(p)]
-    wiring = WiringCheck(model, landing_zone_accounts(lz), adopted_values(lz))
-    return PermissionsReport(grants, run_paths(paths, model, simulator, org_id), wiring.run(), len(wiring.references))
+    wiring = WiringCheck(model, landing_zone_accounts(lz), adopted_values(lz), store)
+    paths_run = run_paths(paths, model, simulator, org_id)
+    return PermissionsReport(grants.notable, grants.simulated, paths_run, wiring.run(), len(wiring.references))
 
 
 def render(report: PermissionsReport, *, limit: int = 60) -> str:
@@ -149,7 +152,7 @@ def render(report: PermissionsReport, *, limit: int = 60) -> str:
     grants_unverified = sum(g.decision == "Unverified" for g in report.grants)
     paths_unverified = sum(p.decision == "Unverified" for p in report.paths)
     lines.append(
-        f"dead grants:     {len(report.dead_grants)} of {len(report.grants)} grants simulated "
+        f"dead grants:     {len(report.dead_grants)} of {report.grants_simulated} grants simulated "
         f"({accepted} accepted in permissions-exceptions.yaml)"
     )
     lines.append(f"designed paths:  {sum(p.decision == 'Allowed' for p in designed)}/{len(designed)} allowed")

@@ -4,6 +4,10 @@ A decision depends only on the request (principal, action, resource, context, wh
 the text of the policies it names, plus the simulator itself (``simulator/simulate.mjs`` and the locked npm
 packages). The key hashes all of that, so a warm ``agentzone synth`` re-simulates only requests whose policies
 changed. Rows are stored with the SHA-256 of their value; a row that does not match is a miss.
+
+The same store keeps coarser entries under their own keys: each role's dead-grant results (permissions.grant_cache)
+and each stack's resolved ARNs for the wiring check (permissions.stack_inputs), so a warm run neither builds nor
+looks up the requests of what did not change.
 """
 
 from __future__ import annotations

@@ -15,11 +15,12 @@ import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .decisions import DecisionStore, simulator_digest
 from .model import LandingZoneModel, Policy, Principal
 
-FORMAT = "grant-results-1"
+FORMAT = "grant-results-2"
 
 
 @cache
@@ -65,9 +66,9 @@ class GrantResultCache:
             parts.append(f"target {resource} {owner} {self.digest(policy)}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
-    def load(self, keys: list[str]) -> dict[str, list[list]]:
-        """Key -> the role's stored rows (see grants.DeadGrantCheck for their layout); absent keys are misses."""
-        return {key: value["rows"] for key, value in self.store.get_many(keys).items()}
+    def load(self, keys: list[str]) -> dict[str, tuple[int, list[list[Any]]]]:
+        """Key -> (grants simulated, rows of those not plainly allowed; see grants._row); absent keys are misses."""
+        return {key: (value["simulated"], value["notable"]) for key, value in self.store.get_many(keys).items()}
 
-    def save(self, rows_by_key: dict[str, list[list]]) -> None:
-        self.store.put_many({key: {"rows": rows} for key, rows in rows_by_key.items()})
+    def save(self, entries: dict[str, tuple[int, list[list[Any]]]]) -> None:
+        self.store.put_many({key: {"simulated": n, "notable": rows} for key, (n, rows) in entries.items()})

@@ -70,6 +70,22 @@ class GrantResult:
         return self.decision not in ("Allowed", "Unverified") and self.accepted_reason is None
 
 
+@dataclass
+class GrantCheckResult:
+    """How many grants were simulated, and those not plainly allowed (dead, accepted, unverified)."""
+
+    notable: list[GrantResult]
+    simulated: int
+
+    def add(self, simulated: int, notable: list[GrantResult]) -> None:
+        self.simulated += simulated
+        self.notable += notable
+
+
+def _notable(results: list[GrantResult]) -> list[GrantResult]:
+    return [r for r in results if r.decision != "Allowed" or r.accepted_reason]
+
+
 def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[GrantException]:
     """Reviewed dead grants: ``[{role, action, resource, reason}]`` (globs over role label, action and resource)."""
     data = yaml.safe_load(path.read_text()) if path.is_file() else None
@@ -182,24 +198,29 @@ class DeadGrantCheck:
             for target in self._targets(principal, tuple(as_list(statement.get("Resource", "*"))))
         ]
 
-    def run(self) -> list[GrantResult]:
+    def run(self) -> GrantCheckResult:
         """Every grant of every (selected) role; with a decisions store, a role whose inputs are unchanged since an
         earlier run gets its stored results (see permissions.grant_cache)."""
         principals = [p for p in self.model.principals.values() if self.only_roles is None or self.only_roles(p)]
-        if self.simulator.store is None:
-            return self._check(principals)
-        cache = GrantResultCache(self.simulator.store, self.model, json.dumps([self.org_id, self.exceptions]))
-        keys = {id(p): cache.key(p, self._reach(p)) for p in principals}
-        stored = cache.load(list(dict.fromkeys(keys.values())))
-        fresh: dict[int, list[GrantResult]] = {id(p): [] for p in principals if keys[id(p)] not in stored}
+        store = self.simulator.store
+        cache = GrantResultCache(store, self.model, json.dumps([self.org_id, self.exceptions])) if store else None
+        keys = {id(p): cache.key(p, self._reach(p)) for p in principals} if cache else {}
+        stored = cache.load(list(dict.fromkeys(keys.values()))) if cache else {}
+        fresh: dict[int, list[GrantResult]] = {id(p): [] for p in principals if keys.get(id(p)) not in stored}
         for result in self._check([p for p in principals if id(p) in fresh]):
             fresh[id(result.grant.principal)].append(result)
-        cache.save({keys[pid]: [_row(r) for r in results] for pid, results in fresh.items()})
-        return [
-            result
-            for p in principals
-            for result in (fresh[id(p)] if id(p) in fresh else [_from_row(p, row) for row in stored[keys[id(p)]]])
-        ]
+        if cache:
+            cache.save(
+                {keys[pid]: (len(results), [_row(r) for r in _notable(results)]) for pid, results in fresh.items()}
+            )
+        out = GrantCheckResult([], 0)
+        for p in principals:
+            if id(p) in fresh:
+                out.add(len(fresh[id(p)]), _notable(fresh[id(p)]))
+            else:
+                count, rows = stored[keys[id(p)]]
+                out.add(count, [_from_row(p, row) for row in rows])
+        return out
 
     def _check(self, principals: list[Principal]) -> list[GrantResult]:
         grants = [(g, st, self._targets(g.principal, g.resources)) for g, st in self.grants(principals)]

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .assembly import Fragment, Resource, Stack, Unresolvable
+from .decisions import DecisionStore
+from .grant_cache import code_digest
 from .model import LandingZoneModel
+from .stack_inputs import stack_digests
 
 ARN = re.compile(r"^arn:aws:([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)$")
 
@@ -76,8 +79,11 @@ def _strings(value: Fragment, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 class WiringCheck:
-    def __init__(self, model: LandingZoneModel, accounts: set[str], config_values: set[str]) -> None:
+    def __init__(
+        self, model: LandingZoneModel, accounts: set[str], config_values: set[str], store: DecisionStore | None = None
+    ) -> None:
         self.model = model
+        self.store = store  # earlier runs' resolved strings, by stack inputs (None: resolve every stack)
         self.accounts = accounts
         self.config_values = config_values  # values an operator wrote into config (adopted, not built)
 
@@ -94,15 +100,33 @@ class WiringCheck:
 
     @cached_property
     def _deployed_strings(self) -> list[tuple[Stack, Resource, str, str]]:
-        """(stack, resource, property path, value) of every string the stacks deploy, intrinsics resolved."""
+        """(stack, resource, property path, value) of every ARN the stacks deploy, intrinsics resolved; with a store,
+        a stack whose inputs (see permissions.stack_inputs) are unchanged gets its stored strings."""
+        stacks = list(self.model.assembly.stacks.values())
+        keys = stack_digests(self.model.assembly, f"wiring-1 {code_digest()}") if self.store else {}
+        stored = self.store.get_many(list(keys.values())) if self.store else {}
+        fresh: dict[str, dict[str, list[list[str]]]] = {}
         out: list[tuple[Stack, Resource, str, str]] = []
-        for stack in self.model.assembly.stacks.values():
-            for res in stack.resources.values():
-                try:
-                    resolved = stack.resolve(res.properties)
-                except (Unresolvable, KeyError):
-                    continue  # reported by the model's own problems
-                out += [(stack, res, path, value) for path, value in _strings(resolved)]
+        for stack in stacks:
+            key = keys.get(stack.name, "")
+            rows = stored[key]["arns"] if key in stored else self._arns_of(stack)
+            if key and key not in stored:
+                fresh[key] = {"arns": rows}
+            out += [(stack, stack.resources[logical_id], path, value) for logical_id, path, value in rows]
+        if self.store and fresh:
+            self.store.put_many(fresh)
+        return out
+
+    @staticmethod
+    def _arns_of(stack: Stack) -> list[list[str]]:
+        """[logical id, property path, value] of every ARN-shaped string the stack's resources deploy."""
+        out = []
+        for res in stack.resources.values():
+            try:
+                resolved = stack.resolve(res.properties)
+            except (Unresolvable, KeyError):
+                continue  # reported by the model's own problems
+            out += [[res.logical_id, path, value] for path, value in _strings(resolved) if ARN.match(value)]
         return out
 
     @cached_property
