@@ -57,13 +57,42 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def cli_reads(assembly: Path) -> str | None:
-    """The pinned CDK CLI lists the joined assembly's stacks; None when it can, else what it said."""
-    if not CDK_CLI.exists():
-        return f"CDK CLI not found at {CDK_CLI}; run `make synth` or `npm ci` first"
-    cmd = [str(CDK_CLI), "ls", "--app", str(assembly), "--no-notices"]
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=cli_env(), capture_output=True, text=True)
-    return None if proc.returncode == 0 else (proc.stdout + proc.stderr).strip()
+class CliRead:
+    """The pinned CDK CLI lists the joined assembly's stacks, in the background while the permissions check runs.
+
+    A passed read is recorded under the digest of ``manifest.json`` and of every unit the assembly joins (their
+    inputs decide every other file, the CLI's version included), so an unchanged assembly is not read again."""
+
+    def __init__(self, assembly: Path, build: BuildResult, cache_root: Path) -> None:
+        self.store = RecordCache(cache_root, "cli-read")
+        digests = "\n".join(r.digest for r in build.records).encode()
+        self.key = hashlib.sha256((assembly / "manifest.json").read_bytes() + b"\n" + digests).hexdigest()
+        self.started = time.perf_counter()
+        self.seconds = 0.0
+        self.proc: subprocess.Popen[str] | None = None
+        if CDK_CLI.exists() and self.store.get(self.key) is None:
+            cmd = [str(CDK_CLI), "ls", "--app", str(assembly), "--no-notices"]
+            self.proc = subprocess.Popen(
+                cmd, cwd=PROJECT_ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.communicate()
+
+    def problem(self) -> str | None:
+        """None when the CLI reads the assembly (now or in an earlier run), else what it said."""
+        if not CDK_CLI.exists():
+            return f"CDK CLI not found at {CDK_CLI}; run `make synth` or `npm ci` first"
+        if self.proc is None:
+            return None
+        output, _ = self.proc.communicate()
+        self.seconds = time.perf_counter() - self.started
+        if self.proc.returncode != 0:
+            return output.strip()
+        self.store.put(self.key, {"read": True})
+        return None
 
 
 def _reject(staging: Path, rejected: Path, outdir_name: str, what: str, details: str) -> None:
@@ -93,35 +122,35 @@ def permissions_key(build: BuildResult) -> str:
     return hashlib.sha256(digests.encode() + b"\n" + exceptions).hexdigest()
 
 
-def _run_permissions(outcome: Outcome, staging: Path, rejected: Path, outdir_name: str, lz: LandingZone) -> str | None:
-    """None when the permissions check failed (the output is kept for inspection); a passed result is cached."""
+@dataclass(frozen=True)
+class GateResult:
+    line: str  # the summary line when it passed
+    failure: str = ""  # what failed, and its report (empty when it passed)
+
+
+def _run_permissions(outcome: Outcome, staging: Path, lz: LandingZone) -> GateResult:
+    """A passed result is cached under permissions_key; a failed one is reported (and not cached)."""
     store = RecordCache(outcome.cache_root, "permissions")
     key = permissions_key(outcome.build)
     cached = store.get(key)
     if cached is not None:
-        return str(cached["line"])
+        return GateResult(str(cached["line"]))
     try:
-        line = _check_permissions(staging, rejected, outdir_name, lz, outcome.cache_root / DECISIONS_FILE)
+        report = check_permissions(staging, lz, decisions=outcome.cache_root / DECISIONS_FILE)
     except SimulatorUnavailable as exc:  # not a result: nothing to cache
-        return f"permissions: skipped ({exc})"
-    if line is not None:
-        store.put(key, {"line": line})
-    return line
-
-
-def _check_permissions(staging: Path, rejected: Path, outdir_name: str, lz: LandingZone, decisions: Path) -> str | None:
-    report = check_permissions(staging, lz, decisions=decisions)
+        return GateResult(f"permissions: skipped ({exc})")
     if not report.ok:
-        _reject(staging, rejected, outdir_name, "the permissions check failed", render(report))
-        return None
+        return GateResult("", f"the permissions check failed\n{render(report)}")
     allowed = sum(p.path.kind == "designed" and p.decision == "Allowed" for p in report.paths)
     denied = sum(p.path.kind == "forbidden" and p.decision != "Unverified" for p in report.paths)
     unverified = sum(p.decision == "Unverified" for p in report.paths)
-    return (
+    line = (
         f"permissions: 0 dead grants of {report.grants_simulated}, {allowed} designed paths allowed, "
         f"{denied} forbidden paths denied, {unverified} unverified, {report.references} cross-account names resolved "
         "(`agentzone permissions` for details)"
     )
+    store.put(key, {"line": line})
+    return GateResult(line)
 
 
 @dataclass
@@ -147,7 +176,8 @@ def _build(
 
 
 def _gates(outcome: Outcome, lz: LandingZone, selection: Selection, staging: Path, outdir: Path) -> bool:
-    """cfn-lint, checkov, the CDK CLI's read and the permissions check, in that order; False at the first failure."""
+    """cfn-lint and checkov (from the units), then the CDK CLI's read and the permissions check side by side; False
+    at the first failure (in that order)."""
     rejected = outdir.with_name(f"{outdir.name}.rejected")
     outcome.lint = classify_lint(outcome.build.lint_findings)
     if outcome.lint.errors:
@@ -158,21 +188,27 @@ def _gates(outcome: Outcome, lz: LandingZone, selection: Selection, staging: Pat
     if checkov_line is None:
         return False
     outcome.checkov_line = checkov_line
+    cli = CliRead(staging, outcome.build, outcome.cache_root)
     timer = time.perf_counter()
-    problem = cli_reads(staging)
-    outcome.phases["cdk cli"] = time.perf_counter() - timer
+    if selection.as_context():
+        permissions = GateResult("permissions: skipped for a partial synth (it needs every account's stacks)")
+    else:
+        try:
+            permissions = _run_permissions(outcome, staging, lz)
+        except BaseException:
+            cli.stop()
+            raise
+    outcome.phases["permissions"] = time.perf_counter() - timer
+    problem = cli.problem()  # waits for the CLI, which reads staging: nothing is moved before it is done
+    outcome.phases["cdk cli"] = cli.seconds
     if problem is not None:
         _reject(staging, rejected, outdir.name, "the CDK CLI cannot read the assembly", problem)
         return False
-    timer = time.perf_counter()
-    if selection.as_context():
-        permissions_line: str | None = "permissions: skipped for a partial synth (it needs every account's stacks)"
-    else:
-        permissions_line = _run_permissions(outcome, staging, rejected, outdir.name, lz)
-    outcome.phases["permissions"] = time.perf_counter() - timer
-    if permissions_line is None:
+    if permissions.failure:
+        what, details = permissions.failure.split("\n", 1)
+        _reject(staging, rejected, outdir.name, what, details)
         return False
-    outcome.permissions_line = permissions_line
+    outcome.permissions_line = permissions.line
     return True
 
 

@@ -1,14 +1,16 @@
 """Join unit assemblies into one cloud assembly, as one app with every unit's stacks would have written it.
 
-Templates, asset manifests, metadata and assets are copied (assets are content-addressed, so a shared one is
-written once); ``manifest.json`` lists every unit's artifacts in unit order with the construct tree and
-feature-flag report last, and gains the dependencies between units (a tenant's services stack deploys after its
-environment's SharedServices stack); ``tree.json`` and the validation reports are merged.
+Templates, asset manifests, metadata and assets are hard-linked from the cache, or copied where linking fails
+(assets are content-addressed, so a shared one is written once); ``manifest.json`` lists every unit's artifacts
+in unit order with the construct tree and feature-flag report last, and gains the dependencies between units (a
+tenant's services stack deploys after its environment's SharedServices stack); ``tree.json`` and the validation
+reports are merged.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -19,15 +21,30 @@ MERGED = {MANIFEST, TREE, *REPORTS}
 TRAILING_ARTIFACTS = ("Tree", "aws-cdk-lib/feature-flag-report")
 
 
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    """A hard link to the cache entry's file where the file system allows it (no bytes copied), else a copy. An
+    assembly file changed in place changes the entry too, which the cache then finds corrupted and rebuilds."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def _copy_files(source: Path, dest: Path) -> None:
     for entry in sorted(source.iterdir()):
         target = dest / entry.name
         if entry.name in MERGED:
             continue
         if entry.is_dir():
-            shutil.copytree(entry, target, dirs_exist_ok=True)
+            shutil.copytree(entry, target, dirs_exist_ok=True, copy_function=_link_or_copy_new)
         elif not target.exists():
-            shutil.copy2(entry, target)
+            _link_or_copy(entry, target)
+
+
+def _link_or_copy_new(source: str, target: str) -> None:
+    """copytree's copy function: an asset another unit already wrote (content-addressed) is left as it is."""
+    if not os.path.exists(target):
+        _link_or_copy(source, target)
 
 
 def _manifest(units: list[Path], dependencies: dict[str, list[str]]) -> dict:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from ..config.source import COMPOSER
 from ..project import PROJECT_ROOT
 
 FORMAT = 1  # bump when the cache entry layout or a unit's outputs change meaning
@@ -86,7 +87,7 @@ def referenced_files(config_dir: Path, document: Path) -> set[Path]:
     """The document itself and every file or directory under the config tree that one of its strings names."""
     out = {document}
     root = config_dir.resolve()
-    for text in _strings(yaml.safe_load(document.read_text()) or {}):
+    for text in _strings(yaml.load(document.read_text(), Loader=COMPOSER) or {}):
         if "\n" in text or len(text) > 512 or ".." in Path(text).parts or Path(text).is_absolute():
             continue
         candidate = (config_dir / text).resolve()
