@@ -1,5 +1,5 @@
 """The `agentzone` command: validate, schema, list, synth, diagram, shards, guard, permissions, catalog, tools,
-killswitch, eval, release.
+killswitch, eval, release, bootstrap-policy, deploy-plan.
 
 Exit codes: 0 success, 1 a check failed (synth, cdk-nag, cfn-lint, stale schema),
 2 the input is wrong (configuration problems, unknown selector, bad usage).
@@ -25,6 +25,7 @@ from .catalog.cli import add_parser as add_catalog_parser
 from .config import ConfigError, LandingZone, default_config_dir, load_landing_zone
 from .config.model import Organization, Tenant
 from .delivery.bootstrap import add_parser as add_bootstrap_parser
+from .delivery.plan import add_parser as add_deploy_plan_parser
 from .delivery.release import add_parser as add_release_parser
 from .evaluation.cli import add_parser as add_eval_parser
 from .guard import guard, violations_json
@@ -348,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_eval_parser,
         add_release_parser,
         add_bootstrap_parser,
+        add_deploy_plan_parser,
     ):
         add_parser(sub)
     return parser

@@ -186,11 +186,23 @@ def tenant_platform_stacks(tenant: Tenant) -> list[tuple[str, str]]:
 
 
 def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
-    """Tenant stack -> the platform stacks it deploys after (names only, so units can declare them).
+    """Stack -> the stacks of other units it deploys after (names only, so units can declare them).
 
-    Its gateway team is created by the admin function in SharedServices; its data, observability and identity
-    stacks import the lake's zones, the archive key and the user pool and credentials key by export.
+    - The Organization stack's trail writes to the central environment's log archive (key and bucket), and the
+      central Security stack is the delegated administrator the Organization stack registers.
+    - A tenant's stacks in the platform accounts: its gateway team is created by the admin function in
+      SharedServices; its data, observability and identity stacks import the lake's zones, the archive key and
+      the user pool and credentials key by export.
+    - A tenant's own account stack: its runtimes pull images from its ``-services`` repositories, its invocation
+      log bucket replicates into the environment's log archive, and its feedback rule targets the lake's bus.
     """
+    central = lz.organization.central_environment
+    if unit.kind == "organization":
+        return {stack_name("Organization"): [stack_name(PLATFORM_STACK_ROLES["logging"], central)]}
+    if unit.kind == "platform":
+        if unit.environment not in (None, central):
+            return {}
+        return {stack_name(PLATFORM_STACK_ROLES["security"], central): [stack_name("Organization")]}
     if unit.kind != "tenant":
         return {}
     tenant = lz.tenant(unit.name)
@@ -202,4 +214,8 @@ def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
             out[stack_name("", f"{env_name}-{suffix}", tenant.tenant)] = [
                 stack_name(PLATFORM_STACK_ROLES[role], env_name)
             ]
+        out[stack_name("", env_name, tenant.tenant)] = [
+            stack_name("", f"{env_name}-services", tenant.tenant),
+            *(stack_name(PLATFORM_STACK_ROLES[role], env_name) for role in ("logging", "data_lake")),
+        ]
     return out

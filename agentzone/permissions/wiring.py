@@ -78,6 +78,14 @@ def _strings(value: Fragment, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(v, f"{path}[{i}]")
 
 
+def _names(target: str, arn: str) -> bool:
+    """Whether ``target`` names the resource ``arn``: exactly, by pattern, as a sub-resource, or as a resource whose
+    ARN ends in ``:*`` (a log group's) without it."""
+    if arn == target or fnmatch.fnmatchcase(arn, target) or target.startswith((arn + "/", arn + ":")):
+        return True
+    return arn.endswith(":*") and (target == arn[:-2] or target.startswith(arn[:-2] + ":"))
+
+
 class WiringCheck:
     def __init__(
         self, model: LandingZoneModel, accounts: set[str], config_values: set[str], store: DecisionStore | None = None
@@ -148,17 +156,22 @@ class WiringCheck:
             return "*" not in bucket and (owner is None or owner.stack is not stack)
         return account in self.accounts and account != stack.account
 
-    def _resolves(self, target: str) -> bool:
+    def creators(self, target: str) -> set[str]:
+        """The stacks that create what an ARN names: exactly, by pattern, or as a sub-resource (an object key, an
+        endpoint); an S3 bucket ARN by the bucket's name."""
         service, _region, account, rest = _arn_parts(target)
         if service == "s3" and not account:
-            return rest.split("/", 1)[0] in self._buckets
-        for res in self._by_account.get(account, []):
-            arn = res.arn
-            if arn == target or fnmatch.fnmatchcase(arn, target) or target.startswith((arn + "/", arn + ":")):
-                return True
-            if arn.endswith(":*") and (target == arn[:-2] or target.startswith(arn[:-2] + ":")):
-                return True
-        return False
+            bucket = self._buckets.get(rest.split("/", 1)[0])
+            return {bucket.stack.name} if bucket is not None else set()
+        return {res.stack.name for res in self._by_account.get(account, []) if _names(target, res.arn)}
+
+    def _resolves(self, target: str) -> bool:
+        return bool(self.creators(target))
+
+    @staticmethod
+    def external(target: str) -> bool:
+        """A name no stack creates by design (account roots, bootstrap and AWS-managed resources, ...)."""
+        return any(pattern.match(target) for pattern in EXTERNAL.values())
 
     def _adopted(self, target: str) -> str | None:
         """A value from config: only its account, region and resource type can be checked before deploy."""
@@ -190,7 +203,7 @@ class WiringCheck:
         ]
         problems += self.nameless()
         for ref in self.references:
-            if any(pattern.match(ref.target) for pattern in EXTERNAL.values()):
+            if self.external(ref.target):
                 continue
             adopted = self._adopted(ref.target)
             if adopted == "" or (adopted is None and self._resolves(ref.target)):

@@ -271,7 +271,8 @@ def acknowledge_support_stacks(app: Construct, pipelines_: list[AgentZoneStack])
 
 
 class PlatformPipelineStack(AgentZoneStack):
-    """The platform's pipeline: Organization, then dev -> staging -> prod, accounts in parallel per environment."""
+    """The platform's pipeline: the central log archive, Organization, then dev -> staging -> prod, accounts in
+    parallel per environment."""
 
     ROLE = "Pipeline"
 
@@ -289,6 +290,11 @@ class PlatformPipelineStack(AgentZoneStack):
             artifact_bucket=self.secure_bucket("Artifacts").bucket,
         )
         pipeline = self.delivery.pipeline
+        # The organization trail writes to the central log archive: it deploys first (units.platform_dependencies).
+        central = org.central_environment
+        self.log_archive = pipeline.add_stage(
+            LandingZoneStage(self, f"{central}-Logging", build=_builds(stages.platform, lz, central, "logging"))
+        )
         self.organization = pipeline.add_stage(
             LandingZoneStage(self, "Organization", build=_builds(stages.organization, lz))
         )
@@ -301,6 +307,8 @@ class PlatformPipelineStack(AgentZoneStack):
             )
             wave = pipeline.add_wave(f"Platform-{env}", pre=pre)
             for role in stages.platform_roles:
+                if (env, role) == (central, "logging"):
+                    continue
                 build = _builds(stages.platform, lz, env, role)
                 wave.add_stage(LandingZoneStage(self, f"{env}-{naming.pascal(role)}", build=build))
             self.waves[env] = wave

@@ -48,8 +48,23 @@ def test_tenant_stacks_wait_for_their_environments_platform_stacks(lz):
         "AgentZone-claims-prod-observability": ["AgentZone-Logging-prod"],
         "AgentZone-claims-prod-identity": ["AgentZone-Security-prod"],
         "AgentZone-claims-prod-data": ["AgentZone-DataLake-prod"],
+        "AgentZone-claims-prod": [
+            "AgentZone-claims-prod-services",
+            "AgentZone-Logging-prod",
+            "AgentZone-DataLake-prod",
+        ],
     }
-    assert platform_dependencies(lz, Unit("platform", "prod")) == {}
+
+
+def test_the_organization_waits_for_the_central_log_archive_and_central_security_for_the_organization(lz):
+    """The organization trail writes to the central archive; the central Security stack acts as the delegated
+    administrator the Organization stack registers. Other environments' platform stacks wait for nothing."""
+    assert lz.organization.central_environment == "prod"
+    assert platform_dependencies(lz, Unit("organization")) == {"AgentZone-Organization": ["AgentZone-Logging-prod"]}
+    assert platform_dependencies(lz, Unit("platform", "prod")) == {
+        "AgentZone-Security-prod": ["AgentZone-Organization"]
+    }
+    assert platform_dependencies(lz, Unit("platform", "dev")) == {}
 
 
 def test_the_joined_manifest_orders_tenant_stacks_after_their_platform_stacks(sample_build, lz):
@@ -64,8 +79,39 @@ def test_the_joined_manifest_orders_tenant_stacks_after_their_platform_stacks(sa
     assert expected  # the sample has tenants with services and data stacks
     for stack, needs in expected.items():
         assert set(needs) <= set(artifacts[stack]["dependencies"]), stack
-    order = list(artifacts)
-    assert all(order.index(need) < order.index(stack) for stack, needs in expected.items() for need in needs)
+
+
+def test_every_stack_deploys_after_the_stacks_whose_resources_it_names(sample_build, lz):
+    """A replication destination, a trail's key, an image repository, an event bus: what a stack names in another
+    account (the wiring check's references) must be deployed before it. IAM conditions and wildcard patterns only
+    match names, so they order nothing."""
+    import json
+
+    from agentzone.permissions.assembly import Assembly
+    from agentzone.permissions.check import landing_zone_accounts
+    from agentzone.permissions.model import LandingZoneModel
+    from agentzone.permissions.wiring import WiringCheck
+
+    outdir = sample_build.synthesized.outdir
+    artifacts = json.loads((outdir / "manifest.json").read_text())["artifacts"]
+    wiring = WiringCheck(LandingZoneModel(Assembly.load(outdir)), landing_zone_accounts(lz), set())
+
+    def after(stack: str, seen: set[str]) -> set[str]:
+        for need in artifacts.get(stack, {}).get("dependencies", []):
+            if need not in seen:
+                seen.add(need)
+                after(need, seen)
+        return seen
+
+    pairs = {
+        (ref.stack, creator)
+        for ref in wiring.references
+        if not wiring.external(ref.target) and ".Condition." not in ref.path and "*" not in ref.target
+        for creator in wiring.creators(ref.target) - {ref.stack}
+    }
+    assert ("AgentZone-claims-prod", "AgentZone-claims-prod-services") in pairs  # its runtimes' image repositories
+    assert ("AgentZone-Organization", "AgentZone-Logging-prod") in pairs  # the trail's key
+    assert not [f"{c} must deploy after {p}" for c, p in sorted(pairs) if p not in after(c, set())]
 
 
 def test_every_stack_that_imports_an_export_deploys_after_the_stack_that_exports_it(sample_build):

@@ -80,22 +80,30 @@ def test_platform_pipeline_promotes_environments_in_order_with_accounts_in_paral
         "Build",
         "UpdatePipeline",
         "Assets",
+        "prod-Logging",
         "Organization",
         "Platform-dev",
         "Platform-staging",
         "Platform-prod",
     ]
-    for env, account_ids in {"dev": ("11", "12", "13", "14"), "prod": ("31", "32", "33", "34")}.items():
+    platform = {
+        "dev": (("11", "12", "13", "14"), ("SharedServices", "Logging", "Security", "DataLake")),
+        # The central log archive deployed first, before the organization trail that writes to it.
+        "prod": (("31", "33", "34"), ("SharedServices", "Security", "DataLake")),
+    }
+    for env, (account_ids, roles_deployed) in platform.items():
         actions = stage(pipelines, "AgentZone-Pipeline", f"Platform-{env}")
         deploys = [a for a in actions if a["Name"].endswith(".Deploy")]
-        assert len(deploys) == 4 and len({a["RunOrder"] for a in deploys}) == 1  # one wave: the four accounts at once
+        assert len(deploys) == len(account_ids) and len({a["RunOrder"] for a in deploys}) == 1  # accounts at once
         roles = json.dumps([a["Configuration"]["RoleArn"] for a in actions if a["Name"].endswith(".Prepare")])
         for suffix in account_ids:
             assert f"cdk-agentzone-cfn-exec-role-1000000000{suffix}-eu-west-1" in roles
         # The stacks keep the names `cdk deploy` gives them.
         assert sorted(a["Configuration"]["StackName"] for a in deploys) == sorted(
-            f"AgentZone-{r}-{env}" for r in ("SharedServices", "Logging", "Security", "DataLake")
+            f"AgentZone-{r}-{env}" for r in roles_deployed
         )
+    (archive,) = [a for a in stage(pipelines, "AgentZone-Pipeline", "prod-Logging") if a["Name"] == "Deploy"]
+    assert archive["Configuration"]["StackName"] == "AgentZone-Logging-prod"
 
 
 def test_only_prod_waits_for_a_human(pipelines):
@@ -241,3 +249,26 @@ def test_synth_step_keeps_the_unit_cache_in_the_artifact_bucket(pipelines):
     spec = json.loads(synth[0]["Source"]["BuildSpec"])
     assert spec["cache"] == {"paths": [".agentzone-cache/**/*"]}
     assert "make synth" in spec["phases"]["build"]["commands"]
+
+
+def test_deploy_plan_reads_the_platform_pipelines_run_in_order(pipelines):
+    """`agentzone deploy-plan` over the pipelines' assembly: stages in order, each deploy with its account."""
+    from agentzone.delivery.plan import pipeline_runs
+
+    outdir = pipelines["AgentZone-Pipeline"]["file"].parent
+    runs = pipeline_runs(outdir)
+    stages = dict(runs["agentzone-platform"])
+    assert list(stages)[4:6] == ["prod-Logging", "Organization"]
+    (archive,) = stages["prod-Logging"]
+    assert (archive.kind, archive.account, archive.region, archive.stack) == (
+        "deploy",
+        "100000000032",
+        "eu-west-1",
+        "AgentZone-Logging-prod",
+    )
+    prod = stages["Platform-prod"]
+    assert prod[0].kind == "approval" and {a.stack for a in prod if a.kind == "deploy"} == {
+        "AgentZone-SharedServices-prod",
+        "AgentZone-Security-prod",
+        "AgentZone-DataLake-prod",
+    }
