@@ -44,7 +44,7 @@ EXTERNAL = {
         r"^arn:aws:bedrock:[^:]*:(\d{12})?:(foundation-model|inference-profile)/"
     ),
     "service-created log group": re.compile(r"^arn:aws:logs:[^:]+:\d{12}:log-group:(/aws/|aws/)"),
-    # The delivery pipelines are synthesized on their own (`agentzone synth -c only=pipelines`).
+    # The delivery pipelines are synthesized on their own (`agentzone synth --only pipelines`).
     "tenant delivery pipeline role": re.compile(r"^arn:aws:iam::\d{12}:role/AgentZone-[a-z0-9-]+-pipeline-\*$"),
 }
 

@@ -33,6 +33,7 @@ from constructs import Construct
 
 from .. import naming
 from ..config.model import DeliverySettings, LandingZone, Tenant
+from ..constructs.secure_bucket import AccessLogsBucket
 from ..delivery.canary import canaries
 from ..nag import acknowledge, acknowledge_compliance, nag_arn
 from ..project import PROJECT_ROOT
@@ -114,7 +115,8 @@ class DeliveryPipeline(Construct):
                 "Synth",
                 input=self.source,
                 install_commands=["n 20 >/dev/null 2>&1 || true", "python3 --version", "node --version"],
-                commands=[*checks, f"npx cdk synth --quiet -c only=pipelines --output {PIPELINE_OUTPUT}"],
+                # The pipelines' own assembly, through the same gate as the landing zone's.
+                commands=[*checks, f'make synth ARGS="--only pipelines --output {PIPELINE_OUTPUT}"'],
                 primary_output_directory=PIPELINE_OUTPUT,
             ),
             # Deploys into other accounts: the artifact bucket gets a CMK those accounts' deploy roles may use.
@@ -136,11 +138,43 @@ class DeliveryPipeline(Construct):
         """Create the CodePipeline, then acknowledge what the CDK Pipelines L3 generates."""
         self.pipeline.build_pipeline()
         acknowledge_pipeline(self)
+        narrow_generated_wildcards(self)
         # cfn-lint's E3703 wants a literal role ARN in deploy actions; CDK Pipelines writes the bootstrap roles'
         # ARNs as Fn::Join over AWS::Partition, valid at deploy time. Ignored on this one resource only.
         cfn_pipeline = self.pipeline.pipeline.node.default_child
         assert isinstance(cfn_pipeline, cdk.CfnResource)
         cfn_pipeline.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3703"]}})
+
+
+# Actions CDK Pipelines grants on Resource "*" although they act on resources of the delivery account only: the
+# asset roles start and watch the Assets stage's projects; the pipeline role uses the cross-region replication
+# buckets' keys (imported by alias, so the L2 grant cannot name them).
+NARROWABLE = {
+    "codebuild:StartBuild": ("codebuild", "project/*"),
+    "kms:GenerateDataKey*": ("kms", "key/*"),
+}
+
+
+def narrow_generated_wildcards(delivery: DeliveryPipeline) -> None:
+    """Replace ``"*"`` in the L3's statements that grant NARROWABLE actions by those resources in the delivery
+    account (in the pipeline's region and each replication region)."""
+    stack = cdk.Stack.of(delivery)
+    regions = sorted({stack.region, *delivery.pipeline.pipeline.cross_region_support.keys()})
+    for child in delivery.node.find_all():
+        if not isinstance(child, iam.CfnPolicy):
+            continue
+        document = stack.resolve(child.policy_document)
+        for index, statement in enumerate(document.get("Statement", [])):
+            actions = statement.get("Action", [])
+            resources = statement.get("Resource", [])
+            resources = resources if isinstance(resources, list) else [resources]
+            marker = next((a for a in NARROWABLE if a in (actions if isinstance(actions, list) else [actions])), None)
+            if marker is None or "*" not in resources:
+                continue
+            service, resource = NARROWABLE[marker]
+            scoped = [f"arn:{stack.partition}:{service}:{r}:{stack.account}:{resource}" for r in regions]
+            narrowed = [*scoped, *(r for r in resources if r != "*")]
+            child.add_property_override(f"PolicyDocument.Statement.{index}.Resource", narrowed)
 
 
 def acknowledge_pipeline(delivery: DeliveryPipeline) -> None:
@@ -236,38 +270,54 @@ def _generated_resources(delivery: DeliveryPipeline) -> dict[str, str]:
     }
 
 
-def acknowledge_support_stacks(app: Construct, pipelines_: list[AgentZoneStack]) -> None:
-    """CodePipeline's cross-region support stacks (a replication bucket per extra region, created by the L3)."""
+def harden_support_stacks(app: Construct, pipelines_: list[AgentZoneStack]) -> None:
+    """CodePipeline's cross-region support stacks (a replication bucket per extra region, created by the L3): the
+    bucket is versioned and its access logged like every bucket of ours; what remains is acknowledged."""
     for child in app.node.children:
         if isinstance(child, cdk.Stack) and child.node.id.startswith("cross-region-stack-"):
             for bucket in child.node.find_all():
-                if isinstance(bucket, cdk.CfnResource) and bucket.cfn_resource_type == "AWS::S3::Bucket":
-                    for stack in pipelines_:
-                        # Seen from the pipeline's stack (another region), the L2 bucket has a generated physical name.
-                        l2_bucket = cast(s3.IBucket, bucket.node.scope)  # jsii types the scope as IConstruct
-                        name = stack.resolve(l2_bucket.bucket_name)
-                        if not isinstance(name, str):
-                            continue
-                        for policy in stack.node.find_all():
-                            if isinstance(policy, cdk.CfnResource) and policy.cfn_resource_type == "AWS::IAM::Policy":
-                                acknowledge(
-                                    policy,
-                                    f"AwsSolutions-IAM5[Resource::arn:aws:s3:::{name}/*]",
-                                    "Artifacts copied to CodePipeline's "
-                                    f"replication bucket in {child.region} for the actions there.",
-                                )
-                    acknowledge(
-                        bucket,
-                        "AwsSolutions-S1",
-                        "CodePipeline's cross-region replication bucket holds copies of build "
-                        "artifacts only; the organization trail records access.",
-                    )
-                    for rule, reason in {
-                        "S3BucketLoggingEnabled": "Build artifact copies only; the organization trail records access.",
-                        "S3BucketReplicationEnabled": "It is itself the replica CodePipeline needs in this region.",
-                        "S3BucketVersioningEnabled": "Build artifacts are reproducible from the repository.",
-                    }.items():
-                        acknowledge_compliance(bucket, rule, reason)
+                if isinstance(bucket, s3.CfnBucket):
+                    _version_and_log(child, bucket)
+                    _acknowledge_replication_bucket(bucket, child.region, pipelines_)
+
+
+def _version_and_log(stack: cdk.Stack, bucket: s3.CfnBucket) -> None:
+    access_logs = AccessLogsBucket(stack, "AccessLogs")
+    bucket.versioning_configuration = s3.CfnBucket.VersioningConfigurationProperty(status="Enabled")
+    bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=access_logs.bucket.bucket_name, log_file_prefix="replication/"
+    )
+    access_logs.bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="S3ServerAccessLogsPolicy",
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[access_logs.bucket.arn_for_objects("replication/*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.attr_arn},
+                "StringEquals": {"aws:SourceAccount": stack.account},
+            },
+        )
+    )
+
+
+def _acknowledge_replication_bucket(bucket: s3.CfnBucket, region: str, pipelines_: list[AgentZoneStack]) -> None:
+    for stack in pipelines_:
+        # Seen from the pipeline's stack (another region), the L2 bucket has a generated physical name.
+        l2_bucket = cast(s3.IBucket, bucket.node.scope)  # jsii types the scope as IConstruct
+        name = stack.resolve(l2_bucket.bucket_name)
+        if not isinstance(name, str):
+            continue
+        for policy in stack.node.find_all():
+            if isinstance(policy, cdk.CfnResource) and policy.cfn_resource_type == "AWS::IAM::Policy":
+                acknowledge(
+                    policy,
+                    f"AwsSolutions-IAM5[Resource::arn:aws:s3:::{name}/*]",
+                    f"Artifacts copied to CodePipeline's replication bucket in {region} for the actions there.",
+                )
+    acknowledge_compliance(
+        bucket, "S3BucketReplicationEnabled", "It is itself the replica CodePipeline needs in this region."
+    )
 
 
 class PlatformPipelineStack(AgentZoneStack):
@@ -475,5 +525,5 @@ def pipeline_stacks(app: Construct, lz: LandingZone, stages: StageStacks) -> lis
                 target=StackTarget("delivery", account, region, tenant.owner, tenant.cost_center, tenant.use_case_id),
             )
         )
-    acknowledge_support_stacks(app, stacks)  # the cross-region support stacks exist once the pipelines are built
+    harden_support_stacks(app, stacks)  # the cross-region support stacks exist once the pipelines are built
     return stacks

@@ -118,7 +118,7 @@ def test_only_prod_waits_for_a_human(pipelines):
 def test_synth_step_runs_the_pull_request_checks_and_the_pipeline_mutates_itself(pipelines):
     commands = buildspec(pipelines, "AgentZone-Pipeline", "DeliveryPipelineBuildSynth")["phases"]["build"]["commands"]
     assert commands[:2] == ["make test", "make synth"]
-    assert commands[-1] == "npx cdk synth --quiet -c only=pipelines --output pipeline.out"
+    assert commands[-1] == 'make synth ARGS="--only pipelines --output pipeline.out"'  # through the same gate
     mutate = buildspec(pipelines, "AgentZone-Pipeline", "DeliveryPipelineUpdatePipelineSelfMutation")["phases"]
     assert mutate["install"]["commands"] == ["npm install -g aws-cdk@2.1148.1"]  # the pinned CLI
     assert mutate["build"]["commands"][0].startswith("cdk -a . deploy AgentZone-Pipeline ")
@@ -272,3 +272,28 @@ def test_deploy_plan_reads_the_platform_pipelines_run_in_order(pipelines):
         "AgentZone-Security-prod",
         "AgentZone-DataLake-prod",
     }
+
+
+def test_cross_region_replication_bucket_is_versioned_and_logged_and_no_generated_grant_is_on_star(pipelines):
+    """What checkov flagged in the L3's output (CKV_AWS_18, 21, 111), fixed rather than accepted."""
+    (support,) = [p for n, p in pipelines.items() if "-support-" in n]  # CDK names it <pipeline>-support-<region>
+    buckets = {
+        k: r["Properties"] for k, r in support["template"]["Resources"].items() if r["Type"] == "AWS::S3::Bucket"
+    }
+    replication = next(v for k, v in buckets.items() if k.startswith("CrossRegionCodePipelineReplicationBucket"))
+    logs = next(k for k in buckets if k.startswith("AccessLogs"))
+    assert replication["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert replication["LoggingConfiguration"] == {
+        "DestinationBucketName": {"Ref": logs},
+        "LogFilePrefix": "replication/",
+    }
+    for name, p in pipelines.items():
+        for resource in p["template"]["Resources"].values():
+            if resource["Type"] != "AWS::IAM::Policy":
+                continue
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if {"codebuild:StartBuild", "kms:GenerateDataKey*"} & set(actions):
+                    assert "*" not in json.dumps(statement["Resource"]).replace("/*", ""), (name, statement)
+    fraud = json.dumps(pipelines["AgentZone-fraud-pipeline"]["template"])
+    assert "arn:aws:kms:eu-central-1:100000000031:key/*" in fraud  # the replication region's keys, by pattern
