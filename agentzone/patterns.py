@@ -28,6 +28,12 @@ GATEWAY_MODEL_PATTERN = r"^[a-z][a-z0-9.-]{0,46}[a-z0-9]$"
 REPOSITORY_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
 IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
+# Upstream registries whose ECR pull-through cache needs a login (ECR's own rule).
+REGISTRIES_WITH_LOGIN = ("ghcr.io", "registry-1.docker.io")
+# A pull-through-cache login: ECR reads only secrets named ecr-pullthroughcache/... (full ARN, with its suffix).
+REGISTRY_CREDENTIAL_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/[\w/+=.@-]+-[A-Za-z0-9]{6}$"
+)
 # An EventBridge Scheduler expression.
 SCHEDULE_PATTERN = r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$"
 GLUE_CRON_PATTERN = r"^cron\([^)]+\)$"

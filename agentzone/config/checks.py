@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from ..patterns import REGISTRIES_WITH_LOGIN
 from ..tools.cedar import load_policy_files
 from . import model as m
 from .blueprint_checks import blueprint_problems
@@ -236,7 +237,33 @@ def _shared_environment_problems(
                     f"and region {region} (got {cert_account}, {cert_region})",
                 )
             )
-    return problems
+    return problems + _registry_credential_problems(doc, org, env_name, env, region)
+
+
+def _registry_credential_problems(
+    doc: SourceDoc, org: m.Organization, env_name: str, env: m.PlatformEnvironment, region: str
+) -> list[Problem]:
+    """ECR reads a pull-through cache's login only in its own account and region, and only for upstreams that
+    need one."""
+    if not env.registry_credential_arn:
+        return []
+    path = ("environments", env_name, "registry_credential_arn")
+    cache = org.shared_services.fm_gateway.pull_through_cache if org.shared_services.fm_gateway else None
+    if cache is None or cache.upstream not in REGISTRIES_WITH_LOGIN:
+        upstream = (
+            f"{cache.upstream} needs no login" if cache else "there is no shared_services.fm_gateway.pull_through_cache"
+        )
+        return [doc.problem(path, f"remove it: {upstream} (a login is read for {', '.join(REGISTRIES_WITH_LOGIN)})")]
+    _, _, _, secret_region, secret_account, _ = env.registry_credential_arn.split(":", 5)
+    if (secret_account, secret_region) != (env.shared_services, region):
+        return [
+            doc.problem(
+                path,
+                f"the secret must be in this environment's shared-services account {env.shared_services} and region "
+                f"{region}, where ECR runs the cache (got {secret_account}, {secret_region})",
+            )
+        ]
+    return []
 
 
 def _fm_gateway_problems(doc: SourceDoc, gateway: m.FmGatewaySettings) -> list[Problem]:

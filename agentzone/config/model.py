@@ -29,6 +29,7 @@ from ..patterns import (
     MODEL_PATTERN,
     ORG_ID_PATTERN,
     REGION_PATTERN,
+    REGISTRY_CREDENTIAL_ARN_PATTERN,
     REPOSITORY_PATTERN,
     ROLE_NAME_PATTERN,
     ROOT_ID_PATTERN,
@@ -135,6 +136,12 @@ class PlatformEnvironment(Strict):
         description="ACM certificate in this environment's shared-services account for "
         "shared_services.fm_gateway.domain_name; "
         "the gateway serves HTTPS only, so it is not deployed here until this is set",
+    )
+    registry_credential_arn: Annotated[str, StringConstraints(pattern=REGISTRY_CREDENTIAL_ARN_PATTERN)] | None = Field(
+        None,
+        description="An existing Secrets Manager secret ecr-pullthroughcache/... in this environment's "
+        "shared-services account holding the upstream registry's read-only login (shared_services.fm_gateway."
+        "pull_through_cache); without it the stack creates that secret with a placeholder to fill in",
     )
 
 
@@ -246,9 +253,9 @@ class PullThroughCache(Strict):
     upstream: Literal["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "quay.io"] = Field(
         description="Upstream registry"
     )
-    # ghcr.io, Docker Hub and Quay need a login: the stack creates the secret ecr-pullthroughcache/<prefix>
-    # (AWS-managed key: ECR's service-linked role reads it) and the operator stores the token in it once
-    # (docs/shared-services.md).
+    # ghcr.io and Docker Hub need a login (REGISTRIES_WITH_LOGIN): an existing secret named by
+    # environments.<env>.registry_credential_arn, else the stack creates ecr-pullthroughcache/<prefix>
+    # (AWS-managed key: ECR's service-linked role reads it) for the operator to fill (docs/shared-services.md).
 
 
 class GatewayModel(Strict):

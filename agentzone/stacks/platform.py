@@ -159,6 +159,7 @@ class SharedServicesStack(AgentZoneStack):
             allowed_principal_accounts=tenant_accounts,
             guardrail_arn=self.gateway_guardrail.guardrail_arn,
             log_retention_days=org.observability.log_retention_days,
+            registry_credential_arn=org.environments[env].registry_credential_arn,
         )
         gateway = FmGateway(
             self, "FmGateway", props=props, encryption_key=self.key, proxy_config=config, access_logs=self.access_logs

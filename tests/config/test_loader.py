@@ -480,6 +480,17 @@ CASES = [
         "100000000012:certificate",
     ),
     (
+        "registry-login-wrong-account",
+        ORG,
+        "fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:",
+        "registry_credential_arn: arn:aws:secretsmanager:eu-west-1:100000000012:secret:"
+        "ecr-pullthroughcache/ghcr-AbC123\n    fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:",
+        "environments.dev.registry_credential_arn",
+        "the secret must be in this environment's shared-services account 100000000011 and region eu-west-1, where "
+        "ECR runs the cache (got 100000000012, eu-west-1)",
+        "registry_credential_arn",
+    ),
+    (
         "user-pool-wrong-region",
         ORG,
         "identity_user_pool_id: eu-west-1_AgZnDev01",
@@ -938,6 +949,25 @@ def test_invalid_input_is_reported_with_file_line_and_path(config_copy, case):
     )  # files without keys: Cedar
     matching = [p for p in problems if p.startswith(expected_prefix) and fragment in p]
     assert matching, f"expected {expected_prefix} ... {fragment!r}; got:\n" + "\n".join(problems)
+
+
+def test_a_registry_login_for_an_upstream_without_one_is_refused(config_copy):
+    login = "arn:aws:secretsmanager:eu-west-1:100000000011:secret:ecr-pullthroughcache/ghcr-AbC123"
+    edit(
+        config_copy,
+        ORG,
+        "    fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:",
+        (f"    registry_credential_arn: {login}\n    fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:"),
+    )
+    valid = load_landing_zone(config_copy)  # ghcr.io needs a login
+    assert valid.organization.environments["dev"].registry_credential_arn == login
+    edit(config_copy, ORG, "upstream: ghcr.io", "upstream: quay.io")
+    line = line_of(config_copy, ORG, "registry_credential_arn")
+    assert (
+        f"{config_copy / ORG}:{line}: environments.dev.registry_credential_arn: remove it: quay.io needs no login "
+        + ("(a login is read for ghcr.io, registry-1.docker.io)")
+        in problems_for(config_copy)
+    )
 
 
 def test_corpus_is_large_and_distinct():

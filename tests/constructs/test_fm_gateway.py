@@ -468,3 +468,31 @@ def test_props_from_settings_and_validation():
     assert "pull-through-cache prefix" in message and "'12345'" in message and "zones" in message
     assert split_profile("eu.anthropic.claude-sonnet-4-5-v1:0") == ("eu", "anthropic.claude-sonnet-4-5-v1:0")
     assert split_profile("amazon.nova-lite-v1:0") == (None, "amazon.nova-lite-v1:0")
+
+
+def test_an_existing_registry_login_is_used_instead_of_a_placeholder_secret():
+    """environments.<env>.registry_credential_arn: the cache reads the operator's secret; none is created."""
+    from agentzone.constructs.fm_gateway.props import PullThroughCacheProps
+    from agentzone.constructs.fm_gateway.service_roles import build_pull_through_cache
+
+    login = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ecr-pullthroughcache/ghcr-AbC123"
+    app = new_app()
+    named = cdk.Stack(app, "Named", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    assert build_pull_through_cache(named, PullThroughCacheProps("ghcr", "ghcr.io", login)) is None
+    created = cdk.Stack(app, "Created", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    assert build_pull_through_cache(created, PullThroughCacheProps("ghcr", "ghcr.io")) is not None
+    public = cdk.Stack(app, "Public", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    assert build_pull_through_cache(public, PullThroughCacheProps("quay", "quay.io")) is None
+    stacks = {s.stack_name: s.template for s in app.synth().stacks}
+
+    def rule_and_secrets(name: str) -> tuple[dict, list]:
+        resources = stacks[name]["Resources"].values()
+        (rule,) = [r["Properties"] for r in resources if r["Type"] == "AWS::ECR::PullThroughCacheRule"]
+        return rule, [r for r in resources if r["Type"] == "AWS::SecretsManager::Secret"]
+
+    rule, secrets = rule_and_secrets("Named")
+    assert rule["CredentialArn"] == login and not secrets
+    rule, secrets = rule_and_secrets("Created")
+    assert rule["CredentialArn"] == {"Ref": next(iter(stacks["Created"]["Resources"]))} and len(secrets) == 1
+    rule, secrets = rule_and_secrets("Public")
+    assert "CredentialArn" not in rule and not secrets

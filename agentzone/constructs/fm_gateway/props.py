@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import aws_cdk as cdk
 
 from ...naming import FM_GATEWAY_ROLE_PREFIX, PREFIX
-from ...patterns import DOMAIN_PATTERN, MODEL_PATTERN, REPOSITORY_PATTERN, ZONE_PATTERN
+from ...patterns import DOMAIN_PATTERN, MODEL_PATTERN, REGISTRIES_WITH_LOGIN, REPOSITORY_PATTERN, ZONE_PATTERN
 from ..ids import invalid_accounts
 
 if TYPE_CHECKING:
@@ -29,10 +29,13 @@ CONFIG_PREFIX = "config/"
 
 # Upstreams that need a login (a Secrets Manager secret ecr-pullthroughcache/<prefix>) and their ECR names.
 PULL_THROUGH_UPSTREAMS = {
-    "ghcr.io": ("github-container-registry", True),
-    "registry-1.docker.io": ("docker-hub", True),
-    "quay.io": ("quay", False),
-    "public.ecr.aws": ("ecr-public", False),
+    upstream: (ecr_name, upstream in REGISTRIES_WITH_LOGIN)
+    for upstream, ecr_name in {
+        "ghcr.io": "github-container-registry",
+        "registry-1.docker.io": "docker-hub",
+        "quay.io": "quay",
+        "public.ecr.aws": "ecr-public",
+    }.items()
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,41}[a-z0-9]$")
@@ -52,6 +55,7 @@ class PullThroughCacheProps:
 
     prefix: str
     upstream: Literal["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "quay.io"]
+    credential_arn: str | None = None  # an existing login secret; None: the construct creates one to fill in
 
     @property
     def needs_credentials(self) -> bool:
@@ -175,6 +179,7 @@ class FmGatewayProps:
         allowed_principal_accounts: Sequence[str],
         guardrail_arn: str | None = None,
         log_retention_days: int = 365,
+        registry_credential_arn: str | None = None,
     ) -> FmGatewayProps:
         """Props from the landing-zone's ``shared_services.fm_gateway`` section."""
         ptc = settings.pull_through_cache
@@ -186,7 +191,9 @@ class FmGatewayProps:
             image_tag=settings.image.tag,
             model_ids=tuple(dict.fromkeys(m.model for m in settings.models)),
             allowed_principal_accounts=tuple(sorted(set(allowed_principal_accounts))),
-            pull_through_cache=PullThroughCacheProps(prefix=ptc.prefix, upstream=ptc.upstream) if ptc else None,
+            pull_through_cache=(
+                PullThroughCacheProps(ptc.prefix, ptc.upstream, registry_credential_arn) if ptc else None
+            ),
             guardrail_arn=guardrail_arn,
             zones=tuple(settings.zones),
             vpc_cidr=settings.vpc_cidr,

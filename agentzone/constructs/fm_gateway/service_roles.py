@@ -231,17 +231,18 @@ _PTC_NO_ROTATION = (
 
 
 def build_pull_through_cache(scope: Construct, ptc: PullThroughCacheProps) -> secretsmanager.Secret | None:
-    """The ECR rule that fills ``<prefix>/...`` from the upstream; returns the login secret it needs, if any."""
-    credential = _pull_through_credential(scope, ptc) if ptc.needs_credentials else None
+    """The ECR rule that fills ``<prefix>/...`` from the upstream; returns the login secret it created, if any
+    (none when the upstream needs no login or ``credential_arn`` names an existing one)."""
+    created = _pull_through_credential(scope, ptc) if ptc.needs_credentials and not ptc.credential_arn else None
     ecr.CfnPullThroughCacheRule(
         scope,
         "PullThroughCache",
         ecr_repository_prefix=ptc.prefix,
         upstream_registry=PULL_THROUGH_UPSTREAMS[ptc.upstream][0],
         upstream_registry_url=ptc.upstream,
-        credential_arn=credential.secret_arn if credential else None,
+        credential_arn=created.secret_arn if created else (ptc.credential_arn if ptc.needs_credentials else None),
     )
-    return credential
+    return created
 
 
 def _pull_through_credential(scope: Construct, ptc: PullThroughCacheProps) -> secretsmanager.Secret:
