@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,30 +68,36 @@ class CliRead:
         self.store = RecordCache(cache_root, "cli-read")
         digests = "\n".join(r.digest for r in build.records).encode()
         self.key = hashlib.sha256((assembly / "manifest.json").read_bytes() + b"\n" + digests).hexdigest()
-        self.started = time.perf_counter()
-        self.seconds = 0.0
+        self.seconds = 0.0  # the CLI's own run time (it overlaps the permissions check)
+        self.output = ""
         self.proc: subprocess.Popen[str] | None = None
+        self.reader: threading.Thread | None = None
         if CDK_CLI.exists() and self.store.get(self.key) is None:
             cmd = [str(CDK_CLI), "ls", "--app", str(assembly), "--no-notices"]
             self.proc = subprocess.Popen(
                 cmd, cwd=PROJECT_ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
             )
+            self.reader = threading.Thread(target=self._read, args=(self.proc, time.perf_counter()), daemon=True)
+            self.reader.start()
+
+    def _read(self, proc: subprocess.Popen[str], started: float) -> None:
+        self.output, _ = proc.communicate()
+        self.seconds = time.perf_counter() - started
 
     def stop(self) -> None:
-        if self.proc is not None:
+        if self.proc is not None and self.reader is not None:
             self.proc.kill()
-            self.proc.communicate()
+            self.reader.join()
 
     def problem(self) -> str | None:
         """None when the CLI reads the assembly (now or in an earlier run), else what it said."""
         if not CDK_CLI.exists():
             return f"CDK CLI not found at {CDK_CLI}; run `make synth` or `npm ci` first"
-        if self.proc is None:
+        if self.proc is None or self.reader is None:
             return None
-        output, _ = self.proc.communicate()
-        self.seconds = time.perf_counter() - self.started
+        self.reader.join()
         if self.proc.returncode != 0:
-            return output.strip()
+            return self.output.strip()
         self.store.put(self.key, {"read": True})
         return None
 

@@ -200,7 +200,7 @@ def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     if unit.kind == "organization":
         return {stack_name("Organization"): [stack_name(PLATFORM_STACK_ROLES["logging"], central)]}
     if unit.kind == "platform":
-        if unit.environment not in (None, central):
+        if unit.name != central:
             return {}
         return {stack_name(PLATFORM_STACK_ROLES["security"], central): [stack_name("Organization")]}
     if unit.kind != "tenant":

@@ -11,7 +11,7 @@ from agentzone.delivery.plan import stack_waves
 def test_every_stack_deploys_in_a_later_wave_than_what_it_waits_for(sample_assembly):
     waves = stack_waves(sample_assembly.outdir)
     wave_of = {s.stack: number for number, stacks in enumerate(waves) for s in stacks}
-    assert len(wave_of) == sum(map(len, waves)) == len(sample_assembly.stacks)
+    assert len(wave_of) == sum(map(len, waves)) == len(sample_assembly.templates)
     assert all(wave_of[need] < wave_of[s.stack] for stacks in waves for s in stacks for need in s.waits_for)
     # The central archive, then the organization (its trail writes there), then the delegated security account.
     assert wave_of["AgentZone-Logging-prod"] < wave_of["AgentZone-Organization"] < wave_of["AgentZone-Security-prod"]
@@ -23,7 +23,7 @@ def test_every_stack_deploys_in_a_later_wave_than_what_it_waits_for(sample_assem
 def test_the_plan_names_account_region_and_what_each_stack_waits_for(sample_assembly, capsys):
     assert cli.main(["deploy-plan", "--assembly", str(sample_assembly.outdir)]) == 0
     text = capsys.readouterr().out
-    assert text.startswith(f"cdk deploy --all: {len(sample_assembly.stacks)} stacks in ")
+    assert text.startswith(f"cdk deploy --all: {len(sample_assembly.templates)} stacks in ")
     assert "  333333333333/eu-west-1  AgentZone-claims-prod  after AgentZone-DataLake-prod, " in text
     assert cli.main(["deploy-plan", "--assembly", str(sample_assembly.outdir), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
