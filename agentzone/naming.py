@@ -34,6 +34,22 @@ def organization_trail_arn(management_account: str, region: str, partition: str 
     return f"arn:{partition}:cloudtrail:{region}:{management_account}:trail/{ORGANIZATION_TRAIL}"
 
 
+def organization_arn(management_account: str, organization_id: str, partition: str = "aws") -> str:
+    """The organization as a RAM principal: shares with it reach every member account, no invitation."""
+    return f"arn:{partition}:organizations::{management_account}:organization/{organization_id}"
+
+
+def fm_gateway_endpoint_service_parameter(environment: str) -> str:
+    """SSM parameter (shared-services account, shared with the organization) naming the FM gateway's PrivateLink
+    endpoint service, which tenant VPCs connect to."""
+    return f"/{PREFIX}/{environment}/fm-gateway/endpoint-service-name"
+
+
+def shared_parameter_arn(name: str, account: str, region: str, partition: str = "aws") -> str:
+    """The full ARN another account reads a RAM-shared SSM parameter by (CloudFormation template parameters only)."""
+    return f"arn:{partition}:ssm:{region}:{account}:parameter{name}"
+
+
 def tenant_reader_role(tenant: str) -> str:
     """Read-only role for one tenant in a logging account."""
     return f"{PREFIX}-{tenant}-observability-reader"

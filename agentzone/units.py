@@ -188,8 +188,9 @@ def tenant_platform_stacks(tenant: Tenant) -> list[tuple[str, str]]:
 def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     """Stack -> the stacks of other units it deploys after (names only, so units can declare them).
 
-    - The Organization stack's trail writes to the central environment's log archive (key and bucket), and the
-      central Security stack is the delegated administrator the Organization stack registers.
+    - The Organization stack's trail writes to the central environment's log archive (key and bucket); the
+      central Security stack is the delegated administrator the Organization stack registers; each SharedServices
+      stack shares a parameter with the organization through RAM, which the Organization stack enables.
     - A tenant's stacks in the platform accounts: its gateway team is created by the admin function in
       SharedServices; its data, observability and identity stacks import the lake's zones, the archive key and
       the user pool and credentials key by export.
@@ -200,11 +201,15 @@ def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     if unit.kind == "organization":
         return {stack_name("Organization"): [stack_name(PLATFORM_STACK_ROLES["logging"], central)]}
     if unit.kind == "platform":
-        if unit.name != central:
-            return {}
-        return {stack_name(PLATFORM_STACK_ROLES["security"], central): [stack_name("Organization")]}
-    if unit.kind != "tenant":
-        return {}
+        # SharedServices shares the FM gateway's endpoint service through RAM, which the Organization stack opens.
+        out = {stack_name(PLATFORM_STACK_ROLES["shared_services"], unit.name): [stack_name("Organization")]}
+        if unit.name == central:
+            out[stack_name(PLATFORM_STACK_ROLES["security"], central)] = [stack_name("Organization")]
+        return out
+    return _tenant_dependencies(lz, unit) if unit.kind == "tenant" else {}
+
+
+def _tenant_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     tenant = lz.tenant(unit.name)
     out: dict[str, list[str]] = {}
     for env_name in lz.organization.environments:

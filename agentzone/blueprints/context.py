@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
 
 from .. import naming
+from ..constructs.isolated_vpc import PrivateService
 from ..constructs.secure_bucket import AccessLogsBucket
 
 
@@ -59,6 +62,25 @@ class ImageRegistry:
 
 
 @dataclass(frozen=True)
+class SharedEndpointService:
+    """A PrivateLink endpoint service another account publishes: its name in a RAM-shared SSM parameter (the
+    parameter's full ARN), and the domain clients call it by."""
+
+    parameter_arn: str
+    domain: str
+
+    def for_vpc(self, scope: Construct, construct_id: str) -> PrivateService:
+        """The service as a VPC sees it: one template parameter per stack reads the shared name at deploy time."""
+        stack = cdk.Stack.of(scope)
+        reader = stack.node.try_find_child(f"{construct_id}ServiceName")
+        if reader is None:
+            reader = ssm.StringParameter.from_string_parameter_arn(
+                stack, f"{construct_id}ServiceName", self.parameter_arn
+            )
+        return PrivateService(construct_id, cast(ssm.IStringParameter, reader).string_value, self.domain)
+
+
+@dataclass(frozen=True)
 class BlueprintContext:
     """The account-level inputs every blueprint may use.
 
@@ -79,6 +101,11 @@ class BlueprintContext:
     image_registry: ImageRegistry | None = None
     fm_gateway_url: str | None = None
     access_logs: AccessLogsBucket | None = None  # where blueprint buckets log their access; each creates one if None
+    fm_gateway_endpoint: SharedEndpointService | None = None  # what VPC agents connect to the FM gateway through
+
+    def fm_gateway_private_link(self, scope: Construct) -> PrivateService | None:
+        """The FM gateway's endpoint service for an agent VPC, when the environment's gateway is reachable."""
+        return self.fm_gateway_endpoint.for_vpc(scope, "FmGateway") if self.fm_gateway_endpoint else None
 
     def resource_name(self, name: str, *, separator: str = "-", max_length: int = 48) -> str:
         """``<tenant><sep><name><sep><environment>``, e.g. claims_triage_dev for AgentCore names."""

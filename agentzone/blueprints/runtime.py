@@ -51,7 +51,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..config.model import AgentRuntimeBlueprint, RuntimeRelease
-from ..constructs.isolated_vpc import IsolatedVpc, IsolatedVpcProps
+from ..constructs.isolated_vpc import IsolatedVpc, IsolatedVpcProps, PrivateService
 from ..nag import acknowledge_runtime_role
 from ..patterns import AGENTCORE_NAME_PATTERN, IMAGE_TAG_PATTERN, REPOSITORY_PATTERN
 from .context import AgentAttachment, BlueprintContext, CentralIdentity, ImageRegistry, tag_map
@@ -156,6 +156,7 @@ class RuntimeVpcProps:
     cidr: str = "10.80.0.0/22"
     zones: tuple[str, ...] = ("a", "b")
     log_retention_days: int = 365
+    private_services: tuple[PrivateService, ...] = ()  # PrivateLink services the agent calls (the FM gateway)
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,8 @@ class AgentRuntime(Construct):
                 log_retention_days=props.vpc.log_retention_days,
             ),
         )
+        for service in props.vpc.private_services:
+            self.network.add_private_service(service)
         self.security_group = self.network.https_only_security_group(
             self,
             "SecurityGroup",
@@ -505,7 +508,12 @@ class AgentRuntime(Construct):
         """
         release, registry = _release_and_registry(context, name, config)
         variables = _runtime_variables(context, config)
-        vpc = RuntimeVpcProps(cidr=config.vpc.cidr, zones=tuple(config.vpc.zones)) if config.vpc else None
+        vpc = None
+        if config.vpc:
+            private = context.fm_gateway_private_link(scope)
+            vpc = RuntimeVpcProps(
+                cidr=config.vpc.cidr, zones=tuple(config.vpc.zones), private_services=(private,) if private else ()
+            )
         return cls(
             scope,
             construct_id,

@@ -30,6 +30,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
 from constructs import Construct
 
 from ..patterns import ZONE_PATTERN
@@ -37,6 +39,16 @@ from .retention import retained_log_group
 
 HTTPS_PORT = 443
 _ZONE = re.compile(ZONE_PATTERN)
+
+
+@dataclass(frozen=True)
+class PrivateService:
+    """A PrivateLink endpoint service of another account (e.g. the shared FM gateway's), reached from the VPC by
+    ``domain``. ``service_name`` may be a deploy-time token (a shared SSM parameter read by the template)."""
+
+    construct_id: str
+    service_name: str
+    domain: str
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,31 @@ class IsolatedVpc(Construct):
                 ec2.VpcEndpointPrivateDnsOnlyForInboundResolverEndpoint.ALL_RESOLVERS if s3 else None
             ),
         )
+
+    def add_private_service(self, service: PrivateService) -> ec2.InterfaceVpcEndpoint:
+        """An interface endpoint to ``service``, and a private hosted zone of this VPC mapping its domain to the
+        endpoint: the service's own certificate then matches the name clients call (the endpoint service has no
+        verified private DNS name to turn on)."""
+        endpoint = self.vpc.add_interface_endpoint(
+            service.construct_id,
+            service=ec2.InterfaceVpcEndpointService(service.service_name, HTTPS_PORT),
+            private_dns_enabled=False,
+            subnets=self.subnets,
+            security_groups=[self.endpoint_security_group],
+            open=False,
+        )
+        zone = route53.PrivateHostedZone(
+            self, f"{service.construct_id}Zone", zone_name=service.domain, vpc=self.vpc,
+            comment=f"{service.domain} through the VPC's endpoint to {service.construct_id}",
+        )  # fmt: skip
+        route53.ARecord(
+            zone,
+            "Endpoint",
+            zone=zone,
+            target=route53.RecordTarget.from_alias(route53_targets.InterfaceVpcEndpointTarget(endpoint)),
+        )
+        self.endpoints[service.construct_id] = endpoint
+        return endpoint
 
     def https_only_security_group(self, scope: Construct, construct_id: str, *, description: str) -> ec2.SecurityGroup:
         """A security group whose only rule is HTTPS egress to this VPC's CIDR (its endpoints); no ingress."""

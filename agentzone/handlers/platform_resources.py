@@ -60,6 +60,14 @@ def enable_trusted_access(props: dict, request: str) -> tuple[str, dict]:
     return "trusted-access", {}
 
 
+def enable_ram_organization_sharing(props: dict, request: str) -> tuple[str, dict]:
+    """RAM shares with the organization (the platform's shared SSM parameters) reach member accounts without an
+    invitation to accept only once this is on."""
+    if request != "Delete":
+        boto3.client("ram").enable_sharing_with_aws_organization()
+    return "ram-organization-sharing", {}
+
+
 def enable_policy_types(props: dict, request: str) -> tuple[str, dict]:
     """SCPs and tag policies can only be attached once their type is enabled on the root."""
     root, wanted = props["RootId"], sorted(props["PolicyTypes"])
@@ -176,6 +184,7 @@ HANDLERS = {
     "Custom::CostAllocationTags": activate_cost_allocation_tags,
     "Custom::DelegatedAdministrator": register_delegated_administrator,
     "Custom::TrustedAccess": enable_trusted_access,
+    "Custom::RamOrganizationSharing": enable_ram_organization_sharing,
     "Custom::PolicyTypes": enable_policy_types,
     "Custom::GuardDutyOrganizationAdmin": enable_guardduty_admin,
     "Custom::GuardDutyAutoEnable": auto_enable_guardduty,

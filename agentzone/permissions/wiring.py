@@ -44,6 +44,9 @@ EXTERNAL = {
         r"^arn:aws:bedrock:[^:]*:(\d{12})?:(foundation-model|inference-profile)/"
     ),
     "service-created log group": re.compile(r"^arn:aws:logs:[^:]+:\d{12}:log-group:(/aws/|aws/)"),
+    "the organization (a RAM share's principal)": re.compile(
+        r"^arn:aws:organizations::\d{12}:organization/o-[a-z0-9]+$"
+    ),
     # The delivery pipelines are synthesized on their own (`agentzone synth --only pipelines`).
     "tenant delivery pipeline role": re.compile(r"^arn:aws:iam::\d{12}:role/AgentZone-[a-z0-9-]+-pipeline-\*$"),
 }

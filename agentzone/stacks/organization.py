@@ -65,8 +65,9 @@ class _ManagementAccountStack(AgentZoneStack):
             resource_type=resource_type,
             properties=properties,
             statements=statements,
-            wildcard_reason="Organizations list/enable calls, Cost Explorer tag activation and GuardDuty admin calls "
-            "have no resource-level permissions; every other call is scoped to this organization's ARNs.",
+            wildcard_reason="Organizations list/enable calls, RAM's organization-sharing switch, Cost Explorer tag "
+            "activation and GuardDuty admin calls have no resource-level permissions; every other call is scoped to "
+            "this organization's ARNs.",
         )
 
     def _ou(self, construct_id: str, name: str, parent_id: str) -> organizations.CfnOrganizationalUnit:
@@ -170,6 +171,37 @@ class OrganizationStack(_ManagementAccountStack):
         )
         self.trail = self._organization_trail(trusted)
         self._delegate_security_services(trusted)
+        self.ram_sharing = self._enable_ram_sharing()
+
+    def _enable_ram_sharing(self) -> cdk.CustomResource:
+        """RAM shares with the organization (SharedServices' parameters) need this switch, once, from here."""
+        ram_role = f"arn:{self.partition}:iam::{self.account}:role/aws-service-role/ram.amazonaws.com/*"
+        acknowledge(
+            self.provider.policy,
+            f"AwsSolutions-IAM5[Resource::{ram_role}]",
+            "RAM's service-linked role (its name is RAM's), created by the organization-sharing switch; the "
+            "statement allows only iam:CreateServiceLinkedRole for ram.amazonaws.com.",
+        )
+        return self._custom(
+            "RamOrganizationSharing",
+            "Custom::RamOrganizationSharing",
+            {},
+            [
+                iam.PolicyStatement(
+                    actions=[
+                        "ram:EnableSharingWithAwsOrganization",
+                        "organizations:EnableAWSServiceAccess",
+                        "organizations:DescribeOrganization",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(  # RAM's service-linked role, created by the switch
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=[ram_role],
+                    conditions={"StringEquals": {"iam:AWSServiceName": "ram.amazonaws.com"}},
+                ),
+            ],
+        )
 
     def _build_ous(self) -> None:
         org = self.lz.organization

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ram as ram
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import naming
@@ -175,7 +177,29 @@ class SharedServicesStack(AgentZoneStack):
             log_retention_days=org.observability.log_retention_days,
             function_name=naming.FM_GATEWAY_ADMIN_FUNCTION,
         )
+        self._share_endpoint_service(lz, gateway)
         return gateway
+
+    def _share_endpoint_service(self, lz: LandingZone, gateway: FmGateway) -> None:
+        """Tenant VPCs read the endpoint service's (generated) name at deploy time: an advanced-tier parameter
+        shared with the organization through RAM, read as a template parameter (nobody copies it)."""
+        org, env = lz.organization, self.target.environment
+        parameter = ssm.StringParameter(
+            self,
+            "FmGatewayEndpointServiceName",
+            parameter_name=naming.fm_gateway_endpoint_service_parameter(env),
+            string_value=gateway.endpoint_service_name,
+            tier=ssm.ParameterTier.ADVANCED,  # only advanced parameters can be shared
+            description=f"PrivateLink endpoint service of the {env} FM gateway, read by tenant VPCs",
+        )
+        ram.CfnResourceShare(
+            self,
+            "FmGatewayEndpointServiceShare",
+            name=f"{naming.PREFIX}-fm-gateway-endpoint-service-{env}",
+            resource_arns=[parameter.parameter_arn],
+            principals=[naming.organization_arn(org.management_account, org.organization_id, self.partition)],
+            allow_external_principals=False,
+        )
 
     def _tool_gateway(self, lz: LandingZone, user_pool_id: str) -> ToolGateway:
         """The organization's shared tool gateway; tenants call it with their central-identity tokens."""

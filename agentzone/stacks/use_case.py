@@ -7,8 +7,9 @@ from pathlib import Path
 
 from constructs import Construct
 
+from .. import naming
 from ..blueprints import vend_blueprints
-from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry
+from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry, SharedEndpointService
 from ..blueprints.safety import SafetyControls
 from ..config.model import LandingZone, Tenant
 from ..constructs import AccountBudget, AccountBudgetProps, BedrockInvocationLogging, BedrockInvocationLoggingProps
@@ -149,4 +150,17 @@ class UseCaseStack(AgentZoneStack):
             image_registry=ImageRegistry(account=platform.shared_services, region=platform_region),
             fm_gateway_url=f"https://{gateway.settings.domain_name}" if gateway is not None else None,
             access_logs=self.access_logs,
+            fm_gateway_endpoint=self._fm_gateway_endpoint(lz, gateway is not None),
         )
+
+    def _fm_gateway_endpoint(self, lz: LandingZone, deployed: bool) -> SharedEndpointService | None:
+        """The environment's gateway publishes its endpoint service's name to the organization (SharedServices);
+        PrivateLink is regional, so only an account in the gateway's region connects to it."""
+        platform = lz.organization.environments[self.target.environment]
+        region = lz.region_of(platform)
+        settings = lz.organization.shared_services.fm_gateway
+        if not deployed or settings is None or region != self.region:
+            return None
+        name = naming.fm_gateway_endpoint_service_parameter(self.target.environment)
+        arn = naming.shared_parameter_arn(name, platform.shared_services, region)
+        return SharedEndpointService(arn, settings.domain_name)

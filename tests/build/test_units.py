@@ -58,13 +58,17 @@ def test_tenant_stacks_wait_for_their_environments_platform_stacks(lz):
 
 def test_the_organization_waits_for_the_central_log_archive_and_central_security_for_the_organization(lz):
     """The organization trail writes to the central archive; the central Security stack acts as the delegated
-    administrator the Organization stack registers. Other environments' platform stacks wait for nothing."""
+    administrator the Organization stack registers; every SharedServices stack shares through RAM, which the
+    Organization stack switches on for the organization."""
     assert lz.organization.central_environment == "prod"
     assert platform_dependencies(lz, Unit("organization")) == {"AgentZone-Organization": ["AgentZone-Logging-prod"]}
     assert platform_dependencies(lz, Unit("platform", "prod")) == {
-        "AgentZone-Security-prod": ["AgentZone-Organization"]
+        "AgentZone-SharedServices-prod": ["AgentZone-Organization"],  # its RAM share needs organization sharing on
+        "AgentZone-Security-prod": ["AgentZone-Organization"],
     }
-    assert platform_dependencies(lz, Unit("platform", "dev")) == {}
+    assert platform_dependencies(lz, Unit("platform", "dev")) == {
+        "AgentZone-SharedServices-dev": ["AgentZone-Organization"]
+    }
 
 
 def test_the_joined_manifest_orders_tenant_stacks_after_their_platform_stacks(sample_build, lz):

@@ -17,7 +17,8 @@ def test_every_stack_deploys_in_a_later_wave_than_what_it_waits_for(sample_assem
     assert wave_of["AgentZone-Logging-prod"] < wave_of["AgentZone-Organization"] < wave_of["AgentZone-Security-prod"]
     assert wave_of["AgentZone-claims-prod-services"] < wave_of["AgentZone-claims-prod"]
     first = {s.stack for s in waves[0]}
-    assert "AgentZone-SharedServices-dev" in first and not any(s.waits_for for s in waves[0])
+    assert "AgentZone-Logging-dev" in first and not any(s.waits_for for s in waves[0])
+    assert wave_of["AgentZone-Organization"] < wave_of["AgentZone-SharedServices-dev"]  # RAM sharing switched on
 
 
 def test_the_plan_names_account_region_and_what_each_stack_waits_for(sample_assembly, capsys):

@@ -152,3 +152,19 @@ def test_failures_reach_cloudformation_with_the_reason(monkeypatch, aws):
     # An AWS error (no organization exists) is reported, not raised.
     response = handler.handler(event("Custom::AccountPlacement", {"AccountId": "123456789012", "ParentId": "ou-x"}))
     assert response["Status"] == "FAILED" and response["Reason"]
+
+
+def test_ram_organization_sharing_is_switched_on_and_left_on_at_delete(monkeypatch):
+    ram = boto3.client("ram", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(ram)
+    stub.add_response("enable_sharing_with_aws_organization", {"returnValue": True}, {})
+    stub.add_response("enable_sharing_with_aws_organization", {"returnValue": True}, {})
+    monkeypatch.setattr(handler.boto3, "client", lambda name, **_: ram)
+    with stub:
+        for request in ("Create", "Update"):
+            response = handler.handler(event("Custom::RamOrganizationSharing", {}, request))
+            assert response["Status"] == "SUCCESS" and response["PhysicalResourceId"] == "ram-organization-sharing"
+        # Delete makes no call: other teams' shares may rely on it (the stubber fails on any unexpected call).
+        deleted = handler.handler(event("Custom::RamOrganizationSharing", {}, "Delete", PhysicalResourceId="p"))
+        assert deleted["Status"] == "SUCCESS"
+    stub.assert_no_pending_responses()
