@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Protocol
 
 import aws_cdk as cdk
@@ -144,12 +145,30 @@ def tenant_environment_stacks(
     return out
 
 
+def add_dependencies(stacks: Iterable[AgentZoneStack], dependencies: dict[str, list[str]]) -> None:
+    """The deploy order ``units.platform_dependencies`` declares, between those of ``stacks`` it names."""
+    by_name = {s.stack_name: s for s in stacks}
+    for name, needs in dependencies.items():
+        for need in needs:
+            if name in by_name and need in by_name:
+                by_name[name].add_stack_dependency(by_name[need])
+
+
+def staged_tenant_environment(
+    scope: Construct, lz: LandingZone, tenant: Tenant, env_name: str
+) -> dict[str, AgentZoneStack]:
+    """A pipeline stage's tenant environment, ordered within the stage by the same table as a synth."""
+    stacks = tenant_environment_stacks(scope, lz, tenant, env_name)
+    add_dependencies(stacks.values(), platform_dependencies(lz, Unit("tenant", tenant.tenant, env_name)))
+    return stacks
+
+
 def compose_unit(app: cdk.App, lz: LandingZone, unit: Unit) -> list[AgentZoneStack]:
     """Add one unit's stacks to the app (``lz`` is the whole config; the unit sees only its part)."""
     lz = unit_landing_zone(lz, unit)
     if unit.kind == "pipelines":
         stages = StageStacks(
-            organization_stack, platform_stack, tuple(PLATFORM_STACKS), governance_stack, tenant_environment_stacks
+            organization_stack, platform_stack, tuple(PLATFORM_STACKS), governance_stack, staged_tenant_environment
         )
         return list(pipeline_stacks(app, lz, stages))
     if unit.kind == "organization":
@@ -184,11 +203,7 @@ def compose_units(app: cdk.App, lz: LandingZone, selected: list[Unit]) -> list[A
     for unit in selected:
         stacks += compose_unit(app, lz, unit)
         dependencies.update(platform_dependencies(lz, unit))
-    by_name = {s.stack_name: s for s in stacks}
-    for name, needs in dependencies.items():
-        for need in needs:
-            if name in by_name and need in by_name:
-                by_name[name].add_stack_dependency(by_name[need])
+    add_dependencies(stacks, dependencies)
     tag_cdk_providers(app)
     add_rule_packs(app, lz.organization.nag)
     return stacks

@@ -132,7 +132,7 @@ def permissions_key(build: BuildResult) -> str:
 @dataclass(frozen=True)
 class GateResult:
     line: str  # the summary line when it passed
-    failure: str = ""  # what failed, and its report (empty when it passed)
+    failure: tuple[str, str] | None = None  # (what failed, its report) when it failed
 
 
 def _run_permissions(outcome: Outcome, staging: Path, lz: LandingZone) -> GateResult:
@@ -147,7 +147,7 @@ def _run_permissions(outcome: Outcome, staging: Path, lz: LandingZone) -> GateRe
     except SimulatorUnavailable as exc:  # not a result: nothing to cache
         return GateResult(f"permissions: skipped ({exc})")
     if not report.ok:
-        return GateResult("", f"the permissions check failed\n{render(report)}")
+        return GateResult("", ("the permissions check failed", render(report)))
     allowed = sum(p.path.kind == "designed" and p.decision == "Allowed" for p in report.paths)
     denied = sum(p.path.kind == "forbidden" and p.decision != "Unverified" for p in report.paths)
     unverified = sum(p.decision == "Unverified" for p in report.paths)
@@ -212,8 +212,7 @@ def _gates(outcome: Outcome, lz: LandingZone, selection: Selection, staging: Pat
         _reject(staging, rejected, outdir.name, "the CDK CLI cannot read the assembly", problem)
         return False
     if permissions.failure:
-        what, details = permissions.failure.split("\n", 1)
-        _reject(staging, rejected, outdir.name, what, details)
+        _reject(staging, rejected, outdir.name, *permissions.failure)
         return False
     outcome.permissions_line = permissions.line
     return True

@@ -21,9 +21,12 @@ MERGED = {MANIFEST, TREE, *REPORTS}
 TRAILING_ARTIFACTS = ("Tree", "aws-cdk-lib/feature-flag-report")
 
 
-def _link_or_copy(source: str | Path, target: str | Path) -> None:
-    """A hard link to the cache entry's file where the file system allows it (no bytes copied), else a copy. An
-    assembly file changed in place changes the entry too, which the cache then finds corrupted and rebuilds."""
+def _place(source: str | Path, target: str | Path) -> None:
+    """A hard link to the cache entry's file where the file system allows it (no bytes copied), else a copy; a
+    file another unit already wrote (assets are content-addressed) is left as it is. An assembly file changed in
+    place changes the entry too, which the cache then finds corrupted and rebuilds."""
+    if os.path.exists(target):
+        return
     try:
         os.link(source, target)
     except OSError:
@@ -32,19 +35,12 @@ def _link_or_copy(source: str | Path, target: str | Path) -> None:
 
 def _copy_files(source: Path, dest: Path) -> None:
     for entry in sorted(source.iterdir()):
-        target = dest / entry.name
         if entry.name in MERGED:
             continue
         if entry.is_dir():
-            shutil.copytree(entry, target, dirs_exist_ok=True, copy_function=_link_or_copy_new)
-        elif not target.exists():
-            _link_or_copy(entry, target)
-
-
-def _link_or_copy_new(source: str, target: str) -> None:
-    """copytree's copy function: an asset another unit already wrote (content-addressed) is left as it is."""
-    if not os.path.exists(target):
-        _link_or_copy(source, target)
+            shutil.copytree(entry, dest / entry.name, dirs_exist_ok=True, copy_function=_place)
+        else:
+            _place(entry, dest / entry.name)
 
 
 def _manifest(units: list[Path], dependencies: dict[str, list[str]]) -> dict:

@@ -109,17 +109,24 @@ def _sink_problems(doc: SourceDoc, org: m.Organization, env_name: str, env: m.Pl
     """The OAM sink an environment links to is its own logging account's, in its region."""
     if not env.observability_sink:
         return []
-    _, _, _, region, account, _ = env.observability_sink.split(":", 5)
-    expected_region = env.region or org.home_region
-    if account == env.logging and region == expected_region:
+    path = ("environments", env_name, "observability_sink")
+    return _misplaced(
+        doc, path, env.observability_sink, "sink", ("logging", env.logging), env.region or org.home_region
+    )
+
+
+def _misplaced(
+    doc: SourceDoc, path: tuple, arn: str, what: str, owner: tuple[str, str], region: str, why: str = ""
+) -> list[Problem]:
+    """An ARN config adopts must be in the account (``owner``: its role and id) and region that use it."""
+    _, _, _, arn_region, arn_account, _ = arn.split(":", 5)
+    if (arn_account, arn_region) == (owner[1], region):
         return []
-    return [
-        doc.problem(
-            ("environments", env_name, "observability_sink"),
-            f"the sink must be in this environment's logging account {env.logging} and region {expected_region} "
-            f"(got {account}, {region})",
-        )
-    ]
+    message = (
+        f"the {what} must be in this environment's {owner[0]} account {owner[1]} and region {region}{why} "
+        f"(got {arn_account}, {arn_region})"
+    )
+    return [doc.problem(path, message)]
 
 
 def _tenant_name_problems(
@@ -228,15 +235,9 @@ def _shared_environment_problems(
             )
         )
     if env.fm_gateway_certificate_arn:
-        _, _, _, cert_region, cert_account, _ = env.fm_gateway_certificate_arn.split(":", 5)
-        if (cert_account, cert_region) != (env.shared_services, region):
-            problems.append(
-                doc.problem(
-                    ("environments", env_name, "fm_gateway_certificate_arn"),
-                    f"the certificate must be in this environment's shared-services account {env.shared_services} "
-                    f"and region {region} (got {cert_account}, {cert_region})",
-                )
-            )
+        path = ("environments", env_name, "fm_gateway_certificate_arn")
+        shared = ("shared-services", env.shared_services)
+        problems += _misplaced(doc, path, env.fm_gateway_certificate_arn, "certificate", shared, region)
     return problems + _registry_credential_problems(doc, org, env_name, env, region)
 
 
@@ -254,16 +255,8 @@ def _registry_credential_problems(
             f"{cache.upstream} needs no login" if cache else "there is no shared_services.fm_gateway.pull_through_cache"
         )
         return [doc.problem(path, f"remove it: {upstream} (a login is read for {', '.join(REGISTRIES_WITH_LOGIN)})")]
-    _, _, _, secret_region, secret_account, _ = env.registry_credential_arn.split(":", 5)
-    if (secret_account, secret_region) != (env.shared_services, region):
-        return [
-            doc.problem(
-                path,
-                f"the secret must be in this environment's shared-services account {env.shared_services} and region "
-                f"{region}, where ECR runs the cache (got {secret_account}, {secret_region})",
-            )
-        ]
-    return []
+    shared = ("shared-services", env.shared_services)
+    return _misplaced(doc, path, env.registry_credential_arn, "secret", shared, region, ", where ECR runs the cache")
 
 
 def _fm_gateway_problems(doc: SourceDoc, gateway: m.FmGatewaySettings) -> list[Problem]:

@@ -162,14 +162,18 @@ class WiringCheck:
     def creators(self, target: str) -> set[str]:
         """The stacks that create what an ARN names: exactly, by pattern, or as a sub-resource (an object key, an
         endpoint); an S3 bucket ARN by the bucket's name."""
+        return {stack.name for stack in self._creating(target)}
+
+    def _creating(self, target: str) -> Iterator[Stack]:
         service, _region, account, rest = _arn_parts(target)
         if service == "s3" and not account:
             bucket = self._buckets.get(rest.split("/", 1)[0])
-            return {bucket.stack.name} if bucket is not None else set()
-        return {res.stack.name for res in self._by_account.get(account, []) if _names(target, res.arn)}
+            yield from (bucket.stack,) if bucket is not None else ()
+            return
+        yield from (res.stack for res in self._by_account.get(account, []) if _names(target, res.arn))
 
     def _resolves(self, target: str) -> bool:
-        return bool(self.creators(target))
+        return next(self._creating(target), None) is not None  # the first creator will do
 
     @staticmethod
     def external(target: str) -> bool:

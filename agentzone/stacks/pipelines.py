@@ -61,7 +61,7 @@ class StageStacks:
     platform: Callable[[Construct, LandingZone, str, str], AgentZoneStack]  # (scope, lz, environment, role)
     platform_roles: tuple[str, ...]
     governance: Callable[[Construct, LandingZone, Tenant], AgentZoneStack]
-    # (scope, lz, tenant, environment) -> {"services": ..., "data": ..., "use_case": ...}
+    # (scope, lz, tenant, environment) -> {"services": ..., "data": ..., "use_case": ...}, ordered among themselves
     tenant_environment: Callable[[Construct, LandingZone, Tenant, str], dict[str, AgentZoneStack]]
 
 
@@ -373,15 +373,9 @@ def _builds(make: Callable[..., AgentZoneStack], *args: object) -> Callable[[Con
 def _tenant_environment(
     stages: StageStacks, lz: LandingZone, tenant: Tenant, env: str
 ) -> Callable[[Construct], list[AgentZoneStack]]:
-    """A tenant environment's stage: its share of shared services and the data lake, then its account."""
-
-    def build(stage: Construct) -> list[AgentZoneStack]:
-        stacks = stages.tenant_environment(stage, lz, tenant, env)
-        # Its runtimes pull images from the repositories its services stack creates.
-        stacks["use_case"].add_stack_dependency(stacks["services"])
-        return list(stacks.values())
-
-    return build
+    """A tenant environment's stage: its share of shared services and the data lake, then its account (its runtimes
+    pull images from the repositories its services stack creates; ``stages.tenant_environment`` orders them)."""
+    return lambda stage: list(stages.tenant_environment(stage, lz, tenant, env).values())
 
 
 def delivery_settings(lz: LandingZone) -> DeliverySettings:
