@@ -15,6 +15,7 @@ from .project import PROJECT_ROOT
 from .stacks import (
     PLATFORM_STACKS,
     AgentZoneStack,
+    BootstrapStack,
     OrganizationStack,
     StackTarget,
     TenantDataStack,
@@ -76,14 +77,18 @@ def tenant_target(lz: LandingZone, tenant: Tenant, environment: str, account: st
     return StackTarget(environment, account, region, tenant.owner, tenant.cost_center, tenant.use_case_id)
 
 
-def organization_stack(scope: Construct, lz: LandingZone) -> OrganizationStack:
+def management_target(lz: LandingZone) -> StackTarget:
+    """The management account's platform stacks: home region, no environment."""
     org = lz.organization
-    return OrganizationStack(
-        scope,
-        stack_name("Organization"),
-        target=platform_target(lz, GLOBAL_ENVIRONMENT, org.management_account, org.home_region),
-        lz=lz,
-    )
+    return platform_target(lz, GLOBAL_ENVIRONMENT, org.management_account, org.home_region)
+
+
+def bootstrap_stack(scope: Construct, lz: LandingZone) -> BootstrapStack:
+    return BootstrapStack(scope, stack_name("Bootstrap"), target=management_target(lz), lz=lz)
+
+
+def organization_stack(scope: Construct, lz: LandingZone) -> OrganizationStack:
+    return OrganizationStack(scope, stack_name("Organization"), target=management_target(lz), lz=lz)
 
 
 def platform_stack(scope: Construct, lz: LandingZone, env_name: str, role: str) -> AgentZoneStack:
@@ -168,11 +173,16 @@ def compose_unit(app: cdk.App, lz: LandingZone, unit: Unit) -> list[AgentZoneSta
     lz = unit_landing_zone(lz, unit)
     if unit.kind == "pipelines":
         stages = StageStacks(
-            organization_stack, platform_stack, tuple(PLATFORM_STACKS), governance_stack, staged_tenant_environment
+            bootstrap_stack,
+            organization_stack,
+            platform_stack,
+            tuple(PLATFORM_STACKS),
+            governance_stack,
+            staged_tenant_environment,
         )
         return list(pipeline_stacks(app, lz, stages))
     if unit.kind == "organization":
-        return [organization_stack(app, lz)]
+        return [bootstrap_stack(app, lz), organization_stack(app, lz)]
     if unit.kind == "platform":
         return [platform_stack(app, lz, unit.name, role) for role in PLATFORM_STACKS]
     tenant = lz.tenant(unit.name)

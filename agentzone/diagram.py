@@ -160,9 +160,8 @@ def _shared_services_details(lz: LandingZone, env_name: str) -> tuple[str, ...]:
     gateway = gateway_deployment(lz, env_name)
     if gateway is not None:
         out.append(f"FM gateway ({len(gateway.settings.models)} models)")
-    if lz.organization.environments[env_name].identity_user_pool_id:
-        mcp = sorted(server.name for server in shared.tool_gateway.mcp_servers)
-        out.append("shared tool gateway" + (f" + MCP: {', '.join(mcp)}" if mcp else ""))
+    mcp = sorted(server.name for server in shared.tool_gateway.mcp_servers)
+    out.append("shared tool gateway" + (f" + MCP: {', '.join(mcp)}" if mcp else ""))
     if shared.experiment_tracking is not None:
         out.append("MLflow tracking")
     return tuple(out)
@@ -219,7 +218,11 @@ def _management_account(lz: LandingZone, tenants: list[Tenant]) -> Account:
     org = lz.organization
     home, account_id = org.home_region, org.management_account
     management = Account("management", "management", "Management", account_id, home, None)
-    management.stacks.append(Stack(stack_name("Organization"), account_id, home, ("OUs, SCPs, organization trail",)))
+    bootstrap = ("OUs, account placement, RAM sharing, CDK bootstrap StackSet",)
+    management.stacks.append(Stack(stack_name("Bootstrap"), account_id, home, bootstrap))
+    management.stacks.append(
+        Stack(stack_name("Organization"), account_id, home, ("SCPs, tag policies, organization trail",))
+    )
     for tenant in tenants:
         name = stack_name("Governance", "governance", tenant.tenant)
         management.stacks.append(Stack(name, account_id, home, ("budget, SCP, OU placement",)))
@@ -300,11 +303,8 @@ class _Flows:
                     self.add_observability(self.platform[env_name, role], env_name)
 
     def add_observability(self, account: Account, env_name: str) -> None:
-        env = self.lz.organization.environments[env_name]
         logging = self.platform[env_name, "logging"]
-        if env.observability_sink is None:
-            flow = Flow("oam", "OAM link: pending (no observability_sink)", active=False)
-        elif account.region != logging.region:  # OAM is regional (AgentZoneStack.link_observability)
+        if account.region != logging.region:  # OAM is regional (AgentZoneStack.link_observability)
             flow = Flow("oam", f"OAM link: none ({account.region} is not {logging.region})", active=False)
         else:
             flow = Flow("oam", "logs/metrics/traces (OAM link)")
@@ -312,16 +312,14 @@ class _Flows:
 
     def add_tenant(self, tenant: Tenant, env_name: str, account: Account) -> None:
         """A tenant account's links: telemetry, images, gateways, identity and the data lake."""
-        env = self.lz.organization.environments[env_name]
         self.add_observability(account, env_name)
         self.add(account, self.platform[env_name, "logging"], Flow("bedrock_logs", "Bedrock invocation logs"))
         shared = self.platform[env_name, "shared_services"]
         self.add(account, shared, Flow("images", "image pull"))
         if gateway_deployed(self.lz, env_name):
             self.add(account, shared, Flow("fm_gateway", "FM gateway (PrivateLink)"))
-        if env.identity_user_pool_id:
-            self.add(account, self.platform[env_name, "security"], Flow("identity", "JWT (central identity)"))
-            self.add(account, shared, Flow("shared_tools", "shared tools (JWT)"))
+        self.add(account, self.platform[env_name, "security"], Flow("identity", "JWT (central identity)"))
+        self.add(account, shared, Flow("shared_tools", "shared tools (JWT)"))
         if tenant.data.namespaces:
             self._add_lake(tenant, env_name, account)
 

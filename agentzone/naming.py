@@ -45,6 +45,18 @@ def fm_gateway_endpoint_service_parameter(environment: str) -> str:
     return f"/{PREFIX}/{environment}/fm-gateway/endpoint-service-name"
 
 
+def observability_sink_parameter(environment: str) -> str:
+    """SSM parameter (logging account, shared with the organization) holding the environment's OAM sink ARN, which
+    every account of the environment links to."""
+    return f"/{PREFIX}/{environment}/observability/sink-arn"
+
+
+def identity_user_pool_parameter(environment: str) -> str:
+    """SSM parameter (security account, shared with the organization) holding the id of the environment's agent
+    identity user pool, which gateways and JWT authorizers trust."""
+    return f"/{PREFIX}/{environment}/identity/user-pool-id"
+
+
 def shared_parameter_arn(name: str, account: str, region: str, partition: str = "aws") -> str:
     """The full ARN another account reads a RAM-shared SSM parameter by (CloudFormation template parameters only)."""
     return f"arn:{partition}:ssm:{region}:{account}:parameter{name}"
@@ -69,6 +81,20 @@ def platform_dashboard(environment: str) -> str:
 def workloads_ou_parameter(environment: str) -> str:
     """SSM parameter (management account) holding the id of AgentZone-Workloads/<environment>."""
     return f"/{PREFIX}/organization/workloads-ou/{environment}"
+
+
+def top_ou_parameter(kind: str) -> str:
+    """SSM parameter (management account, Bootstrap stack) holding the id of AgentZone-Platform or
+    AgentZone-Workloads (``kind``: platform, workloads), which the Organization stack's policies target."""
+    return f"/{PREFIX}/organization/{kind}-ou"
+
+
+# The service-managed StackSet (Bootstrap stack) that runs the CDK bootstrap template in every AgentZone account.
+BOOTSTRAP_STACK_SET = f"{PREFIX}-cdk-bootstrap"
+# The CloudFormation execution policy it creates in each account and region (ProtectPlatformPolicies covers it).
+BOOTSTRAP_EXECUTION_POLICY = f"{PREFIX}-cdk-execution"
+# The role StackSets deploys a service-managed stack instance with, in each member account.
+STACKSETS_EXECUTION_ROLE_PATTERN = "arn:aws:iam::*:role/stacksets-exec-*"
 
 
 # Shared-services catalogs: tenant accounts read them cross-account by ARN.

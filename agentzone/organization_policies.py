@@ -22,6 +22,7 @@ from .naming import (
     PLATFORM_RESOURCES_ROLE,
     PREFIX,
     SAFETY_ROLE_PREFIX,
+    STACKSETS_EXECUTION_ROLE_PATTERN,
     role_arn_pattern,
     split_profile,
 )
@@ -171,10 +172,12 @@ def _document(*statements: Statement) -> dict:
 
 
 def exempt_principals(org: Organization) -> list[str]:
-    """Break-glass roles and the platform's own CloudFormation execution role, in any account."""
+    """Break-glass roles, the platform's own CloudFormation execution role and the role StackSets bootstraps each
+    account with (it creates the protected cdk-<qualifier>-* roles), in any account."""
     roles = [f"arn:aws:iam::*:role/{name}" for name in org.guardrails.admin_roles]
     roles.append(f"arn:aws:iam::*:role/cdk-{org.guardrails.bootstrap_qualifier}-cfn-exec-role-*")
     roles.append(f"arn:aws:iam::*:role/{PLATFORM_RESOURCES_ROLE}-*")
+    roles.append(STACKSETS_EXECUTION_ROLE_PATTERN)
     return roles
 
 
@@ -183,6 +186,9 @@ def protected_role_patterns(org: Organization) -> list[str]:
         f"arn:aws:iam::*:role/{PREFIX}-*",
         "arn:aws:iam::*:role/AgentZone-*",  # roles CloudFormation names after AgentZone stacks
         f"arn:aws:iam::*:role/cdk-{org.guardrails.bootstrap_qualifier}-*",
+        # Exempt above: nobody else may make it assumable. StackSets manages it through its service-linked role,
+        # which SCPs do not restrict.
+        STACKSETS_EXECUTION_ROLE_PATTERN,
     ]
 
 

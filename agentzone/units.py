@@ -185,12 +185,21 @@ def tenant_platform_stacks(tenant: Tenant) -> list[tuple[str, str]]:
     return [*out, ("observability", "logging"), ("identity", "security")]
 
 
+BOOTSTRAP_STACK = stack_name("Bootstrap")
+ORGANIZATION_STACK = stack_name("Organization")
+
+
 def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     """Stack -> the stacks of other units it deploys after (names only, so units can declare them).
 
+    - The Bootstrap stack comes first: it creates the OUs, places the platform accounts in them and bootstraps
+      them (StackSet), and switches on RAM sharing with the organization. Every platform stack deploys after it.
     - The Organization stack's trail writes to the central environment's log archive (key and bucket); the
-      central Security stack is the delegated administrator the Organization stack registers; each SharedServices
-      stack shares a parameter with the organization through RAM, which the Organization stack enables.
+      central Security stack is the delegated administrator the Organization stack registers.
+    - Within an environment: the Logging stack publishes the OAM sink every other account links to, the Security
+      stack the user pool the shared tool gateway trusts (RAM-shared parameters).
+    - A tenant's governance stack reads the workload OU ids the Bootstrap stack publishes, and places (and waits
+      for the bootstrap of) the tenant's accounts, which its account stacks then deploy into.
     - A tenant's stacks in the platform accounts: its gateway team is created by the admin function in
       SharedServices; its data, observability and identity stacks import the lake's zones, the archive key and
       the user pool and credentials key by export.
@@ -199,19 +208,27 @@ def platform_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     """
     central = lz.organization.central_environment
     if unit.kind == "organization":
-        return {stack_name("Organization"): [stack_name(PLATFORM_STACK_ROLES["logging"], central)]}
+        return {ORGANIZATION_STACK: [BOOTSTRAP_STACK, stack_name(PLATFORM_STACK_ROLES["logging"], central)]}
     if unit.kind == "platform":
-        # SharedServices shares the FM gateway's endpoint service through RAM, which the Organization stack opens.
-        out = {stack_name(PLATFORM_STACK_ROLES["shared_services"], unit.name): [stack_name("Organization")]}
-        if unit.name == central:
-            out[stack_name(PLATFORM_STACK_ROLES["security"], central)] = [stack_name("Organization")]
-        return out
+        return _platform_environment_dependencies(unit.name, central)
     return _tenant_dependencies(lz, unit) if unit.kind == "tenant" else {}
+
+
+def _platform_environment_dependencies(env: str, central: str) -> dict[str, list[str]]:
+    logging, security = (stack_name(PLATFORM_STACK_ROLES[r], env) for r in ("logging", "security"))
+    out = {stack_name(PLATFORM_STACK_ROLES[role], env): [BOOTSTRAP_STACK] for role in PLATFORM_STACK_ROLES}
+    for role in ("shared_services", "security", "data_lake"):
+        out[stack_name(PLATFORM_STACK_ROLES[role], env)].append(logging)
+    out[stack_name(PLATFORM_STACK_ROLES["shared_services"], env)].append(security)
+    if env == central:
+        out[security].append(ORGANIZATION_STACK)
+    return out
 
 
 def _tenant_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
     tenant = lz.tenant(unit.name)
-    out: dict[str, list[str]] = {}
+    governance = stack_name("Governance", "governance", tenant.tenant)
+    out: dict[str, list[str]] = {governance: [BOOTSTRAP_STACK]}
     for env_name in lz.organization.environments:
         if env_name not in tenant.environments or unit.environment not in (None, env_name):
             continue
@@ -220,6 +237,7 @@ def _tenant_dependencies(lz: LandingZone, unit: Unit) -> dict[str, list[str]]:
                 stack_name(PLATFORM_STACK_ROLES[role], env_name)
             ]
         out[stack_name("", env_name, tenant.tenant)] = [
+            governance,
             stack_name("", f"{env_name}-services", tenant.tenant),
             *(stack_name(PLATFORM_STACK_ROLES[role], env_name) for role in ("logging", "data_lake")),
         ]

@@ -39,9 +39,12 @@ def stack_names(selection: Selection) -> list[str]:
 
 
 def test_every_account_gets_its_stack(sample_assembly):
-    assert sorted(sample_assembly.templates) == sorted(["AgentZone-Organization", *PLATFORM, *TENANT_STACKS])
+    assert sorted(sample_assembly.templates) == sorted(
+        ["AgentZone-Bootstrap", "AgentZone-Organization", *PLATFORM, *TENANT_STACKS]
+    )
     envs = sample_assembly.environments
     assert envs["AgentZone-Organization"] == envs["AgentZone-fraud-governance"] == "aws://100000000000/eu-west-1"
+    assert envs["AgentZone-Bootstrap"] == "aws://100000000000/eu-west-1"
     assert envs["AgentZone-Logging-staging"] == "aws://100000000022/eu-west-1"
     assert envs["AgentZone-claims-prod"] == "aws://333333333333/eu-west-1"
     assert envs["AgentZone-fraud-prod"] == "aws://666666666666/eu-central-1"
@@ -62,7 +65,7 @@ def test_prod_and_organization_stacks_have_termination_protection(sample_assembl
         n
         for n in sample_assembly.templates
         if n.endswith(("-prod", "-prod-services", "-prod-data", "-prod-observability", "-prod-identity"))
-    } | {"AgentZone-Organization", *GOVERNANCE}
+    } | {"AgentZone-Bootstrap", "AgentZone-Organization", *GOVERNANCE}
 
 
 @pytest.mark.parametrize(
@@ -93,7 +96,9 @@ def test_unknown_selectors_are_rejected(selection, message):
 
 
 def test_platform_only_selection_is_independent_of_tenants():
-    assert sorted(stack_names(Selection(only="platform"))) == sorted(["AgentZone-Organization", *PLATFORM])
+    assert sorted(stack_names(Selection(only="platform"))) == sorted(
+        ["AgentZone-Bootstrap", "AgentZone-Organization", *PLATFORM]
+    )
     assert sorted(stack_names(Selection(only="platform", environment="dev"))) == sorted(
         n for n in PLATFORM if n.endswith("-dev")
     )

@@ -156,14 +156,15 @@ def test_tenant_edges(lz):
 
 
 def test_edges_follow_what_is_configured(lz):
-    bare = with_environment(
-        lz, "staging", observability_sink=None, identity_user_pool_id=None, fm_gateway_certificate_arn=None
-    )
+    bare = with_environment(lz, "staging", fm_gateway_certificate_arn=None)
     edges = labelled_edges(to_dot(bare))
-    assert ("222222222222", "100000000023") not in edges  # no identity pool yet: no JWT edge
-    assert edges["222222222222", "100000000021"][0] == ["image pull"]  # no certificate: no FM gateway
+    # The sink and the user pool are published by the environment's own stacks: linked without any config.
+    assert edges["222222222222", "100000000023"][0] == ["JWT (central identity)"]
+    assert edges["222222222222", "100000000021"][0] == ["shared tools (JWT)", "image pull"]  # no FM gateway
     labels, attrs = edges["100000000021", "100000000022"]
-    assert labels == ["OAM link: pending (no observability_sink)"] and 'style="dashed"' in attrs
+    assert labels == ["logs/metrics/traces (OAM link)"] and 'style="dashed"' not in attrs
+    # fraud's eu-central-1 prod account trusts the eu-west-1 pool too (read across regions).
+    assert edges["666666666666", "100000000033"][0] == ["JWT (central identity)"]
     assert edges["111111111111", "100000000011"][0] == [
         "FM gateway (PrivateLink)",
         "shared tools (JWT)",

@@ -17,7 +17,7 @@ from .conftest import SAMPLE_CONFIG  # noqa: F401  (documents what is snapshotte
 
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 STACKS = (
-    ["AgentZone-Organization"]
+    ["AgentZone-Bootstrap", "AgentZone-Organization"]
     + [
         f"AgentZone-{r}-{e}"
         for e in ("dev", "staging", "prod")

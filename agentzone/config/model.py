@@ -122,14 +122,14 @@ class PlatformEnvironment(Strict):
     observability_sink: Annotated[str, StringConstraints(pattern=SINK_ARN_PATTERN)] | None = Field(
         None,
         description=(
-            "ARN of the OAM sink the Logging stack created (its SinkArn output). Until set, accounts are not linked."
+            "Adopt an existing OAM sink (ARN, in this environment's logging account and region). Unset: accounts "
+            "link to the sink the Logging stack creates and shares (nothing to copy)."
         ),
     )
     identity_user_pool_id: Annotated[str, StringConstraints(pattern=USER_POOL_ID_PATTERN)] | None = Field(
         None,
-        description="Id of the agent identity user pool the Security stack created (its AgentIdentityUserPoolId "
-        "output). "
-        "Until set, the shared tool gateway and hosted MCP servers, which verify its tokens, are not deployed.",
+        description="Adopt an existing agent identity user pool (id, in this environment's region). Unset: gateways "
+        "and JWT authorizers trust the pool the Security stack creates and shares (nothing to copy).",
     )
     fm_gateway_certificate_arn: Annotated[str, StringConstraints(pattern=CERTIFICATE_ARN_PATTERN)] | None = Field(
         None,

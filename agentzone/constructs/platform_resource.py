@@ -78,6 +78,7 @@ class PlatformResourceProvider(Construct):
         encryption_key: kms.IKey,
         log_retention_days: int = 365,
         role_name: str | None = None,
+        timeout: cdk.Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = retained_log_group(
@@ -105,7 +106,7 @@ class PlatformResourceProvider(Construct):
             handler="platform_resources.handler",
             role=self.role,
             log_group=self.log_group,
-            timeout=cdk.Duration.minutes(2),
+            timeout=timeout or cdk.Duration.minutes(2),
             description="AgentZone control-plane settings without a CloudFormation type",
         )
         acknowledge_compliance(
@@ -117,15 +118,21 @@ class PlatformResourceProvider(Construct):
 
     @classmethod
     def of(
-        cls, scope: Construct, *, encryption_key: kms.IKey, role_name: str | None = None
+        cls,
+        scope: Construct,
+        *,
+        encryption_key: kms.IKey,
+        role_name: str | None = None,
+        timeout: cdk.Duration | None = None,
     ) -> PlatformResourceProvider:
         """The stack's instance. Member-account stacks name the role (see ``exempt_principals``
-        in organization_policies.py) because it changes settings the SCPs protect."""
+        in organization_policies.py) because it changes settings the SCPs protect. ``timeout`` (default 2
+        minutes) for a stack whose resources wait on something, such as an account's bootstrap."""
         stack = cdk.Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
         if isinstance(existing, PlatformResourceProvider):
             return existing
-        return cls(stack, PROVIDER_ID, encryption_key=encryption_key, role_name=role_name)
+        return cls(stack, PROVIDER_ID, encryption_key=encryption_key, role_name=role_name, timeout=timeout)
 
     def resource(
         self,

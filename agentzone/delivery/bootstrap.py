@@ -7,6 +7,9 @@ those services, IAM limited to roles and policies (no users, groups or access
 keys), and nothing else. Create it in the account and pass it to
 ``cdk bootstrap --cloudformation-execution-policies``. Run it again after a
 change adds a new kind of resource (the synth summary shows new types).
+
+Accounts in the AgentZone OUs need none of this: the Bootstrap stack's StackSet bootstraps them with one such
+policy. It is for accounts outside the organization's automation, such as the management account.
 """
 
 from __future__ import annotations
@@ -17,87 +20,7 @@ import sys
 from pathlib import Path
 
 from ..command import run_alone
-
-# CloudFormation service name -> IAM action prefix, where they differ from lower case.
-SERVICE_PREFIX = {
-    "AccessAnalyzer": "access-analyzer",
-    "AgentRegistry": "bedrock-agentcore",
-    "ApplicationAutoScaling": "application-autoscaling",
-    "BedrockAgentCore": "bedrock-agentcore",
-    "CertificateManager": "acm",
-    "Cognito": "cognito-idp",
-    "ElasticLoadBalancingV2": "elasticloadbalancing",
-    "KinesisFirehose": "firehose",
-    "StepFunctions": "states",
-    "WAFv2": "wafv2",
-}
-# Services a resource type needs beyond its own (CloudFormation creates these alongside).
-COMPANIONS = {
-    "ApplicationAutoScaling": ["cloudwatch"],
-    "ECS": ["application-autoscaling"],
-    "Lambda": ["logs"],
-    "Cognito": ["cognito-identity"],
-    "ElasticLoadBalancingV2": ["ec2"],
-    "RDS": ["ec2"],
-    "ElastiCache": ["ec2"],
-}
-IAM_ROLE_ACTIONS = [
-    "iam:AttachRolePolicy",
-    "iam:CreateRole",
-    "iam:DeleteRole",
-    "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:GetRole",
-    "iam:GetRolePolicy",
-    "iam:ListAttachedRolePolicies",
-    "iam:ListRolePolicies",
-    "iam:PutRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-    "iam:PassRole",
-    "iam:CreateServiceLinkedRole",
-    "iam:CreatePolicy",
-    "iam:CreatePolicyVersion",
-    "iam:DeletePolicy",
-    "iam:DeletePolicyVersion",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:ListPolicyVersions",
-    "iam:TagPolicy",
-    "iam:UntagPolicy",
-]
-IAM_DENIED = [
-    "iam:CreateUser",
-    "iam:CreateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:CreateGroup",
-    "iam:AddUserToGroup",
-    "iam:AttachUserPolicy",
-    "iam:PutUserPolicy",
-    "iam:UpdateAccountPasswordPolicy",
-    "iam:CreateSAMLProvider",
-    "iam:CreateOpenIDConnectProvider",
-    "iam:DeleteAccountPasswordPolicy",
-]
-MANAGED_POLICY_LIMIT = 6144
-
-
-class BootstrapError(ValueError):
-    pass
-
-
-def _service(resource_type: str) -> tuple[str, list[str]]:
-    parts = resource_type.split("::")
-    if parts[0] == "Custom" or resource_type == "AWS::CloudFormation::CustomResource":
-        return "lambda", []  # CloudFormation invokes the provider function as the execution role
-    if parts[0] != "AWS" or len(parts) < 3:
-        raise BootstrapError(f"unknown resource type {resource_type!r}")
-    name = parts[1]
-    return SERVICE_PREFIX.get(name, name.lower()), COMPANIONS.get(name, [])
+from .execution_policy import BootstrapError, execution_policy
 
 
 def resource_types(assembly: Path, account: str) -> dict[str, list[str]]:
@@ -117,27 +40,6 @@ def resource_types(assembly: Path, account: str) -> dict[str, list[str]]:
             f"no stack of account {account} in {assembly}; check --account, or synthesize first (`make synth`)"
         )
     return found
-
-
-def execution_policy(types: list[str], partition: str = "aws") -> dict:
-    services: set[str] = set()
-    for resource_type in types:
-        service, companions = _service(resource_type)
-        if service != "iam":
-            services.add(service)
-        services.update(companions)
-    statements = [
-        {"Sid": "StackServices", "Effect": "Allow", "Action": [f"{s}:*" for s in sorted(services)], "Resource": "*"}
-    ]
-    statements.append({"Sid": "RolesAndPolicies", "Effect": "Allow", "Action": IAM_ROLE_ACTIONS, "Resource": "*"})
-    statements.append({"Sid": "NoUsersGroupsOrKeys", "Effect": "Deny", "Action": IAM_DENIED, "Resource": "*"})
-    policy = {"Version": "2012-10-17", "Statement": statements}
-    size = len(json.dumps(policy, separators=(",", ":")))
-    if size > MANAGED_POLICY_LIMIT:
-        raise BootstrapError(
-            f"the policy would be {size} characters (IAM allows {MANAGED_POLICY_LIMIT}); split the account's stacks"
-        )
-    return policy
 
 
 def cmd_bootstrap_policy(args) -> int:

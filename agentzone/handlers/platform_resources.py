@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.request
 
 import boto3
@@ -25,7 +26,7 @@ class ResourceError(Exception):
 
 
 def place_account(props: dict, request: str) -> tuple[str, dict]:
-    """Move an existing account under the OU config places it in."""
+    """Move an existing account under the OU config places it in, then wait for its bootstrap when asked."""
     account, parent = props["AccountId"], props["ParentId"]
     if request != "Delete":
         org = boto3.client("organizations")
@@ -33,7 +34,50 @@ def place_account(props: dict, request: str) -> tuple[str, dict]:
         if current != parent:
             org.move_account(AccountId=account, SourceParentId=current, DestinationParentId=parent)
             LOG.info("moved %s from %s to %s", account, current, parent)
+        if props.get("AwaitBootstrap"):
+            await_stack_instances(account, props["AwaitBootstrap"])
     return f"account-placement-{account}", {"ParentId": parent}
+
+
+# A stack instance's DetailedStatus once StackSets has given up on it (the others mean: still going, or done).
+FAILED_INSTANCE_STATES = {"FAILED", "CANCELLED", "INOPERABLE", "SKIPPED_SUSPENDED_ACCOUNT"}
+POLL_SECONDS = 15
+
+
+def await_stack_instances(account: str, wait: dict) -> None:
+    """Until the StackSet has a current, succeeded instance in every region for the account (its automatic
+    deployment starts when the account arrives in a target OU); fail with StackSets' own reason, or on timeout."""
+    stack_set, regions = wait["StackSetName"], sorted(wait["Regions"])
+    deadline = time.monotonic() + float(wait["TimeoutSeconds"])
+    cloudformation = boto3.client("cloudformation")
+    while True:
+        pages = cloudformation.get_paginator("list_stack_instances").paginate(
+            StackSetName=stack_set, StackInstanceAccount=account, CallAs="SELF"
+        )
+        instances = {i["Region"]: i for page in pages for i in page["Summaries"]}
+        failed = [
+            f"{region}: {i.get('StatusReason') or i['StackInstanceStatus']['DetailedStatus']}"
+            for region, i in sorted(instances.items())
+            if i.get("StackInstanceStatus", {}).get("DetailedStatus") in FAILED_INSTANCE_STATES
+        ]
+        if failed:
+            raise ResourceError(f"bootstrapping account {account} ({stack_set}) failed: {'; '.join(failed)}")
+        pending = [
+            r
+            for r in regions
+            if r not in instances
+            or instances[r]["Status"] != "CURRENT"
+            or instances[r].get("StackInstanceStatus", {}).get("DetailedStatus", "SUCCEEDED") != "SUCCEEDED"
+        ]
+        if not pending:
+            LOG.info("account %s is bootstrapped in %s", account, ", ".join(regions))
+            return
+        if time.monotonic() >= deadline:
+            raise ResourceError(
+                f"account {account} is not bootstrapped by {stack_set} in {', '.join(pending)} after "
+                f"{wait['TimeoutSeconds']} s; see the StackSet's operations in the management account, then redeploy"
+            )
+        time.sleep(POLL_SECONDS)
 
 
 def activate_cost_allocation_tags(props: dict, request: str) -> tuple[str, dict]:
@@ -66,6 +110,25 @@ def enable_ram_organization_sharing(props: dict, request: str) -> tuple[str, dic
     if request != "Delete":
         boto3.client("ram").enable_sharing_with_aws_organization()
     return "ram-organization-sharing", {}
+
+
+def activate_stack_sets_organization_access(props: dict, request: str) -> tuple[str, dict]:
+    """Service-managed StackSets (the Bootstrap stack's) need CloudFormation's trusted access to the organization."""
+    if request != "Delete":
+        cloudformation = boto3.client("cloudformation")
+        if cloudformation.describe_organizations_access(CallAs="SELF")["Status"] != "ENABLED":
+            cloudformation.activate_organizations_access()
+    return "stacksets-organization-access", {}
+
+
+def read_shared_parameter(props: dict, request: str) -> tuple[str, dict]:
+    """A parameter another account shares with this one through RAM, read in its own region (a template parameter
+    can read only its stack's region)."""
+    arn = props["ParameterArn"]
+    if request == "Delete":
+        return arn, {}
+    value = boto3.client("ssm", region_name=arn.split(":")[3]).get_parameter(Name=arn)["Parameter"]["Value"]
+    return arn, {"Value": value}
 
 
 def enable_policy_types(props: dict, request: str) -> tuple[str, dict]:
@@ -185,6 +248,8 @@ HANDLERS = {
     "Custom::DelegatedAdministrator": register_delegated_administrator,
     "Custom::TrustedAccess": enable_trusted_access,
     "Custom::RamOrganizationSharing": enable_ram_organization_sharing,
+    "Custom::StackSetsOrganizationAccess": activate_stack_sets_organization_access,
+    "Custom::SharedParameter": read_shared_parameter,
     "Custom::PolicyTypes": enable_policy_types,
     "Custom::GuardDutyOrganizationAdmin": enable_guardduty_admin,
     "Custom::GuardDutyAutoEnable": auto_enable_guardduty,

@@ -24,6 +24,8 @@ RESOURCE_POLICY_TYPES = {
     "AWS::SNS::TopicPolicy": ("PolicyDocument", "Topics"),
     "AWS::SecretsManager::ResourcePolicy": ("ResourcePolicy", "SecretId"),
 }
+# What RAM's default managed permission lets a share's principals do, by "service:resource type" of the shared ARN.
+RAM_SHARED_ACTIONS = {"ssm:parameter": ["ssm:GetParameter", "ssm:GetParameters"]}
 # Resource types that carry their own policy.
 INLINE_POLICY_TYPES = {
     "AWS::KMS::Key": "KeyPolicy",
@@ -206,6 +208,7 @@ class LandingZoneModel:
                 arn = f"arn:aws:s3:::{ref}" if res.type == "AWS::S3::BucketPolicy" else ref
                 out[arn] = Policy(f"{res.stack.name}/{res.logical_id}", document)
         self._event_bus_policies(out)
+        self._ram_share_policies(out)
         for res in self.assembly.resources(*INLINE_POLICY_TYPES):
             prop = INLINE_POLICY_TYPES[res.type]
             if prop in res.properties:
@@ -224,6 +227,32 @@ class LandingZoneModel:
             out.setdefault(arn, Policy(f"{res.stack.name}/{res.logical_id}", empty)).document["Statement"].append(
                 statement
             )
+
+    def _ram_share_policies(self, out: dict[str, Policy]) -> None:
+        """A RAM share acts as a resource policy: its managed permission's read actions for its principals (an
+        organization: any principal of it; an account: that account)."""
+        for res in self.assembly.resources("AWS::RAM::ResourceShare"):
+            principals = as_list(self._resolve(res.stack, res.properties.get("Principals", []), res.logical_id))
+            for arn in as_list(self._resolve(res.stack, res.properties.get("ResourceArns", []), res.logical_id)):
+                parts = arn.split(":", 5)
+                actions = RAM_SHARED_ACTIONS.get(f"{parts[2]}:{parts[5].split('/')[0]}")
+                if actions is None:
+                    continue
+                statements_ = [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": actions,
+                        "Resource": arn,
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": p.rsplit("/", 1)[-1]}},
+                    }
+                    if ":organization/" in p
+                    else {"Effect": "Allow", "Principal": {"AWS": p}, "Action": actions, "Resource": arn}
+                    for p in principals
+                ]
+                out[arn] = Policy(
+                    f"{res.stack.name}/{res.logical_id}", {"Version": "2012-10-17", "Statement": statements_}
+                )
 
     @cached_property
     def owners(self) -> dict[str, Resource]:

@@ -1,6 +1,7 @@
 """One stack class per account role."""
 
 from .base import REQUIRED_TAGS, AgentZoneStack, StackTarget
+from .bootstrap import BootstrapStack
 from .data_lake import DataLakeStack, TenantDataStack
 from .logging import LoggingStack
 from .organization import OrganizationStack, TenantGovernanceStack
@@ -17,6 +18,7 @@ __all__ = [
     "PLATFORM_STACKS",
     "REQUIRED_TAGS",
     "AgentZoneStack",
+    "BootstrapStack",
     "DataLakeStack",
     "LoggingStack",
     "OrganizationStack",

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ram as ram
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .. import naming
 from ..config.model import LandingZone
-from ..constructs import AccessLogsBucket, BaselineKey, ObservabilityLink, SecureBucket
+from ..constructs import AccessLogsBucket, BaselineKey, ObservabilityLink, PlatformResourceProvider, SecureBucket
 
 PLATFORM_USE_CASE = "platform"
 
@@ -132,13 +136,65 @@ class AgentZoneStack(cdk.Stack):
         kwargs.setdefault("encryption_key", self.key)
         return SecureBucket(self, construct_id, access_logs=self.access_logs, **kwargs)
 
+    def publish_to_organization(
+        self, lz: LandingZone, construct_id: str, name: str, value: str, description: str
+    ) -> None:
+        """A value other accounts read at deploy time: an advanced-tier SSM parameter (only those can be shared)
+        shared with the organization through RAM (switched on by the Bootstrap stack). Consumers read it with
+        ``read_shared``; nobody copies it into config."""
+        org = lz.organization
+        parameter = ssm.StringParameter(
+            self,
+            construct_id,
+            parameter_name=name,
+            string_value=value,
+            tier=ssm.ParameterTier.ADVANCED,
+            description=description,
+        )
+        ram.CfnResourceShare(
+            self,
+            f"{construct_id}Share",
+            name=name.strip("/").replace("/", "-"),
+            resource_arns=[parameter.parameter_arn],
+            principals=[naming.organization_arn(org.management_account, org.organization_id, self.partition)],
+            allow_external_principals=False,
+        )
+
+    def read_shared(self, construct_id: str, name: str, account: str, region: str) -> str:
+        """A parameter another account publishes with ``publish_to_organization``, resolved when this stack deploys:
+        in its region, a template parameter of type AWS::SSM::Parameter::Value<String> whose default is the
+        parameter's full ARN (the only way CloudFormation reads a shared parameter; dynamic references cannot)."""
+        arn = naming.shared_parameter_arn(name, account, region, self.partition)
+        if region == self.region:
+            return ssm.StringParameter.from_string_parameter_arn(self, construct_id, arn).string_value
+        # A template parameter reads only its own region's parameters; from another region, a custom resource reads
+        # it (on create, and whenever the ARN changes) with GetParameter in the parameter's region.
+        provider = PlatformResourceProvider.of(
+            self, encryption_key=self.key, role_name=f"{naming.PLATFORM_RESOURCES_ROLE}-{self.region}"
+        )
+        reader = provider.resource(
+            self,
+            construct_id,
+            resource_type="Custom::SharedParameter",
+            properties={"ParameterArn": arn},
+            statements=[iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[arn])],
+        )
+        return reader.get_att_string("Value")
+
     def link_observability(self, lz: LandingZone, *, transaction_search: bool) -> ObservabilityLink:
-        """Link to the environment's OAM sink (same region only: OAM is regional).
+        """Link to the environment's OAM sink (same region only: OAM is regional): the one config adopts, or the
+        one the environment's Logging stack publishes to the organization.
 
         ``transaction_search`` where agents run: their spans become logs the
         tenant reader role can be scoped to.
         """
-        env = lz.organization.environments[self.target.environment]
-        sink = env.observability_sink if lz.region_of(env) == self.region else None
+        env_name = self.target.environment
+        env = lz.organization.environments[env_name]
+        region = lz.region_of(env)
+        sink = None
+        if region == self.region:
+            sink = env.observability_sink or self.read_shared(
+                "ObservabilitySinkArn", naming.observability_sink_parameter(env_name), env.logging, region
+            )
         percent = lz.organization.observability.transaction_search_percent if transaction_search else None
         return ObservabilityLink(self, "Observability", sink_arn=sink, transaction_search_percent=percent)

@@ -326,10 +326,15 @@ class LoggingStack(AgentZoneStack):
         # Config names this sink's ARN; replacing it would orphan every link.
         self.sink.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         cdk.CfnOutput(
-            self,
-            "SinkArn",
-            value=self.sink.attr_arn,
-            description="Put this in organization.yaml environments.<env>.observability_sink",
+            self, "SinkArn", value=self.sink.attr_arn, description="Every account of the environment links here"
+        )
+        env = self.target.environment
+        self.publish_to_organization(
+            self.lz,
+            "ObservabilitySinkArn",
+            naming.observability_sink_parameter(env),
+            self.sink.attr_arn,
+            f"OAM sink of the {env} environment, which its accounts link to",
         )
 
     # ------------------------------------------------------------------ access

@@ -42,17 +42,22 @@ DELEGATED_SERVICES = {
     "config.amazonaws.com": ["config.amazonaws.com"],
     "config-multiaccountsetup.amazonaws.com": ["config-multiaccountsetup.amazonaws.com"],
 }
+# How long moving an account waits for the Bootstrap StackSet to finish bootstrapping it in every region.
+BOOTSTRAP_WAIT_SECONDS = 780
 TRUSTED_SERVICES = ["cloudtrail.amazonaws.com", "guardduty.amazonaws.com", "securityhub.amazonaws.com"]
 
 
-class _ManagementAccountStack(AgentZoneStack):
+class ManagementAccountStack(AgentZoneStack):
     """Shared plumbing of the stacks deployed to the management account."""
 
     def _setup(self, lz: LandingZone) -> None:
         # SCPs and OUs guard every account: deleting these stacks must take a deliberate extra step.
         self.termination_protection = True
         self.lz = lz
-        self.provider = PlatformResourceProvider.of(self, encryption_key=self.key)
+        # Account placements wait for the account's bootstrap (BOOTSTRAP_WAIT), within Lambda's 15 minutes.
+        self.provider = PlatformResourceProvider.of(
+            self, encryption_key=self.key, timeout=cdk.Duration.seconds(BOOTSTRAP_WAIT_SECONDS + 60)
+        )
         self._org_arn = f"arn:{self.partition}:organizations::{self.account}"
         self.policies: dict[str, organizations.CfnPolicy] = {}
 
@@ -76,20 +81,37 @@ class _ManagementAccountStack(AgentZoneStack):
         ou.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         return ou
 
-    def _place(self, construct_id: str, account: str, ou: organizations.CfnOrganizationalUnit) -> None:
-        """Move an existing account into the OU config puts it in."""
+    def _place(self, construct_id: str, account: str, ou: organizations.CfnOrganizationalUnit) -> cdk.CustomResource:
+        """Move an existing account into the OU config puts it in, then wait until the Bootstrap StackSet has
+        bootstrapped it in every allowed region (automatic deployment runs when an account arrives in an OU)."""
         org = self.lz.organization
         any_ou = f"{self._org_arn}:ou/{org.organization_id}/*"
+        stack_set = (
+            f"arn:{self.partition}:cloudformation:{self.region}:{self.account}:stackset/{naming.BOOTSTRAP_STACK_SET}:*"
+        )
         acknowledge(
             self.provider.policy,
             f"AwsSolutions-IAM5[Resource::{any_ou}]",
             "MoveAccount needs the account's current parent, which can be any OU of this organization before "
             "AgentZone places it; the account and root are named exactly.",
         )
-        self._custom(
+        acknowledge(
+            self.provider.policy,
+            f"AwsSolutions-IAM5[Resource::{stack_set}]",
+            "A StackSet's ARN ends in an id CloudFormation generates; the StackSet is named exactly.",
+        )
+        return self._custom(
             construct_id,
             "Custom::AccountPlacement",
-            {"AccountId": account, "ParentId": ou.attr_id},
+            {
+                "AccountId": account,
+                "ParentId": ou.attr_id,
+                "AwaitBootstrap": {
+                    "StackSetName": naming.BOOTSTRAP_STACK_SET,
+                    "Regions": sorted(org.allowed_regions),
+                    "TimeoutSeconds": BOOTSTRAP_WAIT_SECONDS,
+                },
+            },
             [
                 iam.PolicyStatement(actions=["organizations:ListParents"], resources=["*"]),
                 iam.PolicyStatement(
@@ -100,6 +122,7 @@ class _ManagementAccountStack(AgentZoneStack):
                         f"{self._org_arn}:root/{org.organization_id}/{org.root_id}",
                     ],
                 ),
+                iam.PolicyStatement(actions=["cloudformation:ListStackInstances"], resources=[stack_set]),
             ],
         )
 
@@ -120,12 +143,10 @@ class _ManagementAccountStack(AgentZoneStack):
         self.policies[policy.name] = resource
 
 
-class OrganizationStack(_ManagementAccountStack):
-    """Organization-wide controls that do not depend on tenants, all generated from config.
-
-    OUs: AgentZone-Platform/<env> for the platform accounts and
-    AgentZone-Workloads/<env> as parents of the tenant OUs that each
-    TenantGovernanceStack adds. Adding a tenant never changes this stack.
+class OrganizationStack(ManagementAccountStack):
+    """Organization-wide controls that do not depend on tenants, all generated from config: SCPs and tag policies
+    on the OUs the Bootstrap stack creates, budgets, the organization trail and delegated administrators. Adding a
+    tenant never changes this stack.
     """
 
     ROLE = "Organization"
@@ -149,8 +170,6 @@ class OrganizationStack(_ManagementAccountStack):
             ],
         )
 
-        self._build_ous()
-        self._place_accounts()
         self._attach_policies(policy_types)
         self._budgets()
         self._custom(
@@ -171,70 +190,16 @@ class OrganizationStack(_ManagementAccountStack):
         )
         self.trail = self._organization_trail(trusted)
         self._delegate_security_services(trusted)
-        self.ram_sharing = self._enable_ram_sharing()
-
-    def _enable_ram_sharing(self) -> cdk.CustomResource:
-        """RAM shares with the organization (SharedServices' parameters) need this switch, once, from here."""
-        ram_role = f"arn:{self.partition}:iam::{self.account}:role/aws-service-role/ram.amazonaws.com/*"
-        acknowledge(
-            self.provider.policy,
-            f"AwsSolutions-IAM5[Resource::{ram_role}]",
-            "RAM's service-linked role (its name is RAM's), created by the organization-sharing switch; the "
-            "statement allows only iam:CreateServiceLinkedRole for ram.amazonaws.com.",
-        )
-        return self._custom(
-            "RamOrganizationSharing",
-            "Custom::RamOrganizationSharing",
-            {},
-            [
-                iam.PolicyStatement(
-                    actions=[
-                        "ram:EnableSharingWithAwsOrganization",
-                        "organizations:EnableAWSServiceAccess",
-                        "organizations:DescribeOrganization",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(  # RAM's service-linked role, created by the switch
-                    actions=["iam:CreateServiceLinkedRole"],
-                    resources=[ram_role],
-                    conditions={"StringEquals": {"iam:AWSServiceName": "ram.amazonaws.com"}},
-                ),
-            ],
-        )
-
-    def _build_ous(self) -> None:
-        org = self.lz.organization
-        self.platform_ou = self._ou("PlatformOu", PLATFORM_OU, org.root_id)
-        self.workloads_ou = self._ou("WorkloadsOu", WORKLOADS_OU, org.root_id)
-        # Sorted: environment order means promotion order, which must not reorder templates.
-        self.platform_env_ous = {
-            e: self._ou(f"PlatformOu-{e}", e, self.platform_ou.attr_id) for e in sorted(org.environments)
-        }
-        self.workload_env_ous = {
-            e: self._ou(f"WorkloadsOu-{e}", e, self.workloads_ou.attr_id) for e in sorted(org.environments)
-        }
-        # Tenant governance stacks read these at deploy time, so they synthesize (and shard) on their own.
-        for env, ou in self.workload_env_ous.items():
-            ssm.StringParameter(
-                self,
-                f"WorkloadsOuId-{env}",
-                parameter_name=naming.workloads_ou_parameter(env),
-                string_value=ou.attr_id,
-                description=f"OU id of AgentZone-Workloads/{env}; parent of each tenant's {env} OU",
-            )
-
-    def _place_accounts(self) -> None:
-        for env_name, env in sorted(self.lz.organization.environments.items()):
-            for role in PLATFORM_ROLES:
-                self._place(f"Placement-{env_name}-{role}", getattr(env, role), self.platform_env_ous[env_name])
 
     def _attach_policies(self, after: cdk.CustomResource) -> None:
+        """The policies target the top-level OUs, which the Bootstrap stack creates and publishes."""
         org = self.lz.organization
-        tops = [self.platform_ou.attr_id, self.workloads_ou.attr_id]
+        platform_ou = ssm.StringParameter.value_for_string_parameter(self, naming.top_ou_parameter("platform"))
+        workloads_ou = ssm.StringParameter.value_for_string_parameter(self, naming.top_ou_parameter("workloads"))
+        tops = [platform_ou, workloads_ou]
         self._policy("ScpBaselineProtection", policies.baseline_protection(org), tops, after)
         self._policy("ScpRegionRestriction", policies.region_restriction(org), tops, after)
-        self._policy("ScpSafetyRoles", policies.safety_roles(), [self.workloads_ou.attr_id], after)
+        self._policy("ScpSafetyRoles", policies.safety_roles(), [workloads_ou], after)
         self._policy(
             "TagPolicyPlatform",
             policies.tag_policy(
@@ -244,7 +209,7 @@ class OrganizationStack(_ManagementAccountStack):
                 ["platform"],
                 [org.platform.owner],
             ),
-            [self.platform_ou.attr_id],
+            [platform_ou],
             after,
         )
 
@@ -374,11 +339,12 @@ class OrganizationStack(_ManagementAccountStack):
         hub.node.add_dependency(after)
 
 
-class TenantGovernanceStack(_ManagementAccountStack):
+class TenantGovernanceStack(ManagementAccountStack):
     """One tenant's part of the organization: its OUs, account placement, model and tag policies, budget.
 
-    Deployed to the management account after the Organization stack (it reads
-    the workload OU ids that stack publishes in Parameter Store).
+    Deployed to the management account after the Bootstrap stack (it reads the workload OU ids that stack
+    publishes in Parameter Store). Moving an account into its OU has the Bootstrap StackSet bootstrap it; the
+    placement waits until that is done, so the tenant's own stacks deploy into a bootstrapped account.
     """
 
     ROLE = "TenantGovernance"

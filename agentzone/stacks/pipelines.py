@@ -1,6 +1,7 @@
 """Delivery pipelines (CDK Pipelines), in the delivery account, which builds and operates the landing zone.
 
-``AgentZone-Pipeline`` deploys the platform: the Organization stack, then each
+``AgentZone-Pipeline`` deploys the platform: the Bootstrap stack, the central log
+archive and the Organization stack, then each
 platform environment as a wave whose four accounts deploy in parallel, with a
 manual approval before the environments in ``delivery.approval_before``
 (default: the last). ``AgentZone-<tenant>-pipeline`` deploys one tenant: its
@@ -57,6 +58,7 @@ class StageStacks:
     same names and accounts, while this module stays below composition.
     """
 
+    bootstrap: Callable[[Construct, LandingZone], AgentZoneStack]
     organization: Callable[[Construct, LandingZone], AgentZoneStack]
     platform: Callable[[Construct, LandingZone, str, str], AgentZoneStack]  # (scope, lz, environment, role)
     platform_roles: tuple[str, ...]
@@ -340,7 +342,9 @@ class PlatformPipelineStack(AgentZoneStack):
             artifact_bucket=self.secure_bucket("Artifacts").bucket,
         )
         pipeline = self.delivery.pipeline
-        # The organization trail writes to the central log archive: it deploys first (units.platform_dependencies).
+        # The Bootstrap stack first (deployed by hand once, kept current from here), then the central log archive
+        # the organization trail writes to (units.platform_dependencies).
+        self.bootstrap = pipeline.add_stage(LandingZoneStage(self, "Bootstrap", build=_builds(stages.bootstrap, lz)))
         central = org.central_environment
         self.log_archive = pipeline.add_stage(
             LandingZoneStage(self, f"{central}-Logging", build=_builds(stages.platform, lz, central, "logging"))

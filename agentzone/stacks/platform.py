@@ -11,8 +11,6 @@ from typing import NamedTuple
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_ram as ram
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import naming
@@ -114,9 +112,11 @@ class SharedServicesStack(AgentZoneStack):
         gateway = gateway_deployment(lz, env)
         if gateway is not None:
             self.fm_gateway = self._fm_gateway(lz, gateway, tenant_accounts)
-        self.tool_gateway = None
-        if platform_env.identity_user_pool_id:
-            self.tool_gateway = self._tool_gateway(lz, platform_env.identity_user_pool_id)
+        # The user pool config adopts, or the one this environment's Security stack publishes (same region).
+        user_pool_id = platform_env.identity_user_pool_id or self.read_shared(
+            "AgentIdentityUserPoolId", naming.identity_user_pool_parameter(env), platform_env.security, self.region
+        )
+        self.tool_gateway = self._tool_gateway(lz, user_pool_id)
         self.observability = self.link_observability(lz, transaction_search=True)
 
     def _export_experiment_tracking(self, tracking: ExperimentTracking) -> None:
@@ -181,24 +181,14 @@ class SharedServicesStack(AgentZoneStack):
         return gateway
 
     def _share_endpoint_service(self, lz: LandingZone, gateway: FmGateway) -> None:
-        """Tenant VPCs read the endpoint service's (generated) name at deploy time: an advanced-tier parameter
-        shared with the organization through RAM, read as a template parameter (nobody copies it)."""
-        org, env = lz.organization, self.target.environment
-        parameter = ssm.StringParameter(
-            self,
+        """Tenant VPCs read the endpoint service's (generated) name at deploy time (nobody copies it)."""
+        env = self.target.environment
+        self.publish_to_organization(
+            lz,
             "FmGatewayEndpointServiceName",
-            parameter_name=naming.fm_gateway_endpoint_service_parameter(env),
-            string_value=gateway.endpoint_service_name,
-            tier=ssm.ParameterTier.ADVANCED,  # only advanced parameters can be shared
-            description=f"PrivateLink endpoint service of the {env} FM gateway, read by tenant VPCs",
-        )
-        ram.CfnResourceShare(
-            self,
-            "FmGatewayEndpointServiceShare",
-            name=f"{naming.PREFIX}-fm-gateway-endpoint-service-{env}",
-            resource_arns=[parameter.parameter_arn],
-            principals=[naming.organization_arn(org.management_account, org.organization_id, self.partition)],
-            allow_external_principals=False,
+            naming.fm_gateway_endpoint_service_parameter(env),
+            gateway.endpoint_service_name,
+            f"PrivateLink endpoint service of the {env} FM gateway, read by tenant VPCs",
         )
 
     def _tool_gateway(self, lz: LandingZone, user_pool_id: str) -> ToolGateway:

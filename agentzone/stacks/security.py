@@ -153,7 +153,7 @@ class SecurityStack(AgentZoneStack):
         tenant_accounts = lz.tenant_accounts(env)
         if tenant_accounts:
             self._tenants_decrypt_client_credentials(tenant_accounts)
-        self._identity_outputs()
+        self._identity_outputs(lz)
 
     def _tenants_decrypt_client_credentials(self, accounts: list[str]) -> None:
         """Tenant accounts decrypt client-credential secrets through Secrets Manager only.
@@ -189,13 +189,21 @@ class SecurityStack(AgentZoneStack):
             "TokenDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
         )
 
-    def _identity_outputs(self) -> None:
+    def _identity_outputs(self, lz: LandingZone) -> None:
         cdk.CfnOutput(
             self,
             "AgentIdentityUserPoolId",
             value=self.user_pool.user_pool_id,
-            description="Set as identity_user_pool_id of this environment in organization.yaml",
+            description="Agent identity user pool; gateways and JWT authorizers read it from Parameter Store",
             export_name=naming.identity_export(USER_POOL_EXPORT),
+        )
+        env = self.target.environment
+        self.publish_to_organization(
+            lz,
+            "AgentIdentityUserPoolIdParameter",
+            naming.identity_user_pool_parameter(env),
+            self.user_pool.user_pool_id,
+            f"Agent identity user pool of the {env} environment, which gateways and JWT authorizers trust",
         )
         cdk.CfnOutput(
             self,

@@ -120,14 +120,9 @@ class UseCaseStack(AgentZoneStack):
         tenant, environment = self.tenant, self.target.environment
         platform = lz.organization.environments[environment]
         platform_region = lz.region_of(platform)
-        identity = None
-        if platform.identity_user_pool_id:
-            identity = CentralIdentity.for_tenant(
-                region=platform_region,
-                user_pool_id=platform.identity_user_pool_id,
-                tenant=tenant.tenant,
-                scopes=tenant.auth_scopes,
-            )
+        identity = CentralIdentity.for_tenant(
+            region=platform_region, user_pool_id=self._user_pool_id(lz), tenant=tenant.tenant, scopes=tenant.auth_scopes
+        )
         gateway = gateway_deployment(lz, environment)
         # Every account has one: the safety controls' cost alarms go here even before an agent exists.
         alarm_topic = encrypted_alarm_topic(
@@ -152,6 +147,15 @@ class UseCaseStack(AgentZoneStack):
             access_logs=self.access_logs,
             fm_gateway_endpoint=self._fm_gateway_endpoint(lz, gateway is not None),
         )
+
+    def _user_pool_id(self, lz: LandingZone) -> str:
+        """The user pool config adopts, or the one the environment's Security stack publishes."""
+        environment = self.target.environment
+        platform = lz.organization.environments[environment]
+        if platform.identity_user_pool_id:
+            return platform.identity_user_pool_id
+        name = naming.identity_user_pool_parameter(environment)
+        return self.read_shared("AgentIdentityUserPoolId", name, platform.security, lz.region_of(platform))
 
     def _fm_gateway_endpoint(self, lz: LandingZone, deployed: bool) -> SharedEndpointService | None:
         """The environment's gateway publishes its endpoint service's name to the organization (SharedServices);

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from agentzone import naming
 from agentzone.blueprints import REGISTRY
 from agentzone.blueprints.registry import RegistryError, registry_of
 from agentzone.config.blueprint_checks import BLUEPRINT_CHECKS
@@ -86,9 +87,13 @@ def test_agents_pull_their_own_image_from_the_environments_shared_services_ecr(s
 def test_agents_accept_only_the_tenants_tokens_from_the_central_identity(sample_assembly):
     _, intake = runtime(sample_assembly, "AgentZone-claims-prod", "intake")
     jwt = intake["Properties"]["AuthorizerConfiguration"]["CustomJWTAuthorizer"]
-    assert (
-        jwt["DiscoveryUrl"]
-        == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AgZnPrd01/.well-known/openid-configuration"
+    # The prod Security stack's user pool, read at deploy time from the parameter it shares with the organization.
+    prefix, pool, suffix = jwt["DiscoveryUrl"]["Fn::Join"][1]
+    assert (prefix, suffix) == ("https://cognito-idp.eu-west-1.amazonaws.com/", "/.well-known/openid-configuration")
+    parameter = sample_assembly.template("AgentZone-claims-prod")["Parameters"][pool["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert parameter["Default"] == naming.shared_parameter_arn(
+        naming.identity_user_pool_parameter("prod"), "100000000033", "eu-west-1"
     )
     assert jwt["AllowedScopes"] == ["agentzone/claims/claims.read", "agentzone/claims/invoke"]
 

@@ -44,11 +44,14 @@ def test_a_unit_reads_only_its_part_of_the_config(lz):
 def test_tenant_stacks_wait_for_their_environments_platform_stacks(lz):
     deps = platform_dependencies(lz, Unit("tenant", "claims", "prod"))
     assert deps == {
+        # Its governance stack reads the workload OUs and waits for the account's bootstrap.
+        "AgentZone-claims-governance": ["AgentZone-Bootstrap"],
         "AgentZone-claims-prod-services": ["AgentZone-SharedServices-prod"],
         "AgentZone-claims-prod-observability": ["AgentZone-Logging-prod"],
         "AgentZone-claims-prod-identity": ["AgentZone-Security-prod"],
         "AgentZone-claims-prod-data": ["AgentZone-DataLake-prod"],
         "AgentZone-claims-prod": [
+            "AgentZone-claims-governance",
             "AgentZone-claims-prod-services",
             "AgentZone-Logging-prod",
             "AgentZone-DataLake-prod",
@@ -56,18 +59,26 @@ def test_tenant_stacks_wait_for_their_environments_platform_stacks(lz):
     }
 
 
-def test_the_organization_waits_for_the_central_log_archive_and_central_security_for_the_organization(lz):
-    """The organization trail writes to the central archive; the central Security stack acts as the delegated
-    administrator the Organization stack registers; every SharedServices stack shares through RAM, which the
-    Organization stack switches on for the organization."""
+def test_the_bootstrap_stack_comes_first_and_each_environment_links_to_its_own_logging_and_identity(lz):
+    """The Bootstrap stack places and bootstraps the platform accounts and switches RAM sharing on: every platform
+    stack waits for it. The organization trail writes to the central archive; the central Security stack acts as
+    the delegated administrator the Organization stack registers; every other account of an environment links to
+    the sink its Logging stack publishes, and the shared tool gateway trusts the pool its Security stack publishes."""
     assert lz.organization.central_environment == "prod"
-    assert platform_dependencies(lz, Unit("organization")) == {"AgentZone-Organization": ["AgentZone-Logging-prod"]}
+    assert platform_dependencies(lz, Unit("organization")) == {
+        "AgentZone-Organization": ["AgentZone-Bootstrap", "AgentZone-Logging-prod"]
+    }
     assert platform_dependencies(lz, Unit("platform", "prod")) == {
-        "AgentZone-SharedServices-prod": ["AgentZone-Organization"],  # its RAM share needs organization sharing on
-        "AgentZone-Security-prod": ["AgentZone-Organization"],
+        "AgentZone-SharedServices-prod": ["AgentZone-Bootstrap", "AgentZone-Logging-prod", "AgentZone-Security-prod"],
+        "AgentZone-Logging-prod": ["AgentZone-Bootstrap"],
+        "AgentZone-Security-prod": ["AgentZone-Bootstrap", "AgentZone-Logging-prod", "AgentZone-Organization"],
+        "AgentZone-DataLake-prod": ["AgentZone-Bootstrap", "AgentZone-Logging-prod"],
     }
     assert platform_dependencies(lz, Unit("platform", "dev")) == {
-        "AgentZone-SharedServices-dev": ["AgentZone-Organization"]
+        "AgentZone-SharedServices-dev": ["AgentZone-Bootstrap", "AgentZone-Logging-dev", "AgentZone-Security-dev"],
+        "AgentZone-Logging-dev": ["AgentZone-Bootstrap"],
+        "AgentZone-Security-dev": ["AgentZone-Bootstrap", "AgentZone-Logging-dev"],
+        "AgentZone-DataLake-dev": ["AgentZone-Bootstrap", "AgentZone-Logging-dev"],
     }
 
 

@@ -491,10 +491,21 @@ CASES = [
         "registry_credential_arn",
     ),
     (
+        "adopted-sink-wrong-account",
+        ORG,
+        "fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:",
+        "observability_sink: arn:aws:oam:eu-west-1:100000000013:sink/0d3f0f55-6b1a-4a8e-9d0c-2f1e3c4b5a61\n"
+        "    fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:",
+        "environments.dev.observability_sink",
+        "must be in this environment's logging account 100000000012 and region eu-west-1 (got 100000000013, eu-west-1)",
+        "observability_sink",
+    ),
+    (
         "user-pool-wrong-region",
         ORG,
-        "identity_user_pool_id: eu-west-1_AgZnDev01",
-        "identity_user_pool_id: eu-central-1_AgZnDev01",
+        "fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:",
+        "identity_user_pool_id: eu-central-1_AgZnDev01\n"
+        "    fm_gateway_certificate_arn: arn:aws:acm:eu-west-1:100000000011:",
         "environments.dev.identity_user_pool_id",
         "the user pool must be in this environment's region eu-west-1",
         "eu-central-1_AgZnDev01",
@@ -1071,12 +1082,10 @@ def test_every_problem_is_reported_at_once(config_copy):
         "'us-west-2' is not in allowed_regions",
     ):
         assert fragment in joined
-    # Moving home_region also strands what the three environments already point at in eu-west-1:
-    # their OAM sinks, agent identity pools and gateway certificates.
-    assert sum("must be in this environment's logging account" in p for p in problems) == 3
-    assert sum("the user pool must be in this environment's region us-west-2" in p for p in problems) == 3
+    # Moving home_region also strands what the three environments already point at in eu-west-1: their gateway
+    # certificates (the sample adopts no sink or user pool: the Logging and Security stacks publish theirs).
     assert sum("must be in this environment's shared-services account" in p for p in problems) == 3
-    assert len(problems) == 14
+    assert len(problems) == 8
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agentzone import cli
-from agentzone.delivery.bootstrap import MANAGED_POLICY_LIMIT, BootstrapError, execution_policy
+from agentzone.delivery.execution_policy import MANAGED_POLICY_LIMIT, BootstrapError, execution_policy
 
 
 def policy_for(sample_assembly, account: str, capsys) -> dict:

@@ -16,9 +16,15 @@ def test_every_stack_deploys_in_a_later_wave_than_what_it_waits_for(sample_assem
     # The central archive, then the organization (its trail writes there), then the delegated security account.
     assert wave_of["AgentZone-Logging-prod"] < wave_of["AgentZone-Organization"] < wave_of["AgentZone-Security-prod"]
     assert wave_of["AgentZone-claims-prod-services"] < wave_of["AgentZone-claims-prod"]
-    first = {s.stack for s in waves[0]}
-    assert "AgentZone-Logging-dev" in first and not any(s.waits_for for s in waves[0])
-    assert wave_of["AgentZone-Organization"] < wave_of["AgentZone-SharedServices-dev"]  # RAM sharing switched on
+    # The Bootstrap stack alone first: it places and bootstraps every platform account and switches RAM on.
+    assert [s.stack for s in waves[0]] == ["AgentZone-Bootstrap"] and not waves[0][0].waits_for
+    assert {s.stack for s in waves[1]} >= {f"AgentZone-Logging-{env}" for env in ("dev", "staging", "prod")}
+    # Each environment's accounts link to the sink its Logging stack publishes; its tool gateway trusts the pool
+    # its Security stack publishes.
+    for env in ("dev", "staging", "prod"):
+        assert wave_of[f"AgentZone-Logging-{env}"] < wave_of[f"AgentZone-Security-{env}"]
+        assert wave_of[f"AgentZone-Security-{env}"] < wave_of[f"AgentZone-SharedServices-{env}"]
+    assert wave_of["AgentZone-claims-governance"] < wave_of["AgentZone-claims-prod"]  # placed and bootstrapped
 
 
 def test_the_plan_names_account_region_and_what_each_stack_waits_for(sample_assembly, capsys):
@@ -33,7 +39,7 @@ def test_the_plan_names_account_region_and_what_each_stack_waits_for(sample_asse
         "stack": "AgentZone-Organization",
         "account": "100000000000",
         "region": "eu-west-1",
-        "waits_for": ["AgentZone-Logging-prod"],
+        "waits_for": ["AgentZone-Bootstrap", "AgentZone-Logging-prod"],
     }
     assert document["pipelines"] == {}  # the landing zone's assembly holds no pipeline
 

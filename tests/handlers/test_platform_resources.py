@@ -168,3 +168,105 @@ def test_ram_organization_sharing_is_switched_on_and_left_on_at_delete(monkeypat
         deleted = handler.handler(event("Custom::RamOrganizationSharing", {}, "Delete", PhysicalResourceId="p"))
         assert deleted["Status"] == "SUCCESS"
     stub.assert_no_pending_responses()
+
+
+AWAIT = {"StackSetName": "agentzone-cdk-bootstrap", "Regions": ["eu-west-1", "eu-central-1"], "TimeoutSeconds": 60}
+
+
+def instance(region: str, status: str, detailed: str, reason: str = "") -> dict:
+    return {
+        "StackSetId": "agentzone-cdk-bootstrap:1",
+        "Region": region,
+        "Account": "123456789012",
+        "Status": status,
+        "StackInstanceStatus": {"DetailedStatus": detailed},
+        **({"StatusReason": reason} if reason else {}),
+    }
+
+
+def stacksets_stub(monkeypatch, pages: list[list[dict]]) -> Stubber:
+    """The StackSet's instances for the account, one listing per poll; Organizations stays moto's."""
+    cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
+    stub = Stubber(cloudformation)
+    for summaries in pages:
+        stub.add_response("list_stack_instances", {"Summaries": summaries})
+    real = boto3.client
+    monkeypatch.setattr(
+        handler.boto3, "client", lambda name, **kw: cloudformation if name == "cloudformation" else real(name, **kw)
+    )
+    monkeypatch.setattr(handler.time, "sleep", lambda _: None)
+    return stub
+
+
+def test_a_placed_account_waits_until_the_bootstrap_stack_set_has_succeeded_in_every_region(org, monkeypatch):
+    client, _, account, ou = org
+    stub = stacksets_stub(
+        monkeypatch,
+        [
+            [],  # automatic deployment has not started yet
+            [instance("eu-west-1", "OUTDATED", "RUNNING")],
+            [instance("eu-west-1", "CURRENT", "SUCCEEDED"), instance("eu-central-1", "OUTDATED", "PENDING")],
+            [instance("eu-west-1", "CURRENT", "SUCCEEDED"), instance("eu-central-1", "CURRENT", "SUCCEEDED")],
+        ],
+    )
+    with stub:
+        props = {"AccountId": account, "ParentId": ou, "AwaitBootstrap": AWAIT}
+        response = handler.handler(event("Custom::AccountPlacement", props))
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    stub.assert_no_pending_responses()  # four polls: it returned at the first complete listing
+    assert client.list_parents(ChildId=account)["Parents"][0]["Id"] == ou
+
+
+def test_a_failed_bootstrap_fails_the_placement_with_stack_sets_reason(org, monkeypatch):
+    _, _, account, ou = org
+    failed = instance("eu-central-1", "OUTDATED", "FAILED", "Role cdk-agentzone-deploy-role already exists")
+    stub = stacksets_stub(monkeypatch, [[instance("eu-west-1", "CURRENT", "SUCCEEDED"), failed]])
+    with stub:
+        props = {"AccountId": account, "ParentId": ou, "AwaitBootstrap": AWAIT}
+        response = handler.handler(event("Custom::AccountPlacement", props))
+    assert response["Status"] == "FAILED"
+    assert "eu-central-1: Role cdk-agentzone-deploy-role already exists" in response["Reason"]
+
+
+def test_a_bootstrap_still_running_at_the_deadline_fails_the_placement_naming_the_regions(org, monkeypatch):
+    _, _, account, ou = org
+    stub = stacksets_stub(monkeypatch, [[instance("eu-west-1", "CURRENT", "SUCCEEDED")]])
+    with stub:
+        props = {"AccountId": account, "ParentId": ou, "AwaitBootstrap": {**AWAIT, "TimeoutSeconds": 0}}
+        response = handler.handler(event("Custom::AccountPlacement", props))
+    assert response["Status"] == "FAILED"
+    assert (
+        f"account {account} is not bootstrapped by agentzone-cdk-bootstrap in eu-central-1 after 0 s"
+        in (response["Reason"])
+    )
+
+
+def test_stack_sets_organization_access_is_activated_once_and_left_on_at_delete(monkeypatch):
+    cloudformation = boto3.client(
+        "cloudformation", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stub = Stubber(cloudformation)
+    stub.add_response("describe_organizations_access", {"Status": "DISABLED"}, {"CallAs": "SELF"})
+    stub.add_response("activate_organizations_access", {}, {})
+    stub.add_response("describe_organizations_access", {"Status": "ENABLED"}, {"CallAs": "SELF"})
+    monkeypatch.setattr(handler.boto3, "client", lambda name, **_: cloudformation)
+    with stub:
+        for request in ("Create", "Update"):  # the update finds it on and activates nothing
+            response = handler.handler(event("Custom::StackSetsOrganizationAccess", {}, request))
+            assert response["Status"] == "SUCCESS", response["Reason"]
+        deleted = handler.handler(event("Custom::StackSetsOrganizationAccess", {}, "Delete", PhysicalResourceId="p"))
+        assert deleted["Status"] == "SUCCESS"
+    stub.assert_no_pending_responses()
+
+
+def test_a_shared_parameter_is_read_in_its_own_region(aws):
+    """Another region's stack cannot read it with a template parameter; the custom resource reads it by ARN."""
+    ssm = boto3.client("ssm", region_name="eu-west-1")
+    ssm.put_parameter(Name="/agentzone/prod/identity/user-pool-id", Value="eu-west-1_AbC123", Type="String")
+    arn = ssm.get_parameter(Name="/agentzone/prod/identity/user-pool-id")["Parameter"]["ARN"]
+    response = handler.handler(event("Custom::SharedParameter", {"ParameterArn": arn}))
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"] == {"Value": "eu-west-1_AbC123"} and response["PhysicalResourceId"] == arn
+    missing = arn.replace("user-pool-id", "nothing")
+    failed = handler.handler(event("Custom::SharedParameter", {"ParameterArn": missing}))
+    assert failed["Status"] == "FAILED" and "ParameterNotFound" in failed["Reason"]

@@ -7,6 +7,8 @@ from fnmatch import fnmatchcase
 
 import pytest
 
+from agentzone import naming
+
 LOGGING = "AgentZone-Logging-prod"
 ARCHIVE = "agentzone-logs-100000000032-eu-west-1"
 ORG_ID = "o-a1b2c3d4e5"
@@ -165,21 +167,32 @@ def test_sink_accepts_the_environments_same_region_accounts_of_the_organization(
 
 
 @pytest.mark.parametrize(
-    "stack,sink",
+    "stack,environment,logging_account",
     [
-        ("AgentZone-claims-prod", "arn:aws:oam:eu-west-1:100000000032:sink/9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c63"),
-        ("AgentZone-fraud-dev", "arn:aws:oam:eu-west-1:100000000012:sink/0d3f0f55-6b1a-4a8e-9d0c-2f1e3c4b5a61"),
-        (
-            "AgentZone-SharedServices-staging",
-            "arn:aws:oam:eu-west-1:100000000022:sink/5b6c7d8e-1a2b-4c3d-8e9f-0a1b2c3d4e52",
-        ),
-        ("AgentZone-DataLake-prod", "arn:aws:oam:eu-west-1:100000000032:sink/9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c63"),
+        ("AgentZone-claims-prod", "prod", "100000000032"),
+        ("AgentZone-fraud-dev", "dev", "100000000012"),
+        ("AgentZone-SharedServices-staging", "staging", "100000000022"),
+        ("AgentZone-DataLake-prod", "prod", "100000000032"),
     ],
 )
-def test_accounts_link_logs_metrics_and_traces_to_their_environments_sink(sample_assembly, stack, sink):
+def test_accounts_link_logs_metrics_and_traces_to_their_environments_sink(
+    sample_assembly, stack, environment, logging_account
+):
+    """The sink's ARN is read when the stack deploys, from the parameter the environment's Logging stack publishes
+    (config adopts no sink in the sample)."""
     (link,) = sample_assembly.resources(stack, "AWS::Oam::Link").values()
-    assert link["Properties"]["SinkIdentifier"] == sink
+    parameter = sample_assembly.template(stack)["Parameters"][link["Properties"]["SinkIdentifier"]["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert parameter["Default"] == naming.shared_parameter_arn(
+        naming.observability_sink_parameter(environment), logging_account, "eu-west-1"
+    )
     assert link["Properties"]["ResourceTypes"] == ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup", "AWS::XRay::Trace"]
+    published = sample_assembly.resources(f"AgentZone-Logging-{environment}", "AWS::SSM::Parameter")
+    (sink_parameter,) = (
+        r for r in published.values() if r["Properties"]["Name"] == naming.observability_sink_parameter(environment)
+    )
+    (sink,) = sample_assembly.resources(f"AgentZone-Logging-{environment}", "AWS::Oam::Sink")
+    assert sink_parameter["Properties"]["Value"] == {"Fn::GetAtt": [sink, "Arn"]}
 
 
 def test_cross_region_accounts_are_not_linked_and_agents_get_transaction_search(sample_assembly):

@@ -35,6 +35,14 @@ def ou_ref(sample_assembly, stack: str, name: str, parent: str | None = None) ->
     raise AssertionError(f"no OU {name} in {stack}")
 
 
+def top_ou_ref(sample_assembly, kind: str) -> dict:
+    """How the Organization stack names a top-level OU: the template parameter that reads the id the Bootstrap stack
+    publishes (tests/stacks/test_bootstrap.py checks that side)."""
+    parameters = sample_assembly.template(ORG)["Parameters"]
+    (logical,) = (k for k, v in parameters.items() if v.get("Default") == naming.top_ou_parameter(kind))
+    return {"Ref": logical}
+
+
 def statement(policy: dict, sid: str) -> dict:
     return next(s for s in policy["Content"]["Statement"] if s["Sid"] == sid)
 
@@ -92,60 +100,11 @@ def with_extraction_model(tenant: m.Tenant, memory: str, model: str | None) -> m
     return tenant.model_copy(update={"blueprints": tenant.blueprints.model_copy(update={"memory": memories})})
 
 
-def test_ous_for_platform_and_workloads_by_environment(sample_assembly):
-    ous = {
-        o["Properties"]["Name"]: o
-        for o in sample_assembly.resources(ORG, "AWS::Organizations::OrganizationalUnit").values()
-    }
-    assert ous["AgentZone-Platform"]["Properties"]["ParentId"] == "r-a1b2"
-    assert ous["AgentZone-Workloads"]["Properties"]["ParentId"] == "r-a1b2"
-    assert all(o["DeletionPolicy"] == "Retain" for o in ous.values())
-    workloads = ou_ref(sample_assembly, ORG, "AgentZone-Workloads")
-    params = {
-        p["Properties"]["Name"]: p["Properties"]["Value"]
-        for p in sample_assembly.resources(ORG, "AWS::SSM::Parameter").values()
-    }
-    assert sorted(params) == [f"/agentzone/organization/workloads-ou/{e}" for e in ("dev", "prod", "staging")]
-    assert params["/agentzone/organization/workloads-ou/prod"] == ou_ref(sample_assembly, ORG, "prod", workloads)
-
-
-def test_accounts_are_placed_from_config(sample_assembly):
-    placements = {
-        p["Properties"]["AccountId"]: p["Properties"]["ParentId"]
-        for p in sample_assembly.resources(ORG, "Custom::AccountPlacement").values()
-    }
-    platform_prod = ou_ref(sample_assembly, ORG, "prod", ou_ref(sample_assembly, ORG, "AgentZone-Platform"))
-    assert {a for a, parent in placements.items() if parent == platform_prod} == {
-        "100000000031",
-        "100000000032",
-        "100000000033",
-        "100000000034",
-    }
-    assert len(placements) == 12
-    template = sample_assembly.template("AgentZone-claims-governance")
-    tenant = {
-        p["Properties"]["AccountId"]: p["Properties"]["ParentId"]
-        for p in sample_assembly.resources("AgentZone-claims-governance", "Custom::AccountPlacement").values()
-    }
-    assert tenant["333333333333"] == ou_ref(
-        sample_assembly,
-        "AgentZone-claims-governance",
-        "claims",
-        {
-            "Ref": next(
-                k
-                for k, v in template["Parameters"].items()
-                if v.get("Default") == "/agentzone/organization/workloads-ou/prod"
-            )
-        },
-    )
-
-
 def test_baseline_protection_scp(sample_assembly):
     scp = policies_by_name(sample_assembly, ORG)["agentzone-baseline-protection"]
     assert scp["Type"] == "SERVICE_CONTROL_POLICY"
     assert sorted(scp["TargetIds"], key=json.dumps) == sorted(
-        [ou_ref(sample_assembly, ORG, "AgentZone-Platform"), ou_ref(sample_assembly, ORG, "AgentZone-Workloads")],
+        [top_ou_ref(sample_assembly, "platform"), top_ou_ref(sample_assembly, "workloads")],
         key=json.dumps,
     )
     assert statement(scp, "DenyLeaveOrganization") == {
@@ -171,6 +130,7 @@ def test_baseline_protection_scp(sample_assembly):
         "arn:aws:iam::*:role/AgentZoneBreakGlass",
         "arn:aws:iam::*:role/cdk-agentzone-cfn-exec-role-*",
         "arn:aws:iam::*:role/agentzone-platform-resources-*",
+        "arn:aws:iam::*:role/stacksets-exec-*",
     ]
     roles = statement(scp, "ProtectPlatformRoles")
     assert "iam:CreateRole" in roles["Action"] and "iam:PutRolePolicy" in roles["Action"]
@@ -178,6 +138,7 @@ def test_baseline_protection_scp(sample_assembly):
         "arn:aws:iam::*:role/agentzone-*",
         "arn:aws:iam::*:role/AgentZone-*",
         "arn:aws:iam::*:role/cdk-agentzone-*",
+        "arn:aws:iam::*:role/stacksets-exec-*",
     ]
     assert statement(scp, "ProtectPlatformBudgets")["Resource"] == "arn:aws:budgets::*:budget/agentzone-*"
     # Boundaries and launch policies (Service Catalog) keep their versions: a new default version would widen them.
@@ -204,9 +165,7 @@ def test_only_the_safety_roles_attach_policies_to_platform_roles_and_only_deny_p
     kill_deny = f"arn:aws:iam::666666666666:policy/{ks.kill_switch_policy_name('fraud', 'prod')}"
     assert fnmatchcase(budget_deny, naming.DENY_POLICY_PATTERN) and fnmatchcase(kill_deny, naming.DENY_POLICY_PATTERN)
     safety = policies_by_name(sample_assembly, ORG)["agentzone-safety-roles"]
-    assert safety["TargetIds"] == [
-        ou_ref(sample_assembly, ORG, "AgentZone-Workloads")
-    ]  # safety roles live in tenant accounts
+    assert safety["TargetIds"] == [top_ou_ref(sample_assembly, "workloads")]  # safety roles live in tenant accounts
     # Decided by the simulator over both SCPs: the budget role may attach a deny policy to an agent role and do
     # nothing else to it; anyone not exempt may attach nothing to a platform role.
     documents = [baseline["Content"], safety["Content"]]
@@ -478,7 +437,7 @@ def test_tag_policies_pin_values_per_ou(sample_assembly):
     }
     assert claims["Content"]["tags"]["use-case-id"]["tag_value"] == {"@@assign": ["UC-0042"]}
     platform = policies_by_name(sample_assembly, ORG)["agentzone-tags-platform"]
-    assert platform["TargetIds"] == [ou_ref(sample_assembly, ORG, "AgentZone-Platform")]
+    assert platform["TargetIds"] == [top_ou_ref(sample_assembly, "platform")]
     assert platform["Content"]["tags"]["use-case-id"]["tag_value"] == {"@@assign": ["platform"]}
     (tags,) = sample_assembly.resources(ORG, "Custom::CostAllocationTags").values()
     assert tags["Properties"]["TagKeys"] == ["cost-center", "environment", "owner", "use-case-id"]
@@ -580,7 +539,7 @@ def test_security_services_are_delegated_to_the_central_security_account(sample_
     assert hub["Properties"]["AdminAccountId"] == "100000000033"
 
 
-@pytest.mark.parametrize("stack", [ORG, "AgentZone-fraud-governance"])
+@pytest.mark.parametrize("stack", ["AgentZone-Bootstrap", "AgentZone-fraud-governance"])
 def test_custom_resource_role_may_only_do_what_its_resources_need(sample_assembly, stack):
     (policy,) = sample_assembly.resources(stack, "AWS::IAM::ManagedPolicy").values()
     actions = {

@@ -80,6 +80,7 @@ def test_platform_pipeline_promotes_environments_in_order_with_accounts_in_paral
         "Build",
         "UpdatePipeline",
         "Assets",
+        "Bootstrap",
         "prod-Logging",
         "Organization",
         "Platform-dev",
@@ -258,7 +259,7 @@ def test_deploy_plan_reads_the_platform_pipelines_run_in_order(pipelines):
     outdir = pipelines["AgentZone-Pipeline"]["file"].parent
     runs = pipeline_runs(outdir)
     stages = dict(runs["agentzone-platform"])
-    assert list(stages)[4:6] == ["prod-Logging", "Organization"]
+    assert list(stages)[4:7] == ["Bootstrap", "prod-Logging", "Organization"]
     (archive,) = stages["prod-Logging"]
     assert (archive.kind, archive.account, archive.region, archive.stack) == (
         "deploy",
@@ -297,3 +298,14 @@ def test_cross_region_replication_bucket_is_versioned_and_logged_and_no_generate
                     assert "*" not in json.dumps(statement["Resource"]).replace("/*", ""), (name, statement)
     fraud = json.dumps(pipelines["AgentZone-fraud-pipeline"]["template"])
     assert "arn:aws:kms:eu-central-1:100000000031:key/*" in fraud  # the replication region's keys, by pattern
+
+
+def test_the_bootstrap_execution_policy_covers_the_pipelines_stacks(pipelines):
+    """The delivery account is bootstrapped by the Bootstrap stack's StackSet too: its policy must let CloudFormation
+    deploy the pipelines (and their cross-region support stacks)."""
+    from agentzone.delivery.execution_policy import ORGANIZATION_SERVICES, execution_policy
+
+    types = sorted({r["Type"] for p in pipelines.values() for r in p["template"]["Resources"].values()})
+    assert "AWS::CodePipeline::Pipeline" in types
+    needed = set(execution_policy(types)["Statement"][0]["Action"])
+    assert needed <= {f"{s}:*" for s in ORGANIZATION_SERVICES}, sorted(needed)

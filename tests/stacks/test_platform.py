@@ -27,7 +27,7 @@ TENANT_ACCOUNTS = {
     "staging": {"claims": "222222222222", "fraud": "555555555555"},
     "prod": {"claims": "333333333333", "fraud": "666666666666"},
 }
-USER_POOL = {"dev": "eu-west-1_AgZnDev01", "staging": "eu-west-1_AgZnStg01", "prod": "eu-west-1_AgZnPrd01"}
+SECURITY_ACCOUNT = {"dev": "100000000013", "staging": "100000000023", "prod": "100000000033"}
 
 
 def shared(sample_assembly, env: str) -> dict:
@@ -128,12 +128,26 @@ def test_shared_tool_gateway_trusts_this_environments_identity_with_the_shared_t
             "AuthorizerConfiguration": {
                 "CustomJWTAuthorizer": Match.object_like(
                     {
-                        "DiscoveryUrl": f"https://cognito-idp.eu-west-1.amazonaws.com/{USER_POOL[env]}/.well-known/openid-configuration",
+                        "DiscoveryUrl": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    "https://cognito-idp.eu-west-1.amazonaws.com/",
+                                    {"Ref": "AgentIdentityUserPoolIdParameter"},
+                                    "/.well-known/openid-configuration",
+                                ],
+                            ]
+                        },
                         "AllowedScopes": ["agentzone/shared-tools/invoke"],
                     }
                 )
             },
         },
+    )
+    # The environment's own user pool, read at deploy time from the parameter its Security stack shares.
+    parameter = shared(sample_assembly, env)["Parameters"]["AgentIdentityUserPoolIdParameter"]
+    assert parameter["Default"] == naming.shared_parameter_arn(
+        naming.identity_user_pool_parameter(env), SECURITY_ACCOUNT[env], "eu-west-1"
     )
     engines = t.find_resources("AWS::BedrockAgentCore::PolicyEngine")
     assert len(engines) == 1
@@ -195,31 +209,39 @@ def test_tenant_services_deploy_after_the_shared_services_stack():
     assert stacks["AgentZone-SharedServices-dev"] in stacks["AgentZone-claims-dev-services"].dependencies
 
 
-def test_gateways_wait_for_their_certificate_and_identity_pool(config_copy):
-    """Both are two-step values copied from an earlier deploy's outputs; until set, nothing half-built is deployed."""
+def test_the_fm_gateway_waits_for_its_certificate_and_config_can_adopt_a_sink_and_a_user_pool(config_copy):
+    """The certificate is an input (ACM validates it against the team's DNS); the sink and the user pool are
+    published by the Logging and Security stacks, and config names existing ones only to adopt them."""
+    pool, sink = "eu-west-1_AgZnDev01", "arn:aws:oam:eu-west-1:100000000012:sink/0d3f0f55-6b1a-4a8e-9d0c-2f1e3c4b5a61"
     org = config_copy / "organization.yaml"
     text = org.read_text()
-    text = text.replace("    identity_user_pool_id: eu-west-1_AgZnDev01\n", "")
     text = "\n".join(line for line in text.splitlines() if "certificate/3f1c2a4b" not in line) + "\n"
-    org.write_text(text)
+    adopted = f'    data_lake: "100000000014"\n    identity_user_pool_id: {pool}\n    observability_sink: {sink}\n'
+    assert text.count('    data_lake: "100000000014"\n') == 1
+    org.write_text(text.replace('    data_lake: "100000000014"\n', adopted))
     app = new_app()
     stacks = {s.stack_name: s for s in compose(app, load_landing_zone(config_copy), Selection(environment="dev"))}
     assembly = synthesize_stacks(app, nag=None)  # compose registered the sample's nag packs already
     dev = assembly["AgentZone-SharedServices-dev"].template
-    dev.resource_count_is("AWS::BedrockAgentCore::Gateway", 0)
     dev.resource_count_is("AWS::ECS::Service", 0)
     dev.resource_count_is("AWS::DynamoDB::GlobalTable", 2)  # the catalogs do not wait
     services = assembly["AgentZone-claims-dev-services"].template
     services.resource_count_is("Custom::LiteLLMTeam", 0)
     services.resource_count_is("AWS::ECR::Repository", 2)
     assert "AgentZone-claims-dev-services" in stacks
-    # The tenant's agents and tool gateway fall back to IAM inbound auth and get no gateway URL.
+    discovery = f"https://cognito-idp.eu-west-1.amazonaws.com/{pool}/.well-known/openid-configuration"
+    (tools,) = dev.find_resources("AWS::BedrockAgentCore::Gateway").values()
+    assert tools["Properties"]["AuthorizerConfiguration"]["CustomJWTAuthorizer"]["DiscoveryUrl"] == discovery
+    # The tenant's agents trust the adopted pool and get no gateway URL; nothing reads a shared parameter.
     agents = assembly["AgentZone-claims-dev"].template
     for runtime in agents.find_resources("AWS::BedrockAgentCore::Runtime").values():
-        assert "AuthorizerConfiguration" not in runtime["Properties"]
+        assert runtime["Properties"]["AuthorizerConfiguration"]["CustomJWTAuthorizer"]["DiscoveryUrl"] == discovery
         assert "AGENTZONE_FM_GATEWAY_URL" not in runtime["Properties"]["EnvironmentVariables"]
-    (gateway,) = agents.find_resources("AWS::BedrockAgentCore::Gateway").values()
-    assert gateway["Properties"]["AuthorizerType"] == "AWS_IAM"
+    for name in ("AgentZone-SharedServices-dev", "AgentZone-claims-dev", "AgentZone-DataLake-dev"):
+        template = assembly[name].template
+        (link,) = template.find_resources("AWS::Oam::Link").values()
+        assert link["Properties"]["SinkIdentifier"] == sink
+        assert "observability" not in json.dumps(template.to_json().get("Parameters", {}))
 
 
 def test_hosted_mcp_servers_from_config_run_on_their_own_runtime_behind_the_gateway(sample_assembly):

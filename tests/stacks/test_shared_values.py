@@ -39,7 +39,33 @@ def test_every_shared_parameter_a_stack_reads_is_published_and_shared_by_a_stack
         for p in template.get("Parameters", {}).values()
         if p["Type"].startswith("AWS::SSM::Parameter::Value") and p.get("Default", "").startswith("arn:")
     ]
-    assert len(reads) == 3  # claims' VPC agent in each environment reads its gateway's endpoint service
+    # From another region a template parameter cannot read it: a custom resource does, in the parameter's region.
+    across = [
+        (stack, r["Properties"]["ParameterArn"])
+        for stack, template in sample_assembly.templates.items()
+        for r in template["Resources"].values()
+        if r["Type"] == "Custom::SharedParameter"
+    ]
+    assert across == [
+        (
+            "AgentZone-fraud-prod",  # eu-central-1
+            naming.shared_parameter_arn(naming.identity_user_pool_parameter("prod"), "100000000033", "eu-west-1"),
+        )
+    ]
+    reads += across
+    by_value: dict[str, int] = {}
+    for _, arn in reads:
+        kind = arn.split(":parameter/agentzone/", 1)[1].split("/", 1)[1]
+        by_value[kind] = by_value.get(kind, 0) + 1
+    assert by_value == {
+        # claims' VPC agent in each environment reads its gateway's endpoint service
+        "fm-gateway/endpoint-service-name": 3,
+        # every same-region account stack but the sink's own: SharedServices, Security and DataLake in each
+        # environment, and the tenants' accounts but fraud's eu-central-1 prod
+        "observability/sink-arn": 14,
+        # each environment's shared tool gateway, and every tenant account's agents and gateways
+        "identity/user-pool-id": 9,
+    }
     org = naming.organization_arn("100000000000", "o-a1b2c3d4e5")
     for consumer, arn in reads:
         assert (consumer, arn) and _arn_parts(arn) in published, f"{consumer} reads {arn}, which no stack publishes"
@@ -49,8 +75,8 @@ def test_every_shared_parameter_a_stack_reads_is_published_and_shared_by_a_stack
         assert sharing and all(s["AllowExternalPrincipals"] is False for s in sharing), f"{producer} shares {arn}"
         assert any(org in s["Principals"] for s in sharing), f"{arn} is not shared with the organization"
         assert producer in _after(manifest, consumer), f"{consumer} must deploy after {producer}"
-        # RAM shares reach the organization only once the Organization stack has switched it on.
-        assert "AgentZone-Organization" in _after(manifest, producer)
+        # RAM shares reach the organization only once the Bootstrap stack has switched it on.
+        assert "AgentZone-Bootstrap" in _after(manifest, producer)
 
 
 def test_a_vpc_agents_gateway_url_resolves_through_its_privatelink_endpoint(sample_assembly):
