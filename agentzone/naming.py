@@ -51,6 +51,12 @@ def observability_sink_parameter(environment: str) -> str:
     return f"/{PREFIX}/{environment}/observability/sink-arn"
 
 
+def tenant_portfolio_parameter(tenant: str, environment: str) -> str:
+    """SSM parameter (shared-services account, shared with the organization) holding the id of the tenant's
+    self-service portfolio there, which the tenant's account imports."""
+    return f"/{PREFIX}/{environment}/catalog/{tenant}/portfolio-id"
+
+
 def identity_user_pool_parameter(environment: str) -> str:
     """SSM parameter (security account, shared with the organization) holding the id of the environment's agent
     identity user pool, which gateways and JWT authorizers trust."""

@@ -151,6 +151,8 @@ def test_sample_runs_all_four_packs_and_reports_acknowledgements_per_pack(sample
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock:eu-west-1:111111111111:guardrail/*]",
         "AwsSolutions-IAM5[Resource::arn:aws:bedrock-agentcore:eu-west-1:111111111111:memory/*]",
         "AwsSolutions-IAM5[Resource::arn:aws:s3:::*/*]",
+        # Importing the portfolio: its id is read at deploy time, so any portfolio of the sharing account.
+        "AwsSolutions-IAM5[Resource::arn:aws:catalog:eu-west-1:100000000011:portfolio/*]",
         # The delivery role (tenant pipeline checks): the evaluation store's indexes, the tenant's runtimes and
         # endpoints.
         "AwsSolutions-IAM5[Resource::arn:aws:dynamodb:eu-west-1:111111111111:table/agentzone-claims-evaluations-dev/index/*]",

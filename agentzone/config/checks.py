@@ -183,6 +183,7 @@ def _tenant_problems(doc: SourceDoc, tenant: m.Tenant, org: m.Organization, root
         message = f"session_usd ({budget.session_usd}) cannot exceed monthly_usd ({budget.monthly_usd})"
         problems.append(doc.problem(("budget", "session_usd"), message))
     problems += _duplicates(doc, ("images",), tenant.images)
+    problems += _duplicates(doc, ("catalog_launchers",), tenant.catalog_launchers)
     problems += _tenant_gateway_problems(doc, tenant, org.shared_services.fm_gateway)
     problems += blueprint_problems(doc, tenant, root)
     problems += tenant_data_problems(doc, tenant)

@@ -968,6 +968,12 @@ class Tenant(Strict):
         max_length=10,
         description="ECR repositories agentzone/<tenant>/<name> in each shared-services account",
     )
+    catalog_launchers: list[RoleName] = Field(
+        default_factory=list,
+        max_length=10,
+        description="IAM roles (names, in each of the tenant's accounts) that may launch its self-service "
+        "products; the account imports its portfolio either way",
+    )
     experiment_tracking: bool = Field(
         True, description="Give this tenant's accounts a role on the shared MLflow tracking server"
     )

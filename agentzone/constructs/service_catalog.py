@@ -31,6 +31,7 @@ from constructs import Construct
 from ..nag import acknowledge
 from ..naming import PREFIX, launch_role_name, product_boundary_name
 from ..project import PROJECT_ROOT
+from .platform_resource import PlatformResourceProvider
 
 PROVIDER = "AgentZone platform"
 # Every resource a launched product creates carries this tag (value: the blueprint), so self-service
@@ -432,12 +433,66 @@ def _nag_resource(scope: Construct, arn: str) -> str:
     return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
 
 
+class ImportedPortfolio(Construct):
+    """The tenant account's side of its portfolio share: accepted (imported) by the stack, in the portfolio's
+    region, and ``launchers`` (IAM role ARNs of this account) associated as the principals that may launch. The
+    list is the whole list: a principal associated by hand is removed on the next deploy.
+
+    Service Catalog has no CloudFormation type for accepting a share, and the portfolio may be in another region:
+    a ``Custom::ImportedPortfolio`` does both.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        portfolio_id: str,
+        portfolio_account: str,
+        portfolio_region: str,
+        launchers: list[str],
+        provider: PlatformResourceProvider,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        # Any portfolio of the sharing account and region: the id may come from this provider's own custom resource
+        # (read across regions), and naming it here would make the provider's policy wait for the provider.
+        portfolio_arn = f"arn:{stack.partition}:catalog:{portfolio_region}:{portfolio_account}:portfolio/*"
+        acknowledge(
+            provider.policy,
+            f"AwsSolutions-IAM5[Resource::{_nag_resource(self, portfolio_arn)}]",
+            "This account can accept and manage only the portfolios shared with it, and the sharing account "
+            "shares exactly one with it (the tenant's); the portfolio's id is read at deploy time.",
+        )
+        statements = [
+            iam.PolicyStatement(
+                actions=[
+                    "servicecatalog:AcceptPortfolioShare",
+                    "servicecatalog:AssociatePrincipalWithPortfolio",
+                    "servicecatalog:DisassociatePrincipalFromPortfolio",
+                    "servicecatalog:ListPrincipalsForPortfolio",
+                ],
+                resources=[portfolio_arn],
+            )
+        ]
+        if launchers:
+            statements.append(iam.PolicyStatement(actions=["iam:GetRole"], resources=launchers))
+        self.resource = provider.resource(
+            self,
+            "Resource",
+            resource_type="Custom::ImportedPortfolio",
+            properties={"PortfolioId": portfolio_id, "Region": portfolio_region, "PrincipalArns": launchers},
+            statements=statements,
+        )
+
+
 __all__ = [
     "KEY_PARAMETER",
     "LIBRARY_VERSION",
     "PRODUCT_TAG",
     "PROVIDER",
     "CatalogLaunchAccess",
+    "ImportedPortfolio",
     "ProductVersions",
     "launch_role_name",
     "portfolio_name",

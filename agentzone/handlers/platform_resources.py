@@ -131,6 +131,31 @@ def read_shared_parameter(props: dict, request: str) -> tuple[str, dict]:
     return arn, {"Value": value}
 
 
+def import_portfolio(props: dict, request: str) -> tuple[str, dict]:
+    """Accept a portfolio shared with this account (in the portfolio's region) and make its principals exactly
+    ``PrincipalArns``; at delete, remove those principals and leave the share (launched products keep working)."""
+    portfolio, wanted = props["PortfolioId"], set(props.get("PrincipalArns") or [])
+    catalog = boto3.client("servicecatalog", region_name=props["Region"])
+    if request == "Delete":
+        for arn in sorted(wanted):
+            try:
+                catalog.disassociate_principal_from_portfolio(
+                    PortfolioId=portfolio, PrincipalARN=arn, PrincipalType="IAM"
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+        return portfolio, {}
+    catalog.accept_portfolio_share(PortfolioId=portfolio, PortfolioShareType="IMPORTED")
+    pages = catalog.get_paginator("list_principals_for_portfolio").paginate(PortfolioId=portfolio)
+    current = {p["PrincipalARN"] for page in pages for p in page.get("Principals", [])}
+    for arn in sorted(wanted - current):
+        catalog.associate_principal_with_portfolio(PortfolioId=portfolio, PrincipalARN=arn, PrincipalType="IAM")
+    for arn in sorted(current - wanted):
+        catalog.disassociate_principal_from_portfolio(PortfolioId=portfolio, PrincipalARN=arn, PrincipalType="IAM")
+    return portfolio, {}
+
+
 def enable_policy_types(props: dict, request: str) -> tuple[str, dict]:
     """SCPs and tag policies can only be attached once their type is enabled on the root."""
     root, wanted = props["RootId"], sorted(props["PolicyTypes"])
@@ -250,6 +275,7 @@ HANDLERS = {
     "Custom::RamOrganizationSharing": enable_ram_organization_sharing,
     "Custom::StackSetsOrganizationAccess": activate_stack_sets_organization_access,
     "Custom::SharedParameter": read_shared_parameter,
+    "Custom::ImportedPortfolio": import_portfolio,
     "Custom::PolicyTypes": enable_policy_types,
     "Custom::GuardDutyOrganizationAdmin": enable_guardduty_admin,
     "Custom::GuardDutyAutoEnable": auto_enable_guardduty,

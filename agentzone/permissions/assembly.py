@@ -110,6 +110,7 @@ ARN_FORMAT = {
     "AWS::Cognito::UserPool": "arn:{p}:cognito-idp:{r}:{a}:userpool/{r}_{id}",
     "AWS::KMS::Alias": "arn:{p}:kms:{r}:{a}:{name}",
     "AWS::CloudTrail::Trail": "arn:{p}:cloudtrail:{r}:{a}:trail/{name}",
+    "AWS::ServiceCatalog::Portfolio": "arn:{p}:catalog:{r}:{a}:portfolio/{id}",
 }
 
 # Attributes that are an ARN (any type's "Arn", and the AgentCore/Bedrock spellings).
@@ -140,6 +141,7 @@ REF_IS_ID = {
     "AWS::Organizations::OrganizationalUnit",
     "AWS::Organizations::Policy",
     "AWS::Bedrock::Guardrail",
+    "AWS::ServiceCatalog::Portfolio",
 }
 
 

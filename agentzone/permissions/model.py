@@ -26,6 +26,14 @@ RESOURCE_POLICY_TYPES = {
 }
 # What RAM's default managed permission lets a share's principals do, by "service:resource type" of the shared ARN.
 RAM_SHARED_ACTIONS = {"ssm:parameter": ["ssm:GetParameter", "ssm:GetParameters"]}
+# What the account a portfolio is shared with may do with it: import it and choose who of its own may launch.
+PORTFOLIO_SHARE_ACTIONS = [
+    "servicecatalog:AcceptPortfolioShare",
+    "servicecatalog:AssociatePrincipalWithPortfolio",
+    "servicecatalog:DescribePortfolio",
+    "servicecatalog:DisassociatePrincipalFromPortfolio",
+    "servicecatalog:ListPrincipalsForPortfolio",
+]
 # Resource types that carry their own policy.
 INLINE_POLICY_TYPES = {
     "AWS::KMS::Key": "KeyPolicy",
@@ -209,6 +217,7 @@ class LandingZoneModel:
                 out[arn] = Policy(f"{res.stack.name}/{res.logical_id}", document)
         self._event_bus_policies(out)
         self._ram_share_policies(out)
+        self._portfolio_share_policies(out)
         for res in self.assembly.resources(*INLINE_POLICY_TYPES):
             prop = INLINE_POLICY_TYPES[res.type]
             if prop in res.properties:
@@ -253,6 +262,20 @@ class LandingZoneModel:
                 out[arn] = Policy(
                     f"{res.stack.name}/{res.logical_id}", {"Version": "2012-10-17", "Statement": statements_}
                 )
+
+    def _portfolio_share_policies(self, out: dict[str, Policy]) -> None:
+        """A portfolio shared with an account lets that account import it and manage its own principals for it."""
+        for res in self.assembly.resources("AWS::ServiceCatalog::PortfolioShare"):
+            portfolio = self._resolve(res.stack, res.properties["PortfolioId"], res.logical_id)
+            account = self._resolve(res.stack, res.properties["AccountId"], res.logical_id)
+            arn = f"arn:aws:catalog:{res.stack.region}:{res.stack.account}:portfolio/{portfolio}"
+            statement = {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": PORTFOLIO_SHARE_ACTIONS,
+                "Resource": arn,
+            }
+            out[arn] = Policy(f"{res.stack.name}/{res.logical_id}", {"Version": "2012-10-17", "Statement": [statement]})
 
     @cached_property
     def owners(self) -> dict[str, Resource]:

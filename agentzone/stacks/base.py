@@ -160,6 +160,13 @@ class AgentZoneStack(cdk.Stack):
             allow_external_principals=False,
         )
 
+    @property
+    def platform_resources(self) -> PlatformResourceProvider:
+        """A member account's custom-resource provider; its role is named so the SCPs can exempt it."""
+        return PlatformResourceProvider.of(
+            self, encryption_key=self.key, role_name=f"{naming.PLATFORM_RESOURCES_ROLE}-{self.region}"
+        )
+
     def read_shared(self, construct_id: str, name: str, account: str, region: str) -> str:
         """A parameter another account publishes with ``publish_to_organization``, resolved when this stack deploys:
         in its region, a template parameter of type AWS::SSM::Parameter::Value<String> whose default is the
@@ -169,10 +176,7 @@ class AgentZoneStack(cdk.Stack):
             return ssm.StringParameter.from_string_parameter_arn(self, construct_id, arn).string_value
         # A template parameter reads only its own region's parameters; from another region, a custom resource reads
         # it (on create, and whenever the ARN changes) with GetParameter in the parameter's region.
-        provider = PlatformResourceProvider.of(
-            self, encryption_key=self.key, role_name=f"{naming.PLATFORM_RESOURCES_ROLE}-{self.region}"
-        )
-        reader = provider.resource(
+        reader = self.platform_resources.resource(
             self,
             construct_id,
             resource_type="Custom::SharedParameter",

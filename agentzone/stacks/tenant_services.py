@@ -77,17 +77,30 @@ class TenantServicesStack(AgentZoneStack):
         self.mlflow = None
         if org.shared_services.experiment_tracking is not None and tenant.experiment_tracking:
             self.mlflow = self._mlflow(tenant, tenant_account, org.organization_id)
-        # Self-service: blueprints the team launches from its own account with the launch role
-        # UseCaseStack creates there (agentzone.constructs.service_catalog).
-        self.catalog = TenantCatalog(
+        self.catalog = self._catalog(lz, tenant, tenant_account)
+
+    def _catalog(self, lz: LandingZone, tenant: Tenant, tenant_account: str) -> TenantCatalog:
+        """Self-service: blueprints the team launches from its own account with the launch role UseCaseStack
+        creates there (agentzone.constructs.service_catalog); that account imports the portfolio by the id
+        published here, so nobody accepts the share by hand."""
+        env = self.target.environment
+        catalog = TenantCatalog(
             self,
             "Catalog",
             tenant=tenant,
             environment=env,
             tenant_account=tenant_account,
-            tags=dict(target.tags),
-            support_email=org.platform.owner,
+            tags=dict(self.target.tags),
+            support_email=lz.organization.platform.owner,
         )
+        self.publish_to_organization(
+            lz,
+            "CatalogPortfolioId",
+            naming.tenant_portfolio_parameter(tenant.tenant, env),
+            catalog.portfolio.portfolio_id,
+            f"Self-service portfolio of {tenant.tenant} ({env}), imported by its account",
+        )
+        return catalog
 
     def _mlflow(self, tenant: Tenant, account: str, organization_id: str) -> TenantMlflowAccess:
         """The tenant's role on the environment's shared MLflow server (imports its bucket and key, names the

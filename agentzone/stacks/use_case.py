@@ -16,7 +16,7 @@ from ..constructs import AccountBudget, AccountBudgetProps, BedrockInvocationLog
 from ..constructs.alarm_topic import encrypted_alarm_topic
 from ..constructs.data_lake_link import DataLakeLink, DataLakeLinkProps
 from ..constructs.delivery_role import DeliveryRole, DeliveryRoleProps
-from ..constructs.service_catalog import CatalogLaunchAccess
+from ..constructs.service_catalog import CatalogLaunchAccess, ImportedPortfolio
 from ..data_lake.from_config import feeds_back
 from .base import AgentZoneStack, StackTarget
 from .platform import gateway_deployment
@@ -64,8 +64,9 @@ class UseCaseStack(AgentZoneStack):
             self, context=context, blueprints=tenant.blueprints, attachments=[self.safety]
         )
         # Self-service: the launch role, product boundary and catalog key for the tenant's portfolio
-        # (TenantServicesStack shares it with this account).
+        # (TenantServicesStack shares it with this account), which this account imports.
         self.catalog = CatalogLaunchAccess(self, "Catalog", tenant=tenant.tenant)
+        self.portfolio = self._import_portfolio(lz)
         self.delivery = self._delivery_role(lz)
         self.data_lake = None
         if tenant.data.namespaces:
@@ -146,6 +147,22 @@ class UseCaseStack(AgentZoneStack):
             fm_gateway_url=f"https://{gateway.settings.domain_name}" if gateway is not None else None,
             access_logs=self.access_logs,
             fm_gateway_endpoint=self._fm_gateway_endpoint(lz, gateway is not None),
+        )
+
+    def _import_portfolio(self, lz: LandingZone) -> ImportedPortfolio:
+        """The tenant's portfolio in the environment's shared-services account, found by the id it publishes."""
+        tenant, environment = self.tenant, self.target.environment
+        platform = lz.organization.environments[environment]
+        region = lz.region_of(platform)
+        name = naming.tenant_portfolio_parameter(tenant.tenant, environment)
+        return ImportedPortfolio(
+            self,
+            "Portfolio",
+            portfolio_id=self.read_shared("CatalogPortfolioId", name, platform.shared_services, region),
+            portfolio_account=platform.shared_services,
+            portfolio_region=region,
+            launchers=[f"arn:{self.partition}:iam::{self.account}:role/{r}" for r in tenant.catalog_launchers],
+            provider=self.platform_resources,
         )
 
     def _user_pool_id(self, lz: LandingZone) -> str:

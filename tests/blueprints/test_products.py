@@ -17,6 +17,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_servicecatalog as servicecatalog
 
+from agentzone import naming
 from agentzone.blueprints import REGISTRY, products
 from agentzone.cfn_lint import run_cfn_lint
 from agentzone.composition import Selection, compose, create_app
@@ -97,6 +98,31 @@ def test_portfolio_per_tenant_environment_shared_only_with_that_account(synthesi
     assert not resources(services, "AWS::ServiceCatalog::TagOption"), (
         "tag options are account-wide: tenants sharing the account would collide"
     )
+
+
+def test_the_tenant_account_imports_its_portfolio_by_the_id_the_services_stack_publishes(synthesized):
+    """No one accepts the share by hand: the services stack shares the portfolio's id with the organization and the
+    tenant's account stack accepts the share and associates its launchers (config), in the portfolio's region."""
+    services = synthesized["templates"][SERVICES]
+    (portfolio_id,) = resources(services, "AWS::ServiceCatalog::Portfolio")
+    name = naming.tenant_portfolio_parameter(TENANT, ENV)
+    (published,) = (r for r in resources(services, "AWS::SSM::Parameter").values() if r["Properties"]["Name"] == name)
+    assert published["Properties"]["Value"] == {"Ref": portfolio_id} and published["Properties"]["Tier"] == "Advanced"
+    template = synthesized["templates"][USE_CASE]
+    imported = only(template, "Custom::ImportedPortfolio")["Properties"]
+    assert template["Parameters"][imported["PortfolioId"]["Ref"]]["Default"] == naming.shared_parameter_arn(
+        name, "100000000011", "eu-west-1"
+    )
+    assert imported["Region"] == "eu-west-1"
+    assert imported["PrincipalArns"] == [f"arn:aws:iam::{ACCOUNT}:role/ClaimsDevelopers"]  # catalog_launchers
+    # The provider may manage only the sharing account's portfolios, in its region.
+    statements = [
+        s
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (catalog,) = (s for s in statements if "servicecatalog:AcceptPortfolioShare" in s["Action"])
+    assert catalog["Resource"] == "arn:aws:catalog:eu-west-1:100000000011:portfolio/*"
 
 
 def test_every_blueprint_is_offered_or_says_why_not():

@@ -270,3 +270,50 @@ def test_a_shared_parameter_is_read_in_its_own_region(aws):
     missing = arn.replace("user-pool-id", "nothing")
     failed = handler.handler(event("Custom::SharedParameter", {"ParameterArn": missing}))
     assert failed["Status"] == "FAILED" and "ParameterNotFound" in failed["Reason"]
+
+
+def test_an_imported_portfolio_is_accepted_and_its_principals_made_exactly_the_configured_ones(monkeypatch):
+    catalog = boto3.client("servicecatalog", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(catalog)
+    keep, add, drop = (f"arn:aws:iam::111111111111:role/{name}" for name in ("Keep", "Add", "ByHand"))
+    stub.add_response("accept_portfolio_share", {}, {"PortfolioId": "port-abc", "PortfolioShareType": "IMPORTED"})
+    stub.add_response(
+        "list_principals_for_portfolio",
+        {
+            "Principals": [
+                {"PrincipalARN": keep, "PrincipalType": "IAM"},
+                {"PrincipalARN": drop, "PrincipalType": "IAM"},
+            ]
+        },
+        {"PortfolioId": "port-abc"},
+    )
+    stub.add_response(
+        "associate_principal_with_portfolio",
+        {},
+        {"PortfolioId": "port-abc", "PrincipalARN": add, "PrincipalType": "IAM"},
+    )
+    stub.add_response(
+        "disassociate_principal_from_portfolio",
+        {},
+        {"PortfolioId": "port-abc", "PrincipalARN": drop, "PrincipalType": "IAM"},
+    )
+    # Delete removes the configured principals and leaves the share (launched products keep their portfolio).
+    for arn in (add, keep):
+        stub.add_response(
+            "disassociate_principal_from_portfolio",
+            {},
+            {"PortfolioId": "port-abc", "PrincipalARN": arn, "PrincipalType": "IAM"},
+        )
+    regions = []
+    monkeypatch.setattr(
+        handler.boto3, "client", lambda name, region_name=None, **_: regions.append(region_name) or catalog
+    )
+    props = {"PortfolioId": "port-abc", "Region": "eu-west-1", "PrincipalArns": [keep, add]}
+    with stub:
+        response = handler.handler(event("Custom::ImportedPortfolio", props))
+        assert response["Status"] == "SUCCESS", response["Reason"]
+        assert response["PhysicalResourceId"] == "port-abc"
+        deleted = handler.handler(event("Custom::ImportedPortfolio", props, "Delete", PhysicalResourceId="port-abc"))
+        assert deleted["Status"] == "SUCCESS", deleted["Reason"]
+    stub.assert_no_pending_responses()
+    assert set(regions) == {"eu-west-1"}  # the portfolio's region, whatever the stack's

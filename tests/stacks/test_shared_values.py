@@ -46,11 +46,17 @@ def test_every_shared_parameter_a_stack_reads_is_published_and_shared_by_a_stack
         for r in template["Resources"].values()
         if r["Type"] == "Custom::SharedParameter"
     ]
-    assert across == [
+    assert sorted(across) == [
         (
             "AgentZone-fraud-prod",  # eu-central-1
+            naming.shared_parameter_arn(
+                naming.tenant_portfolio_parameter("fraud", "prod"), "100000000031", "eu-west-1"
+            ),
+        ),
+        (
+            "AgentZone-fraud-prod",
             naming.shared_parameter_arn(naming.identity_user_pool_parameter("prod"), "100000000033", "eu-west-1"),
-        )
+        ),
     ]
     reads += across
     by_value: dict[str, int] = {}
@@ -65,6 +71,9 @@ def test_every_shared_parameter_a_stack_reads_is_published_and_shared_by_a_stack
         "observability/sink-arn": 14,
         # each environment's shared tool gateway, and every tenant account's agents and gateways
         "identity/user-pool-id": 9,
+        # every tenant account imports its self-service portfolio
+        "catalog/claims/portfolio-id": 3,
+        "catalog/fraud/portfolio-id": 3,
     }
     org = naming.organization_arn("100000000000", "o-a1b2c3d4e5")
     for consumer, arn in reads:
