@@ -277,6 +277,11 @@ def mlflow_tracking_server_arn(account: str, region: str, partition: str = "aws"
     return f"arn:{partition}:sagemaker:{region}:{account}:mlflow-tracking-server/{MLFLOW_TRACKING_SERVER}"
 
 
+def tenant_mlflow_server(tenant: str) -> str:
+    """A tenant's own tracking server (``experiment_tracking: isolated``), beside the shared one."""
+    return f"{MLFLOW_TRACKING_SERVER}-{tenant}"
+
+
 def shared_services_export(name: str) -> str:
     """CloudFormation export of the shared-services stack that per-tenant services stacks import (same account)."""
     return f"{PREFIX}-shared-services-{name}"

@@ -112,7 +112,9 @@ def _describe(root: type[BaseModel], err: ErrorDetails) -> tuple[tuple, str]:
         why = " (YAML reads unquoted digits as a number and drops leading zeros)"
         return loc, f'{value} must be a quoted string, e.g. "{value}"{why}'
     if kind == "literal_error":
-        return loc, f"{value!r} is not valid; valid values: {ctx.get('expected')}"
+        # Written as YAML writes them: true/false, not Python's True/False.
+        expected = str(ctx.get("expected")).replace("True", "true").replace("False", "false")
+        return loc, f"{value!r} is not valid; valid values: {expected}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         valid = _valid_keys(root, loc)
         extra = f" with keys: {', '.join(valid)}" if valid else ""

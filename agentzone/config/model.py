@@ -974,8 +974,11 @@ class Tenant(Strict):
         description="IAM roles (names, in each of the tenant's accounts) that may launch its self-service "
         "products; the account imports its portfolio either way",
     )
-    experiment_tracking: bool = Field(
-        True, description="Give this tenant's accounts a role on the shared MLflow tracking server"
+    experiment_tracking: Literal[True, False, "isolated"] = Field(
+        True,
+        description="MLflow for this tenant: true, a role on the environment's shared tracking server (tenants see "
+        "each other's experiments); isolated, a tracking server of its own that no other tenant can reach (billed "
+        "per hour, per environment); false, none",
     )
     safety: SafetyControls = SafetyControls()
     data: TenantData = TenantData()

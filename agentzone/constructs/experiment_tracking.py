@@ -165,6 +165,10 @@ class ExperimentTrackingProps:
     tracking_server_name: str = MLFLOW_TRACKING_SERVER
     automatic_model_registration: bool = False
     dedicated_server_per_tenant: bool = False
+    artifact_bucket_nag_arn: str | None = None  # how cdk-nag prints a given bucket's ARN (an imported one's)
+    tenant_roles: bool = (
+        True  # False: the caller creates each tenant's TenantMlflowAccess (server_for gives the server)
+    )
 
 
 class ExperimentTracking(Construct):
@@ -187,6 +191,7 @@ class ExperimentTracking(Construct):
             raise ValueError("ExperimentTracking: " + "; ".join(problems))
         self.encryption_key = props.encryption_key
         self.organization_id = props.organization_id
+        self.artifact_bucket_nag_arn = props.artifact_bucket_nag_arn
         self.tenant_accounts = {t: tuple(sorted(set(a))) for t, a in sorted(props.tenant_accounts.items())}
         self.dedicated_server_per_tenant = props.dedicated_server_per_tenant
 
@@ -200,7 +205,7 @@ class ExperimentTracking(Construct):
 
         self.servers = self._servers(props)
         self.tenant_roles: dict[str, iam.Role] = {}
-        for tenant, accounts in self.tenant_accounts.items():
+        for tenant, accounts in self.tenant_accounts.items() if props.tenant_roles else ():
             self.tenant_roles[tenant] = self._tenant_role(tenant, accounts, self.server_for(tenant))
         self._outputs()
 
@@ -249,6 +254,8 @@ class ExperimentTracking(Construct):
 
     def _bucket_ref(self) -> str:
         """How cdk-nag names the bucket's ARN in findings."""
+        if self.artifact_bucket_nag_arn:
+            return self.artifact_bucket_nag_arn
         child = self.artifact_bucket.node.default_child
         if isinstance(child, cdk.CfnResource):
             return f"<{cdk.Stack.of(self).get_logical_id(child)}.Arn>"

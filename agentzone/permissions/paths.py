@@ -480,10 +480,18 @@ def _shared_services_paths(book: PathBook) -> None:
             f"FM gateway -> application inference profile {profile.name}", gateway, "bedrock:InvokeModel", profile.arn
         )
     mlflow = book.role(services, name=naming.tenant_mlflow_role_name(tenant))
-    server = book.resource(shared, "AWS::SageMaker::MlflowTrackingServer")
+    server = tracking_server(book)
     book.designed(
-        "MLflow role -> tracking server", mlflow, "sagemaker-mlflow:CreateRun", server.arn if server else None
+        "MLflow role -> its tracking server", mlflow, "sagemaker-mlflow:CreateRun", server.arn if server else None
     )
+    if book.tenant.experiment_tracking == "isolated":
+        shared_server = book.resource(shared, "AWS::SageMaker::MlflowTrackingServer")
+        book.forbidden(
+            "MLflow role (isolated) -> the shared tracking server",
+            mlflow,
+            "sagemaker-mlflow:SearchExperiments",
+            shared_server.arn if shared_server else None,
+        )
     artifacts = book.resource(shared, "AWS::S3::Bucket", "ExperimentTrackingArtifactsBucket")
     book.designed(
         "MLflow role -> its artifact prefix",
@@ -491,6 +499,14 @@ def _shared_services_paths(book: PathBook) -> None:
         "s3:PutObject",
         f"{artifacts.arn}/{tenant}/run/model.pkl" if artifacts else None,
     )
+
+
+def tracking_server(book: PathBook) -> Resource | None:
+    """The MLflow server a tenant uses: its own (``experiment_tracking: isolated``, in its services stack), or the
+    environment's shared one."""
+    if book.tenant.experiment_tracking == "isolated":
+        return book.resource(book.stack("-services"), "AWS::SageMaker::MlflowTrackingServer")
+    return book.resource(book.platform("SharedServices"), "AWS::SageMaker::MlflowTrackingServer")
 
 
 def _data_lake_paths(book: PathBook) -> None:
@@ -638,6 +654,14 @@ def isolation_paths(book: PathBook, other: PathBook) -> None:
         "s3:GetObject",
         f"{artifacts.arn}/{b}/run/model.pkl" if artifacts else None,
     )
+    if other.tenant.experiment_tracking == "isolated":
+        theirs_server = tracking_server(other)
+        book.forbidden(
+            f"MLflow role -> {b}'s own tracking server",
+            mlflow,
+            "sagemaker-mlflow:SearchExperiments",
+            theirs_server.arn if theirs_server else None,
+        )
     catalog = book.resource(shared, "AWS::DynamoDB::GlobalTable", "CatalogsModelCatalog")
     book.forbidden("agent -> write the model catalog", role, "dynamodb:PutItem", catalog.arn if catalog else None)
     api = book.resource(theirs, "AWS::ApiGateway::RestApi", "HitlApi")

@@ -17,7 +17,13 @@ from .. import naming
 from ..blueprints.products import TenantCatalog
 from ..config.model import LandingZone, Tenant
 from ..constructs.agent_images import AgentImageRepository, AgentImageRepositoryProps
-from ..constructs.experiment_tracking import TenantMlflowAccess, TenantMlflowAccessProps
+from ..constructs.experiment_tracking import (
+    ExperimentTracking,
+    ExperimentTrackingProps,
+    TenantMlflowAccess,
+    TenantMlflowAccessProps,
+    TrackingServer,
+)
 from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..fm_gateway.litellm_config import tenant_gateway_models
 from ..nag import nag_imported_bucket_arn
@@ -76,7 +82,7 @@ class TenantServicesStack(AgentZoneStack):
             )
         self.mlflow = None
         if org.shared_services.experiment_tracking is not None and tenant.experiment_tracking:
-            self.mlflow = self._mlflow(tenant, tenant_account, org.organization_id)
+            self.mlflow = self._mlflow(tenant, tenant_account, lz)
         self.catalog = self._catalog(lz, tenant, tenant_account)
 
     def _catalog(self, lz: LandingZone, tenant: Tenant, tenant_account: str) -> TenantCatalog:
@@ -102,9 +108,11 @@ class TenantServicesStack(AgentZoneStack):
         )
         return catalog
 
-    def _mlflow(self, tenant: Tenant, account: str, organization_id: str) -> TenantMlflowAccess:
-        """The tenant's role on the environment's shared MLflow server (imports its bucket and key, names the
-        server)."""
+    def _mlflow(self, tenant: Tenant, account: str, lz: LandingZone) -> TenantMlflowAccess:
+        """The tenant's role on the environment's shared MLflow server or, ``isolated``, on a server of its own; both
+        on the shared artifact bucket (imported with its key), under the tenant's prefix only. The role keeps its
+        construct path in both modes, so switching changes its policy in place (its name is fixed)."""
+        org = lz.organization
         key = kms.Key.from_key_arn(
             self, "SharedServicesKey", cdk.Fn.import_value(naming.shared_services_export(KEY_EXPORT))
         )
@@ -112,17 +120,48 @@ class TenantServicesStack(AgentZoneStack):
         bucket = s3.Bucket.from_bucket_attributes(
             self, "MlflowArtifacts", bucket_name=cdk.Fn.import_value(bucket_export), encryption_key=key
         )
+        server_arn = naming.mlflow_tracking_server_arn(self.account, self.region, self.partition)
+        server_name = naming.MLFLOW_TRACKING_SERVER
+        if tenant.experiment_tracking == "isolated":
+            server = self._isolated_server(tenant, account, lz, key, bucket, bucket_export)
+            server_arn, server_name = server.arn, server.name
         return TenantMlflowAccess(
             self,
             "Mlflow",
             props=TenantMlflowAccessProps(
                 tenant=tenant.tenant,
                 accounts=[account],
-                organization_id=organization_id,
-                server_arn=naming.mlflow_tracking_server_arn(self.account, self.region, self.partition),
-                server_name=naming.MLFLOW_TRACKING_SERVER,
+                organization_id=org.organization_id,
+                server_arn=server_arn,
+                server_name=server_name,
                 artifact_bucket=bucket,
                 encryption_key=key,
                 bucket_nag_arn=nag_imported_bucket_arn(self, bucket_export),
             ),
         )
+
+    def _isolated_server(
+        self, tenant: Tenant, account: str, lz: LandingZone, key: kms.IKey, bucket: s3.IBucket, bucket_export: str
+    ) -> TrackingServer:
+        """``experiment_tracking: isolated``: a tracking server of the tenant's own (its artifact prefix only)."""
+        org = lz.organization
+        settings = org.shared_services.experiment_tracking
+        if settings is None:  # _mlflow is only called with MLflow configured
+            raise ValueError("isolated experiment tracking needs shared_services.experiment_tracking")
+        tracking = ExperimentTracking(
+            self,
+            "IsolatedMlflow",
+            props=ExperimentTrackingProps(
+                encryption_key=key,
+                tenant_accounts={tenant.tenant: [account]},
+                organization_id=org.organization_id,
+                size=settings.size,
+                mlflow_version=settings.mlflow_version,
+                maintenance_window=settings.maintenance_window,
+                artifact_bucket=bucket,
+                dedicated_server_per_tenant=True,
+                artifact_bucket_nag_arn=nag_imported_bucket_arn(self, bucket_export),
+                tenant_roles=False,
+            ),
+        )
+        return tracking.server_for(tenant.tenant)

@@ -252,6 +252,15 @@ CASES = [
         "models",
     ),
     (
+        "experiment-tracking-mode-unknown",
+        FRAUD,
+        "experiment_tracking: isolated",
+        "experiment_tracking: private",
+        "experiment_tracking",
+        "'private' is not valid; valid values: true, false or 'isolated'",
+        "experiment_tracking",
+    ),
+    (
         "duplicate-catalog-launcher",
         CLAIMS,
         "catalog_launchers: [ClaimsDevelopers]",

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from agentzone import naming
 from agentzone.cli import main
 from agentzone.permissions.check import check_permissions, render
 from agentzone.permissions.model import statements
@@ -245,3 +246,42 @@ def test_a_stored_decision_whose_value_was_changed_is_not_used(tmp_path):
     with sqlite3.connect(tmp_path / "decisions.sqlite") as db:
         db.execute("UPDATE decisions SET value = ? WHERE key = 'k1'", ('{"decision": "Allowed"}',))
     assert store.get_many(["k1", "k2", "k3"]) == {"k2": {"decision": "Allowed"}}
+
+
+def test_an_isolated_tenants_tracking_server_is_its_own(report, sample_assembly):
+    """fraud says ``experiment_tracking: isolated``: its role reaches its own server, not the shared one, and no
+    other tenant's role reaches its server."""
+    by_title = {(p.path.tenant, p.path.environment, p.path.title): p for p in report.paths}
+    own = by_title[("fraud", "prod", "MLflow role -> its tracking server")]
+    assert own.decision == "Allowed" and "mlflow-tracking-server/agentzone-mlflow-fraud" in own.path.resource
+    shared = by_title[("fraud", "prod", "MLflow role (isolated) -> the shared tracking server")]
+    assert shared.decision == "ImplicitlyDenied" and shared.path.resource.endswith("/agentzone-mlflow")
+    other = by_title[("claims", "dev", "MLflow role -> fraud's own tracking server")]
+    assert other.decision == "ImplicitlyDenied"
+    # The server is the tenant's: in its services stack, under its artifact prefix, with its cost tags.
+    (server,) = sample_assembly.resources(
+        "AgentZone-fraud-prod-services", "AWS::SageMaker::MlflowTrackingServer"
+    ).values()
+    props = server["Properties"]
+    assert props["TrackingServerName"] == naming.tenant_mlflow_server("fraud")
+    assert props["ArtifactStoreUri"]["Fn::Join"][1][-1] == "/fraud/"
+    assert {"Key": "cost-center", "Value": "CC-2211"} in props["Tags"]
+    assert not sample_assembly.resources("AgentZone-claims-prod-services", "AWS::SageMaker::MlflowTrackingServer")
+
+
+def test_giving_a_tenants_mlflow_role_every_server_reaches_the_isolated_tenants(assembly, lz):
+    stack = assembly.stacks["AgentZone-claims-dev-services"]
+    for resource in stack.template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            for statement in statements(resource["Properties"]["PolicyDocument"]):
+                if statement.get("Sid") == "UseTrackingServer":
+                    statement["Resource"] = "*"
+    report = check_permissions(
+        assembly,
+        lz,
+        only_roles=lambda p: False,
+        only_paths=lambda p: p.tenant == "claims" and p.environment == "dev" and "fraud's own" in p.title,
+    )
+    assert [(p.path.title, p.decision) for p in report.failed_paths] == [
+        ("MLflow role -> fraud's own tracking server", "Allowed")
+    ]
