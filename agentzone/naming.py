@@ -181,6 +181,8 @@ def memory_service_role(memory_name: str) -> str:
 # Roles that attach the budget and kill-switch deny policies to agent roles (AWS Budgets actions, incident
 # playbooks). Agent roles are platform-protected, so the SCP lets these two roles attach deny policies only.
 SAFETY_ROLE_PREFIX = f"{PREFIX}-safety"
+# The HITL category of a circuit breaker's human checkpoint: a tenant's HITL blueprint must list it to decide it.
+CHECKPOINT_CATEGORY = "agent-checkpoint"
 BUDGET_ACTION_ROLE = f"{SAFETY_ROLE_PREFIX}-budget-action"
 PLAYBOOK_ROLE = f"{SAFETY_ROLE_PREFIX}-playbook"
 # Managed policies that stop agents (budget exhausted, kill switch): agentzone-<tenant>-<environment>-<what>-deny.

@@ -62,10 +62,12 @@ RuntimeProtocol = Literal["HTTP", "MCP", "A2A", "AGUI"]
 RESERVED_PREFIX = "AGENTZONE_"
 TENANT_VARIABLE = "AGENTZONE_TENANT"
 ENVIRONMENT_VARIABLE = "AGENTZONE_ENVIRONMENT"
+AGENT_VARIABLE = "AGENTZONE_AGENT"  # safety.circuit_breaker.ENV_AGENT: the breaker checks an agent's own limits
 FM_GATEWAY_URL_VARIABLE = "AGENTZONE_FM_GATEWAY_URL"
 RUNTIME_VARIABLES = {
     TENANT_VARIABLE: "the tenant id (from_config)",
     ENVIRONMENT_VARIABLE: "the tenant environment, e.g. dev (from_config)",
+    AGENT_VARIABLE: "the agent's name in config, which it sends the circuit breaker (from_config)",
     FM_GATEWAY_URL_VARIABLE: "the environment's FM gateway URL, once the platform has deployed it (from_config)",
 }
 INVOKE_ACTION = "bedrock-agentcore:InvokeAgentRuntime"
@@ -507,7 +509,7 @@ class AgentRuntime(Construct):
         never looks up another blueprint itself.
         """
         release, registry = _release_and_registry(context, name, config)
-        variables = _runtime_variables(context, config)
+        variables = _runtime_variables(context, name, config)
         vpc = None
         if config.vpc:
             private = context.fm_gateway_private_link(scope)
@@ -656,9 +658,9 @@ def _release_and_registry(
     return release, context.image_registry
 
 
-def _runtime_variables(context: BlueprintContext, config: AgentRuntimeBlueprint) -> dict[str, str]:
+def _runtime_variables(context: BlueprintContext, name: str, config: AgentRuntimeBlueprint) -> dict[str, str]:
     """The runtime's own ``AGENTZONE_*`` variables, then the config ``environment`` map."""
-    variables = {TENANT_VARIABLE: context.tenant, ENVIRONMENT_VARIABLE: context.environment}
+    variables = {TENANT_VARIABLE: context.tenant, ENVIRONMENT_VARIABLE: context.environment, AGENT_VARIABLE: name}
     if context.fm_gateway_url:
         variables[FM_GATEWAY_URL_VARIABLE] = context.fm_gateway_url
     variables.update(config.environment)

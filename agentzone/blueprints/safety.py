@@ -46,7 +46,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
@@ -108,6 +109,26 @@ class SafetyControlsProps:
     alarm_topic: sns.ITopic | None = None
     log_retention_days: int = 90
     tags: Mapping[str, str] = field(default_factory=dict)
+    max_output_tokens: int | None = None
+    max_loop_cost_usd: float | None = None
+    max_step_retries: int | None = 3
+    human_checkpoint_after: int | None = None
+    # Agent name -> its own, tighter, BreakerLimits fields (requests carrying "agent" are checked against them).
+    agent_limits: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @property
+    def breaker_limits(self) -> BreakerLimits:
+        """The tenant's stops; the session cost ceiling is ``session_usd`` (also the session cost alarm's)."""
+        return BreakerLimits(
+            max_tool_calls=self.max_tool_calls,
+            max_tokens=self.max_tokens,
+            max_session_minutes=self.max_session_minutes,
+            max_output_tokens=self.max_output_tokens,
+            max_session_cost_usd=self.session_usd,
+            max_loop_cost_usd=self.max_loop_cost_usd,
+            max_step_retries=self.max_step_retries,
+            human_checkpoint_after=self.human_checkpoint_after,
+        )
 
 
 def _validate(props: SafetyControlsProps) -> None:
@@ -118,33 +139,87 @@ def _validate(props: SafetyControlsProps) -> None:
     for name in ("max_tool_calls", "max_tokens", "max_session_minutes", "kill_switch_cache_seconds"):
         if getattr(props, name) < 1:
             raise ValueError(f"{name} must be at least 1")
+    known = {f.name for f in fields(BreakerLimits)}
+    for agent, overrides in props.agent_limits.items():
+        unknown = sorted(set(overrides) - known)
+        if unknown or any(v is None or v <= 0 for v in overrides.values()):
+            raise ValueError(
+                f"agent {agent!r}: limits must be positive BreakerLimits fields ({', '.join(sorted(known))})"
+            )
     if props.daily_cost_usd is not None and props.daily_cost_usd > props.budget_monthly_usd:
         raise ValueError(
             f"daily_cost_usd {props.daily_cost_usd} is more than the monthly budget {props.budget_monthly_usd}"
         )
 
 
-def _circuit_breaker_definition(scope: Construct, props: SafetyControlsProps) -> sfn.IChainable:
-    """Refuse (a Fail state) a malformed request, an ``on`` kill switch, or a counter at or over its limit."""
+@dataclass(frozen=True)
+class BreakerLimits:
+    """The stops one circuit breaker check applies (the tenant's, or an agent's own). None: not checked."""
 
-    def refuse(state_id: str, error: str, reason: str, limit: float | None = None) -> sfn.Fail:
-        cause = {"allowed": False, "reason": reason, **({"limit": limit} if limit is not None else {})}
-        return sfn.Fail(scope, state_id, error=error, cause=json.dumps(cause, separators=(",", ":")))
+    max_tool_calls: int
+    max_tokens: int
+    max_session_minutes: int
+    max_output_tokens: int | None = None
+    max_session_cost_usd: float | None = None
+    max_loop_cost_usd: float | None = None
+    max_step_retries: int | None = None
+    human_checkpoint_after: int | None = None
 
+    def tightened(self, overrides: Mapping[str, float]) -> BreakerLimits:
+        """These limits with an agent's own, which may only be tighter (a missing limit becomes the agent's)."""
+        values: dict[str, Any] = {}
+        for name, value in overrides.items():
+            current = getattr(self, name)
+            values[name] = value if current is None else min(current, value)
+        return replace(self, **values)
+
+    def checks(self) -> list[tuple[str, str, float, str, bool]]:
+        """(reason, request path, limit, state id, required field) in the order the breaker checks them."""
+        rows: list[tuple[str, str, float | None, str, bool]] = [
+            (cb.MAX_TOOL_CALLS, "$.tool_calls", self.max_tool_calls, "ToolCallLimitReached", True),
+            (cb.MAX_TOKENS, "$.tokens", self.max_tokens, "TokenLimitReached", True),
+            (
+                cb.MAX_SESSION_MINUTES,
+                "$.elapsed_seconds",
+                self.max_session_minutes * 60,
+                "SessionTimeLimitReached",
+                True,
+            ),
+            (cb.MAX_OUTPUT_TOKENS, "$.output_tokens", self.max_output_tokens, "OutputTokenLimitReached", False),
+            (cb.MAX_SESSION_COST, "$.session_cost_usd", self.max_session_cost_usd, "SessionCostLimitReached", False),
+            (cb.MAX_LOOP_COST, "$.loop_cost_usd", self.max_loop_cost_usd, "LoopCostLimitReached", False),
+            (cb.MAX_STEP_RETRIES, "$.step_retries", self.max_step_retries, "StepRetryLimitReached", False),
+        ]
+        return [
+            (reason, path, limit, state, required) for reason, path, limit, state, required in rows if limit is not None
+        ]
+
+
+def _refuse(scope: Construct, state_id: str, error: str, reason: str, limit: float | None = None) -> sfn.Fail:
+    cause = {"allowed": False, "reason": reason, **({"limit": limit} if limit is not None else {})}
+    return sfn.Fail(scope, state_id, error=error, cause=json.dumps(cause, separators=(",", ":")))
+
+
+def _limit_check(scope: Construct, prefix: str, limits: BreakerLimits, allowed: sfn.IChainable) -> sfn.Choice:
+    """Refuse a counter at or over its limit; then, at the human checkpoint, refuse with needs_human_approval."""
     C = sfn.Condition
-    limits = (
-        (cb.MAX_TOOL_CALLS, "$.tool_calls", props.max_tool_calls, "ToolCallLimitReached"),
-        (cb.MAX_TOKENS, "$.tokens", props.max_tokens, "TokenLimitReached"),
-        (cb.MAX_SESSION_MINUTES, "$.elapsed_seconds", props.max_session_minutes * 60, "SessionTimeLimitReached"),
-    )
-    check = sfn.Choice(scope, "CheckLimits").when(
-        C.not_(C.string_equals("$.kill_switch", ks.OFF)), refuse("KillSwitchOn", cb.TRIPPED, cb.KILL_SWITCH)
-    )
-    for reason, path, limit, state_id in limits:
-        check = check.when(C.number_greater_than_equals(path, limit), refuse(state_id, cb.TRIPPED, reason, limit))
-    allowed = sfn.Pass(scope, "Allowed", result=sfn.Result.from_object({"allowed": True, "reason": cb.WITHIN_LIMITS}))
-    check.otherwise(allowed)
-    well_formed = C.and_(
+    check = sfn.Choice(scope, f"{prefix}CheckLimits")
+    for reason, path, limit, state_id, required in limits.checks():
+        over = C.number_greater_than_equals(path, limit)
+        condition = over if required else C.and_(C.is_present(path), over)
+        check = check.when(condition, _refuse(scope, f"{prefix}{state_id}", cb.TRIPPED, reason, limit))
+    if limits.human_checkpoint_after is not None:
+        path, limit = "$.consecutive_tool_calls", limits.human_checkpoint_after
+        checkpoint = _refuse(scope, f"{prefix}HumanCheckpoint", cb.NEEDS_APPROVAL, cb.NEEDS_HUMAN_APPROVAL, limit)
+        check = check.when(C.and_(C.is_present(path), C.number_greater_than_equals(path, limit)), checkpoint)
+    return check.otherwise(allowed)
+
+
+def _well_formed() -> sfn.Condition:
+    """Required fields present with their types; optional ones, when present, with theirs (else: fail closed)."""
+    C = sfn.Condition
+    optional_numbers = [f for f in cb.OPTIONAL_FIELDS if f != "agent"]
+    return C.and_(
         C.is_present("$.session_id"),
         C.is_string("$.session_id"),
         *[
@@ -154,11 +229,35 @@ def _circuit_breaker_definition(scope: Construct, props: SafetyControlsProps) ->
         ],
         C.is_present("$.kill_switch"),
         C.is_string("$.kill_switch"),
+        *[C.or_(C.not_(C.is_present(f"$.{field}")), C.is_numeric(f"$.{field}")) for field in optional_numbers],
+        C.or_(C.not_(C.is_present("$.agent")), C.is_string("$.agent")),
     )
+
+
+def _circuit_breaker_definition(scope: Construct, props: SafetyControlsProps) -> sfn.IChainable:
+    """Refuse a malformed request or an ``on`` kill switch; then check the agent's own limits (when it has any) or
+    the tenant's."""
+    C = sfn.Condition
+    allowed = sfn.Pass(scope, "Allowed", result=sfn.Result.from_object({"allowed": True, "reason": cb.WITHIN_LIMITS}))
+    tenant = props.breaker_limits
+    checks = sfn.Choice(scope, "CheckKillSwitch").when(
+        C.not_(C.string_equals("$.kill_switch", ks.OFF)), _refuse(scope, "KillSwitchOn", cb.TRIPPED, cb.KILL_SWITCH)
+    )
+    if props.agent_limits:
+        route = sfn.Choice(scope, "RouteByAgent")
+        for agent, overrides in sorted(props.agent_limits.items()):
+            prefix = f"Agent{naming.pascal(agent)}"
+            route = route.when(
+                C.and_(C.is_present("$.agent"), C.string_equals("$.agent", agent)),
+                _limit_check(scope, prefix, tenant.tightened(overrides), allowed),
+            )
+        checks = checks.otherwise(route.otherwise(_limit_check(scope, "", tenant, allowed)))
+    else:
+        checks = checks.otherwise(_limit_check(scope, "", tenant, allowed))
     return (
         sfn.Choice(scope, "ValidateRequest")
-        .when(well_formed, check)
-        .otherwise(refuse("InvalidRequest", cb.INVALID, cb.INVALID_REQUEST))
+        .when(_well_formed(), checks)
+        .otherwise(_refuse(scope, "InvalidRequest", cb.INVALID, cb.INVALID_REQUEST))
     )
 
 
@@ -226,6 +325,28 @@ def _budget_action_definition(
         iam_action_definition=budgets.CfnBudgetsAction.IamActionDefinitionProperty(
             policy_arn=policy.managed_policy_arn, roles=[role.role_name for role in roles]
         )
+    )
+
+
+def _attach_to_tagged_roles(
+    stack: cdk.Stack, tag_condition: dict, sid: str, policy: iam.IManagedPolicy, *, detach: bool
+) -> iam.PolicyStatement:
+    """Attach (and detach) one policy, only to roles tagged for this tenant environment."""
+    actions = ["iam:AttachRolePolicy"] + (["iam:DetachRolePolicy"] if detach else [])
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=actions,
+        resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
+        conditions={"ArnEquals": {"iam:PolicyARN": policy.managed_policy_arn}, "StringEquals": tag_condition},
+    )
+
+
+def _acknowledge_tagged_role_wildcard(stack: cdk.Stack, tag_value: str, policy: iam.ManagedPolicy, who: str) -> None:
+    acknowledge(
+        policy,
+        f"AwsSolutions-IAM5[Resource::{_nag_iam_arn(stack, 'role/*')}]",
+        f"{who} acts on agent roles made after this construct (vend order); the statement only matches roles "
+        f"tagged {ks.PROTECTED_ROLE_TAG}={tag_value} and only the one deny policy.",
     )
 
 
@@ -375,9 +496,13 @@ class SafetyControls(Construct):
             "BudgetActionPolicy",
             description="Attach and detach the budget deny policy, on protected roles only",
             roles=[self.budget_role],
-            statements=[self._attach_statement("AttachTheBudgetDenyPolicy", self.budget_policy, detach=True)],
+            statements=[
+                _attach_to_tagged_roles(
+                    self._stack, self._tag_condition, "AttachTheBudgetDenyPolicy", self.budget_policy, detach=True
+                )
+            ],
         )
-        self._acknowledge_role_wildcard(self.budget_role_policy, "The budget action")
+        _acknowledge_tagged_role_wildcard(self._stack, self._tag_value, self.budget_role_policy, "The budget action")
 
     def _playbooks(self) -> None:
         """The incident playbooks, and the automation role that may make exactly their API calls."""
@@ -431,7 +556,9 @@ class SafetyControls(Construct):
                 actions=["bedrock-agentcore:StopRuntimeSession"],
                 resources=[self.runtime_arn_pattern, f"{self.runtime_arn_pattern}/*"],
             ),
-            self._attach_statement("AttachTheKillSwitchDenyPolicy", self.kill_switch_policy, detach=False),
+            _attach_to_tagged_roles(
+                self._stack, self._tag_condition, "AttachTheKillSwitchDenyPolicy", self.kill_switch_policy, detach=False
+            ),
             iam.PolicyStatement(
                 sid="SnapshotAgentRolePolicies",
                 actions=["iam:ListAttachedRolePolicies"],
@@ -439,17 +566,6 @@ class SafetyControls(Construct):
                 conditions={"StringEquals": self._tag_condition},
             ),
         ]
-
-    def _attach_statement(self, sid: str, policy: iam.IManagedPolicy, *, detach: bool) -> iam.PolicyStatement:
-        """Attach (and detach) one policy, only to roles tagged for this tenant environment."""
-        stack = self._stack
-        actions = ["iam:AttachRolePolicy"] + (["iam:DetachRolePolicy"] if detach else [])
-        return iam.PolicyStatement(
-            sid=sid,
-            actions=actions,
-            resources=[f"arn:{stack.partition}:iam::{stack.account}:role/*"],
-            conditions={"ArnEquals": {"iam:PolicyARN": policy.managed_policy_arn}, "StringEquals": self._tag_condition},
-        )
 
     def playbook_contents(self) -> dict[str, dict]:
         """SSM Automation (schema 0.3) content of each playbook; every step is one aws:executeAwsApi call."""
@@ -463,16 +579,8 @@ class SafetyControls(Construct):
 
     # ------------------------------------------------------------------ acknowledgements
 
-    def _acknowledge_role_wildcard(self, policy: iam.ManagedPolicy, who: str) -> None:
-        acknowledge(
-            policy,
-            f"AwsSolutions-IAM5[Resource::{_nag_iam_arn(self._stack, 'role/*')}]",
-            f"{who} acts on agent roles made after this construct (vend order); the statement only matches roles "
-            f"tagged {ks.PROTECTED_ROLE_TAG}={self._tag_value} and only the one deny policy.",
-        )
-
     def _acknowledge_playbook_policy(self) -> None:
-        self._acknowledge_role_wildcard(self.automation_policy, "The incident playbook")
+        _acknowledge_tagged_role_wildcard(self._stack, self._tag_value, self.automation_policy, "The incident playbook")
         for resource in ("runtime/*", "runtime/*/*"):
             acknowledge(
                 self.automation_policy,
@@ -494,8 +602,10 @@ class SafetyControls(Construct):
         budget_monthly_usd: float,
         session_usd: float | None,
         notify: Sequence[str] = (),
+        agent_limits: Mapping[str, Mapping[str, float]] | None = None,
     ) -> SafetyControls:
-        """``notify`` defaults to the tenant's ``owner`` tag (the team mailbox)."""
+        """``notify`` defaults to the tenant's ``owner`` tag (the team mailbox); ``agent_limits``: agent name -> its
+        own stops (``safety`` of a runtime blueprint), tighter than the tenant's."""
         addresses = tuple(notify) or tuple(a for a in (context.tags.get("owner"),) if a)
         return cls(
             scope,
@@ -514,6 +624,11 @@ class SafetyControls(Construct):
                 daily_cost_usd=config.daily_cost_usd,
                 alarm_topic=context.alarm_topic,
                 tags=context.tags,
+                max_output_tokens=config.max_output_tokens,
+                max_loop_cost_usd=config.max_loop_cost_usd,
+                max_step_retries=config.max_step_retries,
+                human_checkpoint_after=config.human_checkpoint_after,
+                agent_limits=dict(agent_limits or {}),
             ),
         )
 

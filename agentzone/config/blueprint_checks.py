@@ -212,15 +212,69 @@ def _eval_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, pipeline: m.Ev
 
 
 def _safety_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem]:
+    problems = []
     daily = tenant.safety.daily_cost_usd
     if daily is not None and daily > tenant.budget.monthly_usd:
-        return [
+        problems.append(
             doc.problem(
                 ("safety", "daily_cost_usd"),
                 f"{daily} is more than the whole monthly budget ({tenant.budget.monthly_usd})",
             )
-        ]
-    return []
+        )
+    for name, runtime in tenant.blueprints.runtime.items():
+        if runtime.safety is not None:
+            problems += _agent_limit_problems(doc, (BP, "runtime", name, "safety"), tenant, runtime.safety)
+    return problems + _checkpoint_problems(doc, tenant)
+
+
+def _tenant_limits(tenant: m.Tenant) -> dict[str, tuple[tuple, float | None]]:
+    """Each agent limit's tenant-wide counterpart: (its path in the tenant file, its value)."""
+    safety = tenant.safety
+    out: dict[str, tuple[tuple, float | None]] = {
+        name: (("safety", name), getattr(safety, name))
+        for name in m.AgentLimits.model_fields
+        if name in m.SafetyControls.model_fields
+    }
+    out["max_session_cost_usd"] = (("budget", "session_usd"), tenant.budget.session_usd)
+    return out
+
+
+def _agent_limit_problems(doc: SourceDoc, base: tuple, tenant: m.Tenant, limits: m.AgentLimits) -> list[Problem]:
+    """An agent's own stops may only be tighter than its tenant's: looser ones would never apply."""
+    problems = []
+    for name, (tenant_path, tenant_value) in _tenant_limits(tenant).items():
+        value = getattr(limits, name)
+        if value is not None and tenant_value is not None and value > tenant_value:
+            where = ".".join(tenant_path)
+            problems.append(
+                doc.problem(
+                    (*base, name),
+                    f"{value:g} is more than the tenant's {where} ({tenant_value:g}); an "
+                    "agent's limits can only be tighter",
+                )
+            )
+    return problems
+
+
+def _checkpoint_problems(doc: SourceDoc, tenant: m.Tenant) -> list[Problem]:
+    """A human checkpoint goes to the tenant's HITL workflow, which decides only the categories it lists."""
+    hitl = tenant.blueprints.hitl
+    if hitl is None or naming.CHECKPOINT_CATEGORY in hitl.categories:
+        return []
+    paths: list[tuple] = [("safety", "human_checkpoint_after")] if tenant.safety.human_checkpoint_after else []
+    paths += [
+        (BP, "runtime", name, "safety", "human_checkpoint_after")
+        for name, runtime in tenant.blueprints.runtime.items()
+        if runtime.safety is not None and runtime.safety.human_checkpoint_after
+    ]
+    return [
+        doc.problem(
+            path,
+            f"the HITL workflow decides only its categories: add {naming.CHECKPOINT_CATEGORY} to "
+            "blueprints.hitl.categories (or agents stop at the checkpoint with no one asked)",
+        )
+        for path in paths[:1]
+    ]
 
 
 def _guardrail_problems(doc: SourceDoc, guardrail: m.GuardrailBlueprint | None) -> list[Problem]:

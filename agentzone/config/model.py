@@ -627,6 +627,20 @@ class RuntimeVpc(Strict):
     )
 
 
+class AgentLimits(Strict):
+    """An agent's own circuit breaker stops, tighter than its tenant's ``safety`` (unset: the tenant's)."""
+
+    max_tool_calls: int | None = Field(None, ge=1, le=10_000, description="Tool calls per session")
+    max_tokens: int | None = Field(None, ge=100, le=10_000_000, description="Input plus output tokens per session")
+    max_output_tokens: int | None = Field(None, ge=1, le=10_000_000, description="Output tokens per session")
+    max_session_cost_usd: float | None = Field(None, gt=0, le=100_000, description="Estimated USD per session")
+    max_loop_cost_usd: float | None = Field(None, gt=0, le=10_000, description="Estimated USD per loop iteration")
+    max_step_retries: int | None = Field(None, ge=1, le=100, description="Retries of one step")
+    human_checkpoint_after: int | None = Field(
+        None, ge=1, le=1000, description="Consecutive tool calls on one task before a human decides"
+    )
+
+
 class RuntimeAlarms(Strict):
     system_errors: int = Field(1, ge=1, le=100_000, description="Alarm at this many system errors in 5 minutes")
     throttles: int = Field(5, ge=1, le=100_000, description="Alarm at this many throttles in 5 minutes")
@@ -653,6 +667,9 @@ class AgentRuntimeBlueprint(Strict):
     )
     environment: dict[EnvVarName, Annotated[str, StringConstraints(max_length=2048)]] = Field(default={}, max_length=50)
     alarms: RuntimeAlarms = RuntimeAlarms()
+    safety: AgentLimits | None = Field(
+        None, description="This agent's own circuit breaker stops, tighter than the tenant's safety section"
+    )
 
 
 class GroundingThresholds(Strict):
@@ -833,6 +850,20 @@ class SafetyControls(Strict):
         gt=0,
         le=1_000_000,
         description="Alarm when a day's estimated spend passes this; default: budget.monthly_usd / 30",
+    )
+    max_output_tokens: int | None = Field(
+        None, ge=1, le=10_000_000, description="Output tokens per session (within max_tokens); unset: not checked"
+    )
+    max_loop_cost_usd: float | None = Field(
+        None, gt=0, le=10_000, description="Estimated USD one loop iteration (a model call and its tool calls) may cost"
+    )
+    max_step_retries: int = Field(3, ge=1, le=100, description="Retries of one step before the breaker refuses it")
+    human_checkpoint_after: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="Consecutive tool calls on one task after which the breaker answers needs_human_approval and the "
+        "agent asks the tenant's HITL workflow (category agent-checkpoint)",
     )
 
 

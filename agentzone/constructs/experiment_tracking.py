@@ -196,6 +196,7 @@ class ExperimentTracking(Construct):
         self.dedicated_server_per_tenant = props.dedicated_server_per_tenant
 
         artifact_bucket = props.artifact_bucket
+        self._owns_bucket = artifact_bucket is None
         if artifact_bucket is None:
             logs = props.access_logs or AccessLogsBucket(self, "AccessLogs")
             artifact_bucket = SecureBucket(
@@ -248,9 +249,10 @@ class ExperimentTracking(Construct):
             cdk.CfnOutput(
                 self, f"TrackingServerArn{suffix}", value=srv.arn, description=f"MLflow tracking server {srv.name}"
             )
-        cdk.CfnOutput(
-            self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name, description="MLflow artifact bucket"
-        )
+        if self._owns_bucket:  # a given bucket is its owner's to publish (cfn-lint W6001: no output of an import)
+            cdk.CfnOutput(
+                self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name, description="MLflow artifact bucket"
+            )
 
     def _bucket_ref(self) -> str:
         """How cdk-nag names the bucket's ARN in findings."""

@@ -50,16 +50,7 @@ class UseCaseStack(AgentZoneStack):
         self.observability = self.link_observability(lz, transaction_search=True)
         self.invocation_logging = self._invocation_logging(lz)
         context = self.blueprint_context(lz)
-        # Every tenant environment, whatever blueprints it picked: circuit breaker, kill switch, cost stops.
-        self.safety = SafetyControls.from_config(
-            self,
-            "Safety",
-            context=context,
-            config=tenant.safety,
-            budget_monthly_usd=tenant.budget.monthly_usd,
-            session_usd=tenant.budget.session_usd,
-            notify=[tenant.owner],
-        )
+        self.safety = self._safety(context)
         self.blueprints = vend_blueprints(
             self, context=context, blueprints=tenant.blueprints, attachments=[self.safety]
         )
@@ -84,6 +75,25 @@ class UseCaseStack(AgentZoneStack):
                     forward_feedback=feeds_back(tenant, target.environment),
                 ),
             )
+
+    def _safety(self, context: BlueprintContext) -> SafetyControls:
+        """Every tenant environment, whatever blueprints it picked: circuit breaker (with each agent's own stops),
+        kill switch, cost stops."""
+        tenant = self.tenant
+        return SafetyControls.from_config(
+            self,
+            "Safety",
+            context=context,
+            config=tenant.safety,
+            budget_monthly_usd=tenant.budget.monthly_usd,
+            session_usd=tenant.budget.session_usd,
+            notify=[tenant.owner],
+            agent_limits={
+                name: runtime.safety.model_dump(exclude_none=True)
+                for name, runtime in sorted(tenant.blueprints.runtime.items())
+                if runtime.safety is not None and runtime.safety.model_dump(exclude_none=True)
+            },
+        )
 
     def _invocation_logging(self, lz: LandingZone) -> BedrockInvocationLogging:
         """Model invocation logs, written here and replicated to the environment's log archive."""

@@ -215,6 +215,7 @@ def test_environment_has_runtime_config_and_attachment_variables(synth):
     assert triage["Properties"]["EnvironmentVariables"] == {
         "AGENTZONE_TENANT": "claims",
         "AGENTZONE_ENVIRONMENT": "dev",
+        "AGENTZONE_AGENT": "triage",  # what it sends the circuit breaker, which checks its own limits
         "AGENTZONE_FM_GATEWAY_URL": FM_GATEWAY_URL,
         "AGENTZONE_KILL_SWITCH_PARAMETER": "/agentzone/claims/dev/kill-switch",  # from the attachment
         "LOG_LEVEL": "INFO",
@@ -224,6 +225,7 @@ def test_environment_has_runtime_config_and_attachment_variables(synth):
     assert intake["Properties"]["EnvironmentVariables"] == {
         "AGENTZONE_TENANT": "claims",
         "AGENTZONE_ENVIRONMENT": "dev",
+        "AGENTZONE_AGENT": "intake",
         "AGENTZONE_MODEL_ID": "amazon.nova-lite-v1:0",
     }
 

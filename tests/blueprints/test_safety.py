@@ -156,6 +156,11 @@ def breaker(synth):
     _, machine = synth.one("AWS::StepFunctions::StateMachine")
     definition = machine["Properties"]["DefinitionString"]
     definition = definition if isinstance(definition, str) else resolve(definition, {})
+    yield from executed(definition)
+
+
+def executed(definition: str):
+    """Run requests through ``definition`` in moto; yields ``run(request) -> (Decision, DescribeExecution)``."""
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         client = boto3.client("stepfunctions", region_name=REGION)
         arn = client.create_state_machine(
@@ -234,6 +239,83 @@ def test_circuit_breaker_refuses_malformed_requests(breaker, broken):
     assert decision == cb.Decision(False, cb.INVALID_REQUEST) and result["error"] == cb.INVALID
 
 
+# The operations guidance's IT-support example: the tenant's stops, and one agent's own, tighter ones.
+IT_SUPPORT = {"max_tool_calls": 8, "max_output_tokens": 1500, "max_loop_cost_usd": 0.2, "human_checkpoint_after": 5}
+
+
+@pytest.fixture(scope="module")
+def it_support_definition() -> str:
+    stack, context = tenant_stack(new_app(), "ItSupport")
+    config = SafetyConfig(max_tool_calls=12, max_output_tokens=4000, max_step_retries=3, human_checkpoint_after=10)
+    safety = controls(stack, context, config, agent_limits={"helpdesk": IT_SUPPORT})
+    return stack.resolve(safety.circuit_breaker.node.default_child.definition_string)
+
+
+@pytest.fixture
+def it_support(it_support_definition):
+    yield from executed(it_support_definition)
+
+
+def helpdesk(**overrides) -> dict:
+    return base_request(**{"agent": "helpdesk", **overrides})
+
+
+@pytest.mark.parametrize(
+    "field, limit, reason",
+    [
+        ("tool_calls", 8, cb.MAX_TOOL_CALLS),
+        ("output_tokens", 1500, cb.MAX_OUTPUT_TOKENS),
+        ("loop_cost_usd", 0.2, cb.MAX_LOOP_COST),
+        ("session_cost_usd", 2.0, cb.MAX_SESSION_COST),  # the tenant's budget.session_usd
+        ("step_retries", 3, cb.MAX_STEP_RETRIES),  # the tenant's, which the agent keeps
+    ],
+)
+@pytest.mark.parametrize("offset, allowed", [(-1, True), (0, False), (1, False)])
+def test_an_agents_own_limits_trip_exactly_at_each(it_support, field, limit, reason, offset, allowed):
+    step = 0.01 if isinstance(limit, float) else 1
+    decision, result = it_support(helpdesk(**{field: round(limit + offset * step, 2)}))
+    if allowed:
+        assert decision == cb.Decision(True, cb.WITHIN_LIMITS)
+    else:
+        assert decision == cb.Decision(False, reason, limit) and result["error"] == cb.TRIPPED
+
+
+@pytest.mark.parametrize("offset, allowed", [(-1, True), (0, False), (1, False)])
+def test_consecutive_tool_calls_at_the_checkpoint_need_a_human(it_support, offset, allowed):
+    decision, result = it_support(helpdesk(consecutive_tool_calls=5 + offset))
+    if allowed:
+        assert decision.allowed
+    else:
+        assert decision == cb.Decision(False, cb.NEEDS_HUMAN_APPROVAL, 5) and decision.needs_human_approval
+        assert result["error"] == cb.NEEDS_APPROVAL  # not a trip: the agent asks, and may go on once approved
+
+
+def test_other_agents_get_the_tenants_limits(it_support):
+    assert it_support(base_request(agent="triage", tool_calls=11, output_tokens=3999, consecutive_tool_calls=9))[
+        0
+    ].allowed
+    assert it_support(base_request(agent="triage", tool_calls=12))[0].reason == cb.MAX_TOOL_CALLS
+    assert it_support(base_request(tool_calls=11))[0].allowed  # no agent named: the tenant's
+    assert it_support(base_request(consecutive_tool_calls=10))[0] == cb.Decision(False, cb.NEEDS_HUMAN_APPROVAL, 10)
+    # A hard limit wins over the checkpoint; the kill switch over both.
+    assert it_support(helpdesk(tool_calls=8, consecutive_tool_calls=5))[0].reason == cb.MAX_TOOL_CALLS
+    assert it_support(helpdesk(kill_switch="on", consecutive_tool_calls=5))[0].reason == cb.KILL_SWITCH
+
+
+@pytest.mark.parametrize("broken", [{"output_tokens": "12"}, {"loop_cost_usd": "0.1"}, {"agent": 7}])
+def test_a_malformed_optional_counter_is_refused(it_support, broken):
+    decision, result = it_support(helpdesk(**broken))
+    assert decision == cb.Decision(False, cb.INVALID_REQUEST) and result["error"] == cb.INVALID
+
+
+def test_an_agents_limits_can_only_tighten_the_tenants():
+    stack, context = tenant_stack(new_app(), "Loose")
+    safety = controls(stack, context, SafetyConfig(max_tool_calls=12), agent_limits={"a": {"max_tool_calls": 30}})
+    definition = json.loads(stack.resolve(safety.circuit_breaker.node.default_child.definition_string))
+    choices = definition["States"]["AgentACheckLimits"]["Choices"]
+    assert choices[0]["Variable"] == "$.tool_calls" and choices[0]["NumericGreaterThanEquals"] == 12
+
+
 def test_state_machine_is_express_traced_and_logs_without_execution_data(synth):
     key_id, _ = synth.one("AWS::KMS::Key")
     log_id, log_group = synth.one("AWS::Logs::LogGroup")
@@ -258,10 +340,14 @@ def test_limits_come_from_config():
     safety = controls(stack, context, SafetyConfig(max_tool_calls=8, max_tokens=1500, max_session_minutes=15))
     definition = json.loads(stack.resolve(safety.circuit_breaker.node.default_child.definition_string))
     choices = definition["States"]["CheckLimits"]["Choices"]
-    assert [(c.get("Variable"), c.get("NumericGreaterThanEquals")) for c in choices[1:]] == [
-        ("$.tool_calls", 8),
-        ("$.tokens", 1500),
-        ("$.elapsed_seconds", 900),
+    required = [(c.get("Variable"), c.get("NumericGreaterThanEquals")) for c in choices if "Variable" in c]
+    assert required == [("$.tool_calls", 8), ("$.tokens", 1500), ("$.elapsed_seconds", 900)]
+    # The optional counters are checked only when the agent sends them: session cost (budget.session_usd) and
+    # step retries (default 3).
+    optional = [c["And"][1] for c in choices if "And" in c]
+    assert [(c["Variable"], c["NumericGreaterThanEquals"]) for c in optional] == [
+        ("$.session_cost_usd", 2.0),
+        ("$.step_retries", 3),
     ]
 
 
