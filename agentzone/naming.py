@@ -181,6 +181,13 @@ def memory_service_role(memory_name: str) -> str:
 # Roles that attach the budget and kill-switch deny policies to agent roles (AWS Budgets actions, incident
 # playbooks). Agent roles are platform-protected, so the SCP lets these two roles attach deny policies only.
 SAFETY_ROLE_PREFIX = f"{PREFIX}-safety"
+
+
+def playbook_document(tenant: str, environment: str, playbook: str) -> str:
+    """The SSM Automation document of one incident playbook (RunawayLoop, PromptInjection, CostExplosion)."""
+    return f"AgentZone-{tenant}-{environment}-{playbook}"
+
+
 # The HITL category of a circuit breaker's human checkpoint: a tenant's HITL blueprint must list it to decide it.
 CHECKPOINT_CATEGORY = "agent-checkpoint"
 BUDGET_ACTION_ROLE = f"{SAFETY_ROLE_PREFIX}-budget-action"

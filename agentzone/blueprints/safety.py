@@ -534,7 +534,7 @@ class SafetyControls(Construct):
             name: ssm.CfnDocument(
                 self,
                 f"{name}Playbook",
-                name=f"AgentZone-{p.tenant}-{p.environment}-{name}",
+                name=naming.playbook_document(p.tenant, p.environment, name),
                 document_type="Automation",
                 document_format="JSON",
                 update_method="NewVersion",

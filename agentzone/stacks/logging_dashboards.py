@@ -12,8 +12,10 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from .. import naming
+from ..blueprints.audit import audit_metric
 from ..config.model import LandingZone, Tenant
 from ..constructs.observability import BEDROCK_INVOCATION_LOG_GROUP, SPANS_LOG_GROUP
+from ..safety import audit
 
 INVOCATIONS = BEDROCK_INVOCATION_LOG_GROUP
 # The platform dashboard's graphs: Bedrock metric, Metrics Insights function (it has no percentiles), title.
@@ -114,11 +116,21 @@ class _TenantLogs:
         return widgets
 
 
+def _audit_widget(tenant: str, environment: str, account: str, region: str) -> cloudwatch.GraphWidget:
+    """The agents' audit counts (safety.audit), five-minute sums: near misses apart from failures and denials."""
+    metrics = [
+        audit_metric(tenant, environment, name, cdk.Duration.minutes(5), account=account, region=region)
+        for name in audit.COUNT_METRICS
+    ]
+    return cloudwatch.GraphWidget(title="Agent tool calls: audit counts", left=metrics, width=24, height=6)
+
+
 def tenant_dashboard(scope: Construct, lz: LandingZone, tenant: Tenant, environment: str) -> cloudwatch.Dashboard:
     """Logs Insights over the tenant's own log groups, so the reader role's log scoping governs what it shows."""
     env = tenant.environments[environment]
     logs = _TenantLogs(env.account, lz.region_of(env))
     widgets = logs.usage() + logs.cost(sorted(tenant.models), lz.organization.model_prices)
+    widgets.append(_audit_widget(tenant.tenant, environment, env.account, lz.region_of(env)))
     dashboard = cloudwatch.Dashboard(
         scope,
         "Dashboard",

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from .. import naming
 from ..blueprints import vend_blueprints
+from ..blueprints.audit import AgentAudit, AgentAuditProps
 from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry, SharedEndpointService
 from ..blueprints.safety import SafetyControls
 from ..config.model import LandingZone, Tenant
@@ -51,6 +52,7 @@ class UseCaseStack(AgentZoneStack):
         self.invocation_logging = self._invocation_logging(lz)
         context = self.blueprint_context(lz)
         self.safety = self._safety(context)
+        self.audit = self._audit(context)
         self.blueprints = vend_blueprints(
             self, context=context, blueprints=tenant.blueprints, attachments=[self.safety]
         )
@@ -94,6 +96,17 @@ class UseCaseStack(AgentZoneStack):
                 if runtime.safety is not None and runtime.safety.model_dump(exclude_none=True)
             },
         )
+
+    def _audit(self, context: BlueprintContext) -> AgentAudit:
+        """Saved queries over the agents' audit records, and the runaway-loop alarm: a minute with as many tool calls
+        as one session may make, two minutes out of three."""
+        props = AgentAuditProps(
+            tenant=self.tenant.tenant,
+            environment=self.target.environment,
+            runaway_tool_calls_per_minute=self.tenant.safety.max_tool_calls,
+            alarm_topic=context.alarm_topic,
+        )
+        return AgentAudit(self, "Audit", props=props)
 
     def _invocation_logging(self, lz: LandingZone) -> BedrockInvocationLogging:
         """Model invocation logs, written here and replicated to the environment's log archive."""

@@ -1,0 +1,51 @@
+"""The audit records' account side (saved queries, the runaway-loop alarm) and their dashboard, in the sample."""
+
+from __future__ import annotations
+
+import json
+
+from agentzone.safety import audit
+
+
+def test_saved_queries_read_only_audit_records(sample_assembly):
+    queries = {
+        q["Properties"]["Name"]: q["Properties"]["QueryString"]
+        for q in sample_assembly.resources("AgentZone-claims-prod", "AWS::Logs::QueryDefinition").values()
+    }
+    assert sorted(queries) == [
+        f"agentzone/claims/prod/audit/{name}"
+        for name in (
+            "cost-and-latency-by-agent",
+            "human-overrides",
+            "near-misses-and-failures-by-tool",
+            "session-trace",
+        )
+    ]
+    assert all(f"filter record_type = '{audit.RECORD_TYPE}'" in q for q in queries.values())
+    by_tool = queries["agentzone/claims/prod/audit/near-misses-and-failures-by-tool"]
+    assert "sum(PolicyNearMisses) as near_misses, sum(ToolFailures) as failures" in by_tool
+
+
+def test_a_runaway_loop_alarms_within_five_minutes(sample_assembly):
+    template = sample_assembly.template("AgentZone-claims-prod")
+    (alarm,) = (
+        r["Properties"]
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and k.startswith("AuditRunawayLoop")
+    )
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AgentZone/Agents", "ToolCalls", "Sum")
+    assert alarm["Period"] * alarm["EvaluationPeriods"] <= 300 and alarm["DatapointsToAlarm"] == 2
+    assert alarm["Threshold"] == 12  # claims' safety.max_tool_calls: one session's allowance in one minute
+    assert alarm["Dimensions"] == [{"Name": "Environment", "Value": "prod"}, {"Name": "Tenant", "Value": "claims"}]
+    (topic,) = (t for t in sample_assembly.resources("AgentZone-claims-prod", "AWS::SNS::Topic") if "AlarmTopic" in t)
+    assert alarm["AlarmActions"] == [{"Ref": topic}]  # the account's alarm topic, which mails the team
+
+
+def test_the_tenant_dashboard_graphs_the_audit_counts_from_its_account(sample_assembly):
+    (dashboard,) = sample_assembly.resources(
+        "AgentZone-claims-prod-observability", "AWS::CloudWatch::Dashboard"
+    ).values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for name in audit.COUNT_METRICS:
+        assert name in body
+    assert "Agent tool calls: audit counts" in body and "333333333333" in body
