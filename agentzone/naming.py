@@ -183,6 +183,11 @@ def memory_service_role(memory_name: str) -> str:
 SAFETY_ROLE_PREFIX = f"{PREFIX}-safety"
 
 
+def detective_alarm(tenant: str, environment: str, signal: str) -> str:
+    """A tenant environment's detective alarm; those entering ALARM become Security Hub findings (by this prefix)."""
+    return f"{PREFIX}-{tenant}-{environment}-detect-{signal}"
+
+
 def playbook_document(tenant: str, environment: str, playbook: str) -> str:
     """The SSM Automation document of one incident playbook (RunawayLoop, PromptInjection, CostExplosion)."""
     return f"AgentZone-{tenant}-{environment}-{playbook}"

@@ -1,10 +1,13 @@
 """The tenant account's side of the agent audit records (:mod:`agentzone.safety.audit`): saved Logs Insights
-queries over them and the runaway-loop alarm on their counts.
+queries over them, detective alarms on their counts, and those alarms forwarded to Security Hub as findings.
 
 Agents print the records to their runtime logs; the queries carry no log groups (AgentCore names a runtime's
 groups after ids it assigns), so they are run against the runtimes' ``/aws/bedrock-agentcore/runtimes/`` groups.
-The alarm watches ``ToolCalls`` per minute and fires when two of three minutes reach the threshold: a loop that
-keeps calling tools is reported within three minutes, inside the five the operations guidance allows.
+The ``runaway-loop`` alarm watches ``ToolCalls`` per minute and fires when two of three minutes reach the
+threshold: a loop that keeps calling tools is reported within three minutes, inside the five the operations
+guidance allows. The ``tool-denials`` alarm fires on :data:`DENIALS_PER_5_MINUTES` denied tool calls in five
+minutes. Each alarm entering ALARM becomes a Security Hub finding in the account (``handlers/alarm_findings.py``),
+which the central security account sees as the organization's Security Hub administrator.
 """
 
 from __future__ import annotations
@@ -14,12 +17,24 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import naming
+from ..constructs.platform_resource import HANDLERS_DIR
+from ..constructs.retention import retained_log_group
+from ..nag import acknowledge_compliance
 from ..safety import audit
+
+FINDINGS_MODULE = "alarm_findings.py"
+# Denied tool calls in five minutes that make a detective signal (a denial is the policy working; many are not).
+DENIALS_PER_5_MINUTES = 5
 
 RECORDS = f"record_type = '{audit.RECORD_TYPE}'"
 # Saved queries: name -> the query (filtered to audit records first).
@@ -70,7 +85,9 @@ class AgentAuditProps:
     tenant: str
     environment: str
     runaway_tool_calls_per_minute: int
+    encryption_key: kms.IKey
     alarm_topic: sns.ITopic | None = None
+    log_retention_days: int = 365
 
 
 class AgentAudit(Construct):
@@ -87,21 +104,131 @@ class AgentAudit(Construct):
             )
             for name, query in QUERIES.items()
         }
-        self.runaway_loop = cloudwatch.Alarm(
-            self,
-            "RunawayLoop",
-            metric=audit_metric(props.tenant, props.environment, audit.TOOL_CALLS_METRIC, cdk.Duration.minutes(1)),
-            threshold=props.runaway_tool_calls_per_minute,
+        self.runaway_loop = self._alarm(
+            props,
+            "runaway-loop",
+            audit_metric(props.tenant, props.environment, audit.TOOL_CALLS_METRIC, cdk.Duration.minutes(1)),
+            props.runaway_tool_calls_per_minute,
+            f"{props.runaway_tool_calls_per_minute}+ tool calls a minute in 2 of 3 minutes: a runaway loop? Playbook: "
+            f"{naming.playbook_document(props.tenant, props.environment, 'RunawayLoop')}",
             evaluation_periods=3,
-            datapoints_to_alarm=2,
+        )
+        self.tool_denials = self._alarm(
+            props,
+            "tool-denials",
+            audit_metric(props.tenant, props.environment, audit.DENIAL_METRIC, cdk.Duration.minutes(5)),
+            DENIALS_PER_5_MINUTES,
+            f"{DENIALS_PER_5_MINUTES}+ tool calls denied by policy in 5 minutes: an agent probing its limits?",
+            evaluation_periods=1,
+        )
+        self.findings = self._forward_to_security_hub(props)
+
+    def _alarm(
+        self,
+        props: AgentAuditProps,
+        signal: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        what: str,
+        *,
+        evaluation_periods: int,
+    ) -> cloudwatch.Alarm:
+        """A detective alarm named ``agentzone-<tenant>-<env>-detect-<signal>`` (what the findings rule matches)."""
+        alarm = cloudwatch.Alarm(
+            self,
+            naming.pascal(signal),
+            alarm_name=naming.detective_alarm(props.tenant, props.environment, signal),
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=min(2, evaluation_periods),
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no tool calls is not an incident
-            alarm_description=f"AgentZone safety: {props.tenant} agents ({props.environment}) made "
-            f"{props.runaway_tool_calls_per_minute}+ tool calls a minute in 2 of 3 minutes: a runaway loop? "
-            f"Playbook: {naming.playbook_document(props.tenant, props.environment, 'RunawayLoop')}",
+            alarm_description=f"AgentZone safety: {props.tenant} agents ({props.environment}): {what}",
         )
         if props.alarm_topic is not None:
-            self.runaway_loop.add_alarm_action(cw_actions.SnsAction(props.alarm_topic))
+            alarm.add_alarm_action(cw_actions.SnsAction(props.alarm_topic))
+        return alarm
+
+    def _forward_to_security_hub(self, props: AgentAuditProps) -> lambda_.Function:
+        """Every detective alarm entering ALARM, as a finding in this account's Security Hub."""
+        stack = cdk.Stack.of(self)
+        log_group = retained_log_group(
+            self, "FindingsLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "FindingsPolicy",
+            description="AgentZone detective findings: write its log group, import findings into this account",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                ),
+                iam.PolicyStatement(
+                    actions=["securityhub:BatchImportFindings"],
+                    resources=[
+                        f"arn:{stack.partition}:securityhub:{stack.region}:{stack.account}:product/{stack.account}/default"
+                    ],
+                ),
+            ],
+        )
+        role = iam.Role(
+            self,
+            "FindingsRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Runs the detective-findings function",
+            managed_policies=[policy],
+        )
+        function = lambda_.Function(
+            self,
+            "Findings",
+            role=role,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="alarm_findings.handler",
+            code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["*", f"!{FINDINGS_MODULE}"]),
+            timeout=cdk.Duration.seconds(30),
+            memory_size=256,
+            log_group=log_group,
+            description=f"AgentZone {props.tenant} ({props.environment}): detective alarms as Security Hub findings",
+            environment={"AGENTZONE_TENANT": props.tenant, "AGENTZONE_ENVIRONMENT": props.environment},
+        )
+        events.Rule(
+            self,
+            "AlarmsToFindings",
+            description="Detective alarms entering ALARM -> Security Hub findings",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=["CloudWatch Alarm State Change"],
+                detail={
+                    "alarmName": [{"prefix": naming.detective_alarm(props.tenant, props.environment, "")}],
+                    "state": {"value": ["ALARM"]},
+                },
+            ),
+            targets=[targets.LambdaFunction(function, retry_attempts=3)],
+        )
+        _acknowledge_findings_function(function)
+        return function
+
+
+def _acknowledge_findings_function(function: lambda_.Function) -> None:
+    acknowledge_compliance(
+        function,
+        "LambdaConcurrency",
+        "Runs once per alarm state change; reserving concurrency would take capacity from new accounts whose whole "
+        "limit is 10.",
+    )
+    acknowledge_compliance(
+        function,
+        "LambdaDLQ",
+        "EventBridge retries a failed delivery three times; the alarm itself stays in ALARM and notifies the team "
+        "topic, so a lost finding is never a lost signal.",
+    )
+    acknowledge_compliance(
+        function,
+        "LambdaInsideVPC",
+        "It calls only the regional Security Hub API; use-case accounts have no VPC this construct could rely on.",
+    )
 
 
 def audit_metric(

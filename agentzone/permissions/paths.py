@@ -293,6 +293,13 @@ def service_role_paths(book: PathBook) -> None:
                     model_arn(strategy.model, book.region),
                 )
     _workflow_paths(book, stack)
+    findings = book.role(stack, prefix="AuditFindingsRole")
+    book.designed(
+        "detective alarm -> a Security Hub finding in its account",
+        findings,
+        "securityhub:BatchImportFindings",
+        f"arn:aws:securityhub:{book.region}:{book.account}:product/{book.account}/default",
+    )
 
 
 def _workflow_paths(book: PathBook, stack: Stack | None) -> None:

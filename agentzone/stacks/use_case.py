@@ -104,6 +104,7 @@ class UseCaseStack(AgentZoneStack):
             tenant=self.tenant.tenant,
             environment=self.target.environment,
             runaway_tool_calls_per_minute=self.tenant.safety.max_tool_calls,
+            encryption_key=self.key,
             alarm_topic=context.alarm_topic,
         )
         return AgentAudit(self, "Audit", props=props)

@@ -49,3 +49,31 @@ def test_the_tenant_dashboard_graphs_the_audit_counts_from_its_account(sample_as
     for name in audit.COUNT_METRICS:
         assert name in body
     assert "Agent tool calls: audit counts" in body and "333333333333" in body
+
+
+def test_detective_alarms_become_security_hub_findings_through_one_narrow_function(sample_assembly):
+    template = sample_assembly.template("AgentZone-claims-prod")
+    resources = template["Resources"]
+    alarms = {
+        r["Properties"]["AlarmName"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("AlarmName", "").startswith("agentzone-")
+    }
+    assert {"agentzone-claims-prod-detect-runaway-loop", "agentzone-claims-prod-detect-tool-denials"} <= alarms
+    (rule,) = (
+        r["Properties"]
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Events::Rule" and k.startswith("AuditAlarmsToFindings")
+    )
+    assert rule["EventPattern"] == {
+        "detail": {"alarmName": [{"prefix": "agentzone-claims-prod-detect-"}], "state": {"value": ["ALARM"]}},
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "source": ["aws.cloudwatch"],
+    }
+    (policy,) = (r["Properties"] for k, r in resources.items() if k.startswith("AuditFindingsPolicy"))
+    statements = policy["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in statements] == [
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "securityhub:BatchImportFindings",
+    ]
+    assert statements[1]["Resource"] == "arn:aws:securityhub:eu-west-1:333333333333:product/333333333333/default"

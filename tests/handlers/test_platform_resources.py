@@ -317,3 +317,41 @@ def test_an_imported_portfolio_is_accepted_and_its_principals_made_exactly_the_c
         assert deleted["Status"] == "SUCCESS", deleted["Reason"]
     stub.assert_no_pending_responses()
     assert set(regions) == {"eu-west-1"}  # the portfolio's region, whatever the stack's
+
+
+def alarm_event(name: str, state: str = "ALARM") -> dict:
+    return {
+        "source": "aws.cloudwatch",
+        "detail-type": "CloudWatch Alarm State Change",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "resources": [f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{name}"],
+        "detail": {
+            "alarmName": name,
+            "state": {
+                "value": state,
+                "reason": "Threshold Crossed: 2 datapoints were >= 12",
+                "timestamp": "2026-12-05T04:00:00.000+0000",
+            },
+        },
+    }
+
+
+def test_a_detective_alarm_becomes_a_security_hub_finding_in_its_account(aws, monkeypatch):
+    from agentzone.handlers import alarm_findings
+
+    monkeypatch.setenv("AGENTZONE_TENANT", "claims")
+    monkeypatch.setenv("AGENTZONE_ENVIRONMENT", "prod")
+    hub = boto3.client("securityhub")
+    hub.enable_security_hub()
+    name = "agentzone-claims-prod-detect-runaway-loop"
+    assert alarm_findings.handler(alarm_event(name)) == {"imported": 1}
+    assert alarm_findings.handler(alarm_event(name, state="OK")) == {"imported": 0}  # recovery: nothing new
+    (found,) = hub.get_findings()["Findings"]
+    assert found["GeneratorId"] == "agentzone/runaway-loop"
+    assert found["Types"] == ["Unusual Behaviors/Application/Runaway Agent Loop"]
+    assert found["ProductArn"] == "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default"
+    assert found["Severity"]["Label"] == "HIGH" and found["AwsAccountId"] == "123456789012"
+    assert found["ProductFields"]["agentzone/tenant"] == "claims"
+    with pytest.raises(ValueError, match="is not a detective signal"):
+        alarm_findings.handler(alarm_event("agentzone-claims-prod-detect-something-else"))
