@@ -14,6 +14,7 @@ from .. import naming
 from ..config.model import LandingZone
 from ..constructs import BaselineKey, PlatformResourceProvider
 from ..nag import acknowledge
+from ..safety.killswitch import PROTECTED_ROLE_TAG
 from .base import AgentZoneStack, StackTarget
 
 # Security Hub CSPM standard ARNs by config name. PCI DSS v3.2.1 is retired by the PCI SSC; v4.0.1 is its successor.
@@ -30,6 +31,28 @@ INVENTORY_TAGS = ("owner", "cost-center", "use-case-id")
 # Gateway and Memory are not recordable yet; tests fail once the SDK lists them, so they get added then.
 INVENTORY_RESOURCE_TYPES = ("AWS::BedrockAgentCore::Runtime", "AWS::BedrockAgentCore::BrowserCustom")
 GUARD_RUNTIME = "guard-2.x.x"
+# The agent inventory (saved advanced queries, run against the organization aggregator): every agent resource
+# type Config records, and the agents' execution roles (the kill switch's tag marks them).
+AGENT_RESOURCE_TYPES = (
+    *INVENTORY_RESOURCE_TYPES,
+    "AWS::Bedrock::Guardrail",
+    "AWS::Bedrock::KnowledgeBase",
+    "AWS::Bedrock::Prompt",
+    "AWS::SageMaker::MlflowTrackingServer",
+)
+INVENTORY_QUERIES = {
+    "agentzone-agent-inventory": (
+        "Every agent resource of the organization, with its owner and use case (tags)",
+        "SELECT resourceId, resourceName, resourceType, accountId, awsRegion, tags WHERE resourceType IN ("
+        + ", ".join(f"'{t}'" for t in AGENT_RESOURCE_TYPES)
+        + ")",
+    ),
+    "agentzone-agent-roles": (
+        "The agents' execution roles (under the kill switch), with their owner and use case (tags)",
+        f"SELECT resourceName, accountId, awsRegion, tags WHERE resourceType = 'AWS::IAM::Role' "
+        f"AND tags.key = '{PROTECTED_ROLE_TAG}'",
+    ),
+}
 
 # What per-tenant identity stacks import from this stack (same account and region).
 USER_POOL_EXPORT = "user-pool-id"
@@ -378,6 +401,12 @@ class SecurityStack(AgentZoneStack):
                 resource_types_scope=list(INVENTORY_RESOURCE_TYPES),
             ),
         )
+        self.inventory_queries = [
+            config.CfnStoredQuery(
+                self, f"StoredQuery-{name}", query_name=name, query_description=description, query_expression=query
+            )
+            for name, (description, query) in INVENTORY_QUERIES.items()
+        ]
 
     # ------------------------------------------------------------------ helpers
 

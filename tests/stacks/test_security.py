@@ -20,9 +20,15 @@ from agentzone.config import load_landing_zone
 from agentzone.handlers import platform_resources as security_resources  # serves the security types too
 from agentzone.nag import add_rule_packs
 from agentzone.organization_policies import exempt_principals
+from agentzone.safety.killswitch import PROTECTED_ROLE_TAG
 from agentzone.stacks import SecurityStack, StackTarget, TenantIdentityStack
 from agentzone.stacks.base import PLATFORM_USE_CASE
-from agentzone.stacks.security import INVENTORY_RESOURCE_TYPES, INVENTORY_TAGS, inventory_tag_policy
+from agentzone.stacks.security import (
+    AGENT_RESOURCE_TYPES,
+    INVENTORY_RESOURCE_TYPES,
+    INVENTORY_TAGS,
+    inventory_tag_policy,
+)
 
 from ..conftest import SAMPLE_CONFIG
 
@@ -431,6 +437,21 @@ def test_inventory_scope_is_every_agentcore_type_aws_config_can_record():
     enum = botocore.session.get_session().get_service_model("config").shape_for("ResourceType").enum
     recordable = {t for t in enum if t.startswith("AWS::BedrockAgentCore::")}
     assert set(INVENTORY_RESOURCE_TYPES) == recordable
+
+
+def test_the_agent_inventory_is_a_saved_query_over_every_recordable_agent_type_and_the_agent_roles(sample_assembly):
+    queries = {
+        q["Properties"]["QueryName"]: q["Properties"]["QueryExpression"]
+        for q in template(sample_assembly, "prod").find_resources("AWS::Config::StoredQuery").values()
+    }
+    assert sorted(queries) == ["agentzone-agent-inventory", "agentzone-agent-roles"]
+    enum = set(botocore.session.get_session().get_service_model("config").shape_for("ResourceType").enum)
+    inventory = queries["agentzone-agent-inventory"]
+    assert set(AGENT_RESOURCE_TYPES) <= enum  # only types Config records: a query on others returns nothing
+    assert all(f"'{t}'" in inventory for t in AGENT_RESOURCE_TYPES) and "tags" in inventory
+    # The agents' execution roles: the kill switch's tag marks exactly them.
+    assert queries["agentzone-agent-roles"].endswith(f"AND tags.key = '{PROTECTED_ROLE_TAG}'")
+    assert not template(sample_assembly, "dev").find_resources("AWS::Config::StoredQuery")  # central account only
 
 
 @pytest.mark.parametrize(
