@@ -40,6 +40,17 @@ AGENT_RESOURCE_TYPES = (
     "AWS::Bedrock::Prompt",
     "AWS::SageMaker::MlflowTrackingServer",
 )
+# Organization managed rules on every AgentZone resource (tag use-case-id): agent data is neither public nor
+# unencrypted, and reaches S3 over TLS only. AWS managed rule identifiers (aws_config.ManagedRuleIdentifiers).
+AGENT_DATA_RULES = (
+    config.ManagedRuleIdentifiers.S3_BUCKET_PUBLIC_READ_PROHIBITED,
+    config.ManagedRuleIdentifiers.S3_BUCKET_PUBLIC_WRITE_PROHIBITED,
+    config.ManagedRuleIdentifiers.S3_BUCKET_SSL_REQUESTS_ONLY,
+    config.ManagedRuleIdentifiers.S3_DEFAULT_ENCRYPTION_KMS,
+    config.ManagedRuleIdentifiers.DYNAMODB_TABLE_ENCRYPTED_KMS,
+    config.ManagedRuleIdentifiers.SNS_ENCRYPTED_KMS,
+    config.ManagedRuleIdentifiers.SECRETSMANAGER_USING_CMK,
+)
 INVENTORY_QUERIES = {
     "agentzone-agent-inventory": (
         "Every agent resource of the organization, with its owner and use case (tags)",
@@ -401,6 +412,9 @@ class SecurityStack(AgentZoneStack):
                 resource_types_scope=list(INVENTORY_RESOURCE_TYPES),
             ),
         )
+        self.agent_data_rules = [
+            _agent_data_rule(self, identifier, org.management_account) for identifier in AGENT_DATA_RULES
+        ]
         self.inventory_queries = [
             config.CfnStoredQuery(
                 self, f"StoredQuery-{name}", query_name=name, query_description=description, query_expression=query
@@ -419,3 +433,18 @@ class SecurityStack(AgentZoneStack):
             resources=[f"arn:{self.partition}:iam::{self.account}:role/aws-service-role/{service}/{role}"],
             conditions={"StringEquals": {"iam:AWSServiceName": service}},
         )
+
+
+def _agent_data_rule(scope: Construct, identifier: str, management_account: str) -> config.CfnOrganizationConfigRule:
+    """One AWS managed rule in every member account, on the resources AgentZone tags (``use-case-id``)."""
+    return config.CfnOrganizationConfigRule(
+        scope,
+        f"AgentData-{identifier}",
+        organization_config_rule_name=f"{naming.PREFIX}-agent-data-{identifier.lower().replace('_', '-')}"[:64],
+        excluded_accounts=[management_account],  # it records nothing in a landing zone
+        organization_managed_rule_metadata=config.CfnOrganizationConfigRule.OrganizationManagedRuleMetadataProperty(
+            rule_identifier=identifier,
+            description=f"AgentZone agent data: {identifier} on every resource tagged use-case-id",
+            tag_key_scope="use-case-id",
+        ),
+    )

@@ -24,6 +24,7 @@ from agentzone.safety.killswitch import PROTECTED_ROLE_TAG
 from agentzone.stacks import SecurityStack, StackTarget, TenantIdentityStack
 from agentzone.stacks.base import PLATFORM_USE_CASE
 from agentzone.stacks.security import (
+    AGENT_DATA_RULES,
     AGENT_RESOURCE_TYPES,
     INVENTORY_RESOURCE_TYPES,
     INVENTORY_TAGS,
@@ -418,8 +419,12 @@ def test_config_aggregator_collects_the_organization_in_allowed_regions(sample_a
 
 def test_agent_inventory_rule_checks_the_tags_on_agentcore_resources_organization_wide(sample_assembly):
     prod = template(sample_assembly, "prod")
-    rule = prod.find_resources("AWS::Config::OrganizationConfigRule")
-    assert len(rule) == 1
+    rule = {
+        k: r
+        for k, r in prod.find_resources("AWS::Config::OrganizationConfigRule").items()
+        if "OrganizationCustomPolicyRuleMetadata" in r["Properties"]
+    }
+    assert len(rule) == 1  # the one Guard rule; the managed ones are test_agent_data_is_checked_...
     props = next(iter(rule.values()))["Properties"]
     assert props["OrganizationConfigRuleName"] == "agentzone-agent-inventory-tags"
     assert props["ExcludedAccounts"] == ["100000000000"]  # the management account records nothing
@@ -437,6 +442,25 @@ def test_inventory_scope_is_every_agentcore_type_aws_config_can_record():
     enum = botocore.session.get_session().get_service_model("config").shape_for("ResourceType").enum
     recordable = {t for t in enum if t.startswith("AWS::BedrockAgentCore::")}
     assert set(INVENTORY_RESOURCE_TYPES) == recordable
+
+
+def test_agent_data_is_checked_organization_wide_for_public_access_encryption_and_tls(sample_assembly):
+    rules = [
+        r["Properties"]
+        for r in template(sample_assembly, "prod").find_resources("AWS::Config::OrganizationConfigRule").values()
+        if "OrganizationManagedRuleMetadata" in r["Properties"]
+    ]
+    by_identifier = {r["OrganizationManagedRuleMetadata"]["RuleIdentifier"]: r for r in rules}
+    assert sorted(by_identifier) == sorted(AGENT_DATA_RULES)
+    assert {"S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_DEFAULT_ENCRYPTION_KMS", "S3_BUCKET_SSL_REQUESTS_ONLY"} <= set(
+        by_identifier
+    )
+    for rule in rules:
+        assert rule["OrganizationManagedRuleMetadata"]["TagKeyScope"] == "use-case-id"  # every AgentZone resource
+        assert rule["ExcludedAccounts"] == ["100000000000"]
+        assert rule["OrganizationConfigRuleName"].startswith("agentzone-agent-data-")
+        assert len(rule["OrganizationConfigRuleName"]) <= 64
+    assert not template(sample_assembly, "dev").find_resources("AWS::Config::OrganizationConfigRule")
 
 
 def test_the_agent_inventory_is_a_saved_query_over_every_recordable_agent_type_and_the_agent_roles(sample_assembly):
