@@ -35,6 +35,8 @@ from ..safety import audit
 FINDINGS_MODULE = "alarm_findings.py"
 # Denied tool calls in five minutes that make a detective signal (a denial is the policy working; many are not).
 DENIALS_PER_5_MINUTES = 5
+# Calls the tenant's guardrail blocked or masked in five minutes (its prompt-attack filter included).
+INTERVENTIONS_PER_5_MINUTES = 10
 
 RECORDS = f"record_type = '{audit.RECORD_TYPE}'"
 # Saved queries: name -> the query (filtered to audit records first).
@@ -97,6 +99,7 @@ class AgentAudit(Construct):
         super().__init__(scope, construct_id)
         if props.runaway_tool_calls_per_minute < 1:
             raise ValueError("runaway_tool_calls_per_minute must be at least 1")
+        self.props = props
         prefix = f"{naming.PREFIX}/{props.tenant}/{props.environment}/audit"
         self.queries = {
             name: logs.QueryDefinition(
@@ -122,6 +125,19 @@ class AgentAudit(Construct):
             evaluation_periods=1,
         )
         self.findings = self._forward_to_security_hub(props)
+
+    def watch_guardrail(self, interventions: cloudwatch.IMetric) -> cloudwatch.Alarm:
+        """The ``guardrail-interventions`` signal on the tenant guardrail's ``InvocationsIntervened`` (5-minute
+        sums, ``AWS/Bedrock/Guardrails``): prompt attacks and blocked content show up here first."""
+        self.guardrail_interventions = self._alarm(
+            self.props,
+            "guardrail-interventions",
+            interventions,
+            INTERVENTIONS_PER_5_MINUTES,
+            f"the guardrail intervened {INTERVENTIONS_PER_5_MINUTES}+ times in 5 minutes: prompt injection or misuse?",
+            evaluation_periods=1,
+        )
+        return self.guardrail_interventions
 
     def _alarm(
         self,

@@ -56,6 +56,9 @@ class UseCaseStack(AgentZoneStack):
         self.blueprints = vend_blueprints(
             self, context=context, blueprints=tenant.blueprints, attachments=[self.safety]
         )
+        guardrail = self.blueprints.created("guardrail")
+        if guardrail is not None:
+            self.audit.watch_guardrail(guardrail.metric_invocations_intervened())
         # Self-service: the launch role, product boundary and catalog key for the tenant's portfolio
         # (TenantServicesStack shares it with this account), which this account imports.
         self.catalog = CatalogLaunchAccess(self, "Catalog", tenant=tenant.tenant)

@@ -77,3 +77,22 @@ def test_detective_alarms_become_security_hub_findings_through_one_narrow_functi
         "securityhub:BatchImportFindings",
     ]
     assert statements[1]["Resource"] == "arn:aws:securityhub:eu-west-1:333333333333:product/333333333333/default"
+
+
+def test_the_tenant_guardrails_interventions_are_a_detective_signal(sample_assembly):
+    template = sample_assembly.template("AgentZone-claims-prod")
+    (alarm,) = (
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and r["Properties"].get("AlarmName") == "agentzone-claims-prod-detect-guardrail-interventions"
+    )
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"], alarm["Period"]) == (
+        "AWS/Bedrock/Guardrails",
+        "InvocationsIntervened",
+        "Sum",
+        300,
+    )
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert set(dimensions) == {"GuardrailArn", "GuardrailVersion"}  # the tenant's guardrail, its published version
+    assert alarm["Threshold"] == 10
