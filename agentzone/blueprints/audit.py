@@ -223,8 +223,37 @@ class AgentAudit(Construct):
             ),
             targets=[targets.LambdaFunction(function, retry_attempts=3)],
         )
+        self._watch_invocation_logging(function)
         _acknowledge_findings_function(function)
         return function
+
+    def _watch_invocation_logging(self, function: lambda_.IFunction) -> events.Rule:
+        """Model invocation logging changed by anyone but the platform's custom resource (which sets it on deploy)."""
+        region = cdk.Stack.of(self).region
+        return events.Rule(
+            self,
+            "InvocationLoggingChanges",
+            description="Bedrock model invocation logging changed outside AgentZone -> a Security Hub finding",
+            event_pattern=events.EventPattern(
+                source=["aws.bedrock"],
+                detail_type=["AWS API Call via CloudTrail"],
+                detail={
+                    "eventSource": ["bedrock.amazonaws.com"],
+                    "eventName": [
+                        "PutModelInvocationLoggingConfiguration",
+                        "DeleteModelInvocationLoggingConfiguration",
+                    ],
+                    "userIdentity": {
+                        "sessionContext": {
+                            "sessionIssuer": {
+                                "userName": [{"anything-but": f"{naming.PLATFORM_RESOURCES_ROLE}-{region}"}]
+                            }
+                        }
+                    },
+                },
+            ),
+            targets=[targets.LambdaFunction(function, retry_attempts=3)],
+        )
 
 
 def _acknowledge_findings_function(function: lambda_.Function) -> None:

@@ -96,3 +96,22 @@ def test_the_tenant_guardrails_interventions_are_a_detective_signal(sample_assem
     dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
     assert set(dimensions) == {"GuardrailArn", "GuardrailVersion"}  # the tenant's guardrail, its published version
     assert alarm["Threshold"] == 10
+
+
+def test_invocation_logging_changes_by_anyone_but_the_platform_become_findings(sample_assembly):
+    resources = sample_assembly.template("AgentZone-fraud-prod")["Resources"]
+    (rule,) = (
+        r["Properties"]
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Events::Rule" and k.startswith("AuditInvocationLoggingChanges")
+    )
+    detail = rule["EventPattern"]["detail"]
+    assert detail["eventName"] == [
+        "PutModelInvocationLoggingConfiguration",
+        "DeleteModelInvocationLoggingConfiguration",
+    ]
+    # The platform's own custom resource sets it on every deploy (fraud prod is in eu-central-1).
+    assert detail["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] == [
+        {"anything-but": "agentzone-platform-resources-eu-central-1"}
+    ]
+    assert rule["Targets"][0]["Arn"]["Fn::GetAtt"][0].startswith("AuditFindings")

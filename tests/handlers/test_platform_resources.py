@@ -355,3 +355,31 @@ def test_a_detective_alarm_becomes_a_security_hub_finding_in_its_account(aws, mo
     assert found["ProductFields"]["agentzone/tenant"] == "claims"
     with pytest.raises(ValueError, match="is not a detective signal"):
         alarm_findings.handler(alarm_event("agentzone-claims-prod-detect-something-else"))
+
+
+def test_invocation_logging_changed_outside_agentzone_becomes_a_finding(aws, monkeypatch):
+    from agentzone.handlers import alarm_findings
+
+    monkeypatch.setenv("AGENTZONE_TENANT", "fraud")
+    monkeypatch.setenv("AGENTZONE_ENVIRONMENT", "prod")
+    hub = boto3.client("securityhub")
+    hub.enable_security_hub()
+    event = {
+        "source": "aws.bedrock",
+        "detail-type": "AWS API Call via CloudTrail",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {
+            "eventSource": "bedrock.amazonaws.com",
+            "eventName": "DeleteModelInvocationLoggingConfiguration",
+            "eventID": "7e2d1c6b-0000-4a3b-9c1d-2f3e4a5b6c7d",
+            "eventTime": "2026-12-05T04:00:00Z",
+            "userIdentity": {"arn": "arn:aws:sts::123456789012:assumed-role/AgentZoneBreakGlass/alice"},
+        },
+    }
+    assert alarm_findings.handler(event) == {"imported": 1}
+    (found,) = hub.get_findings()["Findings"]
+    assert found["GeneratorId"] == "agentzone/invocation-logging-changed" and found["Severity"]["Label"] == "HIGH"
+    assert "AgentZoneBreakGlass/alice" in found["Title"]
+    assert found["Resources"][0]["Id"] == "arn:aws:bedrock:eu-west-1:123456789012:model-invocation-logging"
