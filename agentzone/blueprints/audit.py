@@ -209,11 +209,11 @@ class AgentAudit(Construct):
             description=f"AgentZone {props.tenant} ({props.environment}): detective alarms as Security Hub findings",
             environment={"AGENTZONE_TENANT": props.tenant, "AGENTZONE_ENVIRONMENT": props.environment},
         )
-        events.Rule(
+        _findings_rule(
             self,
             "AlarmsToFindings",
-            description="Detective alarms entering ALARM -> Security Hub findings",
-            event_pattern=events.EventPattern(
+            "Detective alarms entering ALARM -> Security Hub findings",
+            events.EventPattern(
                 source=["aws.cloudwatch"],
                 detail_type=["CloudWatch Alarm State Change"],
                 detail={
@@ -221,7 +221,7 @@ class AgentAudit(Construct):
                     "state": {"value": ["ALARM"]},
                 },
             ),
-            targets=[targets.LambdaFunction(function, retry_attempts=3)],
+            function,
         )
         self._watch_invocation_logging(function)
         _acknowledge_findings_function(function)
@@ -230,11 +230,11 @@ class AgentAudit(Construct):
     def _watch_invocation_logging(self, function: lambda_.IFunction) -> events.Rule:
         """Model invocation logging changed by anyone but the platform's custom resource (which sets it on deploy)."""
         region = cdk.Stack.of(self).region
-        return events.Rule(
+        return _findings_rule(
             self,
             "InvocationLoggingChanges",
-            description="Bedrock model invocation logging changed outside AgentZone -> a Security Hub finding",
-            event_pattern=events.EventPattern(
+            "Bedrock model invocation logging changed outside AgentZone -> a Security Hub finding",
+            events.EventPattern(
                 source=["aws.bedrock"],
                 detail_type=["AWS API Call via CloudTrail"],
                 detail={
@@ -252,8 +252,21 @@ class AgentAudit(Construct):
                     },
                 },
             ),
-            targets=[targets.LambdaFunction(function, retry_attempts=3)],
+            function,
         )
+
+
+def _findings_rule(
+    scope: Construct, construct_id: str, description: str, pattern: events.EventPattern, function: lambda_.IFunction
+) -> events.Rule:
+    """An EventBridge rule that hands what it matches to the findings function (three retries)."""
+    return events.Rule(
+        scope,
+        construct_id,
+        description=description,
+        event_pattern=pattern,
+        targets=[targets.LambdaFunction(function, retry_attempts=3)],
+    )
 
 
 def _acknowledge_findings_function(function: lambda_.Function) -> None:

@@ -94,9 +94,9 @@ class UseCaseStack(AgentZoneStack):
             session_usd=tenant.budget.session_usd,
             notify=[tenant.owner],
             agent_limits={
-                name: runtime.safety.model_dump(exclude_none=True)
+                name: limits
                 for name, runtime in sorted(tenant.blueprints.runtime.items())
-                if runtime.safety is not None and runtime.safety.model_dump(exclude_none=True)
+                if runtime.safety is not None and (limits := runtime.safety.model_dump(exclude_none=True))
             },
         )
 
