@@ -98,6 +98,31 @@ def sample_assembly(sample_build) -> Synthesized:
     return sample_build.synthesized
 
 
+def _run_dir(tmp_path_factory) -> Path:
+    """The directory every pytest-xdist worker of this run shares (the basetemp without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def sample_decisions(sample_assembly, tmp_path_factory) -> Path:
+    """The IAM simulator's decisions on the sample, made once per run and shared by every permission check in the
+    suite (the store keys each decision by everything that decides it and takes concurrent writers): a check of
+    an edited assembly simulates only what the edit changed, as a warm `agentzone synth` does."""
+    from filelock import FileLock
+
+    from agentzone.config import load_landing_zone
+    from agentzone.permissions.check import check_permissions
+
+    shared = _run_dir(tmp_path_factory)
+    store = shared / "sample-decisions.sqlite"
+    with FileLock(shared / "sample-decisions.lock"):
+        if not (shared / "sample-decisions.done").exists():
+            check_permissions(sample_assembly.outdir, load_landing_zone(SAMPLE_CONFIG), decisions=store)
+            (shared / "sample-decisions.done").touch()
+    return store
+
+
 @pytest.fixture
 def config_copy(tmp_path) -> Path:
     """A writable copy of the sample config for tests that break it."""

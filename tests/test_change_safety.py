@@ -3,6 +3,8 @@ and reordering the config changes nothing at all."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -114,7 +116,7 @@ def test_memory_name_is_create_only_per_cfn_schema():
 
 
 def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_shared_services_stacks(
-    sample_assembly, config_copy, tmp_path
+    sample_assembly, sample_decisions, config_copy, tmp_path
 ):
     """The tenant's own stacks appear (its reader and dashboard, its OAuth2 client in their own stacks). The
     platform stacks change only where a policy lists its accounts: Logging (sink and replication policies),
@@ -155,7 +157,7 @@ def test_adding_a_tenant_changes_only_its_stacks_and_the_logging_identity_and_sh
     assert guard(sample_assembly.outdir, after) == []
     # The new tenant works with the rest of the landing zone from its first synth: its grants are live, its
     # designed paths allowed, the other tenants' data out of its reach and its names wired (docs/permissions.md).
-    report = check_permissions(after, load_landing_zone(config_copy))
+    report = check_permissions(after, load_landing_zone(config_copy), decisions=sample_decisions)
     assert report.ok, render(report)
     counts = report.counts()
     assert all(counts[f"billing/{e}"]["designed"] >= 40 and counts[f"billing/{e}"]["forbidden"] >= 25 for e in envs), (
@@ -216,9 +218,14 @@ def test_reordering_lists_keys_and_files_is_byte_identical(sample_assembly, conf
     assert changed_templates(sample_assembly.outdir, after) == set()
 
 
-def test_guard_command_exit_codes(sample_assembly, config_copy, tmp_path, capsys):
-    rewrite(config_copy / "tenants/claims.yaml", lambda d: d["environments"]["prod"].update(region="eu-central-1"))
-    after = synth(config_copy, tmp_path / "out")
+def test_guard_command_exit_codes(sample_assembly, tmp_path, capsys):
+    # The assembly a region move in claims.yaml produces (its manifest places the stack in eu-central-1); the
+    # guard reads only manifests and templates, so editing a copy stands in for a 30-second synth.
+    after = tmp_path / "out"
+    shutil.copytree(sample_assembly.outdir, after)
+    manifest = json.loads((after / "manifest.json").read_text())
+    manifest["artifacts"]["AgentZone-claims-prod"]["environment"] = "aws://333333333333/eu-central-1"
+    (after / "manifest.json").write_text(json.dumps(manifest))
     assert cli.main(["guard", str(sample_assembly.outdir), str(after)]) == 1
     err = capsys.readouterr().err
     assert (

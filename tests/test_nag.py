@@ -25,7 +25,7 @@ def test_sample_passes_every_pack_with_specific_acknowledgements(sample_assembly
     validator = {(a.path.split("/", 2)[-1], a.finding) for a in acks if a.pack == VALIDATOR_PACK}
     flow_logs = {
         (f"{vpc}/FlowLog", finding)
-        for vpc in ("FmGateway/Vpc", "RuntimeIntake/Network/Vpc")
+        for vpc in ("FmGateway/Vpc", "RuntimeIntake/Network/Vpc", "RuntimeInvestigator/Network/Vpc")
         for finding in ("F3002", "F3003")
     }
     assert validator <= {("AgentRegistry/Registry", "F3002"), *flow_logs}, validator

@@ -81,6 +81,18 @@ class SharedEndpointService:
 
 
 @dataclass(frozen=True)
+class LocalEndpointService:
+    """A PrivateLink endpoint service in the account itself (a tenant's dedicated FM gateway): its name is known
+    in the same template, so the VPC uses it directly."""
+
+    service_name: str
+    domain: str
+
+    def for_vpc(self, scope: Construct, construct_id: str) -> PrivateService:
+        return PrivateService(construct_id, self.service_name, self.domain)
+
+
+@dataclass(frozen=True)
 class BlueprintContext:
     """The account-level inputs every blueprint may use.
 
@@ -101,7 +113,8 @@ class BlueprintContext:
     image_registry: ImageRegistry | None = None
     fm_gateway_url: str | None = None
     access_logs: AccessLogsBucket | None = None  # where blueprint buckets log their access; each creates one if None
-    fm_gateway_endpoint: SharedEndpointService | None = None  # what VPC agents connect to the FM gateway through
+    # What VPC agents connect to the FM gateway through: the environment's shared one, or the tenant's own.
+    fm_gateway_endpoint: SharedEndpointService | LocalEndpointService | None = None
 
     def fm_gateway_private_link(self, scope: Construct) -> PrivateService | None:
         """The FM gateway's endpoint service for an agent VPC, when the environment's gateway is reachable."""

@@ -185,6 +185,7 @@ def _tenant_problems(doc: SourceDoc, tenant: m.Tenant, org: m.Organization, root
     problems += _duplicates(doc, ("images",), tenant.images)
     problems += _duplicates(doc, ("catalog_launchers",), tenant.catalog_launchers)
     problems += _tenant_gateway_problems(doc, tenant, org.shared_services.fm_gateway)
+    problems += _dedicated_gateway_problems(doc, tenant, org)
     problems += blueprint_problems(doc, tenant, root)
     problems += tenant_data_problems(doc, tenant)
     return problems
@@ -250,14 +251,21 @@ def _registry_credential_problems(
     if not env.registry_credential_arn:
         return []
     path = ("environments", env_name, "registry_credential_arn")
+    shared = ("shared-services", env.shared_services)
+    return _registry_login_problems(doc, path, env.registry_credential_arn, org, shared, region)
+
+
+def _registry_login_problems(
+    doc: SourceDoc, path: tuple, arn: str, org: m.Organization, owner: tuple[str, str], region: str
+) -> list[Problem]:
+    """A login is read only for upstreams that need one, and only in the account and region of the cache."""
     cache = org.shared_services.fm_gateway.pull_through_cache if org.shared_services.fm_gateway else None
     if cache is None or cache.upstream not in REGISTRIES_WITH_LOGIN:
         upstream = (
             f"{cache.upstream} needs no login" if cache else "there is no shared_services.fm_gateway.pull_through_cache"
         )
         return [doc.problem(path, f"remove it: {upstream} (a login is read for {', '.join(REGISTRIES_WITH_LOGIN)})")]
-    shared = ("shared-services", env.shared_services)
-    return _misplaced(doc, path, env.registry_credential_arn, "secret", shared, region, ", where ECR runs the cache")
+    return _misplaced(doc, path, arn, "secret", owner, region, ", where ECR runs the cache")
 
 
 def _fm_gateway_problems(doc: SourceDoc, gateway: m.FmGatewaySettings) -> list[Problem]:
@@ -270,20 +278,14 @@ def _fm_gateway_problems(doc: SourceDoc, gateway: m.FmGatewaySettings) -> list[P
     if cache is not None and not gateway.image.repository.startswith(f"{cache.prefix}/"):
         message = f"must start with the pull-through cache prefix '{cache.prefix}/' (got {gateway.image.repository!r})"
         problems.append(doc.problem((*base, "image", "repository"), message))
-    problems += _gateway_network_problems(doc, base, gateway)
-    if gateway.min_tasks > gateway.max_tasks:
-        message = f"{gateway.min_tasks} is more than max_tasks ({gateway.max_tasks})"
-        problems.append(doc.problem((*base, "min_tasks"), message))
-    database = gateway.database
-    if database.min_capacity_acu > database.max_capacity_acu:
-        message = f"{database.min_capacity_acu} is more than max_capacity_acu ({database.max_capacity_acu})"
-        problems.append(doc.problem((*base, "database", "min_capacity_acu"), message))
+    problems += _sizing_problems(doc, base, gateway)
     problems += _duplicates(doc, (*base, "models"), [model.name for model in gateway.models])
     problems += _fallback_problems(doc, base, gateway)
     return problems
 
 
-def _gateway_network_problems(doc: SourceDoc, base: tuple, gateway: m.FmGatewaySettings) -> list[Problem]:
+def _sizing_problems(doc: SourceDoc, base: tuple, gateway: m.GatewaySizing) -> list[Problem]:
+    """The network, task count and database range of a gateway (shared or dedicated)."""
     problems = []
     try:
         network = ipaddress.ip_network(gateway.vpc_cidr)
@@ -294,6 +296,13 @@ def _gateway_network_problems(doc: SourceDoc, base: tuple, gateway: m.FmGatewayS
         message = f"not a network address (got {gateway.vpc_cidr!r}); e.g. 10.64.0.0/20"
         problems.append(doc.problem((*base, "vpc_cidr"), message))
     problems += _duplicates(doc, (*base, "zones"), gateway.zones)
+    if gateway.min_tasks > gateway.max_tasks:
+        message = f"{gateway.min_tasks} is more than max_tasks ({gateway.max_tasks})"
+        problems.append(doc.problem((*base, "min_tasks"), message))
+    database = gateway.database
+    if database.min_capacity_acu > database.max_capacity_acu:
+        message = f"{database.min_capacity_acu} is more than max_capacity_acu ({database.max_capacity_acu})"
+        problems.append(doc.problem((*base, "database", "min_capacity_acu"), message))
     return problems
 
 
@@ -357,6 +366,59 @@ def _tenant_gateway_problems(doc: SourceDoc, tenant: m.Tenant, gateway: m.FmGate
             problems.append(doc.problem((*path, i), f"unknown gateway model {name!r}; valid: {', '.join(by_name)}"))
         elif problem := m.tenant_model_problem(by_name[name], tenant.models):
             problems.append(doc.problem((*path, i), f"gateway model {name!r}: {problem}, or drop it here"))
+    return problems
+
+
+def _dedicated_gateway_problems(doc: SourceDoc, tenant: m.Tenant, org: m.Organization) -> list[Problem]:
+    """A dedicated gateway is the platform's gateway blueprint, serving this tenant's gateway models, with a
+    certificate (and a registry login, when given) of its own account and region in each environment."""
+    dedicated = tenant.fm_gateway.dedicated
+    if dedicated is None:
+        return []
+    base = ("fm_gateway", "dedicated")
+    shared = org.shared_services.fm_gateway
+    if shared is None:
+        message = (
+            "a dedicated gateway is built from shared_services.fm_gateway in organization.yaml (image, models, "
+            "guardrail); define that first"
+        )
+        return [doc.problem(base, message)]
+    problems = _sizing_problems(doc, base, dedicated)
+    chosen = tenant.fm_gateway.models
+    if not (chosen if chosen is not None else [g for g in shared.models if g.model in tenant.models]):
+        offered = ", ".join(sorted({model.model for model in shared.models}))
+        message = (
+            f"the tenant may call no gateway model, so its gateway would serve nothing; gateway models serve {offered}"
+        )
+        problems.append(doc.problem(base, message))
+    problems += _per_environment_arns(doc, (*base, "certificates"), tenant, org, dedicated.certificates)
+    for env_name in dedicated.registry_credentials:
+        if env_name in tenant.environments and env_name not in dedicated.certificates:
+            message = f"no dedicated gateway in {env_name} (certificates names {', '.join(dedicated.certificates)})"
+            problems.append(doc.problem((*base, "registry_credentials", env_name), message))
+    problems += _per_environment_arns(
+        doc, (*base, "registry_credentials"), tenant, org, dedicated.registry_credentials, login=True
+    )
+    return problems
+
+
+def _per_environment_arns(
+    doc: SourceDoc, path: tuple, tenant: m.Tenant, org: m.Organization, arns: dict[str, str], login: bool = False
+) -> list[Problem]:
+    """ARNs by environment of the tenant, each in that environment's account and region (a registry ``login`` also
+    needs an upstream that reads one)."""
+    problems = []
+    for env_name, arn in arns.items():
+        if env_name not in tenant.environments:
+            message = f"{env_name!r} is not an environment of this tenant; valid: {', '.join(tenant.environments)}"
+            problems.append(doc.problem((*path, env_name), message))
+            continue
+        env = tenant.environments[env_name]
+        owner, region = ("tenant", env.account), env.region or org.home_region
+        if login:
+            problems += _registry_login_problems(doc, (*path, env_name), arn, org, owner, region)
+        else:
+            problems += _misplaced(doc, (*path, env_name), arn, "certificate", owner, region)
     return problems
 
 

@@ -316,16 +316,9 @@ class GatewayGuardrail(Strict):
     )
 
 
-class FmGatewaySettings(Strict):
-    """LiteLLM proxy on ECS Fargate behind an internal ALB, reached by tenants over PrivateLink."""
+class GatewaySizing(Strict):
+    """How big one FM gateway is: the platform's shared gateway and a tenant's dedicated one are sized alike."""
 
-    image: ContainerImage
-    pull_through_cache: PullThroughCache | None = None
-    domain_name: Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253)] = Field(
-        description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, "
-        "DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
-    )
-    models: list[GatewayModel] = Field(min_length=1, max_length=50)
     vpc_cidr: str = Field("10.64.0.0/20", description="CIDR of the gateway VPC (/16 to /22); private subnets only")
     zones: list[Annotated[str, StringConstraints(pattern=ZONE_PATTERN)]] = Field(
         default=["a", "b"], min_length=2, max_length=3, description="Availability zone letters in the region"
@@ -340,6 +333,18 @@ class FmGatewaySettings(Strict):
     )
     database: GatewayDatabase = GatewayDatabase()
     cache: GatewayCache = GatewayCache()
+
+
+class FmGatewaySettings(GatewaySizing):
+    """LiteLLM proxy on ECS Fargate behind an internal ALB, reached by tenants over PrivateLink."""
+
+    image: ContainerImage
+    pull_through_cache: PullThroughCache | None = None
+    domain_name: Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253)] = Field(
+        description="DNS name tenants call the gateway by; its certificate must be publicly trusted (ACM public, "
+        "DNS-validated) while the name resolves privately (tenant VPCs map it to their PrivateLink endpoint)"
+    )
+    models: list[GatewayModel] = Field(min_length=1, max_length=50)
     guardrail: GatewayGuardrail = GatewayGuardrail()
     spend_log_retention_days: int = Field(
         30, ge=1, le=365, description="Request spend logs are deleted after this many days"
@@ -539,8 +544,32 @@ class Budget(Strict):
     )
 
 
+CertificateArn = Annotated[str, StringConstraints(pattern=CERTIFICATE_ARN_PATTERN)]
+RegistryCredentialArn = Annotated[str, StringConstraints(pattern=REGISTRY_CREDENTIAL_ARN_PATTERN)]
+
+
+class DedicatedGateway(GatewaySizing):
+    """The tenant's own FM gateway in the accounts of the environments ``certificates`` names: the platform's
+    gateway blueprint (image, models, guardrail and limits from shared_services.fm_gateway), sized here, serving
+    only this tenant's team. Its other environments stay on the shared gateway."""
+
+    domain_name: Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253)] = Field(
+        description="DNS name the tenant's agents call its gateway by (publicly trusted certificate, private name)"
+    )
+    certificates: dict[EnvName, CertificateArn] = Field(
+        min_length=1,
+        description="ACM certificate for domain_name in the tenant's account and region, per environment: the "
+        "environments named here run the dedicated gateway, the others use the shared one",
+    )
+    registry_credentials: dict[EnvName, RegistryCredentialArn] = Field(
+        default={},
+        description="An existing secret ecr-pullthroughcache/... in the tenant's account, per environment, holding "
+        "the upstream registry's read-only login; without it the stack creates that secret to fill in",
+    )
+
+
 class TenantGateway(Strict):
-    """This tenant's team on the shared FM gateway."""
+    """This tenant's team on the FM gateway: the environment's shared gateway, or its own (``dedicated``)."""
 
     models: list[GatewayModelName] | None = Field(
         None,
@@ -554,6 +583,11 @@ class TenantGateway(Strict):
     )
     tpm: int | None = Field(
         None, ge=1, le=100_000_000, description="Tokens per minute; default: the gateway's default_tenant_tpm"
+    )
+    dedicated: DedicatedGateway | None = Field(
+        None,
+        description="Run a gateway of the tenant's own in each of its accounts, for a tenant that would saturate the "
+        "shared one; its agents call it instead of the shared gateway",
     )
 
 
@@ -1014,6 +1048,11 @@ class Tenant(Strict):
     safety: SafetyControls = SafetyControls()
     data: TenantData = TenantData()
     blueprints: Blueprints = Blueprints()
+
+    def dedicated_gateway(self, environment: str) -> DedicatedGateway | None:
+        """The tenant's own FM gateway in ``environment`` (``fm_gateway.dedicated`` names a certificate there)."""
+        dedicated = self.fm_gateway.dedicated
+        return dedicated if dedicated is not None and environment in dedicated.certificates else None
 
 
 def feedback_senders(tenants: Iterable[Tenant]) -> list[str]:

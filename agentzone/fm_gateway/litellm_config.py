@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import yaml
 
-from ..config.model import TIER_RANK, FmGatewaySettings, Tenant
+from ..config.model import TIER_RANK, FmGatewaySettings, GatewaySizing, Tenant
 
 # Environment variables the proxy container must receive (the infrastructure construct sets them).
 ENV_MASTER_KEY = "LITELLM_MASTER_KEY"
@@ -97,6 +97,25 @@ def gateway_model_ids(tenant: Tenant, settings: FmGatewaySettings) -> dict[str, 
     """The tenant's gateway model name -> Bedrock model (or system inference profile) id."""
     by_name = {model.name: model.model for model in settings.models}
     return {name: by_name[name] for name in tenant_gateway_models(tenant, settings)}
+
+
+def dedicated_settings(tenant: Tenant, settings: FmGatewaySettings) -> FmGatewaySettings:
+    """The gateway a tenant runs in its own accounts (``fm_gateway.dedicated``): the platform's gateway, sized
+    by the tenant, under the tenant's domain name, serving only the tenant's gateway models (fallbacks limited
+    to those), so its task role may invoke only models the tenant's SCP allows."""
+    dedicated = tenant.fm_gateway.dedicated
+    if dedicated is None:
+        raise ValueError(f"tenant {tenant.tenant} has no dedicated gateway (fm_gateway.dedicated)")
+    mine = set(tenant_gateway_models(tenant, settings))
+    if not mine:
+        raise ValueError(f"tenant {tenant.tenant} may call no gateway model; a dedicated gateway would serve nothing")
+    models = [
+        model.model_copy(update={"fallbacks": [name for name in model.fallbacks if name in mine]})
+        for model in settings.models
+        if model.name in mine
+    ]
+    sizing = {name: getattr(dedicated, name) for name in GatewaySizing.model_fields}
+    return settings.model_copy(update={**sizing, "domain_name": dedicated.domain_name, "models": models})
 
 
 def deployment_name(tenant: str, model: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import naming
 from ..config.model import LandingZone, Tenant
+from ..fm_gateway import gateway_model_ids
 from ..naming import pascal_title
 from .assembly import Resource, Stack
 from .model import FULL_AWS_ACCESS, LandingZoneModel, Policy, Principal
@@ -164,7 +165,8 @@ def model_arn(model_id: str, region: str) -> str:
 
 def guardrail_context(book: PathBook) -> dict[str, str]:
     """The guardrail ARN:version the runtime is given (its AGENTZONE_GUARDRAIL_* environment)."""
-    guardrail = book.resource(book.stack(), "AWS::Bedrock::Guardrail")
+    # The tenant's guardrail blueprint, not a dedicated FM gateway's own (GatewayGuardrail).
+    guardrail = book.resource(book.stack(), "AWS::Bedrock::Guardrail", "Guardrail")
     if guardrail is None:
         return {}
     return {"bedrock:GuardrailIdentifier": f"{guardrail.arn}:1"}
@@ -474,7 +476,8 @@ def _shared_services_paths(book: PathBook) -> None:
     tenant = book.tenant.tenant
     shared = book.platform("SharedServices")
     gateway = book.role(shared, prefix="FmGatewayTaskRole")
-    for model in chat_models(book.tenant):
+    # A tenant with a gateway of its own never calls the shared one (dedicated_gateway_paths).
+    for model in chat_models(book.tenant) if book.tenant.dedicated_gateway(book.environment) is None else []:
         book.designed(
             f"FM gateway -> {model}",
             gateway,
@@ -505,6 +508,40 @@ def _shared_services_paths(book: PathBook) -> None:
         mlflow,
         "s3:PutObject",
         f"{artifacts.arn}/{tenant}/run/model.pkl" if artifacts else None,
+    )
+
+
+def dedicated_gateway_paths(book: PathBook) -> None:
+    """``fm_gateway.dedicated``: the tenant's own gateway calls its gateway models through its tagged profiles and
+    applies its guardrail, under the tenant account's SCPs; a model off the tenant's list stays out of reach."""
+    settings = book.lz.organization.shared_services.fm_gateway
+    if book.tenant.dedicated_gateway(book.environment) is None or settings is None:
+        return
+    stack = book.stack()
+    gateway = book.role(stack, prefix="FmGatewayTaskRole")
+    for name, model in gateway_model_ids(book.tenant, settings).items():
+        book.designed(
+            f"dedicated FM gateway -> {name} ({model})", gateway, "bedrock:InvokeModel", model_arn(model, book.region)
+        )
+    for profile in stack.of_type("AWS::Bedrock::ApplicationInferenceProfile") if stack else []:
+        book.designed(
+            f"dedicated FM gateway -> application inference profile {profile.name}",
+            gateway,
+            "bedrock:InvokeModel",
+            profile.arn,
+        )
+    guardrail = book.resource(stack, "AWS::Bedrock::Guardrail", "GatewayGuardrail")
+    book.designed(
+        "dedicated FM gateway -> apply its guardrail",
+        gateway,
+        "bedrock:ApplyGuardrail",
+        guardrail.arn if guardrail else None,
+    )
+    book.forbidden(
+        "dedicated FM gateway -> model off the tenant's list",
+        gateway,
+        "bedrock:InvokeModel",
+        model_arn(UNLISTED_MODEL, book.region),
     )
 
 
@@ -759,6 +796,7 @@ def build_paths(lz: LandingZone, model: LandingZoneModel) -> list[Path]:
     builders = (
         agent_paths,
         service_role_paths,
+        dedicated_gateway_paths,
         platform_paths,
         guardrail_bypass_paths,
         baseline_tamper_paths,

@@ -14,18 +14,16 @@ from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from .. import naming
-from ..config.model import FmGatewaySettings, LandingZone
+from ..config.model import FmGatewaySettings, LandingZone, Tenant
 from ..constructs.agent_images import RegistryScanning
 from ..constructs.agent_registry import AgentRegistry, AgentRegistryProps
 from ..constructs.catalog import Catalogs, CatalogsProps
 from ..constructs.experiment_tracking import ExperimentTracking, ExperimentTrackingProps
-from ..constructs.fm_gateway import FmGateway, FmGatewayProps
-from ..constructs.fm_gateway_tenant import FmGatewayAdmin
-from ..constructs.guardrail import GuardrailPolicy, ModelGuardrail
+from ..constructs.fm_gateway import FmGateway
 from ..constructs.tool_gateway import McpServerRuntime, McpServerRuntimeProps, ToolGateway, ToolGatewayProps
-from ..fm_gateway.litellm_config import proxy_config
 from ..tools.cedar import load_policy_files
 from .base import AgentZoneStack, StackTarget
+from .fm_gateway import GatewayBuild, build_gateway
 
 # What per-tenant services stacks import from this stack (same account and region).
 MLFLOW_BUCKET_EXPORT = "mlflow-artifact-bucket"
@@ -47,6 +45,12 @@ def gateway_deployment(lz: LandingZone, environment: str) -> GatewayDeployment |
     if settings is None or certificate_arn is None:
         return None
     return GatewayDeployment(settings, certificate_arn)
+
+
+def gateway_tenants(lz: LandingZone, environment: str) -> list[Tenant]:
+    """The environment's tenants with a team on its shared gateway: all but those running their own here
+    (``fm_gateway.dedicated``), whose agents never call the shared one."""
+    return [t for t in lz.tenants if environment in t.environments and t.dedicated_gateway(environment) is None]
 
 
 def gateway_deployed(lz: LandingZone, environment: str) -> bool:
@@ -111,7 +115,7 @@ class SharedServicesStack(AgentZoneStack):
         self.fm_gateway = None
         gateway = gateway_deployment(lz, env)
         if gateway is not None:
-            self.fm_gateway = self._fm_gateway(lz, gateway, tenant_accounts)
+            self.fm_gateway = self._fm_gateway(lz, gateway)
         # The user pool config adopts, or the one this environment's Security stack publishes (same region).
         user_pool_id = platform_env.identity_user_pool_id or self.read_shared(
             "AgentIdentityUserPoolId", naming.identity_user_pool_parameter(env), platform_env.security, self.region
@@ -129,56 +133,32 @@ class SharedServicesStack(AgentZoneStack):
         )
         cdk.CfnOutput(self, "KeyArn", value=self.key.key_arn, export_name=naming.shared_services_export(KEY_EXPORT))
 
-    def _fm_gateway(self, lz: LandingZone, deployment: GatewayDeployment, tenant_accounts: list[str]) -> FmGateway:
-        """LiteLLM for every tenant of this environment, behind PrivateLink, the platform guardrail on every call."""
+    def _fm_gateway(self, lz: LandingZone, deployment: GatewayDeployment) -> FmGateway:
+        """LiteLLM for the environment's tenants (all but those with a gateway of their own), behind PrivateLink,
+        the platform guardrail on every call."""
         org, env = lz.organization, self.target.environment
-        settings = deployment.settings
-        guardrail_settings = settings.guardrail
-        self.gateway_guardrail = ModelGuardrail(
+        tenants = gateway_tenants(lz, env)
+        parts = build_gateway(
             self,
-            "GatewayGuardrail",
-            name=f"{naming.PREFIX}-fm-gateway-{env}",
-            policy=GuardrailPolicy(
-                content_filter_strength=guardrail_settings.content_filter_strength,
-                prompt_attack_strength=guardrail_settings.prompt_attack_strength,
-                anonymize_pii=tuple(guardrail_settings.anonymize_pii),
+            GatewayBuild(
+                settings=deployment.settings,
+                name=env,
+                label=env,
+                guardrail_name=f"{naming.PREFIX}-fm-gateway-{env}",
+                certificate_arn=deployment.certificate_arn,
+                allowed_principal_accounts=sorted({t.environments[env].account for t in tenants}),
+                tenants=tenants,
+                encryption_key=self.key,
+                log_retention_days=org.observability.log_retention_days,
+                registry_credential_arn=org.environments[env].registry_credential_arn,
+                access_logs=self.access_logs,
+                admin_function_name=naming.FM_GATEWAY_ADMIN_FUNCTION,
             ),
-            encryption_key=self.key,
-            description=f"Applied by the FM gateway to every call ({env})",
-        )
-        tenants = [t for t in lz.tenants if env in t.environments]
-        config = proxy_config(
-            settings,
             region=self.region,
-            guardrail_id=self.gateway_guardrail.guardrail_id,
-            guardrail_version=self.gateway_guardrail.version,
-            tenants=tenants,
         )
-        props = FmGatewayProps.from_settings(
-            settings,
-            name=env,
-            certificate_arn=deployment.certificate_arn,
-            allowed_principal_accounts=tenant_accounts,
-            guardrail_arn=self.gateway_guardrail.guardrail_arn,
-            log_retention_days=org.observability.log_retention_days,
-            registry_credential_arn=org.environments[env].registry_credential_arn,
-        )
-        gateway = FmGateway(
-            self, "FmGateway", props=props, encryption_key=self.key, proxy_config=config, access_logs=self.access_logs
-        )
-        self.fm_gateway_admin = FmGatewayAdmin(
-            self,
-            "FmGatewayAdmin",
-            vpc=gateway.vpc,
-            security_group=gateway.admin_security_group,
-            gateway_url=gateway.gateway_url,
-            master_key_secret=gateway.master_key_secret,
-            encryption_key=self.key,
-            log_retention_days=org.observability.log_retention_days,
-            function_name=naming.FM_GATEWAY_ADMIN_FUNCTION,
-        )
-        self._share_endpoint_service(lz, gateway)
-        return gateway
+        self.gateway_guardrail, self.fm_gateway_admin = parts.guardrail, parts.admin
+        self._share_endpoint_service(lz, parts.gateway)
+        return parts.gateway
 
     def _share_endpoint_service(self, lz: LandingZone, gateway: FmGateway) -> None:
         """Tenant VPCs read the endpoint service's (generated) name at deploy time (nobody copies it)."""

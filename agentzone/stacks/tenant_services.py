@@ -71,7 +71,9 @@ class TenantServicesStack(AgentZoneStack):
             )
         self.fm_gateway = None
         gateway = gateway_deployment(lz, env)
-        if gateway is not None and tenant_gateway_models(tenant, gateway.settings):
+        # A tenant with a gateway of its own has its team there (UseCaseStack), not on the shared one.
+        dedicated = tenant.dedicated_gateway(env) is not None
+        if gateway is not None and not dedicated and tenant_gateway_models(tenant, gateway.settings):
             # The team, its budget and limits, and per-tenant inference profiles for cost attribution.
             self.fm_gateway = TenantGatewayAccess.for_tenant(
                 self,

@@ -5,21 +5,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import naming
 from ..blueprints import vend_blueprints
 from ..blueprints.audit import AgentAudit, AgentAuditProps
-from ..blueprints.context import BlueprintContext, CentralIdentity, ImageRegistry, SharedEndpointService
+from ..blueprints.context import (
+    BlueprintContext,
+    CentralIdentity,
+    ImageRegistry,
+    LocalEndpointService,
+    SharedEndpointService,
+)
 from ..blueprints.safety import SafetyControls
-from ..config.model import LandingZone, Tenant
+from ..config.model import FmGatewaySettings, LandingZone, Tenant
 from ..constructs import AccountBudget, AccountBudgetProps, BedrockInvocationLogging, BedrockInvocationLoggingProps
 from ..constructs.alarm_topic import encrypted_alarm_topic
 from ..constructs.data_lake_link import DataLakeLink, DataLakeLinkProps
 from ..constructs.delivery_role import DeliveryRole, DeliveryRoleProps
+from ..constructs.fm_gateway_tenant import TenantGatewayAccess
 from ..constructs.service_catalog import CatalogLaunchAccess, ImportedPortfolio
 from ..data_lake.from_config import feeds_back
+from ..fm_gateway import dedicated_settings
 from .base import AgentZoneStack, StackTarget
+from .fm_gateway import GatewayBuild, GatewayParts, build_gateway
 from .platform import gateway_deployment
 
 
@@ -59,6 +69,7 @@ class UseCaseStack(AgentZoneStack):
         guardrail = self.blueprints.created("guardrail")
         if guardrail is not None:
             self.audit.watch_guardrail(guardrail.metric_invocations_intervened())
+        self.audit.watch_invocation_logs(self.invocation_logging.log_group)
         # Self-service: the launch role, product boundary and catalog key for the tenant's portfolio
         # (TenantServicesStack shares it with this account), which this account imports.
         self.catalog = CatalogLaunchAccess(self, "Catalog", tenant=tenant.tenant)
@@ -151,7 +162,6 @@ class UseCaseStack(AgentZoneStack):
         identity = CentralIdentity.for_tenant(
             region=platform_region, user_pool_id=self._user_pool_id(lz), tenant=tenant.tenant, scopes=tenant.auth_scopes
         )
-        gateway = gateway_deployment(lz, environment)
         # Every account has one: the safety controls' cost alarms go here even before an agent exists.
         alarm_topic = encrypted_alarm_topic(
             self,
@@ -160,6 +170,7 @@ class UseCaseStack(AgentZoneStack):
             display_name=f"{tenant.tenant} agents ({environment})",
             emails=[tenant.owner],
         )
+        gateway_url, gateway_endpoint = self._fm_gateway(lz, alarm_topic)
         return BlueprintContext(
             tenant=tenant.tenant,
             environment=environment,
@@ -171,10 +182,58 @@ class UseCaseStack(AgentZoneStack):
             alarm_topic=alarm_topic,
             identity=identity,
             image_registry=ImageRegistry(account=platform.shared_services, region=platform_region),
-            fm_gateway_url=f"https://{gateway.settings.domain_name}" if gateway is not None else None,
+            fm_gateway_url=gateway_url,
             access_logs=self.access_logs,
-            fm_gateway_endpoint=self._fm_gateway_endpoint(lz, gateway is not None),
+            fm_gateway_endpoint=gateway_endpoint,
         )
+
+    def _fm_gateway(
+        self, lz: LandingZone, alarm_topic: sns.ITopic
+    ) -> tuple[str | None, SharedEndpointService | LocalEndpointService | None]:
+        """The URL and endpoint service agents reach the FM gateway by: the tenant's own gateway, built here, or the
+        environment's shared one once the platform has deployed it."""
+        shared = lz.organization.shared_services.fm_gateway
+        if self.tenant.dedicated_gateway(self.target.environment) is not None and shared is not None:
+            parts = self._dedicated_gateway(lz, shared, alarm_topic)
+            gateway = parts.gateway
+            return gateway.gateway_url, LocalEndpointService(gateway.endpoint_service_name, gateway.props.domain_name)
+        deployment = gateway_deployment(lz, self.target.environment)
+        url = f"https://{deployment.settings.domain_name}" if deployment is not None else None
+        return url, self._fm_gateway_endpoint(lz, deployment is not None)
+
+    def _dedicated_gateway(self, lz: LandingZone, shared: FmGatewaySettings, alarm_topic: sns.ITopic) -> GatewayParts:
+        """``fm_gateway.dedicated``: the platform's gateway in this account, serving only this tenant's team, whose
+        inference profiles carry the tenant's cost tags; alarms go to the tenant's topic."""
+        tenant, env = self.tenant, self.target.environment
+        dedicated = tenant.dedicated_gateway(env)
+        if dedicated is None:  # _fm_gateway calls this only where the tenant runs its own
+            raise ValueError(f"tenant {tenant.tenant} has no dedicated gateway in {env}")
+        settings = dedicated_settings(tenant, shared)
+        parts = build_gateway(
+            self,
+            GatewayBuild(
+                settings=settings,
+                name=tenant.tenant,
+                label=f"{tenant.tenant} {env}",
+                guardrail_name=f"{naming.PREFIX}-fm-gateway-{tenant.tenant}-{env}",
+                certificate_arn=dedicated.certificates[env],
+                allowed_principal_accounts=[self.account],
+                tenants=[tenant],
+                encryption_key=self.key,
+                log_retention_days=lz.organization.observability.log_retention_days,
+                registry_credential_arn=dedicated.registry_credentials.get(env),
+                access_logs=self.access_logs,
+                alarm_topic=alarm_topic,
+            ),
+            region=self.region,
+        )
+        self.fm_gateway_team = TenantGatewayAccess.for_tenant(
+            self, "FmGatewayTeam", tenant=tenant, settings=settings, admin_service_token=parts.admin.service_token
+        )
+        # Created once the service runs; deleted (the team blocked) before the gateway goes.
+        self.fm_gateway_team.node.add_dependency(parts.gateway.service)
+        self.fm_gateway_parts = parts
+        return parts
 
     def _import_portfolio(self, lz: LandingZone) -> ImportedPortfolio:
         """The tenant's portfolio in the environment's shared-services account, found by the id it publishes."""

@@ -136,8 +136,13 @@ def test_two_agents_share_one_memory_and_each_writes_only_its_own(sample_assembl
     "stack,agent", [("AgentZone-claims-staging", "settlement"), ("AgentZone-fraud-prod", "investigator")]
 )
 def test_agents_call_models_only_with_their_accounts_guardrail(sample_assembly, stack, agent):
-    (guardrail,) = resources(sample_assembly, stack, "AWS::Bedrock::Guardrail")
-    (version,) = resources(sample_assembly, stack, "AWS::Bedrock::GuardrailVersion")
+    # The account's own guardrail (a dedicated FM gateway has another: GatewayGuardrail)
+    (guardrail,) = [
+        k for k in resources(sample_assembly, stack, "AWS::Bedrock::Guardrail") if k.startswith("Guardrail")
+    ]
+    (version,) = [
+        k for k in resources(sample_assembly, stack, "AWS::Bedrock::GuardrailVersion") if k.startswith("Guardrail")
+    ]
     _, resource = runtime(sample_assembly, stack, agent)
     invoke = [
         s
@@ -185,8 +190,13 @@ def test_only_the_vpc_agent_gets_a_network_of_its_own(sample_assembly):
     _, settlement = runtime(sample_assembly, "AgentZone-claims-dev", "settlement")
     assert intake["Properties"]["NetworkConfiguration"]["NetworkMode"] == "VPC"
     assert settlement["Properties"]["NetworkConfiguration"]["NetworkMode"] == "PUBLIC"
-    assert len(resources(sample_assembly, "AgentZone-claims-dev", "AWS::EC2::VPC")) == 1
-    assert resources(sample_assembly, "AgentZone-fraud-dev", "AWS::EC2::VPC") == {}
+    assert list(resources(sample_assembly, "AgentZone-claims-dev", "AWS::EC2::VPC")) == [
+        next(
+            k
+            for k in resources(sample_assembly, "AgentZone-claims-dev", "AWS::EC2::VPC")
+            if k.startswith("RuntimeIntake")
+        )
+    ]
 
 
 def test_agent_alarms_mail_the_tenant_owner_through_an_encrypted_topic(sample_assembly):

@@ -991,6 +991,62 @@ CASES = [
         "would be 78 characters (at most 64); shorten the namespace or dataset name",
         "card_events_from_all",
     ),
+    (
+        "dedicated-gateway-login-without-gateway",
+        FRAUD,
+        "      prod: arn:aws:secretsmanager:eu-central-1:666666666666:",
+        "      dev: arn:aws:secretsmanager:eu-west-1:444444444444:",
+        "fm_gateway.dedicated.registry_credentials.dev",
+        "no dedicated gateway in dev (certificates names prod)",
+        "dev: arn:aws:secretsmanager",
+    ),
+    (
+        "dedicated-gateway-certificate-wrong-account",
+        FRAUD,
+        "prod: arn:aws:acm:eu-central-1:666666666666:",
+        "prod: arn:aws:acm:eu-central-1:555555555555:",
+        "fm_gateway.dedicated.certificates.prod",
+        "the certificate must be in this environment's tenant account 666666666666 and region eu-central-1 "
+        "(got 555555555555, eu-central-1)",
+        "prod: arn:aws:acm:",
+    ),
+    (
+        "dedicated-gateway-certificate-wrong-region",
+        FRAUD,
+        "prod: arn:aws:acm:eu-central-1:",
+        "prod: arn:aws:acm:eu-west-1:",
+        "fm_gateway.dedicated.certificates.prod",
+        "account 666666666666 and region eu-central-1 (got 666666666666, eu-west-1)",
+        "prod: arn:aws:acm:",
+    ),
+    (
+        "dedicated-gateway-unknown-environment",
+        FRAUD,
+        "      prod: arn:aws:acm:eu-central-1:666666666666:",
+        "      qa: arn:aws:acm:eu-central-1:666666666666:",
+        "fm_gateway.dedicated.certificates.qa",
+        "'qa' is not an environment of this tenant; valid: dev, staging, prod",
+        "qa: arn:aws:acm",
+    ),
+    (
+        "dedicated-gateway-tasks",
+        FRAUD,
+        "    min_tasks: 2\n    max_tasks: 4",
+        "    min_tasks: 5\n    max_tasks: 4",
+        "fm_gateway.dedicated.min_tasks",
+        "5 is more than max_tasks (4)",
+        "min_tasks: 5",
+    ),
+    (
+        "dedicated-gateway-serves-nothing",
+        FRAUD,
+        "  monthly_budget_usd: 8000\n",
+        "  monthly_budget_usd: 8000\n  models: []\n",
+        "fm_gateway.dedicated",
+        "the tenant may call no gateway model, so its gateway would serve nothing; gateway models serve "
+        "amazon.nova-lite-v1:0, amazon.nova-pro-v1:0, anthropic.claude-sonnet-4-5-v1:0",
+        "  dedicated:",
+    ),
 ]
 
 
@@ -1027,7 +1083,7 @@ def test_a_registry_login_for_an_upstream_without_one_is_refused(config_copy):
 
 
 def test_corpus_is_large_and_distinct():
-    assert len({c[0] for c in CASES}) == len(CASES) >= 37
+    assert len({c[0] for c in CASES}) == len(CASES) >= 43
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -1226,3 +1282,15 @@ def test_loading_the_config_never_starts_aws_cdk_lib():
     )
     out = subprocess.run([sys.executable, "-c", code, str(SAMPLE_CONFIG)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_dedicated_gateway_needs_the_organization_gateway_it_copies(config_copy):
+    text = (config_copy / ORG).read_text()
+    start, end = text.index("  fm_gateway:\n"), text.index("  tool_gateway:\n")
+    (config_copy / ORG).write_text(text[:start] + text[end:])
+    problems = problems_for(config_copy)
+    line = line_of(config_copy, FRAUD, "  dedicated:")
+    assert (
+        f"{config_copy / FRAUD}:{line}: fm_gateway.dedicated: a dedicated gateway is built from "
+        "shared_services.fm_gateway in organization.yaml (image, models, guardrail); define that first"
+    ) in problems

@@ -209,12 +209,13 @@ def test_gateway_models_default_to_the_tenants_bedrock_allow_list(lz, settings):
     assert gateway_model_ids(lz.tenant("fraud"), settings) == {"nova-pro": "amazon.nova-pro-v1:0"}
 
 
-@pytest.mark.parametrize("name, budget", [("claims", 5000.0), ("fraud", 12000.0)])
+@pytest.mark.parametrize("name, budget", [("claims", 5000.0), ("fraud", 8000.0)])
 def test_team_payload_defaults(lz, settings, name, budget):
     tenant = lz.tenant(name)
     team = team_payload(tenant, settings)
     assert team["team_id"] == team["team_alias"] == name
-    assert team["max_budget"] == budget == tenant.budget.monthly_usd
+    # claims: the account budget; fraud sets its gateway budget (fm_gateway.monthly_budget_usd)
+    assert team["max_budget"] == budget == (tenant.fm_gateway.monthly_budget_usd or tenant.budget.monthly_usd)
     assert team["budget_duration"] == "1mo"
     assert (
         (team["rpm_limit"], team["tpm_limit"])

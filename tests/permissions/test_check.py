@@ -17,8 +17,8 @@ from ..conftest import SAMPLE_CONFIG
 
 
 @pytest.fixture(scope="module")
-def report(sample_assembly, lz):
-    return check_permissions(sample_assembly.outdir, lz)
+def report(sample_assembly, lz, sample_decisions):
+    return check_permissions(sample_assembly.outdir, lz, decisions=sample_decisions)
 
 
 def test_sample_has_no_dead_grants(report):

@@ -64,8 +64,9 @@ def test_every_shared_parameter_a_stack_reads_is_published_and_shared_by_a_stack
         kind = arn.split(":parameter/agentzone/", 1)[1].split("/", 1)[1]
         by_value[kind] = by_value.get(kind, 0) + 1
     assert by_value == {
-        # claims' VPC agent in each environment reads its gateway's endpoint service
-        "fm-gateway/endpoint-service-name": 3,
+        # claims' VPC agent in each environment and fraud's in dev and staging read the shared gateway's endpoint
+        # service (fraud's prod agent calls fraud's own gateway, in its own stack)
+        "fm-gateway/endpoint-service-name": 5,
         # every same-region account stack but the sink's own: SharedServices, Security and DataLake in each
         # environment, and the tenants' accounts but fraud's eu-central-1 prod
         "observability/sink-arn": 14,
