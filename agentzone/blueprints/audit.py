@@ -27,12 +27,12 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import naming
-from ..constructs.platform_resource import HANDLERS_DIR
+from ..constructs.platform_resource import handler_function
 from ..constructs.retention import retained_log_group
 from ..nag import acknowledge_compliance
 from ..safety import audit
 
-FINDINGS_MODULE = "alarm_findings.py"
+FINDINGS_MODULE = "alarm_findings"
 # Denied tool calls in five minutes that make a detective signal (a denial is the policy working; many are not).
 DENIALS_PER_5_MINUTES = 5
 # Calls the tenant's guardrail blocked or masked in five minutes (its prompt-attack filter included).
@@ -237,16 +237,12 @@ class AgentAudit(Construct):
             description="Runs the detective-findings function",
             managed_policies=[policy],
         )
-        function = lambda_.Function(
+        function = handler_function(
             self,
             "Findings",
+            module=FINDINGS_MODULE,
             role=role,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="alarm_findings.handler",
-            code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["*", f"!{FINDINGS_MODULE}"]),
             timeout=cdk.Duration.seconds(30),
-            memory_size=256,
             log_group=log_group,
             description=f"AgentZone {props.tenant} ({props.environment}): detective alarms as Security Hub findings",
             environment={"AGENTZONE_TENANT": props.tenant, "AGENTZONE_ENVIRONMENT": props.environment},

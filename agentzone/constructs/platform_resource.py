@@ -63,6 +63,35 @@ def custom_resource_function(
     return function
 
 
+def handler_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    module: str,
+    role: iam.IRole,
+    log_group: logs.ILogGroup,
+    timeout: cdk.Duration,
+    description: str,
+    environment: dict[str, str],
+) -> lambda_.Function:
+    """A Lambda running ``<module>.handler`` from ``agentzone/handlers``, its asset holding that one file only (a
+    change to another handler never redeploys it)."""
+    return lambda_.Function(
+        scope,
+        construct_id,
+        role=role,
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=f"{module}.handler",
+        code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["*", f"!{module}.py"]),
+        timeout=timeout,
+        memory_size=256,
+        log_group=log_group,
+        description=description,
+        environment=environment,
+    )
+
+
 class PlatformResourceProvider(Construct):
     """Backs every ``Custom::*`` type in ``agentzone/handlers/platform_resources.py``.
 

@@ -23,6 +23,7 @@ TYPES = {
     "guardrail-interventions": "Unusual Behaviors/Application/Guardrail Interventions",
     "tool-denials": "Unusual Behaviors/Application/Denied Tool Calls",
     "runaway-loop": "Unusual Behaviors/Application/Runaway Agent Loop",
+    "prompt-injection": "TTPs/Initial Access/Prompt Injection Markers",
     "invocation-logging-changed": "Software and Configuration Checks/AWS Security Best Practices/Invocation Logging",
 }
 LOGGING_CHANGED = "invocation-logging-changed"

@@ -66,6 +66,8 @@ NAME_PROPERTY = {
     "AWS::Cognito::UserPool": "UserPoolName",
     "AWS::Organizations::Policy": "Name",
     "AWS::CloudTrail::Trail": "TrailName",
+    "AWS::Config::StoredQuery": "QueryName",
+    "AWS::Config::ConfigurationAggregator": "ConfigurationAggregatorName",
 }
 
 # ARN of a resource from (partition, region, account, physical name, generated id), by type.
@@ -111,6 +113,9 @@ ARN_FORMAT = {
     "AWS::KMS::Alias": "arn:{p}:kms:{r}:{a}:{name}",
     "AWS::CloudTrail::Trail": "arn:{p}:cloudtrail:{r}:{a}:trail/{name}",
     "AWS::ServiceCatalog::Portfolio": "arn:{p}:catalog:{r}:{a}:portfolio/{id}",
+    "AWS::Config::StoredQuery": "arn:{p}:config:{r}:{a}:stored-query/{name}/{id}",
+    # The ARN ends in a generated id, not the name (config-aggregator-<id>).
+    "AWS::Config::ConfigurationAggregator": "arn:{p}:config:{r}:{a}:config-aggregator/config-aggregator-{id}",
 }
 
 # Attributes that are an ARN (any type's "Arn", and the AgentCore/Bedrock spellings).
@@ -127,6 +132,8 @@ ARN_ATTRIBUTES = {
     "CredentialProviderArn",
     "InferenceProfileArn",
     "VectorBucketArn",
+    "QueryArn",
+    "ConfigurationAggregatorArn",
 }
 
 # What Ref returns when it is not the physical name, by type.

@@ -545,6 +545,21 @@ def dedicated_gateway_paths(book: PathBook) -> None:
     )
 
 
+def agent_config_rule_paths(book: PathBook) -> None:
+    """The account's agent-configuration Config rule reads its runtimes and reports to AWS Config."""
+    blueprints = book.tenant.blueprints
+    if blueprints.guardrail is None and not any(agent.vpc for agent in blueprints.runtime.values()):
+        return  # config decides neither a guardrail nor a VPC for this tenant: no rule
+    stack = book.stack()
+    rule = book.role(stack, prefix="AgentConfigRuleRole")
+    runtime = book.resource(stack, "AWS::BedrockAgentCore::Runtime")
+    if runtime is not None:
+        book.designed(
+            "agent-configuration rule -> read a runtime", rule, "bedrock-agentcore:GetAgentRuntime", runtime.arn
+        )
+    book.designed("agent-configuration rule -> report evaluations", rule, "config:PutEvaluations", "*")
+
+
 def tracking_server(book: PathBook) -> Resource | None:
     """The MLflow server a tenant uses: its own (``experiment_tracking: isolated``, in its services stack), or the
     environment's shared one."""
@@ -797,6 +812,7 @@ def build_paths(lz: LandingZone, model: LandingZoneModel) -> list[Path]:
         agent_paths,
         service_role_paths,
         dedicated_gateway_paths,
+        agent_config_rule_paths,
         platform_paths,
         guardrail_bypass_paths,
         baseline_tamper_paths,

@@ -13,6 +13,7 @@ from constructs import Construct
 from .. import naming
 from ..config.model import LandingZone
 from ..constructs import BaselineKey, PlatformResourceProvider
+from ..constructs.inventory_dashboard import InventoryDashboard, InventoryDashboardProps
 from ..nag import acknowledge
 from ..safety.killswitch import PROTECTED_ROLE_TAG
 from .base import AgentZoneStack, StackTarget
@@ -421,6 +422,17 @@ class SecurityStack(AgentZoneStack):
             )
             for name, (description, query) in INVENTORY_QUERIES.items()
         ]
+        self.inventory_dashboard = InventoryDashboard(
+            self,
+            "InventoryDashboard",
+            props=InventoryDashboardProps(
+                dashboard_name="agentzone-agent-inventory",
+                aggregator=self.config_aggregator,
+                queries=tuple(self.inventory_queries),
+                encryption_key=self.key,
+                log_retention_days=org.observability.log_retention_days,
+            ),
+        )
 
     # ------------------------------------------------------------------ helpers
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import naming
-from ..blueprints import vend_blueprints
+from ..blueprints import AgentGuardrail, AgentRuntime, vend_blueprints
 from ..blueprints.audit import AgentAudit, AgentAuditProps
 from ..blueprints.context import (
     BlueprintContext,
@@ -21,6 +21,7 @@ from ..blueprints.context import (
 from ..blueprints.safety import SafetyControls
 from ..config.model import FmGatewaySettings, LandingZone, Tenant
 from ..constructs import AccountBudget, AccountBudgetProps, BedrockInvocationLogging, BedrockInvocationLoggingProps
+from ..constructs.agent_config_rule import AgentConfigRule, AgentConfigRuleProps
 from ..constructs.alarm_topic import encrypted_alarm_topic
 from ..constructs.data_lake_link import DataLakeLink, DataLakeLinkProps
 from ..constructs.delivery_role import DeliveryRole, DeliveryRoleProps
@@ -70,6 +71,7 @@ class UseCaseStack(AgentZoneStack):
         if guardrail is not None:
             self.audit.watch_guardrail(guardrail.metric_invocations_intervened())
         self.audit.watch_invocation_logs(self.invocation_logging.log_group)
+        self.agent_config_rule = self._agent_config_rule(lz)
         # Self-service: the launch role, product boundary and catalog key for the tenant's portfolio
         # (TenantServicesStack shares it with this account), which this account imports.
         self.catalog = CatalogLaunchAccess(self, "Catalog", tenant=tenant.tenant)
@@ -122,6 +124,23 @@ class UseCaseStack(AgentZoneStack):
             alarm_topic=context.alarm_topic,
         )
         return AgentAudit(self, "Audit", props=props)
+
+    def _agent_config_rule(self, lz: LandingZone) -> AgentConfigRule | None:
+        """Drift from what config decides about the account's agents (the guardrail, VPC mode) as a Config rule the
+        security team sees in the organization's aggregator; none when config decides neither."""
+        tenant, env = self.tenant.tenant, self.target.environment
+        guardrail = self.blueprints.get(AgentGuardrail)
+        vpc_runtimes = [r.runtime_name for r in self.blueprints.each(AgentRuntime).values() if r.props.vpc is not None]
+        if guardrail is None and not vpc_runtimes:
+            return None
+        props = AgentConfigRuleProps(
+            rule_name=f"{naming.PREFIX}-{tenant}-{env}-agent-configuration",
+            encryption_key=self.key,
+            guardrail_id=guardrail.guardrail_id if guardrail is not None else None,
+            vpc_runtimes=vpc_runtimes,
+            log_retention_days=lz.organization.observability.log_retention_days,
+        )
+        return AgentConfigRule(self, "AgentConfigRule", props=props)
 
     def _invocation_logging(self, lz: LandingZone) -> BedrockInvocationLogging:
         """Model invocation logs, written here and replicated to the environment's log archive."""

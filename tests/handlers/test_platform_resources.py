@@ -357,6 +357,20 @@ def test_a_detective_alarm_becomes_a_security_hub_finding_in_its_account(aws, mo
         alarm_findings.handler(alarm_event("agentzone-claims-prod-detect-something-else"))
 
 
+def test_every_detective_alarm_of_the_sample_has_a_finding_type(sample_assembly):
+    """Each alarm the findings rule forwards (``-detect-`` in its name) maps to an ASFF type, or it would be lost."""
+    from agentzone.handlers import alarm_findings
+
+    names = {
+        r["Properties"]["AlarmName"]
+        for template in sample_assembly.templates.values()
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and "-detect-" in r["Properties"].get("AlarmName", "")
+    }
+    signals = {alarm_findings.finding(alarm_event(n), tenant="t", environment="e")["GeneratorId"] for n in names}
+    assert signals == {f"agentzone/{s}" for s in alarm_findings.TYPES if s != alarm_findings.LOGGING_CHANGED}
+
+
 def test_invocation_logging_changed_outside_agentzone_becomes_a_finding(aws, monkeypatch):
     from agentzone.handlers import alarm_findings
 

@@ -478,6 +478,41 @@ def test_the_agent_inventory_is_a_saved_query_over_every_recordable_agent_type_a
     assert not template(sample_assembly, "dev").find_resources("AWS::Config::StoredQuery")  # central account only
 
 
+def test_the_inventory_dashboard_shows_each_saved_query_through_a_narrow_widget_function(sample_assembly):
+    prod = sample_assembly.template("AgentZone-Security-prod")["Resources"]
+    queries = {k: r for k, r in prod.items() if r["Type"] == "AWS::Config::StoredQuery"}
+    (aggregator,) = [k for k, r in prod.items() if r["Type"] == "AWS::Config::ConfigurationAggregator"]
+    (function,) = [
+        k for k in prod if k.startswith("InventoryDashboardFunction") and prod[k]["Type"].endswith("Function")
+    ]
+    (dashboard,) = [r for r in prod.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    assert dashboard["Properties"]["DashboardName"] == "agentzone-agent-inventory"
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for query in queries.values():  # one custom widget per saved query, naming it
+        assert f'\\"query\\":\\"{query["Properties"]["QueryName"]}\\"' in body
+    assert body.count('\\"type\\":\\"custom\\"') == len(queries) and function in body
+    env = prod[function]["Properties"]["Environment"]["Variables"]
+    assert env == {
+        "AGENTZONE_AGGREGATOR": "agentzone-organization",
+        "AGENTZONE_QUERIES": ",".join(sorted(q["Properties"]["QueryName"] for q in queries.values())),
+    }
+    (policy,) = [r for k, r in prod.items() if k.startswith("InventoryDashboardPolicy")]
+    statements = {
+        ",".join(s["Action"]) if isinstance(s["Action"], list) else s["Action"]: s["Resource"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    }
+    assert sorted(statements) == [
+        "config:GetStoredQuery",
+        "config:SelectAggregateResourceConfig",
+        "logs:CreateLogStream,logs:PutLogEvents",
+    ]
+    assert statements["config:SelectAggregateResourceConfig"] == {
+        "Fn::GetAtt": [aggregator, "ConfigurationAggregatorArn"]
+    }
+    assert sorted(r["Fn::GetAtt"][0] for r in statements["config:GetStoredQuery"]) == sorted(queries)
+    assert not template(sample_assembly, "dev").find_resources("AWS::CloudWatch::Dashboard")
+
+
 @pytest.mark.parametrize(
     "resource_type,tags,status",
     [

@@ -96,3 +96,46 @@ def test_every_tenant_account_has_a_budget_that_notifies_the_owner(sample_assemb
         n["Subscribers"] == [{"Address": "fraud-ai@example.com", "SubscriptionType": "EMAIL"}]
         for n in fraud_prod["NotificationsWithSubscribers"]
     )
+
+
+def test_each_tenant_account_checks_its_agents_keep_the_guardrail_and_their_vpc(sample_assembly):
+    for stack, vpc_runtimes in (
+        ("AgentZone-claims-prod", "claims_intake_prod"),
+        ("AgentZone-fraud-dev", "fraud_investigator_dev"),
+    ):
+        resources = sample_assembly.template(stack)["Resources"]
+        (rule,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Config::ConfigRule"]
+        tenant, env = stack.split("-")[1:3]
+        assert rule["ConfigRuleName"] == f"agentzone-{tenant}-{env}-agent-configuration"
+        assert rule["Source"]["Owner"] == "CUSTOM_LAMBDA"
+        assert rule["Source"]["SourceDetails"] == [
+            {
+                "EventSource": "aws.config",
+                "MessageType": "ScheduledNotification",
+                "MaximumExecutionFrequency": "One_Hour",
+            }
+        ]
+        function = rule["Source"]["SourceIdentifier"]["Fn::GetAtt"][0]
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        (guardrail,) = [
+            k for k, r in resources.items() if r["Type"] == "AWS::Bedrock::Guardrail" and k.startswith("Guardrail")
+        ]
+        assert variables == {
+            "AGENTZONE_VPC_RUNTIMES": vpc_runtimes,  # the agents config gives a VPC, by runtime name
+            "AGENTZONE_GUARDRAIL_ID": {"Fn::GetAtt": [guardrail, "GuardrailId"]},
+        }
+        ((policy_id, policy),) = [(k, r) for k, r in resources.items() if k.startswith("AgentConfigRulePolicy")]
+        (role,) = [r for k, r in resources.items() if k.startswith("AgentConfigRuleRole")]
+        assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": policy_id}]  # no AWSConfigRulesExecutionRole
+        actions = sorted(
+            a
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        )
+        assert actions == [
+            "bedrock-agentcore:GetAgentRuntime",
+            "bedrock-agentcore:ListAgentRuntimes",
+            "config:PutEvaluations",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ]
