@@ -37,6 +37,7 @@ class UnitRecord:
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_bytes: int = 0
     files: Path | None = None  # the unit's verified files: ``out/`` and ``results.json``
+    checked_digest: str | None = None  # planned without checks: the same unit's digest with them (also serves)
 
 
 @dataclass
@@ -59,20 +60,20 @@ def default_jobs() -> int:
 
 
 def plan(lz: LandingZone, selection: Selection, checks: bool = True) -> list[UnitRecord]:
+    """Each unit with the digest of its inputs. Without ``checks``, a unit also carries the digest it has with them:
+    a checked entry holds the same templates, so it serves a build that skips the checks (never the reverse)."""
     config = ConfigInputs(Path(lz.source_dir))
     tenants = platform_inputs(lz)
     out = []
     for unit in units(lz, selection):
         files = config.files(unit.kind, unit.name if unit.kind == "tenant" else None)
-        key: dict[str, object] = {
-            "kind": unit.kind,
-            "name": unit.name,
-            "environment": unit.environment,
-            "checks": checks,
-        }
+        key: dict[str, object] = {"kind": unit.kind, "name": unit.name, "environment": unit.environment}
         if unit.kind == "platform":
             key["tenants"] = tenants
-        out.append(UnitRecord(unit, config.digest(key, files)))
+        digest = config.digest({**key, "checks": checks}, files)
+        out.append(
+            UnitRecord(unit, digest, checked_digest=None if checks else config.digest({**key, "checks": True}, files))
+        )
     return out
 
 
@@ -137,6 +138,8 @@ def _lookup(records: list[UnitRecord], cache: UnitCache, reuse: bool, progress: 
     pending = []
     for record in records:
         lookup = cache.get(record.digest, record.unit.label)
+        if lookup.path is None and record.checked_digest is not None:
+            lookup = cache.get(record.checked_digest, record.unit.label)
         record.rejected = lookup.problem
         if record.rejected:
             progress(f"cache entry of {record.unit.label} not used: {record.rejected}")

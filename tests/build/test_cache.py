@@ -106,3 +106,24 @@ def test_a_record_with_a_changed_payload_is_a_miss(tmp_path):
     path.write_text(path.read_text().replace('"checkov_failed": []', '"checkov_failed": [{"check_id": "CKV_X"}]'))
     assert records.get(key) is None
     assert RecordCache(None, "checks").get(key) is None
+
+
+def test_a_checked_entry_serves_a_build_without_checks_but_never_the_reverse(sample_build, tmp_path):
+    """The change-safety tests build edited configs without cfn-lint and checkov: a unit they did not edit comes
+    from the sample's checked entry; an unchecked entry never stands in for a build that runs the checks."""
+    from agentzone.build.engine import build, plan
+    from agentzone.config import load_landing_zone
+    from agentzone.units import Selection
+
+    from ..conftest import SAMPLE_CONFIG, sample_cache_dir
+
+    lz = load_landing_zone(SAMPLE_CONFIG)
+    checked, unchecked = plan(lz, Selection()), plan(lz, Selection(), checks=False)
+    assert [r.checked_digest for r in unchecked] == [r.digest for r in checked]
+    assert {r.digest for r in unchecked}.isdisjoint(r.digest for r in checked)
+    assert all(r.checked_digest is None for r in checked)
+    result = build(lz, Selection(), tmp_path / "out", cache=UnitCache(sample_cache_dir()), jobs=2, checks=False)
+    assert not result.failures and all(r.from_cache for r in result.records)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.template.json")) == sorted(
+        p.name for p in sample_build.synthesized.outdir.glob("*.template.json")
+    )
