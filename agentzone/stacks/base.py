@@ -136,6 +136,15 @@ class AgentZoneStack(cdk.Stack):
         kwargs.setdefault("encryption_key", self.key)
         return SecureBucket(self, construct_id, access_logs=self.access_logs, **kwargs)
 
+    def service_linked_role(self, service: str, role: str = "*") -> iam.PolicyStatement:
+        """Creating ``service``'s service-linked role (``role``: its name; ``*``: whatever the service calls it) in
+        this account, which an organization switch or a delegated administrator needs, and no other role."""
+        return iam.PolicyStatement(
+            actions=["iam:CreateServiceLinkedRole"],
+            resources=[f"arn:{self.partition}:iam::{self.account}:role/aws-service-role/{service}/{role}"],
+            conditions={"StringEquals": {"iam:AWSServiceName": service}},
+        )
+
     def publish_to_organization(
         self, lz: LandingZone, construct_id: str, name: str, value: str, description: str
     ) -> None:

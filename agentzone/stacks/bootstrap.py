@@ -45,19 +45,15 @@ class BootstrapStack(ManagementAccountStack):
         self._place_accounts()
 
     def _service_linked_role(self, service: str) -> iam.PolicyStatement:
-        """Creating the service-linked role ``service``'s organization switch needs, and no other."""
-        role = f"arn:{self.partition}:iam::{self.account}:role/aws-service-role/{service}/*"
+        """Creating the service-linked role ``service``'s organization switch needs (any name), and no other."""
+        statement = self.service_linked_role(service)
         acknowledge(
             self.provider.policy,
-            f"AwsSolutions-IAM5[Resource::{role}]",
+            f"AwsSolutions-IAM5[Resource::{statement.resources[0]}]",
             f"The service-linked role of {service} (its name is the service's), created by its organization switch; "
             "the statement allows only iam:CreateServiceLinkedRole for that service.",
         )
-        return iam.PolicyStatement(
-            actions=["iam:CreateServiceLinkedRole"],
-            resources=[role],
-            conditions={"StringEquals": {"iam:AWSServiceName": service}},
-        )
+        return statement
 
     def _enable_ram_sharing(self) -> cdk.CustomResource:
         """RAM shares with the organization (the platform's shared parameters) need this switch, once, from here."""

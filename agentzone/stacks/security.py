@@ -292,7 +292,7 @@ class SecurityStack(AgentZoneStack):
                 iam.PolicyStatement(
                     actions=["organizations:DescribeOrganization", "organizations:ListAccounts"], resources=["*"]
                 ),
-                self._service_linked_role("guardduty.amazonaws.com", "AWSServiceRoleForAmazonGuardDuty"),
+                self.service_linked_role("guardduty.amazonaws.com", "AWSServiceRoleForAmazonGuardDuty"),
             ],
             wildcard_reason="GuardDuty ListDetectors/CreateDetector and Organizations "
             "DescribeOrganization/ListAccounts have no resource-level permissions.",
@@ -328,7 +328,7 @@ class SecurityStack(AgentZoneStack):
                     actions=["securityhub:DescribeHub", "securityhub:EnableSecurityHub"],
                     resources=[self._arn("securityhub", "hub/default")],
                 ),
-                self._service_linked_role("securityhub.amazonaws.com", "AWSServiceRoleForSecurityHub"),
+                self.service_linked_role("securityhub.amazonaws.com", "AWSServiceRoleForSecurityHub"),
             ],
         )
         # Central configuration needs a home region aggregating the other allowed regions.
@@ -438,13 +438,6 @@ class SecurityStack(AgentZoneStack):
 
     def _arn(self, service: str, resource: str) -> str:
         return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
-
-    def _service_linked_role(self, service: str, role: str) -> iam.PolicyStatement:
-        return iam.PolicyStatement(
-            actions=["iam:CreateServiceLinkedRole"],
-            resources=[f"arn:{self.partition}:iam::{self.account}:role/aws-service-role/{service}/{role}"],
-            conditions={"StringEquals": {"iam:AWSServiceName": service}},
-        )
 
 
 def _agent_data_rule(scope: Construct, identifier: str, management_account: str) -> config.CfnOrganizationConfigRule:
