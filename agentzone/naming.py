@@ -7,6 +7,7 @@ below renames (replaces) a deployed resource.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 PREFIX = "agentzone"
@@ -37,6 +38,19 @@ def organization_trail_arn(management_account: str, region: str, partition: str 
 def organization_arn(management_account: str, organization_id: str, partition: str = "aws") -> str:
     """The organization as a RAM principal: shares with it reach every member account, no invitation."""
     return f"arn:{partition}:organizations::{management_account}:organization/{organization_id}"
+
+
+# Bedrock guardrail names: 1-50 characters.
+GUARDRAIL_NAME_MAX = 50
+
+
+def fm_gateway_guardrail(*scope: str) -> str:
+    """``agentzone-fm-gateway-<env>`` (shared) or ``-<tenant>-<env>`` (dedicated); a long one keeps its first 41
+    characters and a hash of the whole, within Bedrock's 50."""
+    name = "-".join((PREFIX, "fm-gateway", *scope))
+    if len(name) <= GUARDRAIL_NAME_MAX:
+        return name
+    return f"{name[: GUARDRAIL_NAME_MAX - 9].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def fm_gateway_endpoint_service_parameter(environment: str) -> str:

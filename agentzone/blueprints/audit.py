@@ -40,7 +40,7 @@ INTERVENTIONS_PER_5_MINUTES = 10
 
 # Invocation log events carrying a well-known prompt-injection phrase, in five minutes, that make a signal. The
 # guardrail's prompt-attack filter is counted with its other interventions (watch_guardrail); these markers also
-# catch calls made without the tenant guardrail (the FM gateway's, a dedicated gateway's, direct_model_access).
+# catch calls made without the tenant guardrail (the tenant's dedicated FM gateway's, direct_model_access).
 INJECTION_MARKERS_PER_5_MINUTES = 3
 INJECTION_MARKERS = (
     "ignore previous instructions",

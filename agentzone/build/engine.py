@@ -139,7 +139,8 @@ def _lookup(records: list[UnitRecord], cache: UnitCache, reuse: bool, progress: 
     for record in records:
         lookup = cache.get(record.digest, record.unit.label)
         if lookup.path is None and record.checked_digest is not None:
-            lookup = cache.get(record.checked_digest, record.unit.label)
+            checked = cache.get(record.checked_digest, record.unit.label)
+            lookup = checked if checked.path is not None or not lookup.problem else lookup
         record.rejected = lookup.problem
         if record.rejected:
             progress(f"cache entry of {record.unit.label} not used: {record.rejected}")

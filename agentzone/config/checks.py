@@ -384,6 +384,13 @@ def _dedicated_gateway_problems(doc: SourceDoc, tenant: m.Tenant, org: m.Organiz
         )
         return [doc.problem(base, message)]
     problems = _sizing_problems(doc, base, dedicated)
+    if shared.pull_through_cache is None:
+        message = (
+            "a dedicated gateway pulls its image through ECR's pull-through cache in the tenant's account; set "
+            "shared_services.fm_gateway.pull_through_cache in organization.yaml (otherwise the image is only in "
+            "the shared-services accounts' ECR)"
+        )
+        problems.append(doc.problem(base, message))
     chosen = tenant.fm_gateway.models
     if not (chosen if chosen is not None else [g for g in shared.models if g.model in tenant.models]):
         offered = ", ".join(sorted({model.model for model in shared.models}))

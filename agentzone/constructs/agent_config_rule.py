@@ -71,6 +71,17 @@ class AgentConfigRule(Construct):
         )
         _acknowledge_function(self.function)
         self.rule = _periodic_rule(self, props, self.function)
+        # Its own ARN ends in an id Config generates, and the rule names the function: attached from the policy's
+        # side (the role cannot wait for the rule that waits for the function that waits for the role).
+        iam.ManagedPolicy(
+            self,
+            "ResultsPolicy",
+            description="AgentZone agent-configuration rule: read its own earlier results (to retire deleted runtimes)",
+            statements=[
+                iam.PolicyStatement(actions=["config:GetComplianceDetailsByConfigRule"], resources=[self.rule.attr_arn])
+            ],
+            roles=[role],
+        )
 
 
 def _periodic_rule(scope: Construct, props: AgentConfigRuleProps, function: lambda_.IFunction) -> config.CfnConfigRule:

@@ -67,6 +67,7 @@ NAME_PROPERTY = {
     "AWS::Organizations::Policy": "Name",
     "AWS::CloudTrail::Trail": "TrailName",
     "AWS::Config::StoredQuery": "QueryName",
+    "AWS::Config::ConfigRule": "ConfigRuleName",
     "AWS::Config::ConfigurationAggregator": "ConfigurationAggregatorName",
 }
 
@@ -114,6 +115,7 @@ ARN_FORMAT = {
     "AWS::CloudTrail::Trail": "arn:{p}:cloudtrail:{r}:{a}:trail/{name}",
     "AWS::ServiceCatalog::Portfolio": "arn:{p}:catalog:{r}:{a}:portfolio/{id}",
     "AWS::Config::StoredQuery": "arn:{p}:config:{r}:{a}:stored-query/{name}/{id}",
+    "AWS::Config::ConfigRule": "arn:{p}:config:{r}:{a}:config-rule/config-rule-{id}",
     # The ARN ends in a generated id, not the name (config-aggregator-<id>).
     "AWS::Config::ConfigurationAggregator": "arn:{p}:config:{r}:{a}:config-aggregator/config-aggregator-{id}",
 }

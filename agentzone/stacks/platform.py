@@ -38,11 +38,12 @@ class GatewayDeployment(NamedTuple):
 
 
 def gateway_deployment(lz: LandingZone, environment: str) -> GatewayDeployment | None:
-    """The FM gateway serves HTTPS only, so an environment gets it once its certificate is configured."""
+    """The FM gateway serves HTTPS only, so an environment gets it once its certificate is configured, and only
+    while some tenant there uses it (none yet, or all with a gateway of their own: it would admit nobody)."""
     org = lz.organization
     settings = org.shared_services.fm_gateway
     certificate_arn = org.environments[environment].fm_gateway_certificate_arn
-    if settings is None or certificate_arn is None:
+    if settings is None or certificate_arn is None or not gateway_tenants(lz, environment):
         return None
     return GatewayDeployment(settings, certificate_arn)
 
@@ -144,7 +145,7 @@ class SharedServicesStack(AgentZoneStack):
                 settings=deployment.settings,
                 name=env,
                 label=env,
-                guardrail_name=f"{naming.PREFIX}-fm-gateway-{env}",
+                guardrail_name=naming.fm_gateway_guardrail(env),
                 certificate_arn=deployment.certificate_arn,
                 allowed_principal_accounts=sorted({t.environments[env].account for t in tenants}),
                 tenants=tenants,

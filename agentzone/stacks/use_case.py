@@ -234,7 +234,7 @@ class UseCaseStack(AgentZoneStack):
                 settings=settings,
                 name=tenant.tenant,
                 label=f"{tenant.tenant} {env}",
-                guardrail_name=f"{naming.PREFIX}-fm-gateway-{tenant.tenant}-{env}",
+                guardrail_name=naming.fm_gateway_guardrail(tenant.tenant, env),
                 certificate_arn=dedicated.certificates[env],
                 allowed_principal_accounts=[self.account],
                 tenants=[tenant],

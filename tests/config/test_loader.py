@@ -1284,6 +1284,18 @@ def test_loading_the_config_never_starts_aws_cdk_lib():
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
+def test_a_dedicated_gateway_needs_a_pull_through_cache_to_get_its_image(config_copy):
+    edit(config_copy, ORG, "    pull_through_cache:\n      prefix: ghcr\n", "")
+    edit(config_copy, ORG, "      upstream: ghcr.io", "    # upstream: ghcr.io")
+    edit(config_copy, ORG, "repository: ghcr/berriai/litellm", "repository: mirror/berriai/litellm")
+    problems = problems_for(config_copy)
+    line = line_of(config_copy, FRAUD, "  dedicated:")
+    assert any(
+        p.startswith(f"{config_copy / FRAUD}:{line}: fm_gateway.dedicated: a dedicated gateway pulls its image through")
+        for p in problems
+    ), problems
+
+
 def test_a_dedicated_gateway_needs_the_organization_gateway_it_copies(config_copy):
     text = (config_copy / ORG).read_text()
     start, end = text.index("  fm_gateway:\n"), text.index("  tool_gateway:\n")

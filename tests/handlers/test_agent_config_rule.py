@@ -58,28 +58,50 @@ def _summary(runtime: dict) -> dict:
 def _event() -> dict:
     return {
         "accountId": "444444444444",
+        "configRuleName": "agentzone-fraud-prod-agent-configuration",
         "resultToken": "token-1",
         "invokingEvent": json.dumps({"messageType": "ScheduledNotification", "notificationCreationTime": WHEN}),
     }
 
 
+def _previous(config: Stubber, *runtime_ids: str) -> None:
+    results = [
+        {
+            "EvaluationResultIdentifier": {
+                "EvaluationResultQualifier": {"ResourceType": rule.RESOURCE_TYPE, "ResourceId": runtime_id}
+            },
+            "ComplianceType": "NON_COMPLIANT",
+        }
+        for runtime_id in runtime_ids
+    ]
+    expected = {
+        "ConfigRuleName": "agentzone-fraud-prod-agent-configuration",
+        "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT"],
+        "Limit": 100,
+    }
+    config.add_response("get_compliance_details_by_config_rule", {"EvaluationResults": results}, expected)
+
+
 def test_drift_from_the_configured_guardrail_and_vpc_mode_is_non_compliant(clients):
     control, config = clients
-    # Two pages: the handler follows nextToken.
+    # A runtime reported last time and deleted since: its verdict is retired, not left in the aggregator.
+    _previous(config, RUNTIMES[1]["agentRuntimeId"], "old_agent-dddd444444")
+    # Two pages: the handler follows nextToken; one listed runtime is deleted before it is read.
     control.add_response("list_agent_runtimes", {"agentRuntimes": [_summary(RUNTIMES[0])], "nextToken": "n"}, {})
     control.add_response("get_agent_runtime", RUNTIMES[0], {"agentRuntimeId": RUNTIMES[0]["agentRuntimeId"]})
-    control.add_response(
-        "list_agent_runtimes", {"agentRuntimes": [_summary(r) for r in RUNTIMES[1:]]}, {"nextToken": "n"}
-    )
+    gone = _runtime("deleted_meanwhile", "deleted_meanwhile-eeee555555", "VPC", GUARDRAIL)
+    page = {"agentRuntimes": [_summary(r) for r in (*RUNTIMES[1:], gone)]}
+    control.add_response("list_agent_runtimes", page, {"nextToken": "n"})
     for runtime in RUNTIMES[1:]:
         control.add_response("get_agent_runtime", runtime, {"agentRuntimeId": runtime["agentRuntimeId"]})
+    control.add_client_error("get_agent_runtime", "ResourceNotFoundException", http_status_code=404)
     reported: list[dict] = []
     config.add_response("put_evaluations", {"FailedEvaluations": []}, {"Evaluations": ANY, "ResultToken": "token-1"})
     config.client.meta.events.register(
         "provide-client-params.config.PutEvaluations", lambda params, **_: reported.extend(params["Evaluations"])
     )
     with control, config:
-        assert rule.handler(_event()) == {"evaluated": 3, "non_compliant": 2}
+        assert rule.handler(_event()) == {"evaluated": 4, "non_compliant": 2}
     control.assert_no_pending_responses()
     config.assert_no_pending_responses()
     verdicts = {e["ComplianceResourceId"].split("-")[0]: (e["ComplianceType"], e["Annotation"]) for e in reported}
@@ -92,6 +114,8 @@ def test_drift_from_the_configured_guardrail_and_vpc_mode_is_non_compliant(clien
         "NON_COMPLIANT",
         f"console_experiment does not carry the account guardrail (AGENTZONE_GUARDRAIL_ID is not {GUARDRAIL})",
     )
+    assert verdicts["old_agent"] == ("NOT_APPLICABLE", "old_agent-dddd444444: no longer in this account")
+    assert "deleted_meanwhile" not in verdicts
     assert {e["ComplianceResourceType"] for e in reported} == {"AWS::BedrockAgentCore::Runtime"}
     assert {e["OrderingTimestamp"] for e in reported} == {datetime(2026, 12, 5, 4, tzinfo=UTC)}
 
@@ -99,6 +123,7 @@ def test_drift_from_the_configured_guardrail_and_vpc_mode_is_non_compliant(clien
 def test_an_account_without_runtimes_is_reported_not_applicable(clients, monkeypatch):
     control, config = clients
     monkeypatch.delenv("AGENTZONE_GUARDRAIL_ID")
+    _previous(config)
     control.add_response("list_agent_runtimes", {"agentRuntimes": []}, {})
     expected = [
         {

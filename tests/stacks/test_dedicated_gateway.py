@@ -122,3 +122,14 @@ def test_dedicated_settings_copy_the_platform_gateway_sized_by_the_tenant(lz):
     assert (fraud.image, fraud.guardrail, fraud.num_retries) == (shared.image, shared.guardrail, shared.num_retries)
     with pytest.raises(ValueError, match="tenant claims has no dedicated gateway"):
         dedicated_settings(lz.tenant("claims"), shared)
+
+
+def test_gateway_guardrail_names_fit_bedrocks_50_characters():
+    from agentzone import naming
+
+    assert naming.fm_gateway_guardrail("prod") == "agentzone-fm-gateway-prod"  # the shared gateway's, unchanged
+    assert naming.fm_gateway_guardrail("fraud", "prod") == "agentzone-fm-gateway-fraud-prod"
+    longest = naming.fm_gateway_guardrail("a" * 32, "e" * 16)
+    other = naming.fm_gateway_guardrail("a" * 32, "e" * 15 + "f")
+    assert len(longest) == len(other) == naming.GUARDRAIL_NAME_MAX and longest != other
+    assert longest.startswith("agentzone-fm-gateway-aaaa")

@@ -104,6 +104,7 @@ def test_each_tenant_account_checks_its_agents_keep_the_guardrail_and_their_vpc(
         ("AgentZone-fraud-dev", "fraud_investigator_dev"),
     ):
         resources = sample_assembly.template(stack)["Resources"]
+        ((rule_id, _),) = [(k, r) for k, r in resources.items() if r["Type"] == "AWS::Config::ConfigRule"]
         (rule,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Config::ConfigRule"]
         tenant, env = stack.split("-")[1:3]
         assert rule["ConfigRuleName"] == f"agentzone-{tenant}-{env}-agent-configuration"
@@ -127,6 +128,15 @@ def test_each_tenant_account_checks_its_agents_keep_the_guardrail_and_their_vpc(
         ((policy_id, policy),) = [(k, r) for k, r in resources.items() if k.startswith("AgentConfigRulePolicy")]
         (role,) = [r for k, r in resources.items() if k.startswith("AgentConfigRuleRole")]
         assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": policy_id}]  # no AWSConfigRulesExecutionRole
+        (results,) = [r["Properties"] for k, r in resources.items() if k.startswith("AgentConfigRuleResultsPolicy")]
+        assert results["PolicyDocument"]["Statement"] == [
+            {
+                "Action": "config:GetComplianceDetailsByConfigRule",
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [rule_id, "Arn"]},  # its own results only
+            }
+        ]
+        assert results["Roles"] == [{"Ref": next(k for k in resources if k.startswith("AgentConfigRuleRole"))}]
         actions = sorted(
             a
             for s in policy["Properties"]["PolicyDocument"]["Statement"]
