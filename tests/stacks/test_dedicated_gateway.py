@@ -133,3 +133,18 @@ def test_gateway_guardrail_names_fit_bedrocks_50_characters():
     other = naming.fm_gateway_guardrail("a" * 32, "e" * 15 + "f")
     assert len(longest) == len(other) == naming.GUARDRAIL_NAME_MAX and longest != other
     assert longest.startswith("agentzone-fm-gateway-aaaa")
+
+
+def test_the_shared_gateway_is_left_out_where_no_tenant_would_use_it(config_copy):
+    from agentzone.stacks.platform import gateway_deployment, gateway_tenants
+
+    claims = config_copy / "tenants/claims.yaml"
+    claims.write_text(
+        claims.read_text()
+        + "fm_gateway:\n  dedicated:\n    domain_name: llm.claims.agents.example.com\n    certificates:\n"
+        + "      prod: arn:aws:acm:eu-west-1:333333333333:certificate/9f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b97\n"
+    )
+    lz = load_landing_zone(config_copy)
+    assert gateway_tenants(lz, "prod") == [] and gateway_deployment(lz, "prod") is None  # it would admit nobody
+    assert [t.tenant for t in gateway_tenants(lz, "dev")] == ["claims", "fraud"]
+    assert gateway_deployment(lz, "dev") is not None
