@@ -27,8 +27,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import naming
-from ..constructs.platform_resource import handler_function
-from ..constructs.retention import retained_log_group
+from ..constructs.platform_resource import HandlerFunctionProps, handler_function
 from ..nag import acknowledge_compliance
 from ..safety import audit
 
@@ -211,42 +210,25 @@ class AgentAudit(Construct):
     def _forward_to_security_hub(self, props: AgentAuditProps) -> lambda_.Function:
         """Every detective alarm entering ALARM, as a finding in this account's Security Hub."""
         stack = cdk.Stack.of(self)
-        log_group = retained_log_group(
-            self, "FindingsLogs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
-        )
-        policy = iam.ManagedPolicy(
-            self,
-            "FindingsPolicy",
-            description="AgentZone detective findings: write its log group, import findings into this account",
-            statements=[
-                iam.PolicyStatement(
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
-                ),
-                iam.PolicyStatement(
-                    actions=["securityhub:BatchImportFindings"],
-                    resources=[
-                        f"arn:{stack.partition}:securityhub:{stack.region}:{stack.account}:product/{stack.account}/default"
-                    ],
-                ),
-            ],
-        )
-        role = iam.Role(
-            self,
-            "FindingsRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Runs the detective-findings function",
-            managed_policies=[policy],
-        )
+        product = f"arn:{stack.partition}:securityhub:{stack.region}:{stack.account}:product/{stack.account}/default"
         function = handler_function(
             self,
             "Findings",
-            module=FINDINGS_MODULE,
-            role=role,
-            timeout=cdk.Duration.seconds(30),
-            log_group=log_group,
-            description=f"AgentZone {props.tenant} ({props.environment}): detective alarms as Security Hub findings",
-            environment={"AGENTZONE_TENANT": props.tenant, "AGENTZONE_ENVIRONMENT": props.environment},
-        )
+            HandlerFunctionProps(
+                module=FINDINGS_MODULE,
+                statements=[iam.PolicyStatement(actions=["securityhub:BatchImportFindings"], resources=[product])],
+                encryption_key=props.encryption_key,
+                log_retention_days=props.log_retention_days,
+                timeout=cdk.Duration.seconds(30),
+                description=f"AgentZone {props.tenant} ({props.environment}): detective alarms as Security Hub "
+                "findings",
+                policy_description="AgentZone detective findings: write its log group, import findings into this "
+                "account",
+                role_description="Runs the detective-findings function",
+                environment={"AGENTZONE_TENANT": props.tenant, "AGENTZONE_ENVIRONMENT": props.environment},
+                prefix="Findings",
+            ),
+        ).function
         _findings_rule(
             self,
             "AlarmsToFindings",

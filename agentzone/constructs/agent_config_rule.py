@@ -21,8 +21,7 @@ from constructs import Construct
 
 from ..nag import acknowledge, acknowledge_compliance
 from .fm_gateway.base import finding_arn
-from .platform_resource import handler_function
-from .retention import retained_log_group
+from .platform_resource import HandlerFunctionProps, handler_function
 
 HANDLER_MODULE = "agent_config_rule"
 
@@ -46,29 +45,36 @@ class AgentConfigRule(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: AgentConfigRuleProps) -> None:
         super().__init__(scope, construct_id)
-        log_group = retained_log_group(
-            self, "Logs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
-        )
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Runs the AgentZone agent-configuration Config rule",
-            managed_policies=[_rule_policy(self, log_group.log_group_arn)],
-        )
         environment = {"AGENTZONE_VPC_RUNTIMES": ",".join(sorted(props.vpc_runtimes))}
         if props.guardrail_id:
             environment["AGENTZONE_GUARDRAIL_ID"] = props.guardrail_id
-        self.function = handler_function(
+        stack = cdk.Stack.of(self)
+        runtimes = f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:runtime/*"
+        handler = handler_function(
             self,
             "Function",
-            module=HANDLER_MODULE,
-            role=role,
-            timeout=cdk.Duration.minutes(2),
-            log_group=log_group,
-            description="AgentZone: runtimes keep the account guardrail and their configured VPC mode (Config rule)",
-            environment=environment,
+            HandlerFunctionProps(
+                module=HANDLER_MODULE,
+                statements=[
+                    iam.PolicyStatement(actions=["bedrock-agentcore:GetAgentRuntime"], resources=[runtimes]),
+                    # Neither action has resource-level permissions.
+                    iam.PolicyStatement(
+                        actions=["bedrock-agentcore:ListAgentRuntimes", "config:PutEvaluations"], resources=["*"]
+                    ),
+                ],
+                encryption_key=props.encryption_key,
+                log_retention_days=props.log_retention_days,
+                timeout=cdk.Duration.minutes(2),
+                description="AgentZone: runtimes keep the account guardrail and their configured VPC mode "
+                "(Config rule)",
+                policy_description="AgentZone agent-configuration rule: read the account's AgentCore runtimes, report "
+                "to Config",
+                role_description="Runs the AgentZone agent-configuration Config rule",
+                environment=environment,
+            ),
         )
+        _acknowledge_policy(handler.policy, runtimes)
+        self.function = handler.function
         _acknowledge_function(self.function)
         self.rule = _periodic_rule(self, props, self.function)
         # Its own ARN ends in an id Config generates, and the rule names the function: attached from the policy's
@@ -80,7 +86,7 @@ class AgentConfigRule(Construct):
             statements=[
                 iam.PolicyStatement(actions=["config:GetComplianceDetailsByConfigRule"], resources=[self.rule.attr_arn])
             ],
-            roles=[role],
+            roles=[handler.role],
         )
 
 
@@ -114,27 +120,6 @@ def _periodic_rule(scope: Construct, props: AgentConfigRuleProps, function: lamb
     )
     rule.add_dependency(invoke)
     return rule
-
-
-def _rule_policy(scope: Construct, log_group_arn: str) -> iam.ManagedPolicy:
-    """List and read the account's runtimes, report evaluations, write its own log group."""
-    stack = cdk.Stack.of(scope)
-    runtimes = f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:runtime/*"
-    policy = iam.ManagedPolicy(
-        scope,
-        "Policy",
-        description="AgentZone agent-configuration rule: read the account's AgentCore runtimes, report to Config",
-        statements=[
-            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group_arn]),
-            iam.PolicyStatement(actions=["bedrock-agentcore:GetAgentRuntime"], resources=[runtimes]),
-            # Neither action has resource-level permissions.
-            iam.PolicyStatement(
-                actions=["bedrock-agentcore:ListAgentRuntimes", "config:PutEvaluations"], resources=["*"]
-            ),
-        ],
-    )
-    _acknowledge_policy(policy, runtimes)
-    return policy
 
 
 def _acknowledge_policy(policy: iam.ManagedPolicy, runtimes: str) -> None:

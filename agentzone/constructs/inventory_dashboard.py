@@ -19,8 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from ..nag import acknowledge_compliance
-from .platform_resource import handler_function
-from .retention import retained_log_group
+from .platform_resource import HandlerFunctionProps, handler_function
 
 HANDLER_MODULE = "inventory_widget"
 
@@ -42,29 +41,33 @@ class InventoryDashboard(Construct):
         if not props.queries:
             raise ValueError("an inventory dashboard needs at least one stored query")
         names = [q.query_name for q in props.queries]
-        log_group = retained_log_group(
-            self, "Logs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
-        )
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Runs the AgentZone agent inventory dashboard's widgets",
-            managed_policies=[_widget_policy(self, log_group.log_group_arn, props)],
-        )
         self.function = handler_function(
             self,
             "Function",
-            module=HANDLER_MODULE,
-            role=role,
-            timeout=cdk.Duration.seconds(60),
-            log_group=log_group,
-            description="AgentZone: the agent inventory's saved Config queries as dashboard tables",
-            environment={
-                "AGENTZONE_AGGREGATOR": str(props.aggregator.configuration_aggregator_name),
-                "AGENTZONE_QUERIES": ",".join(names),
-            },
-        )
+            HandlerFunctionProps(
+                module=HANDLER_MODULE,
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["config:GetStoredQuery"], resources=[q.attr_query_arn for q in props.queries]
+                    ),
+                    iam.PolicyStatement(
+                        actions=["config:SelectAggregateResourceConfig"],
+                        resources=[props.aggregator.attr_configuration_aggregator_arn],
+                    ),
+                ],
+                encryption_key=props.encryption_key,
+                log_retention_days=props.log_retention_days,
+                timeout=cdk.Duration.seconds(60),
+                description="AgentZone: the agent inventory's saved Config queries as dashboard tables",
+                policy_description="AgentZone inventory widget: read its stored queries, run them on the organization "
+                "aggregator",
+                role_description="Runs the AgentZone agent inventory dashboard's widgets",
+                environment={
+                    "AGENTZONE_AGGREGATOR": str(props.aggregator.configuration_aggregator_name),
+                    "AGENTZONE_QUERIES": ",".join(names),
+                },
+            ),
+        ).function
         _acknowledge_function(self.function)
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -83,23 +86,6 @@ class InventoryDashboard(Construct):
                 for query in props.queries
             ],
         )
-
-
-def _widget_policy(scope: Construct, log_group_arn: str, props: InventoryDashboardProps) -> iam.ManagedPolicy:
-    """Read exactly the stored queries, run queries on exactly the aggregator, write its own log group."""
-    return iam.ManagedPolicy(
-        scope,
-        "Policy",
-        description="AgentZone inventory widget: read its stored queries, run them on the organization aggregator",
-        statements=[
-            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group_arn]),
-            iam.PolicyStatement(actions=["config:GetStoredQuery"], resources=[q.attr_query_arn for q in props.queries]),
-            iam.PolicyStatement(
-                actions=["config:SelectAggregateResourceConfig"],
-                resources=[props.aggregator.attr_configuration_aggregator_arn],
-            ),
-        ],
-    )
 
 
 def _acknowledge_function(function: lambda_.Function) -> None:

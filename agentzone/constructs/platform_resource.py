@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -63,33 +65,70 @@ def custom_resource_function(
     return function
 
 
-def handler_function(
-    scope: Construct,
-    construct_id: str,
-    *,
-    module: str,
-    role: iam.IRole,
-    log_group: logs.ILogGroup,
-    timeout: cdk.Duration,
-    description: str,
-    environment: dict[str, str],
-) -> lambda_.Function:
+@dataclass(frozen=True)
+class HandlerFunctionProps:
+    """A single-module Lambda with its own retained, encrypted log group and a role holding exactly ``statements``
+    (besides writing that log group). ``prefix`` starts the ids of the log group, policy and role
+    (``<prefix>Logs``, ``<prefix>Policy``, ``<prefix>Role``): never change it, logical ids would move."""
+
+    module: str
+    statements: Sequence[iam.PolicyStatement]
+    encryption_key: kms.IKey
+    log_retention_days: int
+    timeout: cdk.Duration
+    description: str
+    policy_description: str
+    role_description: str
+    environment: Mapping[str, str]
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class HandlerFunction:
+    function: lambda_.Function
+    role: iam.Role
+    policy: iam.ManagedPolicy  # for the caller's acknowledgements of its own statements
+
+
+def handler_function(scope: Construct, construct_id: str, props: HandlerFunctionProps) -> HandlerFunction:
     """A Lambda running ``<module>.handler`` from ``agentzone/handlers``, its asset holding that one file only (a
-    change to another handler never redeploys it)."""
-    return lambda_.Function(
+    change to another handler never redeploys it), with its log group and its least-privilege role."""
+    log_group = retained_log_group(
+        scope, f"{props.prefix}Logs", encryption_key=props.encryption_key, retention_days=props.log_retention_days
+    )
+    policy = iam.ManagedPolicy(
+        scope,
+        f"{props.prefix}Policy",
+        description=props.policy_description,
+        statements=[
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            ),
+            *props.statements,
+        ],
+    )
+    role = iam.Role(
+        scope,
+        f"{props.prefix}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=props.role_description,
+        managed_policies=[policy],
+    )
+    function = lambda_.Function(
         scope,
         construct_id,
         role=role,
         runtime=lambda_.Runtime.PYTHON_3_14,
         architecture=lambda_.Architecture.ARM_64,
-        handler=f"{module}.handler",
-        code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["*", f"!{module}.py"]),
-        timeout=timeout,
+        handler=f"{props.module}.handler",
+        code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["*", f"!{props.module}.py"]),
+        timeout=props.timeout,
         memory_size=256,
         log_group=log_group,
-        description=description,
-        environment=environment,
+        description=props.description,
+        environment=dict(props.environment),
     )
+    return HandlerFunction(function, role, policy)
 
 
 class PlatformResourceProvider(Construct):
