@@ -391,8 +391,7 @@ def _dedicated_gateway_problems(doc: SourceDoc, tenant: m.Tenant, org: m.Organiz
             "the shared-services accounts' ECR)"
         )
         problems.append(doc.problem(base, message))
-    chosen = tenant.fm_gateway.models
-    if not (chosen if chosen is not None else [g for g in shared.models if g.model in tenant.models]):
+    if not m.tenant_gateway_models(tenant, shared):
         offered = ", ".join(sorted({model.model for model in shared.models}))
         message = (
             f"the tenant may call no gateway model, so its gateway would serve nothing; gateway models serve {offered}"

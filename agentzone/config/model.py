@@ -1055,6 +1055,21 @@ class Tenant(Strict):
         return dedicated if dedicated is not None and environment in dedicated.certificates else None
 
 
+def tenant_gateway_models(tenant: Tenant, settings: FmGatewaySettings) -> list[str]:
+    """Gateway model names the tenant's team may call, in the gateway's model order.
+
+    ``fm_gateway.models`` when the tenant sets it; otherwise every gateway
+    model whose Bedrock model id is in the tenant's ``models`` allow-list
+    (the same exact-id rule the config checks apply to an explicit list).
+    """
+    chosen = tenant.fm_gateway.models
+    if chosen is not None:
+        wanted = set(chosen)
+        return [model.name for model in settings.models if model.name in wanted]
+    allowed = set(tenant.models)
+    return [model.name for model in settings.models if model.model in allowed]
+
+
 def feedback_senders(tenants: Iterable[Tenant]) -> list[str]:
     """Tenant accounts named by some namespace's feedback_from: the lake's feedback bus policy lists them."""
     return sorted(

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import yaml
 
-from ..config.model import TIER_RANK, FmGatewaySettings, GatewaySizing, Tenant
+from ..config.model import TIER_RANK, FmGatewaySettings, GatewaySizing, Tenant, tenant_gateway_models
 
 # Environment variables the proxy container must receive (the infrastructure construct sets them).
 ENV_MASTER_KEY = "LITELLM_MASTER_KEY"
@@ -76,21 +76,6 @@ def _check_fallbacks(settings: FmGatewaySettings) -> None:
 
 
 # ------------------------------------------------------------------ tenants
-
-
-def tenant_gateway_models(tenant: Tenant, settings: FmGatewaySettings) -> list[str]:
-    """Gateway model names the tenant's team may call, in the gateway's model order.
-
-    ``fm_gateway.models`` when the tenant sets it; otherwise every gateway
-    model whose Bedrock model id is in the tenant's ``models`` allow-list
-    (the same exact-id rule the config checks apply to an explicit list).
-    """
-    chosen = tenant.fm_gateway.models
-    if chosen is not None:
-        wanted = set(chosen)
-        return [model.name for model in settings.models if model.name in wanted]
-    allowed = set(tenant.models)
-    return [model.name for model in settings.models if model.model in allowed]
 
 
 def gateway_model_ids(tenant: Tenant, settings: FmGatewaySettings) -> dict[str, str]:

@@ -19,7 +19,7 @@ from ..blueprints.context import (
     SharedEndpointService,
 )
 from ..blueprints.safety import SafetyControls
-from ..config.model import FmGatewaySettings, LandingZone, Tenant
+from ..config.model import DedicatedGateway, FmGatewaySettings, LandingZone, Tenant
 from ..constructs import AccountBudget, AccountBudgetProps, BedrockInvocationLogging, BedrockInvocationLoggingProps
 from ..constructs.agent_config_rule import AgentConfigRule, AgentConfigRuleProps
 from ..constructs.alarm_topic import encrypted_alarm_topic
@@ -212,21 +212,21 @@ class UseCaseStack(AgentZoneStack):
         """The URL and endpoint service agents reach the FM gateway by: the tenant's own gateway, built here, or the
         environment's shared one once the platform has deployed it."""
         shared = lz.organization.shared_services.fm_gateway
-        if self.tenant.dedicated_gateway(self.target.environment) is not None and shared is not None:
-            parts = self._dedicated_gateway(lz, shared, alarm_topic)
+        dedicated = self.tenant.dedicated_gateway(self.target.environment)
+        if dedicated is not None and shared is not None:
+            parts = self._dedicated_gateway(lz, shared, dedicated, alarm_topic)
             gateway = parts.gateway
             return gateway.gateway_url, LocalEndpointService(gateway.endpoint_service_name, gateway.props.domain_name)
         deployment = gateway_deployment(lz, self.target.environment)
         url = f"https://{deployment.settings.domain_name}" if deployment is not None else None
         return url, self._fm_gateway_endpoint(lz, deployment is not None)
 
-    def _dedicated_gateway(self, lz: LandingZone, shared: FmGatewaySettings, alarm_topic: sns.ITopic) -> GatewayParts:
+    def _dedicated_gateway(
+        self, lz: LandingZone, shared: FmGatewaySettings, dedicated: DedicatedGateway, alarm_topic: sns.ITopic
+    ) -> GatewayParts:
         """``fm_gateway.dedicated``: the platform's gateway in this account, serving only this tenant's team, whose
         inference profiles carry the tenant's cost tags; alarms go to the tenant's topic."""
         tenant, env = self.tenant, self.target.environment
-        dedicated = tenant.dedicated_gateway(env)
-        if dedicated is None:  # _fm_gateway calls this only where the tenant runs its own
-            raise ValueError(f"tenant {tenant.tenant} has no dedicated gateway in {env}")
         settings = dedicated_settings(tenant, shared)
         parts = build_gateway(
             self,
